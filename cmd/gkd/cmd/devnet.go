@@ -1,0 +1,61 @@
+package cmd
+
+import (
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cosmos/cosmos-sdk/client/flags"
+	svrcmd "github.com/cosmos/cosmos-sdk/server/cmd"
+
+	"github.com/gatekeeper-net/gatekeeper/app"
+	"github.com/gatekeeper-net/gatekeeper/internal/devnet"
+)
+
+// NewDevnetCmd returns `gkd devnet`.
+func NewDevnetCmd() *cobra.Command {
+	def := devnet.DefaultConfig()
+	cfg := def
+	cmd := &cobra.Command{
+		Use:   "devnet",
+		Short: "Run a local Gatekeeper network: one validator in-process, funded accounts, sim TEE allowed",
+		Long: `Run a local Gatekeeper network in this process.
+
+The first run creates the chain under --home (default ~/.gkd-devnet): validator
+and account keys (test keyring), a genesis that allows the simulated TEE and has
+20-second governance votes, and devnet.json listing the chain id, accounts and
+every endpoint. Running it again with the same --home resumes the chain.
+Ctrl-C stops it cleanly.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			home, _ := cmd.Flags().GetString(flags.FlagHome)
+			if !cmd.Flags().Changed(flags.FlagHome) {
+				home = defaultDevnetHome()
+			}
+			cfg.Home = home
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return devnet.Run(ctx, cfg, startNode, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&cfg.ChainID, "chain-id", def.ChainID, "chain id of a new devnet")
+	cmd.Flags().IntVar(&cfg.PortOffset, "port-offset", def.PortOffset, "added to every default port (26656, 26657, 9090, 1317, 26660)")
+	cmd.Flags().DurationVar(&cfg.BlockTime, "block-time", def.BlockTime, "target time between blocks")
+	cmd.Flags().DurationVar(&cfg.StatusInterval, "status-interval", def.StatusInterval, "how often to print the status table (0: once)")
+	return cmd
+}
+
+func defaultDevnetHome() string { return app.DefaultNodeHome() + "-devnet" }
+
+// startNode runs `gkd start --home home` in this process, with a fresh
+// command tree so that the node gets its own server context.
+func startNode(home string, logOut io.Writer) error {
+	root := NewRootCmd()
+	root.SetOut(logOut)
+	root.SetErr(logOut)
+	root.SetArgs([]string{"start", "--home", home, "--log_no_color"})
+	return svrcmd.Execute(root, "GKD", home)
+}

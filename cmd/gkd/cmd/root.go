@@ -1,0 +1,175 @@
+// Package cmd builds gkd's command tree: the standard Cosmos SDK node and
+// client commands, autocli commands for every module, and `gkd devnet`.
+package cmd
+
+import (
+	"io"
+	"os"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	dbm "github.com/cosmos/cosmos-db"
+	"github.com/spf13/cobra"
+
+	"cosmossdk.io/log"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/config"
+	"github.com/cosmos/cosmos-sdk/client/debug"
+	"github.com/cosmos/cosmos-sdk/client/flags"
+	"github.com/cosmos/cosmos-sdk/client/keys"
+	"github.com/cosmos/cosmos-sdk/client/pruning"
+	"github.com/cosmos/cosmos-sdk/client/rpc"
+	"github.com/cosmos/cosmos-sdk/client/snapshot"
+	"github.com/cosmos/cosmos-sdk/server"
+	serverconfig "github.com/cosmos/cosmos-sdk/server/config"
+	servertypes "github.com/cosmos/cosmos-sdk/server/types"
+	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
+	authcmd "github.com/cosmos/cosmos-sdk/x/auth/client/cli"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	genutilcli "github.com/cosmos/cosmos-sdk/x/genutil/client/cli"
+
+	"github.com/gatekeeper-net/gatekeeper/app"
+)
+
+// DefaultMinGasPrices is written to a new node's app.toml. A non-zero price
+// keeps the mempool from being flooded for free; valid gatekeeper messages are
+// exempt (see x/mq/ante).
+const DefaultMinGasPrices = "0.001" + app.BondDenom
+
+// NewRootCmd returns gkd's root command.
+func NewRootCmd() *cobra.Command {
+	app.SetAddressPrefixes()
+	// A throwaway app instance provides the codecs and module set the CLI needs.
+	tempApp := app.New(log.NewNopLogger(), dbm.NewMemDB(), nil, false, simtestutil.EmptyAppOptions{})
+
+	initClientCtx := client.Context{}.
+		WithCodec(tempApp.AppCodec()).
+		WithInterfaceRegistry(tempApp.InterfaceRegistry()).
+		WithTxConfig(tempApp.TxConfig()).
+		WithLegacyAmino(tempApp.LegacyAmino()).
+		WithInput(os.Stdin).
+		WithAccountRetriever(authtypes.AccountRetriever{}).
+		WithHomeDir(app.DefaultNodeHome())
+
+	rootCmd := &cobra.Command{
+		Use:           app.Name,
+		Short:         "Gatekeeper chain node and CLI",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			cmd.SetOut(cmd.OutOrStdout())
+			cmd.SetErr(cmd.ErrOrStderr())
+			// A fresh viper per invocation: viper accumulates config search
+			// paths, and the first client.toml found would shadow --home's.
+			clientCtx := initClientCtx.WithCmdContext(cmd.Context()).WithViper("GKD")
+			clientCtx, err := client.ReadPersistentCommandFlags(clientCtx, cmd.Flags())
+			if err != nil {
+				return err
+			}
+			if clientCtx, err = config.ReadFromClientConfig(clientCtx); err != nil {
+				return err
+			}
+			if err := client.SetCmdClientContextHandler(clientCtx, cmd); err != nil {
+				return err
+			}
+			appTemplate, appConfig := initAppConfig()
+			return server.InterceptConfigsPreRunHandler(cmd, appTemplate, appConfig, cmtcfg.DefaultConfig())
+		},
+	}
+
+	basics := tempApp.BasicModuleManager
+	rootCmd.AddCommand(
+		genutilcli.InitCmd(basics, app.DefaultNodeHome()),
+		debug.Cmd(),
+		pruning.Cmd(newApp, app.DefaultNodeHome()),
+		snapshot.Cmd(newApp),
+		NewDevnetCmd(),
+	)
+	server.AddCommands(rootCmd, app.DefaultNodeHome(), newApp, exportApp, func(*cobra.Command) {})
+	rootCmd.AddCommand(
+		server.StatusCommand(),
+		genutilcli.Commands(tempApp.TxConfig(), basics, app.DefaultNodeHome()),
+		queryCommand(),
+		txCommand(),
+		keys.Commands(),
+	)
+
+	autoCliOpts := tempApp.AutoCLIOptions()
+	autoCliOpts.ClientCtx = initClientCtx
+	if err := autoCliOpts.EnhanceRootCommand(rootCmd); err != nil {
+		panic(err)
+	}
+	return rootCmd
+}
+
+// initAppConfig returns app.toml defaults: a minimum gas price, and the REST
+// and gRPC servers on, as an operator expects.
+func initAppConfig() (string, any) {
+	cfg := serverconfig.DefaultConfig()
+	cfg.MinGasPrices = DefaultMinGasPrices
+	cfg.API.Enable = true
+	cfg.GRPC.Enable = true
+	return serverconfig.DefaultConfigTemplate, cfg
+}
+
+func queryCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:                        "query",
+		Aliases:                    []string{"q"},
+		Short:                      "Querying subcommands",
+		DisableFlagParsing:         false,
+		SuggestionsMinimumDistance: 2,
+		RunE:                       client.ValidateCmd,
+	}
+	cmd.AddCommand(
+		rpc.QueryEventForTxCmd(),
+		server.QueryBlockCmd(),
+		authcmd.QueryTxsByEventsCmd(),
+		server.QueryBlocksCmd(),
+		authcmd.QueryTxCmd(),
+		server.QueryBlockResultsCmd(),
+	)
+	return cmd
+}
+
+func txCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:                        "tx",
+		Short:                      "Transactions subcommands",
+		DisableFlagParsing:         false,
+		SuggestionsMinimumDistance: 2,
+		RunE:                       client.ValidateCmd,
+	}
+	cmd.AddCommand(
+		authcmd.GetSignCommand(),
+		authcmd.GetSignBatchCommand(),
+		authcmd.GetMultiSignCommand(),
+		authcmd.GetMultiSignBatchCmd(),
+		authcmd.GetValidateSignaturesCommand(),
+		flags.LineBreak,
+		authcmd.GetBroadcastCommand(),
+		authcmd.GetEncodeCommand(),
+		authcmd.GetDecodeCommand(),
+		authcmd.GetSimulateCmd(),
+	)
+	return cmd
+}
+
+func newApp(logger log.Logger, db dbm.DB, traceStore io.Writer, appOpts servertypes.AppOptions) servertypes.Application {
+	return app.New(logger, db, traceStore, true, appOpts, server.DefaultBaseappOptions(appOpts)...)
+}
+
+func exportApp(logger log.Logger, db dbm.DB, traceStore io.Writer, height int64, forZeroHeight bool,
+	jailAllowedAddrs []string, appOpts servertypes.AppOptions, modulesToExport []string,
+) (servertypes.ExportedApp, error) {
+	a := app.New(logger, db, traceStore, false, appOpts)
+	if height == -1 {
+		if err := a.LoadLatestVersion(); err != nil {
+			return servertypes.ExportedApp{}, err
+		}
+	} else if err := a.LoadHeight(height); err != nil {
+		return servertypes.ExportedApp{}, err
+	}
+	return a.ExportAppStateAndValidators(forZeroHeight, jailAllowedAddrs, modulesToExport)
+}
+

@@ -1,0 +1,71 @@
+package devnet
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config is the devnet's configuration.
+type Config struct {
+	// Home is the directory holding the whole devnet.
+	Home string
+	// ChainID of a new devnet; a resumed one keeps its own.
+	ChainID string
+	// PortOffset is added to every default port (26656 p2p, 26657 RPC,
+	// 9090 gRPC, 1317 REST, 26660 metrics), so that several devnets can run
+	// on one machine.
+	PortOffset int
+	// BlockTime is CometBFT's timeout_commit.
+	BlockTime time.Duration
+	// StatusInterval is how often the status table is printed; 0 prints it
+	// once, when the chain is up.
+	StatusInterval time.Duration
+	// Accounts are the names of funded accounts besides the validator.
+	Accounts []string
+}
+
+// DefaultConfig returns the defaults of `gkd devnet`.
+func DefaultConfig() Config {
+	return Config{
+		ChainID:        "gatekeeper-devnet",
+		BlockTime:      time.Second,
+		StatusInterval: 10 * time.Second,
+		Accounts:       []string{"faucet", "operator"},
+	}
+}
+
+// Validate names the first field that is wrong.
+func (c Config) Validate() error {
+	switch {
+	case c.Home == "":
+		return errors.New("devnet: Home: must be set")
+	case c.ChainID == "" || len(c.ChainID) > 50:
+		return fmt.Errorf("devnet: ChainID: %q must be 1-50 characters", c.ChainID)
+	case c.PortOffset < 0 || c.PortOffset > 30000:
+		return fmt.Errorf("devnet: PortOffset: %d, want 0-30000", c.PortOffset)
+	case c.BlockTime < 100*time.Millisecond || c.BlockTime > time.Minute:
+		return fmt.Errorf("devnet: BlockTime: %s, want 100ms-1m", c.BlockTime)
+	case c.StatusInterval < 0:
+		return fmt.Errorf("devnet: StatusInterval: %s must not be negative", c.StatusInterval)
+	}
+	seen := map[string]bool{ValidatorKey: true}
+	for _, a := range c.Accounts {
+		if a == "" || seen[a] {
+			return fmt.Errorf("devnet: Accounts: %q is empty or repeated", a)
+		}
+		seen[a] = true
+	}
+	return nil
+}
+
+// Ports are the devnet's listen ports.
+type Ports struct {
+	P2P, RPC, GRPC, REST, Metrics int
+}
+
+// Ports returns the listen ports for the configured offset.
+func (c Config) Ports() Ports {
+	o := c.PortOffset
+	return Ports{P2P: 26656 + o, RPC: 26657 + o, GRPC: 9090 + o, REST: 1317 + o, Metrics: 26660 + o}
+}

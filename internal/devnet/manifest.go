@@ -1,0 +1,75 @@
+package devnet
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// ManifestFile is the name of the manifest under the devnet home.
+const ManifestFile = "devnet.json"
+
+// Manifest is DIR/devnet.json: what a client needs to talk to the devnet.
+type Manifest struct {
+	ChainID        string    `json:"chain_id"`
+	Home           string    `json:"home"`
+	KeyringBackend string    `json:"keyring_backend"`
+	Denom          string    `json:"denom"`
+	Accounts       []Account `json:"accounts"`
+	Endpoints      Endpoints `json:"endpoints"`
+}
+
+// Account is a funded devnet key.
+type Account struct {
+	Name    string `json:"name"`
+	Address string `json:"address"`
+}
+
+// Endpoints are the network addresses of the devnet's services.
+type Endpoints struct {
+	CometRPC string `json:"cometbft_rpc"`
+	GRPC     string `json:"grpc"`
+	REST     string `json:"rest"`
+	P2P      string `json:"p2p"`
+	Metrics  string `json:"metrics"`
+}
+
+func endpointsFor(p Ports) Endpoints {
+	return Endpoints{
+		CometRPC: fmt.Sprintf("tcp://127.0.0.1:%d", p.RPC),
+		GRPC:     fmt.Sprintf("127.0.0.1:%d", p.GRPC),
+		REST:     fmt.Sprintf("http://127.0.0.1:%d", p.REST),
+		P2P:      fmt.Sprintf("tcp://127.0.0.1:%d", p.P2P),
+		Metrics:  fmt.Sprintf("http://127.0.0.1:%d/metrics", p.Metrics),
+	}
+}
+
+// ReadManifest reads DIR/devnet.json.
+func ReadManifest(home string) (Manifest, error) {
+	var m Manifest
+	b, err := os.ReadFile(filepath.Join(home, ManifestFile))
+	if err != nil {
+		return m, fmt.Errorf("devnet: %w", err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("devnet: %s: %w", ManifestFile, err)
+	}
+	return m, nil
+}
+
+// writeManifest writes DIR/devnet.json atomically.
+func writeManifest(home string, m Manifest) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(home, ManifestFile+".tmp")
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("devnet: writing manifest: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(home, ManifestFile)); err != nil {
+		return fmt.Errorf("devnet: writing manifest: %w", err)
+	}
+	return nil
+}

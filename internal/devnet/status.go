@@ -1,0 +1,128 @@
+package devnet
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	"github.com/cosmos/gogoproto/proto"
+
+	"github.com/cosmos/cosmos-sdk/types/query"
+
+	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
+)
+
+// Status is one reading of the devnet's state.
+type Status struct {
+	ChainID      string
+	Height       int64
+	BlockTime    time.Time
+	Workers      uint64
+	Gatekeepers  int
+	Measurements uint64
+}
+
+// watchStatus waits for the chain to make blocks, prints the endpoints once
+// and then the status every interval, until ctx ends.
+func watchStatus(ctx context.Context, m Manifest, interval time.Duration, out io.Writer) {
+	client, err := rpchttp.New(m.Endpoints.CometRPC, "/websocket")
+	if err != nil {
+		fmt.Fprintf(out, "devnet: status: %v\n", err)
+		return
+	}
+	poll := time.NewTicker(500 * time.Millisecond)
+	defer poll.Stop()
+	var (
+		printedEndpoints bool
+		lastPrint        time.Time
+	)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-poll.C:
+		}
+		st, err := ReadStatus(ctx, client)
+		if err != nil || st.Height < 1 {
+			continue
+		}
+		if !printedEndpoints {
+			printEndpoints(out, m)
+			printedEndpoints = true
+		} else if interval == 0 || time.Since(lastPrint) < interval {
+			continue
+		}
+		printStatus(out, st)
+		lastPrint = time.Now()
+	}
+}
+
+// ReadStatus reads the chain head and the registry's counts through the
+// node's RPC.
+func ReadStatus(ctx context.Context, c *rpchttp.HTTP) (Status, error) {
+	res, err := c.Status(ctx)
+	if err != nil {
+		return Status{}, err
+	}
+	st := Status{ChainID: res.NodeInfo.Network, Height: res.SyncInfo.LatestBlockHeight, BlockTime: res.SyncInfo.LatestBlockTime}
+	var workers registrytypes.QueryWorkersResponse
+	if err := abciQuery(ctx, c, "/gatekeeper.registry.v1.Query/Workers",
+		&registrytypes.QueryWorkersRequest{Pagination: &query.PageRequest{Limit: 1, CountTotal: true}}, &workers); err != nil {
+		return st, err
+	}
+	st.Workers = workers.Pagination.GetTotal()
+	var gks registrytypes.QueryGatekeepersResponse
+	if err := abciQuery(ctx, c, "/gatekeeper.registry.v1.Query/Gatekeepers", &registrytypes.QueryGatekeepersRequest{}, &gks); err != nil {
+		return st, err
+	}
+	st.Gatekeepers = len(gks.Gatekeepers)
+	var ms registrytypes.QueryMeasurementsResponse
+	if err := abciQuery(ctx, c, "/gatekeeper.registry.v1.Query/Measurements",
+		&registrytypes.QueryMeasurementsRequest{Pagination: &query.PageRequest{Limit: 1, CountTotal: true}}, &ms); err != nil {
+		return st, err
+	}
+	st.Measurements = ms.Pagination.GetTotal()
+	return st, nil
+}
+
+func abciQuery(ctx context.Context, c *rpchttp.HTTP, path string, req, resp proto.Message) error {
+	bz, err := proto.Marshal(req)
+	if err != nil {
+		return err
+	}
+	res, err := c.ABCIQuery(ctx, path, bz)
+	if err != nil {
+		return err
+	}
+	if res.Response.Code != 0 {
+		return fmt.Errorf("devnet: %s: %s", path, res.Response.Log)
+	}
+	return proto.Unmarshal(res.Response.Value, resp)
+}
+
+func printEndpoints(out io.Writer, m Manifest) {
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "\nchain %s is up; manifest %s/%s\n", m.ChainID, m.Home, ManifestFile)
+	fmt.Fprintln(w, "SERVICE\tENDPOINT")
+	fmt.Fprintf(w, "CometBFT RPC\t%s\n", m.Endpoints.CometRPC)
+	fmt.Fprintf(w, "gRPC\t%s\n", m.Endpoints.GRPC)
+	fmt.Fprintf(w, "REST\t%s\n", m.Endpoints.REST)
+	fmt.Fprintf(w, "P2P\t%s\n", m.Endpoints.P2P)
+	fmt.Fprintf(w, "metrics\t%s\n", m.Endpoints.Metrics)
+	fmt.Fprintln(w, "\nACCOUNT\tADDRESS")
+	for _, a := range m.Accounts {
+		fmt.Fprintf(w, "%s\t%s\n", a.Name, a.Address)
+	}
+	fmt.Fprintf(w, "\ntry: gkd q registry params --home %s\n\n", m.Home)
+	w.Flush()
+}
+
+func printStatus(out io.Writer, st Status) {
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "HEIGHT\tBLOCK TIME\tWORKERS\tGATEKEEPERS\tMEASUREMENTS")
+	fmt.Fprintf(w, "%d\t%s\t%d\t%d\t%d\n", st.Height, st.BlockTime.UTC().Format(time.RFC3339), st.Workers, st.Gatekeepers, st.Measurements)
+	w.Flush()
+}

@@ -1,0 +1,15 @@
+package protocol
+
+// Signing and derivation contexts. Each signed, encrypted or hashed object in
+// the system has exactly one context, defined here once. Changing a context
+// string is a breaking protocol change.
+const (
+	// ContextMQ signs egress messages (pRuntime → chain).
+	ContextMQ = "gatekeeper/mq/v1"
+	// ContextReportData binds registration info into an attestation's report data.
+	ContextReportData = "gatekeeper/registration/v1"
+	// ContextSimQuote is the simulated TEE platform key's signature over a sim quote.
+	ContextSimQuote = "gatekeeper/tee/sim-quote/v1"
+	// ContextSimSeal is the HKDF salt of the simulated TEE's sealing keys.
+	ContextSimSeal = "gatekeeper/tee/sim-seal/v1"
+)

@@ -1,0 +1,97 @@
+// Package ante holds x/mq's ante decorators: they keep invalid, stale and
+// gapped egress messages out of the mempool, and waive the fee of
+// transactions made only of valid, fresh gatekeeper messages.
+package ante
+
+import (
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/x/mq/keeper"
+	"github.com/gatekeeper-net/gatekeeper/x/mq/types"
+)
+
+type feeWaivedKey struct{}
+
+// EgressDecorator checks every MsgSyncMessages message in CheckTx (and in
+// simulation) exactly as delivery will, so that forged, stale, gapped and
+// duplicate messages are rejected before they enter a block and cost nobody a
+// fee. In CheckTx it also records the sequence advances in the check state, so
+// that a relayer's next transaction is checked against them.
+//
+// In block execution it does nothing: the Msg service checks again, because a
+// message valid at CheckTx may have been delivered by another transaction
+// earlier in the block.
+type EgressDecorator struct{ k *keeper.Keeper }
+
+// NewEgressDecorator returns the decorator.
+func NewEgressDecorator(k *keeper.Keeper) EgressDecorator { return EgressDecorator{k: k} }
+
+// AnteHandle implements sdk.AnteDecorator.
+func (d EgressDecorator) AnteHandle(ctx sdk.Context, tx sdk.Tx, simulate bool, next sdk.AnteHandler) (sdk.Context, error) {
+	if !ctx.IsCheckTx() && !simulate {
+		return next(ctx, tx, simulate)
+	}
+	msgs := tx.GetMsgs()
+	checkCtx := ctx
+	if simulate {
+		// Simulation then runs the Msg service, which must see the same state.
+		checkCtx, _ = ctx.CacheContext()
+	}
+	onlyGatekeeper := len(msgs) > 0
+	for _, msg := range msgs {
+		sync, ok := msg.(*types.MsgSyncMessages)
+		if !ok {
+			onlyGatekeeper = false
+			continue
+		}
+		if err := d.k.CheckBatchSize(checkCtx, len(sync.Messages)); err != nil {
+			return ctx, err
+		}
+		for i, sm := range sync.Messages {
+			c, err := d.k.CheckEgress(checkCtx, sm)
+			if err != nil {
+				return ctx, errorsmod.Wrapf(err, "message %d", i)
+			}
+			if c.Message.Origin.Kind != protocol.OriginGatekeeper {
+				onlyGatekeeper = false
+			}
+			if _, err := d.k.Advance(checkCtx, c); err != nil {
+				return ctx, err
+			}
+		}
+	}
+	if onlyGatekeeper {
+		ctx = ctx.WithValue(feeWaivedKey{}, true)
+	}
+	return next(ctx, tx, simulate)
+}
+
+// FeeWaiverDecorator runs inner (the SDK's fee decorator) unless
+// EgressDecorator found the transaction to consist only of valid, fresh
+// gatekeeper messages. Gatekeepers' relayers all submit the same quorum
+// messages; charging each would make running a gatekeeper a cost centre, as
+// the reference network's operators report. The waiver cannot be farmed: a
+// stale or duplicate vote is rejected before this point.
+type FeeWaiverDecorator struct{ inner sdk.AnteDecorator }
+
+// NewFeeWaiverDecorator wraps the fee decorator.
+func NewFeeWaiverDecorator(inner sdk.AnteDecorator) FeeWaiverDecorator {
+	return FeeWaiverDecorator{inner: inner}
+}
+
+// AnteHandle implements sdk.AnteDecorator.
+func (d FeeWaiverDecorator) AnteHandle(ctx sdk.Context, tx sdk.Tx, simulate bool, next sdk.AnteHandler) (sdk.Context, error) {
+	if waived, _ := ctx.Value(feeWaivedKey{}).(bool); waived {
+		return next(ctx, tx, simulate)
+	}
+	return d.inner.AnteHandle(ctx, tx, simulate, next)
+}
+
+// FeeWaived reports whether the fee of the transaction in ctx was waived.
+func FeeWaived(ctx sdk.Context) bool {
+	waived, _ := ctx.Value(feeWaivedKey{}).(bool)
+	return waived
+}

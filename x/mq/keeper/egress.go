@@ -1,0 +1,251 @@
+package keeper
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/x/mq/types"
+)
+
+const (
+	// GasPerMessage is charged for each egress message (one ed25519
+	// verification and a few store reads).
+	GasPerMessage = 2_000
+	// GasPerMessageByte is charged per byte of message body.
+	GasPerMessageByte = 2
+	// MaxPendingGatekeeperSeqs is how far ahead of the next undelivered
+	// gatekeeper message a vote may be. Gatekeepers compute identical message
+	// streams, so their relayers may batch several; a bounded window keeps
+	// the vote store small.
+	MaxPendingGatekeeperSeqs = 64
+)
+
+// Checked is an egress message that passed CheckEgress.
+type Checked struct {
+	Message protocol.Message
+	Body    []byte
+	Signer  []byte
+}
+
+// CheckEgress verifies sm against current state and changes nothing but the
+// gas meter: the body decodes canonically, the signature verifies over the
+// exact bytes for this chain, the signer may speak for the origin, the topic
+// is routed, and the sequence is the next one expected (for gatekeeper votes:
+// inside the pending window, and not already voted by this signer).
+//
+// Every failure carries its own registered error; ErrStaleSequence and
+// ErrDuplicateVote mean the message was already processed.
+func (k *Keeper) CheckEgress(ctx sdk.Context, sm types.SignedMessage) (Checked, error) {
+	ctx.GasMeter().ConsumeGas(GasPerMessage+GasPerMessageByte*uint64(len(sm.Body)), "mq egress message")
+
+	m, err := protocol.VerifySigned(ctx.ChainID(), protocol.SignedMessage{Body: sm.Body, Signer: sm.Signer, Signature: sm.Signature})
+	switch {
+	case err == nil:
+	case errors.Is(err, protocol.ErrTooLarge):
+		return Checked{}, errorsmod.Wrap(types.ErrPayloadTooLarge, err.Error())
+	case errors.Is(err, protocol.ErrInvalidTopic):
+		return Checked{}, errorsmod.Wrap(types.ErrInvalidTopic, err.Error())
+	case errors.Is(err, protocol.ErrBadSignature):
+		return Checked{}, errorsmod.Wrap(types.ErrInvalidSignature, err.Error())
+	case errors.Is(err, protocol.ErrSignerOrigin):
+		return Checked{}, errorsmod.Wrap(types.ErrInvalidOrigin, err.Error())
+	default:
+		return Checked{}, errorsmod.Wrap(types.ErrMalformedMessage, err.Error())
+	}
+	if _, ok := k.router.Route(m.Topic); !ok {
+		return Checked{}, errorsmod.Wrapf(types.ErrInvalidTopic, "no module handles topic %q", m.Topic)
+	}
+	c := Checked{Message: m, Body: sm.Body, Signer: sm.Signer}
+
+	next, err := k.nextSeq(ctx, m.Origin)
+	if err != nil {
+		return Checked{}, err
+	}
+	switch m.Origin.Kind {
+	case protocol.OriginWorker:
+		ok, err := k.senders.IsWorker(ctx, sm.Signer)
+		if err != nil {
+			return Checked{}, err
+		}
+		if !ok {
+			return Checked{}, errorsmod.Wrapf(types.ErrUnknownSender, "%s is not a registered worker", m.Origin)
+		}
+		return c, checkSeq(m, next, 0)
+	case protocol.OriginGatekeeper:
+		gks, err := k.senders.GatekeeperKeys(ctx)
+		if err != nil {
+			return Checked{}, err
+		}
+		if !containsKey(gks, sm.Signer) {
+			return Checked{}, errorsmod.Wrapf(types.ErrUnknownSender, "signer %x is not a current gatekeeper", []byte(sm.Signer))
+		}
+		if err := checkSeq(m, next, MaxPendingGatekeeperSeqs-1); err != nil {
+			return Checked{}, err
+		}
+		prev, err := k.Votes.Get(ctx, collections.Join(m.Seq, []byte(sm.Signer)))
+		switch {
+		case errors.Is(err, collections.ErrNotFound):
+			return c, nil
+		case err != nil:
+			return Checked{}, err
+		case bytes.Equal(prev, sm.Body):
+			return Checked{}, errorsmod.Wrapf(types.ErrDuplicateVote, "gatekeeper %x at seq %d", []byte(sm.Signer), m.Seq)
+		default:
+			return Checked{}, errorsmod.Wrapf(types.ErrConflictingVote, "gatekeeper %x at seq %d", []byte(sm.Signer), m.Seq)
+		}
+	default:
+		// VerifySigned admits only the two origins above.
+		return Checked{}, errorsmod.Wrapf(types.ErrInvalidOrigin, "%s", m.Origin)
+	}
+}
+
+// checkSeq accepts seq in [next, next+ahead].
+func checkSeq(m protocol.Message, next, ahead uint64) error {
+	switch {
+	case m.Seq < next:
+		return errorsmod.Wrapf(types.ErrStaleSequence, "%s sent seq %d, next expected %d", m.Origin, m.Seq, next)
+	case m.Seq > next+ahead:
+		return errorsmod.Wrapf(types.ErrSequenceGap, "%s sent seq %d, next expected %d", m.Origin, m.Seq, next)
+	}
+	return nil
+}
+
+// Advance records a checked message: a worker's sequence moves on and the
+// message is delivered; a gatekeeper vote is stored, and every gatekeeper
+// message at the head of the channel that now has a quorum of identical
+// signatures from current gatekeepers is delivered, in order. It returns the
+// messages that are now delivered (not yet routed).
+func (k *Keeper) Advance(ctx context.Context, c Checked) ([]protocol.Message, error) {
+	if c.Message.Origin.Kind == protocol.OriginWorker {
+		if err := k.Sequences.Set(ctx, c.Message.Origin.Key(), c.Message.Seq+1); err != nil {
+			return nil, err
+		}
+		return []protocol.Message{c.Message}, nil
+	}
+	if err := k.Votes.Set(ctx, collections.Join(c.Message.Seq, c.Signer), c.Body); err != nil {
+		return nil, err
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	gks, err := k.senders.GatekeeperKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	origin := protocol.GatekeeperOrigin()
+	next, err := k.nextSeq(ctx, origin)
+	if err != nil {
+		return nil, err
+	}
+	var delivered []protocol.Message
+	for {
+		body, err := k.quorumBody(ctx, next, gks, params.Quorum(len(gks)))
+		if err != nil {
+			return nil, err
+		}
+		if body == nil {
+			break
+		}
+		m, err := protocol.DecodeMessage(body)
+		if err != nil {
+			return nil, fmt.Errorf("mq: stored vote at seq %d does not decode: %w", next, err)
+		}
+		delivered = append(delivered, m)
+		if err := k.Votes.Clear(ctx, collections.NewPrefixedPairRange[uint64, []byte](next)); err != nil {
+			return nil, err
+		}
+		next++
+	}
+	if len(delivered) > 0 {
+		if err := k.Sequences.Set(ctx, origin.Key(), next); err != nil {
+			return nil, err
+		}
+	}
+	return delivered, nil
+}
+
+// quorumBody returns the body that at least quorum current gatekeepers voted
+// for at seq, or nil. Votes of removed gatekeepers do not count. Iteration is
+// in key order, so the result is deterministic.
+func (k *Keeper) quorumBody(ctx context.Context, seq uint64, gks [][]byte, quorum int) ([]byte, error) {
+	if len(gks) == 0 || quorum > len(gks) {
+		return nil, nil
+	}
+	var (
+		bodies [][]byte
+		counts []int
+	)
+	err := k.Votes.Walk(ctx, collections.NewPrefixedPairRange[uint64, []byte](seq), func(key collections.Pair[uint64, []byte], body []byte) (bool, error) {
+		if !containsKey(gks, key.K2()) {
+			return false, nil
+		}
+		for i := range bodies {
+			if bytes.Equal(bodies[i], body) {
+				counts[i]++
+				return false, nil
+			}
+		}
+		bodies = append(bodies, body)
+		counts = append(counts, 1)
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, n := range counts {
+		if n >= quorum {
+			return bodies[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// Deliver hands a delivered message to its topic's handler in a cached
+// context and emits an event saying whether the handler accepted it.
+func (k *Keeper) Deliver(ctx sdk.Context, m protocol.Message) {
+	h, ok := k.router.Route(m.Topic)
+	if !ok {
+		// CheckEgress rejects unrouted topics; routes never change at run time.
+		panic(fmt.Sprintf("mq: delivered message on unrouted topic %q", m.Topic))
+	}
+	cached, write := ctx.CacheContext()
+	attrs := []sdk.Attribute{
+		sdk.NewAttribute(types.AttributeOrigin, m.Origin.String()),
+		sdk.NewAttribute(types.AttributeTopic, m.Topic),
+		sdk.NewAttribute(types.AttributeSeq, fmt.Sprint(m.Seq)),
+	}
+	if err := h(cached, m); err != nil {
+		k.logger(ctx).Info("egress handler rejected message", "origin", m.Origin.String(), "topic", m.Topic, "seq", m.Seq, "err", err)
+		ctx.EventManager().EmitEvent(sdk.NewEvent(types.EventMessageRejected, append(attrs, sdk.NewAttribute(types.AttributeError, err.Error()))...))
+		return
+	}
+	write()
+	ctx.EventManager().EmitEvent(sdk.NewEvent(types.EventMessageDelivered, attrs...))
+}
+
+// NextSequence returns the next egress sequence expected from origin.
+func (k *Keeper) nextSeq(ctx context.Context, o protocol.Origin) (uint64, error) {
+	n, err := k.Sequences.Get(ctx, o.Key())
+	if errors.Is(err, collections.ErrNotFound) {
+		return 0, nil
+	}
+	return n, err
+}
+
+func containsKey(keys [][]byte, k []byte) bool {
+	for _, x := range keys {
+		if bytes.Equal(x, k) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,77 @@
+package keeper
+
+import (
+	"context"
+
+	"cosmossdk.io/collections"
+
+	"github.com/gatekeeper-net/gatekeeper/x/mq/types"
+)
+
+// InitGenesis loads a validated genesis.
+func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
+	if err := gs.Validate(); err != nil {
+		return err
+	}
+	if err := k.Params.Set(ctx, gs.Params); err != nil {
+		return err
+	}
+	first := gs.NextIngressIndex
+	if len(gs.Ingress) > 0 {
+		first = gs.Ingress[0].Index
+	}
+	for _, e := range gs.Ingress {
+		if err := k.Ingress.Set(ctx, e.Index, encodeEntry(e)); err != nil {
+			return err
+		}
+	}
+	if err := k.FirstIngress.Set(ctx, first); err != nil {
+		return err
+	}
+	if err := k.NextIngress.Set(ctx, gs.NextIngressIndex); err != nil {
+		return err
+	}
+	for _, s := range gs.Sequences {
+		if err := k.Sequences.Set(ctx, s.Origin, s.NextSeq); err != nil {
+			return err
+		}
+	}
+	for _, v := range gs.Votes {
+		if err := k.Votes.Set(ctx, collections.Join(v.Seq, v.Signer), v.Body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ExportGenesis dumps the whole store in key order.
+func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	gs := &types.GenesisState{Params: params}
+	if gs.NextIngressIndex, err = k.nextIngress(ctx); err != nil {
+		return nil, err
+	}
+	err = k.Ingress.Walk(ctx, nil, func(index uint64, raw []byte) (bool, error) {
+		e, err := decodeEntry(index, raw)
+		gs.Ingress = append(gs.Ingress, e)
+		return false, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = k.Sequences.Walk(ctx, nil, func(origin []byte, next uint64) (bool, error) {
+		gs.Sequences = append(gs.Sequences, types.SenderSequence{Origin: origin, NextSeq: next})
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = k.Votes.Walk(ctx, nil, func(key collections.Pair[uint64, []byte], body []byte) (bool, error) {
+		gs.Votes = append(gs.Votes, types.GatekeeperVote{Seq: key.K1(), Signer: key.K2(), Body: body})
+		return false, nil
+	})
+	return gs, err
+}

@@ -1,0 +1,2 @@
+// Package types holds x/mq's messages, params, errors and store layout.
+package types

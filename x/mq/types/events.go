@@ -1,0 +1,16 @@
+package types
+
+// Event types and attribute keys emitted by x/mq.
+const (
+	EventIngressAppended  = "mq_ingress_appended"
+	EventMessageDelivered = "mq_message_delivered"
+	EventMessageRejected  = "mq_message_rejected"
+	EventVoteRecorded     = "mq_gatekeeper_vote"
+
+	AttributeIndex  = "index"
+	AttributeOrigin = "origin"
+	AttributeTopic  = "topic"
+	AttributeSeq    = "seq"
+	AttributeSigner = "signer"
+	AttributeError  = "error"
+)

@@ -1,0 +1,72 @@
+package types
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+)
+
+// DefaultGenesisState returns an empty queue with default params.
+func DefaultGenesisState() *GenesisState {
+	return &GenesisState{Params: DefaultParams()}
+}
+
+// Validate checks the genesis for internal consistency.
+func (gs *GenesisState) Validate() error {
+	if err := gs.Params.Validate(); err != nil {
+		return err
+	}
+	// The retained log is contiguous and ends just below next_ingress_index:
+	// pruning walks it index by index and pRuntimes read it in order, so a
+	// gap would halt both.
+	for i, e := range gs.Ingress {
+		if i > 0 && e.Index != gs.Ingress[i-1].Index+1 {
+			return fmt.Errorf("%w: ingress entry %d follows %d, want consecutive indexes", ErrInvalidGenesis, e.Index, gs.Ingress[i-1].Index)
+		}
+		if e.Index >= gs.NextIngressIndex {
+			return fmt.Errorf("%w: ingress entry %d not below next_ingress_index %d", ErrInvalidGenesis, e.Index, gs.NextIngressIndex)
+		}
+		if i == len(gs.Ingress)-1 && e.Index != gs.NextIngressIndex-1 {
+			return fmt.Errorf("%w: last ingress entry %d, want next_ingress_index-1 = %d", ErrInvalidGenesis, e.Index, gs.NextIngressIndex-1)
+		}
+		m, err := protocol.DecodeMessage(e.Message)
+		if err != nil {
+			return fmt.Errorf("%w: ingress entry %d: %w", ErrInvalidGenesis, e.Index, err)
+		}
+		if m.Seq != e.Index {
+			return fmt.Errorf("%w: ingress entry %d carries seq %d", ErrInvalidGenesis, e.Index, m.Seq)
+		}
+	}
+	seen := make(map[string]bool, len(gs.Sequences))
+	for _, s := range gs.Sequences {
+		if _, err := protocol.OriginFromKey(s.Origin); err != nil {
+			return fmt.Errorf("%w: sequence origin: %w", ErrInvalidGenesis, err)
+		}
+		if seen[string(s.Origin)] {
+			return fmt.Errorf("%w: duplicate sequence for origin %x", ErrInvalidGenesis, s.Origin)
+		}
+		seen[string(s.Origin)] = true
+	}
+	// A vote's body is delivered as a gatekeeper message once it has a
+	// quorum, without being verified again, so it must be one, at its seq.
+	votes := make(map[string]bool, len(gs.Votes))
+	for _, v := range gs.Votes {
+		if len(v.Signer) != 32 {
+			return fmt.Errorf("%w: vote at seq %d: signer is %d bytes", ErrInvalidGenesis, v.Seq, len(v.Signer))
+		}
+		m, err := protocol.DecodeMessage(v.Body)
+		if err != nil {
+			return fmt.Errorf("%w: vote at seq %d: %w", ErrInvalidGenesis, v.Seq, err)
+		}
+		if m.Origin.Kind != protocol.OriginGatekeeper || m.Seq != v.Seq {
+			return fmt.Errorf("%w: vote at seq %d carries a message from %s at seq %d", ErrInvalidGenesis, v.Seq, m.Origin, m.Seq)
+		}
+		k := string(binary.BigEndian.AppendUint64(nil, v.Seq)) + string(v.Signer)
+		if votes[k] {
+			return fmt.Errorf("%w: two votes of %x at seq %d", ErrInvalidGenesis, v.Signer, v.Seq)
+		}
+		votes[k] = true
+	}
+	return nil
+}

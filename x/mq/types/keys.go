@@ -1,0 +1,40 @@
+package types
+
+import "cosmossdk.io/collections"
+
+const (
+	// ModuleName is the module's name, store key and topic owner prefix.
+	ModuleName = "mq"
+	// StoreKey is the KV store the ingress log lives in. pRuntimes prove
+	// ingress entries against this store's root in the app hash.
+	StoreKey = ModuleName
+)
+
+// Store layout of the "mq" store. Every key is prefix || encoded key.
+var (
+	// ParamsKey holds Params.
+	ParamsKey = collections.NewPrefix(0)
+	// IngressPrefix || u64 big-endian index → protocol.IngressEntry encoding
+	// (u64 big-endian height || canonical protocol.Message). This layout is
+	// part of the protocol: pRuntimes build ICS23 proofs of these keys.
+	IngressPrefix = collections.NewPrefix(1)
+	// NextIngressKey holds the index the next ingress entry gets (u64).
+	NextIngressKey = collections.NewPrefix(2)
+	// FirstIngressKey holds the oldest retained ingress index (u64).
+	FirstIngressKey = collections.NewPrefix(3)
+	// SequencePrefix || protocol.Origin.Key() → next expected egress seq (u64).
+	SequencePrefix = collections.NewPrefix(4)
+	// VotePrefix || u64 big-endian seq || signer key → message body that the
+	// gatekeeper signed at that seq of the gatekeeper channel.
+	VotePrefix = collections.NewPrefix(5)
+)
+
+// IngressStoreKey returns the full store key of ingress entry index, as a
+// pRuntime requests a proof of it.
+func IngressStoreKey(index uint64) []byte {
+	k := append([]byte(nil), IngressPrefix...)
+	for i := 7; i >= 0; i-- {
+		k = append(k, byte(index>>(8*i)))
+	}
+	return k
+}

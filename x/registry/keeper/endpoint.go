@@ -1,0 +1,54 @@
+package keeper
+
+import (
+	"encoding/hex"
+	"net/url"
+	"unicode/utf8"
+
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
+)
+
+// HandleEndpoint is the x/mq handler of protocol.TopicWorkerEndpoint: a
+// registered worker announces the URL of its public RPC.
+func (k *Keeper) HandleEndpoint(ctx sdk.Context, m protocol.Message) error {
+	if m.Origin.Kind != protocol.OriginWorker {
+		return errorsmod.Wrapf(types.ErrInvalidEndpoint, "sent by %s, want a worker", m.Origin)
+	}
+	endpoint, err := ParseEndpoint(m.Payload)
+	if err != nil {
+		return err
+	}
+	w, err := k.GetWorker(ctx, m.Origin.ID)
+	if err != nil {
+		return err
+	}
+	w.Endpoint = endpoint
+	if err := k.Workers.Set(ctx, w.IdentityKey, w); err != nil {
+		return err
+	}
+	ctx.EventManager().EmitEvent(sdk.NewEvent(types.EventEndpointUpdated,
+		sdk.NewAttribute(types.AttributeIdentityKey, hex.EncodeToString(w.IdentityKey)),
+		sdk.NewAttribute(types.AttributeEndpoint, endpoint)))
+	return nil
+}
+
+// ParseEndpoint accepts an absolute http or https URL with a host and no
+// credentials, of at most protocol.MaxEndpointLen bytes.
+func ParseEndpoint(b []byte) (string, error) {
+	if len(b) == 0 || len(b) > protocol.MaxEndpointLen || !utf8.Valid(b) {
+		return "", errorsmod.Wrapf(types.ErrInvalidEndpoint, "want 1-%d bytes of UTF-8", protocol.MaxEndpointLen)
+	}
+	u, err := url.Parse(string(b))
+	if err != nil {
+		return "", errorsmod.Wrap(types.ErrInvalidEndpoint, err.Error())
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return "", errorsmod.Wrapf(types.ErrInvalidEndpoint, "%q: want http(s)://host[:port][/path]", b)
+	}
+	return u.String(), nil
+}

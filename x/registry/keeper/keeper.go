@@ -1,0 +1,114 @@
+// Package keeper implements x/registry: attested worker registration, the
+// measurement allow-list and the gatekeeper set.
+package keeper
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/core/address"
+	"cosmossdk.io/core/store"
+	errorsmod "cosmossdk.io/errors"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/attest"
+	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
+)
+
+// Keeper owns the "registry" store.
+type Keeper struct {
+	authority    string
+	addressCodec address.Codec
+	ingress      types.IngressQueue
+	verifiers    map[string]attest.Verifier
+
+	Schema       collections.Schema
+	Params       collections.Item[types.Params]
+	Measurements collections.Map[collections.Pair[string, []byte], types.Measurement]
+	Workers      collections.Map[[]byte, types.Worker]
+	Gatekeepers  collections.Map[[]byte, types.Gatekeeper]
+}
+
+// NewKeeper returns a keeper. authority may change params, measurements and
+// the gatekeeper set (the gov module account by default). verifiers are the
+// quote verifiers of the TEE kinds this chain knows, one per kind.
+func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, addressCodec address.Codec,
+	authority string, ingress types.IngressQueue, verifiers ...attest.Verifier,
+) (*Keeper, error) {
+	if _, err := addressCodec.StringToBytes(authority); err != nil {
+		return nil, fmt.Errorf("registry: invalid authority %q: %w", authority, err)
+	}
+	vs := make(map[string]attest.Verifier, len(verifiers))
+	for _, v := range verifiers {
+		if _, dup := vs[v.Kind()]; dup {
+			return nil, fmt.Errorf("registry: two verifiers for TEE kind %q", v.Kind())
+		}
+		vs[v.Kind()] = v
+	}
+	sb := collections.NewSchemaBuilder(storeService)
+	k := &Keeper{
+		authority:    authority,
+		addressCodec: addressCodec,
+		ingress:      ingress,
+		verifiers:    vs,
+		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Measurements: collections.NewMap(sb, types.MeasurementPrefix, "measurements",
+			collections.PairKeyCodec(collections.StringKey, collections.BytesKey), codec.CollValue[types.Measurement](cdc)),
+		Workers:     collections.NewMap(sb, types.WorkerPrefix, "workers", collections.BytesKey, codec.CollValue[types.Worker](cdc)),
+		Gatekeepers: collections.NewMap(sb, types.GatekeeperPrefix, "gatekeepers", collections.BytesKey, codec.CollValue[types.Gatekeeper](cdc)),
+	}
+	schema, err := sb.Build()
+	if err != nil {
+		return nil, fmt.Errorf("registry: building schema: %w", err)
+	}
+	k.Schema = schema
+	return k, nil
+}
+
+// Authority returns the governance account.
+func (k *Keeper) Authority() string { return k.authority }
+
+// IsWorker implements x/mq's SenderRegistry.
+func (k *Keeper) IsWorker(ctx context.Context, identityKey []byte) (bool, error) {
+	return k.Workers.Has(ctx, identityKey)
+}
+
+// GatekeeperKeys implements x/mq's SenderRegistry: the current gatekeepers'
+// identity keys in key order.
+func (k *Keeper) GatekeeperKeys(ctx context.Context) ([][]byte, error) {
+	var keys [][]byte
+	err := k.Gatekeepers.Walk(ctx, nil, func(key []byte, _ types.Gatekeeper) (bool, error) {
+		keys = append(keys, key)
+		return false, nil
+	})
+	return keys, err
+}
+
+// GetWorker returns a registered worker.
+func (k *Keeper) GetWorker(ctx context.Context, identityKey []byte) (types.Worker, error) {
+	w, err := k.Workers.Get(ctx, identityKey)
+	if errors.Is(err, collections.ErrNotFound) {
+		return types.Worker{}, errorsmod.Wrapf(types.ErrWorkerNotFound, "%x", identityKey)
+	}
+	return w, err
+}
+
+func (k *Keeper) checkAuthority(authority string) error {
+	if authority != k.authority {
+		return errorsmod.Wrapf(types.ErrInvalidAuthority, "expected %s, got %s", k.authority, authority)
+	}
+	return nil
+}
+
+// parseKey decodes a hex identity key.
+func parseKey(s string) ([]byte, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != 32 {
+		return nil, errorsmod.Wrapf(types.ErrInvalidKey, "%q is not a 32-byte hex key", s)
+	}
+	return b, nil
+}

@@ -1,0 +1,157 @@
+package keeper
+
+import (
+	"context"
+	"encoding/hex"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
+)
+
+type msgServer struct{ k *Keeper }
+
+// NewMsgServerImpl returns the Msg service.
+func NewMsgServerImpl(k *Keeper) types.MsgServer { return msgServer{k: k} }
+
+var _ types.MsgServer = msgServer{}
+
+func (s msgServer) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWorker) (*types.MsgRegisterWorkerResponse, error) {
+	if _, err := s.k.RegisterWorker(ctx, msg); err != nil {
+		return nil, err
+	}
+	return &types.MsgRegisterWorkerResponse{}, nil
+}
+
+func (s msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams) (*types.MsgUpdateParamsResponse, error) {
+	if err := s.k.checkAuthority(msg.Authority); err != nil {
+		return nil, err
+	}
+	if err := msg.Params.Validate(); err != nil {
+		return nil, err
+	}
+	return &types.MsgUpdateParamsResponse{}, s.k.Params.Set(ctx, msg.Params)
+}
+
+func (s msgServer) AddMeasurement(ctx context.Context, msg *types.MsgAddMeasurement) (*types.MsgAddMeasurementResponse, error) {
+	if err := s.k.checkAuthority(msg.Authority); err != nil {
+		return nil, err
+	}
+	key, err := s.k.measurementKey(msg.TeeKind, msg.Measurement)
+	if err != nil {
+		return nil, err
+	}
+	if has, err := s.k.Measurements.Has(ctx, key); err != nil {
+		return nil, err
+	} else if has {
+		return nil, errorsmod.Wrapf(types.ErrMeasurementExists, "%s %s", msg.TeeKind, msg.Measurement)
+	}
+	if len(msg.Description) > 256 {
+		return nil, errorsmod.Wrap(types.ErrInvalidMeasurement, "description longer than 256 bytes")
+	}
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	m := types.Measurement{TeeKind: msg.TeeKind, Measurement: key.K2(), Description: msg.Description, AddedHeight: sdkCtx.BlockHeight()}
+	if err := s.k.Measurements.Set(ctx, key, m); err != nil {
+		return nil, err
+	}
+	sdkCtx.EventManager().EmitEvent(sdk.NewEvent(types.EventMeasurementAdded,
+		sdk.NewAttribute(types.AttributeTEEKind, msg.TeeKind), sdk.NewAttribute(types.AttributeMeasurement, hex.EncodeToString(key.K2()))))
+	return &types.MsgAddMeasurementResponse{}, nil
+}
+
+func (s msgServer) RemoveMeasurement(ctx context.Context, msg *types.MsgRemoveMeasurement) (*types.MsgRemoveMeasurementResponse, error) {
+	if err := s.k.checkAuthority(msg.Authority); err != nil {
+		return nil, err
+	}
+	key, err := s.k.measurementKey(msg.TeeKind, msg.Measurement)
+	if err != nil {
+		return nil, err
+	}
+	if has, err := s.k.Measurements.Has(ctx, key); err != nil {
+		return nil, err
+	} else if !has {
+		return nil, errorsmod.Wrapf(types.ErrMeasurementNotFound, "%s %s", msg.TeeKind, msg.Measurement)
+	}
+	if err := s.k.Measurements.Remove(ctx, key); err != nil {
+		return nil, err
+	}
+	sdk.UnwrapSDKContext(ctx).EventManager().EmitEvent(sdk.NewEvent(types.EventMeasurementRemoved,
+		sdk.NewAttribute(types.AttributeTEEKind, msg.TeeKind), sdk.NewAttribute(types.AttributeMeasurement, hex.EncodeToString(key.K2()))))
+	return &types.MsgRemoveMeasurementResponse{}, nil
+}
+
+func (s msgServer) AddGatekeeper(ctx context.Context, msg *types.MsgAddGatekeeper) (*types.MsgAddGatekeeperResponse, error) {
+	if err := s.k.checkAuthority(msg.Authority); err != nil {
+		return nil, err
+	}
+	key, err := parseKey(msg.IdentityKey)
+	if err != nil {
+		return nil, err
+	}
+	w, err := s.k.GetWorker(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	params, err := s.k.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !params.AcceptsLevel(w.ConfidenceLevel, params.GatekeeperConfidenceLimit) {
+		return nil, errorsmod.Wrapf(types.ErrConfidenceTooLow, "worker %s has level %d, gatekeepers need 1-%d",
+			msg.IdentityKey, w.ConfidenceLevel, params.GatekeeperConfidenceLimit)
+	}
+	if has, err := s.k.Gatekeepers.Has(ctx, key); err != nil {
+		return nil, err
+	} else if has {
+		return nil, errorsmod.Wrap(types.ErrAlreadyGatekeeper, msg.IdentityKey)
+	}
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	if err := s.k.Gatekeepers.Set(ctx, key, types.Gatekeeper{IdentityKey: key, AddedHeight: sdkCtx.BlockHeight()}); err != nil {
+		return nil, err
+	}
+	if _, err := s.k.ingress.PushIngress(ctx, types.ModuleName, protocol.TopicGatekeeperAdded, key); err != nil {
+		return nil, err
+	}
+	sdkCtx.EventManager().EmitEvent(sdk.NewEvent(types.EventGatekeeperAdded, sdk.NewAttribute(types.AttributeIdentityKey, msg.IdentityKey)))
+	return &types.MsgAddGatekeeperResponse{}, nil
+}
+
+func (s msgServer) RemoveGatekeeper(ctx context.Context, msg *types.MsgRemoveGatekeeper) (*types.MsgRemoveGatekeeperResponse, error) {
+	if err := s.k.checkAuthority(msg.Authority); err != nil {
+		return nil, err
+	}
+	key, err := parseKey(msg.IdentityKey)
+	if err != nil {
+		return nil, err
+	}
+	if has, err := s.k.Gatekeepers.Has(ctx, key); err != nil {
+		return nil, err
+	} else if !has {
+		return nil, errorsmod.Wrap(types.ErrNotGatekeeper, msg.IdentityKey)
+	}
+	if err := s.k.Gatekeepers.Remove(ctx, key); err != nil {
+		return nil, err
+	}
+	if _, err := s.k.ingress.PushIngress(ctx, types.ModuleName, protocol.TopicGatekeeperRemoved, key); err != nil {
+		return nil, err
+	}
+	sdk.UnwrapSDKContext(ctx).EventManager().EmitEvent(sdk.NewEvent(types.EventGatekeeperRemoved, sdk.NewAttribute(types.AttributeIdentityKey, msg.IdentityKey)))
+	return &types.MsgRemoveGatekeeperResponse{}, nil
+}
+
+// measurementKey validates a TEE kind and hex measurement.
+func (k *Keeper) measurementKey(kind, measurementHex string) (collections.Pair[string, []byte], error) {
+	if _, ok := k.verifiers[kind]; !ok {
+		return collections.Pair[string, []byte]{}, errorsmod.Wrapf(types.ErrUnknownTEEKind, "%q", kind)
+	}
+	m, err := hex.DecodeString(measurementHex)
+	if err != nil || len(m) == 0 || len(m) > types.MaxMeasurementLen {
+		return collections.Pair[string, []byte]{}, errorsmod.Wrapf(types.ErrInvalidMeasurement,
+			"%q is not 1-%d bytes of hex", measurementHex, types.MaxMeasurementLen)
+	}
+	return collections.Join(kind, m), nil
+}

@@ -1,0 +1,80 @@
+package keeper
+
+import (
+	"context"
+
+	"cosmossdk.io/collections"
+
+	"github.com/cosmos/cosmos-sdk/types/query"
+
+	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
+)
+
+type queryServer struct{ k *Keeper }
+
+// NewQueryServerImpl returns the Query service.
+func NewQueryServerImpl(k *Keeper) types.QueryServer { return queryServer{k: k} }
+
+var _ types.QueryServer = queryServer{}
+
+func (q queryServer) Params(ctx context.Context, _ *types.QueryParamsRequest) (*types.QueryParamsResponse, error) {
+	p, err := q.k.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryParamsResponse{Params: p}, nil
+}
+
+func (q queryServer) Workers(ctx context.Context, req *types.QueryWorkersRequest) (*types.QueryWorkersResponse, error) {
+	if req == nil {
+		req = &types.QueryWorkersRequest{}
+	}
+	workers, page, err := query.CollectionPaginate(ctx, q.k.Workers, req.Pagination,
+		func(_ []byte, w types.Worker) (types.Worker, error) { return w, nil })
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryWorkersResponse{Workers: workers, Pagination: page}, nil
+}
+
+func (q queryServer) Worker(ctx context.Context, req *types.QueryWorkerRequest) (*types.QueryWorkerResponse, error) {
+	if req == nil {
+		return nil, types.ErrInvalidKey
+	}
+	key, err := parseKey(req.IdentityKey)
+	if err != nil {
+		return nil, err
+	}
+	w, err := q.k.GetWorker(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	isGK, err := q.k.Gatekeepers.Has(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryWorkerResponse{Worker: w, IsGatekeeper: isGK}, nil
+}
+
+func (q queryServer) Gatekeepers(ctx context.Context, _ *types.QueryGatekeepersRequest) (*types.QueryGatekeepersResponse, error) {
+	resp := &types.QueryGatekeepersResponse{}
+	err := q.k.Gatekeepers.Walk(ctx, nil, func(_ []byte, g types.Gatekeeper) (bool, error) {
+		resp.Gatekeepers = append(resp.Gatekeepers, g)
+		return false, nil
+	})
+	return resp, err
+}
+
+func (q queryServer) Measurements(ctx context.Context, req *types.QueryMeasurementsRequest) (*types.QueryMeasurementsResponse, error) {
+	if req == nil {
+		req = &types.QueryMeasurementsRequest{}
+	}
+	ms, page, err := query.CollectionPaginate(ctx, q.k.Measurements, req.Pagination,
+		func(_ collections.Pair[string, []byte], m types.Measurement) (types.Measurement, error) {
+			return m, nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryMeasurementsResponse{Measurements: ms, Pagination: page}, nil
+}

@@ -1,0 +1,123 @@
+package keeper
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/attest"
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
+)
+
+// GasPerAttestation is charged for verifying one quote.
+const GasPerAttestation = 50_000
+
+// RegisterWorker verifies an attested registration and records the worker.
+// Checks run cheapest first; each failure has its own error code and nothing
+// is stored unless all pass:
+//
+//  1. the info decodes canonically, names this chain and the signing operator;
+//  2. the TEE kind is known, and sim only while allow_simulated_tee is on;
+//  3. the quote verifies (at block time, never the wall clock);
+//  4. its report data is ReportData(chain id, info bytes);
+//  5. it is not older than attestation_max_age_seconds;
+//  6. its measurement is allow-listed for its kind;
+//  7. its confidence level is accepted for workers.
+func (k *Keeper) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWorker) (types.Worker, error) {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	if _, err := k.addressCodec.StringToBytes(msg.Operator); err != nil {
+		return types.Worker{}, errorsmod.Wrapf(types.ErrInvalidOperator, "%q: %v", msg.Operator, err)
+	}
+	info, err := protocol.DecodeRegistrationInfo(msg.Info)
+	if err != nil {
+		return types.Worker{}, errorsmod.Wrap(types.ErrMalformedInfo, err.Error())
+	}
+	if info.ChainID != sdkCtx.ChainID() {
+		return types.Worker{}, errorsmod.Wrapf(types.ErrWrongChain, "info names %q, this chain is %q", info.ChainID, sdkCtx.ChainID())
+	}
+	if info.Operator != msg.Operator {
+		return types.Worker{}, errorsmod.Wrapf(types.ErrOperatorMismatch, "info names %s, signed by %s", info.Operator, msg.Operator)
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return types.Worker{}, err
+	}
+	kind := msg.Attestation.TeeKind
+	verifier, ok := k.verifiers[kind]
+	if !ok {
+		return types.Worker{}, errorsmod.Wrapf(types.ErrUnknownTEEKind, "%q", kind)
+	}
+	if kind == attest.KindSim && !params.AllowSimulatedTee {
+		return types.Worker{}, errorsmod.Wrap(types.ErrSimulatedTEENotAllowed, "allow_simulated_tee is off")
+	}
+	if len(msg.Attestation.Quote) > attest.MaxQuoteLen {
+		return types.Worker{}, errorsmod.Wrapf(types.ErrMalformedAttestation, "quote is %d bytes, limit %d", len(msg.Attestation.Quote), attest.MaxQuoteLen)
+	}
+	sdkCtx.GasMeter().ConsumeGas(GasPerAttestation, "registry attestation")
+	now := sdkCtx.BlockTime()
+	report, err := verifier.Verify(msg.Attestation.Quote, now)
+	switch {
+	case err == nil:
+	case errors.Is(err, attest.ErrMalformedQuote):
+		return types.Worker{}, errorsmod.Wrap(types.ErrMalformedAttestation, err.Error())
+	default:
+		return types.Worker{}, errorsmod.Wrap(types.ErrInvalidAttestation, err.Error())
+	}
+	if want := protocol.ReportData(info.ChainID, msg.Info); report.ReportData != want {
+		return types.Worker{}, errorsmod.Wrap(types.ErrReportDataMismatch, "quote report data differs from SHA-512 of the registration info")
+	}
+	if !report.IssuedAt.IsZero() && now.Sub(report.IssuedAt) > time.Duration(params.AttestationMaxAgeSeconds)*time.Second {
+		return types.Worker{}, errorsmod.Wrapf(types.ErrAttestationExpired, "issued %s, block time %s, max age %ds",
+			report.IssuedAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), params.AttestationMaxAgeSeconds)
+	}
+	allowed, err := k.Measurements.Has(ctx, collections.Join(kind, report.Measurement))
+	if err != nil {
+		return types.Worker{}, err
+	}
+	if !allowed {
+		return types.Worker{}, errorsmod.Wrapf(types.ErrMeasurementNotAllowed, "%s measurement %x", kind, report.Measurement)
+	}
+	if !params.AcceptsLevel(report.ConfidenceLevel, params.WorkerConfidenceLimit) {
+		return types.Worker{}, errorsmod.Wrapf(types.ErrConfidenceTooLow, "level %d, workers need 1-%d", report.ConfidenceLevel, params.WorkerConfidenceLimit)
+	}
+
+	w := types.Worker{
+		IdentityKey:        info.IdentityKey,
+		ReceiveKey:         info.ReceiveKey,
+		Operator:           info.Operator,
+		TeeKind:            kind,
+		Measurement:        report.Measurement,
+		ConfidenceLevel:    report.ConfidenceLevel,
+		PruntimeVersion:    info.Version,
+		RegisteredHeight:   sdkCtx.BlockHeight(),
+		RegisteredTimeUnix: now.Unix(),
+		RegistrationInfo:   msg.Info,
+	}
+	if prev, err := k.Workers.Get(ctx, info.IdentityKey); err == nil {
+		w.Endpoint = prev.Endpoint // re-registration (new quote, new version) keeps the announced endpoint
+	} else if !errors.Is(err, collections.ErrNotFound) {
+		return types.Worker{}, err
+	}
+	if err := k.Workers.Set(ctx, w.IdentityKey, w); err != nil {
+		return types.Worker{}, err
+	}
+	if _, err := k.ingress.PushIngress(ctx, types.ModuleName, protocol.TopicWorkerRegistered, w.IdentityKey); err != nil {
+		return types.Worker{}, err
+	}
+	sdkCtx.EventManager().EmitEvent(sdk.NewEvent(types.EventWorkerRegistered,
+		sdk.NewAttribute(types.AttributeIdentityKey, hex.EncodeToString(w.IdentityKey)),
+		sdk.NewAttribute(types.AttributeOperator, w.Operator),
+		sdk.NewAttribute(types.AttributeTEEKind, kind),
+		sdk.NewAttribute(types.AttributeMeasurement, hex.EncodeToString(w.Measurement)),
+		sdk.NewAttribute(types.AttributeConfidence, fmt.Sprint(w.ConfidenceLevel)),
+	))
+	return w, nil
+}

@@ -1,0 +1,27 @@
+package types
+
+import (
+	"github.com/cosmos/cosmos-sdk/codec"
+	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/msgservice"
+)
+
+// RegisterLegacyAminoCodec registers the messages for amino JSON signing.
+func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
+	cdc.RegisterConcrete(&MsgRegisterWorker{}, "gatekeeper/x/registry/MsgRegisterWorker", nil)
+	cdc.RegisterConcrete(&MsgUpdateParams{}, "gatekeeper/x/registry/MsgUpdateParams", nil)
+	cdc.RegisterConcrete(&MsgAddMeasurement{}, "gatekeeper/x/registry/MsgAddMeasurement", nil)
+	cdc.RegisterConcrete(&MsgRemoveMeasurement{}, "gatekeeper/x/registry/MsgRemoveMeasurement", nil)
+	cdc.RegisterConcrete(&MsgAddGatekeeper{}, "gatekeeper/x/registry/MsgAddGatekeeper", nil)
+	cdc.RegisterConcrete(&MsgRemoveGatekeeper{}, "gatekeeper/x/registry/MsgRemoveGatekeeper", nil)
+}
+
+// RegisterInterfaces registers the messages with the interface registry.
+func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
+	registry.RegisterImplementations((*sdk.Msg)(nil),
+		&MsgRegisterWorker{}, &MsgUpdateParams{}, &MsgAddMeasurement{},
+		&MsgRemoveMeasurement{}, &MsgAddGatekeeper{}, &MsgRemoveGatekeeper{},
+	)
+	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
+}

@@ -1,0 +1,31 @@
+package types
+
+import errorsmod "cosmossdk.io/errors"
+
+// Registered errors of x/registry. Codes are part of the ABCI interface: never
+// reuse or renumber one.
+var (
+	ErrInvalidAuthority       = errorsmod.Register(ModuleName, 2, "invalid authority")
+	ErrInvalidParams          = errorsmod.Register(ModuleName, 3, "invalid params")
+	ErrMalformedInfo          = errorsmod.Register(ModuleName, 4, "malformed registration info")
+	ErrWrongChain             = errorsmod.Register(ModuleName, 5, "registration info is for another chain")
+	ErrOperatorMismatch       = errorsmod.Register(ModuleName, 6, "registration info names another operator")
+	ErrUnknownTEEKind         = errorsmod.Register(ModuleName, 7, "unknown TEE kind")
+	ErrMalformedAttestation   = errorsmod.Register(ModuleName, 8, "malformed attestation")
+	ErrInvalidAttestation     = errorsmod.Register(ModuleName, 9, "attestation does not verify")
+	ErrSimulatedTEENotAllowed = errorsmod.Register(ModuleName, 10, "simulated TEE not allowed on this chain")
+	ErrReportDataMismatch     = errorsmod.Register(ModuleName, 11, "attestation report data does not bind the registration info")
+	ErrAttestationExpired     = errorsmod.Register(ModuleName, 12, "attestation too old")
+	ErrMeasurementNotAllowed  = errorsmod.Register(ModuleName, 13, "pRuntime measurement not allowed")
+	ErrConfidenceTooLow       = errorsmod.Register(ModuleName, 14, "confidence level not accepted")
+	ErrInvalidMeasurement     = errorsmod.Register(ModuleName, 15, "invalid measurement")
+	ErrMeasurementExists      = errorsmod.Register(ModuleName, 16, "measurement already allowed")
+	ErrMeasurementNotFound    = errorsmod.Register(ModuleName, 17, "measurement not allowed")
+	ErrWorkerNotFound         = errorsmod.Register(ModuleName, 18, "worker not found")
+	ErrAlreadyGatekeeper      = errorsmod.Register(ModuleName, 19, "worker is already a gatekeeper")
+	ErrNotGatekeeper          = errorsmod.Register(ModuleName, 20, "worker is not a gatekeeper")
+	ErrInvalidKey             = errorsmod.Register(ModuleName, 21, "invalid identity key")
+	ErrInvalidEndpoint        = errorsmod.Register(ModuleName, 22, "invalid endpoint")
+	ErrInvalidGenesis         = errorsmod.Register(ModuleName, 23, "invalid genesis")
+	ErrInvalidOperator        = errorsmod.Register(ModuleName, 24, "invalid operator address")
+)
