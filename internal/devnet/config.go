@@ -21,6 +21,9 @@ type Config struct {
 	// StatusInterval is how often the status table is printed; 0 prints it
 	// once, when the chain is up.
 	StatusInterval time.Duration
+	// VotingPeriod is the governance voting period of a new devnet; the
+	// expedited period is half of it.
+	VotingPeriod time.Duration
 	// Accounts are the names of funded accounts besides the validator.
 	Accounts []string
 }
@@ -31,6 +34,7 @@ func DefaultConfig() Config {
 		ChainID:        "gatekeeper-devnet",
 		BlockTime:      time.Second,
 		StatusInterval: 10 * time.Second,
+		VotingPeriod:   20 * time.Second,
 		Accounts:       []string{"faucet", "operator"},
 	}
 }
@@ -46,6 +50,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("devnet: PortOffset: %d, want 0-30000", c.PortOffset)
 	case c.BlockTime < 100*time.Millisecond || c.BlockTime > time.Minute:
 		return fmt.Errorf("devnet: BlockTime: %s, want 100ms-1m", c.BlockTime)
+	case c.VotingPeriod < 2*time.Second || c.VotingPeriod > 24*time.Hour:
+		return fmt.Errorf("devnet: VotingPeriod: %s, want 2s-24h", c.VotingPeriod)
 	case c.StatusInterval < 0:
 		return fmt.Errorf("devnet: StatusInterval: %s must not be negative", c.StatusInterval)
 	}

@@ -41,9 +41,6 @@ const (
 
 	accountBalance = 1_000_000_000_000 // of app.BondDenom, per account
 	validatorStake = 100_000_000_000
-	// Governance periods short enough to pass a proposal in a demo.
-	votingPeriod          = 20 * time.Second
-	expeditedVotingPeriod = 10 * time.Second
 )
 
 // isInitialized reports whether home already holds a devnet genesis.
@@ -105,7 +102,7 @@ func initHome(cfg Config) (Manifest, error) {
 	bankGen.Supply = sdk.NewCoins(sdk.NewInt64Coin(app.BondDenom, accountBalance*int64(len(names))))
 
 	govGen := govv1.DefaultGenesisState()
-	vp, evp := votingPeriod, expeditedVotingPeriod
+	vp, evp := cfg.VotingPeriod, cfg.VotingPeriod/2
 	govGen.Params.VotingPeriod = &vp
 	govGen.Params.ExpeditedVotingPeriod = &evp
 	govGen.Params.MinDeposit = sdk.NewCoins(sdk.NewInt64Coin(app.BondDenom, 10_000_000))

@@ -13,7 +13,7 @@ const (
 var (
 	// ParamsKey holds Params.
 	ParamsKey = collections.NewPrefix(0)
-	// MeasurementPrefix || len-prefixed tee kind || measurement bytes → Measurement.
+	// MeasurementPrefix || tee kind || 0x00 || measurement bytes → Measurement.
 	MeasurementPrefix = collections.NewPrefix(1)
 	// WorkerPrefix || identity key (32 bytes) → Worker.
 	WorkerPrefix = collections.NewPrefix(2)
