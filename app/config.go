@@ -1,33 +1,15 @@
 package app
 
-import (
-	"sync"
-
-	sdk "github.com/cosmos/cosmos-sdk/types"
-)
+import "github.com/gatekeeper-net/gatekeeper/app/params"
 
 const (
 	// Name is the application's name in ABCI info and the CLI.
 	Name = "gkd"
-	// Bech32Prefix is the account address prefix: gk1...
-	Bech32Prefix = "gk"
 	// BondDenom is the staking and fee denomination.
-	BondDenom = "stake"
+	BondDenom = params.BondDenom
 	// DefaultNodeDir is the default --home under the user's home directory.
 	DefaultNodeDir = ".gkd"
 )
 
-var configOnce sync.Once
-
-// SetAddressPrefixes sets the SDK's global bech32 prefixes to gk, gkvaloper
-// and gkvalcons, once, and seals the config. The SDK reads these globals deep
-// inside; every entry point (the CLI, NewApp, tests) calls this first.
-func SetAddressPrefixes() {
-	configOnce.Do(func() {
-		cfg := sdk.GetConfig()
-		cfg.SetBech32PrefixForAccount(Bech32Prefix, Bech32Prefix+sdk.PrefixPublic)
-		cfg.SetBech32PrefixForValidator(Bech32Prefix+sdk.PrefixValidator+sdk.PrefixOperator, Bech32Prefix+sdk.PrefixValidator+sdk.PrefixOperator+sdk.PrefixPublic)
-		cfg.SetBech32PrefixForConsensusNode(Bech32Prefix+sdk.PrefixValidator+sdk.PrefixConsensus, Bech32Prefix+sdk.PrefixValidator+sdk.PrefixConsensus+sdk.PrefixPublic)
-		cfg.Seal()
-	})
-}
+// SetAddressPrefixes sets the SDK's bech32 prefixes (see params).
+func SetAddressPrefixes() { params.SetAddressPrefixes() }

@@ -13,8 +13,8 @@ type Config struct {
 	// ChainID of a new devnet; a resumed one keeps its own.
 	ChainID string
 	// PortOffset is added to every default port (26656 p2p, 26657 RPC,
-	// 9090 gRPC, 1317 REST, 26660 metrics), so that several devnets can run
-	// on one machine.
+	// 9090 gRPC, 1317 REST, 26660 metrics, 8000+i pRuntime i), so that
+	// several devnets can run on one machine.
 	PortOffset int
 	// BlockTime is CometBFT's timeout_commit.
 	BlockTime time.Duration
@@ -26,6 +26,9 @@ type Config struct {
 	VotingPeriod time.Duration
 	// Accounts are the names of funded accounts besides the validator.
 	Accounts []string
+	// Workers is how many pRuntimes (sim TEE) with pherry relayers to run;
+	// a new devnet funds an operator account for each.
+	Workers int
 }
 
 // DefaultConfig returns the defaults of `gkd devnet`.
@@ -52,6 +55,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("devnet: BlockTime: %s, want 100ms-1m", c.BlockTime)
 	case c.VotingPeriod < 2*time.Second || c.VotingPeriod > 24*time.Hour:
 		return fmt.Errorf("devnet: VotingPeriod: %s, want 2s-24h", c.VotingPeriod)
+	case c.Workers < 0 || c.Workers > 32:
+		return fmt.Errorf("devnet: Workers: %d, want 0-32", c.Workers)
 	case c.StatusInterval < 0:
 		return fmt.Errorf("devnet: StatusInterval: %s must not be negative", c.StatusInterval)
 	}
@@ -68,10 +73,12 @@ func (c Config) Validate() error {
 // Ports are the devnet's listen ports.
 type Ports struct {
 	P2P, RPC, GRPC, REST, Metrics int
+	// PRuntime is the first pRuntime's RPC port; worker i uses PRuntime+i.
+	PRuntime int
 }
 
 // Ports returns the listen ports for the configured offset.
 func (c Config) Ports() Ports {
 	o := c.PortOffset
-	return Ports{P2P: 26656 + o, RPC: 26657 + o, GRPC: 9090 + o, REST: 1317 + o, Metrics: 26660 + o}
+	return Ports{P2P: 26656 + o, RPC: 26657 + o, GRPC: 9090 + o, REST: 1317 + o, Metrics: 26660 + o, PRuntime: pruntimeBasePort + o}
 }

@@ -2,10 +2,12 @@ package devnet
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // StartFunc runs the node on home, in-process, until the process receives
@@ -54,28 +56,87 @@ func Run(ctx context.Context, cfg Config, start StartFunc, out io.Writer) error 
 		return err
 	}
 
+	if m.PRuntimes, err = workerManifests(home, cfg.Workers, cfg.Ports(), m.Accounts); err != nil {
+		return err
+	}
+	if err := writeManifest(home, m); err != nil {
+		return err
+	}
+
 	logPath := filepath.Join(home, "node.log")
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("devnet: node log: %w", err)
 	}
 	defer logFile.Close()
+	workersPath := filepath.Join(home, "workers.log")
+	workersLog, err := os.OpenFile(workersPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("devnet: workers log: %w", err)
+	}
+	defer workersLog.Close()
 	fmt.Fprintf(out, "devnet: node log %s; Ctrl-C stops the devnet\n", logPath)
+	if cfg.Workers > 0 {
+		fmt.Fprintf(out, "devnet: %d workers (pRuntime + pherry), log %s\n", cfg.Workers, workersPath)
+	}
 
-	statusCtx, stopStatus := context.WithCancel(ctx)
-	defer stopStatus()
-	done := make(chan struct{})
+	nodeDone := make(chan error, 1)
+	go func() { nodeDone <- start(home, logFile) }()
+
+	bg, stopBg := context.WithCancel(ctx)
+	defer stopBg()
+	var wg sync.WaitGroup
+	var workersErr error
+	if cfg.Workers > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			workersErr = startWorkers(bg, &m, workersLog, out)
+		}()
+	}
+	wg.Add(1)
 	go func() {
-		defer close(done)
-		watchStatus(statusCtx, m, cfg.StatusInterval, out)
+		defer wg.Done()
+		watchStatus(bg, m, cfg.StatusInterval, out)
 	}()
 
-	err = start(home, logFile)
-	stopStatus()
-	<-done
+	err = <-nodeDone
+	stopBg()
+	wg.Wait()
 	if err != nil {
 		return fmt.Errorf("devnet: node: %w (see %s)", err, logPath)
 	}
+	if workersErr != nil {
+		return fmt.Errorf("devnet: workers: %w (see %s)", workersErr, workersPath)
+	}
 	fmt.Fprintln(out, "devnet: stopped; run the same command again to resume")
 	return nil
+}
+
+// startWorkers waits for the chain, fixes the trust root on first use, and
+// runs the workers until ctx ends.
+func startWorkers(ctx context.Context, m *Manifest, logs io.Writer, out io.Writer) error {
+	// Waits for the node; on resume it also checks the home still holds the
+	// chain the pRuntimes were initialized for.
+	h, err := genesisValidatorsHash(ctx, m.Endpoints.CometRPC)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	switch got := hex.EncodeToString(h); {
+	case m.TrustRoot == "":
+		m.TrustRoot = got
+		if err := writeManifest(m.Home, *m); err != nil {
+			return err
+		}
+	case m.TrustRoot != got:
+		return fmt.Errorf("devnet: the chain's genesis validators hash %s differs from %s in %s", got, m.TrustRoot, ManifestFile)
+	}
+	err = runWorkers(ctx, *m, logs)
+	if err != nil {
+		fmt.Fprintf(out, "devnet: workers stopped: %v\n", err)
+	}
+	return err
 }

@@ -30,6 +30,8 @@ import (
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
 	"github.com/gatekeeper-net/gatekeeper/app"
+	"github.com/gatekeeper-net/gatekeeper/internal/attest"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -71,6 +73,9 @@ func initHome(cfg Config) (Manifest, error) {
 		return Manifest{}, fmt.Errorf("devnet: keyring: %w", err)
 	}
 	names := append([]string{ValidatorKey}, cfg.Accounts...)
+	for i := range cfg.Workers {
+		names = append(names, operatorKey(i))
+	}
 	accounts := make([]Account, 0, len(names))
 	var (
 		genAccounts []authtypes.GenesisAccount
@@ -111,6 +116,9 @@ func initHome(cfg Config) (Manifest, error) {
 	var regGen registrytypes.GenesisState
 	cdc.MustUnmarshalJSON(state[registrytypes.ModuleName], &regGen)
 	regGen.Params.AllowSimulatedTee = true
+	regGen.Measurements = append(regGen.Measurements, registrytypes.Measurement{
+		TeeKind: attest.KindSim, Measurement: pruntime.DevnetMeasurement(), Description: "devnet pRuntime " + pruntime.Version,
+	})
 
 	state[authtypes.ModuleName] = cdc.MustMarshalJSON(&authGen)
 	state[banktypes.ModuleName] = cdc.MustMarshalJSON(bankGen)

@@ -18,6 +18,19 @@ type Manifest struct {
 	Denom          string    `json:"denom"`
 	Accounts       []Account `json:"accounts"`
 	Endpoints      Endpoints `json:"endpoints"`
+	// TrustRoot is the hex genesis validator set hash the pRuntimes trust.
+	TrustRoot string     `json:"trust_root,omitempty"`
+	PRuntimes []PRuntime `json:"pruntimes,omitempty"`
+}
+
+// PRuntime is one worker: a pRuntime (sim TEE) and its pherry relayer.
+type PRuntime struct {
+	Name        string `json:"name"`
+	RPC         string `json:"rpc"`
+	Listen      string `json:"-"`
+	DataDir     string `json:"data_dir"`
+	Operator    string `json:"operator"`
+	OperatorKey string `json:"operator_key"`
 }
 
 // Account is a funded devnet key.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -56,6 +57,9 @@ func watchStatus(ctx context.Context, m Manifest, interval time.Duration, out io
 			continue
 		}
 		printStatus(out, st)
+		if len(m.PRuntimes) > 0 {
+			printWorkers(out, m.PRuntimes, workerInfos(ctx, m.PRuntimes))
+		}
 		lastPrint = time.Now()
 	}
 }
@@ -112,6 +116,9 @@ func printEndpoints(out io.Writer, m Manifest) {
 	fmt.Fprintf(w, "REST\t%s\n", m.Endpoints.REST)
 	fmt.Fprintf(w, "P2P\t%s\n", m.Endpoints.P2P)
 	fmt.Fprintf(w, "metrics\t%s\n", m.Endpoints.Metrics)
+	for _, p := range m.PRuntimes {
+		fmt.Fprintf(w, "%s pRuntime\t%s\n", p.Name, p.RPC)
+	}
 	fmt.Fprintln(w, "\nACCOUNT\tADDRESS")
 	for _, a := range m.Accounts {
 		fmt.Fprintf(w, "%s\t%s\n", a.Name, a.Address)
@@ -124,5 +131,20 @@ func printStatus(out io.Writer, st Status) {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "HEIGHT\tBLOCK TIME\tWORKERS\tGATEKEEPERS\tMEASUREMENTS")
 	fmt.Fprintf(w, "%d\t%s\t%d\t%d\t%d\n", st.Height, st.BlockTime.UTC().Format(time.RFC3339), st.Workers, st.Gatekeepers, st.Measurements)
+	w.Flush()
+}
+
+func printWorkers(out io.Writer, ws []PRuntime, infos []api.Info) {
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "WORKER\tRPC\tSYNCED\tREGISTERED\tROLE\tINGRESS\tEGRESS PENDING\tIDENTITY")
+	for i, p := range ws {
+		in := infos[i]
+		if in.IdentityKey == "" {
+			fmt.Fprintf(w, "%s\t%s\t-\t-\t-\t-\t-\t(not answering)\n", p.Name, p.RPC)
+			continue
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d\t%t\t%s\t%d\t%d\t%s…\n", p.Name, p.RPC, in.SyncedHeight, in.Registered, in.Role,
+			in.NextIngress, in.PendingEgress, in.IdentityKey[:16])
+	}
 	w.Flush()
 }

@@ -10,6 +10,10 @@ const (
 	ContextReportData = "gatekeeper/registration/v1"
 	// ContextSimQuote is the simulated TEE platform key's signature over a sim quote.
 	ContextSimQuote = "gatekeeper/tee/sim-quote/v1"
+	// ContextIdentity is the seal label of a pRuntime's identity keys.
+	ContextIdentity = "gatekeeper/pruntime/identity/v1"
 	// ContextSimSeal is the HKDF salt of the simulated TEE's sealing keys.
 	ContextSimSeal = "gatekeeper/tee/sim-seal/v1"
+	// ContextCheckpoint is the tee.Seal label of the pRuntime's checkpoints.
+	ContextCheckpoint = "gatekeeper/pruntime/checkpoint/v1"
 )

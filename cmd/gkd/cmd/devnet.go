@@ -42,7 +42,8 @@ Ctrl-C stops it cleanly.`,
 		},
 	}
 	cmd.Flags().StringVar(&cfg.ChainID, "chain-id", def.ChainID, "chain id of a new devnet")
-	cmd.Flags().IntVar(&cfg.PortOffset, "port-offset", def.PortOffset, "added to every default port (26656, 26657, 9090, 1317, 26660)")
+	cmd.Flags().IntVar(&cfg.Workers, "workers", def.Workers, "pRuntimes (sim TEE) with pherry relayers to run and register")
+	cmd.Flags().IntVar(&cfg.PortOffset, "port-offset", def.PortOffset, "added to every default port (26656, 26657, 9090, 1317, 26660, 8000+i)")
 	cmd.Flags().DurationVar(&cfg.BlockTime, "block-time", def.BlockTime, "target time between blocks")
 	cmd.Flags().DurationVar(&cfg.VotingPeriod, "voting-period", def.VotingPeriod, "governance voting period of a new devnet")
 	cmd.Flags().DurationVar(&cfg.StatusInterval, "status-interval", def.StatusInterval, "how often to print the status table (0: once)")

@@ -1,6 +1,10 @@
 package types
 
-import "cosmossdk.io/collections"
+import (
+	"cosmossdk.io/collections"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+)
 
 const (
 	// ModuleName is the module's name, store key and topic owner prefix.
@@ -22,7 +26,9 @@ var (
 	NextIngressKey = collections.NewPrefix(2)
 	// FirstIngressKey holds the oldest retained ingress index (u64).
 	FirstIngressKey = collections.NewPrefix(3)
-	// SequencePrefix || protocol.Origin.Key() → next expected egress seq (u64).
+	// SequencePrefix || protocol.Origin.Key() → next expected egress seq
+	// (u64 big-endian). Also part of the protocol: pRuntimes prove their own
+	// sequence to learn which of their messages the chain accepted.
 	SequencePrefix = collections.NewPrefix(4)
 	// VotePrefix || u64 big-endian seq || signer key → message body that the
 	// gatekeeper signed at that seq of the gatekeeper channel.
@@ -31,10 +37,4 @@ var (
 
 // IngressStoreKey returns the full store key of ingress entry index, as a
 // pRuntime requests a proof of it.
-func IngressStoreKey(index uint64) []byte {
-	k := append([]byte(nil), IngressPrefix...)
-	for i := 7; i >= 0; i-- {
-		k = append(k, byte(index>>(8*i)))
-	}
-	return k
-}
+func IngressStoreKey(index uint64) []byte { return protocol.IngressKey(index) }

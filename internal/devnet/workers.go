@@ -1,0 +1,150 @@
+package devnet
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"sync"
+	"time"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/pherry"
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+)
+
+// pruntimeBasePort is the first pRuntime RPC port (plus the port offset).
+const pruntimeBasePort = 8000
+
+// operatorKey is the keyring name of worker i's operator account.
+func operatorKey(i int) string { return fmt.Sprintf("operator-%d", i) }
+
+// genesisValidatorsHash reads the validators hash of the chain's first
+// header: the trust root the devnet's pRuntimes start from. A real operator
+// takes it from a source they trust; here the node is our own.
+func genesisValidatorsHash(ctx context.Context, rpcAddr string) ([]byte, error) {
+	c, err := rpchttp.New(rpcAddr, "/websocket")
+	if err != nil {
+		return nil, err
+	}
+	h := int64(1)
+	for {
+		res, err := c.Commit(ctx, &h)
+		if err == nil {
+			return res.SignedHeader.ValidatorsHash, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+// runWorkers starts a pRuntime and its pherry relayer per worker in the
+// manifest, in this process, and returns when ctx ends and all stopped.
+func runWorkers(ctx context.Context, m Manifest, logs io.Writer) error {
+	var wg sync.WaitGroup
+	errc := make(chan error, 2*len(m.PRuntimes))
+	for _, w := range m.PRuntimes {
+		t, err := pruntime.OpenSimTEE(w.DataDir, pruntime.DevnetMeasurement())
+		if err != nil {
+			return err
+		}
+		cfg := pruntime.DefaultConfig()
+		cfg.DataDir = w.DataDir
+		cfg.Listen = w.Listen
+		cfg.ChainID = m.ChainID
+		cfg.Operator = w.Operator
+		cfg.PublicEndpoint = w.RPC
+		cfg.TrustRoot = protocol.TrustRoot{Height: 0, Hash: m.trustHash()}
+		logger := slog.New(slog.NewTextHandler(logs, nil)).With("worker", w.Name)
+		rt, err := pruntime.New(cfg, t, logger.With("subsystem", "pruntime"))
+		if err != nil {
+			return fmt.Errorf("devnet: %s: %w", w.Name, err)
+		}
+		ln, err := net.Listen("tcp", w.Listen)
+		if err != nil {
+			return fmt.Errorf("devnet: %s: %w", w.Name, err)
+		}
+		pcfg := pherry.DefaultConfig()
+		pcfg.NodeRPC = m.Endpoints.CometRPC
+		pcfg.PRuntime = w.RPC
+		pcfg.ChainID = m.ChainID
+		pcfg.KeyringDir = m.Home
+		pcfg.KeyringBackend = KeyringBackend
+		pcfg.KeyName = w.OperatorKey
+		pcfg.PollInterval = 500 * time.Millisecond
+		relayer, err := pherry.New(pcfg, logger.With("subsystem", "pherry"))
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("devnet: %s: %w", w.Name, err)
+		}
+		wg.Add(2)
+		go func() { defer wg.Done(); errc <- rt.Serve(ctx, ln) }()
+		go func() { defer wg.Done(); errc <- relayer.Run(ctx) }()
+	}
+	wg.Wait()
+	close(errc)
+	var errs []error
+	for err := range errc {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// workerManifests describes n workers under home.
+func workerManifests(home string, n int, ports Ports, accounts []Account) ([]PRuntime, error) {
+	out := make([]PRuntime, 0, n)
+	for i := range n {
+		name := operatorKey(i)
+		addr := ""
+		for _, a := range accounts {
+			if a.Name == name {
+				addr = a.Address
+			}
+		}
+		if addr == "" {
+			return nil, fmt.Errorf("devnet: no funded account %q: this devnet was created with fewer workers; use a fresh --home", name)
+		}
+		port := ports.PRuntime + i
+		out = append(out, PRuntime{
+			Name:        fmt.Sprintf("worker-%d", i),
+			RPC:         fmt.Sprintf("http://127.0.0.1:%d", port),
+			Listen:      fmt.Sprintf("127.0.0.1:%d", port),
+			DataDir:     filepath.Join(home, fmt.Sprintf("pruntime-%d", i)),
+			Operator:    addr,
+			OperatorKey: name,
+		})
+	}
+	return out, nil
+}
+
+// workerInfos reads each pRuntime's /get_info; a pRuntime that does not
+// answer gets a zero Info.
+func workerInfos(ctx context.Context, ws []PRuntime) []api.Info {
+	infos := make([]api.Info, len(ws))
+	for i, w := range ws {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		info, err := api.NewClient(w.RPC).Info(ctx)
+		cancel()
+		if err == nil {
+			infos[i] = info
+		}
+	}
+	return infos
+}
+
+func (m Manifest) trustHash() []byte {
+	h, _ := hex.DecodeString(m.TrustRoot)
+	return h
+}

@@ -1,0 +1,59 @@
+package pherry
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// Main is the pherry command. It returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("pherry", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.NodeRPC, "node", "tcp://127.0.0.1:26657", "CometBFT RPC of a chain node")
+	fs.StringVar(&cfg.PRuntime, "pruntime", "http://127.0.0.1:8000", "pRuntime RPC")
+	fs.StringVar(&cfg.ChainID, "chain-id", "", "chain id")
+	fs.StringVar(&cfg.KeyringDir, "home", "", "directory holding the operator keyring (as gkd --home)")
+	fs.StringVar(&cfg.KeyringBackend, "keyring-backend", cfg.KeyringBackend, "keyring backend: os, file, test")
+	fs.StringVar(&cfg.KeyName, "from", cfg.KeyName, "operator key name in the keyring")
+	mnemonicEnv := fs.String("mnemonic-env", "", "name of an environment variable holding the operator mnemonic (instead of a keyring)")
+	fs.StringVar(&cfg.GasPrices, "gas-prices", cfg.GasPrices, "gas prices for worker transactions")
+	fs.DurationVar(&cfg.PollInterval, "poll", cfg.PollInterval, "wait between rounds when idle")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *mnemonicEnv != "" {
+		cfg.Mnemonic = strings.TrimSpace(os.Getenv(*mnemonicEnv))
+		if cfg.Mnemonic == "" {
+			fmt.Fprintf(stderr, "pherry: environment variable %s is empty\n", *mnemonicEnv)
+			return 2
+		}
+	}
+	log := slog.New(slog.NewTextHandler(stdout, nil))
+	if *logFormat == "json" {
+		log = slog.New(slog.NewJSONHandler(stdout, nil))
+	}
+	log = log.With("subsystem", "pherry")
+	r, err := New(cfg, log)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log.Info("relaying", "node", cfg.NodeRPC, "pruntime", cfg.PRuntime, "operator", r.Operator().String())
+	if err := r.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		log.Error("exiting", "err", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,312 @@
+package pherry
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
+	"github.com/cosmos/cosmos-sdk/crypto/hd"
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
+	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
+)
+
+const (
+	gasPerEgressMessage = 40_000
+	gasBase             = 150_000
+	gasRegister         = 400_000
+	// registerRetryBlocks is how long to wait for a registration to show up
+	// in ingress before submitting it again.
+	registerRetryBlocks = 10
+)
+
+// Relayer feeds one pRuntime from one node and carries its egress.
+type Relayer struct {
+	cfg    Config
+	node   *rpchttp.HTTP
+	pr     *api.Client
+	signer *signer
+	log    *slog.Logger
+
+	registeredAt int64 // height of the last registration submitted
+	progress     progress
+}
+
+// New connects to the node and the pRuntime and loads the operator key.
+func New(cfg Config, log *slog.Logger) (*Relayer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	node, err := rpchttp.New(cfg.NodeRPC, "/websocket")
+	if err != nil {
+		return nil, fmt.Errorf("pherry: node %s: %w", cfg.NodeRPC, err)
+	}
+	cdc, txCfg, err := Codec()
+	if err != nil {
+		return nil, err
+	}
+	var kr keyring.Keyring
+	name := cfg.KeyName
+	if cfg.Mnemonic != "" {
+		kr = keyring.NewInMemory(cdc)
+		name = "operator"
+		if _, err := kr.NewAccount(name, cfg.Mnemonic, keyring.DefaultBIP39Passphrase, sdk.FullFundraiserPath, hd.Secp256k1); err != nil {
+			return nil, errors.New("pherry: the operator mnemonic is not valid") // never echo the mnemonic
+		}
+	} else if kr, err = keyring.New(sdk.KeyringServiceName(), cfg.KeyringBackend, cfg.KeyringDir, nil, cdc); err != nil {
+		return nil, fmt.Errorf("pherry: keyring: %w", err)
+	}
+	rec, err := kr.Key(name)
+	if err != nil {
+		return nil, fmt.Errorf("pherry: operator key %q: %w", name, err)
+	}
+	addr, err := rec.GetAddress()
+	if err != nil {
+		return nil, err
+	}
+	prices, _ := sdk.ParseDecCoins(cfg.GasPrices)
+	return &Relayer{
+		cfg:  cfg,
+		node: node,
+		pr:   api.NewClient(cfg.PRuntime),
+		signer: &signer{cdc: cdc, txCfg: txCfg, kr: kr, name: name, addr: addr, chainID: cfg.ChainID,
+			node: node, gasPrice: prices},
+		log: log,
+	}, nil
+}
+
+// Operator returns the operator account.
+func (r *Relayer) Operator() sdk.AccAddress { return r.signer.addr }
+
+// Run relays until ctx ends. Errors of one round are logged and retried.
+func (r *Relayer) Run(ctx context.Context) error {
+	r.progress.start = time.Now()
+	for {
+		busy, err := r.Step(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			r.log.Warn("relay round failed; retrying", "err", err)
+		}
+		r.progress.maybeLog(r.log, r.cfg.ProgressInterval)
+		if busy && err == nil {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(r.cfg.PollInterval):
+		}
+	}
+}
+
+// Step does one round: headers, ingress, egress, acknowledgements,
+// registration. It reports whether there may be more to do right away.
+func (r *Relayer) Step(ctx context.Context) (bool, error) {
+	info, err := r.pr.Info(ctx)
+	if err != nil {
+		return false, fmt.Errorf("pherry: pruntime: %w", err)
+	}
+	if info.ChainID != r.cfg.ChainID {
+		return false, fmt.Errorf("pherry: pruntime follows chain %q, not %q", info.ChainID, r.cfg.ChainID)
+	}
+	if !info.Initialized {
+		h := int64(max(info.TrustHeight, 1))
+		u, err := headerUpdate(ctx, r.node, h)
+		if err != nil {
+			return false, err
+		}
+		if info, err = r.pr.SyncInit(ctx, u); err != nil {
+			return false, fmt.Errorf("pherry: init pruntime at height %d: %w", h, err)
+		}
+		r.log.Info("pruntime initialized", "height", info.SyncedHeight)
+	}
+	status, err := r.node.Status(ctx)
+	if err != nil {
+		return false, fmt.Errorf("pherry: node status: %w", err)
+	}
+	latest := status.SyncInfo.LatestBlockHeight
+	r.progress.chainHeight = latest
+	if latest > info.SyncedHeight {
+		if info, err = r.syncHeader(ctx, info.SyncedHeight, latest); err != nil {
+			return false, err
+		}
+	}
+	r.progress.synced(info.SyncedHeight)
+
+	more, info, err := r.syncIngress(ctx, info)
+	if err != nil {
+		return false, err
+	}
+	if err := r.relayEgress(ctx, info); err != nil {
+		return more, err
+	}
+	if !more {
+		if err := r.maybeRegister(ctx, info, latest); err != nil {
+			return false, err
+		}
+	}
+	return more, nil
+}
+
+// syncHeader moves the pRuntime's trust to target, bisecting when the
+// validator set changed too much for one hop.
+func (r *Relayer) syncHeader(ctx context.Context, from, target int64) (api.Info, error) {
+	for {
+		u, err := headerUpdate(ctx, r.node, target)
+		if err != nil {
+			return api.Info{}, err
+		}
+		info, err := r.pr.SyncHeader(ctx, u)
+		var se *api.StatusError
+		if errors.As(err, &se) && se.Code == http.StatusUnprocessableEntity && target-from > 1 {
+			target = from + (target-from)/2
+			r.log.Info("validator set changed too much; bisecting", "to", target)
+			continue
+		}
+		if err != nil {
+			return api.Info{}, fmt.Errorf("pherry: header %d: %w", target, err)
+		}
+		return info, nil
+	}
+}
+
+// syncIngress feeds one batch of proven ingress entries. It reports whether
+// more entries are waiting.
+func (r *Relayer) syncIngress(ctx context.Context, info api.Info) (bool, api.Info, error) {
+	if info.ProofHeight < 1 {
+		return false, info, nil
+	}
+	var q mqtypes.QueryIngressResponse
+	if err := abciQuery(ctx, r.node, "/gatekeeper.mq.v1.Query/Ingress",
+		&mqtypes.QueryIngressRequest{Start: info.NextIngress, Limit: uint32(r.cfg.IngressBatch)}, &q, info.ProofHeight); err != nil {
+		return false, info, fmt.Errorf("pherry: ingress at %d: %w", info.ProofHeight, err)
+	}
+	if q.FirstIndex > info.NextIngress {
+		return false, info, fmt.Errorf("pherry: pruntime needs ingress %d but the chain retains only from %d; it must bootstrap from a snapshot", info.NextIngress, q.FirstIndex)
+	}
+	r.progress.ingressTotal = q.NextIndex
+	if len(q.Entries) == 0 {
+		return false, info, nil
+	}
+	keys := make([][]byte, len(q.Entries))
+	for i, e := range q.Entries {
+		keys[i] = protocol.IngressKey(e.Index)
+	}
+	proofs, err := proveKeys(ctx, r.node, protocol.MQStoreName, keys, info.ProofHeight)
+	if err != nil {
+		return false, info, err
+	}
+	req := api.IngressRequest{Entries: make([]api.ProvenEntry, len(q.Entries))}
+	for i, e := range q.Entries {
+		p, err := marshalProof(proofs[i])
+		if err != nil {
+			return false, info, err
+		}
+		req.Entries[i] = api.ProvenEntry{Index: e.Index, Entry: proofs[i].Response.Value, Proof: p}
+	}
+	resp, err := r.pr.SyncIngress(ctx, req)
+	if err != nil {
+		return false, info, fmt.Errorf("pherry: ingress %d..%d: %w", info.NextIngress, info.NextIngress+uint64(len(req.Entries))-1, err)
+	}
+	r.progress.applied(resp.Applied)
+	info.NextIngress = resp.NextIngress
+	return resp.NextIngress < q.NextIndex, info, nil
+}
+
+// relayEgress submits pending egress not yet on chain, then proves the
+// chain's sequence back to the pRuntime so it can drop what was accepted.
+func (r *Relayer) relayEgress(ctx context.Context, info api.Info) error {
+	if info.PendingEgress == 0 || info.ProofHeight < 1 {
+		return nil
+	}
+	key, err := hex.DecodeString(info.IdentityKey)
+	if err != nil {
+		return fmt.Errorf("pherry: pruntime identity key: %w", err)
+	}
+	origin := protocol.WorkerOrigin(key)
+	var next mqtypes.QueryNextSequenceResponse
+	if err := abciQuery(ctx, r.node, "/gatekeeper.mq.v1.Query/NextSequence",
+		&mqtypes.QueryNextSequenceRequest{Origin: origin.String()}, &next, 0); err != nil {
+		return err
+	}
+	pending, err := r.pr.Egress(ctx)
+	if err != nil {
+		return err
+	}
+	var batch []mqtypes.SignedMessage
+	for _, sm := range pending.Messages {
+		m, err := protocol.DecodeMessage(sm.Body)
+		if err != nil {
+			return fmt.Errorf("pherry: pruntime egress: %w", err)
+		}
+		if m.Seq >= next.NextSeq {
+			batch = append(batch, mqtypes.SignedMessage{Body: sm.Body, Signer: sm.Signer, Signature: sm.Signature})
+		}
+	}
+	for len(batch) > 0 && registeredOnChain(info) {
+		n := min(len(batch), r.cfg.EgressBatch)
+		msg := &mqtypes.MsgSyncMessages{Submitter: r.signer.addr.String(), Messages: batch[:n]}
+		if _, err := r.signer.send(ctx, gasBase+gasPerEgressMessage*uint64(n), msg); err != nil {
+			var txErr *TxError
+			if asTxError(err, &txErr) && txErr.is(mqtypes.ModuleName, mqtypes.ErrStaleSequence.ABCICode()) {
+				break // another relayer got there first; the ack below sorts it out
+			}
+			return err
+		}
+		r.progress.sent(n)
+		batch = batch[n:]
+	}
+	return r.ackEgress(ctx, info, origin)
+}
+
+func registeredOnChain(info api.Info) bool { return info.Registered }
+
+// ackEgress proves this worker's sequence at the proof height to the pRuntime.
+func (r *Relayer) ackEgress(ctx context.Context, info api.Info, origin protocol.Origin) error {
+	proofs, err := proveKeys(ctx, r.node, protocol.MQStoreName, [][]byte{protocol.SequenceKey(origin)}, info.ProofHeight)
+	if err != nil {
+		return err
+	}
+	p, err := marshalProof(proofs[0])
+	if err != nil {
+		return err
+	}
+	_, err = r.pr.SyncEgressAck(ctx, api.EgressAckRequest{Value: proofs[0].Response.Value, Proof: p})
+	return err
+}
+
+// maybeRegister registers the worker once the pRuntime has caught up and
+// has not seen its own registration in ingress.
+func (r *Relayer) maybeRegister(ctx context.Context, info api.Info, height int64) error {
+	if info.Registered || (r.registeredAt > 0 && height < r.registeredAt+registerRetryBlocks) {
+		return nil
+	}
+	reg, err := r.pr.Registration(ctx)
+	if err != nil {
+		return err
+	}
+	msg := &registrytypes.MsgRegisterWorker{
+		Operator:    r.signer.addr.String(),
+		Info:        reg.Info,
+		Attestation: registrytypes.Attestation{TeeKind: reg.TEEKind, Quote: reg.Quote},
+	}
+	hash, err := r.signer.send(ctx, gasRegister, msg)
+	if err != nil {
+		return fmt.Errorf("pherry: register worker: %w", err)
+	}
+	r.registeredAt = height
+	r.log.Info("registration submitted", "tx", hash, "identity_key", info.IdentityKey)
+	return nil
+}

@@ -1,0 +1,118 @@
+// Package api is the pRuntime's RPC interface: the JSON types of every
+// endpoint and an HTTP client for them. The relayer (pherry) and operators
+// use it; the runtime serves it. Binary fields are protobuf or canonical
+// protocol encodings, base64 in JSON.
+package api
+
+// Endpoints of the pRuntime RPC.
+const (
+	PathInfo          = "/get_info"
+	PathHealth        = "/health"
+	PathMetrics       = "/metrics"
+	PathSyncInit      = "/sync/init"
+	PathSyncHeader    = "/sync/header"
+	PathSyncIngress   = "/sync/ingress"
+	PathSyncEgressAck = "/sync/egress_ack"
+	PathEgress        = "/egress"
+	PathRegistration  = "/registration"
+)
+
+// MaxRequestBody bounds every request body the pRuntime reads.
+const MaxRequestBody = 16 << 20
+
+// Role is the pRuntime's gatekeeper role.
+type Role string
+
+// Roles, as in the reference: none (a worker), dummy (designated but not
+// live), active (a live gatekeeper).
+const (
+	RoleNone   Role = "none"
+	RoleDummy  Role = "dummy"
+	RoleActive Role = "active"
+)
+
+// Info is GET /get_info.
+type Info struct {
+	Initialized bool   `json:"initialized"`
+	Registered  bool   `json:"registered"`
+	Role        Role   `json:"role"`
+	ChainID     string `json:"chain_id"`
+	// TrustHeight is the trust root's height: 0 for the genesis validator
+	// set, whose first header initializes the runtime.
+	TrustHeight  uint64 `json:"trust_height"`
+	SyncedHeight int64  `json:"synced_height"`
+	// ProofHeight is the height whose state ingress proofs must be taken at
+	// (SyncedHeight-1: header h carries the app hash of state h-1).
+	ProofHeight   int64  `json:"proof_height"`
+	NextIngress   uint64 `json:"next_ingress"`
+	IdentityKey   string `json:"identity_key"` // hex
+	ReceiveKey    string `json:"receive_key"`  // hex
+	MasterPubkey  string `json:"master_pubkey,omitempty"`
+	PendingEgress int    `json:"pending_egress"`
+	NextEgressSeq uint64 `json:"next_egress_seq"`
+	Version       string `json:"version"`
+	TEEKind       string `json:"tee_kind"`
+	Measurement   string `json:"measurement"` // hex
+	Operator      string `json:"operator"`
+}
+
+// HeaderUpdate is a signed header with its validator set, as protobuf
+// (cometbft.types.SignedHeader, cometbft.types.ValidatorSet).
+type HeaderUpdate struct {
+	SignedHeader []byte `json:"signed_header"`
+	Validators   []byte `json:"validators"`
+}
+
+// ProofOps is cometbft.crypto.ProofOps as protobuf.
+type ProofOps []byte
+
+// ProvenEntry is one ingress entry with its proof at the proof height.
+type ProvenEntry struct {
+	Index uint64   `json:"index"`
+	Entry []byte   `json:"entry"`
+	Proof ProofOps `json:"proof"`
+}
+
+// IngressRequest is POST /sync/ingress: consecutive entries from
+// Info.NextIngress, proven at Info.ProofHeight.
+type IngressRequest struct {
+	Entries []ProvenEntry `json:"entries"`
+}
+
+// IngressResponse says how far the pRuntime got.
+type IngressResponse struct {
+	Applied     int    `json:"applied"`
+	NextIngress uint64 `json:"next_ingress"`
+}
+
+// EgressAckRequest is POST /sync/egress_ack: the chain's next expected
+// sequence for this worker (u64 big-endian value, or absent when the proof is
+// of non-membership), proven at Info.ProofHeight.
+type EgressAckRequest struct {
+	Value []byte   `json:"value,omitempty"`
+	Proof ProofOps `json:"proof"`
+}
+
+// SignedMessage is a protocol.SignedMessage.
+type SignedMessage struct {
+	Body      []byte `json:"body"`
+	Signer    []byte `json:"signer"`
+	Signature []byte `json:"signature"`
+}
+
+// EgressResponse is GET /egress: pending messages in sequence order.
+type EgressResponse struct {
+	Messages []SignedMessage `json:"messages"`
+}
+
+// Registration is GET /registration: what MsgRegisterWorker carries.
+type Registration struct {
+	Info    []byte `json:"info"`
+	TEEKind string `json:"tee_kind"`
+	Quote   []byte `json:"quote"`
+}
+
+// Error is the body of every non-2xx response.
+type Error struct {
+	Error string `json:"error"`
+}

@@ -1,0 +1,139 @@
+// Package chainsync is the enclave's verified view of the chain: a CometBFT
+// light client that moves trust from header to header, and ICS23 verifiers
+// that prove state — above all the ingress log — against a verified app
+// hash. It is part of the pRuntime's trusted computing base. Everything the
+// pRuntime acts on passes through here first (DESIGN.md §11, invariant 1).
+//
+// # What is trusted
+//
+//   - The trust root given at init (protocol.TrustRoot): the genesis
+//     validator set hash, or the hash of a header at a given height. The
+//     operator chooses it out of band and it is bound into the enclave's
+//     attestation, so the chain and anyone auditing it can see which chain
+//     the enclave follows.
+//   - The BFT assumption, as every light client: for every validator set
+//     chainsync trusts, less than 1/3 of its voting power is faulty during
+//     the trusting period after the header that introduced it.
+//   - The code: CometBFT's header hashing and commit signature verification
+//     (types), ICS23's proof verification, SHA-256, ed25519. chainsync
+//     imports no RPC client, no networking, no database and nothing of the
+//     Cosmos SDK (a test enforces it with go list -deps). It also does not
+//     import CometBFT's light package: that package pulls in its RPC
+//     providers, p2p and a database; the few checks it adds on top of
+//     types — the ones below — are written out here and tested against it.
+//
+// Everything else — headers, commits, validator sets, proofs, values, and
+// the order and timing in which they arrive — comes from the relayer and the
+// host, which are adversaries.
+//
+// # Headers
+//
+// Init accepts the first header only if it matches the trust root and more
+// than 2/3 of its own validators signed it. Verify then moves trust forward,
+// one hop at a time, to any newer header of the same chain:
+//
+//   - adjacent (height h+1): the header's validator set must be the one the
+//     trusted header named as next, and more than 2/3 of it must have signed;
+//   - skipping (height > h+1): more than TrustLevel (1/3) of the trusted
+//     validator set's power must have signed the new header — so at least
+//     one correct validator vouches for it — and more than 2/3 of the new
+//     header's own validators.
+//
+// Both also require a well-formed header of the right chain id whose commit
+// is for exactly this header, a strictly greater height and a strictly later
+// time, and a supplied validator set that hashes to the header's
+// ValidatorsHash. Every signature a commit carries for the block is checked,
+// not only the first 2/3; a commit carrying any bad signature is rejected.
+//
+// When the validator set has changed so much that the trusted validators
+// signed too little of the new header, Verify returns an error matching
+// ErrNeedIntermediate. Bisection — finding a header in between — is the
+// relayer's job; the enclave only verifies hops, so its cost is a few
+// signature checks per hop however many blocks it skips, and catch-up cost
+// scales with the number of ingress messages, not blocks (DESIGN.md §5).
+//
+// # Time
+//
+// The enclave has no trustworthy clock: the host controls the system time.
+// So Verify never reads one. "Now" is the time of the header being verified,
+// and the trusted header must be younger than TrustingPeriod at that time.
+//
+// What this does: it bounds every hop by header time. The enclave never
+// lets a validator set vouch for a header more than TrustingPeriod (shorter
+// than the unbonding period) after the header that introduced it, so every
+// validator whose signature a hop relies on was still bonded — and
+// slashable for signing a conflicting header — at the new header's time.
+// Header time is BFT time, the power-weighted median of the validators'
+// clocks, so on the real chain it tracks real time. A pRuntime that keeps up
+// with the chain therefore gets the same guarantee as a light client with a
+// clock. A long hop is not fatal: it fails with ErrNeedIntermediate and the
+// relayer supplies headers in between.
+//
+// What it does not do: it cannot tell how much real time has passed since
+// the trusted header. A forged header can carry any time the forger likes.
+// If the pRuntime was offline (or the host withheld headers) for longer than
+// the unbonding period, the validators it still trusts may have unbonded,
+// and keys of unbonded validators cost nothing to misuse: with them an
+// attacker can sign a fork whose header times stay inside the trusting
+// period, and chainsync will accept it. This is weak subjectivity, the limit
+// of every light client, and header time does not remove it. A pRuntime
+// offline longer than the unbonding period must be re-initialized with a
+// fresh trust root obtained out of band (and re-attested, since the root is
+// bound into the attestation), not resumed from its checkpoint. The same
+// holds for a height-0 root: it is safe only while the genesis validators
+// are still bonded, so a node joining an older chain must start from a
+// recent trusted header.
+//
+// # State proofs
+//
+// An abci_query with prove=true at height H returns ProofOps for the state
+// after block H, whose root is the AppHash of header H+1. ops[0]
+// ("ics23:iavl") proves the key (and value) in the module's IAVL store;
+// ops[1] ("ics23:simple") proves the store's root under its name in the
+// multistore. VerifyMembership and VerifyNonMembership compute the store
+// root from the first proof and check both with ICS23 against the IAVL and
+// Tendermint proof specs, ending at the app hash the caller passes — which
+// must come from a TrustedState. The layout is fixed: exactly two ops of
+// those types, keyed by the requested key and store name, each a single
+// existence or non-existence proof (no batch, no compressed form) in its
+// canonical encoding and under a size bound.
+//
+// VerifyIngressEntry applies this to the ingress log: entry i lives at key
+// 0x01 || u64 big-endian i in store "mq", decodes as a protocol.IngressEntry
+// and carries a message whose Seq is i.
+//
+// # What an adversarial relayer can and cannot do
+//
+// It cannot make the enclave accept a header the chain's validators did not
+// sign (under the assumptions above), a header of another chain, an older
+// header in place of a newer one, a validator set other than the one a
+// header commits to, a value the committed state does not hold, the absence
+// of a key the state holds, or one ingress entry in place of another.
+// Malformed or oversized input is rejected before expensive work, and the
+// work per header is bounded by MaxValidators signatures.
+//
+// It can withhold or delay headers and proofs (the enclave stalls but never
+// acts on unverified data), choose which valid newer header to present and
+// so how far and how fast the enclave advances, make the enclave spend
+// bounded work on input that then fails, and keep the enclave offline to set
+// up the long-range attack described under Time. It cannot skip an ingress
+// entry, provided the caller consumes indices in order and treats a proven
+// absence as "not yet" (or "pruned", once the chain's retention window has
+// passed it).
+//
+// chainsync does no fork detection: the enclave has one relayer and no
+// independent witnesses, so it cannot cross-check headers as the CometBFT
+// light client's detector does.
+//
+// # Checkpoints
+//
+// TrustedState.Marshal and UnmarshalTrustedState give a versioned,
+// canonical, size-bounded encoding for checkpoints. Unmarshal re-checks that
+// the state is self-consistent (the validator set matches the header and
+// signed it) but cannot know that the state was ever verified: provenance is
+// the sealed checkpoint's guarantee, not this package's.
+//
+// All functions are pure: inputs in, result out, no clock, no randomness, no
+// I/O. A TrustedState is an immutable value that holds its own copies of the
+// header and validators and may be shared between goroutines.
+package chainsync

@@ -1,0 +1,306 @@
+package chainsync
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+)
+
+// MaxValidators bounds the validator sets and commits chainsync accepts. It
+// is CometBFT's own limit on votes per height, so no real chain exceeds it;
+// it caps the work a relayer can make the enclave do per header.
+const MaxValidators = cmttypes.MaxVotesCount
+
+// TrustedState is what the light client trusts: a verified header and its
+// validator set. Only Init, Verify and UnmarshalTrustedState produce one; its
+// fields are exported for reading, and callers must treat the value and what
+// it points to as immutable. It holds its own copies of the header and
+// validators, never the caller's.
+type TrustedState struct {
+	// ChainID is the chain followed, fixed at Init.
+	ChainID string
+	// Header is the newest verified header with the commit that signed it.
+	// Its AppHash commits to the application state after block Height-1.
+	Header *cmttypes.SignedHeader
+	// Validators is the validator set of Header (hash = Header.ValidatorsHash).
+	Validators *cmttypes.ValidatorSet
+}
+
+// HeaderUpdate is what a relayer brings to move trust forward: a signed
+// header and the validator set that claims to have signed it. Nothing in it
+// is trusted; Init and Verify check all of it.
+type HeaderUpdate struct {
+	SignedHeader *cmttypes.SignedHeader
+	Validators   *cmttypes.ValidatorSet
+}
+
+// Height returns the trusted height.
+func (s TrustedState) Height() int64 { return s.Header.Height }
+
+// Time returns the trusted header's time. It is the enclave's notion of
+// "now": the only clock chainsync and its callers may rely on.
+func (s TrustedState) Time() time.Time { return s.Header.Time }
+
+// AppHash returns a copy of the trusted header's app hash: the root that
+// proofs from an abci_query with prove=true at height Height()-1 verify
+// against (see VerifyMembership).
+func (s TrustedState) AppHash() []byte { return bytes.Clone(s.Header.AppHash) }
+
+// Init establishes trust from the root given at init (and bound into the
+// enclave's attestation).
+//
+// For root.Height 0, root.Hash is the genesis validator set hash: first must
+// be the chain's first header (at the chain's initial height, normally 1,
+// with an empty LastBlockID) whose ValidatorsHash equals root.Hash, carrying
+// that validator set, with a commit signed by more than 2/3 of it.
+//
+// For root.Height > 0, first.SignedHeader must be the header at root.Height
+// whose hash is root.Hash, carrying its own validator set (matching
+// ValidatorsHash) and a commit signed by more than 2/3 of it.
+//
+// Init has no clock and checks no trusting period: the root is trusted
+// because the operator chose it. A root older than the unbonding period is
+// unsafe (see the package documentation).
+func Init(chainID string, root protocol.TrustRoot, first HeaderUpdate, opts Options) (TrustedState, error) {
+	if err := opts.Validate(); err != nil {
+		return TrustedState{}, err
+	}
+	if len(chainID) == 0 || len(chainID) > cmttypes.MaxChainIDLen {
+		return TrustedState{}, fmt.Errorf("%w: chain id length %d, want 1-%d", ErrChainID, len(chainID), cmttypes.MaxChainIDLen)
+	}
+	if len(root.Hash) != 32 {
+		return TrustedState{}, fmt.Errorf("%w: root hash is %d bytes, want 32", ErrTrustRoot, len(root.Hash))
+	}
+	if root.Height > math.MaxInt64 {
+		return TrustedState{}, fmt.Errorf("%w: root height %d out of range", ErrTrustRoot, root.Height)
+	}
+	sh, vals, err := checkUpdate(chainID, first)
+	if err != nil {
+		return TrustedState{}, err
+	}
+	if root.Height == 0 {
+		if !bytes.Equal(sh.ValidatorsHash, root.Hash) {
+			return TrustedState{}, fmt.Errorf("%w: header %d validators hash %X, genesis validators hash %X",
+				ErrTrustRoot, sh.Height, sh.ValidatorsHash, root.Hash)
+		}
+		// Only the block at the chain's initial height has no previous block.
+		if !sh.LastBlockID.IsZero() {
+			return TrustedState{}, fmt.Errorf("%w: header %d is not the chain's first header (it has a previous block)",
+				ErrTrustRoot, sh.Height)
+		}
+	} else {
+		if sh.Height != int64(root.Height) {
+			return TrustedState{}, fmt.Errorf("%w: header height %d, root height %d", ErrTrustRoot, sh.Height, root.Height)
+		}
+		if h := sh.Hash(); !bytes.Equal(h, root.Hash) {
+			return TrustedState{}, fmt.Errorf("%w: header %d hash %X, root hash %X", ErrTrustRoot, sh.Height, h, root.Hash)
+		}
+	}
+	if err := verifyCommit(chainID, vals, sh); err != nil {
+		return TrustedState{}, err
+	}
+	return TrustedState{ChainID: chainID, Header: sh, Validators: vals}, nil
+}
+
+// Verify moves trust to a newer header and returns the new state; s is left
+// as it was. An adjacent header (height+1) must be signed by more than 2/3
+// of the validator set the trusted header named as next. A later header is
+// verified by skipping: more than opts.TrustLevel of the trusted validators'
+// power and more than 2/3 of its own validators' power must have signed it.
+// Every signature a commit carries for the block is checked, not only enough
+// of them.
+//
+// "Now" is the new header's own time, never the host clock: the trusted
+// header must be younger than opts.TrustingPeriod at the new header's time.
+// The package documentation says what that does and does not protect
+// against.
+//
+// When the validator set changed too much for one skipping hop, or the hop
+// spans more than the trusting period, the error matches
+// ErrNeedIntermediate and the relayer should supply a header in between.
+func (s TrustedState) Verify(u HeaderUpdate, opts Options) (TrustedState, error) {
+	if err := opts.Validate(); err != nil {
+		return TrustedState{}, err
+	}
+	if err := s.check(); err != nil {
+		return TrustedState{}, err
+	}
+	sh, vals, err := checkUpdate(s.ChainID, u)
+	if err != nil {
+		return TrustedState{}, err
+	}
+	if err := verifyHop(s, sh, vals, sh.Time, opts); err != nil {
+		return TrustedState{}, err
+	}
+	return TrustedState{ChainID: s.ChainID, Header: sh, Validators: vals}, nil
+}
+
+// check rejects states not produced by this package (the zero value, or
+// fields swapped by hand). It is cheap; the full consistency check is
+// UnmarshalTrustedState's.
+func (s TrustedState) check() error {
+	switch {
+	case s.Header == nil || s.Header.Header == nil || s.Header.Commit == nil:
+		return fmt.Errorf("%w: no header", ErrInvalidState)
+	case s.Validators.IsNilOrEmpty():
+		return fmt.Errorf("%w: no validators", ErrInvalidState)
+	case s.ChainID == "" || s.Header.ChainID != s.ChainID:
+		return fmt.Errorf("%w: chain id %q, header chain id %q", ErrInvalidState, s.ChainID, s.Header.ChainID)
+	}
+	return nil
+}
+
+// verifyHop checks sh (with its validators vals, already checked against
+// each other by checkUpdate) against the trusted state at time now. It is the
+// light client's VerifyAdjacent/VerifyNonAdjacent over CometBFT's commit
+// verification, stricter in that every signature is verified.
+func verifyHop(trusted TrustedState, sh *cmttypes.SignedHeader, vals *cmttypes.ValidatorSet, now time.Time, opts Options) error {
+	th := trusted.Header
+	if sh.Height <= th.Height {
+		return fmt.Errorf("%w: height %d, trusted height %d", ErrNotNewer, sh.Height, th.Height)
+	}
+	if !sh.Time.After(th.Time) {
+		return fmt.Errorf("%w: header %d time %v, trusted header %d time %v", ErrTimeNotAfter, sh.Height, sh.Time, th.Height, th.Time)
+	}
+	if !sh.Time.Before(now.Add(opts.MaxClockDrift)) {
+		return fmt.Errorf("%w: header %d time %v is in the future (now %v, max drift %v)",
+			ErrInvalidHeader, sh.Height, sh.Time, now, opts.MaxClockDrift)
+	}
+	adjacent := sh.Height == th.Height+1
+	if expiry := th.Time.Add(opts.TrustingPeriod); !expiry.After(now) {
+		if adjacent {
+			return fmt.Errorf("%w: trusted header %d expired at %v, header %d is at %v; a new trust root is needed",
+				ErrTrustExpired, th.Height, expiry, sh.Height, now)
+		}
+		return fmt.Errorf("%w: %w: trusted header %d expired at %v, header %d is at %v",
+			ErrNeedIntermediate, ErrTrustExpired, th.Height, expiry, sh.Height, now)
+	}
+	if adjacent {
+		if !bytes.Equal(sh.ValidatorsHash, th.NextValidatorsHash) {
+			return fmt.Errorf("%w: header %d validators hash %X, trusted header %d next validators hash %X",
+				ErrValidatorsHash, sh.Height, sh.ValidatorsHash, th.Height, th.NextValidatorsHash)
+		}
+		return verifyCommit(trusted.ChainID, vals, sh)
+	}
+	// Skipping. The trusted validators are checked first, as in the light
+	// client: they are known, while the new set is only hash-checked so far.
+	// This check may stop once the trust level is reached; the full check
+	// below still verifies every signature, since the commit has one slot
+	// per validator of the new set and a trusted signer is in it.
+	err := trusted.Validators.VerifyCommitLightTrusting(trusted.ChainID, sh.Commit, opts.TrustLevel)
+	var short cmttypes.ErrNotEnoughVotingPowerSigned
+	switch {
+	case errors.As(err, &short):
+		// Tell a header that is bad on its own apart from one that is fine
+		// but too far: only the latter is worth bisecting.
+		if err := verifyCommit(trusted.ChainID, vals, sh); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: trusted validators of header %d signed header %d with power %d, need more than %d",
+			ErrNeedIntermediate, th.Height, sh.Height, short.Got, short.Needed)
+	case err != nil:
+		return fmt.Errorf("%w: header %d, by trusted validators of header %d: %v", ErrBadCommit, sh.Height, th.Height, err)
+	}
+	return verifyCommit(trusted.ChainID, vals, sh)
+}
+
+// verifyCommit checks that more than 2/3 of vals signed sh, verifying every
+// signature the commit carries for the block.
+func verifyCommit(chainID string, vals *cmttypes.ValidatorSet, sh *cmttypes.SignedHeader) error {
+	err := vals.VerifyCommitLightAllSignatures(chainID, sh.Commit.BlockID, sh.Height, sh.Commit)
+	var short cmttypes.ErrNotEnoughVotingPowerSigned
+	switch {
+	case errors.As(err, &short):
+		return fmt.Errorf("%w: header %d signed with power %d, need more than %d",
+			ErrNotEnoughPower, sh.Height, short.Got, short.Needed)
+	case err != nil:
+		return fmt.Errorf("%w: header %d: %v", ErrBadCommit, sh.Height, err)
+	}
+	return nil
+}
+
+// checkUpdate checks the form of an untrusted update and returns private,
+// normalized copies of its header and validators: it bounds sizes, runs the
+// strict decoding checks of CometBFT's proto conversion, checks the header
+// (ValidateBasic: header and commit agree, chain id) and that the validator
+// set is the one the header commits to. No signature is checked here.
+func checkUpdate(chainID string, u HeaderUpdate) (*cmttypes.SignedHeader, *cmttypes.ValidatorSet, error) {
+	in := u.SignedHeader
+	switch {
+	case in == nil || in.Header == nil || in.Commit == nil:
+		return nil, nil, fmt.Errorf("%w: missing header or commit", ErrInvalidHeader)
+	case u.Validators.IsNilOrEmpty():
+		return nil, nil, fmt.Errorf("%w: missing validator set", ErrInvalidHeader)
+	case in.ChainID != chainID:
+		return nil, nil, fmt.Errorf("%w: header %d is for chain %q, not %q", ErrChainID, in.Height, in.ChainID, chainID)
+	case len(u.Validators.Validators) > MaxValidators:
+		return nil, nil, fmt.Errorf("%w: %d validators exceed limit %d", ErrInvalidHeader, len(u.Validators.Validators), MaxValidators)
+	case len(in.Commit.Signatures) > MaxValidators:
+		return nil, nil, fmt.Errorf("%w: %d commit signatures exceed limit %d", ErrInvalidHeader, len(in.Commit.Signatures), MaxValidators)
+	}
+	// A round trip through the wire encoding copies every byte (the proto
+	// conversions alone would alias the caller's slices) and runs the same
+	// decoding checks as headers read from a checkpoint.
+	var shp cmtproto.SignedHeader
+	if err := copyProto(in.ToProto(), &shp); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrInvalidHeader, err)
+	}
+	sh, err := cmttypes.SignedHeaderFromProto(&shp)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrInvalidHeader, err)
+	}
+	vp, err := u.Validators.ToProto()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: validator set: %v", ErrInvalidHeader, err)
+	}
+	var vpc cmtproto.ValidatorSet
+	if err := copyProto(vp, &vpc); err != nil {
+		return nil, nil, fmt.Errorf("%w: validator set: %v", ErrInvalidHeader, err)
+	}
+	vals, err := cmttypes.ValidatorSetFromProto(&vpc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: validator set: %v", ErrInvalidHeader, err)
+	}
+	if err := checkHeader(chainID, sh, vals); err != nil {
+		return nil, nil, err
+	}
+	return sh, vals, nil
+}
+
+// copyProto deep-copies src into dst through their encoding.
+func copyProto(src interface{ Marshal() ([]byte, error) }, dst interface{ Unmarshal([]byte) error }) error {
+	b, err := src.Marshal()
+	if err != nil {
+		return err
+	}
+	return dst.Unmarshal(b)
+}
+
+// checkHeader checks a decoded header and validator set against each other.
+func checkHeader(chainID string, sh *cmttypes.SignedHeader, vals *cmttypes.ValidatorSet) error {
+	if err := sh.ValidateBasic(chainID); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidHeader, err)
+	}
+	seen := make(map[string]struct{}, len(vals.Validators))
+	for i, v := range vals.Validators {
+		if _, dup := seen[string(v.Address)]; dup {
+			return fmt.Errorf("%w: validator #%d (%X) appears twice", ErrInvalidHeader, i, v.Address)
+		}
+		seen[string(v.Address)] = struct{}{}
+	}
+	if len(sh.Commit.Signatures) != len(vals.Validators) {
+		return fmt.Errorf("%w: commit has %d signatures for %d validators", ErrInvalidHeader, len(sh.Commit.Signatures), len(vals.Validators))
+	}
+	if h := vals.Hash(); !bytes.Equal(sh.ValidatorsHash, h) {
+		return fmt.Errorf("%w: header %d commits to validators %X, supplied set hashes to %X",
+			ErrValidatorsHash, sh.Height, sh.ValidatorsHash, h)
+	}
+	return nil
+}

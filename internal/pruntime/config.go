@@ -1,0 +1,66 @@
+package pruntime
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+)
+
+// Config is the pRuntime's configuration. The chain id, trust root and
+// operator are bound into the identity at first start and into every
+// attestation; a later start must give the same ones.
+type Config struct {
+	// DataDir holds the sealed identity and checkpoints.
+	DataDir string
+	// Listen is the RPC listen address (host:port).
+	Listen string
+	// ChainID is the chain the pRuntime follows.
+	ChainID string
+	// TrustRoot is the genesis validator set hash (height 0) or a trusted
+	// header (height, hash).
+	TrustRoot protocol.TrustRoot
+	// Operator is the account that registers the worker and pays its fees.
+	Operator string
+	// PublicEndpoint, when set, is announced on chain after registration.
+	PublicEndpoint string
+	// KeepCheckpoints is how many checkpoints stay on disk.
+	KeepCheckpoints int
+	// CheckpointEvery is the minimum number of blocks between checkpoints
+	// while nothing else changed; a new egress message always checkpoints.
+	CheckpointEvery int64
+}
+
+// DefaultConfig returns defaults; DataDir, ChainID, TrustRoot and Operator
+// must be set.
+func DefaultConfig() Config {
+	return Config{Listen: "127.0.0.1:8000", KeepCheckpoints: 3, CheckpointEvery: 50}
+}
+
+// Validate names the first wrong field.
+func (c Config) Validate() error {
+	switch {
+	case c.DataDir == "":
+		return errors.New("pruntime: DataDir: must be set")
+	case c.Listen == "":
+		return errors.New("pruntime: Listen: must be set")
+	case c.ChainID == "" || len(c.ChainID) > protocol.MaxChainIDLen:
+		return fmt.Errorf("pruntime: ChainID: %q must be 1-%d characters", c.ChainID, protocol.MaxChainIDLen)
+	case len(c.TrustRoot.Hash) != 32:
+		return fmt.Errorf("pruntime: TrustRoot: hash is %d bytes, want 32", len(c.TrustRoot.Hash))
+	case c.Operator == "" || len(c.Operator) > protocol.MaxOperatorLen:
+		return fmt.Errorf("pruntime: Operator: must be a bech32 account")
+	case c.KeepCheckpoints < 2:
+		return fmt.Errorf("pruntime: KeepCheckpoints: %d, want at least 2", c.KeepCheckpoints)
+	case c.CheckpointEvery < 1:
+		return fmt.Errorf("pruntime: CheckpointEvery: %d, want at least 1", c.CheckpointEvery)
+	}
+	if c.PublicEndpoint != "" {
+		u, err := url.Parse(c.PublicEndpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(c.PublicEndpoint) > protocol.MaxEndpointLen {
+			return fmt.Errorf("pruntime: PublicEndpoint: %q is not an http(s) URL", c.PublicEndpoint)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,31 @@
+package pruntime
+
+import "github.com/prometheus/client_golang/prometheus"
+
+type metrics struct {
+	reg                *prometheus.Registry
+	height             prometheus.Gauge
+	nextIngress        prometheus.Gauge
+	pendingEgress      prometheus.Gauge
+	headers            prometheus.Counter
+	ingress            prometheus.Counter
+	checkpoints        prometheus.Counter
+	checkpointsSkipped prometheus.Counter
+	rejected           *prometheus.CounterVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg:                prometheus.NewRegistry(),
+		height:             prometheus.NewGauge(prometheus.GaugeOpts{Name: "pruntime_synced_height", Help: "Height of the latest verified header."}),
+		nextIngress:        prometheus.NewGauge(prometheus.GaugeOpts{Name: "pruntime_next_ingress", Help: "Index of the next ingress entry to apply."}),
+		pendingEgress:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "pruntime_pending_egress", Help: "Signed egress messages not yet acknowledged."}),
+		headers:            prometheus.NewCounter(prometheus.CounterOpts{Name: "pruntime_headers_verified_total", Help: "Headers verified."}),
+		ingress:            prometheus.NewCounter(prometheus.CounterOpts{Name: "pruntime_ingress_applied_total", Help: "Proven ingress entries applied."}),
+		checkpoints:        prometheus.NewCounter(prometheus.CounterOpts{Name: "pruntime_checkpoints_written_total", Help: "Checkpoints written."}),
+		checkpointsSkipped: prometheus.NewCounter(prometheus.CounterOpts{Name: "pruntime_checkpoints_skipped_total", Help: "Unusable checkpoints skipped at start."}),
+		rejected:           prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pruntime_rejected_total", Help: "Sync requests rejected by verification."}, []string{"kind"}),
+	}
+	m.reg.MustRegister(m.height, m.nextIngress, m.pendingEgress, m.headers, m.ingress, m.checkpoints, m.checkpointsSkipped, m.rejected)
+	return m
+}

@@ -1,0 +1,126 @@
+package pruntime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/chainsync"
+)
+
+// Handler returns the pRuntime's HTTP API (see package api).
+func (r *Runtime) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+api.PathInfo, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, r.Info()) })
+	mux.HandleFunc("GET "+api.PathHealth, func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	})
+	mux.Handle("GET "+api.PathMetrics, promhttp.HandlerFor(r.metrics.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("POST "+api.PathSyncInit, func(w http.ResponseWriter, req *http.Request) {
+		var u api.HeaderUpdate
+		if decode(w, req, &u) {
+			r.reply(w, r.InitChain(u))
+		}
+	})
+	mux.HandleFunc("POST "+api.PathSyncHeader, func(w http.ResponseWriter, req *http.Request) {
+		var u api.HeaderUpdate
+		if decode(w, req, &u) {
+			r.reply(w, r.SyncHeader(u))
+		}
+	})
+	mux.HandleFunc("POST "+api.PathSyncIngress, func(w http.ResponseWriter, req *http.Request) {
+		var in api.IngressRequest
+		if !decode(w, req, &in) {
+			return
+		}
+		resp, err := r.SyncIngress(in)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, resp)
+	})
+	mux.HandleFunc("POST "+api.PathSyncEgressAck, func(w http.ResponseWriter, req *http.Request) {
+		var in api.EgressAckRequest
+		if decode(w, req, &in) {
+			r.reply(w, r.SyncEgressAck(in))
+		}
+	})
+	mux.HandleFunc("GET "+api.PathEgress, func(w http.ResponseWriter, _ *http.Request) {
+		var resp api.EgressResponse
+		for _, sm := range r.PendingEgress() {
+			resp.Messages = append(resp.Messages, api.SignedMessage{Body: sm.Body, Signer: sm.Signer, Signature: sm.Signature})
+		}
+		writeJSON(w, http.StatusOK, resp)
+	})
+	mux.HandleFunc("GET "+api.PathRegistration, func(w http.ResponseWriter, _ *http.Request) {
+		reg, err := r.Registration()
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, reg)
+	})
+	return mux
+}
+
+// reply answers a sync call with the new info, or the error.
+func (r *Runtime) reply(w http.ResponseWriter, err error) {
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, r.Info())
+}
+
+// decode reads a bounded, strictly-typed JSON body; on failure it answers 400.
+func decode(w http.ResponseWriter, req *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, req.Body, api.MaxRequestBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data after the JSON body")
+	}
+	if err == nil {
+		if _, extra := dec.Token(); extra != io.EOF {
+			err = errors.New("trailing data after the JSON body")
+		}
+	}
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, api.Error{Error: fmt.Sprintf("pruntime: request body over %d bytes", api.MaxRequestBody)})
+			return false
+		}
+		writeJSON(w, http.StatusBadRequest, api.Error{Error: "pruntime: request body: " + err.Error()})
+		return false
+	}
+	return true
+}
+
+// writeError maps runtime errors to HTTP statuses. Verification failures
+// are the client's fault (400); state conflicts are 409.
+func writeError(w http.ResponseWriter, err error) {
+	status := http.StatusBadRequest
+	switch {
+	case errors.Is(err, ErrNotInitialized), errors.Is(err, ErrInitialized), errors.Is(err, ErrOutOfOrder):
+		status = http.StatusConflict
+	case errors.Is(err, chainsync.ErrNeedIntermediate):
+		// The relayer must bisect: supply a header between trusted and this one.
+		status = http.StatusUnprocessableEntity
+	case isInternal(err):
+		status = http.StatusInternalServerError
+	}
+	writeJSON(w, status, api.Error{Error: err.Error()})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,399 @@
+package pruntime
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
+	cmttypes "github.com/cometbft/cometbft/types"
+	"github.com/cosmos/gogoproto/proto"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/chainsync"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/checkpoint"
+	"github.com/gatekeeper-net/gatekeeper/internal/tee"
+)
+
+// Version is the pRuntime version bound into registrations.
+const Version = "0.1.0"
+
+// Errors the RPC maps to client errors (HTTP 400/409).
+var (
+	ErrNotInitialized = errors.New("pruntime: not initialized: POST /sync/init first")
+	ErrInitialized    = errors.New("pruntime: already initialized")
+	ErrBadRequest     = errors.New("pruntime: bad request")
+	ErrOutOfOrder     = errors.New("pruntime: ingress out of order")
+
+	// errStorage marks failures of the runtime's own disk (HTTP 500).
+	errStorage = errors.New("pruntime: storage")
+)
+
+func isInternal(err error) bool { return errors.Is(err, errStorage) }
+
+// Runtime is the enclave's state machine. Its methods are safe for
+// concurrent use; each sync call is atomic.
+type Runtime struct {
+	cfg     Config
+	tee     tee.TEE
+	id      *Identity
+	ckpt    *checkpoint.Store
+	log     *slog.Logger
+	metrics *metrics
+
+	mu      sync.Mutex
+	st      state
+	trusted *chainsync.TrustedState // decoded st.Trusted
+}
+
+// New opens the runtime in cfg.DataDir: it unseals (or creates) the
+// identity and resumes from the newest checkpoint that verifies.
+func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	id, created, err := loadOrCreateIdentity(cfg.DataDir, t, cfg)
+	if err != nil {
+		return nil, err
+	}
+	ckpt, err := checkpoint.Open(checkpoint.Config{Dir: cfg.DataDir + "/checkpoints", Keep: cfg.KeepCheckpoints}, t)
+	if err != nil {
+		return nil, err
+	}
+	r := &Runtime{cfg: cfg, tee: t, id: id, ckpt: ckpt, log: log, metrics: newMetrics(), st: state{Version: stateVersion}}
+	log.Info("identity", "created", created, "identity_key", hex.EncodeToString(id.PublicKey()), "tee", t.Kind())
+
+	cp, skipped, err := ckpt.Latest()
+	for _, s := range skipped {
+		log.Warn("skipping unusable checkpoint", "file", s.File, "err", s.Err)
+		r.metrics.checkpointsSkipped.Inc()
+	}
+	switch {
+	case errors.Is(err, checkpoint.ErrNoCheckpoint):
+		log.Info("no checkpoint; starting fresh")
+	case err != nil:
+		return nil, err
+	default:
+		st, err := unmarshalState(cp.Payload)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.load(st); err != nil {
+			return nil, err
+		}
+		log.Info("resumed from checkpoint", "file", cp.File, "height", r.height(), "next_ingress", st.NextIngress)
+	}
+	r.updateGauges()
+	return r, nil
+}
+
+func (r *Runtime) load(st state) error {
+	r.st = st
+	r.trusted = nil
+	if len(st.Trusted) > 0 {
+		ts, err := chainsync.UnmarshalTrustedState(st.Trusted)
+		if err != nil {
+			return fmt.Errorf("pruntime: checkpoint: %w", err)
+		}
+		r.trusted = &ts
+	}
+	return nil
+}
+
+// height is the synced height (0 before init). Caller holds mu or is New.
+func (r *Runtime) height() int64 {
+	if r.trusted == nil {
+		return 0
+	}
+	return r.trusted.Header.Height
+}
+
+// Info reports the runtime's status.
+func (r *Runtime) Info() api.Info {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	role := api.RoleNone
+	if r.st.isGatekeeper(r.id.PublicKey()) {
+		role = api.RoleDummy // goes active once it holds the master key (gatekeeper issue)
+	}
+	h := r.height()
+	return api.Info{
+		Initialized:   r.trusted != nil,
+		Registered:    r.st.Registered,
+		Role:          role,
+		ChainID:       r.id.ChainID,
+		TrustHeight:   r.id.TrustRoot.Height,
+		SyncedHeight:  h,
+		ProofHeight:   max(h-1, 0),
+		NextIngress:   r.st.NextIngress,
+		IdentityKey:   hex.EncodeToString(r.id.PublicKey()),
+		ReceiveKey:    hex.EncodeToString(r.id.Receive.PublicKey().Bytes()),
+		PendingEgress: len(r.st.Egress),
+		NextEgressSeq: r.st.NextEgressSeq,
+		Version:       Version,
+		TEEKind:       r.tee.Kind(),
+		Measurement:   hex.EncodeToString(r.tee.Measurement()),
+		Operator:      r.id.Operator,
+	}
+}
+
+// InitChain establishes trust from the configured trust root with the
+// header at the root (the chain's first header for a genesis root).
+func (r *Runtime) InitChain(u api.HeaderUpdate) error {
+	hu, err := decodeHeaderUpdate(u)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.trusted != nil {
+		return ErrInitialized
+	}
+	ts, err := chainsync.Init(r.id.ChainID, r.id.TrustRoot, hu, chainsync.DefaultOptions())
+	if err != nil {
+		r.metrics.rejected.WithLabelValues("init").Inc()
+		return err
+	}
+	next := r.st.clone()
+	if next.Trusted, err = ts.Marshal(); err != nil {
+		return err
+	}
+	return r.commit(next, &ts, true)
+}
+
+// SyncHeader moves trust to a newer header.
+func (r *Runtime) SyncHeader(u api.HeaderUpdate) error {
+	hu, err := decodeHeaderUpdate(u)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.trusted == nil {
+		return ErrNotInitialized
+	}
+	ts, err := r.trusted.Verify(hu, chainsync.DefaultOptions())
+	if err != nil {
+		r.metrics.rejected.WithLabelValues("header").Inc()
+		return err
+	}
+	r.metrics.headers.Inc()
+	next := r.st.clone()
+	if next.Trusted, err = ts.Marshal(); err != nil {
+		return err
+	}
+	return r.commit(next, &ts, ts.Header.Height-next.CheckpointHeight >= r.cfg.CheckpointEvery)
+}
+
+// SyncIngress applies consecutive ingress entries proven against the app
+// hash of the latest verified header. Either all entries apply or none.
+func (r *Runtime) SyncIngress(req api.IngressRequest) (api.IngressResponse, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.trusted == nil {
+		return api.IngressResponse{}, ErrNotInitialized
+	}
+	appHash := r.trusted.Header.AppHash
+	next := r.st.clone()
+	egressBefore := next.NextEgressSeq
+	for _, e := range req.Entries {
+		if e.Index != next.NextIngress {
+			r.metrics.rejected.WithLabelValues("ingress").Inc()
+			return api.IngressResponse{}, fmt.Errorf("%w: got index %d, expected %d", ErrOutOfOrder, e.Index, next.NextIngress)
+		}
+		ops, err := decodeProof(e.Proof)
+		if err != nil {
+			return api.IngressResponse{}, err
+		}
+		_, m, err := chainsync.VerifyIngressEntry(appHash, e.Index, e.Entry, ops)
+		if err != nil {
+			r.metrics.rejected.WithLabelValues("ingress").Inc()
+			return api.IngressResponse{}, fmt.Errorf("pruntime: ingress entry %d: %w", e.Index, err)
+		}
+		if err := r.handleIngress(&next, m); err != nil {
+			return api.IngressResponse{}, err
+		}
+		next.NextIngress++
+	}
+	force := next.NextEgressSeq != egressBefore || next.Registered != r.st.Registered
+	if err := r.commit(next, r.trusted, force); err != nil {
+		return api.IngressResponse{}, err
+	}
+	r.metrics.ingress.Add(float64(len(req.Entries)))
+	return api.IngressResponse{Applied: len(req.Entries), NextIngress: r.st.NextIngress}, nil
+}
+
+// handleIngress applies one verified chain message to next.
+func (r *Runtime) handleIngress(next *state, m protocol.Message) error {
+	self := r.id.PublicKey()
+	switch m.Topic {
+	case protocol.TopicWorkerRegistered:
+		if bytes.Equal(m.Payload, self) && !next.Registered {
+			next.Registered = true
+			r.log.Info("registered on chain", "ingress", m.Seq)
+			if r.cfg.PublicEndpoint != "" && !next.EndpointSent {
+				if err := r.emit(next, protocol.TopicWorkerEndpoint, []byte(r.cfg.PublicEndpoint)); err != nil {
+					return err
+				}
+				next.EndpointSent = true
+			}
+		}
+	case protocol.TopicGatekeeperAdded:
+		next.addGatekeeper(m.Payload)
+	case protocol.TopicGatekeeperRemoved:
+		next.removeGatekeeper(m.Payload)
+	}
+	return nil
+}
+
+// emit signs a worker egress message with the next sequence into next.
+func (r *Runtime) emit(next *state, topic string, payload []byte) error {
+	m := protocol.Message{Origin: protocol.WorkerOrigin(r.id.PublicKey()), Topic: topic, Seq: next.NextEgressSeq, Payload: payload}
+	sm, err := protocol.SignMessage(r.id.ChainID, r.id.Signing, &m)
+	if err != nil {
+		return fmt.Errorf("pruntime: signing egress: %w", err)
+	}
+	next.Egress = append(next.Egress, sm)
+	next.NextEgressSeq++
+	return nil
+}
+
+// SyncEgressAck drops pending egress messages that the chain has accepted,
+// as proven by this worker's sequence in x/mq at the proof height.
+func (r *Runtime) SyncEgressAck(req api.EgressAckRequest) error {
+	ops, err := decodeProof(req.Proof)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.trusted == nil {
+		return ErrNotInitialized
+	}
+	key := protocol.SequenceKey(protocol.WorkerOrigin(r.id.PublicKey()))
+	var acked uint64
+	if len(req.Value) == 0 {
+		err = chainsync.VerifyNonMembership(r.trusted.Header.AppHash, protocol.MQStoreName, key, ops)
+	} else {
+		if len(req.Value) != 8 {
+			return fmt.Errorf("%w: sequence value is %d bytes, want 8", ErrBadRequest, len(req.Value))
+		}
+		acked = binary.BigEndian.Uint64(req.Value)
+		err = chainsync.VerifyMembership(r.trusted.Header.AppHash, protocol.MQStoreName, key, req.Value, ops)
+	}
+	if err != nil {
+		r.metrics.rejected.WithLabelValues("egress_ack").Inc()
+		return fmt.Errorf("pruntime: egress ack: %w", err)
+	}
+	next := r.st.clone()
+	n := 0
+	for n < len(next.Egress) && messageSeq(next.Egress[n]) < acked {
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	next.Egress = next.Egress[n:]
+	return r.commit(next, r.trusted, true)
+}
+
+// PendingEgress returns the signed messages not yet acknowledged.
+func (r *Runtime) PendingEgress() []protocol.SignedMessage {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]protocol.SignedMessage(nil), r.st.Egress...)
+}
+
+// Registration returns a fresh attestation over the registration info.
+func (r *Runtime) Registration() (api.Registration, error) {
+	info := r.id.RegistrationInfo(Version)
+	enc, err := info.Encode()
+	if err != nil {
+		return api.Registration{}, err
+	}
+	quote, err := r.tee.Quote(protocol.ReportData(r.id.ChainID, enc))
+	if err != nil {
+		return api.Registration{}, fmt.Errorf("pruntime: quote: %w", err)
+	}
+	return api.Registration{Info: enc, TEEKind: r.tee.Kind(), Quote: quote}, nil
+}
+
+// commit makes next the current state, checkpointing first when force is
+// set or enough blocks passed. Caller holds mu.
+func (r *Runtime) commit(next state, ts *chainsync.TrustedState, force bool) error {
+	h := int64(0)
+	if ts != nil {
+		h = ts.Header.Height
+	}
+	if force {
+		next.CheckpointSeq++
+		next.CheckpointHeight = h
+		payload, err := next.marshal()
+		if err != nil {
+			return err
+		}
+		if err := r.ckpt.Save(next.CheckpointSeq, payload); err != nil {
+			return fmt.Errorf("%w: checkpoint: %w", errStorage, err)
+		}
+		r.metrics.checkpoints.Inc()
+	}
+	r.st = next
+	r.trusted = ts
+	r.updateGauges()
+	return nil
+}
+
+// Checkpoint writes a checkpoint now (on shutdown).
+func (r *Runtime) Checkpoint() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.commit(r.st.clone(), r.trusted, true)
+}
+
+func (r *Runtime) updateGauges() {
+	r.metrics.height.Set(float64(r.height()))
+	r.metrics.nextIngress.Set(float64(r.st.NextIngress))
+	r.metrics.pendingEgress.Set(float64(len(r.st.Egress)))
+}
+
+func messageSeq(sm protocol.SignedMessage) uint64 {
+	m, err := protocol.DecodeMessage(sm.Body)
+	if err != nil {
+		return 0 // our own encoding; cannot happen
+	}
+	return m.Seq
+}
+
+func decodeHeaderUpdate(u api.HeaderUpdate) (chainsync.HeaderUpdate, error) {
+	var sh cmtproto.SignedHeader
+	if err := proto.Unmarshal(u.SignedHeader, &sh); err != nil {
+		return chainsync.HeaderUpdate{}, fmt.Errorf("%w: signed header: %v", ErrBadRequest, err)
+	}
+	header, err := cmttypes.SignedHeaderFromProto(&sh)
+	if err != nil {
+		return chainsync.HeaderUpdate{}, fmt.Errorf("%w: signed header: %v", ErrBadRequest, err)
+	}
+	var vs cmtproto.ValidatorSet
+	if err := proto.Unmarshal(u.Validators, &vs); err != nil {
+		return chainsync.HeaderUpdate{}, fmt.Errorf("%w: validators: %v", ErrBadRequest, err)
+	}
+	vals, err := cmttypes.ValidatorSetFromProto(&vs)
+	if err != nil {
+		return chainsync.HeaderUpdate{}, fmt.Errorf("%w: validators: %v", ErrBadRequest, err)
+	}
+	return chainsync.HeaderUpdate{SignedHeader: header, Validators: vals}, nil
+}
+
+func decodeProof(b []byte) (*cmtcrypto.ProofOps, error) {
+	var ops cmtcrypto.ProofOps
+	if err := proto.Unmarshal(b, &ops); err != nil {
+		return nil, fmt.Errorf("%w: proof: %v", ErrBadRequest, err)
+	}
+	return &ops, nil
+}
