@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,7 +25,7 @@ func TestDevnet(t *testing.T) {
 	home := t.TempDir()
 	offset := freePortOffset(t)
 	node := fmt.Sprintf("tcp://127.0.0.1:%d", 26657+offset)
-	args := []string{"--port-offset", strconv.Itoa(offset), "--block-time", "300ms", "--voting-period", "4s"}
+	args := []string{"--port-offset", strconv.Itoa(offset), "--block-time", "300ms", "--voting-period", "4s", "--workers", "2"}
 
 	d := startDevnet(t, gkd, home, args...)
 	height := waitForHeight(t, gkd, node, 2)
@@ -72,6 +73,27 @@ func TestDevnet(t *testing.T) {
 		return hasMeasurement(t, gkd, home, measurement)
 	})
 
+	// Both workers register themselves and keep up with the chain.
+	workers := []string{fmt.Sprintf("http://127.0.0.1:%d", 8000+offset), fmt.Sprintf("http://127.0.0.1:%d", 8001+offset)}
+	eventually(t, 60*time.Second, "two registered workers", func() bool {
+		var resp struct {
+			Workers []struct {
+				Endpoint string `json:"endpoint"`
+			} `json:"workers"`
+		}
+		gkdJSON(t, gkd, &resp, "q", "registry", "workers", "--home", home)
+		return len(resp.Workers) == 2 && resp.Workers[0].Endpoint != "" && resp.Workers[1].Endpoint != ""
+	})
+	var synced []int64
+	for _, w := range workers {
+		eventually(t, 30*time.Second, w+" registered and synced", func() bool {
+			info := pruntimeInfo(t, w)
+			chain := waitForHeight(t, gkd, node, 1)
+			return info.Registered && info.PendingEgress == 0 && chain-info.SyncedHeight <= 5
+		})
+		synced = append(synced, pruntimeInfo(t, w).SyncedHeight)
+	}
+
 	d.interrupt(t)
 	if !strings.Contains(d.out.String(), "devnet: stopped") {
 		t.Fatalf("no clean stop message in:\n%s", d.out.String())
@@ -85,6 +107,20 @@ func TestDevnet(t *testing.T) {
 	}
 	if !hasMeasurement(t, gkd, home, measurement) {
 		t.Fatal("measurement lost across restart")
+	}
+	// Each pRuntime resumes from its checkpoint: its height does not go
+	// back to zero, and it keeps its registration.
+	for i, w := range workers {
+		var info pruntimeStatus
+		eventually(t, 30*time.Second, w+" answering", func() bool {
+			var err error
+			info, err = fetchPruntimeInfo(w)
+			return err == nil
+		})
+		if info.SyncedHeight == 0 || !info.Registered {
+			t.Fatalf("%s restarted at height %d, registered %t (was %d before the stop)", w, info.SyncedHeight, info.Registered, synced[i])
+		}
+		t.Logf("%s resumed at height %d (had %d)", w, info.SyncedHeight, synced[i])
 	}
 	t.Logf("devnet resumed at height %d (first run reached %d)", resumed, height)
 	d.interrupt(t)
@@ -131,4 +167,32 @@ func hasMeasurement(t *testing.T, gkd, home, measurementHex string) bool {
 		}
 	}
 	return false
+}
+
+type pruntimeStatus struct {
+	Registered    bool  `json:"registered"`
+	SyncedHeight  int64 `json:"synced_height"`
+	PendingEgress int   `json:"pending_egress"`
+}
+
+func fetchPruntimeInfo(url string) (pruntimeStatus, error) {
+	var info pruntimeStatus
+	resp, err := http.Get(url + "/get_info")
+	if err != nil {
+		return info, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return info, fmt.Errorf("get_info: HTTP %d", resp.StatusCode)
+	}
+	return info, json.NewDecoder(resp.Body).Decode(&info)
+}
+
+func pruntimeInfo(t *testing.T, url string) pruntimeStatus {
+	t.Helper()
+	info, err := fetchPruntimeInfo(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
 }
