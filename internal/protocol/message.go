@@ -74,7 +74,9 @@ func DecodeMessage(b []byte) (Message, error) {
 	var m Message
 	m.Origin.Kind = OriginKind(r.u8("origin kind"))
 	m.Origin.ID = r.bytes8("origin id", 255)
-	m.Topic = string(r.bytes8("topic", MaxTopicLen))
+	// The field may hold 255 bytes; ValidateTopic rejects what is too long
+	// as an invalid topic rather than an oversized message.
+	m.Topic = string(r.bytes8("topic", 255))
 	m.Seq = r.u64("seq")
 	m.Payload = r.bytes32("payload", MaxPayloadLen)
 	if err := r.done(); err != nil {

@@ -91,7 +91,7 @@ func TestDecodeMessageRejects(t *testing.T) {
 		{"topic space", with(func(r *rawMessage) { r.topic = "registry/end point" }), protocol.ErrInvalidTopic},
 		{"topic non-ascii", with(func(r *rawMessage) { r.topic = "registry/\xc3\xa9" }), protocol.ErrInvalidTopic},
 		{"topic nul", with(func(r *rawMessage) { r.topic = "registry/\x00" }), protocol.ErrInvalidTopic},
-		{"topic too long", with(func(r *rawMessage) { r.topic = "a/" + strings.Repeat("b", protocol.MaxTopicLen-1) }), protocol.ErrTooLarge},
+		{"topic too long", with(func(r *rawMessage) { r.topic = "a/" + strings.Repeat("b", protocol.MaxTopicLen-1) }), protocol.ErrInvalidTopic},
 		{"topic module too long", with(func(r *rawMessage) { r.topic = strings.Repeat("m", protocol.MaxModuleNameLen+1) + "/t" }), protocol.ErrInvalidTopic},
 		{"payload length over limit", with(func(r *rawMessage) { r.payloadLen = protocol.MaxPayloadLen + 1 }), protocol.ErrTooLarge},
 		{"payload length max u32", with(func(r *rawMessage) { r.payloadLen = 1<<32 - 1 }), protocol.ErrTooLarge},

@@ -38,7 +38,8 @@ func (k *Keeper) HandleEndpoint(ctx sdk.Context, m protocol.Message) error {
 }
 
 // ParseEndpoint accepts an absolute http or https URL with a host and no
-// credentials, of at most protocol.MaxEndpointLen bytes.
+// credentials, of at most protocol.MaxEndpointLen bytes before and after
+// normalization, and returns its normalized form.
 func ParseEndpoint(b []byte) (string, error) {
 	if len(b) == 0 || len(b) > protocol.MaxEndpointLen || !utf8.Valid(b) {
 		return "", errorsmod.Wrapf(types.ErrInvalidEndpoint, "want 1-%d bytes of UTF-8", protocol.MaxEndpointLen)
@@ -47,8 +48,14 @@ func ParseEndpoint(b []byte) (string, error) {
 	if err != nil {
 		return "", errorsmod.Wrap(types.ErrInvalidEndpoint, err.Error())
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil {
 		return "", errorsmod.Wrapf(types.ErrInvalidEndpoint, "%q: want http(s)://host[:port][/path]", b)
 	}
-	return u.String(), nil
+	// Normalization escapes characters (a space becomes "%20"), so the stored
+	// form is bounded again: it is what clients read and what a re-parse sees.
+	out := u.String()
+	if len(out) > protocol.MaxEndpointLen {
+		return "", errorsmod.Wrapf(types.ErrInvalidEndpoint, "normalized to %d bytes, limit %d", len(out), protocol.MaxEndpointLen)
+	}
+	return out, nil
 }

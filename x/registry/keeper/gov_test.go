@@ -1,0 +1,354 @@
+package keeper_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"testing"
+
+	"cosmossdk.io/collections"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/attest"
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
+)
+
+// TestGovAuthority sends each governance message, otherwise valid, from an
+// account other than the authority.
+func TestGovAuthority(t *testing.T) {
+	t.Parallel()
+	newM := hex.EncodeToString(otherMeasurement[:])
+	oldM := hex.EncodeToString(simMeasurement[:])
+	tests := []struct {
+		name string
+		send func(ctx context.Context, s types.MsgServer, authority string) error
+	}{
+		{
+			name: "update params",
+			send: func(ctx context.Context, s types.MsgServer, a string) error {
+				_, err := s.UpdateParams(ctx, &types.MsgUpdateParams{Authority: a, Params: types.DefaultParams()})
+				return err
+			},
+		},
+		{
+			name: "add measurement",
+			send: func(ctx context.Context, s types.MsgServer, a string) error {
+				_, err := s.AddMeasurement(ctx, &types.MsgAddMeasurement{Authority: a, TeeKind: attest.KindSim, Measurement: newM})
+				return err
+			},
+		},
+		{
+			name: "remove measurement",
+			send: func(ctx context.Context, s types.MsgServer, a string) error {
+				_, err := s.RemoveMeasurement(ctx, &types.MsgRemoveMeasurement{Authority: a, TeeKind: attest.KindSim, Measurement: oldM})
+				return err
+			},
+		},
+		{
+			name: "add gatekeeper",
+			send: func(ctx context.Context, s types.MsgServer, a string) error {
+				_, err := s.AddGatekeeper(ctx, &types.MsgAddGatekeeper{Authority: a, IdentityKey: keyHex(1)})
+				return err
+			},
+		},
+		{
+			name: "remove gatekeeper",
+			send: func(ctx context.Context, s types.MsgServer, a string) error {
+				_, err := s.RemoveGatekeeper(ctx, &types.MsgRemoveGatekeeper{Authority: a, IdentityKey: keyHex(2)})
+				return err
+			},
+		},
+	}
+	for _, tc := range tests {
+		for _, who := range []string{"operator", "empty", "authority in upper case"} {
+			t.Run(tc.name+"/"+who, func(t *testing.T) {
+				t.Parallel()
+				f := newFixture(t)
+				f.registerSim(t, 1)
+				f.registerSim(t, 2)
+				f.addGatekeeper(t, 2)
+				sender := map[string]string{"operator": f.operator, "empty": "", "authority in upper case": strings.ToUpper(f.authority)}[who]
+				before := f.snapshot(t)
+				wantErrIs(t, tc.send(f.ctx, f.msgs, sender), types.ErrInvalidAuthority)
+				f.assertUnchanged(t, before)
+				// The same message from the authority goes through.
+				wantErrIs(t, tc.send(f.ctx, f.msgs, f.authority), nil)
+			})
+		}
+	}
+}
+
+func TestUpdateParams(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		params types.Params
+		want   error
+	}{
+		{name: "defaults", params: types.DefaultParams()},
+		{name: "strictest", params: types.Params{WorkerConfidenceLimit: 1, GatekeeperConfidenceLimit: 1, AttestationMaxAgeSeconds: 1}},
+		{name: "zero worker limit", params: types.Params{WorkerConfidenceLimit: 0, GatekeeperConfidenceLimit: 1, AttestationMaxAgeSeconds: 1}, want: types.ErrInvalidParams},
+		{name: "gatekeeper limit above worker limit", params: types.Params{WorkerConfidenceLimit: 2, GatekeeperConfidenceLimit: 3, AttestationMaxAgeSeconds: 1}, want: types.ErrInvalidParams},
+		{name: "zero max age", params: types.Params{WorkerConfidenceLimit: 5, GatekeeperConfidenceLimit: 3}, want: types.ErrInvalidParams},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			before := f.snapshot(t)
+			_, err := f.msgs.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: f.authority, Params: tc.params})
+			wantErrIs(t, err, tc.want)
+			if tc.want != nil {
+				f.assertUnchanged(t, before)
+				return
+			}
+			resp, err := f.query.Params(f.ctx, &types.QueryParamsRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Params != tc.params {
+				t.Errorf("params = %+v, want %+v", resp.Params, tc.params)
+			}
+		})
+	}
+}
+
+func TestAddMeasurement(t *testing.T) {
+	t.Parallel()
+	newM := hex.EncodeToString(otherMeasurement[:])
+	tests := []struct {
+		name        string
+		kind        string
+		measurement string
+		description string
+		want        error
+		wantBytes   []byte
+	}{
+		{name: "new sim measurement", kind: attest.KindSim, measurement: newM, description: "v2", wantBytes: otherMeasurement[:]},
+		{name: "upper-case hex", kind: attest.KindSim, measurement: strings.ToUpper(newM), wantBytes: otherMeasurement[:]},
+		{name: "same bytes for another kind", kind: fakeKind, measurement: hex.EncodeToString(simMeasurement[:]), wantBytes: simMeasurement[:]},
+		{name: "one byte", kind: attest.KindSim, measurement: "01", wantBytes: []byte{1}},
+		{name: "longest", kind: attest.KindSim, measurement: strings.Repeat("ab", types.MaxMeasurementLen), wantBytes: bytes.Repeat([]byte{0xab}, types.MaxMeasurementLen)},
+		{name: "longest description", kind: attest.KindSim, measurement: newM, description: strings.Repeat("d", 256), wantBytes: otherMeasurement[:]},
+		{name: "unknown kind", kind: "tdx", measurement: newM, want: types.ErrUnknownTEEKind},
+		{name: "empty kind", kind: "", measurement: newM, want: types.ErrUnknownTEEKind},
+		{name: "bad hex", kind: attest.KindSim, measurement: "zz", want: types.ErrInvalidMeasurement},
+		{name: "odd hex", kind: attest.KindSim, measurement: "abc", want: types.ErrInvalidMeasurement},
+		{name: "empty", kind: attest.KindSim, measurement: "", want: types.ErrInvalidMeasurement},
+		{name: "too long", kind: attest.KindSim, measurement: strings.Repeat("ab", types.MaxMeasurementLen+1), want: types.ErrInvalidMeasurement},
+		{name: "duplicate", kind: attest.KindSim, measurement: hex.EncodeToString(simMeasurement[:]), want: types.ErrMeasurementExists},
+		{name: "duplicate in upper case", kind: attest.KindSim, measurement: strings.ToUpper(hex.EncodeToString(simMeasurement[:])), want: types.ErrMeasurementExists},
+		{name: "description too long", kind: attest.KindSim, measurement: newM, description: strings.Repeat("d", 257), want: types.ErrInvalidMeasurement},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			before := f.snapshot(t)
+			_, err := f.msgs.AddMeasurement(f.ctx, &types.MsgAddMeasurement{
+				Authority: f.authority, TeeKind: tc.kind, Measurement: tc.measurement, Description: tc.description,
+			})
+			wantErrIs(t, err, tc.want)
+			if tc.want != nil {
+				f.assertUnchanged(t, before)
+				return
+			}
+			got, err := f.k.Measurements.Get(f.ctx, measurementKey(tc.kind, tc.wantBytes))
+			if err != nil {
+				t.Fatalf("measurement not stored: %v", err)
+			}
+			want := types.Measurement{TeeKind: tc.kind, Measurement: tc.wantBytes, Description: tc.description, AddedHeight: testHeight}
+			if got.TeeKind != want.TeeKind || !bytes.Equal(got.Measurement, want.Measurement) || got.Description != want.Description || got.AddedHeight != want.AddedHeight {
+				t.Errorf("stored %+v, want %+v", got, want)
+			}
+			attrs := map[string]string{types.AttributeTEEKind: tc.kind, types.AttributeMeasurement: hex.EncodeToString(tc.wantBytes)}
+			if !hasEvent(f.ctx.EventManager().Events(), types.EventMeasurementAdded, attrs) {
+				t.Errorf("no %s event with %v", types.EventMeasurementAdded, attrs)
+			}
+		})
+	}
+}
+
+func TestRemoveMeasurement(t *testing.T) {
+	t.Parallel()
+	simM := hex.EncodeToString(simMeasurement[:])
+	tests := []struct {
+		name        string
+		kind        string
+		measurement string
+		want        error
+	}{
+		{name: "allowed measurement", kind: attest.KindSim, measurement: simM},
+		{name: "upper-case hex", kind: attest.KindSim, measurement: strings.ToUpper(simM)},
+		{name: "not allowed", kind: attest.KindSim, measurement: hex.EncodeToString(otherMeasurement[:]), want: types.ErrMeasurementNotFound},
+		{name: "allowed only for another kind", kind: fakeKind, measurement: simM, want: types.ErrMeasurementNotFound},
+		{name: "unknown kind", kind: "tdx", measurement: simM, want: types.ErrUnknownTEEKind},
+		{name: "bad hex", kind: attest.KindSim, measurement: "xx", want: types.ErrInvalidMeasurement},
+		{name: "empty", kind: attest.KindSim, measurement: "", want: types.ErrInvalidMeasurement},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			before := f.snapshot(t)
+			_, err := f.msgs.RemoveMeasurement(f.ctx, &types.MsgRemoveMeasurement{Authority: f.authority, TeeKind: tc.kind, Measurement: tc.measurement})
+			wantErrIs(t, err, tc.want)
+			if tc.want != nil {
+				f.assertUnchanged(t, before)
+				return
+			}
+			if has, _ := f.k.Measurements.Has(f.ctx, measurementKey(attest.KindSim, simMeasurement[:])); has {
+				t.Error("measurement still allowed")
+			}
+			if has, _ := f.k.Measurements.Has(f.ctx, measurementKey(fakeKind, fakeMeasurement[:])); !has {
+				t.Error("another measurement was removed too")
+			}
+			if !hasEvent(f.ctx.EventManager().Events(), types.EventMeasurementRemoved, map[string]string{types.AttributeMeasurement: simM}) {
+				t.Errorf("no %s event", types.EventMeasurementRemoved)
+			}
+		})
+	}
+}
+
+// Workers of TestAddGatekeeper and TestRemoveGatekeeper, by key seed.
+const (
+	simWorker   = 1 // sim, level 128
+	level1      = 2
+	level3      = 3
+	level4      = 4
+	gatekeeper  = 5 // level 1, already a gatekeeper
+	unknownSeed = 9 // never registered
+)
+
+func gatekeeperFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := newFixture(t)
+	f.registerSim(t, simWorker)
+	f.registerFake(t, level1, 1)
+	f.registerFake(t, level3, 3)
+	f.registerFake(t, level4, 4)
+	f.registerFake(t, gatekeeper, 1)
+	f.addGatekeeper(t, gatekeeper)
+	return f
+}
+
+func TestAddGatekeeper(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		params func(p *types.Params)
+		key    string
+		want   error
+	}{
+		{name: "simulated worker while sim is allowed", key: keyHex(simWorker)},
+		{name: "level 1", key: keyHex(level1)},
+		{name: "level 3 at the default limit", key: keyHex(level3)},
+		{name: "upper-case hex key", key: strings.ToUpper(keyHex(level1))},
+		{name: "level 4 above the default limit", key: keyHex(level4), want: types.ErrConfidenceTooLow},
+		{
+			name:   "level 4 under a raised limit",
+			params: func(p *types.Params) { p.GatekeeperConfidenceLimit = 4 },
+			key:    keyHex(level4),
+		},
+		{
+			name:   "level 3 under a lowered limit",
+			params: func(p *types.Params) { p.GatekeeperConfidenceLimit = 2 },
+			key:    keyHex(level3),
+			want:   types.ErrConfidenceTooLow,
+		},
+		{
+			name:   "simulated worker once sim is disallowed",
+			params: func(p *types.Params) { p.AllowSimulatedTee = false },
+			key:    keyHex(simWorker),
+			want:   types.ErrConfidenceTooLow,
+		},
+		{name: "unknown worker", key: keyHex(unknownSeed), want: types.ErrWorkerNotFound},
+		{name: "already a gatekeeper", key: keyHex(gatekeeper), want: types.ErrAlreadyGatekeeper},
+		{name: "key not hex", key: "zz", want: types.ErrInvalidKey},
+		{name: "short key", key: keyHex(level1)[:62], want: types.ErrInvalidKey},
+		{name: "long key", key: keyHex(level1) + "00", want: types.ErrInvalidKey},
+		{name: "empty key", key: "", want: types.ErrInvalidKey},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := gatekeeperFixture(t)
+			if tc.params != nil {
+				f.setParams(t, tc.params)
+			}
+			before := f.snapshot(t)
+			gksBefore, _ := f.k.GatekeeperKeys(f.ctx)
+			_, err := f.msgs.AddGatekeeper(f.ctx, &types.MsgAddGatekeeper{Authority: f.authority, IdentityKey: tc.key})
+			wantErrIs(t, err, tc.want)
+			if tc.want != nil {
+				f.assertUnchanged(t, before)
+				return
+			}
+			key, _ := hex.DecodeString(tc.key)
+			gks, err := f.k.GatekeeperKeys(f.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(gks) != len(gksBefore)+1 || !slices.ContainsFunc(gks, func(k []byte) bool { return bytes.Equal(k, key) }) {
+				t.Errorf("gatekeepers %x, want %x added", gks, key)
+			}
+			g, err := f.k.Gatekeepers.Get(f.ctx, key)
+			if err != nil || g.AddedHeight != testHeight {
+				t.Errorf("stored gatekeeper %+v, %v", g, err)
+			}
+			f.wantLastIngress(t, protocol.TopicGatekeeperAdded, key)
+			if !hasEvent(f.ctx.EventManager().Events(), types.EventGatekeeperAdded, map[string]string{types.AttributeIdentityKey: tc.key}) {
+				t.Errorf("no %s event", types.EventGatekeeperAdded)
+			}
+		})
+	}
+}
+
+func TestRemoveGatekeeper(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		key  string
+		want error
+	}{
+		{name: "gatekeeper", key: keyHex(gatekeeper)},
+		{name: "upper-case hex key", key: strings.ToUpper(keyHex(gatekeeper))},
+		{name: "worker that is not a gatekeeper", key: keyHex(level1), want: types.ErrNotGatekeeper},
+		{name: "unknown key", key: keyHex(unknownSeed), want: types.ErrNotGatekeeper},
+		{name: "key not hex", key: "zz", want: types.ErrInvalidKey},
+		{name: "short key", key: keyHex(gatekeeper)[:62], want: types.ErrInvalidKey},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := gatekeeperFixture(t)
+			before := f.snapshot(t)
+			_, err := f.msgs.RemoveGatekeeper(f.ctx, &types.MsgRemoveGatekeeper{Authority: f.authority, IdentityKey: tc.key})
+			wantErrIs(t, err, tc.want)
+			if tc.want != nil {
+				f.assertUnchanged(t, before)
+				return
+			}
+			key := pub(testKey(gatekeeper))
+			if gks, _ := f.k.GatekeeperKeys(f.ctx); len(gks) != 0 {
+				t.Errorf("gatekeepers after removal: %x", gks)
+			}
+			if ok, _ := f.k.IsWorker(f.ctx, key); !ok {
+				t.Error("removing a gatekeeper removed the worker")
+			}
+			f.wantLastIngress(t, protocol.TopicGatekeeperRemoved, key)
+			if !hasEvent(f.ctx.EventManager().Events(), types.EventGatekeeperRemoved, map[string]string{types.AttributeIdentityKey: tc.key}) {
+				t.Errorf("no %s event", types.EventGatekeeperRemoved)
+			}
+			// Adding it back works and is announced again.
+			f.addGatekeeper(t, gatekeeper)
+			f.wantLastIngress(t, protocol.TopicGatekeeperAdded, key)
+		})
+	}
+}
+
+func measurementKey(kind string, m []byte) collections.Pair[string, []byte] {
+	return collections.Join(kind, m)
+}

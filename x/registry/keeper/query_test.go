@@ -1,0 +1,199 @@
+package keeper_test
+
+import (
+	"bytes"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cosmos/cosmos-sdk/types/query"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/attest"
+	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
+)
+
+func TestWorkerQuery(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		req    *types.QueryWorkerRequest
+		wantGK bool
+		want   error
+	}{
+		{name: "gatekeeper", req: &types.QueryWorkerRequest{IdentityKey: keyHex(1)}, wantGK: true},
+		{name: "plain worker", req: &types.QueryWorkerRequest{IdentityKey: keyHex(2)}},
+		{name: "upper-case hex", req: &types.QueryWorkerRequest{IdentityKey: strings.ToUpper(keyHex(1))}, wantGK: true},
+		{name: "unknown", req: &types.QueryWorkerRequest{IdentityKey: keyHex(3)}, want: types.ErrWorkerNotFound},
+		{name: "not hex", req: &types.QueryWorkerRequest{IdentityKey: "nothex"}, want: types.ErrInvalidKey},
+		{name: "short", req: &types.QueryWorkerRequest{IdentityKey: keyHex(1)[:60]}, want: types.ErrInvalidKey},
+		{name: "empty", req: &types.QueryWorkerRequest{}, want: types.ErrInvalidKey},
+		{name: "nil", req: nil, want: types.ErrInvalidKey},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			f.registerSim(t, 1)
+			f.registerSim(t, 2)
+			f.addGatekeeper(t, 1)
+			resp, err := f.query.Worker(f.ctx, tc.req)
+			wantErrIs(t, err, tc.want)
+			if tc.want != nil {
+				return
+			}
+			if !strings.EqualFold(hex.EncodeToString(resp.Worker.IdentityKey), tc.req.IdentityKey) || resp.IsGatekeeper != tc.wantGK {
+				t.Errorf("worker %x, is_gatekeeper %v; want %s, %v", resp.Worker.IdentityKey, resp.IsGatekeeper, tc.req.IdentityKey, tc.wantGK)
+			}
+		})
+	}
+}
+
+// sortedKeys returns the identity keys of seeds in store order.
+func sortedKeys(seeds ...byte) [][]byte {
+	var keys [][]byte
+	for _, s := range seeds {
+		keys = append(keys, pub(testKey(s)))
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	return keys
+}
+
+func TestWorkersQueryPagination(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, s := range []byte{1, 2, 3, 4, 5} {
+		f.registerSim(t, s)
+	}
+	want := sortedKeys(1, 2, 3, 4, 5)
+
+	var got [][]byte
+	var next []byte
+	for page := 0; ; page++ {
+		resp, err := f.query.Workers(f.ctx, &types.QueryWorkersRequest{Pagination: &query.PageRequest{Key: next, Limit: 2, CountTotal: page == 0}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.Workers) > 2 {
+			t.Fatalf("page %d has %d workers, limit 2", page, len(resp.Workers))
+		}
+		if page == 0 && resp.Pagination.Total != 5 {
+			t.Errorf("total = %d, want 5", resp.Pagination.Total)
+		}
+		for _, w := range resp.Workers {
+			got = append(got, w.IdentityKey)
+		}
+		next = resp.Pagination.NextKey
+		if next == nil {
+			break
+		}
+		if page > 5 {
+			t.Fatal("pagination does not end")
+		}
+	}
+	if !slices.EqualFunc(got, want, bytes.Equal) {
+		t.Errorf("paged workers %x, want %x", got, want)
+	}
+
+	// Offset pagination and a nil request.
+	resp, err := f.query.Workers(f.ctx, &types.QueryWorkersRequest{Pagination: &query.PageRequest{Offset: 4, Limit: 10}})
+	if err != nil || len(resp.Workers) != 1 || !bytes.Equal(resp.Workers[0].IdentityKey, want[4]) {
+		t.Errorf("offset 4: %v, %v", resp, err)
+	}
+	resp, err = f.query.Workers(f.ctx, nil)
+	if err != nil || len(resp.Workers) != 5 {
+		t.Errorf("nil request: %d workers, %v", len(resp.Workers), err)
+	}
+}
+
+func TestMeasurementsQueryPagination(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, m := range []string{"03", "01", "02"} {
+		if _, err := f.msgs.AddMeasurement(f.ctx, &types.MsgAddMeasurement{Authority: f.authority, TeeKind: attest.KindSim, Measurement: m}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Key order: kind (length-prefixed string), then measurement bytes.
+	type km struct {
+		kind string
+		m    []byte
+	}
+	want := []km{{fakeKind, fakeMeasurement[:]}, {attest.KindSim, []byte{1}}, {attest.KindSim, []byte{2}}, {attest.KindSim, []byte{3}}, {attest.KindSim, simMeasurement[:]}}
+
+	var got []km
+	var next []byte
+	for range 10 {
+		resp, err := f.query.Measurements(f.ctx, &types.QueryMeasurementsRequest{Pagination: &query.PageRequest{Key: next, Limit: 2}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range resp.Measurements {
+			got = append(got, km{m.TeeKind, m.Measurement})
+		}
+		if next = resp.Pagination.NextKey; next == nil {
+			break
+		}
+	}
+	if !slices.EqualFunc(got, want, func(a, b km) bool { return a.kind == b.kind && bytes.Equal(a.m, b.m) }) {
+		t.Errorf("paged measurements %v, want %v", got, want)
+	}
+	resp, err := f.query.Measurements(f.ctx, nil)
+	if err != nil || len(resp.Measurements) != 5 {
+		t.Errorf("nil request: %v, %v", resp, err)
+	}
+}
+
+func TestGatekeepersQueryOrder(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	seeds := []byte{4, 1, 3, 2}
+	for _, s := range seeds {
+		f.registerSim(t, s)
+	}
+	resp, err := f.query.Gatekeepers(f.ctx, &types.QueryGatekeepersRequest{})
+	if err != nil || len(resp.Gatekeepers) != 0 {
+		t.Fatalf("empty set: %v, %v", resp, err)
+	}
+	for i, s := range seeds {
+		f.ctx = f.ctx.WithBlockHeight(testHeight + int64(i))
+		f.addGatekeeper(t, s)
+	}
+	resp, err = f.query.Gatekeepers(f.ctx, &types.QueryGatekeepersRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][]byte
+	for _, g := range resp.Gatekeepers {
+		got = append(got, g.IdentityKey)
+	}
+	want := sortedKeys(seeds...)
+	if !slices.EqualFunc(got, want, bytes.Equal) {
+		t.Errorf("gatekeepers %x, want key order %x", got, want)
+	}
+	// x/mq sees the same set in the same order.
+	keys, err := f.k.GatekeeperKeys(f.ctx)
+	if err != nil || !slices.EqualFunc(keys, want, bytes.Equal) {
+		t.Errorf("GatekeeperKeys = %x, %v; want %x", keys, err, want)
+	}
+	for _, g := range resp.Gatekeepers {
+		i := slices.IndexFunc(seeds, func(s byte) bool { return bytes.Equal(pub(testKey(s)), g.IdentityKey) })
+		if g.AddedHeight != testHeight+int64(i) {
+			t.Errorf("gatekeeper %x added at %d, want %d", g.IdentityKey, g.AddedHeight, testHeight+int64(i))
+		}
+	}
+}
+
+func TestParamsQuery(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	resp, err := f.query.Params(f.ctx, &types.QueryParamsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := types.DefaultParams()
+	want.AllowSimulatedTee = true
+	if resp.Params != want {
+		t.Errorf("params = %+v, want %+v", resp.Params, want)
+	}
+}
