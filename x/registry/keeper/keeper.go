@@ -4,6 +4,7 @@ package keeper
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -104,11 +105,14 @@ func (k *Keeper) checkAuthority(authority string) error {
 	return nil
 }
 
-// parseKey decodes a hex identity key.
+// parseKey decodes a 32-byte identity key given as hex (as operators type
+// it) or base64 (as JSON output shows bytes).
 func parseKey(s string) ([]byte, error) {
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != 32 {
-		return nil, errorsmod.Wrapf(types.ErrInvalidKey, "%q is not a 32-byte hex key", s)
+	if b, err := hex.DecodeString(s); err == nil && len(b) == 32 {
+		return b, nil
 	}
-	return b, nil
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	return nil, errorsmod.Wrapf(types.ErrInvalidKey, "%q is not a 32-byte key in hex or base64", s)
 }

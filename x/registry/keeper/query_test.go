@@ -2,6 +2,7 @@ package keeper_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/hex"
 	"slices"
 	"strings"
@@ -24,6 +25,7 @@ func TestWorkerQuery(t *testing.T) {
 		{name: "gatekeeper", req: &types.QueryWorkerRequest{IdentityKey: keyHex(1)}, wantGK: true},
 		{name: "plain worker", req: &types.QueryWorkerRequest{IdentityKey: keyHex(2)}},
 		{name: "upper-case hex", req: &types.QueryWorkerRequest{IdentityKey: strings.ToUpper(keyHex(1))}, wantGK: true},
+		{name: "base64 as JSON shows it", req: &types.QueryWorkerRequest{IdentityKey: base64.StdEncoding.EncodeToString(pub(testKey(1)))}, wantGK: true},
 		{name: "unknown", req: &types.QueryWorkerRequest{IdentityKey: keyHex(3)}, want: types.ErrWorkerNotFound},
 		{name: "not hex", req: &types.QueryWorkerRequest{IdentityKey: "nothex"}, want: types.ErrInvalidKey},
 		{name: "short", req: &types.QueryWorkerRequest{IdentityKey: keyHex(1)[:60]}, want: types.ErrInvalidKey},
@@ -42,7 +44,9 @@ func TestWorkerQuery(t *testing.T) {
 			if tc.want != nil {
 				return
 			}
-			if !strings.EqualFold(hex.EncodeToString(resp.Worker.IdentityKey), tc.req.IdentityKey) || resp.IsGatekeeper != tc.wantGK {
+			asHex := strings.EqualFold(hex.EncodeToString(resp.Worker.IdentityKey), tc.req.IdentityKey)
+			asBase64 := base64.StdEncoding.EncodeToString(resp.Worker.IdentityKey) == tc.req.IdentityKey
+			if !(asHex || asBase64) || resp.IsGatekeeper != tc.wantGK {
 				t.Errorf("worker %x, is_gatekeeper %v; want %s, %v", resp.Worker.IdentityKey, resp.IsGatekeeper, tc.req.IdentityKey, tc.wantGK)
 			}
 		})
