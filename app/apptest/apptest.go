@@ -1,10 +1,17 @@
 // Package apptest runs the real gkd application in-process for tests and
 // benchmarks: genesis with one bonded validator and funded accounts, blocks
 // through FinalizeBlock and Commit, CheckTx as a mempool would call it, and
-// helpers to sign transactions and register simulated-TEE workers.
+// helpers to sign transactions and egress messages, register simulated-TEE
+// workers, and export and re-import the chain's state.
+//
+// Two views of state matter to tests. Context reads the check state: what
+// CheckTx has accepted since the last commit (sequence advances, fees taken)
+// on top of the committed state. CommittedContext reads only what blocks have
+// committed.
 package apptest
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/hpke"
 	"encoding/hex"
@@ -21,16 +28,22 @@ import (
 	"cosmossdk.io/log"
 
 	"github.com/cosmos/cosmos-sdk/baseapp"
+	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
+	servertypes "github.com/cosmos/cosmos-sdk/server/types"
 	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/tx/signing"
+	authsigning "github.com/cosmos/cosmos-sdk/x/auth/signing"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
 	"github.com/gatekeeper-net/gatekeeper/app"
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	mqkeeper "github.com/gatekeeper-net/gatekeeper/x/mq/keeper"
+	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -52,6 +65,31 @@ type Account struct {
 	Seq     uint64
 }
 
+// Route is an extra egress route a test chain serves, for topics no module
+// of the app owns yet (for example gatekeeper-origin test messages).
+type Route struct {
+	Module  string
+	Topic   string
+	Handler mqkeeper.Handler
+}
+
+// Options configure a test chain. The zero value is what New gives.
+type Options struct {
+	// Accounts is the number of funded accounts.
+	Accounts int
+	// MinGasPrices is the node's minimum gas price for CheckTx, as in
+	// app.toml ("0.001stake"); empty means none.
+	MinGasPrices string
+	// Registry edits the registry genesis after the harness has turned on
+	// allow_simulated_tee and allow-listed SimMeasurement.
+	Registry func(*registrytypes.GenesisState)
+	// MQ edits the mq genesis.
+	MQ func(*mqtypes.GenesisState)
+	// Routes are added to the mq router before genesis. Routes are wiring,
+	// fixed before the app serves anything; a test chain is wired here.
+	Routes []Route
+}
+
 // Chain is a running in-process chain.
 type Chain struct {
 	t        testing.TB
@@ -60,25 +98,39 @@ type Chain struct {
 	Time     time.Time
 	valSet   *cmttypes.ValidatorSet
 	platform ed25519.PrivateKey
+	opts     Options
+	// initialHeight is the height of the first block after InitChain.
+	initialHeight int64
 }
-
 
 // New starts a chain with nAccounts funded accounts, the simulated TEE
 // allowed and SimMeasurement allow-listed, and commits block 1.
 func New(t testing.TB, nAccounts int, mutate ...func(*registrytypes.GenesisState)) *Chain {
 	t.Helper()
-	app.SetAddressPrefixes()
-	a := app.New(log.NewNopLogger(), dbm.NewMemDB(), nil, true, simtestutil.EmptyAppOptions{}, baseapp.SetChainID(ChainID))
+	return NewWithOptions(t, Options{
+		Accounts: nAccounts,
+		Registry: func(gs *registrytypes.GenesisState) {
+			for _, m := range mutate {
+				m(gs)
+			}
+		},
+	})
+}
+
+// NewWithOptions starts a chain as New does, configured by opts.
+func NewWithOptions(t testing.TB, opts Options) *Chain {
+	t.Helper()
+	a := newApp(t, opts)
 	valSet, err := simtestutil.CreateRandomValidatorSet()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Chain{t: t, App: a, Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), valSet: valSet}
+	c := &Chain{t: t, App: a, Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), valSet: valSet, opts: opts, initialHeight: 1}
 	var (
 		genAccs  []authtypes.GenesisAccount
 		balances []banktypes.Balance
 	)
-	for i := range nAccounts {
+	for i := range opts.Accounts {
 		priv := secp256k1.GenPrivKey()
 		addr := sdk.AccAddress(priv.PubKey().Address())
 		c.Accounts = append(c.Accounts, &Account{Priv: priv, Address: addr, Number: uint64(i)})
@@ -94,10 +146,16 @@ func New(t testing.TB, nAccounts int, mutate ...func(*registrytypes.GenesisState
 	cdc.MustUnmarshalJSON(state[registrytypes.ModuleName], &reg)
 	reg.Params.AllowSimulatedTee = true
 	reg.Measurements = append(reg.Measurements, registrytypes.Measurement{TeeKind: attest.KindSim, Measurement: SimMeasurement[:]})
-	for _, m := range mutate {
-		m(&reg)
+	if opts.Registry != nil {
+		opts.Registry(&reg)
 	}
 	state[registrytypes.ModuleName] = cdc.MustMarshalJSON(&reg)
+	if opts.MQ != nil {
+		var mq mqtypes.GenesisState
+		cdc.MustUnmarshalJSON(state[mqtypes.ModuleName], &mq)
+		opts.MQ(&mq)
+		state[mqtypes.ModuleName] = cdc.MustMarshalJSON(&mq)
+	}
 	stateBytes, err := json.Marshal(state)
 	if err != nil {
 		t.Fatal(err)
@@ -107,22 +165,51 @@ func New(t testing.TB, nAccounts int, mutate ...func(*registrytypes.GenesisState
 		Time:            c.Time,
 		ConsensusParams: simtestutil.DefaultConsensusParams,
 		AppStateBytes:   stateBytes,
-		InitialHeight:   1,
+		InitialHeight:   c.initialHeight,
 	}); err != nil {
 		t.Fatal(err)
 	}
 	// Validator accounts come after ours, so our account numbers hold.
-	_, c.platform, _ = ed25519.GenerateKey(rand.New(rand.NewSource(1)))
+	c.platform = simPlatformKey()
 	c.NextBlock()
 	return c
+}
+
+// newApp builds an app with opts' node settings and routes, before genesis.
+func newApp(t testing.TB, opts Options) *app.App {
+	t.Helper()
+	app.SetAddressPrefixes()
+	baseOpts := []func(*baseapp.BaseApp){baseapp.SetChainID(ChainID)}
+	if opts.MinGasPrices != "" {
+		if _, err := sdk.ParseDecCoins(opts.MinGasPrices); err != nil {
+			t.Fatalf("min gas prices %q: %v", opts.MinGasPrices, err)
+		}
+		baseOpts = append(baseOpts, baseapp.SetMinGasPrices(opts.MinGasPrices))
+	}
+	a := app.New(log.NewNopLogger(), dbm.NewMemDB(), nil, true, simtestutil.EmptyAppOptions{}, baseOpts...)
+	for _, r := range opts.Routes {
+		a.MQKeeper.Router().AddRoute(r.Module, r.Topic, r.Handler)
+	}
+	return a
+}
+
+// simPlatformKey is the sim TEE platform key of every test chain; a fixed
+// key lets an imported chain accept the exporting chain's quotes.
+func simPlatformKey() ed25519.PrivateKey {
+	_, k, _ := ed25519.GenerateKey(rand.New(rand.NewSource(1)))
+	return k
 }
 
 // NextBlock finalizes and commits a block with txs and returns each tx's result.
 func (c *Chain) NextBlock(txs ...[]byte) []*abci.ExecTxResult {
 	c.t.Helper()
 	c.Time = c.Time.Add(5 * time.Second)
+	height := c.App.LastBlockHeight() + 1
+	if c.App.LastBlockHeight() == 0 {
+		height = c.initialHeight
+	}
 	res, err := c.App.FinalizeBlock(&abci.RequestFinalizeBlock{
-		Height:             c.App.LastBlockHeight() + 1,
+		Height:             height,
 		Time:               c.Time,
 		Txs:                txs,
 		NextValidatorsHash: c.valSet.Hash(),
@@ -166,9 +253,59 @@ func (c *Chain) Tx(acc *Account, fee int64, msgs ...sdk.Msg) []byte {
 	return bz
 }
 
-// Context returns a read-only query context at the latest height.
+// TxWith signs msgs from acc as Tx does, after edit (if not nil) has changed
+// the transaction (fee granter, gas limit, memo, timeout...).
+func (c *Chain) TxWith(acc *Account, fee int64, edit func(client.TxBuilder), msgs ...sdk.Msg) []byte {
+	c.t.Helper()
+	txCfg := c.App.TxConfig()
+	signMode, err := authsigning.APISignModeToInternal(txCfg.SignModeHandler().DefaultMode())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	b := txCfg.NewTxBuilder()
+	if err := b.SetMsgs(msgs...); err != nil {
+		c.t.Fatal(err)
+	}
+	b.SetFeeAmount(sdk.NewCoins(sdk.NewInt64Coin(app.BondDenom, fee)))
+	b.SetGasLimit(DefaultGas)
+	if edit != nil {
+		edit(b)
+	}
+	// Signer infos go in before signing: they are part of the signed bytes.
+	sig := signing.SignatureV2{PubKey: acc.Priv.PubKey(), Data: &signing.SingleSignatureData{SignMode: signMode}, Sequence: acc.Seq}
+	if err := b.SetSignatures(sig); err != nil {
+		c.t.Fatal(err)
+	}
+	signBytes, err := authsigning.GetSignBytesAdapter(context.Background(), txCfg.SignModeHandler(), signMode, authsigning.SignerData{
+		Address: acc.Address.String(), ChainID: ChainID, AccountNumber: acc.Number, Sequence: acc.Seq, PubKey: acc.Priv.PubKey(),
+	}, b.GetTx())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if sig.Data.(*signing.SingleSignatureData).Signature, err = acc.Priv.Sign(signBytes); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := b.SetSignatures(sig); err != nil {
+		c.t.Fatal(err)
+	}
+	bz, err := txCfg.TxEncoder()(b.GetTx())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	acc.Seq++
+	return bz
+}
+
+// Context returns a read-only context over the check state: the latest
+// committed state plus whatever CheckTx has accepted since.
 func (c *Chain) Context() sdk.Context {
 	return c.App.NewContextLegacy(true, cmtproto.Header{ChainID: ChainID, Height: c.App.LastBlockHeight(), Time: c.Time})
+}
+
+// CommittedContext returns a read-only context over the latest committed
+// state only.
+func (c *Chain) CommittedContext() sdk.Context {
+	return c.App.NewUncachedContext(false, cmtproto.Header{ChainID: ChainID, Height: c.App.LastBlockHeight(), Time: c.Time})
 }
 
 // Worker is a simulated pRuntime's keys.
@@ -188,6 +325,15 @@ func (w *Worker) Hex() string { return hex.EncodeToString(w.PublicKey()) }
 // platform key over SimMeasurement at the chain's current time.
 func (c *Chain) NewWorker(op *Account) *Worker {
 	c.t.Helper()
+	return c.NewWorkerWith(op, nil)
+}
+
+// NewWorkerWith makes a worker as NewWorker does, with its registration info
+// changed by edit (if not nil) before it is encoded and quoted. The quote's
+// report data binds the edited info to the edited info's chain id, as a
+// pRuntime initialized with that info would produce it.
+func (c *Chain) NewWorkerWith(op *Account, edit func(*protocol.RegistrationInfo)) *Worker {
+	c.t.Helper()
 	_, id, err := ed25519.GenerateKey(nil)
 	if err != nil {
 		c.t.Fatal(err)
@@ -204,12 +350,19 @@ func (c *Chain) NewWorker(op *Account) *Worker {
 		Version:     "apptest",
 		TrustRoot:   protocol.TrustRoot{Hash: make([]byte, 32)},
 	}
+	if edit != nil {
+		edit(&info)
+	}
 	enc, err := info.Encode()
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	rd := protocol.ReportData(ChainID, enc)
-	return &Worker{Identity: id, Info: enc, Quote: attest.NewSimQuote(c.platform, SimMeasurement, rd, c.Time)}
+	return &Worker{Identity: id, Info: enc, Quote: c.SimQuote(SimMeasurement, protocol.ReportData(info.ChainID, enc), c.Time)}
+}
+
+// SimQuote returns a sim quote signed by the chain's sim platform key.
+func (c *Chain) SimQuote(measurement [32]byte, reportData [64]byte, issuedAt time.Time) []byte {
+	return attest.NewSimQuote(c.platform, measurement, reportData, issuedAt)
 }
 
 // RegisterMsg returns the MsgRegisterWorker for w, submitted by op.
@@ -219,6 +372,22 @@ func (w *Worker) RegisterMsg(op *Account) *registrytypes.MsgRegisterWorker {
 		Info:        w.Info,
 		Attestation: registrytypes.Attestation{TeeKind: attest.KindSim, Quote: w.Quote},
 	}
+}
+
+// Sign signs m with the worker's identity key for the test chain. It fails
+// the test if m does not encode.
+func (c *Chain) Sign(w *Worker, m protocol.Message) mqtypes.SignedMessage {
+	c.t.Helper()
+	sm, err := protocol.SignMessage(ChainID, w.Identity, &m)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return mqtypes.SignedMessage{Body: sm.Body, Signer: sm.Signer, Signature: sm.Signature}
+}
+
+// SyncMsg returns a MsgSyncMessages carrying sms, submitted by relayer.
+func SyncMsg(relayer *Account, sms ...mqtypes.SignedMessage) *mqtypes.MsgSyncMessages {
+	return &mqtypes.MsgSyncMessages{Submitter: relayer.Address.String(), Messages: sms}
 }
 
 // RegisterWorker creates a worker for op and registers it in a block.
@@ -232,15 +401,61 @@ func (c *Chain) RegisterWorker(op *Account) *Worker {
 	return w
 }
 
-// AddGatekeepers designates workers as gatekeepers directly through the
-// keeper, as a passed governance proposal would, and commits a block.
+// AddGatekeepers designates workers as gatekeepers as a passed governance
+// proposal would: MsgAddGatekeeper from the gov authority through the app's
+// Msg router (so each also appends its registry/gatekeeper_added ingress
+// entry), written into the state the next block commits. It commits that
+// block.
 func (c *Chain) AddGatekeepers(ws ...*Worker) {
 	c.t.Helper()
-	ctx := c.App.NewUncachedContext(false, cmtproto.Header{ChainID: ChainID, Height: c.App.LastBlockHeight(), Time: c.Time})
+	ctx := c.App.NewUncachedContext(false, cmtproto.Header{ChainID: ChainID, Height: c.App.LastBlockHeight() + 1, Time: c.Time})
 	for _, w := range ws {
-		if err := c.App.RegistryKeeper.Gatekeepers.Set(ctx, w.PublicKey(), registrytypes.Gatekeeper{IdentityKey: w.PublicKey(), AddedHeight: ctx.BlockHeight()}); err != nil {
-			c.t.Fatal(err)
+		msg := &registrytypes.MsgAddGatekeeper{Authority: c.App.RegistryKeeper.Authority(), IdentityKey: w.Hex()}
+		if _, err := c.App.MsgServiceRouter().Handler(msg)(ctx, msg); err != nil {
+			c.t.Fatalf("add gatekeeper %s: %v", w.Hex(), err)
 		}
 	}
 	c.NextBlock()
+}
+
+// Export returns the state at the latest height as `gkd export` writes it.
+func (c *Chain) Export() servertypes.ExportedApp {
+	c.t.Helper()
+	exp, err := c.App.ExportAppStateAndValidators(false, nil, nil)
+	if err != nil {
+		c.t.Fatalf("export: %v", err)
+	}
+	return exp
+}
+
+// Import starts a fresh app from exp, as operators restart a chain from an
+// exported genesis: the new chain's first block is exp.Height+1, and it has
+// c's validator, accounts (with their current sequences), sim platform and
+// options. It commits that first block.
+func (c *Chain) Import(t testing.TB, exp servertypes.ExportedApp) *Chain {
+	t.Helper()
+	n := &Chain{
+		t:             t,
+		App:           newApp(t, c.opts),
+		Time:          c.Time,
+		valSet:        c.valSet,
+		platform:      c.platform,
+		opts:          c.opts,
+		initialHeight: exp.Height + 1,
+	}
+	for _, a := range c.Accounts {
+		cp := *a
+		n.Accounts = append(n.Accounts, &cp)
+	}
+	if _, err := n.App.InitChain(&abci.RequestInitChain{
+		ChainId:         ChainID,
+		Time:            n.Time,
+		ConsensusParams: &exp.ConsensusParams,
+		AppStateBytes:   exp.AppState,
+		InitialHeight:   n.initialHeight,
+	}); err != nil {
+		t.Fatalf("import: init chain: %v", err)
+	}
+	n.NextBlock()
+	return n
 }

@@ -16,11 +16,13 @@
 //     the trusting period after the header that introduced it.
 //   - The code: CometBFT's header hashing and commit signature verification
 //     (types), ICS23's proof verification, SHA-256, ed25519. chainsync
-//     imports no RPC client, no networking, no database and nothing of the
-//     Cosmos SDK (a test enforces it with go list -deps). It also does not
-//     import CometBFT's light package: that package pulls in its RPC
-//     providers, p2p and a database; the few checks it adds on top of
-//     types — the ones below — are written out here and tested against it.
+//     reaches no RPC client, p2p stack or database and nothing of the Cosmos
+//     SDK or of the chain (a test enforces it with go list -deps); CometBFT's
+//     types package does link gRPC and net/http code through abci/types, but
+//     nothing here calls it. chainsync does not import CometBFT's light
+//     package, which would add its RPC providers, p2p and a database: the
+//     few checks light adds on top of types — the ones below — are written
+//     out here, and the tests require the same verdicts as light.Verify.
 //
 // Everything else — headers, commits, validator sets, proofs, values, and
 // the order and timing in which they arrive — comes from the relayer and the

@@ -2,7 +2,6 @@ package chainsync
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 
 	cmtprotocrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
@@ -40,21 +39,8 @@ const (
 	MaxStoreProofLen = 4 << 10
 )
 
-// IngressStoreName is the store holding the ingress log (x/mq's store key).
-const IngressStoreName = "mq"
-
 // MaxIngressEntryLen bounds an ingress entry: u64 height || message.
 const MaxIngressEntryLen = 8 + protocol.MaxMessageLen
-
-// ingressPrefix is the key prefix of ingress entries in store "mq".
-const ingressPrefix = 0x01
-
-// IngressKey returns the store key of ingress entry index: 0x01 || u64
-// big-endian index. It is part of the protocol; the chain writes entries
-// under the same key (x/mq/types.IngressStoreKey).
-func IngressKey(index uint64) []byte {
-	return binary.BigEndian.AppendUint64([]byte{ingressPrefix}, index)
-}
 
 // VerifyMembership checks that key holds value in the IAVL store storeName
 // of the multistore whose root is appHash.
@@ -119,7 +105,8 @@ func VerifyNonMembership(appHash []byte, storeName string, key []byte, ops *cmtp
 }
 
 // VerifyIngressEntry checks that entry is ingress log entry index (key
-// IngressKey(index) in store "mq") under appHash, decodes it strictly and
+// protocol.IngressKey(index), 0x01 || u64 big-endian index, in store
+// protocol.MQStoreName, "mq") under appHash, decodes it strictly and
 // checks that the message's Seq is index. The returned entry's Message
 // aliases entry.
 //
@@ -130,7 +117,7 @@ func VerifyIngressEntry(appHash []byte, index uint64, entry []byte, ops *cmtprot
 		return protocol.IngressEntry{}, protocol.Message{}, fmt.Errorf("%w: entry is %d bytes, limit %d",
 			ErrMalformedProof, len(entry), MaxIngressEntryLen)
 	}
-	if err := VerifyMembership(appHash, IngressStoreName, IngressKey(index), entry, ops); err != nil {
+	if err := VerifyMembership(appHash, protocol.MQStoreName, protocol.IngressKey(index), entry, ops); err != nil {
 		return protocol.IngressEntry{}, protocol.Message{}, err
 	}
 	e, m, err := protocol.DecodeIngressEntry(entry)

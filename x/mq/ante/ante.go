@@ -69,12 +69,20 @@ func (d EgressDecorator) AnteHandle(ctx sdk.Context, tx sdk.Tx, simulate bool, n
 	return next(ctx, tx, simulate)
 }
 
-// FeeWaiverDecorator runs inner (the SDK's fee decorator) unless
-// EgressDecorator found the transaction to consist only of valid, fresh
-// gatekeeper messages. Gatekeepers' relayers all submit the same quorum
-// messages; charging each would make running a gatekeeper a cost centre, as
-// the reference network's operators report. The waiver cannot be farmed: a
-// stale or duplicate vote is rejected before this point.
+// FeeWaiverDecorator runs inner (the SDK's fee decorator) without the node's
+// minimum gas prices when EgressDecorator found the transaction to consist
+// only of valid, fresh gatekeeper messages, so such a transaction may carry
+// no fee. Gatekeepers' relayers all submit the same quorum messages; charging
+// each would make running a gatekeeper a cost centre, as the reference
+// network's operators report. The waiver cannot be farmed: a stale or
+// duplicate vote is rejected before this point.
+//
+// Everything else inner checks still runs: a fee the transaction does carry
+// is deducted, and the fee payer and granter rules apply. Block execution runs
+// inner in full (minimum gas prices are a CheckTx-only setting), so a
+// transaction that passes CheckTx pays the same fee in its block; skipping
+// inner in CheckTx alone would admit transactions that then fail in the block
+// for nothing (say, a fee above the balance) and can be sent again.
 type FeeWaiverDecorator struct{ inner sdk.AnteDecorator }
 
 // NewFeeWaiverDecorator wraps the fee decorator.
@@ -85,7 +93,10 @@ func NewFeeWaiverDecorator(inner sdk.AnteDecorator) FeeWaiverDecorator {
 // AnteHandle implements sdk.AnteDecorator.
 func (d FeeWaiverDecorator) AnteHandle(ctx sdk.Context, tx sdk.Tx, simulate bool, next sdk.AnteHandler) (sdk.Context, error) {
 	if waived, _ := ctx.Value(feeWaivedKey{}).(bool); waived {
-		return next(ctx, tx, simulate)
+		minGasPrices := ctx.MinGasPrices()
+		return d.inner.AnteHandle(ctx.WithMinGasPrices(nil), tx, simulate, func(ctx sdk.Context, tx sdk.Tx, simulate bool) (sdk.Context, error) {
+			return next(ctx.WithMinGasPrices(minGasPrices), tx, simulate)
+		})
 	}
 	return d.inner.AnteHandle(ctx, tx, simulate, next)
 }

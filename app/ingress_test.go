@@ -1,0 +1,105 @@
+package app_test
+
+import (
+	"bytes"
+	"testing"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/crypto/merkle"
+
+	"cosmossdk.io/store/rootmulti"
+
+	"github.com/gatekeeper-net/gatekeeper/app/apptest"
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
+	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
+)
+
+// TestIngressWorkerRegistered registers a worker and reads the ingress entry
+// that announces it the way a relayer does: through the mq Ingress gRPC query
+// over ABCI at a height, and as a raw store key with a proof against that
+// height's app hash, which is what a pRuntime verifies.
+func TestIngressWorkerRegistered(t *testing.T) {
+	t.Parallel()
+	c := apptest.New(t, 1)
+	op := c.Accounts[0]
+	before := c.App.LastBlockHeight()
+	w := c.RegisterWorker(op)
+	height := c.App.LastBlockHeight()
+	appHash := c.App.LastCommitID().Hash
+	c.NextBlock() // queries with proofs need the next height committed
+
+	var resp mqtypes.QueryIngressResponse
+	query(t, c, "/gatekeeper.mq.v1.Query/Ingress", height, &mqtypes.QueryIngressRequest{}, &resp)
+	if len(resp.Entries) != 1 || resp.FirstIndex != 0 || resp.NextIndex != 1 {
+		t.Fatalf("ingress at height %d: %+v, want one entry", height, resp)
+	}
+	e := resp.Entries[0]
+	if e.Index != 0 || e.Height != uint64(height) {
+		t.Fatalf("entry index %d height %d, want 0 at %d", e.Index, e.Height, height)
+	}
+	m, err := protocol.DecodeMessage(e.Message)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := protocol.Message{Origin: protocol.ModuleOrigin(registrytypes.ModuleName), Topic: protocol.TopicWorkerRegistered, Seq: 0, Payload: w.PublicKey()}
+	if !m.Origin.Equal(want.Origin) || m.Topic != want.Topic || m.Seq != want.Seq || !bytes.Equal(m.Payload, want.Payload) {
+		t.Fatalf("entry message %+v, want %+v", m, want)
+	}
+
+	// The state before the registration has no entry.
+	var earlier mqtypes.QueryIngressResponse
+	query(t, c, "/gatekeeper.mq.v1.Query/Ingress", before, &mqtypes.QueryIngressRequest{}, &earlier)
+	if len(earlier.Entries) != 0 || earlier.NextIndex != 0 {
+		t.Fatalf("ingress at height %d: %+v, want empty", before, earlier)
+	}
+
+	// The stored value is provable against the app hash of its height.
+	key := mqtypes.IngressStoreKey(0)
+	res, err := c.App.Query(t.Context(), &abci.RequestQuery{Path: "/store/" + mqtypes.StoreKey + "/key", Data: key, Height: height, Prove: true})
+	if err != nil || res.Code != 0 {
+		t.Fatalf("store query: %v (code %d: %s)", err, res.Code, res.Log)
+	}
+	value := protocol.IngressEntry{Height: e.Height, Message: e.Message}.Encode()
+	if !bytes.Equal(res.Value, value) {
+		t.Fatalf("stored value %x, want %x", res.Value, value)
+	}
+	path := merkle.KeyPath{}.AppendKey([]byte(mqtypes.StoreKey), merkle.KeyEncodingURL).AppendKey(key, merkle.KeyEncodingURL)
+	if err := rootmulti.DefaultProofRuntime().VerifyValue(res.ProofOps, appHash, path.String(), value); err != nil {
+		t.Fatalf("proof of ingress entry 0: %v", err)
+	}
+
+	// Designating the worker a gatekeeper appends the next entry.
+	c.AddGatekeepers(w)
+	var next mqtypes.QueryIngressResponse
+	query(t, c, "/gatekeeper.mq.v1.Query/Ingress", c.App.LastBlockHeight(), &mqtypes.QueryIngressRequest{Start: 1}, &next)
+	if len(next.Entries) != 1 || next.Entries[0].Index != 1 || next.Entries[0].Height != uint64(c.App.LastBlockHeight()) {
+		t.Fatalf("ingress from 1: %+v, want entry 1 at height %d", next, c.App.LastBlockHeight())
+	}
+	if m, err := protocol.DecodeMessage(next.Entries[0].Message); err != nil || m.Topic != protocol.TopicGatekeeperAdded || !bytes.Equal(m.Payload, w.PublicKey()) {
+		t.Fatalf("entry 1: %+v, %v; want %s with the identity key", m, err, protocol.TopicGatekeeperAdded)
+	}
+}
+
+// query runs a gRPC query through the app's ABCI Query at height.
+func query(t *testing.T, c *apptest.Chain, path string, height int64, req, resp interface {
+	Marshal() ([]byte, error)
+	Unmarshal([]byte) error
+},
+) {
+	t.Helper()
+	data, err := req.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.App.Query(t.Context(), &abci.RequestQuery{Path: path, Data: data, Height: height})
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if res.Code != 0 {
+		t.Fatalf("%s: code %d (%s): %s", path, res.Code, res.Codespace, res.Log)
+	}
+	if err := resp.Unmarshal(res.Value); err != nil {
+		t.Fatal(err)
+	}
+}
