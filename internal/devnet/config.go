@@ -26,6 +26,9 @@ type Config struct {
 	VotingPeriod time.Duration
 	// Accounts are the names of funded accounts besides the validator.
 	Accounts []string
+	// IngressRetention is x/mq's ingress_retention_blocks for a new devnet
+	// (0: the module default).
+	IngressRetention uint64
 	// Workers is how many pRuntimes (sim TEE) with pherry relayers to run;
 	// a new devnet funds an operator account for each.
 	Workers int

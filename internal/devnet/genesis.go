@@ -32,6 +32,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/app"
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
+	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -120,6 +121,12 @@ func initHome(cfg Config) (Manifest, error) {
 		TeeKind: attest.KindSim, Measurement: pruntime.DevnetMeasurement(), Description: "devnet pRuntime " + pruntime.Version,
 	})
 
+	if cfg.IngressRetention > 0 {
+		var mqGen mqtypes.GenesisState
+		cdc.MustUnmarshalJSON(state[mqtypes.ModuleName], &mqGen)
+		mqGen.Params.IngressRetentionBlocks = cfg.IngressRetention
+		state[mqtypes.ModuleName] = cdc.MustMarshalJSON(&mqGen)
+	}
 	state[authtypes.ModuleName] = cdc.MustMarshalJSON(&authGen)
 	state[banktypes.ModuleName] = cdc.MustMarshalJSON(bankGen)
 	state[govtypes.ModuleName] = cdc.MustMarshalJSON(govGen)

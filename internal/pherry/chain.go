@@ -1,6 +1,7 @@
 package pherry
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -74,8 +75,29 @@ func validators(ctx context.Context, node *rpchttp.HTTP, height int64) (*cmttype
 	return vs, vs.ValidateBasic()
 }
 
-// proveKeys fetches, in one batch request, proofs of store keys at height.
+// maxRPCBatch is CometBFT's default rpc.max_request_batch_size. A node
+// answers a larger JSON-RPC batch with one error instead of a result per
+// request, so proofs are asked for in batches of at most this many.
+const maxRPCBatch = 20
+
+// proveKeys fetches proofs of store keys at height, in batch requests of at
+// most maxRPCBatch.
 func proveKeys(ctx context.Context, node *rpchttp.HTTP, store string, keys [][]byte, height int64) ([]*coretypes.ResultABCIQuery, error) {
+	out := make([]*coretypes.ResultABCIQuery, 0, len(keys))
+	for len(keys) > 0 {
+		n := min(len(keys), maxRPCBatch)
+		part, err := proveBatch(ctx, node, store, keys[:n], height)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, part...)
+		keys = keys[n:]
+	}
+	return out, nil
+}
+
+// proveBatch fetches, in one batch request, proofs of store keys at height.
+func proveBatch(ctx context.Context, node *rpchttp.HTTP, store string, keys [][]byte, height int64) ([]*coretypes.ResultABCIQuery, error) {
 	opts := rpcclient.ABCIQueryOptions{Height: height, Prove: true}
 	if len(keys) == 1 {
 		// CometBFT answers a one-request batch with a bare response, which
@@ -99,12 +121,23 @@ func proveKeys(ctx context.Context, node *rpchttp.HTTP, store string, keys [][]b
 		}
 		out[i] = res
 	}
-	if _, err := batch.Send(ctx); err != nil {
+	results, err := batch.Send(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("pherry: proofs at %d: %w", height, err)
+	}
+	// A batch the node refused as a whole comes back as a single error and
+	// no error from Send, leaving every result unfilled.
+	for _, r := range results {
+		if e, ok := r.(error); ok {
+			return nil, fmt.Errorf("pherry: proofs at %d: %w", height, e)
+		}
 	}
 	for i, q := range out {
 		if q.Response.Code != 0 {
 			return nil, fmt.Errorf("pherry: proof of %x at %d: %s", keys[i], height, q.Response.Log)
+		}
+		if !bytes.Equal(q.Response.Key, keys[i]) {
+			return nil, fmt.Errorf("pherry: node answered the proof of %x at %d for key %x", keys[i], height, q.Response.Key)
 		}
 	}
 	return out, nil

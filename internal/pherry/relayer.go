@@ -88,6 +88,16 @@ func New(cfg Config, log *slog.Logger) (*Relayer, error) {
 // Operator returns the operator account.
 func (r *Relayer) Operator() sdk.AccAddress { return r.signer.addr }
 
+// Send signs msgs with the operator key and broadcasts them as one
+// transaction with the given gas limit, paying Config.GasPrices, the way the
+// relayer sends its own. It returns the transaction hash once the node's
+// CheckTx accepted it (a rejection is a *TxError); it does not wait for a
+// block. It is for operator tooling and tests, and must not be called while
+// Run or Step is running: they share the account's sequence.
+func (r *Relayer) Send(ctx context.Context, gas uint64, msgs ...sdk.Msg) (string, error) {
+	return r.signer.send(ctx, gas, msgs...)
+}
+
 // Run relays until ctx ends. Errors of one round are logged and retried.
 func (r *Relayer) Run(ctx context.Context) error {
 	r.progress.start = time.Now()
@@ -145,9 +155,14 @@ func (r *Relayer) Step(ctx context.Context) (bool, error) {
 	}
 	r.progress.synced(info.SyncedHeight)
 
-	more, info, err := r.syncIngress(ctx, info)
+	more, _, err := r.syncIngress(ctx, info)
 	if err != nil {
 		return false, err
+	}
+	// Ingress may have changed what the pRuntime knows (its registration,
+	// new egress): decide the rest on its current status.
+	if info, err = r.pr.Info(ctx); err != nil {
+		return false, fmt.Errorf("pherry: pruntime: %w", err)
 	}
 	if err := r.relayEgress(ctx, info); err != nil {
 		return more, err
@@ -194,28 +209,21 @@ func (r *Relayer) syncIngress(ctx context.Context, info api.Info) (bool, api.Inf
 		return false, info, fmt.Errorf("pherry: ingress at %d: %w", info.ProofHeight, err)
 	}
 	if q.FirstIndex > info.NextIngress {
-		return false, info, fmt.Errorf("pherry: pruntime needs ingress %d but the chain retains only from %d; it must bootstrap from a snapshot", info.NextIngress, q.FirstIndex)
+		r.log.Info("pruntime is behind the ingress retention; bootstrapping from proven state",
+			"next_ingress", info.NextIngress, "first_retained", q.FirstIndex)
+		info, err := r.bootstrap(ctx, info)
+		return err == nil, info, err
 	}
+	r.log.Debug("ingress window", "proof_height", info.ProofHeight, "first", q.FirstIndex, "next", q.NextIndex, "pruntime_next", info.NextIngress)
 	r.progress.ingressTotal = q.NextIndex
 	if len(q.Entries) == 0 {
 		return false, info, nil
 	}
-	keys := make([][]byte, len(q.Entries))
-	for i, e := range q.Entries {
-		keys[i] = protocol.IngressKey(e.Index)
-	}
-	proofs, err := proveKeys(ctx, r.node, protocol.MQStoreName, keys, info.ProofHeight)
+	entries, err := proveIngress(ctx, r.node, q.Entries, info.ProofHeight)
 	if err != nil {
 		return false, info, err
 	}
-	req := api.IngressRequest{Entries: make([]api.ProvenEntry, len(q.Entries))}
-	for i, e := range q.Entries {
-		p, err := marshalProof(proofs[i])
-		if err != nil {
-			return false, info, err
-		}
-		req.Entries[i] = api.ProvenEntry{Index: e.Index, Entry: proofs[i].Response.Value, Proof: p}
-	}
+	req := api.IngressRequest{Entries: entries}
 	resp, err := r.pr.SyncIngress(ctx, req)
 	if err != nil {
 		return false, info, fmt.Errorf("pherry: ingress %d..%d: %w", info.NextIngress, info.NextIngress+uint64(len(req.Entries))-1, err)
@@ -273,17 +281,53 @@ func (r *Relayer) relayEgress(ctx context.Context, info api.Info) error {
 
 func registeredOnChain(info api.Info) bool { return info.Registered }
 
-// ackEgress proves this worker's sequence at the proof height to the pRuntime.
-func (r *Relayer) ackEgress(ctx context.Context, info api.Info, origin protocol.Origin) error {
-	proofs, err := proveKeys(ctx, r.node, protocol.MQStoreName, [][]byte{protocol.SequenceKey(origin)}, info.ProofHeight)
+// bootstrap proves the first retained ingress index and the pRuntime's own
+// registry records at the proof height.
+func (r *Relayer) bootstrap(ctx context.Context, info api.Info) (api.Info, error) {
+	id, err := hex.DecodeString(info.IdentityKey)
 	if err != nil {
-		return err
+		return info, fmt.Errorf("pherry: pruntime identity key: %w", err)
+	}
+	reads := make([]api.ProvenRead, 3)
+	for i, k := range []struct {
+		store string
+		key   []byte
+	}{
+		{protocol.MQStoreName, protocol.FirstIngressKey()},
+		{protocol.RegistryStoreName, protocol.WorkerKey(id)},
+		{protocol.RegistryStoreName, protocol.GatekeeperKey(id)},
+	} {
+		if reads[i], err = r.provenRead(ctx, k.store, k.key, info.ProofHeight); err != nil {
+			return info, err
+		}
+	}
+	info, err = r.pr.SyncBootstrap(ctx, api.BootstrapRequest{FirstIngress: reads[0], Worker: reads[1], Gatekeeper: reads[2]})
+	if err != nil {
+		return info, fmt.Errorf("pherry: bootstrap: %w", err)
+	}
+	return info, nil
+}
+
+// provenRead fetches a value (or its absence) with its proof.
+func (r *Relayer) provenRead(ctx context.Context, store string, key []byte, height int64) (api.ProvenRead, error) {
+	proofs, err := proveKeys(ctx, r.node, store, [][]byte{key}, height)
+	if err != nil {
+		return api.ProvenRead{}, err
 	}
 	p, err := marshalProof(proofs[0])
 	if err != nil {
+		return api.ProvenRead{}, err
+	}
+	return api.ProvenRead{Value: proofs[0].Response.Value, Proof: p}, nil
+}
+
+// ackEgress proves this worker's sequence at the proof height to the pRuntime.
+func (r *Relayer) ackEgress(ctx context.Context, info api.Info, origin protocol.Origin) error {
+	read, err := r.provenRead(ctx, protocol.MQStoreName, protocol.SequenceKey(origin), info.ProofHeight)
+	if err != nil {
 		return err
 	}
-	_, err = r.pr.SyncEgressAck(ctx, api.EgressAckRequest{Value: proofs[0].Response.Value, Proof: p})
+	_, err = r.pr.SyncEgressAck(ctx, read)
 	return err
 }
 

@@ -9,9 +9,25 @@ const (
 	// MQStoreName is the multistore name of x/mq.
 	MQStoreName = "mq"
 
-	mqIngressPrefix  = 0x01
-	mqSequencePrefix = 0x04
+	// RegistryStoreName is the multistore name of x/registry.
+	RegistryStoreName = "registry"
+
+	mqIngressPrefix      = 0x01
+	mqFirstIngressKey    = 0x03
+	mqSequencePrefix     = 0x04
+	registryWorkerPrefix = 0x02
+	registryGKPrefix     = 0x03
 )
+
+// FirstIngressKey is the x/mq store key of the oldest retained ingress
+// index (a u64 big-endian value).
+func FirstIngressKey() []byte { return []byte{mqFirstIngressKey} }
+
+// WorkerKey is the x/registry store key of a registered worker's record.
+func WorkerKey(identity []byte) []byte { return append([]byte{registryWorkerPrefix}, identity...) }
+
+// GatekeeperKey is the x/registry store key of a gatekeeper's record.
+func GatekeeperKey(identity []byte) []byte { return append([]byte{registryGKPrefix}, identity...) }
 
 // IngressKey is the x/mq store key of ingress entry index.
 func IngressKey(index uint64) []byte {

@@ -51,6 +51,12 @@ func (r *Runtime) Handler() http.Handler {
 			r.reply(w, r.SyncEgressAck(in))
 		}
 	})
+	mux.HandleFunc("POST "+api.PathSyncBootstrap, func(w http.ResponseWriter, req *http.Request) {
+		var in api.BootstrapRequest
+		if decode(w, req, &in) {
+			r.reply(w, r.Bootstrap(in))
+		}
+	})
 	mux.HandleFunc("GET "+api.PathEgress, func(w http.ResponseWriter, _ *http.Request) {
 		var resp api.EgressResponse
 		for _, sm := range r.PendingEgress() {
@@ -108,7 +114,7 @@ func decode(w http.ResponseWriter, req *http.Request, v any) bool {
 func writeError(w http.ResponseWriter, err error) {
 	status := http.StatusBadRequest
 	switch {
-	case errors.Is(err, ErrNotInitialized), errors.Is(err, ErrInitialized), errors.Is(err, ErrOutOfOrder):
+	case errors.Is(err, ErrNotInitialized), errors.Is(err, ErrInitialized), errors.Is(err, ErrOutOfOrder), errors.Is(err, ErrNotBehind):
 		status = http.StatusConflict
 	case errors.Is(err, chainsync.ErrNeedIntermediate):
 		// The relayer must bisect: supply a header between trusted and this one.

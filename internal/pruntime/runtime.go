@@ -30,6 +30,7 @@ var (
 	ErrInitialized    = errors.New("pruntime: already initialized")
 	ErrBadRequest     = errors.New("pruntime: bad request")
 	ErrOutOfOrder     = errors.New("pruntime: ingress out of order")
+	ErrNotBehind      = errors.New("pruntime: not behind the ingress retention")
 
 	// errStorage marks failures of the runtime's own disk (HTTP 500).
 	errStorage = errors.New("pruntime: storage")
@@ -235,14 +236,8 @@ func (r *Runtime) handleIngress(next *state, m protocol.Message) error {
 	switch m.Topic {
 	case protocol.TopicWorkerRegistered:
 		if bytes.Equal(m.Payload, self) && !next.Registered {
-			next.Registered = true
 			r.log.Info("registered on chain", "ingress", m.Seq)
-			if r.cfg.PublicEndpoint != "" && !next.EndpointSent {
-				if err := r.emit(next, protocol.TopicWorkerEndpoint, []byte(r.cfg.PublicEndpoint)); err != nil {
-					return err
-				}
-				next.EndpointSent = true
-			}
+			return r.becomeRegistered(next)
 		}
 	case protocol.TopicGatekeeperAdded:
 		next.addGatekeeper(m.Payload)
@@ -250,6 +245,17 @@ func (r *Runtime) handleIngress(next *state, m protocol.Message) error {
 		next.removeGatekeeper(m.Payload)
 	}
 	return nil
+}
+
+// becomeRegistered records the registration and announces the public
+// endpoint, once.
+func (r *Runtime) becomeRegistered(next *state) error {
+	next.Registered = true
+	if r.cfg.PublicEndpoint == "" || next.EndpointSent {
+		return nil
+	}
+	next.EndpointSent = true
+	return r.emit(next, protocol.TopicWorkerEndpoint, []byte(r.cfg.PublicEndpoint))
 }
 
 // emit signs a worker egress message with the next sequence into next.
@@ -267,29 +273,22 @@ func (r *Runtime) emit(next *state, topic string, payload []byte) error {
 // SyncEgressAck drops pending egress messages that the chain has accepted,
 // as proven by this worker's sequence in x/mq at the proof height.
 func (r *Runtime) SyncEgressAck(req api.EgressAckRequest) error {
-	ops, err := decodeProof(req.Proof)
-	if err != nil {
-		return err
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.trusted == nil {
 		return ErrNotInitialized
 	}
 	key := protocol.SequenceKey(protocol.WorkerOrigin(r.id.PublicKey()))
-	var acked uint64
-	if len(req.Value) == 0 {
-		err = chainsync.VerifyNonMembership(r.trusted.Header.AppHash, protocol.MQStoreName, key, ops)
-	} else {
-		if len(req.Value) != 8 {
-			return fmt.Errorf("%w: sequence value is %d bytes, want 8", ErrBadRequest, len(req.Value))
-		}
-		acked = binary.BigEndian.Uint64(req.Value)
-		err = chainsync.VerifyMembership(r.trusted.Header.AppHash, protocol.MQStoreName, key, req.Value, ops)
-	}
+	present, err := r.verifyRead(protocol.MQStoreName, key, req)
 	if err != nil {
 		r.metrics.rejected.WithLabelValues("egress_ack").Inc()
 		return fmt.Errorf("pruntime: egress ack: %w", err)
+	}
+	var acked uint64
+	if present {
+		if acked, err = u64Value(req.Value); err != nil {
+			return fmt.Errorf("pruntime: egress ack: %w", err)
+		}
 	}
 	next := r.st.clone()
 	n := 0
@@ -301,6 +300,80 @@ func (r *Runtime) SyncEgressAck(req api.EgressAckRequest) error {
 	}
 	next.Egress = next.Egress[n:]
 	return r.commit(next, r.trusted, true)
+}
+
+// Bootstrap catches up a pRuntime that is further behind than the chain's
+// ingress retention: the entries it missed are pruned, so it reads, with
+// proofs at the proof height, what they would have told it — the first
+// retained index, its own registration and its own gatekeeper status — and
+// continues from the first retained entry. Knowledge of other gatekeepers
+// is not carried over; it is rebuilt from later ingress.
+func (r *Runtime) Bootstrap(req api.BootstrapRequest) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.trusted == nil {
+		return ErrNotInitialized
+	}
+	self := r.id.PublicKey()
+	present, err := r.verifyRead(protocol.MQStoreName, protocol.FirstIngressKey(), req.FirstIngress)
+	if err == nil && !present {
+		err = fmt.Errorf("%w: first ingress index is absent", ErrBadRequest)
+	}
+	var first uint64
+	if err == nil {
+		first, err = u64Value(req.FirstIngress.Value)
+	}
+	if err != nil {
+		r.metrics.rejected.WithLabelValues("bootstrap").Inc()
+		return fmt.Errorf("pruntime: bootstrap: first ingress: %w", err)
+	}
+	if first <= r.st.NextIngress {
+		return fmt.Errorf("%w: the chain still retains ingress %d (first retained %d); sync ingress instead", ErrNotBehind, r.st.NextIngress, first)
+	}
+	registered, err := r.verifyRead(protocol.RegistryStoreName, protocol.WorkerKey(self), req.Worker)
+	if err != nil {
+		r.metrics.rejected.WithLabelValues("bootstrap").Inc()
+		return fmt.Errorf("pruntime: bootstrap: worker record: %w", err)
+	}
+	isGK, err := r.verifyRead(protocol.RegistryStoreName, protocol.GatekeeperKey(self), req.Gatekeeper)
+	if err != nil {
+		r.metrics.rejected.WithLabelValues("bootstrap").Inc()
+		return fmt.Errorf("pruntime: bootstrap: gatekeeper record: %w", err)
+	}
+	next := r.st.clone()
+	next.NextIngress = first
+	next.Gatekeepers = nil
+	if isGK {
+		next.addGatekeeper(self)
+	}
+	if registered && !next.Registered {
+		if err := r.becomeRegistered(&next); err != nil {
+			return err
+		}
+	}
+	next.Registered = registered
+	r.log.Info("bootstrapped from proven state", "next_ingress", first, "registered", registered, "gatekeeper", isGK)
+	return r.commit(next, r.trusted, true)
+}
+
+// verifyRead checks a proven read of key in store against the app hash of
+// the latest verified header; it reports whether the key is present.
+func (r *Runtime) verifyRead(store string, key []byte, read api.ProvenRead) (bool, error) {
+	ops, err := decodeProof(read.Proof)
+	if err != nil {
+		return false, err
+	}
+	if len(read.Value) == 0 {
+		return false, chainsync.VerifyNonMembership(r.trusted.Header.AppHash, store, key, ops)
+	}
+	return true, chainsync.VerifyMembership(r.trusted.Header.AppHash, store, key, read.Value, ops)
+}
+
+func u64Value(b []byte) (uint64, error) {
+	if len(b) != 8 {
+		return 0, fmt.Errorf("%w: value is %d bytes, want a u64", ErrBadRequest, len(b))
+	}
+	return binary.BigEndian.Uint64(b), nil
 }
 
 // PendingEgress returns the signed messages not yet acknowledged.

@@ -43,6 +43,7 @@ Ctrl-C stops it cleanly.`,
 	}
 	cmd.Flags().StringVar(&cfg.ChainID, "chain-id", def.ChainID, "chain id of a new devnet")
 	cmd.Flags().IntVar(&cfg.Workers, "workers", def.Workers, "pRuntimes (sim TEE) with pherry relayers to run and register")
+	cmd.Flags().Uint64Var(&cfg.IngressRetention, "ingress-retention", 0, "ingress log retention in blocks of a new devnet (0: module default, 100000)")
 	cmd.Flags().IntVar(&cfg.PortOffset, "port-offset", def.PortOffset, "added to every default port (26656, 26657, 9090, 1317, 26660, 8000+i)")
 	cmd.Flags().DurationVar(&cfg.BlockTime, "block-time", def.BlockTime, "target time between blocks")
 	cmd.Flags().DurationVar(&cfg.VotingPeriod, "voting-period", def.VotingPeriod, "governance voting period of a new devnet")

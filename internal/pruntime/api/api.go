@@ -13,6 +13,7 @@ const (
 	PathSyncHeader    = "/sync/header"
 	PathSyncIngress   = "/sync/ingress"
 	PathSyncEgressAck = "/sync/egress_ack"
+	PathSyncBootstrap = "/sync/bootstrap"
 	PathEgress        = "/egress"
 	PathRegistration  = "/registration"
 )
@@ -85,12 +86,27 @@ type IngressResponse struct {
 	NextIngress uint64 `json:"next_ingress"`
 }
 
-// EgressAckRequest is POST /sync/egress_ack: the chain's next expected
-// sequence for this worker (u64 big-endian value, or absent when the proof is
-// of non-membership), proven at Info.ProofHeight.
-type EgressAckRequest struct {
+// ProvenRead is a store value, or its absence (no value, a proof of
+// non-membership), proven at Info.ProofHeight.
+type ProvenRead struct {
 	Value []byte   `json:"value,omitempty"`
 	Proof ProofOps `json:"proof"`
+}
+
+// EgressAckRequest is POST /sync/egress_ack: the chain's next expected
+// sequence for this worker (u64 big-endian).
+type EgressAckRequest = ProvenRead
+
+// BootstrapRequest is POST /sync/bootstrap, for a pRuntime further behind
+// than the chain's ingress retention: instead of replaying pruned entries it
+// reads, with proofs, what they would have told it.
+type BootstrapRequest struct {
+	// FirstIngress is x/mq's oldest retained ingress index (u64 big-endian).
+	FirstIngress ProvenRead `json:"first_ingress"`
+	// Worker is this pRuntime's record in x/registry, or its absence.
+	Worker ProvenRead `json:"worker"`
+	// Gatekeeper is this pRuntime's gatekeeper record, or its absence.
+	Gatekeeper ProvenRead `json:"gatekeeper"`
 }
 
 // SignedMessage is a protocol.SignedMessage.

@@ -54,6 +54,12 @@ func (c *Client) SyncEgressAck(ctx context.Context, req EgressAckRequest) (Info,
 	return v, c.do(ctx, http.MethodPost, PathSyncEgressAck, req, &v)
 }
 
+// SyncBootstrap calls POST /sync/bootstrap.
+func (c *Client) SyncBootstrap(ctx context.Context, req BootstrapRequest) (Info, error) {
+	var v Info
+	return v, c.do(ctx, http.MethodPost, PathSyncBootstrap, req, &v)
+}
+
 // Egress calls GET /egress.
 func (c *Client) Egress(ctx context.Context) (EgressResponse, error) {
 	var v EgressResponse

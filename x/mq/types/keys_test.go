@@ -18,6 +18,9 @@ func TestProtocolKeysMatchStoreLayout(t *testing.T) {
 	if got := protocol.IngressKey(0x0102); !bytes.Equal(got, append([]byte(types.IngressPrefix), 0, 0, 0, 0, 0, 0, 1, 2)) {
 		t.Fatalf("ingress key %x", got)
 	}
+	if got := protocol.FirstIngressKey(); !bytes.Equal(got, types.FirstIngressKey) {
+		t.Fatalf("first ingress key %x", got)
+	}
 	o := protocol.GatekeeperOrigin()
 	if got := protocol.SequenceKey(o); !bytes.Equal(got, append([]byte(types.SequencePrefix), o.Key()...)) {
 		t.Fatalf("sequence key %x", got)
