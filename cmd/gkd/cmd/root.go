@@ -172,4 +172,3 @@ func exportApp(logger log.Logger, db dbm.DB, traceStore io.Writer, height int64,
 	}
 	return a.ExportAppStateAndValidators(forZeroHeight, jailAllowedAddrs, modulesToExport)
 }
-
