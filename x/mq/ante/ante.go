@@ -51,7 +51,11 @@ func (d EgressDecorator) AnteHandle(ctx sdk.Context, tx sdk.Tx, simulate bool, n
 			return ctx, err
 		}
 		for i, sm := range sync.Messages {
-			c, err := d.k.CheckEgress(checkCtx, sm)
+			check := d.k.CheckEgress
+			if ctx.IsReCheckTx() {
+				check = d.k.RecheckEgress // verified when first checked; bytes unchanged
+			}
+			c, err := check(checkCtx, sm)
 			if err != nil {
 				return ctx, errorsmod.Wrapf(err, "message %d", i)
 			}

@@ -44,9 +44,24 @@ type Checked struct {
 // Every failure carries its own registered error; ErrStaleSequence and
 // ErrDuplicateVote mean the message was already processed.
 func (k *Keeper) CheckEgress(ctx sdk.Context, sm types.SignedMessage) (Checked, error) {
+	return k.checkEgress(ctx, sm, true)
+}
+
+// RecheckEgress is CheckEgress without the signature verification, for the
+// mempool's recheck of bytes that CheckTx verified: the signature cannot have
+// changed, but the sender's sequence and standing can.
+func (k *Keeper) RecheckEgress(ctx sdk.Context, sm types.SignedMessage) (Checked, error) {
+	return k.checkEgress(ctx, sm, false)
+}
+
+func (k *Keeper) checkEgress(ctx sdk.Context, sm types.SignedMessage, verifySignature bool) (Checked, error) {
 	ctx.GasMeter().ConsumeGas(GasPerMessage+GasPerMessageByte*uint64(len(sm.Body)), "mq egress message")
 
-	m, err := protocol.VerifySigned(ctx.ChainID(), protocol.SignedMessage{Body: sm.Body, Signer: sm.Signer, Signature: sm.Signature})
+	decode := protocol.VerifySigned
+	if !verifySignature {
+		decode = func(_ string, sm protocol.SignedMessage) (protocol.Message, error) { return protocol.DecodeSigned(sm) }
+	}
+	m, err := decode(ctx.ChainID(), protocol.SignedMessage{Body: sm.Body, Signer: sm.Signer, Signature: sm.Signature})
 	switch {
 	case err == nil:
 	case errors.Is(err, protocol.ErrTooLarge):
