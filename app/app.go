@@ -210,7 +210,8 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 		panic(err)
 	}
 	app.MQKeeper.SetSenderRegistry(app.RegistryKeeper)
-	app.MQKeeper.Router().AddRoute(registrytypes.ModuleName, protocol.TopicWorkerEndpoint, app.RegistryKeeper.HandleEndpoint)
+	app.MQKeeper.Router().AddRouteFor(registrytypes.ModuleName, protocol.TopicWorkerEndpoint,
+		[]protocol.OriginKind{protocol.OriginWorker}, app.RegistryKeeper.HandleEndpoint)
 
 	app.ModuleManager = module.NewManager(
 		genutil.NewAppModule(app.AccountKeeper, app.StakingKeeper, app, txConfig),

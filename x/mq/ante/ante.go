@@ -40,6 +40,19 @@ func (d EgressDecorator) AnteHandle(ctx sdk.Context, tx sdk.Tx, simulate bool, n
 		// Simulation then runs the Msg service, which must see the same state.
 		checkCtx, _ = ctx.CacheContext()
 	}
+	// max_messages_per_tx bounds the whole transaction, not each
+	// MsgSyncMessages in it (the Msg service can only see the latter).
+	total := 0
+	for _, msg := range msgs {
+		if sync, ok := msg.(*types.MsgSyncMessages); ok {
+			total += len(sync.Messages)
+		}
+	}
+	if total > 0 {
+		if err := d.k.CheckBatchSize(checkCtx, total); err != nil {
+			return ctx, err
+		}
+	}
 	onlyGatekeeper := len(msgs) > 0
 	for _, msg := range msgs {
 		sync, ok := msg.(*types.MsgSyncMessages)

@@ -75,8 +75,11 @@ func (k *Keeper) checkEgress(ctx sdk.Context, sm types.SignedMessage, verifySign
 	default:
 		return Checked{}, errorsmod.Wrap(types.ErrMalformedMessage, err.Error())
 	}
-	if _, ok := k.router.Route(m.Topic); !ok {
+	switch routed, allowed := k.router.Accepts(m.Topic, m.Origin.Kind); {
+	case !routed:
 		return Checked{}, errorsmod.Wrapf(types.ErrInvalidTopic, "no module handles topic %q", m.Topic)
+	case !allowed:
+		return Checked{}, errorsmod.Wrapf(types.ErrInvalidOrigin, "topic %q does not take messages from %s", m.Topic, m.Origin)
 	}
 	c := Checked{Message: m, Body: sm.Body, Signer: sm.Signer}
 

@@ -2,9 +2,11 @@ package keeper
 
 import (
 	"context"
+	"fmt"
 
 	"cosmossdk.io/collections"
 
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/x/mq/types"
 )
 
@@ -37,6 +39,13 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 		}
 	}
 	for _, v := range gs.Votes {
+		m, err := protocol.DecodeMessage(v.Body)
+		if err != nil {
+			return err
+		}
+		if _, ok := k.router.Route(m.Topic); !ok {
+			return fmt.Errorf("%w: vote at seq %d is on topic %q, which no module handles", types.ErrInvalidGenesis, v.Seq, m.Topic)
+		}
 		if err := k.Votes.Set(ctx, collections.Join(v.Seq, v.Signer), v.Body); err != nil {
 			return err
 		}

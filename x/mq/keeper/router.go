@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"fmt"
+	"slices"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
@@ -16,15 +17,25 @@ type Handler func(ctx sdk.Context, m protocol.Message) error
 
 // Router maps egress topics to the handlers of the modules that own them.
 type Router struct {
-	routes map[string]Handler
+	routes map[string]route
+}
+
+type route struct {
+	handler Handler
+	origins []protocol.OriginKind // nil: any origin that may send egress
 }
 
 // NewRouter returns an empty router.
-func NewRouter() *Router { return &Router{routes: make(map[string]Handler)} }
+func NewRouter() *Router { return &Router{routes: make(map[string]route)} }
 
-// AddRoute registers h for topic. Topics must be valid and owned by the
-// registering module; a duplicate is a wiring bug and panics at app start.
-func (r *Router) AddRoute(module, topic string, h Handler) {
+// AddRoute registers h for topic, for any origin. Topics must be valid and
+// owned by the registering module; a duplicate is a wiring bug and panics at
+// app start.
+func (r *Router) AddRoute(module, topic string, h Handler) { r.AddRouteFor(module, topic, nil, h) }
+
+// AddRouteFor registers h for topic, accepting messages only from the given
+// origin kinds: others are rejected before they use up a sequence number.
+func (r *Router) AddRouteFor(module, topic string, origins []protocol.OriginKind, h Handler) {
 	if err := protocol.ValidateTopic(topic); err != nil {
 		panic(fmt.Sprintf("mq: route %q: %v", topic, err))
 	}
@@ -34,11 +45,20 @@ func (r *Router) AddRoute(module, topic string, h Handler) {
 	if _, dup := r.routes[topic]; dup {
 		panic(fmt.Sprintf("mq: duplicate route for topic %q", topic))
 	}
-	r.routes[topic] = h
+	r.routes[topic] = route{handler: h, origins: origins}
 }
 
 // Route returns the handler of topic.
 func (r *Router) Route(topic string) (Handler, bool) {
-	h, ok := r.routes[topic]
-	return h, ok
+	rt, ok := r.routes[topic]
+	return rt.handler, ok
+}
+
+// Accepts reports whether topic is routed and takes messages from origin.
+func (r *Router) Accepts(topic string, origin protocol.OriginKind) (routed, allowed bool) {
+	rt, ok := r.routes[topic]
+	if !ok {
+		return false, false
+	}
+	return true, rt.origins == nil || slices.Contains(rt.origins, origin)
 }
