@@ -16,32 +16,43 @@ import (
 	"time"
 )
 
-var (
-	buildOnce sync.Once
-	gkdPath   string
-	buildErr  error
-)
+// builtBinary is one command built for this test binary.
+type builtBinary struct {
+	once sync.Once
+	path string
+	err  error
+}
 
-// gkdBinary builds cmd/gkd once per test binary.
-func gkdBinary(t *testing.T) string {
+var builds sync.Map // command name -> *builtBinary
+
+// buildBinary builds ../cmd/<name> once per test binary and returns its path.
+func buildBinary(t *testing.T, name string) string {
 	t.Helper()
-	buildOnce.Do(func() {
+	v, _ := builds.LoadOrStore(name, &builtBinary{})
+	b := v.(*builtBinary)
+	b.once.Do(func() {
 		dir, err := os.MkdirTemp("", "gk-e2e-bin")
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
-		gkdPath = filepath.Join(dir, "gkd")
-		out, err := exec.Command("go", "build", "-o", gkdPath, "../cmd/gkd").CombinedOutput()
+		b.path = filepath.Join(dir, name)
+		out, err := exec.Command("go", "build", "-o", b.path, "../cmd/"+name).CombinedOutput()
 		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			b.err = fmt.Errorf("go build %s: %v\n%s", name, err, out)
 		}
 	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return gkdPath
+	return b.path
 }
+
+// gkdBinary builds cmd/gkd once per test binary.
+func gkdBinary(t *testing.T) string { return buildBinary(t, "gkd") }
+
+// pruntimeBinary builds cmd/pruntime once per test binary.
+func pruntimeBinary(t *testing.T) string { return buildBinary(t, "pruntime") }
 
 // freePortOffset finds an offset whose five devnet ports are all free.
 func freePortOffset(t *testing.T) int {

@@ -78,7 +78,7 @@ func validators(ctx context.Context, node *rpchttp.HTTP, height int64) (*cmttype
 // maxRPCBatch is CometBFT's default rpc.max_request_batch_size. A node
 // answers a larger JSON-RPC batch with one error instead of a result per
 // request, so proofs are asked for in batches of at most this many.
-const maxRPCBatch = 20
+const maxRPCBatch = 10
 
 // proveKeys fetches proofs of store keys at height, in batch requests of at
 // most maxRPCBatch.

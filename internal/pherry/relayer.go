@@ -297,7 +297,7 @@ func (r *Relayer) bootstrap(ctx context.Context, info api.Info) (api.Info, error
 		{protocol.RegistryStoreName, protocol.WorkerKey(id)},
 		{protocol.RegistryStoreName, protocol.GatekeeperKey(id)},
 	} {
-		if reads[i], err = r.provenRead(ctx, k.store, k.key, info.ProofHeight); err != nil {
+		if reads[i], err = FetchProvenRead(ctx, r.node, k.store, k.key, info.ProofHeight); err != nil {
 			return info, err
 		}
 	}
@@ -308,22 +308,9 @@ func (r *Relayer) bootstrap(ctx context.Context, info api.Info) (api.Info, error
 	return info, nil
 }
 
-// provenRead fetches a value (or its absence) with its proof.
-func (r *Relayer) provenRead(ctx context.Context, store string, key []byte, height int64) (api.ProvenRead, error) {
-	proofs, err := proveKeys(ctx, r.node, store, [][]byte{key}, height)
-	if err != nil {
-		return api.ProvenRead{}, err
-	}
-	p, err := marshalProof(proofs[0])
-	if err != nil {
-		return api.ProvenRead{}, err
-	}
-	return api.ProvenRead{Value: proofs[0].Response.Value, Proof: p}, nil
-}
-
 // ackEgress proves this worker's sequence at the proof height to the pRuntime.
 func (r *Relayer) ackEgress(ctx context.Context, info api.Info, origin protocol.Origin) error {
-	read, err := r.provenRead(ctx, protocol.MQStoreName, protocol.SequenceKey(origin), info.ProofHeight)
+	read, err := FetchProvenRead(ctx, r.node, protocol.MQStoreName, protocol.SequenceKey(origin), info.ProofHeight)
 	if err != nil {
 		return err
 	}

@@ -30,12 +30,15 @@ type Config struct {
 	// CheckpointEvery is the minimum number of blocks between checkpoints
 	// while nothing else changed; a new egress message always checkpoints.
 	CheckpointEvery int64
+	// CheckpointEveryEntries checkpoints after this many applied ingress
+	// entries, so that catching up on a long backlog survives crashes.
+	CheckpointEveryEntries uint64
 }
 
 // DefaultConfig returns defaults; DataDir, ChainID, TrustRoot and Operator
 // must be set.
 func DefaultConfig() Config {
-	return Config{Listen: "127.0.0.1:8000", KeepCheckpoints: 3, CheckpointEvery: 50}
+	return Config{Listen: "127.0.0.1:8000", KeepCheckpoints: 3, CheckpointEvery: 50, CheckpointEveryEntries: 1000}
 }
 
 // Validate names the first wrong field.
@@ -55,6 +58,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("pruntime: KeepCheckpoints: %d, want at least 2", c.KeepCheckpoints)
 	case c.CheckpointEvery < 1:
 		return fmt.Errorf("pruntime: CheckpointEvery: %d, want at least 1", c.CheckpointEvery)
+	case c.CheckpointEveryEntries < 1:
+		return fmt.Errorf("pruntime: CheckpointEveryEntries: %d, want at least 1", c.CheckpointEveryEntries)
 	}
 	if c.PublicEndpoint != "" {
 		u, err := url.Parse(c.PublicEndpoint)

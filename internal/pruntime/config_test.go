@@ -34,6 +34,7 @@ func TestConfigValidate(t *testing.T) {
 		{"no operator", func(c *Config) { c.Operator = "" }, "Operator"},
 		{"keep one checkpoint", func(c *Config) { c.KeepCheckpoints = 1 }, "KeepCheckpoints"},
 		{"checkpoint every zero", func(c *Config) { c.CheckpointEvery = 0 }, "CheckpointEvery"},
+		{"checkpoint every zero entries", func(c *Config) { c.CheckpointEveryEntries = 0 }, "CheckpointEveryEntries"},
 		{"endpoint not a URL", func(c *Config) { c.PublicEndpoint = "ftp://x" }, "PublicEndpoint"},
 		{"endpoint without host", func(c *Config) { c.PublicEndpoint = "http://" }, "PublicEndpoint"},
 	}

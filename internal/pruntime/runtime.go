@@ -202,7 +202,7 @@ func (r *Runtime) SyncIngress(req api.IngressRequest) (api.IngressResponse, erro
 	}
 	appHash := r.trusted.Header.AppHash
 	next := r.st.clone()
-	egressBefore := next.NextEgressSeq
+	wasRegistered := r.st.Registered
 	for _, e := range req.Entries {
 		if e.Index != next.NextIngress {
 			r.metrics.rejected.WithLabelValues("ingress").Inc()
@@ -210,6 +210,7 @@ func (r *Runtime) SyncIngress(req api.IngressRequest) (api.IngressResponse, erro
 		}
 		ops, err := decodeProof(e.Proof)
 		if err != nil {
+			r.metrics.rejected.WithLabelValues("ingress").Inc()
 			return api.IngressResponse{}, err
 		}
 		_, m, err := chainsync.VerifyIngressEntry(appHash, e.Index, e.Entry, ops)
@@ -222,9 +223,16 @@ func (r *Runtime) SyncIngress(req api.IngressRequest) (api.IngressResponse, erro
 		}
 		next.NextIngress++
 	}
-	force := next.NextEgressSeq != egressBefore || next.Registered != r.st.Registered
+	// Checkpoint new egress and registration at once, and applied ingress
+	// every CheckpointEveryEntries, so that a pRuntime that keeps crashing
+	// still moves forward through a long backlog.
+	force := next.NextEgressSeq != r.st.NextEgressSeq || next.Registered != wasRegistered ||
+		next.NextIngress-next.CheckpointIngress >= r.cfg.CheckpointEveryEntries
 	if err := r.commit(next, r.trusted, force); err != nil {
 		return api.IngressResponse{}, err
+	}
+	if r.st.Registered && !wasRegistered {
+		r.log.Info("registered on chain", "next_ingress", r.st.NextIngress)
 	}
 	r.metrics.ingress.Add(float64(len(req.Entries)))
 	return api.IngressResponse{Applied: len(req.Entries), NextIngress: r.st.NextIngress}, nil
@@ -236,7 +244,6 @@ func (r *Runtime) handleIngress(next *state, m protocol.Message) error {
 	switch m.Topic {
 	case protocol.TopicWorkerRegistered:
 		if bytes.Equal(m.Payload, self) && !next.Registered {
-			r.log.Info("registered on chain", "ingress", m.Seq)
 			return r.becomeRegistered(next)
 		}
 	case protocol.TopicGatekeeperAdded:
@@ -407,12 +414,19 @@ func (r *Runtime) commit(next state, ts *chainsync.TrustedState, force bool) err
 	if force {
 		next.CheckpointSeq++
 		next.CheckpointHeight = h
+		next.CheckpointIngress = next.NextIngress
 		payload, err := next.marshal()
 		if err != nil {
 			return err
 		}
 		if err := r.ckpt.Save(next.CheckpointSeq, payload); err != nil {
-			return fmt.Errorf("%w: checkpoint: %w", errStorage, err)
+			if !errors.Is(err, checkpoint.ErrPrune) {
+				return fmt.Errorf("%w: checkpoint: %w", errStorage, err)
+			}
+			// Committed all the same; the next Save prunes again. Failing
+			// here would keep the old state and retry this checkpoint's
+			// number, which is now taken, forever.
+			r.log.Warn("checkpoint saved; removing old ones failed", "err", err)
 		}
 		r.metrics.checkpoints.Inc()
 	}

@@ -27,6 +27,8 @@ type state struct {
 	CheckpointSeq uint64 `json:"checkpoint_seq"`
 	// CheckpointHeight is the synced height of the last checkpoint.
 	CheckpointHeight int64 `json:"checkpoint_height"`
+	// CheckpointIngress is NextIngress at the last checkpoint.
+	CheckpointIngress uint64 `json:"checkpoint_ingress"`
 }
 
 const stateVersion = 1

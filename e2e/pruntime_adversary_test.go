@@ -1,0 +1,333 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cometbft/cometbft/crypto"
+	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
+	"github.com/cometbft/cometbft/privval"
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
+	cmttypes "github.com/cometbft/cometbft/types"
+	"github.com/cosmos/gogoproto/proto"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/pherry"
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+)
+
+// TestPruntimeRejectsHostileRelayer plays the relayer as an attacker against
+// a pRuntime following the devnet: it takes what an honest relayer would
+// send — real headers, real entries with real proofs — and forges, replays,
+// reorders or garbles it. Every request must be refused with a 4xx naming
+// the problem, and leave the pRuntime's state and checkpoints exactly as
+// they were. At the end the honest requests still go through.
+func TestPruntimeRejectsHostileRelayer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds gkd and runs a devnet")
+	}
+	c := startChain(t)
+	c.registerSimWorkers(t, c.sender(t, "faucet"), 6)
+	// Blocks after the entries landed, so that they can be proven at an
+	// older height than the one the pRuntime will trust.
+	c.waitHeight(t, c.height(t)+2)
+
+	dataDir := t.TempDir()
+	tee, err := pruntime.OpenSimTEE(dataDir, pruntime.DevnetMeasurement())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := pruntime.DefaultConfig()
+	cfg.DataDir = dataDir
+	cfg.ChainID = c.chainID
+	cfg.Operator = c.accounts["operator"]
+	cfg.TrustRoot = protocol.TrustRoot{Height: 0, Hash: c.trustRoot}
+	logs := &syncBuffer{}
+	rt, err := pruntime.New(cfg, tee, slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(rt.Handler())
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("pruntime log:\n%s", tail(logs.String(), 40))
+		}
+	})
+	client := api.NewClient(srv.URL)
+	ctx := t.Context()
+	header := func(h int64) api.HeaderUpdate {
+		t.Helper()
+		u, err := pherry.FetchHeaderUpdate(ctx, c.node, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	entries := func(start uint64, n int, proofHeight int64) []api.ProvenEntry {
+		t.Helper()
+		b, err := pherry.FetchIngress(ctx, c.node, start, n, proofHeight)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Entries) != n {
+			t.Fatalf("chain holds %d entries from %d at height %d, want %d", len(b.Entries), start, proofHeight, n)
+		}
+		return b.Entries
+	}
+
+	// Honest start: init at header 1, trust the latest header, apply two
+	// entries. The entries after them are what the attacks are about.
+	if _, err := client.SyncInit(ctx, header(1)); err != nil {
+		t.Fatal(err)
+	}
+	trusted := c.height(t)
+	info, err := client.SyncHeader(ctx, header(trusted))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proofHeight := info.ProofHeight
+	if _, err := client.SyncIngress(ctx, api.IngressRequest{Entries: entries(info.NextIngress, 2, proofHeight)}); err != nil {
+		t.Fatal(err)
+	}
+	c.waitHeight(t, trusted+2)
+	info = infoAt(t, srv.URL)
+	n := info.NextIngress
+	identity, err := hex.DecodeString(info.IdentityKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	adjacent := header(trusted + 1) // verified against the trusted next validators
+	skipping := header(trusted + 2) // verified by skipping
+	valKey := privval.LoadFilePVEmptyState(filepath.Join(c.home, "config", "priv_validator_key.json"), "").Key.PrivKey
+	const otherChain = "gatekeeper-other"
+	// The devnet's own validator signs a copy of the next header with only
+	// the chain id changed: a header of another chain the same validators
+	// run, perfectly signed. Checked here so that the pRuntime's refusal
+	// can only be about the chain id.
+	otherChainHeader := editHeader(t, skipping, func(sh *cmttypes.SignedHeader, vals *cmttypes.ValidatorSet) {
+		sh.ChainID = otherChain
+		resign(t, sh, valKey)
+		if err := vals.VerifyCommitLightAllSignatures(otherChain, sh.Commit.BlockID, sh.Height, sh.Commit); err != nil {
+			t.Fatalf("re-signed header of %s does not verify: %v", otherChain, err)
+		}
+	})
+
+	next := entries(n, 3, proofHeight)
+	tampered := next[0]
+	tampered.Entry = bytes.Clone(tampered.Entry)
+	tampered.Entry[len(tampered.Entry)-1] ^= 0x01
+	ack, err := pherry.FetchProvenRead(ctx, c.node, protocol.MQStoreName,
+		protocol.SequenceKey(protocol.WorkerOrigin(identity)), proofHeight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ack.Value) != 0 {
+		t.Fatalf("chain holds an egress sequence for an unregistered worker: %x", ack.Value)
+	}
+	forgedAck := ack
+	forgedAck.Value = binary.BigEndian.AppendUint64(nil, 7)
+
+	ingress := func(es ...api.ProvenEntry) []byte { return mustJSON(t, api.IngressRequest{Entries: es}) }
+	headerBody := func(u api.HeaderUpdate) []byte { return mustJSON(t, u) }
+	outOfOrder := func(got uint64) string {
+		return fmt.Sprintf("ingress out of order: got index %d, expected %d", got, n)
+	}
+	oversized := append([]byte(`{"entries":[{"index":0,"entry":"`), bytes.Repeat([]byte("A"), api.MaxRequestBody)...)
+	oversized = append(oversized, `"}]}`...)
+
+	tests := []struct {
+		name   string
+		path   string
+		body   []byte
+		status int
+		want   string
+	}{
+		// Headers.
+		{"forged header: a commit signature byte flipped", api.PathSyncHeader,
+			headerBody(editHeader(t, skipping, func(sh *cmttypes.SignedHeader, _ *cmttypes.ValidatorSet) {
+				sh.Commit.Signatures[0].Signature[0] ^= 0x01
+			})), http.StatusBadRequest, "commit does not verify"},
+		{"forged adjacent header: a commit signature byte flipped", api.PathSyncHeader,
+			headerBody(editHeader(t, adjacent, func(sh *cmttypes.SignedHeader, _ *cmttypes.ValidatorSet) {
+				sh.Commit.Signatures[0].Signature[10] ^= 0x80
+			})), http.StatusBadRequest, "commit does not verify"},
+		{"forged header: app hash changed under the real commit", api.PathSyncHeader,
+			headerBody(editHeader(t, skipping, func(sh *cmttypes.SignedHeader, _ *cmttypes.ValidatorSet) {
+				sh.AppHash = bytes.Repeat([]byte{0xAA}, 32)
+				sh.Commit.BlockID.Hash = sh.Hash() // the commit claims the forged header
+			})), http.StatusBadRequest, "commit does not verify"},
+		{"too few signatures: the only validator absent", api.PathSyncHeader,
+			headerBody(editHeader(t, skipping, func(sh *cmttypes.SignedHeader, _ *cmttypes.ValidatorSet) {
+				sh.Commit.Signatures[0] = cmttypes.NewCommitSigAbsent()
+			})), http.StatusBadRequest, "not enough voting power signed"},
+		{"too few signatures: the only validator's vote turned into a nil vote", api.PathSyncHeader,
+			headerBody(editHeader(t, adjacent, func(sh *cmttypes.SignedHeader, _ *cmttypes.ValidatorSet) {
+				sh.Commit.Signatures[0].BlockIDFlag = cmttypes.BlockIDFlagNil
+			})), http.StatusBadRequest, "not enough voting power signed"},
+		{"too few signatures: the only signature removed", api.PathSyncHeader,
+			headerBody(editHeader(t, skipping, func(sh *cmttypes.SignedHeader, _ *cmttypes.ValidatorSet) {
+				sh.Commit.Signatures = nil
+			})), http.StatusBadRequest, "no signatures in commit"},
+		{"header of another chain, signed by the same validator", api.PathSyncHeader,
+			headerBody(otherChainHeader), http.StatusBadRequest, "wrong chain id"},
+		{"header with a validator set it does not commit to", api.PathSyncHeader,
+			headerBody(editHeader(t, skipping, func(_ *cmttypes.SignedHeader, vals *cmttypes.ValidatorSet) {
+				*vals = *cmttypes.NewValidatorSet([]*cmttypes.Validator{cmttypes.NewValidator(cmted25519.GenPrivKey().PubKey(), 10)})
+			})), http.StatusBadRequest, "validator set hash mismatch"},
+		{"trusted header replayed", api.PathSyncHeader,
+			headerBody(header(trusted)), http.StatusBadRequest, "not newer than trusted header"},
+		{"older header", api.PathSyncHeader,
+			headerBody(header(trusted - 1)), http.StatusBadRequest, "not newer than trusted header"},
+		{"init again", api.PathSyncInit,
+			headerBody(header(1)), http.StatusConflict, "already initialized"},
+
+		// Ingress.
+		{"tampered entry: one byte of the value flipped, proof kept", api.PathSyncIngress,
+			ingress(tampered), http.StatusBadRequest, "state proof does not verify"},
+		{"entry with the proof of the next entry", api.PathSyncIngress,
+			ingress(api.ProvenEntry{Index: next[0].Index, Entry: next[0].Entry, Proof: next[1].Proof}),
+			http.StatusBadRequest, "malformed state proof"},
+		{"entry proven one height below the proof height", api.PathSyncIngress,
+			ingress(entries(n, 1, proofHeight-1)...), http.StatusBadRequest, "state proof does not verify"},
+		{"entry proven at a height above the trusted header's", api.PathSyncIngress,
+			ingress(entries(n, 1, proofHeight+1)...), http.StatusBadRequest, "state proof does not verify"},
+		{"skipped entry: starts at next_ingress+1", api.PathSyncIngress,
+			ingress(next[1]), http.StatusConflict, outOfOrder(n + 1)},
+		{"reordered entries", api.PathSyncIngress,
+			ingress(next[1], next[0]), http.StatusConflict, outOfOrder(n + 1)},
+		{"gap after a valid entry", api.PathSyncIngress,
+			ingress(next[0], next[2]), http.StatusConflict, "got index " + fmt.Sprint(n+2)},
+		{"valid entry, then a tampered one: all or nothing", api.PathSyncIngress,
+			ingress(next[0], func() api.ProvenEntry {
+				e := next[1]
+				e.Entry = append(bytes.Clone(e.Entry[:len(e.Entry)-1]), e.Entry[len(e.Entry)-1]^0x01)
+				return e
+			}()), http.StatusBadRequest, "state proof does not verify"},
+		{"replayed entry", api.PathSyncIngress,
+			ingress(entries(n-1, 1, proofHeight)...), http.StatusConflict, "got index " + fmt.Sprint(n-1)},
+
+		// Egress acknowledgements.
+		{"forged ack: a sequence claimed with a proof of absence", api.PathSyncEgressAck,
+			mustJSON(t, forgedAck), http.StatusBadRequest, "not an existence proof"},
+
+		// Malformed bodies.
+		{"not JSON", api.PathSyncIngress, []byte("entries: 1"), http.StatusBadRequest, "request body: invalid character"},
+		{"unknown field", api.PathSyncIngress, []byte(`{"entries":[],"trusted":true}`),
+			http.StatusBadRequest, `unknown field "trusted"`},
+		{"unknown field in a header update", api.PathSyncHeader, []byte(`{"signed_header":"","validators":"","height":9}`),
+			http.StatusBadRequest, `unknown field "height"`},
+		{"trailing data", api.PathSyncIngress, []byte(`{"entries":[]} {"entries":[]}`),
+			http.StatusBadRequest, "trailing data"},
+		{"signed header not protobuf", api.PathSyncHeader, []byte(`{"signed_header":"/////w==","validators":""}`),
+			http.StatusBadRequest, "signed header"},
+		{"proof not protobuf", api.PathSyncIngress,
+			ingress(api.ProvenEntry{Index: n, Entry: next[0].Entry, Proof: []byte{0xff, 0xff, 0xff}}),
+			http.StatusBadRequest, "proof"},
+		{"body over the limit", api.PathSyncIngress, oversized,
+			http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", api.MaxRequestBody)},
+	}
+	ckptDir := filepath.Join(dataDir, "checkpoints")
+	// Sequential: every case runs against the same pRuntime and checks that
+	// it is left exactly as the previous case left it.
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before, beforeCkpt := infoAt(t, srv.URL), dirDigest(t, ckptDir)
+			status, msg := postRaw(t, srv.URL, tc.path, tc.body)
+			if status != tc.status || !strings.Contains(msg, tc.want) {
+				t.Errorf("POST %s: HTTP %d %q; want HTTP %d containing %q", tc.path, status, msg, tc.status, tc.want)
+			}
+			if after := infoAt(t, srv.URL); after != before {
+				t.Errorf("state changed:\nbefore %+v\nafter  %+v", before, after)
+			}
+			if after := dirDigest(t, ckptDir); !maps.Equal(after, beforeCkpt) {
+				t.Errorf("checkpoints changed:\nbefore %v\nafter  %v", beforeCkpt, after)
+			}
+			t.Logf("HTTP %d: %s", status, msg)
+		})
+	}
+
+	// The honest requests still go through: the newest header, then every
+	// entry up to the chain's next index at the new proof height.
+	info, err = client.SyncHeader(ctx, skipping)
+	if err != nil {
+		t.Fatalf("honest header after the attacks: %v", err)
+	}
+	want := c.ingressNext(t, info.ProofHeight)
+	resp, err := client.SyncIngress(ctx, api.IngressRequest{Entries: entries(n, int(want-n), info.ProofHeight)})
+	if err != nil {
+		t.Fatalf("honest ingress after the attacks: %v", err)
+	}
+	if resp.NextIngress != want {
+		t.Fatalf("next_ingress %d after the honest batch, chain's next index %d", resp.NextIngress, want)
+	}
+}
+
+// editHeader decodes u, lets edit change the signed header and validator
+// set, and encodes the result.
+func editHeader(t *testing.T, u api.HeaderUpdate, edit func(*cmttypes.SignedHeader, *cmttypes.ValidatorSet)) api.HeaderUpdate {
+	t.Helper()
+	var shp cmtproto.SignedHeader
+	if err := proto.Unmarshal(u.SignedHeader, &shp); err != nil {
+		t.Fatal(err)
+	}
+	sh, err := cmttypes.SignedHeaderFromProto(&shp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vsp cmtproto.ValidatorSet
+	if err := proto.Unmarshal(u.Validators, &vsp); err != nil {
+		t.Fatal(err)
+	}
+	vals, err := cmttypes.ValidatorSetFromProto(&vsp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(sh, vals)
+	shb, err := proto.Marshal(sh.ToProto())
+	if err != nil {
+		t.Fatal(err)
+	}
+	vp, err := vals.ToProto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vb, err := proto.Marshal(vp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return api.HeaderUpdate{SignedHeader: shb, Validators: vb}
+}
+
+// resign points sh's commit at sh's current hash and replaces every commit
+// signature with key's precommit for it, under sh's chain id.
+func resign(t *testing.T, sh *cmttypes.SignedHeader, key crypto.PrivKey) {
+	t.Helper()
+	sh.Commit.BlockID.Hash = sh.Hash()
+	for i, cs := range sh.Commit.Signatures {
+		if cs.BlockIDFlag != cmttypes.BlockIDFlagCommit {
+			continue
+		}
+		vote := cmttypes.Vote{
+			Type: cmtproto.PrecommitType, Height: sh.Height, Round: sh.Commit.Round,
+			BlockID: sh.Commit.BlockID, Timestamp: cs.Timestamp,
+			ValidatorAddress: cs.ValidatorAddress, ValidatorIndex: int32(i),
+		}
+		sig, err := key.Sign(cmttypes.VoteSignBytes(sh.ChainID, vote.ToProto()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sh.Commit.Signatures[i].Signature = sig
+	}
+}
