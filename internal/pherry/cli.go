@@ -28,6 +28,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.GasPrices, "gas-prices", cfg.GasPrices, "gas prices for worker transactions")
 	fs.DurationVar(&cfg.PollInterval, "poll", cfg.PollInterval, "wait between rounds when idle")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
+	metricsListen := fs.String("metrics-listen", "", "serve Prometheus /metrics and /health on this address (off when empty)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -50,6 +51,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *metricsListen != "" {
+		go func() {
+			if err := r.ServeMetrics(ctx, *metricsListen); err != nil {
+				log.Error("metrics server", "err", err)
+			}
+		}()
+	}
 	log.Info("relaying", "node", cfg.NodeRPC, "pruntime", cfg.PRuntime, "operator", r.Operator().String())
 	if err := r.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		log.Error("exiting", "err", err)

@@ -40,6 +40,7 @@ type Relayer struct {
 
 	registeredAt int64 // height of the last registration submitted
 	progress     progress
+	metrics      *metrics
 }
 
 // New connects to the node and the pRuntime and loads the operator key.
@@ -81,7 +82,8 @@ func New(cfg Config, log *slog.Logger) (*Relayer, error) {
 		pr:   api.NewClient(cfg.PRuntime),
 		signer: &signer{cdc: cdc, txCfg: txCfg, kr: kr, name: name, addr: addr, chainID: cfg.ChainID,
 			node: node, gasPrice: prices},
-		log: log,
+		log:     log,
+		metrics: newMetrics(),
 	}, nil
 }
 
@@ -107,6 +109,7 @@ func (r *Relayer) Run(ctx context.Context) error {
 			return nil
 		}
 		if err != nil {
+			r.metrics.roundErrors.Inc()
 			r.log.Warn("relay round failed; retrying", "err", err)
 		}
 		r.progress.maybeLog(r.log, r.cfg.ProgressInterval)
@@ -148,12 +151,14 @@ func (r *Relayer) Step(ctx context.Context) (bool, error) {
 	}
 	latest := status.SyncInfo.LatestBlockHeight
 	r.progress.chainHeight = latest
+	r.metrics.chainHeight.Set(float64(latest))
 	if latest > info.SyncedHeight {
 		if info, err = r.syncHeader(ctx, info.SyncedHeight, latest); err != nil {
 			return false, err
 		}
 	}
 	r.progress.synced(info.SyncedHeight)
+	r.metrics.syncedHeight.Set(float64(info.SyncedHeight))
 
 	more, _, err := r.syncIngress(ctx, info)
 	if err != nil {
@@ -229,6 +234,7 @@ func (r *Relayer) syncIngress(ctx context.Context, info api.Info) (bool, api.Inf
 		return false, info, fmt.Errorf("pherry: ingress %d..%d: %w", info.NextIngress, info.NextIngress+uint64(len(req.Entries))-1, err)
 	}
 	r.progress.applied(resp.Applied)
+	r.metrics.ingress.Add(float64(resp.Applied))
 	info.NextIngress = resp.NextIngress
 	return resp.NextIngress < q.NextIndex, info, nil
 }
@@ -274,6 +280,7 @@ func (r *Relayer) relayEgress(ctx context.Context, info api.Info) error {
 			return err
 		}
 		r.progress.sent(n)
+		r.metrics.egress.Add(float64(n))
 		batch = batch[n:]
 	}
 	return r.ackEgress(ctx, info, origin)

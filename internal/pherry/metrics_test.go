@@ -1,0 +1,52 @@
+package pherry
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestServeMetrics(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	r := &Relayer{metrics: newMetrics()}
+	r.metrics.ingress.Add(3)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.ServeMetrics(ctx, addr) }()
+
+	var body string
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get(fmt.Sprintf("http://%s/metrics", addr))
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			body = string(b)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, want := range []string{"pherry_ingress_relayed_total 3", "pherry_chain_height", "pherry_pruntime_synced_height", "pherry_egress_submitted_total", "pherry_round_errors_total"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("ServeMetrics after cancel: %v", err)
+	}
+}
