@@ -116,3 +116,14 @@ func parseKey(s string) ([]byte, error) {
 	}
 	return nil, errorsmod.Wrapf(types.ErrInvalidKey, "%q is not a 32-byte key in hex or base64", s)
 }
+
+// maxKindInError bounds how much of an unknown TEE kind an error repeats: the
+// string comes from a transaction and could be as large as the tx.
+const maxKindInError = 32
+
+func unknownKind(kind string) error {
+	if len(kind) > maxKindInError {
+		return errorsmod.Wrapf(types.ErrUnknownTEEKind, "%q… (%d bytes)", kind[:maxKindInError], len(kind))
+	}
+	return errorsmod.Wrapf(types.ErrUnknownTEEKind, "%q", kind)
+}

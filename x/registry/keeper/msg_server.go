@@ -146,7 +146,7 @@ func (s msgServer) RemoveGatekeeper(ctx context.Context, msg *types.MsgRemoveGat
 // measurementKey validates a TEE kind and hex measurement.
 func (k *Keeper) measurementKey(kind, measurementHex string) (collections.Pair[string, []byte], error) {
 	if _, ok := k.verifiers[kind]; !ok {
-		return collections.Pair[string, []byte]{}, errorsmod.Wrapf(types.ErrUnknownTEEKind, "%q", kind)
+		return collections.Pair[string, []byte]{}, unknownKind(kind)
 	}
 	m, err := hex.DecodeString(measurementHex)
 	if err != nil || len(m) == 0 || len(m) > types.MaxMeasurementLen {

@@ -53,7 +53,7 @@ func (k *Keeper) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWorke
 	kind := msg.Attestation.TeeKind
 	verifier, ok := k.verifiers[kind]
 	if !ok {
-		return types.Worker{}, errorsmod.Wrapf(types.ErrUnknownTEEKind, "%q", kind)
+		return types.Worker{}, unknownKind(kind)
 	}
 	if kind == attest.KindSim && !params.AllowSimulatedTee {
 		return types.Worker{}, errorsmod.Wrap(types.ErrSimulatedTEENotAllowed, "allow_simulated_tee is off")

@@ -3,13 +3,16 @@ package keeper_test
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
+	"github.com/gatekeeper-net/gatekeeper/x/registry/keeper"
 	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -433,5 +436,14 @@ func TestReRegistration(t *testing.T) {
 	es := f.ingress(t)
 	if len(es) != 2 || es[1].Seq != 1 || es[1].Topic != protocol.TopicWorkerRegistered {
 		t.Errorf("ingress after re-registration: %v", es)
+	}
+}
+
+// An oversized TEE kind is rejected with an error of bounded size.
+func TestUnknownTEEKindErrorIsBounded(t *testing.T) {
+	t.Parallel()
+	err := keeper.UnknownKindError(strings.Repeat("k", 1<<20))
+	if !errors.Is(err, types.ErrUnknownTEEKind) || len(err.Error()) > 200 {
+		t.Fatalf("error of %d bytes: %.80s", len(err.Error()), err)
 	}
 }

@@ -1,0 +1,4 @@
+package keeper
+
+// UnknownKindError exposes unknownKind to the black-box tests.
+var UnknownKindError = unknownKind
