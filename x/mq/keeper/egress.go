@@ -57,11 +57,11 @@ func (k *Keeper) RecheckEgress(ctx sdk.Context, sm types.SignedMessage) (Checked
 func (k *Keeper) checkEgress(ctx sdk.Context, sm types.SignedMessage, verifySignature bool) (Checked, error) {
 	ctx.GasMeter().ConsumeGas(GasPerMessage+GasPerMessageByte*uint64(len(sm.Body)), "mq egress message")
 
-	decode := protocol.VerifySigned
-	if !verifySignature {
-		decode = func(_ string, sm protocol.SignedMessage) (protocol.Message, error) { return protocol.DecodeSigned(sm) }
+	psm := protocol.SignedMessage{Body: sm.Body, Signer: sm.Signer, Signature: sm.Signature}
+	m, err := protocol.DecodeSigned(psm)
+	if err == nil && verifySignature && !k.sigs.verify(ctx.ChainID(), psm) {
+		err = fmt.Errorf("%w: message %s seq %d", protocol.ErrBadSignature, m.Origin, m.Seq)
 	}
-	m, err := decode(ctx.ChainID(), protocol.SignedMessage{Body: sm.Body, Signer: sm.Signer, Signature: sm.Signature})
 	switch {
 	case err == nil:
 	case errors.Is(err, protocol.ErrTooLarge):

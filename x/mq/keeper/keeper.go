@@ -23,6 +23,7 @@ type Keeper struct {
 	addressCodec address.Codec
 	senders      types.SenderRegistry
 	router       *Router
+	sigs         *sigCache
 
 	Schema       collections.Schema
 	Params       collections.Item[types.Params]
@@ -45,6 +46,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 		authority:    authority,
 		addressCodec: addressCodec,
 		router:       NewRouter(),
+		sigs:         newSigCache(sigCacheSize),
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		Ingress:      collections.NewMap(sb, types.IngressPrefix, "ingress", collections.Uint64Key, collections.BytesValue),
 		NextIngress:  collections.NewItem(sb, types.NextIngressKey, "next_ingress", collections.Uint64Value),
