@@ -16,4 +16,17 @@ const (
 	ContextSimSeal = "gatekeeper/tee/sim-seal/v1"
 	// ContextCheckpoint is the tee.Seal label of the pRuntime's checkpoints.
 	ContextCheckpoint = "gatekeeper/pruntime/checkpoint/v1"
+
+	// ContextKDF is the HKDF salt of the key hierarchy (master → cluster → app
+	// keys) in internal/crypto.
+	ContextKDF = "gatekeeper/kdf/v1"
+	// ContextBeacon is the HKDF salt of the gatekeepers' per-height randomness
+	// derived from the master key.
+	ContextBeacon = "gatekeeper/beacon/v1"
+	// ContextMasterKeyTransfer is the HPKE info context of a master key version
+	// sent to a gatekeeper's receive key (joining, rotation, migration).
+	ContextMasterKeyTransfer = "gatekeeper/hpke/master-key/v1"
+	// ContextClusterKeyTransfer is the HPKE info context of a cluster key sent
+	// to a worker's receive key.
+	ContextClusterKeyTransfer = "gatekeeper/hpke/cluster-key/v1"
 )
