@@ -34,12 +34,12 @@ func watchStatus(ctx context.Context, m Manifest, interval time.Duration, out io
 		fmt.Fprintf(out, "devnet: status: %v\n", err)
 		return
 	}
+	// Poll quickly only until the chain is up; after that read the status
+	// only when it is printed: counting workers scans the registry, and the
+	// node's ABCI queries (the relayers' proofs among them) wait behind it.
 	poll := time.NewTicker(500 * time.Millisecond)
 	defer poll.Stop()
-	var (
-		printedEndpoints bool
-		lastPrint        time.Time
-	)
+	up := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -50,17 +50,23 @@ func watchStatus(ctx context.Context, m Manifest, interval time.Duration, out io
 		if err != nil || st.Height < 1 {
 			continue
 		}
-		if !printedEndpoints {
+		if !up {
 			printEndpoints(out, m)
-			printedEndpoints = true
-		} else if interval == 0 || time.Since(lastPrint) < interval {
-			continue
+			up = true
+			poll.Stop()
 		}
 		printStatus(out, st)
 		if len(m.PRuntimes) > 0 {
 			printWorkers(out, m.PRuntimes, workerInfos(ctx, m.PRuntimes))
 		}
-		lastPrint = time.Now()
+		if interval == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(interval):
+		}
 	}
 }
 
