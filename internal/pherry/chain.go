@@ -5,14 +5,13 @@ import (
 	"context"
 	"fmt"
 
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
-	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 	gogoproto "github.com/cosmos/gogoproto/proto"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
-
-	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
 )
 
 // abciQuery runs a gRPC query through the node's ABCI query at height (0:
@@ -75,77 +74,31 @@ func validators(ctx context.Context, node *rpchttp.HTTP, height int64) (*cmttype
 	return vs, vs.ValidateBasic()
 }
 
-// maxRPCBatch is CometBFT's default rpc.max_request_batch_size. A node
-// answers a larger JSON-RPC batch with one error instead of a result per
-// request, so proofs are asked for in batches of at most this many.
-const maxRPCBatch = 10
-
-// proveKeys fetches proofs of store keys at height, in batch requests of at
-// most maxRPCBatch.
-func proveKeys(ctx context.Context, node *rpchttp.HTTP, store string, keys [][]byte, height int64) ([]*coretypes.ResultABCIQuery, error) {
-	out := make([]*coretypes.ResultABCIQuery, 0, len(keys))
+// proveKeys fetches store values and their proofs at height through the
+// chain's batch proof query (mqtypes.ProofBatchPath), at most
+// mqtypes.MaxProofBatch keys per query. It checks that every answer is for
+// the key asked and carries a proof; the pRuntime checks the proofs.
+func proveKeys(ctx context.Context, node *rpchttp.HTTP, store string, keys [][]byte, height int64) ([]mqtypes.ProvenValue, error) {
+	out := make([]mqtypes.ProvenValue, 0, len(keys))
 	for len(keys) > 0 {
-		n := min(len(keys), maxRPCBatch)
-		part, err := proveBatch(ctx, node, store, keys[:n], height)
-		if err != nil {
-			return nil, err
+		n := min(len(keys), mqtypes.MaxProofBatch)
+		var resp mqtypes.ProofBatchResponse
+		if err := abciQuery(ctx, node, mqtypes.ProofBatchPath, &mqtypes.ProofBatchRequest{Store: store, Keys: keys[:n]}, &resp, height); err != nil {
+			return nil, fmt.Errorf("pherry: proofs at %d: %w", height, err)
 		}
-		out = append(out, part...)
+		if len(resp.Values) != n {
+			return nil, fmt.Errorf("pherry: proofs at %d: node answered %d of %d keys", height, len(resp.Values), n)
+		}
+		for i, v := range resp.Values {
+			if !bytes.Equal(v.Key, keys[i]) {
+				return nil, fmt.Errorf("pherry: node answered the proof of %x at %d for key %x", keys[i], height, v.Key)
+			}
+			if len(v.ProofOps) == 0 {
+				return nil, fmt.Errorf("pherry: node returned no proof for %x at %d", keys[i], height)
+			}
+		}
+		out = append(out, resp.Values...)
 		keys = keys[n:]
 	}
 	return out, nil
-}
-
-// proveBatch fetches, in one batch request, proofs of store keys at height.
-func proveBatch(ctx context.Context, node *rpchttp.HTTP, store string, keys [][]byte, height int64) ([]*coretypes.ResultABCIQuery, error) {
-	opts := rpcclient.ABCIQueryOptions{Height: height, Prove: true}
-	if len(keys) == 1 {
-		// CometBFT answers a one-request batch with a bare response, which
-		// the batch client cannot inject into its result; ask plainly.
-		q, err := node.ABCIQueryWithOptions(ctx, "/store/"+store+"/key", keys[0], opts)
-		if err != nil {
-			return nil, fmt.Errorf("pherry: proof at %d: %w", height, err)
-		}
-		if q.Response.Code != 0 {
-			return nil, fmt.Errorf("pherry: proof of %x at %d: %s", keys[0], height, q.Response.Log)
-		}
-		return []*coretypes.ResultABCIQuery{q}, nil
-	}
-	batch := node.NewBatch()
-	out := make([]*coretypes.ResultABCIQuery, len(keys))
-	for i, k := range keys {
-		// Each call returns the result it will fill when the batch is sent.
-		res, err := batch.ABCIQueryWithOptions(ctx, "/store/"+store+"/key", k, opts)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = res
-	}
-	results, err := batch.Send(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("pherry: proofs at %d: %w", height, err)
-	}
-	// A batch the node refused as a whole comes back as a single error and
-	// no error from Send, leaving every result unfilled.
-	for _, r := range results {
-		if e, ok := r.(error); ok {
-			return nil, fmt.Errorf("pherry: proofs at %d: %w", height, e)
-		}
-	}
-	for i, q := range out {
-		if q.Response.Code != 0 {
-			return nil, fmt.Errorf("pherry: proof of %x at %d: %s", keys[i], height, q.Response.Log)
-		}
-		if !bytes.Equal(q.Response.Key, keys[i]) {
-			return nil, fmt.Errorf("pherry: node answered the proof of %x at %d for key %x", keys[i], height, q.Response.Key)
-		}
-	}
-	return out, nil
-}
-
-func marshalProof(q *coretypes.ResultABCIQuery) ([]byte, error) {
-	if q.Response.ProofOps == nil {
-		return nil, fmt.Errorf("pherry: node returned no proof for %x", q.Response.Key)
-	}
-	return gogoproto.Marshal(q.Response.ProofOps)
 }

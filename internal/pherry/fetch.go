@@ -62,11 +62,7 @@ func FetchProvenRead(ctx context.Context, node *rpchttp.HTTP, store string, key 
 	if err != nil {
 		return api.ProvenRead{}, err
 	}
-	p, err := marshalProof(proofs[0])
-	if err != nil {
-		return api.ProvenRead{}, err
-	}
-	return api.ProvenRead{Value: proofs[0].Response.Value, Proof: p}, nil
+	return api.ProvenRead{Value: proofs[0].Value, Proof: proofs[0].ProofOps}, nil
 }
 
 // proveIngress fetches, in one batch, the proofs at height of the ingress
@@ -85,11 +81,7 @@ func proveIngress(ctx context.Context, node *rpchttp.HTTP, entries []mqtypes.Ing
 	}
 	out := make([]api.ProvenEntry, len(entries))
 	for i, e := range entries {
-		p, err := marshalProof(proofs[i])
-		if err != nil {
-			return nil, err
-		}
-		out[i] = api.ProvenEntry{Index: e.Index, Entry: proofs[i].Response.Value, Proof: p}
+		out[i] = api.ProvenEntry{Index: e.Index, Entry: proofs[i].Value, Proof: proofs[i].ProofOps}
 	}
 	return out, nil
 }

@@ -25,6 +25,9 @@ const (
 	gasPerEgressMessage = 40_000
 	gasBase             = 150_000
 	gasRegister         = 400_000
+	// maxBatchesPerStep bounds the ingress of one round, so that egress and
+	// acknowledgements are not starved during a long catch-up.
+	maxBatchesPerStep = 20
 	// registerRetryBlocks is how long to wait for a registration to show up
 	// in ingress before submitting it again.
 	registerRetryBlocks = 10
@@ -208,35 +211,56 @@ func (r *Relayer) syncIngress(ctx context.Context, info api.Info) (bool, api.Inf
 	if info.ProofHeight < 1 {
 		return false, info, nil
 	}
-	var q mqtypes.QueryIngressResponse
-	if err := abciQuery(ctx, r.node, "/gatekeeper.mq.v1.Query/Ingress",
-		&mqtypes.QueryIngressRequest{Start: info.NextIngress, Limit: uint32(r.cfg.IngressBatch)}, &q, info.ProofHeight); err != nil {
-		return false, info, fmt.Errorf("pherry: ingress at %d: %w", info.ProofHeight, err)
-	}
-	if q.FirstIndex > info.NextIngress {
-		r.log.Info("pruntime is behind the ingress retention; bootstrapping from proven state",
-			"next_ingress", info.NextIngress, "first_retained", q.FirstIndex)
-		info, err := r.bootstrap(ctx, info)
-		return err == nil, info, err
-	}
-	r.log.Debug("ingress window", "proof_height", info.ProofHeight, "first", q.FirstIndex, "next", q.NextIndex, "pruntime_next", info.NextIngress)
-	r.progress.ingressTotal = q.NextIndex
-	if len(q.Entries) == 0 {
-		return false, info, nil
-	}
-	entries, err := proveIngress(ctx, r.node, q.Entries, info.ProofHeight)
+	batch, err := FetchIngress(ctx, r.node, info.NextIngress, r.cfg.IngressBatch, info.ProofHeight)
 	if err != nil {
 		return false, info, err
 	}
-	req := api.IngressRequest{Entries: entries}
-	resp, err := r.pr.SyncIngress(ctx, req)
-	if err != nil {
-		return false, info, fmt.Errorf("pherry: ingress %d..%d: %w", info.NextIngress, info.NextIngress+uint64(len(req.Entries))-1, err)
+	if batch.FirstIndex > info.NextIngress {
+		r.log.Info("pruntime is behind the ingress retention; bootstrapping from proven state",
+			"next_ingress", info.NextIngress, "first_retained", batch.FirstIndex)
+		info, err := r.bootstrap(ctx, info)
+		return err == nil, info, err
 	}
-	r.progress.applied(resp.Applied)
-	r.metrics.ingress.Add(float64(resp.Applied))
-	info.NextIngress = resp.NextIngress
-	return resp.NextIngress < q.NextIndex, info, nil
+	r.progress.ingressTotal = batch.NextIndex
+	type fetched struct {
+		batch IngressBatch
+		err   error
+	}
+	for n := 1; len(batch.Entries) > 0; n++ {
+		end := info.NextIngress + uint64(len(batch.Entries))
+		// Fetching proofs costs more than verifying them: fetch the next
+		// batch while the pRuntime verifies this one.
+		var ahead chan fetched
+		if end < batch.NextIndex && n < maxBatchesPerStep {
+			ahead = make(chan fetched, 1)
+			go func() {
+				b, err := FetchIngress(ctx, r.node, end, r.cfg.IngressBatch, info.ProofHeight)
+				ahead <- fetched{b, err}
+			}()
+		}
+		resp, err := r.pr.SyncIngress(ctx, api.IngressRequest{Entries: batch.Entries})
+		if err != nil {
+			if ahead != nil {
+				<-ahead
+			}
+			return false, info, fmt.Errorf("pherry: ingress %d..%d: %w", info.NextIngress, end-1, err)
+		}
+		r.progress.applied(resp.Applied)
+		r.metrics.ingress.Add(float64(resp.Applied))
+		info.NextIngress = resp.NextIngress
+		if ahead == nil || resp.NextIngress != end {
+			if ahead != nil {
+				<-ahead
+			}
+			return info.NextIngress < batch.NextIndex, info, nil
+		}
+		f := <-ahead
+		if f.err != nil {
+			return false, info, f.err
+		}
+		batch = f.batch
+	}
+	return false, info, nil
 }
 
 // relayEgress submits pending egress not yet on chain, then proves the

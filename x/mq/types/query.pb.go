@@ -314,6 +314,170 @@ func (m *QueryNextSequenceResponse) GetNextSeq() uint64 {
 	return 0
 }
 
+// ProofBatchRequest asks for up to 1000 store values with their ICS23 proofs
+// at one height, in one ABCI query on path "/gatekeeper/proofs". Relayers
+// use it to carry proven ingress to pRuntimes without a JSON-RPC round of
+// encoding per key.
+type ProofBatchRequest struct {
+	// store is the multistore name ("mq", "registry").
+	Store string   `protobuf:"bytes,1,opt,name=store,proto3" json:"store,omitempty"`
+	Keys  [][]byte `protobuf:"bytes,2,rep,name=keys,proto3" json:"keys,omitempty"`
+}
+
+func (m *ProofBatchRequest) Reset()         { *m = ProofBatchRequest{} }
+func (m *ProofBatchRequest) String() string { return proto.CompactTextString(m) }
+func (*ProofBatchRequest) ProtoMessage()    {}
+func (*ProofBatchRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2cac361cc7ddc276, []int{6}
+}
+func (m *ProofBatchRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *ProofBatchRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_ProofBatchRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *ProofBatchRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_ProofBatchRequest.Merge(m, src)
+}
+func (m *ProofBatchRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *ProofBatchRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_ProofBatchRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_ProofBatchRequest proto.InternalMessageInfo
+
+func (m *ProofBatchRequest) GetStore() string {
+	if m != nil {
+		return m.Store
+	}
+	return ""
+}
+
+func (m *ProofBatchRequest) GetKeys() [][]byte {
+	if m != nil {
+		return m.Keys
+	}
+	return nil
+}
+
+// ProofBatchResponse answers ProofBatchRequest, one value per key, in order.
+type ProofBatchResponse struct {
+	Values []ProvenValue `protobuf:"bytes,1,rep,name=values,proto3" json:"values"`
+}
+
+func (m *ProofBatchResponse) Reset()         { *m = ProofBatchResponse{} }
+func (m *ProofBatchResponse) String() string { return proto.CompactTextString(m) }
+func (*ProofBatchResponse) ProtoMessage()    {}
+func (*ProofBatchResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2cac361cc7ddc276, []int{7}
+}
+func (m *ProofBatchResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *ProofBatchResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_ProofBatchResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *ProofBatchResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_ProofBatchResponse.Merge(m, src)
+}
+func (m *ProofBatchResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *ProofBatchResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_ProofBatchResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_ProofBatchResponse proto.InternalMessageInfo
+
+func (m *ProofBatchResponse) GetValues() []ProvenValue {
+	if m != nil {
+		return m.Values
+	}
+	return nil
+}
+
+// ProvenValue is a store value (empty when absent) and the proof of it: a
+// cometbft.crypto.ProofOps as protobuf, membership or non-membership.
+type ProvenValue struct {
+	Key      []byte `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value    []byte `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	ProofOps []byte `protobuf:"bytes,3,opt,name=proof_ops,json=proofOps,proto3" json:"proof_ops,omitempty"`
+}
+
+func (m *ProvenValue) Reset()         { *m = ProvenValue{} }
+func (m *ProvenValue) String() string { return proto.CompactTextString(m) }
+func (*ProvenValue) ProtoMessage()    {}
+func (*ProvenValue) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2cac361cc7ddc276, []int{8}
+}
+func (m *ProvenValue) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *ProvenValue) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_ProvenValue.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *ProvenValue) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_ProvenValue.Merge(m, src)
+}
+func (m *ProvenValue) XXX_Size() int {
+	return m.Size()
+}
+func (m *ProvenValue) XXX_DiscardUnknown() {
+	xxx_messageInfo_ProvenValue.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_ProvenValue proto.InternalMessageInfo
+
+func (m *ProvenValue) GetKey() []byte {
+	if m != nil {
+		return m.Key
+	}
+	return nil
+}
+
+func (m *ProvenValue) GetValue() []byte {
+	if m != nil {
+		return m.Value
+	}
+	return nil
+}
+
+func (m *ProvenValue) GetProofOps() []byte {
+	if m != nil {
+		return m.ProofOps
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "gatekeeper.mq.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "gatekeeper.mq.v1.QueryParamsResponse")
@@ -321,45 +485,55 @@ func init() {
 	proto.RegisterType((*QueryIngressResponse)(nil), "gatekeeper.mq.v1.QueryIngressResponse")
 	proto.RegisterType((*QueryNextSequenceRequest)(nil), "gatekeeper.mq.v1.QueryNextSequenceRequest")
 	proto.RegisterType((*QueryNextSequenceResponse)(nil), "gatekeeper.mq.v1.QueryNextSequenceResponse")
+	proto.RegisterType((*ProofBatchRequest)(nil), "gatekeeper.mq.v1.ProofBatchRequest")
+	proto.RegisterType((*ProofBatchResponse)(nil), "gatekeeper.mq.v1.ProofBatchResponse")
+	proto.RegisterType((*ProvenValue)(nil), "gatekeeper.mq.v1.ProvenValue")
 }
 
 func init() { proto.RegisterFile("gatekeeper/mq/v1/query.proto", fileDescriptor_2cac361cc7ddc276) }
 
 var fileDescriptor_2cac361cc7ddc276 = []byte{
-	// 523 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x8c, 0x53, 0x41, 0x6b, 0x13, 0x41,
-	0x14, 0xce, 0x36, 0x69, 0x62, 0x26, 0x0a, 0x3a, 0x06, 0xd9, 0xac, 0x75, 0x1b, 0x57, 0x2b, 0xa1,
-	0xc5, 0x1d, 0x1a, 0xc1, 0x8b, 0x20, 0x18, 0xf0, 0x90, 0x8b, 0xe8, 0x7a, 0xf3, 0x22, 0xdb, 0xfa,
-	0x5c, 0x07, 0xbb, 0x33, 0xbb, 0x33, 0x93, 0x9a, 0x50, 0xbc, 0xf8, 0x0b, 0x04, 0x8b, 0xbf, 0xc1,
-	0xa3, 0x3f, 0xa3, 0xc7, 0x82, 0x17, 0x4f, 0x22, 0x89, 0xe0, 0xdf, 0x90, 0x9d, 0x99, 0x60, 0xe2,
-	0xb6, 0xc4, 0x4b, 0x98, 0xf7, 0xbd, 0xf7, 0xbe, 0xef, 0x7b, 0xef, 0x65, 0xd1, 0x46, 0x12, 0x2b,
-	0x78, 0x0b, 0x90, 0x81, 0x20, 0x69, 0x4e, 0x0e, 0x77, 0x49, 0x3e, 0x02, 0x31, 0x09, 0x33, 0xc1,
-	0x15, 0xc7, 0x97, 0xff, 0x66, 0xc3, 0x34, 0x0f, 0x0f, 0x77, 0xbd, 0x2b, 0x71, 0x4a, 0x19, 0x27,
-	0xfa, 0xd7, 0x14, 0x79, 0xed, 0x84, 0x27, 0x5c, 0x3f, 0x49, 0xf1, 0xb2, 0xe8, 0x46, 0xc2, 0x79,
-	0x72, 0x00, 0x24, 0xce, 0x28, 0x89, 0x19, 0xe3, 0x2a, 0x56, 0x94, 0x33, 0x69, 0xb3, 0x9d, 0x92,
-	0x6c, 0x9a, 0x9b, 0x54, 0xd0, 0x46, 0xf8, 0x59, 0x61, 0xe1, 0x69, 0x2c, 0xe2, 0x54, 0x46, 0x90,
-	0x8f, 0x40, 0xaa, 0x20, 0x42, 0x57, 0x97, 0x50, 0x99, 0x71, 0x26, 0x01, 0x3f, 0x40, 0xf5, 0x4c,
-	0x23, 0xae, 0xd3, 0x75, 0x7a, 0xad, 0xbe, 0x1b, 0xfe, 0xeb, 0x38, 0x34, 0x1d, 0x83, 0xe6, 0xc9,
-	0x8f, 0xcd, 0xca, 0x97, 0xdf, 0x5f, 0xb7, 0x9d, 0xc8, 0xb6, 0x04, 0x8f, 0x2c, 0xe7, 0x90, 0x25,
-	0x02, 0xe4, 0x5c, 0x0a, 0xb7, 0xd1, 0xba, 0x54, 0xb1, 0x50, 0x9a, 0xb2, 0x16, 0x99, 0xa0, 0x40,
-	0x0f, 0x68, 0x4a, 0x95, 0xbb, 0xd6, 0x75, 0x7a, 0x97, 0x22, 0x13, 0x04, 0x9f, 0x1d, 0xd4, 0x5e,
-	0xe6, 0xb0, 0xc6, 0x1e, 0xa2, 0x06, 0x30, 0x25, 0x28, 0x14, 0xce, 0xaa, 0xbd, 0x56, 0xdf, 0x2f,
-	0x3b, 0xb3, 0x3d, 0x8f, 0x99, 0x12, 0x93, 0x41, 0xad, 0xf0, 0x17, 0xcd, 0x9b, 0xf0, 0x26, 0x6a,
-	0xbd, 0xa6, 0x42, 0xaa, 0x97, 0x94, 0xbd, 0x82, 0xb1, 0x16, 0xad, 0x45, 0x48, 0x43, 0xc3, 0x02,
-	0xc1, 0x37, 0x10, 0x62, 0x30, 0x9e, 0xe7, 0xab, 0x3a, 0xdf, 0x2c, 0x10, 0x9d, 0x0e, 0xfa, 0xc8,
-	0xd5, 0xbe, 0x9e, 0xc0, 0x58, 0x3d, 0x2f, 0x06, 0x63, 0xfb, 0x30, 0x1f, 0xf0, 0x1a, 0xaa, 0x73,
-	0x41, 0x13, 0xca, 0xf4, 0x84, 0xcd, 0xc8, 0x46, 0xc1, 0x7d, 0xd4, 0x39, 0xa3, 0xc7, 0x0e, 0xd4,
-	0x41, 0x17, 0xb4, 0x9e, 0x84, 0xdc, 0x2e, 0xa6, 0xc1, 0x4c, 0x5d, 0xff, 0xb8, 0x8a, 0xd6, 0x75,
-	0x23, 0x7e, 0x87, 0xea, 0x66, 0xdd, 0xf8, 0x76, 0x79, 0xdc, 0xf2, 0x55, 0xbd, 0xad, 0x15, 0x55,
-	0x46, 0x3b, 0xe8, 0x7e, 0xf8, 0xf6, 0xeb, 0xd3, 0x9a, 0x87, 0x5d, 0x52, 0xfa, 0xdb, 0x98, 0x53,
-	0xe2, 0x23, 0xd4, 0xb0, 0xdb, 0xc4, 0xe7, 0x71, 0x2e, 0x5f, 0xd9, 0xbb, 0xb3, 0xaa, 0xcc, 0x6a,
-	0xdf, 0xd4, 0xda, 0xd7, 0x71, 0xa7, 0xac, 0x4d, 0xad, 0xe2, 0xb1, 0x83, 0x2e, 0x2e, 0xee, 0x0c,
-	0x6f, 0x9f, 0xc3, 0x7d, 0xc6, 0x31, 0xbc, 0x9d, 0xff, 0xaa, 0xb5, 0x66, 0x76, 0xb4, 0x99, 0x2d,
-	0x7c, 0xab, 0x6c, 0x46, 0xda, 0x5a, 0x72, 0x64, 0xae, 0xf9, 0x7e, 0x30, 0x3c, 0x99, 0xfa, 0xce,
-	0xe9, 0xd4, 0x77, 0x7e, 0x4e, 0x7d, 0xe7, 0xe3, 0xcc, 0xaf, 0x9c, 0xce, 0xfc, 0xca, 0xf7, 0x99,
-	0x5f, 0x79, 0x41, 0x12, 0xaa, 0xde, 0x8c, 0xf6, 0xc2, 0x7d, 0x9e, 0x2e, 0x10, 0xdd, 0x65, 0xa0,
-	0x16, 0x79, 0xc7, 0x05, 0xb3, 0x9a, 0x64, 0x20, 0xf7, 0xea, 0xfa, 0xd3, 0xbc, 0xf7, 0x27, 0x00,
-	0x00, 0xff, 0xff, 0xd0, 0xf4, 0x34, 0x9a, 0x2e, 0x04, 0x00, 0x00,
+	// 628 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x8c, 0x54, 0x4f, 0x4f, 0x13, 0x4f,
+	0x18, 0xee, 0xd2, 0x52, 0xe8, 0xdb, 0xfe, 0x12, 0x98, 0x5f, 0x63, 0xda, 0x02, 0x4b, 0x5d, 0xc5,
+	0x34, 0x10, 0xbb, 0xa1, 0x26, 0x5e, 0x8c, 0x26, 0x36, 0xf1, 0xc0, 0x45, 0x61, 0x4c, 0x3c, 0x78,
+	0x21, 0x0b, 0x0e, 0xcb, 0x06, 0x76, 0x66, 0x77, 0x66, 0x5a, 0xdb, 0x10, 0x2f, 0x7e, 0x02, 0x13,
+	0x89, 0x9f, 0xc1, 0xa3, 0x1f, 0x83, 0x23, 0x89, 0x17, 0x4f, 0xc6, 0x80, 0x89, 0x5f, 0xc3, 0xcc,
+	0x9f, 0x4a, 0xeb, 0x96, 0xe0, 0xa5, 0x79, 0xff, 0x3f, 0xcf, 0xfb, 0xce, 0xd3, 0x85, 0xe5, 0x30,
+	0x90, 0xe4, 0x88, 0x90, 0x84, 0x70, 0x3f, 0x4e, 0xfd, 0xfe, 0xa6, 0x9f, 0xf6, 0x08, 0x1f, 0xb6,
+	0x13, 0xce, 0x24, 0x43, 0x0b, 0x57, 0xd9, 0x76, 0x9c, 0xb6, 0xfb, 0x9b, 0x8d, 0xc5, 0x20, 0x8e,
+	0x28, 0xf3, 0xf5, 0xaf, 0x29, 0x6a, 0x54, 0x43, 0x16, 0x32, 0x6d, 0xfa, 0xca, 0xb2, 0xd1, 0xe5,
+	0x90, 0xb1, 0xf0, 0x98, 0xf8, 0x41, 0x12, 0xf9, 0x01, 0xa5, 0x4c, 0x06, 0x32, 0x62, 0x54, 0xd8,
+	0x6c, 0x3d, 0x03, 0x1b, 0xa7, 0x26, 0xe5, 0x55, 0x01, 0xed, 0x28, 0x0a, 0xdb, 0x01, 0x0f, 0x62,
+	0x81, 0x49, 0xda, 0x23, 0x42, 0x7a, 0x18, 0xfe, 0x9f, 0x88, 0x8a, 0x84, 0x51, 0x41, 0xd0, 0x23,
+	0x28, 0x26, 0x3a, 0x52, 0x73, 0x9a, 0x4e, 0xab, 0xdc, 0xa9, 0xb5, 0xff, 0x66, 0xdc, 0x36, 0x1d,
+	0xdd, 0xd2, 0xd9, 0xf7, 0xd5, 0xdc, 0xe7, 0x5f, 0x5f, 0xd6, 0x1d, 0x6c, 0x5b, 0xbc, 0xa7, 0x76,
+	0xe6, 0x16, 0x0d, 0x39, 0x11, 0x23, 0x28, 0x54, 0x85, 0x59, 0x21, 0x03, 0x2e, 0xf5, 0xc8, 0x02,
+	0x36, 0x8e, 0x8a, 0x1e, 0x47, 0x71, 0x24, 0x6b, 0x33, 0x4d, 0xa7, 0xf5, 0x1f, 0x36, 0x8e, 0xf7,
+	0xc9, 0x81, 0xea, 0xe4, 0x0c, 0x4b, 0xec, 0x09, 0xcc, 0x11, 0x2a, 0x79, 0x44, 0x14, 0xb3, 0x7c,
+	0xab, 0xdc, 0x71, 0xb3, 0xcc, 0x6c, 0xcf, 0x33, 0x2a, 0xf9, 0xb0, 0x5b, 0x50, 0xfc, 0xf0, 0xa8,
+	0x09, 0xad, 0x42, 0xf9, 0x20, 0xe2, 0x42, 0xee, 0x46, 0xf4, 0x0d, 0x19, 0x68, 0xd0, 0x02, 0x06,
+	0x1d, 0xda, 0x52, 0x11, 0xb4, 0x02, 0x40, 0xc9, 0x60, 0x94, 0xcf, 0xeb, 0x7c, 0x49, 0x45, 0x74,
+	0xda, 0xeb, 0x40, 0x4d, 0xf3, 0x7a, 0x4e, 0x06, 0xf2, 0xa5, 0x5a, 0x8c, 0xee, 0x93, 0xd1, 0x82,
+	0xb7, 0xa0, 0xc8, 0x78, 0x14, 0x46, 0x54, 0x6f, 0x58, 0xc2, 0xd6, 0xf3, 0x1e, 0x42, 0x7d, 0x4a,
+	0x8f, 0x5d, 0xa8, 0x0e, 0xf3, 0x1a, 0x4f, 0x90, 0xd4, 0x1e, 0x66, 0x8e, 0x9a, 0x3a, 0xef, 0x31,
+	0x2c, 0x6e, 0x73, 0xc6, 0x0e, 0xba, 0x81, 0xdc, 0x3f, 0x9c, 0xb8, 0x22, 0xe3, 0xc4, 0x62, 0x18,
+	0x07, 0x21, 0x28, 0x1c, 0x91, 0xa1, 0xa8, 0xcd, 0x34, 0xf3, 0xad, 0x0a, 0xd6, 0xb6, 0xb7, 0x03,
+	0x68, 0xbc, 0xfd, 0xea, 0x65, 0xfb, 0xc1, 0x71, 0xef, 0xcf, 0xfd, 0x56, 0xa6, 0xbc, 0x2c, 0x67,
+	0x7d, 0x42, 0x5f, 0xa9, 0x2a, 0x7b, 0x3e, 0xdb, 0xe2, 0x61, 0x28, 0x8f, 0x25, 0xd1, 0x02, 0xe4,
+	0x8f, 0xc8, 0x50, 0x33, 0xa9, 0x60, 0x65, 0x2a, 0x76, 0xba, 0x54, 0x1f, 0xb6, 0x82, 0x8d, 0x83,
+	0x96, 0xa0, 0x94, 0x28, 0x26, 0xbb, 0x2c, 0x11, 0xfa, 0xa4, 0x15, 0x3c, 0xaf, 0x03, 0x2f, 0x12,
+	0xd1, 0x39, 0xcd, 0xc3, 0xac, 0x3e, 0x0f, 0x7a, 0x0b, 0x45, 0x23, 0x2a, 0x74, 0x37, 0x4b, 0x2a,
+	0xab, 0xdd, 0xc6, 0xda, 0x0d, 0x55, 0x66, 0x63, 0xaf, 0xf9, 0xfe, 0xeb, 0xcf, 0x8f, 0x33, 0x0d,
+	0x54, 0xf3, 0x33, 0x7f, 0x0e, 0x23, 0x58, 0x74, 0x02, 0x73, 0x56, 0x33, 0xe8, 0xba, 0x99, 0x93,
+	0x5a, 0x6e, 0xdc, 0xbb, 0xa9, 0xcc, 0x62, 0xdf, 0xd6, 0xd8, 0x4b, 0xa8, 0x9e, 0xc5, 0x8e, 0x2c,
+	0xe2, 0xa9, 0x03, 0x95, 0x71, 0x65, 0xa0, 0xf5, 0x6b, 0x66, 0x4f, 0x91, 0x5c, 0x63, 0xe3, 0x9f,
+	0x6a, 0x2d, 0x99, 0x0d, 0x4d, 0x66, 0x0d, 0xdd, 0xc9, 0x92, 0x11, 0xb6, 0xd6, 0x3f, 0x31, 0x9a,
+	0x7d, 0xd7, 0xdd, 0x3a, 0xbb, 0x70, 0x9d, 0xf3, 0x0b, 0xd7, 0xf9, 0x71, 0xe1, 0x3a, 0x1f, 0x2e,
+	0xdd, 0xdc, 0xf9, 0xa5, 0x9b, 0xfb, 0x76, 0xe9, 0xe6, 0x5e, 0xfb, 0x61, 0x24, 0x0f, 0x7b, 0x7b,
+	0xed, 0x7d, 0x16, 0x8f, 0x0d, 0xba, 0x4f, 0x89, 0x1c, 0x9f, 0x3b, 0x50, 0x93, 0xe5, 0x30, 0x21,
+	0x62, 0xaf, 0xa8, 0x3f, 0x40, 0x0f, 0x7e, 0x07, 0x00, 0x00, 0xff, 0xff, 0x24, 0x43, 0x1e, 0x4b,
+	0x14, 0x05, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -713,6 +887,126 @@ func (m *QueryNextSequenceResponse) MarshalToSizedBuffer(dAtA []byte) (int, erro
 	return len(dAtA) - i, nil
 }
 
+func (m *ProofBatchRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *ProofBatchRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *ProofBatchRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Keys) > 0 {
+		for iNdEx := len(m.Keys) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Keys[iNdEx])
+			copy(dAtA[i:], m.Keys[iNdEx])
+			i = encodeVarintQuery(dAtA, i, uint64(len(m.Keys[iNdEx])))
+			i--
+			dAtA[i] = 0x12
+		}
+	}
+	if len(m.Store) > 0 {
+		i -= len(m.Store)
+		copy(dAtA[i:], m.Store)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Store)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *ProofBatchResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *ProofBatchResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *ProofBatchResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Values) > 0 {
+		for iNdEx := len(m.Values) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Values[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *ProvenValue) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *ProvenValue) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *ProvenValue) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.ProofOps) > 0 {
+		i -= len(m.ProofOps)
+		copy(dAtA[i:], m.ProofOps)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.ProofOps)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Value) > 0 {
+		i -= len(m.Value)
+		copy(dAtA[i:], m.Value)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Value)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Key) > 0 {
+		i -= len(m.Key)
+		copy(dAtA[i:], m.Key)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Key)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -801,6 +1095,61 @@ func (m *QueryNextSequenceResponse) Size() (n int) {
 	_ = l
 	if m.NextSeq != 0 {
 		n += 1 + sovQuery(uint64(m.NextSeq))
+	}
+	return n
+}
+
+func (m *ProofBatchRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Store)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if len(m.Keys) > 0 {
+		for _, b := range m.Keys {
+			l = len(b)
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *ProofBatchResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Values) > 0 {
+		for _, e := range m.Values {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *ProvenValue) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Key)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	l = len(m.Value)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	l = len(m.ProofOps)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
 	}
 	return n
 }
@@ -1284,6 +1633,356 @@ func (m *QueryNextSequenceResponse) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *ProofBatchRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: ProofBatchRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: ProofBatchRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Store", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Store = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Keys", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Keys = append(m.Keys, make([]byte, postIndex-iNdEx))
+			copy(m.Keys[len(m.Keys)-1], dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *ProofBatchResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: ProofBatchResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: ProofBatchResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Values", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Values = append(m.Values, ProvenValue{})
+			if err := m.Values[len(m.Values)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *ProvenValue) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: ProvenValue: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: ProvenValue: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Key", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Key = append(m.Key[:0], dAtA[iNdEx:postIndex]...)
+			if m.Key == nil {
+				m.Key = []byte{}
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Value", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Value = append(m.Value[:0], dAtA[iNdEx:postIndex]...)
+			if m.Value == nil {
+				m.Value = []byte{}
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProofOps", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ProofOps = append(m.ProofOps[:0], dAtA[iNdEx:postIndex]...)
+			if m.ProofOps == nil {
+				m.ProofOps = []byte{}
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipQuery(dAtA[iNdEx:])
