@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/e2etest"
 )
 
 // TestPruntimeBootstrapsPastRetention: a pRuntime that lost its checkpoints
@@ -20,7 +22,7 @@ func TestPruntimeBootstrapsPastRetention(t *testing.T) {
 	}
 	gkd := gkdBinary(t)
 	home := t.TempDir()
-	offset := freePortOffset(t)
+	offset := e2etest.FreePortOffset(t, 0)
 	node := fmt.Sprintf("tcp://127.0.0.1:%d", 26657+offset)
 	worker := fmt.Sprintf("http://127.0.0.1:%d", 8000+offset)
 	args := []string{"--port-offset", strconv.Itoa(offset), "--block-time", "300ms", "--workers", "1", "--ingress-retention", "5"}
@@ -69,7 +71,7 @@ func TestPruntimeBootstrapsPastRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(logs), "bootstrapped from proven state") {
-		t.Fatalf("no bootstrap in the workers log:\n%s", tail(string(logs), 30))
+		t.Fatalf("no bootstrap in the workers log:\n%s", e2etest.Tail(string(logs), 30))
 	}
 	var resp struct {
 		Workers []struct {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/e2etest"
 )
 
 // TestDevnet walks the README's path: start the devnet, query it, pass a
@@ -23,7 +25,7 @@ func TestDevnet(t *testing.T) {
 	}
 	gkd := gkdBinary(t)
 	home := t.TempDir()
-	offset := freePortOffset(t)
+	offset := e2etest.FreePortOffset(t, 0)
 	node := fmt.Sprintf("tcp://127.0.0.1:%d", 26657+offset)
 	args := []string{"--port-offset", strconv.Itoa(offset), "--block-time", "300ms", "--voting-period", "4s", "--workers", "2"}
 

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,66 +12,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/e2etest"
 )
 
-// builtBinary is one command built for this test binary.
-type builtBinary struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-var builds sync.Map // command name -> *builtBinary
-
-// buildBinary builds ../cmd/<name> once per test binary and returns its path.
-func buildBinary(t *testing.T, name string) string {
-	t.Helper()
-	v, _ := builds.LoadOrStore(name, &builtBinary{})
-	b := v.(*builtBinary)
-	b.once.Do(func() {
-		dir, err := os.MkdirTemp("", "gk-e2e-bin")
-		if err != nil {
-			b.err = err
-			return
-		}
-		b.path = filepath.Join(dir, name)
-		out, err := exec.Command("go", "build", "-o", b.path, "../cmd/"+name).CombinedOutput()
-		if err != nil {
-			b.err = fmt.Errorf("go build %s: %v\n%s", name, err, out)
-		}
-	})
-	if b.err != nil {
-		t.Fatal(b.err)
-	}
-	return b.path
-}
-
 // gkdBinary builds cmd/gkd once per test binary.
-func gkdBinary(t *testing.T) string { return buildBinary(t, "gkd") }
+func gkdBinary(t *testing.T) string { return e2etest.Binary(t, "gkd") }
 
 // pruntimeBinary builds cmd/pruntime once per test binary.
-func pruntimeBinary(t *testing.T) string { return buildBinary(t, "pruntime") }
-
-// freePortOffset finds an offset whose five devnet ports are all free.
-func freePortOffset(t *testing.T) int {
-	t.Helper()
-	for off := 10000 + (os.Getpid()%500)*20; off < 30000; off += 20 {
-		free := true
-		for _, p := range []int{26656, 26657, 9090, 1317, 26660} {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+off))
-			if err != nil {
-				free = false
-				break
-			}
-			l.Close()
-		}
-		if free {
-			return off
-		}
-	}
-	t.Fatal("no free port range")
-	return 0
-}
+func pruntimeBinary(t *testing.T) string { return e2etest.Binary(t, "pruntime") }
 
 // devnet is a running `gkd devnet` process.
 type devnet struct {
@@ -99,7 +46,7 @@ func startDevnet(t *testing.T, gkd, home string, args ...string) *devnet {
 		if t.Failed() {
 			t.Logf("devnet output:\n%s", d.out.String())
 			if log, err := os.ReadFile(filepath.Join(home, "node.log")); err == nil {
-				t.Logf("node.log tail:\n%s", tail(string(log), 40))
+				t.Logf("node.log tail:\n%s", e2etest.Tail(string(log), 40))
 			}
 		}
 	})
@@ -172,14 +119,6 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 func execOutput(name string, args ...string) ([]byte, error) {

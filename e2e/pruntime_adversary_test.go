@@ -20,6 +20,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/cosmos/gogoproto/proto"
 
+	"github.com/gatekeeper-net/gatekeeper/internal/e2etest"
 	"github.com/gatekeeper-net/gatekeeper/internal/pherry"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
@@ -61,7 +62,7 @@ func TestPruntimeRejectsHostileRelayer(t *testing.T) {
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("pruntime log:\n%s", tail(logs.String(), 40))
+			t.Logf("pruntime log:\n%s", e2etest.Tail(logs.String(), 40))
 		}
 	})
 	client := api.NewClient(srv.URL)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatekeeper-net/gatekeeper/internal/e2etest"
 	"github.com/gatekeeper-net/gatekeeper/internal/pherry"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 )
@@ -37,7 +38,7 @@ func TestPruntimeSurvivesKillDuringSync(t *testing.T) {
 	logs := &syncBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("relayer log:\n%s", tail(logs.String(), 40))
+			t.Logf("relayer log:\n%s", e2etest.Tail(logs.String(), 40))
 		}
 	})
 	subject := newPruntimeProc(t, c, "operator")
@@ -93,12 +94,13 @@ func TestPruntimeSurvivesKillDuringSync(t *testing.T) {
 		kills, midSync int
 		lastHeight     int64
 	)
-	// At least minKills, and on until a restart has resumed from a
-	// checkpoint written between kills (one per checkpointEvery blocks).
-	for kills < minKills || lastHeight <= startCkpt.CheckpointHeight {
+	// At least minKills of them while the pRuntime is behind (killed in the
+	// middle of sync), and on until a restart has resumed from a checkpoint
+	// written between kills (one per checkpointEvery blocks).
+	for midSync < minKills || lastHeight <= startCkpt.CheckpointHeight {
 		if time.Since(loopStart) > maxKillLoop {
-			t.Fatalf("after %d kills in %v, no restart resumed from a checkpoint newer than height %d",
-				kills, maxKillLoop, startCkpt.CheckpointHeight)
+			t.Fatalf("after %d kills (%d mid-sync) in %v: want %d mid-sync and a restart from a checkpoint newer than height %d",
+				kills, midSync, maxKillLoop, minKills, startCkpt.CheckpointHeight)
 		}
 		time.Sleep(time.Duration(rng.Int64N(int64(syncTime))))
 		if pre, err := api.NewClient(subject.url).Info(t.Context()); err == nil && pre.NextIngress < c.ingressNext(t, pre.ProofHeight) {
@@ -131,11 +133,6 @@ func TestPruntimeSurvivesKillDuringSync(t *testing.T) {
 	}
 	t.Logf("%d kills in %v, %d of them in the middle of sync; restarts resumed from heights %d to %d",
 		kills, time.Since(loopStart).Round(time.Millisecond), midSync, startCkpt.CheckpointHeight, lastHeight)
-	// Most kills should find it behind: each restart resumes from a
-	// checkpoint that predates the ingress since applied, and the backlog grows.
-	if midSync < kills/3 {
-		t.Errorf("only %d of %d kills hit the pRuntime while it was behind", midSync, kills)
-	}
 
 	// Left alone, the subject catches up and ends where the reference does.
 	stopTraffic()
@@ -201,7 +198,7 @@ func TestPruntimeSkipsCorruptCheckpoint(t *testing.T) {
 	logs := &syncBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("relayer log:\n%s", tail(logs.String(), 40))
+			t.Logf("relayer log:\n%s", e2etest.Tail(logs.String(), 40))
 		}
 	})
 	p := newPruntimeProc(t, c, "operator")
@@ -240,7 +237,7 @@ func TestPruntimeSkipsCorruptCheckpoint(t *testing.T) {
 
 	info := p.start(t)
 	if log := p.log.String(); !strings.Contains(log, "skipping unusable checkpoint") || !strings.Contains(log, filepath.Base(cp.File)) {
-		t.Fatalf("the restart did not report skipping %s:\n%s", filepath.Base(cp.File), tail(log, 20))
+		t.Fatalf("the restart did not report skipping %s:\n%s", filepath.Base(cp.File), e2etest.Tail(log, 20))
 	}
 	if _, err := os.Stat(cp.File + ".corrupt"); err != nil {
 		t.Fatalf("the corrupt checkpoint was not kept aside: %v", err)

@@ -15,7 +15,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -31,6 +30,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
+	"github.com/gatekeeper-net/gatekeeper/internal/e2etest"
 	"github.com/gatekeeper-net/gatekeeper/internal/pherry"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
@@ -62,7 +62,7 @@ func startChain(t *testing.T) *testChain {
 	t.Helper()
 	gkd := gkdBinary(t)
 	home := t.TempDir()
-	offset := freePortOffset(t)
+	offset := e2etest.FreePortOffset(t, 0)
 	startDevnet(t, gkd, home, "--port-offset", strconv.Itoa(offset), "--block-time", "300ms", "--workers", "0")
 	c := &testChain{home: home, rpcAddr: fmt.Sprintf("tcp://127.0.0.1:%d", 26657+offset)}
 	var err error
@@ -226,17 +226,6 @@ func (c *testChain) sendSimRegistrations(ctx context.Context, sender *pherry.Rel
 	return nil
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // pruntimeProc is the pruntime binary run on one data dir and port, across
 // any number of starts; its output from all of them is in log.
 type pruntimeProc struct {
@@ -255,7 +244,7 @@ type pruntimeProc struct {
 // operatorKey, announcing its own URL as endpoint once registered.
 func newPruntimeProc(t *testing.T, c *testChain, operatorKey string) *pruntimeProc {
 	t.Helper()
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := fmt.Sprintf("127.0.0.1:%d", e2etest.FreePort(t))
 	p := &pruntimeProc{
 		bin:     pruntimeBinary(t),
 		dataDir: t.TempDir(),
@@ -273,7 +262,7 @@ func newPruntimeProc(t *testing.T, c *testChain, operatorKey string) *pruntimePr
 			<-p.done
 		}
 		if t.Failed() {
-			t.Logf("pruntime %s output (%d starts):\n%s", p.dataDir, p.starts, tail(p.log.String(), 60))
+			t.Logf("pruntime %s output (%d starts):\n%s", p.dataDir, p.starts, e2etest.Tail(p.log.String(), 60))
 		}
 	})
 	return p

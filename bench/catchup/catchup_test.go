@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatekeeper-net/gatekeeper/internal/e2etest"
 	"github.com/gatekeeper-net/gatekeeper/internal/pherry"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 )
@@ -111,7 +112,7 @@ func TestCatchupReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	began, loadBefore := time.Now(), loadAvg()
-	gkd, prBin := buildBinaries(t)
+	gkd, prBin := e2etest.Binary(t, "gkd"), e2etest.Binary(t, "pruntime")
 	t.Logf("binaries built in %s", time.Since(began).Round(time.Second))
 
 	// Both chains get the same log: K registrations, the first Rounds of
@@ -124,7 +125,7 @@ func TestCatchupReport(t *testing.T) {
 		label string
 		span  int
 	}{{"N", cfg.N}, {fmt.Sprintf("%dN", stretch), stretch * cfg.N}} {
-		offset = freePortOffset(t, offset)
+		offset = e2etest.FreePortOffset(t, offset)
 		bc := &benchChain{chain: startChain(t, gkd, spec.label, offset, blockTime, cfg.Node), label: spec.label, span: spec.span}
 		var own []api.Registration
 		for r := range cfg.Rounds {

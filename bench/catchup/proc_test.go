@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,58 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatekeeper-net/gatekeeper/internal/e2etest"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 )
-
-// buildBinaries builds gkd and pruntime once for the test into a temporary
-// directory and returns their paths.
-func buildBinaries(t *testing.T) (gkd, pr string) {
-	t.Helper()
-	dir := t.TempDir()
-	for _, name := range []string{"gkd", "pruntime"} {
-		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, name),
-			"github.com/gatekeeper-net/gatekeeper/cmd/"+name).CombinedOutput()
-		if err != nil {
-			t.Fatalf("go build %s: %v\n%s", name, err, out)
-		}
-	}
-	return filepath.Join(dir, "gkd"), filepath.Join(dir, "pruntime")
-}
-
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// freePortOffset returns an offset above after whose five devnet ports
-// (p2p, RPC, gRPC, REST, metrics) are all free.
-func freePortOffset(t *testing.T, after int) int {
-	t.Helper()
-	start := max(after+20, 10000+(os.Getpid()%500)*20)
-	for off := start; off < 30000; off += 20 {
-		free := true
-		for _, p := range []int{26656, 26657, 9090, 1317, 26660} {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+off))
-			if err != nil {
-				free = false
-				break
-			}
-			l.Close()
-		}
-		if free {
-			return off
-		}
-	}
-	t.Fatal("no free port range for a devnet")
-	return 0
-}
 
 // process is a child process this test started, with its output in a file.
 type process struct {
@@ -95,7 +46,7 @@ func startProcess(t *testing.T, name, outPath, bin string, args ...string) *proc
 		p.stop()
 		if t.Failed() {
 			if b, err := os.ReadFile(outPath); err == nil {
-				t.Logf("%s output (tail):\n%s", name, tail(string(b), 30))
+				t.Logf("%s output (tail):\n%s", name, e2etest.Tail(string(b), 30))
 			}
 		}
 	})
@@ -159,7 +110,7 @@ type pruntimeProc struct {
 func startPRuntime(t *testing.T, bin string, c *chain, name string) *pruntimeProc {
 	t.Helper()
 	dataDir := t.TempDir()
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := fmt.Sprintf("127.0.0.1:%d", e2etest.FreePort(t))
 	p := &pruntimeProc{url: "http://" + addr, client: api.NewClient("http://" + addr)}
 	p.process = startProcess(t, name, filepath.Join(dataDir, "pruntime.out"), bin, "run",
 		"--data-dir", dataDir, "--listen", addr,
@@ -331,12 +282,4 @@ func (s *rssSampler) done() int64 {
 	close(s.stop)
 	s.wg.Wait()
 	return s.max
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

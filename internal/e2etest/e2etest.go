@@ -1,0 +1,98 @@
+// Package e2etest holds what end-to-end tests (e2e/) and whole-system
+// benchmarks (bench/) share to run the real binaries on this machine:
+// building them once, finding free loopback ports, reading logs.
+package e2etest
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Module is the import path the binaries are built from.
+const Module = "github.com/gatekeeper-net/gatekeeper"
+
+type built struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+var builds sync.Map // command name -> *built
+
+// Binary builds cmd/<name> once per test process and returns its path.
+func Binary(t testing.TB, name string) string {
+	t.Helper()
+	v, _ := builds.LoadOrStore(name, &built{})
+	b := v.(*built)
+	b.once.Do(func() {
+		dir, err := os.MkdirTemp("", "gk-test-bin")
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.path = filepath.Join(dir, name)
+		out, err := exec.Command("go", "build", "-o", b.path, Module+"/cmd/"+name).CombinedOutput()
+		if err != nil {
+			b.err = fmt.Errorf("go build %s: %v\n%s", name, err, out)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.path
+}
+
+// FreePort returns a loopback port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// devnetPorts are the default ports of `gkd devnet` (p2p, RPC, gRPC, REST,
+// metrics, the first pRuntimes), to which --port-offset is added.
+var devnetPorts = []int{26656, 26657, 9090, 1317, 26660, 8000, 8001, 8002, 8003}
+
+// FreePortOffset returns a --port-offset above after whose devnet ports are
+// all free. Offsets step by 20, starting from one that depends on the
+// process id, so that parallel test processes rarely collide.
+func FreePortOffset(t testing.TB, after int) int {
+	t.Helper()
+	for off := max(after+20, 10000+(os.Getpid()%500)*20); off < 30000; off += 20 {
+		if portsFree(off) {
+			return off
+		}
+	}
+	t.Fatal("no free devnet port range")
+	return 0
+}
+
+func portsFree(offset int) bool {
+	for _, p := range devnetPorts {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+offset))
+		if err != nil {
+			return false
+		}
+		l.Close()
+	}
+	return true
+}
+
+// Tail returns the last n lines of s.
+func Tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
