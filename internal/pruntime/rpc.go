@@ -89,10 +89,8 @@ func decode(w http.ResponseWriter, req *http.Request, v any) bool {
 	dec := json.NewDecoder(http.MaxBytesReader(w, req.Body, api.MaxRequestBody))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("trailing data after the JSON body")
-	}
 	if err == nil {
+		// Exactly one JSON value: anything after it is rejected.
 		if _, extra := dec.Token(); extra != io.EOF {
 			err = errors.New("trailing data after the JSON body")
 		}
