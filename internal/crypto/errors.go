@@ -15,6 +15,9 @@ var (
 	// ErrInvalidMasterKey: a master secret outside [1, N-1] or of the wrong
 	// size, or a malformed master public key.
 	ErrInvalidMasterKey = errors.New("crypto: invalid master key")
+	// ErrKeyMismatch: a received key does not match the public key the chain
+	// recorded for it.
+	ErrKeyMismatch = errors.New("crypto: key does not match its public key on chain")
 	// ErrRandom: the randomness source failed or kept returning out-of-range
 	// scalars.
 	ErrRandom = errors.New("crypto: randomness source failed")

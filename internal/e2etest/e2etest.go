@@ -4,6 +4,8 @@
 package e2etest
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -95,4 +97,18 @@ func Tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// SecretEncodings returns the forms in which secret could appear in a log or
+// an error: hex (both cases) and base64 (standard and URL, padded or not).
+// Tests that check that key material never reaches a log grep for all of them.
+func SecretEncodings(secret []byte) []string {
+	return []string{
+		hex.EncodeToString(secret),
+		strings.ToUpper(hex.EncodeToString(secret)),
+		base64.StdEncoding.EncodeToString(secret),
+		base64.RawStdEncoding.EncodeToString(secret),
+		base64.URLEncoding.EncodeToString(secret),
+		base64.RawURLEncoding.EncodeToString(secret),
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	errorsmod "cosmossdk.io/errors"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
 	"github.com/cosmos/cosmos-sdk/crypto/hd"
@@ -264,7 +265,10 @@ func (r *Relayer) syncIngress(ctx context.Context, info api.Info) (bool, api.Inf
 }
 
 // relayEgress submits pending egress not yet on chain, then proves the
-// chain's sequence back to the pRuntime so it can drop what was accepted.
+// chain's sequences back to the pRuntime so it can drop what was accepted.
+// Worker messages and gatekeeper votes go in separate transactions: a vote
+// the chain cannot take yet (beyond the channel's window) must not hold up
+// the worker's own messages.
 func (r *Relayer) relayEgress(ctx context.Context, info api.Info) error {
 	if info.PendingEgress == 0 || info.ProofHeight < 1 {
 		return nil
@@ -274,40 +278,104 @@ func (r *Relayer) relayEgress(ctx context.Context, info api.Info) error {
 		return fmt.Errorf("pherry: pruntime identity key: %w", err)
 	}
 	origin := protocol.WorkerOrigin(key)
-	var next mqtypes.QueryNextSequenceResponse
-	if err := abciQuery(ctx, r.node, "/gatekeeper.mq.v1.Query/NextSequence",
-		&mqtypes.QueryNextSequenceRequest{Origin: origin.String()}, &next, 0); err != nil {
+	workerNext, err := r.nextSeq(ctx, origin)
+	if err != nil {
+		return err
+	}
+	gkNext, err := r.nextSeq(ctx, protocol.GatekeeperOrigin())
+	if err != nil {
 		return err
 	}
 	pending, err := r.pr.Egress(ctx)
 	if err != nil {
 		return err
 	}
-	var batch []mqtypes.SignedMessage
+	var workerBatch, votes []mqtypes.SignedMessage
+	hasVotes := false
 	for _, sm := range pending.Messages {
 		m, err := protocol.DecodeMessage(sm.Body)
 		if err != nil {
 			return fmt.Errorf("pherry: pruntime egress: %w", err)
 		}
-		if m.Seq >= next.NextSeq {
-			batch = append(batch, mqtypes.SignedMessage{Body: sm.Body, Signer: sm.Signer, Signature: sm.Signature})
+		out := mqtypes.SignedMessage{Body: sm.Body, Signer: sm.Signer, Signature: sm.Signature}
+		switch {
+		case m.Origin.Kind != protocol.OriginGatekeeper:
+			if m.Seq >= workerNext {
+				workerBatch = append(workerBatch, out)
+			}
+		default:
+			hasVotes = true
+			if m.Seq < gkNext {
+				continue
+			}
+			voted, err := r.hasVote(ctx, m.Seq, sm.Signer)
+			if err != nil {
+				return err
+			}
+			if !voted {
+				votes = append(votes, out)
+			}
 		}
 	}
-	for len(batch) > 0 && registeredOnChain(info) {
-		n := min(len(batch), r.cfg.EgressBatch)
-		msg := &mqtypes.MsgSyncMessages{Submitter: r.signer.addr.String(), Messages: batch[:n]}
+	if registeredOnChain(info) {
+		// Another relayer (or this one, last round) may have got there
+		// first; the acknowledgement below sorts that out.
+		if err := r.submit(ctx, workerBatch, mqtypes.ErrStaleSequence); err != nil {
+			return err
+		}
+		if err := r.submit(ctx, votes, mqtypes.ErrStaleSequence, mqtypes.ErrDuplicateVote, mqtypes.ErrSequenceGap); err != nil {
+			return err
+		}
+	}
+	return r.ackEgress(ctx, info, origin, hasVotes)
+}
+
+// submit sends msgs in batches; an error with one of the codes in done ends
+// it quietly (the chain already has, or cannot yet take, the rest).
+func (r *Relayer) submit(ctx context.Context, msgs []mqtypes.SignedMessage, done ...*errorsmod.Error) error {
+	for len(msgs) > 0 {
+		n := min(len(msgs), r.cfg.EgressBatch)
+		msg := &mqtypes.MsgSyncMessages{Submitter: r.signer.addr.String(), Messages: msgs[:n]}
 		if _, err := r.signer.send(ctx, gasBase+gasPerEgressMessage*uint64(n), msg); err != nil {
 			var txErr *TxError
-			if asTxError(err, &txErr) && txErr.is(mqtypes.ModuleName, mqtypes.ErrStaleSequence.ABCICode()) {
-				break // another relayer got there first; the ack below sorts it out
+			if asTxError(err, &txErr) {
+				for _, d := range done {
+					if txErr.is(mqtypes.ModuleName, d.ABCICode()) {
+						r.log.Debug("egress batch not taken; retrying after acknowledgement", "reason", txErr.Error())
+						return nil
+					}
+				}
 			}
 			return err
 		}
 		r.progress.sent(n)
 		r.metrics.egress.Add(float64(n))
-		batch = batch[n:]
+		msgs = msgs[n:]
 	}
-	return r.ackEgress(ctx, info, origin)
+	return nil
+}
+
+// nextSeq asks the node for origin's next expected egress sequence.
+func (r *Relayer) nextSeq(ctx context.Context, o protocol.Origin) (uint64, error) {
+	var next mqtypes.QueryNextSequenceResponse
+	if err := abciQuery(ctx, r.node, "/gatekeeper.mq.v1.Query/NextSequence",
+		&mqtypes.QueryNextSequenceRequest{Origin: o.String()}, &next, 0); err != nil {
+		return 0, err
+	}
+	return next.NextSeq, nil
+}
+
+// hasVote reports whether signer's vote at seq of the gatekeeper channel is
+// on chain (an unproven read: it only saves a rejected transaction).
+func (r *Relayer) hasVote(ctx context.Context, seq uint64, signer []byte) (bool, error) {
+	res, err := r.node.ABCIQuery(ctx, "/store/"+protocol.MQStoreName+"/key", protocol.VoteKey(seq, signer))
+	if err != nil {
+		return false, fmt.Errorf("pherry: vote query: %w", err)
+	}
+	if res.Response.Code != 0 {
+		return false, fmt.Errorf("pherry: vote query: %s", res.Response.Log)
+	}
+	return len(res.Response.Value) > 0, nil
 }
 
 func registeredOnChain(info api.Info) bool { return info.Registered }
@@ -339,13 +407,22 @@ func (r *Relayer) bootstrap(ctx context.Context, info api.Info) (api.Info, error
 	return info, nil
 }
 
-// ackEgress proves this worker's sequence at the proof height to the pRuntime.
-func (r *Relayer) ackEgress(ctx context.Context, info api.Info, origin protocol.Origin) error {
-	read, err := FetchProvenRead(ctx, r.node, protocol.MQStoreName, protocol.SequenceKey(origin), info.ProofHeight)
-	if err != nil {
+// ackEgress proves this worker's sequence, and with votes pending the
+// gatekeeper channel's, at the proof height to the pRuntime.
+func (r *Relayer) ackEgress(ctx context.Context, info api.Info, origin protocol.Origin, votes bool) error {
+	var req api.EgressAckRequest
+	var err error
+	if req.Worker, err = FetchProvenRead(ctx, r.node, protocol.MQStoreName, protocol.SequenceKey(origin), info.ProofHeight); err != nil {
 		return err
 	}
-	_, err = r.pr.SyncEgressAck(ctx, read)
+	if votes {
+		gk, err := FetchProvenRead(ctx, r.node, protocol.MQStoreName, protocol.SequenceKey(protocol.GatekeeperOrigin()), info.ProofHeight)
+		if err != nil {
+			return err
+		}
+		req.Gatekeeper = &gk
+	}
+	_, err = r.pr.SyncEgressAck(ctx, req)
 	return err
 }
 

@@ -29,4 +29,10 @@ const (
 	// ContextClusterKeyTransfer is the HPKE info context of a cluster key sent
 	// to a worker's receive key.
 	ContextClusterKeyTransfer = "gatekeeper/hpke/cluster-key/v1"
+	// ContextMasterKeyHistory is the tee.Seal label of a gatekeeper's sealed
+	// master key history.
+	ContextMasterKeyHistory = "gatekeeper/pruntime/master-keys/v1"
+	// ContextStateBlob is the AAD context of a saved state blob encrypted
+	// under a cluster key (the worker app API's state store).
+	ContextStateBlob = "gatekeeper/state-blob/v1"
 )

@@ -15,6 +15,7 @@ const (
 	mqIngressPrefix      = 0x01
 	mqFirstIngressKey    = 0x03
 	mqSequencePrefix     = 0x04
+	mqVotePrefix         = 0x05
 	registryWorkerPrefix = 0x02
 	registryGKPrefix     = 0x03
 )
@@ -38,4 +39,11 @@ func IngressKey(index uint64) []byte {
 // sequence; its value is a u64 big-endian.
 func SequenceKey(o Origin) []byte {
 	return append([]byte{mqSequencePrefix}, o.Key()...)
+}
+
+// VoteKey is the x/mq store key of a gatekeeper's vote at seq of the
+// gatekeeper channel; its value is the message body the gatekeeper signed.
+// Relayers read it to skip votes already on chain.
+func VoteKey(seq uint64, signer []byte) []byte {
+	return append(binary.BigEndian.AppendUint64([]byte{mqVotePrefix}, seq), signer...)
 }

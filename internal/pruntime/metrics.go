@@ -12,6 +12,8 @@ type metrics struct {
 	checkpoints        prometheus.Counter
 	checkpointsSkipped prometheus.Counter
 	rejected           *prometheus.CounterVec
+	keyFaults          *prometheus.CounterVec
+	beaconMismatches   prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -25,7 +27,12 @@ func newMetrics() *metrics {
 		checkpoints:        prometheus.NewCounter(prometheus.CounterOpts{Name: "pruntime_checkpoints_written_total", Help: "Checkpoints written."}),
 		checkpointsSkipped: prometheus.NewCounter(prometheus.CounterOpts{Name: "pruntime_checkpoints_skipped_total", Help: "Unusable checkpoints skipped at start."}),
 		rejected:           prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pruntime_rejected_total", Help: "Sync requests rejected by verification."}, []string{"kind"}),
+		keyFaults: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pruntime_key_copy_faults_total",
+			Help: "Key copies received that failed verification and were reported on chain."}, []string{"key"}),
+		beaconMismatches: prometheus.NewCounter(prometheus.CounterOpts{Name: "pruntime_beacon_mismatches_total",
+			Help: "Accepted beacons that differ from this gatekeeper's own computation."}),
 	}
-	m.reg.MustRegister(m.height, m.nextIngress, m.pendingEgress, m.headers, m.ingress, m.checkpoints, m.checkpointsSkipped, m.rejected)
+	m.reg.MustRegister(m.height, m.nextIngress, m.pendingEgress, m.headers, m.ingress, m.checkpoints, m.checkpointsSkipped, m.rejected,
+		m.keyFaults, m.beaconMismatches)
 	return m
 }

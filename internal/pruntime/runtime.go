@@ -2,11 +2,14 @@ package pruntime
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"slices"
 	"sync"
 
 	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
@@ -48,9 +51,15 @@ type Runtime struct {
 	log     *slog.Logger
 	metrics *metrics
 
+	// rand is the randomness of master key generation (crypto/rand).
+	rand io.Reader
+
 	mu      sync.Mutex
 	st      state
 	trusted *chainsync.TrustedState // decoded st.Trusted
+	// master is the sealed master key history (gatekeepers only), kept in
+	// step with st: both change only in commitIngress.
+	master masterHistory
 }
 
 // New opens the runtime in cfg.DataDir: it unseals (or creates) the
@@ -67,7 +76,7 @@ func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Runtime{cfg: cfg, tee: t, id: id, ckpt: ckpt, log: log, metrics: newMetrics(), st: state{Version: stateVersion}}
+	r := &Runtime{cfg: cfg, tee: t, id: id, ckpt: ckpt, log: log, metrics: newMetrics(), rand: rand.Reader, st: state{Version: stateVersion}}
 	log.Info("identity", "created", created, "identity_key", hex.EncodeToString(id.PublicKey()), "tee", t.Kind())
 
 	cp, skipped, err := ckpt.Latest()
@@ -89,6 +98,16 @@ func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
 			return nil, err
 		}
 		log.Info("resumed from checkpoint", "file", cp.File, "height", r.height(), "next_ingress", st.NextIngress)
+	}
+	if r.master, err = loadMasterHistory(cfg.DataDir, t); err != nil {
+		return nil, err
+	}
+	if r.st.GK.Live && !r.master.holdsAll(len(r.st.MasterPubKeys)) {
+		// The history is written before the state that relies on it, so this
+		// means the file was lost or replaced behind the enclave's back.
+		log.Error("checkpoint says live gatekeeper but the sealed master key history is incomplete; acting as a designated gatekeeper without keys",
+			"versions_on_chain", len(r.st.MasterPubKeys), "versions_held", r.master.count())
+		r.st.GK.Live = false
 	}
 	r.updateGauges()
 	return r, nil
@@ -120,28 +139,48 @@ func (r *Runtime) Info() api.Info {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	role := api.RoleNone
-	if r.st.isGatekeeper(r.id.PublicKey()) {
-		role = api.RoleDummy // goes active once it holds the master key (gatekeeper issue)
+	switch {
+	case r.st.isGatekeeper(r.id.PublicKey()) && r.st.GK.Live:
+		role = api.RoleActive
+	case r.st.isGatekeeper(r.id.PublicKey()):
+		role = api.RoleDummy
 	}
 	h := r.height()
-	return api.Info{
-		Initialized:   r.trusted != nil,
-		Registered:    r.st.Registered,
-		Role:          role,
-		ChainID:       r.id.ChainID,
-		TrustHeight:   r.id.TrustRoot.Height,
-		SyncedHeight:  h,
-		ProofHeight:   max(h-1, 0),
-		NextIngress:   r.st.NextIngress,
-		IdentityKey:   hex.EncodeToString(r.id.PublicKey()),
-		ReceiveKey:    hex.EncodeToString(r.id.Receive.PublicKey().Bytes()),
-		PendingEgress: len(r.st.Egress),
-		NextEgressSeq: r.st.NextEgressSeq,
-		Version:       Version,
-		TEEKind:       r.tee.Kind(),
-		Measurement:   hex.EncodeToString(r.tee.Measurement()),
-		Operator:      r.id.Operator,
+	info := api.Info{
+		Initialized:    r.trusted != nil,
+		Registered:     r.st.Registered,
+		Role:           role,
+		ChainID:        r.id.ChainID,
+		TrustHeight:    r.id.TrustRoot.Height,
+		SyncedHeight:   h,
+		ProofHeight:    max(h-1, 0),
+		NextIngress:    r.st.NextIngress,
+		IdentityKey:    hex.EncodeToString(r.id.PublicKey()),
+		ReceiveKey:     hex.EncodeToString(r.id.Receive.PublicKey().Bytes()),
+		PendingEgress:  len(r.st.Egress),
+		NextEgressSeq:  r.st.NextEgressSeq,
+		Version:        Version,
+		TEEKind:        r.tee.Kind(),
+		Measurement:    hex.EncodeToString(r.tee.Measurement()),
+		Operator:       r.id.Operator,
+		MasterVersions: len(r.st.MasterPubKeys),
 	}
+	if n := len(r.st.MasterPubKeys); n > 0 {
+		info.MasterPubkey = hex.EncodeToString(r.st.MasterPubKeys[n-1])
+	}
+	if c := r.st.Cluster; c != nil {
+		ci := &api.ClusterInfo{ID: c.ID}
+		for _, k := range c.Keys {
+			if len(k.Key) > 0 {
+				ci.KeyVersions = append(ci.KeyVersions, k.Version)
+			}
+		}
+		info.Cluster = ci
+	}
+	if b := r.st.Beacon; b != nil {
+		info.BeaconHeight = b.Height
+	}
+	return info
 }
 
 // InitChain establishes trust from the configured trust root with the
@@ -201,8 +240,10 @@ func (r *Runtime) SyncIngress(req api.IngressRequest) (api.IngressResponse, erro
 		return api.IngressResponse{}, ErrNotInitialized
 	}
 	appHash := r.trusted.Header.AppHash
-	next := r.st.clone()
+	tx := &ingressTx{next: r.st.clone(), master: r.master.clone()}
+	next := &tx.next
 	wasRegistered := r.st.Registered
+	force := false
 	for _, e := range req.Entries {
 		if e.Index != next.NextIngress {
 			r.metrics.rejected.WithLabelValues("ingress").Inc()
@@ -218,17 +259,19 @@ func (r *Runtime) SyncIngress(req api.IngressRequest) (api.IngressResponse, erro
 			r.metrics.rejected.WithLabelValues("ingress").Inc()
 			return api.IngressResponse{}, fmt.Errorf("pruntime: ingress entry %d: %w", e.Index, err)
 		}
-		if err := r.handleIngress(&next, m); err != nil {
+		gk, err := r.handleIngress(tx, m)
+		if err != nil {
 			return api.IngressResponse{}, err
 		}
+		force = force || gk
 		next.NextIngress++
 	}
-	// Checkpoint new egress and registration at once, and applied ingress
-	// every CheckpointEveryEntries, so that a pRuntime that keeps crashing
-	// still moves forward through a long backlog.
-	force := next.NextEgressSeq != r.st.NextEgressSeq || next.Registered != wasRegistered ||
+	// Checkpoint new egress, registration and key changes at once, and
+	// applied ingress every CheckpointEveryEntries, so that a pRuntime that
+	// keeps crashing still moves forward through a long backlog.
+	force = force || len(next.Egress) != len(r.st.Egress) || next.Registered != wasRegistered ||
 		next.NextIngress-next.CheckpointIngress >= r.cfg.CheckpointEveryEntries
-	if err := r.commit(next, r.trusted, force); err != nil {
+	if err := r.commitIngress(tx, force); err != nil {
 		return api.IngressResponse{}, err
 	}
 	if r.st.Registered && !wasRegistered {
@@ -238,19 +281,48 @@ func (r *Runtime) SyncIngress(req api.IngressRequest) (api.IngressResponse, erro
 	return api.IngressResponse{Applied: len(req.Entries), NextIngress: r.st.NextIngress}, nil
 }
 
-// handleIngress applies one verified chain message to next.
-func (r *Runtime) handleIngress(next *state, m protocol.Message) error {
+// handleIngress applies one verified chain message to tx. It reports
+// whether the message concerned keys or roles, which checkpoint at once.
+func (r *Runtime) handleIngress(tx *ingressTx, m protocol.Message) (bool, error) {
 	self := r.id.PublicKey()
+	next := &tx.next
 	switch m.Topic {
 	case protocol.TopicWorkerRegistered:
 		if bytes.Equal(m.Payload, self) && !next.Registered {
-			return r.becomeRegistered(next)
+			return false, r.becomeRegistered(next)
 		}
+		return false, nil
 	case protocol.TopicGatekeeperAdded:
 		next.addGatekeeper(m.Payload)
+		return bytes.Equal(m.Payload, self), nil
 	case protocol.TopicGatekeeperRemoved:
 		next.removeGatekeeper(m.Payload)
+		if bytes.Equal(m.Payload, self) {
+			r.onGatekeeperRemoved(tx)
+			return true, nil
+		}
+		return false, nil
 	}
+	return r.handleGatekeeperIngress(tx, m)
+}
+
+// commitIngress seals a changed master key history, then commits the state.
+// In that order: the state (and the egress in it, which may announce a key)
+// never refers to a history that is not on disk. If the commit fails after
+// the history was written, the entries are applied again on retry and
+// produce the same history, or a new v0 that was never announced.
+func (r *Runtime) commitIngress(tx *ingressTx, force bool) error {
+	if tx.master.dirty {
+		if err := saveMasterHistory(r.cfg.DataDir, r.tee, &tx.master); err != nil {
+			return err
+		}
+		tx.master.dirty = false
+		force = true
+	}
+	if err := r.commit(tx.next, r.trusted, force); err != nil {
+		return err
+	}
+	r.master = tx.master
 	return nil
 }
 
@@ -278,35 +350,57 @@ func (r *Runtime) emit(next *state, topic string, payload []byte) error {
 }
 
 // SyncEgressAck drops pending egress messages that the chain has accepted,
-// as proven by this worker's sequence in x/mq at the proof height.
+// as proven by the next expected sequences in x/mq at the proof height: this
+// worker's, and the gatekeeper channel's when the request carries it (a
+// gatekeeper's quorum messages are done once the channel moved past them).
 func (r *Runtime) SyncEgressAck(req api.EgressAckRequest) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.trusted == nil {
 		return ErrNotInitialized
 	}
-	key := protocol.SequenceKey(protocol.WorkerOrigin(r.id.PublicKey()))
-	present, err := r.verifyRead(protocol.MQStoreName, key, req)
+	workerNext, err := r.provenSeq(protocol.WorkerOrigin(r.id.PublicKey()), req.Worker)
 	if err != nil {
-		r.metrics.rejected.WithLabelValues("egress_ack").Inc()
-		return fmt.Errorf("pruntime: egress ack: %w", err)
+		return err
 	}
-	var acked uint64
-	if present {
-		if acked, err = u64Value(req.Value); err != nil {
-			return fmt.Errorf("pruntime: egress ack: %w", err)
+	gkNext := uint64(0)
+	if req.Gatekeeper != nil {
+		if gkNext, err = r.provenSeq(protocol.GatekeeperOrigin(), *req.Gatekeeper); err != nil {
+			return err
 		}
 	}
 	next := r.st.clone()
-	n := 0
-	for n < len(next.Egress) && messageSeq(next.Egress[n]) < acked {
-		n++
-	}
-	if n == 0 {
+	next.Egress = slices.DeleteFunc(next.Egress, func(sm protocol.SignedMessage) bool {
+		m, err := protocol.DecodeMessage(sm.Body)
+		if err != nil {
+			return false // our own encoding; cannot happen
+		}
+		if m.Origin.Kind == protocol.OriginGatekeeper {
+			return m.Seq < gkNext
+		}
+		return m.Seq < workerNext
+	})
+	if len(next.Egress) == len(r.st.Egress) {
 		return nil
 	}
-	next.Egress = next.Egress[n:]
 	return r.commit(next, r.trusted, true)
+}
+
+// provenSeq verifies a proven read of origin's next expected sequence.
+func (r *Runtime) provenSeq(o protocol.Origin, read api.ProvenRead) (uint64, error) {
+	present, err := r.verifyRead(protocol.MQStoreName, protocol.SequenceKey(o), read)
+	if err != nil {
+		r.metrics.rejected.WithLabelValues("egress_ack").Inc()
+		return 0, fmt.Errorf("pruntime: egress ack: %s: %w", o, err)
+	}
+	if !present {
+		return 0, nil
+	}
+	seq, err := u64Value(read.Value)
+	if err != nil {
+		return 0, fmt.Errorf("pruntime: egress ack: %s: %w", o, err)
+	}
+	return seq, nil
 }
 
 // Bootstrap catches up a pRuntime that is further behind than the chain's
@@ -347,20 +441,23 @@ func (r *Runtime) Bootstrap(req api.BootstrapRequest) error {
 		r.metrics.rejected.WithLabelValues("bootstrap").Inc()
 		return fmt.Errorf("pruntime: bootstrap: gatekeeper record: %w", err)
 	}
-	next := r.st.clone()
+	tx := &ingressTx{next: r.st.clone(), master: r.master.clone()}
+	next := &tx.next
 	next.NextIngress = first
 	next.Gatekeepers = nil
 	if isGK {
 		next.addGatekeeper(self)
+	} else if r.st.isGatekeeper(self) {
+		r.onGatekeeperRemoved(tx)
 	}
 	if registered && !next.Registered {
-		if err := r.becomeRegistered(&next); err != nil {
+		if err := r.becomeRegistered(next); err != nil {
 			return err
 		}
 	}
 	next.Registered = registered
 	r.log.Info("bootstrapped from proven state", "next_ingress", first, "registered", registered, "gatekeeper", isGK)
-	return r.commit(next, r.trusted, true)
+	return r.commitIngress(tx, true)
 }
 
 // verifyRead checks a proven read of key in store against the app hash of
@@ -447,14 +544,6 @@ func (r *Runtime) updateGauges() {
 	r.metrics.height.Set(float64(r.height()))
 	r.metrics.nextIngress.Set(float64(r.st.NextIngress))
 	r.metrics.pendingEgress.Set(float64(len(r.st.Egress)))
-}
-
-func messageSeq(sm protocol.SignedMessage) uint64 {
-	m, err := protocol.DecodeMessage(sm.Body)
-	if err != nil {
-		return 0 // our own encoding; cannot happen
-	}
-	return m.Seq
 }
 
 func decodeHeaderUpdate(u api.HeaderUpdate) (chainsync.HeaderUpdate, error) {

@@ -2,6 +2,7 @@ package pruntime
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -23,6 +24,16 @@ type state struct {
 	NextEgressSeq uint64                   `json:"next_egress_seq"`
 	Egress        []protocol.SignedMessage `json:"egress,omitempty"`
 	EndpointSent  bool                     `json:"endpoint_sent"`
+	// MasterPubKeys are the master key versions' public keys as the chain
+	// recorded them (index = version). Every pRuntime tracks them: a worker
+	// designated gatekeeper later checks the history it receives against them.
+	MasterPubKeys [][]byte `json:"master_pubkeys,omitempty"`
+	// GK is this pRuntime's gatekeeper role, if designated.
+	GK gkState `json:"gk"`
+	// Cluster is the cluster this worker belongs to, with its key versions.
+	Cluster *memberCluster `json:"cluster,omitempty"`
+	// Beacon is the latest beacon the chain accepted.
+	Beacon *beaconState `json:"beacon,omitempty"`
 	// CheckpointSeq numbers checkpoints; it only grows.
 	CheckpointSeq uint64 `json:"checkpoint_seq"`
 	// CheckpointHeight is the synced height of the last checkpoint.
@@ -38,7 +49,46 @@ func (s state) clone() state {
 	c.Trusted = slices.Clone(s.Trusted)
 	c.Gatekeepers = slices.Clone(s.Gatekeepers)
 	c.Egress = slices.Clone(s.Egress)
+	c.MasterPubKeys = slices.Clone(s.MasterPubKeys)
+	c.GK.Tasks = slices.Clone(s.GK.Tasks)
+	if s.Cluster != nil {
+		mc := *s.Cluster
+		mc.Keys = slices.Clone(s.Cluster.Keys)
+		c.Cluster = &mc
+	}
+	if s.Beacon != nil {
+		b := *s.Beacon
+		c.Beacon = &b
+	}
 	return c
+}
+
+// expectClusterKey records that this worker is a member of id's cluster and
+// that the key version id names has public key pub. Joining another cluster
+// drops the old one's keys (the chain allows one cluster per worker).
+func (s *state) expectClusterKey(id protocol.ClusterKeyID, pub []byte) {
+	if s.Cluster == nil || s.Cluster.ID != id.Cluster {
+		s.Cluster = &memberCluster{ID: id.Cluster}
+	}
+	if s.clusterKeySlot(id) == nil {
+		s.Cluster.Keys = append(s.Cluster.Keys, clusterKey{Version: id.Version, PublicKey: slices.Clone(pub)})
+		slices.SortFunc(s.Cluster.Keys, func(a, b clusterKey) int { return cmp.Compare(a.Version, b.Version) })
+	}
+}
+
+// clusterKeySlot returns the entry for a key version of this worker's
+// cluster, or nil. The returned pointer aliases s.Cluster.Keys, which clone
+// copied, so writing through it changes only s.
+func (s *state) clusterKeySlot(id protocol.ClusterKeyID) *clusterKey {
+	if s.Cluster == nil || s.Cluster.ID != id.Cluster {
+		return nil
+	}
+	for i := range s.Cluster.Keys {
+		if s.Cluster.Keys[i].Version == id.Version {
+			return &s.Cluster.Keys[i]
+		}
+	}
+	return nil
 }
 
 func (s state) marshal() ([]byte, error) { return json.Marshal(s) }

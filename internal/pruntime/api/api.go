@@ -44,17 +44,32 @@ type Info struct {
 	SyncedHeight int64  `json:"synced_height"`
 	// ProofHeight is the height whose state ingress proofs must be taken at
 	// (SyncedHeight-1: header h carries the app hash of state h-1).
-	ProofHeight   int64  `json:"proof_height"`
-	NextIngress   uint64 `json:"next_ingress"`
-	IdentityKey   string `json:"identity_key"` // hex
-	ReceiveKey    string `json:"receive_key"`  // hex
-	MasterPubkey  string `json:"master_pubkey,omitempty"`
-	PendingEgress int    `json:"pending_egress"`
-	NextEgressSeq uint64 `json:"next_egress_seq"`
-	Version       string `json:"version"`
-	TEEKind       string `json:"tee_kind"`
-	Measurement   string `json:"measurement"` // hex
-	Operator      string `json:"operator"`
+	ProofHeight int64  `json:"proof_height"`
+	NextIngress uint64 `json:"next_ingress"`
+	IdentityKey string `json:"identity_key"` // hex
+	ReceiveKey  string `json:"receive_key"`  // hex
+	// MasterPubkey is the newest master key version's public key on chain
+	// (hex), as this pRuntime verified it; MasterVersions counts them.
+	MasterPubkey   string `json:"master_pubkey,omitempty"`
+	MasterVersions int    `json:"master_versions"`
+	PendingEgress  int    `json:"pending_egress"`
+	NextEgressSeq  uint64 `json:"next_egress_seq"`
+	Version        string `json:"version"`
+	TEEKind        string `json:"tee_kind"`
+	Measurement    string `json:"measurement"` // hex
+	Operator       string `json:"operator"`
+	// Cluster is the cluster this worker belongs to, if any.
+	Cluster *ClusterInfo `json:"cluster,omitempty"`
+	// BeaconHeight is the height of the latest beacon the chain accepted.
+	BeaconHeight uint64 `json:"beacon_height,omitempty"`
+}
+
+// ClusterInfo is a worker's cluster membership.
+type ClusterInfo struct {
+	ID uint64 `json:"id"`
+	// KeyVersions are the cluster key versions the worker holds (verified
+	// against the public keys on chain); empty until the first copy arrives.
+	KeyVersions []uint32 `json:"key_versions"`
 }
 
 // HeaderUpdate is a signed header with its validator set, as protobuf
@@ -94,8 +109,15 @@ type ProvenRead struct {
 }
 
 // EgressAckRequest is POST /sync/egress_ack: the chain's next expected
-// sequence for this worker (u64 big-endian).
-type EgressAckRequest = ProvenRead
+// sequences (u64 big-endian, x/mq protocol.SequenceKey) proven at the proof
+// height.
+type EgressAckRequest struct {
+	// Worker is this worker's next expected sequence.
+	Worker ProvenRead `json:"worker"`
+	// Gatekeeper is the gatekeeper channel's next sequence; a gatekeeper's
+	// relayer sends it so that delivered quorum messages are dropped.
+	Gatekeeper *ProvenRead `json:"gatekeeper,omitempty"`
+}
 
 // BootstrapRequest is POST /sync/bootstrap, for a pRuntime further behind
 // than the chain's ingress retention: instead of replaying pruned entries it

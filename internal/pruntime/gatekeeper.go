@@ -1,0 +1,543 @@
+package pruntime
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+)
+
+// The gatekeeper and cluster-member roles (DESIGN §6, replicated mode).
+//
+// Everything here runs on verified ingress, in ingress order, so every
+// gatekeeper sees the same inputs in the same order. Quorum outputs
+// (cluster public keys, beacons) are pure functions of those inputs and the
+// master key; they are answered at the sequence the chain allocated in the
+// task, so a gatekeeper that joins late produces the same messages at the
+// same sequences as the others. Key copies (master history to a joining
+// gatekeeper, cluster keys to workers) are HPKE-sealed to one recipient and
+// therefore randomized; each gatekeeper sends its own from its worker
+// origin, and the receiver checks what it opens against a public key the
+// chain recorded before it keeps anything.
+
+// maxQueuedTasks bounds the tasks a designated gatekeeper queues before it
+// holds the master key. A gatekeeper goes live a few blocks after it is
+// designated; beyond this the oldest tasks are surely answered by others.
+const maxQueuedTasks = 4096
+
+// gkState is the gatekeeper role's part of the checkpointed state.
+type gkState struct {
+	// Launching: the chain named this gatekeeper to generate master key v0
+	// and it has announced the public key; it goes live when it sees the
+	// key on chain.
+	Launching bool `json:"launching,omitempty"`
+	// Live: it holds and has verified every master key version on chain.
+	Live bool `json:"live,omitempty"`
+	// Tasks are gatekeeper tasks seen while designated but not yet live; they
+	// are answered, in order, on going live.
+	Tasks []queuedTask `json:"tasks,omitempty"`
+	// BeaconMismatches counts accepted beacons that differ from this
+	// gatekeeper's own computation (a faulty quorum: never expected).
+	BeaconMismatches uint64 `json:"beacon_mismatches,omitempty"`
+}
+
+type queuedTask struct {
+	Topic string `json:"topic"`
+	Seq   uint64 `json:"seq"`
+	Body  []byte `json:"body"`
+}
+
+// memberCluster is the cluster this worker belongs to, and the key versions
+// it holds. Keys are secrets: they live only in sealed checkpoints.
+type memberCluster struct {
+	ID   uint64       `json:"id"`
+	Keys []clusterKey `json:"keys"`
+}
+
+type clusterKey struct {
+	Version   uint32 `json:"version"`
+	PublicKey []byte `json:"public_key"`
+	// Key is empty until a copy that matches PublicKey arrived.
+	Key []byte `json:"key,omitempty"`
+}
+
+// beaconState is the latest beacon the chain accepted.
+type beaconState struct {
+	Height  uint64 `json:"height"`
+	Version uint32 `json:"version"`
+	Value   []byte `json:"value"`
+}
+
+// ingressTx is what one sync call changes: the state and the master key
+// history, both committed together or not at all.
+type ingressTx struct {
+	next   state
+	master masterHistory
+}
+
+// handleGatekeeperIngress applies the gatekeeper protocol's ingress topics;
+// it reports whether the topic was one of them.
+func (r *Runtime) handleGatekeeperIngress(tx *ingressTx, m protocol.Message) (bool, error) {
+	var err error
+	switch m.Topic {
+	case protocol.TopicGatekeeperLaunch:
+		err = r.onLaunch(tx, m.Payload)
+	case protocol.TopicMasterKey:
+		err = r.onMasterKey(tx, m.Payload)
+	case protocol.TopicMasterKeyRequest:
+		err = r.onMasterKeyRequest(tx, m.Payload)
+	case protocol.TopicMasterKeyCopy:
+		err = r.onMasterKeyCopy(tx, m.Payload)
+	case protocol.TopicClusterTask, protocol.TopicBeaconTask:
+		err = r.onTask(tx, m.Topic, m.Payload)
+	case protocol.TopicBeacon:
+		err = r.onBeacon(tx, m.Payload)
+	case protocol.TopicClusterGrant:
+		err = r.onClusterGrant(tx, m.Payload)
+	case protocol.TopicClusterKeyCopy:
+		err = r.onClusterKeyCopy(tx, m.Payload)
+	case protocol.TopicClusterMemberRemoved:
+		err = r.onClusterMemberRemoved(tx, m.Payload)
+	case protocol.TopicClusterKey:
+		// Workers learn the public key from their grant; nothing to do.
+	default:
+		return false, nil
+	}
+	if err != nil {
+		// The chain verified and wrote this entry: a payload that does not
+		// parse is a protocol mismatch between chain and pRuntime versions.
+		return true, fmt.Errorf("pruntime: ingress %s: %w", m.Topic, err)
+	}
+	return true, nil
+}
+
+func (r *Runtime) self() []byte { return r.id.PublicKey() }
+
+// onGatekeeperRemoved stops the role and erases the master key history:
+// a removed gatekeeper keeps no key it could later leak.
+func (r *Runtime) onGatekeeperRemoved(tx *ingressTx) {
+	if tx.next.GK.Live || tx.master.count() > 0 {
+		r.log.Info("removed from the gatekeeper set; erasing the master key history")
+	}
+	tx.next.GK = gkState{}
+	tx.master.erase()
+}
+
+// onLaunch generates master key v0 if the chain named this gatekeeper.
+func (r *Runtime) onLaunch(tx *ingressTx, payload []byte) error {
+	if len(payload) != protocol.IdentityKeyLen {
+		return fmt.Errorf("%w: launch payload is %d bytes", ErrBadRequest, len(payload))
+	}
+	if !bytes.Equal(payload, r.self()) || !tx.next.isGatekeeper(r.self()) || len(tx.next.MasterPubKeys) > 0 {
+		return nil
+	}
+	// A v0 sealed by an earlier attempt whose announcement never committed
+	// is reused: it was never announced, so either choice is safe, and
+	// reusing it loses nothing.
+	k := tx.master.get(0)
+	if k == nil {
+		var err error
+		if k, err = crypto.GenerateMasterKey(r.rand, 0); err != nil {
+			return err
+		}
+		tx.master.set(k)
+	}
+	tx.next.GK.Launching = true
+	r.log.Info("launching: generated master key version 0", "master_pubkey", hex.EncodeToString(k.PublicKey()))
+	return r.emit(&tx.next, protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 0, PublicKey: k.PublicKey()}.Encode())
+}
+
+// onMasterKey records a master key version the chain accepted.
+func (r *Runtime) onMasterKey(tx *ingressTx, payload []byte) error {
+	rec, err := protocol.DecodeMasterKeyRecord(payload)
+	if err != nil {
+		return err
+	}
+	if int(rec.Version) != len(tx.next.MasterPubKeys) {
+		return fmt.Errorf("master key version %d recorded after %d versions", rec.Version, len(tx.next.MasterPubKeys))
+	}
+	tx.next.MasterPubKeys = append(tx.next.MasterPubKeys, rec.PublicKey)
+	if !tx.next.GK.Launching || rec.Version != 0 {
+		return nil
+	}
+	tx.next.GK.Launching = false
+	k := tx.master.get(0)
+	if k == nil || subtle.ConstantTimeCompare(k.PublicKey(), rec.PublicKey) != 1 {
+		r.log.Error("the master key recorded on chain is not the one this gatekeeper generated; not going live")
+		tx.master.erase()
+		return nil
+	}
+	return r.goLive(tx)
+}
+
+// goLive makes a gatekeeper that holds the whole history active: it tells
+// the chain, then answers the tasks it queued.
+func (r *Runtime) goLive(tx *ingressTx) error {
+	n := len(tx.next.MasterPubKeys)
+	tx.next.GK.Live = true
+	r.log.Info("gatekeeper live", "master_versions", n, "master_pubkey", hex.EncodeToString(tx.next.MasterPubKeys[n-1]))
+	if err := r.emit(&tx.next, protocol.TopicGatekeeperLive, protocol.EncodeU32(uint32(n))); err != nil {
+		return err
+	}
+	queued := tx.next.GK.Tasks
+	tx.next.GK.Tasks = nil
+	for _, t := range queued {
+		if err := r.answerTask(tx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// onMasterKeyRequest sends the history to a joining gatekeeper.
+func (r *Runtime) onMasterKeyRequest(tx *ingressTx, payload []byte) error {
+	req, err := protocol.DecodeKeyRequest(payload)
+	if err != nil {
+		return err
+	}
+	if !tx.next.GK.Live || bytes.Equal(req.Identity, r.self()) {
+		return nil
+	}
+	n := uint32(len(tx.next.MasterPubKeys))
+	for first := uint32(0); first < n; first += protocol.MaxVersionsPerCopy {
+		count := min(n-first, protocol.MaxVersionsPerCopy)
+		c, err := sealMasterKeys(r.id.ChainID, &tx.master, req, first, count)
+		if err != nil {
+			return err
+		}
+		if err := r.emit(&tx.next, protocol.TopicMasterKeyCopy, c.Encode()); err != nil {
+			return err
+		}
+	}
+	r.log.Info("sent the master key history to a joining gatekeeper", "gatekeeper", hex.EncodeToString(req.Identity), "versions", n)
+	return nil
+}
+
+// sealMasterKeys seals versions [first, first+count) to req's receive key.
+func sealMasterKeys(chainID string, h *masterHistory, req protocol.KeyRequest, first, count uint32) (protocol.MasterKeyCopy, error) {
+	keys := make([]*crypto.MasterKey, count)
+	for i := range keys {
+		if keys[i] = h.get(first + uint32(i)); keys[i] == nil {
+			return protocol.MasterKeyCopy{}, fmt.Errorf("pruntime: live gatekeeper lacks master key version %d", first+uint32(i))
+		}
+	}
+	plain, err := crypto.EncodeSecrets(keys)
+	if err != nil {
+		return protocol.MasterKeyCopy{}, err
+	}
+	defer clear(plain)
+	sealed, err := crypto.SealTo(req.ReceiveKey, crypto.Info{
+		Context: protocol.ContextMasterKeyTransfer, ChainID: chainID,
+		Recipient: req.ReceiveKey, What: protocol.MasterKeyCopyWhat(first, count),
+	}, plain)
+	if err != nil {
+		return protocol.MasterKeyCopy{}, fmt.Errorf("pruntime: sealing master keys: %w", err)
+	}
+	return protocol.MasterKeyCopy{Recipient: req.Identity, First: first, Count: count, Sealed: sealed}, nil
+}
+
+// onMasterKeyCopy receives a range of the history. Every version is checked
+// against its public key on chain before anything is kept; a copy that
+// fails is reported on chain and dropped whole.
+func (r *Runtime) onMasterKeyCopy(tx *ingressTx, payload []byte) error {
+	rel, err := protocol.DecodeRelayed(payload)
+	if err != nil {
+		return err
+	}
+	c, err := protocol.DecodeMasterKeyCopy(rel.Body)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(c.Recipient, r.self()) || !tx.next.isGatekeeper(r.self()) || tx.next.GK.Live {
+		return nil
+	}
+	keys, err := r.openMasterKeys(tx.next.MasterPubKeys, c)
+	if err != nil {
+		r.metrics.keyFaults.WithLabelValues("master").Inc()
+		r.log.Warn("master key copy failed verification; reporting the sender, keeping nothing",
+			"sender", hex.EncodeToString(rel.Sender), "first", c.First, "count", c.Count, "err", err)
+		return r.emit(&tx.next, protocol.TopicKeyFault, protocol.KeyFault{
+			Sender: rel.Sender, Kind: protocol.FaultMasterKeyCopy, Version: c.First,
+		}.Encode())
+	}
+	for _, k := range keys {
+		tx.master.set(k)
+	}
+	if tx.master.holdsAll(len(tx.next.MasterPubKeys)) {
+		return r.goLive(tx)
+	}
+	return nil
+}
+
+func (r *Runtime) openMasterKeys(pubs [][]byte, c protocol.MasterKeyCopy) ([]*crypto.MasterKey, error) {
+	if uint64(c.First)+uint64(c.Count) > uint64(len(pubs)) {
+		return nil, fmt.Errorf("versions %d+%d beyond the %d on chain", c.First, c.Count, len(pubs))
+	}
+	plain, err := crypto.Open(r.id.Receive, crypto.Info{
+		Context: protocol.ContextMasterKeyTransfer, ChainID: r.id.ChainID,
+		Recipient: r.id.Receive.PublicKey().Bytes(), What: protocol.MasterKeyCopyWhat(c.First, c.Count),
+	}, c.Sealed)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(plain)
+	return crypto.DecodeSecrets(c.First, plain, pubs[c.First:c.First+c.Count])
+}
+
+// onTask answers a gatekeeper task, or queues it while not yet live.
+func (r *Runtime) onTask(tx *ingressTx, topic string, payload []byte) error {
+	t, err := protocol.DecodeGatekeeperTask(payload)
+	if err != nil {
+		return err
+	}
+	if !tx.next.isGatekeeper(r.self()) {
+		return nil
+	}
+	q := queuedTask{Topic: topic, Seq: t.Seq, Body: t.Body}
+	if tx.next.GK.Live {
+		return r.answerTask(tx, q)
+	}
+	if len(tx.next.GK.Tasks) >= maxQueuedTasks {
+		r.log.Warn("task queue full while waiting for the master key; dropping the oldest", "seq", tx.next.GK.Tasks[0].Seq)
+		tx.next.GK.Tasks = tx.next.GK.Tasks[1:]
+	}
+	tx.next.GK.Tasks = append(tx.next.GK.Tasks, q)
+	return nil
+}
+
+// answerTask computes a quorum output. It depends only on the task and the
+// master key versions on chain, so every live gatekeeper signs the same bytes.
+func (r *Runtime) answerTask(tx *ingressTx, t queuedTask) error {
+	var (
+		topic   string
+		payload []byte
+	)
+	switch t.Topic {
+	case protocol.TopicClusterTask:
+		id, err := protocol.DecodeClusterKeyID(t.Body)
+		if err != nil {
+			return err
+		}
+		k := tx.master.get(id.Version)
+		if k == nil {
+			r.log.Error("cannot answer cluster task: master key version not held", "seq", t.Seq, "version", id.Version)
+			return nil
+		}
+		ck := k.ClusterKey(id.Cluster)
+		pub := crypto.ClusterPublicKey(ck)
+		clear(ck[:])
+		topic, payload = protocol.TopicClusterKey, protocol.ClusterPublicKey{ClusterKeyID: id, PublicKey: pub}.Encode()
+	case protocol.TopicBeaconTask:
+		height, err := protocol.DecodeU64("height", t.Body)
+		if err != nil {
+			return err
+		}
+		b, err := r.beacon(tx, height)
+		if err != nil {
+			return err
+		}
+		topic, payload = protocol.TopicBeacon, b.Encode()
+	default:
+		return fmt.Errorf("unknown task topic %q", t.Topic)
+	}
+	return r.emitGatekeeper(&tx.next, t.Seq, topic, payload)
+}
+
+// beacon derives the beacon for height from the newest master key version
+// on chain at this point of the ingress stream.
+func (r *Runtime) beacon(tx *ingressTx, height uint64) (protocol.Beacon, error) {
+	v := uint32(len(tx.next.MasterPubKeys) - 1)
+	k := tx.master.get(v)
+	if k == nil {
+		return protocol.Beacon{}, fmt.Errorf("live gatekeeper lacks master key version %d", v)
+	}
+	return beaconFor(k, r.id.ChainID, height)
+}
+
+func beaconFor(k *crypto.MasterKey, chainID string, height uint64) (protocol.Beacon, error) {
+	val, err := k.Beacon(chainID, height)
+	if err != nil {
+		return protocol.Beacon{}, err
+	}
+	return protocol.Beacon{Height: height, Version: k.Version, Value: val[:]}, nil
+}
+
+// onBeacon records the accepted beacon; a live gatekeeper checks it.
+func (r *Runtime) onBeacon(tx *ingressTx, payload []byte) error {
+	b, err := protocol.DecodeBeacon(payload)
+	if err != nil {
+		return err
+	}
+	tx.next.Beacon = &beaconState{Height: b.Height, Version: b.Version, Value: b.Value}
+	if !tx.next.GK.Live {
+		return nil
+	}
+	k := tx.master.get(b.Version)
+	if k == nil {
+		return nil
+	}
+	own, err := beaconFor(k, r.id.ChainID, b.Height)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(own.Value, b.Value) {
+		tx.next.GK.BeaconMismatches++
+		r.metrics.beaconMismatches.Inc()
+		r.log.Error("accepted beacon differs from this gatekeeper's: a quorum of gatekeepers signed a wrong value",
+			"height", b.Height, "version", b.Version)
+	}
+	return nil
+}
+
+// onClusterGrant: a live gatekeeper sends the worker its cluster key; the
+// worker named in it records the public key to expect.
+func (r *Runtime) onClusterGrant(tx *ingressTx, payload []byte) error {
+	g, err := protocol.DecodeClusterGrant(payload)
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(g.Worker, r.self()) {
+		tx.next.expectClusterKey(g.ClusterKeyID, g.PublicKey)
+	}
+	if !tx.next.GK.Live {
+		return nil
+	}
+	k := tx.master.get(g.Version)
+	if k == nil {
+		r.log.Error("cannot grant cluster key: master key version not held", "cluster", g.Cluster, "version", g.Version)
+		return nil
+	}
+	c, err := sealClusterKey(r.id.ChainID, k, g)
+	if err != nil {
+		return err
+	}
+	return r.emit(&tx.next, protocol.TopicClusterKeyCopy, c.Encode())
+}
+
+// sealClusterKey derives the cluster key version g names and seals it to
+// the worker's receive key.
+func sealClusterKey(chainID string, k *crypto.MasterKey, g protocol.ClusterGrant) (protocol.ClusterKeyCopy, error) {
+	ck := k.ClusterKey(g.Cluster)
+	defer clear(ck[:])
+	sealed, err := crypto.SealTo(g.ReceiveKey, crypto.Info{
+		Context: protocol.ContextClusterKeyTransfer, ChainID: chainID,
+		Recipient: g.ReceiveKey, What: protocol.ClusterKeyCopyWhat(g.ClusterKeyID),
+	}, ck[:])
+	if err != nil {
+		return protocol.ClusterKeyCopy{}, fmt.Errorf("pruntime: sealing cluster key: %w", err)
+	}
+	return protocol.ClusterKeyCopy{ClusterKeyID: g.ClusterKeyID, Recipient: g.Worker, Sealed: sealed}, nil
+}
+
+// onClusterKeyCopy keeps the first copy of an expected cluster key version
+// that matches the public key on chain, and reports copies that do not.
+func (r *Runtime) onClusterKeyCopy(tx *ingressTx, payload []byte) error {
+	rel, err := protocol.DecodeRelayed(payload)
+	if err != nil {
+		return err
+	}
+	c, err := protocol.DecodeClusterKeyCopy(rel.Body)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(c.Recipient, r.self()) {
+		return nil
+	}
+	slot := tx.next.clusterKeySlot(c.ClusterKeyID)
+	if slot == nil || len(slot.Key) > 0 {
+		return nil // not (or no longer) a member, or already held
+	}
+	key, err := r.openClusterKey(c, slot.PublicKey)
+	if err != nil {
+		r.metrics.keyFaults.WithLabelValues("cluster").Inc()
+		r.log.Warn("cluster key copy failed verification; reporting the sender, keeping nothing",
+			"sender", hex.EncodeToString(rel.Sender), "cluster", c.Cluster, "version", c.Version, "err", err)
+		return r.emit(&tx.next, protocol.TopicKeyFault, protocol.KeyFault{
+			Sender: rel.Sender, Kind: protocol.FaultClusterKeyCopy, Cluster: c.Cluster, Version: c.Version,
+		}.Encode())
+	}
+	slot.Key = key
+	r.log.Info("holding cluster key", "cluster", c.Cluster, "version", c.Version)
+	return nil
+}
+
+func (r *Runtime) openClusterKey(c protocol.ClusterKeyCopy, pub []byte) ([]byte, error) {
+	plain, err := crypto.Open(r.id.Receive, crypto.Info{
+		Context: protocol.ContextClusterKeyTransfer, ChainID: r.id.ChainID,
+		Recipient: r.id.Receive.PublicKey().Bytes(), What: protocol.ClusterKeyCopyWhat(c.ClusterKeyID),
+	}, c.Sealed)
+	if err != nil {
+		return nil, err
+	}
+	if len(plain) != crypto.KeySize {
+		clear(plain)
+		return nil, fmt.Errorf("cluster key is %d bytes, want %d", len(plain), crypto.KeySize)
+	}
+	var ck [crypto.KeySize]byte
+	copy(ck[:], plain)
+	defer clear(ck[:])
+	if subtle.ConstantTimeCompare(crypto.ClusterPublicKey(ck), pub) != 1 {
+		clear(plain)
+		return nil, crypto.ErrKeyMismatch
+	}
+	return plain, nil
+}
+
+// onClusterMemberRemoved drops this worker's cluster keys when it leaves.
+func (r *Runtime) onClusterMemberRemoved(tx *ingressTx, payload []byte) error {
+	m, err := protocol.DecodeClusterMember(payload)
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(m.Worker, r.self()) && tx.next.Cluster != nil && tx.next.Cluster.ID == m.Cluster {
+		r.log.Info("removed from cluster; dropping its keys", "cluster", m.Cluster)
+		tx.next.Cluster = nil
+	}
+	return nil
+}
+
+// emitGatekeeper signs a gatekeeper-origin (quorum) message at the sequence
+// the chain allocated.
+func (r *Runtime) emitGatekeeper(next *state, seq uint64, topic string, payload []byte) error {
+	m := protocol.Message{Origin: protocol.GatekeeperOrigin(), Topic: topic, Seq: seq, Payload: payload}
+	sm, err := protocol.SignMessage(r.id.ChainID, r.id.Signing, &m)
+	if err != nil {
+		return fmt.Errorf("pruntime: signing gatekeeper message: %w", err)
+	}
+	next.Egress = append(next.Egress, sm)
+	return nil
+}
+
+// CurrentClusterKey returns this worker's cluster and its newest key version
+// held, for the app API.
+func (r *Runtime) CurrentClusterKey() (cluster uint64, version uint32, key [crypto.KeySize]byte, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.st.Cluster
+	if c == nil {
+		return 0, 0, key, false
+	}
+	for i := len(c.Keys) - 1; i >= 0; i-- {
+		if len(c.Keys[i].Key) == crypto.KeySize {
+			copy(key[:], c.Keys[i].Key)
+			return c.ID, c.Keys[i].Version, key, true
+		}
+	}
+	return 0, 0, key, false
+}
+
+// ClusterKeyVersion returns a key version of this worker's cluster, for
+// blobs saved under an older version.
+func (r *Runtime) ClusterKeyVersion(cluster uint64, version uint32) (key [crypto.KeySize]byte, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	slot := r.st.clusterKeySlot(protocol.ClusterKeyID{Cluster: cluster, Version: version})
+	if slot == nil || len(slot.Key) != crypto.KeySize {
+		return key, false
+	}
+	copy(key[:], slot.Key)
+	return key, true
+}

@@ -1,0 +1,177 @@
+package pruntime
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/atomicfile"
+	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/tee"
+)
+
+// MasterKeysFile is the sealed master key history's file name in the data
+// dir. Only gatekeepers have one. It is written before a version's public
+// key is ever announced and before the state that says the history is held
+// is checkpointed, so a crash never leaves a gatekeeper claiming a key it
+// did not keep.
+const MasterKeysFile = "master_keys.sealed"
+
+const (
+	masterFileVersion = 1
+	// maxMasterVersions bounds the history a sealed file may hold.
+	maxMasterVersions = 1 << 20
+)
+
+// masterHistory is the master key versions a gatekeeper holds, by version;
+// a nil entry is a version not (yet) received. It is a value with copy on
+// write: a sync call stages changes on a clone and the runtime keeps it
+// only once the new history is sealed to disk and the state committed.
+type masterHistory struct {
+	keys  []*crypto.MasterKey
+	dirty bool
+}
+
+func (h masterHistory) clone() masterHistory {
+	return masterHistory{keys: slices.Clone(h.keys)}
+}
+
+// get returns version v, or nil.
+func (h *masterHistory) get(v uint32) *crypto.MasterKey {
+	if uint64(v) >= uint64(len(h.keys)) {
+		return nil
+	}
+	return h.keys[v]
+}
+
+func (h *masterHistory) set(k *crypto.MasterKey) {
+	for uint64(len(h.keys)) <= uint64(k.Version) {
+		h.keys = append(h.keys, nil)
+	}
+	h.keys[k.Version] = k
+	h.dirty = true
+}
+
+// holdsAll reports whether every version in [0, n) is held (and n > 0).
+func (h *masterHistory) holdsAll(n int) bool {
+	if n == 0 || len(h.keys) < n {
+		return false
+	}
+	for _, k := range h.keys[:n] {
+		if k == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// count is the number of versions held.
+func (h *masterHistory) count() int {
+	n := 0
+	for _, k := range h.keys {
+		if k != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// erase forgets every version.
+func (h *masterHistory) erase() {
+	if len(h.keys) > 0 {
+		h.keys = nil
+		h.dirty = true
+	}
+}
+
+// encode is the sealed plaintext:
+//
+//	u8 format (1) || u32 n || n × (u32 version || 32-byte secret)
+//
+// The caller clears it after sealing.
+func (h *masterHistory) encode() []byte {
+	n := h.count()
+	b := make([]byte, 0, 5+n*(4+crypto.MasterSecretSize))
+	b = append(b, masterFileVersion)
+	b = binary.BigEndian.AppendUint32(b, uint32(n))
+	for _, k := range h.keys {
+		if k == nil {
+			continue
+		}
+		b = binary.BigEndian.AppendUint32(b, k.Version)
+		s := k.Secret()
+		b = append(b, s...)
+		clear(s)
+	}
+	return b
+}
+
+func decodeMasterHistory(b []byte) (masterHistory, error) {
+	const entry = 4 + crypto.MasterSecretSize
+	if len(b) < 5 || b[0] != masterFileVersion {
+		return masterHistory{}, errors.New("pruntime: master key history: unknown format")
+	}
+	n := binary.BigEndian.Uint32(b[1:5])
+	if n > maxMasterVersions || uint64(len(b)-5) != uint64(n)*entry {
+		return masterHistory{}, fmt.Errorf("pruntime: master key history: %d bytes for %d versions", len(b)-5, n)
+	}
+	var h masterHistory
+	for i := range int(n) {
+		e := b[5+i*entry : 5+(i+1)*entry]
+		v := binary.BigEndian.Uint32(e[:4])
+		if h.get(v) != nil || (i > 0 && v <= binary.BigEndian.Uint32(b[5+(i-1)*entry:])) {
+			return masterHistory{}, fmt.Errorf("pruntime: master key history: version %d out of order", v)
+		}
+		k, err := crypto.MasterKeyFromSecret(v, e[4:])
+		if err != nil {
+			return masterHistory{}, fmt.Errorf("pruntime: master key history: version %d: %w", v, err)
+		}
+		h.set(k)
+	}
+	h.dirty = false
+	return h, nil
+}
+
+// loadMasterHistory unseals the history in dir; none is an empty history.
+func loadMasterHistory(dir string, t tee.TEE) (masterHistory, error) {
+	sealed, err := os.ReadFile(filepath.Join(dir, MasterKeysFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return masterHistory{}, nil
+	}
+	if err != nil {
+		return masterHistory{}, fmt.Errorf("%w: master key history: %w", errStorage, err)
+	}
+	raw, err := t.Unseal(protocol.ContextMasterKeyHistory, sealed)
+	if err != nil {
+		return masterHistory{}, fmt.Errorf("pruntime: master key history: %w", err)
+	}
+	defer clear(raw)
+	return decodeMasterHistory(raw)
+}
+
+// saveMasterHistory seals h to dir atomically, or removes the file when h
+// is empty (a removed gatekeeper erases its keys).
+func saveMasterHistory(dir string, t tee.TEE, h *masterHistory) error {
+	path := filepath.Join(dir, MasterKeysFile)
+	if h.count() == 0 {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%w: erasing master key history: %w", errStorage, err)
+		}
+		return nil
+	}
+	raw := h.encode()
+	defer clear(raw)
+	sealed, err := t.Seal(protocol.ContextMasterKeyHistory, raw)
+	if err != nil {
+		return fmt.Errorf("pruntime: sealing master key history: %w", err)
+	}
+	if err := atomicfile.Write(path, sealed, 0o600); err != nil {
+		return fmt.Errorf("%w: master key history: %w", errStorage, err)
+	}
+	return nil
+}
