@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee/sim"
 )
@@ -35,6 +36,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.Operator, "operator", "", "operator account (bech32) that registers this worker")
 	fs.StringVar(&cfg.PublicEndpoint, "endpoint", "", "public RPC URL to announce on chain after registration")
 	fs.IntVar(&cfg.KeepCheckpoints, "keep-checkpoints", cfg.KeepCheckpoints, "checkpoints kept on disk")
+	fs.StringVar(&cfg.AppListen, "app-listen", cfg.AppListen, "worker app API listen address, loopback only (empty: off)")
+	fs.StringVar(&cfg.StateDir, "state-dir", "", "state store directory of the app API (default: DATA_DIR/state)")
 	genesisVals := fs.String("genesis-validators-hash", "", "trust root: hex hash of the genesis validator set")
 	trustHeight := fs.Uint64("trust-height", 0, "trust root: height of a trusted header")
 	trustHash := fs.String("trust-hash", "", "trust root: hex hash of the header at --trust-height")
@@ -83,7 +86,20 @@ func Run(ctx context.Context, cfg Config, t tee.TEE, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("pruntime: %w", err)
 	}
-	return r.Serve(ctx, ln)
+	if cfg.AppListen == "" {
+		return r.Serve(ctx, ln)
+	}
+	store, err := statestore.OpenDir(cfg.StateStoreDir())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	appLn, err := net.Listen("tcp", cfg.AppListen)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("pruntime: app API: %w", err)
+	}
+	return r.ServeWithApp(ctx, ln, appLn, store)
 }
 
 func parseTrustRoot(genesisVals string, height uint64, hash string) (protocol.TrustRoot, error) {

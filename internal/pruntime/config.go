@@ -3,7 +3,9 @@ package pruntime
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
+	"path/filepath"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 )
@@ -33,6 +35,20 @@ type Config struct {
 	// CheckpointEveryEntries checkpoints after this many applied ingress
 	// entries, so that catching up on a long backlog survives crashes.
 	CheckpointEveryEntries uint64
+	// AppListen is the worker app API's listen address (host:port); empty
+	// turns it off. The API hands out keys with no authentication of its
+	// own, so it is served apart from the RPC and must be a loopback address.
+	AppListen string
+	// StateDir is the state store's directory; empty means DataDir/state.
+	StateDir string
+}
+
+// StateStoreDir is StateDir, or its default under DataDir.
+func (c Config) StateStoreDir() string {
+	if c.StateDir != "" {
+		return c.StateDir
+	}
+	return filepath.Join(c.DataDir, "state")
 }
 
 // DefaultConfig returns defaults; DataDir, ChainID, TrustRoot and Operator
@@ -60,6 +76,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("pruntime: CheckpointEvery: %d, want at least 1", c.CheckpointEvery)
 	case c.CheckpointEveryEntries < 1:
 		return fmt.Errorf("pruntime: CheckpointEveryEntries: %d, want at least 1", c.CheckpointEveryEntries)
+	}
+	if c.AppListen != "" {
+		host, _, err := net.SplitHostPort(c.AppListen)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			return fmt.Errorf("pruntime: AppListen: %q must be a loopback host:port (the app API hands out keys)", c.AppListen)
+		}
 	}
 	if c.PublicEndpoint != "" {
 		u, err := url.Parse(c.PublicEndpoint)

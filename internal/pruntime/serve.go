@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 )
 
 // Serve runs the RPC on ln until ctx ends, then shuts down gracefully and
@@ -35,4 +37,21 @@ func (r *Runtime) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	r.log.Info("stopped", "height", r.Info().SyncedHeight)
 	return err
+}
+
+// ServeWithApp serves the RPC on ln and the worker app API on appLn, over
+// store, until ctx ends or either server fails; one failing stops both.
+func (r *Runtime) ServeWithApp(ctx context.Context, ln, appLn net.Listener, store statestore.Store) error {
+	app := NewAppAPI(r, store, r.log.With("subsystem", "appapi"))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	appErr := make(chan error, 1)
+	go func() {
+		err := app.Serve(ctx, appLn)
+		cancel()
+		appErr <- err
+	}()
+	err := r.Serve(ctx, ln)
+	cancel()
+	return errors.Join(err, <-appErr)
 }

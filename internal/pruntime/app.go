@@ -1,0 +1,420 @@
+package pruntime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
+)
+
+// App API paths and bounds.
+const (
+	AppPathKey   = "/app/v1/key"
+	AppPathState = "/app/v1/state/"
+
+	// MaxAppKeyRequestBody bounds a POST /app/v1/key body.
+	MaxAppKeyRequestBody = 64 << 10
+	// MaxAppIDLen bounds an app id (and the {app} of a state path).
+	MaxAppIDLen = 128
+	// MaxAppKeyPathParts bounds the parts of a key derivation path.
+	MaxAppKeyPathParts = 32
+	// MaxAppKeyPathPartLen bounds each part of a key derivation path, in bytes.
+	MaxAppKeyPathPartLen = 256
+	// MaxAppStateSize bounds a state blob's plaintext (a PUT body): 16 MiB.
+	// A PUT holds the body and its sealed blob in memory at once, so this
+	// bounds each request to about twice that; larger state is the app's
+	// to split into several names. Beyond it PUT answers 413.
+	MaxAppStateSize = 16 << 20
+)
+
+// AppKeyRequest is the body of POST /app/v1/key.
+type AppKeyRequest struct {
+	// AppID is 1..MaxAppIDLen bytes of [A-Za-z0-9._-], not "." or "..".
+	AppID string `json:"app_id"`
+	// Path has at most MaxAppKeyPathParts parts of at most
+	// MaxAppKeyPathPartLen bytes each; it may be empty.
+	Path []string `json:"path"`
+}
+
+// AppKeyResponse is the answer of POST /app/v1/key: the key
+// crypto.AppKey(cluster key, AppID, Path...) under the cluster key version
+// the worker currently uses.
+type AppKeyResponse struct {
+	Cluster uint64 `json:"cluster"`
+	Version uint32 `json:"version"`
+	Key     string `json:"key"` // hex
+}
+
+// ClusterKeys is what the app API needs from the runtime.
+type ClusterKeys interface {
+	// CurrentClusterKey returns the cluster this worker belongs to and its
+	// newest key; ok is false when the worker holds no cluster key.
+	CurrentClusterKey() (cluster uint64, version uint32, key [crypto.KeySize]byte, ok bool)
+	// ClusterKeyVersion returns an older (or the current) version of the
+	// worker's cluster key, for blobs written before a rotation.
+	ClusterKeyVersion(cluster uint64, version uint32) (key [crypto.KeySize]byte, ok bool)
+}
+
+// AppAPI is the worker's local app API (DESIGN §6.4): an app beside the
+// worker asks for a key derived from its cluster key by path, and saves or
+// loads state blobs encrypted under that cluster key into the state store.
+//
+//	POST   /app/v1/key                  {"app_id", "path"} → {"cluster", "version", "key"}
+//	PUT    /app/v1/state/{app}/{name…}  raw body → 204
+//	GET    /app/v1/state/{app}/{name…}  → raw body (application/octet-stream)
+//	DELETE /app/v1/state/{app}/{name…}  → 204
+//
+// Errors are api.Error JSON bodies: 400 bad input, 404 no such state, 409 the
+// worker holds no cluster key yet (or not the key version a blob was written
+// under: retired, or not received yet), 413 a body over its bound, 500 the
+// state store failed or a stored blob does not open.
+//
+// A blob that does not open is 500, not 4xx: the request was fine, the
+// object in the store is not what this cluster wrote under that name
+// (tampered with, corrupted, or copied from another name, app or cluster).
+// The message says so and the event is logged; retrying will not help.
+//
+// Trust boundary: the API hands out key material and has no authentication
+// of its own, so any client that can reach it can obtain any app's key and
+// read any app's state. It must be served on its own listener, reachable
+// only by the apps beside the worker (loopback, or a unix socket inside the
+// TEE guest), never on the public RPC address a worker announces on chain.
+//
+// The state store is untrusted (see package statestore): it holds only blobs
+// sealed by crypto.SealBlob under Derive(cluster key, "state") and bound to
+// (cluster, key version, app, name), so the host can drop or roll back state
+// but cannot forge it, read it, or move it between names. Keys and state
+// never appear in logs.
+//
+// AppAPI keeps no state of its own; it is safe for concurrent use as long
+// as its ClusterKeys and Store are.
+type AppAPI struct {
+	keys  ClusterKeys
+	store statestore.Store
+	log   *slog.Logger
+	rand  io.Reader
+}
+
+// NewAppAPI returns the app API over the runtime's cluster keys and a state
+// store. log (nil: discard) receives one line per failure and debug lines
+// per request, never key material or state.
+func NewAppAPI(keys ClusterKeys, store statestore.Store, log *slog.Logger) *AppAPI {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &AppAPI{keys: keys, store: store, log: log, rand: rand.Reader}
+}
+
+// Serve serves the app API on ln until ctx ends, then shuts down
+// gracefully. ln must be reachable only by the apps beside the worker (see
+// AppAPI); the RPC's listener must never be used.
+func (a *AppAPI) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.log.Info("serving app API", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("pruntime: app API: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("pruntime: app API: %w", err)
+	}
+	return nil
+}
+
+// Handler returns the app API's routes.
+//
+// A request path with "." or ".." segments or an empty segment is refused
+// (400) before routing. http.ServeMux would instead redirect it, with 307 so
+// that a PUT is replayed, to the cleaned path: "app-2/../app-1/s" or
+// "app-1/a//b" would silently write another name than the one asked for.
+func (a *AppAPI) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+AppPathKey, a.handleKey)
+	const state = AppPathState + "{app}/{name...}"
+	mux.HandleFunc("PUT "+state, a.handlePut)
+	mux.HandleFunc("GET "+state, a.handleGet)
+	mux.HandleFunc("DELETE "+state, a.handleDelete)
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if p := req.URL.Path; strings.HasPrefix(p, "/") && path.Clean(p) != p {
+			a.fail(w, appErrorf(http.StatusBadRequest, "request path %q is not clean (\".\", \"..\" or empty segment)", p))
+			return
+		}
+		mux.ServeHTTP(w, req)
+	})
+}
+
+// appError is a failed request: the status and the message the client sees.
+type appError struct {
+	status int
+	msg    string
+}
+
+func (e *appError) Error() string { return e.msg }
+
+func appErrorf(status int, format string, args ...any) *appError {
+	return &appError{status: status, msg: fmt.Sprintf("pruntime: app api: "+format, args...)}
+}
+
+var errNoClusterKey = appErrorf(http.StatusConflict, "worker holds no cluster key yet")
+
+func (a *AppAPI) fail(w http.ResponseWriter, e *appError) {
+	writeJSON(w, e.status, api.Error{Error: e.msg})
+}
+
+func validateAppID(id string) error {
+	if len(id) == 0 || len(id) > MaxAppIDLen {
+		return fmt.Errorf("app id is %d bytes, want 1..%d", len(id), MaxAppIDLen)
+	}
+	if id == "." || id == ".." {
+		return fmt.Errorf("app id %q is reserved", id)
+	}
+	for i := range len(id) {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("app id: byte %#02x at offset %d (allowed: A-Z a-z 0-9 . _ -)", c, i)
+		}
+	}
+	return nil
+}
+
+func (a *AppAPI) handleKey(w http.ResponseWriter, req *http.Request) {
+	var in AppKeyRequest
+	if e := decodeStrict(w, req, MaxAppKeyRequestBody, &in); e != nil {
+		a.fail(w, e)
+		return
+	}
+	if err := validateAppID(in.AppID); err != nil {
+		a.fail(w, appErrorf(http.StatusBadRequest, "%v", err))
+		return
+	}
+	if len(in.Path) > MaxAppKeyPathParts {
+		a.fail(w, appErrorf(http.StatusBadRequest, "path has %d parts, limit %d", len(in.Path), MaxAppKeyPathParts))
+		return
+	}
+	for i, p := range in.Path {
+		if len(p) > MaxAppKeyPathPartLen {
+			a.fail(w, appErrorf(http.StatusBadRequest, "path part %d is %d bytes, limit %d", i, len(p), MaxAppKeyPathPartLen))
+			return
+		}
+	}
+	cluster, version, ck, ok := a.keys.CurrentClusterKey()
+	defer clear(ck[:])
+	if !ok {
+		a.fail(w, errNoClusterKey)
+		return
+	}
+	key, err := crypto.AppKey(ck, in.AppID, in.Path...)
+	defer clear(key[:])
+	if err != nil { // unreachable: the bounds above are inside AppKey's
+		a.fail(w, appErrorf(http.StatusBadRequest, "%v", err))
+		return
+	}
+	a.log.Debug("app key derived", "app", in.AppID, "path_parts", len(in.Path), "cluster", cluster, "version", version)
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, AppKeyResponse{Cluster: cluster, Version: version, Key: hex.EncodeToString(key[:])})
+}
+
+// decodeStrict reads one JSON value of at most limit bytes into v, refusing
+// unknown fields and trailing data.
+func decodeStrict(w http.ResponseWriter, req *http.Request, limit int64, v any) *appError {
+	dec := json.NewDecoder(http.MaxBytesReader(w, req.Body, limit))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if _, extra := dec.Token(); !errors.Is(extra, io.EOF) {
+			err = errors.New("trailing data after the JSON body")
+		}
+	}
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return appErrorf(http.StatusRequestEntityTooLarge, "request body over %d bytes", limit)
+		}
+		return appErrorf(http.StatusBadRequest, "request body: %v", err)
+	}
+	return nil
+}
+
+// stateRef is a validated state path with the cluster key version in use.
+type stateRef struct {
+	app, name string
+	cluster   uint64
+	version   uint32
+	key       [crypto.KeySize]byte
+	object    string // the state store's name: cluster-<N>/<app>/<name>
+}
+
+func (s *stateRef) clear() { clear(s.key[:]) }
+
+func (s *stateRef) String() string { return s.app + "/" + s.name }
+
+// resolve validates the {app} and {name} of a state path and takes the
+// current cluster key.
+func (a *AppAPI) resolve(req *http.Request) (*stateRef, *appError) {
+	ref := &stateRef{app: req.PathValue("app"), name: req.PathValue("name")}
+	if err := validateAppID(ref.app); err != nil {
+		return nil, appErrorf(http.StatusBadRequest, "%v", err)
+	}
+	if err := statestore.ValidateName(ref.name); err != nil {
+		return nil, appErrorf(http.StatusBadRequest, "state name: %v", err)
+	}
+	var ok bool
+	ref.cluster, ref.version, ref.key, ok = a.keys.CurrentClusterKey()
+	if !ok {
+		return nil, errNoClusterKey
+	}
+	ref.object = "cluster-" + strconv.FormatUint(ref.cluster, 10) + "/" + ref.app + "/" + ref.name
+	if err := statestore.ValidateName(ref.object); err != nil {
+		ref.clear()
+		return nil, appErrorf(http.StatusBadRequest, "state name too long: %v", err)
+	}
+	return ref, nil
+}
+
+// storeError maps a state store failure; the caller has checked names, so
+// anything but not-found and too-large is the store's fault.
+func (a *AppAPI) storeError(op string, ref *stateRef, err error) *appError {
+	switch {
+	case errors.Is(err, statestore.ErrNotFound):
+		return appErrorf(http.StatusNotFound, "no state %s", ref)
+	case errors.Is(err, statestore.ErrTooLarge) && op == "put":
+		return appErrorf(http.StatusRequestEntityTooLarge, "state %s: %v", ref, err)
+	case errors.Is(err, context.Canceled):
+		// The client went away; nobody reads the answer.
+		return appErrorf(http.StatusServiceUnavailable, "state %s: %v", ref, err)
+	}
+	a.log.Error("app state store failed", "op", op, "app", ref.app, "name", ref.name, "err", err)
+	return appErrorf(http.StatusInternalServerError, "state %s: state store: %v", ref, err)
+}
+
+func (a *AppAPI) handlePut(w http.ResponseWriter, req *http.Request) {
+	ref, e := a.resolve(req)
+	if e != nil {
+		a.fail(w, e)
+		return
+	}
+	defer ref.clear()
+	if req.ContentLength > MaxAppStateSize {
+		a.fail(w, appErrorf(http.StatusRequestEntityTooLarge, "state %s: body is %d bytes, limit %d", ref, req.ContentLength, MaxAppStateSize))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, MaxAppStateSize))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			a.fail(w, appErrorf(http.StatusRequestEntityTooLarge, "state %s: body over %d bytes", ref, MaxAppStateSize))
+			return
+		}
+		a.fail(w, appErrorf(http.StatusBadRequest, "state %s: reading body: %v", ref, err))
+		return
+	}
+	defer clear(body)
+	blob, err := crypto.SealBlob(a.rand, ref.key, crypto.BlobID{Cluster: ref.cluster, Version: ref.version, App: ref.app, Name: ref.name}, body)
+	if err != nil {
+		a.log.Error("sealing app state failed", "app", ref.app, "name", ref.name, "err", err)
+		a.fail(w, appErrorf(http.StatusInternalServerError, "state %s: %v", ref, err))
+		return
+	}
+	if err := a.store.Put(req.Context(), ref.object, blob); err != nil {
+		a.fail(w, a.storeError("put", ref, err))
+		return
+	}
+	a.log.Debug("app state saved", "app", ref.app, "name", ref.name, "bytes", len(body), "cluster", ref.cluster, "version", ref.version)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *AppAPI) handleGet(w http.ResponseWriter, req *http.Request) {
+	ref, e := a.resolve(req)
+	if e != nil {
+		a.fail(w, e)
+		return
+	}
+	defer ref.clear()
+	blob, err := a.store.Get(req.Context(), ref.object)
+	if err != nil {
+		a.fail(w, a.storeError("get", ref, err))
+		return
+	}
+	pt, e := a.open(ref, blob)
+	if e != nil {
+		a.fail(w, e)
+		return
+	}
+	defer clear(pt)
+	a.log.Debug("app state loaded", "app", ref.app, "name", ref.name, "bytes", len(pt))
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Content-Length", strconv.Itoa(len(pt)))
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(pt)
+}
+
+// open decrypts a stored blob under the key version its header names, which
+// may be older than the current one (written before a rotation).
+func (a *AppAPI) open(ref *stateRef, blob []byte) ([]byte, *appError) {
+	integrity := func(err error) *appError {
+		a.log.Error("stored app state does not open", "app", ref.app, "name", ref.name, "err", err)
+		return appErrorf(http.StatusInternalServerError, "state %s: stored blob does not open (tampered with, corrupted, or moved from another name): %v", ref, err)
+	}
+	cluster, version, err := crypto.BlobKeyVersion(blob)
+	if err != nil {
+		return nil, integrity(err)
+	}
+	if cluster != ref.cluster {
+		return nil, integrity(fmt.Errorf("%w: written by cluster %d, this worker is in cluster %d", crypto.ErrBlob, cluster, ref.cluster))
+	}
+	key := ref.key
+	defer clear(key[:])
+	if version != ref.version {
+		var ok bool
+		if key, ok = a.keys.ClusterKeyVersion(cluster, version); !ok {
+			return nil, appErrorf(http.StatusConflict, "state %s: written under cluster key version %d, which this worker does not hold (current %d)", ref, version, ref.version)
+		}
+	}
+	pt, err := crypto.OpenBlob(key, crypto.BlobID{Cluster: cluster, Version: version, App: ref.app, Name: ref.name}, blob)
+	if err != nil {
+		return nil, integrity(err)
+	}
+	return pt, nil
+}
+
+func (a *AppAPI) handleDelete(w http.ResponseWriter, req *http.Request) {
+	ref, e := a.resolve(req)
+	if e != nil {
+		a.fail(w, e)
+		return
+	}
+	ref.clear()
+	if err := a.store.Delete(req.Context(), ref.object); err != nil {
+		a.fail(w, a.storeError("delete", ref, err))
+		return
+	}
+	a.log.Debug("app state deleted", "app", ref.app, "name", ref.name)
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,95 @@
+// Package statestore is the state store of DESIGN §6: where workers save the
+// encrypted state blobs of the apps beside them (local directory by default;
+// S3-compatible object storage later). It is a flat namespace of named
+// objects, as in object storage, with '/' in names only as a convention that
+// List prefixes can use.
+//
+// The store is untrusted. It sees only ciphertext, and internal/crypto.SealBlob
+// binds each blob to its name: the host can lose an object or roll it back to
+// an older version, but cannot read, forge or move one undetected. Its job is
+// durability, not secrecy or integrity. Backends implement Store and run the shared conformance suite
+// in package statestoretest.
+package statestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Store holds named objects. Implementations are safe for concurrent use; a
+// Put is atomic (a concurrent or later Get sees the old object or the new one,
+// never a mix) and durable once it returns. Concurrent Puts of one name leave
+// one of them.
+type Store interface {
+	// Put creates or replaces the object name with data (at most
+	// MaxObjectSize bytes). The store keeps no reference to data.
+	Put(ctx context.Context, name string, data []byte) error
+	// Get returns the object name, or an error matching ErrNotFound.
+	Get(ctx context.Context, name string) ([]byte, error)
+	// Delete removes the object name, or returns an error matching
+	// ErrNotFound if there is none.
+	Delete(ctx context.Context, name string) error
+	// List returns the names of all objects that start with prefix (a plain
+	// string prefix, not necessarily a whole segment), sorted. An empty
+	// prefix lists everything; no match is an empty list, not an error.
+	List(ctx context.Context, prefix string) ([]string, error)
+}
+
+const (
+	// MaxNameLen is the longest object name, in bytes.
+	MaxNameLen = 512
+	// MaxSegmentLen is the longest segment of a name, in bytes. Filesystems
+	// cap a file name at 255 bytes, and Dir adds a suffix and atomicfile a
+	// temp suffix to the last segment; 200 leaves room for both.
+	MaxSegmentLen = 200
+	// MaxObjectSize is the largest object a Store accepts: 64 MiB.
+	MaxObjectSize = 64 << 20
+)
+
+// Errors of every Store, wrapped with detail. Callers branch with errors.Is.
+var (
+	// ErrNotFound: no object of that name.
+	ErrNotFound = errors.New("statestore: object not found")
+	// ErrInvalidName: a name ValidateName rejects.
+	ErrInvalidName = errors.New("statestore: invalid object name")
+	// ErrTooLarge: an object over MaxObjectSize.
+	ErrTooLarge = errors.New("statestore: object too large")
+)
+
+// ValidateName reports whether name is a valid object name: 1..MaxNameLen
+// bytes, segments separated by '/', each segment 1..MaxSegmentLen bytes of
+// [A-Za-z0-9._-] and neither "." nor "..", so no leading or trailing '/' and
+// no empty segment. The error matches ErrInvalidName.
+//
+// The rules are strict so that a name maps to a file path (and an S3 key)
+// on every backend without escaping: no traversal, no separators of other
+// systems ('\\', ':'), nothing a shell or URL must quote.
+func ValidateName(name string) error {
+	if len(name) == 0 || len(name) > MaxNameLen {
+		return fmt.Errorf("%w: %d bytes, want 1..%d", ErrInvalidName, len(name), MaxNameLen)
+	}
+	start := 0
+	for i := 0; i <= len(name); i++ {
+		if i < len(name) && name[i] != '/' {
+			if !nameByte(name[i]) {
+				return fmt.Errorf("%w: byte %#02x at offset %d (allowed: A-Z a-z 0-9 . _ - and / between segments)", ErrInvalidName, name[i], i)
+			}
+			continue
+		}
+		switch seg := name[start:i]; {
+		case seg == "":
+			return fmt.Errorf("%w: empty segment at offset %d", ErrInvalidName, start)
+		case seg == "." || seg == "..":
+			return fmt.Errorf("%w: %q segment at offset %d", ErrInvalidName, seg, start)
+		case len(seg) > MaxSegmentLen:
+			return fmt.Errorf("%w: segment at offset %d is %d bytes, limit %d", ErrInvalidName, start, len(seg), MaxSegmentLen)
+		}
+		start = i + 1
+	}
+	return nil
+}
+
+func nameByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-'
+}
