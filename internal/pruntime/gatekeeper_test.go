@@ -25,7 +25,7 @@ import (
 
 // testNode is one pRuntime fed by a shared fake ingress log.
 type testNode struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 	r   *Runtime
 }
@@ -48,7 +48,7 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func newTestNode(t *testing.T) *testNode {
+func newTestNode(t testing.TB) *testNode {
 	t.Helper()
 	n := &testNode{t: t, dir: t.TempDir()}
 	n.open()
@@ -137,7 +137,7 @@ func relayed(sender []byte, m protocol.Message) protocol.Message {
 }
 
 // launch makes n the first gatekeeper and returns v0's public key.
-func launch(t *testing.T, n *testNode) []byte {
+func launch(t testing.TB, n *testNode) []byte {
 	t.Helper()
 	n.mustApply(ingress(protocol.TopicGatekeeperAdded, n.id()), ingress(protocol.TopicGatekeeperLaunch, n.id()))
 	if got := n.r.Info().Role; got != api.RoleDummy {
