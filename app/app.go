@@ -210,8 +210,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 		panic(err)
 	}
 	app.MQKeeper.SetSenderRegistry(app.RegistryKeeper)
-	app.MQKeeper.Router().AddRouteFor(registrytypes.ModuleName, protocol.TopicWorkerEndpoint,
-		[]protocol.OriginKind{protocol.OriginWorker}, app.RegistryKeeper.HandleEndpoint)
+	app.addRegistryRoutes()
 
 	app.ModuleManager = module.NewManager(
 		genutil.NewAppModule(app.AccountKeeper, app.StakingKeeper, app, txConfig),
@@ -237,7 +236,8 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 	app.ModuleManager.SetOrderPreBlockers(upgradetypes.ModuleName, authtypes.ModuleName)
 	app.ModuleManager.SetOrderBeginBlockers(minttypes.ModuleName, distrtypes.ModuleName, slashingtypes.ModuleName,
 		stakingtypes.ModuleName, genutiltypes.ModuleName)
-	app.ModuleManager.SetOrderEndBlockers(govtypes.ModuleName, stakingtypes.ModuleName, genutiltypes.ModuleName, mqtypes.ModuleName)
+	app.ModuleManager.SetOrderEndBlockers(govtypes.ModuleName, stakingtypes.ModuleName, genutiltypes.ModuleName,
+		registrytypes.ModuleName, mqtypes.ModuleName)
 	genesisOrder := []string{
 		authtypes.ModuleName, banktypes.ModuleName, distrtypes.ModuleName, stakingtypes.ModuleName,
 		slashingtypes.ModuleName, govtypes.ModuleName, minttypes.ModuleName, genutiltypes.ModuleName,
@@ -270,6 +270,33 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 		}
 	}
 	return app
+}
+
+// addRegistryRoutes routes x/registry's egress topics. Each topic takes one
+// origin kind: what a single worker reports (its endpoint, the master key it
+// generated, key copies, faults) comes from its worker origin; what the
+// gatekeepers must agree on (cluster public keys, beacons) comes only from
+// the gatekeeper origin, at a quorum, at the sequence of a gatekeeper task.
+func (app *App) addRegistryRoutes() {
+	r, k := app.MQKeeper.Router(), app.RegistryKeeper
+	worker := []protocol.OriginKind{protocol.OriginWorker}
+	gatekeepers := []protocol.OriginKind{protocol.OriginGatekeeper}
+	for _, route := range []struct {
+		topic   string
+		origins []protocol.OriginKind
+		handler mqkeeper.Handler
+	}{
+		{protocol.TopicWorkerEndpoint, worker, k.HandleEndpoint},
+		{protocol.TopicMasterKey, worker, k.HandleMasterKey},
+		{protocol.TopicMasterKeyCopy, worker, k.HandleMasterKeyCopy},
+		{protocol.TopicGatekeeperLive, worker, k.HandleGatekeeperLive},
+		{protocol.TopicKeyFault, worker, k.HandleKeyFault},
+		{protocol.TopicClusterKeyCopy, worker, k.HandleClusterKeyCopy},
+		{protocol.TopicClusterKey, gatekeepers, k.HandleClusterKey},
+		{protocol.TopicBeacon, gatekeepers, k.HandleBeacon},
+	} {
+		r.AddRouteFor(registrytypes.ModuleName, route.topic, route.origins, route.handler)
+	}
 }
 
 // newAnteHandler is the SDK's standard chain with x/mq's egress filter before

@@ -35,6 +35,7 @@ func TestFeeWaiver(t *testing.T) {
 	gk1, gk2, gk3 := c.RegisterWorker(op), c.RegisterWorker(op), c.RegisterWorker(op)
 	worker := c.RegisterWorker(op) // registered, never a gatekeeper
 	c.AddGatekeepers(gk1, gk2, gk3)
+	pushTestTasks(c, 2)
 
 	vote := func(gk *apptest.Worker, seq uint64) mqtypes.SignedMessage { return c.Sign(gk, gkMsg(seq, "payout")) }
 	send := &banktypes.MsgSend{FromAddress: relayer.Address.String(), ToAddress: other.Address.String(),

@@ -25,6 +25,7 @@ func TestGenesisExportImport(t *testing.T) {
 	op, relayer := c.Accounts[0], c.Accounts[1]
 	w, gk1, gk2, gk3 := c.RegisterWorker(op), c.RegisterWorker(op), c.RegisterWorker(op), c.RegisterWorker(op)
 	c.AddGatekeepers(gk1, gk2, gk3)
+	pushTestTasks(c, 3)
 
 	sync := func(c *apptest.Chain, sms ...mqtypes.SignedMessage) {
 		t.Helper()
@@ -42,15 +43,16 @@ func TestGenesisExportImport(t *testing.T) {
 	mq1, reg1 := moduleStates(t, exp1)
 	var gs mqtypes.GenesisState
 	c.App.AppCodec().MustUnmarshalJSON(mq1, &gs)
-	// Ingress: four worker_registered and three gatekeeper_added entries.
-	if len(gs.Ingress) != 7 || len(gs.Sequences) != 2 || len(gs.Votes) != 1 {
-		t.Fatalf("exported mq state has %d ingress entries, %d sequences, %d votes; want 7, 2, 1",
-			len(gs.Ingress), len(gs.Sequences), len(gs.Votes))
+	// Ingress: four worker_registered, three gatekeeper_added, one
+	// gatekeeper_launch and three task entries. Tasks 1 and 2 are pending.
+	if len(gs.Ingress) != 11 || len(gs.Sequences) != 2 || len(gs.Votes) != 1 || len(gs.Tasks) != 2 || gs.NextTask != 3 {
+		t.Fatalf("exported mq state has %d ingress entries, %d sequences, %d votes, %d tasks (next %d); want 11, 2, 1, 2 (3)",
+			len(gs.Ingress), len(gs.Sequences), len(gs.Votes), len(gs.Tasks), gs.NextTask)
 	}
 	var rgs registrytypes.GenesisState
 	c.App.AppCodec().MustUnmarshalJSON(reg1, &rgs)
-	if len(rgs.Workers) != 4 || len(rgs.Gatekeepers) != 3 {
-		t.Fatalf("exported registry has %d workers, %d gatekeepers; want 4, 3", len(rgs.Workers), len(rgs.Gatekeepers))
+	if len(rgs.Workers) != 4 || len(rgs.Gatekeepers) != 3 || !bytes.Equal(rgs.Launcher, gk1.PublicKey()) {
+		t.Fatalf("exported registry has %d workers, %d gatekeepers, launcher %x; want 4, 3, gk1", len(rgs.Workers), len(rgs.Gatekeepers), rgs.Launcher)
 	}
 
 	n := c.Import(t, exp1)
@@ -78,6 +80,9 @@ func TestGenesisExportImport(t *testing.T) {
 	}
 	if got := nextSeq(t, n, n.CommittedContext(), protocol.GatekeeperOrigin()); got != 2 {
 		t.Fatalf("gatekeeper next seq = %d, want 2", got)
+	}
+	if seq := n.PushGatekeeperTask(testModule, testTaskTopic, testTopic, nil); seq != 3 {
+		t.Fatalf("task after import at seq %d, want 3", seq)
 	}
 }
 

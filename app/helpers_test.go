@@ -20,10 +20,12 @@ import (
 )
 
 // testTopic is a gatekeeper-origin egress topic that only test chains route
-// (no module of the app handles gatekeeper messages yet).
+// (apptest.Options.Routes), so that the gatekeeper channel can be tested
+// apart from the registry's topics. testTaskTopic carries its tasks.
 const (
-	testModule = "gktest"
-	testTopic  = "gktest/ping"
+	testModule    = "gktest"
+	testTopic     = "gktest/ping"
+	testTaskTopic = "gktest/task"
 )
 
 // recorder is the handler of testTopic: it keeps every delivered message.
@@ -164,6 +166,16 @@ func signRaw(w *apptest.Worker, chainID string, body []byte) mqtypes.SignedMessa
 // endpointMsg is a valid worker-origin egress message from w at seq.
 func endpointMsg(w *apptest.Worker, seq uint64) protocol.Message {
 	return protocol.Message{Origin: protocol.WorkerOrigin(w.PublicKey()), Topic: protocol.TopicWorkerEndpoint, Seq: seq, Payload: []byte("https://worker.example:8000")}
+}
+
+// pushTestTasks allocates n gatekeeper tasks answered on testTopic, one
+// block each, and returns their sequences.
+func pushTestTasks(c *apptest.Chain, n int) []uint64 {
+	var seqs []uint64
+	for i := range n {
+		seqs = append(seqs, c.PushGatekeeperTask(testModule, testTaskTopic, testTopic, []byte{byte(i)}))
+	}
+	return seqs
 }
 
 // gkMsg is a gatekeeper-origin message on testTopic.

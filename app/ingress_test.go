@@ -69,15 +69,22 @@ func TestIngressWorkerRegistered(t *testing.T) {
 		t.Fatalf("proof of ingress entry 0: %v", err)
 	}
 
-	// Designating the worker a gatekeeper appends the next entry.
+	// Designating the worker a gatekeeper appends the next entries: it is
+	// added, and as the first gatekeeper it must launch the master key.
 	c.AddGatekeepers(w)
 	var next mqtypes.QueryIngressResponse
 	query(t, c, "/gatekeeper.mq.v1.Query/Ingress", c.App.LastBlockHeight(), &mqtypes.QueryIngressRequest{Start: 1}, &next)
-	if len(next.Entries) != 1 || next.Entries[0].Index != 1 || next.Entries[0].Height != uint64(c.App.LastBlockHeight()) {
-		t.Fatalf("ingress from 1: %+v, want entry 1 at height %d", next, c.App.LastBlockHeight())
+	if len(next.Entries) != 2 {
+		t.Fatalf("ingress from 1: %+v, want entries 1 and 2", next)
 	}
-	if m, err := protocol.DecodeMessage(next.Entries[0].Message); err != nil || m.Topic != protocol.TopicGatekeeperAdded || !bytes.Equal(m.Payload, w.PublicKey()) {
-		t.Fatalf("entry 1: %+v, %v; want %s with the identity key", m, err, protocol.TopicGatekeeperAdded)
+	for i, topic := range []string{protocol.TopicGatekeeperAdded, protocol.TopicGatekeeperLaunch} {
+		e := next.Entries[i]
+		if e.Index != uint64(i+1) || e.Height != uint64(c.App.LastBlockHeight()) {
+			t.Fatalf("entry %d at height %d, want entry %d at height %d", e.Index, e.Height, i+1, c.App.LastBlockHeight())
+		}
+		if m, err := protocol.DecodeMessage(e.Message); err != nil || m.Topic != topic || !bytes.Equal(m.Payload, w.PublicKey()) {
+			t.Fatalf("entry %d: %+v, %v; want %s with the identity key", e.Index, m, err, topic)
+		}
 	}
 }
 

@@ -15,9 +15,9 @@ import (
 )
 
 // TestGatekeeperQuorum runs the gatekeeper channel of a set of three
-// (default quorum: two) through real blocks. No module of the app routes a
-// gatekeeper-origin topic yet, so the chain serves a test route, added to the
-// mq router before genesis (apptest.Options.Routes).
+// (default quorum: two) through real blocks, on a test route added to the mq
+// router before genesis (apptest.Options.Routes) and answering tasks the
+// test allocates.
 func TestGatekeeperQuorum(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
@@ -26,6 +26,9 @@ func TestGatekeeperQuorum(t *testing.T) {
 	gk1, gk2, gk3 := c.RegisterWorker(op), c.RegisterWorker(op), c.RegisterWorker(op)
 	c.AddGatekeepers(gk1, gk2, gk3)
 	gkOrigin := protocol.GatekeeperOrigin()
+	if seqs := pushTestTasks(c, 3); seqs[0] != 0 || seqs[2] != 2 {
+		t.Fatalf("tasks at seqs %v, want 0-2", seqs)
+	}
 
 	// voteTx is gk's vote on body at seq, submitted by its own relayer.
 	voteTx := func(relayer *apptest.Account, gk *apptest.Worker, seq uint64, payload string) []byte {

@@ -418,6 +418,56 @@ func (c *Chain) AddGatekeepers(ws ...*Worker) {
 	c.NextBlock()
 }
 
+// RemoveGatekeepers removes gatekeepers as a passed governance proposal
+// would (see AddGatekeepers) and commits the block.
+func (c *Chain) RemoveGatekeepers(ws ...*Worker) {
+	c.t.Helper()
+	ctx := c.App.NewUncachedContext(false, cmtproto.Header{ChainID: ChainID, Height: c.App.LastBlockHeight() + 1, Time: c.Time})
+	for _, w := range ws {
+		msg := &registrytypes.MsgRemoveGatekeeper{Authority: c.App.RegistryKeeper.Authority(), IdentityKey: w.Hex()}
+		if _, err := c.App.MsgServiceRouter().Handler(msg)(ctx, msg); err != nil {
+			c.t.Fatalf("remove gatekeeper %s: %v", w.Hex(), err)
+		}
+	}
+	c.NextBlock()
+}
+
+// PushGatekeeperTask allocates a gatekeeper task as module would (see
+// x/mq's PushGatekeeperTask), written into the state the next block
+// commits, commits that block and returns the task's sequence: the
+// gatekeepers' answer must be a gatekeeper-origin message on replyTopic at
+// that sequence. Test modules route replyTopic with Options.Routes.
+func (c *Chain) PushGatekeeperTask(module, taskTopic, replyTopic string, body []byte) uint64 {
+	c.t.Helper()
+	ctx := c.App.NewUncachedContext(false, cmtproto.Header{ChainID: ChainID, Height: c.App.LastBlockHeight() + 1, Time: c.Time})
+	seq, err := c.App.MQKeeper.PushGatekeeperTask(ctx, module, taskTopic, replyTopic, body)
+	if err != nil {
+		c.t.Fatalf("push gatekeeper task: %v", err)
+	}
+	c.NextBlock()
+	return seq
+}
+
+// Ingress returns the retained ingress log of the committed state, oldest
+// first. A module-origin message's Seq is its ingress index.
+func (c *Chain) Ingress() []protocol.Message {
+	c.t.Helper()
+	var out []protocol.Message
+	err := c.App.MQKeeper.Ingress.Walk(c.CommittedContext(), nil, func(index uint64, raw []byte) (bool, error) {
+		e, _, err := protocol.DecodeIngressEntry(raw)
+		if err != nil {
+			return true, err
+		}
+		m, err := protocol.DecodeMessage(e.Message)
+		out = append(out, m)
+		return err != nil, err
+	})
+	if err != nil {
+		c.t.Fatalf("ingress: %v", err)
+	}
+	return out
+}
+
 // Export returns the state at the latest height as `gkd export` writes it.
 func (c *Chain) Export() servertypes.ExportedApp {
 	c.t.Helper()

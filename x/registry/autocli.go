@@ -20,6 +20,13 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				},
 				{RpcMethod: "Gatekeepers", Use: "gatekeepers", Short: "List the gatekeepers"},
 				{RpcMethod: "Measurements", Use: "measurements", Short: "List allowed pRuntime measurements"},
+				{RpcMethod: "MasterKeys", Use: "master-keys", Short: "List the master key versions' public keys"},
+				{RpcMethod: "Clusters", Use: "clusters", Short: "List the clusters"},
+				{
+					RpcMethod: "Cluster", Use: "cluster [id]", Short: "Show one cluster",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "id"}},
+				},
+				{RpcMethod: "Beacon", Use: "beacon", Short: "Show the latest random beacon of the gatekeepers"},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
@@ -51,6 +58,21 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Short:          "Propose removing a gatekeeper (governance proposal)",
 					GovProposal:    true,
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "identity_key"}},
+				},
+				{
+					RpcMethod: "CreateCluster", Use: "create-cluster [worker-keys...]",
+					Short:          "Create a cluster of registered workers (identity keys in hex or base64), owned by the signer",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "workers", Varargs: true}},
+				},
+				{
+					RpcMethod: "AddClusterWorker", Use: "add-cluster-worker [cluster-id] [worker]",
+					Short:          "Add a registered worker to a cluster you own",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "cluster_id"}, {ProtoField: "worker"}},
+				},
+				{
+					RpcMethod: "RemoveClusterWorker", Use: "remove-cluster-worker [cluster-id] [worker]",
+					Short:          "Remove a worker from a cluster you own",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "cluster_id"}, {ProtoField: "worker"}},
 				},
 			},
 		},

@@ -1,5 +1,7 @@
 // Package registry is the registry module: attested workers, the allow-list
-// of pRuntime measurements and the gatekeeper set (DESIGN.md §7).
+// of pRuntime measurements, the gatekeeper set (DESIGN.md §7), and the
+// chain's side of gatekeeper key management: master key, clusters and beacon
+// (DESIGN.md §6).
 package registry
 
 import (
@@ -29,7 +31,8 @@ var (
 	_ module.HasGenesis     = AppModule{}
 	_ module.HasServices    = AppModule{}
 
-	_ appmodule.AppModule = AppModule{}
+	_ appmodule.AppModule     = AppModule{}
+	_ appmodule.HasEndBlocker = AppModule{}
 )
 
 // AppModule is x/registry's module.
@@ -105,3 +108,6 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 
 // ConsensusVersion implements module.HasConsensusVersion.
 func (AppModule) ConsensusVersion() uint64 { return ConsensusVersion }
+
+// EndBlock asks the gatekeepers for a beacon every beacon_interval_blocks.
+func (am AppModule) EndBlock(ctx context.Context) error { return am.keeper.EndBlock(ctx) }

@@ -39,7 +39,8 @@ type Checked struct {
 // gas meter: the body decodes canonically, the signature verifies over the
 // exact bytes for this chain, the signer may speak for the origin, the topic
 // is routed, and the sequence is the next one expected (for gatekeeper votes:
-// inside the pending window, and not already voted by this signer).
+// inside the pending window, at a sequence the chain allocated to a task whose
+// reply topic is the message's, and not already voted by this signer).
 //
 // Every failure carries its own registered error; ErrStaleSequence and
 // ErrDuplicateVote mean the message was already processed.
@@ -106,6 +107,11 @@ func (k *Keeper) checkEgress(ctx sdk.Context, sm types.SignedMessage, verifySign
 			return Checked{}, errorsmod.Wrapf(types.ErrUnknownSender, "signer %x is not a current gatekeeper", []byte(sm.Signer))
 		}
 		if err := checkSeq(m, next, MaxPendingGatekeeperSeqs-1); err != nil {
+			return Checked{}, err
+		}
+		// After the sequence check: a delivered seq has no task any more,
+		// and a late vote for it must stay "stale" (skipped), not fail.
+		if err := k.checkTask(ctx, m); err != nil {
 			return Checked{}, err
 		}
 		prev, err := k.Votes.Get(ctx, collections.Join(m.Seq, []byte(sm.Signer)))
@@ -179,6 +185,9 @@ func (k *Keeper) Advance(ctx context.Context, c Checked) ([]protocol.Message, er
 		}
 		delivered = append(delivered, m)
 		if err := k.Votes.Clear(ctx, collections.NewPrefixedPairRange[uint64, []byte](next)); err != nil {
+			return nil, err
+		}
+		if err := k.Tasks.Remove(ctx, next); err != nil {
 			return nil, err
 		}
 		next++

@@ -1,6 +1,7 @@
 package keeper_test
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 	"testing"
@@ -22,6 +23,10 @@ func TestCheckEgress(t *testing.T) {
 		name string
 		msg  func(t *testing.T, f *fixture) types.SignedMessage
 		want error
+		// Gatekeeper tasks answered on reply (topicEcho if empty) are
+		// allocated for every seq of the vote window, unless noTasks.
+		noTasks bool
+		reply   string
 	}{
 		{
 			name: "valid worker message",
@@ -46,6 +51,31 @@ func TestCheckEgress(t *testing.T) {
 			msg: func(t *testing.T, f *fixture) types.SignedMessage {
 				return sign(t, testChainID, f.gks[0], gkMsg(keeper.MaxPendingGatekeeperSeqs-1, "hi"))
 			},
+		},
+		{
+			name:    "gatekeeper vote without a task",
+			noTasks: true,
+			msg: func(t *testing.T, f *fixture) types.SignedMessage {
+				return sign(t, testChainID, f.gks[0], gkMsg(0, "hi"))
+			},
+			want: types.ErrNoTask,
+		},
+		{
+			name:  "gatekeeper vote on another topic than its task's reply",
+			reply: topicAlt,
+			msg: func(t *testing.T, f *fixture) types.SignedMessage {
+				return sign(t, testChainID, f.gks[0], gkMsg(0, "hi"))
+			},
+			want: types.ErrInvalidTopic,
+		},
+		{
+			name: "gatekeeper vote on a worker-only topic",
+			msg: func(t *testing.T, f *fixture) types.SignedMessage {
+				m := gkMsg(0, "hi")
+				m.Topic = topicWorkerOnly
+				return sign(t, testChainID, f.gks[0], m)
+			},
+			want: types.ErrInvalidOrigin,
 		},
 		{
 			name: "forged signature",
@@ -285,6 +315,9 @@ func TestCheckEgress(t *testing.T) {
 			f := newFixture(t)
 			f.mustSync(t, sign(t, testChainID, f.workers[0], workerMsg(f.workers[0], 0, "seq0")))
 			f.handled = nil
+			if !tc.noTasks {
+				f.pushTasksOn(t, keeper.MaxPendingGatekeeperSeqs, cmp.Or(tc.reply, topicEcho))
+			}
 			sm := tc.msg(t, f)
 			before := f.snapshot(t)
 
@@ -435,6 +468,7 @@ func TestSyncMessages(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
+			f.pushTasks(t, 2)
 			if tc.maxPerTx != 0 {
 				f.setParams(t, func(p *types.Params) { p.MaxMessagesPerTx = tc.maxPerTx })
 			}
@@ -641,6 +675,7 @@ func TestGatekeeperQuorum(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
+			f.pushTasks(t, keeper.MaxPendingGatekeeperSeqs+2)
 			if tc.quorum != 0 {
 				f.setParams(t, func(p *types.Params) { p.GkQuorum = tc.quorum })
 			}
@@ -702,6 +737,10 @@ func TestGatekeeperQuorum(t *testing.T) {
 				if v.Seq < tc.wantNext {
 					t.Errorf("vote of %x at delivered seq %d left in state", v.Signer, v.Seq)
 				}
+			}
+			// So are their tasks; the others wait.
+			if len(gs.Tasks) == 0 || gs.Tasks[0].Seq != tc.wantNext || gs.NextTask != keeper.MaxPendingGatekeeperSeqs+2 {
+				t.Errorf("tasks %v (next %d) after delivering up to seq %d", gs.Tasks, gs.NextTask, tc.wantNext)
 			}
 		})
 	}

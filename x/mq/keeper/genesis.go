@@ -38,6 +38,17 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 			return err
 		}
 	}
+	if err := k.NextTask.Set(ctx, gs.NextTask); err != nil {
+		return err
+	}
+	for _, t := range gs.Tasks {
+		if routed, allowed := k.router.Accepts(t.ReplyTopic, protocol.OriginGatekeeper); !routed || !allowed {
+			return fmt.Errorf("%w: gatekeeper task at seq %d wants a reply on %q, which no module takes from the gatekeepers", types.ErrInvalidGenesis, t.Seq, t.ReplyTopic)
+		}
+		if err := k.Tasks.Set(ctx, t.Seq, t.ReplyTopic); err != nil {
+			return err
+		}
+	}
 	for _, v := range gs.Votes {
 		m, err := protocol.DecodeMessage(v.Body)
 		if err != nil {
@@ -80,6 +91,16 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 	}
 	err = k.Votes.Walk(ctx, nil, func(key collections.Pair[uint64, []byte], body []byte) (bool, error) {
 		gs.Votes = append(gs.Votes, types.GatekeeperVote{Seq: key.K1(), Signer: key.K2(), Body: body})
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if gs.NextTask, err = getOrZero(ctx, k.NextTask); err != nil {
+		return nil, err
+	}
+	err = k.Tasks.Walk(ctx, nil, func(seq uint64, reply string) (bool, error) {
+		gs.Tasks = append(gs.Tasks, types.GatekeeperTask{Seq: seq, ReplyTopic: reply})
 		return false, nil
 	})
 	return gs, err

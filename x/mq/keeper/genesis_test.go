@@ -26,6 +26,7 @@ func TestGenesisRoundTrip(t *testing.T) {
 	if err := f.k.PruneIngress(f.ctx); err != nil { // prunes heights 1 and 2
 		t.Fatal(err)
 	}
+	f.pushTasks(t, 4)
 	f.mustSync(t,
 		sign(t, testChainID, f.workers[0], workerMsg(f.workers[0], 0, "w0")),
 		sign(t, testChainID, f.workers[1], workerMsg(f.workers[1], 0, "w1")),
@@ -41,7 +42,9 @@ func TestGenesisRoundTrip(t *testing.T) {
 	if err := exported.Validate(); err != nil {
 		t.Fatalf("exported genesis does not validate: %v", err)
 	}
-	if len(exported.Ingress) == 0 || len(exported.Sequences) == 0 || len(exported.Votes) == 0 {
+	// Seq 0 is delivered; tasks 1-3 are pending.
+	if len(exported.Ingress) == 0 || len(exported.Sequences) == 0 || len(exported.Votes) == 0 ||
+		len(exported.Tasks) != 3 || exported.Tasks[0].Seq != 1 || exported.NextTask != 4 {
 		t.Fatalf("export misses records: %+v", exported)
 	}
 	raw := f.cdc.MustMarshalJSON(exported)
@@ -76,6 +79,9 @@ func TestGenesisRoundTrip(t *testing.T) {
 	}
 	if got := g.handledPayloads(); !slices.Equal(got, []string{"g1"}) {
 		t.Errorf("handled after import %q, want [g1]", got)
+	}
+	if seq, err := g.k.PushGatekeeperTask(g.ctx, testModule, topicTask, topicEcho, nil); err != nil || seq != 4 {
+		t.Errorf("task after import at seq %d, %v; want 4", seq, err)
 	}
 }
 
@@ -125,6 +131,14 @@ func vote(t testing.TB, seed byte, seq uint64, payload string) types.GatekeeperV
 	return types.GatekeeperVote{Seq: seq, Signer: pub(testKey(seed)), Body: body}
 }
 
+// withTasks gives gs tasks at seqs 0..n-1, answered on topicEcho.
+func withTasks(gs *types.GenesisState, n int) {
+	for i := range uint64(n) {
+		gs.Tasks = append(gs.Tasks, types.GatekeeperTask{Seq: i, ReplyTopic: topicEcho})
+	}
+	gs.NextTask = uint64(n)
+}
+
 func TestGenesisValidate(t *testing.T) {
 	t.Parallel()
 	w := protocol.WorkerOrigin(pub(testKey(1))).Key()
@@ -140,8 +154,86 @@ func TestGenesisValidate(t *testing.T) {
 				gs.Ingress = []types.IngressEntry{ingressEntry(t, 3), ingressEntry(t, 4)}
 				gs.NextIngressIndex = 5
 				gs.Sequences = []types.SenderSequence{{Origin: w, NextSeq: 3}, {Origin: protocol.GatekeeperOrigin().Key(), NextSeq: 2}}
+				gs.Tasks = []types.GatekeeperTask{{Seq: 2, ReplyTopic: topicEcho}, {Seq: 3, ReplyTopic: topicEcho}, {Seq: 4, ReplyTopic: topicAlt}}
+				gs.NextTask = 5
 				gs.Votes = []types.GatekeeperVote{vote(t, 10, 2, "a"), vote(t, 11, 2, "a"), vote(t, 10, 3, "b")}
 			},
+		},
+		{
+			name: "next_task behind the channel, no task pending",
+			mutate: func(t *testing.T, gs *types.GenesisState) {
+				gs.Sequences = []types.SenderSequence{{Origin: protocol.GatekeeperOrigin().Key(), NextSeq: 2}}
+			},
+		},
+		{
+			name: "task below the channel's next seq",
+			mutate: func(t *testing.T, gs *types.GenesisState) {
+				gs.Sequences = []types.SenderSequence{{Origin: protocol.GatekeeperOrigin().Key(), NextSeq: 2}}
+				gs.Tasks = []types.GatekeeperTask{{Seq: 1, ReplyTopic: topicEcho}, {Seq: 2, ReplyTopic: topicEcho}}
+				gs.NextTask = 3
+			},
+			want: types.ErrInvalidGenesis,
+		},
+		{
+			name: "gap in tasks",
+			mutate: func(t *testing.T, gs *types.GenesisState) {
+				gs.Tasks = []types.GatekeeperTask{{Seq: 0, ReplyTopic: topicEcho}, {Seq: 2, ReplyTopic: topicEcho}}
+				gs.NextTask = 3
+			},
+			want: types.ErrInvalidGenesis,
+		},
+		{
+			name: "duplicate task",
+			mutate: func(t *testing.T, gs *types.GenesisState) {
+				gs.Tasks = []types.GatekeeperTask{{Seq: 0, ReplyTopic: topicEcho}, {Seq: 0, ReplyTopic: topicEcho}}
+				gs.NextTask = 1
+			},
+			want: types.ErrInvalidGenesis,
+		},
+		{
+			name: "task at next_task",
+			mutate: func(t *testing.T, gs *types.GenesisState) {
+				gs.Tasks = []types.GatekeeperTask{{Seq: 0, ReplyTopic: topicEcho}}
+				gs.NextTask = 0
+			},
+			want: types.ErrInvalidGenesis,
+		},
+		{
+			name: "next_task above the last task",
+			mutate: func(t *testing.T, gs *types.GenesisState) {
+				gs.Tasks = []types.GatekeeperTask{{Seq: 0, ReplyTopic: topicEcho}}
+				gs.NextTask = 2
+			},
+			want: types.ErrInvalidGenesis,
+		},
+		{
+			name:   "next_task ahead of the channel without tasks",
+			mutate: func(t *testing.T, gs *types.GenesisState) { gs.NextTask = 1 },
+			want:   types.ErrInvalidGenesis,
+		},
+		{
+			name: "task with an invalid reply topic",
+			mutate: func(t *testing.T, gs *types.GenesisState) {
+				gs.Tasks = []types.GatekeeperTask{{Seq: 0, ReplyTopic: "Test/Echo"}}
+				gs.NextTask = 1
+			},
+			want: types.ErrInvalidGenesis,
+		},
+		{
+			name: "vote without a task",
+			mutate: func(t *testing.T, gs *types.GenesisState) {
+				gs.Votes = []types.GatekeeperVote{vote(t, 10, 0, "a")}
+			},
+			want: types.ErrInvalidGenesis,
+		},
+		{
+			name: "vote on another topic than its task's reply",
+			mutate: func(t *testing.T, gs *types.GenesisState) {
+				gs.Tasks = []types.GatekeeperTask{{Seq: 0, ReplyTopic: topicAlt}}
+				gs.NextTask = 1
+				gs.Votes = []types.GatekeeperVote{vote(t, 10, 0, "a")}
+			},
+			want: types.ErrInvalidGenesis,
 		},
 		{
 			name:   "everything pruned",
@@ -234,6 +326,7 @@ func TestGenesisValidate(t *testing.T) {
 		{
 			name: "vote signer of the wrong size",
 			mutate: func(t *testing.T, gs *types.GenesisState) {
+				withTasks(gs, 2)
 				v := vote(t, 10, 0, "a")
 				v.Signer = v.Signer[:31]
 				gs.Votes = []types.GatekeeperVote{v}
@@ -243,6 +336,7 @@ func TestGenesisValidate(t *testing.T) {
 		{
 			name: "vote body does not decode",
 			mutate: func(t *testing.T, gs *types.GenesisState) {
+				withTasks(gs, 2)
 				v := vote(t, 10, 0, "a")
 				v.Body = append(v.Body, 0)
 				gs.Votes = []types.GatekeeperVote{v}
@@ -252,6 +346,7 @@ func TestGenesisValidate(t *testing.T) {
 		{
 			name: "vote body of a worker origin",
 			mutate: func(t *testing.T, gs *types.GenesisState) {
+				withTasks(gs, 2)
 				v := vote(t, 10, 0, "a")
 				m := workerMsg(testKey(1), 0, "a")
 				v.Body, _ = m.Encode()
@@ -262,6 +357,7 @@ func TestGenesisValidate(t *testing.T) {
 		{
 			name: "vote body at another seq",
 			mutate: func(t *testing.T, gs *types.GenesisState) {
+				withTasks(gs, 2)
 				v := vote(t, 10, 0, "a")
 				v.Seq = 1
 				gs.Votes = []types.GatekeeperVote{v}
@@ -271,6 +367,7 @@ func TestGenesisValidate(t *testing.T) {
 		{
 			name: "duplicate vote",
 			mutate: func(t *testing.T, gs *types.GenesisState) {
+				withTasks(gs, 2)
 				gs.Votes = []types.GatekeeperVote{vote(t, 10, 0, "a"), vote(t, 10, 0, "b")}
 			},
 			want: types.ErrInvalidGenesis,

@@ -32,6 +32,8 @@ type Keeper struct {
 	FirstIngress collections.Item[uint64]
 	Sequences    collections.Map[[]byte, uint64]
 	Votes        collections.Map[collections.Pair[uint64, []byte], []byte]
+	NextTask     collections.Item[uint64]
+	Tasks        collections.Map[uint64, string]
 }
 
 // NewKeeper returns a keeper. authority is the account allowed to change
@@ -54,6 +56,8 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 		Sequences:    collections.NewMap(sb, types.SequencePrefix, "sequences", collections.BytesKey, collections.Uint64Value),
 		Votes: collections.NewMap(sb, types.VotePrefix, "votes",
 			collections.PairKeyCodec(collections.Uint64Key, collections.BytesKey), collections.BytesValue),
+		NextTask: collections.NewItem(sb, types.NextTaskKey, "next_task", collections.Uint64Value),
+		Tasks:    collections.NewMap(sb, types.TaskPrefix, "tasks", collections.Uint64Key, collections.StringValue),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -38,6 +38,14 @@ const (
 	// can see whether a handler's writes were kept.
 	topicEchoOut = "test/echo_out"
 	failPayload  = "fail"
+	// topicTask is the ingress topic of the test module's gatekeeper tasks;
+	// pushTasks asks for answers on topicEcho.
+	topicTask = "test/task"
+	// topicAlt is another gatekeeper-answerable topic, recorded like
+	// topicEcho.
+	topicAlt = "test/alt"
+	// topicWorkerOnly is routed for worker messages only.
+	topicWorkerOnly = "test/worker_only"
 )
 
 var testTime = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -130,7 +138,7 @@ func newFixture(t testing.TB) *fixture {
 		f.senders.gatekeepers = append(f.senders.gatekeepers, pub(g))
 	}
 	k.SetSenderRegistry(f.senders)
-	k.Router().AddRoute(testModule, topicEcho, func(ctx sdk.Context, m protocol.Message) error {
+	handler := func(ctx sdk.Context, m protocol.Message) error {
 		f.handled = append(f.handled, m)
 		if _, err := k.PushIngress(ctx, testModule, topicEchoOut, m.Payload); err != nil {
 			return err
@@ -139,7 +147,10 @@ func newFixture(t testing.TB) *fixture {
 			return errors.New("test handler: refusing payload")
 		}
 		return nil
-	})
+	}
+	k.Router().AddRoute(testModule, topicEcho, handler)
+	k.Router().AddRoute(testModule, topicAlt, handler)
+	k.Router().AddRouteFor(testModule, topicWorkerOnly, []protocol.OriginKind{protocol.OriginWorker}, handler)
 	if err := k.InitGenesis(ctx, types.DefaultGenesisState()); err != nil {
 		t.Fatal(err)
 	}
@@ -154,6 +165,27 @@ func (f *fixture) setParams(t testing.TB, mutate func(*types.Params)) {
 	if _, err := f.msgs.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: f.authority, Params: p}); err != nil {
 		t.Fatalf("UpdateParams: %v", err)
 	}
+}
+
+// pushTasks allocates n gatekeeper tasks answered on topicEcho and returns
+// their sequences.
+func (f *fixture) pushTasks(t testing.TB, n int) []uint64 {
+	t.Helper()
+	return f.pushTasksOn(t, n, topicEcho)
+}
+
+// pushTasksOn allocates n gatekeeper tasks answered on reply.
+func (f *fixture) pushTasksOn(t testing.TB, n int, reply string) []uint64 {
+	t.Helper()
+	var seqs []uint64
+	for i := range n {
+		seq, err := f.k.PushGatekeeperTask(f.ctx, testModule, topicTask, reply, []byte{byte(i)})
+		if err != nil {
+			t.Fatalf("PushGatekeeperTask: %v", err)
+		}
+		seqs = append(seqs, seq)
+	}
+	return seqs
 }
 
 // snapshot returns the whole store as exported genesis JSON; comparing two

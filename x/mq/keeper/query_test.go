@@ -16,6 +16,7 @@ func TestNextSequenceQuery(t *testing.T) {
 		for i := range uint64(3) {
 			f.mustSync(t, sign(t, testChainID, f.workers[0], workerMsg(f.workers[0], i, "w")))
 		}
+		f.pushTasks(t, 1)
 		f.mustSync(t, sign(t, testChainID, f.gks[0], gkMsg(0, "g")), sign(t, testChainID, f.gks[1], gkMsg(0, "g")))
 		return f
 	}

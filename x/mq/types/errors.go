@@ -22,4 +22,5 @@ var (
 	ErrInvalidQuery      = errorsmod.Register(ModuleName, 16, "invalid query")
 	ErrNotIngressOrigin  = errorsmod.Register(ModuleName, 17, "only modules may append ingress")
 	ErrInvalidSubmission = errorsmod.Register(ModuleName, 18, "invalid submission")
+	ErrNoTask            = errorsmod.Register(ModuleName, 19, "no gatekeeper task at this sequence")
 )

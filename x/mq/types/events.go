@@ -6,6 +6,7 @@ const (
 	EventMessageDelivered = "mq_message_delivered"
 	EventMessageRejected  = "mq_message_rejected"
 	EventVoteRecorded     = "mq_gatekeeper_vote"
+	EventTaskPushed       = "mq_gatekeeper_task"
 
 	AttributeIndex  = "index"
 	AttributeOrigin = "origin"
@@ -13,4 +14,5 @@ const (
 	AttributeSeq    = "seq"
 	AttributeSigner = "signer"
 	AttributeError  = "error"
+	AttributeReply  = "reply_topic"
 )

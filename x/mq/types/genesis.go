@@ -39,6 +39,8 @@ func (gs *GenesisState) Validate() error {
 		}
 	}
 	seen := make(map[string]bool, len(gs.Sequences))
+	var head uint64 // the gatekeeper channel's next sequence
+	gkKey := string(protocol.GatekeeperOrigin().Key())
 	for _, s := range gs.Sequences {
 		if _, err := protocol.OriginFromKey(s.Origin); err != nil {
 			return fmt.Errorf("%w: sequence origin: %w", ErrInvalidGenesis, err)
@@ -47,6 +49,13 @@ func (gs *GenesisState) Validate() error {
 			return fmt.Errorf("%w: duplicate sequence for origin %x", ErrInvalidGenesis, s.Origin)
 		}
 		seen[string(s.Origin)] = true
+		if string(s.Origin) == gkKey {
+			head = s.NextSeq
+		}
+	}
+	tasks, err := gs.validateTasks(head)
+	if err != nil {
+		return err
 	}
 	// A vote's body is delivered as a gatekeeper message once it has a
 	// quorum, without being verified again, so it must be one, at its seq.
@@ -62,6 +71,9 @@ func (gs *GenesisState) Validate() error {
 		if m.Origin.Kind != protocol.OriginGatekeeper || m.Seq != v.Seq {
 			return fmt.Errorf("%w: vote at seq %d carries a message from %s at seq %d", ErrInvalidGenesis, v.Seq, m.Origin, m.Seq)
 		}
+		if reply, ok := tasks[v.Seq]; !ok || reply != m.Topic {
+			return fmt.Errorf("%w: vote at seq %d on %q answers no task on that topic", ErrInvalidGenesis, v.Seq, m.Topic)
+		}
 		k := string(binary.BigEndian.AppendUint64(nil, v.Seq)) + string(v.Signer)
 		if votes[k] {
 			return fmt.Errorf("%w: two votes of %x at seq %d", ErrInvalidGenesis, v.Signer, v.Seq)
@@ -69,4 +81,31 @@ func (gs *GenesisState) Validate() error {
 		votes[k] = true
 	}
 	return nil
+}
+
+// validateTasks checks the pending gatekeeper tasks against the channel's
+// next sequence head and returns their reply topics by sequence. Tasks are
+// allocated in order and deleted when their sequence is delivered, so they
+// are exactly the sequences [head, next_task): a missing one would stall the
+// channel for good (no message can be accepted at a sequence without a task),
+// and one below head could never be answered.
+func (gs *GenesisState) validateTasks(head uint64) (map[uint64]string, error) {
+	tasks := make(map[uint64]string, len(gs.Tasks))
+	for i, t := range gs.Tasks {
+		if want := head + uint64(i); t.Seq != want {
+			return nil, fmt.Errorf("%w: gatekeeper task %d at seq %d, want seq %d (tasks run from the channel's next seq %d, without gaps)",
+				ErrInvalidGenesis, i, t.Seq, want, head)
+		}
+		if err := protocol.ValidateTopic(t.ReplyTopic); err != nil {
+			return nil, fmt.Errorf("%w: gatekeeper task at seq %d: reply %w", ErrInvalidGenesis, t.Seq, err)
+		}
+		tasks[t.Seq] = t.ReplyTopic
+	}
+	switch end := head + uint64(len(gs.Tasks)); {
+	case len(gs.Tasks) > 0 && gs.NextTask != end:
+		return nil, fmt.Errorf("%w: next_task %d, want %d (just above the last task)", ErrInvalidGenesis, gs.NextTask, end)
+	case len(gs.Tasks) == 0 && gs.NextTask > head:
+		return nil, fmt.Errorf("%w: next_task %d is above the gatekeeper channel's next seq %d, but no task is pending", ErrInvalidGenesis, gs.NextTask, head)
+	}
+	return tasks, nil
 }

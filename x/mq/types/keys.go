@@ -33,6 +33,14 @@ var (
 	// VotePrefix || u64 big-endian seq || signer key → message body that the
 	// gatekeeper signed at that seq of the gatekeeper channel.
 	VotePrefix = collections.NewPrefix(5)
+	// NextTaskKey holds the gatekeeper-channel sequence the next gatekeeper
+	// task gets (u64). It starts at 0, as the channel does.
+	NextTaskKey = collections.NewPrefix(6)
+	// TaskPrefix || u64 big-endian seq → reply topic (string) of the
+	// undelivered gatekeeper task at that seq. A gatekeeper message is
+	// accepted only at a seq with a task, on its reply topic; the entry is
+	// deleted when the seq is delivered.
+	TaskPrefix = collections.NewPrefix(7)
 )
 
 // IngressStoreKey returns the full store key of ingress entry index, as a

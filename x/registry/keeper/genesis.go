@@ -2,13 +2,16 @@ package keeper
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"cosmossdk.io/collections"
 
 	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
-// InitGenesis loads a validated genesis.
+// InitGenesis loads a validated genesis and rebuilds the worker → cluster
+// index from the clusters.
 func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 	if err := gs.Validate(); err != nil {
 		return err
@@ -34,10 +37,52 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 			return err
 		}
 	}
+	for _, mk := range gs.MasterKeys {
+		if err := k.MasterKeys.Set(ctx, mk.Version, mk); err != nil {
+			return err
+		}
+	}
+	for _, c := range gs.Clusters {
+		if _, err := k.addressCodec.StringToBytes(c.Owner); err != nil {
+			return fmt.Errorf("%w: cluster %d owner %q: %w", types.ErrInvalidGenesis, c.Id, c.Owner, err)
+		}
+		if err := k.Clusters.Set(ctx, c.Id, c); err != nil {
+			return err
+		}
+		for _, w := range c.Workers {
+			if err := k.WorkerCluster.Set(ctx, w, c.Id); err != nil {
+				return err
+			}
+		}
+	}
+	if err := k.NextClusterID.Set(ctx, max(gs.NextClusterId, types.FirstClusterID)); err != nil {
+		return err
+	}
+	if len(gs.Launcher) > 0 {
+		if err := k.Launcher.Set(ctx, gs.Launcher); err != nil {
+			return err
+		}
+	}
+	if gs.LatestBeacon != nil {
+		if err := k.LatestBeacon.Set(ctx, *gs.LatestBeacon); err != nil {
+			return err
+		}
+	}
+	// A genesis written by hand may name gatekeepers but no launcher, and
+	// nobody would ever generate v0: the first in key order launches, as if
+	// it had been added alone.
+	if len(gs.MasterKeys) == 0 && len(gs.Launcher) == 0 && len(gs.Gatekeepers) > 0 {
+		gks, err := k.GatekeeperKeys(ctx)
+		if err != nil {
+			return err
+		}
+		return k.designateLauncher(ctx, gks[0])
+	}
 	return nil
 }
 
-// ExportGenesis dumps the store in key order.
+// ExportGenesis dumps the store in key order. The worker → cluster index is
+// not exported: it is rebuilt from the clusters.
 func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
@@ -56,9 +101,39 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 	}); err != nil {
 		return nil, err
 	}
-	err = k.Gatekeepers.Walk(ctx, nil, func(_ []byte, g types.Gatekeeper) (bool, error) {
+	if err := k.Gatekeepers.Walk(ctx, nil, func(_ []byte, g types.Gatekeeper) (bool, error) {
 		gs.Gatekeepers = append(gs.Gatekeepers, g)
 		return false, nil
-	})
-	return gs, err
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.MasterKeys.Walk(ctx, nil, func(_ uint32, mk types.MasterKey) (bool, error) {
+		gs.MasterKeys = append(gs.MasterKeys, mk)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.Clusters.Walk(ctx, nil, func(_ uint64, c types.Cluster) (bool, error) {
+		gs.Clusters = append(gs.Clusters, c)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	gs.NextClusterId, err = k.NextClusterID.Get(ctx)
+	if errors.Is(err, collections.ErrNotFound) {
+		gs.NextClusterId = types.FirstClusterID
+	} else if err != nil {
+		return nil, err
+	}
+	if gs.Launcher, err = k.launcher(ctx); err != nil {
+		return nil, err
+	}
+	b, err := k.LatestBeacon.Get(ctx)
+	switch {
+	case err == nil:
+		gs.LatestBeacon = &b
+	case !errors.Is(err, collections.ErrNotFound):
+		return nil, err
+	}
+	return gs, nil
 }

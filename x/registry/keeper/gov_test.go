@@ -88,10 +88,11 @@ func TestUpdateParams(t *testing.T) {
 		want   error
 	}{
 		{name: "defaults", params: types.DefaultParams()},
-		{name: "strictest", params: types.Params{WorkerConfidenceLimit: 1, GatekeeperConfidenceLimit: 1, AttestationMaxAgeSeconds: 1}},
-		{name: "zero worker limit", params: types.Params{WorkerConfidenceLimit: 0, GatekeeperConfidenceLimit: 1, AttestationMaxAgeSeconds: 1}, want: types.ErrInvalidParams},
-		{name: "gatekeeper limit above worker limit", params: types.Params{WorkerConfidenceLimit: 2, GatekeeperConfidenceLimit: 3, AttestationMaxAgeSeconds: 1}, want: types.ErrInvalidParams},
-		{name: "zero max age", params: types.Params{WorkerConfidenceLimit: 5, GatekeeperConfidenceLimit: 3}, want: types.ErrInvalidParams},
+		{name: "strictest", params: types.Params{WorkerConfidenceLimit: 1, GatekeeperConfidenceLimit: 1, AttestationMaxAgeSeconds: 1, MaxClusterWorkers: 1}},
+		{name: "zero worker limit", params: types.Params{WorkerConfidenceLimit: 0, GatekeeperConfidenceLimit: 1, AttestationMaxAgeSeconds: 1, MaxClusterWorkers: 1}, want: types.ErrInvalidParams},
+		{name: "gatekeeper limit above worker limit", params: types.Params{WorkerConfidenceLimit: 2, GatekeeperConfidenceLimit: 3, AttestationMaxAgeSeconds: 1, MaxClusterWorkers: 1}, want: types.ErrInvalidParams},
+		{name: "zero max age", params: types.Params{WorkerConfidenceLimit: 5, GatekeeperConfidenceLimit: 3, MaxClusterWorkers: 1}, want: types.ErrInvalidParams},
+		{name: "zero max cluster workers", params: types.Params{WorkerConfidenceLimit: 5, GatekeeperConfidenceLimit: 3, AttestationMaxAgeSeconds: 1}, want: types.ErrInvalidParams},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -342,9 +343,14 @@ func TestRemoveGatekeeper(t *testing.T) {
 			if !hasEvent(f.ctx.EventManager().Events(), types.EventGatekeeperRemoved, map[string]string{types.AttributeIdentityKey: tc.key}) {
 				t.Errorf("no %s event", types.EventGatekeeperRemoved)
 			}
-			// Adding it back works and is announced again.
+			// Adding it back works and is announced again; as the only
+			// gatekeeper of a chain without a master key, it must launch.
 			f.addGatekeeper(t, gatekeeper)
-			f.wantLastIngress(t, protocol.TopicGatekeeperAdded, key)
+			es := f.ingress(t)
+			if len(es) < 2 || es[len(es)-2].Topic != protocol.TopicGatekeeperAdded || !bytes.Equal(es[len(es)-2].Payload, key) {
+				t.Errorf("no %s entry for the re-added gatekeeper", protocol.TopicGatekeeperAdded)
+			}
+			f.wantLastIngress(t, protocol.TopicGatekeeperLaunch, key)
 		})
 	}
 }

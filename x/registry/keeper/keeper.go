@@ -1,5 +1,3 @@
-// Package keeper implements x/registry: attested worker registration, the
-// measurement allow-list and the gatekeeper set.
 package keeper
 
 import (
@@ -32,6 +30,15 @@ type Keeper struct {
 	Measurements collections.Map[collections.Pair[string, []byte], types.Measurement]
 	Workers      collections.Map[[]byte, types.Worker]
 	Gatekeepers  collections.Map[[]byte, types.Gatekeeper]
+	MasterKeys   collections.Map[uint32, types.MasterKey]
+	Clusters     collections.Map[uint64, types.Cluster]
+	// NextClusterID is the id the next cluster gets; absent means
+	// types.FirstClusterID.
+	NextClusterID collections.Item[uint64]
+	// WorkerCluster indexes Clusters by member.
+	WorkerCluster collections.Map[[]byte, uint64]
+	Launcher      collections.Item[[]byte]
+	LatestBeacon  collections.Item[types.Beacon]
 }
 
 // NewKeeper returns a keeper. authority may change params, measurements and
@@ -59,8 +66,14 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		Measurements: collections.NewMap(sb, types.MeasurementPrefix, "measurements",
 			collections.PairKeyCodec(collections.StringKey, collections.BytesKey), codec.CollValue[types.Measurement](cdc)),
-		Workers:     collections.NewMap(sb, types.WorkerPrefix, "workers", collections.BytesKey, codec.CollValue[types.Worker](cdc)),
-		Gatekeepers: collections.NewMap(sb, types.GatekeeperPrefix, "gatekeepers", collections.BytesKey, codec.CollValue[types.Gatekeeper](cdc)),
+		Workers:       collections.NewMap(sb, types.WorkerPrefix, "workers", collections.BytesKey, codec.CollValue[types.Worker](cdc)),
+		Gatekeepers:   collections.NewMap(sb, types.GatekeeperPrefix, "gatekeepers", collections.BytesKey, codec.CollValue[types.Gatekeeper](cdc)),
+		MasterKeys:    collections.NewMap(sb, types.MasterKeyPrefix, "master_keys", collections.Uint32Key, codec.CollValue[types.MasterKey](cdc)),
+		Clusters:      collections.NewMap(sb, types.ClusterPrefix, "clusters", collections.Uint64Key, codec.CollValue[types.Cluster](cdc)),
+		NextClusterID: collections.NewItem(sb, types.NextClusterIDKey, "next_cluster_id", collections.Uint64Value),
+		WorkerCluster: collections.NewMap(sb, types.WorkerClusterPrefix, "worker_cluster", collections.BytesKey, collections.Uint64Value),
+		Launcher:      collections.NewItem(sb, types.LauncherKey, "launcher", collections.BytesValue),
+		LatestBeacon:  collections.NewItem(sb, types.LatestBeaconKey, "latest_beacon", codec.CollValue[types.Beacon](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

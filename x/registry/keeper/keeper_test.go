@@ -112,7 +112,25 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	mq.SetSenderRegistry(k)
-	mq.Router().AddRoute(types.ModuleName, protocol.TopicWorkerEndpoint, k.HandleEndpoint)
+	// The routes of app.go.
+	worker := []protocol.OriginKind{protocol.OriginWorker}
+	gatekeepers := []protocol.OriginKind{protocol.OriginGatekeeper}
+	for _, r := range []struct {
+		topic   string
+		origins []protocol.OriginKind
+		h       mqkeeper.Handler
+	}{
+		{protocol.TopicWorkerEndpoint, worker, k.HandleEndpoint},
+		{protocol.TopicMasterKey, worker, k.HandleMasterKey},
+		{protocol.TopicMasterKeyCopy, worker, k.HandleMasterKeyCopy},
+		{protocol.TopicGatekeeperLive, worker, k.HandleGatekeeperLive},
+		{protocol.TopicKeyFault, worker, k.HandleKeyFault},
+		{protocol.TopicClusterKeyCopy, worker, k.HandleClusterKeyCopy},
+		{protocol.TopicClusterKey, gatekeepers, k.HandleClusterKey},
+		{protocol.TopicBeacon, gatekeepers, k.HandleBeacon},
+	} {
+		mq.Router().AddRouteFor(types.ModuleName, r.topic, r.origins, r.h)
+	}
 	if err := mq.InitGenesis(ctx, mqtypes.DefaultGenesisState()); err != nil {
 		t.Fatal(err)
 	}

@@ -117,6 +117,9 @@ func (s msgServer) AddGatekeeper(ctx context.Context, msg *types.MsgAddGatekeepe
 		return nil, err
 	}
 	sdkCtx.EventManager().EmitEvent(sdk.NewEvent(types.EventGatekeeperAdded, sdk.NewAttribute(types.AttributeIdentityKey, msg.IdentityKey)))
+	if err := s.k.gatekeeperAdded(ctx, key, w.ReceiveKey); err != nil {
+		return nil, err
+	}
 	return &types.MsgAddGatekeeperResponse{}, nil
 }
 
@@ -140,7 +143,32 @@ func (s msgServer) RemoveGatekeeper(ctx context.Context, msg *types.MsgRemoveGat
 		return nil, err
 	}
 	sdk.UnwrapSDKContext(ctx).EventManager().EmitEvent(sdk.NewEvent(types.EventGatekeeperRemoved, sdk.NewAttribute(types.AttributeIdentityKey, msg.IdentityKey)))
+	if err := s.k.gatekeeperRemoved(ctx, key); err != nil {
+		return nil, err
+	}
 	return &types.MsgRemoveGatekeeperResponse{}, nil
+}
+
+func (s msgServer) CreateCluster(ctx context.Context, msg *types.MsgCreateCluster) (*types.MsgCreateClusterResponse, error) {
+	id, err := s.k.CreateCluster(ctx, msg)
+	if err != nil {
+		return nil, err
+	}
+	return &types.MsgCreateClusterResponse{ClusterId: id}, nil
+}
+
+func (s msgServer) AddClusterWorker(ctx context.Context, msg *types.MsgAddClusterWorker) (*types.MsgAddClusterWorkerResponse, error) {
+	if err := s.k.AddClusterWorker(ctx, msg); err != nil {
+		return nil, err
+	}
+	return &types.MsgAddClusterWorkerResponse{}, nil
+}
+
+func (s msgServer) RemoveClusterWorker(ctx context.Context, msg *types.MsgRemoveClusterWorker) (*types.MsgRemoveClusterWorkerResponse, error) {
+	if err := s.k.RemoveClusterWorker(ctx, msg); err != nil {
+		return nil, err
+	}
+	return &types.MsgRemoveClusterWorkerResponse{}, nil
 }
 
 // measurementKey validates a TEE kind and hex measurement.

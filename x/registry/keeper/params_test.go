@@ -1,6 +1,7 @@
 package keeper_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
@@ -10,7 +11,12 @@ import (
 func TestParamsValidate(t *testing.T) {
 	t.Parallel()
 	p := func(worker, gk uint32, age uint64) types.Params {
-		return types.Params{WorkerConfidenceLimit: worker, GatekeeperConfidenceLimit: gk, AttestationMaxAgeSeconds: age}
+		return types.Params{WorkerConfidenceLimit: worker, GatekeeperConfidenceLimit: gk, AttestationMaxAgeSeconds: age, MaxClusterWorkers: 1}
+	}
+	withClusters := func(beacon uint64, max uint32) types.Params {
+		p := types.DefaultParams()
+		p.BeaconIntervalBlocks, p.MaxClusterWorkers = beacon, max
+		return p
 	}
 	tests := []struct {
 		name string
@@ -19,8 +25,14 @@ func TestParamsValidate(t *testing.T) {
 	}{
 		{name: "default", p: types.DefaultParams()},
 		{name: "strictest", p: p(1, 1, 1)},
-		{name: "loosest", p: p(5, 5, 1<<62)},
-		{name: "sim allowed", p: types.Params{AllowSimulatedTee: true, WorkerConfidenceLimit: 5, GatekeeperConfidenceLimit: 3, AttestationMaxAgeSeconds: 60}},
+		{name: "loosest", p: types.Params{WorkerConfidenceLimit: 5, GatekeeperConfidenceLimit: 5, AttestationMaxAgeSeconds: 1 << 62,
+			BeaconIntervalBlocks: math.MaxInt64, MaxClusterWorkers: types.MaxClusterWorkersLimit}},
+		{name: "sim allowed", p: types.Params{AllowSimulatedTee: true, WorkerConfidenceLimit: 5, GatekeeperConfidenceLimit: 3, AttestationMaxAgeSeconds: 60, MaxClusterWorkers: 64}},
+		{name: "beacon off", p: withClusters(0, 64)},
+		{name: "beacon every block", p: withClusters(1, 64)},
+		{name: "beacon interval beyond any height", p: withClusters(math.MaxInt64+1, 64), want: types.ErrInvalidParams},
+		{name: "max cluster workers 0", p: withClusters(10, 0), want: types.ErrInvalidParams},
+		{name: "max cluster workers above the limit", p: withClusters(10, types.MaxClusterWorkersLimit+1), want: types.ErrInvalidParams},
 		{name: "worker limit 0", p: p(0, 0, 60), want: types.ErrInvalidParams},
 		{name: "worker limit 6", p: p(6, 3, 60), want: types.ErrInvalidParams},
 		{name: "worker limit simulated", p: p(attest.ConfidenceSimulated, 3, 60), want: types.ErrInvalidParams},

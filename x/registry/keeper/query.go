@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"errors"
 
 	"cosmossdk.io/collections"
 
@@ -62,7 +63,54 @@ func (q queryServer) Gatekeepers(ctx context.Context, _ *types.QueryGatekeepersR
 		resp.Gatekeepers = append(resp.Gatekeepers, g)
 		return false, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	resp.Launcher, err = q.k.launcher(ctx)
 	return resp, err
+}
+
+func (q queryServer) MasterKeys(ctx context.Context, _ *types.QueryMasterKeysRequest) (*types.QueryMasterKeysResponse, error) {
+	resp := &types.QueryMasterKeysResponse{}
+	err := q.k.MasterKeys.Walk(ctx, nil, func(_ uint32, mk types.MasterKey) (bool, error) {
+		resp.MasterKeys = append(resp.MasterKeys, mk)
+		return false, nil
+	})
+	return resp, err
+}
+
+func (q queryServer) Clusters(ctx context.Context, req *types.QueryClustersRequest) (*types.QueryClustersResponse, error) {
+	if req == nil {
+		req = &types.QueryClustersRequest{}
+	}
+	cs, page, err := query.CollectionPaginate(ctx, q.k.Clusters, req.Pagination,
+		func(_ uint64, c types.Cluster) (types.Cluster, error) { return c, nil })
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryClustersResponse{Clusters: cs, Pagination: page}, nil
+}
+
+func (q queryServer) Cluster(ctx context.Context, req *types.QueryClusterRequest) (*types.QueryClusterResponse, error) {
+	if req == nil {
+		return nil, types.ErrClusterNotFound
+	}
+	c, err := q.k.GetCluster(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryClusterResponse{Cluster: c}, nil
+}
+
+func (q queryServer) Beacon(ctx context.Context, _ *types.QueryBeaconRequest) (*types.QueryBeaconResponse, error) {
+	b, err := q.k.LatestBeacon.Get(ctx)
+	if errors.Is(err, collections.ErrNotFound) {
+		return &types.QueryBeaconResponse{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryBeaconResponse{Beacon: &b}, nil
 }
 
 func (q queryServer) Measurements(ctx context.Context, req *types.QueryMeasurementsRequest) (*types.QueryMeasurementsResponse, error) {

@@ -15,6 +15,9 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	cdc.RegisterConcrete(&MsgRemoveMeasurement{}, "gatekeeper/x/registry/MsgRemoveMeasurement", nil)
 	cdc.RegisterConcrete(&MsgAddGatekeeper{}, "gatekeeper/x/registry/MsgAddGatekeeper", nil)
 	cdc.RegisterConcrete(&MsgRemoveGatekeeper{}, "gatekeeper/x/registry/MsgRemoveGatekeeper", nil)
+	cdc.RegisterConcrete(&MsgCreateCluster{}, "gatekeeper/x/registry/MsgCreateCluster", nil)
+	cdc.RegisterConcrete(&MsgAddClusterWorker{}, "gatekeeper/x/registry/MsgAddClusterWorker", nil)
+	cdc.RegisterConcrete(&MsgRemoveClusterWorker{}, "gatekeeper/x/registry/MsgRemoveClusterWorker", nil)
 }
 
 // RegisterInterfaces registers the messages with the interface registry.
@@ -22,6 +25,7 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 	registry.RegisterImplementations((*sdk.Msg)(nil),
 		&MsgRegisterWorker{}, &MsgUpdateParams{}, &MsgAddMeasurement{},
 		&MsgRemoveMeasurement{}, &MsgAddGatekeeper{}, &MsgRemoveGatekeeper{},
+		&MsgCreateCluster{}, &MsgAddClusterWorker{}, &MsgRemoveClusterWorker{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

@@ -20,4 +20,21 @@ var (
 	// GatekeeperPrefix || identity key (32 bytes) → Gatekeeper. Iteration in
 	// key order gives the canonical order of the gatekeeper set.
 	GatekeeperPrefix = collections.NewPrefix(3)
+	// MasterKeyPrefix || u32 big-endian version → MasterKey. Versions run
+	// from 0 without gaps, so the number of entries is the number of versions.
+	MasterKeyPrefix = collections.NewPrefix(4)
+	// ClusterPrefix || u64 big-endian cluster id → Cluster.
+	ClusterPrefix = collections.NewPrefix(5)
+	// NextClusterIDKey holds the id the next cluster gets (u64; ids start
+	// at 1, so 0 never names a cluster).
+	NextClusterIDKey = collections.NewPrefix(6)
+	// WorkerClusterPrefix || identity key (32 bytes) → u64 big-endian id of
+	// the worker's cluster. A worker is in at most one cluster. An index of
+	// ClusterPrefix, rebuilt from the clusters at genesis.
+	WorkerClusterPrefix = collections.NewPrefix(7)
+	// LauncherKey holds the identity key (32 bytes) of the gatekeeper that
+	// must generate master key version 0; absent once it exists.
+	LauncherKey = collections.NewPrefix(8)
+	// LatestBeaconKey holds the newest accepted Beacon.
+	LatestBeaconKey = collections.NewPrefix(9)
 )

@@ -2,6 +2,7 @@ package types
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
 )
@@ -19,6 +20,11 @@ const (
 	DefaultWorkerConfidenceLimit     = 5
 	DefaultGatekeeperConfidenceLimit = 3
 	DefaultAttestationMaxAgeSeconds  = 3600
+	DefaultBeaconIntervalBlocks      = 10
+	DefaultMaxClusterWorkers         = 64
+	// MaxClusterWorkersLimit bounds what governance may set: a cluster's
+	// key publication appends one grant per member in a single handler.
+	MaxClusterWorkersLimit = 1024
 )
 
 // DefaultParams returns production defaults.
@@ -28,6 +34,8 @@ func DefaultParams() Params {
 		WorkerConfidenceLimit:     DefaultWorkerConfidenceLimit,
 		GatekeeperConfidenceLimit: DefaultGatekeeperConfidenceLimit,
 		AttestationMaxAgeSeconds:  DefaultAttestationMaxAgeSeconds,
+		BeaconIntervalBlocks:      DefaultBeaconIntervalBlocks,
+		MaxClusterWorkers:         DefaultMaxClusterWorkers,
 	}
 }
 
@@ -41,6 +49,12 @@ func (p Params) Validate() error {
 	}
 	if p.AttestationMaxAgeSeconds == 0 {
 		return fmt.Errorf("%w: attestation_max_age_seconds must be positive", ErrInvalidParams)
+	}
+	if p.MaxClusterWorkers == 0 || p.MaxClusterWorkers > MaxClusterWorkersLimit {
+		return fmt.Errorf("%w: max_cluster_workers %d, want 1-%d", ErrInvalidParams, p.MaxClusterWorkers, MaxClusterWorkersLimit)
+	}
+	if p.BeaconIntervalBlocks > math.MaxInt64 {
+		return fmt.Errorf("%w: beacon_interval_blocks %d is above any block height", ErrInvalidParams, p.BeaconIntervalBlocks)
 	}
 	return nil
 }

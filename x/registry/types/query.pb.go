@@ -342,6 +342,9 @@ var xxx_messageInfo_QueryGatekeepersRequest proto.InternalMessageInfo
 
 type QueryGatekeepersResponse struct {
 	Gatekeepers []Gatekeeper `protobuf:"bytes,1,rep,name=gatekeepers,proto3" json:"gatekeepers"`
+	// launcher is the gatekeeper that must generate master key version 0
+	// (empty once it exists, or while there is no gatekeeper).
+	Launcher []byte `protobuf:"bytes,2,opt,name=launcher,proto3" json:"launcher,omitempty"`
 }
 
 func (m *QueryGatekeepersResponse) Reset()         { *m = QueryGatekeepersResponse{} }
@@ -380,6 +383,13 @@ var xxx_messageInfo_QueryGatekeepersResponse proto.InternalMessageInfo
 func (m *QueryGatekeepersResponse) GetGatekeepers() []Gatekeeper {
 	if m != nil {
 		return m.Gatekeepers
+	}
+	return nil
+}
+
+func (m *QueryGatekeepersResponse) GetLauncher() []byte {
+	if m != nil {
+		return m.Launcher
 	}
 	return nil
 }
@@ -480,6 +490,352 @@ func (m *QueryMeasurementsResponse) GetPagination() *query.PageResponse {
 	return nil
 }
 
+type QueryMasterKeysRequest struct {
+}
+
+func (m *QueryMasterKeysRequest) Reset()         { *m = QueryMasterKeysRequest{} }
+func (m *QueryMasterKeysRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryMasterKeysRequest) ProtoMessage()    {}
+func (*QueryMasterKeysRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_92119c4aeba2baf7, []int{10}
+}
+func (m *QueryMasterKeysRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryMasterKeysRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryMasterKeysRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryMasterKeysRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryMasterKeysRequest.Merge(m, src)
+}
+func (m *QueryMasterKeysRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryMasterKeysRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryMasterKeysRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryMasterKeysRequest proto.InternalMessageInfo
+
+type QueryMasterKeysResponse struct {
+	// master_keys are every version, ascending.
+	MasterKeys []MasterKey `protobuf:"bytes,1,rep,name=master_keys,json=masterKeys,proto3" json:"master_keys"`
+}
+
+func (m *QueryMasterKeysResponse) Reset()         { *m = QueryMasterKeysResponse{} }
+func (m *QueryMasterKeysResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryMasterKeysResponse) ProtoMessage()    {}
+func (*QueryMasterKeysResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_92119c4aeba2baf7, []int{11}
+}
+func (m *QueryMasterKeysResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryMasterKeysResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryMasterKeysResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryMasterKeysResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryMasterKeysResponse.Merge(m, src)
+}
+func (m *QueryMasterKeysResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryMasterKeysResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryMasterKeysResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryMasterKeysResponse proto.InternalMessageInfo
+
+func (m *QueryMasterKeysResponse) GetMasterKeys() []MasterKey {
+	if m != nil {
+		return m.MasterKeys
+	}
+	return nil
+}
+
+type QueryClustersRequest struct {
+	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryClustersRequest) Reset()         { *m = QueryClustersRequest{} }
+func (m *QueryClustersRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryClustersRequest) ProtoMessage()    {}
+func (*QueryClustersRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_92119c4aeba2baf7, []int{12}
+}
+func (m *QueryClustersRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryClustersRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryClustersRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryClustersRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryClustersRequest.Merge(m, src)
+}
+func (m *QueryClustersRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryClustersRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryClustersRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryClustersRequest proto.InternalMessageInfo
+
+func (m *QueryClustersRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+type QueryClustersResponse struct {
+	Clusters   []Cluster           `protobuf:"bytes,1,rep,name=clusters,proto3" json:"clusters"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryClustersResponse) Reset()         { *m = QueryClustersResponse{} }
+func (m *QueryClustersResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryClustersResponse) ProtoMessage()    {}
+func (*QueryClustersResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_92119c4aeba2baf7, []int{13}
+}
+func (m *QueryClustersResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryClustersResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryClustersResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryClustersResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryClustersResponse.Merge(m, src)
+}
+func (m *QueryClustersResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryClustersResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryClustersResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryClustersResponse proto.InternalMessageInfo
+
+func (m *QueryClustersResponse) GetClusters() []Cluster {
+	if m != nil {
+		return m.Clusters
+	}
+	return nil
+}
+
+func (m *QueryClustersResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+type QueryClusterRequest struct {
+	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+}
+
+func (m *QueryClusterRequest) Reset()         { *m = QueryClusterRequest{} }
+func (m *QueryClusterRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryClusterRequest) ProtoMessage()    {}
+func (*QueryClusterRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_92119c4aeba2baf7, []int{14}
+}
+func (m *QueryClusterRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryClusterRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryClusterRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryClusterRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryClusterRequest.Merge(m, src)
+}
+func (m *QueryClusterRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryClusterRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryClusterRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryClusterRequest proto.InternalMessageInfo
+
+func (m *QueryClusterRequest) GetId() uint64 {
+	if m != nil {
+		return m.Id
+	}
+	return 0
+}
+
+type QueryClusterResponse struct {
+	Cluster Cluster `protobuf:"bytes,1,opt,name=cluster,proto3" json:"cluster"`
+}
+
+func (m *QueryClusterResponse) Reset()         { *m = QueryClusterResponse{} }
+func (m *QueryClusterResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryClusterResponse) ProtoMessage()    {}
+func (*QueryClusterResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_92119c4aeba2baf7, []int{15}
+}
+func (m *QueryClusterResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryClusterResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryClusterResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryClusterResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryClusterResponse.Merge(m, src)
+}
+func (m *QueryClusterResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryClusterResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryClusterResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryClusterResponse proto.InternalMessageInfo
+
+func (m *QueryClusterResponse) GetCluster() Cluster {
+	if m != nil {
+		return m.Cluster
+	}
+	return Cluster{}
+}
+
+type QueryBeaconRequest struct {
+}
+
+func (m *QueryBeaconRequest) Reset()         { *m = QueryBeaconRequest{} }
+func (m *QueryBeaconRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryBeaconRequest) ProtoMessage()    {}
+func (*QueryBeaconRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_92119c4aeba2baf7, []int{16}
+}
+func (m *QueryBeaconRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryBeaconRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryBeaconRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryBeaconRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryBeaconRequest.Merge(m, src)
+}
+func (m *QueryBeaconRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryBeaconRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryBeaconRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryBeaconRequest proto.InternalMessageInfo
+
+type QueryBeaconResponse struct {
+	// beacon is the latest accepted beacon; absent before the first.
+	Beacon *Beacon `protobuf:"bytes,1,opt,name=beacon,proto3" json:"beacon,omitempty"`
+}
+
+func (m *QueryBeaconResponse) Reset()         { *m = QueryBeaconResponse{} }
+func (m *QueryBeaconResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryBeaconResponse) ProtoMessage()    {}
+func (*QueryBeaconResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_92119c4aeba2baf7, []int{17}
+}
+func (m *QueryBeaconResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryBeaconResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryBeaconResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryBeaconResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryBeaconResponse.Merge(m, src)
+}
+func (m *QueryBeaconResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryBeaconResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryBeaconResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryBeaconResponse proto.InternalMessageInfo
+
+func (m *QueryBeaconResponse) GetBeacon() *Beacon {
+	if m != nil {
+		return m.Beacon
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "gatekeeper.registry.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "gatekeeper.registry.v1.QueryParamsResponse")
@@ -491,6 +847,14 @@ func init() {
 	proto.RegisterType((*QueryGatekeepersResponse)(nil), "gatekeeper.registry.v1.QueryGatekeepersResponse")
 	proto.RegisterType((*QueryMeasurementsRequest)(nil), "gatekeeper.registry.v1.QueryMeasurementsRequest")
 	proto.RegisterType((*QueryMeasurementsResponse)(nil), "gatekeeper.registry.v1.QueryMeasurementsResponse")
+	proto.RegisterType((*QueryMasterKeysRequest)(nil), "gatekeeper.registry.v1.QueryMasterKeysRequest")
+	proto.RegisterType((*QueryMasterKeysResponse)(nil), "gatekeeper.registry.v1.QueryMasterKeysResponse")
+	proto.RegisterType((*QueryClustersRequest)(nil), "gatekeeper.registry.v1.QueryClustersRequest")
+	proto.RegisterType((*QueryClustersResponse)(nil), "gatekeeper.registry.v1.QueryClustersResponse")
+	proto.RegisterType((*QueryClusterRequest)(nil), "gatekeeper.registry.v1.QueryClusterRequest")
+	proto.RegisterType((*QueryClusterResponse)(nil), "gatekeeper.registry.v1.QueryClusterResponse")
+	proto.RegisterType((*QueryBeaconRequest)(nil), "gatekeeper.registry.v1.QueryBeaconRequest")
+	proto.RegisterType((*QueryBeaconResponse)(nil), "gatekeeper.registry.v1.QueryBeaconResponse")
 }
 
 func init() {
@@ -498,50 +862,66 @@ func init() {
 }
 
 var fileDescriptor_92119c4aeba2baf7 = []byte{
-	// 680 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x95, 0xc1, 0x6b, 0xd4, 0x4e,
-	0x14, 0xc7, 0x77, 0xfa, 0xfb, 0x99, 0xda, 0xd9, 0xf5, 0xe0, 0x58, 0xb4, 0x0d, 0x92, 0xb6, 0xa9,
-	0x6d, 0xa5, 0xad, 0x99, 0x6e, 0x45, 0xbd, 0x88, 0x60, 0x0f, 0x16, 0x94, 0x62, 0xcd, 0x45, 0x11,
-	0xa4, 0xcc, 0xd6, 0x31, 0x86, 0x9a, 0x4c, 0x9a, 0x99, 0xad, 0x0d, 0xe2, 0x45, 0x4f, 0x1e, 0x04,
-	0xc1, 0x93, 0x07, 0x11, 0x6f, 0x1e, 0x05, 0xff, 0x89, 0x1e, 0x0b, 0x5e, 0x3c, 0x89, 0x74, 0x05,
-	0xff, 0x0d, 0xd9, 0x99, 0xc9, 0x26, 0x61, 0x37, 0xbb, 0x2b, 0xf4, 0xb2, 0x84, 0x97, 0xf7, 0x7d,
-	0xef, 0xf3, 0xde, 0xce, 0x77, 0x02, 0x6d, 0x8f, 0x08, 0xba, 0x43, 0x69, 0x44, 0x63, 0x1c, 0x53,
-	0xcf, 0xe7, 0x22, 0x4e, 0xf0, 0x5e, 0x1d, 0xef, 0x36, 0x69, 0x9c, 0x38, 0x51, 0xcc, 0x04, 0x43,
-	0x67, 0xb3, 0x1c, 0x27, 0xcd, 0x71, 0xf6, 0xea, 0xe6, 0x69, 0x12, 0xf8, 0x21, 0xc3, 0xf2, 0x57,
-	0xa5, 0x9a, 0x8b, 0xdb, 0x8c, 0x07, 0x8c, 0xe3, 0x06, 0xe1, 0x54, 0xd5, 0xc0, 0x7b, 0xf5, 0x06,
-	0x15, 0xa4, 0x8e, 0x23, 0xe2, 0xf9, 0x21, 0x11, 0x3e, 0x0b, 0x75, 0xee, 0xb8, 0xc7, 0x3c, 0x26,
-	0x1f, 0x71, 0xfb, 0x49, 0x47, 0xcf, 0x7b, 0x8c, 0x79, 0xcf, 0x28, 0x26, 0x91, 0x8f, 0x49, 0x18,
-	0x32, 0x21, 0x25, 0x5c, 0xbf, 0x9d, 0x2b, 0xc1, 0xed, 0x60, 0xc9, 0x34, 0x7b, 0x1c, 0xa2, 0x7b,
-	0xed, 0xe6, 0x9b, 0x24, 0x26, 0x01, 0x77, 0xe9, 0x6e, 0x93, 0x72, 0x61, 0x3f, 0x80, 0x67, 0x0a,
-	0x51, 0x1e, 0xb1, 0x90, 0x53, 0x74, 0x13, 0x1a, 0x91, 0x8c, 0x4c, 0x80, 0x69, 0x70, 0xb1, 0xba,
-	0x6a, 0x39, 0xbd, 0xe7, 0x75, 0x94, 0x6e, 0x6d, 0xec, 0xe0, 0xe7, 0x54, 0xe5, 0xcb, 0x9f, 0xaf,
-	0x8b, 0xc0, 0xd5, 0x42, 0xfb, 0x91, 0xae, 0x7c, 0x9f, 0xc5, 0x3b, 0x34, 0x4e, 0x1b, 0xa2, 0x5b,
-	0x10, 0x66, 0x53, 0xeb, 0xea, 0xf3, 0x8e, 0x5a, 0x91, 0xd3, 0x5e, 0x91, 0xa3, 0xd6, 0xac, 0x57,
-	0xe4, 0x6c, 0x12, 0x8f, 0x6a, 0xad, 0x9b, 0x53, 0xda, 0x9f, 0x00, 0x1c, 0x2f, 0xd6, 0xd7, 0xe8,
-	0x37, 0xe0, 0xe8, 0x73, 0x15, 0x9a, 0x00, 0xd3, 0xff, 0xf5, 0x63, 0x57, 0xca, 0xb5, 0xff, 0xdb,
-	0xec, 0x6e, 0x2a, 0x42, 0xeb, 0x05, 0xc0, 0x11, 0x09, 0xb8, 0x30, 0x10, 0x50, 0x35, 0x2f, 0x10,
-	0x5e, 0xd3, 0x0b, 0x57, 0x6d, 0xd2, 0xf9, 0x67, 0x60, 0xcd, 0x7f, 0x4c, 0x43, 0xe1, 0x8b, 0x64,
-	0x6b, 0x87, 0x26, 0x72, 0x03, 0x63, 0x6e, 0x35, 0x8d, 0xdd, 0xa1, 0x89, 0xbd, 0x5f, 0xd8, 0x5c,
-	0x67, 0xb0, 0xeb, 0xd0, 0x50, 0x8c, 0x83, 0xfe, 0x93, 0xc2, 0x5c, 0x5a, 0x83, 0x66, 0xe1, 0x29,
-	0x9f, 0x6f, 0x65, 0x0a, 0x39, 0xd9, 0x49, 0xb7, 0xe6, 0xf3, 0xf5, 0x4e, 0xcc, 0x9e, 0x84, 0xe7,
-	0x64, 0xe7, 0x2c, 0xd4, 0x39, 0x28, 0x4f, 0xe0, 0x44, 0xf7, 0x2b, 0x4d, 0x76, 0x1b, 0x56, 0xb3,
-	0xc2, 0xe9, 0xda, 0xed, 0x32, 0xbc, 0xac, 0x82, 0x46, 0xcc, 0x8b, 0xed, 0x86, 0xee, 0xb3, 0x41,
-	0x09, 0x6f, 0xc6, 0x34, 0xa0, 0xa1, 0x38, 0xf6, 0xb3, 0xf3, 0x0d, 0xc0, 0xc9, 0x1e, 0x4d, 0xf4,
-	0x34, 0x1b, 0xb0, 0x16, 0xe4, 0xe2, 0x7a, 0x9c, 0xd9, 0xb2, 0x71, 0x72, 0x35, 0xf4, 0x3c, 0x05,
-	0xf9, 0xb1, 0x9d, 0xa7, 0xd5, 0xd7, 0x06, 0x3c, 0x21, 0xa9, 0xd1, 0x1b, 0x00, 0x0d, 0x65, 0x3c,
-	0xb4, 0x58, 0x86, 0xd5, 0xed, 0x75, 0x73, 0x69, 0xa8, 0x5c, 0xd5, 0xd9, 0x9e, 0x7f, 0xf5, 0xfd,
-	0xf7, 0xfb, 0x91, 0x69, 0x64, 0xe1, 0x92, 0xeb, 0x45, 0xd9, 0x1c, 0xbd, 0x05, 0x70, 0x54, 0x5b,
-	0x10, 0xf5, 0x6f, 0x50, 0xbc, 0x08, 0xcc, 0xe5, 0xe1, 0x92, 0x35, 0xce, 0x82, 0xc4, 0x99, 0x41,
-	0x53, 0x65, 0x38, 0xa9, 0x7d, 0x3f, 0x00, 0x68, 0x28, 0xf1, 0x80, 0xdd, 0x14, 0x6c, 0x69, 0x2e,
-	0x0d, 0x95, 0xab, 0x61, 0xae, 0x4a, 0x98, 0x15, 0xe4, 0x0c, 0x80, 0xc1, 0x2f, 0xf2, 0x56, 0x7f,
-	0x89, 0x3e, 0x02, 0x58, 0xcd, 0xf9, 0x07, 0xe1, 0xbe, 0x4d, 0xbb, 0x4d, 0x68, 0xae, 0x0c, 0x2f,
-	0xd0, 0xa8, 0x4b, 0x12, 0x75, 0x0e, 0xcd, 0x96, 0xa1, 0xe6, 0xbc, 0x87, 0x3e, 0x03, 0x58, 0xcb,
-	0x5b, 0x02, 0xf5, 0xef, 0xd7, 0xc3, 0xa2, 0x66, 0xfd, 0x1f, 0x14, 0x1a, 0x71, 0x59, 0x22, 0xce,
-	0xa3, 0x0b, 0x65, 0x88, 0x79, 0x3b, 0xad, 0xdd, 0x3d, 0x38, 0xb2, 0xc0, 0xe1, 0x91, 0x05, 0x7e,
-	0x1d, 0x59, 0xe0, 0x5d, 0xcb, 0xaa, 0x1c, 0xb6, 0xac, 0xca, 0x8f, 0x96, 0x55, 0x79, 0x78, 0xc5,
-	0xf3, 0xc5, 0xd3, 0x66, 0xc3, 0xd9, 0x66, 0x41, 0xae, 0xd2, 0xa5, 0x90, 0x8a, 0x7c, 0xe1, 0xfd,
-	0xac, 0xb4, 0x48, 0x22, 0xca, 0x1b, 0x86, 0xfc, 0x3c, 0x5e, 0xfe, 0x1b, 0x00, 0x00, 0xff, 0xff,
-	0x72, 0x85, 0xfd, 0xa7, 0xf6, 0x07, 0x00, 0x00,
+	// 931 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x56, 0xcf, 0x6b, 0x2b, 0x55,
+	0x14, 0xce, 0x8d, 0xcf, 0x24, 0xef, 0x24, 0x0a, 0x5e, 0xeb, 0x33, 0x6f, 0x90, 0x69, 0x3a, 0x35,
+	0x6d, 0xe9, 0x8f, 0x99, 0xa6, 0x62, 0xdd, 0x88, 0x62, 0x04, 0x2b, 0x96, 0x62, 0x9d, 0x4d, 0x45,
+	0xd0, 0x32, 0x49, 0x2f, 0xd3, 0xa1, 0x9d, 0x99, 0x74, 0x66, 0x52, 0x1b, 0xa4, 0x9b, 0xee, 0x5c,
+	0x08, 0x4a, 0x57, 0x0a, 0x22, 0xe2, 0xc6, 0xa5, 0xe0, 0x3f, 0xd1, 0x65, 0x41, 0x10, 0x57, 0x22,
+	0xad, 0xe0, 0xbf, 0x21, 0xb9, 0xf7, 0xcc, 0xaf, 0xb6, 0x93, 0x99, 0x07, 0xd9, 0x3c, 0xf2, 0xce,
+	0x9c, 0xef, 0x9c, 0xef, 0x3b, 0xf7, 0xde, 0xef, 0x14, 0x14, 0xd3, 0x08, 0xd8, 0x11, 0x63, 0x03,
+	0xe6, 0x69, 0x1e, 0x33, 0x2d, 0x3f, 0xf0, 0x46, 0xda, 0x69, 0x47, 0x3b, 0x19, 0x32, 0x6f, 0xa4,
+	0x0e, 0x3c, 0x37, 0x70, 0xe9, 0x93, 0x38, 0x47, 0x0d, 0x73, 0xd4, 0xd3, 0x8e, 0xf4, 0x92, 0x61,
+	0x5b, 0x8e, 0xab, 0xf1, 0x7f, 0x45, 0xaa, 0xb4, 0xdc, 0x77, 0x7d, 0xdb, 0xf5, 0xb5, 0x9e, 0xe1,
+	0x33, 0x51, 0x43, 0x3b, 0xed, 0xf4, 0x58, 0x60, 0x74, 0xb4, 0x81, 0x61, 0x5a, 0x8e, 0x11, 0x58,
+	0xae, 0x83, 0xb9, 0x33, 0xa6, 0x6b, 0xba, 0xfc, 0xa7, 0x36, 0xfe, 0x85, 0xd1, 0xd7, 0x4c, 0xd7,
+	0x35, 0x8f, 0x99, 0x66, 0x0c, 0x2c, 0xcd, 0x70, 0x1c, 0x37, 0xe0, 0x10, 0x1f, 0xbf, 0xb6, 0x33,
+	0xe8, 0x46, 0xb4, 0x78, 0x9a, 0x32, 0x03, 0xf4, 0x93, 0x71, 0xf3, 0x5d, 0xc3, 0x33, 0x6c, 0x5f,
+	0x67, 0x27, 0x43, 0xe6, 0x07, 0xca, 0xa7, 0xf0, 0x72, 0x2a, 0xea, 0x0f, 0x5c, 0xc7, 0x67, 0xf4,
+	0x3d, 0xa8, 0x0c, 0x78, 0xa4, 0x49, 0x5a, 0x64, 0xa9, 0xbe, 0x21, 0xab, 0x0f, 0xeb, 0x55, 0x05,
+	0xae, 0xfb, 0xf8, 0xea, 0xef, 0xd9, 0xd2, 0xaf, 0xff, 0xfd, 0xb6, 0x4c, 0x74, 0x04, 0x2a, 0x9f,
+	0x63, 0xe5, 0x3d, 0xd7, 0x3b, 0x62, 0x5e, 0xd8, 0x90, 0x7e, 0x00, 0x10, 0xab, 0xc6, 0xea, 0x0b,
+	0xaa, 0x18, 0x91, 0x3a, 0x1e, 0x91, 0x2a, 0xc6, 0x8c, 0x23, 0x52, 0x77, 0x0d, 0x93, 0x21, 0x56,
+	0x4f, 0x20, 0x95, 0x9f, 0x08, 0xcc, 0xa4, 0xeb, 0x23, 0xf5, 0x77, 0xa0, 0xfa, 0xa5, 0x08, 0x35,
+	0x49, 0xeb, 0xb9, 0x49, 0xdc, 0x05, 0xb2, 0xfb, 0x68, 0xcc, 0x5d, 0x0f, 0x41, 0x74, 0x2b, 0x45,
+	0xb0, 0xcc, 0x09, 0x2e, 0xe6, 0x12, 0x14, 0xcd, 0x53, 0x0c, 0xdf, 0xc2, 0x81, 0x8b, 0x36, 0xa1,
+	0xfe, 0x39, 0x68, 0x58, 0x07, 0xcc, 0x09, 0xac, 0x60, 0xb4, 0x7f, 0xc4, 0x46, 0x7c, 0x02, 0x8f,
+	0xf5, 0x7a, 0x18, 0xdb, 0x66, 0x23, 0xe5, 0x2c, 0x35, 0xb9, 0x48, 0xd8, 0xdb, 0x50, 0x11, 0x1c,
+	0xf3, 0xce, 0x24, 0xa5, 0x0b, 0x31, 0x74, 0x1e, 0x5e, 0xb0, 0xfc, 0xfd, 0x18, 0xc1, 0x95, 0xd5,
+	0xf4, 0x86, 0xe5, 0x6f, 0x45, 0x31, 0xe5, 0x29, 0xbc, 0xca, 0x3b, 0xc7, 0xa1, 0xe8, 0xa2, 0x5c,
+	0x10, 0x68, 0xde, 0xff, 0x86, 0xd4, 0x3e, 0x82, 0x7a, 0x5c, 0x39, 0x9c, 0xbb, 0x92, 0xc5, 0x2f,
+	0xae, 0x80, 0x1c, 0x93, 0x60, 0x2a, 0x41, 0xed, 0xd8, 0x18, 0x3a, 0xfd, 0x43, 0xe4, 0xd8, 0xd0,
+	0xa3, 0xff, 0x2b, 0x3d, 0xe4, 0xb0, 0xc3, 0x0c, 0x7f, 0xe8, 0x31, 0x9b, 0x39, 0xc1, 0xd4, 0x2f,
+	0xd6, 0xef, 0x04, 0x9e, 0x3e, 0xd0, 0x04, 0x95, 0xee, 0x40, 0xc3, 0x4e, 0xc4, 0x51, 0xea, 0x7c,
+	0x96, 0xd4, 0x44, 0x0d, 0xd4, 0x9a, 0x82, 0x4f, 0xef, 0xb2, 0x35, 0xe1, 0x89, 0x20, 0x6d, 0xf8,
+	0x01, 0xf3, 0xb6, 0xd9, 0x28, 0x3a, 0xb8, 0x3e, 0x9e, 0x69, 0xf2, 0x0b, 0x8a, 0xf9, 0x10, 0xea,
+	0x36, 0x8f, 0x8e, 0x6f, 0x62, 0xa8, 0x65, 0x2e, 0x53, 0x4b, 0x58, 0x00, 0x95, 0x80, 0x1d, 0x55,
+	0x54, 0xbe, 0xc0, 0xc7, 0xf8, 0xfe, 0xf1, 0x70, 0x1c, 0x9b, 0xfa, 0xa1, 0xfc, 0x42, 0xe0, 0x95,
+	0x3b, 0x0d, 0x22, 0xa7, 0xaa, 0xf5, 0x31, 0x86, 0x02, 0x66, 0xb3, 0x04, 0x20, 0x16, 0xe9, 0x47,
+	0xb0, 0xe9, 0x1d, 0x42, 0x1b, 0x1f, 0x2e, 0x36, 0x0a, 0x87, 0xf0, 0x22, 0x94, 0xad, 0x03, 0x2e,
+	0xfe, 0x91, 0x5e, 0xb6, 0x0e, 0x94, 0xbd, 0xf4, 0xb0, 0x22, 0x29, 0xef, 0x42, 0x15, 0x39, 0xe1,
+	0xa4, 0x0a, 0x2a, 0x09, 0x51, 0x91, 0xc5, 0x77, 0x99, 0xd1, 0x77, 0x9d, 0xf0, 0x02, 0xec, 0x20,
+	0xab, 0x30, 0x8a, 0xdd, 0x36, 0xa1, 0xd2, 0xe3, 0x91, 0x3c, 0x3b, 0x41, 0x1c, 0x66, 0x6f, 0xfc,
+	0x09, 0xf0, 0x3c, 0xaf, 0x47, 0xbf, 0x26, 0x50, 0x11, 0xfe, 0x4f, 0x97, 0xb3, 0xc0, 0xf7, 0x57,
+	0x8e, 0xb4, 0x52, 0x28, 0x57, 0xb0, 0x54, 0x16, 0x2e, 0xfe, 0xf8, 0xf7, 0xb2, 0xdc, 0xa2, 0xb2,
+	0x96, 0xb1, 0xe5, 0xc4, 0xb6, 0xa1, 0xdf, 0x10, 0xa8, 0xe2, 0x26, 0xa0, 0x93, 0x1b, 0xa4, 0xf7,
+	0x91, 0xb4, 0x5a, 0x2c, 0x19, 0xe9, 0x2c, 0x72, 0x3a, 0x73, 0x74, 0x36, 0x8b, 0x4e, 0xb8, 0x45,
+	0xbe, 0x27, 0x50, 0x11, 0xe0, 0x9c, 0xd9, 0xa4, 0xb6, 0x83, 0xb4, 0x52, 0x28, 0x17, 0xc9, 0x6c,
+	0x72, 0x32, 0xeb, 0x54, 0xcd, 0x21, 0xa3, 0x7d, 0x95, 0xdc, 0x38, 0xe7, 0xf4, 0x47, 0x02, 0xf5,
+	0x84, 0x8b, 0x53, 0x6d, 0x62, 0xd3, 0xfb, 0xbb, 0x40, 0x5a, 0x2f, 0x0e, 0x40, 0xaa, 0x2b, 0x9c,
+	0x6a, 0x9b, 0xce, 0x67, 0x51, 0x4d, 0x6e, 0x80, 0x9f, 0x09, 0x34, 0x92, 0xe6, 0x4b, 0x27, 0xf7,
+	0x7b, 0x60, 0x19, 0x48, 0x9d, 0x67, 0x40, 0x20, 0xc5, 0x55, 0x4e, 0x71, 0x81, 0xbe, 0x9e, 0x45,
+	0x31, 0x65, 0xdc, 0x3f, 0x10, 0x80, 0xd8, 0x51, 0xa9, 0x3a, 0xb9, 0xdf, 0x5d, 0x53, 0x96, 0xb4,
+	0xc2, 0xf9, 0x45, 0x07, 0x98, 0x30, 0x72, 0xfa, 0x1d, 0x81, 0x5a, 0x68, 0x94, 0x74, 0xf2, 0x05,
+	0xbf, 0x63, 0xd8, 0xd2, 0x5a, 0xc1, 0x6c, 0xa4, 0xb5, 0xc4, 0x69, 0x29, 0xb4, 0x95, 0x45, 0x2b,
+	0x32, 0xd9, 0x4b, 0x02, 0x55, 0x84, 0xe7, 0x3c, 0xd0, 0xb4, 0x7b, 0x4a, 0xab, 0xc5, 0x92, 0x91,
+	0xd0, 0x1a, 0x27, 0xb4, 0x48, 0xdb, 0x79, 0x84, 0xc6, 0x8f, 0xe2, 0x9c, 0x5b, 0x98, 0xf0, 0xb7,
+	0x9c, 0x67, 0x9a, 0xb2, 0xd4, 0x9c, 0x67, 0x9a, 0x36, 0xda, 0x7c, 0x0b, 0x13, 0xc6, 0xda, 0xfd,
+	0xf8, 0xea, 0x46, 0x26, 0xd7, 0x37, 0x32, 0xf9, 0xe7, 0x46, 0x26, 0xdf, 0xde, 0xca, 0xa5, 0xeb,
+	0x5b, 0xb9, 0xf4, 0xd7, 0xad, 0x5c, 0xfa, 0xec, 0x4d, 0xd3, 0x0a, 0x0e, 0x87, 0x3d, 0xb5, 0xef,
+	0xda, 0x89, 0x1a, 0x6b, 0x0e, 0x0b, 0x92, 0x25, 0xcf, 0xe2, 0xa2, 0xc1, 0x68, 0xc0, 0xfc, 0x5e,
+	0x85, 0xff, 0xe1, 0xff, 0xc6, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff, 0x3c, 0xca, 0xb7, 0xea, 0xd0,
+	0x0c, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -561,6 +941,10 @@ type QueryClient interface {
 	Worker(ctx context.Context, in *QueryWorkerRequest, opts ...grpc.CallOption) (*QueryWorkerResponse, error)
 	Gatekeepers(ctx context.Context, in *QueryGatekeepersRequest, opts ...grpc.CallOption) (*QueryGatekeepersResponse, error)
 	Measurements(ctx context.Context, in *QueryMeasurementsRequest, opts ...grpc.CallOption) (*QueryMeasurementsResponse, error)
+	MasterKeys(ctx context.Context, in *QueryMasterKeysRequest, opts ...grpc.CallOption) (*QueryMasterKeysResponse, error)
+	Clusters(ctx context.Context, in *QueryClustersRequest, opts ...grpc.CallOption) (*QueryClustersResponse, error)
+	Cluster(ctx context.Context, in *QueryClusterRequest, opts ...grpc.CallOption) (*QueryClusterResponse, error)
+	Beacon(ctx context.Context, in *QueryBeaconRequest, opts ...grpc.CallOption) (*QueryBeaconResponse, error)
 }
 
 type queryClient struct {
@@ -616,6 +1000,42 @@ func (c *queryClient) Measurements(ctx context.Context, in *QueryMeasurementsReq
 	return out, nil
 }
 
+func (c *queryClient) MasterKeys(ctx context.Context, in *QueryMasterKeysRequest, opts ...grpc.CallOption) (*QueryMasterKeysResponse, error) {
+	out := new(QueryMasterKeysResponse)
+	err := c.cc.Invoke(ctx, "/gatekeeper.registry.v1.Query/MasterKeys", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Clusters(ctx context.Context, in *QueryClustersRequest, opts ...grpc.CallOption) (*QueryClustersResponse, error) {
+	out := new(QueryClustersResponse)
+	err := c.cc.Invoke(ctx, "/gatekeeper.registry.v1.Query/Clusters", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Cluster(ctx context.Context, in *QueryClusterRequest, opts ...grpc.CallOption) (*QueryClusterResponse, error) {
+	out := new(QueryClusterResponse)
+	err := c.cc.Invoke(ctx, "/gatekeeper.registry.v1.Query/Cluster", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Beacon(ctx context.Context, in *QueryBeaconRequest, opts ...grpc.CallOption) (*QueryBeaconResponse, error) {
+	out := new(QueryBeaconResponse)
+	err := c.cc.Invoke(ctx, "/gatekeeper.registry.v1.Query/Beacon", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	Params(context.Context, *QueryParamsRequest) (*QueryParamsResponse, error)
@@ -623,6 +1043,10 @@ type QueryServer interface {
 	Worker(context.Context, *QueryWorkerRequest) (*QueryWorkerResponse, error)
 	Gatekeepers(context.Context, *QueryGatekeepersRequest) (*QueryGatekeepersResponse, error)
 	Measurements(context.Context, *QueryMeasurementsRequest) (*QueryMeasurementsResponse, error)
+	MasterKeys(context.Context, *QueryMasterKeysRequest) (*QueryMasterKeysResponse, error)
+	Clusters(context.Context, *QueryClustersRequest) (*QueryClustersResponse, error)
+	Cluster(context.Context, *QueryClusterRequest) (*QueryClusterResponse, error)
+	Beacon(context.Context, *QueryBeaconRequest) (*QueryBeaconResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -643,6 +1067,18 @@ func (*UnimplementedQueryServer) Gatekeepers(ctx context.Context, req *QueryGate
 }
 func (*UnimplementedQueryServer) Measurements(ctx context.Context, req *QueryMeasurementsRequest) (*QueryMeasurementsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Measurements not implemented")
+}
+func (*UnimplementedQueryServer) MasterKeys(ctx context.Context, req *QueryMasterKeysRequest) (*QueryMasterKeysResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method MasterKeys not implemented")
+}
+func (*UnimplementedQueryServer) Clusters(ctx context.Context, req *QueryClustersRequest) (*QueryClustersResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Clusters not implemented")
+}
+func (*UnimplementedQueryServer) Cluster(ctx context.Context, req *QueryClusterRequest) (*QueryClusterResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Cluster not implemented")
+}
+func (*UnimplementedQueryServer) Beacon(ctx context.Context, req *QueryBeaconRequest) (*QueryBeaconResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Beacon not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -739,6 +1175,78 @@ func _Query_Measurements_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_MasterKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryMasterKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).MasterKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gatekeeper.registry.v1.Query/MasterKeys",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).MasterKeys(ctx, req.(*QueryMasterKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Clusters_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryClustersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Clusters(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gatekeeper.registry.v1.Query/Clusters",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Clusters(ctx, req.(*QueryClustersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Cluster_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryClusterRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Cluster(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gatekeeper.registry.v1.Query/Cluster",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Cluster(ctx, req.(*QueryClusterRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Beacon_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryBeaconRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Beacon(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gatekeeper.registry.v1.Query/Beacon",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Beacon(ctx, req.(*QueryBeaconRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "gatekeeper.registry.v1.Query",
@@ -763,6 +1271,22 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Measurements",
 			Handler:    _Query_Measurements_Handler,
+		},
+		{
+			MethodName: "MasterKeys",
+			Handler:    _Query_MasterKeys_Handler,
+		},
+		{
+			MethodName: "Clusters",
+			Handler:    _Query_Clusters_Handler,
+		},
+		{
+			MethodName: "Cluster",
+			Handler:    _Query_Cluster_Handler,
+		},
+		{
+			MethodName: "Beacon",
+			Handler:    _Query_Beacon_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -1025,6 +1549,13 @@ func (m *QueryGatekeepersResponse) MarshalToSizedBuffer(dAtA []byte) (int, error
 	_ = i
 	var l int
 	_ = l
+	if len(m.Launcher) > 0 {
+		i -= len(m.Launcher)
+		copy(dAtA[i:], m.Launcher)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Launcher)))
+		i--
+		dAtA[i] = 0x12
+	}
 	if len(m.Gatekeepers) > 0 {
 		for iNdEx := len(m.Gatekeepers) - 1; iNdEx >= 0; iNdEx-- {
 			{
@@ -1122,6 +1653,269 @@ func (m *QueryMeasurementsResponse) MarshalToSizedBuffer(dAtA []byte) (int, erro
 			i--
 			dAtA[i] = 0xa
 		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryMasterKeysRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryMasterKeysRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryMasterKeysRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryMasterKeysResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryMasterKeysResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryMasterKeysResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.MasterKeys) > 0 {
+		for iNdEx := len(m.MasterKeys) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.MasterKeys[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryClustersRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryClustersRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryClustersRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryClustersResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryClustersResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryClustersResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Clusters) > 0 {
+		for iNdEx := len(m.Clusters) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Clusters[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryClusterRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryClusterRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryClusterRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Id != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Id))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryClusterResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryClusterResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryClusterResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Cluster.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryBeaconRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryBeaconRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryBeaconRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryBeaconResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryBeaconResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryBeaconResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Beacon != nil {
+		{
+			size, err := m.Beacon.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
 	}
 	return len(dAtA) - i, nil
 }
@@ -1237,6 +2031,10 @@ func (m *QueryGatekeepersResponse) Size() (n int) {
 			n += 1 + l + sovQuery(uint64(l))
 		}
 	}
+	l = len(m.Launcher)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
 	return n
 }
 
@@ -1267,6 +2065,107 @@ func (m *QueryMeasurementsResponse) Size() (n int) {
 	}
 	if m.Pagination != nil {
 		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryMasterKeysRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *QueryMasterKeysResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.MasterKeys) > 0 {
+		for _, e := range m.MasterKeys {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *QueryClustersRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryClustersResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Clusters) > 0 {
+		for _, e := range m.Clusters {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryClusterRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Id != 0 {
+		n += 1 + sovQuery(uint64(m.Id))
+	}
+	return n
+}
+
+func (m *QueryClusterResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Cluster.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryBeaconRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *QueryBeaconResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Beacon != nil {
+		l = m.Beacon.Size()
 		n += 1 + l + sovQuery(uint64(l))
 	}
 	return n
@@ -1915,6 +2814,40 @@ func (m *QueryGatekeepersResponse) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Launcher", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Launcher = append(m.Launcher[:0], dAtA[iNdEx:postIndex]...)
+			if m.Launcher == nil {
+				m.Launcher = []byte{}
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipQuery(dAtA[iNdEx:])
@@ -2118,6 +3051,634 @@ func (m *QueryMeasurementsResponse) Unmarshal(dAtA []byte) error {
 				m.Pagination = &query.PageResponse{}
 			}
 			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryMasterKeysRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryMasterKeysRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryMasterKeysRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryMasterKeysResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryMasterKeysResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryMasterKeysResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MasterKeys", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.MasterKeys = append(m.MasterKeys, MasterKey{})
+			if err := m.MasterKeys[len(m.MasterKeys)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryClustersRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryClustersRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryClustersRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryClustersResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryClustersResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryClustersResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Clusters", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Clusters = append(m.Clusters, Cluster{})
+			if err := m.Clusters[len(m.Clusters)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryClusterRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryClusterRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryClusterRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			m.Id = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Id |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryClusterResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryClusterResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryClusterResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Cluster", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Cluster.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryBeaconRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryBeaconRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryBeaconRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryBeaconResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryBeaconResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryBeaconResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Beacon", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Beacon == nil {
+				m.Beacon = &Beacon{}
+			}
+			if err := m.Beacon.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

@@ -5,6 +5,7 @@ package types
 
 import (
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
@@ -38,6 +39,13 @@ type Params struct {
 	// attestation_max_age_seconds rejects quotes issued longer ago than this,
 	// measured against block time, for quote kinds that carry an issue time.
 	AttestationMaxAgeSeconds uint64 `protobuf:"varint,4,opt,name=attestation_max_age_seconds,json=attestationMaxAgeSeconds,proto3" json:"attestation_max_age_seconds,omitempty"`
+	// beacon_interval_blocks: every this many blocks, once a master key exists,
+	// the chain asks the gatekeepers for the random beacon of that height (a
+	// gatekeeper task). 0 turns the beacon off.
+	BeaconIntervalBlocks uint64 `protobuf:"varint,5,opt,name=beacon_interval_blocks,json=beaconIntervalBlocks,proto3" json:"beacon_interval_blocks,omitempty"`
+	// max_cluster_workers bounds how many workers one cluster may have
+	// (1-1024).
+	MaxClusterWorkers uint32 `protobuf:"varint,6,opt,name=max_cluster_workers,json=maxClusterWorkers,proto3" json:"max_cluster_workers,omitempty"`
 }
 
 func (m *Params) Reset()         { *m = Params{} }
@@ -97,6 +105,20 @@ func (m *Params) GetGatekeeperConfidenceLimit() uint32 {
 func (m *Params) GetAttestationMaxAgeSeconds() uint64 {
 	if m != nil {
 		return m.AttestationMaxAgeSeconds
+	}
+	return 0
+}
+
+func (m *Params) GetBeaconIntervalBlocks() uint64 {
+	if m != nil {
+		return m.BeaconIntervalBlocks
+	}
+	return 0
+}
+
+func (m *Params) GetMaxClusterWorkers() uint32 {
+	if m != nil {
+		return m.MaxClusterWorkers
 	}
 	return 0
 }
@@ -356,6 +378,13 @@ func (m *Worker) GetRegistrationInfo() []byte {
 type Gatekeeper struct {
 	IdentityKey []byte `protobuf:"bytes,1,opt,name=identity_key,json=identityKey,proto3" json:"identity_key,omitempty"`
 	AddedHeight int64  `protobuf:"varint,2,opt,name=added_height,json=addedHeight,proto3" json:"added_height,omitempty"`
+	// live_height is the block at which the gatekeeper held and had verified
+	// the whole master key history (0: not live yet). Only a live gatekeeper
+	// may send key copies.
+	LiveHeight int64 `protobuf:"varint,3,opt,name=live_height,json=liveHeight,proto3" json:"live_height,omitempty"`
+	// faults counts the key copies from this gatekeeper that their receivers
+	// reported as failing verification.
+	Faults uint64 `protobuf:"varint,4,opt,name=faults,proto3" json:"faults,omitempty"`
 }
 
 func (m *Gatekeeper) Reset()         { *m = Gatekeeper{} }
@@ -405,19 +434,283 @@ func (m *Gatekeeper) GetAddedHeight() int64 {
 	return 0
 }
 
+func (m *Gatekeeper) GetLiveHeight() int64 {
+	if m != nil {
+		return m.LiveHeight
+	}
+	return 0
+}
+
+func (m *Gatekeeper) GetFaults() uint64 {
+	if m != nil {
+		return m.Faults
+	}
+	return 0
+}
+
+// MasterKey is one version of the gatekeepers' master key, as far as the
+// chain knows it: the public key that every copy of the secret is checked
+// against.
+type MasterKey struct {
+	Version uint32 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	// public_key is the 33-byte compressed secp256k1 public key.
+	PublicKey []byte `protobuf:"bytes,2,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	// height is the block that recorded it.
+	Height int64 `protobuf:"varint,3,opt,name=height,proto3" json:"height,omitempty"`
+	// generated_by is the identity key of the gatekeeper that generated it.
+	GeneratedBy []byte `protobuf:"bytes,4,opt,name=generated_by,json=generatedBy,proto3" json:"generated_by,omitempty"`
+}
+
+func (m *MasterKey) Reset()         { *m = MasterKey{} }
+func (m *MasterKey) String() string { return proto.CompactTextString(m) }
+func (*MasterKey) ProtoMessage()    {}
+func (*MasterKey) Descriptor() ([]byte, []int) {
+	return fileDescriptor_97165b32c78db3e4, []int{5}
+}
+func (m *MasterKey) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MasterKey) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MasterKey.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MasterKey) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MasterKey.Merge(m, src)
+}
+func (m *MasterKey) XXX_Size() int {
+	return m.Size()
+}
+func (m *MasterKey) XXX_DiscardUnknown() {
+	xxx_messageInfo_MasterKey.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MasterKey proto.InternalMessageInfo
+
+func (m *MasterKey) GetVersion() uint32 {
+	if m != nil {
+		return m.Version
+	}
+	return 0
+}
+
+func (m *MasterKey) GetPublicKey() []byte {
+	if m != nil {
+		return m.PublicKey
+	}
+	return nil
+}
+
+func (m *MasterKey) GetHeight() int64 {
+	if m != nil {
+		return m.Height
+	}
+	return 0
+}
+
+func (m *MasterKey) GetGeneratedBy() []byte {
+	if m != nil {
+		return m.GeneratedBy
+	}
+	return nil
+}
+
+// Cluster is a set of workers that share a cluster key, derived by the
+// gatekeepers from the master key.
+type Cluster struct {
+	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// owner may add and remove workers.
+	Owner string `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
+	// workers are the members' identity keys, in ascending byte order.
+	Workers [][]byte `protobuf:"bytes,3,rep,name=workers,proto3" json:"workers,omitempty"`
+	// key_version is the master key version the cluster key derives from.
+	KeyVersion uint32 `protobuf:"varint,4,opt,name=key_version,json=keyVersion,proto3" json:"key_version,omitempty"`
+	// public_key is the cluster key's ed25519 public key, empty until the
+	// gatekeepers have published it (a quorum message).
+	PublicKey     []byte `protobuf:"bytes,5,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	CreatedHeight int64  `protobuf:"varint,6,opt,name=created_height,json=createdHeight,proto3" json:"created_height,omitempty"`
+}
+
+func (m *Cluster) Reset()         { *m = Cluster{} }
+func (m *Cluster) String() string { return proto.CompactTextString(m) }
+func (*Cluster) ProtoMessage()    {}
+func (*Cluster) Descriptor() ([]byte, []int) {
+	return fileDescriptor_97165b32c78db3e4, []int{6}
+}
+func (m *Cluster) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Cluster) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Cluster.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Cluster) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Cluster.Merge(m, src)
+}
+func (m *Cluster) XXX_Size() int {
+	return m.Size()
+}
+func (m *Cluster) XXX_DiscardUnknown() {
+	xxx_messageInfo_Cluster.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Cluster proto.InternalMessageInfo
+
+func (m *Cluster) GetId() uint64 {
+	if m != nil {
+		return m.Id
+	}
+	return 0
+}
+
+func (m *Cluster) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *Cluster) GetWorkers() [][]byte {
+	if m != nil {
+		return m.Workers
+	}
+	return nil
+}
+
+func (m *Cluster) GetKeyVersion() uint32 {
+	if m != nil {
+		return m.KeyVersion
+	}
+	return 0
+}
+
+func (m *Cluster) GetPublicKey() []byte {
+	if m != nil {
+		return m.PublicKey
+	}
+	return nil
+}
+
+func (m *Cluster) GetCreatedHeight() int64 {
+	if m != nil {
+		return m.CreatedHeight
+	}
+	return 0
+}
+
+// Beacon is a random value the gatekeepers derived from the master key for a
+// height and agreed on by quorum.
+type Beacon struct {
+	Height uint64 `protobuf:"varint,1,opt,name=height,proto3" json:"height,omitempty"`
+	// version is the master key version it derives from.
+	Version uint32 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// value is 32 bytes.
+	Value []byte `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	// delivered_height is the block that accepted it.
+	DeliveredHeight int64 `protobuf:"varint,4,opt,name=delivered_height,json=deliveredHeight,proto3" json:"delivered_height,omitempty"`
+}
+
+func (m *Beacon) Reset()         { *m = Beacon{} }
+func (m *Beacon) String() string { return proto.CompactTextString(m) }
+func (*Beacon) ProtoMessage()    {}
+func (*Beacon) Descriptor() ([]byte, []int) {
+	return fileDescriptor_97165b32c78db3e4, []int{7}
+}
+func (m *Beacon) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Beacon) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Beacon.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Beacon) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Beacon.Merge(m, src)
+}
+func (m *Beacon) XXX_Size() int {
+	return m.Size()
+}
+func (m *Beacon) XXX_DiscardUnknown() {
+	xxx_messageInfo_Beacon.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Beacon proto.InternalMessageInfo
+
+func (m *Beacon) GetHeight() uint64 {
+	if m != nil {
+		return m.Height
+	}
+	return 0
+}
+
+func (m *Beacon) GetVersion() uint32 {
+	if m != nil {
+		return m.Version
+	}
+	return 0
+}
+
+func (m *Beacon) GetValue() []byte {
+	if m != nil {
+		return m.Value
+	}
+	return nil
+}
+
+func (m *Beacon) GetDeliveredHeight() int64 {
+	if m != nil {
+		return m.DeliveredHeight
+	}
+	return 0
+}
+
 // GenesisState is the registry's genesis.
 type GenesisState struct {
 	Params       Params        `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
 	Measurements []Measurement `protobuf:"bytes,2,rep,name=measurements,proto3" json:"measurements"`
 	Workers      []Worker      `protobuf:"bytes,3,rep,name=workers,proto3" json:"workers"`
 	Gatekeepers  []Gatekeeper  `protobuf:"bytes,4,rep,name=gatekeepers,proto3" json:"gatekeepers"`
+	// master_keys are every master key version, in ascending order from 0.
+	MasterKeys []MasterKey `protobuf:"bytes,5,rep,name=master_keys,json=masterKeys,proto3" json:"master_keys"`
+	// clusters are in ascending id order.
+	Clusters []Cluster `protobuf:"bytes,6,rep,name=clusters,proto3" json:"clusters"`
+	// next_cluster_id is the id the next cluster gets (ids start at 1; 0 here
+	// means 1).
+	NextClusterId uint64 `protobuf:"varint,7,opt,name=next_cluster_id,json=nextClusterId,proto3" json:"next_cluster_id,omitempty"`
+	// launcher is the identity key of the gatekeeper that must generate master
+	// key version 0; empty once it exists or while there is no gatekeeper.
+	Launcher []byte `protobuf:"bytes,8,opt,name=launcher,proto3" json:"launcher,omitempty"`
+	// latest_beacon is the newest accepted beacon; absent before the first.
+	LatestBeacon *Beacon `protobuf:"bytes,9,opt,name=latest_beacon,json=latestBeacon,proto3" json:"latest_beacon,omitempty"`
 }
 
 func (m *GenesisState) Reset()         { *m = GenesisState{} }
 func (m *GenesisState) String() string { return proto.CompactTextString(m) }
 func (*GenesisState) ProtoMessage()    {}
 func (*GenesisState) Descriptor() ([]byte, []int) {
-	return fileDescriptor_97165b32c78db3e4, []int{5}
+	return fileDescriptor_97165b32c78db3e4, []int{8}
 }
 func (m *GenesisState) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -474,12 +767,50 @@ func (m *GenesisState) GetGatekeepers() []Gatekeeper {
 	return nil
 }
 
+func (m *GenesisState) GetMasterKeys() []MasterKey {
+	if m != nil {
+		return m.MasterKeys
+	}
+	return nil
+}
+
+func (m *GenesisState) GetClusters() []Cluster {
+	if m != nil {
+		return m.Clusters
+	}
+	return nil
+}
+
+func (m *GenesisState) GetNextClusterId() uint64 {
+	if m != nil {
+		return m.NextClusterId
+	}
+	return 0
+}
+
+func (m *GenesisState) GetLauncher() []byte {
+	if m != nil {
+		return m.Launcher
+	}
+	return nil
+}
+
+func (m *GenesisState) GetLatestBeacon() *Beacon {
+	if m != nil {
+		return m.LatestBeacon
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*Params)(nil), "gatekeeper.registry.v1.Params")
 	proto.RegisterType((*Measurement)(nil), "gatekeeper.registry.v1.Measurement")
 	proto.RegisterType((*Attestation)(nil), "gatekeeper.registry.v1.Attestation")
 	proto.RegisterType((*Worker)(nil), "gatekeeper.registry.v1.Worker")
 	proto.RegisterType((*Gatekeeper)(nil), "gatekeeper.registry.v1.Gatekeeper")
+	proto.RegisterType((*MasterKey)(nil), "gatekeeper.registry.v1.MasterKey")
+	proto.RegisterType((*Cluster)(nil), "gatekeeper.registry.v1.Cluster")
+	proto.RegisterType((*Beacon)(nil), "gatekeeper.registry.v1.Beacon")
 	proto.RegisterType((*GenesisState)(nil), "gatekeeper.registry.v1.GenesisState")
 }
 
@@ -488,53 +819,77 @@ func init() {
 }
 
 var fileDescriptor_97165b32c78db3e4 = []byte{
-	// 725 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x8c, 0x54, 0xcd, 0x6e, 0xd3, 0x4a,
-	0x14, 0x8e, 0x93, 0x34, 0x4d, 0xc6, 0xb9, 0x6a, 0x3b, 0xb7, 0xf7, 0xe2, 0xb6, 0xc8, 0x4d, 0x83,
-	0x90, 0x42, 0x11, 0x09, 0x2d, 0x82, 0x05, 0x12, 0x95, 0x5a, 0x16, 0x05, 0xda, 0x0a, 0xe4, 0x16,
-	0x90, 0xd8, 0x58, 0xd3, 0xf8, 0xd4, 0x1d, 0x25, 0x9e, 0x31, 0xe3, 0x49, 0x9a, 0xbc, 0x02, 0x1b,
-	0x10, 0xaf, 0xc0, 0x86, 0x05, 0x8b, 0x3e, 0x46, 0x97, 0x5d, 0xb2, 0x42, 0xa8, 0x5d, 0xf4, 0x35,
-	0x90, 0x67, 0x92, 0xd8, 0xfd, 0x15, 0x1b, 0x6b, 0xe6, 0x3b, 0xdf, 0xf9, 0xe6, 0x9c, 0x6f, 0x8e,
-	0x07, 0xdd, 0xf5, 0x89, 0x84, 0x16, 0x40, 0x08, 0xa2, 0x21, 0xc0, 0xa7, 0x91, 0x14, 0xfd, 0x46,
-	0x77, 0x69, 0xb4, 0xae, 0x87, 0x82, 0x4b, 0x8e, 0xff, 0x4f, 0x68, 0xf5, 0x51, 0xa8, 0xbb, 0x34,
-	0x3b, 0x45, 0x02, 0xca, 0x78, 0x43, 0x7d, 0x35, 0x75, 0x76, 0xda, 0xe7, 0x3e, 0x57, 0xcb, 0x46,
-	0xbc, 0xd2, 0x68, 0xf5, 0x6b, 0x16, 0x15, 0xde, 0x10, 0x41, 0x82, 0x08, 0xd7, 0xd1, 0xbf, 0xa4,
-	0xdd, 0xe6, 0x07, 0x6e, 0x44, 0x83, 0x4e, 0x9b, 0x48, 0xf0, 0x5c, 0x09, 0x60, 0x19, 0x15, 0xa3,
-	0x56, 0x74, 0xa6, 0x54, 0x68, 0x7b, 0x18, 0xd9, 0x01, 0xc0, 0x4f, 0xd0, 0xad, 0x03, 0x2e, 0x5a,
-	0x20, 0xdc, 0x26, 0x67, 0x7b, 0xd4, 0x03, 0xd6, 0x04, 0xb7, 0x4d, 0x03, 0x2a, 0xad, 0x6c, 0xc5,
-	0xa8, 0xfd, 0xe3, 0xfc, 0xa7, 0xc3, 0xcf, 0x47, 0xd1, 0xcd, 0x38, 0x88, 0x57, 0xd0, 0x5c, 0x52,
-	0xf5, 0xe5, 0xdc, 0x9c, 0xca, 0x9d, 0x49, 0x28, 0x17, 0xf3, 0x9f, 0xa1, 0x39, 0x22, 0x25, 0x44,
-	0x92, 0x48, 0xca, 0x99, 0x1b, 0x90, 0x9e, 0x4b, 0x7c, 0x70, 0x23, 0x68, 0x72, 0xe6, 0x45, 0x56,
-	0xbe, 0x62, 0xd4, 0xf2, 0x8e, 0x95, 0xa2, 0x6c, 0x91, 0xde, 0xaa, 0x0f, 0xdb, 0x3a, 0xfe, 0x74,
-	0xe1, 0xd3, 0xd9, 0xe1, 0xe2, 0xed, 0x94, 0xbd, 0xbd, 0xc4, 0x60, 0xed, 0x44, 0xf5, 0xb3, 0x81,
-	0xcc, 0x2d, 0x20, 0x51, 0x47, 0x40, 0x00, 0x4c, 0xe2, 0x19, 0x54, 0x94, 0x00, 0x6e, 0x8b, 0x32,
-	0x4f, 0xd9, 0x51, 0x72, 0xc6, 0x25, 0xc0, 0x06, 0x65, 0x1e, 0xae, 0x20, 0x33, 0x48, 0x98, 0xaa,
-	0xf1, 0xb2, 0x93, 0x86, 0x62, 0x86, 0x07, 0x51, 0x53, 0xd0, 0x30, 0xae, 0x45, 0xb5, 0x57, 0x72,
-	0xd2, 0x10, 0x5e, 0x40, 0x65, 0xe2, 0x79, 0xe0, 0xb9, 0xfb, 0x40, 0xfd, 0x7d, 0xa9, 0x3a, 0xc8,
-	0x39, 0xa6, 0xc2, 0x5e, 0x28, 0xa8, 0xba, 0x82, 0xcc, 0xd5, 0xa4, 0xa1, 0x9b, 0x0a, 0x9a, 0x46,
-	0x63, 0x1f, 0x3b, 0x5c, 0xc2, 0xa0, 0x14, 0xbd, 0xa9, 0x7e, 0xcb, 0xa1, 0xc2, 0x7b, 0x75, 0x1b,
-	0xf1, 0x69, 0xb1, 0x9b, 0x92, 0xca, 0xbe, 0xdb, 0x82, 0xbe, 0xca, 0x2f, 0x3b, 0xe6, 0x10, 0xdb,
-	0x80, 0x3e, 0x9e, 0x47, 0xa6, 0x80, 0x26, 0xd0, 0x2e, 0x28, 0x86, 0x56, 0x42, 0x03, 0x28, 0x26,
-	0xcc, 0xa2, 0x22, 0x0f, 0x41, 0x10, 0xc9, 0xc5, 0xa0, 0xa1, 0xd1, 0xfe, 0x5c, 0x6d, 0xf9, 0x1b,
-	0xcd, 0x1a, 0xbb, 0x6c, 0xd6, 0x3d, 0x34, 0x99, 0x1e, 0x08, 0xe8, 0x42, 0xdb, 0x2a, 0xa8, 0x81,
-	0x98, 0x48, 0xf0, 0xcd, 0x18, 0x8e, 0xa9, 0xa1, 0xe8, 0x30, 0x49, 0x03, 0x70, 0xbb, 0x20, 0xa2,
-	0xd8, 0xdc, 0x71, 0x75, 0xde, 0xc4, 0x10, 0x7f, 0xa7, 0x61, 0x7c, 0x1f, 0x4d, 0xe9, 0x2b, 0x06,
-	0x91, 0xb8, 0x5c, 0x54, 0x2e, 0x4f, 0x26, 0x01, 0x6d, 0x35, 0x7e, 0x88, 0xa6, 0x53, 0x64, 0x25,
-	0xdf, 0x61, 0xb4, 0x67, 0x95, 0x14, 0x1f, 0x27, 0xb1, 0x1d, 0x1a, 0xc0, 0x5b, 0x46, 0x7b, 0xb1,
-	0x1b, 0xc0, 0xbc, 0x90, 0x53, 0x26, 0x2d, 0xa4, 0xdd, 0x18, 0xee, 0x93, 0xa3, 0x85, 0x9e, 0x56,
-	0xca, 0xf6, 0xb8, 0x65, 0xaa, 0xc6, 0x27, 0xd3, 0x81, 0x97, 0x6c, 0x8f, 0x57, 0x1d, 0x84, 0xd6,
-	0x47, 0x73, 0xf9, 0x37, 0x17, 0x75, 0x71, 0x72, 0xb2, 0x97, 0x27, 0xe7, 0x47, 0x16, 0x95, 0xd7,
-	0x81, 0x41, 0x44, 0xa3, 0x6d, 0x49, 0x24, 0xe0, 0x55, 0x54, 0x08, 0xd5, 0x98, 0x2b, 0x41, 0x73,
-	0xd9, 0xae, 0x5f, 0xfd, 0x86, 0xd4, 0xf5, 0xcf, 0xb0, 0x56, 0x3a, 0xfa, 0x35, 0x9f, 0xf9, 0x7e,
-	0x76, 0xb8, 0x68, 0x38, 0x83, 0x44, 0xbc, 0x85, 0xca, 0xa9, 0x4b, 0x8b, 0xac, 0x6c, 0x25, 0x57,
-	0x33, 0x97, 0xef, 0x5c, 0x27, 0x94, 0xfa, 0x95, 0xd6, 0xf2, 0xb1, 0x9a, 0x73, 0x2e, 0x1d, 0xaf,
-	0xa0, 0x71, 0xfd, 0x52, 0x44, 0x56, 0x4e, 0x29, 0x5d, 0x5b, 0x92, 0x1e, 0xe1, 0x81, 0xc8, 0x30,
-	0x09, 0xbf, 0x42, 0x66, 0xc2, 0x8f, 0x1f, 0x80, 0x58, 0xa3, 0x7a, 0x9d, 0x46, 0xe2, 0xf0, 0x40,
-	0x27, 0x9d, 0xbc, 0xf6, 0xfa, 0xe8, 0xc4, 0x36, 0x8e, 0x4f, 0x6c, 0xe3, 0xf7, 0x89, 0x6d, 0x7c,
-	0x39, 0xb5, 0x33, 0xc7, 0xa7, 0x76, 0xe6, 0xe7, 0xa9, 0x9d, 0xf9, 0xf0, 0xd8, 0xa7, 0x72, 0xbf,
-	0xb3, 0x5b, 0x6f, 0xf2, 0xa0, 0x91, 0x64, 0x3c, 0x60, 0x20, 0x1b, 0x57, 0x3f, 0x26, 0xb2, 0x1f,
-	0x42, 0xb4, 0x5b, 0x50, 0xef, 0xec, 0xa3, 0x3f, 0x01, 0x00, 0x00, 0xff, 0xff, 0x1d, 0x68, 0x18,
-	0xeb, 0xd1, 0x05, 0x00, 0x00,
+	// 1105 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x8c, 0x56, 0x4b, 0x6f, 0x1b, 0xd5,
+	0x17, 0xcf, 0xf8, 0x95, 0xf8, 0x8c, 0xd3, 0x34, 0xf3, 0xf7, 0x3f, 0x4c, 0x52, 0x70, 0x1c, 0xa3,
+	0xa2, 0x50, 0x54, 0x9b, 0x96, 0xc7, 0x02, 0x89, 0x48, 0x71, 0x16, 0x6d, 0x68, 0x23, 0xd0, 0xa4,
+	0x14, 0x89, 0xcd, 0x68, 0x3c, 0x73, 0xe2, 0x5c, 0x79, 0xe6, 0x8e, 0xb9, 0x73, 0xed, 0xd8, 0x62,
+	0xc1, 0x1e, 0x16, 0xf0, 0x1d, 0xd8, 0xb0, 0xec, 0x82, 0x4f, 0xc0, 0xaa, 0x62, 0x55, 0xb1, 0x62,
+	0x85, 0x50, 0xb2, 0xe8, 0x57, 0x60, 0x89, 0xee, 0x63, 0x1e, 0x79, 0x8a, 0x8d, 0xe5, 0xf3, 0x3b,
+	0xaf, 0x7b, 0x7e, 0xe7, 0xdc, 0x73, 0x07, 0xee, 0x0e, 0x3d, 0x8e, 0x23, 0xc4, 0x31, 0xb2, 0x1e,
+	0xc3, 0x21, 0x49, 0x38, 0x9b, 0xf7, 0xa6, 0x0f, 0xb2, 0xff, 0xdd, 0x31, 0x8b, 0x79, 0x6c, 0xad,
+	0xe5, 0x66, 0xdd, 0x4c, 0x35, 0x7d, 0xb0, 0xb1, 0xea, 0x45, 0x84, 0xc6, 0x3d, 0xf9, 0xab, 0x4c,
+	0x37, 0xd6, 0xfd, 0x38, 0x89, 0xe2, 0xc4, 0x95, 0x52, 0x4f, 0x09, 0x5a, 0xd5, 0x1c, 0xc6, 0xc3,
+	0x58, 0xe1, 0xe2, 0x9f, 0x42, 0x3b, 0xff, 0x94, 0xa0, 0xf6, 0x85, 0xc7, 0xbc, 0x28, 0xb1, 0xba,
+	0xf0, 0x3f, 0x2f, 0x0c, 0xe3, 0x13, 0x37, 0x21, 0xd1, 0x24, 0xf4, 0x38, 0x06, 0x2e, 0x47, 0xb4,
+	0x8d, 0xb6, 0xb1, 0xbd, 0xe4, 0xac, 0x4a, 0xd5, 0x61, 0xaa, 0x79, 0x86, 0x68, 0x7d, 0x0c, 0x6f,
+	0x9c, 0xc4, 0x6c, 0x84, 0xcc, 0xf5, 0x63, 0x7a, 0x44, 0x02, 0xa4, 0x3e, 0xba, 0x21, 0x89, 0x08,
+	0xb7, 0x4b, 0x6d, 0x63, 0x7b, 0xd9, 0xf9, 0xbf, 0x52, 0xef, 0x65, 0xda, 0xa7, 0x42, 0x69, 0xed,
+	0xc0, 0x9d, 0xbc, 0xa0, 0xcb, 0xbe, 0x65, 0xe9, 0xbb, 0x9e, 0x9b, 0x5c, 0xf4, 0xff, 0x14, 0xee,
+	0x78, 0x9c, 0x63, 0xc2, 0x3d, 0x4e, 0x62, 0xea, 0x46, 0xde, 0xcc, 0xf5, 0x86, 0xe8, 0x26, 0xe8,
+	0xc7, 0x34, 0x48, 0xec, 0x4a, 0xdb, 0xd8, 0xae, 0x38, 0x76, 0xc1, 0xe4, 0xc0, 0x9b, 0xed, 0x0e,
+	0xf1, 0x50, 0xe9, 0xad, 0x0f, 0x61, 0x6d, 0x80, 0x9e, 0x1f, 0x53, 0x97, 0x50, 0x8e, 0x6c, 0xea,
+	0x85, 0xee, 0x20, 0x8c, 0xfd, 0x51, 0x62, 0x57, 0xa5, 0x67, 0x53, 0x69, 0xf7, 0xb5, 0xb2, 0x2f,
+	0x75, 0x82, 0x1c, 0x91, 0xc8, 0x0f, 0x27, 0x09, 0x47, 0xe6, 0xaa, 0xca, 0x12, 0xbb, 0x26, 0x0f,
+	0xbb, 0x1a, 0x79, 0xb3, 0x3d, 0xa5, 0xf9, 0x4a, 0x29, 0x3e, 0xd9, 0xfa, 0xfe, 0xf5, 0x8b, 0x7b,
+	0x6f, 0x16, 0xfa, 0x3b, 0xcb, 0x3b, 0xac, 0xf8, 0xee, 0xfc, 0x68, 0x80, 0x79, 0x80, 0x5e, 0x32,
+	0x61, 0x18, 0x21, 0xe5, 0xd6, 0x3a, 0x2c, 0x71, 0x44, 0x77, 0x44, 0x68, 0x20, 0x49, 0xaf, 0x3b,
+	0x8b, 0x1c, 0xf1, 0x09, 0xa1, 0x81, 0xd5, 0x06, 0x33, 0xca, 0x2d, 0x25, 0xbd, 0x0d, 0xa7, 0x08,
+	0x09, 0x8b, 0x00, 0x13, 0x9f, 0x91, 0xb1, 0xa8, 0x58, 0x92, 0x58, 0x77, 0x8a, 0x90, 0xb5, 0x05,
+	0x0d, 0x2f, 0x08, 0x30, 0x70, 0x8f, 0x91, 0x0c, 0x8f, 0xb9, 0xe4, 0xa9, 0xec, 0x98, 0x12, 0x7b,
+	0x2c, 0xa1, 0xce, 0x0e, 0x98, 0xbb, 0x39, 0x6d, 0x37, 0x1d, 0xa8, 0x09, 0xd5, 0x6f, 0x26, 0x31,
+	0x47, 0x7d, 0x14, 0x25, 0x74, 0x7e, 0x2e, 0x43, 0x4d, 0x11, 0x20, 0xb2, 0x89, 0x9e, 0x71, 0xc2,
+	0xe7, 0xee, 0x08, 0xe7, 0xd2, 0xbf, 0xe1, 0x98, 0x29, 0xf6, 0x04, 0xe7, 0xd6, 0x26, 0x98, 0x0c,
+	0x7d, 0x24, 0x53, 0x94, 0x16, 0x2a, 0x12, 0x68, 0x48, 0x18, 0x6c, 0xc0, 0x52, 0x3c, 0x46, 0xe6,
+	0xf1, 0x98, 0xe9, 0x82, 0x32, 0xf9, 0xdc, 0xd9, 0x2a, 0x37, 0x92, 0x55, 0xbd, 0x4c, 0xd6, 0xbb,
+	0x70, 0xbb, 0x38, 0x76, 0x38, 0xc5, 0x50, 0x77, 0x72, 0x25, 0xc7, 0x9f, 0x0a, 0x58, 0x98, 0x8e,
+	0xd9, 0x84, 0x72, 0x12, 0xa1, 0x3b, 0x45, 0x96, 0x08, 0x72, 0x17, 0x65, 0xbe, 0x95, 0x14, 0x7f,
+	0xae, 0x60, 0xeb, 0x3d, 0x58, 0x55, 0x2d, 0x46, 0x96, 0xb3, 0xbc, 0x24, 0x59, 0xbe, 0x9d, 0x2b,
+	0x14, 0xd5, 0xd6, 0xfb, 0xd0, 0x2c, 0x18, 0xcb, 0xf0, 0x13, 0x4a, 0x66, 0x76, 0x5d, 0xda, 0x5b,
+	0xb9, 0xee, 0x19, 0x89, 0xf0, 0x4b, 0x4a, 0x66, 0x82, 0x0d, 0xa4, 0xc1, 0x38, 0x26, 0x94, 0xdb,
+	0xa0, 0xd8, 0x48, 0xe5, 0x3c, 0x35, 0x53, 0x77, 0x82, 0xd0, 0xa3, 0xd8, 0x36, 0x65, 0xe1, 0xb7,
+	0x8b, 0x8a, 0x7d, 0x7a, 0x14, 0x77, 0x7e, 0x30, 0x00, 0x1e, 0x65, 0x83, 0xf9, 0x5f, 0x3a, 0x75,
+	0x71, 0x74, 0x4a, 0x97, 0x46, 0x47, 0x34, 0x33, 0x14, 0x9d, 0xd4, 0x16, 0x65, 0x69, 0x01, 0x02,
+	0xd2, 0x06, 0x6b, 0x50, 0x3b, 0xf2, 0x26, 0x21, 0x4f, 0x2f, 0xa8, 0x96, 0x3a, 0xdf, 0x41, 0xfd,
+	0xc0, 0x13, 0xa5, 0x8a, 0x44, 0x36, 0x2c, 0xa6, 0x24, 0x1b, 0xb2, 0x1f, 0xa9, 0x68, 0xbd, 0x05,
+	0x30, 0x9e, 0x0c, 0x42, 0xe2, 0x17, 0x66, 0xa5, 0xae, 0x10, 0xe1, 0xb8, 0x06, 0xb5, 0x73, 0x99,
+	0xb5, 0x24, 0x4e, 0x3e, 0x44, 0x2a, 0x66, 0x06, 0x03, 0x77, 0x30, 0x97, 0xb9, 0x1b, 0x8e, 0x99,
+	0x61, 0xfd, 0x79, 0xe7, 0x77, 0x03, 0x16, 0xf5, 0xe5, 0xb5, 0x6e, 0x41, 0x89, 0xa8, 0x59, 0xaf,
+	0x38, 0x25, 0x12, 0x58, 0x5d, 0xa8, 0xc6, 0x27, 0x14, 0x99, 0x4c, 0x58, 0xef, 0xdb, 0x7f, 0xfc,
+	0x7a, 0xbf, 0xa9, 0x97, 0xea, 0x6e, 0x10, 0x30, 0x4c, 0x92, 0x43, 0xce, 0x08, 0x1d, 0x3a, 0xca,
+	0x4c, 0x9c, 0x3f, 0xdd, 0x0c, 0xe5, 0x76, 0x79, 0xbb, 0xe1, 0xa4, 0xa2, 0xe0, 0x67, 0x84, 0xf3,
+	0x6c, 0x84, 0x2a, 0xb2, 0x3a, 0x18, 0xe1, 0xfc, 0xf9, 0x95, 0x05, 0x56, 0x2f, 0x16, 0x78, 0x17,
+	0x6e, 0xf9, 0x0c, 0x65, 0x19, 0xba, 0xd0, 0x9a, 0x2c, 0x74, 0x59, 0xa3, 0xfa, 0x06, 0x7f, 0x0b,
+	0xb5, 0xbe, 0x5c, 0x5f, 0x05, 0x46, 0x54, 0x39, 0x29, 0x23, 0x05, 0x8a, 0x4b, 0xe7, 0x29, 0x6e,
+	0x42, 0x75, 0xea, 0x85, 0x13, 0x94, 0x14, 0x36, 0x1c, 0x25, 0x88, 0x0b, 0x10, 0xa0, 0xe8, 0x23,
+	0xbb, 0xb8, 0x3a, 0x56, 0x32, 0x5c, 0x27, 0xff, 0xad, 0x02, 0x8d, 0x47, 0x48, 0x31, 0x21, 0xc9,
+	0x21, 0xf7, 0x38, 0x5a, 0xbb, 0x50, 0x1b, 0xcb, 0x5d, 0x27, 0xcf, 0x60, 0x3e, 0x6c, 0x75, 0xaf,
+	0x7e, 0xc9, 0xba, 0x6a, 0x23, 0xf6, 0xeb, 0x2f, 0xff, 0xda, 0x5c, 0xf8, 0xe5, 0xf5, 0x8b, 0x7b,
+	0x86, 0xa3, 0x1d, 0xad, 0x03, 0x68, 0x14, 0x6e, 0x6e, 0x62, 0x97, 0xda, 0xe5, 0x6d, 0xf3, 0xe1,
+	0xdb, 0xd7, 0x05, 0x2a, 0xec, 0xd3, 0x7e, 0x45, 0x44, 0x73, 0xce, 0xb9, 0x5b, 0x3b, 0xe7, 0x1b,
+	0x74, 0xc3, 0x91, 0xd4, 0x1e, 0xd3, 0x41, 0xb2, 0x36, 0x7e, 0x06, 0x66, 0x6e, 0x2f, 0x46, 0x59,
+	0xc4, 0xe8, 0x5c, 0x17, 0x23, 0xbf, 0x65, 0x3a, 0x4e, 0xd1, 0xd9, 0x7a, 0x0c, 0x66, 0x24, 0x27,
+	0x5f, 0x74, 0x5c, 0xbc, 0x3e, 0x22, 0xd6, 0xd6, 0xb5, 0x95, 0xa5, 0x97, 0x44, 0x87, 0x82, 0x28,
+	0x05, 0x12, 0x6b, 0x17, 0x96, 0xf4, 0xc3, 0x24, 0x5e, 0x24, 0x11, 0x66, 0xf3, 0xba, 0x30, 0x7a,
+	0xd2, 0x75, 0x90, 0xcc, 0xcd, 0x7a, 0x07, 0x56, 0x28, 0xce, 0x78, 0xf6, 0xc0, 0x91, 0x40, 0xae,
+	0xb9, 0x8a, 0xb3, 0x2c, 0x60, 0xed, 0xb5, 0x1f, 0x88, 0x2d, 0x14, 0x7a, 0x13, 0xea, 0x1f, 0x23,
+	0x93, 0xbb, 0xad, 0xe1, 0x64, 0xb2, 0xb5, 0x07, 0xcb, 0xe2, 0xe3, 0x20, 0xe1, 0xae, 0x7a, 0x42,
+	0xe5, 0x32, 0xbb, 0x81, 0x62, 0x35, 0xa9, 0x4e, 0x43, 0x39, 0x29, 0xa9, 0xff, 0xf9, 0xcb, 0xd3,
+	0x96, 0xf1, 0xea, 0xb4, 0x65, 0xfc, 0x7d, 0xda, 0x32, 0x7e, 0x3a, 0x6b, 0x2d, 0xbc, 0x3a, 0x6b,
+	0x2d, 0xfc, 0x79, 0xd6, 0x5a, 0xf8, 0xfa, 0xa3, 0x21, 0xe1, 0xc7, 0x93, 0x41, 0xd7, 0x8f, 0xa3,
+	0x5e, 0x1e, 0xf1, 0x3e, 0x45, 0xde, 0xbb, 0xfa, 0x9d, 0xe5, 0xf3, 0x31, 0x26, 0x83, 0x9a, 0xfc,
+	0xd0, 0xf9, 0xe0, 0xdf, 0x00, 0x00, 0x00, 0xff, 0xff, 0xbd, 0x89, 0xde, 0x9c, 0x6d, 0x09, 0x00,
+	0x00,
 }
 
 func (m *Params) Marshal() (dAtA []byte, err error) {
@@ -557,6 +912,16 @@ func (m *Params) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.MaxClusterWorkers != 0 {
+		i = encodeVarintRegistry(dAtA, i, uint64(m.MaxClusterWorkers))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.BeaconIntervalBlocks != 0 {
+		i = encodeVarintRegistry(dAtA, i, uint64(m.BeaconIntervalBlocks))
+		i--
+		dAtA[i] = 0x28
+	}
 	if m.AttestationMaxAgeSeconds != 0 {
 		i = encodeVarintRegistry(dAtA, i, uint64(m.AttestationMaxAgeSeconds))
 		i--
@@ -785,6 +1150,16 @@ func (m *Gatekeeper) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.Faults != 0 {
+		i = encodeVarintRegistry(dAtA, i, uint64(m.Faults))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.LiveHeight != 0 {
+		i = encodeVarintRegistry(dAtA, i, uint64(m.LiveHeight))
+		i--
+		dAtA[i] = 0x18
+	}
 	if m.AddedHeight != 0 {
 		i = encodeVarintRegistry(dAtA, i, uint64(m.AddedHeight))
 		i--
@@ -796,6 +1171,159 @@ func (m *Gatekeeper) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i = encodeVarintRegistry(dAtA, i, uint64(len(m.IdentityKey)))
 		i--
 		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MasterKey) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MasterKey) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MasterKey) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.GeneratedBy) > 0 {
+		i -= len(m.GeneratedBy)
+		copy(dAtA[i:], m.GeneratedBy)
+		i = encodeVarintRegistry(dAtA, i, uint64(len(m.GeneratedBy)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.Height != 0 {
+		i = encodeVarintRegistry(dAtA, i, uint64(m.Height))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.PublicKey) > 0 {
+		i -= len(m.PublicKey)
+		copy(dAtA[i:], m.PublicKey)
+		i = encodeVarintRegistry(dAtA, i, uint64(len(m.PublicKey)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.Version != 0 {
+		i = encodeVarintRegistry(dAtA, i, uint64(m.Version))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Cluster) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Cluster) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Cluster) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.CreatedHeight != 0 {
+		i = encodeVarintRegistry(dAtA, i, uint64(m.CreatedHeight))
+		i--
+		dAtA[i] = 0x30
+	}
+	if len(m.PublicKey) > 0 {
+		i -= len(m.PublicKey)
+		copy(dAtA[i:], m.PublicKey)
+		i = encodeVarintRegistry(dAtA, i, uint64(len(m.PublicKey)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if m.KeyVersion != 0 {
+		i = encodeVarintRegistry(dAtA, i, uint64(m.KeyVersion))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Workers) > 0 {
+		for iNdEx := len(m.Workers) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Workers[iNdEx])
+			copy(dAtA[i:], m.Workers[iNdEx])
+			i = encodeVarintRegistry(dAtA, i, uint64(len(m.Workers[iNdEx])))
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintRegistry(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.Id != 0 {
+		i = encodeVarintRegistry(dAtA, i, uint64(m.Id))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Beacon) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Beacon) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Beacon) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.DeliveredHeight != 0 {
+		i = encodeVarintRegistry(dAtA, i, uint64(m.DeliveredHeight))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Value) > 0 {
+		i -= len(m.Value)
+		copy(dAtA[i:], m.Value)
+		i = encodeVarintRegistry(dAtA, i, uint64(len(m.Value)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.Version != 0 {
+		i = encodeVarintRegistry(dAtA, i, uint64(m.Version))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Height != 0 {
+		i = encodeVarintRegistry(dAtA, i, uint64(m.Height))
+		i--
+		dAtA[i] = 0x8
 	}
 	return len(dAtA) - i, nil
 }
@@ -820,6 +1348,58 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.LatestBeacon != nil {
+		{
+			size, err := m.LatestBeacon.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintRegistry(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x4a
+	}
+	if len(m.Launcher) > 0 {
+		i -= len(m.Launcher)
+		copy(dAtA[i:], m.Launcher)
+		i = encodeVarintRegistry(dAtA, i, uint64(len(m.Launcher)))
+		i--
+		dAtA[i] = 0x42
+	}
+	if m.NextClusterId != 0 {
+		i = encodeVarintRegistry(dAtA, i, uint64(m.NextClusterId))
+		i--
+		dAtA[i] = 0x38
+	}
+	if len(m.Clusters) > 0 {
+		for iNdEx := len(m.Clusters) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Clusters[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintRegistry(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x32
+		}
+	}
+	if len(m.MasterKeys) > 0 {
+		for iNdEx := len(m.MasterKeys) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.MasterKeys[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintRegistry(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
 	if len(m.Gatekeepers) > 0 {
 		for iNdEx := len(m.Gatekeepers) - 1; iNdEx >= 0; iNdEx-- {
 			{
@@ -903,6 +1483,12 @@ func (m *Params) Size() (n int) {
 	}
 	if m.AttestationMaxAgeSeconds != 0 {
 		n += 1 + sovRegistry(uint64(m.AttestationMaxAgeSeconds))
+	}
+	if m.BeaconIntervalBlocks != 0 {
+		n += 1 + sovRegistry(uint64(m.BeaconIntervalBlocks))
+	}
+	if m.MaxClusterWorkers != 0 {
+		n += 1 + sovRegistry(uint64(m.MaxClusterWorkers))
 	}
 	return n
 }
@@ -1011,6 +1597,89 @@ func (m *Gatekeeper) Size() (n int) {
 	if m.AddedHeight != 0 {
 		n += 1 + sovRegistry(uint64(m.AddedHeight))
 	}
+	if m.LiveHeight != 0 {
+		n += 1 + sovRegistry(uint64(m.LiveHeight))
+	}
+	if m.Faults != 0 {
+		n += 1 + sovRegistry(uint64(m.Faults))
+	}
+	return n
+}
+
+func (m *MasterKey) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Version != 0 {
+		n += 1 + sovRegistry(uint64(m.Version))
+	}
+	l = len(m.PublicKey)
+	if l > 0 {
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	if m.Height != 0 {
+		n += 1 + sovRegistry(uint64(m.Height))
+	}
+	l = len(m.GeneratedBy)
+	if l > 0 {
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	return n
+}
+
+func (m *Cluster) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Id != 0 {
+		n += 1 + sovRegistry(uint64(m.Id))
+	}
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	if len(m.Workers) > 0 {
+		for _, b := range m.Workers {
+			l = len(b)
+			n += 1 + l + sovRegistry(uint64(l))
+		}
+	}
+	if m.KeyVersion != 0 {
+		n += 1 + sovRegistry(uint64(m.KeyVersion))
+	}
+	l = len(m.PublicKey)
+	if l > 0 {
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	if m.CreatedHeight != 0 {
+		n += 1 + sovRegistry(uint64(m.CreatedHeight))
+	}
+	return n
+}
+
+func (m *Beacon) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Height != 0 {
+		n += 1 + sovRegistry(uint64(m.Height))
+	}
+	if m.Version != 0 {
+		n += 1 + sovRegistry(uint64(m.Version))
+	}
+	l = len(m.Value)
+	if l > 0 {
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	if m.DeliveredHeight != 0 {
+		n += 1 + sovRegistry(uint64(m.DeliveredHeight))
+	}
 	return n
 }
 
@@ -1039,6 +1708,29 @@ func (m *GenesisState) Size() (n int) {
 			l = e.Size()
 			n += 1 + l + sovRegistry(uint64(l))
 		}
+	}
+	if len(m.MasterKeys) > 0 {
+		for _, e := range m.MasterKeys {
+			l = e.Size()
+			n += 1 + l + sovRegistry(uint64(l))
+		}
+	}
+	if len(m.Clusters) > 0 {
+		for _, e := range m.Clusters {
+			l = e.Size()
+			n += 1 + l + sovRegistry(uint64(l))
+		}
+	}
+	if m.NextClusterId != 0 {
+		n += 1 + sovRegistry(uint64(m.NextClusterId))
+	}
+	l = len(m.Launcher)
+	if l > 0 {
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	if m.LatestBeacon != nil {
+		l = m.LatestBeacon.Size()
+		n += 1 + l + sovRegistry(uint64(l))
 	}
 	return n
 }
@@ -1151,6 +1843,44 @@ func (m *Params) Unmarshal(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.AttestationMaxAgeSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BeaconIntervalBlocks", wireType)
+			}
+			m.BeaconIntervalBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BeaconIntervalBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxClusterWorkers", wireType)
+			}
+			m.MaxClusterWorkers = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxClusterWorkers |= uint32(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
@@ -1912,6 +2642,546 @@ func (m *Gatekeeper) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LiveHeight", wireType)
+			}
+			m.LiveHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LiveHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Faults", wireType)
+			}
+			m.Faults = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Faults |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipRegistry(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MasterKey) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowRegistry
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MasterKey: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MasterKey: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Version", wireType)
+			}
+			m.Version = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Version |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PublicKey", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PublicKey = append(m.PublicKey[:0], dAtA[iNdEx:postIndex]...)
+			if m.PublicKey == nil {
+				m.PublicKey = []byte{}
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Height", wireType)
+			}
+			m.Height = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Height |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GeneratedBy", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GeneratedBy = append(m.GeneratedBy[:0], dAtA[iNdEx:postIndex]...)
+			if m.GeneratedBy == nil {
+				m.GeneratedBy = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipRegistry(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Cluster) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowRegistry
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Cluster: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Cluster: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			m.Id = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Id |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Workers", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Workers = append(m.Workers, make([]byte, postIndex-iNdEx))
+			copy(m.Workers[len(m.Workers)-1], dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field KeyVersion", wireType)
+			}
+			m.KeyVersion = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.KeyVersion |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PublicKey", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PublicKey = append(m.PublicKey[:0], dAtA[iNdEx:postIndex]...)
+			if m.PublicKey == nil {
+				m.PublicKey = []byte{}
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CreatedHeight", wireType)
+			}
+			m.CreatedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CreatedHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipRegistry(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Beacon) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowRegistry
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Beacon: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Beacon: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Height", wireType)
+			}
+			m.Height = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Height |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Version", wireType)
+			}
+			m.Version = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Version |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Value", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Value = append(m.Value[:0], dAtA[iNdEx:postIndex]...)
+			if m.Value == nil {
+				m.Value = []byte{}
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeliveredHeight", wireType)
+			}
+			m.DeliveredHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeliveredHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipRegistry(dAtA[iNdEx:])
@@ -2094,6 +3364,163 @@ func (m *GenesisState) Unmarshal(dAtA []byte) error {
 			}
 			m.Gatekeepers = append(m.Gatekeepers, Gatekeeper{})
 			if err := m.Gatekeepers[len(m.Gatekeepers)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MasterKeys", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.MasterKeys = append(m.MasterKeys, MasterKey{})
+			if err := m.MasterKeys[len(m.MasterKeys)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Clusters", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Clusters = append(m.Clusters, Cluster{})
+			if err := m.Clusters[len(m.Clusters)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NextClusterId", wireType)
+			}
+			m.NextClusterId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NextClusterId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Launcher", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Launcher = append(m.Launcher[:0], dAtA[iNdEx:postIndex]...)
+			if m.Launcher == nil {
+				m.Launcher = []byte{}
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LatestBeacon", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.LatestBeacon == nil {
+				m.LatestBeacon = &Beacon{}
+			}
+			if err := m.LatestBeacon.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

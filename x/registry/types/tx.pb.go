@@ -596,6 +596,298 @@ func (m *MsgRemoveGatekeeperResponse) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_MsgRemoveGatekeeperResponse proto.InternalMessageInfo
 
+type MsgCreateCluster struct {
+	Owner string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	// workers are registered workers' identity keys, as hex or base64; none
+	// may already be in a cluster.
+	Workers []string `protobuf:"bytes,2,rep,name=workers,proto3" json:"workers,omitempty"`
+}
+
+func (m *MsgCreateCluster) Reset()         { *m = MsgCreateCluster{} }
+func (m *MsgCreateCluster) String() string { return proto.CompactTextString(m) }
+func (*MsgCreateCluster) ProtoMessage()    {}
+func (*MsgCreateCluster) Descriptor() ([]byte, []int) {
+	return fileDescriptor_69b2cf58a8b0146e, []int{12}
+}
+func (m *MsgCreateCluster) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCreateCluster) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCreateCluster.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCreateCluster) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCreateCluster.Merge(m, src)
+}
+func (m *MsgCreateCluster) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCreateCluster) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCreateCluster.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCreateCluster proto.InternalMessageInfo
+
+func (m *MsgCreateCluster) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *MsgCreateCluster) GetWorkers() []string {
+	if m != nil {
+		return m.Workers
+	}
+	return nil
+}
+
+type MsgCreateClusterResponse struct {
+	ClusterId uint64 `protobuf:"varint,1,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
+}
+
+func (m *MsgCreateClusterResponse) Reset()         { *m = MsgCreateClusterResponse{} }
+func (m *MsgCreateClusterResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgCreateClusterResponse) ProtoMessage()    {}
+func (*MsgCreateClusterResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_69b2cf58a8b0146e, []int{13}
+}
+func (m *MsgCreateClusterResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCreateClusterResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCreateClusterResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCreateClusterResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCreateClusterResponse.Merge(m, src)
+}
+func (m *MsgCreateClusterResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCreateClusterResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCreateClusterResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCreateClusterResponse proto.InternalMessageInfo
+
+func (m *MsgCreateClusterResponse) GetClusterId() uint64 {
+	if m != nil {
+		return m.ClusterId
+	}
+	return 0
+}
+
+type MsgAddClusterWorker struct {
+	Owner     string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	ClusterId uint64 `protobuf:"varint,2,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
+	// worker is a registered worker's identity key, as hex or base64.
+	Worker string `protobuf:"bytes,3,opt,name=worker,proto3" json:"worker,omitempty"`
+}
+
+func (m *MsgAddClusterWorker) Reset()         { *m = MsgAddClusterWorker{} }
+func (m *MsgAddClusterWorker) String() string { return proto.CompactTextString(m) }
+func (*MsgAddClusterWorker) ProtoMessage()    {}
+func (*MsgAddClusterWorker) Descriptor() ([]byte, []int) {
+	return fileDescriptor_69b2cf58a8b0146e, []int{14}
+}
+func (m *MsgAddClusterWorker) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgAddClusterWorker) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgAddClusterWorker.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgAddClusterWorker) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgAddClusterWorker.Merge(m, src)
+}
+func (m *MsgAddClusterWorker) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgAddClusterWorker) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgAddClusterWorker.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgAddClusterWorker proto.InternalMessageInfo
+
+func (m *MsgAddClusterWorker) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *MsgAddClusterWorker) GetClusterId() uint64 {
+	if m != nil {
+		return m.ClusterId
+	}
+	return 0
+}
+
+func (m *MsgAddClusterWorker) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+type MsgAddClusterWorkerResponse struct {
+}
+
+func (m *MsgAddClusterWorkerResponse) Reset()         { *m = MsgAddClusterWorkerResponse{} }
+func (m *MsgAddClusterWorkerResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgAddClusterWorkerResponse) ProtoMessage()    {}
+func (*MsgAddClusterWorkerResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_69b2cf58a8b0146e, []int{15}
+}
+func (m *MsgAddClusterWorkerResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgAddClusterWorkerResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgAddClusterWorkerResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgAddClusterWorkerResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgAddClusterWorkerResponse.Merge(m, src)
+}
+func (m *MsgAddClusterWorkerResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgAddClusterWorkerResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgAddClusterWorkerResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgAddClusterWorkerResponse proto.InternalMessageInfo
+
+type MsgRemoveClusterWorker struct {
+	Owner     string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	ClusterId uint64 `protobuf:"varint,2,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
+	// worker is the member's identity key, as hex or base64.
+	Worker string `protobuf:"bytes,3,opt,name=worker,proto3" json:"worker,omitempty"`
+}
+
+func (m *MsgRemoveClusterWorker) Reset()         { *m = MsgRemoveClusterWorker{} }
+func (m *MsgRemoveClusterWorker) String() string { return proto.CompactTextString(m) }
+func (*MsgRemoveClusterWorker) ProtoMessage()    {}
+func (*MsgRemoveClusterWorker) Descriptor() ([]byte, []int) {
+	return fileDescriptor_69b2cf58a8b0146e, []int{16}
+}
+func (m *MsgRemoveClusterWorker) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRemoveClusterWorker) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRemoveClusterWorker.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRemoveClusterWorker) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRemoveClusterWorker.Merge(m, src)
+}
+func (m *MsgRemoveClusterWorker) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRemoveClusterWorker) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRemoveClusterWorker.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRemoveClusterWorker proto.InternalMessageInfo
+
+func (m *MsgRemoveClusterWorker) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *MsgRemoveClusterWorker) GetClusterId() uint64 {
+	if m != nil {
+		return m.ClusterId
+	}
+	return 0
+}
+
+func (m *MsgRemoveClusterWorker) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+type MsgRemoveClusterWorkerResponse struct {
+}
+
+func (m *MsgRemoveClusterWorkerResponse) Reset()         { *m = MsgRemoveClusterWorkerResponse{} }
+func (m *MsgRemoveClusterWorkerResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgRemoveClusterWorkerResponse) ProtoMessage()    {}
+func (*MsgRemoveClusterWorkerResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_69b2cf58a8b0146e, []int{17}
+}
+func (m *MsgRemoveClusterWorkerResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRemoveClusterWorkerResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRemoveClusterWorkerResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRemoveClusterWorkerResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRemoveClusterWorkerResponse.Merge(m, src)
+}
+func (m *MsgRemoveClusterWorkerResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRemoveClusterWorkerResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRemoveClusterWorkerResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRemoveClusterWorkerResponse proto.InternalMessageInfo
+
 func init() {
 	proto.RegisterType((*MsgRegisterWorker)(nil), "gatekeeper.registry.v1.MsgRegisterWorker")
 	proto.RegisterType((*MsgRegisterWorkerResponse)(nil), "gatekeeper.registry.v1.MsgRegisterWorkerResponse")
@@ -609,58 +901,76 @@ func init() {
 	proto.RegisterType((*MsgAddGatekeeperResponse)(nil), "gatekeeper.registry.v1.MsgAddGatekeeperResponse")
 	proto.RegisterType((*MsgRemoveGatekeeper)(nil), "gatekeeper.registry.v1.MsgRemoveGatekeeper")
 	proto.RegisterType((*MsgRemoveGatekeeperResponse)(nil), "gatekeeper.registry.v1.MsgRemoveGatekeeperResponse")
+	proto.RegisterType((*MsgCreateCluster)(nil), "gatekeeper.registry.v1.MsgCreateCluster")
+	proto.RegisterType((*MsgCreateClusterResponse)(nil), "gatekeeper.registry.v1.MsgCreateClusterResponse")
+	proto.RegisterType((*MsgAddClusterWorker)(nil), "gatekeeper.registry.v1.MsgAddClusterWorker")
+	proto.RegisterType((*MsgAddClusterWorkerResponse)(nil), "gatekeeper.registry.v1.MsgAddClusterWorkerResponse")
+	proto.RegisterType((*MsgRemoveClusterWorker)(nil), "gatekeeper.registry.v1.MsgRemoveClusterWorker")
+	proto.RegisterType((*MsgRemoveClusterWorkerResponse)(nil), "gatekeeper.registry.v1.MsgRemoveClusterWorkerResponse")
 }
 
 func init() { proto.RegisterFile("gatekeeper/registry/v1/tx.proto", fileDescriptor_69b2cf58a8b0146e) }
 
 var fileDescriptor_69b2cf58a8b0146e = []byte{
-	// 727 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xc4, 0x96, 0x4b, 0x6f, 0xd3, 0x5a,
-	0x10, 0xc7, 0xe3, 0xdb, 0xc7, 0x6d, 0x26, 0xbd, 0xbd, 0xad, 0x6f, 0x75, 0x9b, 0xb8, 0xe0, 0x86,
-	0xa0, 0xd2, 0x34, 0xd0, 0x98, 0x3e, 0x40, 0x10, 0xc1, 0x22, 0xd9, 0xb0, 0xa8, 0x22, 0x90, 0x11,
-	0x42, 0x62, 0x53, 0xb9, 0xf5, 0xe0, 0x5a, 0x91, 0x7d, 0xac, 0x73, 0x4e, 0x4b, 0xb3, 0x43, 0x2c,
-	0x59, 0xf1, 0x31, 0xba, 0x42, 0x15, 0xe2, 0x33, 0xa0, 0x8a, 0x55, 0xc5, 0x8a, 0x15, 0x42, 0xad,
-	0xa0, 0x5f, 0x03, 0xf9, 0x11, 0xdb, 0x89, 0x13, 0xf7, 0xb1, 0x80, 0x4d, 0x65, 0xff, 0xfd, 0xf7,
-	0xcc, 0xfc, 0x66, 0x3c, 0xa7, 0x81, 0x39, 0x43, 0xe3, 0xd8, 0x42, 0x74, 0x90, 0x2a, 0x14, 0x0d,
-	0x93, 0x71, 0xda, 0x56, 0x76, 0x97, 0x15, 0xbe, 0x57, 0x75, 0x28, 0xe1, 0x44, 0xfc, 0x3f, 0x32,
-	0x54, 0x3b, 0x86, 0xea, 0xee, 0xb2, 0x34, 0xa5, 0x59, 0xa6, 0x4d, 0x14, 0xef, 0xaf, 0x6f, 0x95,
-	0x66, 0xb6, 0x08, 0xb3, 0x08, 0x53, 0x2c, 0x66, 0xb8, 0x21, 0x2c, 0x66, 0x04, 0x0f, 0x0a, 0xfe,
-	0x83, 0x0d, 0xef, 0x4e, 0xf1, 0x6f, 0x82, 0x47, 0xd3, 0x06, 0x31, 0x88, 0xaf, 0xbb, 0x57, 0x81,
-	0x3a, 0x3f, 0xa0, 0xaa, 0xb0, 0x00, 0xcf, 0x56, 0xfa, 0x21, 0xc0, 0x54, 0x93, 0x19, 0xaa, 0xa7,
-	0x22, 0x7d, 0x4e, 0x68, 0x0b, 0xa9, 0xb8, 0x06, 0x63, 0xc4, 0x41, 0xaa, 0x71, 0x42, 0xf3, 0x42,
-	0x51, 0x28, 0x67, 0x1b, 0xf9, 0x2f, 0x1f, 0x97, 0xa6, 0x83, 0xb4, 0x75, 0x5d, 0xa7, 0xc8, 0xd8,
-	0x53, 0x4e, 0x4d, 0xdb, 0x50, 0x43, 0xa7, 0x28, 0xc2, 0xb0, 0x69, 0xbf, 0x24, 0xf9, 0xbf, 0x8a,
-	0x42, 0x79, 0x5c, 0xf5, 0xae, 0xc5, 0x75, 0xc8, 0x69, 0x9c, 0x23, 0xe3, 0x1a, 0x37, 0x89, 0x9d,
-	0x1f, 0x2a, 0x0a, 0xe5, 0xdc, 0xca, 0xf5, 0x6a, 0xff, 0x8e, 0x54, 0xeb, 0x91, 0xb5, 0x31, 0x7c,
-	0xf8, 0x6d, 0x2e, 0xa3, 0xc6, 0xdf, 0xae, 0xdd, 0x7f, 0x73, 0x7a, 0x50, 0x09, 0xf3, 0xbd, 0x3d,
-	0x3d, 0xa8, 0x2c, 0xc4, 0x28, 0xf7, 0x22, 0xce, 0x04, 0x51, 0x69, 0x16, 0x0a, 0x09, 0x51, 0x45,
-	0xe6, 0x10, 0x9b, 0x61, 0xe9, 0x93, 0x00, 0xff, 0x36, 0x99, 0xf1, 0xcc, 0xd1, 0x35, 0x8e, 0x4f,
-	0x34, 0xaa, 0x59, 0x4c, 0xbc, 0x0b, 0x59, 0x6d, 0x87, 0x6f, 0x13, 0x6a, 0xf2, 0xf6, 0x99, 0x3d,
-	0x88, 0xac, 0x62, 0x1d, 0x46, 0x1d, 0x2f, 0x82, 0xd7, 0x86, 0xdc, 0x8a, 0x3c, 0x88, 0xd5, 0xcf,
-	0xd3, 0xc8, 0xba, 0x98, 0xfb, 0xa7, 0x07, 0x15, 0x41, 0x0d, 0x5e, 0xac, 0xdd, 0x73, 0x31, 0xa3,
-	0x90, 0x2e, 0xe7, 0xfc, 0x40, 0xce, 0x78, 0xd1, 0xa5, 0x02, 0xcc, 0xf4, 0x48, 0x21, 0xe3, 0x4f,
-	0x7f, 0xd0, 0x75, 0x5d, 0x6f, 0xa2, 0xc6, 0x76, 0x28, 0x5a, 0x68, 0xf3, 0x4b, 0x53, 0x16, 0x60,
-	0x8c, 0x23, 0x6e, 0xb4, 0x4c, 0x5b, 0xf7, 0x38, 0xb3, 0xea, 0xdf, 0x1c, 0x71, 0xdd, 0xb4, 0x75,
-	0xb1, 0x08, 0x39, 0x2b, 0xca, 0xe0, 0x4d, 0x3c, 0xab, 0xc6, 0x25, 0xd7, 0xa1, 0x23, 0xdb, 0xa2,
-	0xa6, 0xe3, 0x7d, 0x13, 0xc3, 0xbe, 0x23, 0x26, 0xd5, 0x6a, 0xc9, 0x0e, 0x0c, 0x9e, 0x74, 0x37,
-	0x52, 0x30, 0xe9, 0x6e, 0x31, 0xec, 0xc2, 0x67, 0x01, 0xa6, 0xbd, 0xef, 0xc0, 0x22, 0xbb, 0xf8,
-	0xa7, 0x1b, 0x51, 0x7b, 0x98, 0xc4, 0xac, 0xa4, 0x7c, 0xd0, 0x3d, 0x35, 0x97, 0x64, 0xb8, 0xd2,
-	0x4f, 0x0f, 0x61, 0xf7, 0x05, 0x98, 0xf4, 0x5b, 0xf1, 0x28, 0x0c, 0x7a, 0x69, 0xd0, 0x6b, 0x30,
-	0x6e, 0xea, 0x68, 0x73, 0x93, 0xb7, 0x37, 0x5a, 0xd8, 0x0e, 0x60, 0x73, 0x1d, 0x6d, 0x1d, 0xdb,
-	0xfe, 0x7a, 0x76, 0xe3, 0xdc, 0x48, 0x9b, 0x5a, 0x54, 0x55, 0x49, 0x82, 0x7c, 0xaf, 0x16, 0x62,
-	0xbc, 0x17, 0xe0, 0xbf, 0x90, 0xf3, 0xf7, 0x90, 0x3c, 0x48, 0x92, 0x2c, 0x9e, 0x31, 0x98, 0x18,
-	0xcc, 0x55, 0x98, 0xed, 0x23, 0x77, 0x78, 0x56, 0x3e, 0x8c, 0xc0, 0x50, 0x93, 0x19, 0xa2, 0x0d,
-	0x13, 0x3d, 0xc7, 0xee, 0xe2, 0xa0, 0xb3, 0x22, 0x71, 0x74, 0x49, 0xcb, 0xe7, 0xb6, 0x76, 0xf2,
-	0x8a, 0xdb, 0x30, 0xde, 0x75, 0xc2, 0x2d, 0xa4, 0x84, 0x88, 0x1b, 0x25, 0xe5, 0x9c, 0xc6, 0x30,
-	0x93, 0x0d, 0x13, 0x3d, 0xe7, 0x4c, 0x1a, 0x59, 0xb7, 0x35, 0x95, 0xac, 0xff, 0x56, 0x8b, 0xaf,
-	0x60, 0x2a, 0xb9, 0xd1, 0xb7, 0x52, 0x3b, 0xd4, 0xe3, 0x96, 0xd6, 0x2e, 0xe2, 0x0e, 0x13, 0xb7,
-	0xe0, 0x9f, 0xee, 0xed, 0x2a, 0xa7, 0x17, 0x1f, 0x39, 0xa5, 0xdb, 0xe7, 0x75, 0x86, 0xc9, 0x38,
-	0x4c, 0x26, 0x76, 0xe0, 0xe6, 0x99, 0x65, 0xc7, 0x52, 0xae, 0x5e, 0xc0, 0xdc, 0xc9, 0x2a, 0x8d,
-	0xbc, 0x76, 0xff, 0x37, 0x35, 0x1e, 0x1f, 0x1e, 0xcb, 0xc2, 0xd1, 0xb1, 0x2c, 0x7c, 0x3f, 0x96,
-	0x85, 0x77, 0x27, 0x72, 0xe6, 0xe8, 0x44, 0xce, 0x7c, 0x3d, 0x91, 0x33, 0x2f, 0xee, 0x18, 0x26,
-	0xdf, 0xde, 0xd9, 0xac, 0x6e, 0x11, 0x4b, 0x89, 0xe2, 0x2f, 0xd9, 0xc8, 0x95, 0xfe, 0x2b, 0xc3,
-	0xdb, 0x0e, 0xb2, 0xcd, 0x51, 0xef, 0xf7, 0xc7, 0xea, 0xaf, 0x00, 0x00, 0x00, 0xff, 0xff, 0xc4,
-	0xb0, 0x00, 0x80, 0x3e, 0x09, 0x00, 0x00,
+	// 918 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xc4, 0x97, 0xcf, 0x6f, 0xdc, 0x44,
+	0x14, 0xc7, 0xe3, 0x26, 0x4d, 0xb3, 0x6f, 0x43, 0x49, 0xdc, 0x28, 0xdd, 0xb8, 0xd4, 0x5d, 0x8c,
+	0x4a, 0x93, 0xb4, 0x5d, 0x93, 0xf4, 0x87, 0xe8, 0x02, 0x87, 0x4d, 0x0f, 0x08, 0x45, 0x2b, 0x90,
+	0x11, 0x42, 0xe2, 0xb2, 0x72, 0xd7, 0x83, 0x63, 0x2d, 0xf6, 0x58, 0x33, 0xb3, 0x49, 0xf7, 0x80,
+	0x84, 0x38, 0x72, 0x42, 0x82, 0x3f, 0xa2, 0x27, 0x94, 0x03, 0xe2, 0xc4, 0x19, 0x55, 0x9c, 0x2a,
+	0x4e, 0x9c, 0x10, 0x4a, 0x04, 0xf9, 0x37, 0x90, 0x3d, 0xde, 0xb1, 0xc7, 0xf6, 0x7a, 0xb3, 0x3d,
+	0xd0, 0x4b, 0xb4, 0xfe, 0xce, 0xd7, 0xf3, 0xde, 0xe7, 0xbd, 0xd9, 0x37, 0x1b, 0xb8, 0xe1, 0xda,
+	0x0c, 0x0d, 0x10, 0x0a, 0x11, 0x31, 0x09, 0x72, 0x3d, 0xca, 0xc8, 0xc8, 0x3c, 0xdc, 0x31, 0xd9,
+	0xd3, 0x56, 0x48, 0x30, 0xc3, 0xea, 0x7a, 0x6a, 0x68, 0x8d, 0x0d, 0xad, 0xc3, 0x1d, 0x6d, 0xd5,
+	0xf6, 0xbd, 0x00, 0x9b, 0xf1, 0x5f, 0x6e, 0xd5, 0xae, 0xf6, 0x31, 0xf5, 0x31, 0x35, 0x7d, 0xea,
+	0x46, 0x5b, 0xf8, 0xd4, 0x4d, 0x16, 0x36, 0xf8, 0x42, 0x2f, 0x7e, 0x32, 0xf9, 0x43, 0xb2, 0xb4,
+	0xe6, 0x62, 0x17, 0x73, 0x3d, 0xfa, 0x94, 0xa8, 0x37, 0x27, 0x64, 0x25, 0x12, 0x88, 0x6d, 0xc6,
+	0x3f, 0x0a, 0xac, 0x76, 0xa9, 0x6b, 0xc5, 0x2a, 0x22, 0x9f, 0x63, 0x32, 0x40, 0x44, 0xbd, 0x0f,
+	0x4b, 0x38, 0x44, 0xc4, 0x66, 0x98, 0x34, 0x94, 0xa6, 0xb2, 0x59, 0xdb, 0x6b, 0xfc, 0xf1, 0xf3,
+	0xdd, 0xb5, 0x24, 0x6c, 0xc7, 0x71, 0x08, 0xa2, 0xf4, 0x53, 0x46, 0xbc, 0xc0, 0xb5, 0x84, 0x53,
+	0x55, 0x61, 0xc1, 0x0b, 0xbe, 0xc4, 0x8d, 0x0b, 0x4d, 0x65, 0x73, 0xd9, 0x8a, 0x3f, 0xab, 0xfb,
+	0x50, 0xb7, 0x19, 0x43, 0x94, 0xd9, 0xcc, 0xc3, 0x41, 0x63, 0xbe, 0xa9, 0x6c, 0xd6, 0x77, 0xdf,
+	0x6a, 0x95, 0x57, 0xa4, 0xd5, 0x49, 0xad, 0x7b, 0x0b, 0xcf, 0xff, 0xba, 0x31, 0x67, 0x65, 0xdf,
+	0x6e, 0x3f, 0xfa, 0xf6, 0xec, 0x78, 0x5b, 0xc4, 0xfb, 0xee, 0xec, 0x78, 0xfb, 0x56, 0x86, 0xf2,
+	0x69, 0xca, 0x59, 0x20, 0x32, 0xae, 0xc1, 0x46, 0x41, 0xb4, 0x10, 0x0d, 0x71, 0x40, 0x91, 0xf1,
+	0x9b, 0x02, 0xaf, 0x77, 0xa9, 0xfb, 0x59, 0xe8, 0xd8, 0x0c, 0x7d, 0x62, 0x13, 0xdb, 0xa7, 0xea,
+	0x43, 0xa8, 0xd9, 0x43, 0x76, 0x80, 0x89, 0xc7, 0x46, 0x53, 0x6b, 0x90, 0x5a, 0xd5, 0x0e, 0x2c,
+	0x86, 0xf1, 0x0e, 0x71, 0x19, 0xea, 0xbb, 0xfa, 0x24, 0x56, 0x1e, 0x67, 0xaf, 0x16, 0x61, 0x3e,
+	0x3b, 0x3b, 0xde, 0x56, 0xac, 0xe4, 0xc5, 0xf6, 0xbb, 0x11, 0x66, 0xba, 0x65, 0xc4, 0x79, 0x73,
+	0x22, 0x67, 0x36, 0x69, 0x63, 0x03, 0xae, 0xe6, 0x24, 0xc1, 0xf8, 0x2f, 0x6f, 0x74, 0xc7, 0x71,
+	0xba, 0xc8, 0xa6, 0x43, 0x82, 0x7c, 0x14, 0xb0, 0x97, 0xa6, 0xdc, 0x80, 0x25, 0x86, 0x50, 0x6f,
+	0xe0, 0x05, 0x4e, 0xcc, 0x59, 0xb3, 0x2e, 0x31, 0x84, 0xf6, 0xbd, 0xc0, 0x51, 0x9b, 0x50, 0xf7,
+	0xd3, 0x08, 0x71, 0xc7, 0x6b, 0x56, 0x56, 0x8a, 0x1c, 0x0e, 0xa2, 0x7d, 0xe2, 0x85, 0xf1, 0x99,
+	0x58, 0xe0, 0x8e, 0x8c, 0xd4, 0x6e, 0x17, 0x2b, 0x30, 0xb9, 0xd3, 0x32, 0x52, 0xd2, 0x69, 0x59,
+	0x14, 0x55, 0xf8, 0x5d, 0x81, 0xb5, 0xf8, 0x1c, 0xf8, 0xf8, 0x10, 0xbd, 0xea, 0x42, 0xb4, 0x3f,
+	0x28, 0x62, 0x6e, 0x57, 0x1c, 0xe8, 0x5c, 0xce, 0x86, 0x0e, 0x6f, 0x94, 0xe9, 0x02, 0xf6, 0x99,
+	0x02, 0x2b, 0xbc, 0x14, 0x1f, 0x8a, 0x4d, 0x5f, 0x1a, 0xf4, 0x4d, 0x58, 0xf6, 0x1c, 0x14, 0x30,
+	0x8f, 0x8d, 0x7a, 0x03, 0x34, 0x4a, 0x60, 0xeb, 0x63, 0x6d, 0x1f, 0x8d, 0xf8, 0xd7, 0x53, 0xc6,
+	0x79, 0xbb, 0xaa, 0x6b, 0x69, 0x56, 0x86, 0x06, 0x8d, 0xbc, 0x26, 0x30, 0x7e, 0x52, 0xe0, 0x8a,
+	0xe0, 0xfc, 0x7f, 0x48, 0xde, 0x2f, 0x92, 0x6c, 0x4d, 0x69, 0x4c, 0x06, 0xe6, 0x3a, 0x5c, 0x2b,
+	0x91, 0x05, 0xcf, 0x0f, 0xbc, 0x2d, 0x8f, 0x09, 0xb2, 0x19, 0x7a, 0xfc, 0xd5, 0x30, 0x1a, 0x48,
+	0x6a, 0x0b, 0x2e, 0xe2, 0xa3, 0x00, 0x4d, 0x1f, 0xb7, 0xdc, 0xa6, 0x36, 0xe0, 0xd2, 0x51, 0x3c,
+	0xc4, 0xa2, 0x39, 0x33, 0x1f, 0x1d, 0xbb, 0xe4, 0xb1, 0xfd, 0x20, 0xca, 0x9d, 0xbb, 0xaa, 0x3b,
+	0x20, 0x25, 0x60, 0x3c, 0x8a, 0x3b, 0x20, 0x69, 0xe3, 0x8c, 0xd5, 0xeb, 0x00, 0x7d, 0x2e, 0xf5,
+	0x3c, 0x27, 0xce, 0x70, 0xc1, 0xaa, 0x25, 0xca, 0x47, 0x8e, 0xf1, 0x0b, 0x6f, 0x50, 0xc7, 0x71,
+	0x92, 0x17, 0x93, 0x5b, 0x64, 0x56, 0x26, 0x39, 0xcc, 0x85, 0x5c, 0x18, 0x75, 0x1d, 0x16, 0x39,
+	0x63, 0xf2, 0x55, 0x4a, 0x9e, 0xf8, 0xb8, 0x4c, 0x81, 0xb7, 0xaa, 0x8e, 0x9c, 0x94, 0x60, 0xd2,
+	0xa8, 0xbc, 0x2c, 0x1a, 0xf5, 0xab, 0x02, 0xeb, 0xa2, 0x91, 0xaf, 0x04, 0xed, 0x3d, 0x19, 0xed,
+	0xce, 0x94, 0x33, 0x28, 0xd3, 0x35, 0x41, 0x2f, 0x5f, 0x19, 0x03, 0xee, 0xfe, 0xb8, 0x04, 0xf3,
+	0x5d, 0xea, 0xaa, 0x01, 0x5c, 0xce, 0xfd, 0x00, 0xd8, 0x9a, 0x74, 0x6b, 0x15, 0x2e, 0x51, 0x6d,
+	0xe7, 0xdc, 0x56, 0x71, 0x9e, 0x0e, 0x60, 0x59, 0xba, 0x6b, 0x6f, 0x55, 0x6c, 0x91, 0x35, 0x6a,
+	0xe6, 0x39, 0x8d, 0x22, 0x52, 0x00, 0x97, 0x73, 0x37, 0x5e, 0x15, 0x99, 0x6c, 0xad, 0x24, 0x2b,
+	0xbf, 0x5f, 0xd4, 0x23, 0x58, 0x2d, 0xde, 0x2d, 0x77, 0x2a, 0x2b, 0x94, 0x73, 0x6b, 0xf7, 0x67,
+	0x71, 0x8b, 0xc0, 0x03, 0x78, 0x4d, 0x9e, 0xf3, 0x9b, 0xd5, 0xc9, 0xa7, 0x4e, 0xed, 0x9d, 0xf3,
+	0x3a, 0x45, 0x30, 0x06, 0x2b, 0x85, 0x69, 0x7c, 0x7b, 0x6a, 0xda, 0x99, 0x90, 0xf7, 0x66, 0x30,
+	0x67, 0x11, 0xe5, 0x99, 0x59, 0x85, 0x28, 0x39, 0x2b, 0x11, 0xcb, 0x47, 0x1e, 0x83, 0x95, 0xc2,
+	0x3c, 0xbb, 0x5d, 0x5d, 0x28, 0xc9, 0x5c, 0x89, 0x38, 0x69, 0xe2, 0xa8, 0x5f, 0xc3, 0x95, 0xd2,
+	0x69, 0x33, 0xb5, 0x5c, 0x72, 0xec, 0x87, 0xb3, 0xf9, 0xc7, 0xe1, 0xb5, 0x8b, 0xdf, 0x44, 0xbf,
+	0x43, 0xf7, 0x3e, 0x7e, 0x7e, 0xa2, 0x2b, 0x2f, 0x4e, 0x74, 0xe5, 0xef, 0x13, 0x5d, 0xf9, 0xfe,
+	0x54, 0x9f, 0x7b, 0x71, 0xaa, 0xcf, 0xfd, 0x79, 0xaa, 0xcf, 0x7d, 0xf1, 0xc0, 0xf5, 0xd8, 0xc1,
+	0xf0, 0x49, 0xab, 0x8f, 0x7d, 0x33, 0x0d, 0x71, 0x37, 0x40, 0xcc, 0x2c, 0x1f, 0x4d, 0x6c, 0x14,
+	0x22, 0xfa, 0x64, 0x31, 0xfe, 0x5f, 0xe3, 0xde, 0x7f, 0x01, 0x00, 0x00, 0xff, 0xff, 0x9c, 0x83,
+	0x3c, 0x22, 0x2a, 0x0d, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -688,6 +998,13 @@ type MsgClient interface {
 	AddGatekeeper(ctx context.Context, in *MsgAddGatekeeper, opts ...grpc.CallOption) (*MsgAddGatekeeperResponse, error)
 	// RemoveGatekeeper removes a gatekeeper (authority only).
 	RemoveGatekeeper(ctx context.Context, in *MsgRemoveGatekeeper, opts ...grpc.CallOption) (*MsgRemoveGatekeeperResponse, error)
+	// CreateCluster groups registered workers into a new cluster owned by the
+	// signer; the gatekeepers then publish its key and hand it to each member.
+	CreateCluster(ctx context.Context, in *MsgCreateCluster, opts ...grpc.CallOption) (*MsgCreateClusterResponse, error)
+	// AddClusterWorker adds a registered worker to a cluster (owner only).
+	AddClusterWorker(ctx context.Context, in *MsgAddClusterWorker, opts ...grpc.CallOption) (*MsgAddClusterWorkerResponse, error)
+	// RemoveClusterWorker removes a worker from a cluster (owner only).
+	RemoveClusterWorker(ctx context.Context, in *MsgRemoveClusterWorker, opts ...grpc.CallOption) (*MsgRemoveClusterWorkerResponse, error)
 }
 
 type msgClient struct {
@@ -752,6 +1069,33 @@ func (c *msgClient) RemoveGatekeeper(ctx context.Context, in *MsgRemoveGatekeepe
 	return out, nil
 }
 
+func (c *msgClient) CreateCluster(ctx context.Context, in *MsgCreateCluster, opts ...grpc.CallOption) (*MsgCreateClusterResponse, error) {
+	out := new(MsgCreateClusterResponse)
+	err := c.cc.Invoke(ctx, "/gatekeeper.registry.v1.Msg/CreateCluster", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) AddClusterWorker(ctx context.Context, in *MsgAddClusterWorker, opts ...grpc.CallOption) (*MsgAddClusterWorkerResponse, error) {
+	out := new(MsgAddClusterWorkerResponse)
+	err := c.cc.Invoke(ctx, "/gatekeeper.registry.v1.Msg/AddClusterWorker", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) RemoveClusterWorker(ctx context.Context, in *MsgRemoveClusterWorker, opts ...grpc.CallOption) (*MsgRemoveClusterWorkerResponse, error) {
+	out := new(MsgRemoveClusterWorkerResponse)
+	err := c.cc.Invoke(ctx, "/gatekeeper.registry.v1.Msg/RemoveClusterWorker", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// RegisterWorker records an attested pRuntime. Submitted by its relayer
@@ -767,6 +1111,13 @@ type MsgServer interface {
 	AddGatekeeper(context.Context, *MsgAddGatekeeper) (*MsgAddGatekeeperResponse, error)
 	// RemoveGatekeeper removes a gatekeeper (authority only).
 	RemoveGatekeeper(context.Context, *MsgRemoveGatekeeper) (*MsgRemoveGatekeeperResponse, error)
+	// CreateCluster groups registered workers into a new cluster owned by the
+	// signer; the gatekeepers then publish its key and hand it to each member.
+	CreateCluster(context.Context, *MsgCreateCluster) (*MsgCreateClusterResponse, error)
+	// AddClusterWorker adds a registered worker to a cluster (owner only).
+	AddClusterWorker(context.Context, *MsgAddClusterWorker) (*MsgAddClusterWorkerResponse, error)
+	// RemoveClusterWorker removes a worker from a cluster (owner only).
+	RemoveClusterWorker(context.Context, *MsgRemoveClusterWorker) (*MsgRemoveClusterWorkerResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -790,6 +1141,15 @@ func (*UnimplementedMsgServer) AddGatekeeper(ctx context.Context, req *MsgAddGat
 }
 func (*UnimplementedMsgServer) RemoveGatekeeper(ctx context.Context, req *MsgRemoveGatekeeper) (*MsgRemoveGatekeeperResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RemoveGatekeeper not implemented")
+}
+func (*UnimplementedMsgServer) CreateCluster(ctx context.Context, req *MsgCreateCluster) (*MsgCreateClusterResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateCluster not implemented")
+}
+func (*UnimplementedMsgServer) AddClusterWorker(ctx context.Context, req *MsgAddClusterWorker) (*MsgAddClusterWorkerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AddClusterWorker not implemented")
+}
+func (*UnimplementedMsgServer) RemoveClusterWorker(ctx context.Context, req *MsgRemoveClusterWorker) (*MsgRemoveClusterWorkerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RemoveClusterWorker not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -904,6 +1264,60 @@ func _Msg_RemoveGatekeeper_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_CreateCluster_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgCreateCluster)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).CreateCluster(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gatekeeper.registry.v1.Msg/CreateCluster",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).CreateCluster(ctx, req.(*MsgCreateCluster))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_AddClusterWorker_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgAddClusterWorker)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).AddClusterWorker(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gatekeeper.registry.v1.Msg/AddClusterWorker",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).AddClusterWorker(ctx, req.(*MsgAddClusterWorker))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_RemoveClusterWorker_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgRemoveClusterWorker)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).RemoveClusterWorker(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gatekeeper.registry.v1.Msg/RemoveClusterWorker",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).RemoveClusterWorker(ctx, req.(*MsgRemoveClusterWorker))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "gatekeeper.registry.v1.Msg",
@@ -932,6 +1346,18 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RemoveGatekeeper",
 			Handler:    _Msg_RemoveGatekeeper_Handler,
+		},
+		{
+			MethodName: "CreateCluster",
+			Handler:    _Msg_CreateCluster_Handler,
+		},
+		{
+			MethodName: "AddClusterWorker",
+			Handler:    _Msg_AddClusterWorker_Handler,
+		},
+		{
+			MethodName: "RemoveClusterWorker",
+			Handler:    _Msg_RemoveClusterWorker_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -1332,6 +1758,203 @@ func (m *MsgRemoveGatekeeperResponse) MarshalToSizedBuffer(dAtA []byte) (int, er
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgCreateCluster) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCreateCluster) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCreateCluster) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Workers) > 0 {
+		for iNdEx := len(m.Workers) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Workers[iNdEx])
+			copy(dAtA[i:], m.Workers[iNdEx])
+			i = encodeVarintTx(dAtA, i, uint64(len(m.Workers[iNdEx])))
+			i--
+			dAtA[i] = 0x12
+		}
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCreateClusterResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCreateClusterResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCreateClusterResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ClusterId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ClusterId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgAddClusterWorker) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgAddClusterWorker) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgAddClusterWorker) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.ClusterId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ClusterId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgAddClusterWorkerResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgAddClusterWorkerResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgAddClusterWorkerResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRemoveClusterWorker) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRemoveClusterWorker) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRemoveClusterWorker) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.ClusterId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ClusterId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRemoveClusterWorkerResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRemoveClusterWorkerResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRemoveClusterWorkerResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -1503,6 +2126,95 @@ func (m *MsgRemoveGatekeeper) Size() (n int) {
 }
 
 func (m *MsgRemoveGatekeeperResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgCreateCluster) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if len(m.Workers) > 0 {
+		for _, s := range m.Workers {
+			l = len(s)
+			n += 1 + l + sovTx(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *MsgCreateClusterResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ClusterId != 0 {
+		n += 1 + sovTx(uint64(m.ClusterId))
+	}
+	return n
+}
+
+func (m *MsgAddClusterWorker) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.ClusterId != 0 {
+		n += 1 + sovTx(uint64(m.ClusterId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgAddClusterWorkerResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgRemoveClusterWorker) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.ClusterId != 0 {
+		n += 1 + sovTx(uint64(m.ClusterId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgRemoveClusterWorkerResponse) Size() (n int) {
 	if m == nil {
 		return 0
 	}
@@ -2610,6 +3322,555 @@ func (m *MsgRemoveGatekeeperResponse) Unmarshal(dAtA []byte) error {
 		}
 		if fieldNum <= 0 {
 			return fmt.Errorf("proto: MsgRemoveGatekeeperResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCreateCluster) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCreateCluster: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCreateCluster: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Workers", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Workers = append(m.Workers, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCreateClusterResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCreateClusterResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCreateClusterResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ClusterId", wireType)
+			}
+			m.ClusterId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ClusterId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgAddClusterWorker) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgAddClusterWorker: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgAddClusterWorker: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ClusterId", wireType)
+			}
+			m.ClusterId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ClusterId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgAddClusterWorkerResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgAddClusterWorkerResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgAddClusterWorkerResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRemoveClusterWorker) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRemoveClusterWorker: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRemoveClusterWorker: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ClusterId", wireType)
+			}
+			m.ClusterId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ClusterId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRemoveClusterWorkerResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRemoveClusterWorkerResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRemoveClusterWorkerResponse: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
 		default:

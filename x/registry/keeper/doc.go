@@ -1,0 +1,42 @@
+// Package keeper implements x/registry: attested worker registration, the
+// measurement allow-list, the gatekeeper set, and the chain's side of the
+// gatekeepers' key management (DESIGN.md §6, replicated mode): the master
+// key launch and history, key distribution, clusters and their keys, and the
+// random beacon.
+//
+// # What the chain guarantees
+//
+// The chain never sees a secret. It decides who may receive one, records the
+// public keys every secret is checked against, and relays ciphertexts sealed
+// (HPKE) to a receive key that an attestation bound to a registered worker.
+// Whatever a compromised relayer or a single compromised gatekeeper submits,
+// these hold:
+//
+//   - Master key v0 comes from exactly one gatekeeper, the launcher: the first
+//     gatekeeper governance designates, or, if it is removed before it
+//     delivers, the first remaining one in key order. Its public key is
+//     recorded once (a second v0 is rejected) and must be a valid compressed
+//     secp256k1 point.
+//   - A master key copy is relayed only from a live gatekeeper (one that
+//     has reported, or generated, the whole history) to a current gatekeeper,
+//     for versions that exist. A worker that is not a gatekeeper never
+//     receives the master key through the chain.
+//   - A cluster key copy is relayed only from a live gatekeeper to a current
+//     member of that cluster, for the cluster's current key version and only
+//     after its public key is on chain, so receivers can verify what they
+//     open. A removed member is announced, and gets no further copies.
+//   - Cluster public keys and beacons are gatekeeper-origin messages: x/mq
+//     delivers them only at a sequence the chain allocated (a gatekeeper
+//     task) and once gk_quorum current gatekeepers signed the identical
+//     bytes, so one gatekeeper cannot choose them.
+//
+// Receivers check every key they open against the public key on chain and
+// report a mismatch (registry/key_fault); the chain counts these per
+// gatekeeper. A fault report is an unproven claim (the plaintext stays in
+// the receiver's TEE), so the count is evidence for governance, not grounds
+// for automatic removal.
+//
+// Handlers of egress topics run in a cached context (see x/mq): a rejected
+// payload changes nothing, and every rejection carries a registered error
+// saying what was wrong.
+package keeper
