@@ -19,7 +19,7 @@ proto-check: proto
 		(echo "generated code is out of date: run 'make proto' and commit" >&2; exit 1)
 
 devnet: build
-	./build/gkd devnet --home .devnet --workers 2
+	./build/gkd devnet --home .devnet
 
 bench:
 	GK_BENCH=1 go test -run=Report -bench=. -benchtime=1x -v ./bench/...

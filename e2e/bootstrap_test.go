@@ -25,7 +25,7 @@ func TestPruntimeBootstrapsPastRetention(t *testing.T) {
 	offset := e2etest.FreePortOffset(t, 0)
 	node := fmt.Sprintf("tcp://127.0.0.1:%d", 26657+offset)
 	worker := fmt.Sprintf("http://127.0.0.1:%d", 8000+offset)
-	args := []string{"--port-offset", strconv.Itoa(offset), "--block-time", "300ms", "--workers", "1", "--ingress-retention", "5"}
+	args := []string{"--port-offset", strconv.Itoa(offset), "--block-time", "300ms", "--gatekeepers", "0", "--workers", "1", "--ingress-retention", "5"}
 
 	d := startDevnet(t, gkd, home, args...)
 	waitForHeight(t, gkd, node, 2)

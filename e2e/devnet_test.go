@@ -27,7 +27,7 @@ func TestDevnet(t *testing.T) {
 	home := t.TempDir()
 	offset := e2etest.FreePortOffset(t, 0)
 	node := fmt.Sprintf("tcp://127.0.0.1:%d", 26657+offset)
-	args := []string{"--port-offset", strconv.Itoa(offset), "--block-time", "300ms", "--voting-period", "4s", "--workers", "2"}
+	args := []string{"--port-offset", strconv.Itoa(offset), "--block-time", "300ms", "--voting-period", "4s", "--gatekeepers", "0", "--workers", "2"}
 
 	d := startDevnet(t, gkd, home, args...)
 	height := waitForHeight(t, gkd, node, 2)

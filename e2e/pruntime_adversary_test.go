@@ -223,7 +223,7 @@ func TestPruntimeRejectsHostileRelayer(t *testing.T) {
 		{"forged ack: a sequence claimed with a proof of absence", api.PathSyncEgressAck,
 			mustJSON(t, api.EgressAckRequest{Worker: forgedAck}), http.StatusBadRequest, "not an existence proof"},
 		{"forged ack: the gatekeeper channel's sequence claimed with a proof of absence", api.PathSyncEgressAck,
-			mustJSON(t, api.EgressAckRequest{Worker: ack, Gatekeeper: &forgedAck}), http.StatusBadRequest, "not an existence proof"},
+			mustJSON(t, api.EgressAckRequest{Worker: ack, Gatekeeper: &forgedAck}), http.StatusBadRequest, "egress ack: gatekeeper: chainsync: malformed state proof"},
 
 		// Malformed bodies.
 		{"not JSON", api.PathSyncIngress, []byte("entries: 1"), http.StatusBadRequest, "request body: invalid character"},

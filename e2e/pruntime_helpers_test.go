@@ -63,7 +63,7 @@ func startChain(t *testing.T) *testChain {
 	gkd := gkdBinary(t)
 	home := t.TempDir()
 	offset := e2etest.FreePortOffset(t, 0)
-	startDevnet(t, gkd, home, "--port-offset", strconv.Itoa(offset), "--block-time", "300ms", "--workers", "0")
+	startDevnet(t, gkd, home, "--port-offset", strconv.Itoa(offset), "--block-time", "300ms", "--gatekeepers", "0", "--workers", "0")
 	c := &testChain{home: home, rpcAddr: fmt.Sprintf("tcp://127.0.0.1:%d", 26657+offset)}
 	var err error
 	if c.node, err = rpchttp.New(c.rpcAddr, "/websocket"); err != nil {

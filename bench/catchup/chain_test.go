@@ -62,7 +62,7 @@ func startChain(t *testing.T, gkd, name string, offset int, blockTime time.Durat
 	home := t.TempDir()
 	c := &chain{name: name, home: home, rpcAddr: fmt.Sprintf("tcp://127.0.0.1:%d", 26657+offset)}
 	c.process = startProcess(t, "devnet "+name, filepath.Join(home, "devnet.out"), gkd, "devnet", "--home", home,
-		"--status-interval", "0", "--workers", "0", "--block-time", blockTime.String(),
+		"--status-interval", "0", "--gatekeepers", "0", "--workers", "0", "--block-time", blockTime.String(),
 		"--port-offset", strconv.Itoa(offset))
 	var err error
 	if c.node, err = rpchttp.New(c.rpcAddr, "/websocket"); err != nil {

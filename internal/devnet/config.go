@@ -13,7 +13,8 @@ type Config struct {
 	// ChainID of a new devnet; a resumed one keeps its own.
 	ChainID string
 	// PortOffset is added to every default port (26656 p2p, 26657 RPC,
-	// 9090 gRPC, 1317 REST, 26660 metrics, 8000+i pRuntime i), so that
+	// 9090 gRPC, 1317 REST, 26660 metrics, 8000+i pRuntime i, 8100+i its
+	// app API), so that
 	// several devnets can run on one machine.
 	PortOffset int
 	// BlockTime is CometBFT's timeout_commit.
@@ -29,9 +30,13 @@ type Config struct {
 	// IngressRetention is x/mq's ingress_retention_blocks for a new devnet
 	// (0: the module default).
 	IngressRetention uint64
-	// Workers is how many pRuntimes (sim TEE) with pherry relayers to run;
-	// a new devnet funds an operator account for each.
+	// Workers is how many worker pRuntimes (sim TEE) with pherry relayers
+	// to run; with gatekeepers, they form a demo cluster.
 	Workers int
+	// Gatekeepers is how many more pRuntimes to run and designate as
+	// gatekeepers (through a governance proposal). A new devnet funds an
+	// operator account for every pRuntime.
+	Gatekeepers int
 }
 
 // DefaultConfig returns the defaults of `gkd devnet`.
@@ -42,6 +47,8 @@ func DefaultConfig() Config {
 		StatusInterval: 10 * time.Second,
 		VotingPeriod:   20 * time.Second,
 		Accounts:       []string{"faucet", "operator"},
+		Gatekeepers:    3,
+		Workers:        2,
 	}
 }
 
@@ -60,6 +67,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("devnet: VotingPeriod: %s, want 2s-24h", c.VotingPeriod)
 	case c.Workers < 0 || c.Workers > 32:
 		return fmt.Errorf("devnet: Workers: %d, want 0-32", c.Workers)
+	case c.Gatekeepers < 0 || c.Gatekeepers+c.Workers > 32:
+		return fmt.Errorf("devnet: Gatekeepers: %d, want 0-%d (at most 32 pRuntimes)", c.Gatekeepers, 32-c.Workers)
 	case c.StatusInterval < 0:
 		return fmt.Errorf("devnet: StatusInterval: %s must not be negative", c.StatusInterval)
 	}
@@ -76,12 +85,15 @@ func (c Config) Validate() error {
 // Ports are the devnet's listen ports.
 type Ports struct {
 	P2P, RPC, GRPC, REST, Metrics int
-	// PRuntime is the first pRuntime's RPC port; worker i uses PRuntime+i.
+	// PRuntime is the first pRuntime's RPC port; pRuntime i (gatekeepers
+	// first, then workers) uses PRuntime+i.
 	PRuntime int
+	// AppAPI is the first pRuntime's local app API port, likewise.
+	AppAPI int
 }
 
 // Ports returns the listen ports for the configured offset.
 func (c Config) Ports() Ports {
 	o := c.PortOffset
-	return Ports{P2P: 26656 + o, RPC: 26657 + o, GRPC: 9090 + o, REST: 1317 + o, Metrics: 26660 + o, PRuntime: pruntimeBasePort + o}
+	return Ports{P2P: 26656 + o, RPC: 26657 + o, GRPC: 9090 + o, REST: 1317 + o, Metrics: 26660 + o, PRuntime: pruntimeBasePort + o, AppAPI: appAPIBasePort + o}
 }

@@ -56,7 +56,7 @@ func Run(ctx context.Context, cfg Config, start StartFunc, out io.Writer) error 
 		return err
 	}
 
-	if m.PRuntimes, err = workerManifests(home, cfg.Workers, cfg.Ports(), m.Accounts); err != nil {
+	if m.PRuntimes, err = workerManifests(home, cfg.Gatekeepers, cfg.Workers, cfg.Ports(), m.Accounts); err != nil {
 		return err
 	}
 	if err := writeManifest(home, m); err != nil {
@@ -76,8 +76,8 @@ func Run(ctx context.Context, cfg Config, start StartFunc, out io.Writer) error 
 	}
 	defer workersLog.Close()
 	fmt.Fprintf(out, "devnet: node log %s; Ctrl-C stops the devnet\n", logPath)
-	if cfg.Workers > 0 {
-		fmt.Fprintf(out, "devnet: %d workers (pRuntime + pherry), log %s\n", cfg.Workers, workersPath)
+	if len(m.PRuntimes) > 0 {
+		fmt.Fprintf(out, "devnet: %d gatekeepers and %d workers (pRuntime + pherry each), log %s\n", cfg.Gatekeepers, cfg.Workers, workersPath)
 	}
 
 	nodeDone := make(chan error, 1)
@@ -87,11 +87,18 @@ func Run(ctx context.Context, cfg Config, start StartFunc, out io.Writer) error 
 	defer stopBg()
 	var wg sync.WaitGroup
 	var workersErr error
-	if cfg.Workers > 0 {
+	if len(m.PRuntimes) > 0 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			workersErr = startWorkers(bg, &m, workersLog, out)
+		}()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := launchGatekeepers(bg, m, out); err != nil && bg.Err() == nil {
+				fmt.Fprintf(out, "devnet: launching gatekeepers: %v\n", err)
+			}
 		}()
 	}
 	wg.Add(1)

@@ -74,7 +74,7 @@ func initHome(cfg Config) (Manifest, error) {
 		return Manifest{}, fmt.Errorf("devnet: keyring: %w", err)
 	}
 	names := append([]string{ValidatorKey}, cfg.Accounts...)
-	for i := range cfg.Workers {
+	for i := range cfg.Gatekeepers + cfg.Workers {
 		names = append(names, operatorKey(i))
 	}
 	accounts := make([]Account, 0, len(names))

@@ -23,14 +23,36 @@ type Manifest struct {
 	PRuntimes []PRuntime `json:"pruntimes,omitempty"`
 }
 
-// PRuntime is one worker: a pRuntime (sim TEE) and its pherry relayer.
+// PRuntime is one pRuntime (sim TEE) and its pherry relayer.
 type PRuntime struct {
-	Name        string `json:"name"`
-	RPC         string `json:"rpc"`
-	Listen      string `json:"-"`
+	Name string `json:"name"`
+	// Role is RoleGatekeeper or RoleWorker: what the devnet makes of it.
+	Role   string `json:"role"`
+	RPC    string `json:"rpc"`
+	Listen string `json:"-"`
+	// AppAPI is the pRuntime's local app API (derived keys, saved state).
+	AppAPI      string `json:"app_api"`
+	AppListen   string `json:"-"`
 	DataDir     string `json:"data_dir"`
 	Operator    string `json:"operator"`
 	OperatorKey string `json:"operator_key"`
+}
+
+// Roles of the devnet's pRuntimes.
+const (
+	RoleGatekeeper = "gatekeeper"
+	RoleWorker     = "worker"
+)
+
+// byRole returns the indexes of the pRuntimes with role.
+func (m Manifest) byRole(role string) []int {
+	var out []int
+	for i, p := range m.PRuntimes {
+		if p.Role == role {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // Account is a funded devnet key.

@@ -2,6 +2,7 @@ package devnet
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -18,12 +19,20 @@ import (
 
 // Status is one reading of the devnet's state.
 type Status struct {
-	ChainID      string
-	Height       int64
-	BlockTime    time.Time
-	Workers      uint64
-	Gatekeepers  int
-	Measurements uint64
+	ChainID     string
+	Height      int64
+	BlockTime   time.Time
+	Workers     uint64
+	Gatekeepers int
+	// LiveGatekeepers hold the whole master key history (they told the chain).
+	LiveGatekeepers int
+	Measurements    uint64
+	// MasterKeys is the number of master key versions; MasterPubkey the
+	// newest one's public key (hex), empty before the launch.
+	MasterKeys   int
+	MasterPubkey string
+	Clusters     uint64
+	BeaconHeight uint64
 }
 
 // watchStatus waits for the chain to make blocks, prints the endpoints once
@@ -37,23 +46,26 @@ func watchStatus(ctx context.Context, m Manifest, interval time.Duration, out io
 	// Poll quickly only until the chain is up; after that read the status
 	// only when it is printed: counting workers scans the registry, and the
 	// node's ABCI queries (the relayers' proofs among them) wait behind it.
-	poll := time.NewTicker(500 * time.Millisecond)
-	defer poll.Stop()
+	wait := time.Duration(0)
 	up := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-poll.C:
+		case <-time.After(wait):
 		}
+		wait = 500 * time.Millisecond
 		st, err := ReadStatus(ctx, client)
 		if err != nil || st.Height < 1 {
+			if up && ctx.Err() == nil {
+				fmt.Fprintf(out, "devnet: status: %v\n", err)
+				wait = interval
+			}
 			continue
 		}
 		if !up {
 			printEndpoints(out, m)
 			up = true
-			poll.Stop()
 		}
 		printStatus(out, st)
 		if len(m.PRuntimes) > 0 {
@@ -62,11 +74,7 @@ func watchStatus(ctx context.Context, m Manifest, interval time.Duration, out io
 		if interval == 0 {
 			return
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(interval):
-		}
+		wait = interval
 	}
 }
 
@@ -89,6 +97,31 @@ func ReadStatus(ctx context.Context, c *rpchttp.HTTP) (Status, error) {
 		return st, err
 	}
 	st.Gatekeepers = len(gks.Gatekeepers)
+	for _, g := range gks.Gatekeepers {
+		if g.LiveHeight > 0 {
+			st.LiveGatekeepers++
+		}
+	}
+	var keys registrytypes.QueryMasterKeysResponse
+	if err := abciQuery(ctx, c, "/gatekeeper.registry.v1.Query/MasterKeys", &registrytypes.QueryMasterKeysRequest{}, &keys); err != nil {
+		return st, err
+	}
+	if st.MasterKeys = len(keys.MasterKeys); st.MasterKeys > 0 {
+		st.MasterPubkey = hex.EncodeToString(keys.MasterKeys[st.MasterKeys-1].PublicKey)
+	}
+	var clusters registrytypes.QueryClustersResponse
+	if err := abciQuery(ctx, c, "/gatekeeper.registry.v1.Query/Clusters",
+		&registrytypes.QueryClustersRequest{Pagination: &query.PageRequest{Limit: 1, CountTotal: true}}, &clusters); err != nil {
+		return st, err
+	}
+	st.Clusters = clusters.Pagination.GetTotal()
+	var beacon registrytypes.QueryBeaconResponse
+	if err := abciQuery(ctx, c, "/gatekeeper.registry.v1.Query/Beacon", &registrytypes.QueryBeaconRequest{}, &beacon); err != nil {
+		return st, err
+	}
+	if beacon.Beacon != nil {
+		st.BeaconHeight = beacon.Beacon.Height
+	}
 	var ms registrytypes.QueryMeasurementsResponse
 	if err := abciQuery(ctx, c, "/gatekeeper.registry.v1.Query/Measurements",
 		&registrytypes.QueryMeasurementsRequest{Pagination: &query.PageRequest{Limit: 1, CountTotal: true}}, &ms); err != nil {
@@ -123,7 +156,7 @@ func printEndpoints(out io.Writer, m Manifest) {
 	fmt.Fprintf(w, "P2P\t%s\n", m.Endpoints.P2P)
 	fmt.Fprintf(w, "metrics\t%s\n", m.Endpoints.Metrics)
 	for _, p := range m.PRuntimes {
-		fmt.Fprintf(w, "%s pRuntime\t%s\n", p.Name, p.RPC)
+		fmt.Fprintf(w, "%s pRuntime\t%s (app API %s)\n", p.Name, p.RPC, p.AppAPI)
 	}
 	fmt.Fprintln(w, "\nACCOUNT\tADDRESS")
 	for _, a := range m.Accounts {
@@ -135,22 +168,34 @@ func printEndpoints(out io.Writer, m Manifest) {
 
 func printStatus(out io.Writer, st Status) {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "HEIGHT\tBLOCK TIME\tWORKERS\tGATEKEEPERS\tMEASUREMENTS")
-	fmt.Fprintf(w, "%d\t%s\t%d\t%d\t%d\n", st.Height, st.BlockTime.UTC().Format(time.RFC3339), st.Workers, st.Gatekeepers, st.Measurements)
+	fmt.Fprintln(w, "HEIGHT\tBLOCK TIME\tWORKERS\tGATEKEEPERS (LIVE)\tMEASUREMENTS\tCLUSTERS\tBEACON")
+	beacon := "-"
+	if st.BeaconHeight > 0 {
+		beacon = fmt.Sprintf("height %d", st.BeaconHeight)
+	}
+	fmt.Fprintf(w, "%d\t%s\t%d\t%d (%d)\t%d\t%d\t%s\n", st.Height, st.BlockTime.UTC().Format(time.RFC3339), st.Workers,
+		st.Gatekeepers, st.LiveGatekeepers, st.Measurements, st.Clusters, beacon)
 	w.Flush()
+	if st.MasterKeys > 0 {
+		fmt.Fprintf(out, "master key: %d version(s); newest public key %s\n", st.MasterKeys, st.MasterPubkey)
+	}
 }
 
 func printWorkers(out io.Writer, ws []PRuntime, infos []api.Info) {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "WORKER\tRPC\tSYNCED\tREGISTERED\tROLE\tINGRESS\tEGRESS PENDING\tIDENTITY")
+	fmt.Fprintln(w, "PRUNTIME\tRPC\tSYNCED\tREGISTERED\tROLE\tMASTER PUBKEY\tCLUSTER\tINGRESS\tEGRESS PENDING\tIDENTITY")
 	for i, p := range ws {
 		in := infos[i]
 		if in.IdentityKey == "" {
-			fmt.Fprintf(w, "%s\t%s\t-\t-\t-\t-\t-\t(not answering)\n", p.Name, p.RPC)
+			fmt.Fprintf(w, "%s\t%s\t-\t-\t-\t-\t-\t-\t-\t(not answering)\n", p.Name, p.RPC)
 			continue
 		}
-		fmt.Fprintf(w, "%s\t%s\t%d\t%t\t%s\t%d\t%d\t%s…\n", p.Name, p.RPC, in.SyncedHeight, in.Registered, in.Role,
-			in.NextIngress, in.PendingEgress, in.IdentityKey[:16])
+		master := "-"
+		if in.Role == api.RoleActive && in.MasterPubkey != "" {
+			master = in.MasterPubkey[:16] + "…"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d\t%t\t%s\t%s\t%s\t%d\t%d\t%s…\n", p.Name, p.RPC, in.SyncedHeight, in.Registered, in.Role,
+			master, clusterCell(in), in.NextIngress, in.PendingEgress, in.IdentityKey[:16])
 	}
 	w.Flush()
 }

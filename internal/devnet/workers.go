@@ -18,10 +18,14 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 )
 
-// pruntimeBasePort is the first pRuntime RPC port (plus the port offset).
-const pruntimeBasePort = 8000
+// The first pRuntime RPC and app API ports (plus the port offset).
+const (
+	pruntimeBasePort = 8000
+	appAPIBasePort   = 8100
+)
 
 // operatorKey is the keyring name of worker i's operator account.
 func operatorKey(i int) string { return fmt.Sprintf("operator-%d", i) }
@@ -65,14 +69,24 @@ func runWorkers(ctx context.Context, m Manifest, logs io.Writer) error {
 		cfg.Operator = w.Operator
 		cfg.PublicEndpoint = w.RPC
 		cfg.TrustRoot = protocol.TrustRoot{Height: 0, Hash: m.trustHash()}
+		cfg.AppListen = w.AppListen
 		logger := slog.New(slog.NewTextHandler(logs, nil)).With("worker", w.Name)
 		rt, err := pruntime.New(cfg, t, logger.With("subsystem", "pruntime"))
+		if err != nil {
+			return fmt.Errorf("devnet: %s: %w", w.Name, err)
+		}
+		store, err := statestore.OpenDir(cfg.StateStoreDir())
 		if err != nil {
 			return fmt.Errorf("devnet: %s: %w", w.Name, err)
 		}
 		ln, err := net.Listen("tcp", w.Listen)
 		if err != nil {
 			return fmt.Errorf("devnet: %s: %w", w.Name, err)
+		}
+		appLn, err := net.Listen("tcp", w.AppListen)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("devnet: %s: app API: %w", w.Name, err)
 		}
 		pcfg := pherry.DefaultConfig()
 		pcfg.NodeRPC = m.Endpoints.CometRPC
@@ -85,10 +99,11 @@ func runWorkers(ctx context.Context, m Manifest, logs io.Writer) error {
 		relayer, err := pherry.New(pcfg, logger.With("subsystem", "pherry"))
 		if err != nil {
 			ln.Close()
+			appLn.Close()
 			return fmt.Errorf("devnet: %s: %w", w.Name, err)
 		}
 		wg.Add(2)
-		go func() { defer wg.Done(); errc <- rt.Serve(ctx, ln) }()
+		go func() { defer wg.Done(); errc <- rt.ServeWithApp(ctx, ln, appLn, store) }()
 		go func() { defer wg.Done(); errc <- relayer.Run(ctx) }()
 	}
 	wg.Wait()
@@ -102,8 +117,10 @@ func runWorkers(ctx context.Context, m Manifest, logs io.Writer) error {
 	return errors.Join(errs...)
 }
 
-// workerManifests describes n workers under home.
-func workerManifests(home string, n int, ports Ports, accounts []Account) ([]PRuntime, error) {
+// workerManifests describes the gatekeeper pRuntimes, then the workers,
+// under home.
+func workerManifests(home string, gatekeepers, workers int, ports Ports, accounts []Account) ([]PRuntime, error) {
+	n := gatekeepers + workers
 	out := make([]PRuntime, 0, n)
 	for i := range n {
 		name := operatorKey(i)
@@ -114,13 +131,20 @@ func workerManifests(home string, n int, ports Ports, accounts []Account) ([]PRu
 			}
 		}
 		if addr == "" {
-			return nil, fmt.Errorf("devnet: no funded account %q: this devnet was created with fewer workers; use a fresh --home", name)
+			return nil, fmt.Errorf("devnet: no funded account %q: this devnet was created with fewer pRuntimes; use a fresh --home", name)
 		}
-		port := ports.PRuntime + i
+		port, appPort := ports.PRuntime+i, ports.AppAPI+i
+		role, label := RoleGatekeeper, fmt.Sprintf("gatekeeper-%d", i)
+		if i >= gatekeepers {
+			role, label = RoleWorker, fmt.Sprintf("worker-%d", i-gatekeepers)
+		}
 		out = append(out, PRuntime{
-			Name:        fmt.Sprintf("worker-%d", i),
+			Name:        label,
+			Role:        role,
 			RPC:         fmt.Sprintf("http://127.0.0.1:%d", port),
 			Listen:      fmt.Sprintf("127.0.0.1:%d", port),
+			AppAPI:      fmt.Sprintf("http://127.0.0.1:%d", appPort),
+			AppListen:   fmt.Sprintf("127.0.0.1:%d", appPort),
 			DataDir:     filepath.Join(home, fmt.Sprintf("pruntime-%d", i)),
 			Operator:    addr,
 			OperatorKey: name,

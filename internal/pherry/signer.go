@@ -162,3 +162,39 @@ func asTxError(err error, target **TxError) bool {
 	}
 	return ok
 }
+
+// Signer signs and broadcasts transactions from a keyring account. The
+// relayer uses one internally; tools such as `gkd devnet` use it with a codec
+// that knows the messages they send (governance proposals, clusters).
+type Signer struct{ s *signer }
+
+// NewSigner loads keyName from kr. gasPrices (e.g. "0.001stake") sets the
+// fee as gas × price.
+func NewSigner(nodeRPC, chainID string, kr keyring.Keyring, keyName, gasPrices string, cdc codec.Codec, txCfg client.TxConfig) (*Signer, error) {
+	node, err := rpchttp.New(nodeRPC, "/websocket")
+	if err != nil {
+		return nil, fmt.Errorf("pherry: node %s: %w", nodeRPC, err)
+	}
+	rec, err := kr.Key(keyName)
+	if err != nil {
+		return nil, fmt.Errorf("pherry: key %q: %w", keyName, err)
+	}
+	addr, err := rec.GetAddress()
+	if err != nil {
+		return nil, err
+	}
+	prices, err := sdk.ParseDecCoins(gasPrices)
+	if err != nil {
+		return nil, fmt.Errorf("pherry: gas prices %q: %w", gasPrices, err)
+	}
+	return &Signer{&signer{cdc: cdc, txCfg: txCfg, kr: kr, name: keyName, addr: addr, chainID: chainID, node: node, gasPrice: prices}}, nil
+}
+
+// Address is the signing account.
+func (s *Signer) Address() sdk.AccAddress { return s.s.addr }
+
+// Send signs msgs with the given gas and broadcasts them; it returns the tx
+// hash once CheckTx accepted the tx (a rejection is a *TxError).
+func (s *Signer) Send(ctx context.Context, gas uint64, msgs ...sdk.Msg) (string, error) {
+	return s.s.send(ctx, gas, msgs...)
+}

@@ -21,14 +21,18 @@ func NewDevnetCmd() *cobra.Command {
 	cfg := def
 	cmd := &cobra.Command{
 		Use:   "devnet",
-		Short: "Run a local Gatekeeper network: one validator in-process, funded accounts, sim TEE allowed",
+		Short: "Run a local Gatekeeper network: one validator, gatekeepers and workers in-process, sim TEE",
 		Long: `Run a local Gatekeeper network in this process.
 
 The first run creates the chain under --home (default ~/.gkd-devnet): validator
 and account keys (test keyring), a genesis that allows the simulated TEE and has
 20-second governance votes, and devnet.json listing the chain id, accounts and
-every endpoint. Running it again with the same --home resumes the chain.
-Ctrl-C stops it cleanly.`,
+every endpoint. It runs --gatekeepers plus --workers pRuntimes (sim TEE), each
+with its pherry relayer; once they registered, the validator designates the
+gatekeepers by a governance proposal (the first launches master key version 0,
+the others receive it), and the operator account creates a cluster of the
+workers, which then receive its key. Running it again with the same --home
+resumes the chain. Ctrl-C stops it cleanly.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			home, _ := cmd.Flags().GetString(flags.FlagHome)
@@ -42,7 +46,8 @@ Ctrl-C stops it cleanly.`,
 		},
 	}
 	cmd.Flags().StringVar(&cfg.ChainID, "chain-id", def.ChainID, "chain id of a new devnet")
-	cmd.Flags().IntVar(&cfg.Workers, "workers", def.Workers, "pRuntimes (sim TEE) with pherry relayers to run and register")
+	cmd.Flags().IntVar(&cfg.Workers, "workers", def.Workers, "worker pRuntimes (sim TEE) with pherry relayers to run and register; with gatekeepers they form a demo cluster")
+	cmd.Flags().IntVar(&cfg.Gatekeepers, "gatekeepers", def.Gatekeepers, "gatekeeper pRuntimes to run, register and designate by governance; the first launches the master key")
 	cmd.Flags().Uint64Var(&cfg.IngressRetention, "ingress-retention", 0, "ingress log retention in blocks of a new devnet (0: module default, 100000)")
 	cmd.Flags().IntVar(&cfg.PortOffset, "port-offset", def.PortOffset, "added to every default port (26656, 26657, 9090, 1317, 26660, 8000+i)")
 	cmd.Flags().DurationVar(&cfg.BlockTime, "block-time", def.BlockTime, "target time between blocks")

@@ -1,0 +1,217 @@
+package devnet
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"time"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
+	"cosmossdk.io/log"
+	dbm "github.com/cosmos/cosmos-db"
+
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
+	govv1 "github.com/cosmos/cosmos-sdk/x/gov/types/v1"
+
+	"github.com/gatekeeper-net/gatekeeper/app"
+	"github.com/gatekeeper-net/gatekeeper/internal/pherry"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
+)
+
+// Gas of the devnet's own transactions.
+const (
+	gasProposal = 400_000
+	gasVote     = 200_000
+	gasCluster  = 600_000
+	devnetGas   = "0.001" + app.BondDenom
+)
+
+// launchGatekeepers brings the devnet's gatekeepers and demo cluster up the
+// way an operator and governance would on a real network:
+//
+//  1. wait until every pRuntime registered itself (its pherry did that);
+//  2. the validator proposes, by governance, to designate the gatekeeper
+//     pRuntimes, and votes yes; the first one named launches the master key;
+//  3. wait until master key version 0 is on chain;
+//  4. the operator account creates a cluster of the worker pRuntimes; the
+//     gatekeepers publish its key and send it to each worker.
+//
+// Every step first checks the chain, so a resumed devnet skips what is done.
+func launchGatekeepers(ctx context.Context, m Manifest, out io.Writer) error {
+	gks, workers := m.byRole(RoleGatekeeper), m.byRole(RoleWorker)
+	if len(gks) == 0 {
+		return nil
+	}
+	node, err := rpchttp.New(m.Endpoints.CometRPC, "/websocket")
+	if err != nil {
+		return err
+	}
+	ids, err := waitRegistered(ctx, m.PRuntimes)
+	if err != nil {
+		return err
+	}
+	a := app.New(log.NewNopLogger(), dbm.NewMemDB(), nil, false, simtestutil.EmptyAppOptions{})
+	kr, err := keyring.New(sdk.KeyringServiceName(), KeyringBackend, m.Home, nil, a.AppCodec())
+	if err != nil {
+		return fmt.Errorf("devnet: keyring: %w", err)
+	}
+	signer := func(name string) (*pherry.Signer, error) {
+		return pherry.NewSigner(m.Endpoints.CometRPC, m.ChainID, kr, name, devnetGas, a.AppCodec(), a.TxConfig())
+	}
+
+	var onChain registrytypes.QueryGatekeepersResponse
+	if err := abciQuery(ctx, node, "/gatekeeper.registry.v1.Query/Gatekeepers", &registrytypes.QueryGatekeepersRequest{}, &onChain); err != nil {
+		return err
+	}
+	if len(onChain.Gatekeepers) == 0 {
+		val, err := signer(ValidatorKey)
+		if err != nil {
+			return err
+		}
+		if err := proposeGatekeepers(ctx, node, val, idsOf(ids, gks), out); err != nil {
+			return err
+		}
+	}
+	pub, err := waitMasterKey(ctx, node)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "devnet: master key version 0 is on chain: %s\n", pub)
+
+	if len(workers) == 0 {
+		return nil
+	}
+	var clusters registrytypes.QueryClustersResponse
+	if err := abciQuery(ctx, node, "/gatekeeper.registry.v1.Query/Clusters", &registrytypes.QueryClustersRequest{}, &clusters); err != nil {
+		return err
+	}
+	if len(clusters.Clusters) > 0 {
+		return nil
+	}
+	owner, err := signer("operator")
+	if err != nil {
+		return err
+	}
+	msg := &registrytypes.MsgCreateCluster{Owner: owner.Address().String(), Workers: idsOf(ids, workers)}
+	if _, err := owner.Send(ctx, gasCluster, msg); err != nil {
+		return fmt.Errorf("devnet: creating the demo cluster: %w", err)
+	}
+	fmt.Fprintf(out, "devnet: created a cluster of %d workers, owned by the operator account\n", len(workers))
+	return nil
+}
+
+// proposeGatekeepers submits one expedited proposal designating every
+// gatekeeper, in order (the first launches the master key), and votes yes.
+func proposeGatekeepers(ctx context.Context, node *rpchttp.HTTP, val *pherry.Signer, ids []string, out io.Writer) error {
+	authority := authtypes.NewModuleAddress(govtypes.ModuleName).String()
+	msgs := make([]sdk.Msg, len(ids))
+	for i, id := range ids {
+		msgs[i] = &registrytypes.MsgAddGatekeeper{Authority: authority, IdentityKey: id}
+	}
+	prop, err := govv1.NewMsgSubmitProposal(msgs, sdk.NewCoins(sdk.NewInt64Coin(app.BondDenom, 20_000_000)),
+		val.Address().String(), "", "Designate the devnet gatekeepers",
+		fmt.Sprintf("Designates %d registered devnet pRuntimes as gatekeepers.", len(ids)), true)
+	if err != nil {
+		return err
+	}
+	if _, err := val.Send(ctx, gasProposal+uint64(len(ids))*50_000, prop); err != nil {
+		return fmt.Errorf("devnet: gatekeeper proposal: %w", err)
+	}
+	id, err := waitProposal(ctx, node, val.Address().String())
+	if err != nil {
+		return err
+	}
+	if _, err := val.Send(ctx, gasVote, govv1.NewMsgVote(val.Address(), id, govv1.OptionYes, "")); err != nil {
+		return fmt.Errorf("devnet: vote on proposal %d: %w", id, err)
+	}
+	fmt.Fprintf(out, "devnet: proposal %d designates %d gatekeepers; the validator voted yes\n", id, len(ids))
+	return nil
+}
+
+// waitProposal returns the newest proposal proposer deposited on, once it
+// is in state.
+func waitProposal(ctx context.Context, node *rpchttp.HTTP, proposer string) (uint64, error) {
+	return poll(ctx, func() (uint64, bool, error) {
+		var props govv1.QueryProposalsResponse
+		if err := abciQuery(ctx, node, "/cosmos.gov.v1.Query/Proposals", &govv1.QueryProposalsRequest{Depositor: proposer}, &props); err != nil {
+			return 0, false, nil // not yet indexed
+		}
+		if n := len(props.Proposals); n > 0 {
+			return props.Proposals[n-1].Id, true, nil
+		}
+		return 0, false, nil
+	})
+}
+
+// waitMasterKey returns the hex public key of master key version 0.
+func waitMasterKey(ctx context.Context, node *rpchttp.HTTP) (string, error) {
+	return poll(ctx, func() (string, bool, error) {
+		var keys registrytypes.QueryMasterKeysResponse
+		if err := abciQuery(ctx, node, "/gatekeeper.registry.v1.Query/MasterKeys", &registrytypes.QueryMasterKeysRequest{}, &keys); err != nil {
+			return "", false, err
+		}
+		if len(keys.MasterKeys) == 0 {
+			return "", false, nil
+		}
+		return hex.EncodeToString(keys.MasterKeys[0].PublicKey), true, nil
+	})
+}
+
+// waitRegistered returns every pRuntime's identity key once all of them
+// report that they saw their registration on chain.
+func waitRegistered(ctx context.Context, ps []PRuntime) ([]string, error) {
+	return poll(ctx, func() ([]string, bool, error) {
+		infos := workerInfos(ctx, ps)
+		ids := make([]string, len(ps))
+		for i, in := range infos {
+			if !in.Registered {
+				return nil, false, nil
+			}
+			ids[i] = in.IdentityKey
+		}
+		return ids, true, nil
+	})
+}
+
+// poll calls f every half second until it reports done or fails, or ctx ends.
+func poll[T any](ctx context.Context, f func() (T, bool, error)) (T, error) {
+	for {
+		v, done, err := f()
+		if err != nil || done {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return v, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// idsOf picks the identity keys of the pRuntimes at idx.
+func idsOf(ids []string, idx []int) []string {
+	out := make([]string, len(idx))
+	for i, j := range idx {
+		out[i] = ids[j]
+	}
+	return out
+}
+
+// clusterCell describes a pRuntime's cluster membership for the status table.
+func clusterCell(in api.Info) string {
+	switch c := in.Cluster; {
+	case c == nil:
+		return "-"
+	case len(c.KeyVersions) == 0:
+		return fmt.Sprintf("%d (waiting for key)", c.ID)
+	default:
+		return fmt.Sprintf("%d key v%d", c.ID, c.KeyVersions[len(c.KeyVersions)-1])
+	}
+}
