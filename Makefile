@@ -23,3 +23,4 @@ devnet: build
 
 bench:
 	GK_BENCH=1 go test -run=Report -bench=. -benchtime=1x -v ./bench/...
+	GK_BENCH=1 go test -run=TestReportGatekeeper -v ./internal/pruntime/

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"testing"
 
+	"cosmossdk.io/collections"
+
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/x/mq/types"
 )
@@ -20,6 +22,17 @@ func TestProtocolKeysMatchStoreLayout(t *testing.T) {
 	}
 	if got := protocol.FirstIngressKey(); !bytes.Equal(got, types.FirstIngressKey) {
 		t.Fatalf("first ingress key %x", got)
+	}
+	// The vote map's key codec, as the keeper declares it.
+	signer := bytes.Repeat([]byte{7}, 32)
+	kc := collections.PairKeyCodec(collections.Uint64Key, collections.BytesKey)
+	vote := collections.Join(uint64(0x0102), signer)
+	buf := make([]byte, kc.Size(vote))
+	if _, err := kc.Encode(buf, vote); err != nil {
+		t.Fatal(err)
+	}
+	if got := protocol.VoteKey(0x0102, signer); !bytes.Equal(got, append([]byte(types.VotePrefix), buf...)) {
+		t.Fatalf("vote key %x, store key %x", got, append([]byte(types.VotePrefix), buf...))
 	}
 	o := protocol.GatekeeperOrigin()
 	if got := protocol.SequenceKey(o); !bytes.Equal(got, append([]byte(types.SequencePrefix), o.Key()...)) {
