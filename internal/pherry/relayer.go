@@ -400,11 +400,41 @@ func (r *Relayer) bootstrap(ctx context.Context, info api.Info) (api.Info, error
 			return info, err
 		}
 	}
-	info, err = r.pr.SyncBootstrap(ctx, api.BootstrapRequest{FirstIngress: reads[0], Worker: reads[1], Gatekeeper: reads[2]})
+	masterKeys, err := r.masterKeyReads(ctx, info)
+	if err != nil {
+		return info, err
+	}
+	info, err = r.pr.SyncBootstrap(ctx, api.BootstrapRequest{FirstIngress: reads[0], Worker: reads[1], Gatekeeper: reads[2], MasterKeys: masterKeys})
 	if err != nil {
 		return info, fmt.Errorf("pherry: bootstrap: %w", err)
 	}
 	return info, nil
+}
+
+// masterKeyReads proves, at the proof height, the master key records the
+// pRuntime does not know and the absence of the next version.
+func (r *Relayer) masterKeyReads(ctx context.Context, info api.Info) ([]api.ProvenRead, error) {
+	var keys registrytypes.QueryMasterKeysResponse
+	if err := abciQuery(ctx, r.node, "/gatekeeper.registry.v1.Query/MasterKeys", &registrytypes.QueryMasterKeysRequest{}, &keys, info.ProofHeight); err != nil {
+		return nil, fmt.Errorf("pherry: master keys at %d: %w", info.ProofHeight, err)
+	}
+	known, count := info.MasterVersions, len(keys.MasterKeys)
+	if known > count || count-known+1 > api.MaxBootstrapMasterKeys {
+		return nil, fmt.Errorf("pherry: pruntime knows %d master key versions, the chain has %d", known, count)
+	}
+	storeKeys := make([][]byte, 0, count-known+1)
+	for v := known; v <= count; v++ {
+		storeKeys = append(storeKeys, protocol.MasterKeyKey(uint32(v)))
+	}
+	proofs, err := proveKeys(ctx, r.node, protocol.RegistryStoreName, storeKeys, info.ProofHeight)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.ProvenRead, len(proofs))
+	for i, p := range proofs {
+		out[i] = api.ProvenRead{Value: p.Value, Proof: p.ProofOps}
+	}
+	return out, nil
 }
 
 // ackEgress proves this worker's sequence, and with votes pending the

@@ -18,6 +18,7 @@ const (
 	mqVotePrefix         = 0x05
 	registryWorkerPrefix = 0x02
 	registryGKPrefix     = 0x03
+	registryMasterPrefix = 0x04
 )
 
 // FirstIngressKey is the x/mq store key of the oldest retained ingress
@@ -29,6 +30,12 @@ func WorkerKey(identity []byte) []byte { return append([]byte{registryWorkerPref
 
 // GatekeeperKey is the x/registry store key of a gatekeeper's record.
 func GatekeeperKey(identity []byte) []byte { return append([]byte{registryGKPrefix}, identity...) }
+
+// MasterKeyKey is the x/registry store key of master key version v's record
+// (a protobuf gatekeeper.registry.v1.MasterKey).
+func MasterKeyKey(v uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte{registryMasterPrefix}, v)
+}
 
 // IngressKey is the x/mq store key of ingress entry index.
 func IngressKey(index uint64) []byte {

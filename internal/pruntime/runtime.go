@@ -406,9 +406,10 @@ func (r *Runtime) provenSeq(o protocol.Origin, read api.ProvenRead) (uint64, err
 // Bootstrap catches up a pRuntime that is further behind than the chain's
 // ingress retention: the entries it missed are pruned, so it reads, with
 // proofs at the proof height, what they would have told it — the first
-// retained index, its own registration and its own gatekeeper status — and
-// continues from the first retained entry. Knowledge of other gatekeepers
-// is not carried over; it is rebuilt from later ingress.
+// retained index, its own registration, its own gatekeeper status and the
+// master key versions recorded meanwhile — and continues from the first
+// retained entry. Knowledge of other gatekeepers is not carried over; it is
+// rebuilt from later ingress.
 func (r *Runtime) Bootstrap(req api.BootstrapRequest) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -441,8 +442,14 @@ func (r *Runtime) Bootstrap(req api.BootstrapRequest) error {
 		r.metrics.rejected.WithLabelValues("bootstrap").Inc()
 		return fmt.Errorf("pruntime: bootstrap: gatekeeper record: %w", err)
 	}
+	pubs, err := r.verifyMasterKeys(req.MasterKeys)
+	if err != nil {
+		r.metrics.rejected.WithLabelValues("bootstrap").Inc()
+		return fmt.Errorf("pruntime: bootstrap: master keys: %w", err)
+	}
 	tx := &ingressTx{next: r.st.clone(), master: r.master.clone()}
 	next := &tx.next
+	next.MasterPubKeys = append(next.MasterPubKeys, pubs...)
 	next.NextIngress = first
 	next.Gatekeepers = nil
 	if isGK {
@@ -456,8 +463,42 @@ func (r *Runtime) Bootstrap(req api.BootstrapRequest) error {
 		}
 	}
 	next.Registered = registered
-	r.log.Info("bootstrapped from proven state", "next_ingress", first, "registered", registered, "gatekeeper", isGK)
+	r.log.Info("bootstrapped from proven state", "next_ingress", first, "registered", registered, "gatekeeper", isGK,
+		"master_versions", len(next.MasterPubKeys))
 	return r.commitIngress(tx, true)
+}
+
+// verifyMasterKeys checks proven reads of the master key records from the
+// first version this pRuntime does not know, ending with a proof that the
+// next version is absent, and returns the new versions' public keys.
+func (r *Runtime) verifyMasterKeys(reads []api.ProvenRead) ([][]byte, error) {
+	if len(reads) == 0 || len(reads) > api.MaxBootstrapMasterKeys {
+		return nil, fmt.Errorf("%w: %d reads, want 1-%d", ErrBadRequest, len(reads), api.MaxBootstrapMasterKeys)
+	}
+	known := uint32(len(r.st.MasterPubKeys))
+	var pubs [][]byte
+	for i, read := range reads {
+		v := known + uint32(i)
+		present, err := r.verifyRead(protocol.RegistryStoreName, protocol.MasterKeyKey(v), read)
+		if err != nil {
+			return nil, fmt.Errorf("version %d: %w", v, err)
+		}
+		last := i == len(reads)-1
+		switch {
+		case last && present:
+			return nil, fmt.Errorf("%w: version %d exists: the reads must end with the first absent version", ErrBadRequest, v)
+		case !last && !present:
+			return nil, fmt.Errorf("%w: version %d is absent but more reads follow", ErrBadRequest, v)
+		case last:
+			return pubs, nil
+		}
+		pub, err := masterKeyRecordPublicKey(read.Value, v)
+		if err != nil {
+			return nil, err
+		}
+		pubs = append(pubs, pub)
+	}
+	return pubs, nil
 }
 
 // verifyRead checks a proven read of key in store against the app hash of

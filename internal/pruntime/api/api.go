@@ -129,7 +129,15 @@ type BootstrapRequest struct {
 	Worker ProvenRead `json:"worker"`
 	// Gatekeeper is this pRuntime's gatekeeper record, or its absence.
 	Gatekeeper ProvenRead `json:"gatekeeper"`
+	// MasterKeys are the x/registry records of the master key versions the
+	// pRuntime does not know yet (from Info.MasterVersions on, in order),
+	// then a proof of absence of the next version: what the pruned
+	// registry/master_key entries said. At most MaxBootstrapMasterKeys.
+	MasterKeys []ProvenRead `json:"master_keys"`
 }
+
+// MaxBootstrapMasterKeys bounds BootstrapRequest.MasterKeys.
+const MaxBootstrapMasterKeys = 4096
 
 // SignedMessage is a protocol.SignedMessage.
 type SignedMessage struct {
