@@ -1,0 +1,93 @@
+package tokenomics
+
+import "fmt"
+
+// Confidence factors: nearest U64F64 to 0.8 and 0.7 (as Parse gives).
+var (
+	conf08 = Fixed{lo: 0xCCCCCCCCCCCCCCCD}
+	conf07 = Fixed{lo: 0xB333333333333333}
+)
+
+// ConfidenceSimulated is the confidence level of a worker without a real
+// attestation (the sim TEE), as internal/attest assigns it.
+const ConfidenceSimulated = 128
+
+// ConfFactor returns conf_f for a worker's attestation confidence level:
+// 1–3 → 1, 4 → 0.8, 5 → 0.7. Level 128 (simulated TEE) → 1, as in the
+// reference (conf_score treats 128 like 1–3); whether simulated workers may
+// compute at all is the chain's decision (allow_simulated_tee), not the
+// model's. Any other level is ErrConfidenceLevel.
+func ConfFactor(level uint32) (Fixed, error) {
+	switch level {
+	case 1, 2, 3, ConfidenceSimulated:
+		return One, nil
+	case 4:
+		return conf08, nil
+	case 5:
+		return conf07, nil
+	}
+	return Zero, fmt.Errorf("%w: %d", ErrConfidenceLevel, level)
+}
+
+// MinStake is the minimum stake to start computing with score p: k·√p.
+func (p Params) MinStake(score uint32) Fixed {
+	return p.K.Mul(FromInt(uint64(score)).Sqrt())
+}
+
+// CheckStart returns nil when a worker with score, stake and confidence
+// level may start computing: score ≥ min_init_p (and ≤ MaxP), stake ≥ k·√p,
+// a known confidence level. Errors wrap ErrPerformanceTooLow,
+// ErrStakeTooLow or ErrConfidenceLevel.
+func (p Params) CheckStart(score uint32, stake Fixed, level uint32) error {
+	if _, err := ConfFactor(level); err != nil {
+		return err
+	}
+	if score < p.MinInitP {
+		return fmt.Errorf("%w: p %d < %d", ErrPerformanceTooLow, score, p.MinInitP)
+	}
+	if score > MaxP {
+		return fmt.Errorf("%w: p %d above %d", ErrPerformanceTooLow, score, MaxP)
+	}
+	if min := p.MinStake(score); stake.Less(min) {
+		return fmt.Errorf("%w: stake %s < %s", ErrStakeTooLow, stake, min)
+	}
+	return nil
+}
+
+// InitialV is a worker's V when it starts computing, after CheckStart:
+//
+//	V_e = ((re − 1)·conf_f + 1)·(stake + rig_k·p + rig_b), capped at v_max.
+func (p Params) InitialV(score uint32, stake Fixed, level uint32) (Fixed, error) {
+	if err := p.CheckStart(score, stake, level); err != nil {
+		return Zero, err
+	}
+	conf, _ := ConfFactor(level)
+	factor := p.Re.Sub(One).Mul(conf).Add(One)
+	base := stake.Add(p.RigK.MulInt(uint64(score))).Add(p.RigB)
+	return factor.Mul(base).Min(p.VMax), nil
+}
+
+// Share is a worker's weight in the budget: √(V² + (2·p·conf_f)²).
+func Share(v Fixed, score uint32, conf Fixed) Fixed {
+	q := FromInt(2 * uint64(score))
+	if conf != One {
+		q = q.Mul(conf)
+	}
+	return v.Mul(v).Add(q.Mul(q)).Sqrt()
+}
+
+// IdleDelta is what V gains in a block without heartbeat:
+//
+//	ΔV = (p/p_bench)·((rho − 1)·V + cost_k·p_bench + cost_b)
+//
+// p is the worker's current score and p_bench its score when it started;
+// the reference uses 1 for the multiplier when p_bench is 0.
+func (p Params) IdleDelta(v Fixed, score, bench uint32) Fixed {
+	d := p.Rho.Sub(One).Mul(v).Add(p.CostK.MulInt(uint64(bench))).Add(p.CostB)
+	if score != bench && bench != 0 {
+		// Divide first, as the reference does: (p/p_bench)·(…).
+		m, _ := FromRatio(uint64(score), uint64(bench))
+		d = m.Mul(d)
+	}
+	return d
+}
