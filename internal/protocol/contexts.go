@@ -32,6 +32,12 @@ const (
 	// ContextMasterKeyHistory is the tee.Seal label of a gatekeeper's sealed
 	// master key history.
 	ContextMasterKeyHistory = "gatekeeper/pruntime/master-keys/v1"
+	// ContextChallengeSeed prefixes the hash that derives a block's
+	// heartbeat-challenge seed from the gatekeepers' beacon.
+	ContextChallengeSeed = "gatekeeper/computation/challenge-seed/v1"
+	// ContextReencryptJournal is the tee.Seal label of a gatekeeper's
+	// re-encryption journal (internal/reencrypt).
+	ContextReencryptJournal = "gatekeeper/pruntime/reencrypt-journal/v1"
 	// ContextStateBlob is the AAD context of a saved state blob encrypted
 	// under a cluster key (the worker app API's state store).
 	ContextStateBlob = "gatekeeper/state-blob/v1"

@@ -34,6 +34,10 @@ var gatekeeperCodecs = []struct {
 		v, err := protocol.DecodeU64("v", b)
 		return protocol.EncodeU64(v), err
 	}},
+	{"session started", func(b []byte) ([]byte, error) { p, err := protocol.DecodeSessionStarted(b); return p.Encode(), err }},
+	{"session ref", func(b []byte) ([]byte, error) { p, err := protocol.DecodeSessionRef(b); return p.Encode(), err }},
+	{"heartbeat", func(b []byte) ([]byte, error) { p, err := protocol.DecodeHeartbeat(b); return p.Encode(), err }},
+	{"computation block", func(b []byte) ([]byte, error) { p, err := protocol.DecodeComputationBlock(b); return p.Encode(), err }},
 }
 
 func filled(n int, c byte) []byte { return bytes.Repeat([]byte{c}, n) }
@@ -56,6 +60,10 @@ func validGatekeeperPayloads() [][]byte {
 		protocol.Beacon{Height: 100, Version: 1, Value: filled(32, 8)}.Encode(),
 		protocol.EncodeU32(7),
 		protocol.EncodeU64(7),
+		protocol.SessionStarted{Worker: filled(32, 6), Session: 3, Score: 900, Level: 2, Stake: filled(protocol.FixedLen, 1)}.Encode(),
+		protocol.SessionRef{Worker: filled(32, 6), Session: 3}.Encode(),
+		protocol.Heartbeat{Session: 3, Challenge: 77}.Encode(),
+		protocol.ComputationBlock{Height: 77, Seed: filled(32, 9)}.Encode(),
 	}
 }
 

@@ -379,6 +379,15 @@ func (s *State) Apply(p Params, b Block) (Output, []Rejection, error) {
 	return out, rej, nil
 }
 
+// Challenged reports whether the computing worker k was challenged at
+// height c, one of the last heartbeat_window+1 blocks applied. A worker's
+// pRuntime, running the same engine on the same blocks, asks this after
+// applying block c to decide whether to send a heartbeat.
+func (s *State) Challenged(k WorkerKey, c uint64) bool {
+	i, ok := s.find(k)
+	return ok && s.workers[i].Status != 0 && s.challengedAt(&s.workers[i], c)
+}
+
 // challengedAt reports whether w was challenged at height c (a recorded round).
 func (s *State) challengedAt(w *Worker, c uint64) bool {
 	if len(s.rounds) == 0 || c < s.rounds[0].height {

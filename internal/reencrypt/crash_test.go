@@ -1,0 +1,235 @@
+package reencrypt_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gkcrypto "github.com/gatekeeper-net/gatekeeper/internal/crypto"
+	"github.com/gatekeeper-net/gatekeeper/internal/reencrypt"
+)
+
+// Environment of the crash test. The default is 20 trials over 60 blobs up
+// to 1 MiB (about 7 s on 2 cores); GK_SLOW=1 runs the long variant, 100
+// trials over 300 blobs up to 4 MiB (about 3.5 min):
+//
+//	GK_SLOW=1 go test ./internal/reencrypt -run TestCrashResume -v -timeout 10m
+const (
+	slowEnv       = "GK_SLOW"
+	crashChildEnv = "GK_REENCRYPT_CRASH_CHILD" // the directory of the child's run
+	crashFromEnv  = "GK_REENCRYPT_CRASH_FROM"  // the job's From; To is From+1
+	childReady    = "running"
+)
+
+// TestCrashChild is the process the crash test kills: it runs one job on
+// the directory store and journal under $GK_REENCRYPT_CRASH_CHILD. It does
+// nothing in a normal test run.
+func TestCrashChild(t *testing.T) {
+	dir := os.Getenv(crashChildEnv)
+	if dir == "" {
+		t.Skip("the crash test's child process; runs only under TestCrashResume")
+	}
+	from, err := strconv.ParseUint(os.Getenv(crashFromEnv), 10, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := openDir(t, filepath.Join(dir, "state"))
+	j := newJournal(t, dir)
+	keys := testKeys(t)
+	cfg := testConfig(os.Stderr)
+	cfg.CheckpointInterval = 2 * time.Millisecond
+	cfg.CheckpointEvery = 4
+	job := reencrypt.Job{From: uint32(from), To: uint32(from) + 1, Range: reencrypt.All}
+	fmt.Println(childReady)
+	if _, err := reencrypt.Run(context.Background(), store, keys, job, j, cfg); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readyWriter closes ready when the child prints its ready line.
+type readyWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	ready chan struct{}
+	once  sync.Once
+}
+
+func (w *readyWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if strings.Contains(w.buf.String(), childReady+"\n") {
+		w.once.Do(func() { close(w.ready) })
+	}
+	return len(p), nil
+}
+
+// runChild runs job from→from+1 in a child process and kills it (SIGKILL)
+// kill after it starts running, or lets it finish if kill < 0. It returns
+// how long the child ran and whether it was killed.
+func runChild(t *testing.T, dir string, from uint32, kill time.Duration) (ran time.Duration, killed bool) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, crashFromEnv+"="+strconv.FormatUint(uint64(from), 10))
+	out := &readyWriter{ready: make(chan struct{})}
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = out, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-out.ready:
+	case err := <-exited:
+		t.Fatalf("child exited before running: %v\n%s\n%s", err, out.buf.String(), stderr.String())
+	}
+	start := time.Now()
+	if kill < 0 {
+		if err := <-exited; err != nil {
+			t.Fatalf("child: %v\n%s\n%s", err, out.buf.String(), stderr.String())
+		}
+		return time.Since(start), false
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("child: %v\n%s\n%s", err, out.buf.String(), stderr.String())
+		}
+		return time.Since(start), false
+	case <-time.After(kill):
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	err := <-exited
+	if cmd.ProcessState.Success() {
+		return time.Since(start), false // it finished just before the kill
+	}
+	if ws := cmd.ProcessState.String(); !strings.Contains(ws, "killed") {
+		t.Fatalf("child ended with %s (%v), not by the kill\n%s", ws, err, stderr.String())
+	}
+	return time.Since(start), true
+}
+
+// countAt counts the objects of f whose header is at version v.
+func countAt(t *testing.T, dir string, f fixture, v uint32) int {
+	t.Helper()
+	store := openDir(t, filepath.Join(dir, "state")) // also removes temp files
+	n := 0
+	for _, name := range f.names() {
+		blob, err := store.Get(context.Background(), name)
+		if err != nil {
+			t.Fatalf("%s after the kill: %v", name, err)
+		}
+		if _, got, err := gkcrypto.BlobKeyVersion(blob); err == nil && got == v {
+			n++
+		}
+	}
+	return n
+}
+
+func countTemps(t *testing.T, root string) int {
+	t.Helper()
+	n := 0
+	_ = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() && strings.HasSuffix(p, ".tmp") {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+// Kill -9 at random points of a re-encryption, then resume in this process:
+// every trial ends with every blob at the new version, opening to its
+// original content (checksums taken before), and the journal complete. Each
+// trial is one more rotation (job k → k+1) of the same store, so the child
+// also starts each time from a journal of the previous job.
+func TestCrashResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	trials, sh := 20, shape{blobs: 60, maxLarge: 1 << 20}
+	if os.Getenv(slowEnv) == "1" {
+		trials, sh = 100, shape{blobs: 300, maxLarge: 4 << 20}
+	}
+	dir := t.TempDir()
+	store := openDir(t, filepath.Join(dir, "state"))
+	f := populate(t, store, sh, 0)
+	openTEE(t, filepath.Join(dir, "tee")) // create the sealing keys once, before any child
+
+	// Calibrate: an uninterrupted run of job 0→1 gives the span to kill in.
+	full, _ := runChild(t, dir, 0, -1)
+	checkAt(t, store, f, reencrypt.All, 1)
+	t.Logf("uninterrupted child run: %v for %d blobs", full.Round(time.Millisecond), sh.blobs)
+
+	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 5))
+	var killed, mid, before, after, temps int
+	for k := uint32(1); k <= uint32(trials); k++ {
+		delay := time.Duration(rnd.Int64N(int64(full)))
+		ran, wasKilled := runChild(t, dir, k, delay)
+		if !wasKilled {
+			full = ran // the machine got faster (warm caches, less load): aim inside
+		}
+		tmp := countTemps(t, dir)
+		doneByChild := countAt(t, dir, f, k+1)
+		j := newJournal(t, dir)
+		job := reencrypt.Job{From: k, To: k + 1, Range: reencrypt.All}
+		var atKill string
+		switch cp, err := j.Load(); {
+		case err != nil:
+			atKill = fmt.Sprintf("journal: %v", err)
+		case cp.Job != job:
+			atKill = "journal of the previous job"
+		default:
+			atKill = fmt.Sprintf("journal at %d", cp.Done)
+		}
+
+		resumeStore := openDir(t, filepath.Join(dir, "state"))
+		p, err := reencrypt.Run(context.Background(), resumeStore, testKeys(t), job, j, testConfig(nil))
+		if err != nil {
+			t.Fatalf("trial %d: resume: %v", k, err)
+		}
+		n := uint64(sh.blobs)
+		if !p.Retirable() || p.Total != n || p.Done != n {
+			t.Fatalf("trial %d: resume: %+v", k, p)
+		}
+		checkAt(t, resumeStore, f, reencrypt.All, k+1)
+		if v, err := reencrypt.Verify(context.Background(), resumeStore, job, testConfig(nil)); err != nil || !v.Retirable() {
+			t.Fatalf("trial %d: Verify: %+v, %v", k, v, err)
+		}
+
+		switch {
+		case doneByChild == 0:
+			before++
+		case doneByChild == sh.blobs:
+			after++
+		default:
+			mid++
+		}
+		if wasKilled {
+			killed++
+		}
+		if tmp > 0 {
+			temps++
+		}
+		t.Logf("trial %2d: kill after %-8v killed=%-5v child re-encrypted %3d/%d, %s, %d temp files; resume handled %d, resumed=%v",
+			k, delay.Round(time.Microsecond), wasKilled, doneByChild, sh.blobs, atKill, tmp, p.Processed, p.Resumed)
+	}
+	t.Logf("%d trials: %d killed (%d before any write, %d mid-way, %d after the last write), %d left temp files; all resumed and verified",
+		trials, killed, before, mid, after, temps)
+	if mid == 0 {
+		t.Errorf("no trial was killed mid-way; the kill window is miscalibrated")
+	}
+}
