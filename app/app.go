@@ -79,7 +79,12 @@ import (
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
+	"github.com/gatekeeper-net/gatekeeper/internal/attest/snp"
+	"github.com/gatekeeper-net/gatekeeper/internal/attest/tdx"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/x/computation"
+	computationkeeper "github.com/gatekeeper-net/gatekeeper/x/computation/keeper"
+	computationtypes "github.com/gatekeeper-net/gatekeeper/x/computation/types"
 	"github.com/gatekeeper-net/gatekeeper/x/mq"
 	mqante "github.com/gatekeeper-net/gatekeeper/x/mq/ante"
 	mqkeeper "github.com/gatekeeper-net/gatekeeper/x/mq/keeper"
@@ -97,6 +102,10 @@ var maccPerms = map[string][]string{
 	stakingtypes.BondedPoolName:    {authtypes.Burner, authtypes.Staking},
 	stakingtypes.NotBondedPoolName: {authtypes.Burner, authtypes.Staking},
 	govtypes.ModuleName:            {authtypes.Burner},
+	// computation escrows stakes and mints the computing budget; the
+	// treasury's part of every payout goes to computation_treasury.
+	computationtypes.ModuleName:   {authtypes.Minter, authtypes.Burner},
+	computationtypes.TreasuryName: nil,
 }
 
 var _ servertypes.Application = (*App)(nil)
@@ -122,6 +131,8 @@ type App struct {
 	ConsensusKeeper consensuskeeper.Keeper
 	MQKeeper        *mqkeeper.Keeper
 	RegistryKeeper  *registrykeeper.Keeper
+	// ComputationKeeper runs computing sessions and pays settlements.
+	ComputationKeeper *computationkeeper.Keeper
 
 	ModuleManager      *module.Manager
 	BasicModuleManager module.BasicManager
@@ -160,6 +171,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 		authtypes.StoreKey, banktypes.StoreKey, stakingtypes.StoreKey, minttypes.StoreKey,
 		distrtypes.StoreKey, slashingtypes.StoreKey, govtypes.StoreKey, consensustypes.StoreKey,
 		upgradetypes.StoreKey, mqtypes.StoreKey, registrytypes.StoreKey,
+		computationtypes.StoreKey,
 	)
 
 	app := &App{
@@ -206,11 +218,16 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 		panic(err)
 	}
 	if app.RegistryKeeper, err = registrykeeper.NewKeeper(appCodec, kv(registrytypes.StoreKey), accCodec, authority,
-		app.MQKeeper, attest.SimVerifier{}); err != nil {
+		app.MQKeeper, Verifiers()...); err != nil {
 		panic(err)
 	}
 	app.MQKeeper.SetSenderRegistry(app.RegistryKeeper)
 	app.addRegistryRoutes()
+	if app.ComputationKeeper, err = computationkeeper.NewKeeper(appCodec, kv(computationtypes.StoreKey), accCodec, authority,
+		app.MQKeeper, computationkeeper.NewRegistryView(app.RegistryKeeper), app.BankKeeper); err != nil {
+		panic(err)
+	}
+	computation.AddRoutes(app.MQKeeper.Router(), app.ComputationKeeper)
 
 	app.ModuleManager = module.NewManager(
 		genutil.NewAppModule(app.AccountKeeper, app.StakingKeeper, app, txConfig),
@@ -225,6 +242,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 		consensus.NewAppModule(appCodec, app.ConsensusKeeper),
 		mq.NewAppModule(appCodec, app.MQKeeper),
 		registry.NewAppModule(appCodec, app.RegistryKeeper),
+		computation.NewAppModule(appCodec, app.ComputationKeeper),
 	)
 	app.BasicModuleManager = module.NewBasicManagerFromManager(app.ModuleManager, map[string]module.AppModuleBasic{
 		genutiltypes.ModuleName: genutil.NewAppModuleBasic(genutiltypes.DefaultMessageValidator),
@@ -237,11 +255,12 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 	app.ModuleManager.SetOrderBeginBlockers(minttypes.ModuleName, distrtypes.ModuleName, slashingtypes.ModuleName,
 		stakingtypes.ModuleName, genutiltypes.ModuleName)
 	app.ModuleManager.SetOrderEndBlockers(govtypes.ModuleName, stakingtypes.ModuleName, genutiltypes.ModuleName,
-		registrytypes.ModuleName, mqtypes.ModuleName)
+		registrytypes.ModuleName, computationtypes.ModuleName, mqtypes.ModuleName)
 	genesisOrder := []string{
 		authtypes.ModuleName, banktypes.ModuleName, distrtypes.ModuleName, stakingtypes.ModuleName,
 		slashingtypes.ModuleName, govtypes.ModuleName, minttypes.ModuleName, genutiltypes.ModuleName,
 		upgradetypes.ModuleName, consensustypes.ModuleName, mqtypes.ModuleName, registrytypes.ModuleName,
+		computationtypes.ModuleName,
 	}
 	app.ModuleManager.SetOrderInitGenesis(genesisOrder...)
 	app.ModuleManager.SetOrderExportGenesis(genesisOrder...)
@@ -270,6 +289,14 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 		}
 	}
 	return app
+}
+
+// Verifiers are the quote verifiers the chain knows, one per TEE kind.
+// The hardware verifiers trust only the vendor roots pinned in their code
+// and the collateral governance stored; sim quotes are accepted only while
+// the registry's allow_simulated_tee param is on.
+func Verifiers() []attest.Verifier {
+	return []attest.Verifier{attest.SimVerifier{}, tdx.Verifier{}, snp.Verifier{}}
 }
 
 // addRegistryRoutes routes x/registry's egress topics. Each topic takes one

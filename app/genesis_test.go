@@ -43,10 +43,11 @@ func TestGenesisExportImport(t *testing.T) {
 	mq1, reg1 := moduleStates(t, exp1)
 	var gs mqtypes.GenesisState
 	c.App.AppCodec().MustUnmarshalJSON(mq1, &gs)
-	// Ingress: four worker_registered, three gatekeeper_added, one
-	// gatekeeper_launch and three task entries. Tasks 1 and 2 are pending.
-	if len(gs.Ingress) != 11 || len(gs.Sequences) != 2 || len(gs.Votes) != 1 || len(gs.Tasks) != 2 || gs.NextTask != 3 {
-		t.Fatalf("exported mq state has %d ingress entries, %d sequences, %d votes, %d tasks (next %d); want 11, 2, 1, 2 (3)",
+	// Ingress: the computation params of genesis, four worker_registered,
+	// three gatekeeper_added, one gatekeeper_launch and three task entries.
+	// Tasks 1 and 2 are pending.
+	if len(gs.Ingress) != 12 || len(gs.Sequences) != 2 || len(gs.Votes) != 1 || len(gs.Tasks) != 2 || gs.NextTask != 3 {
+		t.Fatalf("exported mq state has %d ingress entries, %d sequences, %d votes, %d tasks (next %d); want 12, 2, 1, 2 (3)",
 			len(gs.Ingress), len(gs.Sequences), len(gs.Votes), len(gs.Tasks), gs.NextTask)
 	}
 	var rgs registrytypes.GenesisState

@@ -31,31 +31,35 @@ func TestIngressWorkerRegistered(t *testing.T) {
 
 	var resp mqtypes.QueryIngressResponse
 	query(t, c, "/gatekeeper.mq.v1.Query/Ingress", height, &mqtypes.QueryIngressRequest{}, &resp)
-	if len(resp.Entries) != 1 || resp.FirstIndex != 0 || resp.NextIndex != 1 {
-		t.Fatalf("ingress at height %d: %+v, want one entry", height, resp)
+	// Entry 0 is x/computation's params, published at genesis.
+	if len(resp.Entries) != 2 || resp.FirstIndex != 0 || resp.NextIndex != 2 {
+		t.Fatalf("ingress at height %d: %+v, want the genesis entry and one more", height, resp)
 	}
-	e := resp.Entries[0]
-	if e.Index != 0 || e.Height != uint64(height) {
-		t.Fatalf("entry index %d height %d, want 0 at %d", e.Index, e.Height, height)
+	if m, err := protocol.DecodeMessage(resp.Entries[0].Message); err != nil || m.Topic != protocol.TopicComputationParams {
+		t.Fatalf("genesis entry %+v, %v; want %s", m, err, protocol.TopicComputationParams)
+	}
+	e := resp.Entries[1]
+	if e.Index != 1 || e.Height != uint64(height) {
+		t.Fatalf("entry index %d height %d, want 1 at %d", e.Index, e.Height, height)
 	}
 	m, err := protocol.DecodeMessage(e.Message)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := protocol.Message{Origin: protocol.ModuleOrigin(registrytypes.ModuleName), Topic: protocol.TopicWorkerRegistered, Seq: 0, Payload: w.PublicKey()}
+	want := protocol.Message{Origin: protocol.ModuleOrigin(registrytypes.ModuleName), Topic: protocol.TopicWorkerRegistered, Seq: 1, Payload: w.PublicKey()}
 	if !m.Origin.Equal(want.Origin) || m.Topic != want.Topic || m.Seq != want.Seq || !bytes.Equal(m.Payload, want.Payload) {
 		t.Fatalf("entry message %+v, want %+v", m, want)
 	}
 
-	// The state before the registration has no entry.
+	// The state before the registration has only the genesis entry.
 	var earlier mqtypes.QueryIngressResponse
 	query(t, c, "/gatekeeper.mq.v1.Query/Ingress", before, &mqtypes.QueryIngressRequest{}, &earlier)
-	if len(earlier.Entries) != 0 || earlier.NextIndex != 0 {
-		t.Fatalf("ingress at height %d: %+v, want empty", before, earlier)
+	if len(earlier.Entries) != 1 || earlier.NextIndex != 1 {
+		t.Fatalf("ingress at height %d: %+v, want the genesis entry only", before, earlier)
 	}
 
 	// The stored value is provable against the app hash of its height.
-	key := mqtypes.IngressStoreKey(0)
+	key := mqtypes.IngressStoreKey(1)
 	res, err := c.App.Query(t.Context(), &abci.RequestQuery{Path: "/store/" + mqtypes.StoreKey + "/key", Data: key, Height: height, Prove: true})
 	if err != nil || res.Code != 0 {
 		t.Fatalf("store query: %v (code %d: %s)", err, res.Code, res.Log)
@@ -66,21 +70,21 @@ func TestIngressWorkerRegistered(t *testing.T) {
 	}
 	path := merkle.KeyPath{}.AppendKey([]byte(mqtypes.StoreKey), merkle.KeyEncodingURL).AppendKey(key, merkle.KeyEncodingURL)
 	if err := rootmulti.DefaultProofRuntime().VerifyValue(res.ProofOps, appHash, path.String(), value); err != nil {
-		t.Fatalf("proof of ingress entry 0: %v", err)
+		t.Fatalf("proof of ingress entry 1: %v", err)
 	}
 
 	// Designating the worker a gatekeeper appends the next entries: it is
 	// added, and as the first gatekeeper it must launch the master key.
 	c.AddGatekeepers(w)
 	var next mqtypes.QueryIngressResponse
-	query(t, c, "/gatekeeper.mq.v1.Query/Ingress", c.App.LastBlockHeight(), &mqtypes.QueryIngressRequest{Start: 1}, &next)
+	query(t, c, "/gatekeeper.mq.v1.Query/Ingress", c.App.LastBlockHeight(), &mqtypes.QueryIngressRequest{Start: 2}, &next)
 	if len(next.Entries) != 2 {
-		t.Fatalf("ingress from 1: %+v, want entries 1 and 2", next)
+		t.Fatalf("ingress from 2: %+v, want entries 2 and 3", next)
 	}
 	for i, topic := range []string{protocol.TopicGatekeeperAdded, protocol.TopicGatekeeperLaunch} {
 		e := next.Entries[i]
-		if e.Index != uint64(i+1) || e.Height != uint64(c.App.LastBlockHeight()) {
-			t.Fatalf("entry %d at height %d, want entry %d at height %d", e.Index, e.Height, i+1, c.App.LastBlockHeight())
+		if e.Index != uint64(i+2) || e.Height != uint64(c.App.LastBlockHeight()) {
+			t.Fatalf("entry %d at height %d, want entry %d at height %d", e.Index, e.Height, i+2, c.App.LastBlockHeight())
 		}
 		if m, err := protocol.DecodeMessage(e.Message); err != nil || m.Topic != topic || !bytes.Equal(m.Payload, w.PublicKey()) {
 			t.Fatalf("entry %d: %+v, %v; want %s with the identity key", e.Index, m, err, topic)

@@ -26,7 +26,8 @@ func TestProofBatchQuery(t *testing.T) {
 	appHash := c.App.LastCommitID().Hash
 	c.NextBlock()
 
-	keys := [][]byte{protocol.IngressKey(0), protocol.IngressKey(1), protocol.IngressKey(2)}
+	// Entry 0 is x/computation's genesis params; the workers are 1 and 2.
+	keys := [][]byte{protocol.IngressKey(1), protocol.IngressKey(2), protocol.IngressKey(3)}
 	var resp mqtypes.ProofBatchResponse
 	res := proofBatch(t, c, height, &mqtypes.ProofBatchRequest{Store: mqtypes.StoreKey, Keys: keys})
 	if res.Code != 0 {
@@ -40,7 +41,7 @@ func TestProofBatchQuery(t *testing.T) {
 		if err := gogoproto.Unmarshal(v.ProofOps, &ops); err != nil {
 			t.Fatal(err)
 		}
-		_, m, err := chainsync.VerifyIngressEntry(appHash, uint64(i), v.Value, &ops)
+		_, m, err := chainsync.VerifyIngressEntry(appHash, uint64(i+1), v.Value, &ops)
 		if err != nil {
 			t.Fatalf("entry %d: %v", i, err)
 		}
@@ -53,7 +54,7 @@ func TestProofBatchQuery(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(resp.Values[2].Value) != 0 || chainsync.VerifyNonMembership(appHash, protocol.MQStoreName, keys[2], &absent) != nil {
-		t.Fatal("index 2 does not exist yet: want a proof of absence")
+		t.Fatal("index 3 does not exist yet: want a proof of absence")
 	}
 
 	for _, tc := range []struct {

@@ -61,7 +61,7 @@ func TestRegistrationRejects(t *testing.T) {
 		}(), registrytypes.ErrMalformedInfo},
 		{"unknown TEE kind", op, func() *registrytypes.MsgRegisterWorker {
 			m := good.RegisterMsg(op)
-			m.Attestation.TeeKind = "tdx"
+			m.Attestation.TeeKind = "sgx"
 			return m
 		}(), registrytypes.ErrUnknownTEEKind},
 	}

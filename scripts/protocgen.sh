@@ -33,12 +33,13 @@ cproto=$(moddir "github.com/cosmos/cosmos-proto@$(modver github.com/cosmos/cosmo
 sdk=$(moddir "github.com/cosmos/cosmos-sdk@$(modver github.com/cosmos/cosmos-sdk)")
 gw=$(cd tools && go list -m -f '{{.Dir}}' github.com/grpc-ecosystem/grpc-gateway)
 mkdir -p "$src/gogoproto" "$src/cosmos_proto" "$src/google/api" "$src/cosmos/msg/v1" \
-  "$src/cosmos/base/query/v1beta1" "$src/amino"
+  "$src/cosmos/base/query/v1beta1" "$src/cosmos/base/v1beta1" "$src/amino"
 cp "$gogo/gogoproto/gogo.proto" "$src/gogoproto/"
 cp "$cproto/proto/cosmos_proto/cosmos.proto" "$src/cosmos_proto/"
 cp "$gw/third_party/googleapis/google/api/annotations.proto" "$gw/third_party/googleapis/google/api/http.proto" "$src/google/api/"
 cp "$sdk/proto/cosmos/msg/v1/msg.proto" "$src/cosmos/msg/v1/"
 cp "$sdk/proto/cosmos/base/query/v1beta1/pagination.proto" "$src/cosmos/base/query/v1beta1/"
+cp "$sdk/proto/cosmos/base/v1beta1/coin.proto" "$src/cosmos/base/v1beta1/"
 cp "$sdk/proto/amino/amino.proto" "$src/amino/"
 chmod -R u+w "$src"
 

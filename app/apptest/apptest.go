@@ -88,6 +88,9 @@ type Options struct {
 	// Routes are added to the mq router before genesis. Routes are wiring,
 	// fixed before the app serves anything; a test chain is wired here.
 	Routes []Route
+	// GenesisTime is the genesis block time; zero means 2026-01-01. Tests of
+	// real TEE quotes set it inside their collateral's validity.
+	GenesisTime time.Time
 }
 
 // Chain is a running in-process chain.
@@ -125,7 +128,11 @@ func NewWithOptions(t testing.TB, opts Options) *Chain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Chain{t: t, App: a, Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), valSet: valSet, opts: opts, initialHeight: 1}
+	genesisTime := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if !opts.GenesisTime.IsZero() {
+		genesisTime = opts.GenesisTime
+	}
+	c := &Chain{t: t, App: a, Time: genesisTime, valSet: valSet, opts: opts, initialHeight: 1}
 	var (
 		genAccs  []authtypes.GenesisAccount
 		balances []banktypes.Balance

@@ -37,11 +37,31 @@
 // allow_simulated_tee parameter is on. A production network must keep that
 // parameter off.
 //
+// # Hardware quotes (KindTDX, KindSEVSNP)
+//
+// Packages attest/tdx and attest/snp verify Intel TDX quotes and AMD SEV-SNP
+// reports. Trust starts at vendor root certificates pinned in their code
+// (Intel SGX Root CA; AMD ARK-Milan/Genoa/Turin by fingerprint), never at
+// anything a quote or a proposal carries. Everything that changes over time
+// — Intel's TCB info, QE identity and CRLs, AMD's CRLs and governance's idea
+// of an up-to-date SNP TCB — is Collateral: set by governance
+// (MsgSetCollateral), stored in chain state, checked against the pinned
+// roots both when it is set and at every use, and never fetched over the
+// network by a verifier. Collateral that has expired at block time fails
+// verification (ErrCollateralExpired) until governance sets newer
+// collateral: a stale CRL must not keep vouching for revoked platforms.
+//
+// The TCB status the collateral assigns to the platform, and the advisories
+// open against it, become a ConfidenceLevel (see ConfidenceLevel) with
+// governance's accepted advisories. A verifier reports whether the TEE was
+// launched in debug mode; it is the caller's policy to refuse it.
+//
 // # Determinism
 //
 // Verification runs inside consensus, so every Verifier is a pure function of
-// (quote, now): no clock, no network, no randomness, no maps iterated. The
-// caller passes the block time as now. Quotes are parsed strictly and
+// (quote, now, collateral): no clock, no network, no randomness, no maps
+// iterated. The caller passes the block time as now and reads collateral
+// from consensus state. Quotes are parsed strictly and
 // canonically: a quote's fields have exactly one encoding, the input is
 // size-bounded (MaxQuoteLen) before anything else is read, and trailing bytes
 // are errors. Signatures are checked over the exact bytes carried.

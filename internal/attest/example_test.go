@@ -24,7 +24,7 @@ func ExampleSimVerifier() {
 
 	// On the chain, with the block time as now.
 	blockTime := issued.Add(6 * time.Second)
-	report, err := attest.SimVerifier{}.Verify(quote, blockTime)
+	report, err := attest.SimVerifier{}.Verify(quote, blockTime, nil)
 	if err != nil {
 		fmt.Println("rejected:", err)
 		return
@@ -35,7 +35,7 @@ func ExampleSimVerifier() {
 	fmt.Println("issued:", report.IssuedAt)
 
 	// A quote presented before it was made is rejected.
-	_, err = attest.SimVerifier{}.Verify(quote, issued.Add(-time.Hour))
+	_, err = attest.SimVerifier{}.Verify(quote, issued.Add(-time.Hour), nil)
 	fmt.Println(err != nil)
 	// Output:
 	// kind: sim

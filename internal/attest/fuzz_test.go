@@ -48,7 +48,7 @@ func FuzzSimVerify(f *testing.F) {
 		}
 		now := time.Unix(nowSecs, 0)
 		v := attest.SimVerifier{}
-		r, err := v.Verify(quote, now)
+		r, err := v.Verify(quote, now, nil)
 		checkReport(t, quote, now, r, err)
 
 		q, perr := attest.ParseSimQuote(quote)
@@ -59,7 +59,7 @@ func FuzzSimVerify(f *testing.F) {
 			return
 		}
 		resigned := attest.NewSimQuote(testPlatform, q.Measurement, q.ReportData, q.IssuedAt)
-		r, err = v.Verify(resigned, now)
+		r, err = v.Verify(resigned, now, nil)
 		checkReport(t, resigned, now, r, err)
 		future := q.IssuedAt.After(now.Add(attest.MaxFutureSkew))
 		if future != errors.Is(err, attest.ErrQuoteFromFuture) || !future && err != nil {

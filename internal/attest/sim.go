@@ -158,8 +158,9 @@ func (SimVerifier) Kind() string { return KindSim }
 // Verify parses quote, checks the platform signature over the exact bytes
 // carried (ErrQuoteSignature), and rejects quotes issued more than
 // MaxFutureSkew after now (ErrQuoteFromFuture). The report always has
-// ConfidenceLevel ConfidenceSimulated.
-func (SimVerifier) Verify(quote []byte, now time.Time) (Report, error) {
+// ConfidenceLevel ConfidenceSimulated. Sim quotes need no collateral;
+// collateral is ignored and may be nil.
+func (SimVerifier) Verify(quote []byte, now time.Time, _ Collateral) (Report, error) {
 	q, err := ParseSimQuote(quote)
 	if err != nil {
 		return Report{}, err

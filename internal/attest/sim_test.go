@@ -57,7 +57,7 @@ func TestSimQuoteKnownAnswer(t *testing.T) {
 		t.Fatalf("NewSimQuote:\n got %s\nwant %s", got, katSimQuote)
 	}
 	want, _ := hex.DecodeString(katSimQuote)
-	if _, err := (attest.SimVerifier{}).Verify(want, testNow); err != nil {
+	if _, err := (attest.SimVerifier{}).Verify(want, testNow, nil); err != nil {
 		t.Fatalf("Verify(known answer): %v", err)
 	}
 }
@@ -122,7 +122,7 @@ func TestSimVerify(t *testing.T) {
 		t.Fatalf("Kind() = %q", v.Kind())
 	}
 	q := testQuote()
-	r, err := v.Verify(q, testNow)
+	r, err := v.Verify(q, testNow, nil)
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
@@ -133,7 +133,7 @@ func TestSimVerify(t *testing.T) {
 	}
 	// Deterministic, and the report does not alias the verifier's input or state.
 	r.Measurement[0] ^= 0xff
-	r2, err := v.Verify(q, testNow)
+	r2, err := v.Verify(q, testNow, nil)
 	if err != nil || !bytes.Equal(r2.Measurement, m[:]) {
 		t.Fatalf("second Verify = %+v, %v", r2, err)
 	}
@@ -200,7 +200,7 @@ func TestSimVerifyRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r, err := attest.SimVerifier{}.Verify(tc.quote, tc.now)
+			r, err := attest.SimVerifier{}.Verify(tc.quote, tc.now, nil)
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("Verify = %+v, %v; want %v", r, err, tc.wantErr)
 			}
@@ -227,7 +227,7 @@ func TestSimVerifyClockSkew(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := attest.SimVerifier{}.Verify(testQuote(), tc.now)
+			_, err := attest.SimVerifier{}.Verify(testQuote(), tc.now, nil)
 			if tc.ok && err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
@@ -247,14 +247,14 @@ func TestSimVerifyEveryByteMatters(t *testing.T) {
 		for _, mask := range []byte{0x01, 0x80, 0xff} {
 			q := bytes.Clone(valid)
 			q[i] ^= mask
-			_, err := attest.SimVerifier{}.Verify(q, testNow)
+			_, err := attest.SimVerifier{}.Verify(q, testNow, nil)
 			if !errors.Is(err, attest.ErrMalformedQuote) && !errors.Is(err, attest.ErrQuoteSignature) {
 				t.Errorf("byte %d ^ %#02x: err = %v, want rejection", i, mask, err)
 			}
 		}
 	}
 	for n := range len(valid) {
-		if _, err := (attest.SimVerifier{}).Verify(valid[:n], testNow); !errors.Is(err, attest.ErrMalformedQuote) {
+		if _, err := (attest.SimVerifier{}).Verify(valid[:n], testNow, nil); !errors.Is(err, attest.ErrMalformedQuote) {
 			t.Errorf("prefix of %d bytes: err = %v, want ErrMalformedQuote", n, err)
 		}
 	}

@@ -15,16 +15,24 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/gatekeeper-net/gatekeeper/internal/attest"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee/sim"
+	"github.com/gatekeeper-net/gatekeeper/internal/tee/snp"
+	"github.com/gatekeeper-net/gatekeeper/internal/tee/tdx"
 )
 
-// Main is the pruntime command: `pruntime run [flags]`. It returns the exit code.
+// Main is the pruntime command: `pruntime run [flags]` or
+// `pruntime attest --dump DIR [flags]`. It returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "attest" {
+		return attestMain(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "run" {
 		fmt.Fprintln(stderr, "usage: pruntime run --data-dir DIR --chain-id ID --operator ADDR (--genesis-validators-hash HEX | --trust-height N --trust-hash HEX) [flags]")
+		fmt.Fprintln(stderr, "       pruntime attest --dump DIR (same identity flags as run)")
 		return 2
 	}
 	cfg := DefaultConfig()
@@ -41,7 +49,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	genesisVals := fs.String("genesis-validators-hash", "", "trust root: hex hash of the genesis validator set")
 	trustHeight := fs.Uint64("trust-height", 0, "trust root: height of a trusted header")
 	trustHash := fs.String("trust-hash", "", "trust root: hex hash of the header at --trust-height")
-	teeKind := fs.String("tee", "sim", "TEE backend (sim)")
+	teeKind := fs.String("tee", "sim", "TEE backend: sim, tdx or sev-snp (tdx and sev-snp need the kernel's configfs-tsm)")
 	simMeasurement := fs.String("sim-measurement", "", "sim TEE only: hex measurement to report instead of the binary's SHA-256")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -150,9 +158,108 @@ func openTEE(kind, dataDir, simMeasurement string) (tee.TEE, error) {
 			}
 		}
 		return OpenSimTEE(dataDir, m)
+	case attest.KindTDX:
+		// No sealing key source exists yet on TDX (see package tee/tdx):
+		// the backend refuses to seal rather than use a host-readable key.
+		return tdx.Open(tdx.Config{})
+	case attest.KindSEVSNP:
+		return snp.Open(snp.Config{})
 	default:
-		return nil, fmt.Errorf("pruntime: --tee %q: this build supports only sim", kind)
+		return nil, fmt.Errorf("pruntime: --tee %q: want sim, tdx or sev-snp", kind)
 	}
+}
+
+// Files `pruntime attest --dump DIR` writes.
+const (
+	DumpQuoteFile       = "quote.bin"
+	DumpInfoFile        = "registration_info.bin"
+	DumpReportDataFile  = "report_data.hex"
+	DumpMeasurementFile = "measurement.hex"
+	DumpKindFile        = "tee_kind"
+)
+
+// attestMain makes a registration attestation exactly as the running
+// pRuntime would and writes it to files, so that an operator can inspect
+// the quote (e.g. with Intel's or AMD's tools) and the measurement to
+// allow-list before proposing it.
+func attestMain(args []string, stdout, stderr io.Writer) int {
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("pruntime attest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dump := fs.String("dump", "", "directory to write the quote and registration info to (created)")
+	fs.StringVar(&cfg.DataDir, "data-dir", "", "directory of the sealed identity (created if missing)")
+	fs.StringVar(&cfg.ChainID, "chain-id", "", "chain the identity is for")
+	fs.StringVar(&cfg.Operator, "operator", "", "operator account (bech32)")
+	genesisVals := fs.String("genesis-validators-hash", "", "trust root: hex hash of the genesis validator set")
+	trustHeight := fs.Uint64("trust-height", 0, "trust root: height of a trusted header")
+	trustHash := fs.String("trust-hash", "", "trust root: hex hash of the header at --trust-height")
+	teeKind := fs.String("tee", "sim", "TEE backend: sim, tdx or sev-snp")
+	simMeasurement := fs.String("sim-measurement", "", "sim TEE only: hex measurement")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *dump == "" {
+		fmt.Fprintln(stderr, "pruntime attest: --dump DIR is required")
+		return 2
+	}
+	root, err := parseTrustRoot(*genesisVals, *trustHeight, *trustHash)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	cfg.TrustRoot = root
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		fmt.Fprintln(stderr, "pruntime:", err)
+		return 1
+	}
+	t, err := openTEE(*teeKind, cfg.DataDir, *simMeasurement)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	id, _, err := loadOrCreateIdentity(cfg.DataDir, t, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	info := id.RegistrationInfo(Version)
+	enc, err := info.Encode()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	rd := protocol.ReportData(id.ChainID, enc)
+	quote, err := t.Quote(rd)
+	if err != nil {
+		fmt.Fprintln(stderr, "pruntime: quote:", err)
+		return 1
+	}
+	if err := os.MkdirAll(*dump, 0o755); err != nil {
+		fmt.Fprintln(stderr, "pruntime:", err)
+		return 1
+	}
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{
+		{DumpQuoteFile, quote},
+		{DumpInfoFile, enc},
+		{DumpReportDataFile, []byte(hex.EncodeToString(rd[:]) + "\n")},
+		{DumpMeasurementFile, []byte(hex.EncodeToString(t.Measurement()) + "\n")},
+		{DumpKindFile, []byte(t.Kind() + "\n")},
+	} {
+		if err := os.WriteFile(filepath.Join(*dump, f.name), f.data, 0o644); err != nil {
+			fmt.Fprintln(stderr, "pruntime:", err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stdout, "tee kind:     %s\nmeasurement:  %x\nidentity key: %x\nreport data:  %x\nquote:        %d bytes\nwritten to %s\n",
+		t.Kind(), t.Measurement(), info.IdentityKey, rd, len(quote), *dump)
+	return 0
 }
 
 func newLogger(w io.Writer, format string) *slog.Logger {

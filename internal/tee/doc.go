@@ -1,8 +1,9 @@
 // Package tee defines the trusted-execution backend the pRuntime runs on: the
 // small interface between the enclave program and the platform that protects
-// it (DESIGN.md §5). Backends live in subpackages — sim for development, tdx
-// and others for production — and all of them pass the conformance suite in
-// package teetest.
+// it (DESIGN.md §5). Backends live in subpackages — sim for development,
+// tdx (Intel TDX) and snp (AMD SEV-SNP) for production, the latter two
+// through the kernel's configfs-tsm — and all of them pass the conformance
+// suite in package teetest.
 //
 // # What a backend promises
 //
@@ -37,6 +38,10 @@
 // delete a sealed blob or put back an older one. The pRuntime defends against
 // rollback by committing everything a gatekeeper must remember to the chain
 // and checking local state against it, not by trusting its disk.
+//
+// TDX has no sealing key at all: its backend seals only with a key from a
+// configured source and otherwise fails with ErrNoSealingKey (package
+// tee/tdx). No backend ever falls back to a key the host can read.
 //
 // Quotes carry no nonce. Freshness and replay are handled by what goes into
 // the report data (keys that live only in this enclave, the chain id) and by

@@ -27,14 +27,30 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "id"}},
 				},
 				{RpcMethod: "Beacon", Use: "beacon", Short: "Show the latest random beacon of the gatekeepers"},
+				{RpcMethod: "Collaterals", Use: "collaterals", Short: "List the stored TDX and SEV-SNP verification collateral"},
+				{
+					RpcMethod: "Collateral", Use: "collateral [tee-kind] [platform-id]",
+					Short:          "Show the collateral of one platform (tdx FMSPC in hex, or sev-snp product line)",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "tee_kind"}, {ProtoField: "platform_id"}},
+				},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
 			Service: types.Msg_serviceDesc.ServiceName,
+			// set-collateral is hand-written (it reads files); autocli adds
+			// the rest to the module's custom command.
+			EnhanceCustomCommand: true,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				// pherry registers workers; it builds the attested info itself.
 				{RpcMethod: "RegisterWorker", Skip: true},
 				{RpcMethod: "UpdateParams", Skip: true},
+				{RpcMethod: "SetCollateral", Skip: true},
+				{
+					RpcMethod: "RemoveCollateral", Use: "remove-collateral [tee-kind] [platform-id]",
+					Short:          "Propose removing stored collateral (governance proposal)",
+					GovProposal:    true,
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "tee_kind"}, {ProtoField: "platform_id"}},
+				},
 				{
 					RpcMethod: "AddMeasurement", Use: "add-measurement [tee-kind] [measurement-hex] [description]",
 					Short:          "Propose allowing a pRuntime measurement (governance proposal)",

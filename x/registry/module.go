@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	gwruntime "github.com/grpc-ecosystem/grpc-gateway/runtime"
+	"github.com/spf13/cobra"
 
 	"cosmossdk.io/core/appmodule"
 
@@ -19,6 +20,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
 
+	"github.com/gatekeeper-net/gatekeeper/x/registry/client/cli"
 	"github.com/gatekeeper-net/gatekeeper/x/registry/keeper"
 	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
@@ -75,6 +77,10 @@ func (AppModule) ValidateGenesis(cdc codec.JSONCodec, _ client.TxEncodingConfig,
 	}
 	return gs.Validate()
 }
+
+// GetTxCmd returns the hand-written tx commands (set-collateral); autocli
+// adds the generated ones to it (EnhanceCustomCommand).
+func (AppModule) GetTxCmd() *cobra.Command { return cli.GetTxCmd() }
 
 // IsOnePerModuleType implements appmodule.AppModule.
 func (AppModule) IsOnePerModuleType() {}

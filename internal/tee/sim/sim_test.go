@@ -62,7 +62,7 @@ func TestConformance(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			o := &opener{measurement: tc.measurement, dirs: map[*testing.T]string{}}
-			teetest.RunConformance(t, o.open, attest.SimVerifier{})
+			teetest.RunConformance(t, o.open, attest.SimVerifier{}, nil)
 		})
 	}
 }
@@ -329,7 +329,7 @@ func TestQuote(t *testing.T) {
 		!bytes.Equal(q.Measurement[:], measurement(9)) {
 		t.Fatalf("quote %+v", q)
 	}
-	r, err := attest.SimVerifier{}.Verify(quote, issued)
+	r, err := attest.SimVerifier{}.Verify(quote, issued, nil)
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
@@ -337,7 +337,7 @@ func TestQuote(t *testing.T) {
 		t.Fatalf("confidence %d", r.ConfidenceLevel)
 	}
 	// The verifier rejects the quote at a block time well before the clock.
-	if _, err := (attest.SimVerifier{}).Verify(quote, issued.Add(-time.Hour)); !errors.Is(err, attest.ErrQuoteFromFuture) {
+	if _, err := (attest.SimVerifier{}).Verify(quote, issued.Add(-time.Hour), nil); !errors.Is(err, attest.ErrQuoteFromFuture) {
 		t.Fatalf("Verify an hour early: err = %v, want ErrQuoteFromFuture", err)
 	}
 	// PlatformKey returns a copy.

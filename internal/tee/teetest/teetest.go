@@ -16,14 +16,15 @@ import (
 )
 
 // RunConformance checks that a backend keeps the tee.TEE contract, with
-// verifier as the attest.Verifier for its quotes.
+// verifier as the attest.Verifier for its quotes and collateral as the
+// collateral it verifies them against (nil for kinds that need none).
 //
 // open returns an instance for the subtest t. Every call with the same t must
 // open the same persistent platform state — for a file-backed backend, the
 // same directory — as a restarted process on the same machine would; calls
 // with different t must not share state. Quotes are verified at time.Now(),
 // so the backend's clock must not run ahead of it.
-func RunConformance(t *testing.T, open func(t *testing.T) tee.TEE, verifier attest.Verifier) {
+func RunConformance(t *testing.T, open func(t *testing.T) tee.TEE, verifier attest.Verifier, collateral attest.Collateral) {
 	t.Helper()
 	tests := []struct {
 		name string
@@ -45,12 +46,23 @@ func RunConformance(t *testing.T, open func(t *testing.T) tee.TEE, verifier atte
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.run(t, open, verifier)
+			tc.run(t, open, withCollateral{verifier, collateral})
 		})
 	}
 }
 
 const label = "teetest/object"
+
+// withCollateral binds the collateral to the verifier, so that the tests
+// below pass nil and the backend's collateral is used.
+type withCollateral struct {
+	attest.Verifier
+	coll attest.Collateral
+}
+
+func (w withCollateral) Verify(quote []byte, now time.Time, _ attest.Collateral) (attest.Report, error) {
+	return w.Verifier.Verify(quote, now, w.coll)
+}
 
 func seal(t *testing.T, e tee.TEE, label string, plaintext []byte) []byte {
 	t.Helper()
@@ -221,7 +233,7 @@ func testReopen(t *testing.T, open func(*testing.T) tee.TEE, v attest.Verifier) 
 	if err != nil {
 		t.Fatalf("Quote: %v", err)
 	}
-	if _, err := v.Verify(quote, time.Now()); err != nil {
+	if _, err := v.Verify(quote, time.Now(), nil); err != nil {
 		t.Fatalf("reopened instance's quote: %v", err)
 	}
 }
@@ -243,7 +255,7 @@ func testQuote(t *testing.T, open func(*testing.T) tee.TEE, v attest.Verifier) {
 			t.Fatalf("quote #%d is %d bytes, over attest.MaxQuoteLen", i, len(quote))
 		}
 		quotes[string(quote)] = true
-		r, err := v.Verify(quote, time.Now())
+		r, err := v.Verify(quote, time.Now(), nil)
 		if err != nil {
 			t.Fatalf("Verify quote #%d: %v", i, err)
 		}
@@ -275,7 +287,7 @@ func testQuoteTampered(t *testing.T, open func(*testing.T) tee.TEE, v attest.Ver
 	for i := range quote {
 		c := bytes.Clone(quote)
 		c[i] ^= 0x01
-		if r, err := v.Verify(c, now); err == nil {
+		if r, err := v.Verify(c, now, nil); err == nil {
 			t.Fatalf("quote with byte %d flipped verified: %+v", i, r)
 		}
 	}
@@ -304,7 +316,7 @@ func testConcurrent(t *testing.T, open func(*testing.T) tee.TEE, v attest.Verifi
 			}
 			quote, err := e.Quote([64]byte{byte(w)})
 			if err == nil {
-				_, err = v.Verify(quote, time.Now())
+				_, err = v.Verify(quote, time.Now(), nil)
 			}
 			if err != nil {
 				errs <- fmt.Errorf("worker %d: quote: %w", w, err)

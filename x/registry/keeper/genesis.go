@@ -68,6 +68,11 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 			return err
 		}
 	}
+	for _, c := range gs.Collaterals {
+		if err := k.Collaterals.Set(ctx, collections.Join(c.TeeKind, c.PlatformId), c); err != nil {
+			return err
+		}
+	}
 	// A genesis written by hand may name gatekeepers but no launcher, and
 	// nobody would ever generate v0: the first in key order launches, as if
 	// it had been added alone.
@@ -133,6 +138,12 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 	case err == nil:
 		gs.LatestBeacon = &b
 	case !errors.Is(err, collections.ErrNotFound):
+		return nil, err
+	}
+	if err := k.Collaterals.Walk(ctx, nil, func(_ collections.Pair[string, string], c types.Collateral) (bool, error) {
+		gs.Collaterals = append(gs.Collaterals, c)
+		return false, nil
+	}); err != nil {
 		return nil, err
 	}
 	return gs, nil

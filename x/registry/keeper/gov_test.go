@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -109,7 +110,7 @@ func TestUpdateParams(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if resp.Params != tc.params {
+			if !reflect.DeepEqual(resp.Params, tc.params) {
 				t.Errorf("params = %+v, want %+v", resp.Params, tc.params)
 			}
 		})

@@ -39,6 +39,8 @@ type Keeper struct {
 	WorkerCluster collections.Map[[]byte, uint64]
 	Launcher      collections.Item[[]byte]
 	LatestBeacon  collections.Item[types.Beacon]
+	// Collaterals holds vendor collateral by (tee kind, platform id).
+	Collaterals collections.Map[collections.Pair[string, string], types.Collateral]
 }
 
 // NewKeeper returns a keeper. authority may change params, measurements and
@@ -74,6 +76,8 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 		WorkerCluster: collections.NewMap(sb, types.WorkerClusterPrefix, "worker_cluster", collections.BytesKey, collections.Uint64Value),
 		Launcher:      collections.NewItem(sb, types.LauncherKey, "launcher", collections.BytesValue),
 		LatestBeacon:  collections.NewItem(sb, types.LatestBeaconKey, "latest_beacon", codec.CollValue[types.Beacon](cdc)),
+		Collaterals: collections.NewMap(sb, types.CollateralPrefix, "collaterals",
+			collections.PairKeyCodec(collections.StringKey, collections.StringKey), codec.CollValue[types.Collateral](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

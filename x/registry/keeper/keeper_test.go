@@ -53,7 +53,7 @@ type fakeVerifier struct{}
 
 func (fakeVerifier) Kind() string { return fakeKind }
 
-func (fakeVerifier) Verify(quote []byte, _ time.Time) (attest.Report, error) {
+func (fakeVerifier) Verify(quote []byte, _ time.Time, _ attest.Collateral) (attest.Report, error) {
 	if len(quote) != 1+32+64 {
 		return attest.Report{}, fmt.Errorf("%w: fake: %d bytes", attest.ErrMalformedQuote, len(quote))
 	}
@@ -88,6 +88,12 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
+	return newFixtureWith(t, attest.SimVerifier{}, fakeVerifier{})
+}
+
+// newFixtureWith is newFixture with the given verifiers.
+func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
+	t.Helper()
 	mqKey := storetypes.NewKVStoreKey(mqtypes.StoreKey)
 	regKey := storetypes.NewKVStoreKey(types.StoreKey)
 	ctx := testutil.DefaultContextWithKeys(
@@ -107,7 +113,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := keeper.NewKeeper(cdc, runtime.NewKVStoreService(regKey), ac, authority, mq, attest.SimVerifier{}, fakeVerifier{})
+	k, err := keeper.NewKeeper(cdc, runtime.NewKVStoreService(regKey), ac, authority, mq, verifiers...)
 	if err != nil {
 		t.Fatal(err)
 	}

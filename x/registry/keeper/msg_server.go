@@ -183,3 +183,18 @@ func (k *Keeper) measurementKey(kind, measurementHex string) (collections.Pair[s
 	}
 	return collections.Join(kind, m), nil
 }
+
+func (s msgServer) SetCollateral(ctx context.Context, msg *types.MsgSetCollateral) (*types.MsgSetCollateralResponse, error) {
+	c, err := s.k.SetCollateral(ctx, msg)
+	if err != nil {
+		return nil, err
+	}
+	return &types.MsgSetCollateralResponse{PlatformId: c.PlatformId, NotAfterUnix: c.NotAfterUnix}, nil
+}
+
+func (s msgServer) RemoveCollateral(ctx context.Context, msg *types.MsgRemoveCollateral) (*types.MsgRemoveCollateralResponse, error) {
+	if err := s.k.RemoveCollateral(ctx, msg); err != nil {
+		return nil, err
+	}
+	return &types.MsgRemoveCollateralResponse{}, nil
+}

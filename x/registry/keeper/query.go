@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
 
 	"github.com/cosmos/cosmos-sdk/types/query"
 
@@ -125,4 +126,30 @@ func (q queryServer) Measurements(ctx context.Context, req *types.QueryMeasureme
 		return nil, err
 	}
 	return &types.QueryMeasurementsResponse{Measurements: ms, Pagination: page}, nil
+}
+
+func (q queryServer) Collaterals(ctx context.Context, req *types.QueryCollateralsRequest) (*types.QueryCollateralsResponse, error) {
+	if req == nil {
+		req = &types.QueryCollateralsRequest{}
+	}
+	cs, page, err := query.CollectionPaginate(ctx, q.k.Collaterals, req.Pagination,
+		func(_ collections.Pair[string, string], c types.Collateral) (types.Collateral, error) { return c, nil })
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryCollateralsResponse{Collaterals: cs, Pagination: page}, nil
+}
+
+func (q queryServer) Collateral(ctx context.Context, req *types.QueryCollateralRequest) (*types.QueryCollateralResponse, error) {
+	if req == nil {
+		return nil, types.ErrNoCollateral
+	}
+	c, err := q.k.Collaterals.Get(ctx, collections.Join(req.TeeKind, req.PlatformId))
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, errorsmod.Wrapf(types.ErrNoCollateral, "%.32q/%.32q", req.TeeKind, req.PlatformId)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryCollateralResponse{Collateral: c}, nil
 }

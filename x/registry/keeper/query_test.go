@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -197,7 +198,7 @@ func TestParamsQuery(t *testing.T) {
 	}
 	want := types.DefaultParams()
 	want.AllowSimulatedTee = true
-	if resp.Params != want {
+	if !reflect.DeepEqual(resp.Params, want) {
 		t.Errorf("params = %+v, want %+v", resp.Params, want)
 	}
 }

@@ -17,8 +17,13 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
-// GasPerAttestation is charged for verifying one quote.
-const GasPerAttestation = 50_000
+// GasPerAttestation is charged for verifying one sim quote;
+// GasPerHardwareAttestation for a TDX or SEV-SNP quote, whose verification
+// parses certificates and collateral and checks a dozen ECDSA signatures.
+const (
+	GasPerAttestation         = 50_000
+	GasPerHardwareAttestation = 1_000_000
+)
 
 // RegisterWorker verifies an attested registration and records the worker.
 // Checks run cheapest first; each failure has its own error code and nothing
@@ -26,11 +31,15 @@ const GasPerAttestation = 50_000
 //
 //  1. the info decodes canonically, names this chain and the signing operator;
 //  2. the TEE kind is known, and sim only while allow_simulated_tee is on;
-//  3. the quote verifies (at block time, never the wall clock);
+//  3. the quote verifies (at block time, never the wall clock) against the
+//     collateral governance stored for its platform, which must not have
+//     expired, and no certificate of its chain is revoked;
 //  4. its report data is ReportData(chain id, info bytes);
 //  5. it is not older than attestation_max_age_seconds;
-//  6. its measurement is allow-listed for its kind;
-//  7. its confidence level is accepted for workers.
+//  6. it is not a debug TEE, unless allow_debug_tee is on;
+//  7. its measurement is allow-listed for its kind;
+//  8. its confidence level (from the TCB status and the accepted advisories)
+//     is accepted for workers.
 func (k *Keeper) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWorker) (types.Worker, error) {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	if _, err := k.addressCodec.StringToBytes(msg.Operator); err != nil {
@@ -61,15 +70,18 @@ func (k *Keeper) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWorke
 	if len(msg.Attestation.Quote) > attest.MaxQuoteLen {
 		return types.Worker{}, errorsmod.Wrapf(types.ErrMalformedAttestation, "quote is %d bytes, limit %d", len(msg.Attestation.Quote), attest.MaxQuoteLen)
 	}
-	sdkCtx.GasMeter().ConsumeGas(GasPerAttestation, "registry attestation")
+	gas := uint64(GasPerHardwareAttestation)
+	if kind == attest.KindSim {
+		gas = GasPerAttestation
+	}
+	sdkCtx.GasMeter().ConsumeGas(gas, "registry attestation")
 	now := sdkCtx.BlockTime()
-	report, err := verifier.Verify(msg.Attestation.Quote, now)
-	switch {
-	case err == nil:
-	case errors.Is(err, attest.ErrMalformedQuote):
-		return types.Worker{}, errorsmod.Wrap(types.ErrMalformedAttestation, err.Error())
-	default:
-		return types.Worker{}, errorsmod.Wrap(types.ErrInvalidAttestation, err.Error())
+	report, err := verifier.Verify(msg.Attestation.Quote, now, chainCollateral{ctx: ctx, k: k, accepted: params.AcceptedAdvisories})
+	if err != nil {
+		return types.Worker{}, attestError(err)
+	}
+	if report.Kind != kind {
+		return types.Worker{}, errorsmod.Wrapf(types.ErrInvalidAttestation, "verifier for %s reported kind %s", kind, report.Kind)
 	}
 	if want := protocol.ReportData(info.ChainID, msg.Info); report.ReportData != want {
 		return types.Worker{}, errorsmod.Wrap(types.ErrReportDataMismatch, "quote report data differs from SHA-512 of the registration info")
@@ -77,6 +89,9 @@ func (k *Keeper) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWorke
 	if !report.IssuedAt.IsZero() && now.Sub(report.IssuedAt) > time.Duration(params.AttestationMaxAgeSeconds)*time.Second {
 		return types.Worker{}, errorsmod.Wrapf(types.ErrAttestationExpired, "issued %s, block time %s, max age %ds",
 			report.IssuedAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), params.AttestationMaxAgeSeconds)
+	}
+	if report.Debug && !params.AllowDebugTee {
+		return types.Worker{}, errorsmod.Wrapf(types.ErrDebugTEENotAllowed, "%s quote from a debug TEE; allow_debug_tee is off", kind)
 	}
 	allowed, err := k.Measurements.Has(ctx, collections.Join(kind, report.Measurement))
 	if err != nil {
@@ -86,7 +101,7 @@ func (k *Keeper) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWorke
 		return types.Worker{}, errorsmod.Wrapf(types.ErrMeasurementNotAllowed, "%s measurement %x", kind, report.Measurement)
 	}
 	if !params.AcceptsLevel(report.ConfidenceLevel, params.WorkerConfidenceLimit) {
-		return types.Worker{}, errorsmod.Wrapf(types.ErrConfidenceTooLow, "level %d, workers need 1-%d", report.ConfidenceLevel, params.WorkerConfidenceLimit)
+		return types.Worker{}, errorsmod.Wrapf(types.ErrConfidenceTooLow, "level %d (TCB %s), workers need 1-%d", report.ConfidenceLevel, report.TCBStatus, params.WorkerConfidenceLimit)
 	}
 
 	w := types.Worker{
@@ -100,6 +115,9 @@ func (k *Keeper) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWorke
 		RegisteredHeight:   sdkCtx.BlockHeight(),
 		RegisteredTimeUnix: now.Unix(),
 		RegistrationInfo:   msg.Info,
+		TcbStatus:          string(report.TCBStatus),
+		Advisories:         report.Advisories,
+		PlatformId:         report.PlatformID,
 	}
 	if prev, err := k.Workers.Get(ctx, info.IdentityKey); err == nil {
 		w.Endpoint = prev.Endpoint // re-registration (new quote, new version) keeps the announced endpoint
@@ -118,6 +136,8 @@ func (k *Keeper) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWorke
 		sdk.NewAttribute(types.AttributeTEEKind, kind),
 		sdk.NewAttribute(types.AttributeMeasurement, hex.EncodeToString(w.Measurement)),
 		sdk.NewAttribute(types.AttributeConfidence, fmt.Sprint(w.ConfidenceLevel)),
+		sdk.NewAttribute(types.AttributeTCBStatus, w.TcbStatus),
+		sdk.NewAttribute(types.AttributePlatformID, w.PlatformId),
 	))
 	return w, nil
 }

@@ -18,6 +18,8 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	cdc.RegisterConcrete(&MsgCreateCluster{}, "gatekeeper/x/registry/MsgCreateCluster", nil)
 	cdc.RegisterConcrete(&MsgAddClusterWorker{}, "gatekeeper/x/registry/MsgAddClusterWorker", nil)
 	cdc.RegisterConcrete(&MsgRemoveClusterWorker{}, "gatekeeper/x/registry/MsgRemoveClusterWorker", nil)
+	cdc.RegisterConcrete(&MsgSetCollateral{}, "gatekeeper/x/registry/MsgSetCollateral", nil)
+	cdc.RegisterConcrete(&MsgRemoveCollateral{}, "gatekeeper/x/registry/MsgRemoveCollateral", nil)
 }
 
 // RegisterInterfaces registers the messages with the interface registry.
@@ -26,6 +28,7 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 		&MsgRegisterWorker{}, &MsgUpdateParams{}, &MsgAddMeasurement{},
 		&MsgRemoveMeasurement{}, &MsgAddGatekeeper{}, &MsgRemoveGatekeeper{},
 		&MsgCreateCluster{}, &MsgAddClusterWorker{}, &MsgRemoveClusterWorker{},
+		&MsgSetCollateral{}, &MsgRemoveCollateral{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

@@ -18,6 +18,8 @@ const (
 	EventClusterWorkerRemoved = "cluster_worker_removed"
 	EventClusterKeyPublished  = "cluster_key_published"
 	EventBeacon               = "beacon"
+	EventCollateralSet        = "collateral_set"
+	EventCollateralRemoved    = "collateral_removed"
 
 	AttributeIdentityKey = "identity_key"
 	AttributeOperator    = "operator"
@@ -40,4 +42,7 @@ const (
 	AttributeWorkers     = "workers"
 	AttributeHeight      = "height"
 	AttributeSeq         = "seq"
+	AttributePlatformID  = "platform_id"
+	AttributeNotAfter    = "not_after"
+	AttributeTCBStatus   = "tcb_status"
 )

@@ -9,8 +9,9 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 )
 
-// MaxMeasurementLen bounds a measurement (TDX MRTD and SNP MEASUREMENT are 48 bytes).
-const MaxMeasurementLen = 64
+// MaxMeasurementLen bounds a measurement: TDX's is MRTD || RTMR0..3
+// (240 bytes), SNP's MEASUREMENT 48, sim's 32.
+const MaxMeasurementLen = 256
 
 // FirstClusterID is the id of the first cluster; 0 never names one.
 const FirstClusterID = 1
@@ -66,6 +67,9 @@ func (gs *GenesisState) Validate() error {
 		return err
 	}
 	if err := gs.validateClusters(workers); err != nil {
+		return err
+	}
+	if err := gs.validateCollaterals(); err != nil {
 		return err
 	}
 	if b := gs.LatestBeacon; b != nil {
@@ -139,6 +143,24 @@ func (gs *GenesisState) validateClusters(workers map[string]bool) error {
 				return fmt.Errorf("%w: worker %x is in clusters %d and %d", ErrInvalidGenesis, w, other, c.Id)
 			}
 			member[string(w)] = c.Id
+		}
+	}
+	return nil
+}
+
+// validateCollaterals checks the shape of stored collateral: kind and
+// platform id consistent with its one payload, ascending unique keys, sizes
+// bounded. Signatures are checked when a quote uses it, at block time.
+func (gs *GenesisState) validateCollaterals() error {
+	for i, c := range gs.Collaterals {
+		if err := ValidateCollateralShape(c.TeeKind, c.PlatformId, c.Tdx, c.Snp); err != nil {
+			return fmt.Errorf("%w: collateral %d: %w", ErrInvalidGenesis, i, err)
+		}
+		if i > 0 {
+			prev := gs.Collaterals[i-1]
+			if prev.TeeKind > c.TeeKind || prev.TeeKind == c.TeeKind && prev.PlatformId >= c.PlatformId {
+				return fmt.Errorf("%w: collaterals are not in ascending (tee_kind, platform_id) order without duplicates", ErrInvalidGenesis)
+			}
 		}
 	}
 	return nil

@@ -37,4 +37,7 @@ var (
 	LauncherKey = collections.NewPrefix(8)
 	// LatestBeaconKey holds the newest accepted Beacon.
 	LatestBeaconKey = collections.NewPrefix(9)
+	// CollateralPrefix || tee kind || 0x00 || platform id → Collateral
+	// (platform id: TDX FMSPC in lowercase hex, SEV-SNP product line).
+	CollateralPrefix = collections.NewPrefix(10)
 )

@@ -56,7 +56,7 @@ func (p Params) Validate() error {
 	if p.BeaconIntervalBlocks > math.MaxInt64 {
 		return fmt.Errorf("%w: beacon_interval_blocks %d is above any block height", ErrInvalidParams, p.BeaconIntervalBlocks)
 	}
-	return nil
+	return validateAdvisories(p.AcceptedAdvisories)
 }
 
 // AcceptsLevel reports whether level is good enough under limit. The simulated

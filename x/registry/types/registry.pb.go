@@ -46,6 +46,16 @@ type Params struct {
 	// max_cluster_workers bounds how many workers one cluster may have
 	// (1-1024).
 	MaxClusterWorkers uint32 `protobuf:"varint,6,opt,name=max_cluster_workers,json=maxClusterWorkers,proto3" json:"max_cluster_workers,omitempty"`
+	// accepted_advisories are vendor security advisory ids (e.g.
+	// "INTEL-SA-00615") whose mitigations governance does not require: a
+	// platform graded ConfigurationNeeded or ConfigurationAndSWHardeningNeeded
+	// whose open advisories are all listed gets confidence level 3 instead of
+	// 4. Sorted, without duplicates, at most 256 entries.
+	AcceptedAdvisories []string `protobuf:"bytes,7,rep,name=accepted_advisories,json=acceptedAdvisories,proto3" json:"accepted_advisories,omitempty"`
+	// allow_debug_tee accepts hardware TEEs launched with debugging enabled
+	// (TDX TD attribute DEBUG, SNP policy DEBUG), whose host can read their
+	// memory. Test networks only.
+	AllowDebugTee bool `protobuf:"varint,8,opt,name=allow_debug_tee,json=allowDebugTee,proto3" json:"allow_debug_tee,omitempty"`
 }
 
 func (m *Params) Reset()         { *m = Params{} }
@@ -121,6 +131,20 @@ func (m *Params) GetMaxClusterWorkers() uint32 {
 		return m.MaxClusterWorkers
 	}
 	return 0
+}
+
+func (m *Params) GetAcceptedAdvisories() []string {
+	if m != nil {
+		return m.AcceptedAdvisories
+	}
+	return nil
+}
+
+func (m *Params) GetAllowDebugTee() bool {
+	if m != nil {
+		return m.AllowDebugTee
+	}
+	return false
 }
 
 // Measurement is a pRuntime code measurement allowed to register.
@@ -262,6 +286,15 @@ type Worker struct {
 	Endpoint string `protobuf:"bytes,10,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
 	// registration_info is the exact attested protocol.RegistrationInfo bytes.
 	RegistrationInfo []byte `protobuf:"bytes,11,opt,name=registration_info,json=registrationInfo,proto3" json:"registration_info,omitempty"`
+	// tcb_status is the platform's TCB status as the collateral graded it at
+	// registration (empty for sim).
+	TcbStatus string `protobuf:"bytes,12,opt,name=tcb_status,json=tcbStatus,proto3" json:"tcb_status,omitempty"`
+	// advisories are the security advisories open against the platform's TCB
+	// level at registration.
+	Advisories []string `protobuf:"bytes,13,rep,name=advisories,proto3" json:"advisories,omitempty"`
+	// platform_id is the collateral the quote was verified against: TDX FMSPC
+	// (hex) or SEV-SNP product line (empty for sim).
+	PlatformId string `protobuf:"bytes,14,opt,name=platform_id,json=platformId,proto3" json:"platform_id,omitempty"`
 }
 
 func (m *Worker) Reset()         { *m = Worker{} }
@@ -372,6 +405,27 @@ func (m *Worker) GetRegistrationInfo() []byte {
 		return m.RegistrationInfo
 	}
 	return nil
+}
+
+func (m *Worker) GetTcbStatus() string {
+	if m != nil {
+		return m.TcbStatus
+	}
+	return ""
+}
+
+func (m *Worker) GetAdvisories() []string {
+	if m != nil {
+		return m.Advisories
+	}
+	return nil
+}
+
+func (m *Worker) GetPlatformId() string {
+	if m != nil {
+		return m.PlatformId
+	}
+	return ""
 }
 
 // Gatekeeper is a worker designated by governance to guard the master key.
@@ -686,6 +740,265 @@ func (m *Beacon) GetDeliveredHeight() int64 {
 	return 0
 }
 
+// TDXCollateral is Intel's collateral for one TDX platform family (FMSPC),
+// as downloaded from the Intel PCS (API v4). Every part is verified against
+// the Intel SGX Root CA pinned in the chain's code.
+type TDXCollateral struct {
+	// tcb_info is the body of GET /tdx/certification/v4/tcb?fmspc=FMSPC.
+	TcbInfo []byte `protobuf:"bytes,1,opt,name=tcb_info,json=tcbInfo,proto3" json:"tcb_info,omitempty"`
+	// tcb_info_issuer_chain is that response's TCB-Info-Issuer-Chain header (PEM).
+	TcbInfoIssuerChain []byte `protobuf:"bytes,2,opt,name=tcb_info_issuer_chain,json=tcbInfoIssuerChain,proto3" json:"tcb_info_issuer_chain,omitempty"`
+	// qe_identity is the body of GET /tdx/certification/v4/qe/identity.
+	QeIdentity []byte `protobuf:"bytes,3,opt,name=qe_identity,json=qeIdentity,proto3" json:"qe_identity,omitempty"`
+	// qe_identity_issuer_chain is that response's
+	// SGX-Enclave-Identity-Issuer-Chain header (PEM).
+	QeIdentityIssuerChain []byte `protobuf:"bytes,4,opt,name=qe_identity_issuer_chain,json=qeIdentityIssuerChain,proto3" json:"qe_identity_issuer_chain,omitempty"`
+	// pck_crl is GET /sgx/certification/v4/pckcrl?ca=platform&encoding=der
+	// (or ca=processor, whichever CA issued the platform's PCK certificates).
+	PckCrl []byte `protobuf:"bytes,5,opt,name=pck_crl,json=pckCrl,proto3" json:"pck_crl,omitempty"`
+	// pck_crl_issuer_chain is that response's SGX-PCK-CRL-Issuer-Chain header (PEM).
+	PckCrlIssuerChain []byte `protobuf:"bytes,6,opt,name=pck_crl_issuer_chain,json=pckCrlIssuerChain,proto3" json:"pck_crl_issuer_chain,omitempty"`
+	// root_ca_crl is https://certificates.trustedservices.intel.com/IntelSGXRootCA.der.
+	RootCaCrl []byte `protobuf:"bytes,7,opt,name=root_ca_crl,json=rootCaCrl,proto3" json:"root_ca_crl,omitempty"`
+}
+
+func (m *TDXCollateral) Reset()         { *m = TDXCollateral{} }
+func (m *TDXCollateral) String() string { return proto.CompactTextString(m) }
+func (*TDXCollateral) ProtoMessage()    {}
+func (*TDXCollateral) Descriptor() ([]byte, []int) {
+	return fileDescriptor_97165b32c78db3e4, []int{8}
+}
+func (m *TDXCollateral) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *TDXCollateral) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_TDXCollateral.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *TDXCollateral) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_TDXCollateral.Merge(m, src)
+}
+func (m *TDXCollateral) XXX_Size() int {
+	return m.Size()
+}
+func (m *TDXCollateral) XXX_DiscardUnknown() {
+	xxx_messageInfo_TDXCollateral.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_TDXCollateral proto.InternalMessageInfo
+
+func (m *TDXCollateral) GetTcbInfo() []byte {
+	if m != nil {
+		return m.TcbInfo
+	}
+	return nil
+}
+
+func (m *TDXCollateral) GetTcbInfoIssuerChain() []byte {
+	if m != nil {
+		return m.TcbInfoIssuerChain
+	}
+	return nil
+}
+
+func (m *TDXCollateral) GetQeIdentity() []byte {
+	if m != nil {
+		return m.QeIdentity
+	}
+	return nil
+}
+
+func (m *TDXCollateral) GetQeIdentityIssuerChain() []byte {
+	if m != nil {
+		return m.QeIdentityIssuerChain
+	}
+	return nil
+}
+
+func (m *TDXCollateral) GetPckCrl() []byte {
+	if m != nil {
+		return m.PckCrl
+	}
+	return nil
+}
+
+func (m *TDXCollateral) GetPckCrlIssuerChain() []byte {
+	if m != nil {
+		return m.PckCrlIssuerChain
+	}
+	return nil
+}
+
+func (m *TDXCollateral) GetRootCaCrl() []byte {
+	if m != nil {
+		return m.RootCaCrl
+	}
+	return nil
+}
+
+// SNPCollateral is AMD's collateral for one SEV-SNP product line. The ARK
+// and ASK are pinned in the chain's code.
+type SNPCollateral struct {
+	// product_line is "Milan", "Genoa" or "Turin".
+	ProductLine string `protobuf:"bytes,1,opt,name=product_line,json=productLine,proto3" json:"product_line,omitempty"`
+	// crl is GET https://kdsintf.amd.com/vcek/v1/{product_line}/crl (DER).
+	Crl []byte `protobuf:"bytes,2,opt,name=crl,proto3" json:"crl,omitempty"`
+	// uptodate_tcb is the TCB_VERSION governance considers current: reports
+	// at or above it in every component get level 1, others level 5.
+	UptodateTcb uint64 `protobuf:"varint,3,opt,name=uptodate_tcb,json=uptodateTcb,proto3" json:"uptodate_tcb,omitempty"`
+}
+
+func (m *SNPCollateral) Reset()         { *m = SNPCollateral{} }
+func (m *SNPCollateral) String() string { return proto.CompactTextString(m) }
+func (*SNPCollateral) ProtoMessage()    {}
+func (*SNPCollateral) Descriptor() ([]byte, []int) {
+	return fileDescriptor_97165b32c78db3e4, []int{9}
+}
+func (m *SNPCollateral) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *SNPCollateral) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_SNPCollateral.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *SNPCollateral) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_SNPCollateral.Merge(m, src)
+}
+func (m *SNPCollateral) XXX_Size() int {
+	return m.Size()
+}
+func (m *SNPCollateral) XXX_DiscardUnknown() {
+	xxx_messageInfo_SNPCollateral.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_SNPCollateral proto.InternalMessageInfo
+
+func (m *SNPCollateral) GetProductLine() string {
+	if m != nil {
+		return m.ProductLine
+	}
+	return ""
+}
+
+func (m *SNPCollateral) GetCrl() []byte {
+	if m != nil {
+		return m.Crl
+	}
+	return nil
+}
+
+func (m *SNPCollateral) GetUptodateTcb() uint64 {
+	if m != nil {
+		return m.UptodateTcb
+	}
+	return 0
+}
+
+// Collateral is stored collateral for one platform.
+type Collateral struct {
+	TeeKind string `protobuf:"bytes,1,opt,name=tee_kind,json=teeKind,proto3" json:"tee_kind,omitempty"`
+	// platform_id is the TDX FMSPC (lowercase hex) or SEV-SNP product line.
+	PlatformId string         `protobuf:"bytes,2,opt,name=platform_id,json=platformId,proto3" json:"platform_id,omitempty"`
+	Tdx        *TDXCollateral `protobuf:"bytes,3,opt,name=tdx,proto3" json:"tdx,omitempty"`
+	Snp        *SNPCollateral `protobuf:"bytes,4,opt,name=snp,proto3" json:"snp,omitempty"`
+	// set_height is the block that stored it.
+	SetHeight int64 `protobuf:"varint,5,opt,name=set_height,json=setHeight,proto3" json:"set_height,omitempty"`
+	// not_after_unix is when its earliest part expires; quotes verified later
+	// are rejected until governance sets newer collateral.
+	NotAfterUnix int64 `protobuf:"varint,6,opt,name=not_after_unix,json=notAfterUnix,proto3" json:"not_after_unix,omitempty"`
+}
+
+func (m *Collateral) Reset()         { *m = Collateral{} }
+func (m *Collateral) String() string { return proto.CompactTextString(m) }
+func (*Collateral) ProtoMessage()    {}
+func (*Collateral) Descriptor() ([]byte, []int) {
+	return fileDescriptor_97165b32c78db3e4, []int{10}
+}
+func (m *Collateral) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Collateral) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Collateral.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Collateral) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Collateral.Merge(m, src)
+}
+func (m *Collateral) XXX_Size() int {
+	return m.Size()
+}
+func (m *Collateral) XXX_DiscardUnknown() {
+	xxx_messageInfo_Collateral.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Collateral proto.InternalMessageInfo
+
+func (m *Collateral) GetTeeKind() string {
+	if m != nil {
+		return m.TeeKind
+	}
+	return ""
+}
+
+func (m *Collateral) GetPlatformId() string {
+	if m != nil {
+		return m.PlatformId
+	}
+	return ""
+}
+
+func (m *Collateral) GetTdx() *TDXCollateral {
+	if m != nil {
+		return m.Tdx
+	}
+	return nil
+}
+
+func (m *Collateral) GetSnp() *SNPCollateral {
+	if m != nil {
+		return m.Snp
+	}
+	return nil
+}
+
+func (m *Collateral) GetSetHeight() int64 {
+	if m != nil {
+		return m.SetHeight
+	}
+	return 0
+}
+
+func (m *Collateral) GetNotAfterUnix() int64 {
+	if m != nil {
+		return m.NotAfterUnix
+	}
+	return 0
+}
+
 // GenesisState is the registry's genesis.
 type GenesisState struct {
 	Params       Params        `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
@@ -704,13 +1017,15 @@ type GenesisState struct {
 	Launcher []byte `protobuf:"bytes,8,opt,name=launcher,proto3" json:"launcher,omitempty"`
 	// latest_beacon is the newest accepted beacon; absent before the first.
 	LatestBeacon *Beacon `protobuf:"bytes,9,opt,name=latest_beacon,json=latestBeacon,proto3" json:"latest_beacon,omitempty"`
+	// collaterals are in (tee_kind, platform_id) order.
+	Collaterals []Collateral `protobuf:"bytes,10,rep,name=collaterals,proto3" json:"collaterals"`
 }
 
 func (m *GenesisState) Reset()         { *m = GenesisState{} }
 func (m *GenesisState) String() string { return proto.CompactTextString(m) }
 func (*GenesisState) ProtoMessage()    {}
 func (*GenesisState) Descriptor() ([]byte, []int) {
-	return fileDescriptor_97165b32c78db3e4, []int{8}
+	return fileDescriptor_97165b32c78db3e4, []int{11}
 }
 func (m *GenesisState) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -802,6 +1117,13 @@ func (m *GenesisState) GetLatestBeacon() *Beacon {
 	return nil
 }
 
+func (m *GenesisState) GetCollaterals() []Collateral {
+	if m != nil {
+		return m.Collaterals
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*Params)(nil), "gatekeeper.registry.v1.Params")
 	proto.RegisterType((*Measurement)(nil), "gatekeeper.registry.v1.Measurement")
@@ -811,6 +1133,9 @@ func init() {
 	proto.RegisterType((*MasterKey)(nil), "gatekeeper.registry.v1.MasterKey")
 	proto.RegisterType((*Cluster)(nil), "gatekeeper.registry.v1.Cluster")
 	proto.RegisterType((*Beacon)(nil), "gatekeeper.registry.v1.Beacon")
+	proto.RegisterType((*TDXCollateral)(nil), "gatekeeper.registry.v1.TDXCollateral")
+	proto.RegisterType((*SNPCollateral)(nil), "gatekeeper.registry.v1.SNPCollateral")
+	proto.RegisterType((*Collateral)(nil), "gatekeeper.registry.v1.Collateral")
 	proto.RegisterType((*GenesisState)(nil), "gatekeeper.registry.v1.GenesisState")
 }
 
@@ -819,77 +1144,100 @@ func init() {
 }
 
 var fileDescriptor_97165b32c78db3e4 = []byte{
-	// 1105 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x8c, 0x56, 0x4b, 0x6f, 0x1b, 0xd5,
-	0x17, 0xcf, 0xf8, 0x95, 0xf8, 0x8c, 0xd3, 0x34, 0xf3, 0xf7, 0x3f, 0x4c, 0x52, 0x70, 0x1c, 0xa3,
-	0xa2, 0x50, 0x54, 0x9b, 0x96, 0xc7, 0x02, 0x89, 0x48, 0x71, 0x16, 0x6d, 0x68, 0x23, 0xd0, 0xa4,
-	0x14, 0x89, 0xcd, 0x68, 0x3c, 0x73, 0xe2, 0x5c, 0x79, 0xe6, 0x8e, 0xb9, 0x73, 0xed, 0xd8, 0x62,
-	0xc1, 0x1e, 0x16, 0xf0, 0x1d, 0xd8, 0xb0, 0xec, 0x82, 0x4f, 0xc0, 0xaa, 0x62, 0x55, 0xb1, 0x62,
-	0x85, 0x50, 0xb2, 0xe8, 0x57, 0x60, 0x89, 0xee, 0x63, 0x1e, 0x79, 0x8a, 0x8d, 0xe5, 0xf3, 0x3b,
-	0xaf, 0x7b, 0x7e, 0xe7, 0xdc, 0x73, 0x07, 0xee, 0x0e, 0x3d, 0x8e, 0x23, 0xc4, 0x31, 0xb2, 0x1e,
-	0xc3, 0x21, 0x49, 0x38, 0x9b, 0xf7, 0xa6, 0x0f, 0xb2, 0xff, 0xdd, 0x31, 0x8b, 0x79, 0x6c, 0xad,
-	0xe5, 0x66, 0xdd, 0x4c, 0x35, 0x7d, 0xb0, 0xb1, 0xea, 0x45, 0x84, 0xc6, 0x3d, 0xf9, 0xab, 0x4c,
-	0x37, 0xd6, 0xfd, 0x38, 0x89, 0xe2, 0xc4, 0x95, 0x52, 0x4f, 0x09, 0x5a, 0xd5, 0x1c, 0xc6, 0xc3,
-	0x58, 0xe1, 0xe2, 0x9f, 0x42, 0x3b, 0xff, 0x94, 0xa0, 0xf6, 0x85, 0xc7, 0xbc, 0x28, 0xb1, 0xba,
-	0xf0, 0x3f, 0x2f, 0x0c, 0xe3, 0x13, 0x37, 0x21, 0xd1, 0x24, 0xf4, 0x38, 0x06, 0x2e, 0x47, 0xb4,
-	0x8d, 0xb6, 0xb1, 0xbd, 0xe4, 0xac, 0x4a, 0xd5, 0x61, 0xaa, 0x79, 0x86, 0x68, 0x7d, 0x0c, 0x6f,
-	0x9c, 0xc4, 0x6c, 0x84, 0xcc, 0xf5, 0x63, 0x7a, 0x44, 0x02, 0xa4, 0x3e, 0xba, 0x21, 0x89, 0x08,
-	0xb7, 0x4b, 0x6d, 0x63, 0x7b, 0xd9, 0xf9, 0xbf, 0x52, 0xef, 0x65, 0xda, 0xa7, 0x42, 0x69, 0xed,
-	0xc0, 0x9d, 0xbc, 0xa0, 0xcb, 0xbe, 0x65, 0xe9, 0xbb, 0x9e, 0x9b, 0x5c, 0xf4, 0xff, 0x14, 0xee,
-	0x78, 0x9c, 0x63, 0xc2, 0x3d, 0x4e, 0x62, 0xea, 0x46, 0xde, 0xcc, 0xf5, 0x86, 0xe8, 0x26, 0xe8,
-	0xc7, 0x34, 0x48, 0xec, 0x4a, 0xdb, 0xd8, 0xae, 0x38, 0x76, 0xc1, 0xe4, 0xc0, 0x9b, 0xed, 0x0e,
-	0xf1, 0x50, 0xe9, 0xad, 0x0f, 0x61, 0x6d, 0x80, 0x9e, 0x1f, 0x53, 0x97, 0x50, 0x8e, 0x6c, 0xea,
-	0x85, 0xee, 0x20, 0x8c, 0xfd, 0x51, 0x62, 0x57, 0xa5, 0x67, 0x53, 0x69, 0xf7, 0xb5, 0xb2, 0x2f,
-	0x75, 0x82, 0x1c, 0x91, 0xc8, 0x0f, 0x27, 0x09, 0x47, 0xe6, 0xaa, 0xca, 0x12, 0xbb, 0x26, 0x0f,
-	0xbb, 0x1a, 0x79, 0xb3, 0x3d, 0xa5, 0xf9, 0x4a, 0x29, 0x3e, 0xd9, 0xfa, 0xfe, 0xf5, 0x8b, 0x7b,
-	0x6f, 0x16, 0xfa, 0x3b, 0xcb, 0x3b, 0xac, 0xf8, 0xee, 0xfc, 0x68, 0x80, 0x79, 0x80, 0x5e, 0x32,
-	0x61, 0x18, 0x21, 0xe5, 0xd6, 0x3a, 0x2c, 0x71, 0x44, 0x77, 0x44, 0x68, 0x20, 0x49, 0xaf, 0x3b,
-	0x8b, 0x1c, 0xf1, 0x09, 0xa1, 0x81, 0xd5, 0x06, 0x33, 0xca, 0x2d, 0x25, 0xbd, 0x0d, 0xa7, 0x08,
-	0x09, 0x8b, 0x00, 0x13, 0x9f, 0x91, 0xb1, 0xa8, 0x58, 0x92, 0x58, 0x77, 0x8a, 0x90, 0xb5, 0x05,
-	0x0d, 0x2f, 0x08, 0x30, 0x70, 0x8f, 0x91, 0x0c, 0x8f, 0xb9, 0xe4, 0xa9, 0xec, 0x98, 0x12, 0x7b,
-	0x2c, 0xa1, 0xce, 0x0e, 0x98, 0xbb, 0x39, 0x6d, 0x37, 0x1d, 0xa8, 0x09, 0xd5, 0x6f, 0x26, 0x31,
-	0x47, 0x7d, 0x14, 0x25, 0x74, 0x7e, 0x2e, 0x43, 0x4d, 0x11, 0x20, 0xb2, 0x89, 0x9e, 0x71, 0xc2,
-	0xe7, 0xee, 0x08, 0xe7, 0xd2, 0xbf, 0xe1, 0x98, 0x29, 0xf6, 0x04, 0xe7, 0xd6, 0x26, 0x98, 0x0c,
-	0x7d, 0x24, 0x53, 0x94, 0x16, 0x2a, 0x12, 0x68, 0x48, 0x18, 0x6c, 0xc0, 0x52, 0x3c, 0x46, 0xe6,
-	0xf1, 0x98, 0xe9, 0x82, 0x32, 0xf9, 0xdc, 0xd9, 0x2a, 0x37, 0x92, 0x55, 0xbd, 0x4c, 0xd6, 0xbb,
-	0x70, 0xbb, 0x38, 0x76, 0x38, 0xc5, 0x50, 0x77, 0x72, 0x25, 0xc7, 0x9f, 0x0a, 0x58, 0x98, 0x8e,
-	0xd9, 0x84, 0x72, 0x12, 0xa1, 0x3b, 0x45, 0x96, 0x08, 0x72, 0x17, 0x65, 0xbe, 0x95, 0x14, 0x7f,
-	0xae, 0x60, 0xeb, 0x3d, 0x58, 0x55, 0x2d, 0x46, 0x96, 0xb3, 0xbc, 0x24, 0x59, 0xbe, 0x9d, 0x2b,
-	0x14, 0xd5, 0xd6, 0xfb, 0xd0, 0x2c, 0x18, 0xcb, 0xf0, 0x13, 0x4a, 0x66, 0x76, 0x5d, 0xda, 0x5b,
-	0xb9, 0xee, 0x19, 0x89, 0xf0, 0x4b, 0x4a, 0x66, 0x82, 0x0d, 0xa4, 0xc1, 0x38, 0x26, 0x94, 0xdb,
-	0xa0, 0xd8, 0x48, 0xe5, 0x3c, 0x35, 0x53, 0x77, 0x82, 0xd0, 0xa3, 0xd8, 0x36, 0x65, 0xe1, 0xb7,
-	0x8b, 0x8a, 0x7d, 0x7a, 0x14, 0x77, 0x7e, 0x30, 0x00, 0x1e, 0x65, 0x83, 0xf9, 0x5f, 0x3a, 0x75,
-	0x71, 0x74, 0x4a, 0x97, 0x46, 0x47, 0x34, 0x33, 0x14, 0x9d, 0xd4, 0x16, 0x65, 0x69, 0x01, 0x02,
-	0xd2, 0x06, 0x6b, 0x50, 0x3b, 0xf2, 0x26, 0x21, 0x4f, 0x2f, 0xa8, 0x96, 0x3a, 0xdf, 0x41, 0xfd,
-	0xc0, 0x13, 0xa5, 0x8a, 0x44, 0x36, 0x2c, 0xa6, 0x24, 0x1b, 0xb2, 0x1f, 0xa9, 0x68, 0xbd, 0x05,
-	0x30, 0x9e, 0x0c, 0x42, 0xe2, 0x17, 0x66, 0xa5, 0xae, 0x10, 0xe1, 0xb8, 0x06, 0xb5, 0x73, 0x99,
-	0xb5, 0x24, 0x4e, 0x3e, 0x44, 0x2a, 0x66, 0x06, 0x03, 0x77, 0x30, 0x97, 0xb9, 0x1b, 0x8e, 0x99,
-	0x61, 0xfd, 0x79, 0xe7, 0x77, 0x03, 0x16, 0xf5, 0xe5, 0xb5, 0x6e, 0x41, 0x89, 0xa8, 0x59, 0xaf,
-	0x38, 0x25, 0x12, 0x58, 0x5d, 0xa8, 0xc6, 0x27, 0x14, 0x99, 0x4c, 0x58, 0xef, 0xdb, 0x7f, 0xfc,
-	0x7a, 0xbf, 0xa9, 0x97, 0xea, 0x6e, 0x10, 0x30, 0x4c, 0x92, 0x43, 0xce, 0x08, 0x1d, 0x3a, 0xca,
-	0x4c, 0x9c, 0x3f, 0xdd, 0x0c, 0xe5, 0x76, 0x79, 0xbb, 0xe1, 0xa4, 0xa2, 0xe0, 0x67, 0x84, 0xf3,
-	0x6c, 0x84, 0x2a, 0xb2, 0x3a, 0x18, 0xe1, 0xfc, 0xf9, 0x95, 0x05, 0x56, 0x2f, 0x16, 0x78, 0x17,
-	0x6e, 0xf9, 0x0c, 0x65, 0x19, 0xba, 0xd0, 0x9a, 0x2c, 0x74, 0x59, 0xa3, 0xfa, 0x06, 0x7f, 0x0b,
-	0xb5, 0xbe, 0x5c, 0x5f, 0x05, 0x46, 0x54, 0x39, 0x29, 0x23, 0x05, 0x8a, 0x4b, 0xe7, 0x29, 0x6e,
-	0x42, 0x75, 0xea, 0x85, 0x13, 0x94, 0x14, 0x36, 0x1c, 0x25, 0x88, 0x0b, 0x10, 0xa0, 0xe8, 0x23,
-	0xbb, 0xb8, 0x3a, 0x56, 0x32, 0x5c, 0x27, 0xff, 0xad, 0x02, 0x8d, 0x47, 0x48, 0x31, 0x21, 0xc9,
-	0x21, 0xf7, 0x38, 0x5a, 0xbb, 0x50, 0x1b, 0xcb, 0x5d, 0x27, 0xcf, 0x60, 0x3e, 0x6c, 0x75, 0xaf,
-	0x7e, 0xc9, 0xba, 0x6a, 0x23, 0xf6, 0xeb, 0x2f, 0xff, 0xda, 0x5c, 0xf8, 0xe5, 0xf5, 0x8b, 0x7b,
-	0x86, 0xa3, 0x1d, 0xad, 0x03, 0x68, 0x14, 0x6e, 0x6e, 0x62, 0x97, 0xda, 0xe5, 0x6d, 0xf3, 0xe1,
-	0xdb, 0xd7, 0x05, 0x2a, 0xec, 0xd3, 0x7e, 0x45, 0x44, 0x73, 0xce, 0xb9, 0x5b, 0x3b, 0xe7, 0x1b,
-	0x74, 0xc3, 0x91, 0xd4, 0x1e, 0xd3, 0x41, 0xb2, 0x36, 0x7e, 0x06, 0x66, 0x6e, 0x2f, 0x46, 0x59,
-	0xc4, 0xe8, 0x5c, 0x17, 0x23, 0xbf, 0x65, 0x3a, 0x4e, 0xd1, 0xd9, 0x7a, 0x0c, 0x66, 0x24, 0x27,
-	0x5f, 0x74, 0x5c, 0xbc, 0x3e, 0x22, 0xd6, 0xd6, 0xb5, 0x95, 0xa5, 0x97, 0x44, 0x87, 0x82, 0x28,
-	0x05, 0x12, 0x6b, 0x17, 0x96, 0xf4, 0xc3, 0x24, 0x5e, 0x24, 0x11, 0x66, 0xf3, 0xba, 0x30, 0x7a,
-	0xd2, 0x75, 0x90, 0xcc, 0xcd, 0x7a, 0x07, 0x56, 0x28, 0xce, 0x78, 0xf6, 0xc0, 0x91, 0x40, 0xae,
-	0xb9, 0x8a, 0xb3, 0x2c, 0x60, 0xed, 0xb5, 0x1f, 0x88, 0x2d, 0x14, 0x7a, 0x13, 0xea, 0x1f, 0x23,
-	0x93, 0xbb, 0xad, 0xe1, 0x64, 0xb2, 0xb5, 0x07, 0xcb, 0xe2, 0xe3, 0x20, 0xe1, 0xae, 0x7a, 0x42,
-	0xe5, 0x32, 0xbb, 0x81, 0x62, 0x35, 0xa9, 0x4e, 0x43, 0x39, 0x29, 0xa9, 0xff, 0xf9, 0xcb, 0xd3,
-	0x96, 0xf1, 0xea, 0xb4, 0x65, 0xfc, 0x7d, 0xda, 0x32, 0x7e, 0x3a, 0x6b, 0x2d, 0xbc, 0x3a, 0x6b,
-	0x2d, 0xfc, 0x79, 0xd6, 0x5a, 0xf8, 0xfa, 0xa3, 0x21, 0xe1, 0xc7, 0x93, 0x41, 0xd7, 0x8f, 0xa3,
-	0x5e, 0x1e, 0xf1, 0x3e, 0x45, 0xde, 0xbb, 0xfa, 0x9d, 0xe5, 0xf3, 0x31, 0x26, 0x83, 0x9a, 0xfc,
-	0xd0, 0xf9, 0xe0, 0xdf, 0x00, 0x00, 0x00, 0xff, 0xff, 0xbd, 0x89, 0xde, 0x9c, 0x6d, 0x09, 0x00,
-	0x00,
+	// 1485 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x8c, 0x57, 0x4d, 0x6f, 0x1b, 0xc7,
+	0x19, 0x16, 0xbf, 0xc5, 0x77, 0x49, 0x7d, 0xac, 0x65, 0x79, 0x6d, 0xb7, 0xb4, 0xc4, 0xd6, 0x85,
+	0xea, 0xc2, 0x62, 0xed, 0x7e, 0x18, 0x28, 0x50, 0x03, 0x12, 0x0d, 0xd8, 0xb2, 0xad, 0xd6, 0x58,
+	0xa9, 0x6e, 0xd1, 0xcb, 0x62, 0xb9, 0xfb, 0x8a, 0x1a, 0x70, 0xb9, 0xb3, 0x9e, 0x99, 0xa5, 0x49,
+	0xf4, 0xd0, 0x43, 0x6f, 0x0d, 0x90, 0xe4, 0x2f, 0xe4, 0x96, 0xa3, 0x0f, 0xf9, 0x11, 0x46, 0x4e,
+	0x4e, 0x4e, 0x39, 0x05, 0x81, 0x7d, 0xf0, 0xcf, 0x48, 0x30, 0x1f, 0xcb, 0x5d, 0xca, 0x96, 0x90,
+	0x0b, 0xb1, 0xf3, 0xbc, 0x1f, 0x33, 0xf3, 0xbc, 0xef, 0x3c, 0x33, 0x84, 0x9b, 0x43, 0x5f, 0xe0,
+	0x08, 0x31, 0x41, 0xd6, 0x63, 0x38, 0x24, 0x5c, 0xb0, 0x59, 0x6f, 0x72, 0x67, 0xfe, 0xbd, 0x9b,
+	0x30, 0x2a, 0xa8, 0xbd, 0x99, 0xbb, 0xed, 0xce, 0x4d, 0x93, 0x3b, 0xd7, 0xd6, 0xfd, 0x31, 0x89,
+	0x69, 0x4f, 0xfd, 0x6a, 0xd7, 0x6b, 0x57, 0x03, 0xca, 0xc7, 0x94, 0x7b, 0x6a, 0xd4, 0xd3, 0x03,
+	0x63, 0xda, 0x18, 0xd2, 0x21, 0xd5, 0xb8, 0xfc, 0xd2, 0x68, 0xf7, 0x9b, 0x0a, 0xd4, 0x9f, 0xf9,
+	0xcc, 0x1f, 0x73, 0x7b, 0x17, 0x2e, 0xf9, 0x51, 0x44, 0x5f, 0x7a, 0x9c, 0x8c, 0xd3, 0xc8, 0x17,
+	0x18, 0x7a, 0x02, 0xd1, 0x29, 0x6d, 0x95, 0x76, 0x96, 0xdd, 0x75, 0x65, 0x3a, 0xca, 0x2c, 0xc7,
+	0x88, 0xf6, 0x9f, 0xe1, 0xca, 0x4b, 0xca, 0x46, 0xc8, 0xbc, 0x80, 0xc6, 0x27, 0x24, 0xc4, 0x38,
+	0x40, 0x2f, 0x22, 0x63, 0x22, 0x9c, 0xf2, 0x56, 0x69, 0xa7, 0xed, 0x5e, 0xd6, 0xe6, 0xfe, 0xdc,
+	0xfa, 0x54, 0x1a, 0xed, 0xfb, 0x70, 0x3d, 0xdf, 0xd0, 0x87, 0xb1, 0x15, 0x15, 0x7b, 0x35, 0x77,
+	0x39, 0x1b, 0xff, 0x57, 0xb8, 0xee, 0x0b, 0x81, 0x5c, 0xf8, 0x82, 0xd0, 0xd8, 0x1b, 0xfb, 0x53,
+	0xcf, 0x1f, 0xa2, 0xc7, 0x31, 0xa0, 0x71, 0xc8, 0x9d, 0xea, 0x56, 0x69, 0xa7, 0xea, 0x3a, 0x05,
+	0x97, 0x43, 0x7f, 0xba, 0x37, 0xc4, 0x23, 0x6d, 0xb7, 0xff, 0x08, 0x9b, 0x03, 0xf4, 0x03, 0x1a,
+	0x7b, 0x24, 0x16, 0xc8, 0x26, 0x7e, 0xe4, 0x0d, 0x22, 0x1a, 0x8c, 0xb8, 0x53, 0x53, 0x91, 0x1b,
+	0xda, 0x7a, 0x60, 0x8c, 0xfb, 0xca, 0x26, 0xc9, 0x91, 0x13, 0x05, 0x51, 0xca, 0x05, 0x32, 0x4f,
+	0xef, 0x8c, 0x3b, 0x75, 0xb5, 0xd8, 0xf5, 0xb1, 0x3f, 0xed, 0x6b, 0xcb, 0x3f, 0xb5, 0xc1, 0xee,
+	0xc1, 0x25, 0x3f, 0x08, 0x30, 0x91, 0x2c, 0xfa, 0xe1, 0x84, 0x70, 0xca, 0x08, 0x72, 0xa7, 0xb1,
+	0x55, 0xd9, 0x69, 0xba, 0x76, 0x66, 0xda, 0x9b, 0x5b, 0xec, 0xdf, 0xc0, 0xaa, 0x66, 0x3f, 0xc4,
+	0x41, 0x3a, 0x54, 0xcc, 0x2f, 0x2b, 0xe6, 0xdb, 0x0a, 0x7e, 0x20, 0xd1, 0x63, 0xc4, 0xbf, 0x6c,
+	0xff, 0xff, 0xfd, 0xab, 0x5b, 0xbf, 0x28, 0x34, 0xce, 0x34, 0x6f, 0x1d, 0x5d, 0xc8, 0xee, 0x67,
+	0x25, 0xb0, 0x0e, 0xd1, 0xe7, 0x29, 0xc3, 0x31, 0xc6, 0xc2, 0xbe, 0x0a, 0xcb, 0x02, 0xd1, 0x1b,
+	0x91, 0x38, 0x54, 0xd5, 0x6c, 0xba, 0x0d, 0x81, 0xf8, 0x84, 0xc4, 0xa1, 0xbd, 0x05, 0xd6, 0x38,
+	0xf7, 0x54, 0x75, 0x6b, 0xb9, 0x45, 0x48, 0x7a, 0x84, 0xc8, 0x03, 0x46, 0x12, 0x49, 0xa5, 0xaa,
+	0x4e, 0xd3, 0x2d, 0x42, 0xf6, 0x36, 0xb4, 0xfc, 0x30, 0xc4, 0xd0, 0x3b, 0x45, 0x32, 0x3c, 0x15,
+	0xaa, 0x00, 0x15, 0xd7, 0x52, 0xd8, 0x23, 0x05, 0x75, 0xef, 0x83, 0xb5, 0x97, 0xd7, 0xe3, 0xa2,
+	0x05, 0x6d, 0x40, 0xed, 0x45, 0x4a, 0x05, 0x9a, 0xa5, 0xe8, 0x41, 0xf7, 0x7f, 0x55, 0xa8, 0x6b,
+	0x66, 0xe5, 0x6c, 0xb2, 0x19, 0x04, 0x11, 0x33, 0x6f, 0x84, 0x33, 0x15, 0xdf, 0x72, 0xad, 0x0c,
+	0x7b, 0x82, 0x33, 0xfb, 0x06, 0x58, 0x0c, 0x03, 0x24, 0x13, 0x54, 0x1e, 0x3a, 0x13, 0x18, 0x48,
+	0x3a, 0x5c, 0x83, 0x65, 0x9a, 0x20, 0xf3, 0x05, 0x65, 0x66, 0x43, 0xf3, 0xf1, 0xc2, 0xda, 0xaa,
+	0x17, 0x92, 0x55, 0xfb, 0x90, 0xac, 0xdf, 0xc2, 0x5a, 0xb1, 0x9f, 0x71, 0x82, 0x91, 0x69, 0x91,
+	0xd5, 0x1c, 0x7f, 0x2a, 0x61, 0xe9, 0x9a, 0xb0, 0x34, 0x16, 0x64, 0x8c, 0xde, 0x04, 0x19, 0x97,
+	0xe4, 0x36, 0xd4, 0x7c, 0xab, 0x19, 0xfe, 0x5c, 0xc3, 0xf6, 0xef, 0x60, 0x5d, 0x97, 0x18, 0x59,
+	0xce, 0xf2, 0xb2, 0x62, 0x79, 0x2d, 0x37, 0x68, 0xaa, 0xed, 0xdf, 0xc3, 0x46, 0xc1, 0x59, 0xa5,
+	0x4f, 0x63, 0x32, 0x75, 0x9a, 0xca, 0xdf, 0xce, 0x6d, 0xc7, 0x64, 0x8c, 0xff, 0x88, 0xc9, 0x54,
+	0xb2, 0x81, 0x71, 0x98, 0x50, 0x12, 0x0b, 0x07, 0x34, 0x1b, 0xd9, 0x38, 0x9f, 0x9a, 0xe9, 0xc3,
+	0x46, 0xe2, 0x13, 0xea, 0x58, 0x6a, 0xe3, 0x6b, 0x45, 0xc3, 0x41, 0x7c, 0x42, 0xed, 0x5f, 0x02,
+	0x88, 0x60, 0xe0, 0xc9, 0x2a, 0xa7, 0xdc, 0x69, 0xa9, 0x54, 0x4d, 0x11, 0x0c, 0x8e, 0x14, 0x60,
+	0x77, 0x00, 0x0a, 0x27, 0xa1, 0xad, 0x4e, 0x42, 0x01, 0x91, 0x65, 0x4b, 0x22, 0x5f, 0x9c, 0x50,
+	0x36, 0xf6, 0x48, 0xe8, 0xac, 0xa8, 0x78, 0xc8, 0xa0, 0x83, 0xb0, 0xfb, 0x49, 0x09, 0xe0, 0xe1,
+	0xbc, 0xf1, 0x7f, 0x4e, 0x27, 0x9c, 0x6d, 0xcd, 0xf2, 0x07, 0xad, 0x29, 0x67, 0x8d, 0x64, 0xa7,
+	0x18, 0x8f, 0x8a, 0xf2, 0x00, 0x09, 0x19, 0x87, 0x4d, 0xa8, 0x9f, 0xf8, 0x69, 0x24, 0x32, 0x65,
+	0x31, 0xa3, 0xee, 0x7f, 0xa1, 0x79, 0xe8, 0x4b, 0x2a, 0xe5, 0x44, 0x0e, 0x34, 0xb2, 0x22, 0x96,
+	0x54, 0xbd, 0xb3, 0xa1, 0x24, 0x25, 0x49, 0x07, 0x11, 0x09, 0x0a, 0xbd, 0xd8, 0xd4, 0x88, 0x0c,
+	0xdc, 0x84, 0xfa, 0xc2, 0xcc, 0x66, 0x24, 0x57, 0x3e, 0xc4, 0x58, 0xf6, 0x24, 0x86, 0xde, 0x60,
+	0xa6, 0xe6, 0x6e, 0xb9, 0xd6, 0x1c, 0xdb, 0x9f, 0x75, 0xbf, 0x2e, 0x41, 0xc3, 0xa8, 0x8e, 0xbd,
+	0x02, 0x65, 0xa2, 0xcf, 0x52, 0xd5, 0x2d, 0x93, 0xd0, 0xde, 0x85, 0x1a, 0x7d, 0x19, 0x23, 0x53,
+	0x13, 0x36, 0xf7, 0x9d, 0x6f, 0xbf, 0xba, 0xbd, 0x61, 0x6e, 0x83, 0xbd, 0x30, 0x64, 0xc8, 0xf9,
+	0x91, 0x60, 0x24, 0x1e, 0xba, 0xda, 0x4d, 0xae, 0x3f, 0x93, 0xb4, 0xca, 0x56, 0x65, 0xa7, 0xe5,
+	0x66, 0x43, 0xc9, 0xcf, 0x08, 0x67, 0xf3, 0x16, 0xad, 0xaa, 0xdd, 0xc1, 0x08, 0x67, 0xcf, 0x3f,
+	0xba, 0xc1, 0xda, 0xd9, 0x0d, 0xde, 0x84, 0x95, 0x80, 0xa1, 0xda, 0x86, 0xd9, 0x68, 0x5d, 0x6d,
+	0xb4, 0x6d, 0x50, 0xa3, 0x10, 0xff, 0x81, 0xfa, 0xbe, 0xd2, 0xdd, 0x02, 0x23, 0x7a, 0x3b, 0x19,
+	0x23, 0x05, 0x8a, 0xcb, 0x8b, 0x14, 0x6f, 0x40, 0x6d, 0xe2, 0x47, 0x29, 0x2a, 0x0a, 0x5b, 0xae,
+	0x1e, 0xc8, 0x03, 0x16, 0xa2, 0xac, 0x23, 0x3b, 0x2b, 0x4d, 0xab, 0x73, 0xdc, 0x4c, 0xfe, 0x45,
+	0x19, 0xda, 0xc7, 0x0f, 0xfe, 0xd5, 0xa7, 0x91, 0xbc, 0xdc, 0x98, 0x1f, 0x29, 0x15, 0x08, 0x06,
+	0xba, 0xdd, 0x75, 0x5f, 0x35, 0x44, 0x30, 0x50, 0x5d, 0x7e, 0x07, 0x2e, 0x67, 0x26, 0x8f, 0x70,
+	0x9e, 0xca, 0x3b, 0xec, 0xd4, 0x27, 0xb1, 0xa9, 0xad, 0x6d, 0xfc, 0x0e, 0x94, 0xa9, 0x2f, 0x2d,
+	0x92, 0xc3, 0x17, 0xe8, 0x65, 0x8d, 0x69, 0x96, 0x09, 0x2f, 0xf0, 0xc0, 0x20, 0xf6, 0x3d, 0x70,
+	0x0a, 0x0e, 0x8b, 0x69, 0x75, 0xe5, 0x2f, 0xe7, 0xde, 0xc5, 0xcc, 0x57, 0xa0, 0x91, 0x04, 0x23,
+	0x2f, 0x60, 0x91, 0x61, 0xbe, 0x9e, 0x04, 0xa3, 0x3e, 0x8b, 0xec, 0x1e, 0x6c, 0x18, 0xc3, 0x62,
+	0xb6, 0xba, 0xf2, 0x5a, 0xd7, 0x5e, 0xc5, 0x4c, 0x1d, 0xb0, 0x18, 0xa5, 0xc2, 0x0b, 0x7c, 0x95,
+	0xad, 0xa1, 0xeb, 0x28, 0xa1, 0xbe, 0xdf, 0x67, 0x51, 0x77, 0x08, 0xed, 0xa3, 0xbf, 0x3d, 0x2b,
+	0x50, 0xb4, 0x0d, 0xad, 0x84, 0xd1, 0x30, 0x0d, 0x84, 0x17, 0x91, 0x18, 0x8d, 0x90, 0x5b, 0x06,
+	0x7b, 0x4a, 0x62, 0xb4, 0xd7, 0xa0, 0x22, 0x73, 0x69, 0x62, 0xe4, 0xa7, 0x0c, 0x4a, 0x13, 0x41,
+	0x43, 0x5f, 0xa0, 0x27, 0x82, 0x81, 0xa2, 0xa2, 0xea, 0x5a, 0x19, 0x76, 0x1c, 0x0c, 0xba, 0x3f,
+	0x96, 0x00, 0xce, 0x54, 0xe2, 0x9c, 0xbb, 0xe2, 0x8c, 0x60, 0x94, 0xcf, 0x0a, 0x86, 0x7d, 0x0f,
+	0x2a, 0x22, 0x9c, 0xaa, 0x49, 0xac, 0xbb, 0x37, 0x77, 0x3f, 0xfe, 0x8c, 0xda, 0x5d, 0xa8, 0xbc,
+	0x2b, 0x23, 0x64, 0x20, 0x8f, 0x13, 0x45, 0xfd, 0x05, 0x81, 0x0b, 0x7c, 0xb8, 0x32, 0x42, 0x1e,
+	0x06, 0x8e, 0x22, 0x6b, 0xb7, 0x9a, 0x6a, 0xb7, 0x26, 0x47, 0x61, 0xb4, 0xe4, 0xd7, 0xb0, 0x12,
+	0x53, 0xe1, 0xf9, 0x27, 0xf2, 0x0d, 0xa1, 0x64, 0x59, 0x1f, 0x86, 0x56, 0x4c, 0xc5, 0x9e, 0x04,
+	0xa5, 0x20, 0x77, 0x3f, 0xad, 0x41, 0xeb, 0x21, 0xc6, 0xc8, 0x09, 0x97, 0xd2, 0x89, 0xf6, 0x1e,
+	0xd4, 0x13, 0x75, 0xb5, 0x2b, 0x06, 0xac, 0xbb, 0x9d, 0xf3, 0x56, 0xa4, 0x1f, 0x00, 0xfb, 0xcd,
+	0xd7, 0xdf, 0xdf, 0x58, 0xfa, 0xf2, 0xfd, 0xab, 0x5b, 0x25, 0xd7, 0x04, 0xda, 0x87, 0xd0, 0x2a,
+	0x5c, 0x54, 0xdc, 0x29, 0x6f, 0x55, 0x76, 0xac, 0xbb, 0xbf, 0x3a, 0x2f, 0x51, 0xe1, 0xf9, 0xb0,
+	0x5f, 0x95, 0xd9, 0xdc, 0x85, 0x70, 0xfb, 0xfe, 0xa2, 0x5e, 0x5c, 0xb0, 0x24, 0x7d, 0x6d, 0x9b,
+	0x24, 0x73, 0x55, 0x79, 0x0c, 0x56, 0xee, 0x2f, 0x95, 0x55, 0xe6, 0xe8, 0x9e, 0x97, 0x23, 0x17,
+	0x7d, 0x93, 0xa7, 0x18, 0x6c, 0x3f, 0x02, 0x6b, 0xac, 0x84, 0x58, 0x0a, 0x90, 0x7c, 0xc5, 0xc9,
+	0x5c, 0xdb, 0xe7, 0xee, 0x2c, 0xd3, 0x6c, 0x93, 0x0a, 0xc6, 0x19, 0xc0, 0xed, 0x3d, 0x58, 0x36,
+	0x0f, 0x3c, 0xf9, 0xb2, 0x93, 0x69, 0x6e, 0x9c, 0x97, 0xc6, 0x08, 0xaf, 0x49, 0x32, 0x0f, 0x93,
+	0xcf, 0xb8, 0x18, 0xa7, 0x62, 0xfe, 0x50, 0x24, 0xa1, 0x3a, 0x4a, 0x55, 0xb7, 0x2d, 0x61, 0x13,
+	0x75, 0x10, 0xca, 0x4b, 0x37, 0xf2, 0xd3, 0x38, 0x38, 0x45, 0xa6, 0xae, 0xf2, 0x96, 0x3b, 0x1f,
+	0xdb, 0x7d, 0x68, 0xcb, 0xa6, 0xe2, 0xc2, 0xd3, 0x4f, 0x51, 0x75, 0x77, 0x5f, 0x40, 0xb1, 0x16,
+	0x4e, 0xb7, 0xa5, 0x83, 0x8c, 0x8c, 0x3e, 0x06, 0x2b, 0x98, 0x37, 0x27, 0x77, 0xe0, 0x62, 0x86,
+	0xf3, 0x3e, 0xce, 0x18, 0x2e, 0x04, 0xef, 0xff, 0xfd, 0xf5, 0xdb, 0x4e, 0xe9, 0xcd, 0xdb, 0x4e,
+	0xe9, 0x87, 0xb7, 0x9d, 0xd2, 0xe7, 0xef, 0x3a, 0x4b, 0x6f, 0xde, 0x75, 0x96, 0xbe, 0x7b, 0xd7,
+	0x59, 0xfa, 0xf7, 0x9f, 0x86, 0x44, 0x9c, 0xa6, 0x83, 0xdd, 0x80, 0x8e, 0x7b, 0x79, 0xea, 0xdb,
+	0x31, 0x8a, 0xde, 0xc7, 0x9f, 0xa8, 0x62, 0x96, 0x20, 0x1f, 0xd4, 0xd5, 0x9f, 0x8f, 0x3f, 0xfc,
+	0x14, 0x00, 0x00, 0xff, 0xff, 0xb5, 0x88, 0xda, 0x02, 0x01, 0x0d, 0x00, 0x00,
 }
 
 func (m *Params) Marshal() (dAtA []byte, err error) {
@@ -912,6 +1260,25 @@ func (m *Params) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.AllowDebugTee {
+		i--
+		if m.AllowDebugTee {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x40
+	}
+	if len(m.AcceptedAdvisories) > 0 {
+		for iNdEx := len(m.AcceptedAdvisories) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.AcceptedAdvisories[iNdEx])
+			copy(dAtA[i:], m.AcceptedAdvisories[iNdEx])
+			i = encodeVarintRegistry(dAtA, i, uint64(len(m.AcceptedAdvisories[iNdEx])))
+			i--
+			dAtA[i] = 0x3a
+		}
+	}
 	if m.MaxClusterWorkers != 0 {
 		i = encodeVarintRegistry(dAtA, i, uint64(m.MaxClusterWorkers))
 		i--
@@ -1056,6 +1423,29 @@ func (m *Worker) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.PlatformId) > 0 {
+		i -= len(m.PlatformId)
+		copy(dAtA[i:], m.PlatformId)
+		i = encodeVarintRegistry(dAtA, i, uint64(len(m.PlatformId)))
+		i--
+		dAtA[i] = 0x72
+	}
+	if len(m.Advisories) > 0 {
+		for iNdEx := len(m.Advisories) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Advisories[iNdEx])
+			copy(dAtA[i:], m.Advisories[iNdEx])
+			i = encodeVarintRegistry(dAtA, i, uint64(len(m.Advisories[iNdEx])))
+			i--
+			dAtA[i] = 0x6a
+		}
+	}
+	if len(m.TcbStatus) > 0 {
+		i -= len(m.TcbStatus)
+		copy(dAtA[i:], m.TcbStatus)
+		i = encodeVarintRegistry(dAtA, i, uint64(len(m.TcbStatus)))
+		i--
+		dAtA[i] = 0x62
+	}
 	if len(m.RegistrationInfo) > 0 {
 		i -= len(m.RegistrationInfo)
 		copy(dAtA[i:], m.RegistrationInfo)
@@ -1328,6 +1718,191 @@ func (m *Beacon) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *TDXCollateral) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *TDXCollateral) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *TDXCollateral) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.RootCaCrl) > 0 {
+		i -= len(m.RootCaCrl)
+		copy(dAtA[i:], m.RootCaCrl)
+		i = encodeVarintRegistry(dAtA, i, uint64(len(m.RootCaCrl)))
+		i--
+		dAtA[i] = 0x3a
+	}
+	if len(m.PckCrlIssuerChain) > 0 {
+		i -= len(m.PckCrlIssuerChain)
+		copy(dAtA[i:], m.PckCrlIssuerChain)
+		i = encodeVarintRegistry(dAtA, i, uint64(len(m.PckCrlIssuerChain)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if len(m.PckCrl) > 0 {
+		i -= len(m.PckCrl)
+		copy(dAtA[i:], m.PckCrl)
+		i = encodeVarintRegistry(dAtA, i, uint64(len(m.PckCrl)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if len(m.QeIdentityIssuerChain) > 0 {
+		i -= len(m.QeIdentityIssuerChain)
+		copy(dAtA[i:], m.QeIdentityIssuerChain)
+		i = encodeVarintRegistry(dAtA, i, uint64(len(m.QeIdentityIssuerChain)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.QeIdentity) > 0 {
+		i -= len(m.QeIdentity)
+		copy(dAtA[i:], m.QeIdentity)
+		i = encodeVarintRegistry(dAtA, i, uint64(len(m.QeIdentity)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.TcbInfoIssuerChain) > 0 {
+		i -= len(m.TcbInfoIssuerChain)
+		copy(dAtA[i:], m.TcbInfoIssuerChain)
+		i = encodeVarintRegistry(dAtA, i, uint64(len(m.TcbInfoIssuerChain)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.TcbInfo) > 0 {
+		i -= len(m.TcbInfo)
+		copy(dAtA[i:], m.TcbInfo)
+		i = encodeVarintRegistry(dAtA, i, uint64(len(m.TcbInfo)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *SNPCollateral) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *SNPCollateral) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *SNPCollateral) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.UptodateTcb != 0 {
+		i = encodeVarintRegistry(dAtA, i, uint64(m.UptodateTcb))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Crl) > 0 {
+		i -= len(m.Crl)
+		copy(dAtA[i:], m.Crl)
+		i = encodeVarintRegistry(dAtA, i, uint64(len(m.Crl)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.ProductLine) > 0 {
+		i -= len(m.ProductLine)
+		copy(dAtA[i:], m.ProductLine)
+		i = encodeVarintRegistry(dAtA, i, uint64(len(m.ProductLine)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Collateral) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Collateral) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Collateral) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.NotAfterUnix != 0 {
+		i = encodeVarintRegistry(dAtA, i, uint64(m.NotAfterUnix))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.SetHeight != 0 {
+		i = encodeVarintRegistry(dAtA, i, uint64(m.SetHeight))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Snp != nil {
+		{
+			size, err := m.Snp.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintRegistry(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.Tdx != nil {
+		{
+			size, err := m.Tdx.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintRegistry(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.PlatformId) > 0 {
+		i -= len(m.PlatformId)
+		copy(dAtA[i:], m.PlatformId)
+		i = encodeVarintRegistry(dAtA, i, uint64(len(m.PlatformId)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.TeeKind) > 0 {
+		i -= len(m.TeeKind)
+		copy(dAtA[i:], m.TeeKind)
+		i = encodeVarintRegistry(dAtA, i, uint64(len(m.TeeKind)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func (m *GenesisState) Marshal() (dAtA []byte, err error) {
 	size := m.Size()
 	dAtA = make([]byte, size)
@@ -1348,6 +1923,20 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.Collaterals) > 0 {
+		for iNdEx := len(m.Collaterals) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Collaterals[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintRegistry(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x52
+		}
+	}
 	if m.LatestBeacon != nil {
 		{
 			size, err := m.LatestBeacon.MarshalToSizedBuffer(dAtA[:i])
@@ -1490,6 +2079,15 @@ func (m *Params) Size() (n int) {
 	if m.MaxClusterWorkers != 0 {
 		n += 1 + sovRegistry(uint64(m.MaxClusterWorkers))
 	}
+	if len(m.AcceptedAdvisories) > 0 {
+		for _, s := range m.AcceptedAdvisories {
+			l = len(s)
+			n += 1 + l + sovRegistry(uint64(l))
+		}
+	}
+	if m.AllowDebugTee {
+		n += 2
+	}
 	return n
 }
 
@@ -1578,6 +2176,20 @@ func (m *Worker) Size() (n int) {
 		n += 1 + l + sovRegistry(uint64(l))
 	}
 	l = len(m.RegistrationInfo)
+	if l > 0 {
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	l = len(m.TcbStatus)
+	if l > 0 {
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	if len(m.Advisories) > 0 {
+		for _, s := range m.Advisories {
+			l = len(s)
+			n += 1 + l + sovRegistry(uint64(l))
+		}
+	}
+	l = len(m.PlatformId)
 	if l > 0 {
 		n += 1 + l + sovRegistry(uint64(l))
 	}
@@ -1683,6 +2295,94 @@ func (m *Beacon) Size() (n int) {
 	return n
 }
 
+func (m *TDXCollateral) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.TcbInfo)
+	if l > 0 {
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	l = len(m.TcbInfoIssuerChain)
+	if l > 0 {
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	l = len(m.QeIdentity)
+	if l > 0 {
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	l = len(m.QeIdentityIssuerChain)
+	if l > 0 {
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	l = len(m.PckCrl)
+	if l > 0 {
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	l = len(m.PckCrlIssuerChain)
+	if l > 0 {
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	l = len(m.RootCaCrl)
+	if l > 0 {
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	return n
+}
+
+func (m *SNPCollateral) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.ProductLine)
+	if l > 0 {
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	l = len(m.Crl)
+	if l > 0 {
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	if m.UptodateTcb != 0 {
+		n += 1 + sovRegistry(uint64(m.UptodateTcb))
+	}
+	return n
+}
+
+func (m *Collateral) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.TeeKind)
+	if l > 0 {
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	l = len(m.PlatformId)
+	if l > 0 {
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	if m.Tdx != nil {
+		l = m.Tdx.Size()
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	if m.Snp != nil {
+		l = m.Snp.Size()
+		n += 1 + l + sovRegistry(uint64(l))
+	}
+	if m.SetHeight != 0 {
+		n += 1 + sovRegistry(uint64(m.SetHeight))
+	}
+	if m.NotAfterUnix != 0 {
+		n += 1 + sovRegistry(uint64(m.NotAfterUnix))
+	}
+	return n
+}
+
 func (m *GenesisState) Size() (n int) {
 	if m == nil {
 		return 0
@@ -1731,6 +2431,12 @@ func (m *GenesisState) Size() (n int) {
 	if m.LatestBeacon != nil {
 		l = m.LatestBeacon.Size()
 		n += 1 + l + sovRegistry(uint64(l))
+	}
+	if len(m.Collaterals) > 0 {
+		for _, e := range m.Collaterals {
+			l = e.Size()
+			n += 1 + l + sovRegistry(uint64(l))
+		}
 	}
 	return n
 }
@@ -1885,6 +2591,58 @@ func (m *Params) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AcceptedAdvisories", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.AcceptedAdvisories = append(m.AcceptedAdvisories, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AllowDebugTee", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.AllowDebugTee = bool(v != 0)
 		default:
 			iNdEx = preIndex
 			skippy, err := skipRegistry(dAtA[iNdEx:])
@@ -2538,6 +3296,102 @@ func (m *Worker) Unmarshal(dAtA []byte) error {
 			if m.RegistrationInfo == nil {
 				m.RegistrationInfo = []byte{}
 			}
+			iNdEx = postIndex
+		case 12:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TcbStatus", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.TcbStatus = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 13:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Advisories", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Advisories = append(m.Advisories, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 14:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PlatformId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PlatformId = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
@@ -3203,6 +4057,653 @@ func (m *Beacon) Unmarshal(dAtA []byte) error {
 	}
 	return nil
 }
+func (m *TDXCollateral) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowRegistry
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: TDXCollateral: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: TDXCollateral: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TcbInfo", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.TcbInfo = append(m.TcbInfo[:0], dAtA[iNdEx:postIndex]...)
+			if m.TcbInfo == nil {
+				m.TcbInfo = []byte{}
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TcbInfoIssuerChain", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.TcbInfoIssuerChain = append(m.TcbInfoIssuerChain[:0], dAtA[iNdEx:postIndex]...)
+			if m.TcbInfoIssuerChain == nil {
+				m.TcbInfoIssuerChain = []byte{}
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field QeIdentity", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.QeIdentity = append(m.QeIdentity[:0], dAtA[iNdEx:postIndex]...)
+			if m.QeIdentity == nil {
+				m.QeIdentity = []byte{}
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field QeIdentityIssuerChain", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.QeIdentityIssuerChain = append(m.QeIdentityIssuerChain[:0], dAtA[iNdEx:postIndex]...)
+			if m.QeIdentityIssuerChain == nil {
+				m.QeIdentityIssuerChain = []byte{}
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PckCrl", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PckCrl = append(m.PckCrl[:0], dAtA[iNdEx:postIndex]...)
+			if m.PckCrl == nil {
+				m.PckCrl = []byte{}
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PckCrlIssuerChain", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PckCrlIssuerChain = append(m.PckCrlIssuerChain[:0], dAtA[iNdEx:postIndex]...)
+			if m.PckCrlIssuerChain == nil {
+				m.PckCrlIssuerChain = []byte{}
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RootCaCrl", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.RootCaCrl = append(m.RootCaCrl[:0], dAtA[iNdEx:postIndex]...)
+			if m.RootCaCrl == nil {
+				m.RootCaCrl = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipRegistry(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *SNPCollateral) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowRegistry
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: SNPCollateral: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: SNPCollateral: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProductLine", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ProductLine = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Crl", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Crl = append(m.Crl[:0], dAtA[iNdEx:postIndex]...)
+			if m.Crl == nil {
+				m.Crl = []byte{}
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UptodateTcb", wireType)
+			}
+			m.UptodateTcb = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.UptodateTcb |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipRegistry(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Collateral) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowRegistry
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Collateral: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Collateral: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TeeKind", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.TeeKind = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PlatformId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PlatformId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Tdx", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Tdx == nil {
+				m.Tdx = &TDXCollateral{}
+			}
+			if err := m.Tdx.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Snp", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Snp == nil {
+				m.Snp = &SNPCollateral{}
+			}
+			if err := m.Snp.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SetHeight", wireType)
+			}
+			m.SetHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.SetHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NotAfterUnix", wireType)
+			}
+			m.NotAfterUnix = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NotAfterUnix |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipRegistry(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
 func (m *GenesisState) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)
 	iNdEx := 0
@@ -3521,6 +5022,40 @@ func (m *GenesisState) Unmarshal(dAtA []byte) error {
 				m.LatestBeacon = &Beacon{}
 			}
 			if err := m.LatestBeacon.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Collaterals", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowRegistry
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthRegistry
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Collaterals = append(m.Collaterals, Collateral{})
+			if err := m.Collaterals[len(m.Collaterals)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

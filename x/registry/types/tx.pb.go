@@ -888,6 +888,218 @@ func (m *MsgRemoveClusterWorkerResponse) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_MsgRemoveClusterWorkerResponse proto.InternalMessageInfo
 
+// MsgSetCollateral sets the collateral of one platform: exactly one of tdx
+// and snp. The chain verifies it at block time against the pinned vendor
+// roots and stores it under the platform it names, replacing older
+// collateral of that platform.
+type MsgSetCollateral struct {
+	Authority string         `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
+	Tdx       *TDXCollateral `protobuf:"bytes,2,opt,name=tdx,proto3" json:"tdx,omitempty"`
+	Snp       *SNPCollateral `protobuf:"bytes,3,opt,name=snp,proto3" json:"snp,omitempty"`
+}
+
+func (m *MsgSetCollateral) Reset()         { *m = MsgSetCollateral{} }
+func (m *MsgSetCollateral) String() string { return proto.CompactTextString(m) }
+func (*MsgSetCollateral) ProtoMessage()    {}
+func (*MsgSetCollateral) Descriptor() ([]byte, []int) {
+	return fileDescriptor_69b2cf58a8b0146e, []int{18}
+}
+func (m *MsgSetCollateral) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSetCollateral) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSetCollateral.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSetCollateral) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSetCollateral.Merge(m, src)
+}
+func (m *MsgSetCollateral) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSetCollateral) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSetCollateral.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSetCollateral proto.InternalMessageInfo
+
+func (m *MsgSetCollateral) GetAuthority() string {
+	if m != nil {
+		return m.Authority
+	}
+	return ""
+}
+
+func (m *MsgSetCollateral) GetTdx() *TDXCollateral {
+	if m != nil {
+		return m.Tdx
+	}
+	return nil
+}
+
+func (m *MsgSetCollateral) GetSnp() *SNPCollateral {
+	if m != nil {
+		return m.Snp
+	}
+	return nil
+}
+
+type MsgSetCollateralResponse struct {
+	PlatformId   string `protobuf:"bytes,1,opt,name=platform_id,json=platformId,proto3" json:"platform_id,omitempty"`
+	NotAfterUnix int64  `protobuf:"varint,2,opt,name=not_after_unix,json=notAfterUnix,proto3" json:"not_after_unix,omitempty"`
+}
+
+func (m *MsgSetCollateralResponse) Reset()         { *m = MsgSetCollateralResponse{} }
+func (m *MsgSetCollateralResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgSetCollateralResponse) ProtoMessage()    {}
+func (*MsgSetCollateralResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_69b2cf58a8b0146e, []int{19}
+}
+func (m *MsgSetCollateralResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSetCollateralResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSetCollateralResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSetCollateralResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSetCollateralResponse.Merge(m, src)
+}
+func (m *MsgSetCollateralResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSetCollateralResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSetCollateralResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSetCollateralResponse proto.InternalMessageInfo
+
+func (m *MsgSetCollateralResponse) GetPlatformId() string {
+	if m != nil {
+		return m.PlatformId
+	}
+	return ""
+}
+
+func (m *MsgSetCollateralResponse) GetNotAfterUnix() int64 {
+	if m != nil {
+		return m.NotAfterUnix
+	}
+	return 0
+}
+
+type MsgRemoveCollateral struct {
+	Authority  string `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
+	TeeKind    string `protobuf:"bytes,2,opt,name=tee_kind,json=teeKind,proto3" json:"tee_kind,omitempty"`
+	PlatformId string `protobuf:"bytes,3,opt,name=platform_id,json=platformId,proto3" json:"platform_id,omitempty"`
+}
+
+func (m *MsgRemoveCollateral) Reset()         { *m = MsgRemoveCollateral{} }
+func (m *MsgRemoveCollateral) String() string { return proto.CompactTextString(m) }
+func (*MsgRemoveCollateral) ProtoMessage()    {}
+func (*MsgRemoveCollateral) Descriptor() ([]byte, []int) {
+	return fileDescriptor_69b2cf58a8b0146e, []int{20}
+}
+func (m *MsgRemoveCollateral) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRemoveCollateral) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRemoveCollateral.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRemoveCollateral) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRemoveCollateral.Merge(m, src)
+}
+func (m *MsgRemoveCollateral) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRemoveCollateral) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRemoveCollateral.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRemoveCollateral proto.InternalMessageInfo
+
+func (m *MsgRemoveCollateral) GetAuthority() string {
+	if m != nil {
+		return m.Authority
+	}
+	return ""
+}
+
+func (m *MsgRemoveCollateral) GetTeeKind() string {
+	if m != nil {
+		return m.TeeKind
+	}
+	return ""
+}
+
+func (m *MsgRemoveCollateral) GetPlatformId() string {
+	if m != nil {
+		return m.PlatformId
+	}
+	return ""
+}
+
+type MsgRemoveCollateralResponse struct {
+}
+
+func (m *MsgRemoveCollateralResponse) Reset()         { *m = MsgRemoveCollateralResponse{} }
+func (m *MsgRemoveCollateralResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgRemoveCollateralResponse) ProtoMessage()    {}
+func (*MsgRemoveCollateralResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_69b2cf58a8b0146e, []int{21}
+}
+func (m *MsgRemoveCollateralResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRemoveCollateralResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRemoveCollateralResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRemoveCollateralResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRemoveCollateralResponse.Merge(m, src)
+}
+func (m *MsgRemoveCollateralResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRemoveCollateralResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRemoveCollateralResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRemoveCollateralResponse proto.InternalMessageInfo
+
 func init() {
 	proto.RegisterType((*MsgRegisterWorker)(nil), "gatekeeper.registry.v1.MsgRegisterWorker")
 	proto.RegisterType((*MsgRegisterWorkerResponse)(nil), "gatekeeper.registry.v1.MsgRegisterWorkerResponse")
@@ -907,70 +1119,84 @@ func init() {
 	proto.RegisterType((*MsgAddClusterWorkerResponse)(nil), "gatekeeper.registry.v1.MsgAddClusterWorkerResponse")
 	proto.RegisterType((*MsgRemoveClusterWorker)(nil), "gatekeeper.registry.v1.MsgRemoveClusterWorker")
 	proto.RegisterType((*MsgRemoveClusterWorkerResponse)(nil), "gatekeeper.registry.v1.MsgRemoveClusterWorkerResponse")
+	proto.RegisterType((*MsgSetCollateral)(nil), "gatekeeper.registry.v1.MsgSetCollateral")
+	proto.RegisterType((*MsgSetCollateralResponse)(nil), "gatekeeper.registry.v1.MsgSetCollateralResponse")
+	proto.RegisterType((*MsgRemoveCollateral)(nil), "gatekeeper.registry.v1.MsgRemoveCollateral")
+	proto.RegisterType((*MsgRemoveCollateralResponse)(nil), "gatekeeper.registry.v1.MsgRemoveCollateralResponse")
 }
 
 func init() { proto.RegisterFile("gatekeeper/registry/v1/tx.proto", fileDescriptor_69b2cf58a8b0146e) }
 
 var fileDescriptor_69b2cf58a8b0146e = []byte{
-	// 918 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xc4, 0x97, 0xcf, 0x6f, 0xdc, 0x44,
-	0x14, 0xc7, 0xe3, 0x26, 0x4d, 0xb3, 0x6f, 0x43, 0x49, 0xdc, 0x28, 0xdd, 0xb8, 0xd4, 0x5d, 0x8c,
-	0x4a, 0x93, 0xb4, 0x5d, 0x93, 0xf4, 0x87, 0xe8, 0x02, 0x87, 0x4d, 0x0f, 0x08, 0x45, 0x2b, 0x90,
-	0x11, 0x42, 0xe2, 0xb2, 0x72, 0xd7, 0x83, 0x63, 0x2d, 0xf6, 0x58, 0x33, 0xb3, 0x49, 0xf7, 0x80,
-	0x84, 0x38, 0x72, 0x42, 0x82, 0x3f, 0xa2, 0x27, 0x94, 0x03, 0xe2, 0xc4, 0x19, 0x55, 0x9c, 0x2a,
-	0x4e, 0x9c, 0x10, 0x4a, 0x04, 0xf9, 0x37, 0x90, 0x3d, 0xde, 0xb1, 0xc7, 0xf6, 0x7a, 0xb3, 0x3d,
-	0xd0, 0x4b, 0xb4, 0xfe, 0xce, 0xd7, 0xf3, 0xde, 0xe7, 0xbd, 0xd9, 0x37, 0x1b, 0xb8, 0xe1, 0xda,
-	0x0c, 0x0d, 0x10, 0x0a, 0x11, 0x31, 0x09, 0x72, 0x3d, 0xca, 0xc8, 0xc8, 0x3c, 0xdc, 0x31, 0xd9,
-	0xd3, 0x56, 0x48, 0x30, 0xc3, 0xea, 0x7a, 0x6a, 0x68, 0x8d, 0x0d, 0xad, 0xc3, 0x1d, 0x6d, 0xd5,
-	0xf6, 0xbd, 0x00, 0x9b, 0xf1, 0x5f, 0x6e, 0xd5, 0xae, 0xf6, 0x31, 0xf5, 0x31, 0x35, 0x7d, 0xea,
-	0x46, 0x5b, 0xf8, 0xd4, 0x4d, 0x16, 0x36, 0xf8, 0x42, 0x2f, 0x7e, 0x32, 0xf9, 0x43, 0xb2, 0xb4,
-	0xe6, 0x62, 0x17, 0x73, 0x3d, 0xfa, 0x94, 0xa8, 0x37, 0x27, 0x64, 0x25, 0x12, 0x88, 0x6d, 0xc6,
-	0x3f, 0x0a, 0xac, 0x76, 0xa9, 0x6b, 0xc5, 0x2a, 0x22, 0x9f, 0x63, 0x32, 0x40, 0x44, 0xbd, 0x0f,
-	0x4b, 0x38, 0x44, 0xc4, 0x66, 0x98, 0x34, 0x94, 0xa6, 0xb2, 0x59, 0xdb, 0x6b, 0xfc, 0xf1, 0xf3,
-	0xdd, 0xb5, 0x24, 0x6c, 0xc7, 0x71, 0x08, 0xa2, 0xf4, 0x53, 0x46, 0xbc, 0xc0, 0xb5, 0x84, 0x53,
-	0x55, 0x61, 0xc1, 0x0b, 0xbe, 0xc4, 0x8d, 0x0b, 0x4d, 0x65, 0x73, 0xd9, 0x8a, 0x3f, 0xab, 0xfb,
-	0x50, 0xb7, 0x19, 0x43, 0x94, 0xd9, 0xcc, 0xc3, 0x41, 0x63, 0xbe, 0xa9, 0x6c, 0xd6, 0x77, 0xdf,
-	0x6a, 0x95, 0x57, 0xa4, 0xd5, 0x49, 0xad, 0x7b, 0x0b, 0xcf, 0xff, 0xba, 0x31, 0x67, 0x65, 0xdf,
-	0x6e, 0x3f, 0xfa, 0xf6, 0xec, 0x78, 0x5b, 0xc4, 0xfb, 0xee, 0xec, 0x78, 0xfb, 0x56, 0x86, 0xf2,
-	0x69, 0xca, 0x59, 0x20, 0x32, 0xae, 0xc1, 0x46, 0x41, 0xb4, 0x10, 0x0d, 0x71, 0x40, 0x91, 0xf1,
-	0x9b, 0x02, 0xaf, 0x77, 0xa9, 0xfb, 0x59, 0xe8, 0xd8, 0x0c, 0x7d, 0x62, 0x13, 0xdb, 0xa7, 0xea,
-	0x43, 0xa8, 0xd9, 0x43, 0x76, 0x80, 0x89, 0xc7, 0x46, 0x53, 0x6b, 0x90, 0x5a, 0xd5, 0x0e, 0x2c,
-	0x86, 0xf1, 0x0e, 0x71, 0x19, 0xea, 0xbb, 0xfa, 0x24, 0x56, 0x1e, 0x67, 0xaf, 0x16, 0x61, 0x3e,
-	0x3b, 0x3b, 0xde, 0x56, 0xac, 0xe4, 0xc5, 0xf6, 0xbb, 0x11, 0x66, 0xba, 0x65, 0xc4, 0x79, 0x73,
-	0x22, 0x67, 0x36, 0x69, 0x63, 0x03, 0xae, 0xe6, 0x24, 0xc1, 0xf8, 0x2f, 0x6f, 0x74, 0xc7, 0x71,
-	0xba, 0xc8, 0xa6, 0x43, 0x82, 0x7c, 0x14, 0xb0, 0x97, 0xa6, 0xdc, 0x80, 0x25, 0x86, 0x50, 0x6f,
-	0xe0, 0x05, 0x4e, 0xcc, 0x59, 0xb3, 0x2e, 0x31, 0x84, 0xf6, 0xbd, 0xc0, 0x51, 0x9b, 0x50, 0xf7,
-	0xd3, 0x08, 0x71, 0xc7, 0x6b, 0x56, 0x56, 0x8a, 0x1c, 0x0e, 0xa2, 0x7d, 0xe2, 0x85, 0xf1, 0x99,
-	0x58, 0xe0, 0x8e, 0x8c, 0xd4, 0x6e, 0x17, 0x2b, 0x30, 0xb9, 0xd3, 0x32, 0x52, 0xd2, 0x69, 0x59,
-	0x14, 0x55, 0xf8, 0x5d, 0x81, 0xb5, 0xf8, 0x1c, 0xf8, 0xf8, 0x10, 0xbd, 0xea, 0x42, 0xb4, 0x3f,
-	0x28, 0x62, 0x6e, 0x57, 0x1c, 0xe8, 0x5c, 0xce, 0x86, 0x0e, 0x6f, 0x94, 0xe9, 0x02, 0xf6, 0x99,
-	0x02, 0x2b, 0xbc, 0x14, 0x1f, 0x8a, 0x4d, 0x5f, 0x1a, 0xf4, 0x4d, 0x58, 0xf6, 0x1c, 0x14, 0x30,
-	0x8f, 0x8d, 0x7a, 0x03, 0x34, 0x4a, 0x60, 0xeb, 0x63, 0x6d, 0x1f, 0x8d, 0xf8, 0xd7, 0x53, 0xc6,
-	0x79, 0xbb, 0xaa, 0x6b, 0x69, 0x56, 0x86, 0x06, 0x8d, 0xbc, 0x26, 0x30, 0x7e, 0x52, 0xe0, 0x8a,
-	0xe0, 0xfc, 0x7f, 0x48, 0xde, 0x2f, 0x92, 0x6c, 0x4d, 0x69, 0x4c, 0x06, 0xe6, 0x3a, 0x5c, 0x2b,
-	0x91, 0x05, 0xcf, 0x0f, 0xbc, 0x2d, 0x8f, 0x09, 0xb2, 0x19, 0x7a, 0xfc, 0xd5, 0x30, 0x1a, 0x48,
-	0x6a, 0x0b, 0x2e, 0xe2, 0xa3, 0x00, 0x4d, 0x1f, 0xb7, 0xdc, 0xa6, 0x36, 0xe0, 0xd2, 0x51, 0x3c,
-	0xc4, 0xa2, 0x39, 0x33, 0x1f, 0x1d, 0xbb, 0xe4, 0xb1, 0xfd, 0x20, 0xca, 0x9d, 0xbb, 0xaa, 0x3b,
-	0x20, 0x25, 0x60, 0x3c, 0x8a, 0x3b, 0x20, 0x69, 0xe3, 0x8c, 0xd5, 0xeb, 0x00, 0x7d, 0x2e, 0xf5,
-	0x3c, 0x27, 0xce, 0x70, 0xc1, 0xaa, 0x25, 0xca, 0x47, 0x8e, 0xf1, 0x0b, 0x6f, 0x50, 0xc7, 0x71,
-	0x92, 0x17, 0x93, 0x5b, 0x64, 0x56, 0x26, 0x39, 0xcc, 0x85, 0x5c, 0x18, 0x75, 0x1d, 0x16, 0x39,
-	0x63, 0xf2, 0x55, 0x4a, 0x9e, 0xf8, 0xb8, 0x4c, 0x81, 0xb7, 0xaa, 0x8e, 0x9c, 0x94, 0x60, 0xd2,
-	0xa8, 0xbc, 0x2c, 0x1a, 0xf5, 0xab, 0x02, 0xeb, 0xa2, 0x91, 0xaf, 0x04, 0xed, 0x3d, 0x19, 0xed,
-	0xce, 0x94, 0x33, 0x28, 0xd3, 0x35, 0x41, 0x2f, 0x5f, 0x19, 0x03, 0xee, 0xfe, 0xb8, 0x04, 0xf3,
-	0x5d, 0xea, 0xaa, 0x01, 0x5c, 0xce, 0xfd, 0x00, 0xd8, 0x9a, 0x74, 0x6b, 0x15, 0x2e, 0x51, 0x6d,
-	0xe7, 0xdc, 0x56, 0x71, 0x9e, 0x0e, 0x60, 0x59, 0xba, 0x6b, 0x6f, 0x55, 0x6c, 0x91, 0x35, 0x6a,
-	0xe6, 0x39, 0x8d, 0x22, 0x52, 0x00, 0x97, 0x73, 0x37, 0x5e, 0x15, 0x99, 0x6c, 0xad, 0x24, 0x2b,
-	0xbf, 0x5f, 0xd4, 0x23, 0x58, 0x2d, 0xde, 0x2d, 0x77, 0x2a, 0x2b, 0x94, 0x73, 0x6b, 0xf7, 0x67,
-	0x71, 0x8b, 0xc0, 0x03, 0x78, 0x4d, 0x9e, 0xf3, 0x9b, 0xd5, 0xc9, 0xa7, 0x4e, 0xed, 0x9d, 0xf3,
-	0x3a, 0x45, 0x30, 0x06, 0x2b, 0x85, 0x69, 0x7c, 0x7b, 0x6a, 0xda, 0x99, 0x90, 0xf7, 0x66, 0x30,
-	0x67, 0x11, 0xe5, 0x99, 0x59, 0x85, 0x28, 0x39, 0x2b, 0x11, 0xcb, 0x47, 0x1e, 0x83, 0x95, 0xc2,
-	0x3c, 0xbb, 0x5d, 0x5d, 0x28, 0xc9, 0x5c, 0x89, 0x38, 0x69, 0xe2, 0xa8, 0x5f, 0xc3, 0x95, 0xd2,
-	0x69, 0x33, 0xb5, 0x5c, 0x72, 0xec, 0x87, 0xb3, 0xf9, 0xc7, 0xe1, 0xb5, 0x8b, 0xdf, 0x44, 0xbf,
-	0x43, 0xf7, 0x3e, 0x7e, 0x7e, 0xa2, 0x2b, 0x2f, 0x4e, 0x74, 0xe5, 0xef, 0x13, 0x5d, 0xf9, 0xfe,
-	0x54, 0x9f, 0x7b, 0x71, 0xaa, 0xcf, 0xfd, 0x79, 0xaa, 0xcf, 0x7d, 0xf1, 0xc0, 0xf5, 0xd8, 0xc1,
-	0xf0, 0x49, 0xab, 0x8f, 0x7d, 0x33, 0x0d, 0x71, 0x37, 0x40, 0xcc, 0x2c, 0x1f, 0x4d, 0x6c, 0x14,
-	0x22, 0xfa, 0x64, 0x31, 0xfe, 0x5f, 0xe3, 0xde, 0x7f, 0x01, 0x00, 0x00, 0xff, 0xff, 0x9c, 0x83,
-	0x3c, 0x22, 0x2a, 0x0d, 0x00, 0x00,
+	// 1081 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xc4, 0x57, 0xc1, 0x6f, 0x1b, 0xc5,
+	0x17, 0xce, 0xd6, 0x69, 0x5a, 0x3f, 0xe7, 0x97, 0x5f, 0xb2, 0x8d, 0x52, 0xc7, 0xa5, 0x8e, 0x59,
+	0x08, 0x4d, 0xd2, 0xd6, 0x26, 0x49, 0x5b, 0xa8, 0x81, 0x83, 0x13, 0x24, 0x54, 0x45, 0x81, 0x6a,
+	0x43, 0x05, 0xe2, 0x62, 0x6d, 0xb3, 0x93, 0xcd, 0xca, 0xde, 0x99, 0xd5, 0xce, 0x38, 0x89, 0x0f,
+	0x48, 0x88, 0x23, 0x27, 0x24, 0xfe, 0x89, 0x9e, 0x50, 0x0e, 0x88, 0x13, 0x67, 0xa8, 0x38, 0x55,
+	0x9c, 0x38, 0x21, 0x94, 0x08, 0xf2, 0x27, 0xf4, 0x8a, 0x76, 0x67, 0x3d, 0xbb, 0xb3, 0x6b, 0xaf,
+	0xe3, 0x08, 0xd1, 0x8b, 0xe5, 0xfd, 0xe6, 0x9b, 0x79, 0xef, 0x7b, 0xef, 0xed, 0x7b, 0xb3, 0xb0,
+	0x60, 0x19, 0x0c, 0xb5, 0x10, 0x72, 0x91, 0x57, 0xf3, 0x90, 0x65, 0x53, 0xe6, 0x75, 0x6b, 0x07,
+	0xab, 0x35, 0x76, 0x54, 0x75, 0x3d, 0xc2, 0x88, 0x3a, 0x17, 0x11, 0xaa, 0x3d, 0x42, 0xf5, 0x60,
+	0xb5, 0x34, 0x63, 0x38, 0x36, 0x26, 0xb5, 0xe0, 0x97, 0x53, 0x4b, 0xd7, 0x77, 0x09, 0x75, 0x08,
+	0xad, 0x39, 0xd4, 0xf2, 0x8f, 0x70, 0xa8, 0x15, 0x2e, 0xcc, 0xf3, 0x85, 0x66, 0xf0, 0x54, 0xe3,
+	0x0f, 0xe1, 0xd2, 0xac, 0x45, 0x2c, 0xc2, 0x71, 0xff, 0x5f, 0x88, 0x2e, 0x0e, 0xf0, 0x4a, 0x38,
+	0x10, 0xd0, 0xb4, 0xbf, 0x14, 0x98, 0xd9, 0xa6, 0x96, 0x1e, 0xa0, 0xc8, 0xfb, 0x8c, 0x78, 0x2d,
+	0xe4, 0xa9, 0xf7, 0xe0, 0x2a, 0x71, 0x91, 0x67, 0x30, 0xe2, 0x15, 0x95, 0x8a, 0xb2, 0x94, 0xdf,
+	0x28, 0xfe, 0xf6, 0xc3, 0xdd, 0xd9, 0xd0, 0x6c, 0xc3, 0x34, 0x3d, 0x44, 0xe9, 0x0e, 0xf3, 0x6c,
+	0x6c, 0xe9, 0x82, 0xa9, 0xaa, 0x30, 0x6e, 0xe3, 0x3d, 0x52, 0xbc, 0x54, 0x51, 0x96, 0x26, 0xf5,
+	0xe0, 0xbf, 0xba, 0x05, 0x05, 0x83, 0x31, 0x44, 0x99, 0xc1, 0x6c, 0x82, 0x8b, 0xb9, 0x8a, 0xb2,
+	0x54, 0x58, 0x7b, 0xa3, 0xda, 0x3f, 0x22, 0xd5, 0x46, 0x44, 0xdd, 0x18, 0x7f, 0xfe, 0xc7, 0xc2,
+	0x98, 0x1e, 0xdf, 0x5d, 0x7f, 0xf8, 0xf5, 0xd9, 0xf1, 0x8a, 0xb0, 0xf7, 0xcd, 0xd9, 0xf1, 0xca,
+	0xad, 0x98, 0xca, 0xa3, 0x48, 0x67, 0x4a, 0x91, 0x76, 0x03, 0xe6, 0x53, 0xa0, 0x8e, 0xa8, 0x4b,
+	0x30, 0x45, 0xda, 0xcf, 0x0a, 0xfc, 0x7f, 0x9b, 0x5a, 0x4f, 0x5c, 0xd3, 0x60, 0xe8, 0xb1, 0xe1,
+	0x19, 0x0e, 0x55, 0x1f, 0x40, 0xde, 0xe8, 0xb0, 0x7d, 0xe2, 0xd9, 0xac, 0x3b, 0x34, 0x06, 0x11,
+	0x55, 0x6d, 0xc0, 0x84, 0x1b, 0x9c, 0x10, 0x84, 0xa1, 0xb0, 0x56, 0x1e, 0xa4, 0x95, 0xdb, 0xd9,
+	0xc8, 0xfb, 0x32, 0x9f, 0x9d, 0x1d, 0xaf, 0x28, 0x7a, 0xb8, 0xb1, 0xfe, 0xae, 0x2f, 0x33, 0x3a,
+	0xd2, 0xd7, 0xb9, 0x38, 0x50, 0x67, 0xdc, 0x69, 0x6d, 0x1e, 0xae, 0x27, 0x20, 0xa1, 0xf1, 0x6f,
+	0x9e, 0xe8, 0x86, 0x69, 0x6e, 0x23, 0x83, 0x76, 0x3c, 0xe4, 0x20, 0xcc, 0x2e, 0xac, 0x72, 0x1e,
+	0xae, 0x32, 0x84, 0x9a, 0x2d, 0x1b, 0x9b, 0x81, 0xce, 0xbc, 0x7e, 0x85, 0x21, 0xb4, 0x65, 0x63,
+	0x53, 0xad, 0x40, 0xc1, 0x89, 0x2c, 0x04, 0x19, 0xcf, 0xeb, 0x71, 0xc8, 0x67, 0x98, 0x88, 0xee,
+	0x7a, 0xb6, 0x1b, 0xd4, 0xc4, 0x38, 0x67, 0xc4, 0xa0, 0x7a, 0x3d, 0x1d, 0x81, 0xc1, 0x99, 0x96,
+	0x25, 0x85, 0x99, 0x96, 0x41, 0x11, 0x85, 0x5f, 0x15, 0x98, 0x0d, 0xea, 0xc0, 0x21, 0x07, 0xe8,
+	0x55, 0x07, 0xa2, 0xfe, 0x41, 0x5a, 0xe6, 0x4a, 0x46, 0x41, 0x27, 0x7c, 0xd6, 0xca, 0xf0, 0x5a,
+	0x3f, 0x5c, 0x88, 0x7d, 0xa6, 0xc0, 0x34, 0x0f, 0xc5, 0x47, 0xe2, 0xd0, 0x0b, 0x0b, 0x7d, 0x1d,
+	0x26, 0x6d, 0x13, 0x61, 0x66, 0xb3, 0x6e, 0xb3, 0x85, 0xba, 0xa1, 0xd8, 0x42, 0x0f, 0xdb, 0x42,
+	0x5d, 0xfe, 0x7a, 0xca, 0x72, 0xde, 0xca, 0xca, 0x5a, 0xe4, 0x95, 0x56, 0x82, 0x62, 0x12, 0x13,
+	0x32, 0xbe, 0x57, 0xe0, 0x9a, 0xd0, 0xf9, 0xdf, 0x28, 0x79, 0x3f, 0xad, 0x64, 0x79, 0x48, 0x62,
+	0x62, 0x62, 0x6e, 0xc2, 0x8d, 0x3e, 0xb0, 0xd0, 0xf3, 0x1d, 0x4f, 0xcb, 0xa6, 0x87, 0x0c, 0x86,
+	0x36, 0xdb, 0x1d, 0xbf, 0x21, 0xa9, 0x55, 0xb8, 0x4c, 0x0e, 0x31, 0x1a, 0xde, 0x6e, 0x39, 0x4d,
+	0x2d, 0xc2, 0x95, 0xc3, 0xa0, 0x89, 0xf9, 0x7d, 0x26, 0xe7, 0x97, 0x5d, 0xf8, 0x58, 0xbf, 0xef,
+	0xfb, 0xce, 0x59, 0xd9, 0x19, 0x90, 0x1c, 0xd0, 0x1e, 0x06, 0x19, 0x90, 0xb0, 0x9e, 0xc7, 0xea,
+	0x4d, 0x80, 0x5d, 0x0e, 0x35, 0x6d, 0x33, 0xf0, 0x70, 0x5c, 0xcf, 0x87, 0xc8, 0x23, 0x53, 0xfb,
+	0x91, 0x27, 0xa8, 0x61, 0x9a, 0xe1, 0xc6, 0x70, 0x8a, 0x8c, 0xaa, 0x49, 0x36, 0x73, 0x29, 0x61,
+	0x46, 0x9d, 0x83, 0x09, 0xae, 0x31, 0x7c, 0x95, 0xc2, 0x27, 0xde, 0x2e, 0x23, 0xc1, 0xcb, 0x59,
+	0x25, 0x27, 0x39, 0x18, 0x26, 0x2a, 0x09, 0x8b, 0x44, 0xfd, 0xa4, 0xc0, 0x9c, 0x48, 0xe4, 0x2b,
+	0x91, 0xf6, 0x9e, 0x2c, 0xed, 0xce, 0x90, 0x1a, 0x94, 0xd5, 0x55, 0xa0, 0xdc, 0x7f, 0x45, 0x08,
+	0x7c, 0xc9, 0x2b, 0x71, 0x07, 0xb1, 0x4d, 0xd2, 0x6e, 0x1b, 0x0c, 0x79, 0x46, 0xfb, 0xc2, 0xaf,
+	0xd5, 0x3b, 0x90, 0x63, 0xe6, 0x51, 0x38, 0xf5, 0x16, 0x07, 0x4d, 0xbd, 0x4f, 0x3f, 0xfc, 0x3c,
+	0xb2, 0xa5, 0xfb, 0x3b, 0xfc, 0x8d, 0x14, 0xbb, 0xe1, 0xd5, 0x60, 0xe0, 0xc6, 0x9d, 0x8f, 0x1f,
+	0xc7, 0x37, 0x52, 0xec, 0x8e, 0xd6, 0x6f, 0x24, 0x91, 0x9a, 0x11, 0x54, 0xbb, 0x84, 0x89, 0x6a,
+	0x5f, 0x80, 0x82, 0xdb, 0x36, 0xd8, 0x1e, 0xf1, 0x9c, 0x5e, 0xb9, 0xe7, 0x75, 0xe8, 0x41, 0x8f,
+	0x4c, 0xf5, 0x4d, 0x98, 0xc2, 0x84, 0x35, 0x8d, 0x3d, 0x3f, 0x9d, 0x1d, 0x6c, 0x73, 0xd1, 0x39,
+	0x7d, 0x12, 0x13, 0xd6, 0xf0, 0xc1, 0x27, 0xd8, 0x3e, 0xd2, 0x7e, 0x89, 0xb7, 0xad, 0x7f, 0x21,
+	0xbe, 0x19, 0x93, 0x26, 0xe1, 0x71, 0x2e, 0xe9, 0xf1, 0x45, 0xfa, 0x59, 0x2c, 0x58, 0xf1, 0x7e,
+	0x96, 0x8e, 0xd7, 0xda, 0xcb, 0x3c, 0xe4, 0xb6, 0xa9, 0xa5, 0x62, 0x98, 0x4a, 0x5c, 0x23, 0x97,
+	0x07, 0x25, 0x33, 0x75, 0x15, 0x2b, 0xad, 0x9e, 0x9b, 0x2a, 0xf2, 0xb4, 0x0f, 0x93, 0xd2, 0x8d,
+	0xed, 0x56, 0xc6, 0x11, 0x71, 0x62, 0xa9, 0x76, 0x4e, 0xa2, 0xb0, 0x84, 0x61, 0x2a, 0x71, 0x6f,
+	0xca, 0x52, 0x26, 0x53, 0x33, 0x95, 0xf5, 0xbf, 0xa5, 0xa8, 0x87, 0x30, 0x93, 0xbe, 0xa1, 0xdc,
+	0xc9, 0x8c, 0x50, 0x82, 0x5d, 0xba, 0x37, 0x0a, 0x5b, 0x18, 0x6e, 0xc1, 0xff, 0xe4, 0xdb, 0xc2,
+	0x52, 0xb6, 0xf3, 0x11, 0xb3, 0xf4, 0xf6, 0x79, 0x99, 0xc2, 0x18, 0x83, 0xe9, 0xd4, 0x4c, 0xbf,
+	0x3d, 0xd4, 0xed, 0x98, 0xc9, 0xf5, 0x11, 0xc8, 0x71, 0x89, 0xf2, 0xe4, 0xcd, 0x92, 0x28, 0x31,
+	0x33, 0x25, 0xf6, 0x1f, 0x9c, 0x0c, 0xa6, 0x53, 0x53, 0xf1, 0x76, 0x76, 0xa0, 0x24, 0x72, 0xa6,
+	0xc4, 0x41, 0x73, 0x4b, 0xfd, 0x12, 0xae, 0xf5, 0x9d, 0x59, 0x43, 0xc3, 0x25, 0xdb, 0x7e, 0x30,
+	0x1a, 0x3f, 0x1e, 0x61, 0x79, 0xa2, 0x64, 0x45, 0x58, 0x62, 0x66, 0x46, 0xb8, 0x7f, 0xb3, 0x16,
+	0x45, 0x14, 0xb3, 0x37, 0xbc, 0x88, 0x62, 0x26, 0xd7, 0x47, 0x20, 0xf7, 0xac, 0x96, 0x2e, 0x7f,
+	0xe5, 0x7f, 0xb0, 0x6d, 0x7c, 0xf2, 0xfc, 0xa4, 0xac, 0xbc, 0x38, 0x29, 0x2b, 0x7f, 0x9e, 0x94,
+	0x95, 0x6f, 0x4f, 0xcb, 0x63, 0x2f, 0x4e, 0xcb, 0x63, 0xbf, 0x9f, 0x96, 0xc7, 0xbe, 0xb8, 0x6f,
+	0xd9, 0x6c, 0xbf, 0xf3, 0xb4, 0xba, 0x4b, 0x9c, 0x5a, 0x74, 0xfe, 0x5d, 0x8c, 0x58, 0xad, 0x7f,
+	0xdf, 0x65, 0x5d, 0x17, 0xd1, 0xa7, 0x13, 0xc1, 0x47, 0xf9, 0xfa, 0x3f, 0x01, 0x00, 0x00, 0xff,
+	0xff, 0x28, 0x95, 0xd0, 0x56, 0x53, 0x10, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -1005,6 +1231,11 @@ type MsgClient interface {
 	AddClusterWorker(ctx context.Context, in *MsgAddClusterWorker, opts ...grpc.CallOption) (*MsgAddClusterWorkerResponse, error)
 	// RemoveClusterWorker removes a worker from a cluster (owner only).
 	RemoveClusterWorker(ctx context.Context, in *MsgRemoveClusterWorker, opts ...grpc.CallOption) (*MsgRemoveClusterWorkerResponse, error)
+	// SetCollateral stores verified vendor collateral for a TDX platform family
+	// or an SEV-SNP product line (authority only).
+	SetCollateral(ctx context.Context, in *MsgSetCollateral, opts ...grpc.CallOption) (*MsgSetCollateralResponse, error)
+	// RemoveCollateral deletes stored collateral (authority only).
+	RemoveCollateral(ctx context.Context, in *MsgRemoveCollateral, opts ...grpc.CallOption) (*MsgRemoveCollateralResponse, error)
 }
 
 type msgClient struct {
@@ -1096,6 +1327,24 @@ func (c *msgClient) RemoveClusterWorker(ctx context.Context, in *MsgRemoveCluste
 	return out, nil
 }
 
+func (c *msgClient) SetCollateral(ctx context.Context, in *MsgSetCollateral, opts ...grpc.CallOption) (*MsgSetCollateralResponse, error) {
+	out := new(MsgSetCollateralResponse)
+	err := c.cc.Invoke(ctx, "/gatekeeper.registry.v1.Msg/SetCollateral", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) RemoveCollateral(ctx context.Context, in *MsgRemoveCollateral, opts ...grpc.CallOption) (*MsgRemoveCollateralResponse, error) {
+	out := new(MsgRemoveCollateralResponse)
+	err := c.cc.Invoke(ctx, "/gatekeeper.registry.v1.Msg/RemoveCollateral", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// RegisterWorker records an attested pRuntime. Submitted by its relayer
@@ -1118,6 +1367,11 @@ type MsgServer interface {
 	AddClusterWorker(context.Context, *MsgAddClusterWorker) (*MsgAddClusterWorkerResponse, error)
 	// RemoveClusterWorker removes a worker from a cluster (owner only).
 	RemoveClusterWorker(context.Context, *MsgRemoveClusterWorker) (*MsgRemoveClusterWorkerResponse, error)
+	// SetCollateral stores verified vendor collateral for a TDX platform family
+	// or an SEV-SNP product line (authority only).
+	SetCollateral(context.Context, *MsgSetCollateral) (*MsgSetCollateralResponse, error)
+	// RemoveCollateral deletes stored collateral (authority only).
+	RemoveCollateral(context.Context, *MsgRemoveCollateral) (*MsgRemoveCollateralResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -1150,6 +1404,12 @@ func (*UnimplementedMsgServer) AddClusterWorker(ctx context.Context, req *MsgAdd
 }
 func (*UnimplementedMsgServer) RemoveClusterWorker(ctx context.Context, req *MsgRemoveClusterWorker) (*MsgRemoveClusterWorkerResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RemoveClusterWorker not implemented")
+}
+func (*UnimplementedMsgServer) SetCollateral(ctx context.Context, req *MsgSetCollateral) (*MsgSetCollateralResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetCollateral not implemented")
+}
+func (*UnimplementedMsgServer) RemoveCollateral(ctx context.Context, req *MsgRemoveCollateral) (*MsgRemoveCollateralResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RemoveCollateral not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -1318,6 +1578,42 @@ func _Msg_RemoveClusterWorker_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_SetCollateral_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgSetCollateral)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).SetCollateral(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gatekeeper.registry.v1.Msg/SetCollateral",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).SetCollateral(ctx, req.(*MsgSetCollateral))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_RemoveCollateral_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgRemoveCollateral)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).RemoveCollateral(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gatekeeper.registry.v1.Msg/RemoveCollateral",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).RemoveCollateral(ctx, req.(*MsgRemoveCollateral))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "gatekeeper.registry.v1.Msg",
@@ -1358,6 +1654,14 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RemoveClusterWorker",
 			Handler:    _Msg_RemoveClusterWorker_Handler,
+		},
+		{
+			MethodName: "SetCollateral",
+			Handler:    _Msg_SetCollateral_Handler,
+		},
+		{
+			MethodName: "RemoveCollateral",
+			Handler:    _Msg_RemoveCollateral_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -1955,6 +2259,162 @@ func (m *MsgRemoveClusterWorkerResponse) MarshalToSizedBuffer(dAtA []byte) (int,
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgSetCollateral) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSetCollateral) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSetCollateral) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Snp != nil {
+		{
+			size, err := m.Snp.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintTx(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.Tdx != nil {
+		{
+			size, err := m.Tdx.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintTx(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Authority) > 0 {
+		i -= len(m.Authority)
+		copy(dAtA[i:], m.Authority)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Authority)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgSetCollateralResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSetCollateralResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSetCollateralResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.NotAfterUnix != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.NotAfterUnix))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.PlatformId) > 0 {
+		i -= len(m.PlatformId)
+		copy(dAtA[i:], m.PlatformId)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.PlatformId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRemoveCollateral) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRemoveCollateral) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRemoveCollateral) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.PlatformId) > 0 {
+		i -= len(m.PlatformId)
+		copy(dAtA[i:], m.PlatformId)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.PlatformId)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.TeeKind) > 0 {
+		i -= len(m.TeeKind)
+		copy(dAtA[i:], m.TeeKind)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.TeeKind)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Authority) > 0 {
+		i -= len(m.Authority)
+		copy(dAtA[i:], m.Authority)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Authority)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRemoveCollateralResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRemoveCollateralResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRemoveCollateralResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -2215,6 +2675,73 @@ func (m *MsgRemoveClusterWorker) Size() (n int) {
 }
 
 func (m *MsgRemoveClusterWorkerResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgSetCollateral) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Authority)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.Tdx != nil {
+		l = m.Tdx.Size()
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.Snp != nil {
+		l = m.Snp.Size()
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgSetCollateralResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.PlatformId)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.NotAfterUnix != 0 {
+		n += 1 + sovTx(uint64(m.NotAfterUnix))
+	}
+	return n
+}
+
+func (m *MsgRemoveCollateral) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Authority)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.TeeKind)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.PlatformId)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgRemoveCollateralResponse) Size() (n int) {
 	if m == nil {
 		return 0
 	}
@@ -3871,6 +4398,457 @@ func (m *MsgRemoveClusterWorkerResponse) Unmarshal(dAtA []byte) error {
 		}
 		if fieldNum <= 0 {
 			return fmt.Errorf("proto: MsgRemoveClusterWorkerResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSetCollateral) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSetCollateral: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSetCollateral: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Authority", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Authority = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Tdx", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Tdx == nil {
+				m.Tdx = &TDXCollateral{}
+			}
+			if err := m.Tdx.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Snp", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Snp == nil {
+				m.Snp = &SNPCollateral{}
+			}
+			if err := m.Snp.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSetCollateralResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSetCollateralResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSetCollateralResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PlatformId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PlatformId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NotAfterUnix", wireType)
+			}
+			m.NotAfterUnix = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.NotAfterUnix |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRemoveCollateral) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRemoveCollateral: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRemoveCollateral: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Authority", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Authority = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TeeKind", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.TeeKind = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PlatformId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PlatformId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRemoveCollateralResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRemoveCollateralResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRemoveCollateralResponse: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
 		default:

@@ -1,0 +1,41 @@
+// Package snp verifies AMD SEV-SNP attestation reports for the chain.
+//
+// # Quote format
+//
+// An SNP "quote" is the attestation report (1184 bytes, exactly as the AMD
+// secure processor produced it) with the VCEK certificate that verifies it,
+// in the envelope of ParseQuote. The pRuntime takes the VCEK from the host's
+// certificate table (configfs-tsm auxblob).
+//
+// # Security argument
+//
+// A report is accepted only if, at the verification time now:
+//
+//  1. the envelope parses strictly and the report is VCEK-signed (VLEK-
+//     signed reports, used by some clouds, are refused: their CRL and
+//     chain are not supported yet);
+//  2. the VCEK chains through the product's ASK to the product's ARK, whose
+//     SHA-256 fingerprint is pinned here (the ASK/ARK certificates are the
+//     ones go-sev-guest embeds; a library change cannot swap them
+//     unnoticed), and is valid at now; it signs the exact report bytes
+//     carried; its TCB extension equals the report's REPORTED_TCB;
+//  3. governance stored collateral for the product line: a CRL signed by the
+//     ARK, current at now (ErrCollateralExpired after its next update), that
+//     lists neither the ASK nor the VCEK;
+//  4. the reported TCB is graded against governance's up-to-date TCB for the
+//     product: at least it in every component → UpToDate (level 1), else
+//     OutOfDate (level 5). AMD publishes no TCB status service; this
+//     judgement is governance's, recorded in the collateral.
+//
+// The report names MEASUREMENT, REPORT_DATA, the product line and whether
+// the guest policy allows debugging.
+//
+// # Tests
+//
+// No ARK-signed CRL covering the public go-sev-guest sample report's period
+// is available offline. NewVerifierWithTestCRLSigner (used through package
+// snptest) makes a verifier that expects a synthetic key's CRL in step 3
+// and changes nothing else: steps 1, 2 and 4 still run against the pinned
+// AMD roots. The chain uses only the zero Verifier, which reports
+// PinnedOnly and rejects such CRLs (app's tests assert both).
+package snp

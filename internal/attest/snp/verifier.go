@@ -1,0 +1,242 @@
+package snp
+
+import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/go-sev-guest/abi"
+	"github.com/google/go-sev-guest/kds"
+	spb "github.com/google/go-sev-guest/proto/sevsnp"
+	"github.com/google/go-sev-guest/verify"
+	"github.com/google/go-sev-guest/verify/trust"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/attest"
+)
+
+// Verifier verifies SEV-SNP quotes against the AMD roots pinned below. The
+// zero value is what the chain uses (app.Verifiers), and the only value
+// that trusts nothing but the pinned roots.
+type Verifier struct {
+	// testCRLSigner, set only by NewVerifierWithTestCRLSigner, replaces the
+	// ARK as the CRL's expected signer. Nil in production.
+	testCRLSigner *x509.Certificate
+}
+
+// NewVerifierWithTestCRLSigner returns a Verifier for TESTS ONLY. It checks
+// the report, its VCEK and the ASK against the pinned AMD roots exactly as
+// the zero Verifier does (so the report must still be genuine, AMD-signed),
+// but expects the collateral's CRL to be signed by crlSigner instead of the
+// product's ARK.
+//
+// It exists because no ARK-signed CRL covering the public sample report's
+// period is available offline, so without it the sample's accepting paths
+// (levels, CRL expiry, revocation) could not be tested. Package snptest
+// builds one with a synthetic signer. The chain never constructs one:
+// app.Verifiers uses the zero Verifier, app's tests assert that it rejects
+// CRLs from a test signer, and PinnedOnly tells the two apart.
+//
+// crlSigner must be a CA certificate allowed to sign CRLs and must not be
+// an AMD root: trusting an ARK is what the zero Verifier does.
+func NewVerifierWithTestCRLSigner(crlSigner *x509.Certificate) (Verifier, error) {
+	if crlSigner == nil {
+		return Verifier{}, errors.New("snp: test CRL signer: nil certificate")
+	}
+	got := sha256.Sum256(crlSigner.Raw)
+	for line, fp := range pinnedARK {
+		if hex.EncodeToString(got[:]) == fp {
+			return Verifier{}, fmt.Errorf("snp: test CRL signer is the pinned ARK-%s; use the zero Verifier", line)
+		}
+	}
+	if !crlSigner.IsCA || crlSigner.KeyUsage&x509.KeyUsageCRLSign == 0 {
+		return Verifier{}, fmt.Errorf("snp: test CRL signer %q: not a CA certificate with CRL signing usage", crlSigner.Subject.CommonName)
+	}
+	return Verifier{testCRLSigner: crlSigner}, nil
+}
+
+// PinnedOnly reports whether v trusts only the pinned AMD roots, for CRLs
+// as for reports: true for the zero Verifier, false for one made by
+// NewVerifierWithTestCRLSigner.
+func (v Verifier) PinnedOnly() bool { return v.testCRLSigner == nil }
+
+var _ attest.Verifier = Verifier{}
+
+// Kind returns attest.KindSEVSNP.
+func (Verifier) Kind() string { return attest.KindSEVSNP }
+
+// pinnedARK are the SHA-256 fingerprints of AMD's root keys (ARK) per
+// product line. go-sev-guest embeds the ASK/ARK certificates; the chain
+// uses them only if their ARK matches the fingerprint pinned here, so a
+// library update cannot silently change whom the chain trusts.
+var pinnedARK = map[string]string{
+	"Milan": "69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd",
+	"Genoa": "4c6598d19c18719c5dfd4a7d335f674e5bfe1d8f800cea2cf270c10d103db2f1",
+	"Turin": "1f084161a44bb6d93778a904877d4819cafa5d05ef4193b2ded9dd9c73dd3f6a",
+}
+
+// roots returns a fresh (never shared, so never cached into) set of the
+// pinned AMD roots of productLine.
+func roots(productLine string) (*trust.AMDRootCerts, error) {
+	var askArk []byte
+	switch productLine {
+	case "Milan":
+		askArk = trust.AskArkMilanVcekBytes
+	case "Genoa":
+		askArk = trust.AskArkGenoaVcekBytes
+	case "Turin":
+		askArk = trust.AskArkTurinVcekBytes
+	default:
+		return nil, fmt.Errorf("%w: sev-snp: unknown product line %q", attest.ErrCertificateChain, productLine)
+	}
+	r := trust.AMDRootCertsProduct(productLine)
+	if err := r.FromKDSCertBytes(askArk); err != nil {
+		return nil, fmt.Errorf("sev-snp: embedded %s roots: %w", productLine, err)
+	}
+	if got := sha256.Sum256(r.ProductCerts.Ark.Raw); hex.EncodeToString(got[:]) != pinnedARK[productLine] {
+		return nil, fmt.Errorf("sev-snp: embedded ARK-%s does not match the pinned fingerprint", productLine)
+	}
+	return r, nil
+}
+
+// Verify checks a SEV-SNP quote at now:
+//
+//  1. it parses strictly (ParseQuote); the report is signed by a VCEK
+//     (VLEK-signed reports are not supported yet);
+//  2. the VCEK chains through the product's ASK to the pinned ARK and is
+//     valid at now, its TCB equals the report's reported TCB, and it signs
+//     the exact report bytes (go-sev-guest verify, no network access);
+//  3. collateral for the product line is stored; its CRL is signed by the
+//     ARK and current at now, and lists neither the ASK nor the VCEK;
+//  4. the reported TCB is graded against governance's up-to-date TCB.
+func (v Verifier) Verify(quote []byte, now time.Time, coll attest.Collateral) (attest.Report, error) {
+	q, err := ParseQuote(quote)
+	if err != nil {
+		return attest.Report{}, err
+	}
+	if q.SignerKey != abi.VcekReportSigner {
+		return attest.Report{}, fmt.Errorf("%w: sev-snp: report signed by %v; only VCEK-signed reports are supported", attest.ErrCertificateChain, q.SignerKey)
+	}
+	ext, err := kds.VcekCertificateExtensions(q.Parsed)
+	if err != nil {
+		return attest.Report{}, fmt.Errorf("%w: sev-snp: VCEK extensions: %v", attest.ErrCertificateChain, err)
+	}
+	productLine := productLineOf(q.Proto, ext.ProductName)
+	r, err := roots(productLine)
+	if err != nil {
+		return attest.Report{}, err
+	}
+	att := &spb.Attestation{Report: q.Proto, CertificateChain: &spb.CertificateChain{VcekCert: q.Cert}}
+	opts := &verify.Options{DisableCertFetching: true, Now: now, TrustedRoots: map[string][]*trust.AMDRootCerts{productLine: {r}}}
+	if err := verify.SnpAttestation(att, opts); err != nil {
+		return attest.Report{}, fmt.Errorf("%w: sev-snp: %v", attest.ErrQuoteSignature, err)
+	}
+	// SnpAttestation checks the re-encoded report; check the bytes carried.
+	if err := verify.SnpReportSignature(q.Report, q.Parsed); err != nil {
+		return attest.Report{}, fmt.Errorf("%w: sev-snp: %v", attest.ErrQuoteSignature, err)
+	}
+	if uint64(ext.TCBVersion) != q.Proto.GetReportedTcb() {
+		return attest.Report{}, fmt.Errorf("%w: sev-snp: VCEK is for TCB %#x, report states %#x", attest.ErrPlatformMismatch, uint64(ext.TCBVersion), q.Proto.GetReportedTcb())
+	}
+	if coll == nil {
+		return attest.Report{}, fmt.Errorf("%w: sev-snp: no collateral source", attest.ErrNoCollateral)
+	}
+	c, err := coll.SNP(productLine)
+	if err != nil {
+		return attest.Report{}, err
+	}
+	crl, err := v.checkCRL(c, r, now)
+	if err != nil {
+		return attest.Report{}, err
+	}
+	for _, e := range crl.RevokedCertificateEntries {
+		for _, cert := range []*x509.Certificate{r.ProductCerts.Ask, q.Parsed} {
+			if e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
+				return attest.Report{}, fmt.Errorf("%w: sev-snp: %q serial %x is on the %s CRL", attest.ErrCertificateRevoked, cert.Subject.CommonName, cert.SerialNumber, productLine)
+			}
+		}
+	}
+	status := attest.TCBUpToDate
+	if !tcbAtLeast(q.Proto.GetReportedTcb(), c.UpToDateTCB) {
+		status = attest.TCBOutOfDate
+	}
+	level, err := attest.ConfidenceLevel(status, nil, coll.AcceptedAdvisories())
+	if err != nil {
+		return attest.Report{}, err
+	}
+	rep := attest.Report{
+		Kind:            attest.KindSEVSNP,
+		Measurement:     q.Measurement(),
+		ConfidenceLevel: level,
+		TCBStatus:       status,
+		Debug:           q.Debug(),
+		PlatformID:      productLine,
+	}
+	copy(rep.ReportData[:], q.Proto.GetReportData())
+	return rep, nil
+}
+
+// CheckCollateral verifies c at now and returns its product line and expiry.
+func (v Verifier) CheckCollateral(c attest.SNPCollateral, now time.Time) (attest.CollateralInfo, error) {
+	if err := c.CheckBounds(); err != nil {
+		return attest.CollateralInfo{}, err
+	}
+	r, err := roots(c.ProductLine)
+	if err != nil {
+		return attest.CollateralInfo{}, err
+	}
+	crl, err := v.checkCRL(c, r, now)
+	if err != nil {
+		return attest.CollateralInfo{}, err
+	}
+	return attest.CollateralInfo{PlatformID: c.ProductLine, NotAfter: crl.NextUpdate}, nil
+}
+
+func (v Verifier) checkCRL(c attest.SNPCollateral, r *trust.AMDRootCerts, now time.Time) (*x509.RevocationList, error) {
+	if err := c.CheckBounds(); err != nil {
+		return nil, err
+	}
+	crl, err := x509.ParseRevocationList(c.CRL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: sev-snp: crl: %v", attest.ErrInvalidCollateral, err)
+	}
+	signer, signerName := r.ProductCerts.Ark, "ARK-"+c.ProductLine
+	if v.testCRLSigner != nil {
+		signer, signerName = v.testCRLSigner, "the test CRL signer"
+	}
+	if err := crl.CheckSignatureFrom(signer); err != nil {
+		return nil, fmt.Errorf("%w: sev-snp: crl is not signed by %s: %v", attest.ErrInvalidCollateral, signerName, err)
+	}
+	if now.Before(crl.ThisUpdate) {
+		return nil, fmt.Errorf("%w: sev-snp: crl is valid only from %s", attest.ErrInvalidCollateral, crl.ThisUpdate.UTC().Format(time.RFC3339))
+	}
+	if now.After(crl.NextUpdate) {
+		return nil, fmt.Errorf("%w: sev-snp: %s crl expired at %s, verification time %s", attest.ErrCollateralExpired,
+			c.ProductLine, crl.NextUpdate.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	return crl, nil
+}
+
+// productLineOf names the product: from the report's CPUID (version 3
+// reports) or else from the VCEK's product name ("Milan-B0" → "Milan").
+func productLineOf(r *spb.Report, certProduct string) string {
+	if fms := r.GetCpuid1EaxFms(); fms != 0 {
+		return kds.ProductLineFromFms(fms)
+	}
+	line, _, _ := strings.Cut(certProduct, "-")
+	return line
+}
+
+// tcbAtLeast compares TCB versions component by component (each byte is a
+// security patch level).
+func tcbAtLeast(have, want uint64) bool {
+	for i := 0; i < 8; i++ {
+		if byte(have>>(8*i)) < byte(want>>(8*i)) {
+			return false
+		}
+	}
+	return true
+}

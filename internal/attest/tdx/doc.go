@@ -1,0 +1,43 @@
+// Package tdx verifies Intel TDX quotes (DCAP, quote version 4, ECDSA-256)
+// for the chain.
+//
+// # Security argument
+//
+// A quote is accepted only if all of these hold at the verification time
+// now (block time):
+//
+//  1. it parses strictly (ParseQuote): version, key type, TEE type, Intel's
+//     QE vendor id, a canonically encoded three-certificate PCK chain, and
+//     not one byte beyond the signed data — so every byte of an accepted
+//     quote is covered by a signature or a strict parse, and a flipped bit
+//     anywhere is rejected (tested over every byte of a genuine quote);
+//  2. the PCK chain ends in the Intel SGX Root CA pinned here (PinnedRoot)
+//     and is valid at now; the PCK key signs the QE report, the QE report
+//     binds the attestation key, and the attestation key signs the quote
+//     header and TD report (go-tdx-guest verify, with collateral fetching
+//     off: the library never touches the network here);
+//  3. governance stored collateral for the PCK certificate's FMSPC, and
+//     every part of it verifies against the pinned root at now: TCB info and
+//     QE identity signed by an "Intel SGX TCB Signing" certificate that the
+//     root issued and its CRL does not list, the PCK CRL signed by the PCK
+//     CA, the root CA CRL by the root, none expired (ErrCollateralExpired)
+//     nor issued after now;
+//  4. neither the PCK certificate (PCK CRL) nor its CA (root CA CRL) is
+//     revoked;
+//  5. the platform's TCB level is found by Intel's algorithm (SGX
+//     components and PCE SVN from the PCK certificate, TDX components from
+//     the TD report, TDX module identity for module versions ≥ 1), the TDX
+//     module signer and attributes and the quoting enclave's identity match
+//     the collateral, and the combined TCB status maps to a confidence level.
+//
+// The report names the measurement MRTD || RTMR0..3, the 64 bytes of report
+// data, the FMSPC and whether the TD has the DEBUG attribute. Binding the
+// report data to a registration and allow-listing the measurement are the
+// registry's job.
+//
+// What the verifier cannot know: whether Intel's collateral is the newest
+// (governance decides when to update it; expiry bounds the staleness), and
+// anything about RTMR extensions after the quote (RTMR3 is extendable by
+// the guest; the pRuntime reads its measurement once and refuses to quote
+// if it changed).
+package tdx
