@@ -48,11 +48,12 @@ func TestPruntimeSurvivesKillDuringSync(t *testing.T) {
 	subjectLoop := startRelayLoop(t, c.relayer(t, "operator", subject.url, logs), logs)
 	referenceLoop := startRelayLoop(t, c.relayer(t, "faucet", reference.url, logs), logs)
 
-	// Both register on chain, announce their endpoint (egress seq 0) and
-	// have it acknowledged, before anything is killed.
+	// Both register on chain, announce their endpoint and performance score
+	// (egress seq 0 and 1) and have them acknowledged, before anything is
+	// killed.
 	settled := func(p *pruntimeProc) bool {
 		info := p.info(t)
-		return info.Registered && info.NextEgressSeq == 1 && info.PendingEgress == 0
+		return info.Registered && info.NextEgressSeq == registrationEgress && info.PendingEgress == 0
 	}
 	eventually(t, 90*time.Second, "both pRuntimes to register and announce their endpoint", func() bool {
 		return settled(subject) && settled(reference)
@@ -190,6 +191,10 @@ func startTraffic(t *testing.T, c *testChain, sender *pherry.Relayer) func() {
 // TestPruntimeSkipsCorruptCheckpoint damages a stopped pRuntime's newest
 // checkpoint. The next start must report it, resume from the checkpoint
 // before it, and catch up from there.
+// registrationEgress is how many messages a pRuntime sends once registered:
+// its endpoint and its performance score.
+const registrationEgress = 2
+
 func TestPruntimeSkipsCorruptCheckpoint(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds gkd and pruntime and runs a devnet")
@@ -206,7 +211,7 @@ func TestPruntimeSkipsCorruptCheckpoint(t *testing.T) {
 	loop := startRelayLoop(t, c.relayer(t, "operator", p.url, logs), logs)
 	eventually(t, 90*time.Second, "the pRuntime to register and announce its endpoint", func() bool {
 		info := p.info(t)
-		return info.Registered && info.NextEgressSeq == 1 && info.PendingEgress == 0
+		return info.Registered && info.NextEgressSeq == registrationEgress && info.PendingEgress == 0
 	})
 	c.registerSimWorkers(t, c.sender(t, "faucet"), 40)
 	waitSynced(t, c, p.url, 60*time.Second)

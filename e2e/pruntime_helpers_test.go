@@ -44,7 +44,8 @@ import (
 // pRuntime process that can be killed and restarted on its data dir, and a
 // relayer loop that can be paused while a test looks at the pRuntime.
 
-// testChain is a `gkd devnet --workers 0` started for one test.
+// testChain is a `gkd devnet` started for one test, by default without
+// pRuntimes of its own.
 type testChain struct {
 	home    string
 	chainID string
@@ -58,12 +59,15 @@ type testChain struct {
 	accounts map[string]string
 }
 
-func startChain(t *testing.T) *testChain {
+// startChain starts a devnet with no pRuntimes of its own; extra flags
+// (later ones win) change that.
+func startChain(t *testing.T, extra ...string) *testChain {
 	t.Helper()
 	gkd := gkdBinary(t)
 	home := t.TempDir()
 	offset := e2etest.FreePortOffset(t, 0)
-	startDevnet(t, gkd, home, "--port-offset", strconv.Itoa(offset), "--block-time", "300ms", "--gatekeepers", "0", "--workers", "0")
+	args := []string{"--port-offset", strconv.Itoa(offset), "--block-time", "300ms", "--voting-period", "4s", "--gatekeepers", "0", "--workers", "0"}
+	startDevnet(t, gkd, home, append(args, extra...)...)
 	c := &testChain{home: home, rpcAddr: fmt.Sprintf("tcp://127.0.0.1:%d", 26657+offset)}
 	var err error
 	if c.node, err = rpchttp.New(c.rpcAddr, "/websocket"); err != nil {

@@ -10,6 +10,7 @@ import (
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
 	"cosmossdk.io/log"
+	"cosmossdk.io/math"
 	dbm "github.com/cosmos/cosmos-db"
 
 	"github.com/cosmos/cosmos-sdk/crypto/keyring"
@@ -22,6 +23,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/app"
 	"github.com/gatekeeper-net/gatekeeper/internal/pherry"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	computationtypes "github.com/gatekeeper-net/gatekeeper/x/computation/types"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -30,6 +32,7 @@ const (
 	gasProposal = 400_000
 	gasVote     = 200_000
 	gasCluster  = 600_000
+	gasStart    = 400_000
 	devnetGas   = "0.001" + app.BondDenom
 )
 
@@ -92,18 +95,64 @@ func launchGatekeepers(ctx context.Context, m Manifest, out io.Writer) error {
 	if err := abciQuery(ctx, node, "/gatekeeper.registry.v1.Query/Clusters", &registrytypes.QueryClustersRequest{}, &clusters); err != nil {
 		return err
 	}
-	if len(clusters.Clusters) > 0 {
-		return nil
+	if len(clusters.Clusters) == 0 {
+		owner, err := signer("operator")
+		if err != nil {
+			return err
+		}
+		msg := &registrytypes.MsgCreateCluster{Owner: owner.Address().String(), Workers: idsOf(ids, workers)}
+		if _, err := owner.Send(ctx, gasCluster, msg); err != nil {
+			return fmt.Errorf("devnet: creating the demo cluster: %w", err)
+		}
+		fmt.Fprintf(out, "devnet: created a cluster of %d workers, owned by the operator account\n", len(workers))
 	}
-	owner, err := signer("operator")
+	return startComputing(ctx, node, m, ids, workers, signer, out)
+}
+
+// startComputing has each worker's operator start a computing session with
+// twice the minimum stake, once the gatekeepers' first beacon is on chain.
+func startComputing(ctx context.Context, node *rpchttp.HTTP, m Manifest, ids []string, workers []int,
+	signer func(string) (*pherry.Signer, error), out io.Writer,
+) error {
+	if _, err := poll(ctx, func() (bool, bool, error) {
+		var b registrytypes.QueryBeaconResponse
+		err := abciQuery(ctx, node, "/gatekeeper.registry.v1.Query/Beacon", &registrytypes.QueryBeaconRequest{}, &b)
+		return true, err == nil && b.Beacon != nil, nil
+	}); err != nil {
+		return err
+	}
+	var params computationtypes.QueryParamsResponse
+	if err := abciQuery(ctx, node, "/gatekeeper.computation.v1.Query/Params", &computationtypes.QueryParamsRequest{}, &params); err != nil {
+		return err
+	}
+	engine, err := params.Params.Engine()
 	if err != nil {
 		return err
 	}
-	msg := &registrytypes.MsgCreateCluster{Owner: owner.Address().String(), Workers: idsOf(ids, workers)}
-	if _, err := owner.Send(ctx, gasCluster, msg); err != nil {
-		return fmt.Errorf("devnet: creating the demo cluster: %w", err)
+	for _, i := range workers {
+		var bench computationtypes.QueryBenchmarkResponse
+		if _, err := poll(ctx, func() (bool, bool, error) {
+			err := abciQuery(ctx, node, "/gatekeeper.computation.v1.Query/Benchmark", &computationtypes.QueryBenchmarkRequest{Worker: ids[i]}, &bench)
+			return true, err == nil, nil
+		}); err != nil {
+			return err
+		}
+		var sess computationtypes.QuerySessionResponse
+		if abciQuery(ctx, node, "/gatekeeper.computation.v1.Query/Session", &computationtypes.QuerySessionRequest{Worker: ids[i]}, &sess) == nil {
+			continue // already computing (a resumed devnet)
+		}
+		tokens := engine.MinStake(bench.Benchmark.Score).Floor()*2 + 1
+		stake := sdk.NewCoin(params.Params.Denom, math.NewIntFromUint64(tokens).Mul(math.NewIntFromUint64(params.Params.UnitsPerToken)))
+		op, err := signer(m.PRuntimes[i].OperatorKey)
+		if err != nil {
+			return err
+		}
+		msg := &computationtypes.MsgStartComputing{Operator: op.Address().String(), Worker: ids[i], Stake: stake}
+		if _, err := op.Send(ctx, gasStart, msg); err != nil {
+			return fmt.Errorf("devnet: %s: start computing: %w", m.PRuntimes[i].Name, err)
+		}
+		fmt.Fprintf(out, "devnet: %s computing (score %d, stake %s)\n", m.PRuntimes[i].Name, bench.Benchmark.Score, stake)
 	}
-	fmt.Fprintf(out, "devnet: created a cluster of %d workers, owned by the operator account\n", len(workers))
 	return nil
 }
 

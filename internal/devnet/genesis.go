@@ -32,6 +32,8 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/app"
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
+	"github.com/gatekeeper-net/gatekeeper/internal/tokenomics"
+	computationtypes "github.com/gatekeeper-net/gatekeeper/x/computation/types"
 	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
@@ -120,6 +122,19 @@ func initHome(cfg Config) (Manifest, error) {
 	regGen.Measurements = append(regGen.Measurements, registrytypes.Measurement{
 		TeeKind: attest.KindSim, Measurement: pruntime.DevnetMeasurement(), Description: "devnet pRuntime " + pruntime.Version,
 	})
+
+	// Tokenomics at devnet speed: the reference's per-block rates, with
+	// heartbeat challenges sized for this block time and a worker challenged
+	// about every other block, so that payouts come every few blocks; a
+	// window that leaves room for relaying; a short cooldown.
+	engine := tokenomics.DefaultParams()
+	engine.BlockTimeMs = uint32(cfg.BlockTime.Milliseconds())
+	engine.ExpectedHeartbeatCount = 1
+	engine.MaxHeartbeatsPerWorkerHour = 3_600_000
+	engine.HeartbeatWindow = 20
+	compGen := computationtypes.DefaultGenesisState()
+	compGen.Params = computationtypes.FromEngineParams(engine, 20, computationtypes.DefaultUnitsPerToken, app.BondDenom)
+	state[computationtypes.ModuleName] = cdc.MustMarshalJSON(compGen)
 
 	if cfg.IngressRetention > 0 {
 		var mqGen mqtypes.GenesisState

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	computationtypes "github.com/gatekeeper-net/gatekeeper/x/computation/types"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -33,6 +35,8 @@ type Status struct {
 	MasterPubkey string
 	Clusters     uint64
 	BeaconHeight uint64
+	// Sessions are the computing sessions (the first page).
+	Sessions []computationtypes.Session
 }
 
 // watchStatus waits for the chain to make blocks, prints the endpoints once
@@ -69,7 +73,9 @@ func watchStatus(ctx context.Context, m Manifest, interval time.Duration, out io
 		}
 		printStatus(out, st)
 		if len(m.PRuntimes) > 0 {
-			printWorkers(out, m.PRuntimes, workerInfos(ctx, m.PRuntimes))
+			infos := workerInfos(ctx, m.PRuntimes)
+			printWorkers(out, m.PRuntimes, infos)
+			printSessions(out, st.Sessions, m.PRuntimes, infos)
 		}
 		if interval == 0 {
 			return
@@ -122,6 +128,11 @@ func ReadStatus(ctx context.Context, c *rpchttp.HTTP) (Status, error) {
 	if beacon.Beacon != nil {
 		st.BeaconHeight = beacon.Beacon.Height
 	}
+	var sessions computationtypes.QuerySessionsResponse
+	if err := abciQuery(ctx, c, "/gatekeeper.computation.v1.Query/Sessions", &computationtypes.QuerySessionsRequest{}, &sessions); err != nil {
+		return st, err
+	}
+	st.Sessions = sessions.Sessions
 	var ms registrytypes.QueryMeasurementsResponse
 	if err := abciQuery(ctx, c, "/gatekeeper.registry.v1.Query/Measurements",
 		&registrytypes.QueryMeasurementsRequest{Pagination: &query.PageRequest{Limit: 1, CountTotal: true}}, &ms); err != nil {
@@ -179,6 +190,34 @@ func printStatus(out io.Writer, st Status) {
 	if st.MasterKeys > 0 {
 		fmt.Fprintf(out, "master key: %d version(s); newest public key %s\n", st.MasterKeys, st.MasterPubkey)
 	}
+}
+
+// printSessions shows each computing worker's session: status, V and what
+// it has been paid.
+func printSessions(out io.Writer, sessions []computationtypes.Session, ws []PRuntime, infos []api.Info) {
+	if len(sessions) == 0 {
+		return
+	}
+	names := make(map[string]string, len(ws))
+	for i, in := range infos {
+		names[in.IdentityKey] = ws[i].Name
+	}
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "COMPUTING\tSESSION\tSTATUS\tV\tPAID\tSTAKE\tLAST SETTLED")
+	for _, s := range sessions {
+		id := hex.EncodeToString(s.Worker)
+		name := names[id]
+		if name == "" {
+			name = id[:16] + "…"
+		}
+		v := s.V
+		if i := strings.IndexByte(v, '.'); i >= 0 && len(v) > i+5 {
+			v = v[:i+5]
+		}
+		status := strings.ToLower(strings.TrimPrefix(s.Status.String(), "SESSION_STATUS_"))
+		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%d\n", name, s.SessionId, status, v, s.TotalPaid, s.Stake, s.LastSettlementHeight)
+	}
+	w.Flush()
 }
 
 func printWorkers(out io.Writer, ws []PRuntime, infos []api.Info) {

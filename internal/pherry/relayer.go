@@ -22,6 +22,11 @@ import (
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
+// minProofHeight is the lowest height the SDK proves state at ("cannot
+// query with proof when height <= 1"): a pRuntime that verified only header
+// 2 waits for the next one.
+const minProofHeight = 2
+
 const (
 	gasPerEgressMessage = 40_000
 	gasBase             = 150_000
@@ -209,7 +214,7 @@ func (r *Relayer) syncHeader(ctx context.Context, from, target int64) (api.Info,
 // syncIngress feeds one batch of proven ingress entries. It reports whether
 // more entries are waiting.
 func (r *Relayer) syncIngress(ctx context.Context, info api.Info) (bool, api.Info, error) {
-	if info.ProofHeight < 1 {
+	if info.ProofHeight < minProofHeight {
 		return false, info, nil
 	}
 	batch, err := FetchIngress(ctx, r.node, info.NextIngress, r.cfg.IngressBatch, info.ProofHeight)
@@ -270,7 +275,7 @@ func (r *Relayer) syncIngress(ctx context.Context, info api.Info) (bool, api.Inf
 // the chain cannot take yet (beyond the channel's window) must not hold up
 // the worker's own messages.
 func (r *Relayer) relayEgress(ctx context.Context, info api.Info) error {
-	if info.PendingEgress == 0 || info.ProofHeight < 1 {
+	if info.PendingEgress == 0 || info.ProofHeight < minProofHeight {
 		return nil
 	}
 	key, err := hex.DecodeString(info.IdentityKey)

@@ -23,12 +23,14 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
 	"github.com/gatekeeper-net/gatekeeper/app/params"
+	computationtypes "github.com/gatekeeper-net/gatekeeper/x/computation/types"
 	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
 // Codec returns the codec and tx config pherry signs with: the SDK's base
-// types plus the messages pherry sends, and nothing of the chain's keepers.
+// types plus the messages pherry (and tools built on it) send, and nothing
+// of the chain's keepers.
 func Codec() (codec.Codec, client.TxConfig, error) {
 	params.SetAddressPrefixes()
 	cfg := sdk.GetConfig()
@@ -46,6 +48,7 @@ func Codec() (codec.Codec, client.TxConfig, error) {
 	authtypes.RegisterInterfaces(ir)
 	mqtypes.RegisterInterfaces(ir)
 	registrytypes.RegisterInterfaces(ir)
+	computationtypes.RegisterInterfaces(ir)
 	cdc := codec.NewProtoCodec(ir)
 	return cdc, authtx.NewTxConfig(cdc, authtx.DefaultSignModes), nil
 }

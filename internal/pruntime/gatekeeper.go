@@ -48,6 +48,10 @@ type queuedTask struct {
 	Topic string `json:"topic"`
 	Seq   uint64 `json:"seq"`
 	Body  []byte `json:"body"`
+	// Reply is the answer computed when the task was seen (a block's
+	// tokenomic output depends on the engine state at that block, not at
+	// the time the gatekeeper goes live).
+	Reply []byte `json:"reply,omitempty"`
 }
 
 // memberCluster is the cluster this worker belongs to, and the key versions
@@ -300,12 +304,17 @@ func (r *Runtime) onTask(tx *ingressTx, topic string, payload []byte) error {
 	if tx.next.GK.Live {
 		return r.answerTask(tx, q)
 	}
+	r.queueTask(tx, q)
+	return nil
+}
+
+// queueTask keeps a task for when this designated gatekeeper goes live.
+func (r *Runtime) queueTask(tx *ingressTx, q queuedTask) {
 	if len(tx.next.GK.Tasks) >= maxQueuedTasks {
 		r.log.Warn("task queue full while waiting for the master key; dropping the oldest", "seq", tx.next.GK.Tasks[0].Seq)
 		tx.next.GK.Tasks = tx.next.GK.Tasks[1:]
 	}
 	tx.next.GK.Tasks = append(tx.next.GK.Tasks, q)
-	return nil
 }
 
 // answerTask computes a quorum output. It depends only on the task and the
@@ -340,6 +349,8 @@ func (r *Runtime) answerTask(tx *ingressTx, t queuedTask) error {
 			return err
 		}
 		topic, payload = protocol.TopicBeacon, b.Encode()
+	case protocol.TopicBlockTask:
+		topic, payload = protocol.TopicSettlement, t.Reply
 	default:
 		return fmt.Errorf("unknown task topic %q", t.Topic)
 	}

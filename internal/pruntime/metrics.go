@@ -14,6 +14,7 @@ type metrics struct {
 	rejected           *prometheus.CounterVec
 	keyFaults          *prometheus.CounterVec
 	beaconMismatches   prometheus.Counter
+	heartbeats         prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -31,8 +32,10 @@ func newMetrics() *metrics {
 			Help: "Key copies received that failed verification and were reported on chain."}, []string{"key"}),
 		beaconMismatches: prometheus.NewCounter(prometheus.CounterOpts{Name: "pruntime_beacon_mismatches_total",
 			Help: "Accepted beacons that differ from this gatekeeper's own computation."}),
+		heartbeats: prometheus.NewCounter(prometheus.CounterOpts{Name: "pruntime_heartbeats_sent_total",
+			Help: "Heartbeats sent in answer to this worker's challenges."}),
 	}
 	m.reg.MustRegister(m.height, m.nextIngress, m.pendingEgress, m.headers, m.ingress, m.checkpoints, m.checkpointsSkipped, m.rejected,
-		m.keyFaults, m.beaconMismatches)
+		m.keyFaults, m.beaconMismatches, m.heartbeats)
 	return m
 }

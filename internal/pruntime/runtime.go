@@ -180,6 +180,8 @@ func (r *Runtime) Info() api.Info {
 	if b := r.st.Beacon; b != nil {
 		info.BeaconHeight = b.Height
 	}
+	info.Score = r.st.Computation.Score
+	info.Session = r.st.Computation.Session
 	return info
 }
 
@@ -303,7 +305,10 @@ func (r *Runtime) handleIngress(tx *ingressTx, m protocol.Message) (bool, error)
 		}
 		return false, nil
 	}
-	return r.handleGatekeeperIngress(tx, m)
+	if handled, err := r.handleGatekeeperIngress(tx, m); handled || err != nil {
+		return handled, err
+	}
+	return r.handleComputationIngress(tx, m)
 }
 
 // commitIngress seals a changed master key history, then commits the state.
@@ -330,11 +335,18 @@ func (r *Runtime) commitIngress(tx *ingressTx, force bool) error {
 // endpoint, once.
 func (r *Runtime) becomeRegistered(next *state) error {
 	next.Registered = true
-	if r.cfg.PublicEndpoint == "" || next.EndpointSent {
-		return nil
+	if r.cfg.PublicEndpoint != "" && !next.EndpointSent {
+		next.EndpointSent = true
+		if err := r.emit(next, protocol.TopicWorkerEndpoint, []byte(r.cfg.PublicEndpoint)); err != nil {
+			return err
+		}
 	}
-	next.EndpointSent = true
-	return r.emit(next, protocol.TopicWorkerEndpoint, []byte(r.cfg.PublicEndpoint))
+	if next.Computation.Score == 0 {
+		next.Computation.Score = performanceScore()
+		r.log.Info("performance test", "score", next.Computation.Score)
+		return r.emit(next, protocol.TopicBenchmark, protocol.EncodeU32(next.Computation.Score))
+	}
+	return nil
 }
 
 // emit signs a worker egress message with the next sequence into next.

@@ -34,6 +34,8 @@ type state struct {
 	Cluster *memberCluster `json:"cluster,omitempty"`
 	// Beacon is the latest beacon the chain accepted.
 	Beacon *beaconState `json:"beacon,omitempty"`
+	// Computation is the tokenomic engine's state and this worker's session.
+	Computation computationState `json:"computation"`
 	// CheckpointSeq numbers checkpoints; it only grows.
 	CheckpointSeq uint64 `json:"checkpoint_seq"`
 	// CheckpointHeight is the synced height of the last checkpoint.
@@ -60,6 +62,7 @@ func (s state) clone() state {
 		b := *s.Beacon
 		c.Beacon = &b
 	}
+	c.Computation = s.Computation.clone()
 	return c
 }
 

@@ -62,6 +62,10 @@ type Info struct {
 	Cluster *ClusterInfo `json:"cluster,omitempty"`
 	// BeaconHeight is the height of the latest beacon the chain accepted.
 	BeaconHeight uint64 `json:"beacon_height,omitempty"`
+	// Score is the performance score this worker reported (0: not yet).
+	Score uint32 `json:"score,omitempty"`
+	// Session is this worker's computing session (0: not computing).
+	Session uint64 `json:"session,omitempty"`
 }
 
 // ClusterInfo is a worker's cluster membership.

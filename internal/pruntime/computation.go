@@ -1,0 +1,248 @@
+package pruntime
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/tokenomics"
+)
+
+// The computation role (DESIGN §8). Every pRuntime runs the tokenomic
+// engine on the same verified ingress: the inputs of a block (sessions
+// started and stopped, heartbeats) are the computation messages between two
+// block tasks, and the task closes the block. Running it everywhere keeps
+// every pRuntime ready to be designated gatekeeper with the engine's state,
+// and tells a computing worker, from the same state, when it is challenged.
+// Only live gatekeepers publish the output, at the task's sequence; all of
+// them compute byte-identical outputs, which the chain takes by quorum.
+
+// computationState is the computation role's part of the checkpoint.
+type computationState struct {
+	// Params is tokenomics.Params' encoding as last published by the chain;
+	// empty means the engine's defaults.
+	Params []byte `json:"params,omitempty"`
+	// Engine is tokenomics.State's encoding; empty before the first block.
+	Engine []byte `json:"engine,omitempty"`
+	// Started, Stopped and Heartbeats are the inputs of the block not yet
+	// closed by a task (ingress payloads, in order).
+	Started    [][]byte `json:"started,omitempty"`
+	Stopped    [][]byte `json:"stopped,omitempty"`
+	Heartbeats [][]byte `json:"heartbeats,omitempty"`
+	// Session is this worker's own computing session (0: not computing).
+	Session uint64 `json:"session,omitempty"`
+	// Score is this pRuntime's performance score, sent once registered.
+	Score uint32 `json:"score,omitempty"`
+}
+
+func (c computationState) clone() computationState {
+	out := c
+	out.Started = cloneAll(c.Started)
+	out.Stopped = cloneAll(c.Stopped)
+	out.Heartbeats = cloneAll(c.Heartbeats)
+	return out
+}
+
+func cloneAll(bs [][]byte) [][]byte {
+	if bs == nil {
+		return nil
+	}
+	out := make([][]byte, len(bs))
+	for i, b := range bs {
+		out[i] = bytes.Clone(b)
+	}
+	return out
+}
+
+// maxPendingComputationInputs bounds the inputs buffered for one block.
+const maxPendingComputationInputs = 1 << 20
+
+// handleComputationIngress applies the computation topics; it reports
+// whether the topic was one of them.
+func (r *Runtime) handleComputationIngress(tx *ingressTx, m protocol.Message) (bool, error) {
+	c := &tx.next.Computation
+	var err error
+	switch m.Topic {
+	case protocol.TopicComputationParams:
+		var p tokenomics.Params
+		if err = p.UnmarshalBinary(m.Payload); err == nil {
+			c.Params = bytes.Clone(m.Payload)
+		}
+	case protocol.TopicSessionStarted:
+		var s protocol.SessionStarted
+		if s, err = protocol.DecodeSessionStarted(m.Payload); err == nil {
+			err = appendInput(&c.Started, m.Payload)
+			if bytes.Equal(s.Worker, r.self()) {
+				c.Session = s.Session
+				r.log.Info("computing session started", "session", s.Session)
+			}
+		}
+	case protocol.TopicSessionStopped:
+		var s protocol.SessionRef
+		if s, err = protocol.DecodeSessionRef(m.Payload); err == nil {
+			err = appendInput(&c.Stopped, m.Payload)
+			if bytes.Equal(s.Worker, r.self()) && s.Session == c.Session {
+				c.Session = 0
+				r.log.Info("computing session stopped", "session", s.Session)
+			}
+		}
+	case protocol.TopicHeartbeat:
+		var rel protocol.Relayed
+		if rel, err = protocol.DecodeRelayed(m.Payload); err == nil {
+			if _, err = protocol.DecodeHeartbeat(rel.Body); err == nil {
+				err = appendInput(&c.Heartbeats, m.Payload)
+			}
+		}
+	case protocol.TopicBlockTask:
+		err = r.onBlockTask(tx, m.Payload)
+	default:
+		return false, nil
+	}
+	if err != nil {
+		return true, fmt.Errorf("pruntime: ingress %s: %w", m.Topic, err)
+	}
+	return false, nil
+}
+
+func appendInput(dst *[][]byte, payload []byte) error {
+	if len(*dst) >= maxPendingComputationInputs {
+		return errors.New("too many inputs in one block")
+	}
+	*dst = append(*dst, bytes.Clone(payload))
+	return nil
+}
+
+// onBlockTask closes a block: it runs the engine on the block's inputs,
+// publishes the output if this is a live gatekeeper (or queues it while the
+// gatekeeper waits for its keys), and answers this worker's challenge.
+func (r *Runtime) onBlockTask(tx *ingressTx, payload []byte) error {
+	t, err := protocol.DecodeGatekeeperTask(payload)
+	if err != nil {
+		return err
+	}
+	blk, err := protocol.DecodeComputationBlock(t.Body)
+	if err != nil {
+		return err
+	}
+	c := &tx.next.Computation
+	params := tokenomics.DefaultParams()
+	if len(c.Params) > 0 {
+		if err := params.UnmarshalBinary(c.Params); err != nil {
+			return err
+		}
+	}
+	st := tokenomics.NewState(0)
+	if len(c.Engine) > 0 {
+		if err := st.UnmarshalBinary(c.Engine); err != nil {
+			return err
+		}
+	}
+	if st.Len() == 0 && st.Height()+1 != blk.Height {
+		// With no worker the engine carries nothing over: the chain only
+		// closes blocks while sessions exist, so it resumes at this height.
+		st = tokenomics.NewState(blk.Height - 1)
+	}
+	b, err := buildBlock(blk, c)
+	if err != nil {
+		return err
+	}
+	out, rejected, err := st.Apply(params, b)
+	if err != nil {
+		return err
+	}
+	for _, rej := range rejected {
+		r.log.Info("tokenomics input rejected", "height", blk.Height, "input", rej.Input.String(),
+			"worker", hex.EncodeToString(rej.Worker[:]), "session", rej.Session, "reason", rej.Reason)
+	}
+	if c.Engine, err = st.MarshalBinary(); err != nil {
+		return err
+	}
+	c.Started, c.Stopped, c.Heartbeats = nil, nil, nil
+
+	if tx.next.isGatekeeper(r.self()) {
+		q := queuedTask{Topic: protocol.TopicBlockTask, Seq: t.Seq, Body: t.Body, Reply: out.Encode()}
+		if tx.next.GK.Live {
+			if err := r.answerTask(tx, q); err != nil {
+				return err
+			}
+		} else {
+			r.queueTask(tx, q)
+		}
+	}
+	var self tokenomics.WorkerKey
+	copy(self[:], r.self())
+	if c.Session != 0 && st.Challenged(self, blk.Height) {
+		r.metrics.heartbeats.Inc()
+		return r.emit(&tx.next, protocol.TopicHeartbeat, protocol.Heartbeat{Session: c.Session, Challenge: blk.Height}.Encode())
+	}
+	return nil
+}
+
+// buildBlock turns the buffered ingress of a block into the engine's input.
+func buildBlock(blk protocol.ComputationBlock, c *computationState) (tokenomics.Block, error) {
+	b := tokenomics.Block{Height: blk.Height}
+	copy(b.Seed[:], blk.Seed)
+	for _, p := range c.Started {
+		s, err := protocol.DecodeSessionStarted(p)
+		if err != nil {
+			return b, err
+		}
+		var stake tokenomics.Fixed
+		if err := stake.UnmarshalBinary(s.Stake); err != nil {
+			return b, err
+		}
+		st := tokenomics.Start{Session: s.Session, P: s.Score, Level: s.Level, Stake: stake}
+		copy(st.Worker[:], s.Worker)
+		b.Started = append(b.Started, st)
+	}
+	for _, p := range c.Stopped {
+		s, err := protocol.DecodeSessionRef(p)
+		if err != nil {
+			return b, err
+		}
+		st := tokenomics.Stop{Session: s.Session}
+		copy(st.Worker[:], s.Worker)
+		b.Stopped = append(b.Stopped, st)
+	}
+	for _, p := range c.Heartbeats {
+		rel, err := protocol.DecodeRelayed(p)
+		if err != nil {
+			return b, err
+		}
+		h, err := protocol.DecodeHeartbeat(rel.Body)
+		if err != nil {
+			return b, err
+		}
+		hb := tokenomics.Heartbeat{Session: h.Session, Challenge: h.Challenge}
+		copy(hb.Worker[:], rel.Sender)
+		b.Heartbeats = append(b.Heartbeats, hb)
+	}
+	return b, nil
+}
+
+// benchmarkDuration is how long the performance test runs.
+const benchmarkDuration = 300 * time.Millisecond
+
+// performanceScore runs the performance test: SHA-256 over 1 KiB blocks on
+// one core for benchmarkDuration. The score is the hashing rate in MiB/s
+// (at least 1). It is a measurement of this machine, not a consensus value:
+// the chain records what the worker reports, as the reference does.
+func performanceScore() uint32 {
+	var buf [1024]byte
+	h := sha256.New()
+	var kib uint64
+	start := time.Now()
+	for time.Since(start) < benchmarkDuration {
+		for range 256 {
+			h.Write(buf[:])
+		}
+		kib += 256
+	}
+	_ = h.Sum(nil)
+	ns := uint64(max(time.Since(start).Nanoseconds(), 1))
+	return uint32(min(max(kib*uint64(time.Second)/1024/ns, 1), tokenomics.MaxP))
+}
