@@ -5,6 +5,8 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
@@ -80,6 +82,16 @@ type beaconState struct {
 type ingressTx struct {
 	next   state
 	master masterHistory
+	// copies are the cluster keys to seal for the grants of this call;
+	// commitIngress seals them on every core before the commit.
+	copies []pendingCopy
+}
+
+// pendingCopy is a cluster key copy to make: the grant and the master key
+// version it derives from.
+type pendingCopy struct {
+	grant protocol.ClusterGrant
+	key   *crypto.MasterKey
 }
 
 // handleGatekeeperIngress applies the gatekeeper protocol's ingress topics;
@@ -421,11 +433,45 @@ func (r *Runtime) onClusterGrant(tx *ingressTx, payload []byte) error {
 		r.log.Error("cannot grant cluster key: master key version not held", "cluster", g.Cluster, "version", g.Version)
 		return nil
 	}
-	c, err := sealClusterKey(r.id.ChainID, k, g)
-	if err != nil {
-		return err
+	// The payload is not retained past this call: keep copies of the keys.
+	g.PublicKey, g.Worker, g.ReceiveKey = bytes.Clone(g.PublicKey), bytes.Clone(g.Worker), bytes.Clone(g.ReceiveKey)
+	tx.copies = append(tx.copies, pendingCopy{grant: g, key: k})
+	return nil
+}
+
+// sealCopies seals the cluster key copies of tx's grants, in parallel on
+// every core (a cluster of many workers is granted in one block, and each
+// copy is an independent HPKE encapsulation), and emits them in grant order.
+func (r *Runtime) sealCopies(tx *ingressTx) error {
+	if len(tx.copies) == 0 {
+		return nil
 	}
-	return r.emit(&tx.next, protocol.TopicClusterKeyCopy, c.Encode())
+	out := make([]protocol.ClusterKeyCopy, len(tx.copies))
+	errs := make([]error, len(tx.copies))
+	next := make(chan int, len(tx.copies))
+	for i := range tx.copies {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(tx.copies)) {
+		wg.Go(func() {
+			for i := range next {
+				out[i], errs[i] = sealClusterKey(r.id.ChainID, tx.copies[i].key, tx.copies[i].grant)
+			}
+		})
+	}
+	wg.Wait()
+	tx.copies = nil
+	for i, c := range out {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		if err := r.emit(&tx.next, protocol.TopicClusterKeyCopy, c.Encode()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sealClusterKey derives the cluster key version g names and seals it to

@@ -317,6 +317,12 @@ func (r *Runtime) handleIngress(tx *ingressTx, m protocol.Message) (bool, error)
 // the history was written, the entries are applied again on retry and
 // produce the same history, or a new v0 that was never announced.
 func (r *Runtime) commitIngress(tx *ingressTx, force bool) error {
+	if len(tx.copies) > 0 {
+		if err := r.sealCopies(tx); err != nil {
+			return err
+		}
+		force = true
+	}
 	if tx.master.dirty {
 		if err := saveMasterHistory(r.cfg.DataDir, r.tee, &tx.master); err != nil {
 			return err
