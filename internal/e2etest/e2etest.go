@@ -4,6 +4,7 @@
 package e2etest
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -112,4 +113,24 @@ func SecretEncodings(secret []byte) []string {
 		base64.URLEncoding.EncodeToString(secret),
 		base64.RawURLEncoding.EncodeToString(secret),
 	}
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent writers: a log sink for
+// servers, relayers and processes under test.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns everything written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

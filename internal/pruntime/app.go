@@ -14,7 +14,6 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
@@ -123,27 +122,8 @@ func NewAppAPI(keys ClusterKeys, store statestore.Store, log *slog.Logger) *AppA
 // gracefully. ln must be reachable only by the apps beside the worker (see
 // AppAPI); the RPC's listener must never be used.
 func (a *AppAPI) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           a.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("serving app API", "addr", ln.Addr().String())
-	select {
-	case err := <-errc:
-		return fmt.Errorf("pruntime: app API: %w", err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("pruntime: app API: %w", err)
-	}
-	return nil
+	return serveHTTP(ctx, ln, a.Handler(), "app API")
 }
 
 // Handler returns the app API's routes.

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
@@ -30,23 +29,6 @@ type testNode struct {
 	r   *Runtime
 }
 
-// syncBuffer is a log sink safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func newTestNode(t testing.TB) *testNode {
 	t.Helper()
@@ -452,7 +434,7 @@ func TestWrongClusterKeyIsReported(t *testing.T) {
 // No secret this package handles reaches its log.
 func TestGatekeeperLogsNoSecrets(t *testing.T) {
 	t.Parallel()
-	buf := &syncBuffer{}
+	buf := &e2etest.SyncBuffer{}
 	a, b := newTestNode(t), newTestNode(t)
 	for _, n := range []*testNode{a, b} {
 		n.r.log = slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))

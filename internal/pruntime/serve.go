@@ -14,8 +14,20 @@ import (
 // Serve runs the RPC on ln until ctx ends, then shuts down gracefully and
 // writes a final checkpoint.
 func (r *Runtime) Serve(ctx context.Context, ln net.Listener) error {
+	r.log.Info("serving RPC", "addr", ln.Addr().String())
+	err := serveHTTP(ctx, ln, r.Handler(), "RPC")
+	if cerr := r.Checkpoint(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	r.log.Info("stopped", "height", r.Info().SyncedHeight)
+	return err
+}
+
+// serveHTTP serves h on ln, with bounded timeouts and header size, until
+// ctx ends, then shuts down gracefully.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, what string) error {
 	srv := &http.Server{
-		Handler:           r.Handler(),
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -23,20 +35,17 @@ func (r *Runtime) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	r.log.Info("serving RPC", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
-		return fmt.Errorf("pruntime: RPC: %w", err)
+		return fmt.Errorf("pruntime: %s: %w", what, err)
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := srv.Shutdown(shutdownCtx)
-	if cerr := r.Checkpoint(); cerr != nil {
-		err = errors.Join(err, cerr)
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("pruntime: %s: %w", what, err)
 	}
-	r.log.Info("stopped", "height", r.Info().SyncedHeight)
-	return err
+	return nil
 }
 
 // ServeWithApp serves the RPC on ln and the worker app API on appLn, over

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	gkcrypto "github.com/gatekeeper-net/gatekeeper/internal/crypto"
+	"github.com/gatekeeper-net/gatekeeper/internal/e2etest"
 	"github.com/gatekeeper-net/gatekeeper/internal/reencrypt"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee/sim"
@@ -211,23 +212,9 @@ func testConfig(buf io.Writer) reencrypt.Config {
 	return cfg
 }
 
-// syncBuffer is a bytes.Buffer safe for the engine's concurrent logging.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// syncBuffer is a log sink safe for the engine's concurrent logging.
+type syncBuffer = e2etest.SyncBuffer
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // memStore is an in-memory Store, for tests that need hooks.
 type memStore struct {
