@@ -106,7 +106,6 @@ func eventually(t *testing.T, timeout time.Duration, what string, f func() bool)
 // syncBuffer is the tests' concurrent log sink.
 type syncBuffer = e2etest.SyncBuffer
 
-
 func execOutput(name string, args ...string) ([]byte, error) {
 	return exec.Command(name, args...).Output()
 }

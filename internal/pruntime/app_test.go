@@ -87,7 +87,6 @@ type appEnv struct {
 
 type syncBuffer = e2etest.SyncBuffer
 
-
 func newAppEnv(t *testing.T) *appEnv {
 	t.Helper()
 	keys := newFakeKeys(7)

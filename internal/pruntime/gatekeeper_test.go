@@ -29,7 +29,6 @@ type testNode struct {
 	r   *Runtime
 }
 
-
 func newTestNode(t testing.TB) *testNode {
 	t.Helper()
 	n := &testNode{t: t, dir: t.TempDir()}

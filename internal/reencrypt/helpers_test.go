@@ -215,7 +215,6 @@ func testConfig(buf io.Writer) reencrypt.Config {
 // syncBuffer is a log sink safe for the engine's concurrent logging.
 type syncBuffer = e2etest.SyncBuffer
 
-
 // memStore is an in-memory Store, for tests that need hooks.
 type memStore struct {
 	mu sync.Mutex
