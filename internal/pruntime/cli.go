@@ -38,43 +38,21 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("pruntime run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.DataDir, "data-dir", "", "directory for the sealed identity and checkpoints")
+	id := identityFlags(fs, &cfg)
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "RPC listen address")
-	fs.StringVar(&cfg.ChainID, "chain-id", "", "chain to follow")
-	fs.StringVar(&cfg.Operator, "operator", "", "operator account (bech32) that registers this worker")
 	fs.StringVar(&cfg.PublicEndpoint, "endpoint", "", "public RPC URL to announce on chain after registration")
 	fs.IntVar(&cfg.KeepCheckpoints, "keep-checkpoints", cfg.KeepCheckpoints, "checkpoints kept on disk")
 	fs.StringVar(&cfg.AppListen, "app-listen", cfg.AppListen, "worker app API listen address, loopback only (empty: off)")
 	fs.StringVar(&cfg.StateDir, "state-dir", "", "state store directory of the app API (default: DATA_DIR/state)")
-	genesisVals := fs.String("genesis-validators-hash", "", "trust root: hex hash of the genesis validator set")
-	trustHeight := fs.Uint64("trust-height", 0, "trust root: height of a trusted header")
-	trustHash := fs.String("trust-hash", "", "trust root: hex hash of the header at --trust-height")
-	teeKind := fs.String("tee", "sim", "TEE backend: sim, tdx or sev-snp (tdx and sev-snp need the kernel's configfs-tsm)")
-	simMeasurement := fs.String("sim-measurement", "", "sim TEE only: hex measurement to report instead of the binary's SHA-256")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
-	root, err := parseTrustRoot(*genesisVals, *trustHeight, *trustHash)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
+	t, code := id.open(&cfg, stderr)
+	if t == nil {
+		return code
 	}
-	cfg.TrustRoot = root
 	log := newLogger(stdout, *logFormat)
-	if err := cfg.Validate(); err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		fmt.Fprintln(stderr, "pruntime:", err)
-		return 1
-	}
-	t, err := openTEE(*teeKind, cfg.DataDir, *simMeasurement)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := Run(ctx, cfg, t, log); err != nil {
@@ -169,6 +147,52 @@ func openTEE(kind, dataDir, simMeasurement string) (tee.TEE, error) {
 	}
 }
 
+// idFlags are the flags `run` and `attest` share: what the identity is
+// bound to (data dir, chain, operator, trust root) and the TEE backend.
+type idFlags struct {
+	genesisVals, trustHash, teeKind, simMeasurement *string
+	trustHeight                                     *uint64
+}
+
+func identityFlags(fs *flag.FlagSet, cfg *Config) *idFlags {
+	fs.StringVar(&cfg.DataDir, "data-dir", "", "directory for the sealed identity and checkpoints (created if missing)")
+	fs.StringVar(&cfg.ChainID, "chain-id", "", "chain to follow")
+	fs.StringVar(&cfg.Operator, "operator", "", "operator account (bech32) that registers this worker")
+	return &idFlags{
+		genesisVals:    fs.String("genesis-validators-hash", "", "trust root: hex hash of the genesis validator set"),
+		trustHeight:    fs.Uint64("trust-height", 0, "trust root: height of a trusted header"),
+		trustHash:      fs.String("trust-hash", "", "trust root: hex hash of the header at --trust-height"),
+		teeKind:        fs.String("tee", "sim", "TEE backend: sim, tdx or sev-snp (tdx and sev-snp need the kernel's configfs-tsm)"),
+		simMeasurement: fs.String("sim-measurement", "", "sim TEE only: hex measurement to report instead of the binary's SHA-256"),
+	}
+}
+
+// open completes cfg with the trust root, validates it, creates the data
+// dir and opens the TEE. On failure it reports to stderr and returns a nil
+// TEE with the exit code (2: bad flags, 1: the machine).
+func (f *idFlags) open(cfg *Config, stderr io.Writer) (tee.TEE, int) {
+	root, err := parseTrustRoot(*f.genesisVals, *f.trustHeight, *f.trustHash)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, 2
+	}
+	cfg.TrustRoot = root
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, 2
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		fmt.Fprintln(stderr, "pruntime:", err)
+		return nil, 1
+	}
+	t, err := openTEE(*f.teeKind, cfg.DataDir, *f.simMeasurement)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, 1
+	}
+	return t, 0
+}
+
 // Files `pruntime attest --dump DIR` writes.
 const (
 	DumpQuoteFile       = "quote.bin"
@@ -187,14 +211,7 @@ func attestMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("pruntime attest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dump := fs.String("dump", "", "directory to write the quote and registration info to (created)")
-	fs.StringVar(&cfg.DataDir, "data-dir", "", "directory of the sealed identity (created if missing)")
-	fs.StringVar(&cfg.ChainID, "chain-id", "", "chain the identity is for")
-	fs.StringVar(&cfg.Operator, "operator", "", "operator account (bech32)")
-	genesisVals := fs.String("genesis-validators-hash", "", "trust root: hex hash of the genesis validator set")
-	trustHeight := fs.Uint64("trust-height", 0, "trust root: height of a trusted header")
-	trustHash := fs.String("trust-hash", "", "trust root: hex hash of the header at --trust-height")
-	teeKind := fs.String("tee", "sim", "TEE backend: sim, tdx or sev-snp")
-	simMeasurement := fs.String("sim-measurement", "", "sim TEE only: hex measurement")
+	idf := identityFlags(fs, &cfg)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -202,24 +219,9 @@ func attestMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pruntime attest: --dump DIR is required")
 		return 2
 	}
-	root, err := parseTrustRoot(*genesisVals, *trustHeight, *trustHash)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	cfg.TrustRoot = root
-	if err := cfg.Validate(); err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		fmt.Fprintln(stderr, "pruntime:", err)
-		return 1
-	}
-	t, err := openTEE(*teeKind, cfg.DataDir, *simMeasurement)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
+	t, code := idf.open(&cfg, stderr)
+	if t == nil {
+		return code
 	}
 	id, _, err := loadOrCreateIdentity(cfg.DataDir, t, cfg)
 	if err != nil {
