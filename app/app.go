@@ -301,7 +301,8 @@ func Verifiers() []attest.Verifier {
 
 // addRegistryRoutes routes x/registry's egress topics. Each topic takes one
 // origin kind: what a single worker reports (its endpoint, the master key it
-// generated, key copies, faults) comes from its worker origin; what the
+// generated, key copies, faults, a rotation's proposal, acknowledgement and
+// re-encryption progress) comes from its worker origin; what the
 // gatekeepers must agree on (cluster public keys, beacons) comes only from
 // the gatekeeper origin, at a quorum, at the sequence of a gatekeeper task.
 func (app *App) addRegistryRoutes() {
@@ -319,6 +320,9 @@ func (app *App) addRegistryRoutes() {
 		{protocol.TopicGatekeeperLive, worker, k.HandleGatekeeperLive},
 		{protocol.TopicKeyFault, worker, k.HandleKeyFault},
 		{protocol.TopicClusterKeyCopy, worker, k.HandleClusterKeyCopy},
+		{protocol.TopicRotationProposal, worker, k.HandleRotationProposal},
+		{protocol.TopicRotationAck, worker, k.HandleRotationAck},
+		{protocol.TopicReencryptProgress, worker, k.HandleReencryptProgress},
 		{protocol.TopicClusterKey, gatekeepers, k.HandleClusterKey},
 		{protocol.TopicBeacon, gatekeepers, k.HandleBeacon},
 	} {

@@ -34,7 +34,13 @@ type gkNet struct {
 // added in one block, and nWorkers other workers. Nothing is launched.
 func newGKNet(t *testing.T, nGK, nWorkers int, beaconInterval uint64) *gkNet {
 	t.Helper()
-	c := apptest.New(t, 3, func(gs *registrytypes.GenesisState) { gs.Params.BeaconIntervalBlocks = beaconInterval })
+	return newGKNetWith(t, nGK, nWorkers, func(gs *registrytypes.GenesisState) { gs.Params.BeaconIntervalBlocks = beaconInterval })
+}
+
+// newGKNetWith is newGKNet with the registry genesis edited by mutate.
+func newGKNetWith(t *testing.T, nGK, nWorkers int, mutate func(*registrytypes.GenesisState)) *gkNet {
+	t.Helper()
+	c := apptest.New(t, 3, mutate)
 	n := &gkNet{t: t, c: c, relayer: c.Accounts[1], owner: c.Accounts[2]}
 	op := c.Accounts[0]
 	for range nGK {
@@ -506,6 +512,9 @@ func TestRegistryRoutes(t *testing.T) {
 		{protocol.TopicGatekeeperLive, false},
 		{protocol.TopicKeyFault, false},
 		{protocol.TopicClusterKeyCopy, false},
+		{protocol.TopicRotationProposal, false},
+		{protocol.TopicRotationAck, false},
+		{protocol.TopicReencryptProgress, false},
 		{protocol.TopicClusterKey, true},
 		{protocol.TopicBeacon, true},
 	} {
@@ -520,7 +529,9 @@ func TestRegistryRoutes(t *testing.T) {
 	}
 	// Ingress-only topics take no egress.
 	for _, topic := range []string{protocol.TopicGatekeeperLaunch, protocol.TopicMasterKeyRequest, protocol.TopicClusterTask,
-		protocol.TopicClusterGrant, protocol.TopicClusterMemberRemoved, protocol.TopicBeaconTask} {
+		protocol.TopicClusterGrant, protocol.TopicClusterMemberRemoved, protocol.TopicBeaconTask,
+		protocol.TopicRotationStart, protocol.TopicRotationProposed, protocol.TopicRotationProposalRejected,
+		protocol.TopicReencryptStart, protocol.TopicMasterKeyRetired, protocol.TopicMasterKeyErase} {
 		if routed, _ := r.Accepts(topic, protocol.OriginWorker); routed {
 			t.Errorf("ingress topic %s is routed for egress", topic)
 		}

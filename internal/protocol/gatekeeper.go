@@ -19,8 +19,10 @@ const (
 	// the gatekeeper that must generate master key version 0.
 	TopicGatekeeperLaunch = "registry/gatekeeper_launch"
 	// TopicMasterKey: a MasterKeyRecord. Egress (worker origin, the
-	// launching gatekeeper only): the public key of the version it generated
-	// and sealed. Ingress: a version the chain recorded.
+	// launching gatekeeper only): the public key of version 0, which it
+	// generated and sealed. Ingress: a version the chain recorded — v0 from
+	// the launcher, and each later version when its rotation activates
+	// (rotation.go).
 	TopicMasterKey = "registry/master_key"
 	// TopicMasterKeyRequest (ingress): a KeyRequest. Every live gatekeeper
 	// answers with TopicMasterKeyCopy to the named gatekeeper.
@@ -195,7 +197,9 @@ type KeyFault struct {
 	Sender  []byte // the faulty copy's sender, IdentityKeyLen
 	Kind    uint8
 	Cluster uint64 // FaultClusterKeyCopy only
-	Version uint32 // the first version of the copy
+	// Version is the first version of the copy; for a copy from a
+	// RotationProposed (Sender = its proposer), the proposed version.
+	Version uint32
 }
 
 // Encode returns sender || u8 kind || u64 cluster || u32 version.

@@ -38,6 +38,13 @@ var gatekeeperCodecs = []struct {
 	{"session ref", func(b []byte) ([]byte, error) { p, err := protocol.DecodeSessionRef(b); return p.Encode(), err }},
 	{"heartbeat", func(b []byte) ([]byte, error) { p, err := protocol.DecodeHeartbeat(b); return p.Encode(), err }},
 	{"computation block", func(b []byte) ([]byte, error) { p, err := protocol.DecodeComputationBlock(b); return p.Encode(), err }},
+	{"rotation start", func(b []byte) ([]byte, error) { p, err := protocol.DecodeRotationStart(b); return p.Encode(), err }},
+	{"rotation proposal", func(b []byte) ([]byte, error) { p, err := protocol.DecodeRotationProposal(b); return p.Encode(), err }},
+	{"rotation proposed", func(b []byte) ([]byte, error) { p, err := protocol.DecodeRotationProposed(b); return p.Encode(), err }},
+	{"rotation rejected", func(b []byte) ([]byte, error) { p, err := protocol.DecodeRotationRejected(b); return p.Encode(), err }},
+	{"reencrypt start", func(b []byte) ([]byte, error) { p, err := protocol.DecodeReencryptStart(b); return p.Encode(), err }},
+	{"reencrypt progress", func(b []byte) ([]byte, error) { p, err := protocol.DecodeReencryptProgress(b); return p.Encode(), err }},
+	{"master key retired", func(b []byte) ([]byte, error) { p, err := protocol.DecodeMasterKeyRetired(b); return p.Encode(), err }},
 }
 
 func filled(n int, c byte) []byte { return bytes.Repeat([]byte{c}, n) }
@@ -64,11 +71,21 @@ func validGatekeeperPayloads() [][]byte {
 		protocol.SessionRef{Worker: filled(32, 6), Session: 3}.Encode(),
 		protocol.Heartbeat{Session: 3, Challenge: 77}.Encode(),
 		protocol.ComputationBlock{Height: 77, Seed: filled(32, 9)}.Encode(),
+		validRotationStart().Encode(),
+		validRotationProposal().Encode(),
+		protocol.RotationProposed{Proposer: filled(32, 1), RotationProposal: validRotationProposal()}.Encode(),
+		protocol.RotationRejected{ToVersion: 4, Proposer: filled(32, 1)}.Encode(),
+		protocol.ReencryptStart{From: 3, To: 4, Ranges: 2}.Encode(),
+		validReencryptProgress().Encode(),
+		protocol.MasterKeyRetired{Version: 3, EraseHeight: 1234}.Encode(),
 	}
 }
 
 func TestGatekeeperPayloadsRoundTrip(t *testing.T) {
 	t.Parallel()
+	if n, m := len(validGatekeeperPayloads()), len(gatekeeperCodecs); n != m {
+		t.Fatalf("%d valid payloads for %d codecs: one each, in order", n, m)
+	}
 	for i, b := range validGatekeeperPayloads() {
 		c := gatekeeperCodecs[i]
 		again, err := c.decode(b)

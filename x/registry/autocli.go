@@ -11,7 +11,11 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 	return &autocliv1.ModuleOptions{
 		Query: &autocliv1.ServiceCommandDescriptor{
 			Service: types.Query_serviceDesc.ServiceName,
+			// rotation is hand-written (it prints a table); autocli adds
+			// the rest to the module's custom command.
+			EnhanceCustomCommand: true,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
+				{RpcMethod: "Rotation", Skip: true},
 				{RpcMethod: "Params", Use: "params", Short: "Show the registry params"},
 				{RpcMethod: "Workers", Use: "workers", Short: "List registered workers"},
 				{
@@ -74,6 +78,11 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Short:          "Propose removing a gatekeeper (governance proposal)",
 					GovProposal:    true,
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "identity_key"}},
+				},
+				{
+					RpcMethod: "RotateMasterKey", Use: "rotate-master-key",
+					Short:       "Propose rotating the master key to a new version now (governance proposal)",
+					GovProposal: true,
 				},
 				{
 					RpcMethod: "CreateCluster", Use: "create-cluster [worker-keys...]",

@@ -78,6 +78,10 @@ func (AppModule) ValidateGenesis(cdc codec.JSONCodec, _ client.TxEncodingConfig,
 	return gs.Validate()
 }
 
+// GetQueryCmd returns the hand-written query commands (rotation); autocli
+// adds the generated ones to it (EnhanceCustomCommand).
+func (AppModule) GetQueryCmd() *cobra.Command { return cli.GetQueryCmd() }
+
 // GetTxCmd returns the hand-written tx commands (set-collateral); autocli
 // adds the generated ones to it (EnhanceCustomCommand).
 func (AppModule) GetTxCmd() *cobra.Command { return cli.GetTxCmd() }
@@ -115,5 +119,6 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 // ConsensusVersion implements module.HasConsensusVersion.
 func (AppModule) ConsensusVersion() uint64 { return ConsensusVersion }
 
-// EndBlock asks the gatekeepers for a beacon every beacon_interval_blocks.
+// EndBlock runs the master key rotation's timed steps and asks the
+// gatekeepers for a beacon every beacon_interval_blocks.
 func (am AppModule) EndBlock(ctx context.Context) error { return am.keeper.EndBlock(ctx) }

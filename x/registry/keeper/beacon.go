@@ -14,12 +14,16 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
-// EndBlock asks the gatekeepers for the beacon of this height every
-// beacon_interval_blocks blocks, once a master key exists and there is a
-// gatekeeper to answer.
+// EndBlock runs the rotation's timed steps (erasure at erase_height, the
+// automatic rotation every rotation_interval blocks) and asks the
+// gatekeepers for the beacon of this height every beacon_interval_blocks
+// blocks, once a master key exists and there is a gatekeeper to answer.
 func (k *Keeper) EndBlock(ctx context.Context) error {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
+		return err
+	}
+	if err := k.rotationEndBlock(ctx, params); err != nil {
 		return err
 	}
 	height := sdk.UnwrapSDKContext(ctx).BlockHeight()

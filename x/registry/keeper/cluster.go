@@ -76,8 +76,7 @@ func (k *Keeper) CreateCluster(ctx context.Context, msg *types.MsgCreateCluster)
 			return 0, err
 		}
 	}
-	seq, err := k.ingress.PushGatekeeperTask(ctx, types.ModuleName, protocol.TopicClusterTask, protocol.TopicClusterKey,
-		protocol.ClusterKeyID{Cluster: id, Version: c.KeyVersion}.Encode())
+	seq, err := k.requestClusterKey(ctx, c)
 	if err != nil {
 		return 0, err
 	}
@@ -88,6 +87,14 @@ func (k *Keeper) CreateCluster(ctx context.Context, msg *types.MsgCreateCluster)
 		sdk.NewAttribute(types.AttributeVersion, fmt.Sprint(c.KeyVersion)),
 		sdk.NewAttribute(types.AttributeSeq, fmt.Sprint(seq))))
 	return id, nil
+}
+
+// requestClusterKey asks the gatekeepers (a gatekeeper task) for the public
+// key of cluster c's key version c.KeyVersion; HandleClusterKey records the
+// answer and grants every member. It returns the task's sequence.
+func (k *Keeper) requestClusterKey(ctx context.Context, c types.Cluster) (uint64, error) {
+	return k.ingress.PushGatekeeperTask(ctx, types.ModuleName, protocol.TopicClusterTask, protocol.TopicClusterKey,
+		protocol.ClusterKeyID{Cluster: c.Id, Version: c.KeyVersion}.Encode())
 }
 
 // AddClusterWorker adds a registered worker that is in no cluster to

@@ -29,6 +29,16 @@
 //     delivers them only at a sequence the chain allocated (a gatekeeper
 //     task) and once gk_quorum current gatekeepers signed the identical
 //     bytes, so one gatekeeper cannot choose them.
+//   - A master key rotation (rotation.go) starts only with a quorum of the
+//     gatekeepers live, and fixes its gatekeeper set (the snapshot) until
+//     re-encryption ends. A new version becomes active only after a quorum
+//     of the snapshot acknowledged that it sealed it, so it cannot be lost
+//     with one gatekeeper; its public key is valid and new. The old version
+//     is retired only when every range of the saved state was reported
+//     re-encrypted with no failure, and erased key_retention blocks later;
+//     after that no copy that includes it is relayed. A proposal a quorum
+//     can no longer acknowledge, because snapshot gatekeepers reported its
+//     copies faulty, is dropped and its proposer barred from that rotation.
 //
 // Receivers check every key they open against the public key on chain and
 // report a mismatch (registry/key_fault); the chain counts these per

@@ -73,6 +73,11 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 			return err
 		}
 	}
+	for _, r := range gs.Rotations {
+		if err := k.Rotations.Set(ctx, r.ToVersion, r); err != nil {
+			return err
+		}
+	}
 	// A genesis written by hand may name gatekeepers but no launcher, and
 	// nobody would ever generate v0: the first in key order launches, as if
 	// it had been added alone.
@@ -142,6 +147,12 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 	}
 	if err := k.Collaterals.Walk(ctx, nil, func(_ collections.Pair[string, string], c types.Collateral) (bool, error) {
 		gs.Collaterals = append(gs.Collaterals, c)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.Rotations.Walk(ctx, nil, func(_ uint32, r types.Rotation) (bool, error) {
+		gs.Rotations = append(gs.Rotations, r)
 		return false, nil
 	}); err != nil {
 		return nil, err

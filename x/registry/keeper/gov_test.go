@@ -89,7 +89,13 @@ func TestUpdateParams(t *testing.T) {
 		want   error
 	}{
 		{name: "defaults", params: types.DefaultParams()},
-		{name: "strictest", params: types.Params{WorkerConfidenceLimit: 1, GatekeeperConfidenceLimit: 1, AttestationMaxAgeSeconds: 1, MaxClusterWorkers: 1}},
+		{name: "strictest", params: types.Params{WorkerConfidenceLimit: 1, GatekeeperConfidenceLimit: 1, AttestationMaxAgeSeconds: 1, MaxClusterWorkers: 1, KeyRetention: 1}},
+		{name: "automatic rotation", params: func() types.Params {
+			p := types.DefaultParams()
+			p.RotationInterval, p.KeyRetention = 1000, 50
+			return p
+		}()},
+		{name: "zero key retention", params: types.Params{WorkerConfidenceLimit: 5, GatekeeperConfidenceLimit: 3, AttestationMaxAgeSeconds: 1, MaxClusterWorkers: 1}, want: types.ErrInvalidParams},
 		{name: "zero worker limit", params: types.Params{WorkerConfidenceLimit: 0, GatekeeperConfidenceLimit: 1, AttestationMaxAgeSeconds: 1, MaxClusterWorkers: 1}, want: types.ErrInvalidParams},
 		{name: "gatekeeper limit above worker limit", params: types.Params{WorkerConfidenceLimit: 2, GatekeeperConfidenceLimit: 3, AttestationMaxAgeSeconds: 1, MaxClusterWorkers: 1}, want: types.ErrInvalidParams},
 		{name: "zero max age", params: types.Params{WorkerConfidenceLimit: 5, GatekeeperConfidenceLimit: 3, MaxClusterWorkers: 1}, want: types.ErrInvalidParams},

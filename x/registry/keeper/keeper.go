@@ -41,6 +41,9 @@ type Keeper struct {
 	LatestBeacon  collections.Item[types.Beacon]
 	// Collaterals holds vendor collateral by (tee kind, platform id).
 	Collaterals collections.Map[collections.Pair[string, string], types.Collateral]
+	// Rotations holds every master key rotation by to_version; the running
+	// one is the last.
+	Rotations collections.Map[uint32, types.Rotation]
 }
 
 // NewKeeper returns a keeper. authority may change params, measurements and
@@ -78,6 +81,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 		LatestBeacon:  collections.NewItem(sb, types.LatestBeaconKey, "latest_beacon", codec.CollValue[types.Beacon](cdc)),
 		Collaterals: collections.NewMap(sb, types.CollateralPrefix, "collaterals",
 			collections.PairKeyCodec(collections.StringKey, collections.StringKey), codec.CollValue[types.Collateral](cdc)),
+		Rotations: collections.NewMap(sb, types.RotationPrefix, "rotations", collections.Uint32Key, codec.CollValue[types.Rotation](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -132,6 +132,9 @@ func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
 		{protocol.TopicGatekeeperLive, worker, k.HandleGatekeeperLive},
 		{protocol.TopicKeyFault, worker, k.HandleKeyFault},
 		{protocol.TopicClusterKeyCopy, worker, k.HandleClusterKeyCopy},
+		{protocol.TopicRotationProposal, worker, k.HandleRotationProposal},
+		{protocol.TopicRotationAck, worker, k.HandleRotationAck},
+		{protocol.TopicReencryptProgress, worker, k.HandleReencryptProgress},
 		{protocol.TopicClusterKey, gatekeepers, k.HandleClusterKey},
 		{protocol.TopicBeacon, gatekeepers, k.HandleBeacon},
 	} {

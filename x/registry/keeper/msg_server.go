@@ -88,6 +88,9 @@ func (s msgServer) AddGatekeeper(ctx context.Context, msg *types.MsgAddGatekeepe
 	if err := s.k.checkAuthority(msg.Authority); err != nil {
 		return nil, err
 	}
+	if err := s.k.requireGatekeeperSetUnlocked(ctx); err != nil {
+		return nil, err
+	}
 	key, err := parseKey(msg.IdentityKey)
 	if err != nil {
 		return nil, err
@@ -125,6 +128,9 @@ func (s msgServer) AddGatekeeper(ctx context.Context, msg *types.MsgAddGatekeepe
 
 func (s msgServer) RemoveGatekeeper(ctx context.Context, msg *types.MsgRemoveGatekeeper) (*types.MsgRemoveGatekeeperResponse, error) {
 	if err := s.k.checkAuthority(msg.Authority); err != nil {
+		return nil, err
+	}
+	if err := s.k.requireGatekeeperSetUnlocked(ctx); err != nil {
 		return nil, err
 	}
 	key, err := parseKey(msg.IdentityKey)
@@ -197,4 +203,15 @@ func (s msgServer) RemoveCollateral(ctx context.Context, msg *types.MsgRemoveCol
 		return nil, err
 	}
 	return &types.MsgRemoveCollateralResponse{}, nil
+}
+
+func (s msgServer) RotateMasterKey(ctx context.Context, msg *types.MsgRotateMasterKey) (*types.MsgRotateMasterKeyResponse, error) {
+	if err := s.k.checkAuthority(msg.Authority); err != nil {
+		return nil, err
+	}
+	r, err := s.k.StartRotation(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	return &types.MsgRotateMasterKeyResponse{ToVersion: r.ToVersion}, nil
 }

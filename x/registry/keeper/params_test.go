@@ -11,7 +11,12 @@ import (
 func TestParamsValidate(t *testing.T) {
 	t.Parallel()
 	p := func(worker, gk uint32, age uint64) types.Params {
-		return types.Params{WorkerConfidenceLimit: worker, GatekeeperConfidenceLimit: gk, AttestationMaxAgeSeconds: age, MaxClusterWorkers: 1}
+		return types.Params{WorkerConfidenceLimit: worker, GatekeeperConfidenceLimit: gk, AttestationMaxAgeSeconds: age, MaxClusterWorkers: 1, KeyRetention: 1}
+	}
+	withRotation := func(interval, retention uint64) types.Params {
+		p := types.DefaultParams()
+		p.RotationInterval, p.KeyRetention = interval, retention
+		return p
 	}
 	withClusters := func(beacon uint64, max uint32) types.Params {
 		p := types.DefaultParams()
@@ -26,8 +31,13 @@ func TestParamsValidate(t *testing.T) {
 		{name: "default", p: types.DefaultParams()},
 		{name: "strictest", p: p(1, 1, 1)},
 		{name: "loosest", p: types.Params{WorkerConfidenceLimit: 5, GatekeeperConfidenceLimit: 5, AttestationMaxAgeSeconds: 1 << 62,
-			BeaconIntervalBlocks: math.MaxInt64, MaxClusterWorkers: types.MaxClusterWorkersLimit}},
-		{name: "sim allowed", p: types.Params{AllowSimulatedTee: true, WorkerConfidenceLimit: 5, GatekeeperConfidenceLimit: 3, AttestationMaxAgeSeconds: 60, MaxClusterWorkers: 64}},
+			BeaconIntervalBlocks: math.MaxInt64, MaxClusterWorkers: types.MaxClusterWorkersLimit,
+			RotationInterval: math.MaxInt64, KeyRetention: types.MaxKeyRetention}},
+		{name: "sim allowed", p: types.Params{AllowSimulatedTee: true, WorkerConfidenceLimit: 5, GatekeeperConfidenceLimit: 3, AttestationMaxAgeSeconds: 60, MaxClusterWorkers: 64, KeyRetention: 100}},
+		{name: "rotation every block, erase a block after retirement", p: withRotation(1, 1)},
+		{name: "rotation interval beyond any height", p: withRotation(math.MaxInt64+1, 100), want: types.ErrInvalidParams},
+		{name: "key retention 0", p: withRotation(0, 0), want: types.ErrInvalidParams},
+		{name: "key retention above the bound", p: withRotation(0, types.MaxKeyRetention+1), want: types.ErrInvalidParams},
 		{name: "beacon off", p: withClusters(0, 64)},
 		{name: "beacon every block", p: withClusters(1, 64)},
 		{name: "beacon interval beyond any height", p: withClusters(math.MaxInt64+1, 64), want: types.ErrInvalidParams},

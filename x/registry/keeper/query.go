@@ -153,3 +153,46 @@ func (q queryServer) Collateral(ctx context.Context, req *types.QueryCollateralR
 	}
 	return &types.QueryCollateralResponse{Collateral: c}, nil
 }
+
+func (q queryServer) Rotation(ctx context.Context, req *types.QueryRotationRequest) (*types.QueryRotationResponse, error) {
+	if req == nil {
+		req = &types.QueryRotationRequest{}
+	}
+	resp := &types.QueryRotationResponse{}
+	if req.ToVersion == 0 {
+		r, ok, err := q.k.lastRotation(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			resp.Rotation = &r
+		}
+	} else {
+		r, err := q.k.Rotations.Get(ctx, req.ToVersion)
+		if errors.Is(err, collections.ErrNotFound) {
+			return nil, errorsmod.Wrapf(types.ErrNoRotation, "no rotation to v%d", req.ToVersion)
+		} else if err != nil {
+			return nil, err
+		}
+		resp.Rotation = &r
+	}
+	if resp.Rotation != nil {
+		quorum, err := q.k.gatekeeperQuorum(ctx, len(resp.Rotation.Gatekeepers))
+		if err != nil {
+			return nil, err
+		}
+		resp.AckQuorum = uint32(quorum)
+	}
+	params, err := q.k.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	next, ok, err := q.k.nextAutomaticRotation(ctx, params)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		resp.NextAutomaticHeight = next
+	}
+	return resp, nil
+}

@@ -20,6 +20,7 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	cdc.RegisterConcrete(&MsgRemoveClusterWorker{}, "gatekeeper/x/registry/MsgRemoveClusterWorker", nil)
 	cdc.RegisterConcrete(&MsgSetCollateral{}, "gatekeeper/x/registry/MsgSetCollateral", nil)
 	cdc.RegisterConcrete(&MsgRemoveCollateral{}, "gatekeeper/x/registry/MsgRemoveCollateral", nil)
+	cdc.RegisterConcrete(&MsgRotateMasterKey{}, "gatekeeper/x/registry/MsgRotateMasterKey", nil)
 }
 
 // RegisterInterfaces registers the messages with the interface registry.
@@ -28,7 +29,7 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 		&MsgRegisterWorker{}, &MsgUpdateParams{}, &MsgAddMeasurement{},
 		&MsgRemoveMeasurement{}, &MsgAddGatekeeper{}, &MsgRemoveGatekeeper{},
 		&MsgCreateCluster{}, &MsgAddClusterWorker{}, &MsgRemoveClusterWorker{},
-		&MsgSetCollateral{}, &MsgRemoveCollateral{},
+		&MsgSetCollateral{}, &MsgRemoveCollateral{}, &MsgRotateMasterKey{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

@@ -1,12 +1,21 @@
 package types
 
-import "context"
+import (
+	"context"
 
-// IngressQueue appends messages to the chain → pRuntime log and allocates
-// gatekeeper tasks. Implemented by x/mq.
+	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
+)
+
+// IngressQueue appends messages to the chain → pRuntime log, allocates
+// gatekeeper tasks, and holds the gatekeeper quorum rule. Implemented by
+// x/mq.
 type IngressQueue interface {
 	PushIngress(ctx context.Context, module, topic string, payload []byte) (uint64, error)
 	// PushGatekeeperTask asks the gatekeepers for a quorum message on
 	// replyTopic at the sequence it returns (see x/mq's keeper).
 	PushGatekeeperTask(ctx context.Context, module, taskTopic, replyTopic string, body []byte) (uint64, error)
+	// GetParams returns x/mq's params, whose Quorum is the rule for
+	// gatekeeper-origin messages; a master key rotation counts its live
+	// gatekeepers and its acknowledgements by the same rule.
+	GetParams(ctx context.Context) (mqtypes.Params, error)
 }

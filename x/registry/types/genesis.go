@@ -72,6 +72,9 @@ func (gs *GenesisState) Validate() error {
 	if err := gs.validateCollaterals(); err != nil {
 		return err
 	}
+	if err := gs.validateRotations(gks); err != nil {
+		return err
+	}
 	if b := gs.LatestBeacon; b != nil {
 		if b.Version >= uint32(len(gs.MasterKeys)) {
 			return fmt.Errorf("%w: latest beacon of master key version %d, which does not exist", ErrInvalidGenesis, b.Version)

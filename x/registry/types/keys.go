@@ -40,4 +40,8 @@ var (
 	// CollateralPrefix || tee kind || 0x00 || platform id → Collateral
 	// (platform id: TDX FMSPC in lowercase hex, SEV-SNP product line).
 	CollateralPrefix = collections.NewPrefix(10)
+	// RotationPrefix || u32 big-endian to_version → Rotation: every master
+	// key rotation, the running one (phase before DONE) always the last.
+	// The last entry's start_height times rotation_interval.
+	RotationPrefix = collections.NewPrefix(11)
 )

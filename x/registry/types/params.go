@@ -22,6 +22,12 @@ const (
 	DefaultAttestationMaxAgeSeconds  = 3600
 	DefaultBeaconIntervalBlocks      = 10
 	DefaultMaxClusterWorkers         = 64
+	DefaultRotationInterval          = 0
+	DefaultKeyRetention              = 100
+	// MaxKeyRetention bounds key_retention (2^32 blocks, a century at one
+	// block a second), so that retirement height + key_retention never
+	// overflows.
+	MaxKeyRetention = 1 << 32
 	// MaxClusterWorkersLimit bounds what governance may set: a cluster's
 	// key publication appends one grant per member in a single handler.
 	MaxClusterWorkersLimit = 1024
@@ -36,6 +42,8 @@ func DefaultParams() Params {
 		AttestationMaxAgeSeconds:  DefaultAttestationMaxAgeSeconds,
 		BeaconIntervalBlocks:      DefaultBeaconIntervalBlocks,
 		MaxClusterWorkers:         DefaultMaxClusterWorkers,
+		RotationInterval:          DefaultRotationInterval,
+		KeyRetention:              DefaultKeyRetention,
 	}
 }
 
@@ -55,6 +63,12 @@ func (p Params) Validate() error {
 	}
 	if p.BeaconIntervalBlocks > math.MaxInt64 {
 		return fmt.Errorf("%w: beacon_interval_blocks %d is above any block height", ErrInvalidParams, p.BeaconIntervalBlocks)
+	}
+	if p.RotationInterval > math.MaxInt64 {
+		return fmt.Errorf("%w: rotation_interval %d is above any block height", ErrInvalidParams, p.RotationInterval)
+	}
+	if p.KeyRetention == 0 || p.KeyRetention > MaxKeyRetention {
+		return fmt.Errorf("%w: key_retention %d, want 1-%d blocks", ErrInvalidParams, p.KeyRetention, uint64(MaxKeyRetention))
 	}
 	return validateAdvisories(p.AcceptedAdvisories)
 }
