@@ -114,7 +114,7 @@ func bigReference(ws []tk.Worker) time.Duration {
 		v.Add(v, new(big.Float).SetUint64(lo))
 		v.SetMantExp(v, -64)
 		v.Mul(v, v)
-		q.SetUint64(2 * uint64(ws[i].P))
+		q.SetUint64(2 * ws[i].P.Floor())
 		q.Mul(q, conf[min(ws[i].Level, 5)])
 		q.Mul(q, q)
 		t.Add(v, q)

@@ -169,7 +169,7 @@ func BenchmarkFixed(b *testing.B) {
 	b.Run("Share", func(b *testing.B) {
 		conf := tk.MustParse("0.8")
 		for b.Loop() {
-			r = tk.Share(x, 3000, conf)
+			r = tk.Share(x, tk.FromInt(3000), conf)
 		}
 	})
 	_ = r

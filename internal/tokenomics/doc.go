@@ -26,10 +26,17 @@
 //     deduct, or a second one in the same block, settles with zero payout
 //     and does not move the last-settlement height.
 //   - ΔV is added to V_deductible in full even when V is capped at v_max.
-//   - p_bench is the score the session started with (p_init). The reference
-//     also measures an instantaneous p from heartbeat iteration counts; that
-//     is not modelled here (Worker.P = Worker.PBench), which is what the
-//     reference does for workers running contracts.
+//   - p_bench is the score the session started with (p_init); share and ΔV
+//     use p_instant, which starts at p_bench and is measured on every
+//     heartbeat from the worker's benchmark iteration counter, capped at
+//     1.2·p_bench, as the reference does for workers not running contracts.
+//     Two differences: the interval is taken between the challenge blocks'
+//     times at both ends (the reference mixes the challenge time and the
+//     time the heartbeat is processed, so relaying delay lowers p), and the
+//     first heartbeat of a session or a counter that went backwards (the
+//     pRuntime restarted) sets the baseline and keeps p_instant (the
+//     reference measures from the session start with a zero count, and
+//     drops p to 0 on a restart).
 //   - Σshare is over responsive workers at the start of the block (after
 //     this block's stops and starts); a recovery pays nothing and restarts
 //     the settlement clock, so unresponsive blocks are never paid.

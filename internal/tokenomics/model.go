@@ -67,9 +67,10 @@ func (p Params) InitialV(score uint32, stake Fixed, level uint32) (Fixed, error)
 	return factor.Mul(base).Min(p.VMax), nil
 }
 
-// Share is a worker's weight in the budget: √(V² + (2·p·conf_f)²).
-func Share(v Fixed, score uint32, conf Fixed) Fixed {
-	q := FromInt(2 * uint64(score))
+// Share is a worker's weight in the budget: √(V² + (2·p·conf_f)²), with p
+// the worker's p_instant.
+func Share(v, p Fixed, conf Fixed) Fixed {
+	q := p.MulInt(2)
 	if conf != One {
 		q = q.Mul(conf)
 	}
@@ -80,14 +81,13 @@ func Share(v Fixed, score uint32, conf Fixed) Fixed {
 //
 //	ΔV = (p/p_bench)·((rho − 1)·V + cost_k·p_bench + cost_b)
 //
-// p is the worker's current score and p_bench its score when it started;
-// the reference uses 1 for the multiplier when p_bench is 0.
-func (p Params) IdleDelta(v Fixed, score, bench uint32) Fixed {
+// p is the worker's p_instant and p_bench its score when it started; the
+// reference uses 1 for the multiplier when p_bench is 0.
+func (p Params) IdleDelta(v, score Fixed, bench uint32) Fixed {
 	d := p.Rho.Sub(One).Mul(v).Add(p.CostK.MulInt(uint64(bench))).Add(p.CostB)
-	if score != bench && bench != 0 {
+	if b := FromInt(uint64(bench)); score != b && bench != 0 {
 		// Divide first, as the reference does: (p/p_bench)·(…).
-		m, _ := FromRatio(uint64(score), uint64(bench))
-		d = m.Mul(d)
+		d = score.Div(b).Mul(d)
 	}
 	return d
 }

@@ -202,16 +202,16 @@ func TestModelFunctions(t *testing.T) {
 		}
 	}
 	// share = √(V² + (2·p·conf)²): 3-4-5.
-	if got := tk.Share(tk.FromInt(300), 200, tk.One); got != tk.FromInt(500) {
+	if got := tk.Share(tk.FromInt(300), tk.FromInt(200), tk.One); got != tk.FromInt(500) {
 		t.Errorf("Share = %s", got)
 	}
 	// ΔV for p = p_bench and for p = p_bench/2.
-	dv := p.IdleDelta(tk.FromInt(1000), 100, 100)
+	dv := p.IdleDelta(tk.FromInt(1000), tk.FromInt(100), 100)
 	want := p.Rho.Sub(tk.One).Mul(tk.FromInt(1000)).Add(p.CostK.MulInt(100)).Add(p.CostB)
 	if dv != want {
 		t.Errorf("IdleDelta = %s, want %s", dv, want)
 	}
-	if half := p.IdleDelta(tk.FromInt(1000), 50, 100); half != tk.MustParse("0.5").Mul(want) {
+	if half := p.IdleDelta(tk.FromInt(1000), tk.FromInt(50), 100); half != tk.MustParse("0.5").Mul(want) {
 		t.Errorf("IdleDelta half = %s", half)
 	}
 }

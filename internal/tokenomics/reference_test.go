@@ -103,13 +103,16 @@ func refChallenged(key tk.WorkerKey, seed [32]byte, target *big.Int) bool {
 type refWorker struct {
 	key                           tk.WorkerKey
 	session                       uint64
-	p, level                      uint32
+	pBench, level                 uint32
+	pInst                         *big.Float // p_instant
+	iters, measuredAt             uint64     // the last measurement
 	v, vded                       *big.Float
 	since, settled, pending, last uint64
 	unresponsive, beat            bool
 }
 
 type refRound struct {
+	time   uint64
 	seed   [32]byte
 	target *big.Int
 }
@@ -167,13 +170,14 @@ func (m *refModel) step(p refParams, b tk.Block) refOutput {
 		conf := refConf(st.Level)
 		factor := add(mul(sub(p.re, bfInt(1)), conf), bfInt(1))
 		v := minF(mul(factor, add(add(stake, mul(p.rigK, bfInt(uint64(st.P)))), p.rigB)), p.vmax)
-		m.workers = append(m.workers, &refWorker{key: st.Worker, session: st.Session, p: st.P, level: st.Level, v: v, vded: bfInt(0), since: h, settled: h})
+		m.workers = append(m.workers, &refWorker{key: st.Worker, session: st.Session, pBench: st.P, pInst: bfInt(uint64(st.P)),
+			level: st.Level, v: v, vded: bfInt(0), since: h, settled: h})
 	}
 	slices.SortFunc(m.workers, func(a, b *refWorker) int { return bytes.Compare(a.key[:], b.key[:]) })
-	m.rounds[h] = refRound{seed: b.Seed, target: refTarget(p, len(m.workers))}
+	m.rounds[h] = refRound{time: b.Time, seed: b.Seed, target: refTarget(p, len(m.workers))}
 
 	share := func(w *refWorker) *big.Float {
-		q := mul(mul(bfInt(2), bfInt(uint64(w.p))), refConf(w.level))
+		q := mul(mul(bfInt(2), w.pInst), refConf(w.level))
 		return sqrtF(add(mul(w.v, w.v), mul(q, q)))
 	}
 	sum := bfInt(0)
@@ -190,6 +194,16 @@ func (m *refModel) step(p refParams, b tk.Block) refOutput {
 		}
 		w.last = c
 		w.pending = m.next(w, c+1, h-1)
+		// p_instant: iterations per second between the challenge times of
+		// two heartbeats, at most 1.2·p_bench; the first heartbeat and a
+		// restarted counter only set the baseline.
+		if t := m.rounds[c].time; w.measuredAt == 0 || hb.Iterations < w.iters || t > w.measuredAt {
+			if w.measuredAt != 0 && hb.Iterations >= w.iters {
+				rate := quo(bfInt(hb.Iterations-w.iters), quo(bfInt(t-w.measuredAt), bfInt(1000)))
+				w.pInst = minF(rate, mul(bf("1.2"), bfInt(uint64(w.pBench))))
+			}
+			w.iters, w.measuredAt = hb.Iterations, t
+		}
 		if w.beat {
 			continue
 		}
@@ -230,7 +244,8 @@ func (m *refModel) step(p refParams, b tk.Block) refOutput {
 			w.v = sub(w.v, mul(w.v, p.slash))
 			w.vded = bfInt(0)
 		case !w.beat:
-			dv := add(add(mul(sub(p.rho, bfInt(1)), w.v), mul(p.costK, bfInt(uint64(w.p)))), p.costB)
+			dv := add(add(mul(sub(p.rho, bfInt(1)), w.v), mul(p.costK, bfInt(uint64(w.pBench)))), p.costB)
+			dv = mul(quo(w.pInst, bfInt(uint64(w.pBench))), dv)
 			w.v = minF(add(w.v, dv), p.vmax)
 			w.vded = add(w.vded, dv)
 		}
@@ -398,6 +413,36 @@ func TestReferenceModel(t *testing.T) {
 				return p, r
 			},
 		},
+		{
+			name:   "e/slow, fast and restarted workers: p_instant from heartbeat iterations",
+			blocks: 2000,
+			workers: func() []*simWorker {
+				slow := honest(9, 2000, 1, 6000)
+				slow.speed = 900 // 0.45·p_bench
+				fast := honest(10, 2000, 1, 6000)
+				fast.speed = 5000 // capped at 1.2·p_bench
+				restarted := honest(11, 2000, 2, 6000)
+				restarted.offFrom, restarted.offTo = 700, 760 // counter starts again
+				return []*simWorker{slow, fast, restarted}
+			},
+			params: withRate(60),
+			check: func(t *testing.T, outs []tk.Output, rejs []tk.Rejection) {
+				var paid [3]tk.Fixed
+				for _, o := range outs {
+					for _, s := range o.Settlements {
+						for i, k := range []tk.WorkerKey{testKey(9), testKey(10), testKey(11)} {
+							if s.Worker == k {
+								paid[i] = paid[i].Add(s.Payout)
+							}
+						}
+					}
+				}
+				// Same stake and score: measured speed decides the split.
+				if !paid[0].Less(paid[2]) || !paid[2].Less(paid[1]) {
+					t.Fatalf("payouts slow %s, restarted %s, fast %s: want slow < restarted < fast", paid[0], paid[2], paid[1])
+				}
+			},
+		},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
@@ -443,6 +488,7 @@ func TestReferenceModel(t *testing.T) {
 					t.Fatalf("block %d: %d workers, want %d", h, len(ws), len(ref.workers))
 				}
 				for i, w := range ws {
+					et.compare(t, "p_instant", h, w.P, ref.workers[i].pInst)
 					et.compare(t, "V", h, w.V, ref.workers[i].v)
 					et.compare(t, "V_deductible", h, w.VDeductible, ref.workers[i].vded)
 				}

@@ -20,8 +20,14 @@ func testSeed(h uint64) [32]byte {
 	return sha256.Sum256(binary.BigEndian.AppendUint64([]byte("beacon"), h))
 }
 
+// simBlockMs is the simulated block time.
+const simBlockMs = 12_000
+
+func simTime(h uint64) uint64 { return h * simBlockMs }
+
 type simWorker struct {
 	start      tk.Start
+	speed      uint64 // benchmark iterations per second; 0: the score p_init
 	startAt    uint64 // height of the start
 	delay      uint64 // blocks between a challenge and its answer
 	offFrom    uint64 // the pRuntime is down in [offFrom, offTo)
@@ -30,6 +36,20 @@ type simWorker struct {
 }
 
 func (w *simWorker) down(h uint64) bool { return h >= w.offFrom && h < w.offTo }
+
+// iterations is the pRuntime's benchmark counter at height h: it counts
+// from 0 since the pRuntime started, at genesis or when it came back.
+func (w *simWorker) iterations(h uint64) uint64 {
+	boot := uint64(0)
+	if w.offTo > 0 && h >= w.offTo {
+		boot = w.offTo
+	}
+	speed := w.speed
+	if speed == 0 {
+		speed = uint64(w.start.P)
+	}
+	return speed * (simTime(h) - simTime(boot)) / 1000
+}
 
 type sim struct {
 	workers []*simWorker
@@ -40,7 +60,7 @@ func newSim(ws ...*simWorker) *sim { return &sim{workers: ws, due: map[uint64][]
 
 // block builds height h's block: starts scheduled at h and answers due at h.
 func (s *sim) block(h uint64) tk.Block {
-	b := tk.Block{Height: h, Seed: testSeed(h), Heartbeats: s.due[h]}
+	b := tk.Block{Height: h, Time: simTime(h), Seed: testSeed(h), Heartbeats: s.due[h]}
 	delete(s.due, h)
 	for _, w := range s.workers {
 		if w.startAt == h {
@@ -59,14 +79,17 @@ func (s *sim) observe(p tk.Params, st *tk.State, h uint64) {
 		if _, ok := st.Worker(w.start.Worker); !ok || !tk.IsChallenged(w.start.Worker[:], seed, target) {
 			continue
 		}
-		at := h + w.delay
+		at, seen := h+w.delay, h
 		if w.down(h) || w.down(at) {
 			if !w.answerLate && w.down(h) {
 				continue // missed while down
 			}
 			at = max(at, w.offTo)
+			if w.down(h) {
+				seen = w.offTo // read from the chain after the restart
+			}
 		}
-		s.due[at] = append(s.due[at], tk.Heartbeat{Worker: w.start.Worker, Session: w.start.Session, Challenge: h})
+		s.due[at] = append(s.due[at], tk.Heartbeat{Worker: w.start.Worker, Session: w.start.Session, Challenge: h, Iterations: w.iterations(seen)})
 	}
 }
 

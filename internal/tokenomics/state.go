@@ -37,14 +37,18 @@ func (s Status) String() string {
 type Worker struct {
 	Key     WorkerKey
 	Session uint64 // the chain's computing-session id
-	// P is the performance score share and ΔV use; PBench is the score the
-	// session started with (p_init). The engine never changes either: the
-	// reference's p_instant (measured from heartbeat iterations) is not
-	// modelled, which is the reference's own behaviour for workers running
-	// contracts (p = p_bench).
-	P, PBench uint32
-	Level     uint32 // attestation confidence level
-	Stake     Fixed
+	// P is the instantaneous performance p_instant that share and ΔV use;
+	// PBench is the score the session started with (p_init). P starts at
+	// PBench and is re-measured on every heartbeat from the benchmark
+	// iterations the worker reports (see measure), capped at 1.2·PBench.
+	P      Fixed
+	PBench uint32
+	Level  uint32 // attestation confidence level
+	// Iterations and MeasuredAt are the last measurement: the iteration
+	// count of the last heartbeat and the block time (unix ms) of the
+	// challenge it answered. MeasuredAt 0: no measurement yet this session.
+	Iterations, MeasuredAt uint64
+	Stake                  Fixed
 	// V is the worker's value; VDeductible is what V gained since the last
 	// settlement and may be taken back from the next payout.
 	V, VDeductible Fixed
@@ -60,9 +64,11 @@ type Worker struct {
 	beat    bool     // answered a challenge in the block being applied
 }
 
-// round is one past block's challenge: the seed and the target it used.
+// round is one past block's challenge: the seed and the target it used,
+// and the block's time.
 type round struct {
 	height uint64
+	time   uint64 // unix ms
 	seed   [32]byte
 	target Target
 }
@@ -114,6 +120,33 @@ func (s *State) SumShare() Fixed {
 	return sum
 }
 
+// pInstantCap bounds p_instant at 1.2·p_bench, as the reference does: a
+// worker cannot earn more share than its benchmark promised plus a margin
+// for measurement noise. 1.2 rounded toward zero, as Parse("1.2") gives.
+var pInstantCap = Fixed{hi: 1, lo: 0x3333333333333333}
+
+// measure updates w's p_instant from a heartbeat answering the challenge of
+// a block with time t (unix ms) and carrying iteration count it:
+//
+//	p_instant = min((it − it_last) / ((t − t_last)/1000), 1.2·p_bench)
+//
+// The first heartbeat of a session, and one whose count went backwards (the
+// pRuntime restarted and its counter with it), only set the baseline and
+// keep p_instant. Both ends of the interval are challenge-block times, so
+// relaying delay does not enter the measurement. A block time that does not
+// advance (two challenges answered from one block) changes nothing.
+func measure(w *Worker, t, it uint64) {
+	switch {
+	case w.MeasuredAt == 0 || it < w.Iterations:
+	case t <= w.MeasuredAt:
+		return
+	default:
+		dt, _ := FromRatio(t-w.MeasuredAt, 1000) // t − t_last < 2^64: no overflow
+		w.P = FromInt(it - w.Iterations).Div(dt).Min(FromInt(uint64(w.PBench)).Mul(pInstantCap))
+	}
+	w.Iterations, w.MeasuredAt = it, t
+}
+
 // Clone returns a deep copy.
 func (s *State) Clone() *State {
 	return &State{height: s.height, workers: slices.Clone(s.workers), rounds: slices.Clone(s.rounds)}
@@ -130,6 +163,7 @@ func (s *State) find(k WorkerKey) (int, bool) {
 // stopped and started in this block, and the heartbeats it carried.
 type Block struct {
 	Height     uint64
+	Time       uint64   // the block's time, unix ms (consensus time, not a clock)
 	Seed       [32]byte // the gatekeepers' random beacon for this height
 	Stopped    []Stop
 	Started    []Start
@@ -152,10 +186,15 @@ type Stop struct {
 }
 
 // Heartbeat is a worker's answer to the challenge of height Challenge.
+// Iterations is the worker's benchmark iteration counter when it saw that
+// challenge: the work its pRuntime has done since it started, in units of
+// the performance test (one iteration per MiB hashed, so that iterations per
+// second and the score p_init share a unit).
 type Heartbeat struct {
-	Worker    WorkerKey
-	Session   uint64
-	Challenge uint64
+	Worker     WorkerKey
+	Session    uint64
+	Challenge  uint64
+	Iterations uint64
 }
 
 // Step is the pure form of Apply: it leaves s untouched and returns the
@@ -181,7 +220,8 @@ func Step(p Params, s *State, b Block) (*State, Output, []Rejection, error) {
 //  3. This height's challenge round (seed, OnlineTarget of the number of
 //     computing workers) is recorded.
 //  4. Σshare is taken over responsive workers, before any heartbeat.
-//  5. Heartbeats, in block order. The first valid one of a worker in the
+//  5. Heartbeats, in block order. Every valid one re-measures the worker's
+//     p_instant (see measure). The first valid one of a worker in the
 //     block: if the worker is unresponsive it recovers (V_deductible = 0,
 //     last settlement = now, no payout); otherwise it settles:
 //     budget = share/Σshare · budget_per_block · (now − last settlement),
@@ -206,6 +246,10 @@ func (s *State) Apply(p Params, b Block) (Output, []Rejection, error) {
 	h := b.Height
 	out := Output{Height: h}
 	var rej []Rejection
+
+	if b.Time < s.lastTime() {
+		return Output{}, nil, fmt.Errorf("%w: block %d time %d before the previous block's %d", ErrHeight, b.Height, b.Time, s.lastTime())
+	}
 
 	// 1. Stops.
 	removed := 0
@@ -254,7 +298,7 @@ func (s *State) Apply(p Params, b Block) (Output, []Rejection, error) {
 				continue
 			}
 			added = append(added, Worker{
-				Key: st.Worker, Session: st.Session, P: st.P, PBench: st.P, Level: st.Level,
+				Key: st.Worker, Session: st.Session, P: FromInt(uint64(st.P)), PBench: st.P, Level: st.Level,
 				Stake: st.Stake, V: v, Since: h, LastSettled: h, Status: StatusComputing,
 				keyHash: KeyHash(st.Worker[:]),
 			})
@@ -264,7 +308,7 @@ func (s *State) Apply(p Params, b Block) (Output, []Rejection, error) {
 
 	// 3. This height's challenge round; keep what heartbeats may still name.
 	target := p.OnlineTarget(uint32(min(len(s.workers), 1<<32-1)))
-	s.rounds = append(s.rounds, round{height: h, seed: b.Seed, target: target})
+	s.rounds = append(s.rounds, round{height: h, time: b.Time, seed: b.Seed, target: target})
 	window := uint64(p.HeartbeatWindow)
 	if keep := h - min(h, window); s.rounds[0].height < keep {
 		drop := int(keep - s.rounds[0].height)
@@ -318,6 +362,7 @@ func (s *State) Apply(p Params, b Block) (Output, []Rejection, error) {
 		}
 		w.Answered = c
 		w.Pending = s.nextChallenge(w, c+1, h-1)
+		measure(w, s.rounds[c-s.rounds[0].height].time, hb.Iterations)
 		if w.beat {
 			continue
 		}
@@ -377,6 +422,14 @@ func (s *State) Apply(p Params, b Block) (Output, []Rejection, error) {
 		return cmp.Or(cmp.Compare(x.Input, y.Input), cmp.Compare(x.Index, y.Index))
 	})
 	return out, rej, nil
+}
+
+// lastTime is the time of the last applied block, or 0.
+func (s *State) lastTime() uint64 {
+	if len(s.rounds) == 0 {
+		return 0
+	}
+	return s.rounds[len(s.rounds)-1].time
 }
 
 // Challenged reports whether the computing worker k was challenged at

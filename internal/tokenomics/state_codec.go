@@ -7,9 +7,9 @@ import (
 )
 
 const (
-	stateVersion byte = 1
-	workerLen         = 32 + 8 + 3*4 + 3*FixedLen + 4*8 + 1 + FixedLen
-	roundLen          = 8 + 32 + 32
+	stateVersion byte = 2
+	workerLen         = 32 + 8 + FixedLen + 2*4 + 3*FixedLen + 4*8 + 1 + FixedLen + 2*8
+	roundLen          = 8 + 8 + 32 + 32
 	stateHeadLen      = 1 + 8 + 4
 	// MaxStateWorkers bounds the workers of a decoded State.
 	MaxStateWorkers = 1 << 24
@@ -19,10 +19,11 @@ const (
 // gatekeeper to seal it and for gatekeepers to compare states:
 //
 //	version (1) · height (u64) · n (u32) · n × worker · m (u32) · m × round
-//	worker = key (32) · session (u64) · p, p_bench, level (u32)
+//	worker = key (32) · session (u64) · p_instant (Fixed) · p_bench, level (u32)
 //	         · stake · V · V_deductible (Fixed) · since · last_settled
 //	         · pending · answered (u64) · status (1) · total_paid (Fixed)
-//	round  = height (u64) · seed (32) · target (32)
+//	         · iterations · measured_at (u64)
+//	round  = height (u64) · time (u64, unix ms) · seed (32) · target (32)
 //
 // big-endian, workers in key order, rounds oldest first.
 func (s *State) MarshalBinary() ([]byte, error) {
@@ -34,7 +35,7 @@ func (s *State) MarshalBinary() ([]byte, error) {
 		w := &s.workers[i]
 		b = append(b, w.Key[:]...)
 		b = binary.BigEndian.AppendUint64(b, w.Session)
-		b = binary.BigEndian.AppendUint32(b, w.P)
+		b = w.P.appendBinary(b)
 		b = binary.BigEndian.AppendUint32(b, w.PBench)
 		b = binary.BigEndian.AppendUint32(b, w.Level)
 		b = w.Stake.appendBinary(b)
@@ -45,10 +46,13 @@ func (s *State) MarshalBinary() ([]byte, error) {
 		}
 		b = append(b, byte(w.Status))
 		b = w.TotalPaid.appendBinary(b)
+		b = binary.BigEndian.AppendUint64(b, w.Iterations)
+		b = binary.BigEndian.AppendUint64(b, w.MeasuredAt)
 	}
 	b = binary.BigEndian.AppendUint32(b, uint32(len(s.rounds)))
 	for _, r := range s.rounds {
 		b = binary.BigEndian.AppendUint64(b, r.height)
+		b = binary.BigEndian.AppendUint64(b, r.time)
 		b = append(b, r.seed[:]...)
 		b = append(b, r.target[:]...)
 	}
@@ -81,26 +85,30 @@ func (s *State) UnmarshalBinary(b []byte) error {
 		w := &ns.workers[i]
 		copy(w.Key[:], b)
 		w.Session = binary.BigEndian.Uint64(b[32:])
-		w.P = binary.BigEndian.Uint32(b[40:])
-		w.PBench = binary.BigEndian.Uint32(b[44:])
-		w.Level = binary.BigEndian.Uint32(b[48:])
-		w.Stake = fixedFrom(b[52:])
-		w.V = fixedFrom(b[68:])
-		w.VDeductible = fixedFrom(b[84:])
-		w.Since = binary.BigEndian.Uint64(b[100:])
-		w.LastSettled = binary.BigEndian.Uint64(b[108:])
-		w.Pending = binary.BigEndian.Uint64(b[116:])
-		w.Answered = binary.BigEndian.Uint64(b[124:])
-		w.Status = Status(b[132])
-		w.TotalPaid = fixedFrom(b[133:])
+		w.P = fixedFrom(b[40:])
+		w.PBench = binary.BigEndian.Uint32(b[56:])
+		w.Level = binary.BigEndian.Uint32(b[60:])
+		w.Stake = fixedFrom(b[64:])
+		w.V = fixedFrom(b[80:])
+		w.VDeductible = fixedFrom(b[96:])
+		w.Since = binary.BigEndian.Uint64(b[112:])
+		w.LastSettled = binary.BigEndian.Uint64(b[120:])
+		w.Pending = binary.BigEndian.Uint64(b[128:])
+		w.Answered = binary.BigEndian.Uint64(b[136:])
+		w.Status = Status(b[144])
+		w.TotalPaid = fixedFrom(b[145:])
+		w.Iterations = binary.BigEndian.Uint64(b[161:])
+		w.MeasuredAt = binary.BigEndian.Uint64(b[169:])
 		b = b[workerLen:]
 		switch {
 		case i > 0 && bytes.Compare(ns.workers[i-1].Key[:], w.Key[:]) >= 0:
 			return bad("worker %d out of order", i)
 		case w.Status != StatusComputing && w.Status != StatusUnresponsive:
 			return bad("worker %d status %d", i, w.Status)
-		case w.P > MaxP || w.PBench > MaxP:
+		case w.PBench > MaxP:
 			return bad("worker %d score above %d", i, MaxP)
+		case FromInt(uint64(w.PBench)).Mul(pInstantCap).Less(w.P):
+			return bad("worker %d p_instant %s above 1.2·p_bench", i, w.P)
 		case w.Since == 0 || w.Since > ns.height || w.LastSettled < w.Since || w.LastSettled > ns.height ||
 			w.Pending > ns.height || w.Answered > ns.height || (w.Pending != 0 && w.Pending < w.Since):
 			return bad("worker %d heights inconsistent with %d", i, ns.height)
@@ -124,11 +132,15 @@ func (s *State) UnmarshalBinary(b []byte) error {
 	for i := range ns.rounds {
 		r := &ns.rounds[i]
 		r.height = binary.BigEndian.Uint64(b)
-		copy(r.seed[:], b[8:])
-		copy(r.target[:], b[40:])
+		r.time = binary.BigEndian.Uint64(b[8:])
+		copy(r.seed[:], b[16:])
+		copy(r.target[:], b[48:])
 		b = b[roundLen:]
 		if r.height != ns.height-uint64(m)+1+uint64(i) {
 			return bad("round %d at height %d, want consecutive heights ending at %d", i, r.height, ns.height)
+		}
+		if i > 0 && r.time < ns.rounds[i-1].time {
+			return bad("round %d time %d before the previous round's", i, r.time)
 		}
 	}
 	*s = ns

@@ -227,3 +227,52 @@ func TestStartsAndStops(t *testing.T) {
 		t.Fatalf("quiet block output %+v", out)
 	}
 }
+
+// TestPInstant: p_instant is measured between the challenge times of two
+// heartbeats, capped at 1.2·p_bench; the first heartbeat of a session and a
+// counter that went backwards set the baseline and keep the last value.
+func TestPInstant(t *testing.T) {
+	t.Parallel()
+	p := everyBlock()
+	st := tk.NewState(0)
+	apply := func(h uint64, hbs ...tk.Heartbeat) {
+		t.Helper()
+		b := tk.Block{Height: h, Time: h * 1000, Seed: testSeed(h), Heartbeats: hbs}
+		if h == 1 {
+			b.Started = []tk.Start{start(0)}
+		}
+		if _, rej, err := st.Apply(p, b); err != nil || len(rej) != 0 {
+			t.Fatalf("block %d: %v %v", h, err, rej)
+		}
+	}
+	hb := func(c, it uint64) tk.Heartbeat {
+		return tk.Heartbeat{Worker: testKey(0), Session: 1, Challenge: c, Iterations: it}
+	}
+	pOf := func() tk.Fixed {
+		w, _ := st.Worker(testKey(0))
+		return w.P
+	}
+	apply(1)
+	apply(2, hb(1, 50_000)) // baseline only
+	if got := pOf(); got != tk.FromInt(1000) {
+		t.Fatalf("after the first heartbeat p = %s, want p_bench 1000", got)
+	}
+	apply(3, hb(2, 50_600)) // 600 iterations over 1 s
+	if got := pOf(); got != tk.FromInt(600) {
+		t.Fatalf("p = %s, want 600", got)
+	}
+	apply(4, hb(3, 60_600)) // 10,000/s: capped
+	if got, want := pOf(), tk.MustParse("1200"); got.Less(tk.MustParse("1199.99999")) || want.Less(got) {
+		t.Fatalf("p = %s, want 1.2·1000", got)
+	}
+	apply(5, hb(4, 10)) // restarted: baseline, p kept
+	capped := pOf()
+	apply(6, hb(5, 410)) // 400/s since the restart
+	if got := pOf(); got != tk.FromInt(400) || capped == got {
+		t.Fatalf("after restart p = %s (before %s), want 400", got, capped)
+	}
+	// A block whose time goes backwards is refused.
+	if _, _, err := st.Apply(p, tk.Block{Height: 7, Time: 5000}); !errors.Is(err, tk.ErrHeight) {
+		t.Fatalf("time going backwards: %v", err)
+	}
+}
