@@ -224,6 +224,15 @@ func TestPruntimeRejectsHostileRelayer(t *testing.T) {
 			mustJSON(t, api.EgressAckRequest{Worker: forgedAck}), http.StatusBadRequest, "not an existence proof"},
 		{"forged ack: the gatekeeper channel's sequence claimed with a proof of absence", api.PathSyncEgressAck,
 			mustJSON(t, api.EgressAckRequest{Worker: ack, Gatekeeper: &forgedAck}), http.StatusBadRequest, "egress ack: gatekeeper: chainsync: malformed state proof"},
+		{"forged ack: a gatekeeper lane's sequence claimed with a proof of absence", api.PathSyncEgressAck,
+			mustJSON(t, api.EgressAckRequest{Worker: ack, Lanes: []api.LaneAck{{Lane: protocol.LaneComputation, Next: forgedAck}}}),
+			http.StatusBadRequest, "egress ack: gatekeeper:computation: chainsync: malformed state proof"},
+		{"ack for a lane that is no lane name", api.PathSyncEgressAck,
+			mustJSON(t, api.EgressAckRequest{Worker: ack, Lanes: []api.LaneAck{{Lane: "Computation", Next: ack}}}),
+			http.StatusBadRequest, `lane "Computation" is not a lane name`},
+		{"ack for too many lanes", api.PathSyncEgressAck,
+			mustJSON(t, api.EgressAckRequest{Worker: ack, Lanes: make([]api.LaneAck, api.MaxLaneAcks+1)}),
+			http.StatusBadRequest, "9 lanes, at most 8"},
 
 		// Malformed bodies.
 		{"not JSON", api.PathSyncIngress, []byte("entries: 1"), http.StatusBadRequest, "request body: invalid character"},

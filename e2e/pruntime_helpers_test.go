@@ -259,7 +259,7 @@ func newPruntimeProc(t *testing.T, c *testChain, operatorKey string) *pruntimePr
 		"--chain-id", c.chainID, "--operator", c.accounts[operatorKey],
 		"--genesis-validators-hash", hex.EncodeToString(c.trustRoot),
 		"--sim-measurement", hex.EncodeToString(pruntime.DevnetMeasurement()),
-		"--endpoint", p.url}
+		"--endpoint", p.url, "--benchmark-duty", "5"}
 	t.Cleanup(func() {
 		if p.running() {
 			_ = p.cmd.Process.Kill()

@@ -70,7 +70,7 @@ type result struct {
 
 // run builds a chain with entries computing sessions (written into state
 // directly: the path measured is the settlement, not the starts), lets it
-// produce one block task per quorum message needed, has two of three
+// close one block per quorum message needed, has two of three
 // gatekeepers vote the settlements (the first in an earlier block) and
 // times the block that delivers them. Then it times an empty block and
 // blocks carrying as many bank sends as there are entries.
@@ -93,16 +93,22 @@ func run(t testing.TB, entries, operators int) result {
 	for range msgs {
 		c.NextBlock()
 	}
+	// The blocks closed for the engine; their outputs go on the computation
+	// lane at seqs 0, 1, ...
 	type task struct{ seq, height uint64 }
 	var ts []task
-	if err := c.App.ComputationKeeper.BlockTasks.Walk(c.CommittedContext(), nil, func(seq, height uint64) (bool, error) {
-		ts = append(ts, task{seq, height})
-		return len(ts) == msgs, nil
-	}); err != nil {
-		t.Fatal(err)
+	for _, m := range c.Ingress() {
+		if m.Topic != protocol.TopicBlock || len(ts) == msgs {
+			continue
+		}
+		blk, err := protocol.DecodeComputationBlock(m.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts = append(ts, task{uint64(len(ts)), blk.Height})
 	}
 	if len(ts) != msgs {
-		t.Fatalf("%d block tasks, want %d", len(ts), msgs)
+		t.Fatalf("%d blocks closed, want %d", len(ts), msgs)
 	}
 	sessions := make(map[string]uint64, entries)
 	for i, k := range keys {
@@ -118,7 +124,7 @@ func run(t testing.TB, entries, operators int) result {
 				out.Settlements = append(out.Settlements, tokenomics.Settlement{Worker: w, Session: sessions[string(k)],
 					V: tokenomics.FromInt(2000), Payout: payout, Treasury: treasury})
 			}
-			m := protocol.Message{Origin: protocol.GatekeeperOrigin(), Topic: protocol.TopicSettlement, Seq: tk.seq, Payload: out.Encode()}
+			m := protocol.Message{Origin: protocol.GatekeeperLane(protocol.LaneComputation), Topic: protocol.TopicSettlement, Seq: tk.seq, Payload: out.Encode()}
 			txs = append(txs, c.Tx(relayer, 0, apptest.SyncMsg(relayer, c.Sign(gk, m))))
 		}
 		return txs
@@ -156,8 +162,8 @@ func run(t testing.TB, entries, operators int) result {
 	if got := moduleBalance(c, computationtypes.TreasuryName).Sub(treasuryBefore); !got.Equal(math.NewInt(int64(entries) * 375_000)) {
 		t.Fatalf("treasury got %s", got)
 	}
-	if n, _ := c.App.ComputationKeeper.BlockTasks.Has(ctx, ts[len(ts)-1].seq); n {
-		t.Fatal("settled task still pending")
+	if last, _ := c.App.ComputationKeeper.LastOutputHeight.Get(ctx); last != ts[len(ts)-1].height {
+		t.Fatalf("last settled block %d, want %d", last, ts[len(ts)-1].height)
 	}
 
 	_, r.EmptyFinalize, _ = finalize(t, c, nil)
@@ -192,7 +198,7 @@ func run(t testing.TB, entries, operators int) result {
 
 // seed writes entries computing sessions into the state the next block
 // commits, as a chain that has run for a while would hold them, and the
-// beacon their block tasks derive seeds from.
+// beacon the closed blocks derive seeds from.
 func seed(t testing.TB, c *apptest.Chain, keys [][]byte, ops []*apptest.Account) {
 	ctx := c.App.NewUncachedContext(false, cmtproto.Header{ChainID: apptest.ChainID, Height: c.App.LastBlockHeight() + 1, Time: c.Time})
 	if err := c.App.RegistryKeeper.LatestBeacon.Set(ctx, registrytypes.Beacon{Height: 1, Value: bytes.Repeat([]byte{0xbe}, protocol.BeaconLen), DeliveredHeight: 1}); err != nil {

@@ -43,6 +43,10 @@ const (
 	ValidatorKey = "validator"
 	// KeyringBackend is the devnet keyring's backend: unencrypted, devnet only.
 	KeyringBackend = keyring.BackendTest
+	// BenchmarkDuty is the share of a core (percent) the devnet's computing
+	// pRuntimes give their benchmark: a devnet shares one machine, so its
+	// workers measure (and are paid for) about a twentieth of their score.
+	BenchmarkDuty = 5
 
 	accountBalance = 1_000_000_000_000 // of app.BondDenom, per account
 	validatorStake = 100_000_000_000

@@ -70,6 +70,7 @@ func runWorkers(ctx context.Context, m Manifest, logs io.Writer) error {
 		cfg.PublicEndpoint = w.RPC
 		cfg.TrustRoot = protocol.TrustRoot{Height: 0, Hash: m.trustHash()}
 		cfg.AppListen = w.AppListen
+		cfg.BenchmarkDuty = BenchmarkDuty
 		logger := slog.New(slog.NewTextHandler(logs, nil)).With("worker", w.Name)
 		rt, err := pruntime.New(cfg, t, logger.With("subsystem", "pruntime"))
 		if err != nil {

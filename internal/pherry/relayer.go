@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	errorsmod "cosmossdk.io/errors"
@@ -271,9 +273,9 @@ func (r *Relayer) syncIngress(ctx context.Context, info api.Info) (bool, api.Inf
 
 // relayEgress submits pending egress not yet on chain, then proves the
 // chain's sequences back to the pRuntime so it can drop what was accepted.
-// Worker messages and gatekeeper votes go in separate transactions: a vote
-// the chain cannot take yet (beyond the channel's window) must not hold up
-// the worker's own messages.
+// Worker messages and the gatekeeper votes of each channel (the task channel
+// and each lane) go in separate transactions: a vote the chain cannot take
+// yet (beyond its channel's window) must not hold up the others.
 func (r *Relayer) relayEgress(ctx context.Context, info api.Info) error {
 	if info.PendingEgress == 0 || info.ProofHeight < minProofHeight {
 		return nil
@@ -287,16 +289,13 @@ func (r *Relayer) relayEgress(ctx context.Context, info api.Info) error {
 	if err != nil {
 		return err
 	}
-	gkNext, err := r.nextSeq(ctx, protocol.GatekeeperOrigin())
-	if err != nil {
-		return err
-	}
 	pending, err := r.pr.Egress(ctx)
 	if err != nil {
 		return err
 	}
-	var workerBatch, votes []mqtypes.SignedMessage
-	hasVotes := false
+	var workerBatch []mqtypes.SignedMessage
+	votes := map[string][]mqtypes.SignedMessage{} // by lane, "" the task channel
+	gkNext := map[string]uint64{}
 	for _, sm := range pending.Messages {
 		m, err := protocol.DecodeMessage(sm.Body)
 		if err != nil {
@@ -309,30 +308,41 @@ func (r *Relayer) relayEgress(ctx context.Context, info api.Info) error {
 				workerBatch = append(workerBatch, out)
 			}
 		default:
-			hasVotes = true
-			if m.Seq < gkNext {
+			lane := m.Origin.Lane()
+			next, ok := gkNext[lane]
+			if !ok {
+				if next, err = r.nextSeq(ctx, m.Origin); err != nil {
+					return err
+				}
+				gkNext[lane] = next
+				votes[lane] = nil
+			}
+			if m.Seq < next {
 				continue
 			}
-			voted, err := r.hasVote(ctx, m.Seq, sm.Signer)
+			voted, err := r.hasVote(ctx, m.Origin, m.Seq, sm.Signer)
 			if err != nil {
 				return err
 			}
 			if !voted {
-				votes = append(votes, out)
+				votes[lane] = append(votes[lane], out)
 			}
 		}
 	}
+	lanes := slices.Sorted(maps.Keys(votes))
 	if registeredOnChain(info) {
 		// Another relayer (or this one, last round) may have got there
 		// first; the acknowledgement below sorts that out.
 		if err := r.submit(ctx, workerBatch, mqtypes.ErrStaleSequence); err != nil {
 			return err
 		}
-		if err := r.submit(ctx, votes, mqtypes.ErrStaleSequence, mqtypes.ErrDuplicateVote, mqtypes.ErrSequenceGap); err != nil {
-			return err
+		for _, lane := range lanes {
+			if err := r.submit(ctx, votes[lane], mqtypes.ErrStaleSequence, mqtypes.ErrDuplicateVote, mqtypes.ErrSequenceGap); err != nil {
+				return err
+			}
 		}
 	}
-	return r.ackEgress(ctx, info, origin, hasVotes)
+	return r.ackEgress(ctx, info, origin, lanes)
 }
 
 // submit sends msgs in batches; an error with one of the codes in done ends
@@ -370,10 +380,10 @@ func (r *Relayer) nextSeq(ctx context.Context, o protocol.Origin) (uint64, error
 	return next.NextSeq, nil
 }
 
-// hasVote reports whether signer's vote at seq of the gatekeeper channel is
-// on chain (an unproven read: it only saves a rejected transaction).
-func (r *Relayer) hasVote(ctx context.Context, seq uint64, signer []byte) (bool, error) {
-	res, err := r.node.ABCIQuery(ctx, "/store/"+protocol.MQStoreName+"/key", protocol.VoteKey(seq, signer))
+// hasVote reports whether signer's vote at seq of gatekeeper origin o is on
+// chain (an unproven read: it only saves a rejected transaction).
+func (r *Relayer) hasVote(ctx context.Context, o protocol.Origin, seq uint64, signer []byte) (bool, error) {
+	res, err := r.node.ABCIQuery(ctx, "/store/"+protocol.MQStoreName+"/key", protocol.VoteKey(o, seq, signer))
 	if err != nil {
 		return false, fmt.Errorf("pherry: vote query: %w", err)
 	}
@@ -442,20 +452,25 @@ func (r *Relayer) masterKeyReads(ctx context.Context, info api.Info) ([]api.Prov
 	return out, nil
 }
 
-// ackEgress proves this worker's sequence, and with votes pending the
-// gatekeeper channel's, at the proof height to the pRuntime.
-func (r *Relayer) ackEgress(ctx context.Context, info api.Info, origin protocol.Origin, votes bool) error {
+// ackEgress proves this worker's sequence, and the sequences of the
+// gatekeeper channels it has votes pending on (lane "" is the task
+// channel), at the proof height to the pRuntime.
+func (r *Relayer) ackEgress(ctx context.Context, info api.Info, origin protocol.Origin, lanes []string) error {
 	var req api.EgressAckRequest
 	var err error
 	if req.Worker, err = FetchProvenRead(ctx, r.node, protocol.MQStoreName, protocol.SequenceKey(origin), info.ProofHeight); err != nil {
 		return err
 	}
-	if votes {
-		gk, err := FetchProvenRead(ctx, r.node, protocol.MQStoreName, protocol.SequenceKey(protocol.GatekeeperOrigin()), info.ProofHeight)
+	for _, lane := range lanes {
+		gk, err := FetchProvenRead(ctx, r.node, protocol.MQStoreName, protocol.SequenceKey(protocol.GatekeeperLane(lane)), info.ProofHeight)
 		if err != nil {
 			return err
 		}
-		req.Gatekeeper = &gk
+		if lane == "" {
+			req.Gatekeeper = &gk
+		} else if len(req.Lanes) < api.MaxLaneAcks {
+			req.Lanes = append(req.Lanes, api.LaneAck{Lane: lane, Next: gk})
+		}
 	}
 	_, err = r.pr.SyncEgressAck(ctx, req)
 	return err

@@ -4,7 +4,8 @@ import "crypto/sha256"
 
 // Computation protocol (DESIGN §8): the chain keeps computing sessions and
 // pays; every pRuntime runs the tokenomic engine (internal/tokenomics) on the
-// same ingress, and the gatekeepers publish its per-block output by quorum.
+// same ingress, and the gatekeepers publish its per-block output by quorum,
+// on the computation lane, only for blocks whose output is not empty.
 // Fixed-point values are internal/tokenomics.Fixed's 16-byte encoding.
 const (
 	// TopicComputationParams (ingress): the tokenomic params in effect from
@@ -21,14 +22,21 @@ const (
 	// TopicHeartbeat: egress (worker origin): a Heartbeat answering the
 	// challenge of a block. Ingress: Relayed{worker, Heartbeat}.
 	TopicHeartbeat = "computation/heartbeat"
-	// TopicBlockTask (ingress): a GatekeeperTask whose body is a
-	// ComputationBlock; the ingress since the previous block task are the
-	// block's inputs. The gatekeepers answer with TopicSettlement.
-	TopicBlockTask = "computation/block_task"
-	// TopicSettlement (egress, gatekeeper origin): tokenomics.Output's
-	// encoding for the task's block.
+	// TopicBlock (ingress): a ComputationBlock closing a block for the
+	// engine; the computation ingress since the previous one are the
+	// block's inputs. Appended every block while any session exists.
+	TopicBlock = "computation/block"
+	// TopicSettlement (egress, on the computation lane): tokenomics.Output's
+	// encoding for one block whose output is not empty. Its sequence on the
+	// lane is the number of non-empty outputs before it, which every
+	// pRuntime counts from the same ingress; a block with nothing to report
+	// sends nothing.
 	TopicSettlement = "computation/settlement"
 )
+
+// LaneComputation is the gatekeeper lane (GatekeeperLane) that carries
+// TopicSettlement.
+const LaneComputation = "computation"
 
 // FixedLen is the size of a tokenomics.Fixed encoding (u64 integer part ||
 // u64 fraction, big-endian).
@@ -84,40 +92,47 @@ func DecodeSessionRef(b []byte) (SessionRef, error) {
 }
 
 // Heartbeat is a worker's answer to the challenge of block Challenge in
-// session Session.
+// session Session. Iterations is the pRuntime's benchmark counter when it
+// processed that block (work done since it started, one iteration per MiB
+// hashed); the engine measures p_instant from it.
 type Heartbeat struct {
-	Session   uint64
-	Challenge uint64
+	Session    uint64
+	Challenge  uint64
+	Iterations uint64
 }
 
-// Encode returns u64 session || u64 challenge.
+// Encode returns u64 session || u64 challenge || u64 iterations.
 func (p Heartbeat) Encode() []byte {
-	w := writer{buf: make([]byte, 0, 16)}
+	w := writer{buf: make([]byte, 0, 24)}
 	w.u64(p.Session)
 	w.u64(p.Challenge)
+	w.u64(p.Iterations)
 	return w.buf
 }
 
 // DecodeHeartbeat parses Heartbeat.Encode.
 func DecodeHeartbeat(b []byte) (Heartbeat, error) {
 	r := reader{buf: b}
-	p := Heartbeat{Session: r.u64("session"), Challenge: r.u64("challenge")}
+	p := Heartbeat{Session: r.u64("session"), Challenge: r.u64("challenge"), Iterations: r.u64("iterations")}
 	return p, r.done()
 }
 
-// ComputationBlock is the body of a TopicBlockTask: the block height and
+// ComputationBlock is the payload of a TopicBlock: the block height and
 // its challenge seed, ChallengeSeed(latest beacon value, height). The chain
 // derives it from the gatekeepers' beacon, so that no block proposer
-// chooses who is challenged.
+// chooses who is challenged. Time is the block's consensus time in unix
+// milliseconds, the clock of the p_instant measurement.
 type ComputationBlock struct {
 	Height uint64
+	Time   uint64
 	Seed   []byte // 32 bytes
 }
 
-// Encode returns u64 height || seed.
+// Encode returns u64 height || u64 time || seed.
 func (p ComputationBlock) Encode() []byte {
-	w := writer{buf: make([]byte, 0, 40)}
+	w := writer{buf: make([]byte, 0, 48)}
 	w.u64(p.Height)
+	w.u64(p.Time)
 	w.raw(p.Seed)
 	return w.buf
 }
@@ -125,7 +140,7 @@ func (p ComputationBlock) Encode() []byte {
 // DecodeComputationBlock parses ComputationBlock.Encode.
 func DecodeComputationBlock(b []byte) (ComputationBlock, error) {
 	r := reader{buf: b}
-	p := ComputationBlock{Height: r.u64("height"), Seed: r.take("seed", 32)}
+	p := ComputationBlock{Height: r.u64("height"), Time: r.u64("time"), Seed: r.take("seed", 32)}
 	return p, r.done()
 }
 

@@ -76,7 +76,7 @@ func TestDecodeMessageRejects(t *testing.T) {
 		{"module too long", with(func(r *rawMessage) {
 			r.kind, r.id = byte(protocol.OriginModule), bytes.Repeat([]byte("a"), protocol.MaxModuleNameLen+1)
 		}), nil},
-		{"gatekeeper with id", with(func(r *rawMessage) { r.kind, r.id = byte(protocol.OriginGatekeeper), []byte{0} }), nil},
+		{"gatekeeper lane not a name", with(func(r *rawMessage) { r.kind, r.id = byte(protocol.OriginGatekeeper), []byte{0} }), nil},
 		{"cluster id 7 bytes", with(func(r *rawMessage) { r.kind, r.id = byte(protocol.OriginCluster), make([]byte, 7) }), nil},
 		{"cluster id 9 bytes", with(func(r *rawMessage) { r.kind, r.id = byte(protocol.OriginCluster), make([]byte, 9) }), nil},
 		{"account 21 bytes", with(func(r *rawMessage) { r.kind, r.id = byte(protocol.OriginAccount), make([]byte, 21) }), nil},

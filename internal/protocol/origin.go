@@ -17,7 +17,8 @@ const (
 	OriginModule OriginKind = 1
 	// OriginWorker is a pRuntime, identified by its ed25519 identity key.
 	OriginWorker OriginKind = 2
-	// OriginGatekeeper is the gatekeeper collective; accepted at quorum.
+	// OriginGatekeeper is the gatekeeper collective; accepted at quorum. Its
+	// ID names a lane (see GatekeeperLane); empty is the task channel.
 	OriginGatekeeper OriginKind = 3
 	// OriginCluster is a worker cluster, identified by its on-chain id.
 	OriginCluster OriginKind = 4
@@ -29,8 +30,8 @@ const (
 const MaxModuleNameLen = 32
 
 // Origin is the sender of a message. ID's form depends on Kind: a module name,
-// a 32-byte ed25519 key, nothing, an 8-byte big-endian cluster id, or a 20- or
-// 32-byte account address.
+// a 32-byte ed25519 key, a lane name or nothing, an 8-byte big-endian cluster
+// id, or a 20- or 32-byte account address.
 type Origin struct {
 	Kind OriginKind
 	ID   []byte
@@ -44,8 +45,27 @@ func WorkerOrigin(pub ed25519.PublicKey) Origin {
 	return Origin{Kind: OriginWorker, ID: append([]byte(nil), pub...)}
 }
 
-// GatekeeperOrigin returns the origin of the gatekeeper collective.
+// GatekeeperOrigin returns the origin of the gatekeeper collective's task
+// channel: every message on it answers a task the chain allocated its
+// sequence to (x/mq PushGatekeeperTask).
 func GatekeeperOrigin() Origin { return Origin{Kind: OriginGatekeeper} }
+
+// GatekeeperLane returns the origin of one of the gatekeeper collective's
+// lanes: a quorum channel of its own, with its own sequence, owned by the
+// module named lane (its messages are on that module's topics). A lane
+// carries messages the gatekeepers decide to send by a deterministic rule
+// over the ingress, numbered by that rule, with no task per message: the
+// computation lane carries a settlement only for blocks that have one, so
+// a quiet block costs the chain nothing. Lane "" is the task channel.
+func GatekeeperLane(lane string) Origin { return Origin{Kind: OriginGatekeeper, ID: []byte(lane)} }
+
+// Lane is a gatekeeper origin's lane ("" for the task channel).
+func (o Origin) Lane() string {
+	if o.Kind != OriginGatekeeper {
+		return ""
+	}
+	return string(o.ID)
+}
 
 // ClusterOrigin returns the origin of a cluster.
 func ClusterOrigin(id uint64) Origin {
@@ -69,8 +89,8 @@ func (o Origin) Validate() error {
 			return fmt.Errorf("%w: origin: worker key is %d bytes, want %d", ErrMalformed, len(o.ID), ed25519.PublicKeySize)
 		}
 	case OriginGatekeeper:
-		if len(o.ID) != 0 {
-			return fmt.Errorf("%w: origin: gatekeeper origin carries no id, got %d bytes", ErrMalformed, len(o.ID))
+		if len(o.ID) != 0 && !validSegment(string(o.ID), MaxModuleNameLen) {
+			return fmt.Errorf("%w: origin: gatekeeper lane %q must be empty or 1-%d chars of [a-z0-9_]", ErrMalformed, o.ID, MaxModuleNameLen)
 		}
 	case OriginCluster:
 		if len(o.ID) != 8 {
@@ -110,6 +130,9 @@ func (o Origin) String() string {
 	case OriginWorker:
 		return "worker:" + hex.EncodeToString(o.ID)
 	case OriginGatekeeper:
+		if len(o.ID) > 0 {
+			return "gatekeeper:" + string(o.ID)
+		}
 		return "gatekeeper"
 	case OriginCluster:
 		if len(o.ID) == 8 {
@@ -129,10 +152,7 @@ func ParseOrigin(s string) (Origin, error) {
 	var o Origin
 	switch kind {
 	case "gatekeeper":
-		if arg != "" {
-			return Origin{}, fmt.Errorf("%w: origin: %q: gatekeeper takes no id", ErrMalformed, s)
-		}
-		o = GatekeeperOrigin()
+		o = GatekeeperLane(arg)
 	case "module":
 		o = ModuleOrigin(arg)
 	case "worker", "account":

@@ -20,6 +20,7 @@ func TestOriginKeyRoundTrip(t *testing.T) {
 		{"module", protocol.ModuleOrigin("registry"), "module:registry"},
 		{"worker", protocol.WorkerOrigin(pub(testKey(1))), "worker:" + hex.EncodeToString(pub(testKey(1)))},
 		{"gatekeeper", protocol.GatekeeperOrigin(), "gatekeeper"},
+		{"gatekeeper lane", protocol.GatekeeperLane("computation"), "gatekeeper:computation"},
 		{"cluster", protocol.ClusterOrigin(1234567890123), "cluster:1234567890123"},
 		{"account", protocol.AccountOrigin(bytes.Repeat([]byte{0xa1}, 20)), "account:" + strings.Repeat("a1", 20)},
 	}
@@ -79,7 +80,7 @@ func TestOriginRejects(t *testing.T) {
 		{"module bad char", append([]byte{byte(protocol.OriginModule)}, "bank-x"...)},
 		{"module too long", append([]byte{byte(protocol.OriginModule)}, strings.Repeat("a", protocol.MaxModuleNameLen+1)...)},
 		{"worker short", append([]byte{byte(protocol.OriginWorker)}, make([]byte, 31)...)},
-		{"gatekeeper with id", []byte{byte(protocol.OriginGatekeeper), 0}},
+		{"gatekeeper lane not a name", []byte{byte(protocol.OriginGatekeeper), 0}},
 		{"cluster short", append([]byte{byte(protocol.OriginCluster)}, make([]byte, 4)...)},
 		{"account 19", append([]byte{byte(protocol.OriginAccount)}, make([]byte, 19)...)},
 		{"account 33", append([]byte{byte(protocol.OriginAccount)}, make([]byte, 33)...)},
@@ -164,6 +165,7 @@ func TestParseOrigin(t *testing.T) {
 		protocol.ModuleOrigin("registry"),
 		protocol.WorkerOrigin(pub(testKey(1))),
 		protocol.GatekeeperOrigin(),
+		protocol.GatekeeperLane("computation"),
 		protocol.ClusterOrigin(0),
 		protocol.ClusterOrigin(^uint64(0)),
 		protocol.AccountOrigin(bytes.Repeat([]byte{0xa1}, 20)),
@@ -183,7 +185,8 @@ func TestParseOrigin(t *testing.T) {
 	}
 	invalid := []string{
 		"",
-		"gatekeeper:00",
+		"gatekeeper:Lane",
+		"gatekeeper:" + strings.Repeat("a", protocol.MaxModuleNameLen+1),
 		"worker",
 		"worker:",
 		"worker:zz",

@@ -49,8 +49,12 @@ func SequenceKey(o Origin) []byte {
 }
 
 // VoteKey is the x/mq store key of a gatekeeper's vote at seq of the
-// gatekeeper channel; its value is the message body the gatekeeper signed.
-// Relayers read it to skip votes already on chain.
-func VoteKey(seq uint64, signer []byte) []byte {
-	return append(binary.BigEndian.AppendUint64([]byte{mqVotePrefix}, seq), signer...)
+// gatekeeper origin o (the task channel or a lane); its value is the message
+// body the gatekeeper signed. Relayers read it to skip votes already on
+// chain. Layout: prefix || len(o.Key()) (1 byte) || o.Key() || u64 seq ||
+// signer.
+func VoteKey(o Origin, seq uint64, signer []byte) []byte {
+	ok := o.Key()
+	b := append([]byte{mqVotePrefix, byte(len(ok))}, ok...)
+	return append(binary.BigEndian.AppendUint64(b, seq), signer...)
 }

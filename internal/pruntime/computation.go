@@ -2,11 +2,9 @@ package pruntime
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/tokenomics"
@@ -15,11 +13,13 @@ import (
 // The computation role (DESIGN §8). Every pRuntime runs the tokenomic
 // engine on the same verified ingress: the inputs of a block (sessions
 // started and stopped, heartbeats) are the computation messages between two
-// block tasks, and the task closes the block. Running it everywhere keeps
-// every pRuntime ready to be designated gatekeeper with the engine's state,
-// and tells a computing worker, from the same state, when it is challenged.
-// Only live gatekeepers publish the output, at the task's sequence; all of
-// them compute byte-identical outputs, which the chain takes by quorum.
+// computation/block entries, and the entry closes the block. Running it
+// everywhere keeps every pRuntime ready to be designated gatekeeper with the
+// engine's state, and tells a computing worker, from the same state, when it
+// is challenged. Only live gatekeepers publish an output, and only a
+// non-empty one, on the gatekeepers' computation lane at the sequence that
+// counts the non-empty outputs before it; all of them compute byte-identical
+// outputs at identical sequences, which the chain takes by quorum.
 
 // computationState is the computation role's part of the checkpoint.
 type computationState struct {
@@ -37,6 +37,9 @@ type computationState struct {
 	Session uint64 `json:"session,omitempty"`
 	// Score is this pRuntime's performance score, sent once registered.
 	Score uint32 `json:"score,omitempty"`
+	// Reports is the number of non-empty outputs so far: the computation
+	// lane sequence of the next one.
+	Reports uint64 `json:"reports,omitempty"`
 }
 
 func (c computationState) clone() computationState {
@@ -97,8 +100,8 @@ func (r *Runtime) handleComputationIngress(tx *ingressTx, m protocol.Message) (b
 				err = appendInput(&c.Heartbeats, m.Payload)
 			}
 		}
-	case protocol.TopicBlockTask:
-		err = r.onBlockTask(tx, m.Payload)
+	case protocol.TopicBlock:
+		err = r.onBlock(tx, m.Payload)
 	default:
 		return false, nil
 	}
@@ -116,15 +119,12 @@ func appendInput(dst *[][]byte, payload []byte) error {
 	return nil
 }
 
-// onBlockTask closes a block: it runs the engine on the block's inputs,
-// publishes the output if this is a live gatekeeper (or queues it while the
-// gatekeeper waits for its keys), and answers this worker's challenge.
-func (r *Runtime) onBlockTask(tx *ingressTx, payload []byte) error {
-	t, err := protocol.DecodeGatekeeperTask(payload)
-	if err != nil {
-		return err
-	}
-	blk, err := protocol.DecodeComputationBlock(t.Body)
+// onBlock closes a block: it runs the engine on the block's inputs,
+// publishes a non-empty output if this is a live gatekeeper (or queues it
+// while the gatekeeper waits for its keys), and answers this worker's
+// challenge.
+func (r *Runtime) onBlock(tx *ingressTx, payload []byte) error {
+	blk, err := protocol.DecodeComputationBlock(payload)
 	if err != nil {
 		return err
 	}
@@ -163,21 +163,22 @@ func (r *Runtime) onBlockTask(tx *ingressTx, payload []byte) error {
 	}
 	c.Started, c.Stopped, c.Heartbeats = nil, nil, nil
 
-	if tx.next.isGatekeeper(r.self()) {
-		q := queuedTask{Topic: protocol.TopicBlockTask, Seq: t.Seq, Body: t.Body, Reply: out.Encode()}
-		if tx.next.GK.Live {
-			if err := r.answerTask(tx, q); err != nil {
+	if !out.Empty() {
+		seq := c.Reports
+		c.Reports++
+		if tx.next.isGatekeeper(r.self()) {
+			q := queuedTask{Topic: protocol.TopicBlock, Lane: protocol.LaneComputation, Seq: seq, Reply: out.Encode()}
+			if err := r.answerOrQueue(tx, q); err != nil {
 				return err
 			}
-		} else {
-			r.queueTask(tx, q)
 		}
 	}
 	var self tokenomics.WorkerKey
 	copy(self[:], r.self())
 	if c.Session != 0 && st.Challenged(self, blk.Height) {
 		r.metrics.heartbeats.Inc()
-		return r.emit(&tx.next, protocol.TopicHeartbeat, protocol.Heartbeat{Session: c.Session, Challenge: blk.Height}.Encode())
+		hb := protocol.Heartbeat{Session: c.Session, Challenge: blk.Height, Iterations: r.Iterations()}
+		return r.emit(&tx.next, protocol.TopicHeartbeat, hb.Encode())
 	}
 	return nil
 }
@@ -222,27 +223,4 @@ func buildBlock(blk protocol.ComputationBlock, c *computationState) (tokenomics.
 		b.Heartbeats = append(b.Heartbeats, hb)
 	}
 	return b, nil
-}
-
-// benchmarkDuration is how long the performance test runs.
-const benchmarkDuration = 300 * time.Millisecond
-
-// performanceScore runs the performance test: SHA-256 over 1 KiB blocks on
-// one core for benchmarkDuration. The score is the hashing rate in MiB/s
-// (at least 1). It is a measurement of this machine, not a consensus value:
-// the chain records what the worker reports, as the reference does.
-func performanceScore() uint32 {
-	var buf [1024]byte
-	h := sha256.New()
-	var kib uint64
-	start := time.Now()
-	for time.Since(start) < benchmarkDuration {
-		for range 256 {
-			h.Write(buf[:])
-		}
-		kib += 256
-	}
-	_ = h.Sum(nil)
-	ns := uint64(max(time.Since(start).Nanoseconds(), 1))
-	return uint32(min(max(kib*uint64(time.Second)/1024/ns, 1), tokenomics.MaxP))
 }

@@ -2,7 +2,9 @@ package pruntime
 
 import (
 	"bytes"
+	"context"
 	"testing"
+	"time"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/tokenomics"
@@ -31,11 +33,12 @@ func sessionStarted(n *testNode, session uint64) protocol.Message {
 	}.Encode())
 }
 
-func blockTask(seq, height uint64) protocol.Message {
+// closeBlock is the chain's computation/block for height, one second per
+// block.
+func closeBlock(height uint64) protocol.Message {
 	seed := bytes.Repeat([]byte{byte(height)}, 32)
-	body := protocol.ComputationBlock{Height: height, Seed: seed}.Encode()
-	return protocol.Message{Origin: protocol.ModuleOrigin("computation"), Topic: protocol.TopicBlockTask,
-		Payload: protocol.GatekeeperTask{Seq: seq, Body: body}.Encode()}
+	body := protocol.ComputationBlock{Height: height, Time: height * 1000, Seed: seed}.Encode()
+	return protocol.Message{Origin: protocol.ModuleOrigin("computation"), Topic: protocol.TopicBlock, Payload: body}
 }
 
 func compIngress(topic string, payload []byte) protocol.Message {
@@ -43,8 +46,10 @@ func compIngress(topic string, payload []byte) protocol.Message {
 }
 
 // A computing worker answers its challenges; live gatekeepers publish the
-// engine's output, byte-identical to an independent engine run on the same
-// blocks, including a gatekeeper that queued the blocks before going live.
+// engine's non-empty outputs on the computation lane, numbered in order,
+// byte-identical to an independent engine run on the same blocks, including
+// a gatekeeper that queued them before going live; quiet blocks publish
+// nothing.
 func TestComputationRole(t *testing.T) {
 	t.Parallel()
 	a, b, w := newTestNode(t), newTestNode(t), newTestNode(t)
@@ -53,7 +58,7 @@ func TestComputationRole(t *testing.T) {
 	b.mustApply(ingress(protocol.TopicGatekeeperAdded, b.id()), ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()))
 
 	// Block 10: w starts computing. Block 11: w's heartbeat for block 10.
-	block10 := []protocol.Message{params, sessionStarted(w, 1), blockTask(0, 10)}
+	block10 := []protocol.Message{params, sessionStarted(w, 1), closeBlock(10)}
 	for _, n := range []*testNode{a, b, w} {
 		n.mustApply(block10...)
 	}
@@ -65,9 +70,14 @@ func TestComputationRole(t *testing.T) {
 	if err != nil || h.Session != 1 || h.Challenge != 10 {
 		t.Fatalf("heartbeat %+v, %v", h, err)
 	}
-	block11 := []protocol.Message{compIngress(protocol.TopicHeartbeat, protocol.Relayed{Sender: w.id(), Body: hb.Payload}.Encode()), blockTask(1, 11)}
+	block11 := []protocol.Message{compIngress(protocol.TopicHeartbeat, protocol.Relayed{Sender: w.id(), Body: hb.Payload}.Encode()), closeBlock(11)}
+	stop := []protocol.Message{compIngress(protocol.TopicSessionStopped, protocol.SessionRef{Worker: w.id(), Session: 1}.Encode()), closeBlock(12)}
 	for _, n := range []*testNode{a, b, w} {
 		n.mustApply(block11...)
+		n.mustApply(stop...)
+	}
+	if w.r.Info().Session != 0 {
+		t.Fatal("session still running after stop")
 	}
 
 	// The reference: the engine alone on the same blocks.
@@ -81,16 +91,24 @@ func TestComputationRole(t *testing.T) {
 	var want [][]byte
 	for _, blk := range []tokenomics.Block{
 		{Height: 10, Started: []tokenomics.Start{{Worker: wk, Session: 1, P: 1_000, Level: 1, Stake: tokenomics.FromInt(1_000_000)}}},
-		{Height: 11, Heartbeats: []tokenomics.Heartbeat{{Worker: wk, Session: 1, Challenge: 10}}},
+		{Height: 11, Heartbeats: []tokenomics.Heartbeat{{Worker: wk, Session: 1, Challenge: 10, Iterations: h.Iterations}}},
+		{Height: 12, Stopped: []tokenomics.Stop{{Worker: wk, Session: 1}}},
 	} {
+		blk.Time = blk.Height * 1000
 		copy(blk.Seed[:], bytes.Repeat([]byte{byte(blk.Height)}, 32))
 		out, rej, err := st.Apply(p, blk)
 		if err != nil || len(rej) != 0 {
 			t.Fatalf("reference block %d: %v %v", blk.Height, err, rej)
 		}
+		if blk.Height == 10 {
+			if !out.Empty() {
+				t.Fatalf("a start's block has output %+v", out)
+			}
+			continue // nothing to report: nothing published
+		}
 		want = append(want, out.Encode())
 	}
-	if out, _ := tokenomics.DecodeOutput(want[1]); len(out.Settlements) != 1 || out.Settlements[0].Payout.IsZero() {
+	if out, _ := tokenomics.DecodeOutput(want[0]); len(out.Settlements) != 1 || out.Settlements[0].Payout.IsZero() {
 		t.Fatalf("the heartbeat did not settle a payout: %+v", out)
 	}
 
@@ -103,8 +121,8 @@ func TestComputationRole(t *testing.T) {
 			t.Fatalf("%d settlements, want 2", len(got))
 		}
 		for i, m := range got {
-			if m.Origin.Kind != protocol.OriginGatekeeper || m.Seq != uint64(i) || !bytes.Equal(m.Payload, want[i]) {
-				t.Fatalf("settlement %d: seq %d, payload differs from the engine's: %t", i, m.Seq, !bytes.Equal(m.Payload, want[i]))
+			if !m.Origin.Equal(protocol.GatekeeperLane(protocol.LaneComputation)) || m.Seq != uint64(i) || !bytes.Equal(m.Payload, want[i]) {
+				t.Fatalf("settlement %d from %s at seq %d, payload differs from the engine's: %t", i, m.Origin, m.Seq, !bytes.Equal(m.Payload, want[i]))
 			}
 		}
 	}
@@ -113,12 +131,6 @@ func TestComputationRole(t *testing.T) {
 	if len(w.take(protocol.TopicSettlement)) != 0 || len(a.take(protocol.TopicHeartbeat)) != 0 {
 		t.Fatal("a role acted that it does not hold")
 	}
-
-	// Stop: the session ends on the worker.
-	w.mustApply(compIngress(protocol.TopicSessionStopped, protocol.SessionRef{Worker: w.id(), Session: 1}.Encode()), blockTask(2, 12))
-	if w.r.Info().Session != 0 {
-		t.Fatal("session still running after stop")
-	}
 }
 
 // With no computing worker the engine resumes at whatever height the chain
@@ -126,9 +138,43 @@ func TestComputationRole(t *testing.T) {
 func TestComputationHeights(t *testing.T) {
 	t.Parallel()
 	w := newTestNode(t)
-	w.mustApply(blockTask(0, 5), blockTask(1, 50))
-	w.mustApply(sessionStarted(w, 1), blockTask(2, 51))
-	if err := w.apply(blockTask(3, 53)); err == nil {
+	w.mustApply(closeBlock(5), closeBlock(50))
+	w.mustApply(sessionStarted(w, 1), closeBlock(51))
+	if err := w.apply(closeBlock(53)); err == nil {
 		t.Fatal("a skipped block with workers computing was accepted")
+	}
+}
+
+// The benchmark runs only while this worker computes, and its counter is
+// what heartbeats carry.
+func TestBenchmarkRunsWhileComputing(t *testing.T) {
+	t.Parallel()
+	n := newTestNode(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { n.r.RunBenchmark(ctx); close(done) }()
+	time.Sleep(50 * time.Millisecond)
+	if got := n.r.Iterations(); got != 0 {
+		t.Fatalf("%d iterations while not computing", got)
+	}
+	// Starting a session starts the benchmark.
+	n.mustApply(sessionStarted(n, 1))
+	deadline := time.Now().Add(10 * time.Second)
+	for n.r.Iterations() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if n.r.Iterations() == 0 {
+		t.Fatal("no iteration while computing")
+	}
+	// The next challenge's heartbeat reports the counter.
+	n.mustApply(compIngress(protocol.TopicComputationParams, busyParams(t)), closeBlock(10))
+	h, err := protocol.DecodeHeartbeat(n.takeOne(protocol.TopicHeartbeat).Payload)
+	if err != nil || h.Iterations != n.r.Iterations() {
+		t.Fatalf("heartbeat %+v, %v; want iterations %d", h, err, n.r.Iterations())
+	}
+	if s := performanceScore(); s == 0 {
+		t.Fatal("performance score 0")
 	}
 }

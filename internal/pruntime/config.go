@@ -41,6 +41,11 @@ type Config struct {
 	AppListen string
 	// StateDir is the state store's directory; empty means DataDir/state.
 	StateDir string
+	// BenchmarkDuty is the share of one core, in percent (1-100), that the
+	// benchmark uses while this worker computes. Its measured speed is the
+	// p the tokenomic model pays for, so production workers run 100;
+	// development networks sharing a laptop run less and earn accordingly.
+	BenchmarkDuty int
 }
 
 // StateStoreDir is StateDir, or its default under DataDir.
@@ -54,7 +59,7 @@ func (c Config) StateStoreDir() string {
 // DefaultConfig returns defaults; DataDir, ChainID, TrustRoot and Operator
 // must be set.
 func DefaultConfig() Config {
-	return Config{Listen: "127.0.0.1:8000", KeepCheckpoints: 3, CheckpointEvery: 50, CheckpointEveryEntries: 1000}
+	return Config{Listen: "127.0.0.1:8000", KeepCheckpoints: 3, CheckpointEvery: 50, CheckpointEveryEntries: 1000, BenchmarkDuty: 100}
 }
 
 // Validate names the first wrong field.
@@ -76,6 +81,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("pruntime: CheckpointEvery: %d, want at least 1", c.CheckpointEvery)
 	case c.CheckpointEveryEntries < 1:
 		return fmt.Errorf("pruntime: CheckpointEveryEntries: %d, want at least 1", c.CheckpointEveryEntries)
+	case c.BenchmarkDuty < 1 || c.BenchmarkDuty > 100:
+		return fmt.Errorf("pruntime: BenchmarkDuty: %d%%, want 1-100", c.BenchmarkDuty)
 	}
 	if c.AppListen != "" {
 		host, _, err := net.SplitHostPort(c.AppListen)

@@ -48,8 +48,11 @@ type gkState struct {
 
 type queuedTask struct {
 	Topic string `json:"topic"`
-	Seq   uint64 `json:"seq"`
-	Body  []byte `json:"body"`
+	// Lane is the gatekeeper lane the answer goes on ("" for the task
+	// channel); Seq is its sequence there.
+	Lane string `json:"lane,omitempty"`
+	Seq  uint64 `json:"seq"`
+	Body []byte `json:"body,omitempty"`
 	// Reply is the answer computed when the task was seen (a block's
 	// tokenomic output depends on the engine state at that block, not at
 	// the time the gatekeeper goes live).
@@ -312,7 +315,11 @@ func (r *Runtime) onTask(tx *ingressTx, topic string, payload []byte) error {
 	if !tx.next.isGatekeeper(r.self()) {
 		return nil
 	}
-	q := queuedTask{Topic: topic, Seq: t.Seq, Body: t.Body}
+	return r.answerOrQueue(tx, queuedTask{Topic: topic, Seq: t.Seq, Body: t.Body})
+}
+
+// answerOrQueue answers q now if this gatekeeper is live, or queues it.
+func (r *Runtime) answerOrQueue(tx *ingressTx, q queuedTask) error {
 	if tx.next.GK.Live {
 		return r.answerTask(tx, q)
 	}
@@ -361,12 +368,12 @@ func (r *Runtime) answerTask(tx *ingressTx, t queuedTask) error {
 			return err
 		}
 		topic, payload = protocol.TopicBeacon, b.Encode()
-	case protocol.TopicBlockTask:
+	case protocol.TopicBlock:
 		topic, payload = protocol.TopicSettlement, t.Reply
 	default:
 		return fmt.Errorf("unknown task topic %q", t.Topic)
 	}
-	return r.emitGatekeeper(&tx.next, t.Seq, topic, payload)
+	return r.emitGatekeeper(&tx.next, protocol.GatekeeperLane(t.Lane), t.Seq, topic, payload)
 }
 
 // beacon derives the beacon for height from the newest master key version
@@ -556,10 +563,11 @@ func (r *Runtime) onClusterMemberRemoved(tx *ingressTx, payload []byte) error {
 	return nil
 }
 
-// emitGatekeeper signs a gatekeeper-origin (quorum) message at the sequence
-// the chain allocated.
-func (r *Runtime) emitGatekeeper(next *state, seq uint64, topic string, payload []byte) error {
-	m := protocol.Message{Origin: protocol.GatekeeperOrigin(), Topic: topic, Seq: seq, Payload: payload}
+// emitGatekeeper signs a gatekeeper-origin (quorum) message from origin (the
+// task channel or a lane) at seq: the sequence the chain allocated to the
+// task, or the one the lane's rule gives.
+func (r *Runtime) emitGatekeeper(next *state, origin protocol.Origin, seq uint64, topic string, payload []byte) error {
+	m := protocol.Message{Origin: origin, Topic: topic, Seq: seq, Payload: payload}
 	sm, err := protocol.SignMessage(r.id.ChainID, r.id.Signing, &m)
 	if err != nil {
 		return fmt.Errorf("pruntime: signing gatekeeper message: %w", err)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
@@ -60,6 +61,11 @@ type Runtime struct {
 	// master is the sealed master key history (gatekeepers only), kept in
 	// step with st: both change only in commitIngress.
 	master masterHistory
+
+	// computing mirrors st.Computation.Session != 0 for the benchmark loop;
+	// iterations counts its iterations (RunBenchmark).
+	computing  atomic.Bool
+	iterations atomic.Uint64
 }
 
 // New opens the runtime in cfg.DataDir: it unseals (or creates) the
@@ -115,6 +121,7 @@ func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
 
 func (r *Runtime) load(st state) error {
 	r.st = st
+	r.computing.Store(st.Computation.Session != 0)
 	r.trusted = nil
 	if len(st.Trusted) > 0 {
 		ts, err := chainsync.UnmarshalTrustedState(st.Trusted)
@@ -381,9 +388,22 @@ func (r *Runtime) SyncEgressAck(req api.EgressAckRequest) error {
 	if err != nil {
 		return err
 	}
-	gkNext := uint64(0)
+	// Next sequence per gatekeeper channel (task channel ""), unproven ones 0.
+	gkNext := map[string]uint64{}
 	if req.Gatekeeper != nil {
-		if gkNext, err = r.provenSeq(protocol.GatekeeperOrigin(), *req.Gatekeeper); err != nil {
+		if gkNext[""], err = r.provenSeq(protocol.GatekeeperOrigin(), *req.Gatekeeper); err != nil {
+			return err
+		}
+	}
+	if len(req.Lanes) > api.MaxLaneAcks {
+		return fmt.Errorf("%w: egress ack: %d lanes, at most %d", ErrBadRequest, len(req.Lanes), api.MaxLaneAcks)
+	}
+	for _, l := range req.Lanes {
+		o := protocol.GatekeeperLane(l.Lane)
+		if err := o.Validate(); err != nil || l.Lane == "" {
+			return fmt.Errorf("%w: egress ack: lane %q is not a lane name", ErrBadRequest, l.Lane)
+		}
+		if gkNext[l.Lane], err = r.provenSeq(o, l.Next); err != nil {
 			return err
 		}
 	}
@@ -394,7 +414,7 @@ func (r *Runtime) SyncEgressAck(req api.EgressAckRequest) error {
 			return false // our own encoding; cannot happen
 		}
 		if m.Origin.Kind == protocol.OriginGatekeeper {
-			return m.Seq < gkNext
+			return m.Seq < gkNext[m.Origin.Lane()]
 		}
 		return m.Seq < workerNext
 	})
@@ -587,6 +607,7 @@ func (r *Runtime) commit(next state, ts *chainsync.TrustedState, force bool) err
 		r.metrics.checkpoints.Inc()
 	}
 	r.st = next
+	r.computing.Store(next.Computation.Session != 0)
 	r.trusted = ts
 	r.updateGauges()
 	return nil

@@ -6,16 +6,22 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 )
 
-// Serve runs the RPC on ln until ctx ends, then shuts down gracefully and
-// writes a final checkpoint.
+// Serve runs the RPC on ln, and the benchmark while this worker computes,
+// until ctx ends, then shuts down gracefully and writes a final checkpoint.
 func (r *Runtime) Serve(ctx context.Context, ln net.Listener) error {
 	r.log.Info("serving RPC", "addr", ln.Addr().String())
+	bctx, stopBenchmark := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { r.RunBenchmark(bctx) })
 	err := serveHTTP(ctx, ln, r.Handler(), "RPC")
+	stopBenchmark()
+	wg.Wait()
 	if cerr := r.Checkpoint(); cerr != nil {
 		err = errors.Join(err, cerr)
 	}

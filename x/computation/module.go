@@ -1,8 +1,8 @@
 // Package computation is the computation module (DESIGN.md §8): computing
 // sessions of registered workers with escrowed stakes, their performance
-// benchmarks, one block task per block for the gatekeepers' tokenomic
-// engine, and the payouts, treasury share, V and liveness states the
-// gatekeepers' quorum settlements report.
+// benchmarks, every block closed for the gatekeepers' tokenomic engine, and
+// the payouts, treasury share, V and liveness states the gatekeepers' quorum
+// settlements report on their computation lane.
 package computation
 
 import (
@@ -112,13 +112,13 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 // ConsensusVersion implements module.HasConsensusVersion.
 func (AppModule) ConsensusVersion() uint64 { return ConsensusVersion }
 
-// EndBlock releases cooled-down stakes and pushes the block task.
+// EndBlock releases cooled-down stakes and closes the block for the engine.
 func (am AppModule) EndBlock(ctx context.Context) error { return am.keeper.EndBlock(ctx) }
 
 // AddRoutes routes x/computation's egress topics, each from one origin
 // kind: a worker's own benchmark and heartbeats from its worker origin; the
-// settlement, which pays, only from the gatekeeper origin at a quorum, at
-// the sequence of a block task.
+// settlement, which pays, only from the gatekeeper origin at a quorum (the
+// handler further requires the computation lane).
 func AddRoutes(r *mqkeeper.Router, k *keeper.Keeper) {
 	worker := []protocol.OriginKind{protocol.OriginWorker}
 	gatekeepers := []protocol.OriginKind{protocol.OriginGatekeeper}

@@ -118,9 +118,22 @@ type ProvenRead struct {
 type EgressAckRequest struct {
 	// Worker is this worker's next expected sequence.
 	Worker ProvenRead `json:"worker"`
-	// Gatekeeper is the gatekeeper channel's next sequence; a gatekeeper's
-	// relayer sends it so that delivered quorum messages are dropped.
+	// Gatekeeper is the gatekeeper task channel's next sequence; a
+	// gatekeeper's relayer sends it so that delivered quorum messages are
+	// dropped.
 	Gatekeeper *ProvenRead `json:"gatekeeper,omitempty"`
+	// Lanes are the next sequences of the gatekeeper lanes this gatekeeper
+	// has pending messages on (at most MaxLaneAcks).
+	Lanes []LaneAck `json:"lanes,omitempty"`
+}
+
+// MaxLaneAcks bounds EgressAckRequest.Lanes.
+const MaxLaneAcks = 8
+
+// LaneAck is a gatekeeper lane's proven next sequence.
+type LaneAck struct {
+	Lane string     `json:"lane"`
+	Next ProvenRead `json:"next"`
 }
 
 // BootstrapRequest is POST /sync/bootstrap, for a pRuntime further behind

@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"fmt"
 
-	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
 	storetypes "cosmossdk.io/store/types"
@@ -88,8 +87,10 @@ func (k *Keeper) HandleHeartbeat(ctx sdk.Context, m protocol.Message) error {
 }
 
 // HandleSettlement is the x/mq handler of protocol.TopicSettlement: the
-// gatekeepers' quorum output (tokenomics.Output) for the block of the task
-// at the message's sequence. The output must be for exactly that block.
+// gatekeepers' quorum output (tokenomics.Output) for one block, on their
+// computation lane. The lane delivers in order and the gatekeepers publish
+// only non-empty outputs, so the block must be after the last one settled
+// and not after the last one closed.
 // Then, in order: offline workers become UNRESPONSIVE, recovered ones
 // COMPUTING, and every settlement records V and pays: payout to the
 // session's operator and the treasury's part to the treasury account, both
@@ -101,22 +102,26 @@ func (k *Keeper) HandleHeartbeat(ctx sdk.Context, m protocol.Message) error {
 // fee-free, and charging it to the relayer whose vote completed the quorum
 // could fail that transaction forever and stall the gatekeeper channel.
 func (k *Keeper) HandleSettlement(ctx sdk.Context, m protocol.Message) error {
-	if err := requireOrigin(m, protocol.OriginGatekeeper); err != nil {
-		return err
+	if lane := protocol.GatekeeperLane(protocol.LaneComputation); !m.Origin.Equal(lane) {
+		return errorsmod.Wrapf(types.ErrInvalidOrigin, "%s: from %s, want %s", m.Topic, m.Origin, lane)
 	}
 	out, err := tokenomics.DecodeOutput(m.Payload)
 	if err != nil {
 		return errorsmod.Wrapf(types.ErrMalformedPayload, "%s: %v", m.Topic, err)
 	}
-	height, err := k.BlockTasks.Get(ctx, m.Seq)
+	last, err := getOr(ctx, k.LastOutputHeight, 0)
 	if err != nil {
-		if isNotFound(err) {
-			return errorsmod.Wrapf(types.ErrUnknownBlockTask, "seq %d", m.Seq)
-		}
 		return err
 	}
-	if out.Height != height {
-		return errorsmod.Wrapf(types.ErrWrongHeight, "output for height %d at seq %d, whose task closes height %d", out.Height, m.Seq, height)
+	closed, err := getOr(ctx, k.LastClosedHeight, 0)
+	if err != nil {
+		return err
+	}
+	if out.Height <= last || out.Height > closed {
+		return errorsmod.Wrapf(types.ErrWrongHeight, "output for block %d at lane seq %d: the last settled block is %d and the last closed %d", out.Height, m.Seq, last, closed)
+	}
+	if err := k.LastOutputHeight.Set(ctx, out.Height); err != nil {
+		return err
 	}
 	ctx = ctx.WithGasMeter(storetypes.NewInfiniteGasMeter())
 	params, err := k.Params.Get(ctx)
@@ -133,12 +138,7 @@ func (k *Keeper) HandleSettlement(ctx sdk.Context, m protocol.Message) error {
 			return err
 		}
 	}
-	if err := k.paySettlements(ctx, params, out.Settlements); err != nil {
-		return err
-	}
-	// Tasks before this one whose settlement a handler rejected (its writes
-	// dropped) are past too: the channel delivers in sequence order.
-	return k.BlockTasks.Clear(ctx, new(collections.Range[uint64]).EndInclusive(m.Seq))
+	return k.paySettlements(ctx, params, out.Settlements)
 }
 
 // setStatus moves worker r's current session from status from to status

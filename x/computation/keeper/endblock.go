@@ -17,9 +17,11 @@ import (
 // EndBlock releases the stakes whose cooldown ends at this height, then
 // closes the block for the tokenomic engine: while any session is computing
 // or unresponsive, or when a session started or stopped in this block, it
-// asks the gatekeepers for the block's settlement with a block task carrying
-// the height and its challenge seed (from the latest beacon). The engine
-// needs every height while it has workers, so there is one task per block.
+// appends a protocol.TopicBlock carrying the height, the block time and the
+// challenge seed (from the latest beacon). The engine needs every height
+// while it has workers; the gatekeepers answer on their computation lane
+// only for blocks with something to report, so closing a quiet block costs
+// one ingress entry and no gatekeeper transaction.
 func (k *Keeper) EndBlock(ctx context.Context) error {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	if sdkCtx.BlockHeight() <= 0 {
@@ -47,21 +49,15 @@ func (k *Keeper) EndBlock(ctx context.Context) error {
 	if !found {
 		// Sessions start only once a beacon exists; a state imported
 		// without one still gets consecutive, deterministic seeds.
-		k.logger(ctx).Error("computation: block task without a beacon", "height", height)
+		k.logger(ctx).Error("computation: block closed without a beacon", "height", height)
 	}
 	seed := protocol.ChallengeSeed(beacon, height)
-	body := protocol.ComputationBlock{Height: height, Seed: seed[:]}.Encode()
-	seq, err := k.ingress.PushGatekeeperTask(ctx, types.ModuleName, protocol.TopicBlockTask, protocol.TopicSettlement, body)
-	if err != nil {
+	// Block time is consensus data (BFT time, strictly increasing).
+	body := protocol.ComputationBlock{Height: height, Time: uint64(sdkCtx.BlockTime().UnixMilli()), Seed: seed[:]}.Encode()
+	if _, err := k.ingress.PushIngress(ctx, types.ModuleName, protocol.TopicBlock, body); err != nil {
 		return err
 	}
-	if err := k.BlockTasks.Set(ctx, seq, height); err != nil {
-		return err
-	}
-	sdkCtx.EventManager().EmitEvent(sdk.NewEvent(types.EventBlockTask,
-		sdk.NewAttribute(types.AttributeSeq, fmt.Sprint(seq)),
-		sdk.NewAttribute(types.AttributeHeight, fmt.Sprint(height))))
-	return nil
+	return k.LastClosedHeight.Set(ctx, height)
 }
 
 // releaseStakes returns the stakes of sessions whose cooldown ended at or

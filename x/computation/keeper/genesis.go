@@ -45,10 +45,11 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 	if err := k.NextSessionID.Set(ctx, next); err != nil {
 		return err
 	}
-	for _, t := range gs.BlockTasks {
-		if err := k.BlockTasks.Set(ctx, t.Seq, uint64(t.Height)); err != nil {
-			return err
-		}
+	if err := k.LastClosedHeight.Set(ctx, uint64(gs.LastClosedHeight)); err != nil {
+		return err
+	}
+	if err := k.LastOutputHeight.Set(ctx, uint64(gs.LastOutputHeight)); err != nil {
+		return err
 	}
 	if gs.ParamsPublished {
 		return k.ParamsPublished.Set(ctx, true)
@@ -81,12 +82,15 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 	if gs.NextSessionId, err = getOr(ctx, k.NextSessionID, uint64(types.FirstSessionID)); err != nil {
 		return nil, err
 	}
-	if err := k.BlockTasks.Walk(ctx, nil, func(seq, height uint64) (bool, error) {
-		gs.BlockTasks = append(gs.BlockTasks, types.BlockTask{Seq: seq, Height: int64(height)})
-		return false, nil
-	}); err != nil {
+	closed, err := getOr(ctx, k.LastClosedHeight, 0)
+	if err != nil {
 		return nil, err
 	}
+	output, err := getOr(ctx, k.LastOutputHeight, 0)
+	if err != nil {
+		return nil, err
+	}
+	gs.LastClosedHeight, gs.LastOutputHeight = int64(closed), int64(output)
 	if gs.ParamsPublished, err = getOr(ctx, k.ParamsPublished, false); err != nil {
 		return nil, err
 	}

@@ -1,7 +1,8 @@
 // Package keeper implements x/computation: computing sessions with escrowed
-// stakes, the workers' benchmarks, one gatekeeper block task per block while
-// sessions exist, and the application of the gatekeepers' quorum
-// settlements (payouts, treasury, V, unresponsive and recovered workers).
+// stakes, the workers' benchmarks, every block closed for the tokenomic
+// engine while sessions exist, and the application of the gatekeepers'
+// quorum settlements from their computation lane (payouts, treasury, V,
+// unresponsive and recovered workers).
 package keeper
 
 import (
@@ -39,9 +40,6 @@ type Keeper struct {
 	// NextSessionID is the id the next session gets; absent means
 	// types.FirstSessionID.
 	NextSessionID collections.Item[uint64]
-	// BlockTasks maps a pending block task's gatekeeper sequence to the
-	// height of the block it closes.
-	BlockTasks collections.Map[uint64, uint64]
 	// Cooldowns indexes COOLING_DOWN sessions by (cooldown end height, worker).
 	Cooldowns collections.KeySet[collections.Pair[uint64, []byte]]
 	// ActiveSessions counts COMPUTING and UNRESPONSIVE sessions.
@@ -50,6 +48,10 @@ type Keeper struct {
 	LastChangeHeight collections.Item[uint64]
 	// ParamsPublished records that the params are on the ingress log.
 	ParamsPublished collections.Item[bool]
+	// LastClosedHeight is the last block closed for the engine;
+	// LastOutputHeight the block of the last settlement delivered.
+	LastClosedHeight collections.Item[uint64]
+	LastOutputHeight collections.Item[uint64]
 }
 
 // NewKeeper returns a keeper. authority may change the params (the gov
@@ -71,12 +73,13 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 		Benchmarks:    collections.NewMap(sb, types.BenchmarkPrefix, "benchmarks", collections.BytesKey, codec.CollValue[types.Benchmark](cdc)),
 		Sessions:      collections.NewMap(sb, types.SessionPrefix, "sessions", collections.BytesKey, codec.CollValue[types.Session](cdc)),
 		NextSessionID: collections.NewItem(sb, types.NextSessionIDKey, "next_session_id", collections.Uint64Value),
-		BlockTasks:    collections.NewMap(sb, types.BlockTaskPrefix, "block_tasks", collections.Uint64Key, collections.Uint64Value),
 		Cooldowns: collections.NewKeySet(sb, types.CooldownPrefix, "cooldowns",
 			collections.PairKeyCodec(collections.Uint64Key, collections.BytesKey)),
 		ActiveSessions:   collections.NewItem(sb, types.ActiveSessionsKey, "active_sessions", collections.Uint64Value),
 		LastChangeHeight: collections.NewItem(sb, types.LastChangeHeightKey, "last_change_height", collections.Uint64Value),
 		ParamsPublished:  collections.NewItem(sb, types.ParamsPublishedKey, "params_published", collections.BoolValue),
+		LastClosedHeight: collections.NewItem(sb, types.LastClosedHeightKey, "last_closed_height", collections.Uint64Value),
+		LastOutputHeight: collections.NewItem(sb, types.LastOutputHeightKey, "last_output_height", collections.Uint64Value),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -102,7 +105,7 @@ func (k *Keeper) GetSession(ctx context.Context, worker []byte) (types.Session, 
 }
 
 // publishParams appends the engine params to the ingress log, for every
-// pRuntime to apply from the next block task on.
+// pRuntime to apply from the next block closed on.
 func (k *Keeper) publishParams(ctx context.Context, p types.Params) error {
 	e, err := p.Engine()
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"cosmossdk.io/collections"
 	"cosmossdk.io/math"
@@ -33,17 +34,15 @@ const (
 	unit = types.DefaultUnitsPerToken
 )
 
-// pushed is one ingress entry or gatekeeper task the keeper appended.
+// pushed is one ingress entry the keeper appended.
 type pushed struct {
 	topic   string
 	payload []byte
-	seq     uint64 // tasks only
 }
 
-// fakeIngress records what the keeper appends; tasks get consecutive seqs.
+// fakeIngress records what the keeper appends.
 type fakeIngress struct {
-	log     []pushed
-	nextSeq uint64
+	log []pushed
 }
 
 func (f *fakeIngress) PushIngress(_ context.Context, module, topic string, payload []byte) (uint64, error) {
@@ -52,17 +51,6 @@ func (f *fakeIngress) PushIngress(_ context.Context, module, topic string, paylo
 	}
 	f.log = append(f.log, pushed{topic: topic, payload: bytes.Clone(payload)})
 	return uint64(len(f.log) - 1), nil
-}
-
-func (f *fakeIngress) PushGatekeeperTask(ctx context.Context, module, taskTopic, replyTopic string, body []byte) (uint64, error) {
-	if replyTopic != protocol.TopicSettlement {
-		return 0, fmt.Errorf("reply topic %s", replyTopic)
-	}
-	seq := f.nextSeq
-	f.nextSeq++
-	_, err := f.PushIngress(ctx, module, taskTopic, protocol.GatekeeperTask{Seq: seq, Body: body}.Encode())
-	f.log[len(f.log)-1].seq = seq
-	return seq, err
 }
 
 func (f *fakeIngress) topic(topic string) []pushed {
@@ -221,8 +209,9 @@ func workerMsg(w []byte, topic string, payload []byte) protocol.Message {
 	return protocol.Message{Origin: protocol.WorkerOrigin(w), Topic: topic, Payload: payload}
 }
 
+// gkMsg is a settlement delivered at seq of the computation lane.
 func gkMsg(seq uint64, payload []byte) protocol.Message {
-	return protocol.Message{Origin: protocol.GatekeeperOrigin(), Topic: protocol.TopicSettlement, Seq: seq, Payload: payload}
+	return protocol.Message{Origin: protocol.GatekeeperLane(protocol.LaneComputation), Topic: protocol.TopicSettlement, Seq: seq, Payload: payload}
 }
 
 func tokens(n int64) sdk.Coin { return sdk.NewCoin(types.DefaultDenom, math.NewInt(n*unit)) }
@@ -260,7 +249,7 @@ func (f *fixture) endBlock() {
 	if err := f.k.EndBlock(f.ctx); err != nil {
 		f.t.Fatal(err)
 	}
-	f.ctx = f.ctx.WithBlockHeight(f.ctx.BlockHeight() + 1)
+	f.ctx = f.ctx.WithBlockHeight(f.ctx.BlockHeight() + 1).WithBlockTime(f.ctx.BlockTime().Add(time.Second))
 }
 
 func (f *fixture) moduleBalance(name string) math.Int { return f.bank.balance(modAddr(name)) }
@@ -368,7 +357,7 @@ func TestStartRejected(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
 			op, w, stake := tc.setup(f)
-			escrow, sessions, next := f.moduleBalance(types.ModuleName), len(f.ingress.topic(protocol.TopicSessionStarted)), f.ingress.nextSeq
+			escrow, entries := f.moduleBalance(types.ModuleName), len(f.ingress.log)
 			resp, err := f.msgs.StartComputing(f.ctx, &types.MsgStartComputing{Operator: f.addr(op), Worker: hex.EncodeToString(w), Stake: stake})
 			if tc.name == "bad key" {
 				resp, err = f.msgs.StartComputing(f.ctx, &types.MsgStartComputing{Operator: f.addr(op), Worker: "0102", Stake: stake})
@@ -376,7 +365,7 @@ func TestStartRejected(t *testing.T) {
 			if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) || !bytes.Contains([]byte(err.Error()), []byte(tc.msg)) {
 				t.Fatalf("start: %v, %v; want %v containing %q", resp, err, tc.want, tc.msg)
 			}
-			if !f.moduleBalance(types.ModuleName).Equal(escrow) || len(f.ingress.topic(protocol.TopicSessionStarted)) != sessions || f.ingress.nextSeq != next {
+			if !f.moduleBalance(types.ModuleName).Equal(escrow) || len(f.ingress.log) != entries {
 				t.Fatal("a rejected start escrowed or announced something")
 			}
 		})
@@ -388,10 +377,10 @@ func TestSessionLifecycle(t *testing.T) {
 	f := newFixture(t)
 	before := f.bank.balance(f.op)
 
-	// No session: no block task.
+	// No session: no block closed.
 	f.endBlock()
-	if n := len(f.ingress.topic(protocol.TopicBlockTask)); n != 0 {
-		t.Fatalf("%d block tasks without sessions", n)
+	if n := len(f.ingress.topic(protocol.TopicBlock)); n != 0 {
+		t.Fatalf("%d blocks closed without sessions", n)
 	}
 
 	startedAt := f.ctx.BlockHeight()
@@ -420,28 +409,27 @@ func TestSessionLifecycle(t *testing.T) {
 		t.Fatalf("SessionStarted %+v, %v", ss, err)
 	}
 
-	// A task every block while the session exists, with the beacon's seed.
+	// Every block is closed while the session exists, with the block time
+	// and the beacon's seed.
+	var times []uint64
 	for range 3 {
+		times = append(times, uint64(f.ctx.BlockTime().UnixMilli()))
 		f.endBlock()
 	}
-	ts := f.ingress.topic(protocol.TopicBlockTask)
+	ts := f.ingress.topic(protocol.TopicBlock)
 	if len(ts) != 3 {
-		t.Fatalf("%d block tasks over 3 blocks", len(ts))
+		t.Fatalf("%d blocks closed over 3 blocks", len(ts))
 	}
 	for i, p := range ts {
-		task, err := protocol.DecodeGatekeeperTask(p.payload)
-		if err != nil {
-			t.Fatal(err)
-		}
-		blk, err := protocol.DecodeComputationBlock(task.Body)
+		blk, err := protocol.DecodeComputationBlock(p.payload)
 		h := uint64(startedAt) + uint64(i)
 		seed := protocol.ChallengeSeed(f.registry.beacon, h)
-		if err != nil || blk.Height != h || !bytes.Equal(blk.Seed, seed[:]) || task.Seq != uint64(i) {
-			t.Fatalf("task %d: %+v %+v, %v; want height %d", i, task, blk, err, h)
+		if err != nil || blk.Height != h || blk.Time != times[i] || !bytes.Equal(blk.Seed, seed[:]) {
+			t.Fatalf("block %d: %+v, %v; want height %d, time %d", i, blk, err, h, times[i])
 		}
-		if height, err := f.k.BlockTasks.Get(f.ctx, task.Seq); err != nil || height != h {
-			t.Fatalf("block task %d recorded for %d, %v", task.Seq, height, err)
-		}
+	}
+	if closed, _ := f.k.LastClosedHeight.Get(f.ctx); closed != uint64(startedAt)+2 {
+		t.Fatalf("last closed height %d, want %d", closed, startedAt+2)
 	}
 
 	if err := f.stop(f.other, f.worker); !errors.Is(err, types.ErrNotOperator) {
@@ -462,17 +450,17 @@ func TestSessionLifecycle(t *testing.T) {
 		!bytes.Equal(st[0].payload, protocol.SessionRef{Worker: f.worker, Session: 1}.Encode()) {
 		t.Fatalf("SessionStopped %+v", st)
 	}
-	// The stop's block still gets its task (the final settlement); then none.
+	// The stop's block is still closed (the final settlement); then none.
 	f.endBlock()
-	tasksAtStop := len(f.ingress.topic(protocol.TopicBlockTask))
-	if tasksAtStop != 4 {
-		t.Fatalf("%d block tasks after the stop's block, want 4", tasksAtStop)
+	closedAtStop := len(f.ingress.topic(protocol.TopicBlock))
+	if closedAtStop != 4 {
+		t.Fatalf("%d blocks closed after the stop's block, want 4", closedAtStop)
 	}
 	for f.ctx.BlockHeight() < s.CooldownEndHeight {
 		f.endBlock()
 	}
-	if n := len(f.ingress.topic(protocol.TopicBlockTask)); n != tasksAtStop {
-		t.Fatalf("%d block tasks while only cooling down, want %d", n, tasksAtStop)
+	if n := len(f.ingress.topic(protocol.TopicBlock)); n != closedAtStop {
+		t.Fatalf("%d blocks closed while only cooling down, want %d", n, closedAtStop)
 	}
 	if _, found, _ := f.k.GetSession(f.ctx, f.worker); !found {
 		t.Fatal("released before the cooldown ended")
@@ -560,13 +548,18 @@ func TestHeartbeat(t *testing.T) {
 	}
 }
 
-// settle builds an output for the task at seq.
-func (f *fixture) task(i int) (seq, height uint64) {
+// closed returns the height of the i-th block closed (negative: from the end).
+func (f *fixture) closed(i int) uint64 {
 	f.t.Helper()
-	p := f.ingress.topic(protocol.TopicBlockTask)[i]
-	task, _ := protocol.DecodeGatekeeperTask(p.payload)
-	blk, _ := protocol.DecodeComputationBlock(task.Body)
-	return task.Seq, blk.Height
+	bs := f.ingress.topic(protocol.TopicBlock)
+	if i < 0 {
+		i += len(bs)
+	}
+	blk, err := protocol.DecodeComputationBlock(bs[i].payload)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return blk.Height
 }
 
 func wkey(b []byte) tokenomics.WorkerKey { var k tokenomics.WorkerKey; copy(k[:], b); return k }
@@ -584,12 +577,13 @@ func TestSettlement(t *testing.T) {
 	id2 := resp.SessionId
 	f.endBlock()
 	f.endBlock()
-	seq0, h0 := f.task(0)
-	seq1, h1 := f.task(1)
+	h0, h1 := f.closed(0), f.closed(1)
 	opBefore, otherBefore := f.bank.balance(f.op), f.bank.balance(f.other)
 
-	settle := func(seq uint64, o tokenomics.Output) error {
-		return f.k.HandleSettlement(f.ctx, gkMsg(seq, o.Encode()))
+	var laneSeq uint64
+	settle := func(o tokenomics.Output) error {
+		laneSeq++
+		return f.k.HandleSettlement(f.ctx, gkMsg(laneSeq-1, o.Encode()))
 	}
 	entry := func(w []byte, session uint64, v, payout, treasury string) tokenomics.Settlement {
 		return tokenomics.Settlement{Worker: wkey(w), Session: session, V: tokenomics.MustParse(v),
@@ -609,9 +603,10 @@ func TestSettlement(t *testing.T) {
 		want error
 	}{
 		{"worker origin", protocol.Message{Origin: protocol.WorkerOrigin(f.worker), Topic: protocol.TopicSettlement, Payload: tokenomics.Output{Height: h0}.Encode()}, types.ErrInvalidOrigin},
-		{"malformed", gkMsg(seq0, []byte{1, 2, 3}), types.ErrMalformedPayload},
-		{"no task at seq", gkMsg(99, tokenomics.Output{Height: h0}.Encode()), types.ErrUnknownBlockTask},
-		{"another block's output", gkMsg(seq0, tokenomics.Output{Height: h1, Settlements: []tokenomics.Settlement{entry(f.worker, id1, "1", "5", "1")}}.Encode()), types.ErrWrongHeight},
+		{"gatekeeper task channel", protocol.Message{Origin: protocol.GatekeeperOrigin(), Topic: protocol.TopicSettlement, Payload: tokenomics.Output{Height: h0}.Encode()}, types.ErrInvalidOrigin},
+		{"malformed", gkMsg(0, []byte{1, 2, 3}), types.ErrMalformedPayload},
+		{"block not closed", gkMsg(0, tokenomics.Output{Height: h1 + 1, Settlements: []tokenomics.Settlement{entry(f.worker, id1, "1", "5", "1")}}.Encode()), types.ErrWrongHeight},
+		{"block 0", gkMsg(0, tokenomics.Output{}.Encode()), types.ErrWrongHeight},
 	} {
 		if err := f.k.HandleSettlement(f.ctx, tc.m); !errors.Is(err, tc.want) {
 			t.Fatalf("%s: %v, want %v", tc.name, err, tc.want)
@@ -624,7 +619,7 @@ func TestSettlement(t *testing.T) {
 	// Block h0: w1 is paid 1.5 + 0.3 tokens with a fractional remainder;
 	// w2's entry names another session (stale); w2 goes offline.
 	third := "0.333333333333333333" // × 10^6 floors to 333333
-	err = settle(seq0, tokenomics.Output{
+	err = settle(tokenomics.Output{
 		Height:      h0,
 		Offline:     []tokenomics.Ref{{Worker: wkey(w2), Session: id2}},
 		Settlements: sorted(entry(f.worker, id1, "2600.5", "1.5", third), entry(w2, id2+7, "1", "100", "100")),
@@ -646,15 +641,12 @@ func TestSettlement(t *testing.T) {
 	if s2.Status != types.SESSION_STATUS_UNRESPONSIVE || !s2.TotalPaid.IsZero() || !f.bank.balance(f.other).Equal(otherBefore) {
 		t.Fatalf("w2 after offline and a stale settlement %+v", s2)
 	}
-	if has, _ := f.k.BlockTasks.Has(f.ctx, seq0); has {
-		t.Fatal("settled task still recorded")
-	}
-	if err := settle(seq0, tokenomics.Output{Height: h0}); !errors.Is(err, types.ErrUnknownBlockTask) {
-		t.Fatalf("second settlement of a task: %v", err)
+	if err := settle(tokenomics.Output{Height: h0}); !errors.Is(err, types.ErrWrongHeight) {
+		t.Fatalf("second settlement of a block: %v", err)
 	}
 
 	// Block h1: w2 recovers and is paid; a stale recovery for w1 changes nothing.
-	err = settle(seq1, tokenomics.Output{
+	err = settle(tokenomics.Output{
 		Height:      h1,
 		Recovered:   []tokenomics.Ref{{Worker: wkey(w2), Session: id2}},
 		Settlements: []tokenomics.Settlement{entry(w2, id2, "3000", "8", "2")},
@@ -675,9 +667,7 @@ func TestSettlement(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.endBlock()
-	n := len(f.ingress.topic(protocol.TopicBlockTask))
-	seqStop, hStop := f.task(n - 1)
-	if err := settle(seqStop, tokenomics.Output{Height: hStop, Settlements: []tokenomics.Settlement{entry(f.worker, id1, "2500", "1", "0")}}); err != nil {
+	if err := settle(tokenomics.Output{Height: f.closed(-1), Settlements: []tokenomics.Settlement{entry(f.worker, id1, "2500", "1", "0")}}); err != nil {
 		t.Fatal(err)
 	}
 	if s1 := f.session(f.worker); s1.V != "2500" || !s1.TotalPaid.Equal(math.NewInt(2_500_000)) || s1.Status != types.SESSION_STATUS_COOLING_DOWN {
@@ -688,10 +678,8 @@ func TestSettlement(t *testing.T) {
 	}
 	id3 := f.mustStart(f.worker, tokens(2000))
 	f.endBlock()
-	n = len(f.ingress.topic(protocol.TopicBlockTask))
-	seqNew, hNew := f.task(n - 1)
 	paid := f.bank.balance(f.op)
-	if err := settle(seqNew, tokenomics.Output{Height: hNew, Settlements: []tokenomics.Settlement{entry(f.worker, id1, "1", "50", "0")}}); err != nil {
+	if err := settle(tokenomics.Output{Height: f.closed(-1), Settlements: []tokenomics.Settlement{entry(f.worker, id1, "1", "50", "0")}}); err != nil {
 		t.Fatal(err)
 	}
 	if !f.bank.balance(f.op).Equal(paid) || !f.session(f.worker).TotalPaid.IsZero() || f.session(f.worker).SessionId != id3 {
@@ -747,7 +735,7 @@ func TestGenesisRoundTrip(t *testing.T) {
 	if err := gs.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if len(gs.Sessions) != 2 || len(gs.Benchmarks) != 2 || gs.NextSessionId != 3 || len(gs.BlockTasks) != 2 || !gs.ParamsPublished {
+	if len(gs.Sessions) != 2 || len(gs.Benchmarks) != 2 || gs.NextSessionId != 3 || gs.LastClosedHeight != f.ctx.BlockHeight()-1 || !gs.ParamsPublished {
 		t.Fatalf("exported %+v", gs)
 	}
 	g := newBareFixture(t)
@@ -766,7 +754,7 @@ func TestGenesisRoundTrip(t *testing.T) {
 	if !bytes.Equal(f.cdc.MustMarshalJSON(gs), f.cdc.MustMarshalJSON(gs2)) {
 		t.Fatalf("round trip differs:\n%s\n%s", f.cdc.MustMarshalJSON(gs), f.cdc.MustMarshalJSON(gs2))
 	}
-	// The derived indexes are rebuilt: one active session gets block tasks,
+	// The derived indexes are rebuilt: one active session gets its blocks closed,
 	// the cooling-down one is released on time.
 	if n, _ := h.ActiveSessions.Get(g.ctx); n != 1 {
 		t.Fatalf("active sessions %d after import", n)
@@ -791,7 +779,8 @@ func TestGenesisRoundTrip(t *testing.T) {
 			}
 		}},
 		{"benchmark score 0", func(gs *types.GenesisState) { gs.Benchmarks[0].Score = 0 }},
-		{"unsorted tasks", func(gs *types.GenesisState) { gs.BlockTasks[0], gs.BlockTasks[1] = gs.BlockTasks[1], gs.BlockTasks[0] }},
+		{"output after the last closed block", func(gs *types.GenesisState) { gs.LastOutputHeight = gs.LastClosedHeight + 1 }},
+		{"negative closed height", func(gs *types.GenesisState) { gs.LastClosedHeight = -1 }},
 	} {
 		var cp types.GenesisState
 		f.cdc.MustUnmarshalJSON(f.cdc.MustMarshalJSON(gs), &cp)

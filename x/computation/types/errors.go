@@ -25,7 +25,7 @@ var (
 	ErrInvalidBenchmark  = errorsmod.Register(ModuleName, 19, "computation: invalid benchmark")
 	ErrInvalidOrigin     = errorsmod.Register(ModuleName, 20, "computation: message from the wrong origin")
 	ErrMalformedPayload  = errorsmod.Register(ModuleName, 21, "computation: malformed payload")
-	ErrUnknownBlockTask  = errorsmod.Register(ModuleName, 22, "computation: settlement answers no block task")
-	ErrWrongHeight       = errorsmod.Register(ModuleName, 23, "computation: settlement for another block than its task's")
+	// Code 22 (a settlement answering no block task) went with block tasks.
+	ErrWrongHeight       = errorsmod.Register(ModuleName, 23, "computation: settlement for a block already settled or not yet closed")
 	ErrInvalidSettlement = errorsmod.Register(ModuleName, 24, "computation: invalid settlement")
 )

@@ -6,11 +6,10 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 )
 
-// IngressQueue appends messages to the chain → pRuntime log and allocates
-// gatekeeper tasks. Implemented by x/mq.
+// IngressQueue appends messages to the chain → pRuntime log. Implemented by
+// x/mq.
 type IngressQueue interface {
 	PushIngress(ctx context.Context, module, topic string, payload []byte) (uint64, error)
-	PushGatekeeperTask(ctx context.Context, module, taskTopic, replyTopic string, body []byte) (uint64, error)
 }
 
 // WorkerInfo is what x/computation needs to know of a registered worker.

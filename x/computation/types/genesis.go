@@ -16,8 +16,8 @@ func DefaultGenesisState() *GenesisState {
 // Validate checks the genesis for internal consistency: valid params;
 // sessions and benchmarks in strictly increasing worker order with 32-byte
 // keys; session ids unique and below next_session_id; every session's
-// fields consistent with its status; block tasks in strictly increasing
-// sequence order.
+// fields consistent with its status; the last output not after the last
+// closed block.
 func (gs *GenesisState) Validate() error {
 	if err := gs.Params.Validate(); err != nil {
 		return err
@@ -74,13 +74,11 @@ func (gs *GenesisState) Validate() error {
 			return bad("benchmark %x: score 0", b.Worker)
 		}
 	}
-	for i, t := range gs.BlockTasks {
-		if i > 0 && gs.BlockTasks[i-1].Seq >= t.Seq {
-			return bad("block tasks not in strictly increasing sequence order at %d", i)
-		}
-		if t.Height <= 0 {
-			return bad("block task %d: height %d", t.Seq, t.Height)
-		}
+	switch {
+	case gs.LastClosedHeight < 0 || gs.LastOutputHeight < 0:
+		return bad("negative last closed height %d or last output height %d", gs.LastClosedHeight, gs.LastOutputHeight)
+	case gs.LastOutputHeight > gs.LastClosedHeight:
+		return bad("last output height %d above the last closed height %d", gs.LastOutputHeight, gs.LastClosedHeight)
 	}
 	return nil
 }

@@ -27,23 +27,28 @@ var (
 	SessionPrefix = collections.NewPrefix(2)
 	// NextSessionIDKey holds the u64 id the next session gets (absent: 1).
 	NextSessionIDKey = collections.NewPrefix(3)
-	// BlockTaskPrefix || u64 gatekeeper sequence → u64 height: the block a
-	// pending block task closes. Removed when its settlement is delivered.
-	BlockTaskPrefix = collections.NewPrefix(4)
+	// Prefix 4 held pending block tasks before settlements moved to the
+	// gatekeepers' computation lane; it is not reused.
 	// CooldownPrefix || u64 cooldown end height || worker identity key → ()
 	// for every COOLING_DOWN session: EndBlock releases the stakes of the
 	// heights up to the current one. An index of SessionPrefix, rebuilt
 	// from the sessions at genesis.
 	CooldownPrefix = collections.NewPrefix(5)
 	// ActiveSessionsKey holds the u64 number of COMPUTING and UNRESPONSIVE
-	// sessions, so EndBlock knows without a scan whether the engine needs a
-	// block task. Derived, rebuilt from the sessions at genesis.
+	// sessions, so EndBlock knows without a scan whether the engine needs
+	// the block closed. Derived, rebuilt from the sessions at genesis.
 	ActiveSessionsKey = collections.NewPrefix(6)
 	// LastChangeHeightKey holds the u64 height of the latest start or stop:
-	// that block needs a block task even when no session is active after it.
+	// that block is closed even when no session is active after it.
 	LastChangeHeightKey = collections.NewPrefix(7)
 	// ParamsPublishedKey holds a bool: the params are on the ingress log.
 	ParamsPublishedKey = collections.NewPrefix(8)
+	// LastClosedHeightKey holds the u64 height of the last block closed for
+	// the engine (a protocol.TopicBlock on the ingress log).
+	LastClosedHeightKey = collections.NewPrefix(9)
+	// LastOutputHeightKey holds the u64 height of the block of the last
+	// settlement delivered on the computation lane.
+	LastOutputHeightKey = collections.NewPrefix(10)
 )
 
 // FirstSessionID is the id of the first session; 0 never names one.

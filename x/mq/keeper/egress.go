@@ -111,10 +111,14 @@ func (k *Keeper) checkEgress(ctx sdk.Context, sm types.SignedMessage, verifySign
 		}
 		// After the sequence check: a delivered seq has no task any more,
 		// and a late vote for it must stay "stale" (skipped), not fail.
-		if err := k.checkTask(ctx, m); err != nil {
-			return Checked{}, err
+		if lane := m.Origin.Lane(); lane == "" {
+			if err := k.checkTask(ctx, m); err != nil {
+				return Checked{}, err
+			}
+		} else if protocol.TopicModule(m.Topic) != lane {
+			return Checked{}, errorsmod.Wrapf(types.ErrInvalidTopic, "gatekeeper lane %q carries only %q topics, got %q", lane, lane, m.Topic)
 		}
-		prev, err := k.Votes.Get(ctx, collections.Join(m.Seq, []byte(sm.Signer)))
+		prev, err := k.Votes.Get(ctx, voteKey(m.Origin, m.Seq, sm.Signer))
 		switch {
 		case errors.Is(err, collections.ErrNotFound):
 			return c, nil
@@ -143,10 +147,10 @@ func checkSeq(m protocol.Message, next, ahead uint64) error {
 }
 
 // Advance records a checked message: a worker's sequence moves on and the
-// message is delivered; a gatekeeper vote is stored, and every gatekeeper
-// message at the head of the channel that now has a quorum of identical
-// signatures from current gatekeepers is delivered, in order. It returns the
-// messages that are now delivered (not yet routed).
+// message is delivered; a gatekeeper vote is stored, and every message at
+// the head of its channel (the task channel or the vote's lane) that now has
+// a quorum of identical signatures from current gatekeepers is delivered, in
+// order. It returns the messages that are now delivered (not yet routed).
 func (k *Keeper) Advance(ctx context.Context, c Checked) ([]protocol.Message, error) {
 	if c.Message.Origin.Kind == protocol.OriginWorker {
 		if err := k.Sequences.Set(ctx, c.Message.Origin.Key(), c.Message.Seq+1); err != nil {
@@ -154,7 +158,8 @@ func (k *Keeper) Advance(ctx context.Context, c Checked) ([]protocol.Message, er
 		}
 		return []protocol.Message{c.Message}, nil
 	}
-	if err := k.Votes.Set(ctx, collections.Join(c.Message.Seq, c.Signer), c.Body); err != nil {
+	origin := c.Message.Origin
+	if err := k.Votes.Set(ctx, voteKey(origin, c.Message.Seq, c.Signer), c.Body); err != nil {
 		return nil, err
 	}
 	params, err := k.Params.Get(ctx)
@@ -165,14 +170,13 @@ func (k *Keeper) Advance(ctx context.Context, c Checked) ([]protocol.Message, er
 	if err != nil {
 		return nil, err
 	}
-	origin := protocol.GatekeeperOrigin()
 	next, err := k.nextSeq(ctx, origin)
 	if err != nil {
 		return nil, err
 	}
 	var delivered []protocol.Message
 	for {
-		body, err := k.quorumBody(ctx, next, gks, params.Quorum(len(gks)))
+		body, err := k.quorumBody(ctx, origin, next, gks, params.Quorum(len(gks)))
 		if err != nil {
 			return nil, err
 		}
@@ -184,11 +188,13 @@ func (k *Keeper) Advance(ctx context.Context, c Checked) ([]protocol.Message, er
 			return nil, fmt.Errorf("mq: stored vote at seq %d does not decode: %w", next, err)
 		}
 		delivered = append(delivered, m)
-		if err := k.Votes.Clear(ctx, collections.NewPrefixedPairRange[uint64, []byte](next)); err != nil {
+		if err := k.Votes.Clear(ctx, collections.NewSuperPrefixedTripleRange[[]byte, uint64, []byte](origin.Key(), next)); err != nil {
 			return nil, err
 		}
-		if err := k.Tasks.Remove(ctx, next); err != nil {
-			return nil, err
+		if origin.Lane() == "" {
+			if err := k.Tasks.Remove(ctx, next); err != nil {
+				return nil, err
+			}
 		}
 		next++
 	}
@@ -200,10 +206,15 @@ func (k *Keeper) Advance(ctx context.Context, c Checked) ([]protocol.Message, er
 	return delivered, nil
 }
 
+// voteKey is the Votes key of signer's vote at seq of gatekeeper origin o.
+func voteKey(o protocol.Origin, seq uint64, signer []byte) collections.Triple[[]byte, uint64, []byte] {
+	return collections.Join3(o.Key(), seq, signer)
+}
+
 // quorumBody returns the body that at least quorum current gatekeepers voted
-// for at seq, or nil. Votes of removed gatekeepers do not count. Iteration is
-// in key order, so the result is deterministic.
-func (k *Keeper) quorumBody(ctx context.Context, seq uint64, gks [][]byte, quorum int) ([]byte, error) {
+// for at seq of origin o, or nil. Votes of removed gatekeepers do not count.
+// Iteration is in key order, so the result is deterministic.
+func (k *Keeper) quorumBody(ctx context.Context, o protocol.Origin, seq uint64, gks [][]byte, quorum int) ([]byte, error) {
 	if len(gks) == 0 || quorum > len(gks) {
 		return nil, nil
 	}
@@ -211,8 +222,8 @@ func (k *Keeper) quorumBody(ctx context.Context, seq uint64, gks [][]byte, quoru
 		bodies [][]byte
 		counts []int
 	)
-	err := k.Votes.Walk(ctx, collections.NewPrefixedPairRange[uint64, []byte](seq), func(key collections.Pair[uint64, []byte], body []byte) (bool, error) {
-		if !containsKey(gks, key.K2()) {
+	err := k.Votes.Walk(ctx, collections.NewSuperPrefixedTripleRange[[]byte, uint64, []byte](o.Key(), seq), func(key collections.Triple[[]byte, uint64, []byte], body []byte) (bool, error) {
+		if !containsKey(gks, key.K3()) {
 			return false, nil
 		}
 		for i := range bodies {

@@ -841,3 +841,81 @@ func isErr(err, want error) bool {
 	}
 	return err != nil && errors.Is(err, want)
 }
+
+// TestGatekeeperLane: a lane is a quorum channel of its own. Its votes need
+// no task, its sequence moves independently of the task channel's, it
+// carries only its module's topics, and its pending votes survive a genesis
+// export and import.
+func TestGatekeeperLane(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	lane := protocol.GatekeeperLane(testModule)
+	vote := func(gk int, o protocol.Origin, seq uint64, payload string) error {
+		m := protocol.Message{Origin: o, Topic: topicEcho, Seq: seq, Payload: []byte(payload)}
+		_, err := f.sync(sign(t, testChainID, f.gks[gk], m))
+		return err
+	}
+	for _, s := range []struct {
+		gk      int
+		seq     uint64
+		payload string
+	}{{0, 1, "b"}, {1, 1, "b"}, {0, 0, "a"}} {
+		if err := vote(s.gk, lane, s.seq, s.payload); err != nil {
+			t.Fatalf("lane vote %d@%d: %v", s.gk, s.seq, err)
+		}
+	}
+	if got := f.handledPayloads(); len(got) != 0 {
+		t.Fatalf("delivered %q before a quorum at the lane's head", got)
+	}
+	if err := vote(2, lane, 0, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.handledPayloads(); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("delivered %q, want [a b] in lane order", got)
+	}
+	for _, m := range f.handled {
+		if !m.Origin.Equal(lane) {
+			t.Fatalf("delivered from %s, want %s", m.Origin, lane)
+		}
+	}
+	if got := f.nextSeq(t, lane); got != 2 {
+		t.Fatalf("lane next seq %d, want 2", got)
+	}
+	if got := f.nextSeq(t, protocol.GatekeeperOrigin()); got != 0 {
+		t.Fatalf("task channel moved to %d", got)
+	}
+	// The task channel still wants tasks; a lane carries only its module.
+	if err := vote(0, protocol.GatekeeperOrigin(), 0, "x"); !isErr(err, types.ErrNoTask) {
+		t.Fatalf("task-channel vote without a task: %v", err)
+	}
+	if err := vote(0, protocol.GatekeeperLane("other"), 0, "x"); !isErr(err, types.ErrInvalidTopic) {
+		t.Fatalf("vote on another module's lane: %v", err)
+	}
+	late := sign(t, testChainID, f.gks[0], protocol.Message{Origin: lane, Topic: topicEcho, Seq: 0, Payload: []byte("a")})
+	if _, err := f.k.CheckEgress(f.ctx, late); !isErr(err, types.ErrStaleSequence) {
+		t.Fatalf("late lane vote: %v", err)
+	}
+	// A pending lane vote is exported, validated and imported.
+	if err := vote(1, lane, 2, "c"); err != nil {
+		t.Fatal(err)
+	}
+	gs, err := f.k.ExportGenesis(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gs.Validate(); err != nil {
+		t.Fatalf("exported genesis: %v", err)
+	}
+	g := newFixture(t)
+	if err := g.k.InitGenesis(g.ctx, gs); err != nil {
+		t.Fatal(err)
+	}
+	g.handled = nil
+	m := protocol.Message{Origin: lane, Topic: topicEcho, Seq: 2, Payload: []byte("c")}
+	if _, err := g.sync(sign(t, testChainID, g.gks[2], m)); err != nil {
+		t.Fatal(err)
+	}
+	if got := g.handledPayloads(); !slices.Equal(got, []string{"c"}) {
+		t.Fatalf("after import delivered %q, want [c]", got)
+	}
+}

@@ -57,7 +57,7 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 		if _, ok := k.router.Route(m.Topic); !ok {
 			return fmt.Errorf("%w: vote at seq %d is on topic %q, which no module handles", types.ErrInvalidGenesis, v.Seq, m.Topic)
 		}
-		if err := k.Votes.Set(ctx, collections.Join(v.Seq, v.Signer), v.Body); err != nil {
+		if err := k.Votes.Set(ctx, voteKey(m.Origin, v.Seq, v.Signer), v.Body); err != nil {
 			return err
 		}
 	}
@@ -89,8 +89,8 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 	if err != nil {
 		return nil, err
 	}
-	err = k.Votes.Walk(ctx, nil, func(key collections.Pair[uint64, []byte], body []byte) (bool, error) {
-		gs.Votes = append(gs.Votes, types.GatekeeperVote{Seq: key.K1(), Signer: key.K2(), Body: body})
+	err = k.Votes.Walk(ctx, nil, func(key collections.Triple[[]byte, uint64, []byte], body []byte) (bool, error) {
+		gs.Votes = append(gs.Votes, types.GatekeeperVote{Seq: key.K2(), Signer: key.K3(), Body: body})
 		return false, nil
 	})
 	if err != nil {

@@ -31,7 +31,7 @@ type Keeper struct {
 	NextIngress  collections.Item[uint64]
 	FirstIngress collections.Item[uint64]
 	Sequences    collections.Map[[]byte, uint64]
-	Votes        collections.Map[collections.Pair[uint64, []byte], []byte]
+	Votes        collections.Map[collections.Triple[[]byte, uint64, []byte], []byte]
 	NextTask     collections.Item[uint64]
 	Tasks        collections.Map[uint64, string]
 }
@@ -55,7 +55,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 		FirstIngress: collections.NewItem(sb, types.FirstIngressKey, "first_ingress", collections.Uint64Value),
 		Sequences:    collections.NewMap(sb, types.SequencePrefix, "sequences", collections.BytesKey, collections.Uint64Value),
 		Votes: collections.NewMap(sb, types.VotePrefix, "votes",
-			collections.PairKeyCodec(collections.Uint64Key, collections.BytesKey), collections.BytesValue),
+			collections.TripleKeyCodec(collections.BytesKey, collections.Uint64Key, collections.BytesKey), collections.BytesValue),
 		NextTask: collections.NewItem(sb, types.NextTaskKey, "next_task", collections.Uint64Value),
 		Tasks:    collections.NewMap(sb, types.TaskPrefix, "tasks", collections.Uint64Key, collections.StringValue),
 	}

@@ -38,7 +38,8 @@ func TestNextSequenceQuery(t *testing.T) {
 		{name: "unknown kind", req: &types.QueryNextSequenceRequest{Origin: "validator:1"}, wantEr: types.ErrInvalidQuery},
 		{name: "worker key not hex", req: &types.QueryNextSequenceRequest{Origin: "worker:zz"}, wantEr: types.ErrInvalidQuery},
 		{name: "worker key too short", req: &types.QueryNextSequenceRequest{Origin: "worker:" + w0[:62]}, wantEr: types.ErrInvalidQuery},
-		{name: "gatekeeper with id", req: &types.QueryNextSequenceRequest{Origin: "gatekeeper:00"}, wantEr: types.ErrInvalidQuery},
+		{name: "gatekeeper lane", req: &types.QueryNextSequenceRequest{Origin: "gatekeeper:computation"}},
+		{name: "gatekeeper lane not a name", req: &types.QueryNextSequenceRequest{Origin: "gatekeeper:Computation"}, wantEr: types.ErrInvalidQuery},
 		{name: "cluster not a number", req: &types.QueryNextSequenceRequest{Origin: "cluster:x"}, wantEr: types.ErrInvalidQuery},
 	}
 	for _, tc := range tests {

@@ -129,7 +129,7 @@ func TestTaskLifecycle(t *testing.T) {
 	if got := f.handledPayloads(); len(got) != 1 {
 		t.Errorf("handled %q, want one delivery", got)
 	}
-	if _, err := f.k.Votes.Get(f.ctx, collections.Join(uint64(0), []byte(pub(f.gks[0])))); !errors.Is(err, collections.ErrNotFound) {
+	if _, err := f.k.Votes.Get(f.ctx, collections.Join3(protocol.GatekeeperOrigin().Key(), uint64(0), []byte(pub(f.gks[0])))); !errors.Is(err, collections.ErrNotFound) {
 		t.Errorf("vote at the delivered seq left in state (%v)", err)
 	}
 }

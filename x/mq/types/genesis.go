@@ -58,7 +58,9 @@ func (gs *GenesisState) Validate() error {
 		return err
 	}
 	// A vote's body is delivered as a gatekeeper message once it has a
-	// quorum, without being verified again, so it must be one, at its seq.
+	// quorum, without being verified again, so it must be one, at its seq:
+	// on the task channel answering the task there, on a lane on one of the
+	// lane's module's topics.
 	votes := make(map[string]bool, len(gs.Votes))
 	for _, v := range gs.Votes {
 		if len(v.Signer) != 32 {
@@ -71,12 +73,16 @@ func (gs *GenesisState) Validate() error {
 		if m.Origin.Kind != protocol.OriginGatekeeper || m.Seq != v.Seq {
 			return fmt.Errorf("%w: vote at seq %d carries a message from %s at seq %d", ErrInvalidGenesis, v.Seq, m.Origin, m.Seq)
 		}
-		if reply, ok := tasks[v.Seq]; !ok || reply != m.Topic {
+		if lane := m.Origin.Lane(); lane != "" {
+			if protocol.TopicModule(m.Topic) != lane {
+				return fmt.Errorf("%w: vote at seq %d of %s is on %q, not a topic of the lane's module", ErrInvalidGenesis, v.Seq, m.Origin, m.Topic)
+			}
+		} else if reply, ok := tasks[v.Seq]; !ok || reply != m.Topic {
 			return fmt.Errorf("%w: vote at seq %d on %q answers no task on that topic", ErrInvalidGenesis, v.Seq, m.Topic)
 		}
-		k := string(binary.BigEndian.AppendUint64(nil, v.Seq)) + string(v.Signer)
+		k := string(m.Origin.Key()) + "/" + string(binary.BigEndian.AppendUint64(nil, v.Seq)) + string(v.Signer)
 		if votes[k] {
-			return fmt.Errorf("%w: two votes of %x at seq %d", ErrInvalidGenesis, v.Signer, v.Seq)
+			return fmt.Errorf("%w: two votes of %x at seq %d of %s", ErrInvalidGenesis, v.Signer, v.Seq, m.Origin)
 		}
 		votes[k] = true
 	}

@@ -30,8 +30,9 @@ var (
 	// (u64 big-endian). Also part of the protocol: pRuntimes prove their own
 	// sequence to learn which of their messages the chain accepted.
 	SequencePrefix = collections.NewPrefix(4)
-	// VotePrefix || u64 big-endian seq || signer key → message body that the
-	// gatekeeper signed at that seq of the gatekeeper channel.
+	// VotePrefix || len (1 byte) || gatekeeper origin key (the task channel
+	// or a lane) || u64 big-endian seq || signer key → message body that the
+	// gatekeeper signed at that seq of that channel (protocol.VoteKey).
 	VotePrefix = collections.NewPrefix(5)
 	// NextTaskKey holds the gatekeeper-channel sequence the next gatekeeper
 	// task gets (u64). It starts at 0, as the channel does.

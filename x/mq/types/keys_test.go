@@ -25,14 +25,16 @@ func TestProtocolKeysMatchStoreLayout(t *testing.T) {
 	}
 	// The vote map's key codec, as the keeper declares it.
 	signer := bytes.Repeat([]byte{7}, 32)
-	kc := collections.PairKeyCodec(collections.Uint64Key, collections.BytesKey)
-	vote := collections.Join(uint64(0x0102), signer)
-	buf := make([]byte, kc.Size(vote))
-	if _, err := kc.Encode(buf, vote); err != nil {
-		t.Fatal(err)
-	}
-	if got := protocol.VoteKey(0x0102, signer); !bytes.Equal(got, append([]byte(types.VotePrefix), buf...)) {
-		t.Fatalf("vote key %x, store key %x", got, append([]byte(types.VotePrefix), buf...))
+	kc := collections.TripleKeyCodec(collections.BytesKey, collections.Uint64Key, collections.BytesKey)
+	for _, o := range []protocol.Origin{protocol.GatekeeperOrigin(), protocol.GatekeeperLane("computation")} {
+		vote := collections.Join3(o.Key(), uint64(0x0102), signer)
+		buf := make([]byte, kc.Size(vote))
+		if _, err := kc.Encode(buf, vote); err != nil {
+			t.Fatal(err)
+		}
+		if got := protocol.VoteKey(o, 0x0102, signer); !bytes.Equal(got, append([]byte(types.VotePrefix), buf...)) {
+			t.Fatalf("%s: vote key %x, store key %x", o, got, append([]byte(types.VotePrefix), buf...))
+		}
 	}
 	o := protocol.GatekeeperOrigin()
 	if got := protocol.SequenceKey(o); !bytes.Equal(got, append([]byte(types.SequencePrefix), o.Key()...)) {
