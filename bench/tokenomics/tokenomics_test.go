@@ -51,14 +51,19 @@ func newNetwork(tb testing.TB, n int, p tk.Params) *network {
 		net.hashes = append(net.hashes, tk.KeyHash(k[:]))
 		starts[i] = tk.Start{Worker: k, Session: uint64(i + 1), P: uint32(1000 + i%5000), Level: uint32(1 + i%5), Stake: tk.FromInt(20_000)}
 	}
-	if _, rej, err := net.st.Apply(p, tk.Block{Height: 1, Seed: seed(1), Started: starts}); err != nil || len(rej) != 0 {
+	if _, rej, err := net.st.Apply(p, tk.Block{Height: 1, Time: blockTime(1), Seed: seed(1), Started: starts}); err != nil || len(rej) != 0 {
 		tb.Fatalf("start: %v %v", err, rej)
 	}
 	net.observe(1)
 	return net
 }
 
-// observe schedules the answers to block h's challenges (the pRuntimes' side).
+// blockTime is block h's time (unix ms) at 12 s blocks.
+func blockTime(h uint64) uint64 { return h * 12_000 }
+
+// observe schedules the answers to block h's challenges (the pRuntimes' side);
+// each carries the iterations a worker running at 90% of its score did
+// since genesis, so that every heartbeat re-measures p_instant.
 func (n *network) observe(h uint64) {
 	target := n.p.OnlineTarget(uint32(n.st.Len()))
 	s := seed(h)
@@ -68,7 +73,8 @@ func (n *network) observe(h uint64) {
 			x[j] = n.hashes[i][j] ^ s[j]
 		}
 		if string(x[:]) <= string(target[:]) {
-			n.due[h+2] = append(n.due[h+2], tk.Heartbeat{Worker: n.keys[i], Session: uint64(i + 1), Challenge: h})
+			it := uint64(1000+i%5000) * 9 / 10 * blockTime(h) / 1000
+			n.due[h+2] = append(n.due[h+2], tk.Heartbeat{Worker: n.keys[i], Session: uint64(i + 1), Challenge: h, Iterations: it})
 		}
 	}
 }
@@ -76,7 +82,7 @@ func (n *network) observe(h uint64) {
 // step applies the next block and returns its duration.
 func (n *network) step(tb testing.TB) (time.Duration, tk.Output, int) {
 	h := n.st.Height() + 1
-	b := tk.Block{Height: h, Seed: seed(h), Heartbeats: n.due[h]}
+	b := tk.Block{Height: h, Time: blockTime(h), Seed: seed(h), Heartbeats: n.due[h]}
 	delete(n.due, h)
 	t0 := time.Now()
 	out, rej, err := n.st.Apply(n.p, b)
@@ -102,19 +108,26 @@ func sumReference(ws []tk.Worker) (time.Duration, tk.Fixed) {
 // bigReference computes Σshare = Σ√(V² + (2·p·conf)²) with math/big
 // (256-bit big.Float), the part of the step that dominates it, as a
 // software-arbitrary-precision engine would.
+// setFixed sets z to x's exact value (hi + lo/2^64).
+func setFixed(z *big.Float, x tk.Fixed) {
+	hi, lo := x.Bits()
+	z.SetUint64(hi)
+	z.SetMantExp(z, 64)
+	z.Add(z, new(big.Float).SetUint64(lo))
+	z.SetMantExp(z, -64)
+}
+
 func bigReference(ws []tk.Worker) time.Duration {
 	t0 := time.Now()
 	sum := new(big.Float).SetPrec(256)
 	v, q, t := new(big.Float).SetPrec(256), new(big.Float).SetPrec(256), new(big.Float).SetPrec(256)
+	two := big.NewFloat(2)
 	conf := []*big.Float{big.NewFloat(1), big.NewFloat(1), big.NewFloat(1), big.NewFloat(1), new(big.Float).SetPrec(256).SetRat(big.NewRat(4, 5)), new(big.Float).SetPrec(256).SetRat(big.NewRat(7, 10))}
 	for i := range ws {
-		hi, lo := ws[i].V.Bits()
-		v.SetUint64(hi)
-		v.SetMantExp(v, 64)
-		v.Add(v, new(big.Float).SetUint64(lo))
-		v.SetMantExp(v, -64)
+		setFixed(v, ws[i].V)
 		v.Mul(v, v)
-		q.SetUint64(2 * ws[i].P.Floor())
+		setFixed(q, ws[i].P)
+		q.Mul(q, two)
 		q.Mul(q, conf[min(ws[i].Level, 5)])
 		q.Mul(q, q)
 		t.Add(v, q)

@@ -163,11 +163,12 @@ func (r *Runtime) onBlock(tx *ingressTx, payload []byte) error {
 	}
 	c.Started, c.Stopped, c.Heartbeats = nil, nil, nil
 
-	if !out.Empty() {
+	// An output too large for one message goes out in consecutive parts.
+	for _, part := range out.Split(protocol.MaxPayloadLen) {
 		seq := c.Reports
 		c.Reports++
 		if tx.next.isGatekeeper(r.self()) {
-			q := queuedTask{Topic: protocol.TopicBlock, Lane: protocol.LaneComputation, Seq: seq, Reply: out.Encode()}
+			q := queuedTask{Topic: protocol.TopicBlock, Lane: protocol.LaneComputation, Seq: seq, Reply: part.Encode()}
 			if err := r.answerOrQueue(tx, q); err != nil {
 				return err
 			}

@@ -43,6 +43,44 @@ func (o Output) Empty() bool {
 	return len(o.Offline) == 0 && len(o.Recovered) == 0 && len(o.Settlements) == 0
 }
 
+// Split cuts o into parts whose encodings are at most maxBytes each, for
+// outputs too large for one quorum message: every part has o's height and a
+// run of o's entries, offline first, then recovered, then settlements, in
+// order, so that the parts together hold exactly o's entries and every
+// gatekeeper cuts the same way. An empty o gives no part. maxBytes must
+// leave room for the header and one settlement; Split panics otherwise.
+func (o Output) Split(maxBytes int) []Output {
+	const head = outputHeadLen + 3*4
+	if maxBytes < head+settlementLen {
+		panic(fmt.Sprintf("tokenomics: Output.Split: %d bytes cannot hold one entry", maxBytes))
+	}
+	if o.Empty() {
+		return nil
+	}
+	var parts []Output
+	cur, size := Output{Height: o.Height}, head
+	fit := func(n int) {
+		if size+n > maxBytes {
+			parts = append(parts, cur)
+			cur, size = Output{Height: o.Height}, head
+		}
+		size += n
+	}
+	for _, r := range o.Offline {
+		fit(refLen)
+		cur.Offline = append(cur.Offline, r)
+	}
+	for _, r := range o.Recovered {
+		fit(refLen)
+		cur.Recovered = append(cur.Recovered, r)
+	}
+	for _, s := range o.Settlements {
+		fit(settlementLen)
+		cur.Settlements = append(cur.Settlements, s)
+	}
+	return append(parts, cur)
+}
+
 const (
 	outputVersion byte = 1
 	refLen             = 32 + 8

@@ -89,8 +89,9 @@ func (k *Keeper) HandleHeartbeat(ctx sdk.Context, m protocol.Message) error {
 // HandleSettlement is the x/mq handler of protocol.TopicSettlement: the
 // gatekeepers' quorum output (tokenomics.Output) for one block, on their
 // computation lane. The lane delivers in order and the gatekeepers publish
-// only non-empty outputs, so the block must be after the last one settled
-// and not after the last one closed.
+// only non-empty outputs, so the block must not be before the last one
+// settled (an output too large for one message comes in consecutive parts
+// with the same height) nor after the last one closed.
 // Then, in order: offline workers become UNRESPONSIVE, recovered ones
 // COMPUTING, and every settlement records V and pays: payout to the
 // session's operator and the treasury's part to the treasury account, both
@@ -117,7 +118,7 @@ func (k *Keeper) HandleSettlement(ctx sdk.Context, m protocol.Message) error {
 	if err != nil {
 		return err
 	}
-	if out.Height <= last || out.Height > closed {
+	if out.Height == 0 || out.Height < last || out.Height > closed {
 		return errorsmod.Wrapf(types.ErrWrongHeight, "output for block %d at lane seq %d: the last settled block is %d and the last closed %d", out.Height, m.Seq, last, closed)
 	}
 	if err := k.LastOutputHeight.Set(ctx, out.Height); err != nil {

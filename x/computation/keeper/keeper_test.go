@@ -641,8 +641,11 @@ func TestSettlement(t *testing.T) {
 	if s2.Status != types.SESSION_STATUS_UNRESPONSIVE || !s2.TotalPaid.IsZero() || !f.bank.balance(f.other).Equal(otherBefore) {
 		t.Fatalf("w2 after offline and a stale settlement %+v", s2)
 	}
-	if err := settle(tokenomics.Output{Height: h0}); !errors.Is(err, types.ErrWrongHeight) {
-		t.Fatalf("second settlement of a block: %v", err)
+	// A second part of the same block's output is taken (an output too
+	// large for one message is split); it names w2's session, now
+	// unresponsive, with a stale session id: nothing paid.
+	if err := settle(tokenomics.Output{Height: h0, Settlements: []tokenomics.Settlement{entry(w2, id2+7, "1", "100", "100")}}); err != nil {
+		t.Fatalf("second part of a block's output: %v", err)
 	}
 
 	// Block h1: w2 recovers and is paid; a stale recovery for w1 changes nothing.

@@ -26,6 +26,6 @@ var (
 	ErrInvalidOrigin     = errorsmod.Register(ModuleName, 20, "computation: message from the wrong origin")
 	ErrMalformedPayload  = errorsmod.Register(ModuleName, 21, "computation: malformed payload")
 	// Code 22 (a settlement answering no block task) went with block tasks.
-	ErrWrongHeight       = errorsmod.Register(ModuleName, 23, "computation: settlement for a block already settled or not yet closed")
+	ErrWrongHeight       = errorsmod.Register(ModuleName, 23, "computation: settlement for a block before the last one settled or not yet closed")
 	ErrInvalidSettlement = errorsmod.Register(ModuleName, 24, "computation: invalid settlement")
 )
