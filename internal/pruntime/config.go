@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"time"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 )
@@ -46,6 +47,19 @@ type Config struct {
 	// p the tokenomic model pays for, so production workers run 100;
 	// development networks sharing a laptop run less and earn accordingly.
 	BenchmarkDuty int
+	// RotationProposeBlocks is how long each gatekeeper of a rotation's
+	// snapshot waits, in blocks, for the one before it (in key order) to
+	// get a proposal taken before it proposes itself: the first proposes at
+	// once, the second after this many blocks without a proposal, and so on.
+	RotationProposeBlocks int64
+	// ReencryptDelayBlocks is how many blocks a gatekeeper waits, after the
+	// new cluster keys of a rotation are on chain, before it rewrites saved
+	// state under them: the time for the workers to receive their copies,
+	// so that they can read what was rewritten.
+	ReencryptDelayBlocks int64
+	// ReencryptReportInterval is how often a running re-encryption reports
+	// its progress on chain (and logs it); the end is always reported.
+	ReencryptReportInterval time.Duration
 }
 
 // StateStoreDir is StateDir, or its default under DataDir.
@@ -59,7 +73,8 @@ func (c Config) StateStoreDir() string {
 // DefaultConfig returns defaults; DataDir, ChainID, TrustRoot and Operator
 // must be set.
 func DefaultConfig() Config {
-	return Config{Listen: "127.0.0.1:8000", KeepCheckpoints: 3, CheckpointEvery: 50, CheckpointEveryEntries: 1000, BenchmarkDuty: 100}
+	return Config{Listen: "127.0.0.1:8000", KeepCheckpoints: 3, CheckpointEvery: 50, CheckpointEveryEntries: 1000, BenchmarkDuty: 100,
+		RotationProposeBlocks: 10, ReencryptDelayBlocks: 3, ReencryptReportInterval: 3 * time.Second}
 }
 
 // Validate names the first wrong field.
@@ -83,6 +98,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("pruntime: CheckpointEveryEntries: %d, want at least 1", c.CheckpointEveryEntries)
 	case c.BenchmarkDuty < 1 || c.BenchmarkDuty > 100:
 		return fmt.Errorf("pruntime: BenchmarkDuty: %d%%, want 1-100", c.BenchmarkDuty)
+	case c.RotationProposeBlocks < 1:
+		return fmt.Errorf("pruntime: RotationProposeBlocks: %d, want at least 1", c.RotationProposeBlocks)
+	case c.ReencryptDelayBlocks < 0:
+		return fmt.Errorf("pruntime: ReencryptDelayBlocks: %d, want at least 0", c.ReencryptDelayBlocks)
+	case c.ReencryptReportInterval < 100*time.Millisecond:
+		return fmt.Errorf("pruntime: ReencryptReportInterval: %s, want at least 100ms", c.ReencryptReportInterval)
 	}
 	if c.AppListen != "" {
 		host, _, err := net.SplitHostPort(c.AppListen)

@@ -88,6 +88,10 @@ type ingressTx struct {
 	// copies are the cluster keys to seal for the grants of this call;
 	// commitIngress seals them on every core before the commit.
 	copies []pendingCopy
+	// erased: a key version was erased, so the checkpoints before this
+	// call's must go once it is committed; rotationDone: the rotation
+	// ended, its re-encryption journal goes too.
+	erased, rotationDone bool
 }
 
 // pendingCopy is a cluster key copy to make: the grant and the master key
@@ -111,6 +115,9 @@ func (r *Runtime) handleGatekeeperIngress(tx *ingressTx, m protocol.Message) (bo
 	case protocol.TopicMasterKeyCopy:
 		err = r.onMasterKeyCopy(tx, m.Payload)
 	case protocol.TopicClusterTask, protocol.TopicBeaconTask:
+		if m.Topic == protocol.TopicClusterTask {
+			r.noteClusterTask(tx, m.Payload)
+		}
 		err = r.onTask(tx, m.Topic, m.Payload)
 	case protocol.TopicBeacon:
 		err = r.onBeacon(tx, m.Payload)
@@ -121,7 +128,9 @@ func (r *Runtime) handleGatekeeperIngress(tx *ingressTx, m protocol.Message) (bo
 	case protocol.TopicClusterMemberRemoved:
 		err = r.onClusterMemberRemoved(tx, m.Payload)
 	case protocol.TopicClusterKey:
-		// Workers learn the public key from their grant; nothing to do.
+		// Workers learn the public key from their grant; a rotation's
+		// re-encryption waits for the new versions.
+		err = r.noteClusterKey(tx, m.Payload)
 	default:
 		return false, nil
 	}
@@ -142,6 +151,7 @@ func (r *Runtime) onGatekeeperRemoved(tx *ingressTx) {
 		r.log.Info("removed from the gatekeeper set; erasing the master key history")
 	}
 	tx.next.GK = gkState{}
+	tx.next.Rotation = nil
 	tx.master.erase()
 }
 
@@ -179,6 +189,10 @@ func (r *Runtime) onMasterKey(tx *ingressTx, payload []byte) error {
 		return fmt.Errorf("master key version %d recorded after %d versions", rec.Version, len(tx.next.MasterPubKeys))
 	}
 	tx.next.MasterPubKeys = append(tx.next.MasterPubKeys, rec.PublicKey)
+	if rec.Version > 0 {
+		r.onActivated(tx, rec.Version, rec.PublicKey)
+	}
+	r.metrics.masterVersion.Set(float64(rec.Version))
 	if !tx.next.GK.Launching || rec.Version != 0 {
 		return nil
 	}
@@ -220,8 +234,10 @@ func (r *Runtime) onMasterKeyRequest(tx *ingressTx, payload []byte) error {
 	if !tx.next.GK.Live || bytes.Equal(req.Identity, r.self()) {
 		return nil
 	}
+	// Erased versions are neither held nor sent (the chain would refuse a
+	// copy that includes one): the joiner's history starts after them.
 	n := uint32(len(tx.next.MasterPubKeys))
-	for first := uint32(0); first < n; first += protocol.MaxVersionsPerCopy {
+	for first := tx.next.MasterErasedBelow; first < n; first += protocol.MaxVersionsPerCopy {
 		count := min(n-first, protocol.MaxVersionsPerCopy)
 		c, err := sealMasterKeys(r.id.ChainID, &tx.master, req, first, count)
 		if err != nil {
@@ -285,7 +301,7 @@ func (r *Runtime) onMasterKeyCopy(tx *ingressTx, payload []byte) error {
 	for _, k := range keys {
 		tx.master.set(k)
 	}
-	if tx.master.holdsAll(len(tx.next.MasterPubKeys)) {
+	if tx.master.holdsAll(tx.next.MasterErasedBelow, len(tx.next.MasterPubKeys)) {
 		return r.goLive(tx)
 	}
 	return nil

@@ -57,17 +57,50 @@ func (h *masterHistory) set(k *crypto.MasterKey) {
 	h.dirty = true
 }
 
-// holdsAll reports whether every version in [0, n) is held (and n > 0).
-func (h *masterHistory) holdsAll(n int) bool {
-	if n == 0 || len(h.keys) < n {
+// holdsAll reports whether every version in [first, n) is held (and n >
+// first): the versions on chain that were not erased.
+func (h *masterHistory) holdsAll(first uint32, n int) bool {
+	if n <= int(first) || len(h.keys) < n {
 		return false
 	}
-	for _, k := range h.keys[:n] {
+	for _, k := range h.keys[first:n] {
 		if k == nil {
 			return false
 		}
 	}
 	return true
+}
+
+// lowest is the oldest version held (0 when none is).
+func (h *masterHistory) lowest() uint32 {
+	for v, k := range h.keys {
+		if k != nil {
+			return uint32(v)
+		}
+	}
+	return 0
+}
+
+// drop forgets version v (a proposed version that was not kept).
+func (h *masterHistory) drop(v uint32) {
+	if h.get(v) != nil {
+		h.keys[v] = nil
+		h.dirty = true
+	}
+}
+
+// eraseBelow forgets every version below n (versions the chain ordered
+// erased) and reports whether it held any of them.
+func (h *masterHistory) eraseBelow(n uint32) bool {
+	erased := false
+	for v := range min(uint64(n), uint64(len(h.keys))) {
+		if h.keys[v] != nil {
+			h.keys[v] = nil
+			erased = true
+		}
+	}
+	h.dirty = h.dirty || erased
+	return erased
 }
 
 // count is the number of versions held.

@@ -15,6 +15,10 @@ type metrics struct {
 	keyFaults          *prometheus.CounterVec
 	beaconMismatches   prometheus.Counter
 	heartbeats         prometheus.Counter
+	masterVersion      prometheus.Gauge
+	reencryptObjects   *prometheus.GaugeVec
+	reencryptRate      prometheus.Gauge
+	reencryptETA       prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -34,8 +38,16 @@ func newMetrics() *metrics {
 			Help: "Accepted beacons that differ from this gatekeeper's own computation."}),
 		heartbeats: prometheus.NewCounter(prometheus.CounterOpts{Name: "pruntime_heartbeats_sent_total",
 			Help: "Heartbeats sent in answer to this worker's challenges."}),
+		masterVersion: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pruntime_master_key_version",
+			Help: "Newest master key version recorded on chain."}),
+		reencryptObjects: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "pruntime_reencrypt_objects",
+			Help: "Objects of this gatekeeper's re-encryption range: total, done (at the new key version), failed."}, []string{"state"}),
+		reencryptRate: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pruntime_reencrypt_bytes_per_second",
+			Help: "Re-encryption rate of the running job."}),
+		reencryptETA: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pruntime_reencrypt_eta_seconds",
+			Help: "Estimated time left of the running re-encryption job."}),
 	}
 	m.reg.MustRegister(m.height, m.nextIngress, m.pendingEgress, m.headers, m.ingress, m.checkpoints, m.checkpointsSkipped, m.rejected,
-		m.keyFaults, m.beaconMismatches, m.heartbeats)
+		m.keyFaults, m.beaconMismatches, m.heartbeats, m.masterVersion, m.reencryptObjects, m.reencryptRate, m.reencryptETA)
 	return m
 }

@@ -66,6 +66,11 @@ type Runtime struct {
 	// iterations counts its iterations (RunBenchmark).
 	computing  atomic.Bool
 	iterations atomic.Uint64
+
+	// reencWake wakes RunReencryption when a job is assigned; reenc is the
+	// running job's progress.
+	reencWake chan struct{}
+	reenc     reencryptStatus
 }
 
 // New opens the runtime in cfg.DataDir: it unseals (or creates) the
@@ -82,7 +87,8 @@ func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Runtime{cfg: cfg, tee: t, id: id, ckpt: ckpt, log: log, metrics: newMetrics(), rand: rand.Reader, st: state{Version: stateVersion}}
+	r := &Runtime{cfg: cfg, tee: t, id: id, ckpt: ckpt, log: log, metrics: newMetrics(), rand: rand.Reader, st: state{Version: stateVersion},
+		reencWake: make(chan struct{}, 1)}
 	log.Info("identity", "created", created, "identity_key", hex.EncodeToString(id.PublicKey()), "tee", t.Kind())
 
 	cp, skipped, err := ckpt.Latest()
@@ -108,7 +114,11 @@ func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
 	if r.master, err = loadMasterHistory(cfg.DataDir, t); err != nil {
 		return nil, err
 	}
-	if r.st.GK.Live && !r.master.holdsAll(len(r.st.MasterPubKeys)) {
+	// Versions below the oldest held may be missing: the chain ordered them
+	// erased and a crash came between rewriting the history and committing
+	// the state (the erasure is applied again); erasure only ever removes
+	// the oldest versions.
+	if r.st.GK.Live && !r.master.holdsAll(max(r.st.MasterErasedBelow, r.master.lowest()), len(r.st.MasterPubKeys)) {
 		// The history is written before the state that relies on it, so this
 		// means the file was lost or replaced behind the enclave's back.
 		log.Error("checkpoint says live gatekeeper but the sealed master key history is incomplete; acting as a designated gatekeeper without keys",
@@ -189,6 +199,22 @@ func (r *Runtime) Info() api.Info {
 	}
 	info.Score = r.st.Computation.Score
 	info.Session = r.st.Computation.Session
+	info.MasterErasedBelow = r.st.MasterErasedBelow
+	if rs := r.st.Rotation; rs != nil {
+		ri := &api.RotationInfo{From: rs.From, To: rs.To, Phase: rs.phase(), Acked: rs.Acked, EraseHeight: rs.EraseHeight,
+			Done: rs.Done, Total: rs.Total, Failed: rs.Failed, Finished: rs.Finished}
+		if rs.Reencrypt {
+			ri.Range, ri.Ranges = rs.Range, rs.Ranges
+			if job, p, ok := r.reenc.get(); ok && !rs.Finished && job.To == rs.To {
+				ri.Done, ri.Total, ri.Failed = p.Done, p.Total, p.Failed
+				ri.ETASeconds = -1
+				if d, ok := p.ETA(); ok {
+					ri.ETASeconds = int64(d.Seconds())
+				}
+			}
+		}
+		info.Rotation = ri
+	}
 	return info
 }
 
@@ -237,7 +263,15 @@ func (r *Runtime) SyncHeader(u api.HeaderUpdate) error {
 	if next.Trusted, err = ts.Marshal(); err != nil {
 		return err
 	}
-	return r.commit(next, &ts, ts.Header.Height-next.CheckpointHeight >= r.cfg.CheckpointEvery)
+	if err := r.commit(next, &ts, ts.Header.Height-next.CheckpointHeight >= r.cfg.CheckpointEvery); err != nil {
+		return err
+	}
+	if r.proposalDue(&r.st, r.height()) {
+		// The gatekeepers before this one in the rotation's order let
+		// their turns pass.
+		return r.commitIngress(&ingressTx{next: r.st.clone(), master: r.master.clone()}, true)
+	}
+	return nil
 }
 
 // SyncIngress applies consecutive ingress entries proven against the app
@@ -315,6 +349,9 @@ func (r *Runtime) handleIngress(tx *ingressTx, m protocol.Message) (bool, error)
 	if handled, err := r.handleGatekeeperIngress(tx, m); handled || err != nil {
 		return handled, err
 	}
+	if handled, err := r.handleRotationIngress(tx, m); handled || err != nil {
+		return handled, err
+	}
 	return r.handleComputationIngress(tx, m)
 }
 
@@ -324,6 +361,9 @@ func (r *Runtime) handleIngress(tx *ingressTx, m protocol.Message) (bool, error)
 // the history was written, the entries are applied again on retry and
 // produce the same history, or a new v0 that was never announced.
 func (r *Runtime) commitIngress(tx *ingressTx, force bool) error {
+	if err := r.maybePropose(tx); err != nil {
+		return err
+	}
 	if len(tx.copies) > 0 {
 		if err := r.sealCopies(tx); err != nil {
 			return err
@@ -337,10 +377,23 @@ func (r *Runtime) commitIngress(tx *ingressTx, force bool) error {
 		tx.master.dirty = false
 		force = true
 	}
+	if tx.erased || tx.rotationDone {
+		force = true
+	}
 	if err := r.commit(tx.next, r.trusted, force); err != nil {
 		return err
 	}
 	r.master = tx.master
+	if tx.erased {
+		// The checkpoint just written holds no erased key; the older ones
+		// may. Forward secrecy outweighs falling back to them.
+		if err := r.ckpt.RemoveBefore(r.st.CheckpointSeq); err != nil {
+			r.log.Error("erased key version: removing older checkpoints failed; retried at the next erasure", "err", err)
+		}
+	}
+	if tx.rotationDone {
+		r.removeReencryptJournal()
+	}
 	return nil
 }
 

@@ -55,11 +55,16 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, what string
 }
 
 // ServeWithApp serves the RPC on ln and the worker app API on appLn, over
-// store, until ctx ends or either server fails; one failing stops both.
+// store, until ctx ends or either server fails; one failing stops both. A
+// gatekeeper also runs its rotation re-encryption jobs over store.
 func (r *Runtime) ServeWithApp(ctx context.Context, ln, appLn net.Listener, store statestore.Store) error {
 	app := NewAppAPI(r, store, r.log.With("subsystem", "appapi"))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// A gatekeeper re-encrypts the same store during a rotation.
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { r.RunReencryption(ctx, store) })
 	appErr := make(chan error, 1)
 	go func() {
 		err := app.Serve(ctx, appLn)

@@ -34,6 +34,12 @@ type state struct {
 	Cluster *memberCluster `json:"cluster,omitempty"`
 	// Beacon is the latest beacon the chain accepted.
 	Beacon *beaconState `json:"beacon,omitempty"`
+	// MasterErasedBelow: the chain ordered versions [0, MasterErasedBelow)
+	// erased; nobody holds them any more (registry/master_key_erase).
+	MasterErasedBelow uint32 `json:"master_erased_below,omitempty"`
+	// Rotation is the master key rotation this gatekeeper takes part in,
+	// from its start until its old version is erased.
+	Rotation *rotationState `json:"rotation,omitempty"`
 	// Computation is the tokenomic engine's state and this worker's session.
 	Computation computationState `json:"computation"`
 	// CheckpointSeq numbers checkpoints; it only grows.
@@ -61,6 +67,9 @@ func (s state) clone() state {
 	if s.Beacon != nil {
 		b := *s.Beacon
 		c.Beacon = &b
+	}
+	if s.Rotation != nil {
+		c.Rotation = s.Rotation.clone()
 	}
 	c.Computation = s.Computation.clone()
 	return c

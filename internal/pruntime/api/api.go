@@ -66,6 +66,35 @@ type Info struct {
 	Score uint32 `json:"score,omitempty"`
 	// Session is this worker's computing session (0: not computing).
 	Session uint64 `json:"session,omitempty"`
+	// MasterErasedBelow is the number of leading master key versions the
+	// chain ordered erased (0: none); a gatekeeper holds none of them.
+	MasterErasedBelow uint32 `json:"master_erased_below,omitempty"`
+	// Rotation is the master key rotation this pRuntime follows, if any.
+	Rotation *RotationInfo `json:"rotation,omitempty"`
+}
+
+// RotationInfo is a pRuntime's view of a running master key rotation and,
+// for a gatekeeper of its snapshot, of its own re-encryption range.
+type RotationInfo struct {
+	From uint32 `json:"from"`
+	To   uint32 `json:"to"`
+	// Phase is proposing, acking (a proposal was taken), reencrypting,
+	// retiring (From retired, erased at EraseHeight).
+	Phase string `json:"phase"`
+	// Acked: this gatekeeper sealed version To and acknowledged it.
+	Acked       bool   `json:"acked,omitempty"`
+	EraseHeight uint64 `json:"erase_height,omitempty"`
+	// Range/Ranges is this gatekeeper's re-encryption share, if any.
+	Range  uint32 `json:"range"`
+	Ranges uint32 `json:"ranges,omitempty"`
+	// Done, Total, Failed are its re-encryption counts so far; Finished
+	// says the range was verified complete and reported so.
+	Done     uint64 `json:"done"`
+	Total    uint64 `json:"total"`
+	Failed   uint64 `json:"failed"`
+	Finished bool   `json:"finished,omitempty"`
+	// ETASeconds estimates the time left of the running job (-1: unknown).
+	ETASeconds int64 `json:"eta_seconds,omitempty"`
 }
 
 // ClusterInfo is a worker's cluster membership.

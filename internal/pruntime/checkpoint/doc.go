@@ -21,7 +21,8 @@
 //	"GKCKPT" || version u16 (1) || height u64 || length u32 || payload || SHA-256 of all before it
 //
 // in big-endian. Save keeps the newest Config.Keep files (at least two) and
-// removes older ones; .corrupt files are never removed by this package.
+// removes older ones; .corrupt files are removed only by RemoveBefore
+// (called once a key they may hold was erased).
 //
 // # What is checked when reading
 //

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
@@ -153,6 +154,37 @@ func (s *Store) prune(heights []uint64) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// RemoveBefore removes every checkpoint below height, whatever Keep says:
+// once a key those checkpoints hold is erased, they must go, even though a
+// corrupt newest checkpoint then has nothing to fall back to. Checkpoints
+// moved aside as corrupt are removed too.
+func (s *Store) RemoveBefore(height uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("checkpoint: remove before %d: %w", height, err)
+	}
+	var errs []error
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name(), corruptSuffix)
+		h, ok := parseFileName(name)
+		if !ok || h >= height {
+			continue
+		}
+		if err := os.Remove(filepath.Join(s.dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if err := syncDir(s.dir); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("checkpoint: remove before %d: %w", height, err)
+	}
+	return nil
 }
 
 // Latest returns the newest checkpoint that opens under this Store's TEE,

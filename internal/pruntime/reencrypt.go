@@ -1,0 +1,266 @@
+package pruntime
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/reencrypt"
+	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
+)
+
+// The re-encryption of a rotation (DESIGN §6 "Rotation", issue 5 point 3),
+// run by the gatekeeper a range is assigned to. It is long, so it runs in
+// its own goroutine (RunReencryption), outside ingress processing; it reads
+// the job and the two master key versions from the committed state, and
+// writes back only progress reports, each a committed state change whose
+// egress carries registry/reencrypt_progress (as SyncEgressAck commits).
+//
+// It starts only once every cluster key of the new version is on chain and
+// ReencryptDelayBlocks more blocks passed, so that the workers received
+// their copies and can read what is rewritten; they read blobs of both
+// versions meanwhile (the app API opens a blob under the version its header
+// names). The journal is sealed by the TEE in the data dir, so a restart at
+// any point resumes. The range is reported finished only after
+// reencrypt.Verify found every object of it at the new version: an app that
+// saved under the old version after the job listed the store (a worker
+// without the new key yet) is caught there, and the job runs again.
+
+// ReencryptJournalFile is the re-encryption journal's file name in the data
+// dir (sealed; see reencrypt.Journal).
+const ReencryptJournalFile = "reencrypt.journal"
+
+// reencryptRetry is how long a job that failed (a store error, failed
+// objects) waits before it runs again.
+const reencryptRetry = 30 * time.Second
+
+// reencryptStatus is the running job's latest progress, for /get_info.
+type reencryptStatus struct {
+	mu  sync.Mutex
+	job reencrypt.Job
+	p   reencrypt.Progress
+	ok  bool
+}
+
+func (s *reencryptStatus) set(job reencrypt.Job, p reencrypt.Progress) {
+	s.mu.Lock()
+	s.job, s.p, s.ok = job, p, true
+	s.mu.Unlock()
+}
+
+func (s *reencryptStatus) get() (reencrypt.Job, reencrypt.Progress, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.job, s.p, s.ok
+}
+
+// wakeReencrypt tells RunReencryption that a job may be ready.
+func (r *Runtime) wakeReencrypt() {
+	select {
+	case r.reencWake <- struct{}{}:
+	default:
+	}
+}
+
+func (r *Runtime) journalPath() string { return filepath.Join(r.cfg.DataDir, ReencryptJournalFile) }
+
+func (r *Runtime) removeReencryptJournal() {
+	if err := os.Remove(r.journalPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		r.log.Warn("removing the re-encryption journal", "err", err)
+	}
+}
+
+// reencryptJob is a job ready to run, with the keys it needs.
+type reencryptJob struct {
+	job  reencrypt.Job
+	keys reencrypt.MasterKeys
+}
+
+// readyJob returns this gatekeeper's re-encryption job if it should run now.
+func (r *Runtime) readyJob() (reencryptJob, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rs := r.st.Rotation
+	if rs == nil || !rs.Reencrypt || rs.Finished || !r.st.GK.Live || len(rs.PendingClusters) > 0 ||
+		r.height() < rs.ClustersHeight+r.cfg.ReencryptDelayBlocks {
+		return reencryptJob{}, false
+	}
+	from, to := r.master.get(rs.From), r.master.get(rs.To)
+	if from == nil || to == nil {
+		return reencryptJob{}, false
+	}
+	return reencryptJob{
+		job:  reencrypt.Job{From: rs.From, To: rs.To, Range: reencrypt.Range{Index: rs.Range, Count: rs.Ranges}},
+		keys: reencrypt.MasterKeys{from, to},
+	}, true
+}
+
+// RunReencryption runs this gatekeeper's re-encryption jobs over store until
+// ctx ends: whenever the committed state assigns one and it is ready, and
+// again after a restart (the journal resumes it).
+func (r *Runtime) RunReencryption(ctx context.Context, store statestore.Store) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		if j, ok := r.readyJob(); ok {
+			if r.runReencryptJob(ctx, store, j) {
+				continue
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(reencryptRetry):
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.reencWake:
+		case <-tick.C:
+		}
+	}
+}
+
+// runReencryptJob runs j once: the engine, then Verify. It reports whether
+// the caller may look for work again at once (finished, or the job must run
+// again without delay); false means wait before retrying.
+func (r *Runtime) runReencryptJob(ctx context.Context, store statestore.Store, j reencryptJob) bool {
+	log := r.log.With("subsystem", "reencrypt", "job", j.job.String())
+	journal, err := reencrypt.NewJournal(r.journalPath(), r.tee)
+	if err != nil {
+		log.Error("re-encryption journal", "err", err)
+		return false
+	}
+	cfg := reencrypt.DefaultConfig()
+	cfg.Log = log
+	var lastReport time.Time
+	cfg.OnProgress = func(p reencrypt.Progress) {
+		r.reenc.set(j.job, p)
+		r.setReencryptGauges(p)
+		if time.Since(lastReport) >= r.cfg.ReencryptReportInterval && !p.Complete() {
+			lastReport = time.Now()
+			r.reportReencrypt(j.job, p, false, log)
+		}
+	}
+	p, err := reencrypt.Run(ctx, store, j.keys, j.job, journal, cfg)
+	for i := range j.keys {
+		j.keys[i] = nil
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Error("re-encryption stopped; retrying", "err", err, "retry_in", reencryptRetry)
+		}
+		return false
+	}
+	if !p.Retirable() {
+		// Failed objects: reported by name, they hold retirement back. A
+		// fresh run retries them (an operator may have restored them).
+		r.reportReencrypt(j.job, p, false, log)
+		log.Error("re-encryption left failed objects; retirement waits", "failed", p.Failed, "retry_in", reencryptRetry)
+		_ = journal.Remove()
+		return false
+	}
+	v, err := reencrypt.Verify(ctx, store, j.job, reencrypt.DefaultConfig())
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Error("re-encryption verify failed; retrying", "err", err, "retry_in", reencryptRetry)
+		}
+		return false
+	}
+	if !v.Retirable() {
+		// Objects saved under the old version after the job listed the
+		// store: run the job again from the start.
+		log.Warn("verify found objects not at the new key version; re-encrypting again", "objects", v.Failed)
+		_ = journal.Remove()
+		return true
+	}
+	r.reenc.set(j.job, v)
+	r.setReencryptGauges(v)
+	r.reportReencrypt(j.job, v, true, log)
+	return true
+}
+
+// reportReencrypt commits a progress report of job: a state change whose
+// egress carries it, checkpointed at once. finished only after Verify.
+func (r *Runtime) reportReencrypt(job reencrypt.Job, p reencrypt.Progress, finished bool, log *slog.Logger) {
+	rep := progressReport(job, p, finished)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rs := r.st.Rotation
+	if rs == nil || !rs.Reencrypt || rs.Finished || rs.To != job.To || rs.Range != job.Range.Index {
+		return
+	}
+	if rs.Done == rep.Done && rs.Total == rep.Total && rs.Failed == rep.Failed && !finished && (rs.Done|rs.Total) != 0 {
+		return // nothing new to tell the chain
+	}
+	next := r.st.clone()
+	if err := r.emit(&next, protocol.TopicReencryptProgress, rep.Encode()); err != nil {
+		log.Error("signing re-encryption progress", "err", err)
+		return
+	}
+	nrs := next.Rotation
+	nrs.Done, nrs.Total, nrs.Failed, nrs.Finished = rep.Done, rep.Total, rep.Failed, rep.Finished
+	if err := r.commit(next, r.trusted, true); err != nil {
+		log.Error("committing re-encryption progress", "err", err)
+		return
+	}
+	eta := "-"
+	if d, ok := p.ETA(); ok && !finished {
+		eta = d.Round(time.Second).String()
+	}
+	log.Info("re-encryption progress", "done", rep.Done, "total", rep.Total, "failed", rep.Failed, "finished", rep.Finished,
+		"mb_per_s", int64(p.BytesPerSecond()/1e6), "eta", eta)
+	if finished {
+		r.removeReencryptJournal()
+	}
+}
+
+// progressReport is the chain's view of p: counts kept consistent
+// (done + failed ≤ total, finished only when they add up) and at most
+// MaxFailedNames printable names, ascending.
+func progressReport(job reencrypt.Job, p reencrypt.Progress, finished bool) protocol.ReencryptProgress {
+	rep := protocol.ReencryptProgress{ToVersion: job.To, Range: job.Range.Index, Done: p.Done, Total: p.Total, Failed: p.Failed}
+	if rep.Done+rep.Failed > rep.Total {
+		rep.Total = rep.Done + rep.Failed
+	}
+	rep.Finished = finished && rep.Failed == 0 && rep.Done == rep.Total
+	for _, f := range p.Failures {
+		if len(rep.FailedNames) == protocol.MaxFailedNames || uint64(len(rep.FailedNames)) == rep.Failed {
+			break
+		}
+		if !printableName(f.Name) || (len(rep.FailedNames) > 0 && rep.FailedNames[len(rep.FailedNames)-1] >= f.Name) {
+			continue
+		}
+		rep.FailedNames = append(rep.FailedNames, f.Name)
+	}
+	return rep
+}
+
+func printableName(s string) bool {
+	if len(s) == 0 || len(s) > protocol.MaxFailedNameLen {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Runtime) setReencryptGauges(p reencrypt.Progress) {
+	r.metrics.reencryptObjects.WithLabelValues("total").Set(float64(p.Total))
+	r.metrics.reencryptObjects.WithLabelValues("done").Set(float64(p.Done))
+	r.metrics.reencryptObjects.WithLabelValues("failed").Set(float64(p.Failed))
+	r.metrics.reencryptRate.Set(p.BytesPerSecond())
+	if d, ok := p.ETA(); ok {
+		r.metrics.reencryptETA.Set(d.Seconds())
+	}
+}

@@ -1,0 +1,497 @@
+package pruntime
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/checkpoint"
+	"github.com/gatekeeper-net/gatekeeper/internal/reencrypt"
+	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
+)
+
+// gatekeeperSet launches the first of n nodes and joins the others; it
+// returns them in identity key order (the snapshot's order) and v0's key.
+func gatekeeperSet(t *testing.T, n int) ([]*testNode, []byte) {
+	t.Helper()
+	nodes := make([]*testNode, n)
+	for i := range nodes {
+		nodes[i] = newTestNode(t)
+	}
+	pub := launch(t, nodes[0])
+	for i := 1; i < n; i++ {
+		join(t, nodes[i], pub, nodes[0])
+		nodes[i].takeOne(protocol.TopicGatekeeperLive)
+	}
+	slices.SortFunc(nodes, func(a, b *testNode) int { return bytes.Compare(a.id(), b.id()) })
+	return nodes, pub
+}
+
+func rotationStart(from uint32, nodes ...*testNode) protocol.Message {
+	p := protocol.RotationStart{From: from, To: from + 1}
+	for _, n := range nodes {
+		p.Gatekeepers = append(p.Gatekeepers, protocol.RotationMember{Identity: n.id(), ReceiveKey: n.receiveKey()})
+	}
+	return ingress(protocol.TopicRotationStart, p.Encode())
+}
+
+// applyAll applies the same chain messages to every node.
+func applyAll(t *testing.T, nodes []*testNode, msgs ...protocol.Message) {
+	t.Helper()
+	for _, n := range nodes {
+		n.mustApply(msgs...)
+	}
+}
+
+// proposed turns a node's proposal egress into the chain's ingress.
+func proposed(t *testing.T, proposer *testNode, m protocol.Message) (protocol.Message, protocol.RotationProposal) {
+	t.Helper()
+	p, err := protocol.DecodeRotationProposal(m.Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ingress(protocol.TopicRotationProposed, protocol.RotationProposed{Proposer: proposer.id(), RotationProposal: p}.Encode()), p
+}
+
+// rotate runs a rotation from v0 to v1 over nodes up to activation and
+// returns the activated public key.
+func rotate(t *testing.T, nodes []*testNode) []byte {
+	t.Helper()
+	applyAll(t, nodes, rotationStart(0, nodes...))
+	m := nodes[0].takeOne(protocol.TopicRotationProposal)
+	for _, n := range nodes[1:] {
+		if len(n.take(protocol.TopicRotationProposal)) != 0 {
+			t.Fatal("a gatekeeper proposed out of turn")
+		}
+	}
+	in, p := proposed(t, nodes[0], m)
+	applyAll(t, nodes, in)
+	for _, n := range nodes {
+		ack := n.takeOne(protocol.TopicRotationAck)
+		if v, _ := protocol.DecodeU32("to", ack.Payload); v != 1 {
+			t.Fatalf("ack of version %d", v)
+		}
+	}
+	applyAll(t, nodes, ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode()))
+	return p.PublicKey
+}
+
+func TestRotationProposeAcceptAck(t *testing.T) {
+	t.Parallel()
+	nodes, _ := gatekeeperSet(t, 3)
+	applyAll(t, nodes, rotationStart(0, nodes...))
+	m := nodes[0].takeOne(protocol.TopicRotationProposal)
+	// Sealed before announced: the proposer's history holds v1 already.
+	h, err := loadMasterHistory(nodes[0].dir, nodes[0].r.tee)
+	if err != nil || h.get(1) == nil {
+		t.Fatalf("proposal left before v1 was sealed: %v", err)
+	}
+	in, p := proposed(t, nodes[0], m)
+	if !bytes.Equal(h.get(1).PublicKey(), p.PublicKey) || len(p.Copies) != 3 {
+		t.Fatalf("proposal: %d copies, key matches sealed: %v", len(p.Copies), bytes.Equal(h.get(1).PublicKey(), p.PublicKey))
+	}
+	applyAll(t, nodes, in)
+	for _, n := range nodes {
+		n.takeOne(protocol.TopicRotationAck)
+		h, err := loadMasterHistory(n.dir, n.r.tee)
+		if err != nil || h.get(1) == nil || !bytes.Equal(h.get(1).PublicKey(), p.PublicKey) {
+			t.Fatalf("acknowledged without v1 sealed: %v", err)
+		}
+		if info := n.r.Info(); info.Rotation == nil || info.Rotation.Phase != "acking" || !info.Rotation.Acked {
+			t.Fatalf("info %+v", info.Rotation)
+		}
+	}
+	// Until activation, outputs use v0; after it, v1, identically everywhere.
+	beacon := func(seq, h uint64) protocol.Message {
+		return ingress(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: seq, Body: protocol.EncodeU64(h)}.Encode())
+	}
+	applyAll(t, nodes, beacon(0, 10))
+	applyAll(t, nodes, ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode()),
+		ingress(protocol.TopicClusterTask, protocol.GatekeeperTask{Seq: 1, Body: protocol.ClusterKeyID{Cluster: 4, Version: 1}.Encode()}.Encode()),
+		beacon(2, 20))
+	for _, topic := range []string{protocol.TopicBeacon, protocol.TopicClusterKey} {
+		var first [][]byte
+		for i, n := range nodes {
+			var enc [][]byte
+			for _, m := range n.take(topic) {
+				e, _ := m.Encode()
+				enc = append(enc, e)
+			}
+			if i == 0 {
+				first = enc
+			} else if !slices.EqualFunc(first, enc, bytes.Equal) {
+				t.Fatalf("%s: gatekeepers disagree", topic)
+			}
+		}
+	}
+	for _, n := range nodes {
+		if info := n.r.Info(); info.Role != api.RoleActive || info.MasterVersions != 2 {
+			t.Fatalf("after activation: %+v", info)
+		}
+	}
+}
+
+func TestRotationNextProposerAfterTimeout(t *testing.T) {
+	t.Parallel()
+	nodes, _ := gatekeeperSet(t, 2)
+	for _, n := range nodes {
+		n.r.cfg.RotationProposeBlocks = 5
+	}
+	// The first gatekeeper is down: only the second sees the start.
+	b := nodes[1]
+	b.mustApply(rotationStart(0, nodes...))
+	if len(b.take(protocol.TopicRotationProposal)) != 0 {
+		t.Fatal("second proposed before its turn")
+	}
+	b.r.mu.Lock()
+	due := b.r.proposalDue(&b.r.st, 4)
+	due5 := b.r.proposalDue(&b.r.st, 5)
+	b.r.mu.Unlock()
+	if due || !due5 {
+		t.Fatalf("second's turn: due at 4 %v, at 5 %v", due, due5)
+	}
+}
+
+func TestRotationBadCopyReportedThenRejected(t *testing.T) {
+	t.Parallel()
+	nodes, _ := gatekeeperSet(t, 3)
+	applyAll(t, nodes, rotationStart(0, nodes...))
+	m := nodes[0].takeOne(protocol.TopicRotationProposal)
+	_, p := proposed(t, nodes[0], m)
+	// Copy 1 opens to another key than the proposal's.
+	wrong, _ := crypto.GenerateMasterKey(rand.Reader, 1)
+	plain, _ := crypto.EncodeSecrets([]*crypto.MasterKey{wrong})
+	rk := nodes[1].receiveKey()
+	p.Copies[1], _ = crypto.SealTo(rk, crypto.Info{Context: protocol.ContextMasterKeyTransfer, ChainID: nodes[1].r.id.ChainID,
+		Recipient: rk, What: protocol.MasterKeyCopyWhat(1, 1)}, plain)
+	// Copy 2 is tampered with.
+	p.Copies[2] = bytes.Clone(p.Copies[2])
+	p.Copies[2][len(p.Copies[2])-1] ^= 1
+	applyAll(t, nodes, ingress(protocol.TopicRotationProposed, protocol.RotationProposed{Proposer: nodes[0].id(), RotationProposal: p}.Encode()))
+	for _, n := range nodes[1:] {
+		if len(n.take(protocol.TopicRotationAck)) != 0 || n.r.master.get(1) != nil {
+			t.Fatal("acknowledged or kept a bad copy")
+		}
+		f, err := protocol.DecodeKeyFault(n.takeOne(protocol.TopicKeyFault).Payload)
+		if err != nil || !bytes.Equal(f.Sender, nodes[0].id()) || f.Version != 1 || f.Kind != protocol.FaultMasterKeyCopy {
+			t.Fatalf("fault %+v: %v", f, err)
+		}
+	}
+	nodes[0].takeOne(protocol.TopicRotationAck)
+
+	// The chain drops the proposal: the proposer forgets its v1, and the
+	// next gatekeeper in order proposes a new one.
+	applyAll(t, nodes, ingress(protocol.TopicRotationProposalRejected, protocol.RotationRejected{ToVersion: 1, Proposer: nodes[0].id()}.Encode()))
+	h, _ := loadMasterHistory(nodes[0].dir, nodes[0].r.tee)
+	if h.get(1) != nil || nodes[0].r.master.get(1) != nil {
+		t.Fatal("rejected proposal's key still sealed")
+	}
+	if len(nodes[0].take(protocol.TopicRotationProposal)) != 0 || len(nodes[2].take(protocol.TopicRotationProposal)) != 0 {
+		t.Fatal("barred or later proposer proposed")
+	}
+	m2 := nodes[1].takeOne(protocol.TopicRotationProposal)
+	p2, _ := protocol.DecodeRotationProposal(m2.Payload)
+	if bytes.Equal(p2.PublicKey, p.PublicKey) {
+		t.Fatal("new proposal reuses the rejected key")
+	}
+	in2, _ := proposed(t, nodes[1], m2)
+	applyAll(t, nodes, in2)
+	for _, n := range nodes {
+		n.takeOne(protocol.TopicRotationAck)
+	}
+}
+
+// A crash after the history with v+1 was sealed and before the state that
+// proposes (or acknowledges) it was committed loses nothing and proposes
+// the same key again.
+func TestRotationCrashBetweenSealAndCommit(t *testing.T) {
+	t.Parallel()
+	nodes, _ := gatekeeperSet(t, 2)
+	a := nodes[0]
+	start := rotationStart(0, nodes...)
+	// What SyncIngress does, up to the seal, then "power off".
+	a.r.mu.Lock()
+	tx := &ingressTx{next: a.r.st.clone(), master: a.r.master.clone()}
+	if _, err := a.r.handleIngress(tx, start); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.r.maybePropose(tx); err != nil {
+		t.Fatal(err)
+	}
+	if err := saveMasterHistory(a.dir, a.r.tee, &tx.master); err != nil {
+		t.Fatal(err)
+	}
+	sealed := tx.master.get(1).PublicKey()
+	a.r.mu.Unlock()
+
+	a.open()
+	if a.r.Info().Role != api.RoleActive || a.r.st.Rotation != nil {
+		t.Fatal("restart after the seal: not active, or the uncommitted rotation survived")
+	}
+	a.mustApply(start)
+	_, p := proposed(t, a, a.takeOne(protocol.TopicRotationProposal))
+	if !bytes.Equal(p.PublicKey, sealed) {
+		t.Fatal("proposed another key after the crash")
+	}
+
+	// The same for the acknowledgement of a receiver.
+	b := nodes[1]
+	b.mustApply(start)
+	in, _ := proposed(t, a, protocol.Message{Payload: p.Encode()})
+	b.r.mu.Lock()
+	tx = &ingressTx{next: b.r.st.clone(), master: b.r.master.clone()}
+	if _, err := b.r.handleIngress(tx, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := saveMasterHistory(b.dir, b.r.tee, &tx.master); err != nil {
+		t.Fatal(err)
+	}
+	b.r.mu.Unlock()
+	b.open()
+	b.mustApply(in)
+	b.takeOne(protocol.TopicRotationAck)
+	if k := b.r.master.get(1); k == nil || !bytes.Equal(k.PublicKey(), sealed) {
+		t.Fatal("receiver lost v1 over the crash")
+	}
+}
+
+func TestRotationEraseLeavesNoRetiredKey(t *testing.T) {
+	t.Parallel()
+	nodes, _ := gatekeeperSet(t, 2)
+	w := newTestNode(t)
+	// w is a worker of cluster 5 and holds its v0 key.
+	g0 := grant(w, 5, crypto.ClusterPublicKey(nodes[0].r.master.get(0).ClusterKey(5)))
+	nodes[0].mustApply(g0)
+	w.mustApply(g0, relayed(nodes[0].id(), nodes[0].takeOne(protocol.TopicClusterKeyCopy)))
+	v0Master := nodes[0].r.master.get(0).Secret()
+	v0Cluster := nodes[0].r.master.get(0).ClusterKey(5)
+
+	pub1 := rotate(t, nodes)
+	w.mustApply(ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 0, PublicKey: nodes[0].r.st.MasterPubKeys[0]}.Encode()),
+		rotationStart(0, nodes...), ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: pub1}.Encode()))
+	ck1 := nodes[0].r.master.get(1).ClusterKey(5)
+	g1 := ingress(protocol.TopicClusterGrant, protocol.ClusterGrant{ClusterKeyID: protocol.ClusterKeyID{Cluster: 5, Version: 1},
+		PublicKey: crypto.ClusterPublicKey(ck1), Worker: w.id(), ReceiveKey: w.receiveKey()}.Encode())
+	nodes[0].mustApply(g1)
+	w.mustApply(g1, relayed(nodes[0].id(), nodes[0].takeOne(protocol.TopicClusterKeyCopy)))
+	if _, v, _, ok := w.r.CurrentClusterKey(); !ok || v != 1 {
+		t.Fatalf("worker's current cluster key version %d", v)
+	}
+	// Make several checkpoints hold v0 on the worker.
+	for range 3 {
+		if err := w.r.Checkpoint(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	all := append(slices.Clone(nodes), w)
+	applyAll(t, all, ingress(protocol.TopicMasterKeyRetired, protocol.MasterKeyRetired{Version: 0, EraseHeight: 30}.Encode()))
+	if info := nodes[0].r.Info(); info.Rotation == nil || info.Rotation.Phase != "retiring" {
+		t.Fatalf("info %+v", info.Rotation)
+	}
+	applyAll(t, all, ingress(protocol.TopicMasterKeyErase, protocol.EncodeU32(0)))
+
+	for _, n := range all {
+		// The sealed master key history holds no v0.
+		h, err := loadMasterHistory(n.dir, n.r.tee)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.get(0) != nil {
+			t.Fatal("v0 still in the sealed history")
+		}
+		// No checkpoint on disk holds v0's cluster key.
+		ckpt, err := checkpoint.Open(checkpoint.Config{Dir: filepath.Join(n.dir, "checkpoints"), Keep: 3}, n.r.tee)
+		if err != nil {
+			t.Fatal(err)
+		}
+		heights, err := ckpt.List()
+		if err != nil || len(heights) != 1 {
+			t.Fatalf("%d checkpoints left after the erasure (%v), want only the newest", len(heights), err)
+		}
+		cp, _, err := ckpt.Latest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(cp.Payload, []byte(base64.StdEncoding.EncodeToString(v0Cluster[:]))) ||
+			bytes.Contains(cp.Payload, []byte(base64.StdEncoding.EncodeToString(v0Master))) {
+			t.Fatal("the checkpoint holds a retired key")
+		}
+		if n.r.st.Rotation != nil || n.r.Info().MasterErasedBelow != 1 {
+			t.Fatal("rotation not ended by the erasure")
+		}
+	}
+	for _, n := range nodes {
+		if info := n.r.Info(); info.Role != api.RoleActive {
+			t.Fatal("gatekeeper not live after the erasure")
+		}
+		// A restart keeps it live with only v1.
+		n.open()
+		if n.r.Info().Role != api.RoleActive || n.r.master.get(1) == nil {
+			t.Fatal("not live with v1 after a restart")
+		}
+	}
+	if _, ok := w.r.ClusterKeyVersion(5, 0); ok {
+		t.Fatal("worker kept cluster key v0")
+	}
+
+	// A gatekeeper joining now gets the history from v1 on.
+	d := newTestNode(t)
+	applyAll(t, []*testNode{d}, ingress(protocol.TopicMasterKeyErase, protocol.EncodeU32(0)))
+	d.mustApply(ingress(protocol.TopicGatekeeperAdded, d.id()),
+		ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 0, PublicKey: nodes[0].r.st.MasterPubKeys[0]}.Encode()),
+		ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: pub1}.Encode()))
+	deliverHistory(t, d, nodes[0])
+	if d.r.Info().Role != api.RoleActive || d.r.master.get(0) != nil || d.r.master.get(1) == nil {
+		t.Fatal("joiner after the erasure is not live with v1 only")
+	}
+}
+
+// A crash after the history was rewritten without v0 and before the state
+// was committed: the restart is live, and the erasure applies again.
+func TestRotationCrashDuringErase(t *testing.T) {
+	t.Parallel()
+	nodes, _ := gatekeeperSet(t, 1)
+	a := nodes[0]
+	rotate(t, nodes)
+	erase := ingress(protocol.TopicMasterKeyErase, protocol.EncodeU32(0))
+	a.r.mu.Lock()
+	tx := &ingressTx{next: a.r.st.clone(), master: a.r.master.clone()}
+	if _, err := a.r.handleIngress(tx, erase); err != nil {
+		t.Fatal(err)
+	}
+	if err := saveMasterHistory(a.dir, a.r.tee, &tx.master); err != nil {
+		t.Fatal(err)
+	}
+	a.r.mu.Unlock()
+	a.open()
+	if a.r.Info().Role != api.RoleActive {
+		t.Fatal("not live after a crash between the erasure's seal and commit")
+	}
+	a.mustApply(erase)
+	if a.r.master.get(0) != nil || a.r.Info().MasterErasedBelow != 1 {
+		t.Fatal("erasure not applied after the restart")
+	}
+}
+
+func TestReencryptionReportsProgress(t *testing.T) {
+	t.Parallel()
+	nodes, _ := gatekeeperSet(t, 1)
+	a := nodes[0]
+	a.r.cfg.ReencryptDelayBlocks = 0
+	store, err := statestore.OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	ck0 := a.r.master.get(0).ClusterKey(2)
+	const n = 40
+	want := map[string][]byte{}
+	for i := range n {
+		name := fmt.Sprintf("obj-%03d", i)
+		pt := []byte(strings.Repeat(name, i+1))
+		blob, err := crypto.SealBlob(rand.Reader, ck0, crypto.BlobID{Cluster: 2, Version: 0, App: "demo", Name: name}, pt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Put(ctx, reencrypt.ObjectName(2, "demo", name), blob); err != nil {
+			t.Fatal(err)
+		}
+		want[name] = pt
+	}
+	pub1 := rotate(t, nodes)
+	task := ingress(protocol.TopicClusterTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.ClusterKeyID{Cluster: 2, Version: 1}.Encode()}.Encode())
+	a.mustApply(task, ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
+	if _, ok := a.r.readyJob(); ok {
+		t.Fatal("job ready before the new cluster key is on chain")
+	}
+	ckPub := a.takeOne(protocol.TopicClusterKey)
+	a.mustApply(ingress(protocol.TopicClusterKey, ckPub.Payload))
+
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); a.r.RunReencryption(runCtx, store) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for a.r.Info().Rotation == nil || !a.r.Info().Rotation.Finished {
+		if time.Now().After(deadline) {
+			t.Fatalf("re-encryption did not finish: %+v", a.r.Info().Rotation)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	<-done
+	reps := a.take(protocol.TopicReencryptProgress)
+	if len(reps) == 0 {
+		t.Fatal("no progress reported")
+	}
+	last, err := protocol.DecodeReencryptProgress(reps[len(reps)-1].Payload)
+	if err != nil || !last.Finished || last.Done != n || last.Total != n || last.Failed != 0 || last.ToVersion != 1 {
+		t.Fatalf("last report %+v: %v", last, err)
+	}
+	ck1 := a.r.master.get(1).ClusterKey(2)
+	for name, pt := range want {
+		blob, err := store.Get(ctx, reencrypt.ObjectName(2, "demo", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := crypto.OpenBlob(ck1, crypto.BlobID{Cluster: 2, Version: 1, App: "demo", Name: name}, blob)
+		if err != nil || !bytes.Equal(got, pt) {
+			t.Fatalf("%s: not readable under v1 with its content: %v", name, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(a.dir, ReencryptJournalFile)); !os.IsNotExist(err) {
+		t.Fatalf("journal left after the range finished: %v", err)
+	}
+	_ = pub1
+}
+
+func TestReencryptionReportsFailedObjects(t *testing.T) {
+	t.Parallel()
+	nodes, _ := gatekeeperSet(t, 1)
+	a := nodes[0]
+	a.r.cfg.ReencryptDelayBlocks = 0
+	store, err := statestore.OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	ck0 := a.r.master.get(0).ClusterKey(2)
+	for i := range 5 {
+		name := fmt.Sprintf("obj-%d", i)
+		blob, _ := crypto.SealBlob(rand.Reader, ck0, crypto.BlobID{Cluster: 2, Version: 0, App: "demo", Name: name}, []byte(name))
+		if i == 3 {
+			blob[len(blob)-1] ^= 1 // corrupted
+		}
+		if err := store.Put(ctx, reencrypt.ObjectName(2, "demo", name), blob); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rotate(t, nodes)
+	a.mustApply(ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
+	j, ok := a.r.readyJob()
+	if !ok {
+		t.Fatal("job not ready")
+	}
+	if a.r.runReencryptJob(ctx, store, j) {
+		t.Fatal("a job with a failed object asks to run again at once")
+	}
+	rep, err := protocol.DecodeReencryptProgress(a.takeOne(protocol.TopicReencryptProgress).Payload)
+	if err != nil || rep.Finished || rep.Failed != 1 || rep.Done != 4 || rep.Total != 5 ||
+		!slices.Equal(rep.FailedNames, []string{"cluster-2/demo/obj-3"}) {
+		t.Fatalf("report %+v: %v", rep, err)
+	}
+	if info := a.r.Info().Rotation; info.Finished || info.Failed != 1 {
+		t.Fatalf("info %+v", info)
+	}
+}
