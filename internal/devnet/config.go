@@ -37,6 +37,13 @@ type Config struct {
 	// gatekeepers (through a governance proposal). A new devnet funds an
 	// operator account for every pRuntime.
 	Gatekeepers int
+	// RotationInterval is x/registry's rotation_interval for a new devnet:
+	// the master key rotates on its own every this many blocks (0: off).
+	RotationInterval uint64
+	// KeyRetention is x/registry's key_retention for a new devnet: blocks
+	// from a retired master key version to its erasure (0: the module
+	// default).
+	KeyRetention uint64
 }
 
 // DefaultConfig returns the defaults of `gkd devnet`.
@@ -69,6 +76,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("devnet: Workers: %d, want 0-32", c.Workers)
 	case c.Gatekeepers < 0 || c.Gatekeepers+c.Workers > 32:
 		return fmt.Errorf("devnet: Gatekeepers: %d, want 0-%d (at most 32 pRuntimes)", c.Gatekeepers, 32-c.Workers)
+	case c.KeyRetention > 1<<32:
+		return fmt.Errorf("devnet: KeyRetention: %d, want at most 2^32 blocks", c.KeyRetention)
 	case c.StatusInterval < 0:
 		return fmt.Errorf("devnet: StatusInterval: %s must not be negative", c.StatusInterval)
 	}

@@ -47,6 +47,9 @@ const (
 	// pRuntimes give their benchmark: a devnet shares one machine, so its
 	// workers measure (and are paid for) about a twentieth of their score.
 	BenchmarkDuty = 5
+	// StateDir is the state store under the devnet home that every
+	// pRuntime of the devnet shares.
+	StateDir = "state"
 
 	accountBalance = 1_000_000_000_000 // of app.BondDenom, per account
 	validatorStake = 100_000_000_000
@@ -123,6 +126,10 @@ func initHome(cfg Config) (Manifest, error) {
 	var regGen registrytypes.GenesisState
 	cdc.MustUnmarshalJSON(state[registrytypes.ModuleName], &regGen)
 	regGen.Params.AllowSimulatedTee = true
+	regGen.Params.RotationInterval = cfg.RotationInterval
+	if cfg.KeyRetention > 0 {
+		regGen.Params.KeyRetention = cfg.KeyRetention
+	}
 	regGen.Measurements = append(regGen.Measurements, registrytypes.Measurement{
 		TeeKind: attest.KindSim, Measurement: pruntime.DevnetMeasurement(), Description: "devnet pRuntime " + pruntime.Version,
 	})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 	computationtypes "github.com/gatekeeper-net/gatekeeper/x/computation/types"
+	registrycli "github.com/gatekeeper-net/gatekeeper/x/registry/client/cli"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -33,6 +34,11 @@ type Status struct {
 	// newest one's public key (hex), empty before the launch.
 	MasterKeys   int
 	MasterPubkey string
+	// MasterErased counts the master key versions erased after a rotation.
+	MasterErased int
+	// Rotation is the running master key rotation, or the last one (nil
+	// Rotation inside before the first).
+	Rotation     *registrytypes.QueryRotationResponse
 	Clusters     uint64
 	BeaconHeight uint64
 	// Sessions are the computing sessions (the first page).
@@ -75,6 +81,7 @@ func watchStatus(ctx context.Context, m Manifest, interval time.Duration, out io
 		if len(m.PRuntimes) > 0 {
 			infos := workerInfos(ctx, m.PRuntimes)
 			printWorkers(out, m.PRuntimes, infos)
+			printRotation(out, st, m.PRuntimes, infos)
 			printSessions(out, st.Sessions, m.PRuntimes, infos)
 		}
 		if interval == 0 {
@@ -115,6 +122,16 @@ func ReadStatus(ctx context.Context, c *rpchttp.HTTP) (Status, error) {
 	if st.MasterKeys = len(keys.MasterKeys); st.MasterKeys > 0 {
 		st.MasterPubkey = hex.EncodeToString(keys.MasterKeys[st.MasterKeys-1].PublicKey)
 	}
+	for _, k := range keys.MasterKeys {
+		if k.ErasedHeight != 0 {
+			st.MasterErased++
+		}
+	}
+	var rot registrytypes.QueryRotationResponse
+	if err := abciQuery(ctx, c, "/gatekeeper.registry.v1.Query/Rotation", &registrytypes.QueryRotationRequest{}, &rot); err != nil {
+		return st, err
+	}
+	st.Rotation = &rot
 	var clusters registrytypes.QueryClustersResponse
 	if err := abciQuery(ctx, c, "/gatekeeper.registry.v1.Query/Clusters",
 		&registrytypes.QueryClustersRequest{Pagination: &query.PageRequest{Limit: 1, CountTotal: true}}, &clusters); err != nil {
@@ -188,8 +205,46 @@ func printStatus(out io.Writer, st Status) {
 		st.Gatekeepers, st.LiveGatekeepers, st.Measurements, st.Clusters, beacon)
 	w.Flush()
 	if st.MasterKeys > 0 {
-		fmt.Fprintf(out, "master key: %d version(s); newest public key %s\n", st.MasterKeys, st.MasterPubkey)
+		fmt.Fprintf(out, "master key: active version %d (%d erased); public key %s\n", st.MasterKeys-1, st.MasterErased, st.MasterPubkey)
 	}
+}
+
+// printRotation shows the running rotation the way `gkd q registry
+// rotation` does, with each re-encrypting gatekeeper's ETA from its
+// pRuntime; a finished one in one line.
+func printRotation(out io.Writer, st Status, ws []PRuntime, infos []api.Info) {
+	if st.Rotation == nil || st.Rotation.Rotation == nil {
+		return
+	}
+	r := st.Rotation.Rotation
+	if !r.Running() {
+		fmt.Fprintf(out, "last master key rotation: v%d -> v%d, done; v%d erased at height %d\n", r.FromVersion, r.ToVersion, r.FromVersion, r.ErasedHeight)
+		return
+	}
+	if err := registrycli.FormatRotation(out, st.Rotation); err != nil {
+		return
+	}
+	for i, in := range infos {
+		ri := in.Rotation
+		if ri == nil || ri.To != r.ToVersion || ri.Ranges == 0 || ri.Finished {
+			continue
+		}
+		eta := "?"
+		if ri.ETASeconds >= 0 && ri.Total > 0 {
+			eta = (time.Duration(ri.ETASeconds) * time.Second).String()
+		}
+		fmt.Fprintf(out, "%s: re-encrypting range %d/%d: %d/%d %s ETA %s\n", ws[i].Name, ri.Range, ri.Ranges, ri.Done, ri.Total,
+			progressBar(ri.Done+ri.Failed, ri.Total, 20), eta)
+	}
+}
+
+// progressBar renders done/total as [#####.....].
+func progressBar(done, total uint64, width int) string {
+	n := width
+	if total > 0 {
+		n = int(min(done, total) * uint64(width) / total)
+	}
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
 }
 
 // printSessions shows each computing worker's session: status, V and what

@@ -54,9 +54,18 @@ func genesisValidatorsHash(ctx context.Context, rpcAddr string) ([]byte, error) 
 
 // runWorkers starts a pRuntime and its pherry relayer per worker in the
 // manifest, in this process, and returns when ctx ends and all stopped.
+//
+// All pRuntimes share one state store, HOME/state: the workers' apps save
+// their blobs there and the gatekeepers re-encrypt them during a master key
+// rotation, as they would share an object store on a real network.
 func runWorkers(ctx context.Context, m Manifest, logs io.Writer) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, 2*len(m.PRuntimes))
+	stateDir := filepath.Join(m.Home, StateDir)
+	store, err := statestore.OpenDir(stateDir)
+	if err != nil {
+		return fmt.Errorf("devnet: state store: %w", err)
+	}
 	for _, w := range m.PRuntimes {
 		t, err := pruntime.OpenSimTEE(w.DataDir, pruntime.DevnetMeasurement())
 		if err != nil {
@@ -71,12 +80,10 @@ func runWorkers(ctx context.Context, m Manifest, logs io.Writer) error {
 		cfg.TrustRoot = protocol.TrustRoot{Height: 0, Hash: m.trustHash()}
 		cfg.AppListen = w.AppListen
 		cfg.BenchmarkDuty = BenchmarkDuty
+		cfg.StateDir = stateDir
+		cfg.ReencryptReportInterval = time.Second
 		logger := slog.New(slog.NewTextHandler(logs, nil)).With("worker", w.Name)
 		rt, err := pruntime.New(cfg, t, logger.With("subsystem", "pruntime"))
-		if err != nil {
-			return fmt.Errorf("devnet: %s: %w", w.Name, err)
-		}
-		store, err := statestore.OpenDir(cfg.StateStoreDir())
 		if err != nil {
 			return fmt.Errorf("devnet: %s: %w", w.Name, err)
 		}

@@ -49,6 +49,8 @@ resumes the chain. Ctrl-C stops it cleanly.`,
 	cmd.Flags().IntVar(&cfg.Workers, "workers", def.Workers, "worker pRuntimes (sim TEE) with pherry relayers to run and register; with gatekeepers they form a demo cluster")
 	cmd.Flags().IntVar(&cfg.Gatekeepers, "gatekeepers", def.Gatekeepers, "gatekeeper pRuntimes to run, register and designate by governance; the first launches the master key")
 	cmd.Flags().Uint64Var(&cfg.IngressRetention, "ingress-retention", 0, "ingress log retention in blocks of a new devnet (0: module default, 100000)")
+	cmd.Flags().Uint64Var(&cfg.RotationInterval, "rotation-interval", 0, "rotate the master key every this many blocks, a registry param of a new devnet (0: off; governance can still rotate)")
+	cmd.Flags().Uint64Var(&cfg.KeyRetention, "key-retention", 0, "blocks from a retired master key version to its erasure, a registry param of a new devnet (0: module default, 100)")
 	cmd.Flags().IntVar(&cfg.PortOffset, "port-offset", def.PortOffset, "added to every default port (26656, 26657, 9090, 1317, 26660, 8000+i)")
 	cmd.Flags().DurationVar(&cfg.BlockTime, "block-time", def.BlockTime, "target time between blocks")
 	cmd.Flags().DurationVar(&cfg.VotingPeriod, "voting-period", def.VotingPeriod, "governance voting period of a new devnet")
