@@ -4,6 +4,7 @@
 // and with one per core, against `openssl speed -evp aes-256-gcm` (one
 // process, and one per core) measured in the same run, with Go's own
 // AES-256-GCM as a second reference and the fallback when openssl is not
-// installed. The benchmark lives in the package's tests; see
-// README-section.md for the commands, the byte accounting and the figures.
+// installed. The benchmark lives in the package's tests; see bench/README.md,
+// section "reencrypt", for the commands, the byte accounting and the
+// figures.
 package reencrypt

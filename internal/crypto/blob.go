@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 )
@@ -110,11 +111,49 @@ func blobAEAD(clusterKey *[KeySize]byte) (cipher.AEAD, error) {
 	return aead, nil
 }
 
-// SealBlob encrypts plaintext (at most MaxBlobPlaintextLen bytes) as the
-// state blob id under clusterKey, which must be version id.Version of
-// cluster id.Cluster's key. The nonce is read from rand (crypto/rand.Reader
-// in production; a fixed reader only in tests).
+// BlobKey is the blob cipher of one cluster key version, derived once: for
+// callers that seal or open many blobs under the same key (the
+// re-encryption engine), where SealBlob and OpenBlob would redo the key
+// derivation and the AES key schedule for every blob. Use one BlobKey per
+// goroutine: crypto/cipher does not document its AEADs as safe for
+// concurrent use. The expanded key lives in the AES implementation, which
+// cannot be cleared; drop the BlobKey when the key version is retired (see
+// Limits in the package documentation).
+type BlobKey struct {
+	aead cipher.AEAD
+}
+
+// NewBlobKey derives the blob cipher of clusterKey.
+func NewBlobKey(clusterKey [KeySize]byte) (*BlobKey, error) {
+	aead, err := blobAEAD(&clusterKey)
+	clear(clusterKey[:])
+	if err != nil {
+		return nil, err
+	}
+	return &BlobKey{aead: aead}, nil
+}
+
+// SealBlob is SealBlobTo with a fresh buffer.
 func SealBlob(rand io.Reader, clusterKey [KeySize]byte, id BlobID, plaintext []byte) ([]byte, error) {
+	return SealBlobTo(nil, rand, clusterKey, id, plaintext)
+}
+
+// SealBlobTo encrypts plaintext (at most MaxBlobPlaintextLen bytes) as the
+// state blob id under clusterKey, which must be version id.Version of
+// cluster id.Cluster's key, and appends the blob to dst, which it returns
+// (as append does: reusing dst's capacity when it suffices). dst must not
+// overlap plaintext. The nonce is read from rand (crypto/rand.Reader in
+// production; a fixed reader only in tests).
+func SealBlobTo(dst []byte, rand io.Reader, clusterKey [KeySize]byte, id BlobID, plaintext []byte) ([]byte, error) {
+	k, err := NewBlobKey(clusterKey)
+	if err != nil {
+		return nil, err
+	}
+	return k.SealTo(dst, rand, id, plaintext)
+}
+
+// SealTo is SealBlobTo under k.
+func (k *BlobKey) SealTo(dst []byte, rand io.Reader, id BlobID, plaintext []byte) ([]byte, error) {
 	if len(plaintext) > MaxBlobPlaintextLen {
 		return nil, fmt.Errorf("%w: state blob plaintext is %d bytes, limit %d", ErrTooLarge, len(plaintext), MaxBlobPlaintextLen)
 	}
@@ -122,19 +161,16 @@ func SealBlob(rand io.Reader, clusterKey [KeySize]byte, id BlobID, plaintext []b
 	if err != nil {
 		return nil, err
 	}
-	aead, err := blobAEAD(&clusterKey)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, blobHeaderLen, BlobOverhead+len(plaintext))
-	out[0] = blobFormatVersion
-	binary.BigEndian.PutUint64(out[1:9], id.Cluster)
-	binary.BigEndian.PutUint32(out[9:13], id.Version)
-	nonce := out[13:blobHeaderLen]
+	out := slices.Grow(dst, BlobOverhead+len(plaintext))
+	h := out[len(out) : len(out)+blobHeaderLen]
+	h[0] = blobFormatVersion
+	binary.BigEndian.PutUint64(h[1:9], id.Cluster)
+	binary.BigEndian.PutUint32(h[9:13], id.Version)
+	nonce := h[13:blobHeaderLen]
 	if _, err := io.ReadFull(rand, nonce); err != nil {
 		return nil, fmt.Errorf("%w: nonce: %w", ErrRandom, err)
 	}
-	return aead.Seal(out, nonce, plaintext, aad), nil
+	return k.aead.Seal(out[:len(out)+blobHeaderLen], nonce, plaintext, aad), nil
 }
 
 // BlobKeyVersion returns the cluster and key version a blob's header names,
@@ -160,30 +196,55 @@ func checkBlobFrame(blob []byte) error {
 	return nil
 }
 
-// OpenBlob decrypts blob as the state blob id under clusterKey (version
-// id.Version of cluster id.Cluster's key). Every failure matches ErrBlob; a
-// blob that parses but does not authenticate is reported as "authentication
-// failed" and nothing more.
+// OpenBlob is OpenBlobTo with a fresh buffer.
 func OpenBlob(clusterKey [KeySize]byte, id BlobID, blob []byte) ([]byte, error) {
-	cluster, version, err := BlobKeyVersion(blob)
+	return OpenBlobTo(nil, clusterKey, id, blob)
+}
+
+// OpenBlobTo decrypts blob as the state blob id under clusterKey (version
+// id.Version of cluster id.Cluster's key) and appends the plaintext to dst,
+// which it returns (as append does). dst's spare capacity must not overlap
+// blob. Every failure matches ErrBlob and returns nil; a blob that parses
+// but does not authenticate is reported as "authentication failed" and
+// nothing more, and may have overwritten dst's spare capacity.
+func OpenBlobTo(dst []byte, clusterKey [KeySize]byte, id BlobID, blob []byte) ([]byte, error) {
+	// Check what is cheap before deriving the key.
+	if err := checkBlobHeader(id, blob); err != nil {
+		return nil, err
+	}
+	k, err := NewBlobKey(clusterKey)
 	if err != nil {
 		return nil, err
 	}
-	if cluster != id.Cluster || version != id.Version {
-		return nil, fmt.Errorf("%w: header names cluster %d key version %d, opened as cluster %d key version %d",
-			ErrBlob, cluster, version, id.Cluster, id.Version)
+	return k.OpenTo(dst, id, blob)
+}
+
+// OpenTo is OpenBlobTo under k.
+func (k *BlobKey) OpenTo(dst []byte, id BlobID, blob []byte) ([]byte, error) {
+	if err := checkBlobHeader(id, blob); err != nil {
+		return nil, err
 	}
 	aad, err := id.aad()
 	if err != nil {
 		return nil, err
 	}
-	aead, err := blobAEAD(&clusterKey)
-	if err != nil {
-		return nil, err
-	}
-	pt, err := aead.Open(nil, blob[13:blobHeaderLen], blob[blobHeaderLen:], aad)
+	pt, err := k.aead.Open(dst, blob[13:blobHeaderLen], blob[blobHeaderLen:], aad)
 	if err != nil {
 		return nil, fmt.Errorf("%w: authentication failed", ErrBlob)
 	}
 	return pt, nil
+}
+
+// checkBlobHeader checks blob's frame and that its header names id's
+// cluster and key version.
+func checkBlobHeader(id BlobID, blob []byte) error {
+	cluster, version, err := BlobKeyVersion(blob)
+	if err != nil {
+		return err
+	}
+	if cluster != id.Cluster || version != id.Version {
+		return fmt.Errorf("%w: header names cluster %d key version %d, opened as cluster %d key version %d",
+			ErrBlob, cluster, version, id.Cluster, id.Version)
+	}
+	return nil
 }

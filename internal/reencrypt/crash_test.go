@@ -28,6 +28,7 @@ const (
 	slowEnv       = "GK_SLOW"
 	crashChildEnv = "GK_REENCRYPT_CRASH_CHILD" // the directory of the child's run
 	crashFromEnv  = "GK_REENCRYPT_CRASH_FROM"  // the job's From; To is From+1
+	crashBatchEnv = "GK_REENCRYPT_CRASH_BATCH" // the child's MaxBatchObjects
 	childReady    = "running"
 )
 
@@ -46,9 +47,14 @@ func TestCrashChild(t *testing.T) {
 	store := openDir(t, filepath.Join(dir, "state"))
 	j := newJournal(t, dir)
 	keys := testKeys(t)
+	batch, err := strconv.Atoi(os.Getenv(crashBatchEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := testConfig(os.Stderr)
 	cfg.CheckpointInterval = 2 * time.Millisecond
 	cfg.CheckpointEvery = 4
+	cfg.MaxBatchObjects = batch
 	job := reencrypt.Job{From: uint32(from), To: uint32(from) + 1, Range: reencrypt.All}
 	fmt.Println(childReady)
 	if _, err := reencrypt.Run(context.Background(), store, keys, job, j, cfg); err != nil {
@@ -74,13 +80,15 @@ func (w *readyWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// runChild runs job from→from+1 in a child process and kills it (SIGKILL)
-// kill after it starts running, or lets it finish if kill < 0. It returns
-// how long the child ran and whether it was killed.
-func runChild(t *testing.T, dir string, from uint32, kill time.Duration) (ran time.Duration, killed bool) {
+// runChild runs job from→from+1 in a child process with MaxBatchObjects
+// batch and kills it (SIGKILL) kill after it starts running, or lets it
+// finish if kill < 0. It returns how long the child ran and whether it was
+// killed.
+func runChild(t *testing.T, dir string, from uint32, batch int, kill time.Duration) (ran time.Duration, killed bool) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, crashFromEnv+"="+strconv.FormatUint(uint64(from), 10))
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, crashFromEnv+"="+strconv.FormatUint(uint64(from), 10),
+		crashBatchEnv+"="+strconv.Itoa(batch))
 	out := &readyWriter{ready: make(chan struct{})}
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = out, &stderr
@@ -122,8 +130,11 @@ func runChild(t *testing.T, dir string, from uint32, kill time.Duration) (ran ti
 	return time.Since(start), true
 }
 
-// countAt counts the objects of f whose header is at version v.
-func countAt(t *testing.T, dir string, f fixture, v uint32) int {
+// countAt counts the objects of f whose header is at version v, and checks
+// that every object is at v or v-1 and that every object the journal cp
+// counts as handled (named ≤ cp.After) is at v: the journal never runs
+// ahead of the store.
+func countAt(t *testing.T, dir string, f fixture, v uint32, cp reencrypt.Checkpoint) int {
 	t.Helper()
 	store := openDir(t, filepath.Join(dir, "state")) // also removes temp files
 	n := 0
@@ -132,8 +143,14 @@ func countAt(t *testing.T, dir string, f fixture, v uint32) int {
 		if err != nil {
 			t.Fatalf("%s after the kill: %v", name, err)
 		}
-		if _, got, err := gkcrypto.BlobKeyVersion(blob); err == nil && got == v {
+		_, got, err := gkcrypto.BlobKeyVersion(blob)
+		if err != nil || (got != v && got != v-1) {
+			t.Fatalf("%s after the kill: key version %d (%v), want %d or %d", name, got, err, v-1, v)
+		}
+		if got == v {
 			n++
+		} else if name <= cp.After {
+			t.Fatalf("%s is at version %d, but the journal counts every name up to %s as done", name, got, cp.After)
 		}
 	}
 	return n
@@ -155,8 +172,22 @@ func countTemps(t *testing.T, root string) int {
 // every trial ends with every blob at the new version, opening to its
 // original content (checksums taken before), and the journal complete. Each
 // trial is one more rotation (job k → k+1) of the same store, so the child
-// also starts each time from a journal of the previous job.
+// also starts each time from a journal of the previous job. After each kill,
+// every object is at the old or the new version and the journal counts none
+// still at the old one. The child writes one object at a time (Put, one
+// durability barrier each).
 func TestCrashResume(t *testing.T) {
+	crashResume(t, 1)
+}
+
+// TestCrashResume with the child writing through statestore.Dir.PutBatch,
+// at most 8 objects behind one barrier, so that kills land inside batches
+// and between them.
+func TestCrashResumeBatched(t *testing.T) {
+	crashResume(t, 8)
+}
+
+func crashResume(t *testing.T, batch int) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
@@ -170,7 +201,7 @@ func TestCrashResume(t *testing.T) {
 	openTEE(t, filepath.Join(dir, "tee")) // create the sealing keys once, before any child
 
 	// Calibrate: an uninterrupted run of job 0→1 gives the span to kill in.
-	full, _ := runChild(t, dir, 0, -1)
+	full, _ := runChild(t, dir, 0, batch, -1)
 	checkAt(t, store, f, reencrypt.All, 1)
 	t.Logf("uninterrupted child run: %v for %d blobs", full.Round(time.Millisecond), sh.blobs)
 
@@ -178,23 +209,25 @@ func TestCrashResume(t *testing.T) {
 	var killed, mid, before, after, temps int
 	for k := uint32(1); k <= uint32(trials); k++ {
 		delay := time.Duration(rnd.Int64N(int64(full)))
-		ran, wasKilled := runChild(t, dir, k, delay)
+		ran, wasKilled := runChild(t, dir, k, batch, delay)
 		if !wasKilled {
 			full = ran // the machine got faster (warm caches, less load): aim inside
 		}
 		tmp := countTemps(t, dir)
-		doneByChild := countAt(t, dir, f, k+1)
 		j := newJournal(t, dir)
 		job := reencrypt.Job{From: k, To: k + 1, Range: reencrypt.All}
 		var atKill string
-		switch cp, err := j.Load(); {
+		var cp reencrypt.Checkpoint
+		switch loaded, err := j.Load(); {
 		case err != nil:
 			atKill = fmt.Sprintf("journal: %v", err)
-		case cp.Job != job:
+		case loaded.Job != job:
 			atKill = "journal of the previous job"
 		default:
+			cp = loaded
 			atKill = fmt.Sprintf("journal at %d", cp.Done)
 		}
+		doneByChild := countAt(t, dir, f, k+1, cp)
 
 		resumeStore := openDir(t, filepath.Join(dir, "state"))
 		p, err := reencrypt.Run(context.Background(), resumeStore, testKeys(t), job, j, testConfig(nil))

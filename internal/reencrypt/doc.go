@@ -42,6 +42,20 @@
 // moment with zero or two copies, and no window in which a reader sees a
 // partial object.
 //
+// On a statestore.BatchStore (Dir is one) the engine amortizes durability
+// instead of waiting, object after object, for a file fsync and a directory
+// fsync: workers hand their new blobs to one committer goroutine, which
+// writes whatever is queued (up to MaxBatchObjects and MaxBatchBytes) with
+// one PutBatch and only then counts those objects as done. Dir.PutBatch
+// writes each new blob to its own temp file and fsyncs it, several at once
+// (the filesystem journal commits them together), renames each over its
+// name once all are durable, and fsyncs each directory once per batch. Each
+// object is still replaced atomically by its own rename; what the batch
+// shares is the barrier. This is group
+// commit: the batch grows while the previous one is being written, so it
+// adapts to the disk without a timer. A ConditionalStore is never batched
+// (its check is per object), nor is anything when MaxBatchObjects is 1.
+//
 // # Crash safety
 //
 // Re-encrypting one object is idempotent: the version check makes the
@@ -52,8 +66,13 @@
 //     the next run re-encrypts it.
 //   - during Put: atomicfile leaves the old file or the new one (a stray temp
 //     file is removed when the store is opened again).
-//   - after Put, before the journal records it: the next run reads the
-//     object again, finds version To, counts it done.
+//   - during PutBatch: each name of the batch holds its old blob or its new
+//     one, each complete, whichever of its renames reached the disk (a new
+//     file is renamed over its name only after its own fsync); the journal
+//     counts none of the batch yet, so the next run reads them all again
+//     and finds each at From (re-encrypted again) or To (done).
+//   - after Put or PutBatch, before the journal records it: the next run
+//     reads the object again, finds version To, counts it done.
 //   - during a journal write: atomicfile again; the previous checkpoint
 //     stays, and it is older, never ahead.
 //   - a journal that does not unseal or decode (corrupted, truncated, from
@@ -65,7 +84,8 @@
 // this job's range named ≤ After was handled: at To, gone, or listed in
 // Failures", with counts. It can never run ahead of the store: the
 // checkpoint only moves over a contiguous prefix (in name order) of objects
-// whose Put has returned, i.e. is durable, and it is written after that.
+// whose Put or PutBatch has returned, i.e. is durable, and it is written
+// after that.
 // Workers finish out of order, so the checkpoint trails the fastest worker by
 // at most the objects in flight. It is written every CheckpointInterval or
 // CheckpointEvery objects and when Run returns, so a crash redoes at most
@@ -108,9 +128,19 @@
 // times its size in flight (blob, plaintext, new blob); the store cannot
 // report a size before Get, so a worker reserves the worst case (3 × the
 // 64 MiB object bound) before reading and gives back the difference once it
-// knows the size. Plaintext buffers are cleared after sealing; cluster keys
-// are cached per (cluster, version) for the run and cleared when it ends.
-// Go cannot guarantee erasure beyond that (see internal/crypto's Limits).
+// knows the size. A new blob waiting for its batch keeps only its own size
+// reserved, and at most two batches' worth (2 × MaxBatchBytes) wait at once.
+//
+// Each worker derives the blob cipher (crypto.BlobKey) of a key version once
+// and reuses its plaintext and new-blob buffers from object to object, and
+// the buffers of committed batches are reused for new blobs: at the sizes
+// of saved state, allocating and zeroing fresh memory for every object
+// costs a fair share of the cipher's own time. Buffers over 8 MiB are not
+// kept. Plaintext buffers are cleared after sealing; cluster keys are cached
+// per (cluster, version) for the run and cleared when it ends, and the
+// ciphers derived from them are dropped then (the AES key schedule inside
+// cannot be cleared). Go cannot guarantee erasure beyond that (see
+// internal/crypto's Limits).
 //
 // # Progress
 //

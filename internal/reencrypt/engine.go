@@ -85,7 +85,8 @@ func Verify(ctx context.Context, store statestore.Store, job Job, cfg Config) (P
 
 type runner struct {
 	store   statestore.Store
-	cond    ConditionalStore // nil unless store implements it
+	cond    ConditionalStore      // nil unless store implements it
+	batch   statestore.BatchStore // nil unless Run batches its writes (see useBatch)
 	keys    *keyCache
 	job     Job
 	journal *Journal
@@ -94,7 +95,9 @@ type runner struct {
 	rand    io.Reader
 	verify  bool
 	mem     *budget
-	worst   int64 // reservation before a Get: 3 × the largest object
+	worst   int64       // reservation before a Get: 3 × the largest object
+	queue   *budget     // bytes of new blobs waiting for the committer
+	bufs    chan []byte // free new-blob buffers, when Put is batched
 
 	resumed bool
 	start   time.Time
@@ -118,6 +121,11 @@ func newRunner(store statestore.Store, keys Keys, job Job, journal *Journal, cfg
 		saveNow: make(chan struct{}, 1),
 	}
 	r.cond, _ = store.(ConditionalStore)
+	if b, ok := store.(statestore.BatchStore); ok && useBatch(r.cond, cfg, verify) {
+		r.batch = b
+		r.queue = newBudget(queueBatches * cfg.MaxBatchBytes)
+		r.bufs = make(chan []byte, cfg.MaxBatchObjects+cfg.Workers)
+	}
 	if keys != nil {
 		r.keys = &keyCache{keys: keys, m: map[keyID][crypto.KeySize]byte{}}
 	}
@@ -169,14 +177,34 @@ func (r *runner) run(ctx context.Context, cp Checkpoint) (Progress, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
+	// Workers hand objects whose Put is batched to the committer, which
+	// completes them once their batch is durable.
+	var commits chan pendingPut
+	committed := make(chan struct{})
+	if r.batch != nil {
+		commits = make(chan pendingPut, r.cfg.MaxBatchObjects)
+		go func() {
+			defer close(committed)
+			r.commitLoop(ctx, commits)
+		}()
+	} else {
+		close(committed)
+	}
 	work := make(chan item)
 	var wg sync.WaitGroup
 	for range r.cfg.Workers {
 		wg.Go(func() {
+			w := newWorker()
+			defer w.clear()
 			for it := range work {
-				o := outcome{kind: aborted}
-				if ctx.Err() == nil {
-					o = r.process(ctx, it.name)
+				if ctx.Err() != nil {
+					r.complete(it, outcome{kind: aborted})
+					continue
+				}
+				o, p := r.process(ctx, w, it)
+				if p != nil {
+					commits <- *p
+					continue
 				}
 				r.complete(it, o)
 			}
@@ -199,6 +227,10 @@ feed:
 	}
 	close(work)
 	wg.Wait()
+	if commits != nil {
+		close(commits)
+	}
+	<-committed
 	close(stop)
 	<-monitorDone
 
@@ -292,91 +324,6 @@ func (r *runner) progress() Progress {
 	p.Elapsed = time.Since(r.start)
 	p.Resumed = r.resumed
 	return p
-}
-
-// process handles one object; it reads it again (bounded) when a
-// ConditionalStore reports a concurrent change.
-func (r *runner) process(ctx context.Context, name string) outcome {
-	id, err := ParseObjectName(name)
-	if err != nil {
-		return fail("%v", err)
-	}
-	for attempt := 0; ; attempt++ {
-		o, changed := r.processOnce(ctx, name, id)
-		if !changed {
-			return o
-		}
-		if attempt >= r.cfg.MaxChangedRetries {
-			return fail("changed by another writer during each of %d attempts", attempt+1)
-		}
-	}
-}
-
-func (r *runner) processOnce(ctx context.Context, name string, id crypto.BlobID) (o outcome, changed bool) {
-	held := r.mem.acquire(r.worst)
-	defer func() { r.mem.release(held) }()
-	blob, err := r.store.Get(ctx, name)
-	if err != nil {
-		switch {
-		case ctx.Err() != nil:
-			return outcome{kind: aborted}, false
-		case errors.Is(err, statestore.ErrNotFound):
-			// Deleted by its app since the listing: nothing left to protect.
-			return outcome{kind: done}, false
-		}
-		return fail("store: %v", err), false
-	}
-	if r.verify {
-		held = r.mem.shrink(held, int64(len(blob)))
-	} else {
-		held = r.mem.shrink(held, 3*int64(len(blob)))
-	}
-	cluster, version, err := crypto.BlobKeyVersion(blob)
-	switch {
-	case err != nil:
-		return fail("%v", err), false
-	case cluster != id.Cluster:
-		return fail("blob header names cluster %d, the object is under cluster %d", cluster, id.Cluster), false
-	case version == r.job.To:
-		return outcome{kind: done}, false
-	case r.verify:
-		return fail("still at key version %d, want %d", version, r.job.To), false
-	case version != r.job.From:
-		return fail("blob is at key version %d, neither %d (from) nor %d (to)", version, r.job.From, r.job.To), false
-	}
-	oldKey, ok := r.keys.get(cluster, r.job.From)
-	if !ok {
-		return fail("no cluster key for cluster %d version %d", cluster, r.job.From), false
-	}
-	newKey, ok := r.keys.get(cluster, r.job.To)
-	if !ok {
-		return fail("no cluster key for cluster %d version %d", cluster, r.job.To), false
-	}
-	id.Version = r.job.From
-	pt, err := crypto.OpenBlob(oldKey, id, blob)
-	if err != nil {
-		return fail("%v", err), false
-	}
-	id.Version = r.job.To
-	sealed, err := crypto.SealBlob(r.rand, newKey, id, pt)
-	clear(pt)
-	if err != nil {
-		return fail("%v", err), false
-	}
-	if r.cond != nil {
-		err = r.cond.PutIfUnchanged(ctx, name, blob, sealed)
-	} else {
-		err = r.store.Put(ctx, name, sealed)
-	}
-	switch {
-	case err == nil:
-		return outcome{kind: done, reencrypted: true, bytes: uint64(len(blob))}, false
-	case ctx.Err() != nil:
-		return outcome{kind: aborted}, false
-	case errors.Is(err, ErrChanged):
-		return outcome{}, true
-	}
-	return fail("store: %v", err), false
 }
 
 // item is one object to handle, in name order.

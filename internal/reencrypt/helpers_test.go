@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -312,3 +314,66 @@ func (s casStore) PutIfUnchanged(ctx context.Context, name string, old, data []b
 }
 
 func testRand() io.Reader { return rand.NewChaCha8([32]byte{3}) }
+
+// batchStore adds PutBatch to memStore, with hooks and counters.
+type batchStore struct {
+	*memStore
+	// beforeBatch, if set, runs before each PutBatch, without the lock.
+	beforeBatch func(objs []statestore.Object)
+	// failBatches makes PutBatch fail without writing anything.
+	failBatches atomic.Bool
+	// failPut, if set, can fail a Put by name.
+	failPut func(name string) error
+
+	batches, objects atomic.Int64
+	maxBatch         atomic.Int64
+}
+
+func newBatchStore() *batchStore { return &batchStore{memStore: newMemStore()} }
+
+func (s *batchStore) Put(ctx context.Context, name string, data []byte) error {
+	if s.failPut != nil {
+		if err := s.failPut(name); err != nil {
+			return err
+		}
+	}
+	return s.memStore.Put(ctx, name, data)
+}
+
+func (s *batchStore) PutBatch(ctx context.Context, objs []statestore.Object) error {
+	if s.beforeBatch != nil {
+		s.beforeBatch(objs)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.failBatches.Load() {
+		return errors.New("batchStore: injected batch failure")
+	}
+	for _, o := range objs {
+		if err := statestore.ValidateName(o.Name); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	for _, o := range objs {
+		s.m[o.Name] = bytes.Clone(o.Data)
+	}
+	s.mu.Unlock()
+	s.batches.Add(1)
+	s.objects.Add(int64(len(objs)))
+	for n := int64(len(objs)); ; {
+		m := s.maxBatch.Load()
+		if n <= m || s.maxBatch.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	return nil
+}
+
+// casBatchStore is a ConditionalStore that is also a BatchStore.
+type casBatchStore struct{ *batchStore }
+
+func (s casBatchStore) PutIfUnchanged(ctx context.Context, name string, old, data []byte) error {
+	return casStore{s.memStore}.PutIfUnchanged(ctx, name, old, data)
+}

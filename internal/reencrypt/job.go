@@ -145,7 +145,9 @@ type Config struct {
 	// plaintext, the new blob). The store cannot tell a size before Get, so a
 	// worker reserves the worst case (3 × the largest blob) before reading
 	// and gives back the difference once it knows; an object larger than
-	// the whole budget runs alone. Default 1 GiB.
+	// the whole budget runs alone. A re-encrypted object waiting for its
+	// batch (see MaxBatchObjects) holds its new blob's size. Workers' reused
+	// buffers (at most 8 MiB each) are outside the budget. Default 1 GiB.
 	MaxInFlightBytes int64
 	// CheckpointInterval is how often the journal is written while objects
 	// complete; default 250 ms.
@@ -169,6 +171,15 @@ type Config struct {
 	// changed (ConditionalStore) is read again before it is reported as a
 	// failure; default 8.
 	MaxChangedRetries int
+	// MaxBatchObjects bounds how many re-encrypted objects share one
+	// durability barrier when the store is a statestore.BatchStore (and
+	// not a ConditionalStore): they are written with one PutBatch, then
+	// counted. 1 turns batching off: one Put per object, by its worker.
+	// Default 512.
+	MaxBatchObjects int
+	// MaxBatchBytes bounds a batch's new blobs, in bytes; a batch closes
+	// once it reaches this. Default 64 MiB.
+	MaxBatchBytes int64
 }
 
 // DefaultConfig returns the defaults documented on Config.
@@ -180,6 +191,8 @@ func DefaultConfig() Config {
 		CheckpointEvery:    4096,
 		ProgressInterval:   500 * time.Millisecond,
 		MaxChangedRetries:  8,
+		MaxBatchObjects:    512,
+		MaxBatchBytes:      64 << 20,
 	}
 }
 
@@ -198,6 +211,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: config: ProgressInterval: %v, want > 0", ErrInvalidJob, c.ProgressInterval)
 	case c.MaxChangedRetries < 0:
 		return fmt.Errorf("%w: config: MaxChangedRetries: %d, want >= 0", ErrInvalidJob, c.MaxChangedRetries)
+	case c.MaxBatchObjects < 1:
+		return fmt.Errorf("%w: config: MaxBatchObjects: %d, want at least 1", ErrInvalidJob, c.MaxBatchObjects)
+	case c.MaxBatchBytes < 1:
+		return fmt.Errorf("%w: config: MaxBatchBytes: %d, want at least 1", ErrInvalidJob, c.MaxBatchBytes)
 	}
 	return nil
 }

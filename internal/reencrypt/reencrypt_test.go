@@ -455,6 +455,8 @@ func TestInvalidInput(t *testing.T) {
 		{"no every", good, bad(func(c *reencrypt.Config) { c.CheckpointEvery = 0 })},
 		{"no progress interval", good, bad(func(c *reencrypt.Config) { c.ProgressInterval = 0 })},
 		{"negative retries", good, bad(func(c *reencrypt.Config) { c.MaxChangedRetries = -1 })},
+		{"no batch objects", good, bad(func(c *reencrypt.Config) { c.MaxBatchObjects = 0 })},
+		{"no batch bytes", good, bad(func(c *reencrypt.Config) { c.MaxBatchBytes = 0 })},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

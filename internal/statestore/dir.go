@@ -23,8 +23,10 @@ import (
 // atomicfile ("c~obj.123.tmp" does not end in objSuffix).
 //
 // Writes go through atomicfile (temp file, fsync, rename, fsync dir), so a
-// crash leaves the old object or the new one. Temp files a crash leaves
-// behind are removed by OpenDir. Delete removes directories it empties.
+// crash leaves the old object or the new one; PutBatch does the same for
+// many objects with their fsyncs concurrent and one directory fsync per
+// batch. Temp files a crash leaves behind are removed by OpenDir. Delete
+// removes directories it empties.
 //
 // Names are case-sensitive; on a case-insensitive filesystem "A" and "a"
 // would be one object, so use a case-sensitive one (any Linux filesystem).
@@ -141,8 +143,18 @@ func (d *Dir) Get(ctx context.Context, name string) ([]byte, error) {
 	}
 	defer f.Close()
 	// Read one byte past the bound, so that an object grown on disk beyond
-	// it (by the host) is refused rather than read whole into memory.
-	data, err := io.ReadAll(io.LimitReader(f, MaxObjectSize+1))
+	// it (by the host) is refused rather than read whole into memory. The
+	// buffer is sized from the file's size up front (one byte more, to see
+	// the end in the same pass): reading a large object into a growing
+	// buffer would copy it several times over.
+	size := 512
+	if st, err := f.Stat(); err == nil {
+		if st.Size() > MaxObjectSize {
+			return nil, fmt.Errorf("%w: %s on disk exceeds %d bytes", ErrTooLarge, name, MaxObjectSize)
+		}
+		size = int(st.Size()) + 1
+	}
+	data, err := readAll(io.LimitReader(f, MaxObjectSize+1), size)
 	if err != nil {
 		return nil, fmt.Errorf("statestore: get %s: %w", name, err)
 	}
@@ -230,4 +242,22 @@ func (d *Dir) List(ctx context.Context, prefix string) ([]string, error) {
 	}
 	slices.Sort(names)
 	return names, nil
+}
+
+// readAll is io.ReadAll starting from a buffer of capacity size.
+func readAll(r io.Reader, size int) ([]byte, error) {
+	b := make([]byte, 0, size)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return b, nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow: the file changed under the read
+		}
+	}
 }

@@ -7,8 +7,10 @@
 // The store is untrusted. It sees only ciphertext, and internal/crypto.SealBlob
 // binds each blob to its name: the host can lose an object or roll it back to
 // an older version, but cannot read, forge or move one undetected. Its job is
-// durability, not secrecy or integrity. Backends implement Store and run the shared conformance suite
-// in package statestoretest.
+// durability, not secrecy or integrity. Backends implement Store, and
+// BatchStore where they can make a batch of writes durable more cheaply
+// than one write at a time, and run the shared conformance suite in package
+// statestoretest.
 package statestore
 
 import (
@@ -34,6 +36,62 @@ type Store interface {
 	// string prefix, not necessarily a whole segment), sorted. An empty
 	// prefix lists everything; no match is an empty list, not an error.
 	List(ctx context.Context, prefix string) ([]string, error)
+}
+
+// Object is a named object of a batch.
+type Object struct {
+	Name string
+	Data []byte
+}
+
+// BatchStore is a Store that writes several objects behind one durability
+// barrier: a directory store fsyncs each file and then each directory once
+// per batch instead of once per object. It is optional; PutBatch works on
+// every Store.
+type BatchStore interface {
+	Store
+	// PutBatch puts objs as Put would, one after the other (a later object
+	// of the same name wins), except that they become durable together,
+	// when PutBatch returns nil. Each object is atomic on its own, the
+	// batch is not: a crash or an error part way can leave any subset of
+	// the batch applied, and none of it durable. A batch with an invalid
+	// name or an oversized object is refused whole, before anything is
+	// written. The store keeps no reference to the objects' data.
+	PutBatch(ctx context.Context, objs []Object) error
+}
+
+// PutBatch puts objs into s: with s.PutBatch if s is a BatchStore,
+// otherwise with one Put after the other, each durable on its own. Either
+// way a batch with an invalid name or an oversized object is refused whole.
+func PutBatch(ctx context.Context, s Store, objs []Object) error {
+	if b, ok := s.(BatchStore); ok {
+		return b.PutBatch(ctx, objs)
+	}
+	if err := checkBatch(ctx, objs); err != nil {
+		return err
+	}
+	for _, o := range objs {
+		if err := s.Put(ctx, o.Name, o.Data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkBatch checks ctx and every object's name and size.
+func checkBatch(ctx context.Context, objs []Object) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("statestore: %w", err)
+	}
+	for _, o := range objs {
+		if err := ValidateName(o.Name); err != nil {
+			return err
+		}
+		if len(o.Data) > MaxObjectSize {
+			return fmt.Errorf("%w: %s is %d bytes, limit %d", ErrTooLarge, o.Name, len(o.Data), MaxObjectSize)
+		}
+	}
+	return nil
 }
 
 const (

@@ -21,7 +21,10 @@ import (
 )
 
 // Run runs the suite. newStore must return an empty store each time it is
-// called; subtests run in parallel, each with its own store.
+// called; subtests run in parallel, each with its own store. The PutBatch
+// tests go through statestore.PutBatch, so they test the store's own
+// PutBatch if it is a statestore.BatchStore, and Put one object at a time
+// otherwise.
 func Run(t *testing.T, newStore func(t *testing.T) statestore.Store) {
 	t.Helper()
 	tests := []struct {
@@ -41,6 +44,13 @@ func Run(t *testing.T, newStore func(t *testing.T) statestore.Store) {
 		{"MaxNameLen", testMaxNameLen},
 		{"CancelledContext", testCancelledContext},
 		{"Concurrent", testConcurrent},
+		{"PutBatch", testPutBatch},
+		{"PutBatchEmpty", testPutBatchEmpty},
+		{"PutBatchRefusedWhole", testPutBatchRefusedWhole},
+		{"PutBatchCancelled", testPutBatchCancelled},
+		{"PutBatchNoAliasing", testPutBatchNoAliasing},
+		{"PutBatchMany", testPutBatchMany},
+		{"PutBatchConcurrent", testPutBatchConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -371,5 +381,187 @@ func testConcurrent(t *testing.T, s statestore.Store) {
 	}
 	if got := list(t, s, ""); !slices.Equal(got, []string{"shared/obj"}) {
 		t.Fatalf("after the concurrent run List = %q, want only shared/obj", got)
+	}
+}
+
+func putBatch(t *testing.T, s statestore.Store, objs ...statestore.Object) {
+	t.Helper()
+	if err := statestore.PutBatch(context.Background(), s, objs); err != nil {
+		t.Fatalf("PutBatch of %d objects: %v", len(objs), err)
+	}
+}
+
+func testPutBatch(t *testing.T, s statestore.Store) {
+	put(t, s, "b/old", []byte("a longer old version"))
+	put(t, s, "b/kept", []byte("not in the batch"))
+	putBatch(t, s,
+		statestore.Object{Name: "b/old", Data: []byte("new")},
+		statestore.Object{Name: "b/x/y/z", Data: bytes.Repeat([]byte{7}, 5000)},
+		statestore.Object{Name: "b/empty", Data: nil},
+		statestore.Object{Name: "b/dup", Data: []byte("first")},
+		statestore.Object{Name: "top", Data: []byte("top level")},
+		statestore.Object{Name: "b/dup", Data: []byte("second")},
+	)
+	mustGet(t, s, "b/old", []byte("new"))
+	mustGet(t, s, "b/x/y/z", bytes.Repeat([]byte{7}, 5000))
+	mustGet(t, s, "b/empty", []byte{})
+	mustGet(t, s, "b/dup", []byte("second")) // the later object of a name wins
+	mustGet(t, s, "top", []byte("top level"))
+	mustGet(t, s, "b/kept", []byte("not in the batch"))
+	want := []string{"b/dup", "b/empty", "b/kept", "b/old", "b/x/y/z", "top"}
+	if got := list(t, s, ""); !slices.Equal(got, want) {
+		t.Fatalf("after the batch List = %q, want %q", got, want)
+	}
+}
+
+func testPutBatchEmpty(t *testing.T, s statestore.Store) {
+	putBatch(t, s)
+	if got := list(t, s, ""); len(got) != 0 {
+		t.Fatalf("an empty batch created objects: %q", got)
+	}
+}
+
+// A batch holding one invalid name or oversized object writes nothing.
+func testPutBatchRefusedWhole(t *testing.T, s statestore.Store) {
+	ctx := context.Background()
+	put(t, s, "r/a", []byte("before"))
+	good := []statestore.Object{{Name: "r/a", Data: []byte("after")}, {Name: "r/b", Data: []byte("new")}}
+	tests := []struct {
+		name string
+		bad  statestore.Object
+		want error
+	}{
+		{"invalid name", statestore.Object{Name: "r/../x", Data: []byte("x")}, statestore.ErrInvalidName},
+		{"empty name", statestore.Object{Name: "", Data: []byte("x")}, statestore.ErrInvalidName},
+		{"too large", statestore.Object{Name: "r/big", Data: make([]byte, statestore.MaxObjectSize+1)}, statestore.ErrTooLarge},
+	}
+	for _, tc := range tests {
+		for _, at := range []int{0, len(good)} {
+			objs := slices.Insert(slices.Clone(good), at, tc.bad)
+			if err := statestore.PutBatch(ctx, s, objs); !errors.Is(err, tc.want) {
+				t.Errorf("%s at %d: PutBatch = %v, want %v", tc.name, at, err, tc.want)
+			}
+		}
+	}
+	mustGet(t, s, "r/a", []byte("before"))
+	if got := list(t, s, ""); !slices.Equal(got, []string{"r/a"}) {
+		t.Fatalf("refused batches wrote objects: List = %q", got)
+	}
+}
+
+func testPutBatchCancelled(t *testing.T, s statestore.Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := statestore.PutBatch(ctx, s, []statestore.Object{{Name: "c/1", Data: []byte("x")}, {Name: "c/2", Data: []byte("y")}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("PutBatch with a cancelled context: %v, want context.Canceled", err)
+	}
+	if got := list(t, s, ""); len(got) != 0 {
+		t.Fatalf("a cancelled batch wrote objects: %q", got)
+	}
+}
+
+func testPutBatchNoAliasing(t *testing.T, s statestore.Store) {
+	data := []byte("original")
+	putBatch(t, s, statestore.Object{Name: "alias", Data: data})
+	copy(data, "CHANGED!")
+	mustGet(t, s, "alias", []byte("original"))
+}
+
+// More objects than a backend may hold open at once, over several
+// directories.
+func testPutBatchMany(t *testing.T, s statestore.Store) {
+	const n = 600
+	var objs []statestore.Object
+	var want []string
+	for i := range n {
+		name := fmt.Sprintf("many/d%d/o%04d", i%7, i)
+		objs = append(objs, statestore.Object{Name: name, Data: []byte(name)})
+		want = append(want, name)
+	}
+	putBatch(t, s, objs...)
+	slices.Sort(want)
+	if got := list(t, s, "many/"); !slices.Equal(got, want) {
+		t.Fatalf("List after a batch of %d: %d names", n, len(got))
+	}
+	for _, o := range objs[:50] {
+		mustGet(t, s, o.Name, o.Data)
+	}
+}
+
+// testPutBatchConcurrent: batches replace shared objects and create private
+// ones under shared directories while other writers delete theirs and
+// readers read; every read sees one complete written version.
+func testPutBatchConcurrent(t *testing.T, s statestore.Store) {
+	ctx := context.Background()
+	const writers, rounds = 4, 15
+	version := func(w, r int) []byte {
+		return bytes.Repeat([]byte(fmt.Sprintf("w%d-r%d;", w, r)), 100+w*30+r)
+	}
+	put(t, s, "cb/shared", version(0, 0))
+	var wg sync.WaitGroup
+	errc := make(chan error, 2*writers)
+	for w := range writers {
+		wg.Go(func() {
+			for r := range rounds {
+				own := fmt.Sprintf("cb/dir/w%d/r%d", w, r)
+				err := statestore.PutBatch(ctx, s, []statestore.Object{
+					{Name: "cb/shared", Data: version(w, r)},
+					{Name: own, Data: version(w, r)},
+					{Name: own + "/child", Data: version(w, r)},
+				})
+				if err != nil {
+					errc <- err
+					return
+				}
+				mustGetErr := func(name string) error {
+					got, err := s.Get(ctx, name)
+					if err != nil {
+						return err
+					}
+					if !bytes.Equal(got, version(w, r)) {
+						return fmt.Errorf("%s holds %d bytes, not what the batch wrote", name, len(got))
+					}
+					return nil
+				}
+				if err := mustGetErr(own + "/child"); err != nil {
+					errc <- err
+					return
+				}
+				for _, n := range []string{own, own + "/child"} {
+					if err := s.Delete(ctx, n); err != nil {
+						errc <- err
+						return
+					}
+				}
+			}
+		})
+		wg.Go(func() {
+			for range rounds {
+				got, err := s.Get(ctx, "cb/shared")
+				if err != nil {
+					errc <- err
+					return
+				}
+				ok := false
+				for w := range writers {
+					for r := range rounds {
+						ok = ok || bytes.Equal(got, version(w, r))
+					}
+				}
+				if !ok {
+					errc <- fmt.Errorf("read a torn object of %d bytes", len(got))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Error(err)
+	}
+	if got := list(t, s, ""); !slices.Equal(got, []string{"cb/shared"}) {
+		t.Fatalf("after the concurrent run List = %q, want only cb/shared", got)
 	}
 }
