@@ -29,7 +29,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 )
 
-// Flags feed config; see README-section.md. Only the report test and the
+// Flags feed config; see bench/README.md. Only the report test and the
 // benchmarks read them.
 var (
 	flagClients  = flag.Int("appapi.clients", 8, "concurrent HTTP clients")
@@ -383,7 +383,7 @@ func median(xs []float64) float64 {
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
-// TestAppAPIReport prints the figures README-section.md quotes. It runs only
+// TestAppAPIReport prints the figures bench/README.md quotes. It runs only
 // with GK_BENCH=1:
 //
 //	GK_BENCH=1 go test ./bench/appapi -run TestAppAPIReport -v -count=1

@@ -4,5 +4,5 @@
 // of POST /app/v1/key and of PUT+GET of a 4 KiB state blob under 8
 // concurrent clients over real HTTP, against a trivial 204 handler on the
 // same server, all measured in the same run. The benchmark lives in the
-// package's tests; see README-section.md for the commands and figures.
+// package's tests; see bench/README.md for the commands and figures.
 package appapi

@@ -4,5 +4,5 @@
 // sent, treasury share, V recorded) in the block that delivers their quorum
 // messages, next to blocks of 10,000 plain bank sends and an empty block
 // measured in the same run. The benchmark lives in the package's tests; see
-// README-section.md for the command and the figures.
+// bench/README.md for the command and the figures.
 package computation
