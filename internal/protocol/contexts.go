@@ -29,6 +29,10 @@ const (
 	// ContextClusterKeyTransfer is the HPKE info context of a cluster key sent
 	// to a worker's receive key.
 	ContextClusterKeyTransfer = "gatekeeper/hpke/cluster-key/v1"
+	// ContextMigrationHandover is the HPKE info context of one part of a
+	// pRuntime migration handover, sealed by the predecessor to its
+	// successor's receive key (what = MigrationHandoverWhat).
+	ContextMigrationHandover = "gatekeeper/hpke/migration/v1"
 	// ContextMasterKeyHistory is the tee.Seal label of a gatekeeper's sealed
 	// master key history.
 	ContextMasterKeyHistory = "gatekeeper/pruntime/master-keys/v1"

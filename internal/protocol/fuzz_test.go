@@ -40,6 +40,9 @@ func FuzzDecodeMessage(f *testing.F) {
 
 func FuzzDecodeRegistrationInfo(f *testing.F) {
 	f.Add(mustEncodeInfo(f, testInfo(f)))
+	successor := testInfo(f)
+	successor.Predecessor = pub(testKey(2))
+	f.Add(mustEncodeInfo(f, successor))
 	f.Add([]byte{1})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ri, err := protocol.DecodeRegistrationInfo(b)

@@ -45,6 +45,15 @@ var gatekeeperCodecs = []struct {
 	{"reencrypt start", func(b []byte) ([]byte, error) { p, err := protocol.DecodeReencryptStart(b); return p.Encode(), err }},
 	{"reencrypt progress", func(b []byte) ([]byte, error) { p, err := protocol.DecodeReencryptProgress(b); return p.Encode(), err }},
 	{"master key retired", func(b []byte) ([]byte, error) { p, err := protocol.DecodeMasterKeyRetired(b); return p.Encode(), err }},
+	{"migration scheduled", func(b []byte) ([]byte, error) { p, err := protocol.DecodeMigrationScheduled(b); return p.Encode(), err }},
+	{"migration handover request", func(b []byte) ([]byte, error) {
+		p, err := protocol.DecodeMigrationHandoverRequest(b)
+		return p.Encode(), err
+	}},
+	{"migration handover", func(b []byte) ([]byte, error) { p, err := protocol.DecodeMigrationHandover(b); return p.Encode(), err }},
+	{"migration pair ref", func(b []byte) ([]byte, error) { p, err := protocol.DecodeMigrationPairRef(b); return p.Encode(), err }},
+	{"migration activated", func(b []byte) ([]byte, error) { p, err := protocol.DecodeMigrationActivated(b); return p.Encode(), err }},
+	{"migration cancelled", func(b []byte) ([]byte, error) { p, err := protocol.DecodeMigrationCancelled(b); return p.Encode(), err }},
 }
 
 func filled(n int, c byte) []byte { return bytes.Repeat([]byte{c}, n) }
@@ -78,6 +87,12 @@ func validGatekeeperPayloads() [][]byte {
 		protocol.ReencryptStart{From: 3, To: 4, Ranges: 2}.Encode(),
 		validReencryptProgress().Encode(),
 		protocol.MasterKeyRetired{Version: 3, EraseHeight: 1234}.Encode(),
+		validMigrationScheduled().Encode(),
+		validHandoverRequest().Encode(),
+		validHandover().Encode(),
+		protocol.MigrationPairRef{ID: 2, Predecessor: filled(32, 1)}.Encode(),
+		validMigrationActivated().Encode(),
+		protocol.MigrationCancelled{ID: 2, Reason: protocol.CancelPlanGone}.Encode(),
 	}
 }
 

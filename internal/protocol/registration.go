@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/hpke"
 	"crypto/sha512"
@@ -21,7 +22,13 @@ const (
 	// ReportDataLen is the size of an attestation's report data.
 	ReportDataLen = 64
 
-	registrationVersion = 1
+	// registrationVersion is the encoding of a registration without a
+	// predecessor; registrationVersionSuccessor (2) appends the
+	// predecessor's identity key. A registration is encoded as version 1
+	// whenever it has no predecessor, so every version-1 encoding (and the
+	// attestation over it) stays what it was.
+	registrationVersion          = 1
+	registrationVersionSuccessor = 2
 )
 
 // TrustRoot is what a pRuntime trusts the chain from: either the genesis
@@ -41,6 +48,12 @@ type RegistrationInfo struct {
 	Operator    string            // bech32 account that registers and pays fees
 	Version     string            // pRuntime version
 	TrustRoot   TrustRoot
+	// Predecessor is empty, or the identity key (32 bytes) of the registered
+	// worker this pRuntime succeeds in a scheduled pRuntime migration
+	// (migration.go): the chain pairs them, and the predecessor hands its
+	// keys and sealed state over to this pRuntime's receive key. It is part
+	// of the attested encoding, so no relayer can add or change it.
+	Predecessor []byte
 }
 
 // Validate checks every field's form and bound, including that the receive
@@ -59,6 +72,10 @@ func (ri *RegistrationInfo) Validate() error {
 		return fmt.Errorf("%w: registration: version length %d, want 1-%d", ErrMalformed, len(ri.Version), MaxVersionLen)
 	case len(ri.TrustRoot.Hash) != 32:
 		return fmt.Errorf("%w: registration: trust root hash is %d bytes, want 32", ErrMalformed, len(ri.TrustRoot.Hash))
+	case len(ri.Predecessor) != 0 && len(ri.Predecessor) != ed25519.PublicKeySize:
+		return fmt.Errorf("%w: registration: predecessor is %d bytes, want none or %d", ErrMalformed, len(ri.Predecessor), ed25519.PublicKeySize)
+	case len(ri.Predecessor) != 0 && bytes.Equal(ri.Predecessor, ri.IdentityKey):
+		return fmt.Errorf("%w: registration: a pRuntime cannot be its own predecessor", ErrMalformed)
 	}
 	if _, err := hpke.MLKEM768X25519().NewPublicKey(ri.ReceiveKey); err != nil {
 		return fmt.Errorf("%w: registration: receive key: %v", ErrMalformed, err)
@@ -71,12 +88,19 @@ func (ri *RegistrationInfo) Validate() error {
 //	u8 version(1) || u8 len || chain id || identity key(32) ||
 //	u16 len || receive key || u8 len || operator || u8 len || version ||
 //	u64 trust height || trust hash(32)
+//
+// and, with a predecessor, version byte 2 and the predecessor's identity key
+// (32) appended.
 func (ri *RegistrationInfo) Encode() ([]byte, error) {
 	if err := ri.Validate(); err != nil {
 		return nil, err
 	}
 	w := writer{buf: make([]byte, 0, 64+len(ri.ChainID)+len(ri.ReceiveKey)+len(ri.Operator)+len(ri.Version)+32)}
-	w.u8(registrationVersion)
+	if len(ri.Predecessor) == 0 {
+		w.u8(registrationVersion)
+	} else {
+		w.u8(registrationVersionSuccessor)
+	}
 	w.bytes8([]byte(ri.ChainID))
 	w.raw(ri.IdentityKey)
 	w.bytes16(ri.ReceiveKey)
@@ -84,6 +108,7 @@ func (ri *RegistrationInfo) Encode() ([]byte, error) {
 	w.bytes8([]byte(ri.Version))
 	w.u64(ri.TrustRoot.Height)
 	w.raw(ri.TrustRoot.Hash)
+	w.raw(ri.Predecessor)
 	return w.buf, nil
 }
 
@@ -93,7 +118,8 @@ func DecodeRegistrationInfo(b []byte) (RegistrationInfo, error) {
 		return RegistrationInfo{}, fmt.Errorf("%w: %w: registration: %d bytes exceeds limit %d", ErrMalformed, ErrTooLarge, len(b), MaxRegistrationInfoLen)
 	}
 	r := reader{buf: b}
-	if v := r.u8("version"); r.err == nil && v != registrationVersion {
+	v := r.u8("version")
+	if r.err == nil && v != registrationVersion && v != registrationVersionSuccessor {
 		r.fail("version", "unknown version %d", v)
 	}
 	var ri RegistrationInfo
@@ -104,6 +130,9 @@ func DecodeRegistrationInfo(b []byte) (RegistrationInfo, error) {
 	ri.Version = string(r.bytes8("version string", MaxVersionLen))
 	ri.TrustRoot.Height = r.u64("trust height")
 	ri.TrustRoot.Hash = r.take("trust hash", 32)
+	if v == registrationVersionSuccessor {
+		ri.Predecessor = r.take("predecessor", ed25519.PublicKeySize)
+	}
 	if err := r.done(); err != nil {
 		return RegistrationInfo{}, err
 	}

@@ -27,6 +27,7 @@ func TestRegistrationInfoRoundTrip(t *testing.T) {
 		{"min lengths", func(ri *protocol.RegistrationInfo) {
 			ri.ChainID, ri.Operator, ri.Version = "c", "o", "v"
 		}},
+		{"successor", func(ri *protocol.RegistrationInfo) { ri.Predecessor = pub(testKey(2)) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -44,7 +45,7 @@ func TestRegistrationInfoRoundTrip(t *testing.T) {
 			if got.ChainID != ri.ChainID || !bytes.Equal(got.IdentityKey, ri.IdentityKey) ||
 				!bytes.Equal(got.ReceiveKey, ri.ReceiveKey) || got.Operator != ri.Operator ||
 				got.Version != ri.Version || got.TrustRoot.Height != ri.TrustRoot.Height ||
-				!bytes.Equal(got.TrustRoot.Hash, ri.TrustRoot.Hash) {
+				!bytes.Equal(got.TrustRoot.Hash, ri.TrustRoot.Hash) || !bytes.Equal(got.Predecessor, ri.Predecessor) {
 				t.Fatalf("round trip: got %+v, want %+v", got, ri)
 			}
 			if again := mustEncodeInfo(t, got); !bytes.Equal(again, b) {
@@ -76,6 +77,8 @@ func TestRegistrationInfoEncodeRejects(t *testing.T) {
 		{"long version", func(ri *protocol.RegistrationInfo) { ri.Version = strings.Repeat("v", protocol.MaxVersionLen+1) }},
 		{"short trust hash", func(ri *protocol.RegistrationInfo) { ri.TrustRoot.Hash = ri.TrustRoot.Hash[:31] }},
 		{"nil trust hash", func(ri *protocol.RegistrationInfo) { ri.TrustRoot.Hash = nil }},
+		{"short predecessor", func(ri *protocol.RegistrationInfo) { ri.Predecessor = pub(testKey(2))[:31] }},
+		{"own predecessor", func(ri *protocol.RegistrationInfo) { ri.Predecessor = ri.IdentityKey }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,7 +142,11 @@ func TestDecodeRegistrationInfoRejects(t *testing.T) {
 		{"nil", nil, nil},
 		{"trailing byte", append(bytes.Clone(valid), 0), nil},
 		{"version 0", with(func(r *rawInfo) { r.version = 0 }), nil},
-		{"version 2", with(func(r *rawInfo) { r.version = 2 }), nil},
+		{"version 2 without predecessor", with(func(r *rawInfo) { r.version = 2 }), nil},
+		{"version 3", with(func(r *rawInfo) { r.version = 3 }), nil},
+		{"version 1 with predecessor", append(bytes.Clone(valid), pub(testKey(2))...), nil},
+		{"version 2 short predecessor", append(with(func(r *rawInfo) { r.version = 2 }), pub(testKey(2))[:31]...), nil},
+		{"own predecessor", append(with(func(r *rawInfo) { r.version = 2 }), pub(testKey(1))...), nil},
 		{"empty chain id", with(func(r *rawInfo) { r.chainID = "" }), nil},
 		{"long chain id", with(func(r *rawInfo) { r.chainID = strings.Repeat("c", protocol.MaxChainIDLen+1) }), protocol.ErrTooLarge},
 		{"short identity key", with(func(r *rawInfo) { r.identityKey = r.identityKey[:31] }), nil},
@@ -170,11 +177,35 @@ func TestDecodeRegistrationInfoRejects(t *testing.T) {
 
 func TestDecodeRegistrationInfoTruncated(t *testing.T) {
 	t.Parallel()
-	valid := mustEncodeInfo(t, testInfo(t))
-	for n := range len(valid) {
-		if _, err := protocol.DecodeRegistrationInfo(valid[:n]); !errors.Is(err, protocol.ErrMalformed) {
-			t.Fatalf("prefix of %d/%d bytes: err = %v, want ErrMalformed", n, len(valid), err)
+	successor := testInfo(t)
+	successor.Predecessor = pub(testKey(2))
+	for _, valid := range [][]byte{mustEncodeInfo(t, testInfo(t)), mustEncodeInfo(t, successor)} {
+		for n := range len(valid) {
+			if _, err := protocol.DecodeRegistrationInfo(valid[:n]); !errors.Is(err, protocol.ErrMalformed) {
+				t.Fatalf("prefix of %d/%d bytes: err = %v, want ErrMalformed", n, len(valid), err)
+			}
 		}
+	}
+}
+
+// A registration without a predecessor encodes exactly as before successors
+// existed (version 1), so registrations and attestations made by older
+// pRuntimes stay valid; one with a predecessor is version 2 and the
+// predecessor is inside the bytes the report data binds.
+func TestRegistrationInfoPredecessorEncoding(t *testing.T) {
+	t.Parallel()
+	plain := mustEncodeInfo(t, testInfo(t))
+	if plain[0] != 1 || !bytes.Equal(plain, validRawInfo(t).bytes()) {
+		t.Fatalf("a registration without predecessor is not the version-1 encoding")
+	}
+	ri := testInfo(t)
+	ri.Predecessor = pub(testKey(2))
+	succ := mustEncodeInfo(t, ri)
+	if succ[0] != 2 || !bytes.Equal(succ[1:len(plain)], plain[1:]) || !bytes.Equal(succ[len(plain):], ri.Predecessor) {
+		t.Fatalf("successor encoding %x is not version 2 with the predecessor appended", succ)
+	}
+	if protocol.ReportData(testChainID, succ) == protocol.ReportData(testChainID, plain) {
+		t.Fatal("the report data does not bind the predecessor")
 	}
 }
 
@@ -224,7 +255,8 @@ func TestSigningBytesUnambiguous(t *testing.T) {
 // Contexts must be distinct, or a signature for one object would verify as another.
 func TestContextsDistinct(t *testing.T) {
 	t.Parallel()
-	contexts := []string{protocol.ContextMQ, protocol.ContextReportData, protocol.ContextSimQuote}
+	contexts := []string{protocol.ContextMQ, protocol.ContextReportData, protocol.ContextSimQuote,
+		protocol.ContextMasterKeyTransfer, protocol.ContextClusterKeyTransfer, protocol.ContextMigrationHandover}
 	seen := map[string]bool{}
 	for _, c := range contexts {
 		if seen[c] {
