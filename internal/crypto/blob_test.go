@@ -322,8 +322,8 @@ func TestBlobErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v2 := bytes.Clone(blob)
-	v2[0] = 2
+	v3 := bytes.Clone(blob)
+	v3[0] = 3
 	tests := []struct {
 		name string
 		err  error
@@ -335,12 +335,13 @@ func TestBlobErrors(t *testing.T) {
 		{"seal empty name", seal(key, gkcrypto.BlobID{App: "a"}, nil), gkcrypto.ErrBlob, "name is 0 bytes"},
 		{"seal long name", seal(key, gkcrypto.BlobID{App: "a", Name: strings.Repeat("n", gkcrypto.MaxPathPartLen+1)}, nil), gkcrypto.ErrBlob, "name is 65536 bytes"},
 		{"seal rand fails", sealRand(io.LimitReader(rand.Reader, 5), key), gkcrypto.ErrRandom, "nonce"},
-		{"open version 2", open(key, v2), gkcrypto.ErrBlob, "unsupported format version 2"},
+		{"open version 3", open(key, v3), gkcrypto.ErrBlob, "unsupported format version 3"},
+		{"open an envelope cut short", open(key, append([]byte{2}, blob[1:]...)), gkcrypto.ErrBlob, "truncated: 42 bytes, at least 101 for an envelope blob"},
 		{"open truncated", open(key, blob[:10]), gkcrypto.ErrBlob, "truncated"},
 		{"open oversized", open(key, make([]byte, gkcrypto.MaxBlobLen+1)), gkcrypto.ErrBlob, "limit"},
 		{"open empty app", openID(key, gkcrypto.BlobID{Cluster: 7, Version: 3, Name: "n"}, blob), gkcrypto.ErrBlob, "app is 0 bytes"},
 		{"key version of nothing", keyVersion(nil), gkcrypto.ErrBlob, "truncated"},
-		{"key version of version 2", keyVersion(v2), gkcrypto.ErrBlob, "unsupported"},
+		{"key version of version 3", keyVersion(v3), gkcrypto.ErrBlob, "unsupported"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -402,14 +403,22 @@ func TestBlobErrorsCarryNoSecrets(t *testing.T) {
 }
 
 // FuzzOpenBlob: OpenBlob and BlobKeyVersion never panic, fail only with
-// ErrBlob, and nothing but the genuine vector opens. Seeds come from
+// ErrBlob, and nothing but the genuine vectors (a version 1 blob and an
+// envelope blob) opens. Seeds come from
 // testdata/fuzz/FuzzOpenBlob and from f.Add below.
 func FuzzOpenBlob(f *testing.F) {
 	key := testClusterKey(f)
 	genuine := mustHex(f, katBlob)
+	envelope, err := gkcrypto.SealEnvelopeBlob(&fixedNonce{}, key, testBlobID(), []byte(katBlobPlaintext))
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Add(genuine)
 	f.Add(genuine[:gkcrypto.BlobOverhead])
+	f.Add(envelope)
+	f.Add(envelope[:gkcrypto.EnvelopeOverhead])
 	f.Add([]byte{1})
+	f.Add([]byte{2})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, blob []byte) {
 		cluster, version, kvErr := gkcrypto.BlobKeyVersion(blob)
@@ -418,7 +427,7 @@ func FuzzOpenBlob(f *testing.F) {
 		}
 		pt, err := gkcrypto.OpenBlob(key, testBlobID(), blob)
 		if err == nil {
-			if !bytes.Equal(blob, genuine) {
+			if !bytes.Equal(blob, genuine) && !bytes.Equal(blob, envelope) {
 				t.Fatalf("forged blob opened to %x", pt)
 			}
 			if string(pt) != katBlobPlaintext || kvErr != nil || cluster != 7 || version != 3 {
@@ -508,4 +517,132 @@ func BenchmarkReencryptBlob(b *testing.B) {
 			}
 		})
 	}
+}
+
+// Envelope blobs (the rewrap policy): they round-trip, bind the same things
+// as version 1 blobs, and a rewrap moves them to the next key version
+// without touching the data, after which the old key opens nothing.
+func TestEnvelopeBlob(t *testing.T) {
+	t.Parallel()
+	v1, v2 := testClusterKey(t), testClusterKey(t)
+	v2[0] ^= 0xff
+	k1, err := gkcrypto.NewBlobKey(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := gkcrypto.NewBlobKey(v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := gkcrypto.BlobID{Cluster: 7, Version: 3, App: "app", Name: "name"}
+	pt := bytes.Repeat([]byte("state "), 1000)
+	blob, err := gkcrypto.SealEnvelopeBlob(rand.Reader, v1, id, pt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !gkcrypto.BlobIsEnvelope(blob) || len(blob) != len(pt)+gkcrypto.EnvelopeOverhead {
+		t.Fatalf("envelope blob of %d bytes for %d plaintext bytes", len(blob), len(pt))
+	}
+	if c, v, err := gkcrypto.BlobKeyVersion(blob); err != nil || c != 7 || v != 3 {
+		t.Fatalf("header: %d %d %v", c, v, err)
+	}
+	if got, err := gkcrypto.OpenBlob(v1, id, blob); err != nil || !bytes.Equal(got, pt) {
+		t.Fatalf("open: %v", err)
+	}
+	// Bound like version 1: another name, app, cluster or key fails.
+	for _, other := range []gkcrypto.BlobID{
+		{Cluster: 7, Version: 3, App: "app", Name: "other"},
+		{Cluster: 7, Version: 3, App: "other", Name: "name"},
+	} {
+		if _, err := gkcrypto.OpenBlob(v1, other, blob); !errors.Is(err, gkcrypto.ErrBlob) {
+			t.Fatalf("opened as %+v: %v", other, err)
+		}
+	}
+	if _, err := gkcrypto.OpenBlob(v2, id, blob); !errors.Is(err, gkcrypto.ErrBlob) {
+		t.Fatalf("opened under another key: %v", err)
+	}
+	for _, i := range []int{20, 80, len(blob) - 1} { // wrap, data nonce, tag
+		bad := bytes.Clone(blob)
+		bad[i] ^= 1
+		if _, err := gkcrypto.OpenBlob(v1, id, bad); !errors.Is(err, gkcrypto.ErrBlob) {
+			t.Fatalf("tampered byte %d opened: %v", i, err)
+		}
+	}
+
+	// Rewrap v3 → v4: same data bytes, new header; v1 no longer opens it.
+	re, err := gkcrypto.RewrapTo(nil, rand.Reader, k1, k2, id, 4, blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const dataAt = 1 + 8 + 4 + 12 + 48 + 12
+	if !bytes.Equal(re[dataAt:], blob[dataAt:]) || bytes.Equal(re[:dataAt], blob[:dataAt]) {
+		t.Fatal("rewrap touched the data or left the header")
+	}
+	next := id
+	next.Version = 4
+	if got, err := gkcrypto.OpenBlob(v2, next, re); err != nil || !bytes.Equal(got, pt) {
+		t.Fatalf("open after rewrap: %v", err)
+	}
+	if _, err := gkcrypto.OpenBlob(v1, next, re); !errors.Is(err, gkcrypto.ErrBlob) {
+		t.Fatalf("the old key opened the rewrapped blob: %v", err)
+	}
+	if _, err := gkcrypto.RewrapTo(nil, rand.Reader, k1, k2, next, 5, re); !errors.Is(err, gkcrypto.ErrBlob) {
+		t.Fatalf("rewrap under the wrong key: %v", err)
+	}
+	v1blob, err := gkcrypto.SealBlob(rand.Reader, v1, id, pt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gkcrypto.RewrapTo(nil, rand.Reader, k1, k2, id, 4, v1blob); !errors.Is(err, gkcrypto.ErrBlob) {
+		t.Fatalf("rewrap of a version 1 blob: %v", err)
+	}
+}
+
+// BenchmarkRotateBlob: what a rotation costs per 1 MiB blob under each
+// policy: re-encryption (open + seal) against a rewrap of an envelope blob.
+func BenchmarkRotateBlob(b *testing.B) {
+	from, err := gkcrypto.NewBlobKey(testClusterKey(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	k2 := testClusterKey(b)
+	k2[0] ^= 1
+	to, err := gkcrypto.NewBlobKey(k2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	id := testBlobID()
+	pt := make([]byte, 1<<20)
+	b.Run("reencrypt/1MiB", func(b *testing.B) {
+		blob, err := from.SealTo(nil, rand.Reader, id, pt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		next := id
+		next.Version++
+		buf, out := make([]byte, 0, len(blob)), make([]byte, 0, len(blob))
+		b.SetBytes(int64(len(pt)))
+		for b.Loop() {
+			p, err := from.OpenTo(buf[:0], id, blob)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := to.SealTo(out[:0], rand.Reader, next, p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("rewrap/1MiB", func(b *testing.B) {
+		blob, err := from.SealEnvelopeTo(nil, rand.Reader, id, pt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out := make([]byte, 0, len(blob))
+		b.SetBytes(int64(len(pt)))
+		for b.Loop() {
+			if _, err := gkcrypto.RewrapTo(out[:0], rand.Reader, from, to, id, id.Version+1, blob); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -106,6 +106,16 @@ type AppAPI struct {
 	store statestore.Store
 	log   *slog.Logger
 	rand  io.Reader
+	// envelope writes blobs under the rewrap policy (StatePolicyRewrap).
+	envelope bool
+}
+
+// WithPolicy sets how the API writes state blobs (reads take both
+// formats): StatePolicyReencrypt (the default) or StatePolicyRewrap. It
+// returns a, for chaining, and must be called before Serve.
+func (a *AppAPI) WithPolicy(p StatePolicy) *AppAPI {
+	a.envelope = p == StatePolicyRewrap
+	return a
 }
 
 // NewAppAPI returns the app API over the runtime's cluster keys and a state
@@ -314,7 +324,11 @@ func (a *AppAPI) handlePut(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	defer clear(body)
-	blob, err := crypto.SealBlob(a.rand, ref.key, crypto.BlobID{Cluster: ref.cluster, Version: ref.version, App: ref.app, Name: ref.name}, body)
+	seal := crypto.SealBlob
+	if a.envelope {
+		seal = crypto.SealEnvelopeBlob
+	}
+	blob, err := seal(a.rand, ref.key, crypto.BlobID{Cluster: ref.cluster, Version: ref.version, App: ref.app, Name: ref.name}, body)
 	if err != nil {
 		a.log.Error("sealing app state failed", "app", ref.app, "name", ref.name, "err", err)
 		a.fail(w, appErrorf(http.StatusInternalServerError, "state %s: %v", ref, err))

@@ -79,10 +79,11 @@ func (f *fakeKeys) ClusterKeyVersion(cluster uint64, v uint32) ([crypto.KeySize]
 
 // appEnv is an app API over a temp-dir state store, with its log captured.
 type appEnv struct {
-	keys *fakeKeys
-	dir  string
-	h    http.Handler
-	logs *syncBuffer
+	keys   *fakeKeys
+	dir    string
+	h      http.Handler
+	logs   *syncBuffer
+	policy pruntime.StatePolicy // "" is the default, reencrypt
 }
 
 type syncBuffer = e2etest.SyncBuffer
@@ -105,7 +106,7 @@ func (e *appEnv) restart(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.h = pruntime.NewAppAPI(e.keys, store, log).Handler()
+	e.h = pruntime.NewAppAPI(e.keys, store, log).WithPolicy(e.policy).Handler()
 }
 
 type reply struct {
@@ -335,6 +336,31 @@ func TestAppStateAtRest(t *testing.T) {
 	}
 	if c, v, err := crypto.BlobKeyVersion(blob); err != nil || c != 7 || v != 1 {
 		t.Fatalf("blob header %d/%d, %v", c, v, err)
+	}
+}
+
+// Under the rewrap policy the API writes envelope blobs; it reads both
+// formats, so a deployment may switch policy without rewriting its state.
+func TestAppStateRewrapPolicy(t *testing.T) {
+	t.Parallel()
+	e := newAppEnv(t)
+	e.mustPut(t, "app-1", "before", []byte("written under reencrypt"))
+	e.policy = pruntime.StatePolicyRewrap
+	e.restart(t)
+	secret := bytes.Repeat([]byte("plaintext state "), 64)
+	e.mustPut(t, "app-1", "s", secret)
+	e.mustGet(t, "app-1", "s", secret)
+	e.mustGet(t, "app-1", "before", []byte("written under reencrypt"))
+	store, err := statestore.OpenDir(e.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob, err := store.Get(context.Background(), "cluster-7/app-1/s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !crypto.BlobIsEnvelope(blob) || bytes.Contains(blob, []byte("plaintext state")) || len(blob) != len(secret)+crypto.EnvelopeOverhead {
+		t.Fatalf("stored object is not an envelope blob of the state (%d bytes)", len(blob))
 	}
 }
 

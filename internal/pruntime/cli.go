@@ -44,6 +44,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.KeepCheckpoints, "keep-checkpoints", cfg.KeepCheckpoints, "checkpoints kept on disk")
 	fs.StringVar(&cfg.AppListen, "app-listen", cfg.AppListen, "worker app API listen address, loopback only (empty: off)")
 	fs.StringVar(&cfg.StateDir, "state-dir", "", "state store directory of the app API (default: DATA_DIR/state)")
+	fs.Func("state-policy", `how the app API writes state, and what a key rotation does to it: "reencrypt" (default; forward secret) or "rewrap" (per-blob data keys; rotations rewrap them only)`, func(s string) error {
+		cfg.StatePolicy = StatePolicy(s)
+		return nil
+	})
 	fs.IntVar(&cfg.BenchmarkDuty, "benchmark-duty", cfg.BenchmarkDuty, "percent of one core the benchmark uses while computing (1-100); the tokenomics pays for the speed it measures")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	if err := fs.Parse(args[1:]); err != nil {

@@ -42,6 +42,9 @@ type Config struct {
 	AppListen string
 	// StateDir is the state store's directory; empty means DataDir/state.
 	StateDir string
+	// StatePolicy is how the app API writes state blobs, and so what a master
+	// key rotation does to them (docs/state-policies.md).
+	StatePolicy StatePolicy
 	// BenchmarkDuty is the share of one core, in percent (1-100), that the
 	// benchmark uses while this worker computes. Its measured speed is the
 	// p the tokenomic model pays for, so production workers run 100;
@@ -62,6 +65,23 @@ type Config struct {
 	ReencryptReportInterval time.Duration
 }
 
+// StatePolicy is a deployment's choice of what a master key rotation does
+// to saved state.
+type StatePolicy string
+
+const (
+	// StatePolicyReencrypt: each blob is AES-256-GCM under its cluster key
+	// version (format 1); a rotation decrypts and encrypts every byte again,
+	// so once the old version is erased nothing encrypted before the
+	// rotation can be decrypted with any key that still exists.
+	StatePolicyReencrypt StatePolicy = "reencrypt"
+	// StatePolicyRewrap: each blob has its own data key, wrapped under the
+	// cluster key version (format 2, envelope); a rotation only rewraps the
+	// data keys, at a cost independent of blob size, and gives up forward
+	// secrecy for the data: a blob's data key survives every rotation.
+	StatePolicyRewrap StatePolicy = "rewrap"
+)
+
 // StateStoreDir is StateDir, or its default under DataDir.
 func (c Config) StateStoreDir() string {
 	if c.StateDir != "" {
@@ -74,7 +94,7 @@ func (c Config) StateStoreDir() string {
 // must be set.
 func DefaultConfig() Config {
 	return Config{Listen: "127.0.0.1:8000", KeepCheckpoints: 3, CheckpointEvery: 50, CheckpointEveryEntries: 1000, BenchmarkDuty: 100,
-		RotationProposeBlocks: 10, ReencryptDelayBlocks: 3, ReencryptReportInterval: 3 * time.Second}
+		StatePolicy: StatePolicyReencrypt, RotationProposeBlocks: 10, ReencryptDelayBlocks: 3, ReencryptReportInterval: 3 * time.Second}
 }
 
 // Validate names the first wrong field.
@@ -98,6 +118,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("pruntime: CheckpointEveryEntries: %d, want at least 1", c.CheckpointEveryEntries)
 	case c.BenchmarkDuty < 1 || c.BenchmarkDuty > 100:
 		return fmt.Errorf("pruntime: BenchmarkDuty: %d%%, want 1-100", c.BenchmarkDuty)
+	case c.StatePolicy != StatePolicyReencrypt && c.StatePolicy != StatePolicyRewrap:
+		return fmt.Errorf("pruntime: StatePolicy: %q, want %q or %q", c.StatePolicy, StatePolicyReencrypt, StatePolicyRewrap)
 	case c.RotationProposeBlocks < 1:
 		return fmt.Errorf("pruntime: RotationProposeBlocks: %d, want at least 1", c.RotationProposeBlocks)
 	case c.ReencryptDelayBlocks < 0:

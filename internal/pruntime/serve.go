@@ -58,7 +58,7 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, what string
 // store, until ctx ends or either server fails; one failing stops both. A
 // gatekeeper also runs its rotation re-encryption jobs over store.
 func (r *Runtime) ServeWithApp(ctx context.Context, ln, appLn net.Listener, store statestore.Store) error {
-	app := NewAppAPI(r, store, r.log.With("subsystem", "appapi"))
+	app := NewAppAPI(r, store, r.log.With("subsystem", "appapi")).WithPolicy(r.cfg.StatePolicy)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// A gatekeeper re-encrypts the same store during a rotation.

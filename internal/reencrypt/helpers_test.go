@@ -122,6 +122,13 @@ func populate(t testing.TB, store statestore.Store, s shape, v uint32) fixture {
 	return f
 }
 
+// isEnvelope: about one object in three is written under the rewrap
+// policy (an envelope blob), so that every test runs a mixed store.
+func isEnvelope(name string) bool {
+	h := sha256.Sum256([]byte(name))
+	return h[0]%3 == 0
+}
+
 func putBlob(t testing.TB, store statestore.Store, name string, v uint32, pt []byte, rnd io.Reader) {
 	t.Helper()
 	id, err := reencrypt.ParseObjectName(name)
@@ -129,7 +136,11 @@ func putBlob(t testing.TB, store statestore.Store, name string, v uint32, pt []b
 		t.Fatal(err)
 	}
 	id.Version = v
-	blob, err := gkcrypto.SealBlob(rnd, clusterKey(t, id.Cluster, v), id, pt)
+	seal := gkcrypto.SealBlob
+	if isEnvelope(name) {
+		seal = gkcrypto.SealEnvelopeBlob
+	}
+	blob, err := seal(rnd, clusterKey(t, id.Cluster, v), id, pt)
 	if err != nil {
 		t.Fatal(err)
 	}

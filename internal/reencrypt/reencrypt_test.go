@@ -28,11 +28,18 @@ func TestRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	store := openDir(t, filepath.Join(dir, "state"))
 	f := populate(t, store, shape{blobs: 300, maxLarge: 3 << 20}, 4)
+	var err error
 	// Something outside the app API's namespace is not touched.
 	if err := store.Put(context.Background(), "other/thing", []byte("x")); err != nil {
 		t.Fatal(err)
 	}
 	before := checkAt(t, store, f, reencrypt.Range{Index: 1, Count: 2}, 4)
+	olds := map[string][]byte{}
+	for _, name := range f.names() {
+		if olds[name], err = store.Get(context.Background(), name); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	job := reencrypt.Job{From: 4, To: 5, Range: reencrypt.Range{Index: 1, Count: 2}}
 	j := newJournal(t, dir)
@@ -55,6 +62,32 @@ func TestRoundTrip(t *testing.T) {
 		if !bytes.Equal(after[name], blob) {
 			t.Fatalf("%s outside the range changed", name)
 		}
+	}
+	// Envelope blobs were rewrapped: same data bytes, new wrap; the others
+	// were re-encrypted through and through.
+	envelopes := 0
+	for _, name := range f.names() {
+		if !job.Range.Contains(name) {
+			continue
+		}
+		now, err := store.Get(context.Background(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := olds[name]
+		const dataAt = gkcrypto.EnvelopeOverhead - 16
+		switch {
+		case isEnvelope(name):
+			envelopes++
+			if !gkcrypto.BlobIsEnvelope(now) || !bytes.Equal(now[dataAt:], old[dataAt:]) || bytes.Equal(now[:dataAt], old[:dataAt]) {
+				t.Fatalf("%s: an envelope blob was not rewrapped in place", name)
+			}
+		case len(old) > 64 && bytes.Equal(now[len(now)-64:], old[len(old)-64:]):
+			t.Fatalf("%s: a version 1 blob kept its ciphertext", name)
+		}
+	}
+	if envelopes == 0 {
+		t.Fatal("no envelope blob in the range")
 	}
 	if b, err := store.Get(context.Background(), "other/thing"); err != nil || string(b) != "x" {
 		t.Fatalf("other/thing = %q, %v", b, err)

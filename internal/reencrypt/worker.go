@@ -83,6 +83,27 @@ func (r *runner) process(ctx context.Context, w *worker, it item) (outcome, *pen
 	}
 }
 
+// transform moves blob (the object id) from the job's old key version to
+// its new one into out: an envelope blob (the rewrap policy) gets its data
+// key rewrapped and keeps its data bytes; any other blob is decrypted and
+// encrypted again, through w's plaintext buffer, which is cleared after.
+func (r *runner) transform(w *worker, oldKey, newKey *crypto.BlobKey, id crypto.BlobID, blob, out []byte) ([]byte, error) {
+	id.Version = r.job.From
+	if crypto.BlobIsEnvelope(blob) {
+		return crypto.RewrapTo(out, r.rand, oldKey, newKey, id, r.job.To, blob)
+	}
+	pt, err := oldKey.OpenTo(w.pt[:0], id, blob)
+	if err != nil {
+		clear(w.pt[:cap(w.pt)]) // whatever a failed open left there
+		return nil, err
+	}
+	id.Version = r.job.To
+	sealed, err := newKey.SealTo(out, r.rand, id, pt)
+	clear(pt)
+	w.pt = keep(pt)
+	return sealed, err
+}
+
 func (r *runner) processOnce(ctx context.Context, w *worker, it item, id crypto.BlobID) (o outcome, p *pendingPut, changed bool) {
 	held := r.mem.acquire(r.worst)
 	defer func() { r.mem.release(held) }()
@@ -123,20 +144,11 @@ func (r *runner) processOnce(ctx context.Context, w *worker, it item, id crypto.
 	if err != nil {
 		return fail("%v", err), nil, false
 	}
-	id.Version = r.job.From
-	pt, err := oldKey.OpenTo(w.pt[:0], id, blob)
-	if err != nil {
-		clear(w.pt[:cap(w.pt)]) // whatever a failed open left there
-		return fail("%v", err), nil, false
-	}
-	id.Version = r.job.To
 	out := w.out[:0]
 	if r.batch != nil {
 		out = r.getBuf()
 	}
-	sealed, err := newKey.SealTo(out, r.rand, id, pt)
-	clear(pt)
-	w.pt = keep(pt)
+	sealed, err := r.transform(w, oldKey, newKey, id, blob, out)
 	if err != nil {
 		return fail("%v", err), nil, false
 	}
