@@ -31,8 +31,14 @@ const minProofHeight = 2
 
 const (
 	gasPerEgressMessage = 40_000
-	gasBase             = 150_000
-	gasRegister         = 400_000
+	// gasPerEgressByte covers what a message's size costs: the tx bytes,
+	// and the payload written again to state (an ingress entry the chain
+	// republishes, a rotation record). A rotation proposal carries a
+	// sealed copy per gatekeeper, kilobytes, where most messages are tens
+	// of bytes.
+	gasPerEgressByte = 100
+	gasBase          = 150_000
+	gasRegister      = 400_000
 	// maxBatchesPerStep bounds the ingress of one round, so that egress and
 	// acknowledgements are not starved during a long catch-up.
 	maxBatchesPerStep = 20
@@ -345,13 +351,22 @@ func (r *Relayer) relayEgress(ctx context.Context, info api.Info) error {
 	return r.ackEgress(ctx, info, origin, lanes)
 }
 
+// egressGas is the gas limit of a batch of egress messages.
+func egressGas(msgs []mqtypes.SignedMessage) uint64 {
+	gas := uint64(gasBase)
+	for _, m := range msgs {
+		gas += gasPerEgressMessage + gasPerEgressByte*uint64(len(m.Body))
+	}
+	return gas
+}
+
 // submit sends msgs in batches; an error with one of the codes in done ends
 // it quietly (the chain already has, or cannot yet take, the rest).
 func (r *Relayer) submit(ctx context.Context, msgs []mqtypes.SignedMessage, done ...*errorsmod.Error) error {
 	for len(msgs) > 0 {
 		n := min(len(msgs), r.cfg.EgressBatch)
 		msg := &mqtypes.MsgSyncMessages{Submitter: r.signer.addr.String(), Messages: msgs[:n]}
-		if _, err := r.signer.send(ctx, gasBase+gasPerEgressMessage*uint64(n), msg); err != nil {
+		if _, err := r.signer.send(ctx, egressGas(msgs[:n]), msg); err != nil {
 			var txErr *TxError
 			if asTxError(err, &txErr) {
 				for _, d := range done {
