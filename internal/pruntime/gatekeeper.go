@@ -192,7 +192,6 @@ func (r *Runtime) onMasterKey(tx *ingressTx, payload []byte) error {
 	if rec.Version > 0 {
 		r.onActivated(tx, rec.Version, rec.PublicKey)
 	}
-	r.metrics.masterVersion.Set(float64(rec.Version))
 	if !tx.next.GK.Launching || rec.Version != 0 {
 		return nil
 	}

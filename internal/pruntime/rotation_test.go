@@ -495,3 +495,113 @@ func TestReencryptionReportsFailedObjects(t *testing.T) {
 		t.Fatalf("info %+v", info)
 	}
 }
+
+// A gatekeeper that was offline during the rotation replays it from
+// ingress when it returns: it seals v1 and acknowledges after the
+// activation, and answers for v1 like the others.
+func TestRotationLateGatekeeperCatchesUp(t *testing.T) {
+	t.Parallel()
+	nodes, _ := gatekeeperSet(t, 3)
+	late := nodes[2]
+	online := nodes[:2]
+	start := rotationStart(0, nodes...)
+	applyAll(t, online, start)
+	in, p := proposed(t, nodes[0], nodes[0].takeOne(protocol.TopicRotationProposal))
+	applyAll(t, online, in)
+	activated := ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode())
+	task := ingress(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.EncodeU64(30)}.Encode())
+	applyAll(t, online, activated, task)
+
+	// Back online: the whole rotation so far in one sync call.
+	late.mustApply(start, in, activated, task)
+	late.takeOne(protocol.TopicRotationAck)
+	if late.r.Info().Role != api.RoleActive || late.r.master.get(1) == nil {
+		t.Fatal("late gatekeeper not active with v1")
+	}
+	mw, ml := nodes[0].takeOne(protocol.TopicBeacon), late.takeOne(protocol.TopicBeacon)
+	want, _ := mw.Encode()
+	got, _ := ml.Encode()
+	if !bytes.Equal(got, want) {
+		t.Fatal("late gatekeeper's beacon differs")
+	}
+	if len(late.take(protocol.TopicRotationProposal)) != 0 {
+		t.Fatal("late gatekeeper proposed although a proposal was taken")
+	}
+}
+
+func TestProgressReportFitsTheChain(t *testing.T) {
+	t.Parallel()
+	job := reencrypt.Job{From: 3, To: 4, Range: reencrypt.Range{Index: 1, Count: 3}}
+	var failures []reencrypt.Failure
+	for i := range 20 {
+		failures = append(failures, reencrypt.Failure{Name: fmt.Sprintf("cluster-1/app/f%02d", i)})
+	}
+	failures[2].Name = "cluster-1/app/with space"
+	tests := []struct {
+		name     string
+		p        reencrypt.Progress
+		finished bool
+		want     protocol.ReencryptProgress
+	}{
+		{"running", reencrypt.Progress{Total: 10, Done: 4}, false,
+			protocol.ReencryptProgress{ToVersion: 4, Range: 1, Done: 4, Total: 10}},
+		{"finished", reencrypt.Progress{Total: 10, Done: 10}, true,
+			protocol.ReencryptProgress{ToVersion: 4, Range: 1, Done: 10, Total: 10, Finished: true}},
+		{"never finished with failures", reencrypt.Progress{Total: 10, Done: 9, Failed: 1, Failures: failures[:1]}, true,
+			protocol.ReencryptProgress{ToVersion: 4, Range: 1, Done: 9, Total: 10, Failed: 1, FailedNames: []string{failures[0].Name}}},
+		{"total below handled", reencrypt.Progress{Total: 5, Done: 6}, false,
+			protocol.ReencryptProgress{ToVersion: 4, Range: 1, Done: 6, Total: 6}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := progressReport(job, tt.p, tt.finished)
+			if !bytes.Equal(got.Encode(), tt.want.Encode()) {
+				t.Fatalf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+	t.Run("at most 16 printable names", func(t *testing.T) {
+		t.Parallel()
+		got := progressReport(job, reencrypt.Progress{Total: 20, Failed: 20, Failures: failures}, false)
+		if len(got.FailedNames) != protocol.MaxFailedNames || slices.Contains(got.FailedNames, failures[2].Name) {
+			t.Fatalf("names %q", got.FailedNames)
+		}
+		if _, err := protocol.DecodeReencryptProgress(got.Encode()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestInfoAndMetricsShowReencryption(t *testing.T) {
+	t.Parallel()
+	nodes, _ := gatekeeperSet(t, 1)
+	a := nodes[0]
+	rotate(t, nodes)
+	a.mustApply(ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
+	job := reencrypt.Job{From: 0, To: 1, Range: reencrypt.All}
+	p := reencrypt.Progress{Total: 100, Done: 25, Processed: 25, Elapsed: 5 * time.Second}
+	a.r.reenc.set(job, p)
+	a.r.setReencryptGauges(p)
+	ri := a.r.Info().Rotation
+	if ri == nil || ri.Phase != "reencrypting" || ri.Ranges != 1 || ri.Done != 25 || ri.Total != 100 || ri.ETASeconds != 15 {
+		t.Fatalf("info %+v", ri)
+	}
+	mfs, err := a.r.metrics.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range m.GetLabel() {
+				name += "," + l.GetName() + "=" + l.GetValue()
+			}
+			found[name] = m.GetGauge().GetValue()
+		}
+	}
+	if found["pruntime_reencrypt_objects,state=done"] != 25 || found["pruntime_reencrypt_eta_seconds"] != 15 || found["pruntime_master_key_version"] != 1 {
+		t.Fatal("metrics do not show the job")
+	}
+}

@@ -677,6 +677,7 @@ func (r *Runtime) updateGauges() {
 	r.metrics.height.Set(float64(r.height()))
 	r.metrics.nextIngress.Set(float64(r.st.NextIngress))
 	r.metrics.pendingEgress.Set(float64(len(r.st.Egress)))
+	r.metrics.masterVersion.Set(float64(len(r.st.MasterPubKeys) - 1))
 }
 
 func decodeHeaderUpdate(u api.HeaderUpdate) (chainsync.HeaderUpdate, error) {

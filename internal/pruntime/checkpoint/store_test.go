@@ -706,3 +706,39 @@ func TestConcurrent(t *testing.T) {
 	newest := slices.Max(saved)
 	wantLatest(t, f.store, newest, payloadFor(newest, 100))
 }
+
+// RemoveBefore deletes every older checkpoint, also those Keep would leave
+// and those moved aside as corrupt, and nothing else.
+func TestRemoveBefore(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 3)
+	for h := uint64(1); h <= 3; h++ {
+		if err := f.store.Save(h, []byte(fmt.Sprint("state ", h))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(f.path(0)+".corrupt", []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(f.dir, "unrelated")
+	if err := os.WriteFile(other, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.RemoveBefore(3); err != nil {
+		t.Fatal(err)
+	}
+	heights, err := f.store.List()
+	if err != nil || !slices.Equal(heights, []uint64{3}) {
+		t.Fatalf("left %v (%v), want [3]", heights, err)
+	}
+	if _, err := os.Stat(f.path(0) + ".corrupt"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("corrupt older checkpoint left: %v", err)
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Fatalf("removed a file that is not a checkpoint: %v", err)
+	}
+	cp, _, err := f.store.Latest()
+	if err != nil || cp.Height != 3 {
+		t.Fatalf("latest %d: %v", cp.Height, err)
+	}
+}
