@@ -605,3 +605,83 @@ func TestInfoAndMetricsShowReencryption(t *testing.T) {
 		t.Fatal("metrics do not show the job")
 	}
 }
+
+// slowStore makes each Get take a while, so that a job can be stopped
+// half-way.
+type slowStore struct {
+	statestore.Store
+	delay time.Duration
+}
+
+func (s slowStore) Get(ctx context.Context, name string) ([]byte, error) {
+	time.Sleep(s.delay)
+	return s.Store.Get(ctx, name)
+}
+
+// A gatekeeper stopped in the middle of its range (the pRuntime killed and
+// restarted) resumes from its sealed journal and finishes; every blob opens
+// under v1 with its content.
+func TestReencryptionResumesAfterRestart(t *testing.T) {
+	t.Parallel()
+	nodes, _ := gatekeeperSet(t, 1)
+	a := nodes[0]
+	a.r.cfg.ReencryptDelayBlocks = 0
+	dir := t.TempDir()
+	disk, err := statestore.OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	ck0 := a.r.master.get(0).ClusterKey(2)
+	const n = 60
+	for i := range n {
+		name := fmt.Sprintf("obj-%03d", i)
+		blob, _ := crypto.SealBlob(rand.Reader, ck0, crypto.BlobID{Cluster: 2, Version: 0, App: "demo", Name: name}, []byte(name))
+		if err := disk.Put(ctx, reencrypt.ObjectName(2, "demo", name), blob); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rotate(t, nodes)
+	a.mustApply(ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
+
+	j, ok := a.r.readyJob()
+	if !ok {
+		t.Fatal("job not ready")
+	}
+	stopCtx, stop := context.WithTimeout(ctx, 150*time.Millisecond)
+	defer stop()
+	a.r.runReencryptJob(stopCtx, slowStore{disk, 10 * time.Millisecond}, j)
+	if a.r.Info().Rotation.Finished {
+		t.Fatal("the job finished before it was stopped; make the store slower")
+	}
+	if _, err := os.Stat(filepath.Join(a.dir, ReencryptJournalFile)); err != nil {
+		t.Fatalf("no journal after a stopped job: %v", err)
+	}
+
+	a.open() // the restart
+	a.r.cfg.ReencryptDelayBlocks = 0
+	disk, err = statestore.OpenDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, ok = a.r.readyJob()
+	if !ok || !a.r.runReencryptJob(ctx, disk, j) || !a.r.Info().Rotation.Finished {
+		t.Fatalf("resumed job did not finish: %+v", a.r.Info().Rotation)
+	}
+	reps := a.take(protocol.TopicReencryptProgress)
+	last, err := protocol.DecodeReencryptProgress(reps[len(reps)-1].Payload)
+	if err != nil || !last.Finished || last.Done != n || last.Total != n {
+		t.Fatalf("last report %+v: %v", last, err)
+	}
+	ck1 := a.r.master.get(1).ClusterKey(2)
+	for i := range n {
+		name := fmt.Sprintf("obj-%03d", i)
+		blob, err := disk.Get(ctx, reencrypt.ObjectName(2, "demo", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pt, err := crypto.OpenBlob(ck1, crypto.BlobID{Cluster: 2, Version: 1, App: "demo", Name: name}, blob); err != nil || string(pt) != name {
+			t.Fatalf("%s after the resumed job: %v", name, err)
+		}
+	}
+}
