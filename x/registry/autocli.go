@@ -11,11 +11,12 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 	return &autocliv1.ModuleOptions{
 		Query: &autocliv1.ServiceCommandDescriptor{
 			Service: types.Query_serviceDesc.ServiceName,
-			// rotation is hand-written (it prints a table); autocli adds
+			// rotation and migration are hand-written (they print tables); autocli adds
 			// the rest to the module's custom command.
 			EnhanceCustomCommand: true,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{RpcMethod: "Rotation", Skip: true},
+				{RpcMethod: "Migration", Skip: true},
 				{RpcMethod: "Params", Use: "params", Short: "Show the registry params"},
 				{RpcMethod: "Workers", Use: "workers", Short: "List registered workers"},
 				{
@@ -83,6 +84,17 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					RpcMethod: "RotateMasterKey", Use: "rotate-master-key",
 					Short:       "Propose rotating the master key to a new version now (governance proposal)",
 					GovProposal: true,
+				},
+				{
+					RpcMethod: "ScheduleMigration", Use: "schedule-migration [tee-kind] [measurement-hex] [activation-height] [description]",
+					Short: "Propose migrating a TEE kind's pRuntimes to a new measurement at a height (governance proposal)",
+					Long: "Propose a pRuntime migration: the measurement is allowed at once, successors register naming their " +
+						"predecessors and receive their keys and state, and at the activation height (an x/upgrade plan) the " +
+						"successors take over and the kind's other measurements are removed. See docs/gatekeepers.md, \"State migration\".",
+					GovProposal: true,
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{
+						{ProtoField: "tee_kind"}, {ProtoField: "measurement"}, {ProtoField: "activation_height"}, {ProtoField: "description"},
+					},
 				},
 				{
 					RpcMethod: "CreateCluster", Use: "create-cluster [worker-keys...]",

@@ -23,6 +23,9 @@ func (k *Keeper) EndBlock(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := k.migrationEndBlock(ctx); err != nil {
+		return err
+	}
 	if err := k.rotationEndBlock(ctx, params); err != nil {
 		return err
 	}

@@ -24,6 +24,9 @@ type Keeper struct {
 	addressCodec address.Codec
 	ingress      types.IngressQueue
 	verifiers    map[string]attest.Verifier
+	// upgrade schedules the x/upgrade plans of pRuntime migrations (nil:
+	// migrations cannot be scheduled); see SetUpgradeKeeper.
+	upgrade types.UpgradeKeeper
 
 	Schema       collections.Schema
 	Params       collections.Item[types.Params]
@@ -44,6 +47,9 @@ type Keeper struct {
 	// Rotations holds every master key rotation by to_version; the running
 	// one is the last.
 	Rotations collections.Map[uint32, types.Rotation]
+	// Migrations holds every pRuntime migration by id; the pending one is
+	// the last.
+	Migrations collections.Map[uint64, types.Migration]
 }
 
 // NewKeeper returns a keeper. authority may change params, measurements and
@@ -81,7 +87,8 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 		LatestBeacon:  collections.NewItem(sb, types.LatestBeaconKey, "latest_beacon", codec.CollValue[types.Beacon](cdc)),
 		Collaterals: collections.NewMap(sb, types.CollateralPrefix, "collaterals",
 			collections.PairKeyCodec(collections.StringKey, collections.StringKey), codec.CollValue[types.Collateral](cdc)),
-		Rotations: collections.NewMap(sb, types.RotationPrefix, "rotations", collections.Uint32Key, codec.CollValue[types.Rotation](cdc)),
+		Rotations:  collections.NewMap(sb, types.RotationPrefix, "rotations", collections.Uint32Key, codec.CollValue[types.Rotation](cdc)),
+		Migrations: collections.NewMap(sb, types.MigrationPrefix, "migrations", collections.Uint64Key, codec.CollValue[types.Migration](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -90,6 +97,10 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 	k.Schema = schema
 	return k, nil
 }
+
+// SetUpgradeKeeper gives the keeper x/upgrade, through which pRuntime
+// migrations schedule their activation. The app sets it once, at wiring.
+func (k *Keeper) SetUpgradeKeeper(u types.UpgradeKeeper) { k.upgrade = u }
 
 // Authority returns the governance account.
 func (k *Keeper) Authority() string { return k.authority }

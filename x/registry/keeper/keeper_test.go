@@ -135,6 +135,9 @@ func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
 		{protocol.TopicRotationProposal, worker, k.HandleRotationProposal},
 		{protocol.TopicRotationAck, worker, k.HandleRotationAck},
 		{protocol.TopicReencryptProgress, worker, k.HandleReencryptProgress},
+		{protocol.TopicMigrationHandover, worker, k.HandleMigrationHandover},
+		{protocol.TopicMigrationReady, worker, k.HandleMigrationReady},
+		{protocol.TopicMigrationFault, worker, k.HandleMigrationFault},
 		{protocol.TopicClusterKey, gatekeepers, k.HandleClusterKey},
 		{protocol.TopicBeacon, gatekeepers, k.HandleBeacon},
 	} {

@@ -215,3 +215,11 @@ func (s msgServer) RotateMasterKey(ctx context.Context, msg *types.MsgRotateMast
 	}
 	return &types.MsgRotateMasterKeyResponse{ToVersion: r.ToVersion}, nil
 }
+
+func (s msgServer) ScheduleMigration(ctx context.Context, msg *types.MsgScheduleMigration) (*types.MsgScheduleMigrationResponse, error) {
+	m, err := s.k.ScheduleMigration(ctx, msg)
+	if err != nil {
+		return nil, err
+	}
+	return &types.MsgScheduleMigrationResponse{Id: m.Id, PlanName: m.PlanName}, nil
+}

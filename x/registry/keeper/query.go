@@ -196,3 +196,35 @@ func (q queryServer) Rotation(ctx context.Context, req *types.QueryRotationReque
 	}
 	return resp, nil
 }
+
+func (q queryServer) Migration(ctx context.Context, req *types.QueryMigrationRequest) (*types.QueryMigrationResponse, error) {
+	if req == nil {
+		req = &types.QueryMigrationRequest{}
+	}
+	resp := &types.QueryMigrationResponse{}
+	if req.Id == 0 {
+		m, ok, err := q.k.lastMigration(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			resp.Migration = &m
+		}
+	} else {
+		m, err := q.k.Migrations.Get(ctx, req.Id)
+		if errors.Is(err, collections.ErrNotFound) {
+			return nil, errorsmod.Wrapf(types.ErrNoMigration, "no migration %d", req.Id)
+		} else if err != nil {
+			return nil, err
+		}
+		resp.Migration = &m
+	}
+	if resp.Migration != nil && resp.Migration.Pending() {
+		pending, err := q.k.planPending(ctx, *resp.Migration)
+		if err != nil {
+			return nil, err
+		}
+		resp.PlanPending = pending
+	}
+	return resp, nil
+}

@@ -39,7 +39,9 @@ const (
 //  6. it is not a debug TEE, unless allow_debug_tee is on;
 //  7. its measurement is allow-listed for its kind;
 //  8. its confidence level (from the TCB status and the accepted advisories)
-//     is accepted for workers.
+//     is accepted for workers;
+//  9. if the info names a predecessor, the registration pairs it in the
+//     pending pRuntime migration (pairSuccessor in migration.go).
 func (k *Keeper) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWorker) (types.Worker, error) {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	if _, err := k.addressCodec.StringToBytes(msg.Operator); err != nil {
@@ -120,6 +122,9 @@ func (k *Keeper) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWorke
 		PlatformId:         report.PlatformID,
 	}
 	if prev, err := k.Workers.Get(ctx, info.IdentityKey); err == nil {
+		if len(info.Predecessor) > 0 {
+			return types.Worker{}, errorsmod.Wrapf(types.ErrInvalidSuccessor, "worker %x is already registered: a successor is a new pRuntime", info.IdentityKey)
+		}
 		w.Endpoint = prev.Endpoint // re-registration (new quote, new version) keeps the announced endpoint
 	} else if !errors.Is(err, collections.ErrNotFound) {
 		return types.Worker{}, err
@@ -129,6 +134,13 @@ func (k *Keeper) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWorke
 	}
 	if _, err := k.ingress.PushIngress(ctx, types.ModuleName, protocol.TopicWorkerRegistered, w.IdentityKey); err != nil {
 		return types.Worker{}, err
+	}
+	if len(info.Predecessor) > 0 {
+		// A failure here fails the whole registration: the transaction's
+		// writes, the worker's included, are dropped.
+		if err := k.pairSuccessor(sdkCtx, w, info.Predecessor); err != nil {
+			return types.Worker{}, err
+		}
 	}
 	sdkCtx.EventManager().EmitEvent(sdk.NewEvent(types.EventWorkerRegistered,
 		sdk.NewAttribute(types.AttributeIdentityKey, hex.EncodeToString(w.IdentityKey)),

@@ -90,7 +90,8 @@ func (k *Keeper) gatekeeperQuorum(ctx context.Context, n int) (int, error) {
 // StartRotation starts a rotation of the master key from the newest version
 // v to v+1: it snapshots the gatekeeper set and announces it
 // (registry/rotation_start). It fails, changing nothing, unless a master key
-// exists, no rotation is running, the set has at most
+// exists, no rotation is running, no pRuntime migration is pending, the set
+// has at most
 // protocol.MaxRotationGatekeepers members and a quorum of them is live.
 func (k *Keeper) StartRotation(ctx context.Context, byGovernance bool) (types.Rotation, error) {
 	n, err := k.MasterKeyCount(ctx)
@@ -107,6 +108,9 @@ func (k *Keeper) StartRotation(ctx context.Context, byGovernance bool) (types.Ro
 		return types.Rotation{}, err
 	} else if ok {
 		return types.Rotation{}, errorsmod.Wrapf(types.ErrRotationInProgress, "the rotation to v%d is in phase %s", r.ToVersion, types.PhaseName(r.Phase))
+	}
+	if err := k.requireNoMigration(ctx, "cannot rotate the master key"); err != nil {
+		return types.Rotation{}, err
 	}
 	var snapshot []types.RotationGatekeeper
 	var members []protocol.RotationMember
@@ -187,7 +191,7 @@ func (k *Keeper) rotationEndBlock(ctx context.Context, params types.Params) erro
 	}
 	_, err = k.StartRotation(ctx, false)
 	switch {
-	case errors.Is(err, types.ErrQuorumNotLive), errors.Is(err, types.ErrTooManyGatekeepers),
+	case errors.Is(err, types.ErrQuorumNotLive), errors.Is(err, types.ErrTooManyGatekeepers), errors.Is(err, types.ErrMigrationPending),
 		errors.Is(err, types.ErrNoMasterKey), errors.Is(err, types.ErrUnknownKeyVersion):
 		return nil
 	}

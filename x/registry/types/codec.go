@@ -21,6 +21,7 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	cdc.RegisterConcrete(&MsgSetCollateral{}, "gatekeeper/x/registry/MsgSetCollateral", nil)
 	cdc.RegisterConcrete(&MsgRemoveCollateral{}, "gatekeeper/x/registry/MsgRemoveCollateral", nil)
 	cdc.RegisterConcrete(&MsgRotateMasterKey{}, "gatekeeper/x/registry/MsgRotateMasterKey", nil)
+	cdc.RegisterConcrete(&MsgScheduleMigration{}, "gatekeeper/x/registry/MsgScheduleMigration", nil)
 }
 
 // RegisterInterfaces registers the messages with the interface registry.
@@ -30,6 +31,7 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 		&MsgRemoveMeasurement{}, &MsgAddGatekeeper{}, &MsgRemoveGatekeeper{},
 		&MsgCreateCluster{}, &MsgAddClusterWorker{}, &MsgRemoveClusterWorker{},
 		&MsgSetCollateral{}, &MsgRemoveCollateral{}, &MsgRotateMasterKey{},
+		&MsgScheduleMigration{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

@@ -29,6 +29,17 @@ const (
 	EventReencryptProgress        = "reencrypt_progress"
 	EventMasterKeyRetired         = "master_key_retired"
 	EventMasterKeyErase           = "master_key_erase"
+	// pRuntime migration.
+	EventMigrationScheduled = "migration_scheduled"
+	EventMigrationPaired    = "migration_paired"
+	EventMigrationHandover  = "migration_handover"
+	EventMigrationReady     = "migration_ready"
+	EventMigrationFault     = "migration_fault"
+	EventMigrationActivated = "migration_activated"
+	EventMigrationCancelled = "migration_cancelled"
+	// EventGatekeeperLost: a gatekeeper was retired at a migration's
+	// activation without a ready successor.
+	EventGatekeeperLost = "gatekeeper_lost"
 
 	AttributeIdentityKey = "identity_key"
 	AttributeOperator    = "operator"
@@ -69,4 +80,16 @@ const (
 	AttributeFailed      = "failed"
 	AttributeFinished    = "finished"
 	AttributeEraseHeight = "erase_height"
+	AttributeMigrationID = "migration_id"
+	AttributeActivation  = "activation_height"
+	AttributePlan        = "plan"
+	AttributePredecessor = "predecessor"
+	AttributeSuccessor   = "successor"
+	AttributePart        = "part"
+	AttributePairs       = "pairs"
+	AttributeReady       = "ready"
+	AttributeRetired     = "retired"
+	AttributeLost        = "lost_gatekeepers"
+	AttributeReason      = "reason"
+	AttributeReplaced    = "replaced"
 )

@@ -3,6 +3,8 @@ package types
 import (
 	"context"
 
+	upgradetypes "cosmossdk.io/x/upgrade/types"
+
 	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
 )
 
@@ -18,4 +20,13 @@ type IngressQueue interface {
 	// gatekeeper-origin messages; a master key rotation counts its live
 	// gatekeepers and its acknowledgements by the same rule.
 	GetParams(ctx context.Context) (mqtypes.Params, error)
+}
+
+// UpgradeKeeper is the part of x/upgrade a pRuntime migration uses: its
+// activation is an upgrade plan (see keeper/migration.go for why).
+type UpgradeKeeper interface {
+	ScheduleUpgrade(ctx context.Context, plan upgradetypes.Plan) error
+	// GetUpgradePlan returns the pending plan, or an error wrapping
+	// upgradetypes.ErrNoUpgradePlanFound.
+	GetUpgradePlan(ctx context.Context) (upgradetypes.Plan, error)
 }

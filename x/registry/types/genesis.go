@@ -75,6 +75,9 @@ func (gs *GenesisState) Validate() error {
 	if err := gs.validateRotations(gks); err != nil {
 		return err
 	}
+	if err := gs.validateMigrations(seenM); err != nil {
+		return err
+	}
 	if b := gs.LatestBeacon; b != nil {
 		if b.Version >= uint32(len(gs.MasterKeys)) {
 			return fmt.Errorf("%w: latest beacon of master key version %d, which does not exist", ErrInvalidGenesis, b.Version)

@@ -44,4 +44,8 @@ var (
 	// key rotation, the running one (phase before DONE) always the last.
 	// The last entry's start_height times rotation_interval.
 	RotationPrefix = collections.NewPrefix(11)
+	// MigrationPrefix || u64 big-endian id → Migration: every pRuntime
+	// migration, ids from 1 without gaps, the pending one (SCHEDULED) always
+	// the last.
+	MigrationPrefix = collections.NewPrefix(12)
 )

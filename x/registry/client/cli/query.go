@@ -28,7 +28,7 @@ func GetQueryCmd() *cobra.Command {
 		SuggestionsMinimumDistance: 2,
 		RunE:                       client.ValidateCmd,
 	}
-	cmd.AddCommand(RotationCmd())
+	cmd.AddCommand(RotationCmd(), MigrationCmd())
 	return cmd
 }
 

@@ -68,3 +68,48 @@ func TestFormatRotation(t *testing.T) {
 		t.Errorf("output %q, want %q", out.String(), want)
 	}
 }
+
+func TestFormatMigration(t *testing.T) {
+	t.Parallel()
+	key := func(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
+	resp := &types.QueryMigrationResponse{Migration: &types.Migration{
+		Id: 1, TeeKind: "tdx", Measurement: []byte{0xaa, 0xbb}, Description: "pruntime v2",
+		ReplacedMeasurements: [][]byte{{0x01}}, ActivationHeight: 100, Phase: types.MIGRATION_PHASE_DONE,
+		ScheduledHeight: 10, PlanName: "pruntime-migration-1", ActivatedHeight: 100, RetiredWorkers: 3,
+		LostGatekeepers: [][]byte{key(3)},
+		Pairs: []types.MigrationPair{
+			{Predecessor: key(1), Successor: key(11), PairedHeight: 20, HandoverParts: 2, HandoverHeight: 21, ReadyHeight: 22, Gatekeeper: true, ClusterId: 4, Replaced: true},
+			{Predecessor: key(3), Successor: key(13), PairedHeight: 20, Faults: 1},
+		},
+	}}
+	var out bytes.Buffer
+	if err := cli.FormatMigration(&out, resp); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{
+		"pRuntime migration 1 (tdx): pruntime v2\n",
+		"phase:       DONE\n",
+		"successor:   aabb\n",
+		"replaces:    01\n",
+		"heights:     scheduled 10, activation 100, activated 100, cancelled -\n",
+		"pairs:       1 ready of 2\n",
+		"retired:     3 workers of the old version, 1 gatekeepers lost\n",
+		"lost:        " + strings.Repeat("03", 32),
+		strings.Repeat("01", 32) + "  " + strings.Repeat("0b", 32) + "  20      2 parts, last at 21  at 22  0       replaced (gatekeeper, cluster 4)",
+		"retired, not replaced",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+	out.Reset()
+	resp.Migration.Phase, resp.Migration.ActivatedHeight = types.MIGRATION_PHASE_SCHEDULED, 0
+	if err := cli.FormatMigration(&out, resp); err != nil || !strings.Contains(out.String(), "NOT pending") {
+		t.Errorf("pending migration without its plan: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := cli.FormatMigration(&out, &types.QueryMigrationResponse{}); err != nil || out.String() != "no pRuntime migration yet\n" {
+		t.Errorf("no migration: %q, %v", out.String(), err)
+	}
+}
