@@ -137,6 +137,10 @@ type App struct {
 	ModuleManager      *module.Manager
 	BasicModuleManager module.BasicManager
 	configurator       module.Configurator
+
+	// lastUpgradeHandled: the last applied x/upgrade plan has its handler
+	// (see registerMigrationUpgrades).
+	lastUpgradeHandled bool
 }
 
 // New returns the application. It panics on wiring errors, which are bugs
@@ -222,6 +226,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 		panic(err)
 	}
 	app.MQKeeper.SetSenderRegistry(app.RegistryKeeper)
+	app.RegistryKeeper.SetUpgradeKeeper(app.UpgradeKeeper)
 	app.addRegistryRoutes()
 	if app.ComputationKeeper, err = computationkeeper.NewKeeper(appCodec, kv(computationtypes.StoreKey), accCodec, authority,
 		app.MQKeeper, computationkeeper.NewRegistryView(app.RegistryKeeper), app.BankKeeper); err != nil {
@@ -302,7 +307,8 @@ func Verifiers() []attest.Verifier {
 // addRegistryRoutes routes x/registry's egress topics. Each topic takes one
 // origin kind: what a single worker reports (its endpoint, the master key it
 // generated, key copies, faults, a rotation's proposal, acknowledgement and
-// re-encryption progress) comes from its worker origin; what the
+// re-encryption progress, a migration's handover, readiness and faults)
+// comes from its worker origin; what the
 // gatekeepers must agree on (cluster public keys, beacons) comes only from
 // the gatekeeper origin, at a quorum, at the sequence of a gatekeeper task.
 func (app *App) addRegistryRoutes() {
@@ -323,6 +329,9 @@ func (app *App) addRegistryRoutes() {
 		{protocol.TopicRotationProposal, worker, k.HandleRotationProposal},
 		{protocol.TopicRotationAck, worker, k.HandleRotationAck},
 		{protocol.TopicReencryptProgress, worker, k.HandleReencryptProgress},
+		{protocol.TopicMigrationHandover, worker, k.HandleMigrationHandover},
+		{protocol.TopicMigrationReady, worker, k.HandleMigrationReady},
+		{protocol.TopicMigrationFault, worker, k.HandleMigrationFault},
 		{protocol.TopicClusterKey, gatekeepers, k.HandleClusterKey},
 		{protocol.TopicBeacon, gatekeepers, k.HandleBeacon},
 	} {
@@ -363,8 +372,12 @@ func (app *App) InitChainer(ctx sdk.Context, req *abci.RequestInitChain) (*abci.
 	return app.ModuleManager.InitGenesis(ctx, app.appCodec, state)
 }
 
-// PreBlocker runs the modules' pre-blockers (upgrade first).
+// PreBlocker runs the modules' pre-blockers (upgrade first), after giving
+// x/upgrade the handler of a pRuntime migration whose plan is due.
 func (app *App) PreBlocker(ctx sdk.Context, _ *abci.RequestFinalizeBlock) (*sdk.ResponsePreBlock, error) {
+	if err := app.registerMigrationUpgrades(ctx); err != nil {
+		return nil, err
+	}
 	return app.ModuleManager.PreBlock(ctx)
 }
 

@@ -102,6 +102,7 @@ type Chain struct {
 	valSet   *cmttypes.ValidatorSet
 	platform ed25519.PrivateKey
 	opts     Options
+	db       dbm.DB
 	// initialHeight is the height of the first block after InitChain.
 	initialHeight int64
 }
@@ -123,7 +124,8 @@ func New(t testing.TB, nAccounts int, mutate ...func(*registrytypes.GenesisState
 // NewWithOptions starts a chain as New does, configured by opts.
 func NewWithOptions(t testing.TB, opts Options) *Chain {
 	t.Helper()
-	a := newApp(t, opts)
+	db := dbm.NewMemDB()
+	a := newApp(t, opts, db)
 	valSet, err := simtestutil.CreateRandomValidatorSet()
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +134,7 @@ func NewWithOptions(t testing.TB, opts Options) *Chain {
 	if !opts.GenesisTime.IsZero() {
 		genesisTime = opts.GenesisTime
 	}
-	c := &Chain{t: t, App: a, Time: genesisTime, valSet: valSet, opts: opts, initialHeight: 1}
+	c := &Chain{t: t, App: a, Time: genesisTime, valSet: valSet, opts: opts, db: db, initialHeight: 1}
 	var (
 		genAccs  []authtypes.GenesisAccount
 		balances []banktypes.Balance
@@ -182,8 +184,9 @@ func NewWithOptions(t testing.TB, opts Options) *Chain {
 	return c
 }
 
-// newApp builds an app with opts' node settings and routes, before genesis.
-func newApp(t testing.TB, opts Options) *app.App {
+// newApp builds an app over db with opts' node settings and routes, and
+// loads the latest state db holds (none before genesis).
+func newApp(t testing.TB, opts Options, db dbm.DB) *app.App {
 	t.Helper()
 	app.SetAddressPrefixes()
 	baseOpts := []func(*baseapp.BaseApp){baseapp.SetChainID(ChainID)}
@@ -193,11 +196,19 @@ func newApp(t testing.TB, opts Options) *app.App {
 		}
 		baseOpts = append(baseOpts, baseapp.SetMinGasPrices(opts.MinGasPrices))
 	}
-	a := app.New(log.NewNopLogger(), dbm.NewMemDB(), nil, true, simtestutil.EmptyAppOptions{}, baseOpts...)
+	a := app.New(log.NewNopLogger(), db, nil, true, simtestutil.EmptyAppOptions{}, baseOpts...)
 	for _, r := range opts.Routes {
 		a.MQKeeper.Router().AddRoute(r.Module, r.Topic, r.Handler)
 	}
 	return a
+}
+
+// Restart replaces the app by a new one over the same database, as a node
+// restarts: everything held in memory only (upgrade handlers, caches) is
+// gone, and the new app loads the latest committed state.
+func (c *Chain) Restart() {
+	c.t.Helper()
+	c.App = newApp(c.t, c.opts, c.db)
 }
 
 // simPlatformKey is the sim TEE platform key of every test chain; a fixed
@@ -491,9 +502,11 @@ func (c *Chain) Export() servertypes.ExportedApp {
 // options. It commits that first block.
 func (c *Chain) Import(t testing.TB, exp servertypes.ExportedApp) *Chain {
 	t.Helper()
+	db := dbm.NewMemDB()
 	n := &Chain{
 		t:             t,
-		App:           newApp(t, c.opts),
+		db:            db,
+		App:           newApp(t, c.opts, db),
 		Time:          c.Time,
 		valSet:        c.valSet,
 		platform:      c.platform,
