@@ -26,15 +26,16 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 )
 
-// TestDevnetRotation is issue 5's acceptance run for an automatic rotation:
-// on `gkd devnet --gatekeepers 3 --workers 2 --rotation-interval N
-// --key-retention 5`, apps save a few hundred blobs through the workers'
-// app APIs under master key v0; the chain starts a rotation, a gatekeeper
-// proposes v1, the others seal and acknowledge it, it activates, the three
-// gatekeepers re-encrypt their ranges of the shared state store, v0 is
-// retired and erased. Every blob then reads back unchanged through its app,
-// every blob in the store is under key version 1, and no sealed store of any
-// pRuntime (master key histories, checkpoints) holds v0 or its cluster key.
+// TestDevnetRotation is issue 5's acceptance run: on `gkd devnet
+// --gatekeepers 3 --workers 2 --rotation-interval N --key-retention 5`, apps
+// save a few hundred blobs through the workers' app APIs under master key
+// v0. The chain starts a rotation on its own: a gatekeeper proposes v1, the
+// others seal and acknowledge it, it activates, the three gatekeepers
+// re-encrypt their ranges of the shared state store, v0 is retired and
+// erased. Then governance rotates v1 to v2 the same way. After each, every
+// blob reads back unchanged through its app; at the end every blob in the
+// store is under key version 2, and no sealed store of any pRuntime (master
+// key histories, checkpoints) holds v0, v1 or their cluster keys.
 func TestDevnetRotation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds gkd and runs a devnet")
@@ -45,7 +46,7 @@ func TestDevnetRotation(t *testing.T) {
 	offset := e2etest.FreePortOffset(t, 0)
 	node := fmt.Sprintf("tcp://127.0.0.1:%d", 26657+offset)
 	d := startDevnet(t, gkd, home, "--port-offset", strconv.Itoa(offset), "--block-time", "300ms", "--voting-period", "4s",
-		"--gatekeepers", "3", "--workers", "2", "--rotation-interval", "60", "--key-retention", "5")
+		"--gatekeepers", "3", "--workers", "2", "--rotation-interval", "100", "--key-retention", "5")
 	waitForHeight(t, gkd, node, 1)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -107,69 +108,47 @@ func TestDevnetRotation(t *testing.T) {
 	}
 	t.Logf("saved %d blobs under v0 at %s", blobs, time.Since(start).Round(time.Second))
 
-	// The rotation runs to the end: v1 active, v0 retired and erased.
-	type masterKeys struct {
-		MasterKeys []struct {
-			RetiredHeight string `json:"retired_height"`
-			ErasedHeight  string `json:"erased_height"`
-		} `json:"master_keys"`
-	}
-	set := func(s string) bool { return s != "" && s != "0" }
-	var keys masterKeys
-	eventually(t, 120*time.Second, "v1 active", func() bool {
-		gkdJSON(t, gkd, &keys, "q", "registry", "master-keys", "--node", node)
-		return len(keys.MasterKeys) >= 2
-	})
-	t.Logf("v1 active at %s", time.Since(start).Round(time.Second))
-	eventually(t, 120*time.Second, "v0 retired", func() bool {
-		gkdJSON(t, gkd, &keys, "q", "registry", "master-keys", "--node", node)
-		return set(keys.MasterKeys[0].RetiredHeight)
-	})
-	t.Logf("v0 retired at %s", time.Since(start).Round(time.Second))
-	eventually(t, 60*time.Second, "v0 erased", func() bool {
-		gkdJSON(t, gkd, &keys, "q", "registry", "master-keys", "--node", node)
-		return set(keys.MasterKeys[0].ErasedHeight)
-	})
-	t.Logf("v0 erased at %s", time.Since(start).Round(time.Second))
-
-	var rot struct {
-		Rotation struct {
-			Phase       string `json:"phase"`
-			Gatekeepers []struct {
-				Done     string `json:"done"`
-				Total    string `json:"total"`
-				Finished bool   `json:"finished"`
-			} `json:"gatekeepers"`
-		} `json:"rotation"`
-	}
-	gkdJSON(t, gkd, &rot, "q", "registry", "rotation", "--to-version", "1", "--node", node)
-	total := 0
-	for i, g := range rot.Rotation.Gatekeepers {
-		done, _ := strconv.Atoi(g.Done)
-		if !g.Finished || g.Done != g.Total {
-			t.Fatalf("range %d: done %s of %s, finished %v", i, g.Done, g.Total, g.Finished)
+	// The automatic rotation v0 -> v1, then a governance one v1 -> v2,
+	// each to the end: the new version active, the old retired and erased,
+	// every range finished, every blob readable unchanged by its app.
+	retired := [][]byte{v0, ck0[:]}
+	for to := uint32(1); to <= 2; to++ {
+		if to == 2 {
+			// v1's secret and cluster key, while the gatekeepers hold only v1.
+			v1 := unsealHistory(t, gks[0].DataDir)[1]
+			k1, err := crypto.MasterKeyFromSecret(1, v1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ck1 := k1.ClusterKey(cluster)
+			retired = append(retired, v1, ck1[:])
+			gkdRun(t, gkd, "tx", "registry", "rotate-master-key", "--home", home, "--from", "validator", "--deposit", "10000000stake",
+				"--title", "rotate the master key", "--summary", "e2e: rotate by governance", "--fees", "2000stake", "-y")
+			eventually(t, 20*time.Second, "proposal 2", func() bool {
+				var props struct {
+					Proposals []json.RawMessage `json:"proposals"`
+				}
+				gkdJSON(t, gkd, &props, "q", "gov", "proposals", "--home", home)
+				return len(props.Proposals) == 2
+			})
+			gkdRun(t, gkd, "tx", "gov", "vote", "2", "yes", "--home", home, "--from", "validator", "--fees", "2000stake", "-y")
 		}
-		total += done
-	}
-	if rot.Rotation.Phase != "ROTATION_PHASE_DONE" || total != blobs {
-		t.Fatalf("rotation phase %s, %d objects in the ranges, want DONE and %d", rot.Rotation.Phase, total, blobs)
-	}
-
-	// Every blob reads back unchanged through its app, on both workers.
-	for _, w := range workers {
-		eventually(t, 30*time.Second, w.Name+" holding only cluster key v1", func() bool {
-			in, err := fetchInfo(w.RPC)
-			return err == nil && in.Cluster != nil && len(in.Cluster.KeyVersions) == 1 && in.Cluster.KeyVersions[0] == 1
-		})
-		for name, data := range want {
-			if got := appGet(t, w.AppAPI+"/app/v1/state/demo/"+name); !bytes.Equal(got, data) {
-				t.Fatalf("%s: %s changed over the rotation", w.Name, name)
+		waitRotated(t, gkd, node, to, blobs, start)
+		for _, w := range workers {
+			eventually(t, 30*time.Second, fmt.Sprintf("%s holding only cluster key v%d", w.Name, to), func() bool {
+				in, err := fetchInfo(w.RPC)
+				return err == nil && in.Cluster != nil && len(in.Cluster.KeyVersions) == 1 && in.Cluster.KeyVersions[0] == to
+			})
+			for name, data := range want {
+				if got := appGet(t, w.AppAPI+"/app/v1/state/demo/"+name); !bytes.Equal(got, data) {
+					t.Fatalf("%s: %s changed over the rotation to v%d", w.Name, name, to)
+				}
 			}
 		}
 	}
 	d.interrupt(t)
 
-	// Every stored blob is under key version 1.
+	// Every stored blob is under key version 2.
 	store, err := statestore.OpenDir(filepath.Join(home, devnetpkg.StateDir))
 	if err != nil {
 		t.Fatal(err)
@@ -183,13 +162,12 @@ func TestDevnetRotation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, v, err := crypto.BlobKeyVersion(b); err != nil || v != 1 {
+		if _, v, err := crypto.BlobKeyVersion(b); err != nil || v != 2 {
 			t.Fatalf("%s is under key version %d (%v)", n, v, err)
 		}
 	}
 
-	// No sealed store holds v0 or its cluster key.
-	retired := [][]byte{v0, ck0[:]}
+	// No sealed store holds v0, v1 or their cluster keys.
 	for _, p := range manifest.PRuntimes {
 		tee, err := pruntime.OpenSimTEE(p.DataDir, pruntime.DevnetMeasurement())
 		if err != nil {
@@ -202,8 +180,8 @@ func TestDevnetRotation(t *testing.T) {
 			}
 			// u8 format || u32 n || n × (u32 version || 32-byte secret)
 			for i := range int(binary.BigEndian.Uint32(raw[1:5])) {
-				if v := binary.BigEndian.Uint32(raw[5+i*36:]); v == 0 {
-					t.Fatalf("%s's master key history still holds version 0", p.Name)
+				if v := binary.BigEndian.Uint32(raw[5+i*36:]); v != 2 {
+					t.Fatalf("%s's master key history holds version %d", p.Name, v)
 				}
 			}
 			assertHoldsNone(t, p.Name+" master key history", raw, retired)
@@ -230,6 +208,79 @@ func TestDevnetRotation(t *testing.T) {
 		}
 	}
 	t.Logf("rotation of %d blobs verified in %s", blobs, time.Since(start).Round(time.Second))
+}
+
+// waitRotated waits until the rotation to version to has ended: to active,
+// to-1 retired and erased, every range finished, the ranges covering all
+// blobs.
+func waitRotated(t *testing.T, gkd, node string, to uint32, blobs int, start time.Time) {
+	t.Helper()
+	var keys struct {
+		MasterKeys []struct {
+			RetiredHeight string `json:"retired_height"`
+			ErasedHeight  string `json:"erased_height"`
+		} `json:"master_keys"`
+	}
+	set := func(s string) bool { return s != "" && s != "0" }
+	eventually(t, 120*time.Second, fmt.Sprintf("v%d active", to), func() bool {
+		gkdJSON(t, gkd, &keys, "q", "registry", "master-keys", "--node", node)
+		return len(keys.MasterKeys) > int(to)
+	})
+	t.Logf("v%d active at %s", to, time.Since(start).Round(time.Second))
+	eventually(t, 120*time.Second, fmt.Sprintf("v%d retired and erased", to-1), func() bool {
+		gkdJSON(t, gkd, &keys, "q", "registry", "master-keys", "--node", node)
+		return set(keys.MasterKeys[to-1].RetiredHeight) && set(keys.MasterKeys[to-1].ErasedHeight)
+	})
+	t.Logf("v%d erased at %s", to-1, time.Since(start).Round(time.Second))
+	var rot struct {
+		Rotation struct {
+			Phase        string `json:"phase"`
+			ByGovernance bool   `json:"by_governance"`
+			Gatekeepers  []struct {
+				Done     string `json:"done"`
+				Total    string `json:"total"`
+				Finished bool   `json:"finished"`
+			} `json:"gatekeepers"`
+		} `json:"rotation"`
+	}
+	gkdJSON(t, gkd, &rot, "q", "registry", "rotation", "--to-version", fmt.Sprint(to), "--node", node)
+	total := 0
+	for i, g := range rot.Rotation.Gatekeepers {
+		done, _ := strconv.Atoi(g.Done)
+		if !g.Finished || g.Done != g.Total {
+			t.Fatalf("rotation to v%d, range %d: done %s of %s, finished %v", to, i, g.Done, g.Total, g.Finished)
+		}
+		total += done
+	}
+	if rot.Rotation.Phase != "ROTATION_PHASE_DONE" || total != blobs || rot.Rotation.ByGovernance != (to == 2) {
+		t.Fatalf("rotation to v%d: phase %s, %d objects in the ranges (want DONE and %d), by governance %v",
+			to, rot.Rotation.Phase, total, blobs, rot.Rotation.ByGovernance)
+	}
+}
+
+// unsealHistory reads a gatekeeper's sealed master key history (sim TEE)
+// and returns its secrets by version.
+func unsealHistory(t *testing.T, dataDir string) map[uint32][]byte {
+	t.Helper()
+	tee, err := pruntime.OpenSimTEE(dataDir, pruntime.DevnetMeasurement())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := os.ReadFile(filepath.Join(dataDir, pruntime.MasterKeysFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := tee.Unseal(protocol.ContextMasterKeyHistory, sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// u8 format || u32 n || n × (u32 version || 32-byte secret)
+	out := map[uint32][]byte{}
+	for i := range int(binary.BigEndian.Uint32(raw[1:5])) {
+		e := raw[5+i*36 : 5+(i+1)*36]
+		out[binary.BigEndian.Uint32(e[:4])] = bytes.Clone(e[4:])
+	}
+	return out
 }
 
 // assertHoldsNone fails if plain holds any of secrets raw or base64 (the
