@@ -20,7 +20,8 @@
 //   - A master key copy is relayed only from a live gatekeeper (one that
 //     has reported, or generated, the whole history) to a current gatekeeper,
 //     for versions that exist. A worker that is not a gatekeeper never
-//     receives the master key through the chain.
+//     receives the master key through the chain, with one exception: the
+//     successor of a gatekeeper in a pRuntime migration (below).
 //   - A cluster key copy is relayed only from a live gatekeeper to a current
 //     member of that cluster, for the cluster's current key version and only
 //     after its public key is on chain, so receivers can verify what they
@@ -39,6 +40,18 @@
 //     after that no copy that includes it is relayed. A proposal a quorum
 //     can no longer acknowledge, because snapshot gatekeepers reported its
 //     copies faulty, is dropped and its proposer barred from that rotation.
+//   - A pRuntime migration (migration.go) hands a pRuntime's keys and
+//     sealed state only to a successor that governance's scheduled
+//     measurement attests, that named the sender as its predecessor inside
+//     its own attested registration info, and that has the sender's
+//     operator: the chain relays a handover only from a predecessor to its
+//     own successor. At the activation height, fixed in advance by an
+//     x/upgrade plan, ready successors replace their predecessors, every
+//     worker of a replaced measurement is deregistered so it can send
+//     nothing more, and the replaced measurements are removed so it cannot
+//     register again. The activation is cancelled rather than leave fewer
+//     live gatekeepers than the old set's quorum, so the master key is
+//     never left without the holders it had to have.
 //
 // Receivers check every key they open against the public key on chain and
 // report a mismatch (registry/key_fault); the chain counts these per

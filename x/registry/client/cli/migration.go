@@ -96,7 +96,10 @@ func FormatMigration(w io.Writer, resp *types.QueryMigrationResponse) error {
 		fmt.Fprintln(tw, "PREDECESSOR\tSUCCESSOR\tPAIRED\tHANDOVER\tREADY\tFAULTS\tOUTCOME")
 		for _, p := range m.Pairs {
 			handover := "-"
-			if p.HandoverParts > 0 {
+			switch {
+			case p.HandoverParts == 1:
+				handover = fmt.Sprintf("1 part at %d", p.HandoverHeight)
+			case p.HandoverParts > 1:
 				handover = fmt.Sprintf("%d parts, last at %d", p.HandoverParts, p.HandoverHeight)
 			}
 			ready := "no"
