@@ -92,6 +92,15 @@ func TestPRuntimeMigration(t *testing.T) {
 	if reqs != 3 {
 		t.Fatalf("%d handover requests, want 3", reqs)
 	}
+	// x/upgrade exports no plan: an imported chain schedules it again from
+	// the pending migration, at the same height.
+	imported := n.c.Import(t, n.c.Export())
+	if p, err := imported.App.UpgradeKeeper.GetUpgradePlan(imported.CommittedContext()); err != nil || p.Name != plan.Name || p.Height != activation {
+		t.Fatalf("plan on the imported chain %+v, %v", p, err)
+	}
+	if m, err := imported.App.RegistryKeeper.Migrations.Get(imported.CommittedContext(), 1); err != nil || !m.Pending() || len(m.Pairs) != 3 {
+		t.Fatalf("migration on the imported chain %+v, %v", m, err)
+	}
 	// A restart before the height: no handler may exist yet.
 	n.c.Restart()
 	for _, p := range []struct{ pred, succ *apptest.Worker }{{gk1, s1}, {gk2, s2}, {w1, sw}} {
