@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -207,6 +208,16 @@ func TestDevnetRotation(t *testing.T) {
 			assertHoldsNone(t, p.Name+" "+filepath.Base(f), raw, retired)
 		}
 	}
+	// No key of the run, retired or not, in any log.
+	secrets := slices.Clone(retired)
+	v2 := unsealHistory(t, gks[0].DataDir)[2]
+	k2, err := crypto.MasterKeyFromSecret(2, v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck2 := k2.ClusterKey(cluster)
+	secrets = append(secrets, v2, ck2[:])
+	assertNoSecretsInLogs(t, home, d.out.String(), secrets)
 	t.Logf("rotation of %d blobs verified in %s", blobs, time.Since(start).Round(time.Second))
 }
 
