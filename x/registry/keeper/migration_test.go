@@ -638,3 +638,81 @@ func TestMigrationPlanName(t *testing.T) {
 		}
 	}
 }
+
+// migrate schedules a migration on f (with x/upgrade), pairs each successor
+// with its predecessor, relays a handover for each, has them all report
+// ready, and activates at 100.
+func (f *fixture) migrate(t testing.TB, pairs ...[2]byte) {
+	t.Helper()
+	f.k.SetUpgradeKeeper(&fakeUpgrade{})
+	f.schedule(t, 100)
+	for _, p := range pairs {
+		if err := f.registerTx(t, f.successorMsg(t, p[0], p[1], newMeasurement)); err != nil {
+			t.Fatalf("successor %d: %v", p[0], err)
+		}
+		f.mustHandle(t, f.k.HandleMigrationHandover, handoverMsg(p[1], p[0], 1))
+		f.mustHandle(t, f.k.HandleMigrationReady, pairMsg(p[0], protocol.TopicMigrationReady, p[1], 1))
+	}
+	f.activate(t, 1, 100)
+}
+
+// A successor of a gatekeeper that was not live yet is not live either and
+// is sent the history like any newcomer; a successor of the launcher
+// launches.
+func TestMigrationActivationRoles(t *testing.T) {
+	t.Parallel()
+	t.Run("not live", func(t *testing.T) {
+		t.Parallel()
+		f := launchedFixture(t, []byte{1, 2, 3}, nil)
+		f.goLive(t, 2)
+		mark := len(f.ingress(t))
+		f.migrate(t, [2]byte{11, 1}, [2]byte{12, 2}, [2]byte{13, 3})
+		if m := f.migration(t); m.Phase != types.MIGRATION_PHASE_DONE {
+			t.Fatalf("migration %s", types.MigrationPhaseName(m.Phase))
+		}
+		if g := f.gatekeeper(t, 13); g.LiveHeight != 0 {
+			t.Errorf("successor of a gatekeeper that was not live is live at %d", g.LiveHeight)
+		}
+		if g := f.gatekeeper(t, 12); g.LiveHeight != 100 {
+			t.Errorf("successor of a live gatekeeper live at %d", g.LiveHeight)
+		}
+		got := f.ingressSince(t, mark)
+		last := got[len(got)-1]
+		if last.Topic != protocol.TopicMasterKeyRequest || !bytes.Equal(last.Payload,
+			protocol.KeyRequest{Identity: pub(testKey(13)), ReceiveKey: f.receiveKey(t, 13)}.Encode()) {
+			t.Fatalf("last ingress %s, want a master key request for the successor of 3", last.Topic)
+		}
+	})
+	t.Run("launcher", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		for _, s := range []byte{1, 2} {
+			f.registerSim(t, s)
+			f.addGatekeeper(t, s)
+		}
+		mark := len(f.ingress(t))
+		f.migrate(t, [2]byte{11, 1})
+		if l, err := f.k.Launcher.Get(f.ctx); err != nil || !bytes.Equal(l, pub(testKey(11))) {
+			t.Fatalf("launcher %x, %v; want the successor of the launcher", l, err)
+		}
+		got := f.ingressSince(t, mark)
+		if last := got[len(got)-1]; last.Topic != protocol.TopicGatekeeperLaunch || !bytes.Equal(last.Payload, pub(testKey(11))) {
+			t.Fatalf("last ingress %s %x", last.Topic, last.Payload)
+		}
+		if got := f.gatekeeperSeeds(t, 1, 2, 11); !slices.Equal(got, []byte{11}) {
+			t.Fatalf("gatekeepers %v: 2 had no successor and no master key existed to lose", got)
+		}
+	})
+	t.Run("launcher lost", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		for _, s := range []byte{1, 2} {
+			f.registerSim(t, s)
+			f.addGatekeeper(t, s)
+		}
+		f.migrate(t, [2]byte{12, 2})
+		if l, err := f.k.Launcher.Get(f.ctx); err != nil || !bytes.Equal(l, pub(testKey(12))) {
+			t.Fatalf("launcher %x, %v; want the only gatekeeper left", l, err)
+		}
+	})
+}
