@@ -268,8 +268,12 @@ func (r *Runtime) SyncHeader(u api.HeaderUpdate) error {
 	}
 	if r.proposalDue(&r.st, r.height()) {
 		// The gatekeepers before this one in the rotation's order let
-		// their turns pass.
-		return r.commitIngress(&ingressTx{next: r.st.clone(), master: r.master.clone()}, true)
+		// their turns pass. The header is committed either way; a failed
+		// proposal is tried again at the next header (a v+1 sealed but
+		// not committed was never announced, so a new one is as good).
+		if err := r.commitIngress(&ingressTx{next: r.st.clone(), master: r.master.clone()}, true); err != nil {
+			r.log.Error("proposing the rotation's new master key version failed; retrying at the next header", "err", err)
+		}
 	}
 	return nil
 }
