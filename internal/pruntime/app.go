@@ -68,6 +68,16 @@ type ClusterKeys interface {
 	ClusterKeyVersion(cluster uint64, version uint32) (key [crypto.KeySize]byte, ok bool)
 }
 
+// pendingClusterKeys is implemented by ClusterKeys that know when a newer
+// key version of the cluster was granted to this worker and has not
+// arrived yet (the Runtime does). The app API then refuses writes (409)
+// rather than save under a version that a running rotation is retiring:
+// such a blob, saved after the gatekeepers verified their ranges, would be
+// unreadable once the old version is erased. Reads go on.
+type pendingClusterKeys interface {
+	NewerClusterKeyPending(cluster uint64, version uint32) bool
+}
+
 // AppAPI is the worker's local app API (DESIGN §6.4): an app beside the
 // worker asks for a key derived from its cluster key by path, and saves or
 // loads state blobs encrypted under that cluster key into the state store.
@@ -79,7 +89,8 @@ type ClusterKeys interface {
 //
 // Errors are api.Error JSON bodies: 400 bad input, 404 no such state, 409 the
 // worker holds no cluster key yet (or not the key version a blob was written
-// under: retired, or not received yet), 413 a body over its bound, 500 the
+// under: retired, or not received yet; or, for a PUT, a newer version is
+// granted and on its way), 413 a body over its bound, 500 the
 // state store failed or a stored blob does not open.
 //
 // A blob that does not open is 500, not 4xx: the request was fine, the
@@ -309,6 +320,10 @@ func (a *AppAPI) handlePut(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	defer ref.clear()
+	if p, ok := a.keys.(pendingClusterKeys); ok && p.NewerClusterKeyPending(ref.cluster, ref.version) {
+		a.fail(w, appErrorf(http.StatusConflict, "state %s: a newer cluster key version than %d is granted and not received yet (a rotation); retry shortly", ref, ref.version))
+		return
+	}
 	if req.ContentLength > MaxAppStateSize {
 		a.fail(w, appErrorf(http.StatusRequestEntityTooLarge, "state %s: body is %d bytes, limit %d", ref, req.ContentLength, MaxAppStateSize))
 		return

@@ -609,6 +609,24 @@ func (r *Runtime) CurrentClusterKey() (cluster uint64, version uint32, key [cryp
 	return 0, 0, key, false
 }
 
+// NewerClusterKeyPending reports whether a key version of cluster above
+// version was granted to this worker and has not arrived yet: the app API
+// holds writes back until it has (see pendingClusterKeys).
+func (r *Runtime) NewerClusterKeyPending(cluster uint64, version uint32) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.st.Cluster
+	if c == nil || c.ID != cluster {
+		return false
+	}
+	for _, k := range c.Keys {
+		if k.Version > version && len(k.Key) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // ClusterKeyVersion returns a key version of this worker's cluster, for
 // blobs saved under an older version.
 func (r *Runtime) ClusterKeyVersion(cluster uint64, version uint32) (key [crypto.KeySize]byte, ok bool) {

@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -683,5 +685,54 @@ func TestReencryptionResumesAfterRestart(t *testing.T) {
 		if pt, err := crypto.OpenBlob(ck1, crypto.BlobID{Cluster: 2, Version: 1, App: "demo", Name: name}, blob); err != nil || string(pt) != name {
 			t.Fatalf("%s after the resumed job: %v", name, err)
 		}
+	}
+}
+
+// While a newer cluster key version is granted and not received, the app
+// API refuses writes (they would be under the version being retired) and
+// keeps serving reads; once the key arrives, writes go under it.
+func TestAppHoldsWritesWhileNewerKeyPending(t *testing.T) {
+	t.Parallel()
+	nodes, _ := gatekeeperSet(t, 1)
+	a, w := nodes[0], newTestNode(t)
+	g0 := grant(w, 5, crypto.ClusterPublicKey(a.r.master.get(0).ClusterKey(5)))
+	a.mustApply(g0)
+	w.mustApply(g0, relayed(a.id(), a.takeOne(protocol.TopicClusterKeyCopy)))
+	store, err := statestore.OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := NewAppAPI(w.r, store, nil).Handler()
+	do := func(method, name, body string) int {
+		req := httptest.NewRequest(method, AppPathState+"demo/"+name, strings.NewReader(body))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if c := do(http.MethodPut, "x", "before"); c != http.StatusNoContent {
+		t.Fatalf("PUT before the rotation: %d", c)
+	}
+	rotate(t, nodes)
+	ck1 := a.r.master.get(1).ClusterKey(5)
+	g1 := ingress(protocol.TopicClusterGrant, protocol.ClusterGrant{ClusterKeyID: protocol.ClusterKeyID{Cluster: 5, Version: 1},
+		PublicKey: crypto.ClusterPublicKey(ck1), Worker: w.id(), ReceiveKey: w.receiveKey()}.Encode())
+	w.mustApply(g1)
+	if c := do(http.MethodPut, "y", "during"); c != http.StatusConflict {
+		t.Fatalf("PUT with v1 granted, not received: %d, want 409", c)
+	}
+	if c := do(http.MethodGet, "x", ""); c != http.StatusOK {
+		t.Fatalf("GET with v1 granted, not received: %d", c)
+	}
+	a.mustApply(g1)
+	w.mustApply(relayed(a.id(), a.takeOne(protocol.TopicClusterKeyCopy)))
+	if c := do(http.MethodPut, "y", "after"); c != http.StatusNoContent {
+		t.Fatalf("PUT with v1 held: %d", c)
+	}
+	blob, err := store.Get(t.Context(), "cluster-5/demo/y")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, v, err := crypto.BlobKeyVersion(blob); err != nil || v != 1 {
+		t.Fatalf("written under version %d (%v)", v, err)
 	}
 }
