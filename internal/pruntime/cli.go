@@ -48,6 +48,14 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		cfg.StatePolicy = StatePolicy(s)
 		return nil
 	})
+	fs.Func("predecessor", "successor of a scheduled migration: hex identity key of the registered pRuntime this one replaces", func(s string) error {
+		b, err := hex.DecodeString(s)
+		if err != nil || len(b) != protocol.IdentityKeyLen {
+			return fmt.Errorf("want %d hex-encoded bytes", protocol.IdentityKeyLen)
+		}
+		cfg.Predecessor = b
+		return nil
+	})
 	fs.IntVar(&cfg.BenchmarkDuty, "benchmark-duty", cfg.BenchmarkDuty, "percent of one core the benchmark uses while computing (1-100); the tokenomics pays for the speed it measures")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	if err := fs.Parse(args[1:]); err != nil {

@@ -167,7 +167,7 @@ func (r *Runtime) onBlock(tx *ingressTx, payload []byte) error {
 	for _, part := range out.Split(protocol.MaxPayloadLen) {
 		seq := c.Reports
 		c.Reports++
-		if tx.next.isGatekeeper(r.self()) {
+		if tx.next.isGatekeeper(r.self()) || tx.next.pendingGatekeeper() {
 			q := queuedTask{Topic: protocol.TopicBlock, Lane: protocol.LaneComputation, Seq: seq, Reply: part.Encode()}
 			if err := r.answerOrQueue(tx, q); err != nil {
 				return err

@@ -42,6 +42,10 @@ type Config struct {
 	AppListen string
 	// StateDir is the state store's directory; empty means DataDir/state.
 	StateDir string
+	// Predecessor, for a successor pRuntime of a scheduled migration, is the
+	// identity key (32 bytes) of the registered pRuntime it replaces; it is
+	// attested in the registration.
+	Predecessor []byte
 	// StatePolicy is how the app API writes state blobs, and so what a master
 	// key rotation does to them (docs/state-policies.md).
 	StatePolicy StatePolicy
@@ -118,6 +122,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("pruntime: CheckpointEveryEntries: %d, want at least 1", c.CheckpointEveryEntries)
 	case c.BenchmarkDuty < 1 || c.BenchmarkDuty > 100:
 		return fmt.Errorf("pruntime: BenchmarkDuty: %d%%, want 1-100", c.BenchmarkDuty)
+	case len(c.Predecessor) != 0 && len(c.Predecessor) != protocol.IdentityKeyLen:
+		return fmt.Errorf("pruntime: Predecessor: %d bytes, want an identity key of %d", len(c.Predecessor), protocol.IdentityKeyLen)
 	case c.StatePolicy != StatePolicyReencrypt && c.StatePolicy != StatePolicyRewrap:
 		return fmt.Errorf("pruntime: StatePolicy: %q, want %q or %q", c.StatePolicy, StatePolicyReencrypt, StatePolicyRewrap)
 	case c.RotationProposeBlocks < 1:

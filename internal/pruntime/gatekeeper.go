@@ -327,7 +327,7 @@ func (r *Runtime) onTask(tx *ingressTx, topic string, payload []byte) error {
 	if err != nil {
 		return err
 	}
-	if !tx.next.isGatekeeper(r.self()) {
+	if !tx.next.isGatekeeper(r.self()) && !tx.next.pendingGatekeeper() {
 		return nil
 	}
 	return r.answerOrQueue(tx, queuedTask{Topic: topic, Seq: t.Seq, Body: t.Body})

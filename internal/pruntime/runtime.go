@@ -333,6 +333,9 @@ func (r *Runtime) SyncIngress(req api.IngressRequest) (api.IngressResponse, erro
 func (r *Runtime) handleIngress(tx *ingressTx, m protocol.Message) (bool, error) {
 	self := r.id.PublicKey()
 	next := &tx.next
+	if next.Retired {
+		return false, nil // replaced by a migration: signs nothing more
+	}
 	switch m.Topic {
 	case protocol.TopicWorkerRegistered:
 		if bytes.Equal(m.Payload, self) && !next.Registered {
@@ -349,6 +352,9 @@ func (r *Runtime) handleIngress(tx *ingressTx, m protocol.Message) (bool, error)
 			return true, nil
 		}
 		return false, nil
+	}
+	if handled, keys, err := r.handleMigrationIngress(tx, m); handled || err != nil {
+		return keys, err
 	}
 	if handled, err := r.handleGatekeeperIngress(tx, m); handled || err != nil {
 		return handled, err
@@ -626,6 +632,7 @@ func (r *Runtime) PendingEgress() []protocol.SignedMessage {
 // Registration returns a fresh attestation over the registration info.
 func (r *Runtime) Registration() (api.Registration, error) {
 	info := r.id.RegistrationInfo(Version)
+	info.Predecessor = r.cfg.Predecessor
 	enc, err := info.Encode()
 	if err != nil {
 		return api.Registration{}, err

@@ -42,6 +42,14 @@ type state struct {
 	Rotation *rotationState `json:"rotation,omitempty"`
 	// Computation is the tokenomic engine's state and this worker's session.
 	Computation computationState `json:"computation"`
+	// Migration is the pending pRuntime migration, if any.
+	Migration *migrationState `json:"migration,omitempty"`
+	// KnownClusterKeys: a successor pRuntime's record of every cluster key
+	// version's public key, to check the cluster keys it is handed.
+	KnownClusterKeys []knownClusterKey `json:"known_cluster_keys,omitempty"`
+	// Retired: a migration replaced this pRuntime's version; it erased its
+	// keys and acts on nothing more.
+	Retired bool `json:"retired,omitempty"`
 	// CheckpointSeq numbers checkpoints; it only grows.
 	CheckpointSeq uint64 `json:"checkpoint_seq"`
 	// CheckpointHeight is the synced height of the last checkpoint.
@@ -72,6 +80,10 @@ func (s state) clone() state {
 		c.Rotation = s.Rotation.clone()
 	}
 	c.Computation = s.Computation.clone()
+	if s.Migration != nil {
+		c.Migration = s.Migration.clone()
+	}
+	c.KnownClusterKeys = slices.Clone(s.KnownClusterKeys)
 	return c
 }
 

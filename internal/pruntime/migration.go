@@ -1,0 +1,481 @@
+package pruntime
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+)
+
+// State migration to a new pRuntime version (DESIGN §6, issue 5 point 6;
+// docs/gatekeepers.md "State migration"; the payloads are in
+// internal/protocol/migration.go). The chain pairs each successor pRuntime
+// (the new measurement, started with --predecessor) with the pRuntime it
+// replaces. The predecessor seals what no chain read can give its successor
+// — the master key history if it is a gatekeeper, and its cluster keys — to
+// the successor's attested receive key; the successor checks every key
+// against the chain before it keeps anything, then reports ready. At the
+// activation height the successor takes the predecessor's place and the
+// predecessor, whose measurement the chain no longer accepts, erases its
+// keys and stops. A sealing key is bound to the measurement, so nothing
+// sealed by one version opens in the other: the handover is the only way
+// across.
+
+// migrationState is this pRuntime's view of the pending migration.
+type migrationState struct {
+	ID          uint64 `json:"id"`
+	Activation  uint64 `json:"activation"`
+	Measurement []byte `json:"measurement"` // the successors'
+	// Old: this pRuntime runs a replaced measurement of the migration's TEE
+	// kind; it stops at activation.
+	Old bool `json:"old,omitempty"`
+	// Successor side: the parts of the handover received so far (by index)
+	// and, once all opened and checked, whether the predecessor was a
+	// gatekeeper and the cluster keys handed over.
+	Parts  [][]byte       `json:"parts,omitempty"`
+	Ready  bool           `json:"ready,omitempty"`
+	WasGK  bool           `json:"was_gk,omitempty"`
+	Handed *memberCluster `json:"handed,omitempty"`
+}
+
+func (m *migrationState) clone() *migrationState {
+	c := *m
+	c.Measurement = bytes.Clone(m.Measurement)
+	c.Parts = slices.Clone(m.Parts)
+	if m.Handed != nil {
+		h := *m.Handed
+		h.Keys = slices.Clone(m.Handed.Keys)
+		c.Handed = &h
+	}
+	return &c
+}
+
+// knownClusterKey is a cluster key version's public key as the gatekeepers
+// published it (registry/cluster_key). A successor records them from its
+// first ingress entry on, to check the cluster keys it is handed.
+type knownClusterKey struct {
+	Cluster   uint64 `json:"cluster"`
+	Version   uint32 `json:"version"`
+	PublicKey []byte `json:"public_key"`
+}
+
+// handleMigrationIngress applies the migration topics; it reports whether
+// the topic was one of them and concerned this pRuntime's keys or roles.
+func (r *Runtime) handleMigrationIngress(tx *ingressTx, m protocol.Message) (handled, keys bool, err error) {
+	switch m.Topic {
+	case protocol.TopicMigrationScheduled:
+		err = r.onMigrationScheduled(tx, m.Payload)
+	case protocol.TopicMigrationHandoverRequest:
+		keys, err = r.onHandoverRequest(tx, m.Payload)
+	case protocol.TopicMigrationHandover:
+		keys, err = r.onHandover(tx, m.Payload)
+	case protocol.TopicMigrationActivated:
+		keys, err = r.onMigrationActivated(tx, m.Payload)
+	case protocol.TopicMigrationCancelled:
+		keys, err = r.onMigrationCancelled(tx, m.Payload)
+	case protocol.TopicClusterKey:
+		// Also handled by the gatekeeper role; here a successor only notes
+		// the public key.
+		if len(r.cfg.Predecessor) > 0 {
+			err = r.noteKnownClusterKey(tx, m.Payload)
+		}
+		return false, false, err
+	default:
+		return false, false, nil
+	}
+	if err != nil {
+		return true, false, fmt.Errorf("pruntime: ingress %s: %w", m.Topic, err)
+	}
+	return true, keys, nil
+}
+
+func (r *Runtime) noteKnownClusterKey(tx *ingressTx, payload []byte) error {
+	c, err := protocol.DecodeClusterPublicKey(payload)
+	if err != nil {
+		return err
+	}
+	if len(tx.next.KnownClusterKeys) >= maxKnownClusterKeys {
+		return nil
+	}
+	tx.next.KnownClusterKeys = append(tx.next.KnownClusterKeys, knownClusterKey{Cluster: c.Cluster, Version: c.Version, PublicKey: bytes.Clone(c.PublicKey)})
+	return nil
+}
+
+// maxKnownClusterKeys bounds what a successor records.
+const maxKnownClusterKeys = 1 << 16
+
+func (r *Runtime) onMigrationScheduled(tx *ingressTx, payload []byte) error {
+	p, err := protocol.DecodeMigrationScheduled(payload)
+	if err != nil {
+		return err
+	}
+	ms := &migrationState{ID: p.ID, Activation: p.ActivationHeight, Measurement: bytes.Clone(p.Measurement)}
+	if p.TEEKind == r.tee.Kind() {
+		own := r.tee.Measurement()
+		ms.Old = slices.ContainsFunc(p.Replaced, func(m []byte) bool { return bytes.Equal(m, own) })
+	}
+	tx.next.Migration = ms
+	if ms.Old {
+		r.log.Info("pRuntime migration scheduled: this version is replaced", "id", p.ID, "activation_height", p.ActivationHeight,
+			"successor_measurement", hex.EncodeToString(p.Measurement))
+	}
+	return nil
+}
+
+// onHandoverRequest: the predecessor seals its keys to its successor.
+func (r *Runtime) onHandoverRequest(tx *ingressTx, payload []byte) (bool, error) {
+	p, err := protocol.DecodeMigrationHandoverRequest(payload)
+	if err != nil {
+		return false, err
+	}
+	ms := tx.next.Migration
+	if !bytes.Equal(p.Predecessor, r.self()) {
+		return false, nil
+	}
+	switch {
+	case ms == nil || ms.ID != p.ID || !ms.Old:
+		r.log.Warn("handover request for a migration this pRuntime is not replaced by; ignored", "id", p.ID)
+		return false, nil
+	case !bytes.Equal(p.Measurement, ms.Measurement):
+		// The chain checks this too; a pRuntime hands its keys only to the
+		// measurement governance scheduled.
+		r.log.Warn("handover request for a successor of another measurement; ignored", "id", p.ID,
+			"successor_measurement", hex.EncodeToString(p.Measurement))
+		return false, nil
+	}
+	bundle, err := r.handoverBundle(tx)
+	if err != nil {
+		return false, err
+	}
+	defer clear(bundle)
+	parts := splitParts(bundle, maxHandoverPart)
+	for i, part := range parts {
+		sealed, err := crypto.SealTo(p.ReceiveKey, crypto.Info{
+			Context: protocol.ContextMigrationHandover, ChainID: r.id.ChainID,
+			Recipient: p.ReceiveKey, What: protocol.MigrationHandoverWhat(p.ID, uint16(i), uint16(len(parts))),
+		}, part)
+		if err != nil {
+			return false, fmt.Errorf("pruntime: sealing handover: %w", err)
+		}
+		h := protocol.MigrationHandover{ID: p.ID, Successor: p.Successor, Index: uint16(i), Count: uint16(len(parts)), Sealed: sealed}
+		if err := r.emit(&tx.next, protocol.TopicMigrationHandover, h.Encode()); err != nil {
+			return false, err
+		}
+	}
+	r.log.Info("handed over to the successor", "id", p.ID, "successor", hex.EncodeToString(p.Successor),
+		"master_versions", tx.master.count(), "parts", len(parts))
+	return true, nil
+}
+
+// maxHandoverPart is the plaintext of one part: a sealed part must fit
+// protocol.MaxHandoverSealedLen.
+const maxHandoverPart = protocol.MaxHandoverSealedLen - crypto.SealOverhead
+
+func splitParts(b []byte, n int) [][]byte {
+	var parts [][]byte
+	for len(b) > n {
+		parts = append(parts, b[:n])
+		b = b[n:]
+	}
+	return append(parts, b)
+}
+
+// The handover bundle, inside HPKE:
+//
+//	u8 version (1)
+//	u32 first master version || u32 count || count × master secret (32)
+//	u64 cluster (0: none) || u16 n || n × (u32 version || cluster key (32))
+//
+// big-endian. A gatekeeper hands over the master versions not erased; a
+// worker none. Cluster keys are the ones this worker holds.
+const handoverBundleVersion = 1
+
+func (r *Runtime) handoverBundle(tx *ingressTx) ([]byte, error) {
+	var b []byte
+	b = append(b, handoverBundleVersion)
+	first, count := uint32(0), 0
+	var secrets []byte
+	if tx.next.isGatekeeper(r.self()) && tx.next.GK.Live {
+		first = tx.next.MasterErasedBelow
+		count = len(tx.next.MasterPubKeys) - int(first)
+		keys := make([]*crypto.MasterKey, count)
+		for i := range keys {
+			if keys[i] = tx.master.get(first + uint32(i)); keys[i] == nil {
+				return nil, fmt.Errorf("pruntime: live gatekeeper lacks master key version %d", first+uint32(i))
+			}
+		}
+		var err error
+		if secrets, err = crypto.EncodeSecrets(keys); err != nil {
+			return nil, err
+		}
+		defer clear(secrets)
+	}
+	b = binary.BigEndian.AppendUint32(b, first)
+	b = binary.BigEndian.AppendUint32(b, uint32(count))
+	b = append(b, secrets...)
+	c := tx.next.Cluster
+	var held []clusterKey
+	if c != nil {
+		for _, k := range c.Keys {
+			if len(k.Key) == crypto.KeySize {
+				held = append(held, k)
+			}
+		}
+	}
+	if len(held) == 0 {
+		b = binary.BigEndian.AppendUint64(b, 0)
+		return binary.BigEndian.AppendUint16(b, 0), nil
+	}
+	b = binary.BigEndian.AppendUint64(b, c.ID)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(held)))
+	for _, k := range held {
+		b = binary.BigEndian.AppendUint32(b, k.Version)
+		b = append(b, k.Key...)
+	}
+	return b, nil
+}
+
+// handoverBundle is a decoded bundle.
+type handoverBundle struct {
+	first   uint32
+	secrets []byte // count × MasterSecretSize
+	cluster uint64
+	keys    []clusterKey // Version and Key
+}
+
+func (h *handoverBundle) clear() {
+	clear(h.secrets)
+	for _, k := range h.keys {
+		clear(k.Key)
+	}
+}
+
+// Bounds of a decoded bundle.
+const (
+	maxHandoverMasterVersions = 1 << 16
+	maxHandoverClusterKeys    = 1 << 12
+)
+
+var errBundle = errors.New("pruntime: malformed handover bundle")
+
+// decodeHandoverBundle parses the bundle strictly: known version, bounded
+// counts, exact length.
+func decodeHandoverBundle(b []byte) (handoverBundle, error) {
+	var h handoverBundle
+	if len(b) < 1+8 || b[0] != handoverBundleVersion {
+		return h, fmt.Errorf("%w: %d bytes or unknown version", errBundle, len(b))
+	}
+	h.first = binary.BigEndian.Uint32(b[1:])
+	count := binary.BigEndian.Uint32(b[5:])
+	b = b[9:]
+	if count > maxHandoverMasterVersions || uint64(count)*crypto.MasterSecretSize > uint64(len(b)) {
+		return h, fmt.Errorf("%w: %d master versions in %d bytes", errBundle, count, len(b))
+	}
+	n := int(count) * crypto.MasterSecretSize
+	h.secrets, b = bytes.Clone(b[:n]), b[n:]
+	if len(b) < 8+2 {
+		return h, fmt.Errorf("%w: cluster section truncated", errBundle)
+	}
+	h.cluster = binary.BigEndian.Uint64(b)
+	nk := int(binary.BigEndian.Uint16(b[8:]))
+	b = b[10:]
+	switch {
+	case nk > maxHandoverClusterKeys || len(b) != nk*(4+crypto.KeySize):
+		return h, fmt.Errorf("%w: %d cluster keys in %d bytes", errBundle, nk, len(b))
+	case h.cluster == 0 && nk != 0:
+		return h, fmt.Errorf("%w: cluster keys without a cluster", errBundle)
+	}
+	for i := range nk {
+		k := clusterKey{Version: binary.BigEndian.Uint32(b), Key: bytes.Clone(b[4 : 4+crypto.KeySize])}
+		if i > 0 && k.Version <= h.keys[i-1].Version {
+			return h, fmt.Errorf("%w: cluster key versions out of order", errBundle)
+		}
+		h.keys = append(h.keys, k)
+		b = b[4+crypto.KeySize:]
+	}
+	return h, nil
+}
+
+// onHandover: the successor collects the parts; with all of them it opens,
+// checks and keeps, or reports a fault and keeps nothing.
+func (r *Runtime) onHandover(tx *ingressTx, payload []byte) (bool, error) {
+	rel, err := protocol.DecodeRelayed(payload)
+	if err != nil {
+		return false, err
+	}
+	h, err := protocol.DecodeMigrationHandover(rel.Body)
+	if err != nil {
+		return false, err
+	}
+	ms := tx.next.Migration
+	if !bytes.Equal(h.Successor, r.self()) || ms == nil || ms.ID != h.ID || ms.Ready ||
+		!bytes.Equal(rel.Sender, r.cfg.Predecessor) {
+		return false, nil
+	}
+	if len(ms.Parts) != int(h.Count) {
+		ms.Parts = make([][]byte, h.Count) // a new handover (after a fault) starts over
+	}
+	ms.Parts[h.Index] = bytes.Clone(h.Sealed)
+	if slices.ContainsFunc(ms.Parts, func(p []byte) bool { return p == nil }) {
+		return false, nil
+	}
+	bundle, err := r.openHandover(ms, h.Count)
+	ms.Parts = nil
+	ref := protocol.MigrationPairRef{ID: h.ID, Predecessor: rel.Sender}.Encode()
+	if err == nil {
+		err = r.acceptHandover(tx, ms, bundle)
+		bundle.clear()
+	}
+	if err != nil {
+		r.metrics.keyFaults.WithLabelValues("migration").Inc()
+		r.log.Warn("migration handover failed verification; reporting it, keeping nothing", "id", h.ID,
+			"predecessor", hex.EncodeToString(rel.Sender), "err", err)
+		return false, r.emit(&tx.next, protocol.TopicMigrationFault, ref)
+	}
+	ms.Ready = true
+	r.log.Info("migration handover verified and sealed; ready", "id", h.ID, "predecessor", hex.EncodeToString(rel.Sender),
+		"master_versions", tx.master.count(), "gatekeeper", ms.WasGK)
+	return true, r.emit(&tx.next, protocol.TopicMigrationReady, ref)
+}
+
+func (r *Runtime) openHandover(ms *migrationState, count uint16) (handoverBundle, error) {
+	var plain []byte
+	defer func() { clear(plain) }()
+	for i, sealed := range ms.Parts {
+		part, err := crypto.Open(r.id.Receive, crypto.Info{
+			Context: protocol.ContextMigrationHandover, ChainID: r.id.ChainID,
+			Recipient: r.id.Receive.PublicKey().Bytes(), What: protocol.MigrationHandoverWhat(ms.ID, uint16(i), count),
+		}, sealed)
+		if err != nil {
+			return handoverBundle{}, fmt.Errorf("part %d: %w", i, err)
+		}
+		plain = append(plain, part...)
+		clear(part)
+	}
+	return decodeHandoverBundle(plain)
+}
+
+// acceptHandover checks every key against the chain and keeps them: the
+// master versions in the sealed history (written before the state that
+// reports ready commits), the cluster keys in the migration state until
+// activation.
+func (r *Runtime) acceptHandover(tx *ingressTx, ms *migrationState, b handoverBundle) error {
+	count := len(b.secrets) / crypto.MasterSecretSize
+	if count > 0 {
+		pubs := tx.next.MasterPubKeys
+		if uint64(b.first)+uint64(count) != uint64(len(pubs)) || b.first != tx.next.MasterErasedBelow {
+			return fmt.Errorf("master versions %d+%d, the chain has %d from %d", b.first, count, len(pubs), tx.next.MasterErasedBelow)
+		}
+		keys, err := crypto.DecodeSecrets(b.first, b.secrets, pubs[b.first:])
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			tx.master.set(k)
+		}
+		ms.WasGK = true
+	}
+	if b.cluster == 0 {
+		return nil
+	}
+	handed := &memberCluster{ID: b.cluster}
+	for _, k := range b.keys {
+		var ck [crypto.KeySize]byte
+		copy(ck[:], k.Key)
+		pub := crypto.ClusterPublicKey(ck)
+		clear(ck[:])
+		i := slices.IndexFunc(tx.next.KnownClusterKeys, func(c knownClusterKey) bool { return c.Cluster == b.cluster && c.Version == k.Version })
+		if i < 0 {
+			return fmt.Errorf("cluster %d key version %d has no public key on chain that this pRuntime saw", b.cluster, k.Version)
+		}
+		if subtle.ConstantTimeCompare(pub, tx.next.KnownClusterKeys[i].PublicKey) != 1 {
+			return fmt.Errorf("cluster %d key version %d does not match its public key on chain", b.cluster, k.Version)
+		}
+		handed.Keys = append(handed.Keys, clusterKey{Version: k.Version, PublicKey: pub, Key: bytes.Clone(k.Key)})
+	}
+	ms.Handed = handed
+	return nil
+}
+
+// onMigrationActivated applies the pairs: every pRuntime swaps successors
+// for predecessors in the gatekeeper set; a replaced pRuntime erases its
+// keys and stops; a successor takes over what it was handed.
+func (r *Runtime) onMigrationActivated(tx *ingressTx, payload []byte) (bool, error) {
+	p, err := protocol.DecodeMigrationActivated(payload)
+	if err != nil {
+		return false, err
+	}
+	next := &tx.next
+	self := r.self()
+	ms := next.Migration
+	var mine *protocol.MigrationPair
+	for i, pair := range p.Pairs {
+		if next.isGatekeeper(pair.Predecessor) {
+			next.removeGatekeeper(pair.Predecessor)
+			next.addGatekeeper(pair.Successor)
+		}
+		if bytes.Equal(pair.Successor, self) {
+			mine = &p.Pairs[i]
+		}
+	}
+	next.Migration = nil
+	if ms != nil && ms.ID == p.ID && ms.Old {
+		r.log.Info("migration activated: this pRuntime's version is replaced; erasing its keys and stopping", "id", p.ID)
+		next.Retired = true
+		next.GK = gkState{}
+		next.Rotation = nil
+		next.Cluster = nil
+		tx.master.erase()
+		return true, nil
+	}
+	if mine == nil || ms == nil || ms.ID != p.ID || !ms.Ready {
+		if len(r.cfg.Predecessor) > 0 && tx.master.count() > 0 {
+			tx.master.erase() // handed keys of a pair that did not make it
+		}
+		return false, nil
+	}
+	next.KnownClusterKeys = nil
+	if ms.Handed != nil {
+		next.Cluster = ms.Handed
+	}
+	r.log.Info("migration activated: this pRuntime took its predecessor's place", "id", p.ID,
+		"predecessor", hex.EncodeToString(mine.Predecessor), "gatekeeper", next.isGatekeeper(self))
+	if next.isGatekeeper(self) && tx.master.holdsAll(next.MasterErasedBelow, len(next.MasterPubKeys)) {
+		return true, r.goLive(tx)
+	}
+	return true, nil
+}
+
+// onMigrationCancelled: the old version stays; a successor erases what it
+// was handed.
+func (r *Runtime) onMigrationCancelled(tx *ingressTx, payload []byte) (bool, error) {
+	p, err := protocol.DecodeMigrationCancelled(payload)
+	if err != nil {
+		return false, err
+	}
+	ms := tx.next.Migration
+	if ms == nil || ms.ID != p.ID {
+		return false, nil
+	}
+	tx.next.Migration = nil
+	if len(r.cfg.Predecessor) == 0 {
+		return false, nil
+	}
+	r.log.Info("migration cancelled; erasing what the predecessor handed over", "id", p.ID, "reason", p.Reason)
+	tx.next.KnownClusterKeys = nil
+	tx.master.erase()
+	return true, nil
+}
+
+// pendingGatekeeper reports whether this pRuntime is a ready successor of
+// a gatekeeper: it queues gatekeeper tasks and outputs so that, live at
+// activation, it answers those the old gatekeepers left unanswered.
+func (s *state) pendingGatekeeper() bool {
+	return s.Migration != nil && s.Migration.Ready && s.Migration.WasGK
+}

@@ -1,0 +1,262 @@
+package pruntime
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+)
+
+// oldMeasurement is newTestNode's; successors run newMeasurement.
+var (
+	oldMeasurement = bytes.Repeat([]byte{7}, 32)
+	newMeasurement = bytes.Repeat([]byte{8}, 32)
+)
+
+// newSuccessor opens a pRuntime of the new measurement that replaces pred.
+func newSuccessor(t testing.TB, pred *testNode) *testNode {
+	t.Helper()
+	n := &testNode{t: t, dir: t.TempDir()}
+	tee, err := OpenSimTEE(n.dir, newMeasurement)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := validConfig(n.dir)
+	cfg.Predecessor = pred.id()
+	if n.r, err = New(cfg, tee, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// migrationNet: gatekeeper a (live, v0) and worker w (cluster 3, key v0),
+// their successors sa and sw, and the chain messages all of them saw.
+type migrationNet struct {
+	a, w, sa, sw *testNode
+	ck           [crypto.KeySize]byte
+}
+
+func newMigrationNet(t *testing.T) *migrationNet {
+	t.Helper()
+	n := &migrationNet{a: newTestNode(t), w: newTestNode(t)}
+	n.sa, n.sw = newSuccessor(t, n.a), newSuccessor(t, n.w)
+	pub := launch(t, n.a)
+	n.ck = n.a.r.master.get(0).ClusterKey(3)
+	cpub := crypto.ClusterPublicKey(n.ck)
+	g := grant(n.w, 3, cpub)
+	n.a.mustApply(g)
+	n.w.mustApply(g, relayed(n.a.id(), n.a.takeOne(protocol.TopicClusterKeyCopy)))
+	// What every pRuntime saw on the ingress log, successors included.
+	history := []protocol.Message{
+		ingress(protocol.TopicGatekeeperAdded, n.a.id()),
+		ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()),
+		ingress(protocol.TopicClusterKey, protocol.ClusterPublicKey{ClusterKeyID: protocol.ClusterKeyID{Cluster: 3}, PublicKey: cpub}.Encode()),
+	}
+	n.sa.mustApply(history...)
+	n.sw.mustApply(history...)
+	sched := ingress(protocol.TopicMigrationScheduled, protocol.MigrationScheduled{
+		ID: 1, ActivationHeight: 100, TEEKind: "sim", Measurement: newMeasurement, Replaced: [][]byte{oldMeasurement},
+	}.Encode())
+	n.each(sched)
+	return n
+}
+
+func (n *migrationNet) each(msgs ...protocol.Message) {
+	for _, x := range []*testNode{n.a, n.w, n.sa, n.sw} {
+		x.mustApply(msgs...)
+	}
+}
+
+func request(pred, succ *testNode, measurement []byte) protocol.Message {
+	return ingress(protocol.TopicMigrationHandoverRequest, protocol.MigrationHandoverRequest{
+		ID: 1, Predecessor: pred.id(), Successor: succ.id(), ReceiveKey: succ.receiveKey(), Measurement: measurement,
+	}.Encode())
+}
+
+// handOver asks pred to hand over and delivers its parts to succ.
+func handOver(t *testing.T, pred, succ *testNode) {
+	t.Helper()
+	pred.mustApply(request(pred, succ, newMeasurement))
+	parts := pred.take(protocol.TopicMigrationHandover)
+	if len(parts) == 0 {
+		t.Fatal("no handover")
+	}
+	for _, p := range parts {
+		succ.mustApply(relayed(pred.id(), p))
+	}
+}
+
+// A gatekeeper and a worker hand over to their successors, which check
+// every key against the chain, seal it and report ready; at activation the
+// successors take over (the gatekeeper live, answering tasks; the worker
+// with its cluster key) and the replaced pRuntimes erase their keys and act
+// on nothing more.
+func TestMigrationHandoverAndActivation(t *testing.T) {
+	t.Parallel()
+	n := newMigrationNet(t)
+
+	// A request naming another measurement than the scheduled one, or for
+	// another pRuntime, gets nothing.
+	n.a.mustApply(request(n.a, n.sa, bytes.Repeat([]byte{9}, 32)), request(n.w, n.sa, newMeasurement))
+	if got := n.a.take(protocol.TopicMigrationHandover); len(got) != 0 {
+		t.Fatalf("%d handover parts for a wrong request", len(got))
+	}
+
+	handOver(t, n.a, n.sa)
+	handOver(t, n.w, n.sw)
+	for _, s := range []*testNode{n.sa, n.sw} {
+		r, err := protocol.DecodeMigrationPairRef(s.takeOne(protocol.TopicMigrationReady).Payload)
+		if err != nil || r.ID != 1 {
+			t.Fatalf("ready %+v, %v", r, err)
+		}
+	}
+	// The gatekeeper's successor sealed the history before reporting ready
+	// (written in the same commit); the worker's holds none.
+	if h, err := loadMasterHistory(n.sa.dir, n.sa.r.tee); err != nil || h.get(0) == nil ||
+		!bytes.Equal(h.get(0).PublicKey(), n.a.r.master.get(0).PublicKey()) {
+		t.Fatalf("successor's sealed history: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(n.sw.dir, MasterKeysFile)); err == nil {
+		t.Fatal("a worker's successor holds a master key history")
+	}
+	// Before activation the successors hold no role.
+	if n.sa.r.Info().Role == api.RoleActive {
+		t.Fatal("successor active before activation")
+	}
+
+	// A beacon task just before activation, which the old gatekeeper may
+	// not get to answer: the ready successor queues it.
+	task := ingress(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.EncodeU64(10)}.Encode())
+	n.each(task)
+	want := n.a.takeOne(protocol.TopicBeacon)
+
+	act := ingress(protocol.TopicMigrationActivated, protocol.MigrationActivated{ID: 1, Pairs: sortedPairs(
+		protocol.MigrationPair{Predecessor: n.a.id(), Successor: n.sa.id()},
+		protocol.MigrationPair{Predecessor: n.w.id(), Successor: n.sw.id()},
+	)}.Encode())
+	n.each(act)
+
+	// The successors took over.
+	if info := n.sa.r.Info(); info.Role != api.RoleActive {
+		t.Fatalf("successor gatekeeper role %q after activation", info.Role)
+	}
+	got := n.sa.takeOne(protocol.TopicBeacon)
+	if got.Seq != want.Seq || !bytes.Equal(got.Payload, want.Payload) {
+		t.Fatal("the successor's beacon differs from its predecessor's")
+	}
+	if cluster, version, key, ok := n.sw.r.CurrentClusterKey(); !ok || cluster != 3 || version != 0 || key != n.ck {
+		t.Fatalf("successor worker holds cluster %d v%d ok=%v", cluster, version, ok)
+	}
+	// The replaced ones erased their keys and stopped.
+	for _, old := range []*testNode{n.a, n.w} {
+		if !old.r.st.Retired || old.r.st.Cluster != nil || old.r.master.count() != 0 {
+			t.Fatal("a replaced pRuntime kept its keys or role")
+		}
+	}
+	if h, err := loadMasterHistory(n.a.dir, n.a.r.tee); err != nil || h.count() != 0 {
+		t.Fatalf("replaced gatekeeper's sealed history still holds %d versions (%v)", h.count(), err)
+	}
+	n.a.mustApply(ingress(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 1, Body: protocol.EncodeU64(20)}.Encode()))
+	if len(n.a.r.st.Egress) != 0 {
+		t.Fatal("a replaced pRuntime still signs")
+	}
+}
+
+func sortedPairs(ps ...protocol.MigrationPair) []protocol.MigrationPair {
+	if len(ps) == 2 && bytes.Compare(ps[0].Predecessor, ps[1].Predecessor) > 0 {
+		ps[0], ps[1] = ps[1], ps[0]
+	}
+	return ps
+}
+
+// A handover that does not check out is reported and nothing is kept; the
+// next one (after the chain asks again) is taken.
+func TestMigrationBadHandover(t *testing.T) {
+	t.Parallel()
+	n := newMigrationNet(t)
+	n.a.mustApply(request(n.a, n.sa, newMeasurement))
+	parts := n.a.take(protocol.TopicMigrationHandover)
+	h, err := protocol.DecodeMigrationHandover(parts[0].Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Sealed[len(h.Sealed)-1] ^= 1
+	n.sa.mustApply(ingress(protocol.TopicMigrationHandover, protocol.Relayed{Sender: n.a.id(), Body: h.Encode()}.Encode()))
+	n.sa.takeOne(protocol.TopicMigrationFault)
+	if n.sa.r.master.count() != 0 || n.sa.r.st.Migration.Ready {
+		t.Fatal("a faulty handover was kept")
+	}
+	// From anyone but the paired predecessor: ignored.
+	n.sa.mustApply(relayed(n.w.id(), parts[0]))
+	if len(n.sa.take(protocol.TopicMigrationReady)) != 0 {
+		t.Fatal("a handover from another pRuntime was taken")
+	}
+	handOver(t, n.a, n.sa)
+	n.sa.takeOne(protocol.TopicMigrationReady)
+
+	// A cluster key the chain never published for that version is refused.
+	n.sw.r.st.KnownClusterKeys[0].PublicKey = bytes.Repeat([]byte{1}, 32)
+	handOver(t, n.w, n.sw)
+	n.sw.takeOne(protocol.TopicMigrationFault)
+}
+
+// A cancelled migration: the successor erases what it was handed.
+func TestMigrationCancelled(t *testing.T) {
+	t.Parallel()
+	n := newMigrationNet(t)
+	handOver(t, n.a, n.sa)
+	if n.sa.r.master.count() != 1 {
+		t.Fatal("handover not kept")
+	}
+	n.each(ingress(protocol.TopicMigrationCancelled, protocol.MigrationCancelled{ID: 1, Reason: protocol.CancelPlanGone}.Encode()))
+	if n.sa.r.master.count() != 0 || n.sa.r.st.Migration != nil {
+		t.Fatal("the successor kept the handed keys after the cancellation")
+	}
+	if h, err := loadMasterHistory(n.sa.dir, n.sa.r.tee); err != nil || h.count() != 0 {
+		t.Fatalf("sealed history after cancellation: %d versions, %v", h.count(), err)
+	}
+	if n.a.r.st.Retired || n.a.r.master.count() != 1 {
+		t.Fatal("the old gatekeeper stopped after a cancellation")
+	}
+}
+
+// FuzzHandoverBundle: the decoder never panics and accepts only canonical
+// bundles.
+func FuzzHandoverBundle(f *testing.F) {
+	good := []byte{handoverBundleVersion, 0, 0, 0, 0, 0, 0, 0, 1}
+	good = append(good, bytes.Repeat([]byte{5}, crypto.MasterSecretSize)...)
+	good = append(good, 0, 0, 0, 0, 0, 0, 0, 3, 0, 1, 0, 0, 0, 0)
+	good = append(good, bytes.Repeat([]byte{6}, crypto.KeySize)...)
+	f.Add(good)
+	f.Add([]byte{handoverBundleVersion, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := decodeHandoverBundle(b)
+		if err != nil {
+			return
+		}
+		// Re-encode and compare: the format has one encoding.
+		out := []byte{handoverBundleVersion}
+		out = append(out, byte(h.first>>24), byte(h.first>>16), byte(h.first>>8), byte(h.first))
+		n := uint32(len(h.secrets) / crypto.MasterSecretSize)
+		out = append(out, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+		out = append(out, h.secrets...)
+		for i := 7; i >= 0; i-- {
+			out = append(out, byte(h.cluster>>(8*i)))
+		}
+		out = append(out, byte(len(h.keys)>>8), byte(len(h.keys)))
+		for _, k := range h.keys {
+			out = append(out, byte(k.Version>>24), byte(k.Version>>16), byte(k.Version>>8), byte(k.Version))
+			out = append(out, k.Key...)
+		}
+		if !bytes.Equal(out, b) {
+			t.Fatalf("accepted a non-canonical bundle %x", b)
+		}
+	})
+}
