@@ -143,8 +143,8 @@ func TestMigrationHandoverAndActivation(t *testing.T) {
 	n.each(act)
 
 	// The successors took over.
-	if info := n.sa.r.Info(); info.Role != api.RoleActive {
-		t.Fatalf("successor gatekeeper role %q after activation", info.Role)
+	if info := n.sa.r.Info(); info.Role != api.RoleActive || info.Retired {
+		t.Fatalf("successor gatekeeper role %q, retired %v after activation", info.Role, info.Retired)
 	}
 	got := n.sa.takeOne(protocol.TopicBeacon)
 	if got.Seq != want.Seq || !bytes.Equal(got.Payload, want.Payload) {
@@ -157,6 +157,9 @@ func TestMigrationHandoverAndActivation(t *testing.T) {
 	for _, old := range []*testNode{n.a, n.w} {
 		if !old.r.st.Retired || old.r.st.Cluster != nil || old.r.master.count() != 0 {
 			t.Fatal("a replaced pRuntime kept its keys or role")
+		}
+		if info := old.r.Info(); !info.Retired || info.Role != api.RoleNone || info.Cluster != nil {
+			t.Fatalf("a replaced pRuntime's info: retired %v, role %q, cluster %+v", info.Retired, info.Role, info.Cluster)
 		}
 	}
 	if h, err := loadMasterHistory(n.a.dir, n.a.r.tee); err != nil || h.count() != 0 {

@@ -200,6 +200,7 @@ func (r *Runtime) Info() api.Info {
 	info.Score = r.st.Computation.Score
 	info.Session = r.st.Computation.Session
 	info.MasterErasedBelow = r.st.MasterErasedBelow
+	info.Retired = r.st.Retired
 	if rs := r.st.Rotation; rs != nil {
 		ri := &api.RotationInfo{From: rs.From, To: rs.To, Phase: rs.phase(), Acked: rs.Acked, EraseHeight: rs.EraseHeight,
 			Done: rs.Done, Total: rs.Total, Failed: rs.Failed, Finished: rs.Finished}

@@ -71,6 +71,9 @@ type Info struct {
 	MasterErasedBelow uint32 `json:"master_erased_below,omitempty"`
 	// Rotation is the master key rotation this pRuntime follows, if any.
 	Rotation *RotationInfo `json:"rotation,omitempty"`
+	// Retired: a migration replaced this pRuntime's version; it erased its
+	// master and cluster keys and signs nothing more.
+	Retired bool `json:"retired,omitempty"`
 }
 
 // RotationInfo is a pRuntime's view of a running master key rotation and,
