@@ -234,11 +234,18 @@ func unsealMasterV0(t *testing.T, dataDir string) []byte {
 	return raw[9:41]
 }
 
-// unsealIdentitySecrets returns a pRuntime's identity signing seed and
-// receive private key.
+// unsealIdentitySecrets returns a devnet pRuntime's identity signing seed
+// and receive private key.
 func unsealIdentitySecrets(t *testing.T, dataDir string) [][]byte {
 	t.Helper()
-	tee, err := pruntime.OpenSimTEE(dataDir, pruntime.DevnetMeasurement())
+	return unsealIdentitySecretsWith(t, dataDir, pruntime.DevnetMeasurement())
+}
+
+// unsealIdentitySecretsWith is unsealIdentitySecrets for a pRuntime of
+// another sim measurement.
+func unsealIdentitySecretsWith(t *testing.T, dataDir string, measurement []byte) [][]byte {
+	t.Helper()
+	tee, err := pruntime.OpenSimTEE(dataDir, measurement)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -129,7 +129,8 @@ func TestPRuntimeMigration(t *testing.T) {
 	appKey0 := appKey(t, workers[0].AppAPI, "demo", "signing")
 
 	// The keys this run must never log: master key v0 (read while the old
-	// gatekeepers still hold it) and the cluster key.
+	// gatekeepers still hold it), the cluster key and, at the end, every
+	// pRuntime's identity secrets.
 	v0 := unsealMasterV0(t, gks[0].DataDir)
 	k0, err := crypto.MasterKeyFromSecret(0, v0)
 	if err != nil || hex.EncodeToString(k0.PublicKey()) != masterPub {
@@ -329,7 +330,30 @@ func TestPRuntimeMigration(t *testing.T) {
 			t.Fatalf("retired %s still serves a blob", w.Name)
 		}
 	}
-	t.Logf("successors verified at %s", time.Since(start).Round(time.Second))
+
+	// What a successor holds survives its restart: it sealed the handed
+	// keys under its own measurement.
+	for _, s := range []*successorProc{succs[0], succs[3]} {
+		s.stop(t)
+		s.start(t)
+	}
+	eventually(t, 30*time.Second, "the restarted successor of "+gks[0].Name+" active", func() bool {
+		in := succs[0].info(t)
+		return in.Role == api.RoleActive && in.MasterPubkey == masterPub
+	})
+	eventually(t, 30*time.Second, "the restarted successor of "+workers[0].Name+" holding the cluster key", func() bool {
+		in := succs[3].info(t)
+		return in.Cluster != nil && in.Cluster.ID == cluster && len(in.Cluster.KeyVersions) > 0
+	})
+	for name, want := range sums {
+		if got := sha256.Sum256(appGet(t, succs[3].appAPI+"/app/v1/state/demo/"+name)); got != want {
+			t.Fatalf("%s changed over the restart of a successor", name)
+		}
+	}
+	if got := appKey(t, succs[3].appAPI, "demo", "signing"); got != appKey0 {
+		t.Fatal("a restarted successor derives another app key")
+	}
+	t.Logf("successors verified, one of each role restarted, at %s", time.Since(start).Round(time.Second))
 
 	// On disk: the successor gatekeepers sealed v0 under their own
 	// measurement; the old ones' sealed histories are empty.
@@ -349,6 +373,10 @@ func TestPRuntimeMigration(t *testing.T) {
 		if len(h) != 1 || !bytes.Equal(h[0], v0) {
 			t.Fatalf("the successor of %s seals %d versions, not v0", g.Name, len(h))
 		}
+	}
+	for i, p := range olds {
+		secrets = append(secrets, unsealIdentitySecrets(t, p.DataDir)...)
+		secrets = append(secrets, unsealIdentitySecretsWith(t, succs[i].dataDir, sum[:])...)
 	}
 	assertNoSecretsInLogs(t, home, d.out.String(), secrets)
 	for i, s := range succs {
