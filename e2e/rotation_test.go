@@ -134,7 +134,7 @@ func TestDevnetRotation(t *testing.T) {
 			})
 			gkdRun(t, gkd, "tx", "gov", "vote", "2", "yes", "--home", home, "--from", "validator", "--fees", "2000stake", "-y")
 		}
-		waitRotated(t, gkd, node, to, blobs, start)
+		waitRotated(t, gkd, node, to, blobs, to == 2, start)
 		for _, w := range workers {
 			eventually(t, 30*time.Second, fmt.Sprintf("%s holding only cluster key v%d", w.Name, to), func() bool {
 				in, err := fetchInfo(w.RPC)
@@ -223,8 +223,8 @@ func TestDevnetRotation(t *testing.T) {
 
 // waitRotated waits until the rotation to version to has ended: to active,
 // to-1 retired and erased, every range finished, the ranges covering all
-// blobs.
-func waitRotated(t *testing.T, gkd, node string, to uint32, blobs int, start time.Time) {
+// blobs, started by governance or not as governance says.
+func waitRotated(t *testing.T, gkd, node string, to uint32, blobs int, governance bool, start time.Time) {
 	t.Helper()
 	var keys struct {
 		MasterKeys []struct {
@@ -263,7 +263,7 @@ func waitRotated(t *testing.T, gkd, node string, to uint32, blobs int, start tim
 		}
 		total += done
 	}
-	if rot.Rotation.Phase != "ROTATION_PHASE_DONE" || total != blobs || rot.Rotation.ByGovernance != (to == 2) {
+	if rot.Rotation.Phase != "ROTATION_PHASE_DONE" || total != blobs || rot.Rotation.ByGovernance != governance {
 		t.Fatalf("rotation to v%d: phase %s, %d objects in the ranges (want DONE and %d), by governance %v",
 			to, rot.Rotation.Phase, total, blobs, rot.Rotation.ByGovernance)
 	}
