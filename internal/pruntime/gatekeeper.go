@@ -88,9 +88,10 @@ type ingressTx struct {
 	// copies are the cluster keys to seal for the grants of this call;
 	// commitIngress seals them on every core before the commit.
 	copies []pendingCopy
-	// erased: a key version was erased, so the checkpoints before this
-	// call's must go once it is committed; rotationDone: the rotation
-	// ended, its re-encryption journal goes too.
+	// erased: keys were erased (a master key version, or what a migration
+	// took away), so the checkpoints before this call's must go once it is
+	// committed; rotationDone: the rotation ended, its re-encryption
+	// journal goes too.
 	erased, rotationDone bool
 }
 

@@ -432,11 +432,13 @@ func (r *Runtime) onMigrationActivated(tx *ingressTx, payload []byte) (bool, err
 		next.Rotation = nil
 		next.Cluster = nil
 		tx.master.erase()
+		tx.erased = true // the older checkpoints hold the cluster keys
 		return true, nil
 	}
 	if mine == nil || ms == nil || ms.ID != p.ID || !ms.Ready {
-		if len(r.cfg.Predecessor) > 0 && tx.master.count() > 0 {
+		if len(r.cfg.Predecessor) > 0 && (tx.master.count() > 0 || (ms != nil && ms.Handed != nil)) {
 			tx.master.erase() // handed keys of a pair that did not make it
+			tx.erased = true
 		}
 		return false, nil
 	}
@@ -470,6 +472,7 @@ func (r *Runtime) onMigrationCancelled(tx *ingressTx, payload []byte) (bool, err
 	r.log.Info("migration cancelled; erasing what the predecessor handed over", "id", p.ID, "reason", p.Reason)
 	tx.next.KnownClusterKeys = nil
 	tx.master.erase()
+	tx.erased = true // the older checkpoints hold the handed cluster keys
 	return true, nil
 }
 

@@ -2,6 +2,7 @@ package pruntime
 
 import (
 	"bytes"
+	"encoding/base64"
 	"io"
 	"log/slog"
 	"os"
@@ -226,6 +227,77 @@ func TestMigrationCancelled(t *testing.T) {
 	}
 	if n.a.r.st.Retired || n.a.r.master.count() != 1 {
 		t.Fatal("the old gatekeeper stopped after a cancellation")
+	}
+}
+
+// The keys a migration takes away are gone from every checkpoint too, not
+// only from the newest: a replaced pRuntime's older checkpoints held its
+// cluster key (sealed under the old measurement, which still unseals them);
+// so did a successor's, after a cancelled migration, for the keys it was
+// handed.
+func TestMigrationLeavesNoKeyInOlderCheckpoints(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		end   func(n *migrationNet) protocol.Message
+		nodes func(n *migrationNet) []*testNode
+	}{
+		{
+			name: "activated: the replaced pRuntimes",
+			end: func(n *migrationNet) protocol.Message {
+				return ingress(protocol.TopicMigrationActivated, protocol.MigrationActivated{ID: 1, Pairs: sortedPairs(
+					protocol.MigrationPair{Predecessor: n.a.id(), Successor: n.sa.id()},
+					protocol.MigrationPair{Predecessor: n.w.id(), Successor: n.sw.id()},
+				)}.Encode())
+			},
+			nodes: func(n *migrationNet) []*testNode { return []*testNode{n.a, n.w} },
+		},
+		{
+			name: "cancelled: the successors",
+			end: func(*migrationNet) protocol.Message {
+				return ingress(protocol.TopicMigrationCancelled, protocol.MigrationCancelled{ID: 1, Reason: protocol.CancelPlanGone}.Encode())
+			},
+			nodes: func(n *migrationNet) []*testNode { return []*testNode{n.sa, n.sw} },
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			n := newMigrationNet(t)
+			master := n.a.r.master.get(0).Secret()
+			handOver(t, n.a, n.sa)
+			handOver(t, n.w, n.sw)
+			// Several checkpoints holding the keys on every node.
+			for _, x := range []*testNode{n.a, n.w, n.sa, n.sw} {
+				x.take(protocol.TopicMigrationReady)
+				for range 2 {
+					if err := x.r.Checkpoint(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			n.each(tc.end(n))
+			for _, x := range tc.nodes(n) {
+				files, err := filepath.Glob(filepath.Join(x.dir, "checkpoints", "*"))
+				if err != nil || len(files) == 0 {
+					t.Fatalf("no checkpoints (%v)", err)
+				}
+				for _, f := range files {
+					sealed, err := os.ReadFile(f)
+					if err != nil {
+						t.Fatal(err)
+					}
+					raw, err := x.r.tee.Unseal(protocol.ContextCheckpoint, sealed)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, k := range [][]byte{master, n.ck[:]} {
+						if bytes.Contains(raw, []byte(base64.StdEncoding.EncodeToString(k))) {
+							t.Fatalf("%s still holds a key the migration took away", filepath.Base(f))
+						}
+					}
+				}
+			}
+		})
 	}
 }
 

@@ -399,7 +399,7 @@ func (r *Runtime) commitIngress(tx *ingressTx, force bool) error {
 		// The checkpoint just written holds no erased key; the older ones
 		// may. Forward secrecy outweighs falling back to them.
 		if err := r.ckpt.RemoveBefore(r.st.CheckpointSeq); err != nil {
-			r.log.Error("erased key version: removing older checkpoints failed; retried at the next erasure", "err", err)
+			r.log.Error("erased keys: removing older checkpoints failed; retried at the next erasure", "err", err)
 		}
 	}
 	if tx.rotationDone {
