@@ -374,6 +374,10 @@ func TestPRuntimeMigration(t *testing.T) {
 			t.Fatalf("the successor of %s seals %d versions, not v0", g.Name, len(h))
 		}
 	}
+	// Nor does any checkpoint a retired pRuntime sealed: it erased its keys.
+	for _, p := range olds {
+		assertCheckpointsHoldNone(t, p.Name, p.DataDir, pruntime.DevnetMeasurement(), secrets)
+	}
 	for i, p := range olds {
 		secrets = append(secrets, unsealIdentitySecrets(t, p.DataDir)...)
 		secrets = append(secrets, unsealIdentitySecretsWith(t, succs[i].dataDir, sum[:])...)
@@ -576,4 +580,29 @@ type successorProc struct {
 
 func slogTo(w io.Writer, name string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil)).With("relayer", name)
+}
+
+// assertCheckpointsHoldNone unseals every checkpoint under dataDir (sim
+// TEE of measurement) and fails if one holds any of secrets.
+func assertCheckpointsHoldNone(t *testing.T, name, dataDir string, measurement []byte, secrets [][]byte) {
+	t.Helper()
+	tee, err := pruntime.OpenSimTEE(dataDir, measurement)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(dataDir, "checkpoints", "*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("%s: no checkpoints (%v)", name, err)
+	}
+	for _, f := range files {
+		sealed, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := tee.Unseal(protocol.ContextCheckpoint, sealed)
+		if err != nil {
+			t.Fatalf("%s: %s does not unseal: %v", name, f, err)
+		}
+		assertHoldsNone(t, name+" "+filepath.Base(f), raw, secrets)
+	}
 }
