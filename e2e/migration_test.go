@@ -42,9 +42,11 @@ import (
 // naming its predecessor, receives the handover and reports ready. After
 // the activation height the successors are the gatekeepers, live with the
 // same master key, and answer tasks; the successor workers hold the
-// cluster key, read every blob back unchanged and derive the same app key;
-// the old pRuntimes are retired and hold no keys; no master or cluster key
-// is in any log.
+// cluster key, read every blob back unchanged and derive the same app key,
+// also after a restart (they sealed what they were handed under their own
+// measurement); the old pRuntimes are retired and hold no keys, neither in
+// memory nor in a sealed history or checkpoint; no master, cluster or
+// identity key is in any log.
 func TestPRuntimeMigration(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds gkd and pruntime and runs a devnet")
