@@ -366,39 +366,41 @@ func (r *Runtime) openHandover(ms *migrationState, count uint16) (handoverBundle
 // reports ready commits), the cluster keys in the migration state until
 // activation.
 func (r *Runtime) acceptHandover(tx *ingressTx, ms *migrationState, b handoverBundle) error {
-	count := len(b.secrets) / crypto.MasterSecretSize
-	if count > 0 {
+	// Check everything first, keep after: a bad cluster key must not leave
+	// verified master keys behind.
+	var keys []*crypto.MasterKey
+	if count := len(b.secrets) / crypto.MasterSecretSize; count > 0 {
 		pubs := tx.next.MasterPubKeys
 		if uint64(b.first)+uint64(count) != uint64(len(pubs)) || b.first != tx.next.MasterErasedBelow {
 			return fmt.Errorf("master versions %d+%d, the chain has %d from %d", b.first, count, len(pubs), tx.next.MasterErasedBelow)
 		}
-		keys, err := crypto.DecodeSecrets(b.first, b.secrets, pubs[b.first:])
-		if err != nil {
+		var err error
+		if keys, err = crypto.DecodeSecrets(b.first, b.secrets, pubs[b.first:]); err != nil {
 			return err
 		}
-		for _, k := range keys {
-			tx.master.set(k)
-		}
-		ms.WasGK = true
 	}
-	if b.cluster == 0 {
-		return nil
-	}
-	handed := &memberCluster{ID: b.cluster}
-	for _, k := range b.keys {
-		var ck [crypto.KeySize]byte
-		copy(ck[:], k.Key)
-		pub := crypto.ClusterPublicKey(ck)
-		clear(ck[:])
-		i := slices.IndexFunc(tx.next.KnownClusterKeys, func(c knownClusterKey) bool { return c.Cluster == b.cluster && c.Version == k.Version })
-		if i < 0 {
-			return fmt.Errorf("cluster %d key version %d has no public key on chain that this pRuntime saw", b.cluster, k.Version)
+	var handed *memberCluster
+	if b.cluster != 0 {
+		handed = &memberCluster{ID: b.cluster}
+		for _, k := range b.keys {
+			var ck [crypto.KeySize]byte
+			copy(ck[:], k.Key)
+			pub := crypto.ClusterPublicKey(ck)
+			clear(ck[:])
+			i := slices.IndexFunc(tx.next.KnownClusterKeys, func(c knownClusterKey) bool { return c.Cluster == b.cluster && c.Version == k.Version })
+			if i < 0 {
+				return fmt.Errorf("cluster %d key version %d has no public key on chain that this pRuntime saw", b.cluster, k.Version)
+			}
+			if subtle.ConstantTimeCompare(pub, tx.next.KnownClusterKeys[i].PublicKey) != 1 {
+				return fmt.Errorf("cluster %d key version %d does not match its public key on chain", b.cluster, k.Version)
+			}
+			handed.Keys = append(handed.Keys, clusterKey{Version: k.Version, PublicKey: pub, Key: bytes.Clone(k.Key)})
 		}
-		if subtle.ConstantTimeCompare(pub, tx.next.KnownClusterKeys[i].PublicKey) != 1 {
-			return fmt.Errorf("cluster %d key version %d does not match its public key on chain", b.cluster, k.Version)
-		}
-		handed.Keys = append(handed.Keys, clusterKey{Version: k.Version, PublicKey: pub, Key: bytes.Clone(k.Key)})
 	}
+	for _, k := range keys {
+		tx.master.set(k)
+	}
+	ms.WasGK = len(keys) > 0
 	ms.Handed = handed
 	return nil
 }

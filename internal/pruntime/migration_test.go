@@ -335,3 +335,28 @@ func FuzzHandoverBundle(f *testing.F) {
 		}
 	})
 }
+
+// A gatekeeper that is also a cluster member hands over both; if a cluster
+// key fails its check, the successor keeps neither, not even the master
+// keys that checked out.
+func TestMigrationBadClusterKeyKeepsNoMasterKey(t *testing.T) {
+	t.Parallel()
+	n := newMigrationNet(t)
+	g := grant(n.a, 3, crypto.ClusterPublicKey(n.ck))
+	n.a.mustApply(g)
+	n.a.mustApply(relayed(n.a.id(), n.a.takeOne(protocol.TopicClusterKeyCopy)))
+	if _, _, _, ok := n.a.r.CurrentClusterKey(); !ok {
+		t.Fatal("the gatekeeper holds no cluster key")
+	}
+	n.sa.r.st.KnownClusterKeys[0].PublicKey = bytes.Repeat([]byte{1}, 32)
+	handOver(t, n.a, n.sa)
+	n.sa.takeOne(protocol.TopicMigrationFault)
+	if n.sa.r.master.count() != 0 || n.sa.r.st.Migration.Ready || n.sa.r.st.Migration.Handed != nil {
+		t.Fatal("a handover with a bad cluster key left keys behind")
+	}
+	if _, err := os.Stat(filepath.Join(n.sa.dir, MasterKeysFile)); err == nil {
+		if h, err := loadMasterHistory(n.sa.dir, n.sa.r.tee); err != nil || h.count() != 0 {
+			t.Fatalf("sealed history holds %d versions (%v)", h.count(), err)
+		}
+	}
+}
