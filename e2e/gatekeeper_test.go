@@ -7,12 +7,10 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -34,29 +32,9 @@ func TestDevnetGatekeepers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds gkd and runs a devnet")
 	}
-	gkd := gkdBinary(t)
-	home := t.TempDir()
-	offset := e2etest.FreePortOffset(t, 0)
-	node := fmt.Sprintf("tcp://127.0.0.1:%d", 26657+offset)
-	args := []string{"--port-offset", strconv.Itoa(offset), "--block-time", "300ms", "--voting-period", "4s",
-		"--gatekeepers", "3", "--workers", "2"}
-	d := startDevnet(t, gkd, home, args...)
-	waitForHeight(t, gkd, node, 1)
-
-	var manifest struct {
-		PRuntimes []struct {
-			Name    string `json:"name"`
-			Role    string `json:"role"`
-			RPC     string `json:"rpc"`
-			AppAPI  string `json:"app_api"`
-			DataDir string `json:"data_dir"`
-		} `json:"pruntimes"`
-	}
-	eventually(t, 30*time.Second, "devnet.json with pRuntimes", func() bool {
-		b, err := os.ReadFile(filepath.Join(home, "devnet.json"))
-		return err == nil && json.Unmarshal(b, &manifest) == nil && len(manifest.PRuntimes) == 5
-	})
-	gks, workers := manifest.PRuntimes[:3], manifest.PRuntimes[3:]
+	g := startGKDevnet(t)
+	gkd, home, node, manifest := g.gkd, g.home, g.node, g.manifest
+	gks, workers := g.gatekeepers(), g.workers()
 	for i, p := range manifest.PRuntimes {
 		if want := map[bool]string{true: "gatekeeper", false: "worker"}[i < 3]; p.Role != want {
 			t.Fatalf("pRuntime %d (%s) has role %q, want %q", i, p.Name, p.Role, want)
@@ -135,8 +113,8 @@ func TestDevnetGatekeepers(t *testing.T) {
 	blob := []byte("state that must survive a restart")
 	appDo(t, http.MethodPut, app+"/app/v1/state/demo/counter", blob, http.StatusNoContent)
 
-	d.interrupt(t)
-	d = startDevnet(t, gkd, home, args...)
+	g.interrupt(t)
+	g.restart(t)
 	eventually(t, 60*time.Second, "worker-0's app API after the restart", func() bool {
 		resp, err := http.Get(app + "/app/v1/state/demo/counter")
 		if err != nil {
@@ -149,7 +127,7 @@ func TestDevnetGatekeepers(t *testing.T) {
 	if got := appKey(t, app, "demo", "signing"); got != key0 {
 		t.Fatal("app key changed across a restart")
 	}
-	d.interrupt(t)
+	g.interrupt(t)
 
 	// A non-gatekeeper never receives the master key: no worker has a
 	// master key history.
@@ -172,7 +150,7 @@ func TestDevnetGatekeepers(t *testing.T) {
 	for _, p := range manifest.PRuntimes {
 		secrets = append(secrets, unsealIdentitySecrets(t, p.DataDir)...)
 	}
-	assertNoSecretsInLogs(t, home, d.out.String(), secrets)
+	assertNoSecretsInLogs(t, home, g.out.String(), secrets)
 }
 
 func fetchInfo(url string) (api.Info, error) {

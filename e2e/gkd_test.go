@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	devnetpkg "github.com/gatekeeper-net/gatekeeper/internal/devnet"
 	"github.com/gatekeeper-net/gatekeeper/internal/e2etest"
 )
 
@@ -108,4 +112,65 @@ type syncBuffer = e2etest.SyncBuffer
 
 func execOutput(name string, args ...string) ([]byte, error) {
 	return exec.Command(name, args...).Output()
+}
+
+// gkDevnet is a `gkd devnet --gatekeepers 3 --workers 2` that an e2e test
+// started, with short blocks and votes, on free ports, and its manifest.
+type gkDevnet struct {
+	*devnet
+	gkd, home, node string
+	args            []string
+	manifest        devnetpkg.Manifest
+}
+
+// startGKDevnet starts the devnet with extra flags after the defaults (a
+// flag given again overrides), waits for its first block and for its
+// manifest to list the five pRuntimes and the trust root.
+func startGKDevnet(t *testing.T, extra ...string) *gkDevnet {
+	t.Helper()
+	g := &gkDevnet{gkd: gkdBinary(t), home: t.TempDir()}
+	offset := e2etest.FreePortOffset(t, 0)
+	g.node = fmt.Sprintf("tcp://127.0.0.1:%d", 26657+offset)
+	g.args = append([]string{"--port-offset", strconv.Itoa(offset), "--block-time", "300ms", "--voting-period", "4s",
+		"--gatekeepers", "3", "--workers", "2"}, extra...)
+	g.restart(t)
+	eventually(t, 30*time.Second, "devnet.json with pRuntimes and the trust root", func() bool {
+		m, err := devnetpkg.ReadManifest(g.home)
+		g.manifest = m
+		return err == nil && len(m.PRuntimes) == 5 && m.TrustRoot != ""
+	})
+	return g
+}
+
+// restart starts the devnet process (again) on the same home and waits
+// until its node answers.
+func (g *gkDevnet) restart(t *testing.T) {
+	t.Helper()
+	g.devnet = startDevnet(t, g.gkd, g.home, g.args...)
+	waitForHeight(t, g.gkd, g.node, 1)
+}
+
+// gatekeepers and workers are the devnet's pRuntimes by role.
+func (g *gkDevnet) gatekeepers() []devnetpkg.PRuntime { return g.manifest.PRuntimes[:3] }
+func (g *gkDevnet) workers() []devnetpkg.PRuntime     { return g.manifest.PRuntimes[3:] }
+
+// showWorkerLogOnFailure logs, if the test fails, the lines of the
+// devnet's workers.log that contain one of words (and every error line).
+func (g *gkDevnet) showWorkerLogOnFailure(t *testing.T, what string, words ...string) {
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		b, err := os.ReadFile(filepath.Join(g.home, "workers.log"))
+		if err != nil {
+			return
+		}
+		var lines []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, "level=ERROR") || slices.ContainsFunc(words, func(w string) bool { return strings.Contains(l, w) }) {
+				lines = append(lines, l)
+			}
+		}
+		t.Logf("workers.log, %s lines:\n%s", what, e2etest.Tail(strings.Join(lines, "\n"), 60))
+	})
 }

@@ -52,35 +52,12 @@ func TestPRuntimeMigration(t *testing.T) {
 		t.Skip("builds gkd and pruntime and runs a devnet")
 	}
 	start := time.Now()
-	gkd := gkdBinary(t)
 	succBin := pruntimeBinary(t)
-	home := t.TempDir()
-	offset := e2etest.FreePortOffset(t, 0)
-	node := fmt.Sprintf("tcp://127.0.0.1:%d", 26657+offset)
+	// The devnet's block time and voting period (startGKDevnet's).
 	const blockTime, votingPeriod = 300 * time.Millisecond, 4 * time.Second
-	d := startDevnet(t, gkd, home, "--port-offset", strconv.Itoa(offset), "--block-time", blockTime.String(),
-		"--voting-period", votingPeriod.String(), "--gatekeepers", "3", "--workers", "2")
-	waitForHeight(t, gkd, node, 1)
-	t.Cleanup(func() {
-		if t.Failed() {
-			if b, err := os.ReadFile(filepath.Join(home, "workers.log")); err == nil {
-				var lines []string
-				for _, l := range strings.Split(string(b), "\n") {
-					if strings.Contains(l, "migration") || strings.Contains(l, "handed over") || strings.Contains(l, "level=ERROR") {
-						lines = append(lines, l)
-					}
-				}
-				t.Logf("workers.log, migration lines:\n%s", e2etest.Tail(strings.Join(lines, "\n"), 40))
-			}
-		}
-	})
-
-	var m devnetpkg.Manifest
-	eventually(t, 30*time.Second, "devnet.json with pRuntimes and the trust root", func() bool {
-		var err error
-		m, err = devnetpkg.ReadManifest(home)
-		return err == nil && len(m.PRuntimes) == 5 && m.TrustRoot != ""
-	})
+	g := startGKDevnet(t)
+	g.showWorkerLogOnFailure(t, "migration", "migration", "handed over")
+	gkd, home, node, m, d := g.gkd, g.home, g.node, g.manifest, g.devnet
 	olds := m.PRuntimes
 	gks, workers := olds[:3], olds[3:]
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -21,7 +20,6 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	devnetpkg "github.com/gatekeeper-net/gatekeeper/internal/devnet"
-	"github.com/gatekeeper-net/gatekeeper/internal/e2etest"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 )
 
@@ -61,27 +59,9 @@ func TestDevnetRotationCrash(t *testing.T) {
 	t.Logf("%d trials, seed %d", trials, seed)
 
 	start := time.Now()
-	gkd := gkdBinary(t)
-	home := t.TempDir()
-	offset := e2etest.FreePortOffset(t, 0)
-	node := fmt.Sprintf("tcp://127.0.0.1:%d", 26657+offset)
-	args := []string{"--port-offset", strconv.Itoa(offset), "--block-time", "300ms", "--voting-period", "4s",
-		"--gatekeepers", "3", "--workers", "2", "--rotation-interval", "30", "--key-retention", "3"}
-	d := startDevnet(t, gkd, home, args...)
-	waitForHeight(t, gkd, node, 1)
-
-	var manifest struct {
-		PRuntimes []struct {
-			Name   string `json:"name"`
-			RPC    string `json:"rpc"`
-			AppAPI string `json:"app_api"`
-		} `json:"pruntimes"`
-	}
-	eventually(t, 30*time.Second, "devnet.json with pRuntimes", func() bool {
-		b, err := os.ReadFile(filepath.Join(home, "devnet.json"))
-		return err == nil && json.Unmarshal(b, &manifest) == nil && len(manifest.PRuntimes) == 5
-	})
-	gks, workers := manifest.PRuntimes[:3], manifest.PRuntimes[3:]
+	g := startGKDevnet(t, "--rotation-interval", "30", "--key-retention", "3")
+	gkd, node := g.gkd, g.node
+	gks, workers := g.gatekeepers(), g.workers()
 	for _, w := range workers {
 		eventually(t, 120*time.Second, w.Name+" holding a cluster key", func() bool {
 			in, err := fetchInfo(w.RPC)
@@ -106,7 +86,7 @@ func TestDevnetRotationCrash(t *testing.T) {
 	t.Logf("saved %d blobs at %s", len(want), time.Since(start).Round(time.Second))
 
 	kinds := map[string]int{}
-	stateDir := filepath.Join(home, devnetpkg.StateDir)
+	stateDir := filepath.Join(g.home, devnetpkg.StateDir)
 	for k := 1; k <= trials; k++ {
 		to := uint32(k)
 		// Wait for the re-encryption phase of the rotation to v_to, then
@@ -124,10 +104,10 @@ func TestDevnetRotationCrash(t *testing.T) {
 			time.Sleep(2 * time.Millisecond)
 		}
 		time.Sleep(time.Duration(rng.Int64N(int64(150 * time.Millisecond))))
-		if err := d.cmd.Process.Kill(); err != nil {
+		if err := g.cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}
-		<-d.done
+		<-g.done
 		at, total := storeAt(t, stateDir, to)
 		kind := "after the jobs"
 		switch {
@@ -138,8 +118,7 @@ func TestDevnetRotationCrash(t *testing.T) {
 		}
 		kinds[kind]++
 		t.Logf("trial %d: killed the devnet during the rotation to v%d (%s): %d of %d blobs at v%d", k, to, kind, at, total, to)
-		d = startDevnet(t, gkd, home, args...)
-		waitForHeight(t, gkd, node, 1)
+		g.restart(t)
 		waitRotated(t, gkd, node, to, len(want), false, start)
 		for _, w := range workers {
 			eventually(t, 60*time.Second, fmt.Sprintf("%s holding cluster key v%d", w.Name, to), func() bool {
@@ -153,7 +132,7 @@ func TestDevnetRotationCrash(t *testing.T) {
 			}
 		}
 	}
-	d.interrupt(t)
+	g.interrupt(t)
 
 	// Every blob in the store is under the last version.
 	store, err := statestore.OpenDir(stateDir)

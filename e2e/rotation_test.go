@@ -14,13 +14,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	devnetpkg "github.com/gatekeeper-net/gatekeeper/internal/devnet"
-	"github.com/gatekeeper-net/gatekeeper/internal/e2etest"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/checkpoint"
@@ -42,40 +40,10 @@ func TestDevnetRotation(t *testing.T) {
 		t.Skip("builds gkd and runs a devnet")
 	}
 	start := time.Now()
-	gkd := gkdBinary(t)
-	home := t.TempDir()
-	offset := e2etest.FreePortOffset(t, 0)
-	node := fmt.Sprintf("tcp://127.0.0.1:%d", 26657+offset)
-	d := startDevnet(t, gkd, home, "--port-offset", strconv.Itoa(offset), "--block-time", "300ms", "--voting-period", "4s",
-		"--gatekeepers", "3", "--workers", "2", "--rotation-interval", "100", "--key-retention", "5")
-	waitForHeight(t, gkd, node, 1)
-	t.Cleanup(func() {
-		if t.Failed() {
-			if b, err := os.ReadFile(filepath.Join(home, "workers.log")); err == nil {
-				var lines []string
-				for _, l := range strings.Split(string(b), "\n") {
-					if strings.Contains(l, "rotation") || strings.Contains(l, "re-encrypt") || strings.Contains(l, "master key") || strings.Contains(l, "level=ERROR") {
-						lines = append(lines, l)
-					}
-				}
-				t.Logf("workers.log, rotation lines:\n%s", e2etest.Tail(strings.Join(lines, "\n"), 60))
-			}
-		}
-	})
-
-	var manifest struct {
-		PRuntimes []struct {
-			Name    string `json:"name"`
-			RPC     string `json:"rpc"`
-			AppAPI  string `json:"app_api"`
-			DataDir string `json:"data_dir"`
-		} `json:"pruntimes"`
-	}
-	eventually(t, 30*time.Second, "devnet.json with pRuntimes", func() bool {
-		b, err := os.ReadFile(filepath.Join(home, "devnet.json"))
-		return err == nil && json.Unmarshal(b, &manifest) == nil && len(manifest.PRuntimes) == 5
-	})
-	gks, workers := manifest.PRuntimes[:3], manifest.PRuntimes[3:]
+	g := startGKDevnet(t, "--rotation-interval", "100", "--key-retention", "5")
+	g.showWorkerLogOnFailure(t, "rotation", "rotation", "re-encrypt", "master key")
+	gkd, home, node := g.gkd, g.home, g.node
+	gks, workers := g.gatekeepers(), g.workers()
 
 	// Both workers hold cluster key v0.
 	var cluster uint64
@@ -147,7 +115,7 @@ func TestDevnetRotation(t *testing.T) {
 			}
 		}
 	}
-	d.interrupt(t)
+	g.interrupt(t)
 
 	// Every stored blob is under key version 2.
 	store, err := statestore.OpenDir(filepath.Join(home, devnetpkg.StateDir))
@@ -169,7 +137,7 @@ func TestDevnetRotation(t *testing.T) {
 	}
 
 	// No sealed store holds v0, v1 or their cluster keys.
-	for _, p := range manifest.PRuntimes {
+	for _, p := range g.manifest.PRuntimes {
 		tee, err := pruntime.OpenSimTEE(p.DataDir, pruntime.DevnetMeasurement())
 		if err != nil {
 			t.Fatal(err)
@@ -217,7 +185,7 @@ func TestDevnetRotation(t *testing.T) {
 	}
 	ck2 := k2.ClusterKey(cluster)
 	secrets = append(secrets, v2, ck2[:])
-	assertNoSecretsInLogs(t, home, d.out.String(), secrets)
+	assertNoSecretsInLogs(t, home, g.out.String(), secrets)
 	t.Logf("rotation of %d blobs verified in %s", blobs, time.Since(start).Round(time.Second))
 }
 
