@@ -736,3 +736,40 @@ func TestAppHoldsWritesWhileNewerKeyPending(t *testing.T) {
 		t.Fatalf("written under version %d (%v)", v, err)
 	}
 }
+
+// A gatekeeper whose copy was bad while the others acknowledged stops being
+// live when the version activates; the chain then asks for its history
+// (x/registry refetch), a live gatekeeper sends it, and it is live again
+// with the new version.
+func TestRotationFaultedGatekeeperRefetched(t *testing.T) {
+	t.Parallel()
+	nodes, _ := gatekeeperSet(t, 3)
+	applyAll(t, nodes, rotationStart(0, nodes...))
+	_, p := proposed(t, nodes[0], nodes[0].takeOne(protocol.TopicRotationProposal))
+	p.Copies[2] = bytes.Clone(p.Copies[2])
+	p.Copies[2][len(p.Copies[2])-1] ^= 1
+	applyAll(t, nodes, ingress(protocol.TopicRotationProposed, protocol.RotationProposed{Proposer: nodes[0].id(), RotationProposal: p}.Encode()))
+	nodes[0].takeOne(protocol.TopicRotationAck)
+	nodes[1].takeOne(protocol.TopicRotationAck)
+	nodes[2].takeOne(protocol.TopicKeyFault)
+	// Activation, then the chain's request for the faulted gatekeeper.
+	req := ingress(protocol.TopicMasterKeyRequest, protocol.KeyRequest{Identity: nodes[2].id(), ReceiveKey: nodes[2].receiveKey()}.Encode())
+	applyAll(t, nodes, ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode()), req)
+	if nodes[2].r.Info().Role == api.RoleActive {
+		t.Fatal("a gatekeeper without the activated version is still active")
+	}
+	copies := nodes[0].take(protocol.TopicMasterKeyCopy)
+	if len(copies) == 0 {
+		t.Fatal("no history sent to the faulted gatekeeper")
+	}
+	for _, c := range copies {
+		nodes[2].mustApply(relayed(nodes[0].id(), c))
+	}
+	if info := nodes[2].r.Info(); info.Role != api.RoleActive || info.MasterVersions != 2 {
+		t.Fatalf("after the refetch: role %q, %d versions", info.Role, info.MasterVersions)
+	}
+	nodes[2].takeOne(protocol.TopicGatekeeperLive)
+	if k := nodes[2].r.master.get(1); k == nil || !bytes.Equal(k.PublicKey(), p.PublicKey) {
+		t.Fatal("the refetched history lacks the activated version")
+	}
+}

@@ -384,6 +384,9 @@ func (k *Keeper) activate(ctx sdk.Context, r *types.Rotation) error {
 			return err
 		}
 	}
+	if err := k.refetchFaulted(ctx, r); err != nil {
+		return err
+	}
 	start := protocol.ReencryptStart{From: r.FromVersion, To: r.ToVersion, Ranges: uint32(len(r.Gatekeepers))}
 	if _, err := k.ingress.PushIngress(ctx, types.ModuleName, protocol.TopicReencryptStart, start.Encode()); err != nil {
 		return err
@@ -398,23 +401,79 @@ func (k *Keeper) activate(ctx sdk.Context, r *types.Rotation) error {
 	return nil
 }
 
+// refetchFaulted handles, at activation, the snapshot gatekeepers that
+// reported the taken proposal's copy to them faulty while a quorum
+// acknowledged it: they do not hold the new version, and their pRuntimes
+// stop being live when it is recorded. The chain marks them not live and
+// asks the live gatekeepers for their history, as for a joiner; a good copy
+// makes them live again (registry/gatekeeper_live). A gatekeeper that only
+// acknowledges late (it was offline) is left alone: it seals the version
+// from the proposal when it catches up.
+func (k *Keeper) refetchFaulted(ctx sdk.Context, r *types.Rotation) error {
+	for _, g := range r.Gatekeepers {
+		if g.FaultedHeight == 0 || g.AckedHeight != 0 {
+			continue
+		}
+		if err := k.refetch(ctx, g.IdentityKey, r.ToVersion); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refetch marks gatekeeper key not live and asks the live gatekeepers for
+// its master key history.
+func (k *Keeper) refetch(ctx sdk.Context, key []byte, version uint32) error {
+	gk, err := k.currentGatekeeper(ctx, key)
+	if err != nil {
+		return err // the set is locked while the rotation runs
+	}
+	gk.LiveHeight = 0
+	if err := k.Gatekeepers.Set(ctx, key, gk); err != nil {
+		return err
+	}
+	w, err := k.GetWorker(ctx, key)
+	if err != nil {
+		return err
+	}
+	if err := k.requestMasterKey(ctx, key, w.ReceiveKey); err != nil {
+		return err
+	}
+	ctx.EventManager().EmitEvent(sdk.NewEvent(types.EventMasterKeyRefetch,
+		sdk.NewAttribute(types.AttributeIdentityKey, hex.EncodeToString(key)),
+		sdk.NewAttribute(types.AttributeVersion, fmt.Sprint(version))))
+	return nil
+}
+
 // proposalFault records a master key fault against the proposal a rotation
 // is acknowledging, reported by a snapshot gatekeeper that has not
 // acknowledged it. When so many report it that the rest can no longer make
 // a quorum, the proposal is dropped and the rotation proposes again without
 // that proposer: a gatekeeper that proposes garbage cannot stall a rotation
 // (and with it the locked gatekeeper set) for good. Faults about anything
-// else only count against the sender, as before.
+// else only count against the sender, as before. A fault reported after
+// activation (a gatekeeper that was behind) marks it and refetches its
+// history at once, as activation does for the faults before it.
 func (k *Keeper) proposalFault(ctx sdk.Context, reporter []byte, f protocol.KeyFault) error {
 	r, ok, err := k.runningRotation(ctx)
-	if err != nil || !ok || r.Phase != types.ROTATION_PHASE_ACKING || f.Version != r.ToVersion || !bytes.Equal(f.Sender, r.Proposer) {
+	if err != nil || !ok || f.Version != r.ToVersion || !bytes.Equal(f.Sender, r.Proposer) {
 		return err
+	}
+	activated := r.Phase == types.ROTATION_PHASE_REENCRYPTING || r.Phase == types.ROTATION_PHASE_RETIRING
+	if r.Phase != types.ROTATION_PHASE_ACKING && !activated {
+		return nil
 	}
 	i := r.Member(reporter)
 	if i < 0 || r.Gatekeepers[i].AckedHeight != 0 || r.Gatekeepers[i].FaultedHeight != 0 {
 		return nil
 	}
 	r.Gatekeepers[i].FaultedHeight = ctx.BlockHeight()
+	if activated {
+		if err := k.refetch(ctx, reporter, r.ToVersion); err != nil {
+			return err
+		}
+		return k.Rotations.Set(ctx, r.ToVersion, r)
+	}
 	faulted := 0
 	for _, g := range r.Gatekeepers {
 		if g.FaultedHeight != 0 && g.AckedHeight == 0 {

@@ -887,3 +887,75 @@ func TestRotationGenesisValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestRotationRefetchesFaultedGatekeeper: a gatekeeper that reported its
+// copy faulty while a quorum acknowledged is, at activation, marked not
+// live and asked for its history again; a gatekeeper that simply has not
+// acknowledged yet is left alone.
+func TestRotationRefetchesFaultedGatekeeper(t *testing.T) {
+	t.Parallel()
+	f := rotationFixture(t, []byte{1, 2, 3, 4}, nil)
+	v := f.rotate(t)
+	f.mustHandle(t, f.k.HandleRotationProposal, proposalMsg(t, 2, proposal(t, v, 9, 4)))
+	f.mustHandle(t, f.k.HandleKeyFault, fromWorker(3, protocol.TopicKeyFault,
+		protocol.KeyFault{Sender: pub(testKey(2)), Kind: protocol.FaultMasterKeyCopy, Version: v}.Encode()))
+	mark := len(f.ingress(t))
+	for _, s := range []byte{1, 2, 4} {
+		f.mustHandle(t, f.k.HandleRotationAck, ackMsg(s, v))
+	}
+	if r := f.rotation(t); r.Phase != types.ROTATION_PHASE_REENCRYPTING {
+		t.Fatalf("phase %s after a quorum of acks", types.PhaseName(r.Phase))
+	}
+	var requests [][]byte
+	for _, m := range f.ingressSince(t, mark) {
+		if m.Topic == protocol.TopicMasterKeyRequest {
+			req, err := protocol.DecodeKeyRequest(m.Payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			requests = append(requests, req.Identity)
+		}
+	}
+	if len(requests) != 1 || !bytes.Equal(requests[0], pub(testKey(3))) {
+		t.Fatalf("key requests at activation for %x, want only the faulted gatekeeper 3", requests)
+	}
+	if g := f.gatekeeper(t, 3); g.LiveHeight != 0 {
+		t.Fatal("the faulted gatekeeper is still live on chain")
+	}
+	if !hasEvent(f.ctx.EventManager().Events(), types.EventMasterKeyRefetch, map[string]string{types.AttributeIdentityKey: keyHex(3)}) {
+		t.Errorf("no %s event", types.EventMasterKeyRefetch)
+	}
+	for _, s := range []byte{1, 2, 4} {
+		if g := f.gatekeeper(t, s); g.LiveHeight == 0 {
+			t.Fatalf("gatekeeper %d lost its live state", s)
+		}
+	}
+}
+
+// A gatekeeper that was behind reports its copy faulty only after the
+// activation: it is refetched then.
+func TestRotationRefetchesLateFault(t *testing.T) {
+	t.Parallel()
+	f := rotationFixture(t, []byte{1, 2, 3}, nil)
+	toReencrypting(t, f) // 1 and 2 acknowledged
+	mark := len(f.ingress(t))
+	f.mustHandle(t, f.k.HandleKeyFault, fromWorker(3, protocol.TopicKeyFault,
+		protocol.KeyFault{Sender: pub(testKey(2)), Kind: protocol.FaultMasterKeyCopy, Version: 1}.Encode()))
+	got := f.ingressSince(t, mark)
+	if len(got) != 1 || got[0].Topic != protocol.TopicMasterKeyRequest {
+		t.Fatalf("ingress after a late fault: %+v", got)
+	}
+	if g := f.gatekeeper(t, 3); g.LiveHeight != 0 {
+		t.Fatal("the faulted gatekeeper is still live on chain")
+	}
+	if r := f.rotation(t); r.Phase != types.ROTATION_PHASE_REENCRYPTING || r.Gatekeepers[f.rangeOf(t, 3)].FaultedHeight == 0 {
+		t.Fatalf("rotation after a late fault: %+v", r)
+	}
+	// Reported again: nothing more.
+	mark = len(f.ingress(t))
+	f.mustHandle(t, f.k.HandleKeyFault, fromWorker(3, protocol.TopicKeyFault,
+		protocol.KeyFault{Sender: pub(testKey(2)), Kind: protocol.FaultMasterKeyCopy, Version: 1}.Encode()))
+	if got := f.ingressSince(t, mark); len(got) != 0 {
+		t.Fatalf("a second late fault pushed %+v", got)
+	}
+}

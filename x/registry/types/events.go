@@ -26,9 +26,13 @@ const (
 	EventRotationProposalRejected = "rotation_proposal_rejected"
 	EventRotationAck              = "rotation_ack"
 	EventMasterKeyActivated       = "master_key_activated"
-	EventReencryptProgress        = "reencrypt_progress"
-	EventMasterKeyRetired         = "master_key_retired"
-	EventMasterKeyErase           = "master_key_erase"
+	// EventMasterKeyRefetch: at activation, a gatekeeper that reported its
+	// copy of the new version faulty is marked not live and asked for its
+	// history again.
+	EventMasterKeyRefetch  = "master_key_refetch"
+	EventReencryptProgress = "reencrypt_progress"
+	EventMasterKeyRetired  = "master_key_retired"
+	EventMasterKeyErase    = "master_key_erase"
 	// pRuntime migration.
 	EventMigrationScheduled = "migration_scheduled"
 	EventMigrationPaired    = "migration_paired"
