@@ -773,3 +773,42 @@ func TestRotationFaultedGatekeeperRefetched(t *testing.T) {
 		t.Fatal("the refetched history lacks the activated version")
 	}
 }
+
+// A host that kept a copy of the sealed history from before an erasure puts
+// it back (the sealing key never changes, so it still unseals). The restart
+// drops the versions the checkpoint says were erased and rewrites the file,
+// so the restored copy does not bring v0 back into the enclave or onto disk.
+// A host that also puts back an older checkpoint is not covered here: the
+// runtime then replays the erasure from ingress (docs/gatekeepers.md).
+func TestRestoredHistoryIsErasedAgain(t *testing.T) {
+	t.Parallel()
+	nodes, _ := gatekeeperSet(t, 1)
+	a := nodes[0]
+	rotate(t, nodes)
+	path := filepath.Join(a.dir, MasterKeysFile)
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.mustApply(ingress(protocol.TopicMasterKeyErase, protocol.EncodeU32(0)))
+	if err := a.r.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, before, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a.open()
+	if a.r.master.get(0) != nil {
+		t.Fatal("a restored history brought the erased v0 back into the enclave")
+	}
+	if a.r.Info().Role != api.RoleActive || a.r.master.get(1) == nil {
+		t.Fatal("not live with v1 after the restored history was trimmed")
+	}
+	h, err := loadMasterHistory(a.dir, a.r.tee)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.get(0) != nil {
+		t.Fatal("the restored history on disk still holds v0")
+	}
+}

@@ -114,6 +114,14 @@ func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
 	if r.master, err = loadMasterHistory(cfg.DataDir, t); err != nil {
 		return nil, err
 	}
+	// The sealing key never changes, so a host can put back a history it
+	// copied before an erasure: drop what the checkpoint says was erased.
+	if r.master.eraseBelow(r.st.MasterErasedBelow) {
+		if err := saveMasterHistory(cfg.DataDir, t, &r.master); err != nil {
+			return nil, err
+		}
+		log.Warn("the sealed master key history held erased versions; erased them again", "erased_below", r.st.MasterErasedBelow)
+	}
 	// Versions below the oldest held may be missing: the chain ordered them
 	// erased and a crash came between rewriting the history and committing
 	// the state (the erasure is applied again); erasure only ever removes
