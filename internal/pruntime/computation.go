@@ -186,7 +186,9 @@ func (r *Runtime) onBlock(tx *ingressTx, payload []byte) error {
 
 // buildBlock turns the buffered ingress of a block into the engine's input.
 func buildBlock(blk protocol.ComputationBlock, c *computationState) (tokenomics.Block, error) {
-	b := tokenomics.Block{Height: blk.Height}
+	// The block time and the heartbeats' iteration counts are what the
+	// engine measures p_instant from: both must reach it.
+	b := tokenomics.Block{Height: blk.Height, Time: blk.Time}
 	copy(b.Seed[:], blk.Seed)
 	for _, p := range c.Started {
 		s, err := protocol.DecodeSessionStarted(p)
@@ -219,7 +221,7 @@ func buildBlock(blk protocol.ComputationBlock, c *computationState) (tokenomics.
 		if err != nil {
 			return b, err
 		}
-		hb := tokenomics.Heartbeat{Session: h.Session, Challenge: h.Challenge}
+		hb := tokenomics.Heartbeat{Session: h.Session, Challenge: h.Challenge, Iterations: h.Iterations}
 		copy(hb.Worker[:], rel.Sender)
 		b.Heartbeats = append(b.Heartbeats, hb)
 	}

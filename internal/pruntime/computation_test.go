@@ -178,3 +178,76 @@ func TestBenchmarkRunsWhileComputing(t *testing.T) {
 		t.Fatal("performance score 0")
 	}
 }
+
+// The engine in the pRuntime measures p_instant from what the chain
+// relays: each block's time and each heartbeat's iteration count. A worker
+// whose heartbeats report a tenth of the work its score promised earns
+// with the lower p, exactly as the engine computes it from the same blocks.
+// (Before this was fixed the pRuntime passed neither the block time nor
+// the iterations to the engine, so p_instant stayed at p_bench whatever
+// the worker did.)
+func TestComputationMeasuresPInstant(t *testing.T) {
+	t.Parallel()
+	a, w := newTestNode(t), newTestNode(t)
+	launch(t, a)
+	var wk tokenomics.WorkerKey
+	copy(wk[:], w.id())
+	const stake = 5_000 // V below v_max, so that V moves with p
+	sb, _ := tokenomics.FromInt(stake).MarshalBinary()
+	start := ingress(protocol.TopicSessionStarted, protocol.SessionStarted{
+		Worker: w.id(), Session: 1, Score: 1_000, Level: 1, Stake: sb,
+	}.Encode())
+	// Every worker is challenged every block; w answers every other one
+	// (the older challenge is discharged), so that idle blocks, where ΔV
+	// depends on p, alternate with settlements. Score 1,000; the heartbeats
+	// show about a tenth of that: 17 iterations per second of block time.
+	a.mustApply(compIngress(protocol.TopicComputationParams, busyParams(t)), start, closeBlock(10))
+	blocks := [][]tokenomics.Heartbeat{nil}
+	for h := uint64(11); h <= 18; h++ {
+		var hbs []tokenomics.Heartbeat
+		var msgs []protocol.Message
+		if h%2 == 0 {
+			c := h - 1
+			hb := protocol.Heartbeat{Session: 1, Challenge: c, Iterations: 17 * c}
+			msgs = append(msgs, compIngress(protocol.TopicHeartbeat, protocol.Relayed{Sender: w.id(), Body: hb.Encode()}.Encode()))
+			hbs = append(hbs, tokenomics.Heartbeat{Worker: wk, Session: 1, Challenge: c, Iterations: hb.Iterations})
+		}
+		a.mustApply(append(msgs, closeBlock(h))...)
+		blocks = append(blocks, hbs)
+	}
+
+	p := tokenomics.DefaultParams()
+	if err := p.UnmarshalBinary(busyParams(t)); err != nil {
+		t.Fatal(err)
+	}
+	st := tokenomics.NewState(9)
+	var want [][]byte
+	for i, hbs := range blocks {
+		blk := tokenomics.Block{Height: uint64(10 + i), Time: uint64(10+i) * 1000, Heartbeats: hbs}
+		copy(blk.Seed[:], bytes.Repeat([]byte{byte(blk.Height)}, 32))
+		if i == 0 {
+			blk.Started = []tokenomics.Start{{Worker: wk, Session: 1, P: 1_000, Level: 1, Stake: tokenomics.FromInt(stake)}}
+		}
+		out, rej, err := st.Apply(p, blk)
+		if err != nil || len(rej) != 0 {
+			t.Fatalf("engine block %d: %v %v", blk.Height, err, rej)
+		}
+		if !out.Empty() {
+			want = append(want, out.Encode())
+		}
+	}
+	if got, _ := st.Worker(wk); tokenomics.FromInt(200).Less(got.P) {
+		t.Fatalf("engine p_instant %s, want about a tenth of p_bench", got.P)
+	}
+	got := a.take(protocol.TopicSettlement)
+	if len(got) != len(want) {
+		t.Fatalf("%d settlements, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if !bytes.Equal(got[i].Payload, want[i]) {
+			g, _ := tokenomics.DecodeOutput(got[i].Payload)
+			e, _ := tokenomics.DecodeOutput(want[i])
+			t.Fatalf("settlement %d: pRuntime %+v, engine with block times and iterations %+v", i, g, e)
+		}
+	}
+}
