@@ -199,8 +199,8 @@ func TestComputationMeasuresPInstant(t *testing.T) {
 	}.Encode())
 	// Every worker is challenged every block; w answers every other one
 	// (the older challenge is discharged), so that idle blocks, where ΔV
-	// depends on p, alternate with settlements. Score 1,000; the heartbeats
-	// show about a tenth of that: 17 iterations per second of block time.
+	// depends on p, alternate with settlements. Score 1,000 per 6 s; the
+	// heartbeats show about a tenth of that: 17 iterations per second.
 	a.mustApply(compIngress(protocol.TopicComputationParams, busyParams(t)), start, closeBlock(10))
 	blocks := [][]tokenomics.Heartbeat{nil}
 	for h := uint64(11); h <= 18; h++ {

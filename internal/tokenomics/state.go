@@ -125,16 +125,28 @@ func (s *State) SumShare() Fixed {
 // for measurement noise. 1.2 rounded toward zero, as Parse("1.2") gives.
 var pInstantCap = Fixed{hi: 1, lo: 0x3333333333333333}
 
+// ScoreSeconds is the unit of performance: scores and p_instant are
+// benchmark iterations per 6 seconds, the reference's unit (its standard
+// block time), so that p has the magnitude the reference's params (rig_k,
+// cost_k, k, the 2·p in share) were set for.
+const ScoreSeconds = 6
+
+// MaxScore caps a performance score where the chain records it, as the
+// reference's registry does: beyond it, faster hardware earns no more
+// weight, and stake (through V) decides.
+const MaxScore = 6000
+
 // measure updates w's p_instant from a heartbeat answering the challenge of
 // a block with time t (unix ms) and carrying iteration count it:
 //
-//	p_instant = min((it − it_last) / ((t − t_last)/1000), 1.2·p_bench)
+//	p_instant = min((it − it_last) / ((t − t_last)/1000) · 6, 1.2·p_bench)
 //
-// The first heartbeat of a session, and one whose count went backwards (the
-// pRuntime restarted and its counter with it), only set the baseline and
-// keep p_instant. Both ends of the interval are challenge-block times, so
-// relaying delay does not enter the measurement. A block time that does not
-// advance (two challenges answered from one block) changes nothing.
+// iterations per 6 s, as the reference measures it (divide, then
+// multiply). The first heartbeat of a session, and one whose count went
+// backwards (the pRuntime restarted and its counter with it), only set the
+// baseline and keep p_instant. Both ends of the interval are challenge-block
+// times, so relaying delay does not enter the measurement. A block time that
+// does not advance (two challenges answered from one block) changes nothing.
 func measure(w *Worker, t, it uint64) {
 	switch {
 	case w.MeasuredAt == 0 || it < w.Iterations:
@@ -142,7 +154,7 @@ func measure(w *Worker, t, it uint64) {
 		return
 	default:
 		dt, _ := FromRatio(t-w.MeasuredAt, 1000) // t − t_last < 2^64: no overflow
-		w.P = FromInt(it - w.Iterations).Div(dt).Min(FromInt(uint64(w.PBench)).Mul(pInstantCap))
+		w.P = FromInt(it - w.Iterations).Div(dt).MulInt(ScoreSeconds).Min(FromInt(uint64(w.PBench)).Mul(pInstantCap))
 	}
 	w.Iterations, w.MeasuredAt = it, t
 }

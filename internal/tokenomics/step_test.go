@@ -257,19 +257,19 @@ func TestPInstant(t *testing.T) {
 	if got := pOf(); got != tk.FromInt(1000) {
 		t.Fatalf("after the first heartbeat p = %s, want p_bench 1000", got)
 	}
-	apply(3, hb(2, 50_600)) // 600 iterations over 1 s
+	apply(3, hb(2, 50_100)) // 100 iterations over 1 s: 600 per 6 s, the score unit
 	if got := pOf(); got != tk.FromInt(600) {
 		t.Fatalf("p = %s, want 600", got)
 	}
-	apply(4, hb(3, 60_600)) // 10,000/s: capped
+	apply(4, hb(3, 60_100)) // 60,000 per 6 s: capped
 	if got, want := pOf(), tk.MustParse("1200"); got.Less(tk.MustParse("1199.99999")) || want.Less(got) {
 		t.Fatalf("p = %s, want 1.2·1000", got)
 	}
 	apply(5, hb(4, 10)) // restarted: baseline, p kept
 	capped := pOf()
-	apply(6, hb(5, 410)) // 400/s since the restart
-	if got := pOf(); got != tk.FromInt(400) || capped == got {
-		t.Fatalf("after restart p = %s (before %s), want 400", got, capped)
+	apply(6, hb(5, 110)) // 100/s since the restart: 600 per 6 s
+	if got := pOf(); got != tk.FromInt(600) || capped == got {
+		t.Fatalf("after restart p = %s (before %s), want 600", got, capped)
 	}
 	// A block whose time goes backwards is refused.
 	if _, _, err := st.Apply(p, tk.Block{Height: 7, Time: 5000}); !errors.Is(err, tk.ErrHeight) {

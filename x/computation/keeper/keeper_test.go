@@ -492,6 +492,9 @@ func TestBenchmark(t *testing.T) {
 		{"unregistered worker", workerMsg(bytes.Repeat([]byte{3}, 32), protocol.TopicBenchmark, protocol.EncodeU32(5)), types.ErrWorkerNotFound, 100},
 		{"gatekeeper origin", protocol.Message{Origin: protocol.GatekeeperOrigin(), Topic: protocol.TopicBenchmark, Payload: protocol.EncodeU32(5)}, types.ErrInvalidOrigin, 100},
 		{"later replaces", workerMsg(f.worker, protocol.TopicBenchmark, protocol.EncodeU32(400)), nil, 400},
+		// The reference's registry caps scores at 6,000 iterations per 6 s.
+		{"above the cap", workerMsg(f.worker, protocol.TopicBenchmark, protocol.EncodeU32(tokenomics.MaxScore+1)), nil, tokenomics.MaxScore},
+		{"far above the cap", workerMsg(f.worker, protocol.TopicBenchmark, protocol.EncodeU32(1<<29)), nil, tokenomics.MaxScore},
 	} {
 		err := f.k.HandleBenchmark(f.ctx, tc.m)
 		if !errors.Is(err, tc.want) && !(tc.want == nil && err == nil) {
