@@ -106,8 +106,8 @@ func (s *State) Worker(k WorkerKey) (Worker, bool) {
 	return s.workers[i], true
 }
 
-// SumShare is Σ share over responsive workers, the denominator of the next
-// block's budget split.
+// SumShare is Σ share over responsive workers: the denominator of the next
+// block's budget split, taken before that block's stops and starts.
 func (s *State) SumShare() Fixed {
 	var sum Fixed
 	for i := range s.workers {
@@ -226,12 +226,16 @@ func Step(p Params, s *State, b Block) (*State, Output, []Rejection, error) {
 //
 // Order within a block:
 //
+//  0. Σshare is taken over the responsive workers the previous block left,
+//     before this block's stops, starts and heartbeats (the reference takes
+//     it before it processes the block's messages): a worker stopped in
+//     this block still counts, one started in it does not yet.
 //  1. Stops: the session ends; a settlement with the final V and zero
 //     payout is reported (the reference reports the final V the same way).
 //  2. Starts: V = InitialV; the session's last settlement is this height.
 //  3. This height's challenge round (seed, OnlineTarget of the number of
 //     computing workers) is recorded.
-//  4. Σshare is taken over responsive workers, before any heartbeat.
+//  4. conf_f is cached per worker.
 //  5. Heartbeats, in block order. Every valid one re-measures the worker's
 //     p_instant (see measure). The first valid one of a worker in the
 //     block: if the worker is unresponsive it recovers (V_deductible = 0,
@@ -262,6 +266,9 @@ func (s *State) Apply(p Params, b Block) (Output, []Rejection, error) {
 	if b.Time < s.lastTime() {
 		return Output{}, nil, fmt.Errorf("%w: block %d time %d before the previous block's %d", ErrHeight, b.Height, b.Time, s.lastTime())
 	}
+
+	// 0. Σshare, before anything of this block changes the worker set.
+	sum := s.SumShare()
 
 	// 1. Stops.
 	removed := 0
@@ -327,19 +334,13 @@ func (s *State) Apply(p Params, b Block) (Output, []Rejection, error) {
 		s.rounds = append(s.rounds[:0], s.rounds[drop:]...)
 	}
 
-	// 4. Σshare over responsive workers; conf_f cached per worker.
+	// 4. conf_f cached per worker.
 	if cap(s.conf) < len(s.workers) {
 		s.conf = make([]Fixed, len(s.workers))
 	}
 	s.conf = s.conf[:len(s.workers)]
-	var sum Fixed
 	for i := range s.workers {
-		w := &s.workers[i]
-		conf, _ := ConfFactor(w.Level) // checked at start
-		s.conf[i] = conf
-		if w.Status == StatusComputing {
-			sum = sum.Add(Share(w.V, w.P, conf))
-		}
+		s.conf[i], _ = ConfFactor(s.workers[i].Level) // checked at start
 	}
 	payoutRatio := One.Sub(p.TreasuryRatio)
 

@@ -276,3 +276,40 @@ func TestPInstant(t *testing.T) {
 		t.Fatalf("time going backwards: %v", err)
 	}
 }
+
+// TestSumShareAtBlockStart: as in the reference, the budget of a block is
+// split over Σshare of the responsive workers the previous block left: a
+// worker stopped in the block still counts, one started in it does not.
+func TestSumShareAtBlockStart(t *testing.T) {
+	t.Parallel()
+	p := everyBlock()
+	st := started(t, p)
+	before := st.SumShare()
+	w0, _ := st.Worker(testKey(0))
+	big := tk.Start{Worker: testKey(2), Session: 3, P: 1000, Level: 1, Stake: tk.FromInt(20_000)}
+	out, rej, err := st.Apply(p, tk.Block{
+		Height: 6, Seed: testSeed(6),
+		Stopped:    []tk.Stop{{Worker: testKey(1), Session: 2}},
+		Started:    []tk.Start{big},
+		Heartbeats: []tk.Heartbeat{{Worker: testKey(0), Session: 1, Challenge: 5}},
+	})
+	if err != nil || len(rej) != 0 {
+		t.Fatalf("block 6: %v %v", err, rej)
+	}
+	var paid tk.Settlement
+	for _, s := range out.Settlements {
+		if s.Worker == testKey(0) {
+			paid = s
+		}
+	}
+	// The heartbeat is the session's first: p is not re-measured.
+	budget := tk.Share(w0.V, w0.P, tk.One).Div(before).Mul(p.BudgetPerBlock).MulInt(6 - w0.LastSettled)
+	if want := budget.Mul(tk.One.Sub(p.TreasuryRatio)); paid.Payout != want {
+		t.Fatalf("payout %s, want %s (Σshare before the block's stop and start)", paid.Payout, want)
+	}
+	vStart, _ := p.InitialV(big.P, big.Stake, big.Level)
+	after := tk.Share(w0.V, w0.P, tk.One).Add(tk.Share(vStart, tk.FromInt(1000), tk.One))
+	if after == before {
+		t.Fatal("the test does not tell the two rules apart")
+	}
+}
