@@ -26,7 +26,7 @@ func busyParams(t testing.TB) []byte {
 }
 
 func sessionStarted(n *testNode, session uint64) protocol.Message {
-	stake := tokenomics.FromInt(1_000_000)
+	stake := tokenomics.FromInt(20_000)
 	sb, _ := stake.MarshalBinary()
 	return ingress(protocol.TopicSessionStarted, protocol.SessionStarted{
 		Worker: n.id(), Session: session, Score: 1_000, Level: 1, Stake: sb,
@@ -90,7 +90,7 @@ func TestComputationRole(t *testing.T) {
 	st := tokenomics.NewState(9)
 	var want [][]byte
 	for _, blk := range []tokenomics.Block{
-		{Height: 10, Started: []tokenomics.Start{{Worker: wk, Session: 1, P: 1_000, Level: 1, Stake: tokenomics.FromInt(1_000_000)}}},
+		{Height: 10, Started: []tokenomics.Start{{Worker: wk, Session: 1, P: 1_000, Level: 1, Stake: tokenomics.FromInt(20_000)}}},
 		{Height: 11, Heartbeats: []tokenomics.Heartbeat{{Worker: wk, Session: 1, Challenge: 10, Iterations: h.Iterations}}},
 		{Height: 12, Stopped: []tokenomics.Stop{{Worker: wk, Session: 1}}},
 	} {

@@ -159,23 +159,8 @@ func (m *refModel) next(w *refWorker, from, to uint64) uint64 {
 func (m *refModel) step(p refParams, b tk.Block) refOutput {
 	h := b.Height
 	var out refOutput
-	for _, st := range b.Started {
-		if m.find(st.Worker) != nil || uint64(st.P) < p.minP {
-			continue
-		}
-		stake := new(big.Float).SetPrec(refPrec).SetRat(bigRatOf(st.Stake))
-		if stake.Cmp(mul(p.k, sqrtF(bfInt(uint64(st.P))))) < 0 {
-			continue
-		}
-		conf := refConf(st.Level)
-		factor := add(mul(sub(p.re, bfInt(1)), conf), bfInt(1))
-		v := minF(mul(factor, add(add(stake, mul(p.rigK, bfInt(uint64(st.P)))), p.rigB)), p.vmax)
-		m.workers = append(m.workers, &refWorker{key: st.Worker, session: st.Session, pBench: st.P, pInst: bfInt(uint64(st.P)),
-			level: st.Level, v: v, vded: bfInt(0), since: h, settled: h})
-	}
-	slices.SortFunc(m.workers, func(a, b *refWorker) int { return bytes.Compare(a.key[:], b.key[:]) })
-	m.rounds[h] = refRound{time: b.Time, seed: b.Seed, target: refTarget(p, len(m.workers))}
-
+	// Σshare over the responsive workers the previous block left, before
+	// this block's starts (the reference's will_process_block).
 	share := func(w *refWorker) *big.Float {
 		q := mul(mul(bfInt(2), w.pInst), refConf(w.level))
 		return sqrtF(add(mul(w.v, w.v), mul(q, q)))
@@ -186,6 +171,26 @@ func (m *refModel) step(p refParams, b tk.Block) refOutput {
 			sum = add(sum, share(w))
 		}
 	}
+	for _, st := range b.Started {
+		if m.find(st.Worker) != nil || uint64(st.P) < p.minP {
+			continue
+		}
+		stake := new(big.Float).SetPrec(refPrec).SetRat(bigRatOf(st.Stake))
+		if stake.Cmp(mul(p.k, sqrtF(bfInt(uint64(st.P))))) < 0 {
+			continue
+		}
+		conf := refConf(st.Level)
+		factor := add(mul(sub(p.re, bfInt(1)), conf), bfInt(1))
+		v := mul(factor, add(add(stake, mul(p.rigK, bfInt(uint64(st.P)))), p.rigB))
+		if v.Cmp(p.vmax) > 0 {
+			continue // the reference refuses a V_e above v_max
+		}
+		m.workers = append(m.workers, &refWorker{key: st.Worker, session: st.Session, pBench: st.P, pInst: bfInt(uint64(st.P)),
+			level: st.Level, v: v, vded: bfInt(0), since: h, settled: h})
+	}
+	slices.SortFunc(m.workers, func(a, b *refWorker) int { return bytes.Compare(a.key[:], b.key[:]) })
+	m.rounds[h] = refRound{time: b.Time, seed: b.Seed, target: refTarget(p, len(m.workers))}
+
 	for _, hb := range b.Heartbeats {
 		w := m.find(hb.Worker)
 		c := hb.Challenge
@@ -387,7 +392,7 @@ func TestReferenceModel(t *testing.T) {
 			name:   "c/three workers with different scores",
 			blocks: 2000,
 			workers: func() []*simWorker {
-				return []*simWorker{honest(3, 500, 1, 3000), honest(4, 2000, 4, 6000), honest(5, 8000, 5, 40000)}
+				return []*simWorker{honest(3, 500, 1, 3000), honest(4, 2000, 4, 6000), honest(5, 6000, 5, 20000)}
 			},
 			params: withRate(60),
 		},

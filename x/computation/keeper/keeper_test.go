@@ -339,8 +339,13 @@ func TestStartRejected(t *testing.T) {
 			return f.op, f.newWorker(f.op, 7, 100), tokens(2000)
 		}, types.ErrConfidenceLevel, "level 7"},
 		{"stake above the balance", func(f *fixture) (sdk.AccAddress, []byte, sdk.Coin) {
-			return f.op, f.worker, tokens(2_000_000)
+			f.bank.balances[string(f.op)] = math.NewInt(1999 * unit)
+			return f.op, f.worker, tokens(2000)
 		}, nil, "insufficient funds"},
+		{"initial V above v_max", func(f *fixture) (sdk.AccAddress, []byte, sdk.Coin) {
+			// score 100, level 1: 1.3·(stake + 30) > 30,000 from about 23,047 tokens.
+			return f.op, f.worker, tokens(23_100)
+		}, types.ErrStakeTooHigh, "above v_max 30000"},
 		{"already computing", func(f *fixture) (sdk.AccAddress, []byte, sdk.Coin) {
 			f.mustStart(f.worker, tokens(2000))
 			return f.op, f.worker, tokens(2000)
