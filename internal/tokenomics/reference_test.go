@@ -448,6 +448,20 @@ func TestReferenceModel(t *testing.T) {
 				}
 			},
 		},
+		{
+			name:   "f/workers starting while others are paid: Σshare before the block's starts",
+			blocks: 1500,
+			workers: func() []*simWorker {
+				ws := []*simWorker{honest(12, 2000, 1, 6000), honest(13, 3000, 2, 9000)}
+				for i, at := range []uint64{200, 201, 202, 400, 700, 701} {
+					w := honest(14+i, uint32(1000+500*i), uint32(1+i%5), uint64(4000+3000*i))
+					w.startAt = at
+					ws = append(ws, w)
+				}
+				return ws
+			},
+			params: withRate(120), // q = 0.4: most start blocks carry heartbeats
+		},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
