@@ -200,10 +200,14 @@ func (m *refModel) step(p refParams, b tk.Block) refOutput {
 		w.last = c
 		w.pending = m.next(w, c+1, h-1)
 		// p_instant: iterations per 6 s between the challenge times of two
-		// heartbeats, at most 1.2·p_bench; the first heartbeat and a
-		// restarted counter only set the baseline.
-		if t := m.rounds[c].time; w.measuredAt == 0 || hb.Iterations < w.iters || t > w.measuredAt {
-			if w.measuredAt != 0 && hb.Iterations >= w.iters {
+		// heartbeats, at most 1.2·p_bench; the first heartbeat only sets the
+		// baseline; a restarted counter sets it and p_instant = 0.
+		if t := m.rounds[c].time; w.measuredAt == 0 || t > w.measuredAt {
+			switch {
+			case w.measuredAt == 0:
+			case hb.Iterations < w.iters:
+				w.pInst = bfInt(0)
+			default:
 				rate := quo(mul(bfInt(hb.Iterations-w.iters), bfInt(6)), quo(bfInt(t-w.measuredAt), bfInt(1000)))
 				w.pInst = minF(rate, mul(bf("1.2"), bfInt(uint64(w.pBench))))
 			}

@@ -142,16 +142,21 @@ const MaxScore = 6000
 //	p_instant = min((it − it_last) / ((t − t_last)/1000) · 6, 1.2·p_bench)
 //
 // iterations per 6 s, as the reference measures it (divide, then
-// multiply). The first heartbeat of a session, and one whose count went
-// backwards (the pRuntime restarted and its counter with it), only set the
-// baseline and keep p_instant. Both ends of the interval are challenge-block
+// multiply). The first heartbeat of a session only sets the baseline and
+// keeps p_instant. A count that went backwards (the pRuntime restarted and
+// its counter with it) sets the baseline and p_instant to 0 until the next
+// heartbeat measures again, as in the reference: otherwise a host that
+// restarts its pRuntime before every heartbeat would keep its last p without
+// ever being measured again. Both ends of the interval are challenge-block
 // times, so relaying delay does not enter the measurement. A block time that
 // does not advance (two challenges answered from one block) changes nothing.
 func measure(w *Worker, t, it uint64) {
 	switch {
-	case w.MeasuredAt == 0 || it < w.Iterations:
+	case w.MeasuredAt == 0:
 	case t <= w.MeasuredAt:
 		return
+	case it < w.Iterations:
+		w.P = Zero
 	default:
 		dt, _ := FromRatio(t-w.MeasuredAt, 1000) // t − t_last < 2^64: no overflow
 		w.P = FromInt(it - w.Iterations).Div(dt).MulInt(ScoreSeconds).Min(FromInt(uint64(w.PBench)).Mul(pInstantCap))

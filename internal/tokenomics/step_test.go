@@ -229,8 +229,9 @@ func TestStartsAndStops(t *testing.T) {
 }
 
 // TestPInstant: p_instant is measured between the challenge times of two
-// heartbeats, capped at 1.2·p_bench; the first heartbeat of a session and a
-// counter that went backwards set the baseline and keep the last value.
+// heartbeats, in iterations per 6 s, capped at 1.2·p_bench; the first
+// heartbeat of a session sets the baseline and keeps p_bench; a counter that
+// went backwards sets the baseline and p to 0, as in the reference.
 func TestPInstant(t *testing.T) {
 	t.Parallel()
 	p := everyBlock()
@@ -265,11 +266,13 @@ func TestPInstant(t *testing.T) {
 	if got, want := pOf(), tk.MustParse("1200"); got.Less(tk.MustParse("1199.99999")) || want.Less(got) {
 		t.Fatalf("p = %s, want 1.2·1000", got)
 	}
-	apply(5, hb(4, 10)) // restarted: baseline, p kept
-	capped := pOf()
+	apply(5, hb(4, 10)) // restarted: baseline, and p is 0 until measured again
+	if got := pOf(); !got.IsZero() {
+		t.Fatalf("after a restart p = %s, want 0 as in the reference", got)
+	}
 	apply(6, hb(5, 110)) // 100/s since the restart: 600 per 6 s
-	if got := pOf(); got != tk.FromInt(600) || capped == got {
-		t.Fatalf("after restart p = %s (before %s), want 600", got, capped)
+	if got := pOf(); got != tk.FromInt(600) {
+		t.Fatalf("measured after the restart p = %s, want 600", got)
 	}
 	// A block whose time goes backwards is refused.
 	if _, _, err := st.Apply(p, tk.Block{Height: 7, Time: 5000}); !errors.Is(err, tk.ErrHeight) {
@@ -311,5 +314,45 @@ func TestSumShareAtBlockStart(t *testing.T) {
 	after := tk.Share(w0.V, w0.P, tk.One).Add(tk.Share(vStart, tk.FromInt(1000), tk.One))
 	if after == before {
 		t.Fatal("the test does not tell the two rules apart")
+	}
+}
+
+// TestSecondHeartbeatInBlock: a worker's second valid heartbeat in one
+// block re-measures p_instant but reports no second settlement (the
+// reference reports a second {V, 0} entry, which its own chain then drops
+// as late): one entry per worker per block.
+func TestSecondHeartbeatInBlock(t *testing.T) {
+	t.Parallel()
+	p := everyBlock()
+	st := tk.NewState(0)
+	hb := func(c, it uint64) tk.Heartbeat {
+		return tk.Heartbeat{Worker: testKey(0), Session: 1, Challenge: c, Iterations: it}
+	}
+	blocks := map[uint64][]tk.Heartbeat{3: {hb(2, 1000)}, 6: {hb(4, 1200), hb(5, 1250)}}
+	var out tk.Output
+	for h := uint64(1); h <= 6; h++ {
+		b := tk.Block{Height: h, Time: h * 1000, Seed: testSeed(h), Heartbeats: blocks[h]}
+		if h == 1 {
+			b.Started = []tk.Start{start(0)}
+		}
+		var rej []tk.Rejection
+		var err error
+		if out, rej, err = st.Apply(p, b); err != nil || len(rej) != 0 {
+			t.Fatalf("block %d: %v %v", h, err, rej)
+		}
+	}
+	n := 0
+	for _, s := range out.Settlements {
+		if s.Worker == testKey(0) {
+			n++
+			if s.Payout.IsZero() {
+				t.Fatal("the first heartbeat of the block did not settle")
+			}
+		}
+	}
+	w, _ := st.Worker(testKey(0))
+	// 200 iterations over 2 s, then 50 over 1 s: 600, then 300 per 6 s.
+	if n != 1 || w.P != tk.FromInt(300) || w.Answered != 5 {
+		t.Fatalf("%d settlements, p %s, answered %d; want 1, 300, 5", n, w.P, w.Answered)
 	}
 }
