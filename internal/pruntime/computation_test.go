@@ -251,3 +251,60 @@ func TestComputationMeasuresPInstant(t *testing.T) {
 		}
 	}
 }
+
+// A params change the chain publishes in block N applies to all of block
+// N, its heartbeats included: each block's output is the engine's for one
+// params set (the reference settles N's heartbeats under the old params and
+// the rest of N under the new; docs/computation.md says why we differ).
+func TestComputationParamsApplyFromTheirBlock(t *testing.T) {
+	t.Parallel()
+	a, w := newTestNode(t), newTestNode(t)
+	launch(t, a)
+	var wk tokenomics.WorkerKey
+	copy(wk[:], w.id())
+	old := tokenomics.DefaultParams()
+	if err := old.UnmarshalBinary(busyParams(t)); err != nil {
+		t.Fatal(err)
+	}
+	changed := old
+	changed.BudgetPerBlock = tokenomics.FromInt(250)
+	changedBytes, _ := changed.MarshalBinary()
+	heartbeat := func(c uint64) protocol.Message {
+		hb := protocol.Heartbeat{Session: 1, Challenge: c}
+		return compIngress(protocol.TopicHeartbeat, protocol.Relayed{Sender: w.id(), Body: hb.Encode()}.Encode())
+	}
+	a.mustApply(compIngress(protocol.TopicComputationParams, busyParams(t)), sessionStarted(w, 1), closeBlock(10))
+	a.mustApply(closeBlock(11))
+	// Block 12: the heartbeat comes before the change in ingress order.
+	a.mustApply(heartbeat(11), compIngress(protocol.TopicComputationParams, changedBytes), closeBlock(12))
+
+	st := tokenomics.NewState(9)
+	var want []byte
+	for h := uint64(10); h <= 12; h++ {
+		blk := tokenomics.Block{Height: h, Time: h * 1000}
+		copy(blk.Seed[:], bytes.Repeat([]byte{byte(h)}, 32))
+		p := old
+		switch h {
+		case 10:
+			blk.Started = []tokenomics.Start{{Worker: wk, Session: 1, P: 1_000, Level: 1, Stake: tokenomics.FromInt(20_000)}}
+		case 12:
+			blk.Heartbeats = []tokenomics.Heartbeat{{Worker: wk, Session: 1, Challenge: 11}}
+			p = changed
+		}
+		out, rej, err := st.Apply(p, blk)
+		if err != nil || len(rej) != 0 {
+			t.Fatalf("engine block %d: %v %v", h, err, rej)
+		}
+		if h == 12 {
+			want = out.Encode()
+		}
+	}
+	got := a.takeOne(protocol.TopicSettlement)
+	if !bytes.Equal(got.Payload, want) {
+		g, _ := tokenomics.DecodeOutput(got.Payload)
+		t.Fatalf("block 12 output %+v, want the engine's under the changed params", g)
+	}
+	if g, _ := tokenomics.DecodeOutput(got.Payload); len(g.Settlements) != 1 || g.Settlements[0].Payout != tokenomics.FromInt(2*250).Mul(tokenomics.MustParse("0.8")) {
+		t.Fatalf("payout %+v, want 2 blocks of the new budget 250 less the treasury", g.Settlements)
+	}
+}
