@@ -60,7 +60,8 @@ func performanceScore() uint32 {
 }
 
 // Iterations is the benchmark iteration counter: iterations run since this
-// process started. Heartbeats carry it.
+// worker's session started, or since this process started if later (the
+// counter is not saved). Heartbeats carry it.
 func (r *Runtime) Iterations() uint64 { return r.iterations.Load() }
 
 // RunBenchmark runs benchmark iterations on one core while this worker is

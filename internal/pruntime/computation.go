@@ -80,6 +80,9 @@ func (r *Runtime) handleComputationIngress(tx *ingressTx, m protocol.Message) (b
 		if s, err = protocol.DecodeSessionStarted(m.Payload); err == nil {
 			err = appendInput(&c.Started, m.Payload)
 			if bytes.Equal(s.Worker, r.self()) {
+				// Heartbeats count iterations from the session start: the
+				// engine measures the first one from the start block's time.
+				r.iterations.Store(0)
 				c.Session = s.Session
 				r.log.Info("computing session started", "session", s.Session)
 			}

@@ -185,8 +185,9 @@ func (m *refModel) step(p refParams, b tk.Block) refOutput {
 		if v.Cmp(p.vmax) > 0 {
 			continue // the reference refuses a V_e above v_max
 		}
+		// The first measurement runs from the start: count 0 at its time.
 		m.workers = append(m.workers, &refWorker{key: st.Worker, session: st.Session, pBench: st.P, pInst: bfInt(uint64(st.P)),
-			level: st.Level, v: v, vded: bfInt(0), since: h, settled: h})
+			level: st.Level, v: v, vded: bfInt(0), since: h, settled: h, measuredAt: b.Time})
 	}
 	slices.SortFunc(m.workers, func(a, b *refWorker) int { return bytes.Compare(a.key[:], b.key[:]) })
 	m.rounds[h] = refRound{time: b.Time, seed: b.Seed, target: refTarget(p, len(m.workers))}

@@ -38,9 +38,9 @@ type simWorker struct {
 func (w *simWorker) down(h uint64) bool { return h >= w.offFrom && h < w.offTo }
 
 // iterations is the pRuntime's benchmark counter at height h: it counts
-// from 0 since the pRuntime started, at genesis or when it came back.
+// from 0 since the session started, or since the pRuntime came back.
 func (w *simWorker) iterations(h uint64) uint64 {
-	boot := uint64(0)
+	boot := w.startAt
 	if w.offTo > 0 && h >= w.offTo {
 		boot = w.offTo
 	}

@@ -46,7 +46,10 @@ type Worker struct {
 	Level  uint32 // attestation confidence level
 	// Iterations and MeasuredAt are the last measurement: the iteration
 	// count of the last heartbeat and the block time (unix ms) of the
-	// challenge it answered. MeasuredAt 0: no measurement yet this session.
+	// challenge it answered; at the start, 0 and the start block's time, so
+	// that the first heartbeat measures from the session start, as in the
+	// reference. MeasuredAt 0 (a start block without a time): the first
+	// heartbeat only sets the baseline.
 	Iterations, MeasuredAt uint64
 	Stake                  Fixed
 	// V is the worker's value; VDeductible is what V gained since the last
@@ -142,8 +145,8 @@ const MaxScore = 6000
 //	p_instant = min((it − it_last) / ((t − t_last)/1000) · 6, 1.2·p_bench)
 //
 // iterations per 6 s, as the reference measures it (divide, then
-// multiply). The first heartbeat of a session only sets the baseline and
-// keeps p_instant. A count that went backwards (the pRuntime restarted and
+// multiply). The first heartbeat of a session measures from the session
+// start (count 0 at the start block's time). A count that went backwards (the pRuntime restarted and
 // its counter with it) sets the baseline and p_instant to 0 until the next
 // heartbeat measures again, as in the reference: otherwise a host that
 // restarts its pRuntime before every heartbeat would keep its last p without
@@ -204,9 +207,10 @@ type Stop struct {
 
 // Heartbeat is a worker's answer to the challenge of height Challenge.
 // Iterations is the worker's benchmark iteration counter when it saw that
-// challenge: the work its pRuntime has done since it started, in units of
-// the performance test (one iteration per MiB hashed, so that iterations per
-// second and the score p_init share a unit).
+// challenge: the work its pRuntime has done since the session started (or
+// since the pRuntime restarted, if later), in units of the performance test
+// (one iteration per MiB hashed, so that iterations per 6 s and the score
+// p_init share a unit).
 type Heartbeat struct {
 	Worker     WorkerKey
 	Session    uint64
@@ -237,7 +241,8 @@ func Step(p Params, s *State, b Block) (*State, Output, []Rejection, error) {
 //     this block still counts, one started in it does not yet.
 //  1. Stops: the session ends; a settlement with the final V and zero
 //     payout is reported (the reference reports the final V the same way).
-//  2. Starts: V = InitialV; the session's last settlement is this height.
+//  2. Starts: V = InitialV; the session's last settlement is this height;
+//     its p_instant is measured from this block's time, count 0.
 //  3. This height's challenge round (seed, OnlineTarget of the number of
 //     computing workers) is recorded.
 //  4. conf_f is cached per worker.
@@ -323,7 +328,7 @@ func (s *State) Apply(p Params, b Block) (Output, []Rejection, error) {
 			}
 			added = append(added, Worker{
 				Key: st.Worker, Session: st.Session, P: FromInt(uint64(st.P)), PBench: st.P, Level: st.Level,
-				Stake: st.Stake, V: v, Since: h, LastSettled: h, Status: StatusComputing,
+				Stake: st.Stake, V: v, Since: h, LastSettled: h, Status: StatusComputing, MeasuredAt: b.Time,
 				keyHash: KeyHash(st.Worker[:]),
 			})
 		}

@@ -230,8 +230,9 @@ func TestStartsAndStops(t *testing.T) {
 
 // TestPInstant: p_instant is measured between the challenge times of two
 // heartbeats, in iterations per 6 s, capped at 1.2·p_bench; the first
-// heartbeat of a session sets the baseline and keeps p_bench; a counter that
-// went backwards sets the baseline and p to 0, as in the reference.
+// heartbeat of a session measures from the session start (count 0 at the
+// start block's time); a counter that went backwards sets the baseline and p
+// to 0; all as in the reference.
 func TestPInstant(t *testing.T) {
 	t.Parallel()
 	p := everyBlock()
@@ -254,15 +255,15 @@ func TestPInstant(t *testing.T) {
 		return w.P
 	}
 	apply(1)
-	apply(2, hb(1, 50_000)) // baseline only
+	apply(2, hb(1, 0)) // the start block's own challenge: no time has passed, nothing measured
 	if got := pOf(); got != tk.FromInt(1000) {
 		t.Fatalf("after the first heartbeat p = %s, want p_bench 1000", got)
 	}
-	apply(3, hb(2, 50_100)) // 100 iterations over 1 s: 600 per 6 s, the score unit
+	apply(3, hb(2, 100)) // 100 iterations since the session start 1 s before: 600 per 6 s, the score unit
 	if got := pOf(); got != tk.FromInt(600) {
 		t.Fatalf("p = %s, want 600", got)
 	}
-	apply(4, hb(3, 60_100)) // 60,000 per 6 s: capped
+	apply(4, hb(3, 10_100)) // 60,000 per 6 s: capped
 	if got, want := pOf(), tk.MustParse("1200"); got.Less(tk.MustParse("1199.99999")) || want.Less(got) {
 		t.Fatalf("p = %s, want 1.2·1000", got)
 	}
@@ -354,5 +355,30 @@ func TestSecondHeartbeatInBlock(t *testing.T) {
 	// 200 iterations over 2 s, then 50 over 1 s: 600, then 300 per 6 s.
 	if n != 1 || w.P != tk.FromInt(300) || w.Answered != 5 {
 		t.Fatalf("%d settlements, p %s, answered %d; want 1, 300, 5", n, w.P, w.Answered)
+	}
+}
+
+// TestPInstantFromSessionStart: as in the reference, a session's first
+// heartbeat is measured from the session start (count 0 at the start
+// block's time): a worker that idles its benchmark through its first
+// interval is not paid at p_bench for it.
+func TestPInstantFromSessionStart(t *testing.T) {
+	t.Parallel()
+	p := everyBlock()
+	st := tk.NewState(0)
+	for h := uint64(1); h <= 4; h++ {
+		b := tk.Block{Height: h, Time: h * 1000, Seed: testSeed(h)}
+		switch h {
+		case 1:
+			b.Started = []tk.Start{start(0)}
+		case 4: // 200 iterations in the 2 s from the start to challenge 3
+			b.Heartbeats = []tk.Heartbeat{{Worker: testKey(0), Session: 1, Challenge: 3, Iterations: 200}}
+		}
+		if _, rej, err := st.Apply(p, b); err != nil || len(rej) != 0 {
+			t.Fatalf("block %d: %v %v", h, err, rej)
+		}
+	}
+	if w, _ := st.Worker(testKey(0)); w.P != tk.FromInt(600) {
+		t.Fatalf("p after the first heartbeat %s, want 600 (measured from the start)", w.P)
 	}
 }
