@@ -16,7 +16,11 @@ import (
 // fixed-point engine. It shares no code with the package: targets and
 // challenges are recomputed with big.Int and crypto/sha256, every quantity
 // is a big.Float, every parameter is the exact value of the design
-// (0.001·12/3600, not its 64.64 rounding).
+// (0.001·12/3600, not its 64.64 rounding). Where the rules follow Phala's
+// code (docs/computation.md, "Differences from the reference": p in
+// iterations per 6 s, measured from the session start and 0 after a
+// restart, Σshare before the block's starts, V_e above v_max refused), this
+// model states them independently of the engine.
 
 const refPrec = 256
 
@@ -463,9 +467,17 @@ func TestReferenceModel(t *testing.T) {
 					w.startAt = at
 					ws = append(ws, w)
 				}
-				return ws
+				// Refused: its V_e would exceed v_max.
+				rich := honest(20, 1000, 1, 40_000)
+				rich.startAt = 300
+				return append(ws, rich)
 			},
 			params: withRate(120), // q = 0.4: most start blocks carry heartbeats
+			check: func(t *testing.T, outs []tk.Output, rejs []tk.Rejection) {
+				if len(rejs) != 1 || !errors.Is(rejs[0], tk.ErrStakeTooHigh) || rejs[0].Worker != testKey(20) {
+					t.Fatalf("rejections %v, want only the start above v_max", rejs)
+				}
+			},
 		},
 	}
 	for _, sc := range scenarios {
