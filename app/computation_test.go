@@ -334,6 +334,14 @@ func TestComputationSession(t *testing.T) {
 		t.Fatalf("blocks closed %v, want every height from the start to the stop %v", heights, want)
 	}
 
+	// 1.3·(stake + 0.3·100) above v_max = 30,000 tokens: refused, as the
+	// reference refuses it (that stake would earn nothing), and nothing kept.
+	res = start(op, w1, 23_100_000_000)
+	requireCode(t, "start with an initial V above v_max", res.Code, res.Codespace, res.Log, computationtypes.ErrStakeTooHigh)
+	if _, found := n.session(w1); found || !n.moduleBalance(computationtypes.ModuleName).IsZero() {
+		t.Fatalf("refused start: session %v, escrow %s", found, n.moduleBalance(computationtypes.ModuleName))
+	}
+
 	// Restart: a late settlement naming the old session pays nothing.
 	res = start(op, w1, stake)
 	requireOK(t, "restart", res.Code, res.Log)

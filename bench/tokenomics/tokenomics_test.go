@@ -73,7 +73,7 @@ func (n *network) observe(h uint64) {
 			x[j] = n.hashes[i][j] ^ s[j]
 		}
 		if string(x[:]) <= string(target[:]) {
-			it := uint64(1000+i%5000) * 9 / 10 * blockTime(h) / 1000
+			it := uint64(1000+i%5000) * 9 / 10 * blockTime(h) / (tk.ScoreSeconds * 1000)
 			n.due[h+2] = append(n.due[h+2], tk.Heartbeat{Worker: n.keys[i], Session: uint64(i + 1), Challenge: h, Iterations: it})
 		}
 	}

@@ -93,8 +93,9 @@ func DecodeSessionRef(b []byte) (SessionRef, error) {
 
 // Heartbeat is a worker's answer to the challenge of block Challenge in
 // session Session. Iterations is the pRuntime's benchmark counter when it
-// processed that block (work done since it started, one iteration per MiB
-// hashed); the engine measures p_instant from it.
+// processed that block (work done since the session started, or since the
+// pRuntime restarted if later; one iteration per MiB hashed); the engine
+// measures p_instant from it.
 type Heartbeat struct {
 	Session    uint64
 	Challenge  uint64

@@ -10,10 +10,11 @@ import (
 )
 
 // The performance benchmark (DESIGN §8). One iteration is SHA-256 over
-// 1 MiB; the score p_init is iterations per second measured once, after
-// registration, and a computing worker keeps running iterations so that its
-// heartbeats report how much work it has really done (the engine's
-// p_instant, iterations per second between two heartbeats). Both are
+// 1 MiB; the score p_init is iterations per 6 seconds (the reference's unit,
+// tokenomics.ScoreSeconds) measured once, after registration, at most
+// tokenomics.MaxScore, and a computing worker keeps running iterations so
+// that its heartbeats report how much work it has really done (the engine's
+// p_instant, iterations per 6 s between two heartbeats). Both are
 // measurements of this machine, not consensus values: the chain records
 // what an attested pRuntime reports, as the reference does.
 
@@ -44,8 +45,8 @@ func (h *hasher) iteration() {
 }
 
 // performanceScore runs the performance test on one core for
-// benchmarkDuration: the score is iterations (MiB hashed) per second, at
-// least 1.
+// benchmarkDuration: the score is iterations (MiB hashed) per 6 seconds, in
+// [1, tokenomics.MaxScore] (the chain caps it there too).
 func performanceScore() uint32 {
 	h := newHasher()
 	var n uint64
@@ -55,11 +56,12 @@ func performanceScore() uint32 {
 		n++
 	}
 	ns := uint64(max(time.Since(start).Nanoseconds(), 1))
-	return uint32(min(max(n*uint64(time.Second)/ns, 1), tokenomics.MaxP))
+	return uint32(min(max(n*tokenomics.ScoreSeconds*uint64(time.Second)/ns, 1), tokenomics.MaxScore))
 }
 
 // Iterations is the benchmark iteration counter: iterations run since this
-// process started. Heartbeats carry it.
+// worker's session started, or since this process started if later (the
+// counter is not saved). Heartbeats carry it.
 func (r *Runtime) Iterations() uint64 { return r.iterations.Load() }
 
 // RunBenchmark runs benchmark iterations on one core while this worker is

@@ -80,6 +80,9 @@ func (r *Runtime) handleComputationIngress(tx *ingressTx, m protocol.Message) (b
 		if s, err = protocol.DecodeSessionStarted(m.Payload); err == nil {
 			err = appendInput(&c.Started, m.Payload)
 			if bytes.Equal(s.Worker, r.self()) {
+				// Heartbeats count iterations from the session start: the
+				// engine measures the first one from the start block's time.
+				r.iterations.Store(0)
 				c.Session = s.Session
 				r.log.Info("computing session started", "session", s.Session)
 			}
@@ -186,7 +189,9 @@ func (r *Runtime) onBlock(tx *ingressTx, payload []byte) error {
 
 // buildBlock turns the buffered ingress of a block into the engine's input.
 func buildBlock(blk protocol.ComputationBlock, c *computationState) (tokenomics.Block, error) {
-	b := tokenomics.Block{Height: blk.Height}
+	// The block time and the heartbeats' iteration counts are what the
+	// engine measures p_instant from: both must reach it.
+	b := tokenomics.Block{Height: blk.Height, Time: blk.Time}
 	copy(b.Seed[:], blk.Seed)
 	for _, p := range c.Started {
 		s, err := protocol.DecodeSessionStarted(p)
@@ -219,7 +224,7 @@ func buildBlock(blk protocol.ComputationBlock, c *computationState) (tokenomics.
 		if err != nil {
 			return b, err
 		}
-		hb := tokenomics.Heartbeat{Session: h.Session, Challenge: h.Challenge}
+		hb := tokenomics.Heartbeat{Session: h.Session, Challenge: h.Challenge, Iterations: h.Iterations}
 		copy(hb.Worker[:], rel.Sender)
 		b.Heartbeats = append(b.Heartbeats, hb)
 	}

@@ -19,31 +19,34 @@
 //
 // # Interpretation of DESIGN.md §8, following the reference
 //
-// Where §8 is terse, the reference's gatekeeper code decides:
+// Where §8 is terse, the reference's code decides (docs/computation.md
+// lists every rule where ours differs from it, and why):
 //
 //   - After a settlement V_deductible is reset to zero even when the payout
 //     was smaller than it (V keeps the rest); a heartbeat with nothing to
-//     deduct, or a second one in the same block, settles with zero payout
-//     and does not move the last-settlement height.
+//     deduct settles with zero payout and does not move the last-settlement
+//     height.
 //   - ΔV is added to V_deductible in full even when V is capped at v_max.
-//   - p_bench is the score the session started with (p_init); share and ΔV
-//     use p_instant, which starts at p_bench and is measured on every
-//     heartbeat from the worker's benchmark iteration counter, capped at
-//     1.2·p_bench, as the reference does for workers not running contracts.
-//     Two differences: the interval is taken between the challenge blocks'
-//     times at both ends (the reference mixes the challenge time and the
-//     time the heartbeat is processed, so relaying delay lowers p), and the
-//     first heartbeat of a session or a counter that went backwards (the
-//     pRuntime restarted) sets the baseline and keeps p_instant (the
-//     reference measures from the session start with a zero count, and
-//     drops p to 0 on a restart).
-//   - Σshare is over responsive workers at the start of the block (after
-//     this block's stops and starts); a recovery pays nothing and restarts
-//     the settlement clock, so unresponsive blocks are never paid.
+//   - A start whose V_e exceeds v_max is refused (ErrStakeTooHigh).
+//   - Scores and p_instant are iterations per 6 s. p_bench is the score the
+//     session started with (p_init); share and ΔV use p_instant, which
+//     starts at p_bench and is measured on every heartbeat from the worker's
+//     benchmark iteration counter, from the session start for the first,
+//     capped at 1.2·p_bench; a counter that went backwards (the pRuntime
+//     restarted) gives 0 until the next heartbeat. Unlike the reference the
+//     interval runs between the challenge blocks' times at both ends, so
+//     relaying delay does not lower p, and p_instant is used for workers
+//     running apps too (the reference uses p_bench for workers running
+//     contracts, because it pauses their benchmark; ours never pauses).
+//   - Σshare is over the workers responsive at the start of the block,
+//     before its stops and starts; a recovery pays nothing and restarts the
+//     settlement clock, so unresponsive blocks are never paid.
 //   - expected_heartbeat_count is, as in the reference, the number of
 //     heartbeats wanted per block over the network, with a per-worker cap of
 //     max_heartbeats_per_worker_hour (the reference hard-codes 2).
-//   - Confidence level 128 (simulated TEE) counts as 1, as in the reference.
+//   - Confidence level 128 (simulated TEE) counts as 1, as in the reference;
+//     other levels outside 1–5 are refused (the reference weighs them 1 in
+//     V_e and 0 in share).
 //
 // Deliberate differences from the reference: the reference's gatekeeper
 // stops ("state poisoned") on a heartbeat that does not answer the oldest
@@ -54,7 +57,9 @@
 // yet answered, and at most heartbeat_window blocks old: a late answer is
 // ErrLate, and an unresponsive worker recovers by answering a challenge
 // issued after it came back. Answering a challenge also discharges older
-// unanswered ones.
+// unanswered ones. A second heartbeat of a worker in one block re-measures
+// p_instant and reports nothing more. One params set applies to a whole
+// block.
 //
 // # Determinism
 //

@@ -43,6 +43,8 @@ var (
 	ErrPerformanceTooLow = errors.New("tokenomics: performance below min_init_p")
 	// ErrStakeTooLow: a start with stake < k·√p.
 	ErrStakeTooLow = errors.New("tokenomics: stake below k·√p")
+	// ErrStakeTooHigh: a start whose initial V would exceed v_max.
+	ErrStakeTooHigh = errors.New("tokenomics: stake gives an initial V above v_max")
 	// ErrConfidenceLevel: a start with a confidence level outside 1–5, 128.
 	ErrConfidenceLevel = errors.New("tokenomics: unknown confidence level")
 )

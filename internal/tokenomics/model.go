@@ -36,35 +36,41 @@ func (p Params) MinStake(score uint32) Fixed {
 
 // CheckStart returns nil when a worker with score, stake and confidence
 // level may start computing: score ≥ min_init_p (and ≤ MaxP), stake ≥ k·√p,
-// a known confidence level. Errors wrap ErrPerformanceTooLow,
-// ErrStakeTooLow or ErrConfidenceLevel.
+// a known confidence level, and an initial V (InitialV) of at most v_max.
+// Errors wrap ErrPerformanceTooLow, ErrStakeTooLow, ErrConfidenceLevel or
+// ErrStakeTooHigh.
 func (p Params) CheckStart(score uint32, stake Fixed, level uint32) error {
-	if _, err := ConfFactor(level); err != nil {
-		return err
-	}
-	if score < p.MinInitP {
-		return fmt.Errorf("%w: p %d < %d", ErrPerformanceTooLow, score, p.MinInitP)
-	}
-	if score > MaxP {
-		return fmt.Errorf("%w: p %d above %d", ErrPerformanceTooLow, score, MaxP)
-	}
-	if min := p.MinStake(score); stake.Less(min) {
-		return fmt.Errorf("%w: stake %s < %s", ErrStakeTooLow, stake, min)
-	}
-	return nil
+	_, err := p.InitialV(score, stake, level)
+	return err
 }
 
-// InitialV is a worker's V when it starts computing, after CheckStart:
+// InitialV is a worker's V when it starts computing:
 //
-//	V_e = ((re − 1)·conf_f + 1)·(stake + rig_k·p + rig_b), capped at v_max.
+//	V_e = ((re − 1)·conf_f + 1)·(stake + rig_k·p + rig_b)
+//
+// A V_e above v_max is refused (ErrStakeTooHigh), as the reference refuses
+// it: capping it would lock stake that earns nothing.
 func (p Params) InitialV(score uint32, stake Fixed, level uint32) (Fixed, error) {
-	if err := p.CheckStart(score, stake, level); err != nil {
+	conf, err := ConfFactor(level)
+	if err != nil {
 		return Zero, err
 	}
-	conf, _ := ConfFactor(level)
+	if score < p.MinInitP {
+		return Zero, fmt.Errorf("%w: p %d < %d", ErrPerformanceTooLow, score, p.MinInitP)
+	}
+	if score > MaxP {
+		return Zero, fmt.Errorf("%w: p %d above %d", ErrPerformanceTooLow, score, MaxP)
+	}
+	if min := p.MinStake(score); stake.Less(min) {
+		return Zero, fmt.Errorf("%w: stake %s < %s", ErrStakeTooLow, stake, min)
+	}
 	factor := p.Re.Sub(One).Mul(conf).Add(One)
 	base := stake.Add(p.RigK.MulInt(uint64(score))).Add(p.RigB)
-	return factor.Mul(base).Min(p.VMax), nil
+	v := factor.Mul(base)
+	if p.VMax.Less(v) {
+		return Zero, fmt.Errorf("%w: stake %s gives V_e %s above v_max %s", ErrStakeTooHigh, stake, v, p.VMax)
+	}
+	return v, nil
 }
 
 // Share is a worker's weight in the budget: √(V² + (2·p·conf_f)²), with p

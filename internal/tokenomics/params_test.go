@@ -178,11 +178,13 @@ func TestModelFunctions(t *testing.T) {
 		want    string // ≈ V_e
 		wantErr error
 	}{
-		{"level 1", 100, tk.FromInt(1000), 1, "1339", nil},    // 1.3·(1000 + 30)
-		{"level 4", 100, tk.FromInt(1000), 4, "1277.2", nil},  // 1.24·1030
-		{"level 5", 400, tk.FromInt(2000), 5, "2565.2", nil},  // 1.21·(2000+120)
-		{"capped", 100, tk.FromInt(100_000), 1, "30000", nil}, //
-		{"min p", 50, p.MinStake(50), 1, "", nil},             //
+		{"level 1", 100, tk.FromInt(1000), 1, "1339", nil},                                     // 1.3·(1000 + 30)
+		{"level 4", 100, tk.FromInt(1000), 4, "1277.2", nil},                                   // 1.24·1030
+		{"level 5", 400, tk.FromInt(2000), 5, "2565.2", nil},                                   // 1.21·(2000+120)
+		{"at v_max", 100, tk.MustParse("23046.923076923"), 1, "30000", nil},                    // 1.3·(23046.92… + 30): just below v_max
+		{"above v_max", 100, tk.FromInt(100_000), 1, "", tk.ErrStakeTooHigh},                   // the reference refuses it
+		{"just above v_max", 100, tk.MustParse("23046.9230769231"), 1, "", tk.ErrStakeTooHigh}, //
+		{"min p", 50, p.MinStake(50), 1, "", nil},                                              //
 		{"p too low", 49, tk.FromInt(10_000), 1, "", tk.ErrPerformanceTooLow},
 		{"p too high", tk.MaxP + 1, tk.FromInt(1 << 30), 1, "", tk.ErrPerformanceTooLow},
 		{"stake too low", 100, tk.FromInt(999), 1, "", tk.ErrStakeTooLow},

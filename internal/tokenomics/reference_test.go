@@ -16,7 +16,11 @@ import (
 // fixed-point engine. It shares no code with the package: targets and
 // challenges are recomputed with big.Int and crypto/sha256, every quantity
 // is a big.Float, every parameter is the exact value of the design
-// (0.001·12/3600, not its 64.64 rounding).
+// (0.001·12/3600, not its 64.64 rounding). Where the rules follow Phala's
+// code (docs/computation.md, "Differences from the reference": p in
+// iterations per 6 s, measured from the session start and 0 after a
+// restart, Σshare before the block's starts, V_e above v_max refused), this
+// model states them independently of the engine.
 
 const refPrec = 256
 
@@ -159,23 +163,8 @@ func (m *refModel) next(w *refWorker, from, to uint64) uint64 {
 func (m *refModel) step(p refParams, b tk.Block) refOutput {
 	h := b.Height
 	var out refOutput
-	for _, st := range b.Started {
-		if m.find(st.Worker) != nil || uint64(st.P) < p.minP {
-			continue
-		}
-		stake := new(big.Float).SetPrec(refPrec).SetRat(bigRatOf(st.Stake))
-		if stake.Cmp(mul(p.k, sqrtF(bfInt(uint64(st.P))))) < 0 {
-			continue
-		}
-		conf := refConf(st.Level)
-		factor := add(mul(sub(p.re, bfInt(1)), conf), bfInt(1))
-		v := minF(mul(factor, add(add(stake, mul(p.rigK, bfInt(uint64(st.P)))), p.rigB)), p.vmax)
-		m.workers = append(m.workers, &refWorker{key: st.Worker, session: st.Session, pBench: st.P, pInst: bfInt(uint64(st.P)),
-			level: st.Level, v: v, vded: bfInt(0), since: h, settled: h})
-	}
-	slices.SortFunc(m.workers, func(a, b *refWorker) int { return bytes.Compare(a.key[:], b.key[:]) })
-	m.rounds[h] = refRound{time: b.Time, seed: b.Seed, target: refTarget(p, len(m.workers))}
-
+	// Σshare over the responsive workers the previous block left, before
+	// this block's starts (the reference's will_process_block).
 	share := func(w *refWorker) *big.Float {
 		q := mul(mul(bfInt(2), w.pInst), refConf(w.level))
 		return sqrtF(add(mul(w.v, w.v), mul(q, q)))
@@ -186,6 +175,27 @@ func (m *refModel) step(p refParams, b tk.Block) refOutput {
 			sum = add(sum, share(w))
 		}
 	}
+	for _, st := range b.Started {
+		if m.find(st.Worker) != nil || uint64(st.P) < p.minP {
+			continue
+		}
+		stake := new(big.Float).SetPrec(refPrec).SetRat(bigRatOf(st.Stake))
+		if stake.Cmp(mul(p.k, sqrtF(bfInt(uint64(st.P))))) < 0 {
+			continue
+		}
+		conf := refConf(st.Level)
+		factor := add(mul(sub(p.re, bfInt(1)), conf), bfInt(1))
+		v := mul(factor, add(add(stake, mul(p.rigK, bfInt(uint64(st.P)))), p.rigB))
+		if v.Cmp(p.vmax) > 0 {
+			continue // the reference refuses a V_e above v_max
+		}
+		// The first measurement runs from the start: count 0 at its time.
+		m.workers = append(m.workers, &refWorker{key: st.Worker, session: st.Session, pBench: st.P, pInst: bfInt(uint64(st.P)),
+			level: st.Level, v: v, vded: bfInt(0), since: h, settled: h, measuredAt: b.Time})
+	}
+	slices.SortFunc(m.workers, func(a, b *refWorker) int { return bytes.Compare(a.key[:], b.key[:]) })
+	m.rounds[h] = refRound{time: b.Time, seed: b.Seed, target: refTarget(p, len(m.workers))}
+
 	for _, hb := range b.Heartbeats {
 		w := m.find(hb.Worker)
 		c := hb.Challenge
@@ -194,12 +204,16 @@ func (m *refModel) step(p refParams, b tk.Block) refOutput {
 		}
 		w.last = c
 		w.pending = m.next(w, c+1, h-1)
-		// p_instant: iterations per second between the challenge times of
-		// two heartbeats, at most 1.2·p_bench; the first heartbeat and a
-		// restarted counter only set the baseline.
-		if t := m.rounds[c].time; w.measuredAt == 0 || hb.Iterations < w.iters || t > w.measuredAt {
-			if w.measuredAt != 0 && hb.Iterations >= w.iters {
-				rate := quo(bfInt(hb.Iterations-w.iters), quo(bfInt(t-w.measuredAt), bfInt(1000)))
+		// p_instant: iterations per 6 s between the challenge times of two
+		// heartbeats, at most 1.2·p_bench; the first heartbeat only sets the
+		// baseline; a restarted counter sets it and p_instant = 0.
+		if t := m.rounds[c].time; w.measuredAt == 0 || t > w.measuredAt {
+			switch {
+			case w.measuredAt == 0:
+			case hb.Iterations < w.iters:
+				w.pInst = bfInt(0)
+			default:
+				rate := quo(mul(bfInt(hb.Iterations-w.iters), bfInt(6)), quo(bfInt(t-w.measuredAt), bfInt(1000)))
 				w.pInst = minF(rate, mul(bf("1.2"), bfInt(uint64(w.pBench))))
 			}
 			w.iters, w.measuredAt = hb.Iterations, t
@@ -387,7 +401,7 @@ func TestReferenceModel(t *testing.T) {
 			name:   "c/three workers with different scores",
 			blocks: 2000,
 			workers: func() []*simWorker {
-				return []*simWorker{honest(3, 500, 1, 3000), honest(4, 2000, 4, 6000), honest(5, 8000, 5, 40000)}
+				return []*simWorker{honest(3, 500, 1, 3000), honest(4, 2000, 4, 6000), honest(5, 6000, 5, 20000)}
 			},
 			params: withRate(60),
 		},
@@ -440,6 +454,28 @@ func TestReferenceModel(t *testing.T) {
 				// Same stake and score: measured speed decides the split.
 				if !paid[0].Less(paid[2]) || !paid[2].Less(paid[1]) {
 					t.Fatalf("payouts slow %s, restarted %s, fast %s: want slow < restarted < fast", paid[0], paid[2], paid[1])
+				}
+			},
+		},
+		{
+			name:   "f/workers starting while others are paid: Σshare before the block's starts",
+			blocks: 1500,
+			workers: func() []*simWorker {
+				ws := []*simWorker{honest(12, 2000, 1, 6000), honest(13, 3000, 2, 9000)}
+				for i, at := range []uint64{200, 201, 202, 400, 700, 701} {
+					w := honest(14+i, uint32(1000+500*i), uint32(1+i%5), uint64(4000+3000*i))
+					w.startAt = at
+					ws = append(ws, w)
+				}
+				// Refused: its V_e would exceed v_max.
+				rich := honest(20, 1000, 1, 40_000)
+				rich.startAt = 300
+				return append(ws, rich)
+			},
+			params: withRate(120), // q = 0.4: most start blocks carry heartbeats
+			check: func(t *testing.T, outs []tk.Output, rejs []tk.Rejection) {
+				if len(rejs) != 1 || !errors.Is(rejs[0], tk.ErrStakeTooHigh) || rejs[0].Worker != testKey(20) {
+					t.Fatalf("rejections %v, want only the start above v_max", rejs)
 				}
 			},
 		},

@@ -27,7 +27,7 @@ func simTime(h uint64) uint64 { return h * simBlockMs }
 
 type simWorker struct {
 	start      tk.Start
-	speed      uint64 // benchmark iterations per second; 0: the score p_init
+	speed      uint64 // benchmark iterations per 6 s (the score unit); 0: the score p_init
 	startAt    uint64 // height of the start
 	delay      uint64 // blocks between a challenge and its answer
 	offFrom    uint64 // the pRuntime is down in [offFrom, offTo)
@@ -38,9 +38,9 @@ type simWorker struct {
 func (w *simWorker) down(h uint64) bool { return h >= w.offFrom && h < w.offTo }
 
 // iterations is the pRuntime's benchmark counter at height h: it counts
-// from 0 since the pRuntime started, at genesis or when it came back.
+// from 0 since the session started, or since the pRuntime came back.
 func (w *simWorker) iterations(h uint64) uint64 {
-	boot := uint64(0)
+	boot := w.startAt
 	if w.offTo > 0 && h >= w.offTo {
 		boot = w.offTo
 	}
@@ -48,7 +48,7 @@ func (w *simWorker) iterations(h uint64) uint64 {
 	if speed == 0 {
 		speed = uint64(w.start.P)
 	}
-	return speed * (simTime(h) - simTime(boot)) / 1000
+	return speed * (simTime(h) - simTime(boot)) / (tk.ScoreSeconds * 1000)
 }
 
 type sim struct {

@@ -46,7 +46,10 @@ type Worker struct {
 	Level  uint32 // attestation confidence level
 	// Iterations and MeasuredAt are the last measurement: the iteration
 	// count of the last heartbeat and the block time (unix ms) of the
-	// challenge it answered. MeasuredAt 0: no measurement yet this session.
+	// challenge it answered; at the start, 0 and the start block's time, so
+	// that the first heartbeat measures from the session start, as in the
+	// reference. MeasuredAt 0 (a start block without a time): the first
+	// heartbeat only sets the baseline.
 	Iterations, MeasuredAt uint64
 	Stake                  Fixed
 	// V is the worker's value; VDeductible is what V gained since the last
@@ -106,8 +109,8 @@ func (s *State) Worker(k WorkerKey) (Worker, bool) {
 	return s.workers[i], true
 }
 
-// SumShare is Σ share over responsive workers, the denominator of the next
-// block's budget split.
+// SumShare is Σ share over responsive workers: the denominator of the next
+// block's budget split, taken before that block's stops and starts.
 func (s *State) SumShare() Fixed {
 	var sum Fixed
 	for i := range s.workers {
@@ -125,24 +128,41 @@ func (s *State) SumShare() Fixed {
 // for measurement noise. 1.2 rounded toward zero, as Parse("1.2") gives.
 var pInstantCap = Fixed{hi: 1, lo: 0x3333333333333333}
 
+// ScoreSeconds is the unit of performance: scores and p_instant are
+// benchmark iterations per 6 seconds, the reference's unit (its standard
+// block time), so that p has the magnitude the reference's params (rig_k,
+// cost_k, k, the 2·p in share) were set for.
+const ScoreSeconds = 6
+
+// MaxScore caps a performance score where the chain records it, as the
+// reference's registry does: beyond it, faster hardware earns no more
+// weight, and stake (through V) decides.
+const MaxScore = 6000
+
 // measure updates w's p_instant from a heartbeat answering the challenge of
 // a block with time t (unix ms) and carrying iteration count it:
 //
-//	p_instant = min((it − it_last) / ((t − t_last)/1000), 1.2·p_bench)
+//	p_instant = min((it − it_last) / ((t − t_last)/1000) · 6, 1.2·p_bench)
 //
-// The first heartbeat of a session, and one whose count went backwards (the
-// pRuntime restarted and its counter with it), only set the baseline and
-// keep p_instant. Both ends of the interval are challenge-block times, so
-// relaying delay does not enter the measurement. A block time that does not
-// advance (two challenges answered from one block) changes nothing.
+// iterations per 6 s, as the reference measures it (divide, then
+// multiply). The first heartbeat of a session measures from the session
+// start (count 0 at the start block's time). A count that went backwards (the pRuntime restarted and
+// its counter with it) sets the baseline and p_instant to 0 until the next
+// heartbeat measures again, as in the reference: otherwise a host that
+// restarts its pRuntime before every heartbeat would keep its last p without
+// ever being measured again. Both ends of the interval are challenge-block
+// times, so relaying delay does not enter the measurement. A block time that
+// does not advance (two challenges answered from one block) changes nothing.
 func measure(w *Worker, t, it uint64) {
 	switch {
-	case w.MeasuredAt == 0 || it < w.Iterations:
+	case w.MeasuredAt == 0:
 	case t <= w.MeasuredAt:
 		return
+	case it < w.Iterations:
+		w.P = Zero
 	default:
 		dt, _ := FromRatio(t-w.MeasuredAt, 1000) // t − t_last < 2^64: no overflow
-		w.P = FromInt(it - w.Iterations).Div(dt).Min(FromInt(uint64(w.PBench)).Mul(pInstantCap))
+		w.P = FromInt(it - w.Iterations).Div(dt).MulInt(ScoreSeconds).Min(FromInt(uint64(w.PBench)).Mul(pInstantCap))
 	}
 	w.Iterations, w.MeasuredAt = it, t
 }
@@ -187,9 +207,10 @@ type Stop struct {
 
 // Heartbeat is a worker's answer to the challenge of height Challenge.
 // Iterations is the worker's benchmark iteration counter when it saw that
-// challenge: the work its pRuntime has done since it started, in units of
-// the performance test (one iteration per MiB hashed, so that iterations per
-// second and the score p_init share a unit).
+// challenge: the work its pRuntime has done since the session started (or
+// since the pRuntime restarted, if later), in units of the performance test
+// (one iteration per MiB hashed, so that iterations per 6 s and the score
+// p_init share a unit).
 type Heartbeat struct {
 	Worker     WorkerKey
 	Session    uint64
@@ -214,12 +235,17 @@ func Step(p Params, s *State, b Block) (*State, Output, []Rejection, error) {
 //
 // Order within a block:
 //
+//  0. Σshare is taken over the responsive workers the previous block left,
+//     before this block's stops, starts and heartbeats (the reference takes
+//     it before it processes the block's messages): a worker stopped in
+//     this block still counts, one started in it does not yet.
 //  1. Stops: the session ends; a settlement with the final V and zero
 //     payout is reported (the reference reports the final V the same way).
-//  2. Starts: V = InitialV; the session's last settlement is this height.
+//  2. Starts: V = InitialV; the session's last settlement is this height;
+//     its p_instant is measured from this block's time, count 0.
 //  3. This height's challenge round (seed, OnlineTarget of the number of
 //     computing workers) is recorded.
-//  4. Σshare is taken over responsive workers, before any heartbeat.
+//  4. conf_f is cached per worker.
 //  5. Heartbeats, in block order. Every valid one re-measures the worker's
 //     p_instant (see measure). The first valid one of a worker in the
 //     block: if the worker is unresponsive it recovers (V_deductible = 0,
@@ -250,6 +276,9 @@ func (s *State) Apply(p Params, b Block) (Output, []Rejection, error) {
 	if b.Time < s.lastTime() {
 		return Output{}, nil, fmt.Errorf("%w: block %d time %d before the previous block's %d", ErrHeight, b.Height, b.Time, s.lastTime())
 	}
+
+	// 0. Σshare, before anything of this block changes the worker set.
+	sum := s.SumShare()
 
 	// 1. Stops.
 	removed := 0
@@ -299,7 +328,7 @@ func (s *State) Apply(p Params, b Block) (Output, []Rejection, error) {
 			}
 			added = append(added, Worker{
 				Key: st.Worker, Session: st.Session, P: FromInt(uint64(st.P)), PBench: st.P, Level: st.Level,
-				Stake: st.Stake, V: v, Since: h, LastSettled: h, Status: StatusComputing,
+				Stake: st.Stake, V: v, Since: h, LastSettled: h, Status: StatusComputing, MeasuredAt: b.Time,
 				keyHash: KeyHash(st.Worker[:]),
 			})
 		}
@@ -315,19 +344,13 @@ func (s *State) Apply(p Params, b Block) (Output, []Rejection, error) {
 		s.rounds = append(s.rounds[:0], s.rounds[drop:]...)
 	}
 
-	// 4. Σshare over responsive workers; conf_f cached per worker.
+	// 4. conf_f cached per worker.
 	if cap(s.conf) < len(s.workers) {
 		s.conf = make([]Fixed, len(s.workers))
 	}
 	s.conf = s.conf[:len(s.workers)]
-	var sum Fixed
 	for i := range s.workers {
-		w := &s.workers[i]
-		conf, _ := ConfFactor(w.Level) // checked at start
-		s.conf[i] = conf
-		if w.Status == StatusComputing {
-			sum = sum.Add(Share(w.V, w.P, conf))
-		}
+		s.conf[i], _ = ConfFactor(s.workers[i].Level) // checked at start
 	}
 	payoutRatio := One.Sub(p.TreasuryRatio)
 

@@ -229,8 +229,10 @@ func TestStartsAndStops(t *testing.T) {
 }
 
 // TestPInstant: p_instant is measured between the challenge times of two
-// heartbeats, capped at 1.2·p_bench; the first heartbeat of a session and a
-// counter that went backwards set the baseline and keep the last value.
+// heartbeats, in iterations per 6 s, capped at 1.2·p_bench; the first
+// heartbeat of a session measures from the session start (count 0 at the
+// start block's time); a counter that went backwards sets the baseline and p
+// to 0; all as in the reference.
 func TestPInstant(t *testing.T) {
 	t.Parallel()
 	p := everyBlock()
@@ -253,26 +255,130 @@ func TestPInstant(t *testing.T) {
 		return w.P
 	}
 	apply(1)
-	apply(2, hb(1, 50_000)) // baseline only
+	apply(2, hb(1, 0)) // the start block's own challenge: no time has passed, nothing measured
 	if got := pOf(); got != tk.FromInt(1000) {
 		t.Fatalf("after the first heartbeat p = %s, want p_bench 1000", got)
 	}
-	apply(3, hb(2, 50_600)) // 600 iterations over 1 s
+	apply(3, hb(2, 100)) // 100 iterations since the session start 1 s before: 600 per 6 s, the score unit
 	if got := pOf(); got != tk.FromInt(600) {
 		t.Fatalf("p = %s, want 600", got)
 	}
-	apply(4, hb(3, 60_600)) // 10,000/s: capped
+	apply(4, hb(3, 10_100)) // 60,000 per 6 s: capped
 	if got, want := pOf(), tk.MustParse("1200"); got.Less(tk.MustParse("1199.99999")) || want.Less(got) {
 		t.Fatalf("p = %s, want 1.2·1000", got)
 	}
-	apply(5, hb(4, 10)) // restarted: baseline, p kept
-	capped := pOf()
-	apply(6, hb(5, 410)) // 400/s since the restart
-	if got := pOf(); got != tk.FromInt(400) || capped == got {
-		t.Fatalf("after restart p = %s (before %s), want 400", got, capped)
+	apply(5, hb(4, 10)) // restarted: baseline, and p is 0 until measured again
+	if got := pOf(); !got.IsZero() {
+		t.Fatalf("after a restart p = %s, want 0 as in the reference", got)
+	}
+	apply(6, hb(5, 110)) // 100/s since the restart: 600 per 6 s
+	if got := pOf(); got != tk.FromInt(600) {
+		t.Fatalf("measured after the restart p = %s, want 600", got)
 	}
 	// A block whose time goes backwards is refused.
 	if _, _, err := st.Apply(p, tk.Block{Height: 7, Time: 5000}); !errors.Is(err, tk.ErrHeight) {
 		t.Fatalf("time going backwards: %v", err)
+	}
+}
+
+// TestSumShareAtBlockStart: as in the reference, the budget of a block is
+// split over Σshare of the responsive workers the previous block left: a
+// worker stopped in the block still counts, one started in it does not.
+func TestSumShareAtBlockStart(t *testing.T) {
+	t.Parallel()
+	p := everyBlock()
+	st := started(t, p)
+	before := st.SumShare()
+	w0, _ := st.Worker(testKey(0))
+	big := tk.Start{Worker: testKey(2), Session: 3, P: 1000, Level: 1, Stake: tk.FromInt(20_000)}
+	out, rej, err := st.Apply(p, tk.Block{
+		Height: 6, Seed: testSeed(6),
+		Stopped:    []tk.Stop{{Worker: testKey(1), Session: 2}},
+		Started:    []tk.Start{big},
+		Heartbeats: []tk.Heartbeat{{Worker: testKey(0), Session: 1, Challenge: 5}},
+	})
+	if err != nil || len(rej) != 0 {
+		t.Fatalf("block 6: %v %v", err, rej)
+	}
+	var paid tk.Settlement
+	for _, s := range out.Settlements {
+		if s.Worker == testKey(0) {
+			paid = s
+		}
+	}
+	// The heartbeat is the session's first: p is not re-measured.
+	budget := tk.Share(w0.V, w0.P, tk.One).Div(before).Mul(p.BudgetPerBlock).MulInt(6 - w0.LastSettled)
+	if want := budget.Mul(tk.One.Sub(p.TreasuryRatio)); paid.Payout != want {
+		t.Fatalf("payout %s, want %s (Σshare before the block's stop and start)", paid.Payout, want)
+	}
+	vStart, _ := p.InitialV(big.P, big.Stake, big.Level)
+	after := tk.Share(w0.V, w0.P, tk.One).Add(tk.Share(vStart, tk.FromInt(1000), tk.One))
+	if after == before {
+		t.Fatal("the test does not tell the two rules apart")
+	}
+}
+
+// TestSecondHeartbeatInBlock: a worker's second valid heartbeat in one
+// block re-measures p_instant but reports no second settlement (the
+// reference reports a second {V, 0} entry, which its own chain then drops
+// as late): one entry per worker per block.
+func TestSecondHeartbeatInBlock(t *testing.T) {
+	t.Parallel()
+	p := everyBlock()
+	st := tk.NewState(0)
+	hb := func(c, it uint64) tk.Heartbeat {
+		return tk.Heartbeat{Worker: testKey(0), Session: 1, Challenge: c, Iterations: it}
+	}
+	blocks := map[uint64][]tk.Heartbeat{3: {hb(2, 1000)}, 6: {hb(4, 1200), hb(5, 1250)}}
+	var out tk.Output
+	for h := uint64(1); h <= 6; h++ {
+		b := tk.Block{Height: h, Time: h * 1000, Seed: testSeed(h), Heartbeats: blocks[h]}
+		if h == 1 {
+			b.Started = []tk.Start{start(0)}
+		}
+		var rej []tk.Rejection
+		var err error
+		if out, rej, err = st.Apply(p, b); err != nil || len(rej) != 0 {
+			t.Fatalf("block %d: %v %v", h, err, rej)
+		}
+	}
+	n := 0
+	for _, s := range out.Settlements {
+		if s.Worker == testKey(0) {
+			n++
+			if s.Payout.IsZero() {
+				t.Fatal("the first heartbeat of the block did not settle")
+			}
+		}
+	}
+	w, _ := st.Worker(testKey(0))
+	// 200 iterations over 2 s, then 50 over 1 s: 600, then 300 per 6 s.
+	if n != 1 || w.P != tk.FromInt(300) || w.Answered != 5 {
+		t.Fatalf("%d settlements, p %s, answered %d; want 1, 300, 5", n, w.P, w.Answered)
+	}
+}
+
+// TestPInstantFromSessionStart: as in the reference, a session's first
+// heartbeat is measured from the session start (count 0 at the start
+// block's time): a worker that idles its benchmark through its first
+// interval is not paid at p_bench for it.
+func TestPInstantFromSessionStart(t *testing.T) {
+	t.Parallel()
+	p := everyBlock()
+	st := tk.NewState(0)
+	for h := uint64(1); h <= 4; h++ {
+		b := tk.Block{Height: h, Time: h * 1000, Seed: testSeed(h)}
+		switch h {
+		case 1:
+			b.Started = []tk.Start{start(0)}
+		case 4: // 200 iterations in the 2 s from the start to challenge 3
+			b.Heartbeats = []tk.Heartbeat{{Worker: testKey(0), Session: 1, Challenge: 3, Iterations: 200}}
+		}
+		if _, rej, err := st.Apply(p, b); err != nil || len(rej) != 0 {
+			t.Fatalf("block %d: %v %v", h, err, rej)
+		}
+	}
+	if w, _ := st.Worker(testKey(0)); w.P != tk.FromInt(600) {
+		t.Fatalf("p after the first heartbeat %s, want 600 (measured from the start)", w.P)
 	}
 }

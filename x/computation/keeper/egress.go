@@ -17,8 +17,9 @@ import (
 
 // HandleBenchmark is the x/mq handler of protocol.TopicBenchmark: a
 // registered worker's pRuntime reports its performance score (u32, at least
-// 1). A later benchmark replaces the earlier; a running session keeps the
-// score it started with.
+// 1, iterations per 6 s). A score above tokenomics.MaxScore is recorded as
+// MaxScore, as the reference's registry caps it. A later benchmark replaces
+// the earlier; a running session keeps the score it started with.
 func (k *Keeper) HandleBenchmark(ctx sdk.Context, m protocol.Message) error {
 	if err := requireOrigin(m, protocol.OriginWorker); err != nil {
 		return err
@@ -30,6 +31,7 @@ func (k *Keeper) HandleBenchmark(ctx sdk.Context, m protocol.Message) error {
 	if score == 0 || score > tokenomics.MaxP {
 		return errorsmod.Wrapf(types.ErrInvalidBenchmark, "score %d, want 1-%d", score, tokenomics.MaxP)
 	}
+	score = min(score, tokenomics.MaxScore)
 	worker := m.Origin.ID
 	if _, found, err := k.registry.Worker(ctx, worker); err != nil {
 		return err

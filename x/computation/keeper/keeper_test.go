@@ -339,8 +339,13 @@ func TestStartRejected(t *testing.T) {
 			return f.op, f.newWorker(f.op, 7, 100), tokens(2000)
 		}, types.ErrConfidenceLevel, "level 7"},
 		{"stake above the balance", func(f *fixture) (sdk.AccAddress, []byte, sdk.Coin) {
-			return f.op, f.worker, tokens(2_000_000)
+			f.bank.balances[string(f.op)] = math.NewInt(1999 * unit)
+			return f.op, f.worker, tokens(2000)
 		}, nil, "insufficient funds"},
+		{"initial V above v_max", func(f *fixture) (sdk.AccAddress, []byte, sdk.Coin) {
+			// score 100, level 1: 1.3·(stake + 30) > 30,000 from about 23,047 tokens.
+			return f.op, f.worker, tokens(23_100)
+		}, types.ErrStakeTooHigh, "above v_max 30000"},
 		{"already computing", func(f *fixture) (sdk.AccAddress, []byte, sdk.Coin) {
 			f.mustStart(f.worker, tokens(2000))
 			return f.op, f.worker, tokens(2000)
@@ -492,6 +497,9 @@ func TestBenchmark(t *testing.T) {
 		{"unregistered worker", workerMsg(bytes.Repeat([]byte{3}, 32), protocol.TopicBenchmark, protocol.EncodeU32(5)), types.ErrWorkerNotFound, 100},
 		{"gatekeeper origin", protocol.Message{Origin: protocol.GatekeeperOrigin(), Topic: protocol.TopicBenchmark, Payload: protocol.EncodeU32(5)}, types.ErrInvalidOrigin, 100},
 		{"later replaces", workerMsg(f.worker, protocol.TopicBenchmark, protocol.EncodeU32(400)), nil, 400},
+		// The reference's registry caps scores at 6,000 iterations per 6 s.
+		{"above the cap", workerMsg(f.worker, protocol.TopicBenchmark, protocol.EncodeU32(tokenomics.MaxScore+1)), nil, tokenomics.MaxScore},
+		{"far above the cap", workerMsg(f.worker, protocol.TopicBenchmark, protocol.EncodeU32(1<<29)), nil, tokenomics.MaxScore},
 	} {
 		err := f.k.HandleBenchmark(f.ctx, tc.m)
 		if !errors.Is(err, tc.want) && !(tc.want == nil && err == nil) {

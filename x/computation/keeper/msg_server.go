@@ -187,6 +187,10 @@ func startError(err error, e tokenomics.Params, p types.Params, score uint32, st
 			stake, min, p.Denom, e.MinStake(score), score)
 	case errors.Is(err, tokenomics.ErrPerformanceTooLow):
 		return errorsmod.Wrapf(types.ErrPerformanceTooLow, "score %d, min_init_p %d", score, e.MinInitP)
+	case errors.Is(err, tokenomics.ErrStakeTooHigh):
+		// The engine's message names V_e and v_max; stake above what
+		// reaches v_max would earn nothing (the reference refuses it too).
+		return errorsmod.Wrapf(types.ErrStakeTooHigh, "stake %s: %v", stake, err)
 	case errors.Is(err, tokenomics.ErrConfidenceLevel):
 		return errorsmod.Wrapf(types.ErrConfidenceLevel, "level %d (want 1-5 or 128)", level)
 	}

@@ -28,4 +28,5 @@ var (
 	// Code 22 (a settlement answering no block task) went with block tasks.
 	ErrWrongHeight       = errorsmod.Register(ModuleName, 23, "computation: settlement for a block before the last one settled or not yet closed")
 	ErrInvalidSettlement = errorsmod.Register(ModuleName, 24, "computation: invalid settlement")
+	ErrStakeTooHigh      = errorsmod.Register(ModuleName, 25, "computation: stake gives an initial V above v_max")
 )
