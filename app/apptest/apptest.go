@@ -105,6 +105,9 @@ type Chain struct {
 	db       dbm.DB
 	// initialHeight is the height of the first block after InitChain.
 	initialHeight int64
+	// BlockEvents are the events of the last block outside its txs (those
+	// of the pre-, begin- and end-blockers), as FinalizeBlock returned them.
+	BlockEvents []abci.Event
 }
 
 // New starts a chain with nAccounts funded accounts, the simulated TEE
@@ -236,6 +239,7 @@ func (c *Chain) NextBlock(txs ...[]byte) []*abci.ExecTxResult {
 	if err != nil {
 		c.t.Fatalf("finalize block: %v", err)
 	}
+	c.BlockEvents = res.Events
 	if _, err := c.App.Commit(); err != nil {
 		c.t.Fatalf("commit: %v", err)
 	}

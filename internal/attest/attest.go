@@ -45,6 +45,11 @@ type Report struct {
 	PlatformID string
 	// IssuedAt is when the quote was made; zero when the quote format carries no time.
 	IssuedAt time.Time
+	// VMPL is the SEV-SNP virtual machine privilege level the report was
+	// requested from (0, the most privileged, to 3); 0 for other kinds.
+	// Software at a lower VMPL (a paravisor, an SVSM) can read and change
+	// the memory of a guest at a higher one.
+	VMPL uint32
 }
 
 // Verifier verifies quotes of one TEE kind. Implementations are

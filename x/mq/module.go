@@ -107,5 +107,13 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 // ConsensusVersion implements module.HasConsensusVersion.
 func (AppModule) ConsensusVersion() uint64 { return ConsensusVersion }
 
-// EndBlock prunes ingress entries past the retention window.
-func (am AppModule) EndBlock(ctx context.Context) error { return am.keeper.PruneIngress(ctx) }
+// EndBlock delivers gatekeeper messages whose stored votes meet the quorum
+// after a change of the gatekeeper set or of gk_quorum, then prunes ingress
+// entries past the retention window. It runs last among the end-blockers,
+// so it sees the set changes of the whole block.
+func (am AppModule) EndBlock(ctx context.Context) error {
+	if err := am.keeper.RecheckQuorum(sdk.UnwrapSDKContext(ctx)); err != nil {
+		return err
+	}
+	return am.keeper.PruneIngress(ctx)
+}

@@ -19,16 +19,23 @@
 //     ones go-sev-guest embeds; a library change cannot swap them
 //     unnoticed), and is valid at now; it signs the exact report bytes
 //     carried; its TCB extension equals the report's REPORTED_TCB;
-//  3. governance stored collateral for the product line: a CRL signed by the
-//     ARK, current at now (ErrCollateralExpired after its next update), that
-//     lists neither the ASK nor the VCEK;
+//  3. governance stored collateral for the product line: a CRL issued (by
+//     name) and signed by the ARK, current at now (ErrCollateralExpired
+//     after its next update), that does not list the ASK. That is all
+//     AMD's KDS CRL can revoke: it is the ARK's, and a CRL revokes only
+//     certificates its issuer issued (ASK, ASVK). The VCEK is the ASK's,
+//     its serial (0 for every VCEK) means nothing on the ARK's CRL, and
+//     AMD publishes no CRL of VCEKs: CheckRevocation ignores it. A VCEK is
+//     retired by its TCB instead (step 4: every VCEK is bound to one TCB
+//     version);
 //  4. the reported TCB is graded against governance's up-to-date TCB for the
 //     product: at least it in every component → UpToDate (level 1), else
 //     OutOfDate (level 5). AMD publishes no TCB status service; this
 //     judgement is governance's, recorded in the collateral.
 //
-// The report names MEASUREMENT, REPORT_DATA, the product line and whether
-// the guest policy allows debugging.
+// The report names MEASUREMENT, REPORT_DATA, the product line, whether
+// the guest policy allows debugging, and the VMPL the report was requested
+// from (the registry accepts VMPL 0 up to its snp_max_vmpl param).
 //
 // # Tests
 //

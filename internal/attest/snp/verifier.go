@@ -1,6 +1,7 @@
 package snp
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
@@ -109,8 +110,9 @@ func roots(productLine string) (*trust.AMDRootCerts, error) {
 //  2. the VCEK chains through the product's ASK to the pinned ARK and is
 //     valid at now, its TCB equals the report's reported TCB, and it signs
 //     the exact report bytes (go-sev-guest verify, no network access);
-//  3. collateral for the product line is stored; its CRL is signed by the
-//     ARK and current at now, and lists neither the ASK nor the VCEK;
+//  3. collateral for the product line is stored; its CRL is issued and
+//     signed by the ARK and current at now, and does not list the ASK
+//     (CheckRevocation: the ARK's CRL cannot revoke the VCEK);
 //  4. the reported TCB is graded against governance's up-to-date TCB.
 func (v Verifier) Verify(quote []byte, now time.Time, coll attest.Collateral) (attest.Report, error) {
 	q, err := ParseQuote(quote)
@@ -152,12 +154,10 @@ func (v Verifier) Verify(quote []byte, now time.Time, coll attest.Collateral) (a
 	if err != nil {
 		return attest.Report{}, err
 	}
-	for _, e := range crl.RevokedCertificateEntries {
-		for _, cert := range []*x509.Certificate{r.ProductCerts.Ask, q.Parsed} {
-			if e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
-				return attest.Report{}, fmt.Errorf("%w: sev-snp: %q serial %x is on the %s CRL", attest.ErrCertificateRevoked, cert.Subject.CommonName, cert.SerialNumber, productLine)
-			}
-		}
+	// The ARK's CRL can revoke only what the ARK issued: the ASK here. The
+	// VCEK is the ASK's, outside its scope (see CheckRevocation, doc.go).
+	if err := CheckRevocation(crl, r.ProductCerts.Ask, q.Parsed); err != nil {
+		return attest.Report{}, fmt.Errorf("%w (%s CRL)", err, productLine)
 	}
 	status := attest.TCBUpToDate
 	if !tcbAtLeast(q.Proto.GetReportedTcb(), c.UpToDateTCB) {
@@ -174,6 +174,7 @@ func (v Verifier) Verify(quote []byte, now time.Time, coll attest.Collateral) (a
 		TCBStatus:       status,
 		Debug:           q.Debug(),
 		PlatformID:      productLine,
+		VMPL:            q.Proto.GetVmpl(),
 	}
 	copy(rep.ReportData[:], q.Proto.GetReportData())
 	return rep, nil
@@ -199,25 +200,70 @@ func (v Verifier) checkCRL(c attest.SNPCollateral, r *trust.AMDRootCerts, now ti
 	if err := c.CheckBounds(); err != nil {
 		return nil, err
 	}
-	crl, err := x509.ParseRevocationList(c.CRL)
+	signer := r.ProductCerts.Ark
+	if v.testCRLSigner != nil {
+		signer = v.testCRLSigner
+	}
+	crl, err := VerifyCRL(c.CRL, signer, now)
+	if err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, c.ProductLine)
+	}
+	return crl, nil
+}
+
+// VerifyCRL parses a DER CRL and checks, at now, that issuer issued it (its
+// issuer name is issuer's subject, byte for byte, and issuer's key signed
+// it) and that it is current: ErrInvalidCollateral before its thisUpdate or
+// for any other defect, ErrCollateralExpired after its nextUpdate.
+func VerifyCRL(der []byte, issuer *x509.Certificate, now time.Time) (*x509.RevocationList, error) {
+	crl, err := x509.ParseRevocationList(der)
 	if err != nil {
 		return nil, fmt.Errorf("%w: sev-snp: crl: %v", attest.ErrInvalidCollateral, err)
 	}
-	signer, signerName := r.ProductCerts.Ark, "ARK-"+c.ProductLine
-	if v.testCRLSigner != nil {
-		signer, signerName = v.testCRLSigner, "the test CRL signer"
+	if !bytes.Equal(crl.RawIssuer, issuer.RawSubject) {
+		return nil, fmt.Errorf("%w: sev-snp: crl issued by %q, want %q", attest.ErrInvalidCollateral, crl.Issuer, issuer.Subject)
 	}
-	if err := crl.CheckSignatureFrom(signer); err != nil {
-		return nil, fmt.Errorf("%w: sev-snp: crl is not signed by %s: %v", attest.ErrInvalidCollateral, signerName, err)
+	if err := crl.CheckSignatureFrom(issuer); err != nil {
+		return nil, fmt.Errorf("%w: sev-snp: crl is not signed by %q: %v", attest.ErrInvalidCollateral, issuer.Subject.CommonName, err)
 	}
 	if now.Before(crl.ThisUpdate) {
 		return nil, fmt.Errorf("%w: sev-snp: crl is valid only from %s", attest.ErrInvalidCollateral, crl.ThisUpdate.UTC().Format(time.RFC3339))
 	}
 	if now.After(crl.NextUpdate) {
-		return nil, fmt.Errorf("%w: sev-snp: %s crl expired at %s, verification time %s", attest.ErrCollateralExpired,
-			c.ProductLine, crl.NextUpdate.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		return nil, fmt.Errorf("%w: sev-snp: crl expired at %s, verification time %s", attest.ErrCollateralExpired,
+			crl.NextUpdate.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	return crl, nil
+}
+
+// CheckRevocation checks the certificates of a chain, below its root,
+// against a CRL that VerifyCRL accepted. A CRL revokes only certificates
+// its issuer issued (RFC 5280 §5: serial numbers are unique per issuer), so
+// a certificate is in its scope only if its issuer name is the CRL's
+// issuer: for AMD's KDS CRL of a product, signed by the ARK, that is the
+// ASK (and the ASVK, which no accepted report chains through), never the
+// VCEK, which the ASK issued. A listed serial of a certificate outside the
+// scope means nothing and is ignored. It fails with ErrCertificateRevoked
+// if a certificate in scope is listed, and with ErrInvalidCollateral if no
+// certificate of chain is in scope: such a CRL could revoke nothing here.
+func CheckRevocation(crl *x509.RevocationList, chain ...*x509.Certificate) error {
+	inScope := 0
+	for _, cert := range chain {
+		if !bytes.Equal(cert.RawIssuer, crl.RawIssuer) {
+			continue
+		}
+		inScope++
+		for _, e := range crl.RevokedCertificateEntries {
+			if e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
+				return fmt.Errorf("%w: sev-snp: %q serial %x is on the crl of %q", attest.ErrCertificateRevoked,
+					cert.Subject.CommonName, cert.SerialNumber, crl.Issuer.CommonName)
+			}
+		}
+	}
+	if inScope == 0 {
+		return fmt.Errorf("%w: sev-snp: crl of %q covers no certificate of the chain", attest.ErrInvalidCollateral, crl.Issuer.CommonName)
+	}
+	return nil
 }
 
 // productLineOf names the product: from the report's CPUID (version 3

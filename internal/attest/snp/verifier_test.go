@@ -3,6 +3,7 @@ package snp_test
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
 	"math/big"
 	"testing"
@@ -101,8 +102,10 @@ func TestKnownAnswerLevels(t *testing.T) {
 		{"bootloader behind", attest.SNPCollateral{ProductLine: "Milan", CRL: good, UpToDateTCB: 0x4405000000000003}, katNow, 5, nil},
 		{"crl expired", attest.SNPCollateral{ProductLine: "Milan", CRL: good}, katNow.Add(2 * time.Hour), 0, attest.ErrCollateralExpired},
 		{"crl not yet valid", attest.SNPCollateral{ProductLine: "Milan", CRL: good}, katNow.Add(-2 * time.Hour), 0, attest.ErrInvalidCollateral},
-		{"VCEK revoked", attest.SNPCollateral{ProductLine: "Milan", CRL: s.crl(t, katNow.Add(-time.Hour), katNow.Add(time.Hour), vcekSerial(t))}, katNow, 0, attest.ErrCertificateRevoked},
-		{"ASK revoked", attest.SNPCollateral{ProductLine: "Milan", CRL: s.crl(t, katNow.Add(-time.Hour), katNow.Add(time.Hour), big.NewInt(65537))}, katNow, 0, attest.ErrCertificateRevoked},
+		// The ARK's CRL cannot revoke the VCEK (the ASK issued it): its
+		// serial there revokes nothing. What retires a VCEK is its TCB.
+		{"VCEK serial on the ARK's CRL", attest.SNPCollateral{ProductLine: "Milan", CRL: s.crl(t, katNow.Add(-time.Hour), katNow.Add(time.Hour), vcekSerial(t)), UpToDateTCB: katTCB}, katNow, 1, nil},
+		{"ASK revoked", attest.SNPCollateral{ProductLine: "Milan", CRL: s.crl(t, katNow.Add(-time.Hour), katNow.Add(time.Hour), askSerial(t))}, katNow, 0, attest.ErrCertificateRevoked},
 		{"other product's collateral", attest.SNPCollateral{ProductLine: "Genoa", CRL: good}, katNow, 0, attest.ErrNoCollateral},
 	}
 	for _, tc := range tests {
@@ -118,11 +121,22 @@ func TestKnownAnswerLevels(t *testing.T) {
 			if err != nil || r.ConfidenceLevel != tc.want || r.Kind != attest.KindSEVSNP || r.PlatformID != "Milan" || !r.Debug {
 				t.Fatalf("report %+v, %v; want level %d", r, err, tc.want)
 			}
+			if r.VMPL != binary.LittleEndian.Uint32(snptest.SampleReport()[snptest.ReportOffsetVMPL:]) || r.VMPL != 0 {
+				t.Fatalf("VMPL %d, want the sample's 0", r.VMPL)
+			}
 			if len(r.Measurement) != snp.MeasurementLen || r.ReportData[0] != 1 || r.ReportData[4] != 5 {
 				t.Fatalf("measurement %x report data %x", r.Measurement, r.ReportData)
 			}
 		})
 	}
+}
+
+func askSerial(t testing.TB) *big.Int {
+	c, err := snptest.SampleASK()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.SerialNumber
 }
 
 func vcekSerial(t testing.TB) *big.Int {

@@ -162,6 +162,16 @@ func (k *Keeper) Advance(ctx context.Context, c Checked) ([]protocol.Message, er
 	if err := k.Votes.Set(ctx, voteKey(origin, c.Message.Seq, c.Signer), c.Body); err != nil {
 		return nil, err
 	}
+	return k.deliverReady(ctx, origin)
+}
+
+// deliverReady delivers every message at the head of gatekeeper channel
+// origin that has a quorum of identical votes from current gatekeepers,
+// in order, clearing its votes (and its task on the task channel), and
+// returns them (not yet routed). It is called when a vote arrives and when
+// the gatekeeper set or the quorum changed (EndBlock), so a quorum reached
+// by votes stored earlier is never left undelivered.
+func (k *Keeper) deliverReady(ctx context.Context, origin protocol.Origin) ([]protocol.Message, error) {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return nil, err

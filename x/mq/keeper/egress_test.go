@@ -651,14 +651,17 @@ func TestGatekeeperQuorum(t *testing.T) {
 			wantNext:      1,
 		},
 		{
-			name:   "gk_quorum above the set size never delivers",
-			quorum: 4,
+			name:   "gk_quorum above a shrunk set needs every gatekeeper left",
+			quorum: 3,
 			steps: []step{
-				{gk: 0, seq: 0, payload: "a", wantResp: voted},
-				{gk: 1, seq: 0, payload: "a", wantResp: voted},
-				{gk: 2, seq: 0, payload: "a", wantResp: voted},
+				{
+					before: func(f *fixture) { f.senders.removeGatekeeper(pub(f.gks[2])) },
+					gk:     0, seq: 0, payload: "a", wantResp: voted,
+				},
+				{gk: 1, seq: 0, payload: "a", wantResp: accepted(1)},
 			},
-			wantNext: 0,
+			wantDelivered: []string{"a"},
+			wantNext:      1,
 		},
 		{
 			name:   "gk_quorum 1 delivers on the first vote",

@@ -34,6 +34,9 @@ type Keeper struct {
 	Votes        collections.Map[collections.Triple[[]byte, uint64, []byte], []byte]
 	NextTask     collections.Item[uint64]
 	Tasks        collections.Map[uint64, string]
+	// QuorumBasis is the fingerprint of gk_quorum and the gatekeeper set
+	// that EndBlock last checked the gatekeeper channels under.
+	QuorumBasis collections.Item[[]byte]
 }
 
 // NewKeeper returns a keeper. authority is the account allowed to change
@@ -56,8 +59,9 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 		Sequences:    collections.NewMap(sb, types.SequencePrefix, "sequences", collections.BytesKey, collections.Uint64Value),
 		Votes: collections.NewMap(sb, types.VotePrefix, "votes",
 			collections.TripleKeyCodec(collections.BytesKey, collections.Uint64Key, collections.BytesKey), collections.BytesValue),
-		NextTask: collections.NewItem(sb, types.NextTaskKey, "next_task", collections.Uint64Value),
-		Tasks:    collections.NewMap(sb, types.TaskPrefix, "tasks", collections.Uint64Key, collections.StringValue),
+		NextTask:    collections.NewItem(sb, types.NextTaskKey, "next_task", collections.Uint64Value),
+		Tasks:       collections.NewMap(sb, types.TaskPrefix, "tasks", collections.Uint64Key, collections.StringValue),
+		QuorumBasis: collections.NewItem(sb, types.QuorumBasisKey, "quorum_basis", collections.BytesValue),
 	}
 	schema, err := sb.Build()
 	if err != nil {

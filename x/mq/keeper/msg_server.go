@@ -62,12 +62,18 @@ func (s msgServer) SyncMessages(goCtx context.Context, msg *types.MsgSyncMessage
 	return &resp, nil
 }
 
-// UpdateParams replaces the params.
+// UpdateParams replaces the params. A gk_quorum above the current
+// gatekeeper set is refused (ErrQuorumUnreachable): it could never deliver.
+// A lower quorum takes effect for votes already stored at the end of the
+// block (RecheckQuorum).
 func (s msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams) (*types.MsgUpdateParamsResponse, error) {
 	if msg.Authority != s.k.authority {
 		return nil, errorsmod.Wrapf(types.ErrInvalidAuthority, "expected %s, got %s", s.k.authority, msg.Authority)
 	}
 	if err := msg.Params.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.k.checkQuorumReachable(ctx, msg.Params); err != nil {
 		return nil, err
 	}
 	if err := s.k.Params.Set(ctx, msg.Params); err != nil {

@@ -47,7 +47,9 @@ func TestParamsQuorum(t *testing.T) {
 		{name: "majority of none", n: 0, want: 1},
 		{name: "fixed below set", gkQuorum: 3, n: 5, want: 3},
 		{name: "fixed equal to set", gkQuorum: 3, n: 3, want: 3},
-		{name: "fixed above set", gkQuorum: 4, n: 3, want: 4},
+		{name: "fixed above set is clamped to the set", gkQuorum: 4, n: 3, want: 3},
+		{name: "fixed above set of one", gkQuorum: 3, n: 1, want: 1},
+		{name: "fixed with no set", gkQuorum: 3, n: 0, want: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -23,4 +23,5 @@ var (
 	ErrNotIngressOrigin  = errorsmod.Register(ModuleName, 17, "only modules may append ingress")
 	ErrInvalidSubmission = errorsmod.Register(ModuleName, 18, "invalid submission")
 	ErrNoTask            = errorsmod.Register(ModuleName, 19, "no gatekeeper task at this sequence")
+	ErrQuorumUnreachable = errorsmod.Register(ModuleName, 20, "gatekeeper quorum above the gatekeeper set")
 )

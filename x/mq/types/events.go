@@ -7,12 +7,19 @@ const (
 	EventMessageRejected  = "mq_message_rejected"
 	EventVoteRecorded     = "mq_gatekeeper_vote"
 	EventTaskPushed       = "mq_gatekeeper_task"
+	// EventQuorumClamped: the gatekeeper set is smaller than gk_quorum, so
+	// every gatekeeper must sign (see Params.Quorum). Emitted at the end of
+	// the block in which the set or the params changed to that state.
+	EventQuorumClamped = "mq_gk_quorum_clamped"
 
-	AttributeIndex  = "index"
-	AttributeOrigin = "origin"
-	AttributeTopic  = "topic"
-	AttributeSeq    = "seq"
-	AttributeSigner = "signer"
-	AttributeError  = "error"
-	AttributeReply  = "reply_topic"
+	AttributeIndex       = "index"
+	AttributeOrigin      = "origin"
+	AttributeTopic       = "topic"
+	AttributeSeq         = "seq"
+	AttributeSigner      = "signer"
+	AttributeError       = "error"
+	AttributeReply       = "reply_topic"
+	AttributeGkQuorum    = "gk_quorum"
+	AttributeGatekeepers = "gatekeepers"
+	AttributeQuorum      = "quorum"
 )

@@ -42,6 +42,12 @@ var (
 	// accepted only at a seq with a task, on its reply topic; the entry is
 	// deleted when the seq is delivered.
 	TaskPrefix = collections.NewPrefix(7)
+	// QuorumBasisKey holds the SHA-256 of what decided the gatekeeper quorum
+	// at the end of the last block (gk_quorum and the gatekeeper keys, see
+	// quorumBasis). EndBlock re-checks every gatekeeper channel when it
+	// differs, so votes stored before a set or quorum change are delivered.
+	// Derived state: not exported; absent means "check at the next block".
+	QuorumBasisKey = collections.NewPrefix(8)
 )
 
 // IngressStoreKey returns the full store key of ingress entry index, as a

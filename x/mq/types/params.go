@@ -31,11 +31,26 @@ func (p Params) Validate() error {
 }
 
 // Quorum returns how many signatures a gatekeeper message needs when the
-// gatekeeper set has n members: gk_quorum, or a majority when it is 0. A set
-// smaller than gk_quorum cannot reach quorum: governance must lower it.
+// gatekeeper set has n members: gk_quorum, or a majority when it is 0.
+//
+// A gk_quorum above n is clamped to n (every gatekeeper must sign): governance
+// cannot set one above the set (MsgUpdateParams refuses it), but a later set
+// change (a removal, a migration, genesis) can shrink the set below it, and
+// an unreachable quorum would stall the gatekeeper channel for good. The
+// clamp never asks for fewer signatures than the whole set, which is at
+// least a majority, and the stored gk_quorum applies again once the set has
+// grown back. x/mq emits EventQuorumClamped when the clamp starts to apply.
 func (p Params) Quorum(n int) int {
-	if p.GkQuorum == 0 {
+	switch {
+	case p.GkQuorum == 0 || n == 0:
 		return n/2 + 1
+	case int(p.GkQuorum) > n:
+		return n
+	default:
+		return int(p.GkQuorum)
 	}
-	return int(p.GkQuorum)
 }
+
+// Clamped reports whether Quorum(n) is below gk_quorum because the set of
+// n gatekeepers is smaller than it.
+func (p Params) Clamped(n int) bool { return n > 0 && int(p.GkQuorum) > n }

@@ -95,6 +95,11 @@ func (k *Keeper) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWorke
 	if report.Debug && !params.AllowDebugTee {
 		return types.Worker{}, errorsmod.Wrapf(types.ErrDebugTEENotAllowed, "%s quote from a debug TEE; allow_debug_tee is off", kind)
 	}
+	// A guest's lower VMPLs (a paravisor, an SVSM) see its memory: accept
+	// only the privilege levels governance trusts, VMPL 0 by default.
+	if report.Kind == attest.KindSEVSNP && report.VMPL > params.SnpMaxVmpl {
+		return types.Worker{}, errorsmod.Wrapf(types.ErrVMPLNotAllowed, "sev-snp report from VMPL %d; snp_max_vmpl is %d", report.VMPL, params.SnpMaxVmpl)
+	}
 	allowed, err := k.Measurements.Has(ctx, collections.Join(kind, report.Measurement))
 	if err != nil {
 		return types.Worker{}, err

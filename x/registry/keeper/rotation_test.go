@@ -397,13 +397,16 @@ func TestRotateMasterKeyRejected(t *testing.T) {
 		}},
 		{name: "one live gatekeeper of three", want: types.ErrQuorumNotLive,
 			setup: func(t *testing.T) *fixture { return launchedFixture(t, []byte{1, 2, 3}, nil) }},
-		{name: "gk_quorum above the set", want: types.ErrQuorumNotLive, setup: func(t *testing.T) *fixture {
-			f := rotationFixture(t, []byte{1, 2}, nil)
+		{name: "gk_quorum above the set needs all of it live", want: types.ErrQuorumNotLive, setup: func(t *testing.T) *fixture {
+			// Two of three live are a majority, but gk_quorum 5 is clamped
+			// to the whole set (x/mq Params.Quorum), not to a majority.
+			f := launchedFixture(t, []byte{1, 2, 3}, nil)
+			f.goLive(t, 2)
 			p, err := f.mq.GetParams(f.ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			p.GkQuorum = 3
+			p.GkQuorum = 5
 			if err := f.mq.Params.Set(f.ctx, p); err != nil {
 				t.Fatal(err)
 			}

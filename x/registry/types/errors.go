@@ -80,4 +80,6 @@ var (
 	ErrTooManyPairs           = errorsmod.Register(ModuleName, 74, "pRuntime migration has the maximum number of pairs")
 	ErrNoHandover             = errorsmod.Register(ModuleName, 75, "no handover was relayed to the successor")
 	ErrPairReady              = errorsmod.Register(ModuleName, 76, "migration pair is already ready")
+	// ErrVMPLNotAllowed: code 110 leaves room for other branches' errors.
+	ErrVMPLNotAllowed = errorsmod.Register(ModuleName, 110, "SEV-SNP report from a VMPL above snp_max_vmpl")
 )

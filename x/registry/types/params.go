@@ -31,6 +31,8 @@ const (
 	// MaxClusterWorkersLimit bounds what governance may set: a cluster's
 	// key publication appends one grant per member in a single handler.
 	MaxClusterWorkersLimit = 1024
+	// MaxSNPVMPL is the least privileged SEV-SNP VMPL there is.
+	MaxSNPVMPL = 3
 )
 
 // DefaultParams returns production defaults.
@@ -69,6 +71,9 @@ func (p Params) Validate() error {
 	}
 	if p.KeyRetention == 0 || p.KeyRetention > MaxKeyRetention {
 		return fmt.Errorf("%w: key_retention %d, want 1-%d blocks", ErrInvalidParams, p.KeyRetention, uint64(MaxKeyRetention))
+	}
+	if p.SnpMaxVmpl > MaxSNPVMPL {
+		return fmt.Errorf("%w: snp_max_vmpl %d, want 0-%d", ErrInvalidParams, p.SnpMaxVmpl, MaxSNPVMPL)
 	}
 	return validateAdvisories(p.AcceptedAdvisories)
 }

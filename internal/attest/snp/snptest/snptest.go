@@ -11,14 +11,16 @@
 package snptest
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"math/big"
 	"time"
 
+	sevtest "github.com/google/go-sev-guest/testing"
 	"github.com/google/go-sev-guest/verify/testdata"
 	"github.com/google/go-sev-guest/verify/trust"
 
@@ -76,6 +78,7 @@ func SampleMeasurement() ([]byte, error) {
 // Offsets into the raw report (AMD SEV-SNP ABI, table "ATTESTATION_REPORT").
 const (
 	ReportOffsetPolicy      = 0x08
+	ReportOffsetVMPL        = 0x30
 	ReportOffsetReportData  = 0x50
 	ReportOffsetMeasurement = 0x90
 	ReportOffsetReportedTCB = 0x180
@@ -90,14 +93,21 @@ type CRLSigner struct {
 
 // NewCRLSigner makes a self-signed P-384 CA (as AMD's ARK-Milan is RSA,
 // the key type differs; the CRL check does not depend on it) valid from
-// notBefore to notAfter.
+// notBefore to notAfter. It bears ARK-Milan's subject name, byte for byte,
+// so that its CRLs name the issuer of the genuine ASK-Milan, as AMD's do:
+// the verifier checks a CRL's issuer name and applies it only to
+// certificates of that issuer. Its key and fingerprint are its own.
 func NewCRLSigner(notBefore, notAfter time.Time) (*CRLSigner, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	if err != nil {
 		return nil, err
 	}
+	ask, err := SampleASK()
+	if err != nil {
+		return nil, err
+	}
 	tpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "snptest ARK (synthetic, not AMD)"},
+		SerialNumber: big.NewInt(1), RawSubject: ask.RawIssuer,
 		NotBefore: notBefore, NotAfter: notAfter, IsCA: true, BasicConstraintsValid: true,
 		KeyUsage: x509.KeyUsageCRLSign | x509.KeyUsageCertSign,
 	}
@@ -135,4 +145,58 @@ func (s *CRLSigner) Collateral(upToDateTCB uint64, thisUpdate, nextUpdate time.T
 		return attest.SNPCollateral{}, err
 	}
 	return attest.SNPCollateral{ProductLine: SampleProductLine, CRL: crl, UpToDateTCB: upToDateTCB}, nil
+}
+
+// Chain is a synthetic certificate chain with the structure of an AMD
+// product's KDS chain, made by go-sev-guest's test signer: a self-signed
+// ARK (RSA), the ASK it issued (RSA), the VCEK the ASK issued (ECDSA P-384,
+// with AMD's VCEK extensions), each under AMD's naming. Its ARK key signs
+// CRLs as AMD's KDS CRL for a product is signed, and its ASK key can sign
+// the CRL that AMD does not publish (one that could revoke a VCEK).
+type Chain struct {
+	ARK, ASK, VCEK *x509.Certificate
+	arkKey, askKey crypto.Signer
+}
+
+// NewChain makes a Milan chain whose certificates are valid from created.
+func NewChain(created time.Time) (*Chain, error) {
+	s, err := sevtest.DefaultTestOnlyCertChain("Milan-B0", created)
+	if err != nil {
+		return nil, err
+	}
+	return &Chain{ARK: s.Ark, ASK: s.Ask, VCEK: s.Vcek, arkKey: s.Keys.Ark, askKey: s.Keys.Ask}, nil
+}
+
+// ARKCRL returns a DER CRL issued and signed by the ARK (RSASSA-PSS with
+// SHA-384, as AMD's), valid from thisUpdate to nextUpdate, listing revoked.
+func (c *Chain) ARKCRL(thisUpdate, nextUpdate time.Time, revoked ...*big.Int) ([]byte, error) {
+	return signCRL(c.ARK, c.arkKey, thisUpdate, nextUpdate, revoked)
+}
+
+// ASKCRL is a CRL of the ASK, the issuer of VCEKs; AMD publishes none.
+func (c *Chain) ASKCRL(thisUpdate, nextUpdate time.Time, revoked ...*big.Int) ([]byte, error) {
+	return signCRL(c.ASK, c.askKey, thisUpdate, nextUpdate, revoked)
+}
+
+// CRLWithKey returns a CRL that issuer's name heads but key signs.
+func CRLWithKey(issuer *x509.Certificate, key crypto.Signer, thisUpdate, nextUpdate time.Time, revoked ...*big.Int) ([]byte, error) {
+	return signCRL(issuer, key, thisUpdate, nextUpdate, revoked)
+}
+
+// ARKKey returns the ARK's signing key.
+func (c *Chain) ARKKey() crypto.Signer { return c.arkKey }
+
+func signCRL(issuer *x509.Certificate, key crypto.Signer, thisUpdate, nextUpdate time.Time, revoked []*big.Int) ([]byte, error) {
+	tpl := &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: thisUpdate, NextUpdate: nextUpdate}
+	if _, ok := key.Public().(*rsa.PublicKey); ok {
+		tpl.SignatureAlgorithm = x509.SHA384WithRSAPSS
+	}
+	for _, r := range revoked {
+		tpl.RevokedCertificateEntries = append(tpl.RevokedCertificateEntries, x509.RevocationListEntry{SerialNumber: r, RevocationTime: thisUpdate})
+	}
+	// CreateRevocationList wants the issuer to be allowed to sign CRLs;
+	// AMD's ARK and ASK are CAs without a key usage extension.
+	is := *issuer
+	is.KeyUsage |= x509.KeyUsageCRLSign
+	return x509.CreateRevocationList(rand.Reader, tpl, &is, key)
 }
