@@ -17,6 +17,10 @@ const (
 	EventClusterWorkerAdded   = "cluster_worker_added"
 	EventClusterWorkerRemoved = "cluster_worker_removed"
 	EventClusterKeyPublished  = "cluster_key_published"
+	// EventClusterInvited, EventClusterInviteCancelled: a pending
+	// invitation was made (or replaced) and withdrawn, declined or pruned.
+	EventClusterInvited         = "cluster_invited"
+	EventClusterInviteCancelled = "cluster_invite_cancelled"
 	EventBeacon               = "beacon"
 	EventCollateralSet        = "collateral_set"
 	EventCollateralRemoved    = "collateral_removed"
@@ -95,5 +99,7 @@ const (
 	AttributeRetired     = "retired"
 	AttributeLost        = "lost_gatekeepers"
 	AttributeReason      = "reason"
+	AttributeSigner      = "signer"
+	AttributeExpires     = "expires_height"
 	AttributeReplaced    = "replaced"
 )

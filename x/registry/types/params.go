@@ -24,6 +24,12 @@ const (
 	DefaultMaxClusterWorkers         = 64
 	DefaultRotationInterval          = 0
 	DefaultKeyRetention              = 100
+	// DefaultClusterInviteBlocks is about a day at 6 s blocks: long enough
+	// for an operator to review an invitation, short enough that a stale one
+	// does not wait to be accepted by surprise.
+	DefaultClusterInviteBlocks = 14400
+	// MaxClusterInviteBlocks bounds cluster_invite_blocks like key_retention.
+	MaxClusterInviteBlocks = 1 << 32
 	// MaxKeyRetention bounds key_retention (2^32 blocks, a century at one
 	// block a second), so that retirement height + key_retention never
 	// overflows.
@@ -44,6 +50,7 @@ func DefaultParams() Params {
 		MaxClusterWorkers:         DefaultMaxClusterWorkers,
 		RotationInterval:          DefaultRotationInterval,
 		KeyRetention:              DefaultKeyRetention,
+		ClusterInviteBlocks:       DefaultClusterInviteBlocks,
 	}
 }
 
@@ -69,6 +76,9 @@ func (p Params) Validate() error {
 	}
 	if p.KeyRetention == 0 || p.KeyRetention > MaxKeyRetention {
 		return fmt.Errorf("%w: key_retention %d, want 1-%d blocks", ErrInvalidParams, p.KeyRetention, uint64(MaxKeyRetention))
+	}
+	if p.ClusterInviteBlocks == 0 || p.ClusterInviteBlocks > MaxClusterInviteBlocks {
+		return fmt.Errorf("%w: cluster_invite_blocks %d, want 1-%d blocks", ErrInvalidParams, p.ClusterInviteBlocks, uint64(MaxClusterInviteBlocks))
 	}
 	return validateAdvisories(p.AcceptedAdvisories)
 }
