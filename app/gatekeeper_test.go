@@ -29,8 +29,8 @@ type gkNet struct {
 	// operator operates every gatekeeper and worker: the account whose
 	// consent puts its workers into a cluster.
 	operator *apptest.Account
-	gks     []*apptest.Worker
-	workers []*apptest.Worker
+	gks      []*apptest.Worker
+	workers  []*apptest.Worker
 }
 
 // newGKNet starts a chain (beacon interval as given) with nGK gatekeepers,

@@ -20,10 +20,14 @@ const (
 
 // victim is the account that operates workers victimA-C: not the fixture's
 // operator, who owns the clusters.
-func (f *fixture) victim(t testing.TB) string { return mustAddr(t, f.ac, bytes.Repeat([]byte{0x0c}, 20)) }
+func (f *fixture) victim(t testing.TB) string {
+	return mustAddr(t, f.ac, bytes.Repeat([]byte{0x0c}, 20))
+}
 
 // stranger operates nothing and owns nothing.
-func (f *fixture) stranger(t testing.TB) string { return mustAddr(t, f.ac, bytes.Repeat([]byte{0x0b}, 20)) }
+func (f *fixture) stranger(t testing.TB) string {
+	return mustAddr(t, f.ac, bytes.Repeat([]byte{0x0b}, 20))
+}
 
 // registerSimAs registers the sim worker testKey(seed) operated by operator.
 func (f *fixture) registerSimAs(t testing.TB, seed byte, operator string) {
@@ -106,11 +110,17 @@ func TestClusterConsentRejects(t *testing.T) {
 			setup: func(t *testing.T, f *fixture) { must(t, f.invite(2, victimA)) },
 			op:    func(f *fixture) error { return f.join(f.operator, 2, victimA) }},
 		{name: "join after the invitation expired", want: types.ErrInvitationExpired,
-			setup: func(t *testing.T, f *fixture) { must(t, f.invite(2, victimA)); f.ctx = f.ctx.WithBlockHeight(testHeight + 11) },
-			op:    func(f *fixture) error { return f.join(f.victim(t), 2, victimA) }},
+			setup: func(t *testing.T, f *fixture) {
+				must(t, f.invite(2, victimA))
+				f.ctx = f.ctx.WithBlockHeight(testHeight + 11)
+			},
+			op: func(f *fixture) error { return f.join(f.victim(t), 2, victimA) }},
 		{name: "join after the owner withdrew", want: types.ErrNoInvitation,
-			setup: func(t *testing.T, f *fixture) { must(t, f.invite(2, victimA)); must(t, f.cancelInvite(f.operator, 2, victimA)) },
-			op:    func(f *fixture) error { return f.join(f.victim(t), 2, victimA) }},
+			setup: func(t *testing.T, f *fixture) {
+				must(t, f.invite(2, victimA))
+				must(t, f.cancelInvite(f.operator, 2, victimA))
+			},
+			op: func(f *fixture) error { return f.join(f.victim(t), 2, victimA) }},
 		{name: "join by an invalid address", want: types.ErrInvalidSigner,
 			setup: func(t *testing.T, f *fixture) { must(t, f.invite(2, victimA)) },
 			op:    func(f *fixture) error { return f.join("gk1invalid", 2, victimA) }},
@@ -173,13 +183,19 @@ func TestClusterConsentRejects(t *testing.T) {
 
 		// Removal.
 		{name: "owner removes another operator's member", want: types.ErrRemovalNotAllowed,
-			setup: func(t *testing.T, f *fixture) { must(t, f.invite(2, victimA)); must(t, f.join(f.victim(t), 2, victimA)) },
-			op:    func(f *fixture) error { return f.removeMember(f.operator, 2, victimA) }},
+			setup: func(t *testing.T, f *fixture) {
+				must(t, f.invite(2, victimA))
+				must(t, f.join(f.victim(t), 2, victimA))
+			},
+			op: func(f *fixture) error { return f.removeMember(f.operator, 2, victimA) }},
 		{name: "stranger removes a member", want: types.ErrRemovalNotAllowed,
 			op: func(f *fixture) error { return f.removeMember(f.stranger(t), 2, 3) }},
 		{name: "another member's operator removes a member", want: types.ErrRemovalNotAllowed,
-			setup: func(t *testing.T, f *fixture) { must(t, f.invite(2, victimA)); must(t, f.join(f.victim(t), 2, victimA)) },
-			op:    func(f *fixture) error { return f.removeMember(f.victim(t), 2, 3) }},
+			setup: func(t *testing.T, f *fixture) {
+				must(t, f.invite(2, victimA))
+				must(t, f.join(f.victim(t), 2, victimA))
+			},
+			op: func(f *fixture) error { return f.removeMember(f.victim(t), 2, 3) }},
 		{name: "remove by an invalid address", want: types.ErrInvalidSigner, op: func(f *fixture) error { return f.removeMember("gk1invalid", 2, 3) }},
 		{name: "remove a non-member", want: types.ErrNotClusterMember, op: func(f *fixture) error { return f.removeMember(f.victim(t), 2, victimA) }},
 

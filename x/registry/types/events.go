@@ -21,9 +21,9 @@ const (
 	// invitation was made (or replaced) and withdrawn, declined or pruned.
 	EventClusterInvited         = "cluster_invited"
 	EventClusterInviteCancelled = "cluster_invite_cancelled"
-	EventBeacon               = "beacon"
-	EventCollateralSet        = "collateral_set"
-	EventCollateralRemoved    = "collateral_removed"
+	EventBeacon                 = "beacon"
+	EventCollateralSet          = "collateral_set"
+	EventCollateralRemoved      = "collateral_removed"
 	// Master key rotation, one event per transition.
 	EventRotationStarted          = "rotation_started"
 	EventRotationProposed         = "rotation_proposed"
