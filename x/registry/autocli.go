@@ -98,7 +98,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				},
 				{
 					RpcMethod: "CreateCluster", Use: "create-cluster [worker-keys...]",
-					Short:          "Create a cluster of registered workers (identity keys in hex or base64), owned by the signer",
+					Short:          "Create a cluster of registered workers you operate (identity keys in hex or base64), owned by you",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "workers", Varargs: true}},
 				},
 				{
