@@ -26,8 +26,11 @@ type gkNet struct {
 	c       *apptest.Chain
 	relayer *apptest.Account
 	owner   *apptest.Account
-	gks     []*apptest.Worker
-	workers []*apptest.Worker
+	// operator operates every gatekeeper and worker: the account whose
+	// consent puts its workers into a cluster.
+	operator *apptest.Account
+	gks      []*apptest.Worker
+	workers  []*apptest.Worker
 }
 
 // newGKNet starts a chain (beacon interval as given) with nGK gatekeepers,
@@ -41,8 +44,8 @@ func newGKNet(t *testing.T, nGK, nWorkers int, beaconInterval uint64) *gkNet {
 func newGKNetWith(t *testing.T, nGK, nWorkers int, mutate func(*registrytypes.GenesisState)) *gkNet {
 	t.Helper()
 	c := apptest.New(t, 3, mutate)
-	n := &gkNet{t: t, c: c, relayer: c.Accounts[1], owner: c.Accounts[2]}
-	op := c.Accounts[0]
+	n := &gkNet{t: t, c: c, relayer: c.Accounts[1], owner: c.Accounts[2], operator: c.Accounts[0]}
+	op := n.operator
 	for range nGK {
 		n.gks = append(n.gks, c.RegisterWorker(op))
 	}
@@ -284,14 +287,14 @@ func TestClusterKeyDistribution(t *testing.T) {
 	n := newGKNet(t, 3, 3, 0)
 	gk1, gk2, gk3 := n.gks[0], n.gks[1], n.gks[2]
 	w1, w2, w3 := n.workers[0], n.workers[1], n.workers[2]
-	owner := n.owner.Address.String()
+	owner := n.operator.Address.String()
 
-	res := n.tx(n.owner, &registrytypes.MsgCreateCluster{Owner: owner, Workers: []string{w1.Hex(), w2.Hex()}})
+	res := n.tx(n.operator, &registrytypes.MsgCreateCluster{Owner: owner, Workers: []string{w1.Hex(), w2.Hex()}})
 	requireCode(t, "cluster before the launch", res.Code, res.Codespace, res.Log, registrytypes.ErrNoMasterKey)
 	n.launch()
 
 	mark := len(n.c.Ingress())
-	res = n.tx(n.owner, &registrytypes.MsgCreateCluster{Owner: owner, Workers: []string{w1.Hex(), w2.Hex()}})
+	res = n.tx(n.operator, &registrytypes.MsgCreateCluster{Owner: owner, Workers: []string{w1.Hex(), w2.Hex()}})
 	requireOK(t, "create cluster", res.Code, res.Log)
 	var created registrytypes.MsgCreateClusterResponse
 	decodeMsgResponse(t, n.c, res.Data, &created)
@@ -303,7 +306,7 @@ func TestClusterKeyDistribution(t *testing.T) {
 		t.Fatalf("task body %x: %+v, %v", ts[0].Body, id, err)
 	}
 	seq := ts[0].Seq
-	res = n.tx(n.owner, &registrytypes.MsgCreateCluster{Owner: owner, Workers: []string{w2.Hex()}})
+	res = n.tx(n.operator, &registrytypes.MsgCreateCluster{Owner: owner, Workers: []string{w2.Hex()}})
 	requireCode(t, "a member in a second cluster", res.Code, res.Codespace, res.Log, registrytypes.ErrWorkerInCluster)
 
 	key := protocol.ClusterPublicKey{ClusterKeyID: protocol.ClusterKeyID{Cluster: 1}, PublicKey: bytes.Repeat([]byte{0xc1}, 32)}.Encode()
@@ -363,9 +366,9 @@ func TestClusterKeyDistribution(t *testing.T) {
 	n.requireRejected("cluster key copy to a worker outside the cluster", n.send(gk1, protocol.TopicClusterKeyCopy, cp(w3)), registrytypes.ErrInvalidRecipient)
 	n.requireHandled(n.send(gk1, protocol.TopicClusterKeyCopy, cp(w2)))
 
-	res = n.tx(n.relayer, &registrytypes.MsgRemoveClusterWorker{Owner: n.relayer.Address.String(), ClusterId: 1, Worker: w2.Hex()})
-	requireCode(t, "removal by another account", res.Code, res.Codespace, res.Log, registrytypes.ErrNotClusterOwner)
-	res = n.tx(n.owner, &registrytypes.MsgRemoveClusterWorker{Owner: owner, ClusterId: 1, Worker: w2.Hex()})
+	res = n.tx(n.relayer, &registrytypes.MsgRemoveClusterWorker{Signer: n.relayer.Address.String(), ClusterId: 1, Worker: w2.Hex()})
+	requireCode(t, "removal by another account", res.Code, res.Codespace, res.Log, registrytypes.ErrRemovalNotAllowed)
+	res = n.tx(n.operator, &registrytypes.MsgRemoveClusterWorker{Signer: owner, ClusterId: 1, Worker: w2.Hex()})
 	requireOK(t, "remove member", res.Code, res.Log)
 	if last := n.c.Ingress()[len(n.c.Ingress())-1]; last.Topic != protocol.TopicClusterMemberRemoved {
 		t.Fatalf("last ingress %s, want %s", last.Topic, protocol.TopicClusterMemberRemoved)
@@ -374,7 +377,7 @@ func TestClusterKeyDistribution(t *testing.T) {
 
 	// A worker added now is granted the published key at once.
 	mark = len(n.c.Ingress())
-	res = n.tx(n.owner, &registrytypes.MsgAddClusterWorker{Owner: owner, ClusterId: 1, Worker: w3.Hex()})
+	res = n.tx(n.operator, &registrytypes.MsgAddClusterWorker{Owner: owner, ClusterId: 1, Worker: w3.Hex()})
 	requireOK(t, "add member", res.Code, res.Log)
 	if got := n.ingressSince(mark); !slices.Equal(topics(got), []string{protocol.TopicClusterGrant}) {
 		t.Fatalf("ingress after adding a member: %q", topics(got))

@@ -54,7 +54,7 @@ func TestPRuntimeMigration(t *testing.T) {
 	n := newGKNet(t, 3, 1, 0)
 	gk1, gk2, gk3, w1 := n.gks[0], n.gks[1], n.gks[2], n.workers[0]
 	n.launch()
-	res := n.tx(n.owner, &registrytypes.MsgCreateCluster{Owner: n.owner.Address.String(), Workers: []string{w1.Hex()}})
+	res := n.tx(n.operator, &registrytypes.MsgCreateCluster{Owner: n.operator.Address.String(), Workers: []string{w1.Hex()}})
 	requireOK(t, "create cluster", res.Code, res.Log)
 	ts := tasks(t, n.c.Ingress(), protocol.TopicClusterTask)
 	ck := protocol.ClusterPublicKey{ClusterKeyID: protocol.ClusterKeyID{Cluster: 1}, PublicKey: bytes.Repeat([]byte{0xc0}, 32)}.Encode()

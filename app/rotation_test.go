@@ -58,7 +58,7 @@ func TestMasterKeyRotation(t *testing.T) {
 	gk1, gk2, gk3, w1 := n.gks[0], n.gks[1], n.gks[2], n.workers[0]
 	n.launch()
 	auth := n.c.App.RegistryKeeper.Authority()
-	res := n.tx(n.owner, &registrytypes.MsgCreateCluster{Owner: n.owner.Address.String(), Workers: []string{w1.Hex()}})
+	res := n.tx(n.operator, &registrytypes.MsgCreateCluster{Owner: n.operator.Address.String(), Workers: []string{w1.Hex()}})
 	requireOK(t, "create cluster", res.Code, res.Log)
 	ts := tasks(t, n.c.Ingress(), protocol.TopicClusterTask)
 	clusterKey := func(version uint32, b byte) []byte {

@@ -96,17 +96,67 @@ func launchGatekeepers(ctx context.Context, m Manifest, out io.Writer) error {
 		return err
 	}
 	if len(clusters.Clusters) == 0 {
-		owner, err := signer("operator")
+		if err := createDemoCluster(ctx, node, m, ids, workers, signer, out); err != nil {
+			return err
+		}
+	}
+	return startComputing(ctx, node, m, ids, workers, signer, out)
+}
+
+// createDemoCluster puts every worker into one cluster the way distinct
+// operators would, each consenting for its own worker: the first worker's
+// operator creates the cluster of its worker and invites the others, and
+// each other worker's operator accepts once the invitation is on chain. One
+// account cannot put another operator's worker into its cluster.
+func createDemoCluster(ctx context.Context, node *rpchttp.HTTP, m Manifest, ids []string, workers []int,
+	signer func(string) (*pherry.Signer, error), out io.Writer,
+) error {
+	first := m.PRuntimes[workers[0]]
+	owner, err := signer(first.OperatorKey)
+	if err != nil {
+		return err
+	}
+	if _, err := owner.Send(ctx, gasCluster, &registrytypes.MsgCreateCluster{Owner: owner.Address().String(), Workers: []string{ids[workers[0]]}}); err != nil {
+		return fmt.Errorf("devnet: creating the demo cluster: %w", err)
+	}
+	// The devnet creates no other cluster: the first one on chain is it.
+	id, err := poll(ctx, func() (uint64, bool, error) {
+		var clusters registrytypes.QueryClustersResponse
+		err := abciQuery(ctx, node, "/gatekeeper.registry.v1.Query/Clusters", &registrytypes.QueryClustersRequest{}, &clusters)
+		if err != nil || len(clusters.Clusters) == 0 {
+			return 0, false, nil
+		}
+		return clusters.Clusters[0].Id, true, nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, i := range workers[1:] {
+		invite := &registrytypes.MsgInviteClusterWorker{Owner: owner.Address().String(), ClusterId: id, Worker: ids[i]}
+		if _, err := owner.Send(ctx, gasCluster, invite); err != nil {
+			return fmt.Errorf("devnet: inviting %s to the demo cluster: %w", m.PRuntimes[i].Name, err)
+		}
+	}
+	if _, err := poll(ctx, func() (bool, bool, error) {
+		var c registrytypes.QueryClusterResponse
+		err := abciQuery(ctx, node, "/gatekeeper.registry.v1.Query/Cluster", &registrytypes.QueryClusterRequest{Id: id}, &c)
+		return true, err == nil && len(c.Invitations) == len(workers)-1, nil
+	}); err != nil {
+		return err
+	}
+	for _, i := range workers[1:] {
+		op, err := signer(m.PRuntimes[i].OperatorKey)
 		if err != nil {
 			return err
 		}
-		msg := &registrytypes.MsgCreateCluster{Owner: owner.Address().String(), Workers: idsOf(ids, workers)}
-		if _, err := owner.Send(ctx, gasCluster, msg); err != nil {
-			return fmt.Errorf("devnet: creating the demo cluster: %w", err)
+		join := &registrytypes.MsgJoinCluster{Operator: op.Address().String(), ClusterId: id, Worker: ids[i]}
+		if _, err := op.Send(ctx, gasCluster, join); err != nil {
+			return fmt.Errorf("devnet: %s joining the demo cluster: %w", m.PRuntimes[i].Name, err)
 		}
-		fmt.Fprintf(out, "devnet: created a cluster of %d workers, owned by the operator account\n", len(workers))
 	}
-	return startComputing(ctx, node, m, ids, workers, signer, out)
+	fmt.Fprintf(out, "devnet: created cluster %d of %d workers, owned by %s (%s's operator); the other workers' operators accepted its invitations\n",
+		id, len(workers), first.OperatorKey, first.Name)
+	return nil
 }
 
 // startComputing has each worker's operator start a computing session with

@@ -98,17 +98,32 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				},
 				{
 					RpcMethod: "CreateCluster", Use: "create-cluster [worker-keys...]",
-					Short:          "Create a cluster of registered workers (identity keys in hex or base64), owned by the signer",
+					Short:          "Create a cluster of registered workers you operate (identity keys in hex or base64), owned by you",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "workers", Varargs: true}},
 				},
 				{
 					RpcMethod: "AddClusterWorker", Use: "add-cluster-worker [cluster-id] [worker]",
-					Short:          "Add a registered worker to a cluster you own",
+					Short:          "Add a registered worker you operate to a cluster you own (another operator's worker: invite-cluster-worker)",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "cluster_id"}, {ProtoField: "worker"}},
 				},
 				{
 					RpcMethod: "RemoveClusterWorker", Use: "remove-cluster-worker [cluster-id] [worker]",
-					Short:          "Remove a worker from a cluster you own",
+					Short:          "Remove a worker from a cluster: signed by its operator (leave), or by the owner if the owner operates it",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "cluster_id"}, {ProtoField: "worker"}},
+				},
+				{
+					RpcMethod: "InviteClusterWorker", Use: "invite-cluster-worker [cluster-id] [worker]",
+					Short:          "Invite another operator's registered worker to a cluster you own; it joins when its operator accepts (join-cluster)",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "cluster_id"}, {ProtoField: "worker"}},
+				},
+				{
+					RpcMethod: "JoinCluster", Use: "join-cluster [cluster-id] [worker]",
+					Short:          "Accept a cluster's invitation of a worker you operate",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "cluster_id"}, {ProtoField: "worker"}},
+				},
+				{
+					RpcMethod: "CancelClusterInvite", Use: "cancel-cluster-invite [cluster-id] [worker]",
+					Short:          "Withdraw (owner) or decline (the worker's operator) a pending cluster invitation",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "cluster_id"}, {ProtoField: "worker"}},
 				},
 			},

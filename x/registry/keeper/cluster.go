@@ -19,7 +19,11 @@ import (
 
 // CreateCluster records a cluster of registered workers owned by msg.Owner
 // and asks the gatekeepers (a gatekeeper task) to publish its key, derived
-// from the latest master key version. It returns the cluster id.
+// from the latest master key version. It returns the cluster id. The owner
+// must operate every worker listed: another operator's worker joins only by
+// invitation and its operator's acceptance (InviteClusterWorker,
+// JoinCluster), so no account can put a worker into a cluster whose other
+// members would then read its state.
 func (k *Keeper) CreateCluster(ctx context.Context, msg *types.MsgCreateCluster) (uint64, error) {
 	if _, err := k.addressCodec.StringToBytes(msg.Owner); err != nil {
 		return 0, errorsmod.Wrapf(types.ErrInvalidOwner, "%q: %v", msg.Owner, err)
@@ -52,8 +56,13 @@ func (k *Keeper) CreateCluster(ctx context.Context, msg *types.MsgCreateCluster)
 	if n == 0 {
 		return 0, errorsmod.Wrap(types.ErrNoMasterKey, "cannot create a cluster")
 	}
+	owner, _ := k.addressCodec.StringToBytes(msg.Owner)
 	for _, w := range workers {
-		if err := k.checkJoinable(ctx, w); err != nil {
+		rec, err := k.checkJoinable(ctx, w)
+		if err != nil {
+			return 0, err
+		}
+		if err := k.requireOwnWorker(rec, owner, msg.Owner); err != nil {
 			return 0, err
 		}
 	}
@@ -97,9 +106,9 @@ func (k *Keeper) requestClusterKey(ctx context.Context, c types.Cluster) (uint64
 		protocol.ClusterKeyID{Cluster: c.Id, Version: c.KeyVersion}.Encode())
 }
 
-// AddClusterWorker adds a registered worker that is in no cluster to
-// cluster msg.ClusterId, whose owner must sign. If the cluster's public key is
-// on chain, the gatekeepers are asked to send the worker the cluster key.
+// AddClusterWorker adds a registered worker that msg.Owner operates and that
+// is in no cluster to cluster msg.ClusterId, whose owner must sign. Another
+// operator's worker needs an invitation its operator accepts.
 func (k *Keeper) AddClusterWorker(ctx context.Context, msg *types.MsgAddClusterWorker) error {
 	c, err := k.ownedCluster(ctx, msg.Owner, msg.ClusterId)
 	if err != nil {
@@ -109,15 +118,23 @@ func (k *Keeper) AddClusterWorker(ctx context.Context, msg *types.MsgAddClusterW
 	if err != nil {
 		return err
 	}
-	if err := k.checkJoinable(ctx, key); err != nil {
-		return err
-	}
-	params, err := k.Params.Get(ctx)
+	rec, err := k.checkJoinable(ctx, key)
 	if err != nil {
 		return err
 	}
-	if len(c.Workers) >= int(params.MaxClusterWorkers) {
-		return errorsmod.Wrapf(types.ErrClusterFull, "cluster %d has %d workers", c.Id, len(c.Workers))
+	owner, _ := k.addressCodec.StringToBytes(msg.Owner)
+	if err := k.requireOwnWorker(rec, owner, msg.Owner); err != nil {
+		return err
+	}
+	return k.addMember(ctx, c, key)
+}
+
+// addMember adds worker key, already checked joinable and consenting, to
+// cluster c if it has room, and grants it the cluster key if that is on
+// chain.
+func (k *Keeper) addMember(ctx context.Context, c types.Cluster, key []byte) error {
+	if err := k.requireRoom(ctx, c); err != nil {
+		return err
 	}
 	i, _ := slices.BinarySearchFunc(c.Workers, key, bytes.Compare)
 	c.Workers = slices.Insert(c.Workers, i, key)
@@ -138,11 +155,186 @@ func (k *Keeper) AddClusterWorker(ctx context.Context, msg *types.MsgAddClusterW
 	return nil
 }
 
-// RemoveClusterWorker removes a member from cluster msg.ClusterId, whose
-// owner must sign, and announces it: the worker drops the cluster's keys and
-// the gatekeepers send it no more.
-func (k *Keeper) RemoveClusterWorker(ctx context.Context, msg *types.MsgRemoveClusterWorker) error {
+// requireRoom requires cluster c to have fewer than max_cluster_workers
+// members.
+func (k *Keeper) requireRoom(ctx context.Context, c types.Cluster) error {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	if len(c.Workers) >= int(params.MaxClusterWorkers) {
+		return errorsmod.Wrapf(types.ErrClusterFull, "cluster %d has %d workers", c.Id, len(c.Workers))
+	}
+	return nil
+}
+
+// InviteClusterWorker records cluster msg.ClusterId's owner's invitation of
+// a registered worker, in no cluster and not a gatekeeper, and returns the
+// last height at which its operator can accept it. A new invitation of the
+// same worker replaces the old. Expired invitations of the cluster are
+// pruned here, so that at most max_cluster_workers are stored per cluster
+// without an end-block sweep.
+func (k *Keeper) InviteClusterWorker(ctx context.Context, msg *types.MsgInviteClusterWorker) (int64, error) {
 	c, err := k.ownedCluster(ctx, msg.Owner, msg.ClusterId)
+	if err != nil {
+		return 0, err
+	}
+	key, err := parseKey(msg.Worker)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := k.checkJoinable(ctx, key); err != nil {
+		return 0, err
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if len(c.Workers) >= int(params.MaxClusterWorkers) {
+		return 0, errorsmod.Wrapf(types.ErrClusterFull, "cluster %d has %d workers", c.Id, len(c.Workers))
+	}
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	height := sdkCtx.BlockHeight()
+	var expired [][]byte
+	live := 0
+	rng := collections.NewPrefixedPairRange[uint64, []byte](c.Id)
+	if err := k.ClusterInvitations.Walk(ctx, rng, func(_ collections.Pair[uint64, []byte], inv types.ClusterInvitation) (bool, error) {
+		switch {
+		case height > inv.ExpiresHeight:
+			expired = append(expired, inv.Worker)
+		case !bytes.Equal(inv.Worker, key):
+			live++
+		}
+		return false, nil
+	}); err != nil {
+		return 0, err
+	}
+	if live >= int(params.MaxClusterWorkers) {
+		return 0, errorsmod.Wrapf(types.ErrTooManyInvitations, "cluster %d has %d pending invitations: withdraw one first (cancel-cluster-invite)", c.Id, live)
+	}
+	// Checked before anything is written: a rejected invitation stores nothing.
+	for _, w := range expired {
+		if err := k.ClusterInvitations.Remove(ctx, collections.Join(c.Id, w)); err != nil {
+			return 0, err
+		}
+		sdkCtx.EventManager().EmitEvent(sdk.NewEvent(types.EventClusterInviteCancelled,
+			sdk.NewAttribute(types.AttributeClusterID, fmt.Sprint(c.Id)),
+			sdk.NewAttribute(types.AttributeWorker, hex.EncodeToString(w)),
+			sdk.NewAttribute(types.AttributeReason, "expired")))
+	}
+	// ClusterInviteBlocks ≤ 2^32 (Validate), so this cannot overflow.
+	inv := types.ClusterInvitation{ClusterId: c.Id, Worker: key, InvitedHeight: height, ExpiresHeight: height + int64(params.ClusterInviteBlocks)}
+	if err := k.ClusterInvitations.Set(ctx, collections.Join(c.Id, key), inv); err != nil {
+		return 0, err
+	}
+	sdkCtx.EventManager().EmitEvent(sdk.NewEvent(types.EventClusterInvited,
+		sdk.NewAttribute(types.AttributeClusterID, fmt.Sprint(c.Id)),
+		sdk.NewAttribute(types.AttributeOwner, msg.Owner),
+		sdk.NewAttribute(types.AttributeWorker, hex.EncodeToString(key)),
+		sdk.NewAttribute(types.AttributeExpires, fmt.Sprint(inv.ExpiresHeight))))
+	return inv.ExpiresHeight, nil
+}
+
+// JoinCluster accepts a pending, unexpired invitation of msg.Worker to
+// cluster msg.ClusterId: the signer must be the worker's registered
+// operator. This acceptance is the consent that lets the worker in.
+func (k *Keeper) JoinCluster(ctx context.Context, msg *types.MsgJoinCluster) error {
+	signer, err := k.addressCodec.StringToBytes(msg.Operator)
+	if err != nil {
+		return errorsmod.Wrapf(types.ErrInvalidSigner, "%q: %v", msg.Operator, err)
+	}
+	c, err := k.GetCluster(ctx, msg.ClusterId)
+	if err != nil {
+		return err
+	}
+	key, err := parseKey(msg.Worker)
+	if err != nil {
+		return err
+	}
+	w, err := k.GetWorker(ctx, key)
+	if err != nil {
+		return err
+	}
+	if !k.operates(w, signer) {
+		return errorsmod.Wrapf(types.ErrNotWorkerOperator, "worker %x is operated by %s, not %s", key, w.Operator, msg.Operator)
+	}
+	inv, err := k.ClusterInvitations.Get(ctx, collections.Join(c.Id, key))
+	if errors.Is(err, collections.ErrNotFound) {
+		return errorsmod.Wrapf(types.ErrNoInvitation, "worker %x, cluster %d: its owner must invite it first", key, c.Id)
+	} else if err != nil {
+		return err
+	}
+	if h := sdk.UnwrapSDKContext(ctx).BlockHeight(); h > inv.ExpiresHeight {
+		return errorsmod.Wrapf(types.ErrInvitationExpired, "worker %x, cluster %d: expired at height %d, now %d", key, c.Id, inv.ExpiresHeight, h)
+	}
+	if _, err := k.checkJoinable(ctx, key); err != nil {
+		return err
+	}
+	// Checked before the invitation is consumed: a rejection stores nothing.
+	if err := k.requireRoom(ctx, c); err != nil {
+		return err
+	}
+	if err := k.ClusterInvitations.Remove(ctx, collections.Join(c.Id, key)); err != nil {
+		return err
+	}
+	return k.addMember(ctx, c, key)
+}
+
+// CancelClusterInvite deletes a pending invitation: the cluster owner
+// withdraws it, or the worker's operator declines it.
+func (k *Keeper) CancelClusterInvite(ctx context.Context, msg *types.MsgCancelClusterInvite) error {
+	signer, err := k.addressCodec.StringToBytes(msg.Signer)
+	if err != nil {
+		return errorsmod.Wrapf(types.ErrInvalidSigner, "%q: %v", msg.Signer, err)
+	}
+	c, err := k.GetCluster(ctx, msg.ClusterId)
+	if err != nil {
+		return err
+	}
+	key, err := parseKey(msg.Worker)
+	if err != nil {
+		return err
+	}
+	ik := collections.Join(c.Id, key)
+	if has, err := k.ClusterInvitations.Has(ctx, ik); err != nil {
+		return err
+	} else if !has {
+		return errorsmod.Wrapf(types.ErrNoInvitation, "worker %x, cluster %d", key, c.Id)
+	}
+	reason := "withdrawn"
+	if !k.sameAccount(c.Owner, signer) {
+		// The worker's record may be gone (retired by a migration); then
+		// only the owner can cancel, and expiry removes it anyway.
+		w, err := k.GetWorker(ctx, key)
+		if err != nil || !k.operates(w, signer) {
+			return errorsmod.Wrapf(types.ErrNotWorkerOperator, "%s is neither the owner of cluster %d nor the operator of worker %x", msg.Signer, c.Id, key)
+		}
+		reason = "declined"
+	}
+	if err := k.ClusterInvitations.Remove(ctx, ik); err != nil {
+		return err
+	}
+	sdk.UnwrapSDKContext(ctx).EventManager().EmitEvent(sdk.NewEvent(types.EventClusterInviteCancelled,
+		sdk.NewAttribute(types.AttributeClusterID, fmt.Sprint(c.Id)),
+		sdk.NewAttribute(types.AttributeWorker, hex.EncodeToString(key)),
+		sdk.NewAttribute(types.AttributeSigner, msg.Signer),
+		sdk.NewAttribute(types.AttributeReason, reason)))
+	return nil
+}
+
+// RemoveClusterWorker removes a member from cluster msg.ClusterId at once
+// and announces it: the worker drops the cluster's keys and the gatekeepers
+// send it no more. The signer is the member's operator (it leaves), the
+// owner if the owner also operates the member, or the authority
+// (governance). The owner cannot remove another operator's worker: that
+// would take away, without its operator's consent, the keys to the state
+// the worker saved under the cluster key.
+func (k *Keeper) RemoveClusterWorker(ctx context.Context, msg *types.MsgRemoveClusterWorker) error {
+	signer, err := k.addressCodec.StringToBytes(msg.Signer)
+	if err != nil {
+		return errorsmod.Wrapf(types.ErrInvalidSigner, "%q: %v", msg.Signer, err)
+	}
+	c, err := k.GetCluster(ctx, msg.ClusterId)
 	if err != nil {
 		return err
 	}
@@ -153,6 +345,24 @@ func (k *Keeper) RemoveClusterWorker(ctx context.Context, msg *types.MsgRemoveCl
 	i, found := slices.BinarySearchFunc(c.Workers, key, bytes.Compare)
 	if !found {
 		return errorsmod.Wrapf(types.ErrNotClusterMember, "worker %x, cluster %d", key, c.Id)
+	}
+	allowed := k.sameAccount(k.authority, signer)
+	if w, err := k.GetWorker(ctx, key); err == nil {
+		allowed = allowed || k.operates(w, signer)
+		if !allowed && k.sameAccount(c.Owner, signer) {
+			return errorsmod.Wrapf(types.ErrRemovalNotAllowed, "worker %x is operated by %s, not the owner of cluster %d: it leaves when its operator signs, or by governance",
+				key, w.Operator, c.Id)
+		}
+	} else if !errors.Is(err, types.ErrWorkerNotFound) {
+		return err
+	} else {
+		// A member without a record (not reachable today: a retired worker
+		// leaves its cluster at activation) consented to nothing further;
+		// its owner may clear it.
+		allowed = allowed || k.sameAccount(c.Owner, signer)
+	}
+	if !allowed {
+		return errorsmod.Wrapf(types.ErrRemovalNotAllowed, "%s, worker %x, cluster %d", msg.Signer, key, c.Id)
 	}
 	c.Workers = slices.Delete(c.Workers, i, i+1)
 	if err := k.Clusters.Set(ctx, c.Id, c); err != nil {
@@ -167,7 +377,8 @@ func (k *Keeper) RemoveClusterWorker(ctx context.Context, msg *types.MsgRemoveCl
 	}
 	sdk.UnwrapSDKContext(ctx).EventManager().EmitEvent(sdk.NewEvent(types.EventClusterWorkerRemoved,
 		sdk.NewAttribute(types.AttributeClusterID, fmt.Sprint(c.Id)),
-		sdk.NewAttribute(types.AttributeWorker, hex.EncodeToString(key))))
+		sdk.NewAttribute(types.AttributeWorker, hex.EncodeToString(key)),
+		sdk.NewAttribute(types.AttributeSigner, msg.Signer)))
 	return nil
 }
 
@@ -264,26 +475,67 @@ func (k *Keeper) ownedCluster(ctx context.Context, owner string, id uint64) (typ
 	if err != nil {
 		return types.Cluster{}, err
 	}
-	// Compared as bytes: the same account may be spelled differently.
-	if have, err := k.addressCodec.StringToBytes(c.Owner); err != nil || !bytes.Equal(have, signer) {
+	if !k.sameAccount(c.Owner, signer) {
 		return types.Cluster{}, errorsmod.Wrapf(types.ErrNotClusterOwner, "cluster %d is owned by %s, not %s", id, c.Owner, owner)
 	}
 	return c, nil
 }
 
-// checkJoinable requires key to be a registered worker in no cluster.
-func (k *Keeper) checkJoinable(ctx context.Context, key []byte) error {
-	if ok, err := k.IsWorker(ctx, key); err != nil {
-		return err
-	} else if !ok {
-		return errorsmod.Wrapf(types.ErrWorkerNotFound, "%x", key)
+// checkJoinable requires key to be a registered worker in no cluster that
+// is not a gatekeeper and will not become one as a migration successor, and
+// returns its record. A gatekeeper holds the master key: a cluster member's
+// app API hands out app keys to whoever reaches it, and a gatekeeper's host
+// must get nothing of the kind.
+func (k *Keeper) checkJoinable(ctx context.Context, key []byte) (types.Worker, error) {
+	w, err := k.GetWorker(ctx, key)
+	if err != nil {
+		return types.Worker{}, err
 	}
 	if id, ok, err := k.clusterOf(ctx, key); err != nil {
-		return err
+		return types.Worker{}, err
 	} else if ok {
-		return errorsmod.Wrapf(types.ErrWorkerInCluster, "worker %x is in cluster %d", key, id)
+		return types.Worker{}, errorsmod.Wrapf(types.ErrWorkerInCluster, "worker %x is in cluster %d", key, id)
+	}
+	if gk, err := k.Gatekeepers.Has(ctx, key); err != nil {
+		return types.Worker{}, err
+	} else if gk {
+		return types.Worker{}, errorsmod.Wrapf(types.ErrGatekeeperInCluster, "worker %x is a gatekeeper", key)
+	}
+	m, pending, err := k.PendingMigration(ctx)
+	if err != nil {
+		return types.Worker{}, err
+	}
+	if i := m.PairOfSuccessor(key); pending && i >= 0 {
+		if gk, err := k.Gatekeepers.Has(ctx, m.Pairs[i].Predecessor); err != nil {
+			return types.Worker{}, err
+		} else if gk {
+			return types.Worker{}, errorsmod.Wrapf(types.ErrGatekeeperInCluster, "worker %x succeeds gatekeeper %x in migration %d", key, m.Pairs[i].Predecessor, m.Id)
+		}
+	}
+	return w, nil
+}
+
+// requireOwnWorker requires owner (the account ownerStr spells) to be w's
+// registered operator: adding a worker without an invitation is consented
+// to only by the account that operates it.
+func (k *Keeper) requireOwnWorker(w types.Worker, owner []byte, ownerStr string) error {
+	if !k.operates(w, owner) {
+		return errorsmod.Wrapf(types.ErrNoOperatorConsent, "worker %x is operated by %s, not %s: invite it (invite-cluster-worker) and its operator accepts (join-cluster)",
+			w.IdentityKey, w.Operator, ownerStr)
 	}
 	return nil
+}
+
+// operates reports whether account is w's registered operator.
+func (k *Keeper) operates(w types.Worker, account []byte) bool {
+	return k.sameAccount(w.Operator, account)
+}
+
+// sameAccount reports whether addr names account. Compared as bytes: the
+// same account may be spelled differently.
+func (k *Keeper) sameAccount(addr string, account []byte) bool {
+	have, err := k.addressCodec.StringToBytes(addr)
+	return err == nil && len(have) > 0 && bytes.Equal(have, account)
 }
 
 // clusterOf returns the cluster worker key is in, if any.

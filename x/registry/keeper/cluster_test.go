@@ -42,7 +42,7 @@ func TestCreateCluster(t *testing.T) {
 		{name: "one worker", workers: keys(5)},
 		{name: "max_cluster_workers workers", workers: keys(3, 4, 5)},
 		{name: "base64 key", workers: []string{base64.StdEncoding.EncodeToString(pub(testKey(3)))}},
-		{name: "a gatekeeper as worker", workers: keys(1)},
+		{name: "a gatekeeper as worker", workers: keys(1), want: types.ErrGatekeeperInCluster},
 		{name: "no worker", want: types.ErrInvalidCluster},
 		{name: "too many workers", workers: keys(3, 4, 5, 6), want: types.ErrInvalidCluster},
 		{name: "worker listed twice", workers: keys(3, 3), want: types.ErrInvalidCluster},
@@ -147,7 +147,7 @@ func TestClusterMembership(t *testing.T) {
 	}
 	remove := func(owner func(*fixture) string, id uint64, worker byte) func(*fixture) error {
 		return func(f *fixture) error {
-			_, err := f.msgs.RemoveClusterWorker(f.ctx, &types.MsgRemoveClusterWorker{Owner: owner(f), ClusterId: id, Worker: keyHex(worker)})
+			_, err := f.msgs.RemoveClusterWorker(f.ctx, &types.MsgRemoveClusterWorker{Signer: owner(f), ClusterId: id, Worker: keyHex(worker)})
 			return err
 		}
 	}
@@ -209,7 +209,7 @@ func TestClusterMembership(t *testing.T) {
 				}
 			},
 		},
-		{name: "remove by another account", op: remove(stranger, 2, 3), want: types.ErrNotClusterOwner},
+		{name: "remove by another account", op: remove(stranger, 2, 3), want: types.ErrRemovalNotAllowed},
 		{name: "remove from a missing cluster", op: remove(owner, 9, 3), want: types.ErrClusterNotFound},
 		{name: "remove a worker of another cluster", op: remove(owner, 2, 7), want: types.ErrNotClusterMember},
 		{name: "remove a worker in no cluster", op: remove(owner, 2, 5), want: types.ErrNotClusterMember},
@@ -277,7 +277,7 @@ func TestRemovedWorkerJoinsAnotherCluster(t *testing.T) {
 	t.Parallel()
 	f := clusterFixture(t)
 	f.createCluster(t, 3, 4)
-	if _, err := f.msgs.RemoveClusterWorker(f.ctx, &types.MsgRemoveClusterWorker{Owner: f.operator, ClusterId: 2, Worker: keyHex(3)}); err != nil {
+	if _, err := f.msgs.RemoveClusterWorker(f.ctx, &types.MsgRemoveClusterWorker{Signer: f.operator, ClusterId: 2, Worker: keyHex(3)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.msgs.AddClusterWorker(f.ctx, &types.MsgAddClusterWorker{Owner: f.operator, ClusterId: 1, Worker: keyHex(3)}); err != nil {
@@ -369,7 +369,7 @@ func TestHandleClusterKeyCopy(t *testing.T) {
 		{
 			name: "to a removed member",
 			setup: func(t *testing.T, f *fixture) {
-				if _, err := f.msgs.RemoveClusterWorker(f.ctx, &types.MsgRemoveClusterWorker{Owner: f.operator, ClusterId: 2, Worker: keyHex(3)}); err != nil {
+				if _, err := f.msgs.RemoveClusterWorker(f.ctx, &types.MsgRemoveClusterWorker{Signer: f.operator, ClusterId: 2, Worker: keyHex(3)}); err != nil {
 					t.Fatal(err)
 				}
 			},

@@ -55,6 +55,11 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 			}
 		}
 	}
+	for _, inv := range gs.ClusterInvitations {
+		if err := k.ClusterInvitations.Set(ctx, collections.Join(inv.ClusterId, inv.Worker), inv); err != nil {
+			return err
+		}
+	}
 	if err := k.NextClusterID.Set(ctx, max(gs.NextClusterId, types.FirstClusterID)); err != nil {
 		return err
 	}
@@ -139,6 +144,12 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 	}
 	if err := k.Clusters.Walk(ctx, nil, func(_ uint64, c types.Cluster) (bool, error) {
 		gs.Clusters = append(gs.Clusters, c)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.ClusterInvitations.Walk(ctx, nil, func(_ collections.Pair[uint64, []byte], inv types.ClusterInvitation) (bool, error) {
+		gs.ClusterInvitations = append(gs.ClusterInvitations, inv)
 		return false, nil
 	}); err != nil {
 		return nil, err

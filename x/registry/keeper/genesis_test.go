@@ -2,6 +2,7 @@ package keeper_test
 
 import (
 	"bytes"
+	"cmp"
 	"slices"
 	"testing"
 
@@ -86,6 +87,9 @@ func TestGenesisRoundTripKeys(t *testing.T) {
 	f.createCluster(t, 3, 4)
 	f.createCluster(t, 5)
 	f.publishClusterKey(t, 1, 0)
+	if _, err := f.msgs.InviteClusterWorker(f.ctx, &types.MsgInviteClusterWorker{Owner: f.operator, ClusterId: 1, Worker: keyHex(6)}); err != nil {
+		t.Fatal(err)
+	}
 	f.mustHandle(t, f.k.HandleBeacon, fromGatekeepers(protocol.TopicBeacon,
 		protocol.Beacon{Height: testHeight, Version: 0, Value: bytes.Repeat([]byte{7}, protocol.BeaconLen)}.Encode()))
 
@@ -96,7 +100,7 @@ func TestGenesisRoundTripKeys(t *testing.T) {
 	if err := exported.Validate(); err != nil {
 		t.Fatalf("exported genesis does not validate: %v", err)
 	}
-	if len(exported.MasterKeys) != 1 || len(exported.Clusters) != 2 || exported.NextClusterId != 3 ||
+	if len(exported.MasterKeys) != 1 || len(exported.Clusters) != 2 || exported.NextClusterId != 3 || len(exported.ClusterInvitations) != 1 ||
 		exported.LatestBeacon == nil || len(exported.Launcher) != 0 || len(exported.Clusters[0].PublicKey) == 0 {
 		t.Fatalf("export misses records: %+v", exported)
 	}
@@ -198,6 +202,26 @@ func TestGenesisValidate(t *testing.T) {
 		}
 		slices.SortFunc(ws, bytes.Compare)
 		return types.Cluster{Id: id, Owner: owner, Workers: ws}
+	}
+	inv := func(id uint64, seed byte) types.ClusterInvitation {
+		return types.ClusterInvitation{ClusterId: id, Worker: pub(testKey(seed)), InvitedHeight: 5, ExpiresHeight: 15}
+	}
+	// invited: launched, cluster 1 = {2}, cluster 2 = {}, next id 3.
+	invited := func(gs *types.GenesisState, invs ...types.ClusterInvitation) {
+		launched(gs)
+		gs.Clusters = []types.Cluster{cluster(1, 2), cluster(2)}
+		gs.NextClusterId = 3
+		gs.ClusterInvitations = invs
+	}
+	// sorted returns invs in the (cluster, worker) order genesis wants.
+	sorted := func(invs ...types.ClusterInvitation) []types.ClusterInvitation {
+		slices.SortFunc(invs, func(a, b types.ClusterInvitation) int {
+			if a.ClusterId != b.ClusterId {
+				return cmp.Compare(a.ClusterId, b.ClusterId)
+			}
+			return bytes.Compare(a.Worker, b.Worker)
+		})
+		return invs
 	}
 	tests := []struct {
 		name   string
@@ -407,6 +431,27 @@ func TestGenesisValidate(t *testing.T) {
 			},
 			want: types.ErrInvalidGenesis,
 		},
+		{name: "cluster invitations", mutate: func(gs *types.GenesisState) { invited(gs, sorted(inv(1, 3), inv(1, 4), inv(2, 3))...) }},
+		{name: "gatekeeper as cluster member", want: types.ErrInvalidGenesis, mutate: func(gs *types.GenesisState) {
+			invited(gs)
+			gs.Clusters[0] = cluster(1, 1, 2)
+		}},
+		{name: "invitation of a gatekeeper", want: types.ErrInvalidGenesis, mutate: func(gs *types.GenesisState) { invited(gs, inv(1, 1)) }},
+		{name: "invitation of a member", want: types.ErrInvalidGenesis, mutate: func(gs *types.GenesisState) { invited(gs, inv(2, 2)) }},
+		{name: "invitation of no worker", want: types.ErrInvalidGenesis, mutate: func(gs *types.GenesisState) { invited(gs, inv(1, 9)) }},
+		{name: "invitation to a missing cluster", want: types.ErrInvalidGenesis, mutate: func(gs *types.GenesisState) { invited(gs, inv(7, 3)) }},
+		{name: "invitations out of order", want: types.ErrInvalidGenesis, mutate: func(gs *types.GenesisState) { invited(gs, inv(2, 3), inv(1, 3)) }},
+		{name: "invitation twice", want: types.ErrInvalidGenesis, mutate: func(gs *types.GenesisState) { invited(gs, inv(1, 3), inv(1, 3)) }},
+		{name: "invitation expiring before it was made", want: types.ErrInvalidGenesis, mutate: func(gs *types.GenesisState) {
+			i := inv(1, 3)
+			i.ExpiresHeight = 4
+			invited(gs, i)
+		}},
+		{name: "more invitations than max_cluster_workers", want: types.ErrInvalidGenesis, mutate: func(gs *types.GenesisState) {
+			invited(gs, sorted(inv(1, 3), inv(1, 4))...)
+			gs.Params.MaxClusterWorkers = 1
+		}},
+		{name: "zero cluster_invite_blocks", want: types.ErrInvalidParams, mutate: func(gs *types.GenesisState) { gs.Params.ClusterInviteBlocks = 0 }},
 		{
 			name: "cluster member that is no worker",
 			mutate: func(gs *types.GenesisState) {

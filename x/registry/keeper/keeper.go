@@ -50,6 +50,8 @@ type Keeper struct {
 	// Migrations holds every pRuntime migration by id; the pending one is
 	// the last.
 	Migrations collections.Map[uint64, types.Migration]
+	// ClusterInvitations holds pending invitations by (cluster id, worker).
+	ClusterInvitations collections.Map[collections.Pair[uint64, []byte], types.ClusterInvitation]
 }
 
 // NewKeeper returns a keeper. authority may change params, measurements and
@@ -89,6 +91,8 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 			collections.PairKeyCodec(collections.StringKey, collections.StringKey), codec.CollValue[types.Collateral](cdc)),
 		Rotations:  collections.NewMap(sb, types.RotationPrefix, "rotations", collections.Uint32Key, codec.CollValue[types.Rotation](cdc)),
 		Migrations: collections.NewMap(sb, types.MigrationPrefix, "migrations", collections.Uint64Key, codec.CollValue[types.Migration](cdc)),
+		ClusterInvitations: collections.NewMap(sb, types.ClusterInvitationPrefix, "cluster_invitations",
+			collections.PairKeyCodec(collections.Uint64Key, collections.BytesKey), codec.CollValue[types.ClusterInvitation](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -632,13 +632,18 @@ func (k *Keeper) replaceMember(ctx context.Context, id uint64, old, successor []
 		return err
 	}
 	// A successor its owner already put in a cluster stays where it is: a
-	// worker is in at most one.
+	// worker is in at most one. A successor governance made a gatekeeper
+	// stays out: a gatekeeper is never a cluster member.
 	if successor == nil {
 		return k.Clusters.Set(ctx, id, c)
 	}
+	gk, err := k.Gatekeepers.Has(ctx, successor)
+	if err != nil {
+		return err
+	}
 	if _, inCluster, err := k.clusterOf(ctx, successor); err != nil {
 		return err
-	} else if !inCluster {
+	} else if !inCluster && !gk {
 		i, _ := slices.BinarySearchFunc(c.Workers, successor, bytes.Compare)
 		c.Workers = slices.Insert(c.Workers, i, successor)
 		if err := k.WorkerCluster.Set(ctx, successor, id); err != nil {

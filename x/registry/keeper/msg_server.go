@@ -112,6 +112,13 @@ func (s msgServer) AddGatekeeper(ctx context.Context, msg *types.MsgAddGatekeepe
 	} else if has {
 		return nil, errorsmod.Wrap(types.ErrAlreadyGatekeeper, msg.IdentityKey)
 	}
+	// A gatekeeper holds the master key; a cluster member hands app keys to
+	// its app API. One pRuntime is never both (see checkJoinable).
+	if id, in, err := s.k.clusterOf(ctx, key); err != nil {
+		return nil, err
+	} else if in {
+		return nil, errorsmod.Wrapf(types.ErrGatekeeperInCluster, "worker %s is a member of cluster %d: it must leave first (remove-cluster-worker, signed by its operator)", msg.IdentityKey, id)
+	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	if err := s.k.Gatekeepers.Set(ctx, key, types.Gatekeeper{IdentityKey: key, AddedHeight: sdkCtx.BlockHeight()}); err != nil {
 		return nil, err
@@ -175,6 +182,28 @@ func (s msgServer) RemoveClusterWorker(ctx context.Context, msg *types.MsgRemove
 		return nil, err
 	}
 	return &types.MsgRemoveClusterWorkerResponse{}, nil
+}
+
+func (s msgServer) InviteClusterWorker(ctx context.Context, msg *types.MsgInviteClusterWorker) (*types.MsgInviteClusterWorkerResponse, error) {
+	expires, err := s.k.InviteClusterWorker(ctx, msg)
+	if err != nil {
+		return nil, err
+	}
+	return &types.MsgInviteClusterWorkerResponse{ExpiresHeight: expires}, nil
+}
+
+func (s msgServer) JoinCluster(ctx context.Context, msg *types.MsgJoinCluster) (*types.MsgJoinClusterResponse, error) {
+	if err := s.k.JoinCluster(ctx, msg); err != nil {
+		return nil, err
+	}
+	return &types.MsgJoinClusterResponse{}, nil
+}
+
+func (s msgServer) CancelClusterInvite(ctx context.Context, msg *types.MsgCancelClusterInvite) (*types.MsgCancelClusterInviteResponse, error) {
+	if err := s.k.CancelClusterInvite(ctx, msg); err != nil {
+		return nil, err
+	}
+	return &types.MsgCancelClusterInviteResponse{}, nil
 }
 
 // measurementKey validates a TEE kind and hex measurement.

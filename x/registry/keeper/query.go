@@ -100,7 +100,16 @@ func (q queryServer) Cluster(ctx context.Context, req *types.QueryClusterRequest
 	if err != nil {
 		return nil, err
 	}
-	return &types.QueryClusterResponse{Cluster: c}, nil
+	resp := &types.QueryClusterResponse{Cluster: c}
+	// At most max_cluster_workers live ones plus expired ones not yet pruned.
+	rng := collections.NewPrefixedPairRange[uint64, []byte](c.Id)
+	if err := q.k.ClusterInvitations.Walk(ctx, rng, func(_ collections.Pair[uint64, []byte], inv types.ClusterInvitation) (bool, error) {
+		resp.Invitations = append(resp.Invitations, inv)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
 func (q queryServer) Beacon(ctx context.Context, _ *types.QueryBeaconRequest) (*types.QueryBeaconResponse, error) {

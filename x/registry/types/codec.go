@@ -22,6 +22,9 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	cdc.RegisterConcrete(&MsgRemoveCollateral{}, "gatekeeper/x/registry/MsgRemoveCollateral", nil)
 	cdc.RegisterConcrete(&MsgRotateMasterKey{}, "gatekeeper/x/registry/MsgRotateMasterKey", nil)
 	cdc.RegisterConcrete(&MsgScheduleMigration{}, "gatekeeper/x/registry/MsgScheduleMigration", nil)
+	cdc.RegisterConcrete(&MsgInviteClusterWorker{}, "gatekeeper/x/registry/MsgInviteClusterWorker", nil)
+	cdc.RegisterConcrete(&MsgJoinCluster{}, "gatekeeper/x/registry/MsgJoinCluster", nil)
+	cdc.RegisterConcrete(&MsgCancelClusterInvite{}, "gatekeeper/x/registry/MsgCancelClusterInvite", nil)
 }
 
 // RegisterInterfaces registers the messages with the interface registry.
@@ -32,6 +35,7 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 		&MsgCreateCluster{}, &MsgAddClusterWorker{}, &MsgRemoveClusterWorker{},
 		&MsgSetCollateral{}, &MsgRemoveCollateral{}, &MsgRotateMasterKey{},
 		&MsgScheduleMigration{},
+		&MsgInviteClusterWorker{}, &MsgJoinCluster{}, &MsgCancelClusterInvite{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

@@ -82,4 +82,15 @@ var (
 	ErrPairReady              = errorsmod.Register(ModuleName, 76, "migration pair is already ready")
 	// ErrVMPLNotAllowed: code 110 leaves room for other branches' errors.
 	ErrVMPLNotAllowed = errorsmod.Register(ModuleName, 110, "SEV-SNP report from a VMPL above snp_max_vmpl")
+
+	// Cluster consent (issue 12 point 1). Numbered from 100 so that errors
+	// other changes add after 76 do not collide.
+	ErrNoOperatorConsent   = errorsmod.Register(ModuleName, 100, "the worker's operator has not consented to this cluster membership")
+	ErrNotWorkerOperator   = errorsmod.Register(ModuleName, 101, "signer is not the operator of the worker")
+	ErrNoInvitation        = errorsmod.Register(ModuleName, 102, "no pending invitation of the worker to the cluster")
+	ErrInvitationExpired   = errorsmod.Register(ModuleName, 103, "cluster invitation expired")
+	ErrTooManyInvitations  = errorsmod.Register(ModuleName, 104, "cluster has max_cluster_workers pending invitations")
+	ErrGatekeeperInCluster = errorsmod.Register(ModuleName, 105, "a gatekeeper may not be a cluster member")
+	ErrRemovalNotAllowed   = errorsmod.Register(ModuleName, 106, "signer may not remove this cluster member: only its operator, an owner that operates it, or governance")
+	ErrInvalidSigner       = errorsmod.Register(ModuleName, 107, "invalid signer address")
 )

@@ -17,9 +17,13 @@ const (
 	EventClusterWorkerAdded   = "cluster_worker_added"
 	EventClusterWorkerRemoved = "cluster_worker_removed"
 	EventClusterKeyPublished  = "cluster_key_published"
-	EventBeacon               = "beacon"
-	EventCollateralSet        = "collateral_set"
-	EventCollateralRemoved    = "collateral_removed"
+	// EventClusterInvited, EventClusterInviteCancelled: a pending
+	// invitation was made (or replaced) and withdrawn, declined or pruned.
+	EventClusterInvited         = "cluster_invited"
+	EventClusterInviteCancelled = "cluster_invite_cancelled"
+	EventBeacon                 = "beacon"
+	EventCollateralSet          = "collateral_set"
+	EventCollateralRemoved      = "collateral_removed"
 	// Master key rotation, one event per transition.
 	EventRotationStarted          = "rotation_started"
 	EventRotationProposed         = "rotation_proposed"
@@ -95,5 +99,7 @@ const (
 	AttributeRetired     = "retired"
 	AttributeLost        = "lost_gatekeepers"
 	AttributeReason      = "reason"
+	AttributeSigner      = "signer"
+	AttributeExpires     = "expires_height"
 	AttributeReplaced    = "replaced"
 )

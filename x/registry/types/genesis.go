@@ -66,7 +66,7 @@ func (gs *GenesisState) Validate() error {
 	if err := gs.validateMasterKeys(gks); err != nil {
 		return err
 	}
-	if err := gs.validateClusters(workers); err != nil {
+	if err := gs.validateClusters(workers, gks); err != nil {
 		return err
 	}
 	if err := gs.validateCollaterals(); err != nil {
@@ -119,7 +119,7 @@ func (gs *GenesisState) validateMasterKeys(gks map[string]bool) error {
 // validateClusters checks each cluster against the workers and master keys,
 // and that no worker is in two clusters. A cluster may be larger than
 // max_cluster_workers: governance may have lowered it after the cluster grew.
-func (gs *GenesisState) validateClusters(workers map[string]bool) error {
+func (gs *GenesisState) validateClusters(workers, gks map[string]bool) error {
 	next := max(gs.NextClusterId, FirstClusterID)
 	member := make(map[string]uint64)
 	for i, c := range gs.Clusters {
@@ -148,7 +148,51 @@ func (gs *GenesisState) validateClusters(workers map[string]bool) error {
 			if other, ok := member[string(w)]; ok {
 				return fmt.Errorf("%w: worker %x is in clusters %d and %d", ErrInvalidGenesis, w, other, c.Id)
 			}
+			if gks[string(w)] {
+				return fmt.Errorf("%w: cluster %d member %x is a gatekeeper", ErrInvalidGenesis, c.Id, w)
+			}
 			member[string(w)] = c.Id
+		}
+	}
+	return gs.validateInvitations(workers, gks, member)
+}
+
+// validateInvitations checks the pending cluster invitations: in (cluster,
+// worker) order without duplicates, of an existing cluster, each of a
+// registered worker that is in no cluster and not a gatekeeper (the checks
+// JoinCluster repeats), at most max_cluster_workers per cluster. Expired
+// ones may remain: InviteClusterWorker prunes them.
+func (gs *GenesisState) validateInvitations(workers, gks map[string]bool, member map[string]uint64) error {
+	clusters := make(map[uint64]bool, len(gs.Clusters))
+	for _, c := range gs.Clusters {
+		clusters[c.Id] = true
+	}
+	perCluster := 0
+	for i, inv := range gs.ClusterInvitations {
+		if i > 0 {
+			prev := gs.ClusterInvitations[i-1]
+			if inv.ClusterId < prev.ClusterId || (inv.ClusterId == prev.ClusterId && bytes.Compare(prev.Worker, inv.Worker) >= 0) {
+				return fmt.Errorf("%w: cluster invitations are not in ascending (cluster, worker) order without duplicates", ErrInvalidGenesis)
+			}
+			if inv.ClusterId != prev.ClusterId {
+				perCluster = 0
+			}
+		}
+		perCluster++
+		switch {
+		case !clusters[inv.ClusterId]:
+			return fmt.Errorf("%w: invitation to cluster %d, which does not exist", ErrInvalidGenesis, inv.ClusterId)
+		case !workers[string(inv.Worker)]:
+			return fmt.Errorf("%w: invitation of %x to cluster %d: not a worker", ErrInvalidGenesis, inv.Worker, inv.ClusterId)
+		case gks[string(inv.Worker)]:
+			return fmt.Errorf("%w: invitation of %x to cluster %d: a gatekeeper", ErrInvalidGenesis, inv.Worker, inv.ClusterId)
+		case inv.InvitedHeight < 0 || inv.ExpiresHeight < inv.InvitedHeight:
+			return fmt.Errorf("%w: invitation of %x to cluster %d: invited at %d, expires at %d", ErrInvalidGenesis, inv.Worker, inv.ClusterId, inv.InvitedHeight, inv.ExpiresHeight)
+		case perCluster > int(gs.Params.MaxClusterWorkers):
+			return fmt.Errorf("%w: cluster %d has more than max_cluster_workers = %d invitations", ErrInvalidGenesis, inv.ClusterId, gs.Params.MaxClusterWorkers)
+		}
+		if id, in := member[string(inv.Worker)]; in {
+			return fmt.Errorf("%w: invitation of %x to cluster %d: already in cluster %d", ErrInvalidGenesis, inv.Worker, inv.ClusterId, id)
 		}
 	}
 	return nil

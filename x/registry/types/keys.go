@@ -48,4 +48,9 @@ var (
 	// migration, ids from 1 without gaps, the pending one (SCHEDULED) always
 	// the last.
 	MigrationPrefix = collections.NewPrefix(12)
+	// ClusterInvitationPrefix || u64 big-endian cluster id || identity key
+	// → ClusterInvitation: pending invitations, at most max_cluster_workers
+	// per cluster. Numbered apart so that prefixes other changes add after
+	// 12 do not collide.
+	ClusterInvitationPrefix = collections.NewPrefix(30)
 )

@@ -24,6 +24,12 @@ const (
 	DefaultMaxClusterWorkers         = 64
 	DefaultRotationInterval          = 0
 	DefaultKeyRetention              = 100
+	// DefaultClusterInviteBlocks is about a day at 6 s blocks: long enough
+	// for an operator to review an invitation, short enough that a stale one
+	// does not wait to be accepted by surprise.
+	DefaultClusterInviteBlocks = 14400
+	// MaxClusterInviteBlocks bounds cluster_invite_blocks like key_retention.
+	MaxClusterInviteBlocks = 1 << 32
 	// MaxKeyRetention bounds key_retention (2^32 blocks, a century at one
 	// block a second), so that retirement height + key_retention never
 	// overflows.
@@ -46,6 +52,7 @@ func DefaultParams() Params {
 		MaxClusterWorkers:         DefaultMaxClusterWorkers,
 		RotationInterval:          DefaultRotationInterval,
 		KeyRetention:              DefaultKeyRetention,
+		ClusterInviteBlocks:       DefaultClusterInviteBlocks,
 	}
 }
 
@@ -74,6 +81,9 @@ func (p Params) Validate() error {
 	}
 	if p.SnpMaxVmpl > MaxSNPVMPL {
 		return fmt.Errorf("%w: snp_max_vmpl %d, want 0-%d", ErrInvalidParams, p.SnpMaxVmpl, MaxSNPVMPL)
+	}
+	if p.ClusterInviteBlocks == 0 || p.ClusterInviteBlocks > MaxClusterInviteBlocks {
+		return fmt.Errorf("%w: cluster_invite_blocks %d, want 1-%d blocks", ErrInvalidParams, p.ClusterInviteBlocks, uint64(MaxClusterInviteBlocks))
 	}
 	return validateAdvisories(p.AcceptedAdvisories)
 }

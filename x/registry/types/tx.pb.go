@@ -599,7 +599,8 @@ var xxx_messageInfo_MsgRemoveGatekeeperResponse proto.InternalMessageInfo
 type MsgCreateCluster struct {
 	Owner string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
 	// workers are registered workers' identity keys, as hex or base64; none
-	// may already be in a cluster.
+	// may already be in a cluster or be a gatekeeper, and the owner must be
+	// the operator of each (another operator's worker joins by invitation).
 	Workers []string `protobuf:"bytes,2,rep,name=workers,proto3" json:"workers,omitempty"`
 }
 
@@ -697,7 +698,8 @@ func (m *MsgCreateClusterResponse) GetClusterId() uint64 {
 type MsgAddClusterWorker struct {
 	Owner     string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
 	ClusterId uint64 `protobuf:"varint,2,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
-	// worker is a registered worker's identity key, as hex or base64.
+	// worker is a registered worker's identity key, as hex or base64; the
+	// owner must be its operator.
 	Worker string `protobuf:"bytes,3,opt,name=worker,proto3" json:"worker,omitempty"`
 }
 
@@ -791,8 +793,13 @@ func (m *MsgAddClusterWorkerResponse) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_MsgAddClusterWorkerResponse proto.InternalMessageInfo
 
+// MsgRemoveClusterWorker removes a member at once. Its signer is the
+// member's operator (the worker leaves), the cluster owner if the owner also
+// operates the worker, or the authority (governance). An owner cannot remove
+// another operator's worker: that would take the worker's keys to the state
+// it saved under the cluster key away without its operator's consent.
 type MsgRemoveClusterWorker struct {
-	Owner     string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Signer    string `protobuf:"bytes,1,opt,name=signer,proto3" json:"signer,omitempty"`
 	ClusterId uint64 `protobuf:"varint,2,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
 	// worker is the member's identity key, as hex or base64.
 	Worker string `protobuf:"bytes,3,opt,name=worker,proto3" json:"worker,omitempty"`
@@ -831,9 +838,9 @@ func (m *MsgRemoveClusterWorker) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_MsgRemoveClusterWorker proto.InternalMessageInfo
 
-func (m *MsgRemoveClusterWorker) GetOwner() string {
+func (m *MsgRemoveClusterWorker) GetSigner() string {
 	if m != nil {
-		return m.Owner
+		return m.Signer
 	}
 	return ""
 }
@@ -888,6 +895,313 @@ func (m *MsgRemoveClusterWorkerResponse) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_MsgRemoveClusterWorkerResponse proto.InternalMessageInfo
 
+// MsgInviteClusterWorker invites a registered worker, in no cluster and not
+// a gatekeeper, to the owner's cluster. The invitation expires after
+// cluster_invite_blocks blocks; a new one for the same worker replaces it.
+type MsgInviteClusterWorker struct {
+	Owner     string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	ClusterId uint64 `protobuf:"varint,2,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
+	// worker is a registered worker's identity key, as hex or base64.
+	Worker string `protobuf:"bytes,3,opt,name=worker,proto3" json:"worker,omitempty"`
+}
+
+func (m *MsgInviteClusterWorker) Reset()         { *m = MsgInviteClusterWorker{} }
+func (m *MsgInviteClusterWorker) String() string { return proto.CompactTextString(m) }
+func (*MsgInviteClusterWorker) ProtoMessage()    {}
+func (*MsgInviteClusterWorker) Descriptor() ([]byte, []int) {
+	return fileDescriptor_69b2cf58a8b0146e, []int{18}
+}
+func (m *MsgInviteClusterWorker) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgInviteClusterWorker) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgInviteClusterWorker.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgInviteClusterWorker) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgInviteClusterWorker.Merge(m, src)
+}
+func (m *MsgInviteClusterWorker) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgInviteClusterWorker) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgInviteClusterWorker.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgInviteClusterWorker proto.InternalMessageInfo
+
+func (m *MsgInviteClusterWorker) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *MsgInviteClusterWorker) GetClusterId() uint64 {
+	if m != nil {
+		return m.ClusterId
+	}
+	return 0
+}
+
+func (m *MsgInviteClusterWorker) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+type MsgInviteClusterWorkerResponse struct {
+	// expires_height is the last height at which the invitation can be accepted.
+	ExpiresHeight int64 `protobuf:"varint,1,opt,name=expires_height,json=expiresHeight,proto3" json:"expires_height,omitempty"`
+}
+
+func (m *MsgInviteClusterWorkerResponse) Reset()         { *m = MsgInviteClusterWorkerResponse{} }
+func (m *MsgInviteClusterWorkerResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgInviteClusterWorkerResponse) ProtoMessage()    {}
+func (*MsgInviteClusterWorkerResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_69b2cf58a8b0146e, []int{19}
+}
+func (m *MsgInviteClusterWorkerResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgInviteClusterWorkerResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgInviteClusterWorkerResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgInviteClusterWorkerResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgInviteClusterWorkerResponse.Merge(m, src)
+}
+func (m *MsgInviteClusterWorkerResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgInviteClusterWorkerResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgInviteClusterWorkerResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgInviteClusterWorkerResponse proto.InternalMessageInfo
+
+func (m *MsgInviteClusterWorkerResponse) GetExpiresHeight() int64 {
+	if m != nil {
+		return m.ExpiresHeight
+	}
+	return 0
+}
+
+// MsgJoinCluster accepts a pending invitation of the worker to the cluster.
+// The signer must be the operator named in the worker's registration.
+type MsgJoinCluster struct {
+	Operator  string `protobuf:"bytes,1,opt,name=operator,proto3" json:"operator,omitempty"`
+	ClusterId uint64 `protobuf:"varint,2,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
+	// worker is the invited worker's identity key, as hex or base64.
+	Worker string `protobuf:"bytes,3,opt,name=worker,proto3" json:"worker,omitempty"`
+}
+
+func (m *MsgJoinCluster) Reset()         { *m = MsgJoinCluster{} }
+func (m *MsgJoinCluster) String() string { return proto.CompactTextString(m) }
+func (*MsgJoinCluster) ProtoMessage()    {}
+func (*MsgJoinCluster) Descriptor() ([]byte, []int) {
+	return fileDescriptor_69b2cf58a8b0146e, []int{20}
+}
+func (m *MsgJoinCluster) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgJoinCluster) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgJoinCluster.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgJoinCluster) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgJoinCluster.Merge(m, src)
+}
+func (m *MsgJoinCluster) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgJoinCluster) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgJoinCluster.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgJoinCluster proto.InternalMessageInfo
+
+func (m *MsgJoinCluster) GetOperator() string {
+	if m != nil {
+		return m.Operator
+	}
+	return ""
+}
+
+func (m *MsgJoinCluster) GetClusterId() uint64 {
+	if m != nil {
+		return m.ClusterId
+	}
+	return 0
+}
+
+func (m *MsgJoinCluster) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+type MsgJoinClusterResponse struct {
+}
+
+func (m *MsgJoinClusterResponse) Reset()         { *m = MsgJoinClusterResponse{} }
+func (m *MsgJoinClusterResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgJoinClusterResponse) ProtoMessage()    {}
+func (*MsgJoinClusterResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_69b2cf58a8b0146e, []int{21}
+}
+func (m *MsgJoinClusterResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgJoinClusterResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgJoinClusterResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgJoinClusterResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgJoinClusterResponse.Merge(m, src)
+}
+func (m *MsgJoinClusterResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgJoinClusterResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgJoinClusterResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgJoinClusterResponse proto.InternalMessageInfo
+
+// MsgCancelClusterInvite deletes a pending invitation; the signer is the
+// cluster owner (withdrawing it) or the worker's operator (declining it).
+type MsgCancelClusterInvite struct {
+	Signer    string `protobuf:"bytes,1,opt,name=signer,proto3" json:"signer,omitempty"`
+	ClusterId uint64 `protobuf:"varint,2,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
+	// worker is the invited worker's identity key, as hex or base64.
+	Worker string `protobuf:"bytes,3,opt,name=worker,proto3" json:"worker,omitempty"`
+}
+
+func (m *MsgCancelClusterInvite) Reset()         { *m = MsgCancelClusterInvite{} }
+func (m *MsgCancelClusterInvite) String() string { return proto.CompactTextString(m) }
+func (*MsgCancelClusterInvite) ProtoMessage()    {}
+func (*MsgCancelClusterInvite) Descriptor() ([]byte, []int) {
+	return fileDescriptor_69b2cf58a8b0146e, []int{22}
+}
+func (m *MsgCancelClusterInvite) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCancelClusterInvite) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCancelClusterInvite.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCancelClusterInvite) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCancelClusterInvite.Merge(m, src)
+}
+func (m *MsgCancelClusterInvite) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCancelClusterInvite) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCancelClusterInvite.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCancelClusterInvite proto.InternalMessageInfo
+
+func (m *MsgCancelClusterInvite) GetSigner() string {
+	if m != nil {
+		return m.Signer
+	}
+	return ""
+}
+
+func (m *MsgCancelClusterInvite) GetClusterId() uint64 {
+	if m != nil {
+		return m.ClusterId
+	}
+	return 0
+}
+
+func (m *MsgCancelClusterInvite) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+type MsgCancelClusterInviteResponse struct {
+}
+
+func (m *MsgCancelClusterInviteResponse) Reset()         { *m = MsgCancelClusterInviteResponse{} }
+func (m *MsgCancelClusterInviteResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgCancelClusterInviteResponse) ProtoMessage()    {}
+func (*MsgCancelClusterInviteResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_69b2cf58a8b0146e, []int{23}
+}
+func (m *MsgCancelClusterInviteResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCancelClusterInviteResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCancelClusterInviteResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCancelClusterInviteResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCancelClusterInviteResponse.Merge(m, src)
+}
+func (m *MsgCancelClusterInviteResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCancelClusterInviteResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCancelClusterInviteResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCancelClusterInviteResponse proto.InternalMessageInfo
+
 // MsgSetCollateral sets the collateral of one platform: exactly one of tdx
 // and snp. The chain verifies it at block time against the pinned vendor
 // roots and stores it under the platform it names, replacing older
@@ -902,7 +1216,7 @@ func (m *MsgSetCollateral) Reset()         { *m = MsgSetCollateral{} }
 func (m *MsgSetCollateral) String() string { return proto.CompactTextString(m) }
 func (*MsgSetCollateral) ProtoMessage()    {}
 func (*MsgSetCollateral) Descriptor() ([]byte, []int) {
-	return fileDescriptor_69b2cf58a8b0146e, []int{18}
+	return fileDescriptor_69b2cf58a8b0146e, []int{24}
 }
 func (m *MsgSetCollateral) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -961,7 +1275,7 @@ func (m *MsgSetCollateralResponse) Reset()         { *m = MsgSetCollateralRespon
 func (m *MsgSetCollateralResponse) String() string { return proto.CompactTextString(m) }
 func (*MsgSetCollateralResponse) ProtoMessage()    {}
 func (*MsgSetCollateralResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_69b2cf58a8b0146e, []int{19}
+	return fileDescriptor_69b2cf58a8b0146e, []int{25}
 }
 func (m *MsgSetCollateralResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1014,7 +1328,7 @@ func (m *MsgRemoveCollateral) Reset()         { *m = MsgRemoveCollateral{} }
 func (m *MsgRemoveCollateral) String() string { return proto.CompactTextString(m) }
 func (*MsgRemoveCollateral) ProtoMessage()    {}
 func (*MsgRemoveCollateral) Descriptor() ([]byte, []int) {
-	return fileDescriptor_69b2cf58a8b0146e, []int{20}
+	return fileDescriptor_69b2cf58a8b0146e, []int{26}
 }
 func (m *MsgRemoveCollateral) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1071,7 +1385,7 @@ func (m *MsgRemoveCollateralResponse) Reset()         { *m = MsgRemoveCollateral
 func (m *MsgRemoveCollateralResponse) String() string { return proto.CompactTextString(m) }
 func (*MsgRemoveCollateralResponse) ProtoMessage()    {}
 func (*MsgRemoveCollateralResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_69b2cf58a8b0146e, []int{21}
+	return fileDescriptor_69b2cf58a8b0146e, []int{27}
 }
 func (m *MsgRemoveCollateralResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1111,7 +1425,7 @@ func (m *MsgRotateMasterKey) Reset()         { *m = MsgRotateMasterKey{} }
 func (m *MsgRotateMasterKey) String() string { return proto.CompactTextString(m) }
 func (*MsgRotateMasterKey) ProtoMessage()    {}
 func (*MsgRotateMasterKey) Descriptor() ([]byte, []int) {
-	return fileDescriptor_69b2cf58a8b0146e, []int{22}
+	return fileDescriptor_69b2cf58a8b0146e, []int{28}
 }
 func (m *MsgRotateMasterKey) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1156,7 +1470,7 @@ func (m *MsgRotateMasterKeyResponse) Reset()         { *m = MsgRotateMasterKeyRe
 func (m *MsgRotateMasterKeyResponse) String() string { return proto.CompactTextString(m) }
 func (*MsgRotateMasterKeyResponse) ProtoMessage()    {}
 func (*MsgRotateMasterKeyResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_69b2cf58a8b0146e, []int{23}
+	return fileDescriptor_69b2cf58a8b0146e, []int{29}
 }
 func (m *MsgRotateMasterKeyResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1212,7 +1526,7 @@ func (m *MsgScheduleMigration) Reset()         { *m = MsgScheduleMigration{} }
 func (m *MsgScheduleMigration) String() string { return proto.CompactTextString(m) }
 func (*MsgScheduleMigration) ProtoMessage()    {}
 func (*MsgScheduleMigration) Descriptor() ([]byte, []int) {
-	return fileDescriptor_69b2cf58a8b0146e, []int{24}
+	return fileDescriptor_69b2cf58a8b0146e, []int{30}
 }
 func (m *MsgScheduleMigration) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1285,7 +1599,7 @@ func (m *MsgScheduleMigrationResponse) Reset()         { *m = MsgScheduleMigrati
 func (m *MsgScheduleMigrationResponse) String() string { return proto.CompactTextString(m) }
 func (*MsgScheduleMigrationResponse) ProtoMessage()    {}
 func (*MsgScheduleMigrationResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_69b2cf58a8b0146e, []int{25}
+	return fileDescriptor_69b2cf58a8b0146e, []int{31}
 }
 func (m *MsgScheduleMigrationResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1347,6 +1661,12 @@ func init() {
 	proto.RegisterType((*MsgAddClusterWorkerResponse)(nil), "gatekeeper.registry.v1.MsgAddClusterWorkerResponse")
 	proto.RegisterType((*MsgRemoveClusterWorker)(nil), "gatekeeper.registry.v1.MsgRemoveClusterWorker")
 	proto.RegisterType((*MsgRemoveClusterWorkerResponse)(nil), "gatekeeper.registry.v1.MsgRemoveClusterWorkerResponse")
+	proto.RegisterType((*MsgInviteClusterWorker)(nil), "gatekeeper.registry.v1.MsgInviteClusterWorker")
+	proto.RegisterType((*MsgInviteClusterWorkerResponse)(nil), "gatekeeper.registry.v1.MsgInviteClusterWorkerResponse")
+	proto.RegisterType((*MsgJoinCluster)(nil), "gatekeeper.registry.v1.MsgJoinCluster")
+	proto.RegisterType((*MsgJoinClusterResponse)(nil), "gatekeeper.registry.v1.MsgJoinClusterResponse")
+	proto.RegisterType((*MsgCancelClusterInvite)(nil), "gatekeeper.registry.v1.MsgCancelClusterInvite")
+	proto.RegisterType((*MsgCancelClusterInviteResponse)(nil), "gatekeeper.registry.v1.MsgCancelClusterInviteResponse")
 	proto.RegisterType((*MsgSetCollateral)(nil), "gatekeeper.registry.v1.MsgSetCollateral")
 	proto.RegisterType((*MsgSetCollateralResponse)(nil), "gatekeeper.registry.v1.MsgSetCollateralResponse")
 	proto.RegisterType((*MsgRemoveCollateral)(nil), "gatekeeper.registry.v1.MsgRemoveCollateral")
@@ -1360,85 +1680,96 @@ func init() {
 func init() { proto.RegisterFile("gatekeeper/registry/v1/tx.proto", fileDescriptor_69b2cf58a8b0146e) }
 
 var fileDescriptor_69b2cf58a8b0146e = []byte{
-	// 1248 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x58, 0x41, 0x6f, 0x1b, 0x45,
-	0x14, 0xce, 0xc6, 0x49, 0x1a, 0x3f, 0xa7, 0x69, 0xb2, 0x8d, 0x52, 0xc7, 0xa1, 0x4e, 0x58, 0x08,
-	0x4d, 0x9c, 0xd6, 0x26, 0x49, 0x5b, 0xa8, 0x0b, 0x07, 0x27, 0x48, 0x50, 0x45, 0x2e, 0xd5, 0x86,
-	0x02, 0xe2, 0x62, 0x4d, 0xbd, 0x93, 0xf5, 0x2a, 0xde, 0x9d, 0x65, 0x77, 0x9c, 0xc4, 0x07, 0x24,
-	0xc4, 0x0d, 0x4e, 0x48, 0x9c, 0xf8, 0x07, 0x3d, 0xa1, 0x1c, 0x10, 0x27, 0xce, 0x50, 0x71, 0xaa,
-	0x38, 0x71, 0x42, 0x28, 0x11, 0xe4, 0x27, 0x70, 0x45, 0x3b, 0xbb, 0x99, 0xdd, 0xf1, 0xda, 0xeb,
-	0x38, 0x42, 0x94, 0x4b, 0xb4, 0xfb, 0xcd, 0x37, 0xf3, 0xde, 0xf7, 0xde, 0xdb, 0x37, 0x2f, 0x86,
-	0x05, 0x1d, 0x51, 0xbc, 0x87, 0xb1, 0x8d, 0x9d, 0x92, 0x83, 0x75, 0xc3, 0xa5, 0x4e, 0xbb, 0xb4,
-	0xbf, 0x56, 0xa2, 0x87, 0x45, 0xdb, 0x21, 0x94, 0xc8, 0xb3, 0x21, 0xa1, 0x78, 0x46, 0x28, 0xee,
-	0xaf, 0xe5, 0xa6, 0x91, 0x69, 0x58, 0xa4, 0xc4, 0xfe, 0xfa, 0xd4, 0xdc, 0xb5, 0x3a, 0x71, 0x4d,
-	0xe2, 0x96, 0x4c, 0x57, 0xf7, 0x8e, 0x30, 0x5d, 0x3d, 0x58, 0x98, 0xf3, 0x17, 0x6a, 0xec, 0xad,
-	0xe4, 0xbf, 0x04, 0x4b, 0x33, 0x3a, 0xd1, 0x89, 0x8f, 0x7b, 0x4f, 0x01, 0xba, 0xd4, 0xc3, 0x2b,
-	0xee, 0x00, 0xa3, 0x29, 0x7f, 0x4a, 0x30, 0x5d, 0x75, 0x75, 0x95, 0xa1, 0xd8, 0xf9, 0x88, 0x38,
-	0x7b, 0xd8, 0x91, 0x6f, 0xc3, 0x38, 0xb1, 0xb1, 0x83, 0x28, 0x71, 0xb2, 0xd2, 0xa2, 0xb4, 0x9c,
-	0xde, 0xcc, 0xfe, 0xfa, 0xfd, 0xad, 0x99, 0xc0, 0x6c, 0x45, 0xd3, 0x1c, 0xec, 0xba, 0x3b, 0xd4,
-	0x31, 0x2c, 0x5d, 0xe5, 0x4c, 0x59, 0x86, 0x11, 0xc3, 0xda, 0x25, 0xd9, 0xe1, 0x45, 0x69, 0x79,
-	0x42, 0x65, 0xcf, 0xf2, 0x36, 0x64, 0x10, 0xa5, 0xd8, 0xa5, 0x88, 0x1a, 0xc4, 0xca, 0xa6, 0x16,
-	0xa5, 0xe5, 0xcc, 0xfa, 0x2b, 0xc5, 0xee, 0x11, 0x29, 0x56, 0x42, 0xea, 0xe6, 0xc8, 0xb3, 0xdf,
-	0x17, 0x86, 0xd4, 0xe8, 0xee, 0xf2, 0xbd, 0x2f, 0x4e, 0x8f, 0x0a, 0xdc, 0xde, 0x57, 0xa7, 0x47,
-	0x85, 0x1b, 0x11, 0x95, 0x87, 0xa1, 0xce, 0x98, 0x22, 0x65, 0x1e, 0xe6, 0x62, 0xa0, 0x8a, 0x5d,
-	0x9b, 0x58, 0x2e, 0x56, 0x7e, 0x92, 0xe0, 0x4a, 0xd5, 0xd5, 0x1f, 0xdb, 0x1a, 0xa2, 0xf8, 0x11,
-	0x72, 0x90, 0xe9, 0xca, 0x77, 0x21, 0x8d, 0x5a, 0xb4, 0x41, 0x1c, 0x83, 0xb6, 0xfb, 0xc6, 0x20,
-	0xa4, 0xca, 0x15, 0x18, 0xb3, 0xd9, 0x09, 0x2c, 0x0c, 0x99, 0xf5, 0x7c, 0x2f, 0xad, 0xbe, 0x9d,
-	0xcd, 0xb4, 0x27, 0xf3, 0xe9, 0xe9, 0x51, 0x41, 0x52, 0x83, 0x8d, 0xe5, 0x37, 0x3d, 0x99, 0xe1,
-	0x91, 0x9e, 0xce, 0xa5, 0x9e, 0x3a, 0xa3, 0x4e, 0x2b, 0x73, 0x70, 0xad, 0x03, 0xe2, 0x1a, 0xff,
-	0xf2, 0x13, 0x5d, 0xd1, 0xb4, 0x2a, 0x46, 0x6e, 0xcb, 0xc1, 0x26, 0xb6, 0xe8, 0x85, 0x55, 0xce,
-	0xc1, 0x38, 0xc5, 0xb8, 0xb6, 0x67, 0x58, 0x1a, 0xd3, 0x99, 0x56, 0x2f, 0x51, 0x8c, 0xb7, 0x0d,
-	0x4b, 0x93, 0x17, 0x21, 0x63, 0x86, 0x16, 0x58, 0xc6, 0xd3, 0x6a, 0x14, 0xf2, 0x18, 0x1a, 0x76,
-	0xeb, 0x8e, 0x61, 0xb3, 0x9a, 0x18, 0xf1, 0x19, 0x11, 0xa8, 0x5c, 0x8e, 0x47, 0xa0, 0x77, 0xa6,
-	0x45, 0x49, 0x41, 0xa6, 0x45, 0x90, 0x47, 0xe1, 0x17, 0x09, 0x66, 0x58, 0x1d, 0x98, 0x64, 0x1f,
-	0xbf, 0xe8, 0x40, 0x94, 0xdf, 0x8e, 0xcb, 0x2c, 0x24, 0x14, 0x74, 0x87, 0xcf, 0x4a, 0x1e, 0x5e,
-	0xea, 0x86, 0x73, 0xb1, 0x4f, 0x25, 0x98, 0xf2, 0x43, 0xf1, 0x2e, 0x3f, 0xf4, 0xc2, 0x42, 0x5f,
-	0x86, 0x09, 0x43, 0xc3, 0x16, 0x35, 0x68, 0xbb, 0xb6, 0x87, 0xdb, 0x81, 0xd8, 0xcc, 0x19, 0xb6,
-	0x8d, 0xdb, 0xfe, 0xe7, 0x29, 0xca, 0x79, 0x2d, 0x29, 0x6b, 0xa1, 0x57, 0x4a, 0x0e, 0xb2, 0x9d,
-	0x18, 0x97, 0xf1, 0x9d, 0x04, 0x57, 0xb9, 0xce, 0xff, 0x46, 0xc9, 0x5b, 0x71, 0x25, 0x2b, 0x7d,
-	0x12, 0x13, 0x11, 0x73, 0x1d, 0xe6, 0xbb, 0xc0, 0x5c, 0xcf, 0x37, 0x7e, 0x5a, 0xb6, 0x1c, 0x8c,
-	0x28, 0xde, 0x6a, 0xb6, 0xbc, 0x86, 0x24, 0x17, 0x61, 0x94, 0x1c, 0x58, 0xb8, 0x7f, 0xbb, 0xf5,
-	0x69, 0x72, 0x16, 0x2e, 0x1d, 0xb0, 0x26, 0xe6, 0xf5, 0x99, 0x94, 0x57, 0x76, 0xc1, 0x6b, 0xf9,
-	0x8e, 0xe7, 0xbb, 0xcf, 0x4a, 0xce, 0x80, 0xe0, 0x80, 0x72, 0x8f, 0x65, 0x40, 0xc0, 0xce, 0x3c,
-	0x96, 0xaf, 0x03, 0xd4, 0x7d, 0xa8, 0x66, 0x68, 0xcc, 0xc3, 0x11, 0x35, 0x1d, 0x20, 0x0f, 0x34,
-	0xe5, 0x07, 0x3f, 0x41, 0x15, 0x4d, 0x0b, 0x36, 0x06, 0xb7, 0xc8, 0xa0, 0x9a, 0x44, 0x33, 0xc3,
-	0x1d, 0x66, 0xe4, 0x59, 0x18, 0xf3, 0x35, 0x06, 0x9f, 0x52, 0xf0, 0xe6, 0xb7, 0xcb, 0x50, 0xf0,
-	0x4a, 0x52, 0xc9, 0x09, 0x0e, 0x06, 0x89, 0xea, 0x84, 0x79, 0xa2, 0x7e, 0x94, 0x60, 0x96, 0x27,
-	0xf2, 0x85, 0x48, 0xbb, 0x2f, 0x4a, 0xbb, 0xd9, 0xa7, 0x06, 0x45, 0x75, 0x8b, 0x90, 0xef, 0xbe,
-	0xc2, 0x05, 0xfe, 0xed, 0x57, 0xe2, 0x0e, 0xa6, 0x5b, 0xa4, 0xd9, 0x44, 0x14, 0x3b, 0xa8, 0x79,
-	0xe1, 0xcf, 0xea, 0x0d, 0x48, 0x51, 0xed, 0x30, 0xb8, 0xf5, 0x96, 0x7a, 0xdd, 0x7a, 0x1f, 0xbc,
-	0xf3, 0x71, 0x68, 0x4b, 0xf5, 0x76, 0x78, 0x1b, 0x5d, 0xcb, 0x0e, 0x46, 0x83, 0x9e, 0x1b, 0x77,
-	0x1e, 0x3e, 0x8a, 0x6e, 0x74, 0x2d, 0x7b, 0xb0, 0x7e, 0x23, 0x88, 0x54, 0x10, 0xab, 0x76, 0x01,
-	0xe3, 0xd5, 0xbe, 0x00, 0x19, 0xbb, 0x89, 0xe8, 0x2e, 0x71, 0xcc, 0xb3, 0x72, 0x4f, 0xab, 0x70,
-	0x06, 0x3d, 0xd0, 0xe4, 0x57, 0x61, 0xd2, 0x22, 0xb4, 0x86, 0x76, 0xbd, 0x74, 0xb6, 0x2c, 0xc3,
-	0x17, 0x9d, 0x52, 0x27, 0x2c, 0x42, 0x2b, 0x1e, 0xf8, 0xd8, 0x32, 0x0e, 0x95, 0x9f, 0xa3, 0x6d,
-	0xeb, 0x5f, 0x88, 0x6f, 0xc2, 0x4d, 0xd3, 0xe1, 0x71, 0xaa, 0xd3, 0xe3, 0x8b, 0xf4, 0xb3, 0x48,
-	0xb0, 0xa2, 0xfd, 0x2c, 0x1e, 0x2f, 0xe5, 0x4b, 0x09, 0x64, 0x6f, 0x9d, 0x50, 0x44, 0x71, 0x15,
-	0x79, 0x75, 0xb6, 0x8d, 0xdb, 0x17, 0xd5, 0xe9, 0xd7, 0xbc, 0xe8, 0xeb, 0x72, 0x6f, 0x5f, 0x45,
-	0xa3, 0xca, 0x7d, 0xc8, 0xc5, 0xd1, 0x68, 0x1f, 0xa3, 0xa4, 0xb6, 0x8f, 0x1d, 0xd7, 0x9b, 0x3b,
-	0x3c, 0x9f, 0x2e, 0xab, 0x69, 0x4a, 0x3e, 0xf4, 0x01, 0xe5, 0xdb, 0x61, 0x36, 0x1c, 0xec, 0xd4,
-	0x1b, 0x58, 0x6b, 0x35, 0x71, 0xd5, 0xd0, 0x1d, 0x36, 0x77, 0xfe, 0x4f, 0xa7, 0x24, 0x79, 0x15,
-	0xa6, 0x51, 0x9d, 0x1a, 0xfb, 0xcc, 0xc9, 0x5a, 0x03, 0x1b, 0x7a, 0x83, 0x66, 0x47, 0x59, 0x29,
-	0x4e, 0x85, 0x0b, 0xef, 0x31, 0x7c, 0xb0, 0x59, 0x23, 0x16, 0x02, 0x65, 0x9b, 0xcd, 0x1a, 0x31,
-	0x9c, 0x87, 0x76, 0x12, 0x86, 0xf9, 0xd5, 0x30, 0x6c, 0x68, 0xf2, 0x3c, 0xa4, 0xed, 0x26, 0xb2,
-	0x6a, 0x16, 0x32, 0x71, 0xa0, 0x7d, 0xdc, 0x03, 0x1e, 0x22, 0x13, 0xaf, 0x9f, 0x64, 0x20, 0x55,
-	0x75, 0x75, 0xd9, 0x82, 0xc9, 0x8e, 0x7f, 0x3c, 0x56, 0x7a, 0x7d, 0xfe, 0xb1, 0xe1, 0x3d, 0xb7,
-	0x76, 0x6e, 0x2a, 0x77, 0xb2, 0x01, 0x13, 0xc2, 0x8c, 0x7f, 0x23, 0xe1, 0x88, 0x28, 0x31, 0x57,
-	0x3a, 0x27, 0x91, 0x5b, 0xb2, 0x60, 0xb2, 0x63, 0xd2, 0x4e, 0x52, 0x26, 0x52, 0x13, 0x95, 0x75,
-	0x9f, 0x6b, 0xe5, 0x03, 0x98, 0x8e, 0xcf, 0xb4, 0x37, 0x13, 0x23, 0xd4, 0xc1, 0xce, 0xdd, 0x1e,
-	0x84, 0xcd, 0x0d, 0xef, 0xc1, 0x65, 0x71, 0xbe, 0x5c, 0x4e, 0x76, 0x3e, 0x64, 0xe6, 0x5e, 0x3f,
-	0x2f, 0x93, 0x1b, 0xa3, 0x30, 0x15, 0x9b, 0x02, 0x57, 0xfb, 0xba, 0x1d, 0x31, 0xb9, 0x31, 0x00,
-	0x39, 0x2a, 0x51, 0x9c, 0xd5, 0x92, 0x24, 0x0a, 0xcc, 0x44, 0x89, 0xdd, 0x47, 0x2d, 0x0a, 0x53,
-	0xb1, 0x39, 0x6a, 0x35, 0x39, 0x50, 0x02, 0x39, 0x51, 0x62, 0xaf, 0x49, 0x47, 0xfe, 0x0c, 0xae,
-	0x76, 0x9d, 0x72, 0xfa, 0x86, 0x4b, 0xb4, 0x7d, 0x77, 0x30, 0x7e, 0x34, 0xc2, 0xe2, 0x0c, 0x92,
-	0x14, 0x61, 0x81, 0x99, 0x18, 0xe1, 0xee, 0xd7, 0x3b, 0x2f, 0xa2, 0x88, 0xbd, 0xfe, 0x45, 0x14,
-	0x31, 0xb9, 0x31, 0x00, 0x99, 0x5b, 0xfd, 0x14, 0xae, 0x74, 0x5e, 0x90, 0x85, 0xa4, 0x73, 0x44,
-	0x6e, 0x6e, 0xfd, 0xfc, 0xdc, 0x68, 0x4f, 0x88, 0x5f, 0x65, 0x49, 0x3d, 0x21, 0xc6, 0x4e, 0xec,
-	0x09, 0x3d, 0xef, 0x82, 0xdc, 0xe8, 0xe7, 0xa7, 0x47, 0x05, 0x69, 0xf3, 0xfd, 0x67, 0xc7, 0x79,
-	0xe9, 0xf9, 0x71, 0x5e, 0xfa, 0xe3, 0x38, 0x2f, 0x7d, 0x7d, 0x92, 0x1f, 0x7a, 0x7e, 0x92, 0x1f,
-	0xfa, 0xed, 0x24, 0x3f, 0xf4, 0xc9, 0x1d, 0xdd, 0xa0, 0x8d, 0xd6, 0x93, 0x62, 0x9d, 0x98, 0xa5,
-	0xd0, 0xc0, 0x2d, 0x0b, 0xd3, 0x52, 0xf7, 0x2b, 0x89, 0xb6, 0x6d, 0xec, 0x3e, 0x19, 0x63, 0x3f,
-	0x59, 0x6d, 0xfc, 0x13, 0x00, 0x00, 0xff, 0xff, 0xa8, 0x65, 0x51, 0xc3, 0x71, 0x13, 0x00, 0x00,
+	// 1411 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x58, 0xcd, 0x6f, 0x1b, 0x45,
+	0x14, 0xcf, 0xc6, 0x69, 0x5a, 0x3f, 0xa7, 0x6e, 0xb2, 0xad, 0x5a, 0xc7, 0xa5, 0x6e, 0x58, 0x9a,
+	0x36, 0x4d, 0x5b, 0xbb, 0x4d, 0x3f, 0xa0, 0x29, 0x1c, 0x92, 0x20, 0x95, 0x12, 0xb9, 0x54, 0x1b,
+	0x0a, 0x88, 0x8b, 0xb5, 0xf5, 0x4e, 0x37, 0xab, 0xd8, 0x33, 0xcb, 0xee, 0x24, 0x8d, 0x0f, 0x48,
+	0x88, 0x1b, 0x9c, 0x90, 0x38, 0xf1, 0x1f, 0xf4, 0x84, 0x72, 0x00, 0x4e, 0x48, 0xdc, 0xa0, 0xe2,
+	0x54, 0x71, 0xe2, 0x84, 0x50, 0x2b, 0xc8, 0x9f, 0xc0, 0x15, 0xed, 0xec, 0x7a, 0xbc, 0xb3, 0x1f,
+	0xe3, 0x0f, 0x21, 0xda, 0x4b, 0xe4, 0xfd, 0xcd, 0x6f, 0xe7, 0xbd, 0xdf, 0x7b, 0x6f, 0xdf, 0xbc,
+	0x09, 0x9c, 0xb6, 0x0c, 0x8a, 0xb6, 0x10, 0x72, 0x90, 0x5b, 0x73, 0x91, 0x65, 0x7b, 0xd4, 0xed,
+	0xd4, 0x76, 0xae, 0xd4, 0xe8, 0x6e, 0xd5, 0x71, 0x09, 0x25, 0xea, 0xf1, 0x1e, 0xa1, 0xda, 0x25,
+	0x54, 0x77, 0xae, 0x94, 0x67, 0x8c, 0xb6, 0x8d, 0x49, 0x8d, 0xfd, 0x0d, 0xa8, 0xe5, 0x13, 0x4d,
+	0xe2, 0xb5, 0x89, 0x57, 0x6b, 0x7b, 0x96, 0xbf, 0x45, 0xdb, 0xb3, 0xc2, 0x85, 0xd9, 0x60, 0xa1,
+	0xc1, 0x9e, 0x6a, 0xc1, 0x43, 0xb8, 0x74, 0xcc, 0x22, 0x16, 0x09, 0x70, 0xff, 0x57, 0x88, 0xce,
+	0x67, 0x78, 0xc5, 0x1d, 0x60, 0x34, 0xed, 0x2f, 0x05, 0x66, 0xea, 0x9e, 0xa5, 0x33, 0x14, 0xb9,
+	0x1f, 0x12, 0x77, 0x0b, 0xb9, 0xea, 0x35, 0x38, 0x44, 0x1c, 0xe4, 0x1a, 0x94, 0xb8, 0x25, 0x65,
+	0x4e, 0x59, 0xc8, 0xaf, 0x96, 0x7e, 0xfb, 0xee, 0xd2, 0xb1, 0xd0, 0xec, 0x8a, 0x69, 0xba, 0xc8,
+	0xf3, 0x36, 0xa8, 0x6b, 0x63, 0x4b, 0xe7, 0x4c, 0x55, 0x85, 0x09, 0x1b, 0x3f, 0x24, 0xa5, 0xf1,
+	0x39, 0x65, 0x61, 0x4a, 0x67, 0xbf, 0xd5, 0x75, 0x28, 0x18, 0x94, 0x22, 0x8f, 0x1a, 0xd4, 0x26,
+	0xb8, 0x94, 0x9b, 0x53, 0x16, 0x0a, 0x4b, 0xaf, 0x55, 0xd3, 0x23, 0x52, 0x5d, 0xe9, 0x51, 0x57,
+	0x27, 0x9e, 0xfc, 0x71, 0x7a, 0x4c, 0x8f, 0xbe, 0xbd, 0x7c, 0xf3, 0xf3, 0xfd, 0xbd, 0x45, 0x6e,
+	0xef, 0xcb, 0xfd, 0xbd, 0xc5, 0x73, 0x11, 0x95, 0xbb, 0x3d, 0x9d, 0x09, 0x45, 0xda, 0x49, 0x98,
+	0x4d, 0x80, 0x3a, 0xf2, 0x1c, 0x82, 0x3d, 0xa4, 0xfd, 0xac, 0xc0, 0x91, 0xba, 0x67, 0xdd, 0x77,
+	0x4c, 0x83, 0xa2, 0x7b, 0x86, 0x6b, 0xb4, 0x3d, 0xf5, 0x06, 0xe4, 0x8d, 0x6d, 0xba, 0x49, 0x5c,
+	0x9b, 0x76, 0xfa, 0xc6, 0xa0, 0x47, 0x55, 0x57, 0x60, 0xd2, 0x61, 0x3b, 0xb0, 0x30, 0x14, 0x96,
+	0x2a, 0x59, 0x5a, 0x03, 0x3b, 0xab, 0x79, 0x5f, 0xe6, 0xe3, 0xfd, 0xbd, 0x45, 0x45, 0x0f, 0x5f,
+	0x5c, 0x7e, 0xc3, 0x97, 0xd9, 0xdb, 0xd2, 0xd7, 0x39, 0x9f, 0xa9, 0x33, 0xea, 0xb4, 0x36, 0x0b,
+	0x27, 0x62, 0x10, 0xd7, 0xf8, 0x77, 0x90, 0xe8, 0x15, 0xd3, 0xac, 0x23, 0xc3, 0xdb, 0x76, 0x51,
+	0x1b, 0x61, 0x3a, 0xb2, 0xca, 0x59, 0x38, 0x44, 0x11, 0x6a, 0x6c, 0xd9, 0xd8, 0x64, 0x3a, 0xf3,
+	0xfa, 0x41, 0x8a, 0xd0, 0xba, 0x8d, 0x4d, 0x75, 0x0e, 0x0a, 0xed, 0x9e, 0x05, 0x96, 0xf1, 0xbc,
+	0x1e, 0x85, 0x7c, 0x86, 0x89, 0xbc, 0xa6, 0x6b, 0x3b, 0xac, 0x26, 0x26, 0x02, 0x46, 0x04, 0x5a,
+	0x5e, 0x4e, 0x46, 0x20, 0x3b, 0xd3, 0xa2, 0xa4, 0x30, 0xd3, 0x22, 0xc8, 0xa3, 0xf0, 0xab, 0x02,
+	0xc7, 0x58, 0x1d, 0xb4, 0xc9, 0x0e, 0x7a, 0xd1, 0x81, 0x58, 0x7e, 0x2b, 0x29, 0x73, 0x51, 0x52,
+	0xd0, 0x31, 0x9f, 0xb5, 0x0a, 0xbc, 0x92, 0x86, 0x73, 0xb1, 0x8f, 0x15, 0x98, 0x0e, 0x42, 0x71,
+	0x9b, 0x6f, 0x3a, 0xb2, 0xd0, 0x57, 0x61, 0xca, 0x36, 0x11, 0xa6, 0x36, 0xed, 0x34, 0xb6, 0x50,
+	0x27, 0x14, 0x5b, 0xe8, 0x62, 0xeb, 0xa8, 0x13, 0x7c, 0x9e, 0xa2, 0x9c, 0xb3, 0xb2, 0xac, 0xf5,
+	0xbc, 0xd2, 0xca, 0x50, 0x8a, 0x63, 0x5c, 0xc6, 0xb7, 0x0a, 0x1c, 0xe5, 0x3a, 0xff, 0x1f, 0x25,
+	0x6f, 0x26, 0x95, 0x9c, 0xef, 0x93, 0x98, 0x88, 0x98, 0x53, 0x70, 0x32, 0x05, 0xe6, 0x7a, 0xbe,
+	0x0e, 0xd2, 0xb2, 0xe6, 0x22, 0x83, 0xa2, 0xb5, 0xd6, 0xb6, 0xdf, 0x90, 0xd4, 0x2a, 0x1c, 0x20,
+	0x8f, 0x30, 0xea, 0xdf, 0x6e, 0x03, 0x9a, 0x5a, 0x82, 0x83, 0x8f, 0x58, 0x13, 0xf3, 0xfb, 0x4c,
+	0xce, 0x2f, 0xbb, 0xf0, 0x71, 0xf9, 0xba, 0xef, 0x7b, 0xc0, 0x92, 0x67, 0x40, 0x70, 0x40, 0xbb,
+	0xc9, 0x32, 0x20, 0x60, 0x5d, 0x8f, 0xd5, 0x53, 0x00, 0xcd, 0x00, 0x6a, 0xd8, 0x26, 0xf3, 0x70,
+	0x42, 0xcf, 0x87, 0xc8, 0x1d, 0x53, 0xfb, 0x21, 0x48, 0xd0, 0x8a, 0x69, 0x86, 0x2f, 0x86, 0xa7,
+	0xc8, 0xb0, 0x9a, 0x44, 0x33, 0xe3, 0x31, 0x33, 0xea, 0x71, 0x98, 0x0c, 0x34, 0x86, 0x9f, 0x52,
+	0xf8, 0x14, 0xb4, 0xcb, 0x9e, 0xe0, 0xf3, 0xb2, 0x92, 0x13, 0x1c, 0x0c, 0x13, 0x15, 0x87, 0x79,
+	0xa2, 0x7e, 0x52, 0xe0, 0x38, 0x4f, 0xa4, 0x28, 0xed, 0x32, 0x4c, 0x7a, 0xb6, 0x35, 0x88, 0xb6,
+	0x90, 0x37, 0xaa, 0x38, 0x56, 0x89, 0xe1, 0x1e, 0xbe, 0xba, 0x8b, 0x7d, 0xca, 0x50, 0x14, 0x38,
+	0x07, 0x95, 0xf4, 0x15, 0xae, 0xf1, 0xc7, 0x40, 0xe3, 0x1d, 0xbc, 0x63, 0x53, 0xf4, 0x42, 0xd2,
+	0x77, 0x4b, 0x4c, 0x5f, 0xb6, 0xc0, 0x14, 0x1f, 0xb5, 0xdb, 0x4c, 0x60, 0xca, 0x0a, 0xaf, 0xdd,
+	0x79, 0x28, 0xa2, 0x5d, 0xc7, 0x76, 0x91, 0xd7, 0xd8, 0x44, 0xb6, 0xb5, 0x49, 0x99, 0x9c, 0x9c,
+	0x7e, 0x38, 0x44, 0xdf, 0x61, 0xa0, 0xf6, 0xbd, 0x02, 0xc5, 0xba, 0x67, 0xbd, 0x4b, 0x6c, 0xdc,
+	0xfd, 0x24, 0x47, 0x1b, 0x82, 0x46, 0x8c, 0xc2, 0x8d, 0xc4, 0x68, 0x73, 0x26, 0x33, 0x10, 0x11,
+	0x27, 0xb5, 0x12, 0x4b, 0x5f, 0x04, 0x89, 0x57, 0xef, 0x9a, 0x81, 0x9b, 0xa8, 0x15, 0x2e, 0x06,
+	0x81, 0x7a, 0x19, 0xab, 0x37, 0xc5, 0xcd, 0xb0, 0x7a, 0x53, 0x56, 0xb8, 0xc6, 0x7f, 0x82, 0x56,
+	0xba, 0x81, 0xe8, 0x1a, 0x69, 0xb5, 0x0c, 0x8a, 0x5c, 0xa3, 0x35, 0xf2, 0xb9, 0xf0, 0x3a, 0xe4,
+	0xa8, 0xb9, 0x1b, 0x8e, 0x6d, 0xf3, 0x59, 0x63, 0xdb, 0xfb, 0x6f, 0x7f, 0xd4, 0xb3, 0xa5, 0xfb,
+	0x6f, 0xf8, 0x2f, 0x7a, 0xd8, 0x09, 0x67, 0xdb, 0xcc, 0x17, 0x37, 0xee, 0xde, 0x8b, 0xbe, 0xe8,
+	0x61, 0x67, 0xb8, 0x03, 0x53, 0x10, 0xa9, 0x19, 0xac, 0x5d, 0x0b, 0x18, 0x2f, 0xf9, 0xd3, 0x50,
+	0x70, 0x5a, 0x06, 0x7d, 0x48, 0xdc, 0x76, 0xb7, 0x5f, 0xe7, 0x75, 0xe8, 0x42, 0x77, 0x4c, 0xf5,
+	0x0c, 0x14, 0x31, 0xa1, 0x0d, 0xe3, 0xa1, 0x9f, 0xcf, 0x6d, 0x6c, 0x07, 0xa2, 0x73, 0xfa, 0x14,
+	0x26, 0x74, 0xc5, 0x07, 0xef, 0x63, 0x7b, 0x57, 0xfb, 0x25, 0x7a, 0xee, 0xfe, 0x07, 0xf1, 0x95,
+	0x8c, 0x4a, 0x31, 0x8f, 0x73, 0x71, 0x8f, 0x47, 0x39, 0x90, 0x23, 0xc1, 0x8a, 0x1e, 0xc8, 0xc9,
+	0x78, 0x69, 0x5f, 0x28, 0xa0, 0xfa, 0xeb, 0x84, 0x1a, 0x14, 0xd5, 0x0d, 0xbf, 0xce, 0xd6, 0x51,
+	0x67, 0x54, 0x9d, 0x41, 0x43, 0x13, 0x7d, 0x5d, 0xc8, 0xf6, 0x55, 0x34, 0xaa, 0xdd, 0x82, 0x72,
+	0x12, 0x8d, 0x1e, 0xc4, 0x94, 0x34, 0x76, 0x90, 0xeb, 0xf9, 0x83, 0xb3, 0xef, 0xd3, 0x61, 0x3d,
+	0x4f, 0xc9, 0x07, 0x01, 0xa0, 0x7d, 0x33, 0xce, 0xa6, 0xdb, 0x8d, 0xe6, 0x26, 0x32, 0xb7, 0x5b,
+	0xa8, 0x6e, 0x5b, 0x2e, 0xbb, 0x38, 0xbd, 0xa4, 0x63, 0xbe, 0x7a, 0x01, 0x66, 0x8c, 0x26, 0xb5,
+	0x77, 0x98, 0x93, 0xdd, 0xf6, 0x7c, 0x80, 0x95, 0xe2, 0x74, 0x6f, 0x21, 0xe8, 0xd0, 0xc3, 0x0d,
+	0xcb, 0x89, 0x10, 0x68, 0xeb, 0x6c, 0x58, 0x4e, 0xe0, 0x3c, 0xb4, 0x45, 0x18, 0xe7, 0xb3, 0xcd,
+	0xb8, 0x6d, 0xaa, 0x27, 0x21, 0xef, 0xb4, 0x0c, 0xdc, 0xc0, 0x46, 0x1b, 0x85, 0xda, 0x0f, 0xf9,
+	0xc0, 0x5d, 0xa3, 0x8d, 0x96, 0x9e, 0x14, 0x21, 0x57, 0xf7, 0x2c, 0x15, 0x43, 0x31, 0x76, 0x73,
+	0x3e, 0x9f, 0xf5, 0xf9, 0x27, 0x6e, 0x9f, 0xe5, 0x2b, 0x03, 0x53, 0xb9, 0x93, 0x9b, 0x30, 0x25,
+	0x5c, 0x52, 0xcf, 0x49, 0xb6, 0x88, 0x12, 0xcb, 0xb5, 0x01, 0x89, 0xdc, 0x12, 0x86, 0x62, 0xec,
+	0xaa, 0x28, 0x53, 0x26, 0x52, 0xa5, 0xca, 0xd2, 0x2f, 0x66, 0xea, 0x23, 0x98, 0x49, 0x5e, 0xca,
+	0x2e, 0x4a, 0x23, 0x14, 0x63, 0x97, 0xaf, 0x0d, 0xc3, 0xe6, 0x86, 0xb7, 0xe0, 0xb0, 0x78, 0x41,
+	0x5a, 0x90, 0x3b, 0xdf, 0x63, 0x96, 0x2f, 0x0f, 0xca, 0xe4, 0xc6, 0x28, 0x4c, 0x27, 0xae, 0x31,
+	0x17, 0xfa, 0xba, 0x1d, 0x31, 0x79, 0x75, 0x08, 0x72, 0x54, 0xa2, 0x78, 0xd9, 0x90, 0x49, 0x14,
+	0x98, 0x52, 0x89, 0xe9, 0x77, 0x05, 0x0a, 0xd3, 0x89, 0x8b, 0xc0, 0x05, 0x79, 0xa0, 0x04, 0xb2,
+	0x54, 0x62, 0xd6, 0xa8, 0xae, 0x7e, 0x0a, 0x47, 0xd3, 0xc6, 0xf4, 0x6a, 0xdf, 0x70, 0x89, 0xb6,
+	0x6f, 0x0c, 0xc7, 0x8f, 0x9a, 0x4f, 0x9d, 0xa0, 0x25, 0xdb, 0xa5, 0xf0, 0xa5, 0xe6, 0x65, 0x33,
+	0x2e, 0x82, 0x42, 0x74, 0x70, 0x3d, 0x2b, 0xd9, 0x26, 0xc2, 0x2b, 0x57, 0x07, 0xe3, 0x45, 0x55,
+	0xa6, 0x4d, 0x93, 0xb2, 0x6d, 0x52, 0xf8, 0x52, 0x95, 0x92, 0x61, 0xcf, 0x2f, 0x63, 0x71, 0xd0,
+	0x93, 0x95, 0xb1, 0xc0, 0x94, 0x96, 0x71, 0xfa, 0x0c, 0xc5, 0xbf, 0xd4, 0x88, 0xbd, 0xfe, 0x5f,
+	0x6a, 0xc4, 0xe4, 0xd5, 0x21, 0xc8, 0xdc, 0xea, 0x27, 0x70, 0x24, 0x3e, 0x85, 0x2c, 0xca, 0xf6,
+	0x11, 0xb9, 0xe5, 0xa5, 0xc1, 0xb9, 0xd1, 0xc6, 0x9b, 0x9c, 0x17, 0x64, 0x8d, 0x37, 0xc1, 0x96,
+	0x36, 0xde, 0xcc, 0x03, 0xb7, 0x7c, 0xe0, 0xb3, 0xfd, 0xbd, 0x45, 0x65, 0xf5, 0xbd, 0x27, 0xcf,
+	0x2a, 0xca, 0xd3, 0x67, 0x15, 0xe5, 0xcf, 0x67, 0x15, 0xe5, 0xab, 0xe7, 0x95, 0xb1, 0xa7, 0xcf,
+	0x2b, 0x63, 0xbf, 0x3f, 0xaf, 0x8c, 0x7d, 0x7c, 0xdd, 0xb2, 0xe9, 0xe6, 0xf6, 0x83, 0x6a, 0x93,
+	0xb4, 0x6b, 0x3d, 0x03, 0x97, 0x30, 0xa2, 0xb5, 0xf4, 0x73, 0x9f, 0x76, 0x1c, 0xe4, 0x3d, 0x98,
+	0x64, 0xff, 0xd8, 0xbe, 0xfa, 0x6f, 0x00, 0x00, 0x00, 0xff, 0xff, 0xec, 0x41, 0x7c, 0x1a, 0x97,
+	0x17, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -1466,13 +1797,25 @@ type MsgClient interface {
 	AddGatekeeper(ctx context.Context, in *MsgAddGatekeeper, opts ...grpc.CallOption) (*MsgAddGatekeeperResponse, error)
 	// RemoveGatekeeper removes a gatekeeper (authority only).
 	RemoveGatekeeper(ctx context.Context, in *MsgRemoveGatekeeper, opts ...grpc.CallOption) (*MsgRemoveGatekeeperResponse, error)
-	// CreateCluster groups registered workers into a new cluster owned by the
-	// signer; the gatekeepers then publish its key and hand it to each member.
+	// CreateCluster groups registered workers that the signer operates into a
+	// new cluster owned by the signer; the gatekeepers then publish its key and
+	// hand it to each member.
 	CreateCluster(ctx context.Context, in *MsgCreateCluster, opts ...grpc.CallOption) (*MsgCreateClusterResponse, error)
-	// AddClusterWorker adds a registered worker to a cluster (owner only).
+	// AddClusterWorker adds a registered worker the owner operates to a
+	// cluster (owner only). Another operator's worker joins by invitation.
 	AddClusterWorker(ctx context.Context, in *MsgAddClusterWorker, opts ...grpc.CallOption) (*MsgAddClusterWorkerResponse, error)
-	// RemoveClusterWorker removes a worker from a cluster (owner only).
+	// RemoveClusterWorker removes a member from a cluster: signed by the
+	// member's operator (leaving), by the owner for a worker the owner
+	// operates, or by the authority (governance).
 	RemoveClusterWorker(ctx context.Context, in *MsgRemoveClusterWorker, opts ...grpc.CallOption) (*MsgRemoveClusterWorkerResponse, error)
+	// InviteClusterWorker records the owner's invitation of another
+	// operator's worker; it joins only when its operator accepts (JoinCluster).
+	InviteClusterWorker(ctx context.Context, in *MsgInviteClusterWorker, opts ...grpc.CallOption) (*MsgInviteClusterWorkerResponse, error)
+	// JoinCluster accepts a pending invitation: signed by the worker's operator.
+	JoinCluster(ctx context.Context, in *MsgJoinCluster, opts ...grpc.CallOption) (*MsgJoinClusterResponse, error)
+	// CancelClusterInvite deletes a pending invitation: the owner withdraws
+	// it or the worker's operator declines it.
+	CancelClusterInvite(ctx context.Context, in *MsgCancelClusterInvite, opts ...grpc.CallOption) (*MsgCancelClusterInviteResponse, error)
 	// SetCollateral stores verified vendor collateral for a TDX platform family
 	// or an SEV-SNP product line (authority only).
 	SetCollateral(ctx context.Context, in *MsgSetCollateral, opts ...grpc.CallOption) (*MsgSetCollateralResponse, error)
@@ -1574,6 +1917,33 @@ func (c *msgClient) RemoveClusterWorker(ctx context.Context, in *MsgRemoveCluste
 	return out, nil
 }
 
+func (c *msgClient) InviteClusterWorker(ctx context.Context, in *MsgInviteClusterWorker, opts ...grpc.CallOption) (*MsgInviteClusterWorkerResponse, error) {
+	out := new(MsgInviteClusterWorkerResponse)
+	err := c.cc.Invoke(ctx, "/gatekeeper.registry.v1.Msg/InviteClusterWorker", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) JoinCluster(ctx context.Context, in *MsgJoinCluster, opts ...grpc.CallOption) (*MsgJoinClusterResponse, error) {
+	out := new(MsgJoinClusterResponse)
+	err := c.cc.Invoke(ctx, "/gatekeeper.registry.v1.Msg/JoinCluster", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) CancelClusterInvite(ctx context.Context, in *MsgCancelClusterInvite, opts ...grpc.CallOption) (*MsgCancelClusterInviteResponse, error) {
+	out := new(MsgCancelClusterInviteResponse)
+	err := c.cc.Invoke(ctx, "/gatekeeper.registry.v1.Msg/CancelClusterInvite", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *msgClient) SetCollateral(ctx context.Context, in *MsgSetCollateral, opts ...grpc.CallOption) (*MsgSetCollateralResponse, error) {
 	out := new(MsgSetCollateralResponse)
 	err := c.cc.Invoke(ctx, "/gatekeeper.registry.v1.Msg/SetCollateral", in, out, opts...)
@@ -1625,13 +1995,25 @@ type MsgServer interface {
 	AddGatekeeper(context.Context, *MsgAddGatekeeper) (*MsgAddGatekeeperResponse, error)
 	// RemoveGatekeeper removes a gatekeeper (authority only).
 	RemoveGatekeeper(context.Context, *MsgRemoveGatekeeper) (*MsgRemoveGatekeeperResponse, error)
-	// CreateCluster groups registered workers into a new cluster owned by the
-	// signer; the gatekeepers then publish its key and hand it to each member.
+	// CreateCluster groups registered workers that the signer operates into a
+	// new cluster owned by the signer; the gatekeepers then publish its key and
+	// hand it to each member.
 	CreateCluster(context.Context, *MsgCreateCluster) (*MsgCreateClusterResponse, error)
-	// AddClusterWorker adds a registered worker to a cluster (owner only).
+	// AddClusterWorker adds a registered worker the owner operates to a
+	// cluster (owner only). Another operator's worker joins by invitation.
 	AddClusterWorker(context.Context, *MsgAddClusterWorker) (*MsgAddClusterWorkerResponse, error)
-	// RemoveClusterWorker removes a worker from a cluster (owner only).
+	// RemoveClusterWorker removes a member from a cluster: signed by the
+	// member's operator (leaving), by the owner for a worker the owner
+	// operates, or by the authority (governance).
 	RemoveClusterWorker(context.Context, *MsgRemoveClusterWorker) (*MsgRemoveClusterWorkerResponse, error)
+	// InviteClusterWorker records the owner's invitation of another
+	// operator's worker; it joins only when its operator accepts (JoinCluster).
+	InviteClusterWorker(context.Context, *MsgInviteClusterWorker) (*MsgInviteClusterWorkerResponse, error)
+	// JoinCluster accepts a pending invitation: signed by the worker's operator.
+	JoinCluster(context.Context, *MsgJoinCluster) (*MsgJoinClusterResponse, error)
+	// CancelClusterInvite deletes a pending invitation: the owner withdraws
+	// it or the worker's operator declines it.
+	CancelClusterInvite(context.Context, *MsgCancelClusterInvite) (*MsgCancelClusterInviteResponse, error)
 	// SetCollateral stores verified vendor collateral for a TDX platform family
 	// or an SEV-SNP product line (authority only).
 	SetCollateral(context.Context, *MsgSetCollateral) (*MsgSetCollateralResponse, error)
@@ -1674,6 +2056,15 @@ func (*UnimplementedMsgServer) AddClusterWorker(ctx context.Context, req *MsgAdd
 }
 func (*UnimplementedMsgServer) RemoveClusterWorker(ctx context.Context, req *MsgRemoveClusterWorker) (*MsgRemoveClusterWorkerResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RemoveClusterWorker not implemented")
+}
+func (*UnimplementedMsgServer) InviteClusterWorker(ctx context.Context, req *MsgInviteClusterWorker) (*MsgInviteClusterWorkerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method InviteClusterWorker not implemented")
+}
+func (*UnimplementedMsgServer) JoinCluster(ctx context.Context, req *MsgJoinCluster) (*MsgJoinClusterResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method JoinCluster not implemented")
+}
+func (*UnimplementedMsgServer) CancelClusterInvite(ctx context.Context, req *MsgCancelClusterInvite) (*MsgCancelClusterInviteResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CancelClusterInvite not implemented")
 }
 func (*UnimplementedMsgServer) SetCollateral(ctx context.Context, req *MsgSetCollateral) (*MsgSetCollateralResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SetCollateral not implemented")
@@ -1854,6 +2245,60 @@ func _Msg_RemoveClusterWorker_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_InviteClusterWorker_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgInviteClusterWorker)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).InviteClusterWorker(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gatekeeper.registry.v1.Msg/InviteClusterWorker",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).InviteClusterWorker(ctx, req.(*MsgInviteClusterWorker))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_JoinCluster_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgJoinCluster)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).JoinCluster(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gatekeeper.registry.v1.Msg/JoinCluster",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).JoinCluster(ctx, req.(*MsgJoinCluster))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_CancelClusterInvite_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgCancelClusterInvite)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).CancelClusterInvite(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/gatekeeper.registry.v1.Msg/CancelClusterInvite",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).CancelClusterInvite(ctx, req.(*MsgCancelClusterInvite))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Msg_SetCollateral_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(MsgSetCollateral)
 	if err := dec(in); err != nil {
@@ -1966,6 +2411,18 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RemoveClusterWorker",
 			Handler:    _Msg_RemoveClusterWorker_Handler,
+		},
+		{
+			MethodName: "InviteClusterWorker",
+			Handler:    _Msg_InviteClusterWorker_Handler,
+		},
+		{
+			MethodName: "JoinCluster",
+			Handler:    _Msg_JoinCluster_Handler,
+		},
+		{
+			MethodName: "CancelClusterInvite",
+			Handler:    _Msg_CancelClusterInvite_Handler,
 		},
 		{
 			MethodName: "SetCollateral",
@@ -2546,10 +3003,10 @@ func (m *MsgRemoveClusterWorker) MarshalToSizedBuffer(dAtA []byte) (int, error) 
 		i--
 		dAtA[i] = 0x10
 	}
-	if len(m.Owner) > 0 {
-		i -= len(m.Owner)
-		copy(dAtA[i:], m.Owner)
-		i = encodeVarintTx(dAtA, i, uint64(len(m.Owner)))
+	if len(m.Signer) > 0 {
+		i -= len(m.Signer)
+		copy(dAtA[i:], m.Signer)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Signer)))
 		i--
 		dAtA[i] = 0xa
 	}
@@ -2572,6 +3029,206 @@ func (m *MsgRemoveClusterWorkerResponse) MarshalTo(dAtA []byte) (int, error) {
 }
 
 func (m *MsgRemoveClusterWorkerResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgInviteClusterWorker) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgInviteClusterWorker) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgInviteClusterWorker) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.ClusterId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ClusterId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgInviteClusterWorkerResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgInviteClusterWorkerResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgInviteClusterWorkerResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ExpiresHeight != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ExpiresHeight))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgJoinCluster) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgJoinCluster) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgJoinCluster) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.ClusterId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ClusterId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Operator) > 0 {
+		i -= len(m.Operator)
+		copy(dAtA[i:], m.Operator)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Operator)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgJoinClusterResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgJoinClusterResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgJoinClusterResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCancelClusterInvite) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCancelClusterInvite) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCancelClusterInvite) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.ClusterId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ClusterId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Signer) > 0 {
+		i -= len(m.Signer)
+		copy(dAtA[i:], m.Signer)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Signer)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCancelClusterInviteResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCancelClusterInviteResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCancelClusterInviteResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	i := len(dAtA)
 	_ = i
 	var l int
@@ -3129,7 +3786,7 @@ func (m *MsgRemoveClusterWorker) Size() (n int) {
 	}
 	var l int
 	_ = l
-	l = len(m.Owner)
+	l = len(m.Signer)
 	if l > 0 {
 		n += 1 + l + sovTx(uint64(l))
 	}
@@ -3144,6 +3801,96 @@ func (m *MsgRemoveClusterWorker) Size() (n int) {
 }
 
 func (m *MsgRemoveClusterWorkerResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgInviteClusterWorker) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.ClusterId != 0 {
+		n += 1 + sovTx(uint64(m.ClusterId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgInviteClusterWorkerResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ExpiresHeight != 0 {
+		n += 1 + sovTx(uint64(m.ExpiresHeight))
+	}
+	return n
+}
+
+func (m *MsgJoinCluster) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Operator)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.ClusterId != 0 {
+		n += 1 + sovTx(uint64(m.ClusterId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgJoinClusterResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgCancelClusterInvite) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Signer)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.ClusterId != 0 {
+		n += 1 + sovTx(uint64(m.ClusterId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgCancelClusterInviteResponse) Size() (n int) {
 	if m == nil {
 		return 0
 	}
@@ -4807,6 +5554,189 @@ func (m *MsgRemoveClusterWorker) Unmarshal(dAtA []byte) error {
 		switch fieldNum {
 		case 1:
 			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Signer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Signer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ClusterId", wireType)
+			}
+			m.ClusterId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ClusterId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRemoveClusterWorkerResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRemoveClusterWorkerResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRemoveClusterWorkerResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgInviteClusterWorker) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgInviteClusterWorker: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgInviteClusterWorker: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
 			}
 			var stringLen uint64
@@ -4909,7 +5839,7 @@ func (m *MsgRemoveClusterWorker) Unmarshal(dAtA []byte) error {
 	}
 	return nil
 }
-func (m *MsgRemoveClusterWorkerResponse) Unmarshal(dAtA []byte) error {
+func (m *MsgInviteClusterWorkerResponse) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)
 	iNdEx := 0
 	for iNdEx < l {
@@ -4932,10 +5862,395 @@ func (m *MsgRemoveClusterWorkerResponse) Unmarshal(dAtA []byte) error {
 		fieldNum := int32(wire >> 3)
 		wireType := int(wire & 0x7)
 		if wireType == 4 {
-			return fmt.Errorf("proto: MsgRemoveClusterWorkerResponse: wiretype end group for non-group")
+			return fmt.Errorf("proto: MsgInviteClusterWorkerResponse: wiretype end group for non-group")
 		}
 		if fieldNum <= 0 {
-			return fmt.Errorf("proto: MsgRemoveClusterWorkerResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+			return fmt.Errorf("proto: MsgInviteClusterWorkerResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ExpiresHeight", wireType)
+			}
+			m.ExpiresHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ExpiresHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgJoinCluster) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgJoinCluster: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgJoinCluster: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Operator", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Operator = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ClusterId", wireType)
+			}
+			m.ClusterId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ClusterId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgJoinClusterResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgJoinClusterResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgJoinClusterResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCancelClusterInvite) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCancelClusterInvite: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCancelClusterInvite: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Signer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Signer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ClusterId", wireType)
+			}
+			m.ClusterId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ClusterId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCancelClusterInviteResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCancelClusterInviteResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCancelClusterInviteResponse: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
 		default:
