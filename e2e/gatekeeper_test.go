@@ -177,6 +177,10 @@ func appDo(t *testing.T, method, url string, body []byte, want int) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if method == http.MethodPost {
+		// The app API takes JSON bodies declared as such (415 otherwise).
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,10 @@
 //
 // The check is a pre-pass over json.Decoder tokens guided by the target's
 // type; the decoding itself is encoding/json's, with DisallowUnknownFields.
+// Options.AllowUnknownFields lets a reader skip keys its struct does not
+// know (an answer from a newer peer), while a key that matches a field only
+// case-insensitively is still refused.
+//
 // Objects decoded into maps, interfaces, json.RawMessage or types with their
 // own UnmarshalJSON/UnmarshalText have free keys: only duplicates, UTF-8 and
 // depth are checked inside them.
@@ -54,21 +58,35 @@ var (
 	ErrTooDeep      = errors.New("strictjson: nested too deep")
 )
 
+// Options relax one check; the zero value is the strictest.
+type Options struct {
+	// AllowUnknownFields skips object keys that match no field of the
+	// struct, in any case, instead of refusing them. A key that equals a
+	// field's name only case-insensitively is refused all the same.
+	AllowUnknownFields bool
+}
+
 // Decode reads all of r and unmarshals it with Unmarshal. Errors of r (such
 // as *http.MaxBytesError) are returned wrapped, so callers can tell a body
 // over its bound from a bad one.
-func Decode(r io.Reader, v any) error {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return fmt.Errorf("strictjson: reading: %w", err)
-	}
-	return Unmarshal(data, v)
-}
+func Decode(r io.Reader, v any) error { return Options{}.Decode(r, v) }
 
 // Unmarshal decodes data into v (a non-nil pointer) after the checks of the
 // package comment. On error v may be partly filled only if the checks passed
 // and encoding/json failed (a value of the wrong type).
-func Unmarshal(data []byte, v any) error {
+func Unmarshal(data []byte, v any) error { return Options{}.Unmarshal(data, v) }
+
+// Decode is Decode under o.
+func (o Options) Decode(r io.Reader, v any) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return fmt.Errorf("strictjson: reading: %w", err)
+	}
+	return o.Unmarshal(data, v)
+}
+
+// Unmarshal is Unmarshal under o.
+func (o Options) Unmarshal(data []byte, v any) error {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return fmt.Errorf("strictjson: Unmarshal needs a non-nil pointer, got %T", v)
@@ -76,7 +94,7 @@ func Unmarshal(data []byte, v any) error {
 	if !utf8.Valid(data) {
 		return fmt.Errorf("%w at byte %d", ErrInvalidUTF8, firstInvalidUTF8(data))
 	}
-	c := checker{data: data, dec: json.NewDecoder(bytes.NewReader(data))}
+	c := checker{data: data, dec: json.NewDecoder(bytes.NewReader(data)), allowUnknown: o.AllowUnknownFields}
 	// Numbers are only stepped over here; their range is the decoding's to check.
 	c.dec.UseNumber()
 	if err := c.value(rv.Type().Elem(), 0, "$"); err != nil {
@@ -86,7 +104,9 @@ func Unmarshal(data []byte, v any) error {
 		return fmt.Errorf("%w (at byte %d)", ErrTrailingData, c.dec.InputOffset())
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
+	if !o.AllowUnknownFields {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("strictjson: %w", err)
 	}
@@ -106,8 +126,9 @@ func firstInvalidUTF8(b []byte) int {
 
 // checker walks one document's tokens.
 type checker struct {
-	data []byte
-	dec  *json.Decoder
+	data         []byte
+	dec          *json.Decoder
+	allowUnknown bool
 }
 
 // token returns the next token and the offset where the decoder was before
@@ -186,9 +207,11 @@ func (c *checker) object(t reflect.Type, depth int, at string) error {
 		if fields != nil {
 			ft, ok := fields[key]
 			if !ok {
-				return unknownField(key, fields, at)
+				if err := unknownField(key, fields, at); !c.allowUnknown || errors.Is(err, errCaseVariant) {
+					return err
+				}
 			}
-			vt = ft
+			vt = ft // nil for a skipped unknown key: free form
 		}
 		if err := c.value(vt, depth, at+"."+key); err != nil {
 			return err
@@ -212,10 +235,14 @@ func (c *checker) array(t reflect.Type, depth int, at string) error {
 	return err
 }
 
+// errCaseVariant marks an unknown key that encoding/json would match to a
+// field case-insensitively (it folds as strings.EqualFold does).
+var errCaseVariant = errors.New("field names are case-sensitive")
+
 func unknownField(key string, fields map[string]reflect.Type, at string) error {
 	for name := range fields {
 		if strings.EqualFold(name, key) {
-			return fmt.Errorf("%w %q in the object at %s (field names are case-sensitive: %q)", ErrUnknownField, key, at, name)
+			return fmt.Errorf("%w %q in the object at %s (%w: %q)", ErrUnknownField, key, at, errCaseVariant, name)
 		}
 	}
 	return fmt.Errorf("%w %q in the object at %s", ErrUnknownField, key, at)

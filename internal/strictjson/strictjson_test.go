@@ -110,6 +110,39 @@ func TestUnmarshal(t *testing.T) {
 	}
 }
 
+// AllowUnknownFields skips keys that match no field, and only those.
+func TestAllowUnknownFields(t *testing.T) {
+	t.Parallel()
+	lenient := strictjson.Options{AllowUnknownFields: true}
+	tests := []struct {
+		name string
+		in   string
+		want error
+	}{
+		{"unknown key skipped", `{"app_id":"a","newer":{"x":[1]}}`, nil},
+		{"unknown key nested", `{"inner":{"name":"n","newer":true}}`, nil},
+		{"case variant still refused", `{"App_ID":"a"}`, strictjson.ErrUnknownField},
+		{"case variant beside an unknown key", `{"newer":1,"inner":{"NAME":"n"}}`, strictjson.ErrUnknownField},
+		{"duplicate inside an unknown key", `{"newer":{"k":1,"k":2}}`, strictjson.ErrDuplicateKey},
+		{"lone surrogate inside an unknown key", `{"newer":"\udfff"}`, strictjson.ErrInvalidUTF8},
+		{"duplicate unknown key", `{"newer":1,"newer":2}`, strictjson.ErrDuplicateKey},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var got target
+			err := lenient.Unmarshal([]byte(tc.in), &got)
+			if (tc.want == nil) != (err == nil) || (tc.want != nil && !errors.Is(err, tc.want)) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	var got target
+	if err := lenient.Unmarshal([]byte(`{"app_id":"a","newer":1}`), &got); err != nil || got.AppID != "a" {
+		t.Fatalf("%v %+v", err, got)
+	}
+}
+
 // What is accepted decodes exactly as encoding/json decodes it.
 func TestUnmarshalMatchesEncodingJSON(t *testing.T) {
 	t.Parallel()
@@ -186,6 +219,15 @@ func FuzzUnmarshal(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		var lenient, lenientStd target
+		if err := (strictjson.Options{AllowUnknownFields: true}).Unmarshal(data, &lenient); err == nil {
+			if err := json.Unmarshal(data, &lenientStd); err != nil {
+				t.Fatalf("AllowUnknownFields accepted %q, which encoding/json rejects: %v", data, err)
+			}
+			if !reflect.DeepEqual(lenient, lenientStd) {
+				t.Fatalf("%q decodes differently with AllowUnknownFields:\n%+v\n%+v", data, lenient, lenientStd)
+			}
+		}
 		var strict target
 		if err := strictjson.Unmarshal(data, &strict); err != nil {
 			return
@@ -209,6 +251,9 @@ func FuzzUnmarshal(f *testing.F) {
 		var round target
 		if err := strictjson.Unmarshal(again, &round); err != nil {
 			t.Fatalf("re-encoding %q of an accepted document is rejected: %v", again, err)
+		}
+		if lenient = (target{}); (strictjson.Options{AllowUnknownFields: true}).Unmarshal(data, &lenient) != nil || !reflect.DeepEqual(lenient, strict) {
+			t.Fatalf("%q: strict accepts, AllowUnknownFields refuses or differs", data)
 		}
 	})
 }
