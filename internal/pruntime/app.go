@@ -89,7 +89,9 @@ type pendingClusterKeys interface {
 //	GET    /app/v1/state/{app}/{name…}  → raw body (application/octet-stream)
 //	DELETE /app/v1/state/{app}/{name…}  → 204
 //
-// Errors are api.Error JSON bodies: 400 bad input, 404 no such state, 409 the
+// Errors are api.Error JSON bodies: 400 bad input (including a JSON body
+// that strictjson refuses), 403 a Host that is not a loopback name, 404 no
+// such state, 415 a JSON body not declared application/json, 409 the
 // worker holds no cluster key yet (or not the key version a blob was written
 // under: retired, or not received yet; or, for a PUT, a newer version is
 // granted and on its way), 413 a body over its bound, 500 the
@@ -105,6 +107,12 @@ type pendingClusterKeys interface {
 // read any app's state. It must be served on its own listener, reachable
 // only by the apps beside the worker (loopback, or a unix socket inside the
 // TEE guest), never on the public RPC address a worker announces on chain.
+// A browser on the same machine reaches loopback too, on behalf of any web
+// page: every request must therefore name a loopback Host (checkLoopbackHost:
+// this defeats DNS rebinding, the only way a page reads the answers), and a
+// JSON body must be declared application/json (checkJSONContentType: a page
+// then cannot post it without a CORS preflight, which the API never
+// answers).
 //
 // The state store is untrusted (see package statestore): it holds only blobs
 // sealed by crypto.SealBlob under Derive(cluster key, "state") and bound to
