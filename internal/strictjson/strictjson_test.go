@@ -257,3 +257,68 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+type benchEntry struct {
+	Index uint64 `json:"index"`
+	Entry []byte `json:"entry"`
+	Proof []byte `json:"proof"`
+}
+
+type benchIngress struct {
+	Entries []benchEntry `json:"entries"`
+}
+
+func benchDocs(b *testing.B) map[string][]byte {
+	b.Helper()
+	in := benchIngress{}
+	for i := range 256 {
+		in.Entries = append(in.Entries, benchEntry{Index: uint64(i), Entry: bytes.Repeat([]byte{byte(i)}, 512), Proof: bytes.Repeat([]byte{1}, 2048)})
+	}
+	ingress, err := json.Marshal(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return map[string][]byte{"key request": []byte(`{"app_id":"demo","path":["signing","v1"]}`), "ingress 256 entries": ingress}
+}
+
+// BenchmarkUnmarshal: strictjson against its reference, encoding/json with
+// DisallowUnknownFields, on a key request and an ingress-sized body; the
+// pre-pass costs about one more parse.
+func BenchmarkUnmarshal(b *testing.B) {
+	for name, doc := range benchDocs(b) {
+		b.Run(name+"/strictjson", func(b *testing.B) {
+			b.SetBytes(int64(len(doc)))
+			for b.Loop() {
+				var v benchIngress
+				var k target
+				var err error
+				if name == "key request" {
+					err = strictjson.Unmarshal(doc, &k)
+				} else {
+					err = strictjson.Unmarshal(doc, &v)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/encoding-json", func(b *testing.B) {
+			b.SetBytes(int64(len(doc)))
+			for b.Loop() {
+				var v benchIngress
+				var k target
+				dec := json.NewDecoder(bytes.NewReader(doc))
+				dec.DisallowUnknownFields()
+				var err error
+				if name == "key request" {
+					err = dec.Decode(&k)
+				} else {
+					err = dec.Decode(&v)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
