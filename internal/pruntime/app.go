@@ -302,8 +302,11 @@ func checkJSONContentType(ct string) *appError {
 // address ("localhost.", "127.1") are refused too: no client needs them.
 func checkLoopbackHost(host string) *appError {
 	name := host
-	if h, _, err := net.SplitHostPort(host); err == nil {
+	if h, port, err := net.SplitHostPort(host); err == nil {
 		name = h // "[::1]:8103" → "::1"
+		if strings.Trim(port, "0123456789") != "" {
+			name = ""
+		}
 	} else if len(host) > 2 && host[0] == '[' && host[len(host)-1] == ']' {
 		name = host[1 : len(host)-1] // "[::1]"
 	} else if strings.Contains(host, ":") {

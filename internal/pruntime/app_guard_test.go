@@ -71,6 +71,7 @@ func TestAppRefusesForeignHost(t *testing.T) {
 		{"[::2]:8103", false},
 		{"127.1:8103", false},
 		{"::1", false},
+		{"localhost:abc", false},
 		{"", false},
 	}
 	planted := func(host string) string {
