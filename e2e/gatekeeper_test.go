@@ -112,6 +112,7 @@ func TestDevnetGatekeepers(t *testing.T) {
 	}
 	blob := []byte("state that must survive a restart")
 	appDo(t, http.MethodPut, app+"/app/v1/state/demo/counter", blob, http.StatusNoContent)
+	webPageAttacks(t, app, blob)
 
 	g.interrupt(t)
 	g.restart(t)
@@ -177,6 +178,10 @@ func appDo(t *testing.T, method, url string, body []byte, want int) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if method == http.MethodPost {
+		// The app API takes JSON bodies declared as such (415 otherwise).
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -187,6 +192,44 @@ func appDo(t *testing.T, method, url string, body []byte, want int) []byte {
 		t.Fatalf("%s %s: %d %s, want %d", method, url, resp.StatusCode, out, want)
 	}
 	return out
+}
+
+// webPageAttacks plays a web page in a browser on the worker's host against
+// its app API: after DNS rebinding the browser connects to 127.0.0.1 but
+// names the page's host; a cross-origin page posts JSON as text/plain, which
+// needs no CORS preflight. Neither gets a key or the state.
+func webPageAttacks(t *testing.T, app string, state []byte) {
+	t.Helper()
+	for _, tc := range []struct {
+		name, method, path, host, contentType string
+		body                                  []byte
+		want                                  int
+	}{
+		{"rebound key", http.MethodPost, "/app/v1/key", "rebind.evil.example", "application/json", []byte(`{"app_id":"demo","path":["signing"]}`), http.StatusForbidden},
+		{"rebound state", http.MethodGet, "/app/v1/state/demo/counter", "rebind.evil.example", "", nil, http.StatusForbidden},
+		{"text/plain key", http.MethodPost, "/app/v1/key", "", "text/plain", []byte(`{"app_id":"demo","path":["signing"]}`), http.StatusUnsupportedMediaType},
+	} {
+		req, err := http.NewRequest(tc.method, app+tc.path, bytes.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.host != "" {
+			_, port, _ := strings.Cut(strings.TrimPrefix(app, "http://"), ":")
+			req.Host = tc.host + ":" + port
+		}
+		if tc.contentType != "" {
+			req.Header.Set("Content-Type", tc.contentType)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want || bytes.Contains(out, state) || bytes.Contains(out, []byte(`"key"`)) {
+			t.Fatalf("%s: %d %s, want %d and neither key nor state", tc.name, resp.StatusCode, out, tc.want)
+		}
+	}
 }
 
 // unsealMasterV0 reads a gatekeeper's sealed master key history with the

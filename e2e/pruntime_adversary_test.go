@@ -235,7 +235,14 @@ func TestPruntimeRejectsHostileRelayer(t *testing.T) {
 			http.StatusBadRequest, "9 lanes, at most 8"},
 
 		// Malformed bodies.
-		{"not JSON", api.PathSyncIngress, []byte("entries: 1"), http.StatusBadRequest, "request body: invalid character"},
+		{"not JSON", api.PathSyncIngress, []byte("entries: 1"), http.StatusBadRequest, "request body: strictjson: invalid JSON: invalid character"},
+		// Bodies two JSON parsers would read differently (issue 12 point 7).
+		{"duplicate key", api.PathSyncHeader, []byte(`{"signed_header":"","validators":"","validators":"AA=="}`),
+			http.StatusBadRequest, `duplicate key "validators"`},
+		{"key matching a field only case-insensitively", api.PathSyncIngress, []byte(`{"Entries":[]}`),
+			http.StatusBadRequest, "field names are case-sensitive"},
+		{"invalid UTF-8 in a lane name", api.PathSyncEgressAck, []byte("{\"worker\":{\"proof\":\"\"},\"lanes\":[{\"lane\":\"gatekeeper\xff\",\"next\":{\"proof\":\"\"}}]}"),
+			http.StatusBadRequest, "invalid UTF-8"},
 		{"unknown field", api.PathSyncIngress, []byte(`{"entries":[],"trusted":true}`),
 			http.StatusBadRequest, `unknown field "trusted"`},
 		{"unknown field in a header update", api.PathSyncHeader, []byte(`{"signed_header":"","validators":"","height":9}`),

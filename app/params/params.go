@@ -6,11 +6,14 @@ import (
 	"sync"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 )
 
 const (
-	// Bech32Prefix is the account address prefix: gk1...
-	Bech32Prefix = "gk"
+	// Bech32Prefix is the account address prefix: gk1... The pRuntime, which
+	// does not import the SDK, checks operators against the same constant.
+	Bech32Prefix = protocol.AccountAddressPrefix
 	// BondDenom is the staking and fee denomination.
 	BondDenom = "stake"
 )

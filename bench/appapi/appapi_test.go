@@ -248,6 +248,10 @@ func (s *server) call(method, path string, body []byte, want int) error {
 	if err != nil {
 		return err
 	}
+	if method == http.MethodPost {
+		// The app API takes JSON bodies declared as such (415 otherwise).
+		req.Header.Set("Content-Type", "application/json")
+	}
 	res, err := s.client.Do(req)
 	if err != nil {
 		return err

@@ -15,6 +15,10 @@ const (
 	MaxChainIDLen = 50
 	// MaxOperatorLen bounds an operator account's bech32 address.
 	MaxOperatorLen = 128
+	// AccountAddressPrefix is the chain's bech32 account prefix (gk1...):
+	// app/params sets the SDK's from it, and the pRuntime checks an operator
+	// against it before sealing the operator into its identity.
+	AccountAddressPrefix = "gk"
 	// MaxVersionLen bounds a pRuntime version string.
 	MaxVersionLen = 64
 	// MaxRegistrationInfoLen bounds an encoded RegistrationInfo.

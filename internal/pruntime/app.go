@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"path"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
+	"github.com/gatekeeper-net/gatekeeper/internal/strictjson"
 )
 
 // App API paths and bounds.
@@ -87,7 +89,9 @@ type pendingClusterKeys interface {
 //	GET    /app/v1/state/{app}/{name…}  → raw body (application/octet-stream)
 //	DELETE /app/v1/state/{app}/{name…}  → 204
 //
-// Errors are api.Error JSON bodies: 400 bad input, 404 no such state, 409 the
+// Errors are api.Error JSON bodies: 400 bad input (including a JSON body
+// that strictjson refuses), 403 a Host that is not a loopback name, 404 no
+// such state, 415 a JSON body not declared application/json, 409 the
 // worker holds no cluster key yet (or not the key version a blob was written
 // under: retired, or not received yet; or, for a PUT, a newer version is
 // granted and on its way), 413 a body over its bound, 500 the
@@ -103,6 +107,12 @@ type pendingClusterKeys interface {
 // read any app's state. It must be served on its own listener, reachable
 // only by the apps beside the worker (loopback, or a unix socket inside the
 // TEE guest), never on the public RPC address a worker announces on chain.
+// A browser on the same machine reaches loopback too, on behalf of any web
+// page: every request must therefore name a loopback Host (checkLoopbackHost:
+// this defeats DNS rebinding, the only way a page reads the answers), and a
+// JSON body must be declared application/json (checkJSONContentType: a page
+// then cannot post it without a CORS preflight, which the API never
+// answers).
 //
 // The state store is untrusted (see package statestore): it holds only blobs
 // sealed by crypto.SealBlob under Derive(cluster key, "state") and bound to
@@ -149,6 +159,9 @@ func (a *AppAPI) Serve(ctx context.Context, ln net.Listener) error {
 
 // Handler returns the app API's routes.
 //
+// A request whose Host is not a loopback name is refused (403) before
+// anything else; see checkLoopbackHost.
+//
 // A request path with "." or ".." segments or an empty segment is refused
 // (400) before routing. http.ServeMux would instead redirect it, with 307 so
 // that a PUT is replayed, to the cleaned path: "app-2/../app-1/s" or
@@ -161,6 +174,10 @@ func (a *AppAPI) Handler() http.Handler {
 	mux.HandleFunc("GET "+state, a.handleGet)
 	mux.HandleFunc("DELETE "+state, a.handleDelete)
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if e := checkLoopbackHost(req.Host); e != nil {
+			a.fail(w, e)
+			return
+		}
 		if p := req.URL.Path; strings.HasPrefix(p, "/") && path.Clean(p) != p {
 			a.fail(w, appErrorf(http.StatusBadRequest, "request path %q is not clean (\".\", \"..\" or empty segment)", p))
 			return
@@ -240,18 +257,14 @@ func (a *AppAPI) handleKey(w http.ResponseWriter, req *http.Request) {
 	writeJSON(w, http.StatusOK, AppKeyResponse{Cluster: cluster, Version: version, Key: hex.EncodeToString(key[:])})
 }
 
-// decodeStrict reads one JSON value of at most limit bytes into v, refusing
-// unknown fields and trailing data.
+// decodeStrict reads a JSON body of at most limit bytes into v: declared
+// application/json (415 otherwise, before the body is read), and decoded by
+// strictjson (exact field names, no duplicate keys, valid UTF-8, one value).
 func decodeStrict(w http.ResponseWriter, req *http.Request, limit int64, v any) *appError {
-	dec := json.NewDecoder(http.MaxBytesReader(w, req.Body, limit))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		if _, extra := dec.Token(); !errors.Is(extra, io.EOF) {
-			err = errors.New("trailing data after the JSON body")
-		}
+	if e := checkJSONContentType(req.Header.Get("Content-Type")); e != nil {
+		return e
 	}
-	if err != nil {
+	if err := strictjson.Decode(http.MaxBytesReader(w, req.Body, limit), v); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return appErrorf(http.StatusRequestEntityTooLarge, "request body over %d bytes", limit)
@@ -259,6 +272,53 @@ func decodeStrict(w http.ResponseWriter, req *http.Request, limit int64, v any) 
 		return appErrorf(http.StatusBadRequest, "request body: %v", err)
 	}
 	return nil
+}
+
+// checkJSONContentType accepts application/json, with at most a UTF-8
+// charset. A page in a browser can send any other body cross-origin without
+// a CORS preflight only as text/plain, a form or multipart; requiring
+// application/json makes the browser ask first, and the API answers no
+// preflight (no OPTIONS route, no Access-Control-* header).
+func checkJSONContentType(ct string) *appError {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err == nil && mt == "application/json" {
+		cs, ok := params["charset"]
+		delete(params, "charset")
+		if len(params) == 0 && (!ok || strings.EqualFold(cs, "utf-8")) {
+			return nil
+		}
+	}
+	return appErrorf(http.StatusUnsupportedMediaType, "Content-Type %q: the body must be application/json (UTF-8)", ct)
+}
+
+// checkLoopbackHost accepts a Host of localhost, an IPv4 loopback address
+// (127.0.0.0/8) or [::1], with or without a port: the names a client beside
+// the worker uses for the loopback listener the API must be served on
+// (Config.Validate refuses any other AppListen). A browser sends the page's
+// own host name: after DNS rebinding (the attacker's name now resolving to
+// 127.0.0.1), or for 0.0.0.0, which browsers have routed to the local
+// machine, Host is that name, not a loopback one, and the request is refused
+// before any work. Trailing-dot and other spellings that name the same
+// address ("localhost.", "127.1") are refused too: no client needs them.
+func checkLoopbackHost(host string) *appError {
+	name := host
+	if h, port, err := net.SplitHostPort(host); err == nil {
+		name = h // "[::1]:8103" → "::1"
+		if strings.Trim(port, "0123456789") != "" {
+			name = ""
+		}
+	} else if len(host) > 2 && host[0] == '[' && host[len(host)-1] == ']' {
+		name = host[1 : len(host)-1] // "[::1]"
+	} else if strings.Contains(host, ":") {
+		name = "" // a bare IPv6 address is not a Host
+	}
+	if strings.EqualFold(name, "localhost") {
+		return nil
+	}
+	if ip, err := netip.ParseAddr(name); err == nil && ((ip.Is4() && ip.IsLoopback()) || ip == netip.IPv6Loopback()) {
+		return nil
+	}
+	return appErrorf(http.StatusForbidden, "Host %q is not a loopback name (localhost, 127.0.0.0/8 or [::1]): the app API serves only the apps beside the worker", host)
 }
 
 // stateRef is a validated state path with the cluster key version in use.

@@ -124,9 +124,15 @@ func (r reply) errMsg(t *testing.T) string {
 	return e.Error
 }
 
+// do sends a request as an app beside the worker does: to a loopback Host,
+// with a JSON body declared as such.
 func (e *appEnv) do(t *testing.T, method, target string, body io.Reader) reply {
 	t.Helper()
 	req := httptest.NewRequest(method, target, body)
+	req.Host = "127.0.0.1:8103"
+	if method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	rec := httptest.NewRecorder()
 	e.h.ServeHTTP(rec, req)
 	res := rec.Result()
@@ -420,7 +426,9 @@ func TestAppStateMovedBlob(t *testing.T) {
 	}
 	h := pruntime.NewAppAPI(other, store, nil).Handler()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, pruntime.AppPathState+"app-1/a", nil))
+	req := httptest.NewRequest(http.MethodGet, pruntime.AppPathState+"app-1/a", nil)
+	req.Host = "localhost"
+	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "written by cluster 7") {
 		t.Fatalf("blob of cluster 7 read in cluster 8: %d %s", rec.Code, rec.Body)
 	}

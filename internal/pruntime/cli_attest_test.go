@@ -21,7 +21,7 @@ func TestAttestDump(t *testing.T) {
 	data, dump := t.TempDir(), filepath.Join(t.TempDir(), "out")
 	m := strings.Repeat("ab", 32)
 	var stdout, stderr bytes.Buffer
-	code := Main([]string{"attest", "--dump", dump, "--data-dir", data, "--chain-id", "gk-1", "--operator", "gk1operator",
+	code := Main([]string{"attest", "--dump", dump, "--data-dir", data, "--chain-id", "gk-1", "--operator", testOperator,
 		"--genesis-validators-hash", strings.Repeat("11", 32), "--tee", "sim", "--sim-measurement", m}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())

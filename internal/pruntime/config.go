@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cosmos/cosmos-sdk/types/bech32"
+
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 )
 
@@ -69,6 +71,40 @@ type Config struct {
 	ReencryptReportInterval time.Duration
 }
 
+// ErrInvalidOperator is an operator that is not a canonical account address
+// of the chain.
+// The message names the Config field, as Validate's errors do.
+var ErrInvalidOperator = errors.New("pruntime: Operator: not an account address of the chain")
+
+// ValidateOperator checks that op is an account address as the chain
+// writes it: bech32 with protocol.AccountAddressPrefix, a valid checksum,
+// 20 bytes (a key's address) or 32 (a derived account), lower case with
+// nothing around it. The operator is sealed into the identity at first start
+// and the chain registers the worker only from a transaction signed by that
+// exact string's account, so a typo would make the identity useless for
+// good; it is refused before anything is sealed.
+func ValidateOperator(op string) error {
+	if op == "" || len(op) > protocol.MaxOperatorLen {
+		return fmt.Errorf("%w: %d characters, want a bech32 account of at most %d", ErrInvalidOperator, len(op), protocol.MaxOperatorLen)
+	}
+	hrp, addr, err := bech32.DecodeAndConvert(op)
+	if err != nil {
+		return fmt.Errorf("%w: %q is not bech32: %v", ErrInvalidOperator, op, err)
+	}
+	if hrp != protocol.AccountAddressPrefix {
+		return fmt.Errorf("%w: %q has prefix %q, want the chain's account prefix %q", ErrInvalidOperator, op, hrp, protocol.AccountAddressPrefix)
+	}
+	if len(addr) != 20 && len(addr) != 32 {
+		return fmt.Errorf("%w: %q is %d bytes, want an account of 20 or 32", ErrInvalidOperator, op, len(addr))
+	}
+	// The chain compares the sealed string with the signer's address as the
+	// SDK prints it: lower case (bech32 also decodes all upper case).
+	if canon, err := bech32.ConvertAndEncode(hrp, addr); err != nil || canon != op {
+		return fmt.Errorf("%w: %q is not in canonical form (%q)", ErrInvalidOperator, op, canon)
+	}
+	return nil
+}
+
 // StatePolicy is a deployment's choice of what a master key rotation does
 // to saved state.
 type StatePolicy string
@@ -112,8 +148,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("pruntime: ChainID: %q must be 1-%d characters", c.ChainID, protocol.MaxChainIDLen)
 	case len(c.TrustRoot.Hash) != 32:
 		return fmt.Errorf("pruntime: TrustRoot: hash is %d bytes, want 32", len(c.TrustRoot.Hash))
-	case c.Operator == "" || len(c.Operator) > protocol.MaxOperatorLen:
-		return fmt.Errorf("pruntime: Operator: must be a bech32 account")
+	case ValidateOperator(c.Operator) != nil:
+		return ValidateOperator(c.Operator)
 	case c.KeepCheckpoints < 2:
 		return fmt.Errorf("pruntime: KeepCheckpoints: %d, want at least 2", c.KeepCheckpoints)
 	case c.CheckpointEvery < 1:

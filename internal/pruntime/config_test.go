@@ -12,7 +12,7 @@ func validConfig(dir string) Config {
 	cfg := DefaultConfig()
 	cfg.DataDir = dir
 	cfg.ChainID = "test-chain"
-	cfg.Operator = "gk1operator"
+	cfg.Operator = testOperator
 	cfg.TrustRoot = protocol.TrustRoot{Hash: bytes.Repeat([]byte{1}, 32)}
 	return cfg
 }

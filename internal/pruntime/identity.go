@@ -48,6 +48,11 @@ func loadOrCreateIdentity(dir string, t tee.TEE, cfg Config) (*Identity, bool, e
 	path := filepath.Join(dir, IdentityFile)
 	sealed, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		// What is sealed now can never change: check it first, whoever
+		// the caller (Config.Validate checks it too).
+		if err := ValidateOperator(cfg.Operator); err != nil {
+			return nil, false, err
+		}
 		id, err := newIdentity(cfg)
 		if err != nil {
 			return nil, false, err

@@ -45,7 +45,7 @@ func TestIdentityLifecycle(t *testing.T) {
 		want string
 	}{
 		{"other chain", func(c *Config) { c.ChainID = "other" }, "chain"},
-		{"other operator", func(c *Config) { c.Operator = "gk1other" }, "operator"},
+		{"other operator", func(c *Config) { c.Operator = testOtherOperator }, "operator"},
 		{"other trust root", func(c *Config) { c.TrustRoot.Hash = bytes.Repeat([]byte{2}, 32) }, "trust root"},
 	} {
 		other := cfg

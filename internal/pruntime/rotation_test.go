@@ -705,6 +705,7 @@ func TestAppHoldsWritesWhileNewerKeyPending(t *testing.T) {
 	h := NewAppAPI(w.r, store, nil).Handler()
 	do := func(method, name, body string) int {
 		req := httptest.NewRequest(method, AppPathState+"demo/"+name, strings.NewReader(body))
+		req.Host = "127.0.0.1" // the app API serves loopback names only
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		return rec.Code

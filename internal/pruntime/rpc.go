@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/chainsync"
+	"github.com/gatekeeper-net/gatekeeper/internal/strictjson"
 )
 
 // Handler returns the pRuntime's HTTP API (see package api).
@@ -84,17 +84,11 @@ func (r *Runtime) reply(w http.ResponseWriter, err error) {
 	writeJSON(w, http.StatusOK, r.Info())
 }
 
-// decode reads a bounded, strictly-typed JSON body; on failure it answers 400.
+// decode reads a bounded JSON body with strictjson (exact field names, no
+// duplicate keys, valid UTF-8, one value and nothing after it, no unknown
+// fields); on failure it answers 400 (413 over the bound).
 func decode(w http.ResponseWriter, req *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, req.Body, api.MaxRequestBody))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		// Exactly one JSON value: anything after it is rejected.
-		if _, extra := dec.Token(); extra != io.EOF {
-			err = errors.New("trailing data after the JSON body")
-		}
-	}
+	err := strictjson.Decode(http.MaxBytesReader(w, req.Body, api.MaxRequestBody), v)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {

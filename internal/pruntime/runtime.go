@@ -71,6 +71,9 @@ type Runtime struct {
 	// running job's progress.
 	reencWake chan struct{}
 	reenc     reencryptStatus
+
+	// reg caches GET /registration's attestation (registration.go).
+	reg registrationCache
 }
 
 // New opens the runtime in cfg.DataDir: it unseals (or creates) the
@@ -636,21 +639,6 @@ func (r *Runtime) PendingEgress() []protocol.SignedMessage {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]protocol.SignedMessage(nil), r.st.Egress...)
-}
-
-// Registration returns a fresh attestation over the registration info.
-func (r *Runtime) Registration() (api.Registration, error) {
-	info := r.id.RegistrationInfo(Version)
-	info.Predecessor = r.cfg.Predecessor
-	enc, err := info.Encode()
-	if err != nil {
-		return api.Registration{}, err
-	}
-	quote, err := r.tee.Quote(protocol.ReportData(r.id.ChainID, enc))
-	if err != nil {
-		return api.Registration{}, fmt.Errorf("pruntime: quote: %w", err)
-	}
-	return api.Registration{Info: enc, TEEKind: r.tee.Kind(), Quote: quote}, nil
 }
 
 // commit makes next the current state, checkpointing first when force is

@@ -8,10 +8,17 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/strictjson"
 )
 
 // maxResponseBody bounds what the client reads from a pRuntime.
 const maxResponseBody = 64 << 20
+
+// lenient decodes answers strictly (exact field names, no duplicate keys,
+// valid UTF-8) but skips fields this client does not know, so that a relayer
+// keeps working with a newer pRuntime that reports more.
+var lenient = strictjson.Options{AllowUnknownFields: true}
 
 // Client talks to one pRuntime.
 type Client struct {
@@ -109,10 +116,14 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	if resp.StatusCode/100 != 2 {
 		var e Error
-		if json.Unmarshal(b, &e) != nil || e.Error == "" {
+		if lenient.Unmarshal(b, &e) != nil || e.Error == "" {
 			e.Error = string(b)
 		}
 		return &StatusError{Code: resp.StatusCode, Message: e.Error}
 	}
-	return json.Unmarshal(b, out)
+	// The answer is as untrusted as any input: the relayer acts on it.
+	if err := lenient.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("pruntime: %s %s: answer: %w", method, path, err)
+	}
+	return nil
 }
