@@ -56,6 +56,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		cfg.Predecessor = b
 		return nil
 	})
+	fs.IntVar(&cfg.SyncConcurrency, "sync-concurrency", cfg.SyncConcurrency, "sync requests (/sync/*) served at once; more get 429 (1-16)")
 	fs.IntVar(&cfg.BenchmarkDuty, "benchmark-duty", cfg.BenchmarkDuty, "percent of one core the benchmark uses while computing (1-100); the tokenomics pays for the speed it measures")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	if err := fs.Parse(args[1:]); err != nil {

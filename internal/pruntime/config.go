@@ -67,7 +67,16 @@ type Config struct {
 	// ReencryptReportInterval is how often a running re-encryption reports
 	// its progress on chain (and logs it); the end is always reported.
 	ReencryptReportInterval time.Duration
+	// SyncConcurrency is how many sync requests (/sync/*) the RPC serves at
+	// once; more are refused at once with 429 (ErrSyncBusy), before their
+	// body is read. The relayer sends one at a time; the default 2 leaves
+	// room for one more (an operator's tool) while a flood of requests costs
+	// at most that many cores.
+	SyncConcurrency int
 }
+
+// MaxSyncConcurrency bounds Config.SyncConcurrency.
+const MaxSyncConcurrency = 16
 
 // StatePolicy is a deployment's choice of what a master key rotation does
 // to saved state.
@@ -98,7 +107,8 @@ func (c Config) StateStoreDir() string {
 // must be set.
 func DefaultConfig() Config {
 	return Config{Listen: "127.0.0.1:8000", KeepCheckpoints: 3, CheckpointEvery: 50, CheckpointEveryEntries: 1000, BenchmarkDuty: 100,
-		StatePolicy: StatePolicyReencrypt, RotationProposeBlocks: 10, ReencryptDelayBlocks: 3, ReencryptReportInterval: 3 * time.Second}
+		StatePolicy: StatePolicyReencrypt, RotationProposeBlocks: 10, ReencryptDelayBlocks: 3, ReencryptReportInterval: 3 * time.Second,
+		SyncConcurrency: 2}
 }
 
 // Validate names the first wrong field.
@@ -130,6 +140,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("pruntime: RotationProposeBlocks: %d, want at least 1", c.RotationProposeBlocks)
 	case c.ReencryptDelayBlocks < 0:
 		return fmt.Errorf("pruntime: ReencryptDelayBlocks: %d, want at least 0", c.ReencryptDelayBlocks)
+	case c.SyncConcurrency < 1 || c.SyncConcurrency > MaxSyncConcurrency:
+		return fmt.Errorf("pruntime: SyncConcurrency: %d, want 1-%d", c.SyncConcurrency, MaxSyncConcurrency)
 	case c.ReencryptReportInterval < 100*time.Millisecond:
 		return fmt.Errorf("pruntime: ReencryptReportInterval: %s, want at least 100ms", c.ReencryptReportInterval)
 	}

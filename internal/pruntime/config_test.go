@@ -28,6 +28,8 @@ func TestConfigValidate(t *testing.T) {
 		{"valid with endpoint", func(c *Config) { c.PublicEndpoint = "https://w.example:8000" }, ""},
 		{"no data dir", func(c *Config) { c.DataDir = "" }, "DataDir"},
 		{"no listen", func(c *Config) { c.Listen = "" }, "Listen"},
+		{"no sync concurrency", func(c *Config) { c.SyncConcurrency = 0 }, "SyncConcurrency"},
+		{"sync concurrency over the bound", func(c *Config) { c.SyncConcurrency = MaxSyncConcurrency + 1 }, "SyncConcurrency"},
 		{"no chain id", func(c *Config) { c.ChainID = "" }, "ChainID"},
 		{"long chain id", func(c *Config) { c.ChainID = strings.Repeat("c", 51) }, "ChainID"},
 		{"short trust hash", func(c *Config) { c.TrustRoot.Hash = []byte{1} }, "TrustRoot"},
