@@ -93,7 +93,7 @@ func (r *Runtime) syncSlot(limit int64, h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if req.ContentLength > limit {
-			writeJSON(w, http.StatusRequestEntityTooLarge, api.Error{Error: fmt.Sprintf("pruntime: request body of %d bytes over %d", req.ContentLength, limit)})
+			writeJSON(w, http.StatusRequestEntityTooLarge, api.Error{Error: fmt.Sprintf("pruntime: request body over %d bytes", limit)})
 			return
 		}
 		req.Body = http.MaxBytesReader(w, req.Body, limit)
