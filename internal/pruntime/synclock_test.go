@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,6 +38,13 @@ const liveness = 30 * time.Second
 // as the relayer sends it, with the genesis validator set hash.
 func testGenesis(t testing.TB, chainID string) (api.HeaderUpdate, []byte) {
 	t.Helper()
+	return testHeader(t, chainID, 1)
+}
+
+// testHeader returns the chain's header at height (5 s apart), signed by
+// the same 4 validators, and their set's hash.
+func testHeader(t testing.TB, chainID string, height int64) (api.HeaderUpdate, []byte) {
+	t.Helper()
 	var vals []*cmttypes.Validator
 	var keys []cmted25519.PrivKey
 	for i := range 4 {
@@ -46,14 +54,17 @@ func testGenesis(t testing.TB, chainID string) (api.HeaderUpdate, []byte) {
 	}
 	set := cmttypes.NewValidatorSet(vals)
 	h32 := func(s string) []byte { x := sha256.Sum256([]byte(s)); return x[:] }
-	tm := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tm := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(height-1) * 5 * time.Second)
 	header := &cmttypes.Header{
-		Version: cmtversion.Consensus{Block: version.BlockProtocol, App: 1}, ChainID: chainID, Height: 1, Time: tm,
+		Version: cmtversion.Consensus{Block: version.BlockProtocol, App: 1}, ChainID: chainID, Height: height, Time: tm,
 		LastCommitHash: h32("lc"), DataHash: h32("d"), ValidatorsHash: set.Hash(), NextValidatorsHash: set.Hash(),
 		ConsensusHash: h32("c"), AppHash: h32("a"), LastResultsHash: h32("r"), EvidenceHash: h32("e"),
 		ProposerAddress: set.Validators[0].Address,
 	}
-	commit := &cmttypes.Commit{Height: 1, BlockID: cmttypes.BlockID{Hash: header.Hash(), PartSetHeader: cmttypes.PartSetHeader{Total: 1, Hash: h32("p")}}}
+	if height > 1 {
+		header.LastBlockID = cmttypes.BlockID{Hash: h32(fmt.Sprint("block ", height-1)), PartSetHeader: cmttypes.PartSetHeader{Total: 1, Hash: h32("p")}}
+	}
+	commit := &cmttypes.Commit{Height: height, BlockID: cmttypes.BlockID{Hash: header.Hash(), PartSetHeader: cmttypes.PartSetHeader{Total: 1, Hash: h32("p")}}}
 	for i, v := range set.Validators {
 		commit.Signatures = append(commit.Signatures, cmttypes.CommitSig{BlockIDFlag: cmttypes.BlockIDFlagCommit, ValidatorAddress: v.Address, Timestamp: tm})
 		var key cmted25519.PrivKey
@@ -270,5 +281,69 @@ func TestSyncRequestsOverCapRefused(t *testing.T) {
 	}
 	if status, body := e.post(t, e.rpc.URL, api.PathSyncIngress, api.IngressRequest{}); status != http.StatusOK {
 		t.Fatalf("ingress sync after the slots were freed: %d %s", status, body)
+	}
+}
+
+// TestStaleVerificationNeverCommits: two headers verified at once against
+// the same trusted state; the newer one commits first. The older one,
+// verified against a state that is no longer trusted, must not be
+// committed over it: it is verified again against the new state (and
+// refused as not newer), and the trusted height stays the newer one's.
+func TestStaleVerificationNeverCommits(t *testing.T) {
+	t.Parallel()
+	e := newSyncEnv(t)
+	var calls atomic.Int32
+	gates := []chan struct{}{make(chan struct{}), make(chan struct{}), make(chan struct{})}
+	close(gates[2]) // the older header's second verification runs through
+	entered := make(chan int32, 3)
+	e.r.verifyHook = func() {
+		i := calls.Add(1) - 1
+		entered <- i
+		<-gates[i]
+	}
+	send := func(h int64) <-chan int {
+		u, _ := testHeader(t, "test-chain", h)
+		b, err := json.Marshal(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan int, 1)
+		go func() {
+			res, err := e.client.Post(e.rpc.URL+api.PathSyncHeader, "application/json", bytes.NewReader(b))
+			if err != nil {
+				done <- 0
+				return
+			}
+			res.Body.Close()
+			done <- res.StatusCode
+		}()
+		return done
+	}
+	wait := func(want int32) {
+		t.Helper()
+		select {
+		case i := <-entered:
+			if i != want {
+				t.Fatalf("verification %d entered, want %d", i, want)
+			}
+		case <-time.After(liveness):
+			t.Fatalf("verification %d did not start", want)
+		}
+	}
+	newer := send(3)
+	wait(0)
+	older := send(2)
+	wait(1)
+	close(gates[0])
+	if got := <-newer; got != http.StatusOK {
+		t.Fatalf("newer header: status %d, want 200", got)
+	}
+	close(gates[1])
+	wait(2) // verified again, against header 3
+	if got := <-older; got != http.StatusBadRequest {
+		t.Fatalf("older header verified against a stale state: status %d, want 400 (not newer)", got)
+	}
+	if h := e.r.Info().SyncedHeight; h != 3 {
+		t.Fatalf("synced height %d, want 3", h)
 	}
 }
