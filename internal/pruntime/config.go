@@ -73,6 +73,12 @@ type Config struct {
 	// room for one more (an operator's tool) while a flood of requests costs
 	// at most that many cores.
 	SyncConcurrency int
+	// SyncListen, when set, is a second RPC listen address (host:port) that
+	// serves every endpoint; Listen then serves all but the relayer's sync
+	// endpoints (/sync/*), which anyone who reaches Listen could otherwise
+	// flood to keep the relayer's calls out (429). Point the relayer here and
+	// let only it reach this address. Empty: Listen serves everything.
+	SyncListen string
 }
 
 // MaxSyncConcurrency bounds Config.SyncConcurrency.
@@ -144,6 +150,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf("pruntime: SyncConcurrency: %d, want 1-%d", c.SyncConcurrency, MaxSyncConcurrency)
 	case c.ReencryptReportInterval < 100*time.Millisecond:
 		return fmt.Errorf("pruntime: ReencryptReportInterval: %s, want at least 100ms", c.ReencryptReportInterval)
+	}
+	if c.SyncListen != "" {
+		if _, _, err := net.SplitHostPort(c.SyncListen); err != nil || c.SyncListen == c.Listen || c.SyncListen == c.AppListen {
+			return fmt.Errorf("pruntime: SyncListen: %q must be a host:port other than Listen and AppListen", c.SyncListen)
+		}
 	}
 	if c.AppListen != "" {
 		host, _, err := net.SplitHostPort(c.AppListen)

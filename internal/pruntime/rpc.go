@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -75,6 +77,24 @@ func (r *Runtime) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, reg)
 	})
 	return mux
+}
+
+// ErrSyncElsewhere (HTTP 404) answers a sync endpoint on the main listener
+// when Config.SyncListen serves them.
+var ErrSyncElsewhere = errors.New("pruntime: the sync endpoints are served on the sync listener only (--sync-listen)")
+
+// PublicHandler is Handler without the relayer's sync endpoints (/sync/*),
+// which it refuses (404, ErrSyncElsewhere): what the main listener serves
+// when Config.SyncListen is set.
+func (r *Runtime) PublicHandler() http.Handler {
+	h := r.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if strings.HasPrefix(path.Clean("/"+req.URL.Path), "/sync/") {
+			writeJSON(w, http.StatusNotFound, api.Error{Error: ErrSyncElsewhere.Error()})
+			return
+		}
+		h.ServeHTTP(w, req)
+	})
 }
 
 // syncSlot wraps a sync handler: it takes one of cfg.SyncConcurrency slots

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -89,6 +90,9 @@ type Runtime struct {
 	// syncSlots holds one token per sync request in progress (at most
 	// cfg.SyncConcurrency); see syncSlot.
 	syncSlots chan struct{}
+	// syncLn, when set (Config.SyncListen), serves the sync endpoints,
+	// which the main listener then refuses.
+	syncLn net.Listener
 	// verifyHook, when set (by tests only), runs while SyncHeader verifies a
 	// header, outside the lock.
 	verifyHook func()

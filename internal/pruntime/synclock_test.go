@@ -2,11 +2,13 @@ package pruntime
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -345,5 +347,49 @@ func TestStaleVerificationNeverCommits(t *testing.T) {
 	}
 	if h := e.r.Info().SyncedHeight; h != 3 {
 		t.Fatalf("synced height %d, want 3", h)
+	}
+}
+
+// TestSyncListenerSplit: with a sync listener (Config.SyncListen), the main
+// listener refuses every sync endpoint, however its path is spelled, and
+// still serves the reads; the sync listener serves the sync endpoints. A
+// flood sent to the public address then never takes the relayer's slots.
+func TestSyncListenerSplit(t *testing.T) {
+	t.Parallel()
+	e := newSyncEnv(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	syncLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.r.syncLn = syncLn
+	ctx, cancel := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() { served <- e.r.Serve(ctx, ln) }()
+	public, private := "http://"+ln.Addr().String(), "http://"+syncLn.Addr().String()
+
+	for _, p := range []string{api.PathSyncIngress, api.PathSyncHeader, api.PathSyncEgressAck, api.PathSyncBootstrap, "/sync/./ingress", "//sync/ingress"} {
+		status, body := e.post(t, public, p, api.IngressRequest{})
+		var msg api.Error
+		if err := json.Unmarshal(body, &msg); err != nil || status != http.StatusNotFound || msg.Error != ErrSyncElsewhere.Error() {
+			t.Errorf("POST %s on the public listener: %d %s, want 404 %q", p, status, body, ErrSyncElsewhere)
+		}
+	}
+	for _, base := range []string{public, private} {
+		res, err := e.client.Get(base + api.PathInfo)
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("/get_info on %s: %v", base, err)
+		}
+		res.Body.Close()
+	}
+	if status, body := e.post(t, private, api.PathSyncIngress, api.IngressRequest{}); status != http.StatusOK {
+		t.Fatalf("ingress sync on the sync listener: %d %s", status, body)
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Fatalf("Serve: %v", err)
 	}
 }
