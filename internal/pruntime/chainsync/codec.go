@@ -12,8 +12,8 @@ import (
 const (
 	// MaxTrustedStateLen bounds an encoded TrustedState. A state at
 	// MaxValidators (1,000) holds about 100 KB of validators and 120 KB of
-	// commit signatures; the bound was sized for CometBFT's 10,000 and
-	// stays, so that it never refuses a checkpoint written before.
+	// commit signatures; this byte bound was sized for CometBFT's 10,000
+	// and is kept.
 	MaxTrustedStateLen = 4 << 20
 
 	stateVersion = 1
