@@ -25,6 +25,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/chainsync"
 )
 
 // TestPruntimeRejectsHostileRelayer plays the relayer as an attacker against
@@ -181,6 +182,14 @@ func TestPruntimeRejectsHostileRelayer(t *testing.T) {
 			headerBody(editHeader(t, skipping, func(sh *cmttypes.SignedHeader, _ *cmttypes.ValidatorSet) {
 				sh.Commit.Signatures = nil
 			})), http.StatusBadRequest, "no signatures in commit"},
+		// Issue 12, point 2: a set that the trusted validator did not sign
+		// must cost no signature check; had one been checked, the answer
+		// would be 400 "commit does not verify", not 422.
+		{"forged skipping header: 1,000 validators of its own, every signature invalid", api.PathSyncHeader,
+			headerBody(floodHeader(t, skipping, chainsync.MaxValidators)), http.StatusUnprocessableEntity, "need an intermediate header"},
+		{"forged skipping header: more validators than the bound", api.PathSyncHeader,
+			headerBody(floodHeader(t, skipping, chainsync.MaxValidators+1)), http.StatusBadRequest,
+			fmt.Sprintf("%d validators exceed limit %d", chainsync.MaxValidators+1, chainsync.MaxValidators)},
 		{"header of another chain, signed by the same validator", api.PathSyncHeader,
 			headerBody(otherChainHeader), http.StatusBadRequest, "wrong chain id"},
 		{"header with a validator set it does not commit to", api.PathSyncHeader,
@@ -291,6 +300,27 @@ func TestPruntimeRejectsHostileRelayer(t *testing.T) {
 	if resp.NextIngress != want {
 		t.Fatalf("next_ingress %d after the honest batch, chain's next index %d", resp.NextIngress, want)
 	}
+}
+
+// floodHeader is u with a validator set of n fresh validators, none of them
+// the chain's, committing to it, every signature of the commit invalid.
+func floodHeader(t *testing.T, u api.HeaderUpdate, n int) api.HeaderUpdate {
+	t.Helper()
+	return editHeader(t, u, func(sh *cmttypes.SignedHeader, vals *cmttypes.ValidatorSet) {
+		vs := make([]*cmttypes.Validator, n)
+		for i := range vs {
+			vs[i] = cmttypes.NewValidator(cmted25519.GenPrivKey().PubKey(), 10)
+		}
+		*vals = *cmttypes.NewValidatorSet(vs)
+		sh.ValidatorsHash, sh.NextValidatorsHash = vals.Hash(), vals.Hash()
+		sh.ProposerAddress = vals.Validators[0].Address
+		sh.Commit.BlockID.Hash = sh.Hash()
+		sh.Commit.Signatures = make([]cmttypes.CommitSig, n)
+		for i, v := range vals.Validators {
+			sh.Commit.Signatures[i] = cmttypes.CommitSig{BlockIDFlag: cmttypes.BlockIDFlagCommit, ValidatorAddress: v.Address,
+				Timestamp: sh.Time, Signature: bytes.Repeat([]byte{0x5a}, 64)}
+		}
+	})
 }
 
 // editHeader decodes u, lets edit change the signed header and validator

@@ -56,6 +56,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		cfg.Predecessor = b
 		return nil
 	})
+	fs.StringVar(&cfg.SyncListen, "sync-listen", "", "second RPC address serving the relayer's /sync/* endpoints, which --listen then refuses (empty: --listen serves them)")
+	fs.IntVar(&cfg.SyncConcurrency, "sync-concurrency", cfg.SyncConcurrency, "sync requests (/sync/*) served at once; more get 429 (1-16)")
 	fs.IntVar(&cfg.BenchmarkDuty, "benchmark-duty", cfg.BenchmarkDuty, "percent of one core the benchmark uses while computing (1-100); the tokenomics pays for the speed it measures")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -84,6 +86,12 @@ func Run(ctx context.Context, cfg Config, t tee.TEE, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("pruntime: %w", err)
+	}
+	if cfg.SyncListen != "" {
+		if r.syncLn, err = net.Listen("tcp", cfg.SyncListen); err != nil {
+			ln.Close()
+			return fmt.Errorf("pruntime: sync listener: %w", err)
+		}
 	}
 	if cfg.AppListen == "" {
 		return r.Serve(ctx, ln)

@@ -69,6 +69,18 @@ type Config struct {
 	// ReencryptReportInterval is how often a running re-encryption reports
 	// its progress on chain (and logs it); the end is always reported.
 	ReencryptReportInterval time.Duration
+	// SyncConcurrency is how many sync requests (/sync/*) the RPC serves at
+	// once; more are refused at once with 429 (ErrSyncBusy), before their
+	// body is read. The relayer sends one at a time; the default 2 leaves
+	// room for one more (an operator's tool) while a flood of requests costs
+	// at most that many cores.
+	SyncConcurrency int
+	// SyncListen, when set, is a second RPC listen address (host:port) that
+	// serves every endpoint; Listen then serves all but the relayer's sync
+	// endpoints (/sync/*), which anyone who reaches Listen could otherwise
+	// flood to keep the relayer's calls out (429). Point the relayer here and
+	// let only it reach this address. Empty: Listen serves everything.
+	SyncListen string
 }
 
 // ErrInvalidOperator is an operator that is not a canonical account address
@@ -105,6 +117,9 @@ func ValidateOperator(op string) error {
 	return nil
 }
 
+// MaxSyncConcurrency bounds Config.SyncConcurrency.
+const MaxSyncConcurrency = 16
+
 // StatePolicy is a deployment's choice of what a master key rotation does
 // to saved state.
 type StatePolicy string
@@ -134,7 +149,8 @@ func (c Config) StateStoreDir() string {
 // must be set.
 func DefaultConfig() Config {
 	return Config{Listen: "127.0.0.1:8000", KeepCheckpoints: 3, CheckpointEvery: 50, CheckpointEveryEntries: 1000, BenchmarkDuty: 100,
-		StatePolicy: StatePolicyReencrypt, RotationProposeBlocks: 10, ReencryptDelayBlocks: 3, ReencryptReportInterval: 3 * time.Second}
+		StatePolicy: StatePolicyReencrypt, RotationProposeBlocks: 10, ReencryptDelayBlocks: 3, ReencryptReportInterval: 3 * time.Second,
+		SyncConcurrency: 2}
 }
 
 // Validate names the first wrong field.
@@ -166,8 +182,15 @@ func (c Config) Validate() error {
 		return fmt.Errorf("pruntime: RotationProposeBlocks: %d, want at least 1", c.RotationProposeBlocks)
 	case c.ReencryptDelayBlocks < 0:
 		return fmt.Errorf("pruntime: ReencryptDelayBlocks: %d, want at least 0", c.ReencryptDelayBlocks)
+	case c.SyncConcurrency < 1 || c.SyncConcurrency > MaxSyncConcurrency:
+		return fmt.Errorf("pruntime: SyncConcurrency: %d, want 1-%d", c.SyncConcurrency, MaxSyncConcurrency)
 	case c.ReencryptReportInterval < 100*time.Millisecond:
 		return fmt.Errorf("pruntime: ReencryptReportInterval: %s, want at least 100ms", c.ReencryptReportInterval)
+	}
+	if c.SyncListen != "" {
+		if _, _, err := net.SplitHostPort(c.SyncListen); err != nil || c.SyncListen == c.Listen || c.SyncListen == c.AppListen {
+			return fmt.Errorf("pruntime: SyncListen: %q must be a host:port other than Listen and AppListen", c.SyncListen)
+		}
 	}
 	if c.AppListen != "" {
 		host, _, err := net.SplitHostPort(c.AppListen)

@@ -593,18 +593,17 @@ func (r *Runtime) emitGatekeeper(next *state, origin protocol.Origin, seq uint64
 }
 
 // CurrentClusterKey returns this worker's cluster and its newest key version
-// held, for the app API.
+// held, for the app API. Like the other two below, it reads the published
+// view and never waits on sync work.
 func (r *Runtime) CurrentClusterKey() (cluster uint64, version uint32, key [crypto.KeySize]byte, ok bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c := r.st.Cluster
+	c := r.view.Load().cluster
 	if c == nil {
 		return 0, 0, key, false
 	}
-	for i := len(c.Keys) - 1; i >= 0; i-- {
-		if len(c.Keys[i].Key) == crypto.KeySize {
-			copy(key[:], c.Keys[i].Key)
-			return c.ID, c.Keys[i].Version, key, true
+	for i := len(c.keys) - 1; i >= 0; i-- {
+		if len(c.keys[i].key) == crypto.KeySize {
+			copy(key[:], c.keys[i].key)
+			return c.id, c.keys[i].version, key, true
 		}
 	}
 	return 0, 0, key, false
@@ -614,14 +613,12 @@ func (r *Runtime) CurrentClusterKey() (cluster uint64, version uint32, key [cryp
 // version was granted to this worker and has not arrived yet: the app API
 // holds writes back until it has (see pendingClusterKeys).
 func (r *Runtime) NewerClusterKeyPending(cluster uint64, version uint32) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c := r.st.Cluster
-	if c == nil || c.ID != cluster {
+	c := r.view.Load().cluster
+	if c == nil || c.id != cluster {
 		return false
 	}
-	for _, k := range c.Keys {
-		if k.Version > version && len(k.Key) == 0 {
+	for _, k := range c.keys {
+		if k.version > version && len(k.key) == 0 {
 			return true
 		}
 	}
@@ -631,12 +628,15 @@ func (r *Runtime) NewerClusterKeyPending(cluster uint64, version uint32) bool {
 // ClusterKeyVersion returns a key version of this worker's cluster, for
 // blobs saved under an older version.
 func (r *Runtime) ClusterKeyVersion(cluster uint64, version uint32) (key [crypto.KeySize]byte, ok bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	slot := r.st.clusterKeySlot(protocol.ClusterKeyID{Cluster: cluster, Version: version})
-	if slot == nil || len(slot.Key) != crypto.KeySize {
+	c := r.view.Load().cluster
+	if c == nil || c.id != cluster {
 		return key, false
 	}
-	copy(key[:], slot.Key)
-	return key, true
+	for _, k := range c.keys {
+		if k.version == version && len(k.key) == crypto.KeySize {
+			copy(key[:], k.key)
+			return key, true
+		}
+	}
+	return key, false
 }

@@ -97,6 +97,7 @@ func (n *testNode) take(topic string) []protocol.Message {
 		}
 	}
 	n.r.st.Egress = keep
+	n.r.publish()
 	return out
 }
 

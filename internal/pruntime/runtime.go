@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,14 @@ var (
 	ErrBadRequest     = errors.New("pruntime: bad request")
 	ErrOutOfOrder     = errors.New("pruntime: ingress out of order")
 	ErrNotBehind      = errors.New("pruntime: not behind the ingress retention")
+	// ErrSyncBusy (HTTP 429) refuses a sync request while Config.SyncConcurrency
+	// others are in progress, before its body is read: a flood of sync
+	// requests costs at most that many cores.
+	ErrSyncBusy = errors.New("pruntime: busy: too many sync requests in progress; retry shortly")
+	// ErrSyncConflict (HTTP 409) means the trusted state moved twice while
+	// a header was verified outside the lock (by concurrent sync calls);
+	// the header was not applied and may be sent again.
+	ErrSyncConflict = errors.New("pruntime: trusted state changed while the header was verified; retry")
 
 	// errStorage marks failures of the runtime's own disk (HTTP 500).
 	errStorage = errors.New("pruntime: storage")
@@ -55,6 +64,10 @@ type Runtime struct {
 	// rand is the randomness of master key generation (crypto/rand).
 	rand io.Reader
 
+	// mu serializes state changes. Readers that serve the app API and
+	// /get_info never take it: they read view, which every commit replaces
+	// (see publish), so they never wait on sync work, a checkpoint write
+	// or a signature check.
 	mu      sync.Mutex
 	st      state
 	trusted *chainsync.TrustedState // decoded st.Trusted
@@ -74,6 +87,18 @@ type Runtime struct {
 
 	// reg caches GET /registration's attestation (registration.go).
 	reg registrationCache
+
+	// view is the committed state as the readers see it.
+	view atomic.Pointer[runtimeView]
+	// syncSlots holds one token per sync request in progress (at most
+	// cfg.SyncConcurrency); see syncSlot.
+	syncSlots chan struct{}
+	// syncLn, when set (Config.SyncListen), serves the sync endpoints,
+	// which the main listener then refuses.
+	syncLn net.Listener
+	// verifyHook, when set (by tests only), runs while SyncHeader verifies a
+	// header, outside the lock.
+	verifyHook func()
 }
 
 // New opens the runtime in cfg.DataDir: it unseals (or creates) the
@@ -91,7 +116,7 @@ func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
 		return nil, err
 	}
 	r := &Runtime{cfg: cfg, tee: t, id: id, ckpt: ckpt, log: log, metrics: newMetrics(), rand: rand.Reader, st: state{Version: stateVersion},
-		reencWake: make(chan struct{}, 1)}
+		reencWake: make(chan struct{}, 1), syncSlots: make(chan struct{}, cfg.SyncConcurrency)}
 	log.Info("identity", "created", created, "identity_key", hex.EncodeToString(id.PublicKey()), "tee", t.Kind())
 
 	cp, skipped, err := ckpt.Latest()
@@ -137,6 +162,7 @@ func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
 		r.st.GK.Live = false
 	}
 	r.updateGauges()
+	r.publish()
 	return r, nil
 }
 
@@ -162,10 +188,60 @@ func (r *Runtime) height() int64 {
 	return r.trusted.Header.Height
 }
 
-// Info reports the runtime's status.
+// Info reports the runtime's status, as of the last commit. It takes no
+// lock the sync calls hold.
 func (r *Runtime) Info() api.Info {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	v := r.view.Load()
+	info := v.info
+	if c := v.info.Cluster; c != nil {
+		ci := *c
+		ci.KeyVersions = slices.Clone(c.KeyVersions)
+		info.Cluster = &ci
+	}
+	if v.info.Rotation != nil {
+		ri := *v.info.Rotation
+		if v.reencrypt {
+			if job, p, ok := r.reenc.get(); ok && !ri.Finished && job.To == ri.To {
+				ri.Done, ri.Total, ri.Failed = p.Done, p.Total, p.Failed
+				ri.ETASeconds = -1
+				if d, ok := p.ETA(); ok {
+					ri.ETASeconds = int64(d.Seconds())
+				}
+			}
+		}
+		info.Rotation = &ri
+	}
+	return info
+}
+
+// runtimeView is an immutable copy of what the readers need from the
+// committed state: Info, the cluster keys for the app API and the pending
+// egress. publish replaces it whole.
+type runtimeView struct {
+	info api.Info // without the running re-encryption's progress
+	// reencrypt: this gatekeeper re-encrypts a range of info.Rotation.
+	reencrypt bool
+	cluster   *clusterView
+	egress    []protocol.SignedMessage
+}
+
+// clusterView is the worker's cluster and its key versions, ascending; key
+// is empty for a version granted and not received (or retired).
+type clusterView struct {
+	id   uint64
+	keys []clusterKeyView
+}
+
+type clusterKeyView struct {
+	version uint32
+	key     []byte
+}
+
+// publish makes the committed state visible to the readers. Caller holds
+// mu (or is New). Everything in the view is copied: the state's slices may
+// be shared with later clones.
+func (r *Runtime) publish() {
+	v := &runtimeView{egress: slices.Clone(r.st.Egress)}
 	role := api.RoleNone
 	switch {
 	case r.st.isGatekeeper(r.id.PublicKey()) && r.st.GK.Live:
@@ -198,12 +274,15 @@ func (r *Runtime) Info() api.Info {
 	}
 	if c := r.st.Cluster; c != nil {
 		ci := &api.ClusterInfo{ID: c.ID}
+		cv := &clusterView{id: c.ID}
 		for _, k := range c.Keys {
 			if len(k.Key) > 0 {
 				ci.KeyVersions = append(ci.KeyVersions, k.Version)
 			}
+			cv.keys = append(cv.keys, clusterKeyView{version: k.Version, key: bytes.Clone(k.Key)})
 		}
 		info.Cluster = ci
+		v.cluster = cv
 	}
 	if b := r.st.Beacon; b != nil {
 		info.BeaconHeight = b.Height
@@ -217,17 +296,12 @@ func (r *Runtime) Info() api.Info {
 			Done: rs.Done, Total: rs.Total, Failed: rs.Failed, Finished: rs.Finished}
 		if rs.Reencrypt {
 			ri.Range, ri.Ranges = rs.Range, rs.Ranges
-			if job, p, ok := r.reenc.get(); ok && !rs.Finished && job.To == rs.To {
-				ri.Done, ri.Total, ri.Failed = p.Done, p.Total, p.Failed
-				ri.ETASeconds = -1
-				if d, ok := p.ETA(); ok {
-					ri.ETASeconds = int64(d.Seconds())
-				}
-			}
+			v.reencrypt = true
 		}
 		info.Rotation = ri
 	}
-	return info
+	v.info = info
+	r.view.Store(v)
 }
 
 // InitChain establishes trust from the configured trust root with the
@@ -254,29 +328,59 @@ func (r *Runtime) InitChain(u api.HeaderUpdate) error {
 	return r.commit(next, &ts, true)
 }
 
-// SyncHeader moves trust to a newer header.
+// SyncHeader moves trust to a newer header. The header is verified
+// outside the lock, against a snapshot of the trusted state, and committed
+// only if the trusted state is still that snapshot; if a concurrent call
+// moved it, the header is verified once more against the new one, then
+// refused with ErrSyncConflict. Readers (Info, the app API) never wait on
+// the verification, and neither do the other sync calls.
 func (r *Runtime) SyncHeader(u api.HeaderUpdate) error {
 	hu, err := decodeHeaderUpdate(u)
 	if err != nil {
 		return err
 	}
+	for attempt := 0; ; attempt++ {
+		r.mu.Lock()
+		base := r.trusted
+		r.mu.Unlock()
+		if base == nil {
+			return ErrNotInitialized
+		}
+		if r.verifyHook != nil {
+			r.verifyHook()
+		}
+		// base is immutable (chainsync.TrustedState); Verify copies hu.
+		ts, err := base.Verify(hu, chainsync.DefaultOptions())
+		if err != nil {
+			r.metrics.rejected.WithLabelValues("header").Inc()
+			return err
+		}
+		done, err := r.commitHeader(base, &ts)
+		if done || err != nil {
+			return err
+		}
+		if attempt > 0 {
+			return ErrSyncConflict
+		}
+	}
+}
+
+// commitHeader commits ts, verified against base, if base is still the
+// trusted state; it reports whether it did.
+func (r *Runtime) commitHeader(base, ts *chainsync.TrustedState) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.trusted == nil {
-		return ErrNotInitialized
-	}
-	ts, err := r.trusted.Verify(hu, chainsync.DefaultOptions())
-	if err != nil {
-		r.metrics.rejected.WithLabelValues("header").Inc()
-		return err
+	if r.trusted != base {
+		return false, nil
 	}
 	r.metrics.headers.Inc()
 	next := r.st.clone()
+	var err error
 	if next.Trusted, err = ts.Marshal(); err != nil {
-		return err
+		return true, err
 	}
-	if err := r.commit(next, &ts, ts.Header.Height-next.CheckpointHeight >= r.cfg.CheckpointEvery); err != nil {
-		return err
+	if err := r.commit(next, ts, ts.Header.Height-next.CheckpointHeight >= r.cfg.CheckpointEvery); err != nil {
+		return true, err
 	}
 	if r.proposalDue(&r.st, r.height()) {
 		// The gatekeepers before this one in the rotation's order let
@@ -287,7 +391,7 @@ func (r *Runtime) SyncHeader(u api.HeaderUpdate) error {
 			r.log.Error("proposing the rotation's new master key version failed; retrying at the next header", "err", err)
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // SyncIngress applies consecutive ingress entries proven against the app
@@ -636,9 +740,7 @@ func u64Value(b []byte) (uint64, error) {
 
 // PendingEgress returns the signed messages not yet acknowledged.
 func (r *Runtime) PendingEgress() []protocol.SignedMessage {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]protocol.SignedMessage(nil), r.st.Egress...)
+	return slices.Clone(r.view.Load().egress)
 }
 
 // commit makes next the current state, checkpointing first when force is
@@ -671,6 +773,7 @@ func (r *Runtime) commit(next state, ts *chainsync.TrustedState, force bool) err
 	r.computing.Store(next.Computation.Session != 0)
 	r.trusted = ts
 	r.updateGauges()
+	r.publish()
 	return nil
 }
 

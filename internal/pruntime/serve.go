@@ -19,7 +19,23 @@ func (r *Runtime) Serve(ctx context.Context, ln net.Listener) error {
 	bctx, stopBenchmark := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { r.RunBenchmark(bctx) })
-	err := serveHTTP(ctx, ln, r.Handler(), "RPC")
+	var err error
+	if r.syncLn == nil {
+		err = serveHTTP(ctx, ln, r.Handler(), "RPC")
+	} else {
+		// Either server failing stops both.
+		sctx, cancel := context.WithCancel(ctx)
+		syncErr := make(chan error, 1)
+		go func() {
+			r.log.Info("serving the sync RPC", "addr", r.syncLn.Addr().String())
+			err := serveHTTP(sctx, r.syncLn, r.Handler(), "sync RPC")
+			cancel()
+			syncErr <- err
+		}()
+		err = serveHTTP(sctx, ln, r.PublicHandler(), "RPC")
+		cancel()
+		err = errors.Join(err, <-syncErr)
+	}
 	stopBenchmark()
 	wg.Wait()
 	if cerr := r.Checkpoint(); cerr != nil {

@@ -21,6 +21,11 @@ const (
 // MaxRequestBody bounds every request body the pRuntime reads.
 const MaxRequestBody = 16 << 20
 
+// MaxHeaderUpdateBody bounds the body of /sync/init and /sync/header: a
+// header update at chainsync.MaxValidators (1,000) validators is about
+// 300 KB of JSON.
+const MaxHeaderUpdateBody = 1 << 20
+
 // Role is the pRuntime's gatekeeper role.
 type Role string
 

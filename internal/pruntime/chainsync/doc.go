@@ -41,6 +41,15 @@
 //     one correct validator vouches for it — and more than 2/3 of the new
 //     header's own validators.
 //
+// A skipping hop is checked cheapest first, because the new validator set
+// is the relayer's choice: that its commit claims more than 2/3 of its
+// power and that the trusted validators named in it hold more than the
+// trust level (both counted, no signature checked); then the trusted
+// validators' signatures (at most the trusted set's size); only then every
+// signature of the new set. A header that the trusted set did not sign
+// therefore costs decoding, hashing and counting, never a signature check
+// of the set it brings, however large (up to MaxValidators).
+//
 // Both also require a well-formed header of the right chain id whose commit
 // is for exactly this header, a strictly greater height and a strictly later
 // time, and a supplied validator set that hashes to the header's
@@ -112,7 +121,8 @@
 // header commits to, a value the committed state does not hold, the absence
 // of a key the state holds, or one ingress entry in place of another.
 // Malformed or oversized input is rejected before expensive work, and the
-// work per header is bounded by MaxValidators signatures.
+// work per header is bounded by MaxValidators signatures — and by the
+// trusted set's size for a header the trusted validators did not sign.
 //
 // It can withhold or delay headers and proofs (the enclave stalls but never
 // acts on unverified data), choose which valid newer header to present and

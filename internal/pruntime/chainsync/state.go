@@ -5,18 +5,26 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"time"
 
+	cmtmath "github.com/cometbft/cometbft/libs/math"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 )
 
-// MaxValidators bounds the validator sets and commits chainsync accepts. It
-// is CometBFT's own limit on votes per height, so no real chain exceeds it;
-// it caps the work a relayer can make the enclave do per header.
-const MaxValidators = cmttypes.MaxVotesCount
+// MaxValidators bounds the validator sets and commits chainsync accepts,
+// and so the work a relayer can make the enclave do per header: decoding,
+// hashing and counting up to this many validators for any header, and
+// checking up to this many signatures for one that the trusted validators
+// signed. It is a tenth of CometBFT's own limit (MaxVotesCount, 10,000), at
+// which one header costs a core about half a second of signature checks;
+// 1,000 is ten times the Cosmos SDK's default max_validators (100) and more
+// than any chain we know of runs. A chain with a larger set cannot be
+// followed.
+const MaxValidators = 1000
 
 // TrustedState is what the light client trusts: a verified header and its
 // validator set. Only Init, Verify and UnmarshalTrustedState produce one; its
@@ -189,26 +197,89 @@ func verifyHop(trusted TrustedState, sh *cmttypes.SignedHeader, vals *cmttypes.V
 		}
 		return verifyCommit(trusted.ChainID, vals, sh)
 	}
-	// Skipping. The trusted validators are checked first, as in the light
-	// client: they are known, while the new set is only hash-checked so far.
-	// This check may stop once the trust level is reached; the full check
-	// below still verifies every signature, since the commit has one slot
-	// per validator of the new set and a trusted signer is in it.
+	// Skipping. Cheapest checks first, so that a header whose validator set
+	// nobody trusts costs no signature check of that set (issue 12: a
+	// forged header of thousands of validators used to have all of its
+	// signatures checked before the answer "need an intermediate header"):
+	//
+	//  1. the new set's commit must claim more than 2/3 of its power —
+	//     counted from the commit's flags, no signature checked;
+	//  2. the trusted validators named in it must hold more than the trust
+	//     level of the trusted power — counted by address, no signature
+	//     checked;
+	//  3. the trusted validators' signatures, as the light client's
+	//     VerifyCommitLightTrusting: at most the trusted set's size, which
+	//     an attacker does not choose;
+	//  4. only then every signature of the new set.
+	//
+	// 1 and 2 only ever reject what 3 and 4 would reject too: they are
+	// counts over the same commit without the signature checks, which can
+	// only lower a count. A header failing 1 is bad on its own
+	// (ErrNotEnoughPower); one failing 2 is worth bisecting
+	// (ErrNeedIntermediate), as light.Verify says: a header that also
+	// carries bad signatures of the new set is then found out at the
+	// intermediate hop, by step 4 there.
+	if err := claimedPower(sh, vals); err != nil {
+		return err
+	}
+	if got, needed := trustedClaim(trusted.Validators, sh.Commit, opts.TrustLevel); got <= needed {
+		return fmt.Errorf("%w: trusted validators of header %d are named in header %d's commit with power %d, need more than %d",
+			ErrNeedIntermediate, th.Height, sh.Height, got, needed)
+	}
 	err := trusted.Validators.VerifyCommitLightTrusting(trusted.ChainID, sh.Commit, opts.TrustLevel)
 	var short cmttypes.ErrNotEnoughVotingPowerSigned
 	switch {
 	case errors.As(err, &short):
-		// Tell a header that is bad on its own apart from one that is fine
-		// but too far: only the latter is worth bisecting.
-		if err := verifyCommit(trusted.ChainID, vals, sh); err != nil {
-			return err
-		}
 		return fmt.Errorf("%w: trusted validators of header %d signed header %d with power %d, need more than %d",
 			ErrNeedIntermediate, th.Height, sh.Height, short.Got, short.Needed)
 	case err != nil:
 		return fmt.Errorf("%w: header %d, by trusted validators of header %d: %v", ErrBadCommit, sh.Height, th.Height, err)
 	}
 	return verifyCommit(trusted.ChainID, vals, sh)
+}
+
+// claimedPower checks, without verifying any signature, that the commit
+// claims more than 2/3 of vals' power: the sum over the slots flagged as
+// signing the block. checkHeader made the commit one slot per validator, in
+// set order. The threshold is CometBFT's (total*2/3, strictly exceeded).
+func claimedPower(sh *cmttypes.SignedHeader, vals *cmttypes.ValidatorSet) error {
+	var got int64
+	for i, cs := range sh.Commit.Signatures {
+		if cs.BlockIDFlag == cmttypes.BlockIDFlagCommit {
+			got += vals.Validators[i].VotingPower
+		}
+	}
+	if needed := vals.TotalVotingPower() * 2 / 3; got <= needed {
+		return fmt.Errorf("%w: header %d: its commit claims power %d, need more than %d (no signature checked)",
+			ErrNotEnoughPower, sh.Height, got, needed)
+	}
+	return nil
+}
+
+// trustedClaim sums, without verifying any signature, the power of the
+// trusted validators named in commit as signing the block, each at most
+// once, and returns it with the power the trust level needs (as
+// VerifyCommitLightTrusting computes it: total*num/den, to be exceeded).
+// Its cost is linear in the commit and the trusted set.
+func trustedClaim(trusted *cmttypes.ValidatorSet, commit *cmttypes.Commit, tl cmtmath.Fraction) (got, needed int64) {
+	power := make(map[string]int64, len(trusted.Validators))
+	for _, v := range trusted.Validators {
+		power[string(v.Address)] = v.VotingPower
+	}
+	for _, cs := range commit.Signatures {
+		if cs.BlockIDFlag != cmttypes.BlockIDFlagCommit {
+			continue
+		}
+		if p, ok := power[string(cs.ValidatorAddress)]; ok {
+			got += p
+			delete(power, string(cs.ValidatorAddress)) // count each validator once
+		}
+	}
+	// total < 2^60 (CometBFT's MaxTotalVotingPower) and num <= den <= 2^32
+	// (Options.Validate), so the 128-bit quotient fits in 64 bits.
+	hi, lo := bits.Mul64(uint64(trusted.TotalVotingPower()), tl.Numerator)
+	q, _ := bits.Div64(hi, lo, tl.Denominator)
+	return got, int64(q)
 }
 
 // verifyCommit checks that more than 2/3 of vals signed sh, verifying every

@@ -29,6 +29,54 @@ var (
 	chainOther   = newTestChain("other-chain-1", 20, constantVals(valsA))
 )
 
+// floodVals is a large validator set that none of the test chains trusts.
+var floodVals = newValSet("flood", chainsync.MaxValidators)
+
+// badSigs replaces every commit signature of u by an invalid one, except
+// those of the validators in keep.
+func badSigs(u chainsync.HeaderUpdate, keep *valSet) chainsync.HeaderUpdate {
+	for i := range u.SignedHeader.Commit.Signatures {
+		cs := &u.SignedHeader.Commit.Signatures[i]
+		if keep != nil && keep.keys[string(cs.ValidatorAddress)] != nil {
+			continue
+		}
+		cs.Signature = bytes.Repeat([]byte{0x5a}, 64)
+	}
+	return u
+}
+
+// TestVerifyForgedSetCostsNoSignature performs the attack of issue 12,
+// point 2: skipping headers whose large validator set the trusted set did
+// not sign (or signed too little of), every signature of the new set
+// invalid. Verify must answer ErrNeedIntermediate, the relayer's cue to
+// bisect: had it checked a single signature of the new set first, it would
+// have found it bad and answered ErrBadCommit (as it did before the cheap
+// checks were put first). The trusted validators' own signatures, at most
+// the trusted set's size, are all it may check.
+func TestVerifyForgedSetCostsNoSignature(t *testing.T) {
+	t.Parallel()
+	s1 := mustInit(t, genesisRoot(valsA), chainA.at(1))
+	// One trusted validator of four (power 10 of 40, the trust level needs
+	// more than 13) signs validly among 999 forged ones.
+	one := valSetOf(valsA.privKeys()[0])
+	mixed := valSetOf(append(one.privKeys(), newValSet("flood", chainsync.MaxValidators-1).privKeys()...)...)
+	for _, tc := range []struct {
+		name string
+		to   chainsync.HeaderUpdate
+	}{
+		{"no trusted validator", badSigs(hdr{height: 10, time: timeAt(10), vals: floodVals}.build(), nil)},
+		{"one trusted validator", badSigs(hdr{height: 10, time: timeAt(10), vals: mixed}.build(), &one)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := s1.Verify(tc.to, chainsync.DefaultOptions())
+			if !errors.Is(err, chainsync.ErrNeedIntermediate) || errors.Is(err, chainsync.ErrBadCommit) {
+				t.Fatalf("Verify: %v, want ErrNeedIntermediate and no signature of the new set checked", err)
+			}
+		})
+	}
+}
+
 func mustInit(t testing.TB, root protocol.TrustRoot, first chainsync.HeaderUpdate) chainsync.TrustedState {
 	t.Helper()
 	s, err := chainsync.Init(testChainID, root, first, chainsync.DefaultOptions())
@@ -185,6 +233,18 @@ func verifyCases(t *testing.T) []verifyCase {
 			name: "adjacent header with a set the trusted header did not name", from: s1,
 			to:   hdr{height: 2, time: timeAt(2), vals: valsB}.build(),
 			want: chainsync.ErrValidatorsHash, light: true,
+		},
+		{
+			// The flood of issue 12, point 2. Had one signature of the new
+			// set been checked, the verdict would be ErrBadCommit.
+			name: "forged skipping header of 1,000 validators, every signature invalid", from: s1,
+			to:   badSigs(hdr{height: 10, time: timeAt(10), vals: floodVals}.build(), nil),
+			want: chainsync.ErrNeedIntermediate, not: chainsync.ErrBadCommit, light: true,
+		},
+		{
+			name: "validator set over MaxValidators", from: s1,
+			to:   hdr{height: 10, time: timeAt(10), vals: newValSet("over", chainsync.MaxValidators+1)}.build(),
+			want: chainsync.ErrInvalidHeader,
 		},
 		{name: "validator set rotated completely", from: r1, to: chainRotated.at(100), want: chainsync.ErrNeedIntermediate, light: true},
 		{

@@ -1,0 +1,208 @@
+package pruntime
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+)
+
+// The sync flood benchmark of issue 12, point 2 (bench/README.md,
+// "syncflood"). It lives beside the runtime, not in bench/, because it
+// needs a Runtime that holds a cluster key, which only a real chain's
+// ingress can give from outside the package.
+
+var (
+	flagFloodSenders = flag.Int("syncflood.senders", 4, "concurrent senders of forged headers")
+	flagFloodVals    = flag.Int("syncflood.validators", 1000, "validators in each forged header")
+	flagFloodSamples = flag.Int("syncflood.samples", 200, "timed calls per probe per round")
+	flagFloodRounds  = flag.Int("syncflood.rounds", 5, "interleaved idle and flood rounds")
+	flagFloodSlots   = flag.Int("syncflood.slots", 0, "SyncConcurrency of the runtime (0: the default)")
+)
+
+// forgedSkipping returns a header update for height 1000 of the test chain,
+// signed validly by n validators none of which the trusted set holds: the
+// forgery that made the runtime check every one of its signatures.
+func forgedSkipping(t testing.TB, chainID string, n int) []byte {
+	t.Helper()
+	vals := make([]*cmttypes.Validator, n)
+	keys := map[string]cmted25519.PrivKey{}
+	for i := range vals {
+		k := cmted25519.GenPrivKeyFromSecret(fmt.Appendf(nil, "flood/%d", i))
+		keys[string(k.PubKey().Address())] = k
+		vals[i] = cmttypes.NewValidator(k.PubKey(), 10)
+	}
+	set := cmttypes.NewValidatorSet(vals)
+	genesis, _ := testGenesis(t, chainID)
+	var gh cmttypes.SignedHeader
+	{
+		sh, err := decodeHeaderUpdate(genesis)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gh = *sh.SignedHeader
+	}
+	h := *gh.Header
+	h.Height, h.Time = 1000, h.Time.Add(time.Hour)
+	h.ValidatorsHash, h.NextValidatorsHash = set.Hash(), set.Hash()
+	h.ProposerAddress = set.Validators[0].Address
+	commit := &cmttypes.Commit{Height: h.Height, BlockID: cmttypes.BlockID{Hash: h.Hash(), PartSetHeader: gh.Commit.BlockID.PartSetHeader}}
+	for i, v := range set.Validators {
+		commit.Signatures = append(commit.Signatures, cmttypes.CommitSig{BlockIDFlag: cmttypes.BlockIDFlagCommit, ValidatorAddress: v.Address, Timestamp: h.Time})
+		sig, err := keys[string(v.Address)].Sign(commit.VoteSignBytes(chainID, int32(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		commit.Signatures[i].Signature = sig
+	}
+	sh, err := (&cmttypes.SignedHeader{Header: &h, Commit: commit}).ToProto().Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vp, err := set.ToProto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vb, err := vp.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := json.Marshal(api.HeaderUpdate{SignedHeader: sh, Validators: vb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+// probe times n sequential calls of one kind; every call must answer 200.
+func probe(t testing.TB, client *http.Client, n int, call func() (*http.Response, error)) []time.Duration {
+	t.Helper()
+	lats := make([]time.Duration, 0, n)
+	for range n {
+		start := time.Now()
+		res, err := call()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("probe: status %d", res.StatusCode)
+		}
+		lats = append(lats, time.Since(start))
+	}
+	return lats
+}
+
+func pct(lats []time.Duration, q float64) time.Duration {
+	s := slices.Clone(lats)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
+
+// TestSyncFloodReport measures the p99 latency of /get_info and of an app
+// key call idle and under a flood of forged skipping headers, in
+// interleaved rounds of the same run, and reports flood/idle.
+func TestSyncFloodReport(t *testing.T) {
+	if os.Getenv("GK_BENCH") != "1" {
+		t.Skip("set GK_BENCH=1 to run the sync flood benchmark")
+	}
+	e := newSyncEnv(t)
+	if *flagFloodSlots > 0 {
+		e.r.syncSlots = make(chan struct{}, *flagFloodSlots)
+	}
+	forged := forgedSkipping(t, "test-chain", *flagFloodVals)
+	// It must be the forgery we mean: rejected as needing an intermediate
+	// header (422), not as malformed.
+	if status, body := e.post(t, e.rpc.URL, api.PathSyncHeader, json.RawMessage(forged)); status != http.StatusUnprocessableEntity {
+		t.Fatalf("forged header: %d %s, want 422", status, body)
+	}
+	client := &http.Client{Timeout: liveness}
+	keyBody, _ := json.Marshal(AppKeyRequest{AppID: "app-1", Path: []string{"db", "snapshot", "v1"}})
+	info := func() (*http.Response, error) { return client.Get(e.rpc.URL + api.PathInfo) }
+	key := func() (*http.Response, error) {
+		return client.Post(e.app.URL+AppPathKey, "application/json", bytes.NewReader(keyBody))
+	}
+
+	var idleInfo, idleKey, floodInfo, floodKey []time.Duration
+	var verified, busy, other atomic.Int64
+	var floodTime time.Duration
+	for round := range *flagFloodRounds + 1 { // round 0 warms up
+		ii := probe(t, client, *flagFloodSamples, info)
+		ik := probe(t, client, *flagFloodSamples, key)
+
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		started := time.Now()
+		for range *flagFloodSenders {
+			wg.Go(func() {
+				c := &http.Client{Timeout: liveness}
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					res, err := c.Post(e.rpc.URL+api.PathSyncHeader, "application/json", bytes.NewReader(forged))
+					if err != nil {
+						other.Add(1)
+						continue
+					}
+					_, _ = io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+					switch res.StatusCode {
+					case http.StatusUnprocessableEntity:
+						verified.Add(1)
+					case http.StatusTooManyRequests:
+						busy.Add(1)
+					default:
+						other.Add(1)
+					}
+				}
+			})
+		}
+		time.Sleep(200 * time.Millisecond) // let the flood build up
+		fi := probe(t, client, *flagFloodSamples, info)
+		fk := probe(t, client, *flagFloodSamples, key)
+		close(stop)
+		wg.Wait()
+		if round == 0 {
+			verified.Store(0)
+			busy.Store(0)
+			other.Store(0)
+			continue
+		}
+		floodTime += time.Since(started)
+		idleInfo, idleKey = append(idleInfo, ii...), append(idleKey, ik...)
+		floodInfo, floodKey = append(floodInfo, fi...), append(floodKey, fk...)
+	}
+	if other.Load() > 0 {
+		t.Fatalf("%d forged headers answered neither 422 nor 429", other.Load())
+	}
+	t.Logf("GOMAXPROCS %d, SyncConcurrency %d; %d senders of forged skipping headers of %d validators (%d bytes each); %d rounds of %d calls per probe",
+		runtime.GOMAXPROCS(0), cap(e.r.syncSlots), *flagFloodSenders, *flagFloodVals, len(forged), *flagFloodRounds, *flagFloodSamples)
+	t.Logf("flood: %d forged headers verified and refused (422) = %.0f/s, %d refused busy (429)",
+		verified.Load(), float64(verified.Load())/floodTime.Seconds(), busy.Load())
+	for _, p := range []struct {
+		name        string
+		idle, flood []time.Duration
+	}{{"/get_info", idleInfo, floodInfo}, {"app key", idleKey, floodKey}} {
+		t.Logf("%-9s idle p50 %8v p99 %8v | flood p50 %8v p99 %8v | p99 flood/idle %.2f",
+			p.name, pct(p.idle, 0.5), pct(p.idle, 0.99), pct(p.flood, 0.5), pct(p.flood, 0.99),
+			float64(pct(p.flood, 0.99))/float64(pct(p.idle, 0.99)))
+	}
+}
