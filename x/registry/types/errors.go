@@ -80,4 +80,6 @@ var (
 	ErrTooManyPairs           = errorsmod.Register(ModuleName, 74, "pRuntime migration has the maximum number of pairs")
 	ErrNoHandover             = errorsmod.Register(ModuleName, 75, "no handover was relayed to the successor")
 	ErrPairReady              = errorsmod.Register(ModuleName, 76, "migration pair is already ready")
+	// Issue 12 points 4 and 5 (codes from 120, apart from other additions).
+	ErrInvalidClusterKeyAck = errorsmod.Register(ModuleName, 120, "invalid cluster key acknowledgement")
 )

@@ -24,6 +24,8 @@ const (
 	DefaultMaxClusterWorkers         = 64
 	DefaultRotationInterval          = 0
 	DefaultKeyRetention              = 100
+	// DefaultReencryptStallBlocks: about ten minutes at one block a second.
+	DefaultReencryptStallBlocks = 600
 	// MaxKeyRetention bounds key_retention (2^32 blocks, a century at one
 	// block a second), so that retirement height + key_retention never
 	// overflows.
@@ -44,6 +46,7 @@ func DefaultParams() Params {
 		MaxClusterWorkers:         DefaultMaxClusterWorkers,
 		RotationInterval:          DefaultRotationInterval,
 		KeyRetention:              DefaultKeyRetention,
+		ReencryptStallBlocks:      DefaultReencryptStallBlocks,
 	}
 }
 
@@ -69,6 +72,9 @@ func (p Params) Validate() error {
 	}
 	if p.KeyRetention == 0 || p.KeyRetention > MaxKeyRetention {
 		return fmt.Errorf("%w: key_retention %d, want 1-%d blocks", ErrInvalidParams, p.KeyRetention, uint64(MaxKeyRetention))
+	}
+	if p.ReencryptStallBlocks == 0 || p.ReencryptStallBlocks > MaxKeyRetention {
+		return fmt.Errorf("%w: reencrypt_stall_blocks %d, want 1-%d blocks", ErrInvalidParams, p.ReencryptStallBlocks, uint64(MaxKeyRetention))
 	}
 	return validateAdvisories(p.AcceptedAdvisories)
 }

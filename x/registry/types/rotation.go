@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
@@ -59,14 +60,35 @@ func (r Rotation) Acks() int {
 	return n
 }
 
-// Retirable reports whether every range finished without failures.
+// Retirable reports whether every cluster member acknowledged the new
+// version (sweep_height set) and every range finished without failures with
+// a verify pass that began at or after the sweep height: no blob saved under
+// the old version can be left behind by a member that lagged.
 func (r Rotation) Retirable() bool {
+	if r.SweepHeight == 0 {
+		return false
+	}
 	for _, g := range r.Gatekeepers {
-		if !g.Finished || g.Failed != 0 {
+		if !g.Finished || g.Failed != 0 || g.VerifiedHeight < r.SweepHeight {
 			return false
 		}
 	}
 	return len(r.Gatekeepers) > 0
+}
+
+// RangeAssignee returns the gatekeeper range i is assigned to: its
+// snapshot gatekeeper, or the one it was reassigned to after a stall.
+func (g RotationGatekeeper) RangeAssignee() []byte {
+	if len(g.Assignee) != 0 {
+		return g.Assignee
+	}
+	return g.IdentityKey
+}
+
+// WorkerAcked reports whether worker acknowledged to_version.
+func (r Rotation) WorkerAcked(worker []byte) bool {
+	_, found := slices.BinarySearchFunc(r.WorkerAcks, worker, bytes.Compare)
+	return found
 }
 
 // ValidateProgress checks one range's counts as the chain accepts them from
