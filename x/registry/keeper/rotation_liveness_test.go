@@ -307,3 +307,30 @@ func TestReencryptStallBlocksParam(t *testing.T) {
 		}
 	}
 }
+
+// TestRotationGenesisSweep: a retiring rotation whose ranges were verified
+// at or after its sweep height imports; one verified before it does not
+// (TestRotationGenesisValidate), nor does one retired before sweep heights
+// existed that has an unfinished range.
+func TestRotationGenesisSweep(t *testing.T) {
+	t.Parallel()
+	f := rotationFixture(t, []byte{1, 2, 3}, nil)
+	toReencrypting(t, f)
+	base, err := f.k.ExportGenesis(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sweep := range []int64{0, 5} {
+		var gs types.GenesisState
+		f.cdc.MustUnmarshalJSON(f.cdc.MustMarshalJSON(base), &gs)
+		r := &gs.Rotations[0]
+		r.Phase, r.SweepHeight, r.RetiredHeight, r.EraseHeight = types.ROTATION_PHASE_RETIRING, sweep, 6, 10
+		gs.MasterKeys[r.FromVersion].RetiredHeight = 6
+		for i := range r.Gatekeepers {
+			r.Gatekeepers[i].Finished, r.Gatekeepers[i].VerifiedHeight = true, 5
+		}
+		if err := gs.Validate(); err != nil {
+			t.Errorf("sweep %d, verified at 5: %v", sweep, err)
+		}
+	}
+}

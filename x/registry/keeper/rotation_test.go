@@ -879,6 +879,19 @@ func TestRotationGenesisValidate(t *testing.T) {
 		{"erased without retirement", func(gs *types.GenesisState) { gs.MasterKeys[0].ErasedHeight = 5 }},
 		{"newest version retired", func(gs *types.GenesisState) { gs.MasterKeys[1].RetiredHeight = 5 }},
 		{"key retention 0", func(gs *types.GenesisState) { gs.Params.KeyRetention = 0 }},
+		{"reencrypt stall blocks 0", func(gs *types.GenesisState) { gs.Params.ReencryptStallBlocks = 0 }},
+		{"assignee outside the snapshot", func(gs *types.GenesisState) { gs.Rotations[0].Gatekeepers[0].Assignee = pub(testKey(9)) }},
+		{"worker acks out of order", func(gs *types.GenesisState) {
+			gs.Rotations[0].WorkerAcks = [][]byte{bytes.Repeat([]byte{2}, 32), bytes.Repeat([]byte{1}, 32)}
+		}},
+		{"retiring before the sweep", func(gs *types.GenesisState) {
+			r := &gs.Rotations[0]
+			r.Phase, r.SweepHeight, r.RetiredHeight, r.EraseHeight = types.ROTATION_PHASE_RETIRING, 5, 6, 10
+			gs.MasterKeys[r.FromVersion].RetiredHeight = 6
+			for i := range r.Gatekeepers {
+				r.Gatekeepers[i].Finished, r.Gatekeepers[i].VerifiedHeight = true, 4
+			}
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
