@@ -329,6 +329,7 @@ func (app *App) addRegistryRoutes() {
 		{protocol.TopicRotationProposal, worker, k.HandleRotationProposal},
 		{protocol.TopicRotationAck, worker, k.HandleRotationAck},
 		{protocol.TopicReencryptProgress, worker, k.HandleReencryptProgress},
+		{protocol.TopicClusterKeyAck, worker, k.HandleClusterKeyAck},
 		{protocol.TopicMigrationHandover, worker, k.HandleMigrationHandover},
 		{protocol.TopicMigrationReady, worker, k.HandleMigrationReady},
 		{protocol.TopicMigrationFault, worker, k.HandleMigrationFault},

@@ -128,6 +128,14 @@ func TestMasterKeyRotation(t *testing.T) {
 		t.Fatalf("ingress after the v1 cluster key: %q", got)
 	}
 
+	// The member stores its v1 key and acknowledges it: the sweep height.
+	n.requireRejected("cluster key ack from a non-member", n.send(w2, protocol.TopicClusterKeyAck,
+		protocol.ClusterKeyID{Cluster: 1, Version: 1}.Encode()), registrytypes.ErrNotClusterMember)
+	n.requireHandled(n.send(w1, protocol.TopicClusterKeyAck, protocol.ClusterKeyID{Cluster: 1, Version: 1}.Encode()))
+	if r := n.rotation(); r.SweepHeight == 0 || !r.WorkerAcked(w1.PublicKey()) {
+		t.Fatalf("after the member's ack: %+v", r)
+	}
+
 	// Midway, the state survives an export and re-import.
 	_, reg1 := moduleStates(t, n.c.Export())
 	imported := n.c.Import(t, n.c.Export())
@@ -144,6 +152,9 @@ func TestMasterKeyRotation(t *testing.T) {
 	// retirement back until a later report clears it.
 	progress := func(gk *apptest.Worker, p protocol.ReencryptProgress) []byte {
 		p.ToVersion, p.Range = 1, rangeOf[string(gk.PublicKey())]
+		if p.Finished {
+			p.VerifiedHeight = uint64(n.c.App.LastBlockHeight())
+		}
 		return p.Encode()
 	}
 	n.requireRejected("progress of another range", n.send(gk1, protocol.TopicReencryptProgress,

@@ -44,6 +44,14 @@ type Config struct {
 	// from a retired master key version to its erasure (0: the module
 	// default).
 	KeyRetention uint64
+	// ReencryptStallBlocks is x/registry's reencrypt_stall_blocks for a new
+	// devnet (0: the module default).
+	ReencryptStallBlocks uint64
+	// Down names pRuntimes (e.g. "gatekeeper-0") this run starts neither
+	// with nor without their relayer: a pRuntime that died for good, for
+	// fault tests. NoRelayer names pRuntimes started without their pherry
+	// relayer: they serve their app API but fall behind the chain.
+	Down, NoRelayer []string
 }
 
 // DefaultConfig returns the defaults of `gkd devnet`.
@@ -78,6 +86,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("devnet: Gatekeepers: %d, want 0-%d (at most 32 pRuntimes)", c.Gatekeepers, 32-c.Workers)
 	case c.KeyRetention > 1<<32:
 		return fmt.Errorf("devnet: KeyRetention: %d, want at most 2^32 blocks", c.KeyRetention)
+	case c.ReencryptStallBlocks > 1<<32:
+		return fmt.Errorf("devnet: ReencryptStallBlocks: %d, want at most 2^32 blocks", c.ReencryptStallBlocks)
 	case c.StatusInterval < 0:
 		return fmt.Errorf("devnet: StatusInterval: %s must not be negative", c.StatusInterval)
 	}

@@ -91,7 +91,7 @@ func Run(ctx context.Context, cfg Config, start StartFunc, out io.Writer) error 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			workersErr = startWorkers(bg, &m, workersLog, out)
+			workersErr = startWorkers(bg, cfg, &m, workersLog, out)
 		}()
 		wg.Add(1)
 		go func() {
@@ -122,7 +122,7 @@ func Run(ctx context.Context, cfg Config, start StartFunc, out io.Writer) error 
 
 // startWorkers waits for the chain, fixes the trust root on first use, and
 // runs the workers until ctx ends.
-func startWorkers(ctx context.Context, m *Manifest, logs io.Writer, out io.Writer) error {
+func startWorkers(ctx context.Context, cfg Config, m *Manifest, logs io.Writer, out io.Writer) error {
 	// Waits for the node; on resume it also checks the home still holds the
 	// chain the pRuntimes were initialized for.
 	h, err := genesisValidatorsHash(ctx, m.Endpoints.CometRPC)
@@ -141,7 +141,7 @@ func startWorkers(ctx context.Context, m *Manifest, logs io.Writer, out io.Write
 	case m.TrustRoot != got:
 		return fmt.Errorf("devnet: the chain's genesis validators hash %s differs from %s in %s", got, m.TrustRoot, ManifestFile)
 	}
-	err = runWorkers(ctx, *m, logs)
+	err = runWorkers(ctx, *m, logs, cfg.Down, cfg.NoRelayer)
 	if err != nil {
 		fmt.Fprintf(out, "devnet: workers stopped: %v\n", err)
 	}

@@ -130,6 +130,9 @@ func initHome(cfg Config) (Manifest, error) {
 	if cfg.KeyRetention > 0 {
 		regGen.Params.KeyRetention = cfg.KeyRetention
 	}
+	if cfg.ReencryptStallBlocks > 0 {
+		regGen.Params.ReencryptStallBlocks = cfg.ReencryptStallBlocks
+	}
 	regGen.Measurements = append(regGen.Measurements, registrytypes.Measurement{
 		TeeKind: attest.KindSim, Measurement: pruntime.DevnetMeasurement(), Description: "devnet pRuntime " + pruntime.Version,
 	})

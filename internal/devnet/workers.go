@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -58,7 +59,10 @@ func genesisValidatorsHash(ctx context.Context, rpcAddr string) ([]byte, error) 
 // All pRuntimes share one state store, HOME/state: the workers' apps save
 // their blobs there and the gatekeepers re-encrypt them during a master key
 // rotation, as they would share an object store on a real network.
-func runWorkers(ctx context.Context, m Manifest, logs io.Writer) error {
+//
+// The pRuntimes named in down are not started, and those in noRelayer run
+// without their relayer (fault tests: a dead pRuntime, a lagging one).
+func runWorkers(ctx context.Context, m Manifest, logs io.Writer, down, noRelayer []string) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, 2*len(m.PRuntimes))
 	stateDir := filepath.Join(m.Home, StateDir)
@@ -67,6 +71,10 @@ func runWorkers(ctx context.Context, m Manifest, logs io.Writer) error {
 		return fmt.Errorf("devnet: state store: %w", err)
 	}
 	for _, w := range m.PRuntimes {
+		if slices.Contains(down, w.Name) {
+			fmt.Fprintf(logs, "devnet: %s is down (not started)\n", w.Name)
+			continue
+		}
 		t, err := pruntime.OpenSimTEE(w.DataDir, pruntime.DevnetMeasurement())
 		if err != nil {
 			return err
@@ -110,8 +118,13 @@ func runWorkers(ctx context.Context, m Manifest, logs io.Writer) error {
 			appLn.Close()
 			return fmt.Errorf("devnet: %s: %w", w.Name, err)
 		}
-		wg.Add(2)
+		wg.Add(1)
 		go func() { defer wg.Done(); errc <- rt.ServeWithApp(ctx, ln, appLn, store) }()
+		if slices.Contains(noRelayer, w.Name) {
+			fmt.Fprintf(logs, "devnet: %s runs without its relayer\n", w.Name)
+			continue
+		}
+		wg.Add(1)
 		go func() { defer wg.Done(); errc <- relayer.Run(ctx) }()
 	}
 	wg.Wait()

@@ -45,6 +45,11 @@ var gatekeeperCodecs = []struct {
 	{"reencrypt start", func(b []byte) ([]byte, error) { p, err := protocol.DecodeReencryptStart(b); return p.Encode(), err }},
 	{"reencrypt progress", func(b []byte) ([]byte, error) { p, err := protocol.DecodeReencryptProgress(b); return p.Encode(), err }},
 	{"master key retired", func(b []byte) ([]byte, error) { p, err := protocol.DecodeMasterKeyRetired(b); return p.Encode(), err }},
+	{"reencrypt sweep", func(b []byte) ([]byte, error) { p, err := protocol.DecodeReencryptSweep(b); return p.Encode(), err }},
+	{"reencrypt reassigned", func(b []byte) ([]byte, error) {
+		p, err := protocol.DecodeReencryptReassigned(b)
+		return p.Encode(), err
+	}},
 	{"migration scheduled", func(b []byte) ([]byte, error) { p, err := protocol.DecodeMigrationScheduled(b); return p.Encode(), err }},
 	{"migration handover request", func(b []byte) ([]byte, error) {
 		p, err := protocol.DecodeMigrationHandoverRequest(b)
@@ -87,6 +92,8 @@ func validGatekeeperPayloads() [][]byte {
 		protocol.ReencryptStart{From: 3, To: 4, Ranges: 2}.Encode(),
 		validReencryptProgress().Encode(),
 		protocol.MasterKeyRetired{Version: 3, EraseHeight: 1234}.Encode(),
+		protocol.ReencryptSweep{ToVersion: 4, SweepHeight: 99}.Encode(),
+		protocol.ReencryptReassigned{ToVersion: 4, Range: 2, Assignee: filled(32, 1), Previous: filled(32, 2)}.Encode(),
 		validMigrationScheduled().Encode(),
 		validHandoverRequest().Encode(),
 		validHandover().Encode(),

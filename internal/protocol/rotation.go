@@ -54,6 +54,20 @@ const (
 	// TopicReencryptProgress (egress, worker origin, the gatekeeper the range
 	// is assigned to): a ReencryptProgress.
 	TopicReencryptProgress = "registry/reencrypt_progress"
+	// TopicClusterKeyAck (egress, worker origin, a cluster member): a
+	// ClusterKeyID the worker holds, sent in the commit that stores the key.
+	// From then on it saves state only under that version or a newer one;
+	// the chain retires a rotation's old version only once every member
+	// acknowledged the new one.
+	TopicClusterKeyAck = "registry/cluster_key_ack"
+	// TopicReencryptSweep (ingress, from x/registry): a ReencryptSweep. The
+	// last cluster member acknowledged the new version after some ranges
+	// were verified: their assignees verify them again.
+	TopicReencryptSweep = "registry/reencrypt_sweep"
+	// TopicReencryptReassigned (ingress, from x/registry): a
+	// ReencryptReassigned. A range's assignee made no progress for
+	// reencrypt_stall_blocks; the range goes to another gatekeeper.
+	TopicReencryptReassigned = "registry/reencrypt_reassigned"
 	// TopicMasterKeyRetired (ingress): a MasterKeyRetired. Every range
 	// finished without failures; version From is no longer used for
 	// anything new and is erased at EraseHeight.
@@ -299,6 +313,11 @@ type ReencryptProgress struct {
 	Failed    uint64 // objects that could not be brought to ToVersion
 	// Finished: the job is complete and its verify pass succeeded.
 	Finished bool
+	// VerifiedHeight is the sender's synced height when the verify pass a
+	// finished report rests on began (0 when not finished). The chain counts
+	// the range finished only if it is at or above the rotation's sweep
+	// height (every cluster member acknowledged the new version by then).
+	VerifiedHeight uint64
 	// FailedNames are at most MaxFailedNames of the failed objects' names
 	// (the first in name order), each 1..MaxFailedNameLen bytes of printable
 	// ASCII without spaces, strictly ascending.
@@ -306,9 +325,10 @@ type ReencryptProgress struct {
 }
 
 // Encode returns u32 to_version || u32 range || u64 done || u64 total ||
-// u64 failed || u8 finished (0 or 1) || u8 n || n × (u16 len || name).
+// u64 failed || u8 finished (0 or 1) || u64 verified height || u8 n ||
+// n × (u16 len || name).
 func (p ReencryptProgress) Encode() []byte {
-	n := 4 + 4 + 24 + 2
+	n := 4 + 4 + 24 + 2 + 8
 	for _, s := range p.FailedNames {
 		n += 2 + len(s)
 	}
@@ -323,6 +343,7 @@ func (p ReencryptProgress) Encode() []byte {
 	} else {
 		w.u8(0)
 	}
+	w.u64(p.VerifiedHeight)
 	w.u8(uint8(len(p.FailedNames)))
 	for _, s := range p.FailedNames {
 		w.bytes16([]byte(s))
@@ -342,6 +363,7 @@ func DecodeReencryptProgress(b []byte) (ReencryptProgress, error) {
 	default:
 		p.Finished = f == 1
 	}
+	p.VerifiedHeight = r.u64("verified height")
 	n := r.count("failed names", 0, MaxFailedNames)
 	for i := 0; r.err == nil && i < n; i++ {
 		name := r.bytes16("failed name", MaxFailedNameLen)
@@ -419,4 +441,62 @@ func (r *reader) versionStep(from, to uint32) {
 	if r.err == nil && (from == ^uint32(0) || to != from+1) {
 		r.fail("to", "version %d after %d, want the next version", to, from)
 	}
+}
+
+// ReencryptSweep asks the assignees of the ranges of the rotation to
+// ToVersion to verify them again, with a verify pass that begins at or
+// after SweepHeight.
+type ReencryptSweep struct {
+	ToVersion   uint32
+	SweepHeight uint64
+}
+
+// Encode returns u32 to_version || u64 sweep height.
+func (p ReencryptSweep) Encode() []byte {
+	w := writer{buf: make([]byte, 0, 12)}
+	w.u32(p.ToVersion)
+	w.u64(p.SweepHeight)
+	return w.buf
+}
+
+// DecodeReencryptSweep parses ReencryptSweep.Encode.
+func DecodeReencryptSweep(b []byte) (ReencryptSweep, error) {
+	r := reader{buf: b}
+	p := ReencryptSweep{ToVersion: r.u32("to version"), SweepHeight: r.u64("sweep height")}
+	return p, r.done()
+}
+
+// ReencryptReassigned moves range Range of the rotation to ToVersion from
+// gatekeeper Previous to gatekeeper Assignee, which resumes it: objects
+// already under the new version are only checked, not rewritten.
+type ReencryptReassigned struct {
+	ToVersion uint32
+	Range     uint32
+	Assignee  []byte // IdentityKeyLen
+	Previous  []byte // IdentityKeyLen
+}
+
+// Encode returns u32 to_version || u32 range || assignee || previous.
+func (p ReencryptReassigned) Encode() []byte {
+	w := writer{buf: make([]byte, 0, 8+2*IdentityKeyLen)}
+	w.u32(p.ToVersion)
+	w.u32(p.Range)
+	w.raw(p.Assignee)
+	w.raw(p.Previous)
+	return w.buf
+}
+
+// DecodeReencryptReassigned parses ReencryptReassigned.Encode.
+func DecodeReencryptReassigned(b []byte) (ReencryptReassigned, error) {
+	r := reader{buf: b}
+	p := ReencryptReassigned{ToVersion: r.u32("to version"), Range: r.u32("range")}
+	p.Assignee = bytes.Clone(r.take("assignee", IdentityKeyLen))
+	p.Previous = bytes.Clone(r.take("previous", IdentityKeyLen))
+	if r.err == nil && p.Range >= MaxRotationGatekeepers {
+		r.fail("range", "%d, want below %d", p.Range, MaxRotationGatekeepers)
+	}
+	if err := r.done(); err != nil {
+		return ReencryptReassigned{}, err
+	}
+	return p, nil
 }

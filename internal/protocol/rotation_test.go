@@ -23,7 +23,7 @@ func validRotationProposal() protocol.RotationProposal {
 }
 
 func validReencryptProgress() protocol.ReencryptProgress {
-	return protocol.ReencryptProgress{ToVersion: 4, Range: 1, Done: 10, Total: 12, Failed: 2, FailedNames: []string{"cluster-1/app/a", "cluster-1/app/b"}}
+	return protocol.ReencryptProgress{ToVersion: 4, Range: 1, Done: 10, Total: 12, Failed: 2, VerifiedHeight: 7, FailedNames: []string{"cluster-1/app/a", "cluster-1/app/b"}}
 }
 
 // maxRotationMembers is a snapshot of MaxRotationGatekeepers gatekeepers.

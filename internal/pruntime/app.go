@@ -403,15 +403,30 @@ func (a *AppAPI) handlePut(w http.ResponseWriter, req *http.Request) {
 	if a.envelope {
 		seal = crypto.SealEnvelopeBlob
 	}
-	blob, err := seal(a.rand, ref.key, crypto.BlobID{Cluster: ref.cluster, Version: ref.version, App: ref.app, Name: ref.name}, body)
-	if err != nil {
-		a.log.Error("sealing app state failed", "app", ref.app, "name", ref.name, "err", err)
-		a.fail(w, appErrorf(http.StatusInternalServerError, "state %s: %v", ref, err))
-		return
-	}
-	if err := a.store.Put(req.Context(), ref.object, blob); err != nil {
-		a.fail(w, a.storeError("put", ref, err))
-		return
+	for {
+		blob, err := seal(a.rand, ref.key, crypto.BlobID{Cluster: ref.cluster, Version: ref.version, App: ref.app, Name: ref.name}, body)
+		if err != nil {
+			a.log.Error("sealing app state failed", "app", ref.app, "name", ref.name, "err", err)
+			a.fail(w, appErrorf(http.StatusInternalServerError, "state %s: %v", ref, err))
+			return
+		}
+		if err := a.store.Put(req.Context(), ref.object, blob); err != nil {
+			a.fail(w, a.storeError("put", ref, err))
+			return
+		}
+		// A newer key version that arrived while this blob was being
+		// written may already be acknowledged on chain, and the rotation
+		// may have swept the store before the write landed: save it again
+		// under the newer version, or the erasure of the old one would
+		// lose it. If the key is still the one used, its acknowledgement
+		// comes after this write, and so does the sweep (issue 12 point 4).
+		cluster, version, key, ok := a.keys.CurrentClusterKey()
+		if !ok || cluster != ref.cluster || version <= ref.version {
+			clear(key[:])
+			break
+		}
+		ref.clear()
+		ref.version, ref.key = version, key
 	}
 	a.log.Debug("app state saved", "app", ref.app, "name", ref.name, "bytes", len(body), "cluster", ref.cluster, "version", ref.version)
 	w.WriteHeader(http.StatusNoContent)

@@ -541,7 +541,11 @@ func (r *Runtime) onClusterKeyCopy(tx *ingressTx, payload []byte) error {
 	}
 	slot.Key = key
 	r.log.Info("holding cluster key", "cluster", c.Cluster, "version", c.Version)
-	return nil
+	// Acknowledge it in the same commit: from this commit on the app API
+	// saves under this version (or a newer one), so once the chain has the
+	// acknowledgement no blob of an older version can appear from this
+	// worker, and a rotation may sweep and retire the older version.
+	return r.emit(&tx.next, protocol.TopicClusterKeyAck, c.ClusterKeyID.Encode())
 }
 
 func (r *Runtime) openClusterKey(c protocol.ClusterKeyCopy, pub []byte) ([]byte, error) {

@@ -3,10 +3,12 @@ package pruntime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -76,29 +78,49 @@ func (r *Runtime) removeReencryptJournal() {
 	}
 }
 
-// reencryptJob is a job ready to run, with the keys it needs.
+// reencryptJob is a job ready to run, with the keys it needs and its
+// journal's path.
 type reencryptJob struct {
-	job  reencrypt.Job
-	keys reencrypt.MasterKeys
+	job     reencrypt.Job
+	keys    reencrypt.MasterKeys
+	journal string
 }
 
-// readyJob returns this gatekeeper's re-encryption job if it should run now.
+// readyJob returns this gatekeeper's next re-encryption job if one should
+// run now: its own range (unless the chain reassigned it away), then the
+// ranges it adopted from stalled gatekeepers, each with its own journal.
 func (r *Runtime) readyJob() (reencryptJob, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rs := r.st.Rotation
-	if rs == nil || !rs.Reencrypt || rs.Finished || !r.st.GK.Live || len(rs.PendingClusters) > 0 ||
+	if rs == nil || !rs.Reencrypt || !r.st.GK.Live || len(rs.PendingClusters) > 0 ||
 		r.height() < rs.ClustersHeight+r.cfg.ReencryptDelayBlocks {
 		return reencryptJob{}, false
+	}
+	index, journal := rs.Range, r.journalPath()
+	if rs.Finished || rs.Lost {
+		i := slices.IndexFunc(rs.Adopted, func(a adoptedRange) bool { return !a.Finished })
+		if i < 0 {
+			return reencryptJob{}, false
+		}
+		index, journal = rs.Adopted[i].Range, fmt.Sprintf("%s.%d", r.journalPath(), rs.Adopted[i].Range)
 	}
 	from, to := r.master.get(rs.From), r.master.get(rs.To)
 	if from == nil || to == nil {
 		return reencryptJob{}, false
 	}
 	return reencryptJob{
-		job:  reencrypt.Job{From: rs.From, To: rs.To, Range: reencrypt.Range{Index: rs.Range, Count: rs.Ranges}},
-		keys: reencrypt.MasterKeys{from, to},
+		job:     reencrypt.Job{From: rs.From, To: rs.To, Range: reencrypt.Range{Index: index, Count: rs.Ranges}},
+		keys:    reencrypt.MasterKeys{from, to},
+		journal: journal,
 	}, true
+}
+
+// syncedHeight is the height this pRuntime has synced to.
+func (r *Runtime) syncedHeight() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.height()
 }
 
 // RunReencryption runs this gatekeeper's re-encryption jobs over store until
@@ -133,7 +155,7 @@ func (r *Runtime) RunReencryption(ctx context.Context, store statestore.Store) {
 // again without delay); false means wait before retrying.
 func (r *Runtime) runReencryptJob(ctx context.Context, store statestore.Store, j reencryptJob) bool {
 	log := r.log.With("subsystem", "reencrypt", "job", j.job.String())
-	journal, err := reencrypt.NewJournal(r.journalPath(), r.tee)
+	journal, err := reencrypt.NewJournal(j.journal, r.tee)
 	if err != nil {
 		log.Error("re-encryption journal", "err", err)
 		return false
@@ -146,7 +168,7 @@ func (r *Runtime) runReencryptJob(ctx context.Context, store statestore.Store, j
 		r.setReencryptGauges(p)
 		if time.Since(lastReport) >= r.cfg.ReencryptReportInterval && !p.Complete() {
 			lastReport = time.Now()
-			r.reportReencrypt(j.job, p, false, log)
+			r.reportReencrypt(j.job, p, false, 0, log)
 		}
 	}
 	p, err := reencrypt.Run(ctx, store, j.keys, j.job, journal, cfg)
@@ -162,11 +184,15 @@ func (r *Runtime) runReencryptJob(ctx context.Context, store statestore.Store, j
 	if !p.Retirable() {
 		// Failed objects: reported by name, they hold retirement back. A
 		// fresh run retries them (an operator may have restored them).
-		r.reportReencrypt(j.job, p, false, log)
+		r.reportReencrypt(j.job, p, false, 0, log)
 		log.Error("re-encryption left failed objects; retirement waits", "failed", p.Failed, "retry_in", reencryptRetry)
 		_ = journal.Remove()
 		return false
 	}
+	// The verify pass begins at this synced height: every cluster member
+	// that acknowledged the new version on chain at or below it saved its
+	// last old-version blob before this listing (see x/registry's sweep).
+	verifiedAt := r.syncedHeight()
 	v, err := reencrypt.Verify(ctx, store, j.job, reencrypt.DefaultConfig())
 	if err != nil {
 		if ctx.Err() == nil {
@@ -183,22 +209,44 @@ func (r *Runtime) runReencryptJob(ctx context.Context, store statestore.Store, j
 	}
 	r.reenc.set(j.job, v)
 	r.setReencryptGauges(v)
-	r.reportReencrypt(j.job, v, true, log)
+	r.reportReencrypt(j.job, v, true, verifiedAt, log)
 	return true
 }
 
 // reportReencrypt commits a progress report of job: a state change whose
-// egress carries it, checkpointed at once. finished only after Verify.
-func (r *Runtime) reportReencrypt(job reencrypt.Job, p reencrypt.Progress, finished bool, log *slog.Logger) {
+// egress carries it, checkpointed at once. finished only after Verify,
+// which began at synced height verifiedAt; a pass that began below the
+// chain's sweep height is not reported finished, and the job runs again.
+func (r *Runtime) reportReencrypt(job reencrypt.Job, p reencrypt.Progress, finished bool, verifiedAt int64, log *slog.Logger) {
 	rep := progressReport(job, p, finished)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rs := r.st.Rotation
-	if rs == nil || !rs.Reencrypt || rs.Finished || rs.To != job.To || rs.Range != job.Range.Index {
+	if rs == nil || !rs.Reencrypt || rs.To != job.To {
 		return
 	}
-	if rs.Done == rep.Done && rs.Total == rep.Total && rs.Failed == rep.Failed && !finished && (rs.Done|rs.Total) != 0 {
+	adopted := slices.IndexFunc(rs.Adopted, func(a adoptedRange) bool { return a.Range == job.Range.Index })
+	own := job.Range.Index == rs.Range && !rs.Lost
+	if !own && adopted < 0 {
+		return // no longer this gatekeeper's range
+	}
+	done, total, failed, fin := rs.Done, rs.Total, rs.Failed, rs.Finished
+	if !own {
+		a := rs.Adopted[adopted]
+		done, total, failed, fin = a.Done, a.Total, a.Failed, a.Finished
+	}
+	if fin {
+		return
+	}
+	if finished && verifiedAt < rs.SweepHeight {
+		log.Info("verify pass began before the sweep; verifying again", "verified_at", verifiedAt, "sweep_height", rs.SweepHeight)
+		return
+	}
+	if done == rep.Done && total == rep.Total && failed == rep.Failed && !finished && (done|total) != 0 {
 		return // nothing new to tell the chain
+	}
+	if rep.Finished {
+		rep.VerifiedHeight = uint64(max(verifiedAt, 0))
 	}
 	next := r.st.clone()
 	if err := r.emit(&next, protocol.TopicReencryptProgress, rep.Encode()); err != nil {
@@ -206,7 +254,11 @@ func (r *Runtime) reportReencrypt(job reencrypt.Job, p reencrypt.Progress, finis
 		return
 	}
 	nrs := next.Rotation
-	nrs.Done, nrs.Total, nrs.Failed, nrs.Finished = rep.Done, rep.Total, rep.Failed, rep.Finished
+	if own {
+		nrs.Done, nrs.Total, nrs.Failed, nrs.Finished = rep.Done, rep.Total, rep.Failed, rep.Finished
+	} else {
+		nrs.Adopted[adopted] = adoptedRange{Range: job.Range.Index, Done: rep.Done, Total: rep.Total, Failed: rep.Failed, Finished: rep.Finished}
+	}
 	if err := r.commit(next, r.trusted, true); err != nil {
 		log.Error("committing re-encryption progress", "err", err)
 		return
@@ -215,10 +267,14 @@ func (r *Runtime) reportReencrypt(job reencrypt.Job, p reencrypt.Progress, finis
 	if d, ok := p.ETA(); ok && !finished {
 		eta = d.Round(time.Second).String()
 	}
-	log.Info("re-encryption progress", "done", rep.Done, "total", rep.Total, "failed", rep.Failed, "finished", rep.Finished,
+	log.Info("re-encryption progress", "range", job.Range.Index, "done", rep.Done, "total", rep.Total, "failed", rep.Failed, "finished", rep.Finished,
 		"mb_per_s", int64(p.BytesPerSecond()/1e6), "eta", eta)
-	if finished {
-		r.removeReencryptJournal()
+	if rep.Finished {
+		if own {
+			r.removeReencryptJournal()
+		} else if err := os.Remove(fmt.Sprintf("%s.%d", r.journalPath(), job.Range.Index)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			log.Warn("removing the re-encryption journal", "err", err)
+		}
 	}
 }
 

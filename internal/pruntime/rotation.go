@@ -86,6 +86,25 @@ type rotationState struct {
 	// Retired: From is retired and will be erased at EraseHeight.
 	Retired     bool   `json:"retired,omitempty"`
 	EraseHeight uint64 `json:"erase_height,omitempty"`
+	// SweepHeight is the chain's sweep height (registry/reencrypt_sweep):
+	// a finished report counts only if its verify pass began at or above
+	// it, so one that began below runs again.
+	SweepHeight int64 `json:"sweep_height,omitempty"`
+	// Lost: the chain reassigned this gatekeeper's own range to another
+	// after it stalled; its reports of it would be refused.
+	Lost bool `json:"lost,omitempty"`
+	// Adopted are other gatekeepers' ranges reassigned to this one.
+	Adopted []adoptedRange `json:"adopted,omitempty"`
+}
+
+// adoptedRange is a stalled range the chain reassigned to this gatekeeper
+// (registry/reencrypt_reassigned), with what it last reported of it.
+type adoptedRange struct {
+	Range    uint32 `json:"range"`
+	Done     uint64 `json:"done,omitempty"`
+	Total    uint64 `json:"total,omitempty"`
+	Failed   uint64 `json:"failed,omitempty"`
+	Finished bool   `json:"finished,omitempty"`
 }
 
 func (s *rotationState) clone() *rotationState {
@@ -94,6 +113,7 @@ func (s *rotationState) clone() *rotationState {
 	c.ReceiveKeys = slices.Clone(s.ReceiveKeys)
 	c.Rejected = slices.Clone(s.Rejected)
 	c.PendingClusters = slices.Clone(s.PendingClusters)
+	c.Adopted = slices.Clone(s.Adopted)
 	return &c
 }
 
@@ -148,6 +168,10 @@ func (r *Runtime) handleRotationIngress(tx *ingressTx, m protocol.Message) (bool
 		err = r.onRotationRejected(tx, m.Payload)
 	case protocol.TopicReencryptStart:
 		err = r.onReencryptStart(tx, m.Payload)
+	case protocol.TopicReencryptSweep:
+		err = r.onReencryptSweep(tx, m.Payload)
+	case protocol.TopicReencryptReassigned:
+		err = r.onReencryptReassigned(tx, m.Payload)
 	case protocol.TopicMasterKeyRetired:
 		err = r.onMasterKeyRetired(tx, m.Payload)
 	case protocol.TopicMasterKeyErase:
@@ -372,6 +396,74 @@ func (r *Runtime) onReencryptStart(tx *ingressTx, payload []byte) error {
 			"waiting_for_cluster_keys", len(rs.PendingClusters))
 		r.wakeReencrypt()
 	}
+	return nil
+}
+
+// onReencryptSweep reopens the ranges this gatekeeper finished: every
+// cluster member now holds the new version, and a verify pass that began
+// before the sweep may have missed a blob a lagging member saved under the
+// old one.
+func (r *Runtime) onReencryptSweep(tx *ingressTx, payload []byte) error {
+	p, err := protocol.DecodeReencryptSweep(payload)
+	if err != nil {
+		return err
+	}
+	rs := tx.next.Rotation
+	if rs == nil || p.ToVersion != rs.To {
+		return nil
+	}
+	rs.SweepHeight = max(rs.SweepHeight, int64(min(p.SweepHeight, 1<<62)))
+	reopened := 0
+	if rs.Reencrypt && rs.Finished && !rs.Lost {
+		rs.Finished = false
+		reopened++
+	}
+	for i := range rs.Adopted {
+		if rs.Adopted[i].Finished {
+			rs.Adopted[i].Finished = false
+			reopened++
+		}
+	}
+	r.log.Info("re-encryption sweep: every cluster member holds the new version", "to", p.ToVersion,
+		"sweep_height", p.SweepHeight, "ranges_reopened", reopened)
+	if reopened > 0 {
+		r.wakeReencrypt()
+	}
+	return nil
+}
+
+// onReencryptReassigned follows a stalled range to its new assignee: this
+// gatekeeper adopts it, or stops working on its own range.
+func (r *Runtime) onReencryptReassigned(tx *ingressTx, payload []byte) error {
+	p, err := protocol.DecodeReencryptReassigned(payload)
+	if err != nil {
+		return err
+	}
+	rs := tx.next.Rotation
+	if rs == nil || p.ToVersion != rs.To {
+		return nil
+	}
+	self := r.self()
+	own := rs.Reencrypt && p.Range == rs.Range
+	switch {
+	case bytes.Equal(p.Assignee, self) && own:
+		rs.Lost, rs.Finished = false, false
+	case bytes.Equal(p.Assignee, self):
+		i := slices.IndexFunc(rs.Adopted, func(a adoptedRange) bool { return a.Range == p.Range })
+		if i < 0 {
+			rs.Adopted = append(rs.Adopted, adoptedRange{Range: p.Range})
+		} else {
+			rs.Adopted[i] = adoptedRange{Range: p.Range}
+		}
+	case own:
+		rs.Lost = true
+	default:
+		rs.Adopted = slices.DeleteFunc(rs.Adopted, func(a adoptedRange) bool { return a.Range == p.Range })
+		return nil
+	}
+	r.log.Info("re-encryption range reassigned", "to", p.ToVersion, "range", p.Range,
+		"assignee", hex.EncodeToString(p.Assignee), "previous", hex.EncodeToString(p.Previous), "mine", bytes.Equal(p.Assignee, self))
+	r.wakeReencrypt()
 	return nil
 }
 

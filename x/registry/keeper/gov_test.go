@@ -89,7 +89,7 @@ func TestUpdateParams(t *testing.T) {
 		want   error
 	}{
 		{name: "defaults", params: types.DefaultParams()},
-		{name: "strictest", params: types.Params{WorkerConfidenceLimit: 1, GatekeeperConfidenceLimit: 1, AttestationMaxAgeSeconds: 1, MaxClusterWorkers: 1, KeyRetention: 1, ClusterInviteBlocks: 1}},
+		{name: "strictest", params: types.Params{WorkerConfidenceLimit: 1, GatekeeperConfidenceLimit: 1, AttestationMaxAgeSeconds: 1, MaxClusterWorkers: 1, KeyRetention: 1, ClusterInviteBlocks: 1, ReencryptStallBlocks: 1}},
 		{name: "automatic rotation", params: func() types.Params {
 			p := types.DefaultParams()
 			p.RotationInterval, p.KeyRetention = 1000, 50

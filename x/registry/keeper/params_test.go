@@ -11,7 +11,7 @@ import (
 func TestParamsValidate(t *testing.T) {
 	t.Parallel()
 	p := func(worker, gk uint32, age uint64) types.Params {
-		return types.Params{WorkerConfidenceLimit: worker, GatekeeperConfidenceLimit: gk, AttestationMaxAgeSeconds: age, MaxClusterWorkers: 1, KeyRetention: 1, ClusterInviteBlocks: 1}
+		return types.Params{WorkerConfidenceLimit: worker, GatekeeperConfidenceLimit: gk, AttestationMaxAgeSeconds: age, MaxClusterWorkers: 1, KeyRetention: 1, ClusterInviteBlocks: 1, ReencryptStallBlocks: 1}
 	}
 	withRotation := func(interval, retention uint64) types.Params {
 		p := types.DefaultParams()
@@ -37,10 +37,10 @@ func TestParamsValidate(t *testing.T) {
 		{name: "strictest", p: p(1, 1, 1)},
 		{name: "loosest", p: types.Params{WorkerConfidenceLimit: 5, GatekeeperConfidenceLimit: 5, AttestationMaxAgeSeconds: 1 << 62,
 			BeaconIntervalBlocks: math.MaxInt64, MaxClusterWorkers: types.MaxClusterWorkersLimit,
-			RotationInterval: math.MaxInt64, KeyRetention: types.MaxKeyRetention, ClusterInviteBlocks: types.MaxClusterInviteBlocks}},
+			RotationInterval: math.MaxInt64, KeyRetention: types.MaxKeyRetention, ClusterInviteBlocks: types.MaxClusterInviteBlocks, ReencryptStallBlocks: types.MaxKeyRetention}},
 		{name: "cluster invitations never valid", p: withInvite(0), want: types.ErrInvalidParams},
 		{name: "cluster invitations beyond the bound", p: withInvite(types.MaxClusterInviteBlocks + 1), want: types.ErrInvalidParams},
-		{name: "sim allowed", p: types.Params{AllowSimulatedTee: true, WorkerConfidenceLimit: 5, GatekeeperConfidenceLimit: 3, AttestationMaxAgeSeconds: 60, MaxClusterWorkers: 64, KeyRetention: 100, ClusterInviteBlocks: 1}},
+		{name: "sim allowed", p: types.Params{AllowSimulatedTee: true, WorkerConfidenceLimit: 5, GatekeeperConfidenceLimit: 3, AttestationMaxAgeSeconds: 60, MaxClusterWorkers: 64, KeyRetention: 100, ClusterInviteBlocks: 1, ReencryptStallBlocks: 600}},
 		{name: "rotation every block, erase a block after retirement", p: withRotation(1, 1)},
 		{name: "rotation interval beyond any height", p: withRotation(math.MaxInt64+1, 100), want: types.ErrInvalidParams},
 		{name: "key retention 0", p: withRotation(0, 0), want: types.ErrInvalidParams},

@@ -191,6 +191,11 @@ func (q queryServer) Rotation(ctx context.Context, req *types.QueryRotationReque
 			return nil, err
 		}
 		resp.AckQuorum = uint32(quorum)
+		if resp.Rotation.Phase == types.ROTATION_PHASE_REENCRYPTING {
+			if resp.UnackedWorkers, err = q.k.UnackedWorkers(ctx, *resp.Rotation); err != nil {
+				return nil, err
+			}
+		}
 	}
 	params, err := q.k.Params.Get(ctx)
 	if err != nil {

@@ -176,6 +176,11 @@ func (k *Keeper) rotationEndBlock(ctx context.Context, params types.Params) erro
 	if err != nil {
 		return err
 	}
+	if running && r.Phase == types.ROTATION_PHASE_REENCRYPTING {
+		if err := k.reencryptEndBlock(sdk.UnwrapSDKContext(ctx), &r, params); err != nil {
+			return err
+		}
+	}
 	if running && r.Phase == types.ROTATION_PHASE_RETIRING && height >= r.EraseHeight {
 		if err := k.erase(ctx, r); err != nil {
 			return err
@@ -525,27 +530,40 @@ func (k *Keeper) HandleReencryptProgress(ctx sdk.Context, m protocol.Message) er
 	if p.Range >= uint32(len(r.Gatekeepers)) {
 		return errorsmod.Wrapf(types.ErrNotAssignee, "range %d, the rotation to v%d has %d ranges", p.Range, r.ToVersion, len(r.Gatekeepers))
 	}
-	if p.Range != uint32(i) {
-		return errorsmod.Wrapf(types.ErrNotAssignee, "range %d is assigned to %x, not %x (whose range is %d)", p.Range, r.Gatekeepers[p.Range].IdentityKey, sender, i)
+	row := &r.Gatekeepers[p.Range]
+	if assignee := row.RangeAssignee(); !bytes.Equal(assignee, sender) {
+		if row.AssignedHeight != 0 {
+			return errorsmod.Wrapf(types.ErrNotAssignee, "range %d was reassigned to %x at height %d after it stalled, not %x",
+				p.Range, assignee, row.AssignedHeight, sender)
+		}
+		return errorsmod.Wrapf(types.ErrNotAssignee, "range %d is assigned to %x, not %x (whose range is %d)", p.Range, assignee, sender, i)
 	}
 	if err := types.ValidateProgress(p.Done, p.Total, p.Failed, p.Finished, p.FailedNames); err != nil {
 		return err
 	}
-	row := &r.Gatekeepers[i]
 	if row.Finished && (!p.Finished || p.Done < row.Done) {
 		return errorsmod.Wrapf(types.ErrInvalidProgress, "range %d was reported finished with %d done; a report may not go back to %d done, finished %t",
-			i, row.Done, p.Done, p.Finished)
+			p.Range, row.Done, p.Done, p.Finished)
 	}
 	row.Done, row.Total, row.Failed, row.FailedNames, row.Finished = p.Done, p.Total, p.Failed, p.FailedNames, p.Finished
+	row.VerifiedHeight = 0
+	if p.Finished {
+		// The assignee's TEE code reports it as it reports done and
+		// finished; it is bounded only to fit the record.
+		row.VerifiedHeight = int64(min(p.VerifiedHeight, math.MaxInt64))
+	}
 	row.ProgressHeight = ctx.BlockHeight()
 	ctx.EventManager().EmitEvent(sdk.NewEvent(types.EventReencryptProgress,
 		sdk.NewAttribute(types.AttributeToVersion, fmt.Sprint(r.ToVersion)),
-		sdk.NewAttribute(types.AttributeRange, fmt.Sprint(i)),
+		sdk.NewAttribute(types.AttributeRange, fmt.Sprint(p.Range)),
 		sdk.NewAttribute(types.AttributeIdentityKey, hex.EncodeToString(sender)),
 		sdk.NewAttribute(types.AttributeDone, fmt.Sprint(p.Done)),
 		sdk.NewAttribute(types.AttributeTotal, fmt.Sprint(p.Total)),
 		sdk.NewAttribute(types.AttributeFailed, fmt.Sprint(p.Failed)),
 		sdk.NewAttribute(types.AttributeFinished, fmt.Sprint(p.Finished))))
+	if _, err := k.maybeSweep(ctx, &r); err != nil {
+		return err
+	}
 	if r.Retirable() {
 		if err := k.retire(ctx, &r); err != nil {
 			return err

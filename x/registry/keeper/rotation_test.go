@@ -80,9 +80,10 @@ func progressMsg(from byte, p protocol.ReencryptProgress) protocol.Message {
 	return fromWorker(from, protocol.TopicReencryptProgress, p.Encode())
 }
 
-// finished is a finished, clean report of range r of version with n objects.
+// finished is a finished, clean report of range r of version with n
+// objects, whose verify pass began after any sweep these tests reach.
 func finished(version, r uint32, n uint64) protocol.ReencryptProgress {
-	return protocol.ReencryptProgress{ToVersion: version, Range: r, Done: n, Total: n, Finished: true}
+	return protocol.ReencryptProgress{ToVersion: version, Range: r, Done: n, Total: n, Finished: true, VerifiedHeight: 1 << 40}
 }
 
 // endBlock runs the registry's EndBlock at height.
@@ -224,6 +225,13 @@ func TestRotationHappyPath(t *testing.T) {
 	f.mustHandle(t, f.k.HandleRotationAck, ackMsg(2, 1))
 	if r := f.rotation(t); r.Acks() != 3 || r.Phase != types.ROTATION_PHASE_REENCRYPTING || len(f.ingressSince(t, mark)) != 0 {
 		t.Fatalf("after a late ack: acks %d, phase %s", r.Acks(), types.PhaseName(r.Phase))
+	}
+	// The cluster's members acknowledge v1 (their pRuntimes stored it):
+	// nothing was verified yet, so the sweep height is set, nothing reopened.
+	f.mustHandle(t, f.k.HandleClusterKeyAck, keyAckMsg(4, cluster, 1))
+	f.mustHandle(t, f.k.HandleClusterKeyAck, keyAckMsg(5, cluster, 1))
+	if r := f.rotation(t); r.SweepHeight != 24 || len(f.ingressSince(t, mark)) != 0 {
+		t.Fatalf("after the members' acks: sweep %d, ingress %v", r.SweepHeight, topics(f.ingressSince(t, mark)))
 	}
 
 	// Progress: each gatekeeper reports its own range; the last finished
@@ -566,6 +574,7 @@ func TestRotationMessagesRejected(t *testing.T) {
 				reencrypting(t, f)
 				f.mustHandle(t, f.k.HandleReencryptProgress, progressMsg(1, protocol.ReencryptProgress{
 					ToVersion: 1, Range: f.rangeOf(t, 1), Done: 9, Failed: 1, Total: 10, Finished: true, FailedNames: []string{"cluster-1/app/x"},
+					VerifiedHeight: 1 << 40,
 				}))
 			},
 			m: func(t *testing.T, f *fixture) protocol.Message {
@@ -575,7 +584,7 @@ func TestRotationMessagesRejected(t *testing.T) {
 			setup: func(t *testing.T, f *fixture) {
 				reencrypting(t, f)
 				f.mustHandle(t, f.k.HandleReencryptProgress, progressMsg(1, protocol.ReencryptProgress{
-					ToVersion: 1, Range: f.rangeOf(t, 1), Done: 9, Failed: 1, Total: 10, Finished: true,
+					ToVersion: 1, Range: f.rangeOf(t, 1), Done: 9, Failed: 1, Total: 10, Finished: true, VerifiedHeight: 1 << 40,
 				}))
 			},
 			m: func(t *testing.T, f *fixture) protocol.Message {
@@ -873,6 +882,19 @@ func TestRotationGenesisValidate(t *testing.T) {
 		{"erased without retirement", func(gs *types.GenesisState) { gs.MasterKeys[0].ErasedHeight = 5 }},
 		{"newest version retired", func(gs *types.GenesisState) { gs.MasterKeys[1].RetiredHeight = 5 }},
 		{"key retention 0", func(gs *types.GenesisState) { gs.Params.KeyRetention = 0 }},
+		{"reencrypt stall blocks 0", func(gs *types.GenesisState) { gs.Params.ReencryptStallBlocks = 0 }},
+		{"assignee outside the snapshot", func(gs *types.GenesisState) { gs.Rotations[0].Gatekeepers[0].Assignee = pub(testKey(9)) }},
+		{"worker acks out of order", func(gs *types.GenesisState) {
+			gs.Rotations[0].WorkerAcks = [][]byte{bytes.Repeat([]byte{2}, 32), bytes.Repeat([]byte{1}, 32)}
+		}},
+		{"retiring before the sweep", func(gs *types.GenesisState) {
+			r := &gs.Rotations[0]
+			r.Phase, r.SweepHeight, r.RetiredHeight, r.EraseHeight = types.ROTATION_PHASE_RETIRING, 5, 6, 10
+			gs.MasterKeys[r.FromVersion].RetiredHeight = 6
+			for i := range r.Gatekeepers {
+				r.Gatekeepers[i].Finished, r.Gatekeepers[i].VerifiedHeight = true, 4
+			}
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -93,4 +93,7 @@ var (
 	ErrGatekeeperInCluster = errorsmod.Register(ModuleName, 105, "a gatekeeper may not be a cluster member")
 	ErrRemovalNotAllowed   = errorsmod.Register(ModuleName, 106, "signer may not remove this cluster member: only its operator, an owner that operates it, or governance")
 	ErrInvalidSigner       = errorsmod.Register(ModuleName, 107, "invalid signer address")
+
+	// Issue 12 points 4 and 5 (codes from 120, apart from other additions).
+	ErrInvalidClusterKeyAck = errorsmod.Register(ModuleName, 120, "invalid cluster key acknowledgement")
 )

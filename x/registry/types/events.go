@@ -37,6 +37,13 @@ const (
 	EventReencryptProgress = "reencrypt_progress"
 	EventMasterKeyRetired  = "master_key_retired"
 	EventMasterKeyErase    = "master_key_erase"
+	// EventClusterKeyAck: a cluster member acknowledged the new version of a
+	// running rotation; EventReencryptSweep: the last one did, after some
+	// ranges were verified, and those are verified again;
+	// EventReencryptReassigned: a stalled range moved to another gatekeeper.
+	EventClusterKeyAck       = "cluster_key_ack"
+	EventReencryptSweep      = "reencrypt_sweep"
+	EventReencryptReassigned = "reencrypt_reassigned"
 	// pRuntime migration.
 	EventMigrationScheduled = "migration_scheduled"
 	EventMigrationPaired    = "migration_paired"
@@ -102,4 +109,11 @@ const (
 	AttributeSigner      = "signer"
 	AttributeExpires     = "expires_height"
 	AttributeReplaced    = "replaced"
+	AttributeWorkerAcks  = "worker_acks"
+	AttributeMembers     = "members"
+	AttributeSweep       = "sweep_height"
+	AttributeReopened    = "reopened"
+	AttributeAssignee    = "assignee"
+	AttributePrevious    = "previous"
+	AttributeStalledFor  = "stalled_blocks"
 )

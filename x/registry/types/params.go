@@ -30,6 +30,8 @@ const (
 	DefaultClusterInviteBlocks = 14400
 	// MaxClusterInviteBlocks bounds cluster_invite_blocks like key_retention.
 	MaxClusterInviteBlocks = 1 << 32
+	// DefaultReencryptStallBlocks: about ten minutes at one block a second.
+	DefaultReencryptStallBlocks = 600
 	// MaxKeyRetention bounds key_retention (2^32 blocks, a century at one
 	// block a second), so that retirement height + key_retention never
 	// overflows.
@@ -53,6 +55,7 @@ func DefaultParams() Params {
 		RotationInterval:          DefaultRotationInterval,
 		KeyRetention:              DefaultKeyRetention,
 		ClusterInviteBlocks:       DefaultClusterInviteBlocks,
+		ReencryptStallBlocks:      DefaultReencryptStallBlocks,
 	}
 }
 
@@ -84,6 +87,9 @@ func (p Params) Validate() error {
 	}
 	if p.ClusterInviteBlocks == 0 || p.ClusterInviteBlocks > MaxClusterInviteBlocks {
 		return fmt.Errorf("%w: cluster_invite_blocks %d, want 1-%d blocks", ErrInvalidParams, p.ClusterInviteBlocks, uint64(MaxClusterInviteBlocks))
+	}
+	if p.ReencryptStallBlocks == 0 || p.ReencryptStallBlocks > MaxKeyRetention {
+		return fmt.Errorf("%w: reencrypt_stall_blocks %d, want 1-%d blocks", ErrInvalidParams, p.ReencryptStallBlocks, uint64(MaxKeyRetention))
 	}
 	return validateAdvisories(p.AcceptedAdvisories)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
@@ -59,14 +60,35 @@ func (r Rotation) Acks() int {
 	return n
 }
 
-// Retirable reports whether every range finished without failures.
+// Retirable reports whether every cluster member acknowledged the new
+// version (sweep_height set) and every range finished without failures with
+// a verify pass that began at or after the sweep height: no blob saved under
+// the old version can be left behind by a member that lagged.
 func (r Rotation) Retirable() bool {
+	if r.SweepHeight == 0 {
+		return false
+	}
 	for _, g := range r.Gatekeepers {
-		if !g.Finished || g.Failed != 0 {
+		if !g.Finished || g.Failed != 0 || g.VerifiedHeight < r.SweepHeight {
 			return false
 		}
 	}
 	return len(r.Gatekeepers) > 0
+}
+
+// RangeAssignee returns the gatekeeper range i is assigned to: its
+// snapshot gatekeeper, or the one it was reassigned to after a stall.
+func (g RotationGatekeeper) RangeAssignee() []byte {
+	if len(g.Assignee) != 0 {
+		return g.Assignee
+	}
+	return g.IdentityKey
+}
+
+// WorkerAcked reports whether worker acknowledged to_version.
+func (r Rotation) WorkerAcked(worker []byte) bool {
+	_, found := slices.BinarySearchFunc(r.WorkerAcks, worker, bytes.Compare)
+	return found
 }
 
 // ValidateProgress checks one range's counts as the chain accepts them from
@@ -167,7 +189,8 @@ func (gs *GenesisState) validateRotation(r Rotation, last bool, n uint32, gks ma
 	}
 	old := gs.MasterKeys[r.FromVersion]
 	if r.Phase >= ROTATION_PHASE_RETIRING {
-		if !r.Retirable() {
+		// Rotations retired before sweep heights existed have none.
+		if !r.Retirable() && (r.SweepHeight != 0 || !r.rangesFinished()) {
 			return fmt.Errorf("phase %s, but not every range finished without failures", PhaseName(r.Phase))
 		}
 		if r.RetiredHeight == 0 || old.RetiredHeight != r.RetiredHeight || r.EraseHeight < r.RetiredHeight {
@@ -207,6 +230,34 @@ func validateSnapshot(r Rotation, gks map[string]bool) error {
 		if err := ValidateProgress(g.Done, g.Total, g.Failed, g.Finished, g.FailedNames); err != nil {
 			return fmt.Errorf("range %d: %w", i, err)
 		}
+		if g.AssignedHeight < 0 || g.VerifiedHeight < 0 {
+			return fmt.Errorf("range %d: negative height", i)
+		}
+		if len(g.Assignee) != 0 && (r.Member(g.Assignee) < 0 || bytes.Equal(g.Assignee, g.IdentityKey)) {
+			return fmt.Errorf("range %d: assignee %x is not another gatekeeper of the snapshot", i, g.Assignee)
+		}
+	}
+	if r.SweepHeight < 0 {
+		return fmt.Errorf("negative sweep height")
+	}
+	for i, w := range r.WorkerAcks {
+		if len(w) != ed25519.PublicKeySize {
+			return fmt.Errorf("worker acknowledgement %d: identity key is %d bytes", i, len(w))
+		}
+		if i > 0 && bytes.Compare(r.WorkerAcks[i-1], w) >= 0 {
+			return fmt.Errorf("worker acknowledgements are not in ascending key order without duplicates")
+		}
 	}
 	return nil
+}
+
+// rangesFinished reports whether every range finished without failures,
+// whatever the sweep height.
+func (r Rotation) rangesFinished() bool {
+	for _, g := range r.Gatekeepers {
+		if !g.Finished || g.Failed != 0 {
+			return false
+		}
+	}
+	return len(r.Gatekeepers) > 0
 }

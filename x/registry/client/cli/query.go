@@ -121,6 +121,17 @@ func FormatRotation(w io.Writer, resp *types.QueryRotationResponse) error {
 		return err
 	}
 	for i, g := range r.Gatekeepers {
+		if g.AssignedHeight != 0 {
+			fmt.Fprintf(&b, "range %d reassigned to %x at %d after it stalled (%d times)\n", i, g.RangeAssignee(), g.AssignedHeight, g.Reassignments)
+		}
+	}
+	if r.SweepHeight != 0 {
+		fmt.Fprintf(&b, "workers:    %d acknowledged v%d; ranges count from the sweep at %d\n", len(r.WorkerAcks), r.ToVersion, r.SweepHeight)
+	}
+	for _, w := range resp.UnackedWorkers {
+		fmt.Fprintf(&b, "waiting for worker %x to acknowledge v%d\n", w, r.ToVersion)
+	}
+	for i, g := range r.Gatekeepers {
 		if len(g.FailedNames) == 0 {
 			continue
 		}
