@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/cosmos/cosmos-sdk/types/bech32"
+	"github.com/cosmos/btcutil/bech32"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 )
@@ -99,7 +99,13 @@ func ValidateOperator(op string) error {
 	if op == "" || len(op) > protocol.MaxOperatorLen {
 		return fmt.Errorf("%w: %d characters, want a bech32 account of at most %d", ErrInvalidOperator, len(op), protocol.MaxOperatorLen)
 	}
-	hrp, addr, err := bech32.DecodeAndConvert(op)
+	// The SDK's own bech32 (which the enclave must not link) is this
+	// library with these two steps; the chain accepts exactly what they do.
+	hrp, data, err := bech32.Decode(op, 1023)
+	if err != nil {
+		return fmt.Errorf("%w: %q is not bech32: %v", ErrInvalidOperator, op, err)
+	}
+	addr, err := bech32.ConvertBits(data, 5, 8, false)
 	if err != nil {
 		return fmt.Errorf("%w: %q is not bech32: %v", ErrInvalidOperator, op, err)
 	}
@@ -111,7 +117,7 @@ func ValidateOperator(op string) error {
 	}
 	// The chain compares the sealed string with the signer's address as the
 	// SDK prints it: lower case (bech32 also decodes all upper case).
-	if canon, err := bech32.ConvertAndEncode(hrp, addr); err != nil || canon != op {
+	if canon, err := canonicalAddress(hrp, addr); err != nil || canon != op {
 		return fmt.Errorf("%w: %q is not in canonical form (%q)", ErrInvalidOperator, op, canon)
 	}
 	return nil
@@ -205,4 +211,13 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// canonicalAddress encodes addr as the SDK prints an account address.
+func canonicalAddress(hrp string, addr []byte) (string, error) {
+	data, err := bech32.ConvertBits(addr, 8, 5, true)
+	if err != nil {
+		return "", err
+	}
+	return bech32.Encode(hrp, data)
 }
