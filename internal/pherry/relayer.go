@@ -197,9 +197,18 @@ func (r *Relayer) Step(ctx context.Context) (bool, error) {
 	return more, nil
 }
 
+// A header refused busy (429) is sent again after busyRetryDelay, at most
+// maxBusyRetries times in one syncHeader; then the round fails and the
+// relay loop retries it.
+const (
+	busyRetryDelay = 100 * time.Millisecond
+	maxBusyRetries = 50
+)
+
 // syncHeader moves the pRuntime's trust to target, bisecting when the
 // validator set changed too much for one hop.
 func (r *Relayer) syncHeader(ctx context.Context, from, target int64) (api.Info, error) {
+	busy := 0
 	for {
 		u, err := headerUpdate(ctx, r.node, target)
 		if err != nil {
@@ -207,6 +216,17 @@ func (r *Relayer) syncHeader(ctx context.Context, from, target int64) (api.Info,
 		}
 		info, err := r.pr.SyncHeader(ctx, u)
 		var se *api.StatusError
+		if errors.As(err, &se) && se.Code == http.StatusTooManyRequests && busy < maxBusyRetries {
+			// The pRuntime's sync slots are taken, or held a while after a
+			// refused request (its SyncPenalty, e.g. after our own 422).
+			busy++
+			select {
+			case <-ctx.Done():
+				return api.Info{}, ctx.Err()
+			case <-time.After(busyRetryDelay):
+			}
+			continue
+		}
 		if errors.As(err, &se) && se.Code == http.StatusUnprocessableEntity && target-from > 1 {
 			target = from + (target-from)/2
 			r.log.Info("validator set changed too much; bisecting", "to", target)

@@ -75,6 +75,11 @@ type Config struct {
 	// room for one more (an operator's tool) while a flood of requests costs
 	// at most that many cores.
 	SyncConcurrency int
+	// SyncPenalty: a sync request refused as the sender's fault (400, 413,
+	// 422) keeps its slot for SyncPenalty times its own handling time, so a
+	// flood of forged requests gets at most 1/(1+SyncPenalty) of the sync
+	// slots' cores. 0 turns it off; at most MaxSyncPenalty.
+	SyncPenalty int
 	// SyncListen, when set, is a second RPC listen address (host:port) that
 	// serves every endpoint; Listen then serves all but the relayer's sync
 	// endpoints (/sync/*), which anyone who reaches Listen could otherwise
@@ -126,6 +131,9 @@ func ValidateOperator(op string) error {
 // MaxSyncConcurrency bounds Config.SyncConcurrency.
 const MaxSyncConcurrency = 16
 
+// MaxSyncPenalty bounds Config.SyncPenalty.
+const MaxSyncPenalty = 100
+
 // StatePolicy is a deployment's choice of what a master key rotation does
 // to saved state.
 type StatePolicy string
@@ -156,7 +164,7 @@ func (c Config) StateStoreDir() string {
 func DefaultConfig() Config {
 	return Config{Listen: "127.0.0.1:8000", KeepCheckpoints: 3, CheckpointEvery: 50, CheckpointEveryEntries: 1000, BenchmarkDuty: 100,
 		StatePolicy: StatePolicyReencrypt, RotationProposeBlocks: 10, ReencryptDelayBlocks: 3, ReencryptReportInterval: 3 * time.Second,
-		SyncConcurrency: 2}
+		SyncConcurrency: 2, SyncPenalty: 9}
 }
 
 // Validate names the first wrong field.
@@ -190,6 +198,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("pruntime: ReencryptDelayBlocks: %d, want at least 0", c.ReencryptDelayBlocks)
 	case c.SyncConcurrency < 1 || c.SyncConcurrency > MaxSyncConcurrency:
 		return fmt.Errorf("pruntime: SyncConcurrency: %d, want 1-%d", c.SyncConcurrency, MaxSyncConcurrency)
+	case c.SyncPenalty < 0 || c.SyncPenalty > MaxSyncPenalty:
+		return fmt.Errorf("pruntime: SyncPenalty: %d, want 0-%d", c.SyncPenalty, MaxSyncPenalty)
 	case c.ReencryptReportInterval < 100*time.Millisecond:
 		return fmt.Errorf("pruntime: ReencryptReportInterval: %s, want at least 100ms", c.ReencryptReportInterval)
 	}

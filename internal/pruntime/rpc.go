@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -104,21 +105,101 @@ func (r *Runtime) PublicHandler() http.Handler {
 // the body to limit bytes (413 beyond).
 func (r *Runtime) syncSlot(limit int64, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
-		select {
-		case r.syncSlots <- struct{}{}:
-			defer func() { <-r.syncSlots }()
-		default:
+		if !r.takeSyncSlot(req) {
 			r.metrics.rejected.WithLabelValues("busy").Inc()
+			// Closing the connection spares reading the refused body:
+			// otherwise a flood costs a copy of every byte it sends.
+			w.Header().Set("Connection", "close")
 			writeError(w, ErrSyncBusy)
 			return
 		}
 		if req.ContentLength > limit {
+			<-r.syncSlots
+			w.Header().Set("Connection", "close")
 			writeJSON(w, http.StatusRequestEntityTooLarge, api.Error{Error: fmt.Sprintf("pruntime: request body over %d bytes", limit)})
 			return
 		}
 		req.Body = http.MaxBytesReader(w, req.Body, limit)
-		h(w, req)
+		start := r.syncClock.now()
+		sw := &statusWriter{ResponseWriter: w}
+		h(sw, req)
+		// A request refused as the client's fault keeps its slot for
+		// SyncPenalty times the time it took: the work an unauthenticated
+		// sender can make the runtime do for nothing is then at most
+		// 1/(1+SyncPenalty) of SyncConcurrency cores, leaving the app API
+		// and the readers idle cores. A relayer's own refusals (a header
+		// too far ahead: 422) are a few per catch-up and cost it milliseconds.
+		if hold := time.Duration(r.cfg.SyncPenalty) * r.syncClock.now().Sub(start); sw.status >= 400 && sw.status < 500 && sw.status != http.StatusConflict && hold > 0 {
+			r.metrics.rejected.WithLabelValues("penalty").Inc()
+			r.syncClock.after(hold, func() { <-r.syncSlots })
+			return
+		}
+		<-r.syncSlots
 	}
+}
+
+// A sync request that finds every slot taken waits up to syncWait for one,
+// if fewer than maxSyncWaiters already wait; otherwise, or after the wait,
+// it is refused busy. The wait serves the relayer in turn instead of
+// refusing it while a slot is held, and it keeps a sender that was refused
+// from coming straight back: a flood over a few connections then costs a
+// refusal per connection per syncWait, not as many as it can send.
+const (
+	syncWait       = 250 * time.Millisecond
+	maxSyncWaiters = 128
+)
+
+// takeSyncSlot takes a sync slot, waiting as the comment above says, and
+// reports whether it got one.
+func (r *Runtime) takeSyncSlot(req *http.Request) bool {
+	select {
+	case r.syncSlots <- struct{}{}:
+		return true
+	default:
+	}
+	if r.syncWaiters.Add(1) > maxSyncWaiters {
+		r.syncWaiters.Add(-1)
+		return false
+	}
+	defer r.syncWaiters.Add(-1)
+	timer := time.NewTimer(syncWait)
+	defer timer.Stop()
+	select {
+	case r.syncSlots <- struct{}{}:
+		return true
+	case <-timer.C:
+		return false
+	case <-req.Context().Done():
+		return false
+	}
+}
+
+// syncClock times sync requests for SyncPenalty; tests replace it.
+type syncClock struct {
+	now   func() time.Time
+	after func(time.Duration, func())
+}
+
+var realSyncClock = syncClock{now: time.Now, after: func(d time.Duration, f func()) { time.AfterFunc(d, f) }}
+
+// statusWriter records the status a handler answered.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // reply answers a sync call with the new info, or the error.

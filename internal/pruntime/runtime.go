@@ -93,6 +93,10 @@ type Runtime struct {
 	// syncSlots holds one token per sync request in progress (at most
 	// cfg.SyncConcurrency); see syncSlot.
 	syncSlots chan struct{}
+	// syncWaiters counts sync requests waiting for a slot (takeSyncSlot).
+	syncWaiters atomic.Int32
+	// syncClock times refused sync requests (Config.SyncPenalty).
+	syncClock syncClock
 	// syncLn, when set (Config.SyncListen), serves the sync endpoints,
 	// which the main listener then refuses.
 	syncLn net.Listener
@@ -116,7 +120,7 @@ func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
 		return nil, err
 	}
 	r := &Runtime{cfg: cfg, tee: t, id: id, ckpt: ckpt, log: log, metrics: newMetrics(), rand: rand.Reader, st: state{Version: stateVersion},
-		reencWake: make(chan struct{}, 1), syncSlots: make(chan struct{}, cfg.SyncConcurrency)}
+		reencWake: make(chan struct{}, 1), syncSlots: make(chan struct{}, cfg.SyncConcurrency), syncClock: realSyncClock}
 	log.Info("identity", "created", created, "identity_key", hex.EncodeToString(id.PublicKey()), "tee", t.Kind())
 
 	cp, skipped, err := ckpt.Latest()

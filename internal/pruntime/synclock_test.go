@@ -250,6 +250,9 @@ func TestSyncRequestsOverCapRefused(t *testing.T) {
 	if e.r.cfg.SyncConcurrency != 2 {
 		t.Fatalf("default SyncConcurrency %d, want 2", e.r.cfg.SyncConcurrency)
 	}
+	// The held headers end refused (400); this test is about the cap, not
+	// the penalty those refusals pay (TestSyncPenaltyHoldsSlot).
+	e.r.cfg.SyncPenalty = 0
 	entered, release := e.holdVerification(t)
 	first, second := e.sendHeader(t), e.sendHeader(t)
 	waitEntered(t, entered)
@@ -391,5 +394,87 @@ func TestSyncListenerSplit(t *testing.T) {
 	cancel()
 	if err := <-served; err != nil {
 		t.Fatalf("Serve: %v", err)
+	}
+}
+
+// TestSyncPenaltyHoldsSlot: a sync request refused as the sender's fault
+// keeps its slot for SyncPenalty times its own handling time, so a flood of
+// forged requests cannot keep the sync slots' cores busy; a request that
+// succeeds gives its slot back at once. The clock is the test's: each
+// reading advances it 10 ms, and released slots wait for the test.
+func TestSyncPenaltyHoldsSlot(t *testing.T) {
+	t.Parallel()
+	e := newSyncEnv(t)
+	if e.r.cfg.SyncPenalty != 9 {
+		t.Fatalf("default SyncPenalty %d, want 9", e.r.cfg.SyncPenalty)
+	}
+	var mu sync.Mutex
+	clock := time.Unix(0, 0)
+	var holds []time.Duration
+	var releases []func()
+	e.r.syncClock = syncClock{
+		now: func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			clock = clock.Add(10 * time.Millisecond)
+			return clock
+		},
+		after: func(d time.Duration, f func()) {
+			mu.Lock()
+			defer mu.Unlock()
+			holds, releases = append(holds, d), append(releases, f)
+		},
+	}
+	held := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(releases)
+	}
+
+	// A request that succeeds holds nothing.
+	if status, body := e.post(t, e.rpc.URL, api.PathSyncIngress, api.IngressRequest{}); status != http.StatusOK {
+		t.Fatalf("ingress sync: %d %s", status, body)
+	}
+	if held() != 0 {
+		t.Fatal("a successful sync request kept its slot")
+	}
+	// Two forged headers (here: not newer than the trusted one) are refused
+	// and keep both slots.
+	for range 2 {
+		if status, body := e.post(t, e.rpc.URL, api.PathSyncHeader, e.genesis); status != http.StatusBadRequest {
+			t.Fatalf("forged header: %d %s, want 400", status, body)
+		}
+	}
+	if held() != 2 || holds[0] != 90*time.Millisecond {
+		t.Fatalf("holds %v, want two of 9 x 10 ms", holds)
+	}
+	status, body := e.post(t, e.rpc.URL, api.PathSyncIngress, api.IngressRequest{})
+	var msg api.Error
+	if err := json.Unmarshal(body, &msg); err != nil || status != http.StatusTooManyRequests || msg.Error != ErrSyncBusy.Error() {
+		t.Fatalf("sync request while the refused ones hold the slots: %d %s, want 429", status, body)
+	}
+	// Reads never wait on sync slots.
+	if res, err := e.client.Get(e.rpc.URL + api.PathInfo); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("/get_info while the slots are held: %v", err)
+	} else {
+		res.Body.Close()
+	}
+	mu.Lock()
+	for _, release := range releases {
+		release()
+	}
+	releases = nil
+	mu.Unlock()
+	if status, body := e.post(t, e.rpc.URL, api.PathSyncIngress, api.IngressRequest{}); status != http.StatusOK {
+		t.Fatalf("ingress sync after the holds ended: %d %s", status, body)
+	}
+
+	// SyncPenalty 0 holds nothing.
+	e.r.cfg.SyncPenalty = 0
+	if status, body := e.post(t, e.rpc.URL, api.PathSyncHeader, e.genesis); status != http.StatusBadRequest {
+		t.Fatalf("forged header: %d %s, want 400", status, body)
+	}
+	if held() != 0 {
+		t.Fatal("SyncPenalty 0 kept a slot")
 	}
 }
