@@ -50,6 +50,8 @@ type Keeper struct {
 	// Migrations holds every pRuntime migration by id; the pending one is
 	// the last.
 	Migrations collections.Map[uint64, types.Migration]
+	// KeyRequests holds each sender's last granted key request (keyrequest.go).
+	KeyRequests collections.Map[[]byte, []byte]
 }
 
 // NewKeeper returns a keeper. authority may change params, measurements and
@@ -87,8 +89,9 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 		LatestBeacon:  collections.NewItem(sb, types.LatestBeaconKey, "latest_beacon", codec.CollValue[types.Beacon](cdc)),
 		Collaterals: collections.NewMap(sb, types.CollateralPrefix, "collaterals",
 			collections.PairKeyCodec(collections.StringKey, collections.StringKey), codec.CollValue[types.Collateral](cdc)),
-		Rotations:  collections.NewMap(sb, types.RotationPrefix, "rotations", collections.Uint32Key, codec.CollValue[types.Rotation](cdc)),
-		Migrations: collections.NewMap(sb, types.MigrationPrefix, "migrations", collections.Uint64Key, codec.CollValue[types.Migration](cdc)),
+		Rotations:   collections.NewMap(sb, types.RotationPrefix, "rotations", collections.Uint32Key, codec.CollValue[types.Rotation](cdc)),
+		Migrations:  collections.NewMap(sb, types.MigrationPrefix, "migrations", collections.Uint64Key, codec.CollValue[types.Migration](cdc)),
+		KeyRequests: collections.NewMap(sb, types.KeyRequestPrefix, "key_requests", collections.BytesKey, collections.BytesValue),
 	}
 	schema, err := sb.Build()
 	if err != nil {

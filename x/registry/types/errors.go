@@ -80,4 +80,7 @@ var (
 	ErrTooManyPairs           = errorsmod.Register(ModuleName, 74, "pRuntime migration has the maximum number of pairs")
 	ErrNoHandover             = errorsmod.Register(ModuleName, 75, "no handover was relayed to the successor")
 	ErrPairReady              = errorsmod.Register(ModuleName, 76, "migration pair is already ready")
+	// Codes from 96 up: key requests of bootstrapped pRuntimes (issue 12
+	// point 6), apart from what other work appends after 76.
+	ErrKeyRequestTooSoon = errorsmod.Register(ModuleName, 96, "key request repeated too soon")
 )

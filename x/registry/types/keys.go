@@ -48,4 +48,11 @@ var (
 	// migration, ids from 1 without gaps, the pending one (SCHEDULED) always
 	// the last.
 	MigrationPrefix = collections.NewPrefix(12)
+	// KeyRequestPrefix || u8 kind (1 master key history, 2 cluster key) ||
+	// identity key (32 bytes) → u64 big-endian height || u64 big-endian
+	// cluster id (0 for kind 1) || u32 big-endian version: the sender's last
+	// granted key request, which bounds how often it may ask again. Not in
+	// genesis: an export forgets it, which only lets each sender ask once
+	// more.
+	KeyRequestPrefix = collections.NewPrefix(16)
 )
