@@ -16,7 +16,7 @@ import (
 // n-1 (n = master key versions on chain), the running rotation's snapshot
 // worker records while it is not activated, and the pRuntime's cluster. The
 // pRuntime checks every read against its verified header; this side only
-// picks the keys.
+// picks the keys. It also proves the pRuntime's next egress sequence.
 func (r *Relayer) bootstrapState(ctx context.Context, req *api.BootstrapRequest, id []byte, n uint32, height int64) error {
 	var tos []uint32
 	if n >= 1 {
@@ -53,6 +53,9 @@ func (r *Relayer) bootstrapState(ctx context.Context, req *api.BootstrapRequest,
 		}
 	}
 	var err error
+	if req.EgressSeq, err = FetchProvenRead(ctx, r.node, protocol.MQStoreName, protocol.SequenceKey(protocol.WorkerOrigin(id)), height); err != nil {
+		return err
+	}
 	if req.WorkerCluster, err = FetchProvenRead(ctx, r.node, protocol.RegistryStoreName, protocol.WorkerClusterKey(id), height); err != nil {
 		return err
 	}

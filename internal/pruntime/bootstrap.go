@@ -49,6 +49,8 @@ type bootstrapView struct {
 	erasedBelow uint32
 	// cluster is the cluster this worker is in, or nil.
 	cluster *clusterRecord
+	// egressSeq is the chain's next expected sequence of this worker origin.
+	egressSeq uint64
 }
 
 // provenState is everything a bootstrap verified.
@@ -70,6 +72,9 @@ func (r *Runtime) bootstrapFrom(p provenState) error {
 	next := &tx.next
 	next.MasterPubKeys = append(next.MasterPubKeys, p.masterPubKeys...)
 	next.NextIngress = p.first
+	// After a lost checkpoint the sequences up to the chain's are used: a
+	// message signed at one of them would be taken for accepted and dropped.
+	next.NextEgressSeq = max(next.NextEgressSeq, p.view.egressSeq)
 	next.Gatekeepers = nil
 	if p.gatekeeper {
 		next.addGatekeeper(self)
@@ -155,7 +160,10 @@ func (r *Runtime) verifyBootstrapView(req api.BootstrapRequest, n uint32) (boots
 		}
 		v.receiveKeys = append(v.receiveKeys, rk)
 	}
-	v.cluster, err = r.verifyBootstrapCluster(req)
+	if v.cluster, err = r.verifyBootstrapCluster(req); err != nil {
+		return v, err
+	}
+	v.egressSeq, err = r.provenSeq(protocol.WorkerOrigin(r.self()), req.EgressSeq)
 	return v, err
 }
 

@@ -200,10 +200,11 @@ func TestBootstrapPastClusterGrant(t *testing.T) {
 	launch(t, gk)
 	ck := gk.r.master.get(0).ClusterKey(3)
 	pub := crypto.ClusterPublicKey(ck)
-	w.bootstrap(provenState{first: 100, registered: true, view: bootstrapView{cluster: &clusterRecord{ID: 3, Version: 0, PublicKey: pub}}})
+	// Its checkpoints were lost: the chain has taken its messages up to 7.
+	w.bootstrap(provenState{first: 100, registered: true, view: bootstrapView{egressSeq: 7, cluster: &clusterRecord{ID: 3, Version: 0, PublicKey: pub}}})
 	req := w.takeOne(protocol.TopicClusterKeyRequest)
-	if id, err := protocol.DecodeClusterKeyID(req.Payload); err != nil || id.Cluster != 3 || id.Version != 0 {
-		t.Fatalf("request %+v, %v", id, err)
+	if id, err := protocol.DecodeClusterKeyID(req.Payload); err != nil || id.Cluster != 3 || id.Version != 0 || req.Seq < 7 {
+		t.Fatalf("request %+v at seq %d, %v", id, req.Seq, err)
 	}
 	if w.r.NewerClusterKeyPending(3, 0) {
 		t.Fatal("version 0 reported newer than itself")

@@ -195,6 +195,10 @@ type BootstrapRequest struct {
 	// absence; Cluster is that cluster's record when it is in one.
 	WorkerCluster ProvenRead  `json:"worker_cluster"`
 	Cluster       *ProvenRead `json:"cluster,omitempty"`
+	// EgressSeq is x/mq's next expected sequence of this pRuntime's worker
+	// origin, or its absence: a pRuntime that lost its checkpoints signs
+	// its next messages from there, not at sequences already used.
+	EgressSeq ProvenRead `json:"egress_seq"`
 }
 
 // MaxBootstrapMasterKeys bounds BootstrapRequest.MasterKeys.
