@@ -266,7 +266,7 @@ func (r *Runtime) applyBootstrap(tx *ingressTx, v bootstrapView) error {
 	if n == 0 {
 		return nil // the launch is still ahead
 	}
-	if !tx.master.holdsAll(next.MasterErasedBelow, int(n)) {
+	if !r.holdsOnChainHistory(tx) {
 		// Its copies were in pruned entries: ask for them again.
 		next.GK.Live = false
 		r.log.Warn("bootstrap: this gatekeeper lacks master key versions on chain; asking for its history", "versions", n,
@@ -281,6 +281,25 @@ func (r *Runtime) applyBootstrap(tx *ingressTx, v bootstrapView) error {
 		}
 	}
 	return r.bootstrapAck(tx)
+}
+
+// holdsOnChainHistory reports whether the sealed history holds every
+// version not erased, each the key the chain recorded. A version that does
+// not match (a proposal of its own the chain never took, while another
+// activated) is dropped, to be fetched again.
+func (r *Runtime) holdsOnChainHistory(tx *ingressTx) bool {
+	next := &tx.next
+	all := true
+	for v := next.MasterErasedBelow; v < uint32(len(next.MasterPubKeys)); v++ {
+		k := tx.master.get(v)
+		if k != nil && subtle.ConstantTimeCompare(k.PublicKey(), next.MasterPubKeys[v]) != 1 {
+			r.log.Warn("bootstrap: the sealed master key version is not the one on chain; dropping it", "version", v)
+			tx.master.drop(v)
+			k = nil
+		}
+		all = all && k != nil
+	}
+	return all
 }
 
 // bootstrapCluster applies this worker's proven cluster membership: a

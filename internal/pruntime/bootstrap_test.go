@@ -167,6 +167,34 @@ func TestBootstrapMidRotationAcks(t *testing.T) {
 	}
 }
 
+// TestBootstrapDropsAVersionNotOnChain: a gatekeeper that sealed its own
+// proposal, which the chain never took (another one activated while it was
+// away), does not go live with it at bootstrap: it drops it and asks for
+// the history.
+func TestBootstrapDropsAVersionNotOnChain(t *testing.T) {
+	t.Parallel()
+	nodes, _ := gatekeeperSet(t, 2)
+	a, b := nodes[0], nodes[1]
+	b.r.cfg.RotationProposeBlocks = 0
+	applyAll(t, nodes, rotationStart(0, nodes...))
+	a.takeOne(protocol.TopicRotationProposal) // sealed, never taken
+	_, pb := proposed(t, b, b.takeOne(protocol.TopicRotationProposal))
+	if a.r.master.get(1) == nil || bytes.Equal(a.r.master.get(1).PublicKey(), pb.PublicKey) {
+		t.Fatal("setup: a should hold its own v1")
+	}
+	rec := chainRotation(t, registrytypes.Rotation{FromVersion: 0, ToVersion: 1, Phase: registrytypes.ROTATION_PHASE_REENCRYPTING,
+		Gatekeepers: snapshotRows(nodes, b), Proposer: b.id(), PublicKey: pb.PublicKey})
+	a.bootstrap(provenState{first: 100, registered: true, gatekeeper: true, masterPubKeys: [][]byte{pb.PublicKey},
+		view: bootstrapView{rotation: rec}})
+	if a.r.master.get(1) != nil || a.r.Info().Role != api.RoleDummy {
+		t.Fatalf("kept a version the chain does not have: role %q", a.r.Info().Role)
+	}
+	a.takeOne(protocol.TopicMasterKeyRefetch)
+	if len(a.take(protocol.TopicGatekeeperLive)) != 0 {
+		t.Fatal("reported live")
+	}
+}
+
 // TestBootstrapMidRotationProposes: a gatekeeper whose turn to propose came
 // while it bootstrapped seals its proposal to the snapshot's receive keys as
 // the proven worker records give them, and the others open their copies.
