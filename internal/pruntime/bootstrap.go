@@ -160,8 +160,12 @@ func (r *Runtime) verifyBootstrapView(req api.BootstrapRequest, n uint32) (boots
 		}
 		v.receiveKeys = append(v.receiveKeys, rk)
 	}
-	if v.cluster, err = r.verifyBootstrapCluster(req); err != nil {
+	c, member, err := r.verifyBootstrapCluster(req)
+	if err != nil {
 		return v, err
+	}
+	if member {
+		v.cluster = &c
 	}
 	v.egressSeq, err = r.provenSeq(protocol.WorkerOrigin(r.self()), req.EgressSeq)
 	return v, err
@@ -200,37 +204,37 @@ func runningRotation(recs []*rotationRecord, n uint32) (running *rotationRecord,
 }
 
 // verifyBootstrapCluster checks the proven read of this worker's cluster
-// membership and, if it is a member, of the cluster's record.
-func (r *Runtime) verifyBootstrapCluster(req api.BootstrapRequest) (*clusterRecord, error) {
+// membership and, if it is a member, of the cluster's record; member
+// reports whether it is one.
+func (r *Runtime) verifyBootstrapCluster(req api.BootstrapRequest) (c clusterRecord, member bool, err error) {
 	present, err := r.verifyRead(protocol.RegistryStoreName, protocol.WorkerClusterKey(r.self()), req.WorkerCluster)
 	if err != nil {
-		return nil, fmt.Errorf("worker cluster: %w", err)
+		return c, false, fmt.Errorf("worker cluster: %w", err)
 	}
 	if !present {
 		if req.Cluster != nil {
-			return nil, fmt.Errorf("%w: a cluster record of a worker in no cluster", ErrBadRequest)
+			return c, false, fmt.Errorf("%w: a cluster record of a worker in no cluster", ErrBadRequest)
 		}
-		return nil, nil //nolint:nilnil // in no cluster
+		return c, false, nil
 	}
 	id, err := parseWorkerCluster(req.WorkerCluster.Value)
 	if err != nil {
-		return nil, err
+		return c, false, err
 	}
 	if req.Cluster == nil {
-		return nil, fmt.Errorf("%w: worker is in cluster %d but its record is missing", ErrBadRequest, id)
+		return c, false, fmt.Errorf("%w: worker is in cluster %d but its record is missing", ErrBadRequest, id)
 	}
 	present, err = r.verifyRead(protocol.RegistryStoreName, protocol.ClusterKey(id), *req.Cluster)
 	if err == nil && !present {
 		err = fmt.Errorf("%w: absent", ErrBadRequest)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cluster %d: %w", id, err)
+		return c, false, fmt.Errorf("cluster %d: %w", id, err)
 	}
-	c, err := parseClusterRecord(req.Cluster.Value, id)
-	if err != nil {
-		return nil, err
+	if c, err = parseClusterRecord(req.Cluster.Value, id); err != nil {
+		return c, false, err
 	}
-	return &c, nil
+	return c, true, nil
 }
 
 // applyBootstrap brings tx up to the proven view: erasures it missed, the
