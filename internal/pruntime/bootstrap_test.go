@@ -167,6 +167,41 @@ func TestBootstrapMidRotationAcks(t *testing.T) {
 	}
 }
 
+// TestBootstrapPastProposalRefetchesAtActivation: a snapshot gatekeeper
+// that bootstraps after the taken proposal's entry was pruned cannot
+// acknowledge; when the others activate the version it asks for its
+// history, and a live gatekeeper's copy makes it live with the new version.
+func TestBootstrapPastProposalRefetchesAtActivation(t *testing.T) {
+	t.Parallel()
+	nodes, _ := gatekeeperSet(t, 3)
+	late := nodes[2]
+	applyAll(t, nodes[:2], rotationStart(0, nodes...))
+	in, p := proposed(t, nodes[0], nodes[0].takeOne(protocol.TopicRotationProposal))
+	applyAll(t, nodes[:2], in)
+	rec := chainRotation(t, registrytypes.Rotation{FromVersion: 0, ToVersion: 1, Phase: registrytypes.ROTATION_PHASE_ACKING,
+		Gatekeepers: snapshotRows(nodes, nodes[0]), Proposer: nodes[0].id(), PublicKey: p.PublicKey})
+	late.bootstrap(provenState{first: 100, registered: true, gatekeeper: true,
+		view: bootstrapView{rotation: rec, receiveKeys: [][]byte{nodes[0].receiveKey(), nodes[1].receiveKey(), late.receiveKey()}}})
+	if len(late.take(protocol.TopicRotationAck)) != 0 || len(late.take(protocol.TopicMasterKeyRefetch)) != 0 {
+		t.Fatal("acknowledged or asked before the version is on chain")
+	}
+	activated := ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode())
+	applyAll(t, nodes, activated)
+	refetch := late.takeOne(protocol.TopicMasterKeyRefetch)
+	if c, err := protocol.DecodeU32("count", refetch.Payload); err != nil || c != 2 || late.r.Info().Role != api.RoleDummy {
+		t.Fatalf("refetch of %d versions (%v), role %q", c, err, late.r.Info().Role)
+	}
+	for _, n := range nodes[:2] {
+		if len(n.take(protocol.TopicMasterKeyRefetch)) != 0 {
+			t.Fatal("a gatekeeper holding the version asked for it")
+		}
+	}
+	deliverHistory(t, late, nodes[0])
+	if k := late.r.master.get(1); k == nil || !bytes.Equal(k.PublicKey(), p.PublicKey) || late.r.Info().Role != api.RoleActive {
+		t.Fatal("not live with the activated version")
+	}
+}
+
 // TestBootstrapDropsAVersionNotOnChain: a gatekeeper that sealed its own
 // proposal, which the chain never took (another one activated while it was
 // away), does not go live with it at bootstrap: it drops it and asks for
