@@ -326,6 +326,8 @@ func (app *App) addRegistryRoutes() {
 		{protocol.TopicGatekeeperLive, worker, k.HandleGatekeeperLive},
 		{protocol.TopicKeyFault, worker, k.HandleKeyFault},
 		{protocol.TopicClusterKeyCopy, worker, k.HandleClusterKeyCopy},
+		{protocol.TopicClusterKeyRequest, worker, k.HandleClusterKeyRequest},
+		{protocol.TopicMasterKeyRefetch, worker, k.HandleMasterKeyRefetch},
 		{protocol.TopicRotationProposal, worker, k.HandleRotationProposal},
 		{protocol.TopicRotationAck, worker, k.HandleRotationAck},
 		{protocol.TopicReencryptProgress, worker, k.HandleReencryptProgress},

@@ -515,6 +515,8 @@ func TestRegistryRoutes(t *testing.T) {
 		{protocol.TopicGatekeeperLive, false},
 		{protocol.TopicKeyFault, false},
 		{protocol.TopicClusterKeyCopy, false},
+		{protocol.TopicClusterKeyRequest, false},
+		{protocol.TopicMasterKeyRefetch, false},
 		{protocol.TopicRotationProposal, false},
 		{protocol.TopicRotationAck, false},
 		{protocol.TopicReencryptProgress, false},

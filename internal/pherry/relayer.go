@@ -430,8 +430,9 @@ func (r *Relayer) hasVote(ctx context.Context, o protocol.Origin, seq uint64, si
 
 func registeredOnChain(info api.Info) bool { return info.Registered }
 
-// bootstrap proves the first retained ingress index and the pRuntime's own
-// registry records at the proof height.
+// bootstrap proves the first retained ingress index, the pRuntime's own
+// registry records, the master key versions, the rotation and its cluster
+// at the proof height.
 func (r *Relayer) bootstrap(ctx context.Context, info api.Info) (api.Info, error) {
 	id, err := hex.DecodeString(info.IdentityKey)
 	if err != nil {
@@ -454,7 +455,11 @@ func (r *Relayer) bootstrap(ctx context.Context, info api.Info) (api.Info, error
 	if err != nil {
 		return info, err
 	}
-	info, err = r.pr.SyncBootstrap(ctx, api.BootstrapRequest{FirstIngress: reads[0], Worker: reads[1], Gatekeeper: reads[2], MasterKeys: masterKeys})
+	req := api.BootstrapRequest{FirstIngress: reads[0], Worker: reads[1], Gatekeeper: reads[2], MasterKeys: masterKeys}
+	if err := r.bootstrapState(ctx, &req, id, uint32(info.MasterVersions+len(masterKeys)-1), info.ProofHeight); err != nil {
+		return info, err
+	}
+	info, err = r.pr.SyncBootstrap(ctx, req)
 	if err != nil {
 		return info, fmt.Errorf("pherry: bootstrap: %w", err)
 	}

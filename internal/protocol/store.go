@@ -12,13 +12,16 @@ const (
 	// RegistryStoreName is the multistore name of x/registry.
 	RegistryStoreName = "registry"
 
-	mqIngressPrefix      = 0x01
-	mqFirstIngressKey    = 0x03
-	mqSequencePrefix     = 0x04
-	mqVotePrefix         = 0x05
-	registryWorkerPrefix = 0x02
-	registryGKPrefix     = 0x03
-	registryMasterPrefix = 0x04
+	mqIngressPrefix             = 0x01
+	mqFirstIngressKey           = 0x03
+	mqSequencePrefix            = 0x04
+	mqVotePrefix                = 0x05
+	registryWorkerPrefix        = 0x02
+	registryGKPrefix            = 0x03
+	registryMasterPrefix        = 0x04
+	registryClusterPrefix       = 0x05
+	registryWorkerClusterPrefix = 0x07
+	registryRotationPrefix      = 0x0b
 )
 
 // FirstIngressKey is the x/mq store key of the oldest retained ingress
@@ -35,6 +38,24 @@ func GatekeeperKey(identity []byte) []byte { return append([]byte{registryGKPref
 // (a protobuf gatekeeper.registry.v1.MasterKey).
 func MasterKeyKey(v uint32) []byte {
 	return binary.BigEndian.AppendUint32([]byte{registryMasterPrefix}, v)
+}
+
+// ClusterKey is the x/registry store key of cluster id's record (a
+// protobuf gatekeeper.registry.v1.Cluster).
+func ClusterKey(id uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{registryClusterPrefix}, id)
+}
+
+// WorkerClusterKey is the x/registry store key of the cluster a worker is a
+// member of (a u64 big-endian cluster id; absent: in no cluster).
+func WorkerClusterKey(identity []byte) []byte {
+	return append([]byte{registryWorkerClusterPrefix}, identity...)
+}
+
+// RotationKey is the x/registry store key of the master key rotation to
+// version to (a protobuf gatekeeper.registry.v1.Rotation).
+func RotationKey(to uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte{registryRotationPrefix}, to)
 }
 
 // IngressKey is the x/mq store key of ingress entry index.

@@ -186,12 +186,18 @@ func (r *Runtime) onMasterKey(tx *ingressTx, payload []byte) error {
 	if err != nil {
 		return err
 	}
+	if int(rec.Version) < len(tx.next.MasterPubKeys) && bytes.Equal(tx.next.MasterPubKeys[rec.Version], rec.PublicKey) {
+		// A retained entry replayed after a bootstrap that read the version.
+		return nil
+	}
 	if int(rec.Version) != len(tx.next.MasterPubKeys) {
 		return fmt.Errorf("master key version %d recorded after %d versions", rec.Version, len(tx.next.MasterPubKeys))
 	}
 	tx.next.MasterPubKeys = append(tx.next.MasterPubKeys, rec.PublicKey)
 	if rec.Version > 0 {
-		r.onActivated(tx, rec.Version, rec.PublicKey)
+		if err := r.onActivated(tx, rec.Version, rec.PublicKey); err != nil {
+			return err
+		}
 	}
 	if !tx.next.GK.Launching || rec.Version != 0 {
 		return nil

@@ -10,7 +10,8 @@ import (
 
 // masterKeyRecordPublicKey reads the public key out of an x/registry
 // MasterKey record (protobuf gatekeeper.registry.v1.MasterKey: 1 version
-// uint32, 2 public_key bytes, 3 height int64, 4 generated_by bytes) proven
+// uint32, 2 public_key bytes, 3 height int64, 4 generated_by bytes, 5
+// retired_height int64, 6 erased_height int64) proven
 // at bootstrap. The enclave imports nothing of the chain, so it parses the
 // wire format itself, strictly: known fields once each with their wire
 // types, the version it expects, a public key of the right size.
@@ -18,17 +19,17 @@ func masterKeyRecordPublicKey(b []byte, want uint32) ([]byte, error) {
 	var (
 		version uint64
 		pub     []byte
-		seen    [5]bool
+		seen    [7]bool
 	)
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || num < 1 || num > 4 || seen[num] {
+		if n < 0 || num < 1 || num > 6 || seen[num] {
 			return nil, fmt.Errorf("%w: master key record: bad or repeated field", ErrBadRequest)
 		}
 		seen[num] = true
 		b = b[n:]
 		switch {
-		case (num == 1 || num == 3) && typ == protowire.VarintType:
+		case (num == 1 || num == 3 || num == 5 || num == 6) && typ == protowire.VarintType:
 			v, n := protowire.ConsumeVarint(b)
 			if n < 0 {
 				return nil, fmt.Errorf("%w: master key record: field %d", ErrBadRequest, num)

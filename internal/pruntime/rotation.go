@@ -257,7 +257,13 @@ func (r *Runtime) onRotationProposed(tx *ingressTx, payload []byte) error {
 		return err
 	}
 	rs := tx.next.Rotation
-	if rs == nil || p.ToVersion != rs.To || rs.Taken {
+	if rs == nil || p.ToVersion != rs.To {
+		return nil
+	}
+	// A bootstrap learns a taken proposal from its record, without the
+	// copies: the entry, when still retained, is replayed to open its copy.
+	bootstrapped := rs.Taken && !rs.Acked && !rs.Faulted && bytes.Equal(rs.Proposer, p.Proposer) && bytes.Equal(rs.PublicKey, p.PublicKey)
+	if rs.Taken && !bootstrapped {
 		return nil
 	}
 	rs.Taken, rs.Proposer, rs.PublicKey = true, bytes.Clone(p.Proposer), bytes.Clone(p.PublicKey)
@@ -329,20 +335,27 @@ func (r *Runtime) onRotationRejected(tx *ingressTx, payload []byte) error {
 
 // onActivated checks, when version v is recorded on chain after the launch,
 // that this live gatekeeper sealed that very key. One that did not (its
-// copy was bad, yet a quorum acknowledged) cannot answer for v and stops
-// being live rather than fail on every task.
-func (r *Runtime) onActivated(tx *ingressTx, v uint32, pub []byte) {
+// copy was bad, yet a quorum acknowledged; or it bootstrapped past the
+// proposal) cannot answer for v and stops being live rather than fail on
+// every task; unless the chain already refetches its history (a reported
+// bad copy), it asks for it (registry/master_key_refetch).
+func (r *Runtime) onActivated(tx *ingressTx, v uint32, pub []byte) error {
 	if !tx.next.GK.Live || !tx.next.isGatekeeper(r.self()) {
-		return
+		return nil
 	}
 	k := tx.master.get(v)
 	if k != nil && subtle.ConstantTimeCompare(k.PublicKey(), pub) == 1 {
 		r.log.Info("master key version active", "version", v, "master_pubkey", hex.EncodeToString(pub))
-		return
+		return nil
 	}
 	tx.master.drop(v)
 	tx.next.GK.Live = false
 	r.log.Error("master key version activated on chain that this gatekeeper does not hold; no longer live", "version", v)
+	if rs := tx.next.Rotation; rs != nil && rs.To == v && rs.Faulted {
+		return nil // the chain asks for its history itself (refetchFaulted)
+	}
+	// It missed the proposal (a bootstrap past it): ask for the history.
+	return r.emit(&tx.next, protocol.TopicMasterKeyRefetch, protocol.EncodeU32(v+1))
 }
 
 // noteClusterTask tracks the cluster keys of version To the chain asked

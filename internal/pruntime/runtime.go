@@ -628,9 +628,10 @@ func (r *Runtime) provenSeq(o protocol.Origin, read api.ProvenRead) (uint64, err
 // ingress retention: the entries it missed are pruned, so it reads, with
 // proofs at the proof height, what they would have told it — the first
 // retained index, its own registration, its own gatekeeper status and the
-// master key versions recorded meanwhile — and continues from the first
-// retained entry. Knowledge of other gatekeepers is not carried over; it is
-// rebuilt from later ingress.
+// master key versions recorded meanwhile, the rotation and the cluster it
+// is in (bootstrap.go) — and continues from the first retained entry.
+// Knowledge of other gatekeepers is not carried over; it is rebuilt from
+// later ingress.
 func (r *Runtime) Bootstrap(req api.BootstrapRequest) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -668,25 +669,12 @@ func (r *Runtime) Bootstrap(req api.BootstrapRequest) error {
 		r.metrics.rejected.WithLabelValues("bootstrap").Inc()
 		return fmt.Errorf("pruntime: bootstrap: master keys: %w", err)
 	}
-	tx := &ingressTx{next: r.st.clone(), master: r.master.clone()}
-	next := &tx.next
-	next.MasterPubKeys = append(next.MasterPubKeys, pubs...)
-	next.NextIngress = first
-	next.Gatekeepers = nil
-	if isGK {
-		next.addGatekeeper(self)
-	} else if r.st.isGatekeeper(self) {
-		r.onGatekeeperRemoved(tx)
+	view, err := r.verifyBootstrapView(req, uint32(len(r.st.MasterPubKeys)+len(pubs)))
+	if err != nil {
+		r.metrics.rejected.WithLabelValues("bootstrap").Inc()
+		return fmt.Errorf("pruntime: bootstrap: %w", err)
 	}
-	if registered && !next.Registered {
-		if err := r.becomeRegistered(next); err != nil {
-			return err
-		}
-	}
-	next.Registered = registered
-	r.log.Info("bootstrapped from proven state", "next_ingress", first, "registered", registered, "gatekeeper", isGK,
-		"master_versions", len(next.MasterPubKeys))
-	return r.commitIngress(tx, true)
+	return r.bootstrapFrom(provenState{first: first, registered: registered, gatekeeper: isGK, masterPubKeys: pubs, view: view})
 }
 
 // verifyMasterKeys checks proven reads of the master key records from the

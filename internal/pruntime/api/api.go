@@ -188,6 +188,22 @@ type BootstrapRequest struct {
 	// then a proof of absence of the next version: what the pruned
 	// registry/master_key entries said. At most MaxBootstrapMasterKeys.
 	MasterKeys []ProvenRead `json:"master_keys"`
+	// Rotations are the x/registry records of the rotations to version n
+	// and, if n ≥ 2, to n-1, present or absent, where n is the number of
+	// master key versions on chain (what MasterKeys ends with).
+	Rotations []ProvenRead `json:"rotations"`
+	// RotationWorkers are the worker records of the running rotation's
+	// snapshot, in its order, while it is not activated (phase PROPOSING or
+	// ACKING); empty otherwise.
+	RotationWorkers []ProvenRead `json:"rotation_workers"`
+	// WorkerCluster is the id of the cluster this pRuntime is in, or its
+	// absence; Cluster is that cluster's record when it is in one.
+	WorkerCluster ProvenRead  `json:"worker_cluster"`
+	Cluster       *ProvenRead `json:"cluster,omitempty"`
+	// EgressSeq is x/mq's next expected sequence of this pRuntime's worker
+	// origin, or its absence: a pRuntime that lost its checkpoints signs
+	// its next messages from there, not at sequences already used.
+	EgressSeq ProvenRead `json:"egress_seq"`
 }
 
 // MaxBootstrapMasterKeys bounds BootstrapRequest.MasterKeys.

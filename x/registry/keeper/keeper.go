@@ -52,6 +52,8 @@ type Keeper struct {
 	Migrations collections.Map[uint64, types.Migration]
 	// ClusterInvitations holds pending invitations by (cluster id, worker).
 	ClusterInvitations collections.Map[collections.Pair[uint64, []byte], types.ClusterInvitation]
+	// KeyRequests holds each sender's last granted key request (keyrequest.go).
+	KeyRequests collections.Map[[]byte, []byte]
 }
 
 // NewKeeper returns a keeper. authority may change params, measurements and
@@ -93,6 +95,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 		Migrations: collections.NewMap(sb, types.MigrationPrefix, "migrations", collections.Uint64Key, codec.CollValue[types.Migration](cdc)),
 		ClusterInvitations: collections.NewMap(sb, types.ClusterInvitationPrefix, "cluster_invitations",
 			collections.PairKeyCodec(collections.Uint64Key, collections.BytesKey), codec.CollValue[types.ClusterInvitation](cdc)),
+		KeyRequests: collections.NewMap(sb, types.KeyRequestPrefix, "key_requests", collections.BytesKey, collections.BytesValue),
 	}
 	schema, err := sb.Build()
 	if err != nil {

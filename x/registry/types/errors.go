@@ -96,4 +96,8 @@ var (
 
 	// Issue 12 points 4 and 5 (codes from 120, apart from other additions).
 	ErrInvalidClusterKeyAck = errorsmod.Register(ModuleName, 120, "invalid cluster key acknowledgement")
+
+	// Codes from 96 up: key requests of bootstrapped pRuntimes (issue 12
+	// point 6), apart from what other work appends after 76.
+	ErrKeyRequestTooSoon = errorsmod.Register(ModuleName, 96, "key request repeated too soon")
 )

@@ -33,7 +33,10 @@ const (
 	// EventMasterKeyRefetch: at activation, a gatekeeper that reported its
 	// copy of the new version faulty is marked not live and asked for its
 	// history again.
-	EventMasterKeyRefetch  = "master_key_refetch"
+	EventMasterKeyRefetch = "master_key_refetch"
+	// EventClusterKeyRequest: a member that bootstrapped past its grant
+	// asked for its cluster key again and was granted it.
+	EventClusterKeyRequest = "cluster_key_request"
 	EventReencryptProgress = "reencrypt_progress"
 	EventMasterKeyRetired  = "master_key_retired"
 	EventMasterKeyErase    = "master_key_erase"

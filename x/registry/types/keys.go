@@ -48,6 +48,13 @@ var (
 	// migration, ids from 1 without gaps, the pending one (SCHEDULED) always
 	// the last.
 	MigrationPrefix = collections.NewPrefix(12)
+	// KeyRequestPrefix || u8 kind (1 master key history, 2 cluster key) ||
+	// identity key (32 bytes) → u64 big-endian height || u64 big-endian
+	// cluster id (0 for kind 1) || u32 big-endian version: the sender's last
+	// granted key request, which bounds how often it may ask again. Not in
+	// genesis: an export forgets it, which only lets each sender ask once
+	// more.
+	KeyRequestPrefix = collections.NewPrefix(16)
 	// ClusterInvitationPrefix || u64 big-endian cluster id || identity key
 	// → ClusterInvitation: pending invitations, at most max_cluster_workers
 	// per cluster. Numbered apart so that prefixes other changes add after
