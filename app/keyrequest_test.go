@@ -23,7 +23,7 @@ func TestKeyRequestsAfterBootstrap(t *testing.T) {
 	gk1, gk2 := n.gks[0], n.gks[1]
 	w1, w2, w3 := n.workers[0], n.workers[1], n.workers[2]
 	n.launch()
-	res := n.tx(n.owner, &registrytypes.MsgCreateCluster{Owner: n.owner.Address.String(), Workers: []string{w1.Hex(), w2.Hex()}})
+	res := n.tx(n.operator, &registrytypes.MsgCreateCluster{Owner: n.operator.Address.String(), Workers: []string{w1.Hex(), w2.Hex()}})
 	requireOK(t, "create cluster", res.Code, res.Log)
 	v0 := protocol.ClusterKeyID{Cluster: 1, Version: 0}.Encode()
 	n.requireRejected("request before the key is published", n.send(w1, protocol.TopicClusterKeyRequest, v0), registrytypes.ErrClusterKeyNotPublished)
