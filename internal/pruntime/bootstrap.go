@@ -361,11 +361,22 @@ func (r *Runtime) bootstrapRotation(tx *ingressTx, v bootstrapView) {
 		// The cluster tasks of the new version may have been pruned: wait
 		// ReencryptDelayBlocks from here, as from the last publication.
 		rs.ClustersHeight = r.height()
+		self := r.self()
 		if i >= 0 {
 			row := rec.Gatekeepers[i]
 			rs.Reencrypt, rs.Range = true, uint32(i)
 			rs.Done, rs.Total, rs.Failed, rs.Finished = row.Done, row.Total, row.Failed, row.Finished
+			// The chain moved this range to another gatekeeper (it stalled).
+			rs.Lost = len(row.Assignee) > 0 && !bytes.Equal(row.Assignee, self)
 			r.wakeReencrypt()
+		}
+		// Ranges the chain moved to this gatekeeper, with the progress the
+		// chain holds, as onReencryptReassigned would have adopted them.
+		for j, row := range rec.Gatekeepers {
+			if j != i && bytes.Equal(row.Assignee, self) {
+				rs.Adopted = append(rs.Adopted, adoptedRange{Range: uint32(j), Done: row.Done, Total: row.Total, Failed: row.Failed, Finished: row.Finished})
+				r.wakeReencrypt()
+			}
 		}
 	}
 	if rec.Phase == rotationRetiring {

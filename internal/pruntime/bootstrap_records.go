@@ -108,6 +108,9 @@ type rotationRow struct {
 	Done, Total   uint64
 	Failed        uint64
 	Finished      bool
+	// Assignee is who holds the range since the chain reassigned it (a
+	// stalled range); empty: the member itself.
+	Assignee []byte
 }
 
 var (
@@ -119,14 +122,14 @@ var (
 	rotationRowSpec = map[protowire.Number]fieldSpec{
 		1: {typ: protowire.BytesType}, 2: {typ: protowire.VarintType}, 3: {typ: protowire.VarintType},
 		4: {typ: protowire.VarintType}, 5: {typ: protowire.VarintType}, 6: {typ: protowire.VarintType},
-		8: {typ: protowire.VarintType},
+		8: {typ: protowire.VarintType}, 20: {typ: protowire.BytesType},
 	}
 )
 
 // parseRotationRecord parses the Rotation record stored under
 // RotationKey(to): 1 from_version, 2 to_version, 3 phase, 6 gatekeepers
 // (RotationGatekeeper: 1 identity_key, 2 acked_height, 3 faulted_height,
-// 4 done, 5 total, 6 failed, 8 finished), 7 proposer, 8 public_key,
+// 4 done, 5 total, 6 failed, 8 finished, 20 assignee), 7 proposer, 8 public_key,
 // 10 rejected_proposers, 13 erase_height.
 func parseRotationRecord(b []byte, to uint32) (rotationRecord, error) {
 	var rec rotationRecord
@@ -201,6 +204,11 @@ func parseRotationRow(b []byte) (rotationRow, error) {
 			row.Failed = v
 		case 8:
 			row.Finished = v != 0
+		case 20:
+			if len(bs) != protocol.IdentityKeyLen {
+				return fmt.Errorf("%w: rotation gatekeeper record: %d-byte assignee", ErrBadRequest, len(bs))
+			}
+			row.Assignee = bytes.Clone(bs)
 		}
 		return nil
 	})

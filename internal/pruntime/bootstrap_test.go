@@ -461,3 +461,30 @@ func FuzzBootstrapRecords(f *testing.F) {
 		}
 	})
 }
+
+// TestBootstrapReadsReassignedRanges: a gatekeeper that bootstraps after the
+// chain moved ranges (stalled ones) takes the ranges now assigned to it and
+// gives up its own one that went to another, as the pruned
+// registry/reencrypt_reassigned entries would have told it.
+func TestBootstrapReadsReassignedRanges(t *testing.T) {
+	t.Parallel()
+	nodes, _ := gatekeeperSet(t, 3)
+	up, late := nodes[:2], nodes[2]
+	applyAll(t, up, rotationStart(0, nodes...))
+	_, p := proposed(t, nodes[0], nodes[0].takeOne(protocol.TopicRotationProposal))
+	rows := snapshotRows(nodes, nodes...)
+	rows[1].Assignee = late.id()     // range 1 stalled and went to the late one
+	rows[2].Assignee = nodes[0].id() // the late one's own range went to nodes[0]
+	rows[1].Done, rows[1].Total = 5, 9
+	rec := chainRotation(t, registrytypes.Rotation{FromVersion: 0, ToVersion: 1, Phase: registrytypes.ROTATION_PHASE_REENCRYPTING,
+		StartHeight: 5, Gatekeepers: rows, Proposer: nodes[0].id(), PublicKey: p.PublicKey, ProposedHeight: 6, ActivatedHeight: 8})
+	late.bootstrap(provenState{first: 100, registered: true, gatekeeper: true, masterPubKeys: [][]byte{p.PublicKey},
+		view: bootstrapView{rotation: rec}})
+	rs := late.r.st.Rotation
+	if rs == nil || !rs.Reencrypt || rs.Range != 2 || !rs.Lost {
+		t.Fatalf("own range after the bootstrap: %+v, want range 2 lost to another gatekeeper", rs)
+	}
+	if len(rs.Adopted) != 1 || rs.Adopted[0] != (adoptedRange{Range: 1, Done: 5, Total: 9}) {
+		t.Fatalf("adopted ranges %+v, want range 1 with the chain's progress", rs.Adopted)
+	}
+}
