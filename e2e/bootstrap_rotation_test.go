@@ -2,11 +2,9 @@ package e2e
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -38,40 +36,7 @@ func TestDevnetBootstrapDuringRotation(t *testing.T) {
 	g := startGKDevnet(t, "--rotation-interval", "100", "--key-retention", "3", "--ingress-retention", "20")
 	g.showWorkerLogOnFailure(t, "bootstrap", "bootstrap", "rotation", "re-encrypt")
 	workers := g.workers()
-	var cluster uint64
-	for _, w := range workers {
-		eventually(t, 120*time.Second, w.Name+" holding a cluster key", func() bool {
-			in, err := fetchInfo(w.RPC)
-			if err != nil || in.Cluster == nil || len(in.Cluster.KeyVersions) == 0 {
-				return false
-			}
-			cluster = in.Cluster.ID
-			return true
-		})
-	}
-	want := map[string][]byte{}
-	for i := range 40 {
-		data := make([]byte, 1+i*97)
-		_, _ = rand.Read(data)
-		name := fmt.Sprintf("doc-%03d", i)
-		appDo(t, http.MethodPut, workers[i%2].AppAPI+"/app/v1/state/demo/"+name, data, http.StatusNoContent)
-		want[name] = data
-	}
-	const bad = "doc-013"
-	object := fmt.Sprintf("cluster-%d/demo/%s", cluster, bad)
-	if r := rotationView(t, g); r.Phase != "" {
-		t.Fatalf("the rotation started (%s) before the test corrupted a blob; raise --rotation-interval", r.Phase)
-	}
-	path := filepath.Join(g.home, devnetpkg.StateDir, filepath.FromSlash(object)+objectSuffix)
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw[len(raw)-1] ^= 0x01
-	if err := os.WriteFile(path, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	delete(want, bad)
+	object, want := corruptOneBlobBeforeRotation(t, g)
 
 	// The gatekeeper whose range holds the bad blob reports it.
 	var late devnetpkg.PRuntime
@@ -124,7 +89,7 @@ func TestDevnetBootstrapDuringRotation(t *testing.T) {
 
 	// Its app deletes the bad blob; the bootstrapped gatekeeper's retry
 	// finishes the range and v0 goes.
-	appDo(t, http.MethodDelete, workers[0].AppAPI+"/app/v1/state/demo/"+bad, nil, http.StatusNoContent)
+	appDo(t, http.MethodDelete, workers[0].AppAPI+"/app/v1/state/demo/"+corruptedBlob, nil, http.StatusNoContent)
 	eventually(t, 120*time.Second, "v0 retired and erased", func() bool {
 		return rotationView(t, g).Phase == "ROTATION_PHASE_DONE"
 	})

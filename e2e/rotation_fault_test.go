@@ -29,42 +29,7 @@ func TestDevnetRotationCorruptBlob(t *testing.T) {
 	g := startGKDevnet(t, "--rotation-interval", "100", "--key-retention", "3")
 	g.showWorkerLogOnFailure(t, "rotation", "rotation", "re-encrypt")
 	workers := g.workers()
-	var cluster uint64
-	for _, w := range workers {
-		eventually(t, 120*time.Second, w.Name+" holding a cluster key", func() bool {
-			in, err := fetchInfo(w.RPC)
-			if err != nil || in.Cluster == nil || len(in.Cluster.KeyVersions) == 0 {
-				return false
-			}
-			cluster = in.Cluster.ID
-			return true
-		})
-	}
-	want := map[string][]byte{}
-	for i := range 40 {
-		data := make([]byte, 1+i*97)
-		_, _ = rand.Read(data)
-		name := fmt.Sprintf("doc-%03d", i)
-		appDo(t, http.MethodPut, workers[i%2].AppAPI+"/app/v1/state/demo/"+name, data, http.StatusNoContent)
-		want[name] = data
-	}
-
-	// Corrupt one blob's ciphertext on disk, before the rotation starts.
-	const bad = "doc-013"
-	object := fmt.Sprintf("cluster-%d/demo/%s", cluster, bad)
-	if r := rotationView(t, g); r.Phase != "" {
-		t.Fatalf("the rotation started (%s) before the test corrupted a blob; raise --rotation-interval", r.Phase)
-	}
-	path := filepath.Join(g.home, devnetpkg.StateDir, filepath.FromSlash(object)+objectSuffix)
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw[len(raw)-1] ^= 0x01
-	if err := os.WriteFile(path, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	delete(want, bad)
+	object, want := corruptOneBlobBeforeRotation(t, g)
 
 	// The rotation runs; the corrupted blob is reported by name and v0 is
 	// not retired.
@@ -82,7 +47,7 @@ func TestDevnetRotationCorruptBlob(t *testing.T) {
 		t.Fatalf("with a failed blob the rotation is %s, retired at %q", r.Phase, r.RetiredHeight)
 	}
 	// Its app deletes it; the retry finishes the range and v0 goes.
-	appDo(t, http.MethodDelete, workers[0].AppAPI+"/app/v1/state/demo/"+bad, nil, http.StatusNoContent)
+	appDo(t, http.MethodDelete, workers[0].AppAPI+"/app/v1/state/demo/"+corruptedBlob, nil, http.StatusNoContent)
 	eventually(t, 90*time.Second, "v0 retired and erased", func() bool {
 		return rotationView(t, g).Phase == "ROTATION_PHASE_DONE"
 	})
@@ -124,4 +89,51 @@ func rotationView(t *testing.T, g *gkDevnet) rotationResp {
 		t.Fatalf("rotation query: %v: %s", err, out)
 	}
 	return resp.Rotation
+}
+
+// corruptedBlob is the blob corruptOneBlobBeforeRotation corrupts.
+const corruptedBlob = "doc-013"
+
+// corruptOneBlobBeforeRotation waits for every worker's cluster key, saves
+// 40 blobs (1 B to ~3.8 KiB) through the workers' app APIs, and corrupts
+// one of them on disk before the devnet's automatic rotation starts. It
+// returns the corrupted object's name and the blobs that must
+// read back (all but the corrupted one).
+func corruptOneBlobBeforeRotation(t *testing.T, g *gkDevnet) (object string, want map[string][]byte) {
+	t.Helper()
+	var cluster uint64
+	workers := g.workers()
+	for _, w := range workers {
+		eventually(t, 120*time.Second, w.Name+" holding a cluster key", func() bool {
+			in, err := fetchInfo(w.RPC)
+			if err != nil || in.Cluster == nil || len(in.Cluster.KeyVersions) == 0 {
+				return false
+			}
+			cluster = in.Cluster.ID
+			return true
+		})
+	}
+	want = map[string][]byte{}
+	for i := range 40 {
+		data := make([]byte, 1+i*97)
+		_, _ = rand.Read(data)
+		name := fmt.Sprintf("doc-%03d", i)
+		appDo(t, http.MethodPut, workers[i%2].AppAPI+"/app/v1/state/demo/"+name, data, http.StatusNoContent)
+		want[name] = data
+	}
+	object = fmt.Sprintf("cluster-%d/demo/%s", cluster, corruptedBlob)
+	if r := rotationView(t, g); r.Phase != "" {
+		t.Fatalf("the rotation started (%s) before the test corrupted a blob; raise --rotation-interval", r.Phase)
+	}
+	path := filepath.Join(g.home, devnetpkg.StateDir, filepath.FromSlash(object)+objectSuffix)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)-1] ^= 0x01
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	delete(want, corruptedBlob)
+	return object, want
 }
