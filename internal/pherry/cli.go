@@ -29,9 +29,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.PollInterval, "poll", cfg.PollInterval, "wait between rounds when idle")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	metricsListen := fs.String("metrics-listen", "", "serve Prometheus /metrics and /health on this address (off when empty)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
 		return 2
 	}
+	cfg.KeyringInput = os.Stdin
 	if *mnemonicEnv != "" {
 		cfg.Mnemonic = strings.TrimSpace(os.Getenv(*mnemonicEnv))
 		if cfg.Mnemonic == "" {

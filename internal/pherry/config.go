@@ -8,6 +8,7 @@ package pherry
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -27,6 +28,10 @@ type Config struct {
 	KeyringBackend string
 	KeyName        string
 	Mnemonic       string
+	// KeyringInput answers the keyring's passphrase prompts (the file
+	// backend asks for one); nil answers nothing, so such a keyring fails
+	// with an error instead of waiting.
+	KeyringInput io.Reader
 	// GasPrices pay fees for worker transactions.
 	GasPrices string
 	// IngressBatch is how many ingress entries go in one sync request.

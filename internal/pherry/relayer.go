@@ -5,10 +5,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	errorsmod "cosmossdk.io/errors"
@@ -81,7 +83,7 @@ func New(cfg Config, log *slog.Logger) (*Relayer, error) {
 		if _, err := kr.NewAccount(name, cfg.Mnemonic, keyring.DefaultBIP39Passphrase, sdk.FullFundraiserPath, hd.Secp256k1); err != nil {
 			return nil, errors.New("pherry: the operator mnemonic is not valid") // never echo the mnemonic
 		}
-	} else if kr, err = keyring.New(sdk.KeyringServiceName(), cfg.KeyringBackend, cfg.KeyringDir, nil, cdc); err != nil {
+	} else if kr, err = keyring.New(sdk.KeyringServiceName(), cfg.KeyringBackend, cfg.KeyringDir, keyringInput(cfg.KeyringInput), cdc); err != nil {
 		return nil, fmt.Errorf("pherry: keyring: %w", err)
 	}
 	rec, err := kr.Key(name)
@@ -538,4 +540,13 @@ func (r *Relayer) maybeRegister(ctx context.Context, info api.Info, height int64
 	r.registeredAt = height
 	r.log.Info("registration submitted", "tx", hash, "identity_key", info.IdentityKey)
 	return nil
+}
+
+// keyringInput is in, or an empty input: the SDK's file keyring reads its
+// passphrase from this reader and panics on a nil one.
+func keyringInput(in io.Reader) io.Reader {
+	if in == nil {
+		return strings.NewReader("")
+	}
+	return in
 }

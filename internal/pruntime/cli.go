@@ -33,6 +33,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "run" {
 		fmt.Fprintln(stderr, "usage: pruntime run --data-dir DIR --chain-id ID --operator ADDR (--genesis-validators-hash HEX | --trust-height N --trust-hash HEX) [flags]")
 		fmt.Fprintln(stderr, "       pruntime attest --dump DIR (same identity flags as run)")
+		fmt.Fprintln(stderr, "       pruntime run --help, pruntime attest --help: the flags")
+		if len(args) == 1 && (args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			return 0
+		}
 		return 2
 	}
 	cfg := DefaultConfig()
@@ -61,7 +65,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.SyncPenalty, "sync-penalty", cfg.SyncPenalty, "a sync request refused as the sender's fault keeps its slot this many times its own handling time (0-100; 0 off)")
 	fs.IntVar(&cfg.BenchmarkDuty, "benchmark-duty", cfg.BenchmarkDuty, "percent of one core the benchmark uses while computing (1-100); the tokenomics pays for the speed it measures")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args[1:]); errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
 		return 2
 	}
 	t, code := id.open(&cfg, stderr)
@@ -234,7 +240,9 @@ func attestMain(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dump := fs.String("dump", "", "directory to write the quote and registration info to (created)")
 	idf := identityFlags(fs, &cfg)
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
 		return 2
 	}
 	if *dump == "" {

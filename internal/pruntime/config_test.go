@@ -91,3 +91,26 @@ func TestParseTrustRoot(t *testing.T) {
 		})
 	}
 }
+
+// TestHelpExitsZero: asking for help prints the usage and succeeds; a
+// wrong command or flag still fails with 2.
+func TestHelpExitsZero(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"--help"}, 0},
+		{[]string{"help"}, 0},
+		{[]string{"run", "--help"}, 0},
+		{[]string{"attest", "-h"}, 0},
+		{nil, 2},
+		{[]string{"serve"}, 2},
+		{[]string{"run", "--no-such-flag"}, 2},
+	} {
+		var out, errOut strings.Builder
+		if code := Main(tc.args, &out, &errOut); code != tc.code || !strings.Contains(errOut.String(), "usage") && !strings.Contains(errOut.String(), "-data-dir") {
+			t.Errorf("pruntime %v: exit %d (want %d), stderr %q", tc.args, code, tc.code, errOut.String())
+		}
+	}
+}

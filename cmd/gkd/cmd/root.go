@@ -24,6 +24,7 @@ import (
 	serverconfig "github.com/cosmos/cosmos-sdk/server/config"
 	servertypes "github.com/cosmos/cosmos-sdk/server/types"
 	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
+	"github.com/cosmos/cosmos-sdk/version"
 	authcmd "github.com/cosmos/cosmos-sdk/x/auth/client/cli"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	genutilcli "github.com/cosmos/cosmos-sdk/x/genutil/client/cli"
@@ -39,6 +40,11 @@ const DefaultMinGasPrices = "0.001" + app.BondDenom
 // NewRootCmd returns gkd's root command.
 func NewRootCmd() *cobra.Command {
 	app.SetAddressPrefixes()
+	// The SDK's `version` command prints these; unset (no -ldflags), it
+	// printed an empty line.
+	if version.Version == "" {
+		version.Name, version.AppName, version.Version = "gkd", "gkd", app.Version
+	}
 	// A throwaway app instance provides the codecs and module set the CLI needs.
 	tempApp := app.New(log.NewNopLogger(), dbm.NewMemDB(), nil, false, simtestutil.EmptyAppOptions{})
 
