@@ -20,7 +20,7 @@ import (
 // own encoding, not an attacker's: the parsing guards against a protocol
 // mismatch. Known fields must have their wire type and, unless repeated,
 // appear at most once; values are range-checked where the enclave relies on
-// them. Unknown fields are skipped, unlike in masterKeyRecordPublicKey:
+// them. Unknown fields are skipped (masterKeyRecordPublicKey too):
 // these records grow with the protocol (a newer chain adding a field to a
 // rotation must not make every bootstrap fail), and the enclave acts only on
 // the fields it reads.
