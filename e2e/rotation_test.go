@@ -206,10 +206,17 @@ func waitRotated(t *testing.T, gkd, node string, to uint32, blobs int, governanc
 		return len(keys.MasterKeys) > int(to)
 	})
 	t.Logf("v%d active at %s", to, time.Since(start).Round(time.Second))
-	eventually(t, 120*time.Second, fmt.Sprintf("v%d retired and erased", to-1), func() bool {
+	for deadline := time.Now().Add(120 * time.Second); ; time.Sleep(250 * time.Millisecond) {
 		gkdJSON(t, gkd, &keys, "q", "registry", "master-keys", "--node", node)
-		return set(keys.MasterKeys[to-1].RetiredHeight) && set(keys.MasterKeys[to-1].ErasedHeight)
-	})
+		if set(keys.MasterKeys[to-1].RetiredHeight) && set(keys.MasterKeys[to-1].ErasedHeight) {
+			break
+		}
+		if time.Now().After(deadline) {
+			// What holds retirement back: ranges, failures, unacked workers.
+			out, err := execOutput(gkd, "q", "registry", "rotation", "--to-version", fmt.Sprint(to), "--node", node)
+			t.Fatalf("timed out after 2m waiting for v%d retired and erased; rotation (%v):\n%s", to-1, err, out)
+		}
+	}
 	t.Logf("v%d erased at %s", to-1, time.Since(start).Round(time.Second))
 	var rot struct {
 		Rotation struct {

@@ -169,11 +169,14 @@ func (k *Keeper) sweep(ctx sdk.Context, r *types.Rotation) error {
 			reopened++
 		}
 	}
-	if reopened > 0 {
-		sw := protocol.ReencryptSweep{ToVersion: r.ToVersion, SweepHeight: uint64(h)}
-		if _, err := k.ingress.PushIngress(ctx, types.ModuleName, protocol.TopicReencryptSweep, sw.Encode()); err != nil {
-			return err
-		}
+	// Announced even when nothing was reopened: a range whose verify pass is
+	// running now began before h, and its gatekeeper must know h to verify
+	// again instead of reporting a pass the chain will not count (seen in
+	// TestDevnetRotationCrash: a gatekeeper restarted behind the chain began
+	// its pass at its stale synced height, and the rotation never retired).
+	sw := protocol.ReencryptSweep{ToVersion: r.ToVersion, SweepHeight: uint64(h)}
+	if _, err := k.ingress.PushIngress(ctx, types.ModuleName, protocol.TopicReencryptSweep, sw.Encode()); err != nil {
+		return err
 	}
 	ctx.EventManager().EmitEvent(sdk.NewEvent(types.EventReencryptSweep,
 		sdk.NewAttribute(types.AttributeToVersion, fmt.Sprint(r.ToVersion)),

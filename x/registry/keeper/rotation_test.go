@@ -227,10 +227,11 @@ func TestRotationHappyPath(t *testing.T) {
 		t.Fatalf("after a late ack: acks %d, phase %s", r.Acks(), types.PhaseName(r.Phase))
 	}
 	// The cluster's members acknowledge v1 (their pRuntimes stored it):
-	// nothing was verified yet, so the sweep height is set, nothing reopened.
+	// nothing was verified yet, so the sweep height is set and announced
+	// (a pass running now began before it), nothing reopened.
 	f.mustHandle(t, f.k.HandleClusterKeyAck, keyAckMsg(4, cluster, 1))
 	f.mustHandle(t, f.k.HandleClusterKeyAck, keyAckMsg(5, cluster, 1))
-	if r := f.rotation(t); r.SweepHeight != 24 || len(f.ingressSince(t, mark)) != 0 {
+	if r := f.rotation(t); r.SweepHeight != 24 || len(f.ingressSince(t, mark)) != 1 || f.ingressSince(t, mark)[0].Topic != protocol.TopicReencryptSweep {
 		t.Fatalf("after the members' acks: sweep %d, ingress %v", r.SweepHeight, topics(f.ingressSince(t, mark)))
 	}
 
