@@ -2,6 +2,9 @@ package treerules
 
 import (
 	"os"
+	"os/exec"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -103,5 +106,40 @@ func TestEnclaveTypeMethods(t *testing.T) {
 		if n, ok := offenders[ty]; ok {
 			t.Logf("known offender %s: %d methods", ty, n)
 		}
+	}
+}
+
+// TestEnclaveClosureCoversGoList checks the import walk against the go
+// tool: every package of this module that `go list -deps` says cmd/pruntime
+// links must be in the walk's enclave (the walk may hold more: it follows
+// imports under every build tag).
+func TestEnclaveClosureCoversGoList(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs the go tool")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool in PATH")
+	}
+	tr := loadModule(t)
+	out, err := exec.Command(goTool, "list", "-deps", "../../"+enclaveMain).Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	walked := importsClosure(tr, enclaveMain)
+	n := 0
+	for line := range strings.Lines(string(out)) {
+		rel, ok := strings.CutPrefix(strings.TrimSpace(line), tr.module+"/")
+		if !ok {
+			continue
+		}
+		n++
+		if !slices.Contains(walked, rel) {
+			t.Errorf("go list says the enclave links %s; the import walk missed it", rel)
+		}
+	}
+	if n == 0 {
+		t.Fatalf("go list named no package of %s:\n%s", tr.module, out)
 	}
 }
