@@ -85,10 +85,13 @@ func (p *Pending) Discard() {
 // Prepare, so no target ever refers to data that is not durable. When
 // Commit returns nil every target holds its new content durably. On error
 // the files not yet renamed are discarded; those renamed keep their new
-// content.
-func Commit(ps ...*Pending) error {
+// content, perhaps not durably.
+func Commit(ps ...*Pending) (err error) {
 	renamed := 0
 	defer func() {
+		if err == nil || errors.As(err, new(errStopped)) {
+			return // a Hook's stop leaves the files as a crash would
+		}
 		for _, p := range ps[renamed:] {
 			p.Discard()
 		}
