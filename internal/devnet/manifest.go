@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/atomicfile"
 )
 
 // ManifestFile is the name of the manifest under the devnet home.
@@ -93,17 +95,13 @@ func ReadManifest(home string) (Manifest, error) {
 	return m, nil
 }
 
-// writeManifest writes DIR/devnet.json atomically.
+// writeManifest writes DIR/devnet.json atomically and durably.
 func writeManifest(home string, m Manifest) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(home, ManifestFile+".tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("devnet: writing manifest: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(home, ManifestFile)); err != nil {
+	if err := atomicfile.Write(filepath.Join(home, ManifestFile), append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("devnet: writing manifest: %w", err)
 	}
 	return nil

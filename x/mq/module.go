@@ -1,5 +1,3 @@
-// Package mq is the message queue module: the only channel between the chain
-// and the enclaves (DESIGN.md §3).
 package mq
 
 import (

@@ -6,7 +6,8 @@
 // #1315); here a bad newest checkpoint is reported and the previous one used.
 //
 // The package is part of the enclave's trusted computing base and imports
-// only the standard library, internal/tee and internal/protocol.
+// only the standard library, internal/tee, internal/protocol and
+// internal/atomicfile.
 //
 // # On disk
 //
@@ -55,9 +56,9 @@
 //
 // # Atomicity
 //
-// Save writes the sealed bytes to a temporary file in the same directory,
-// fsyncs it, renames it to its final name and fsyncs the directory; only then
-// does it prune old checkpoints. Across a crash at any instruction:
+// Save writes the sealed bytes with internal/atomicfile — to a temporary
+// file in the same directory, fsynced, renamed to its final name, then the
+// directory fsynced — and only then prunes old checkpoints. Across a crash at any instruction:
 //
 //   - before the rename, the new checkpoint's name does not exist; at most a
 //     temporary file does, whose name Latest never considers and which Open

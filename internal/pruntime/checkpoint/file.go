@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/atomicfile"
 )
 
 // File names inside Config.Dir. A checkpoint's name carries its height in
@@ -64,45 +66,20 @@ func hook(point string) {
 }
 
 // publish creates dir/name holding data so that the name, once visible,
-// refers to the complete, durable contents: write a temporary file, fsync it,
-// rename it into place, fsync the directory. A crash before the rename leaves
-// only a temporary file, which Open removes and nothing reads; after it, the
-// whole file. When publish returns nil the file survives power loss.
+// refers to the complete, durable contents, through atomicfile (temp file
+// named with tempMark, fsync, rename, directory fsync). A crash before the
+// rename leaves only a temporary file, which Open removes and nothing reads;
+// after it, the whole file. When publish returns nil the file survives power
+// loss.
 func publish(dir, name string, data []byte) error {
-	tmp, err := os.CreateTemp(dir, tempMark+name+"-*") // mode 0600
-	if err != nil {
-		return err
-	}
-	hook("create")
-	renamed := false
-	defer func() {
-		if !renamed {
-			// The error that brought us here is the one to report.
-			_ = tmp.Close() // fails harmlessly if already closed
-			_ = os.Remove(tmp.Name())
+	opts := atomicfile.Options{TempPattern: tempMark + name + "-*"} // mode 0600
+	if testHook != nil {
+		opts.Hook = func(s atomicfile.Step) error {
+			hook(string(s))
+			return nil
 		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return err
 	}
-	hook("write")
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	hook("sync")
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	renamed = true
-	hook("rename")
-	if err := syncDir(dir); err != nil {
-		return err
-	}
-	hook("sync-dir")
-	return nil
+	return atomicfile.WriteWith(filepath.Join(dir, name), data, opts)
 }
 
 // removeTemps deletes what crashed Saves left behind.
@@ -146,11 +123,4 @@ func makeDir(dir string) error {
 }
 
 // syncDir makes directory entry changes in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
+func syncDir(dir string) error { return atomicfile.SyncDir(dir) }

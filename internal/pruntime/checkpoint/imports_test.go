@@ -10,13 +10,14 @@ import (
 )
 
 // TestImports keeps the package inside the enclave's trusted computing base:
-// its non-test files import only the standard library, internal/tee and
-// internal/protocol.
+// its non-test files import only the standard library, internal/tee,
+// internal/protocol and internal/atomicfile (itself standard library only).
 func TestImports(t *testing.T) {
 	t.Parallel()
 	allowed := map[string]bool{
-		"github.com/gatekeeper-net/gatekeeper/internal/tee":      true,
-		"github.com/gatekeeper-net/gatekeeper/internal/protocol": true,
+		"github.com/gatekeeper-net/gatekeeper/internal/atomicfile": true,
+		"github.com/gatekeeper-net/gatekeeper/internal/tee":        true,
+		"github.com/gatekeeper-net/gatekeeper/internal/protocol":   true,
 	}
 	files, err := filepath.Glob("*.go")
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gatekeeper-net/gatekeeper/internal/atomicfile"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee"
 )
@@ -207,20 +208,15 @@ func (s *Store) Latest() (cp Checkpoint, skipped []Skipped, err error) {
 	if err != nil {
 		return Checkpoint{}, nil, fmt.Errorf("checkpoint: latest: %w", err)
 	}
-	defer func() {
-		if len(skipped) > 0 {
-			// Best effort: should the renames be lost in a crash, the
-			// next Latest finds the same files and moves them again.
-			_ = syncDir(s.dir)
-		}
-	}()
 	for _, h := range slices.Backward(heights) {
 		path := filepath.Join(s.dir, fileName(h))
 		payload, err := s.load(path, h)
 		if err == nil {
 			return Checkpoint{Height: h, Payload: payload, File: path}, skipped, nil
 		}
-		if qerr := os.Rename(path, path+corruptSuffix); qerr != nil && !errors.Is(qerr, fs.ErrNotExist) {
+		// Should the move be lost in a crash, the next Latest finds the
+		// same file and moves it again.
+		if qerr := atomicfile.MoveAside(path, path+corruptSuffix, atomicfile.Options{}); qerr != nil && !errors.Is(qerr, fs.ErrNotExist) {
 			err = errors.Join(err, fmt.Errorf("checkpoint: could not move aside: %w", qerr))
 		}
 		skipped = append(skipped, Skipped{File: path, Err: err})

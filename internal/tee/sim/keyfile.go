@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/atomicfile"
 )
 
 // keyLen is the size of both key files: an ed25519 seed and an AES-256 root.
@@ -62,49 +64,22 @@ func readKey(path string) ([]byte, error) {
 }
 
 // publishFile creates dir/name holding data so that the name, once visible,
-// refers to the complete, durable contents: write a temporary file, fsync it,
-// link it into place, fsync the directory. It links rather than renames so
-// that an existing dir/name — a key another Open created a moment ago — is
-// never replaced; then it returns an error wrapping fs.ErrExist.
+// refers to the complete, durable contents (atomicfile.Create: a temporary
+// file, fsynced, linked into place, the directory fsynced). It links rather
+// than renames so that an existing dir/name — a key another Open created a
+// moment ago — is never replaced; then it returns an error wrapping
+// fs.ErrExist.
 func publishFile(dir, name string, data []byte) error {
-	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*") // mode 0600
-	if err != nil {
+	opts := atomicfile.Options{TempPattern: "." + name + ".tmp-*"} // mode 0600
+	if err := atomicfile.Create(filepath.Join(dir, name), data, opts); err != nil {
 		return fmt.Errorf("tee/sim: create %s: %w", name, err)
 	}
-	err = writeSyncClose(tmp, data)
-	if err == nil {
-		err = os.Link(tmp.Name(), filepath.Join(dir, name))
-	}
-	// The temporary name goes in every case; after a successful link the
-	// data lives on under the final name.
-	if rmErr := os.Remove(tmp.Name()); err == nil {
-		err = rmErr
-	}
-	if err != nil {
-		return fmt.Errorf("tee/sim: create %s: %w", name, err)
-	}
-	return syncDir(dir)
-}
-
-func writeSyncClose(f *os.File, data []byte) error {
-	_, err := f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if closeErr := f.Close(); err == nil {
-		err = closeErr
-	}
-	return err
+	return nil
 }
 
 // syncDir makes directory entry changes in dir durable.
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("tee/sim: sync %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		return fmt.Errorf("tee/sim: sync %s: %w", dir, err)
 	}
 	return nil
