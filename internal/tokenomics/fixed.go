@@ -142,8 +142,8 @@ func (x Fixed) SubChecked(y Fixed) (Fixed, error) {
 	return Fixed{hi: hi, lo: lo}, nil
 }
 
-// mul returns floor(x·y) and whether it overflowed.
-func (x Fixed) mul(y Fixed) (Fixed, bool) {
+// mulFixed returns floor(x·y) and whether it overflowed.
+func mulFixed(x, y Fixed) (Fixed, bool) {
 	if x.hi == 0 && y.hi == 0 {
 		h, _ := bits.Mul64(x.lo, y.lo)
 		return Fixed{lo: h}, false
@@ -165,13 +165,13 @@ func (x Fixed) mul(y Fixed) (Fixed, bool) {
 
 // Mul returns x·y rounded toward zero, saturating at MaxFixed.
 func (x Fixed) Mul(y Fixed) Fixed {
-	r, _ := x.mul(y)
+	r, _ := mulFixed(x, y)
 	return r
 }
 
 // MulChecked returns x·y rounded toward zero, or ErrOverflow.
 func (x Fixed) MulChecked(y Fixed) (Fixed, error) {
-	r, o := x.mul(y)
+	r, o := mulFixed(x, y)
 	if o {
 		return MaxFixed, ErrOverflow
 	}
@@ -189,8 +189,8 @@ func (x Fixed) MulInt(n uint64) Fixed {
 	return Fixed{hi: hi, lo: l}
 }
 
-// div returns floor(x/y), or MaxFixed with ErrDivByZero or ErrOverflow.
-func (x Fixed) div(y Fixed) (Fixed, error) {
+// divFixed returns floor(x/y), or MaxFixed with ErrDivByZero or ErrOverflow.
+func divFixed(x, y Fixed) (Fixed, error) {
 	if y.IsZero() {
 		return MaxFixed, ErrDivByZero
 	}
@@ -252,13 +252,13 @@ func div3by2(u2, u1, u0, d1, d0 uint64) (q, r1, r0 uint64) {
 // Div returns x/y rounded toward zero; it saturates at MaxFixed on overflow
 // and on y == 0.
 func (x Fixed) Div(y Fixed) Fixed {
-	r, _ := x.div(y)
+	r, _ := divFixed(x, y)
 	return r
 }
 
 // DivChecked returns x/y rounded toward zero, or ErrDivByZero / ErrOverflow.
 func (x Fixed) DivChecked(y Fixed) (Fixed, error) {
-	return x.div(y)
+	return divFixed(x, y)
 }
 
 // Sqrt returns floor(√x) exactly: the largest Fixed r with r·r ≤ x in exact
@@ -392,16 +392,18 @@ func (x Fixed) Units(scale uint64) (uint64, error) {
 // AppendBinary appends the canonical encoding: the 128-bit representation,
 // big-endian (16 bytes).
 func (x Fixed) AppendBinary(b []byte) ([]byte, error) {
-	return x.appendBinary(b), nil
+	return appendFixed(b, x), nil
 }
 
-func (x Fixed) appendBinary(b []byte) []byte {
+// appendFixed appends x's 16-byte big-endian encoding (integer part, then
+// fraction) to b.
+func appendFixed(b []byte, x Fixed) []byte {
 	b = binary.BigEndian.AppendUint64(b, x.hi)
 	return binary.BigEndian.AppendUint64(b, x.lo)
 }
 
 // MarshalBinary returns the canonical 16-byte encoding.
-func (x Fixed) MarshalBinary() ([]byte, error) { return x.appendBinary(make([]byte, 0, FixedLen)), nil }
+func (x Fixed) MarshalBinary() ([]byte, error) { return appendFixed(make([]byte, 0, FixedLen), x), nil }
 
 // UnmarshalBinary decodes exactly FixedLen bytes.
 func (x *Fixed) UnmarshalBinary(b []byte) error {

@@ -113,9 +113,9 @@ func (o Output) Encode() []byte {
 	for _, s := range o.Settlements {
 		b = append(b, s.Worker[:]...)
 		b = binary.BigEndian.AppendUint64(b, s.Session)
-		b = s.V.appendBinary(b)
-		b = s.Payout.appendBinary(b)
-		b = s.Treasury.appendBinary(b)
+		b = appendFixed(b, s.V)
+		b = appendFixed(b, s.Payout)
+		b = appendFixed(b, s.Treasury)
 	}
 	return b
 }

@@ -151,7 +151,7 @@ func (p Params) MarshalBinary() ([]byte, error) {
 	b := make([]byte, 0, ParamsLen)
 	b = append(b, paramsVersion)
 	for _, f := range p.fixedFields() {
-		b = f.appendBinary(b)
+		b = appendFixed(b, *f)
 	}
 	for _, n := range p.intFields() {
 		b = binary.BigEndian.AppendUint32(b, *n)

@@ -35,17 +35,17 @@ func (s *State) MarshalBinary() ([]byte, error) {
 		w := &s.workers[i]
 		b = append(b, w.Key[:]...)
 		b = binary.BigEndian.AppendUint64(b, w.Session)
-		b = w.P.appendBinary(b)
+		b = appendFixed(b, w.P)
 		b = binary.BigEndian.AppendUint32(b, w.PBench)
 		b = binary.BigEndian.AppendUint32(b, w.Level)
-		b = w.Stake.appendBinary(b)
-		b = w.V.appendBinary(b)
-		b = w.VDeductible.appendBinary(b)
+		b = appendFixed(b, w.Stake)
+		b = appendFixed(b, w.V)
+		b = appendFixed(b, w.VDeductible)
 		for _, n := range []uint64{w.Since, w.LastSettled, w.Pending, w.Answered} {
 			b = binary.BigEndian.AppendUint64(b, n)
 		}
 		b = append(b, byte(w.Status))
-		b = w.TotalPaid.appendBinary(b)
+		b = appendFixed(b, w.TotalPaid)
 		b = binary.BigEndian.AppendUint64(b, w.Iterations)
 		b = binary.BigEndian.AppendUint64(b, w.MeasuredAt)
 	}

@@ -29,11 +29,6 @@ var (
 	// maxMethods methods, keyed "dir.Type".
 	knownBigEnclaveTypes = []string{
 		"internal/pruntime.Runtime",
-		// A fixed-point number: 28 arithmetic and encoding methods (plain
-		// and Checked variants), not 28 responsibilities. Exempting number
-		// types from the rule, or turning the Checked variants into
-		// functions, is the lead's call.
-		"internal/tokenomics.Fixed",
 	}
 )
 
