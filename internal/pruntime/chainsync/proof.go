@@ -47,9 +47,9 @@ const MaxIngressEntryLen = 8 + protocol.MaxMessageLen
 // ops[0] of type ProofOpIAVL keyed by key (a CommitmentProof of existence
 // of key in the store), ops[1] of type ProofOpSimple keyed by storeName (a
 // CommitmentProof of existence of the store's root in the multistore). Both
-// are checked with ICS23 (package ics23) against the IAVL and Tendermint
-// proof specs by computing the roots: the first proof's root is the store root the second
-// proves, and the second's must equal appHash.
+// are checked with ICS23 (package chainsync/ics23) against the IAVL and
+// Tendermint proof specs by computing the roots: the first proof's root is
+// the store root the second proves, and the second's must equal appHash.
 //
 // A query at height H proves against the state after block H, whose root is
 // the AppHash of header H+1: verify it against the app hash of a verified

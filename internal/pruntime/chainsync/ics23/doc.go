@@ -66,10 +66,19 @@
 // The checks are those of cosmos/ics23/go v0.11.0 (VerifyMembership and
 // VerifyNonMembership with IavlSpec and TendermintSpec), written for the two
 // specs only. This package may be narrower than ics23, never wider, and the
-// tests hold it to that: on proofs of a real SDK multistore and on every
-// mutation of them (each byte flipped, ops dropped, duplicated or reordered,
-// wrong keys and values, neighbours swapped, spec violations), and in a
-// differential fuzz target, it accepts exactly what ics23 accepts. Where
-// ics23 panics — non-existence neighbours whose paths never split, or an
-// inner op whose padding fits no child position — this package rejects.
+// tests hold it to that. The reference is what chainsync did before: ics23's
+// gogoproto decoding, refused unless the proof re-encodes to the same bytes,
+// then ics23's verification. On proofs of a real SDK multistore and on
+// mutations of them (each byte flipped, inner ops dropped, duplicated or
+// reordered, leaf and inner ops breaking the spec, wrong keys and values,
+// neighbours dropped, swapped or taken from another gap), and in a
+// differential fuzz target, this package accepts exactly what the reference
+// accepts, both against the true root and against the root the proof itself
+// computes (so that the spec checks are exercised even where hashing alone
+// would reject). Where ics23 panics — non-existence neighbours whose paths
+// never split, or an inner op whose padding fits no child position, which a
+// prover can build (TestICS23PanicIsRejection) — this package rejects.
+//
+// ICS-23 does not bind the key a non-existence proof names to the key
+// verified; neither does this package. chainsync checks it.
 package ics23
