@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	abci "github.com/cometbft/cometbft/abci/types"
-	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 	gogoproto "github.com/cosmos/gogoproto/proto"
 
 	"github.com/gatekeeper-net/gatekeeper/app/apptest"
@@ -37,11 +36,11 @@ func TestProofBatchQuery(t *testing.T) {
 		t.Fatalf("batch response: %v, %d values", err, len(resp.Values))
 	}
 	for i, v := range resp.Values[:2] {
-		var ops cmtcrypto.ProofOps
-		if err := gogoproto.Unmarshal(v.ProofOps, &ops); err != nil {
+		ops, err := chainsync.DecodeProofOps(v.ProofOps)
+		if err != nil {
 			t.Fatal(err)
 		}
-		_, m, err := chainsync.VerifyIngressEntry(appHash, uint64(i+1), v.Value, &ops)
+		_, m, err := chainsync.VerifyIngressEntry(appHash, uint64(i+1), v.Value, ops)
 		if err != nil {
 			t.Fatalf("entry %d: %v", i, err)
 		}
@@ -49,11 +48,11 @@ func TestProofBatchQuery(t *testing.T) {
 			t.Fatalf("entry %d names another worker", i)
 		}
 	}
-	var absent cmtcrypto.ProofOps
-	if err := gogoproto.Unmarshal(resp.Values[2].ProofOps, &absent); err != nil {
+	absent, err := chainsync.DecodeProofOps(resp.Values[2].ProofOps)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if len(resp.Values[2].Value) != 0 || chainsync.VerifyNonMembership(appHash, protocol.MQStoreName, keys[2], &absent) != nil {
+	if len(resp.Values[2].Value) != 0 || chainsync.VerifyNonMembership(appHash, protocol.MQStoreName, keys[2], absent) != nil {
 		t.Fatal("index 3 does not exist yet: want a proof of absence")
 	}
 

@@ -211,16 +211,16 @@ func measureReferences(t *testing.T, c *chain, fresh *pruntimeProc, total uint64
 	type entry struct {
 		index uint64
 		value []byte
-		ops   *cmtcrypto.ProofOps
+		ops   *chainsync.ProofOps
 	}
 	var entries []entry
 	for _, b := range batches {
 		for _, e := range b {
-			var ops cmtcrypto.ProofOps
-			if err := gogoproto.Unmarshal(e.Proof, &ops); err != nil {
+			ops, err := chainsync.DecodeProofOps(e.Proof)
+			if err != nil {
 				t.Fatal(err)
 			}
-			entries = append(entries, entry{e.Index, e.Entry, &ops})
+			entries = append(entries, entry{e.Index, e.Entry, ops})
 		}
 	}
 	ref.VerifyNs = make([]float64, 0, len(entries))

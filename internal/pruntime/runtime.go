@@ -14,7 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/cosmos/gogoproto/proto"
@@ -803,10 +802,10 @@ func decodeHeaderUpdate(u api.HeaderUpdate) (chainsync.HeaderUpdate, error) {
 	return chainsync.HeaderUpdate{SignedHeader: header, Validators: vals}, nil
 }
 
-func decodeProof(b []byte) (*cmtcrypto.ProofOps, error) {
-	var ops cmtcrypto.ProofOps
-	if err := proto.Unmarshal(b, &ops); err != nil {
-		return nil, fmt.Errorf("%w: proof: %v", ErrBadRequest, err)
+func decodeProof(b []byte) (*chainsync.ProofOps, error) {
+	ops, err := chainsync.DecodeProofOps(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: proof: %w", ErrBadRequest, err)
 	}
-	return &ops, nil
+	return ops, nil
 }

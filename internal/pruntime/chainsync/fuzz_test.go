@@ -5,8 +5,6 @@ import (
 	"errors"
 	"testing"
 
-	cmtprotocrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
-
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/chainsync"
 )
@@ -40,8 +38,8 @@ func FuzzUnmarshalTrustedState(f *testing.F) {
 }
 
 // fuzzOps rebuilds proof ops from their data, keyed as the caller asks.
-func fuzzOps(key []byte, storeName string, keyProof, storeProof []byte) *cmtprotocrypto.ProofOps {
-	return &cmtprotocrypto.ProofOps{Ops: []cmtprotocrypto.ProofOp{
+func fuzzOps(key []byte, storeName string, keyProof, storeProof []byte) *chainsync.ProofOps {
+	return &chainsync.ProofOps{Ops: []chainsync.ProofOp{
 		{Type: chainsync.ProofOpIAVL, Key: key, Data: keyProof},
 		{Type: chainsync.ProofOpSimple, Key: []byte(storeName), Data: storeProof},
 	}}

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"fmt"
 
-	cmtprotocrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
-	ics23 "github.com/cosmos/ics23/go"
-
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/chainsync/ics23"
 )
 
 // Proof op types of a Cosmos SDK multistore proof, as abci_query returns
@@ -49,14 +47,14 @@ const MaxIngressEntryLen = 8 + protocol.MaxMessageLen
 // ops[0] of type ProofOpIAVL keyed by key (a CommitmentProof of existence
 // of key in the store), ops[1] of type ProofOpSimple keyed by storeName (a
 // CommitmentProof of existence of the store's root in the multistore). Both
-// are checked with ICS23 against the IAVL and Tendermint proof specs by
-// computing the roots: the first proof's root is the store root the second
-// proves, and the second's must equal appHash.
+// are checked with ICS23 (package chainsync/ics23) against the IAVL and
+// Tendermint proof specs by computing the roots: the first proof's root is
+// the store root the second proves, and the second's must equal appHash.
 //
 // A query at height H proves against the state after block H, whose root is
 // the AppHash of header H+1: verify it against the app hash of a verified
 // header one above the queried height.
-func VerifyMembership(appHash []byte, storeName string, key, value []byte, ops *cmtprotocrypto.ProofOps) error {
+func VerifyMembership(appHash []byte, storeName string, key, value []byte, ops *ProofOps) error {
 	if len(value) > MaxValueLen {
 		return fmt.Errorf("%w: value is %d bytes, limit %d", ErrMalformedProof, len(value), MaxValueLen)
 	}
@@ -64,16 +62,12 @@ func VerifyMembership(appHash []byte, storeName string, key, value []byte, ops *
 	if err != nil {
 		return err
 	}
-	ep := kp.GetExist()
-	if ep == nil {
+	if kp.Exist == nil {
 		return fmt.Errorf("%w: %s op is not an existence proof", ErrMalformedProof, ProofOpIAVL)
 	}
-	root, err := ep.Calculate()
+	root, err := ics23.ExistenceRoot(ics23.IAVL, kp, key, value)
 	if err != nil {
-		return fmt.Errorf("%w: store %q key %X: %v", ErrBadProof, storeName, key, err)
-	}
-	if !ics23.VerifyMembership(ics23.IavlSpec, root, kp, key, value) {
-		return fmt.Errorf("%w: store %q key %X does not prove the given value", ErrBadProof, storeName, key)
+		return fmt.Errorf("%w: store %q key %X does not prove the given value: %w", ErrBadProof, storeName, key, err)
 	}
 	return verifyStoreRoot(appHash, storeName, root, sp)
 }
@@ -82,24 +76,23 @@ func VerifyMembership(appHash []byte, storeName string, key, value []byte, ops *
 // storeName of the multistore whose root is appHash. ops has the layout
 // VerifyMembership describes, except that ops[0] is a CommitmentProof of
 // non-existence (the key's neighbours, which must be adjacent in the tree).
-func VerifyNonMembership(appHash []byte, storeName string, key []byte, ops *cmtprotocrypto.ProofOps) error {
+func VerifyNonMembership(appHash []byte, storeName string, key []byte, ops *ProofOps) error {
 	kp, sp, err := decodeOps(appHash, storeName, key, ops)
 	if err != nil {
 		return err
 	}
-	np := kp.GetNonexist()
+	np := kp.Nonexist
 	if np == nil {
 		return fmt.Errorf("%w: %s op is not a non-existence proof", ErrMalformedProof, ProofOpIAVL)
 	}
+	// ICS-23 does not bind the key a non-existence proof names; we do, so
+	// that a proof is only ever used for the key it was asked for.
 	if !bytes.Equal(np.Key, key) {
-		return fmt.Errorf("%w: non-existence proof is for key %X, not %X", ErrMalformedProof, np.Key, key)
+		return fmt.Errorf("%w: non-existence proof is for key %.64X, not %X", ErrMalformedProof, np.Key, key)
 	}
-	root, err := np.Calculate()
+	root, err := ics23.NonExistenceRoot(ics23.IAVL, kp, key)
 	if err != nil {
-		return fmt.Errorf("%w: store %q key %X: %v", ErrBadProof, storeName, key, err)
-	}
-	if !ics23.VerifyNonMembership(ics23.IavlSpec, root, kp, key) {
-		return fmt.Errorf("%w: store %q: absence of key %X does not verify", ErrBadProof, storeName, key)
+		return fmt.Errorf("%w: store %q: absence of key %X does not verify: %w", ErrBadProof, storeName, key, err)
 	}
 	return verifyStoreRoot(appHash, storeName, root, sp)
 }
@@ -112,7 +105,7 @@ func VerifyNonMembership(appHash []byte, storeName string, key []byte, ops *cmtp
 //
 // A proven entry that does not decode, or whose sequence is wrong, is an
 // ErrBadEntry: the chain stored it, so it is not the relayer's doing.
-func VerifyIngressEntry(appHash []byte, index uint64, entry []byte, ops *cmtprotocrypto.ProofOps) (protocol.IngressEntry, protocol.Message, error) {
+func VerifyIngressEntry(appHash []byte, index uint64, entry []byte, ops *ProofOps) (protocol.IngressEntry, protocol.Message, error) {
 	if len(entry) > MaxIngressEntryLen {
 		return protocol.IngressEntry{}, protocol.Message{}, fmt.Errorf("%w: entry is %d bytes, limit %d",
 			ErrMalformedProof, len(entry), MaxIngressEntryLen)
@@ -132,7 +125,7 @@ func VerifyIngressEntry(appHash []byte, index uint64, entry []byte, ops *cmtprot
 
 // decodeOps checks the arguments and the ops' layout and bounds, and decodes
 // both commitment proofs strictly.
-func decodeOps(appHash []byte, storeName string, key []byte, ops *cmtprotocrypto.ProofOps) (keyProof, storeProof *ics23.CommitmentProof, err error) {
+func decodeOps(appHash []byte, storeName string, key []byte, ops *ProofOps) (keyProof, storeProof *ics23.CommitmentProof, err error) {
 	switch {
 	case len(appHash) != AppHashLen:
 		return nil, nil, fmt.Errorf("%w: app hash is %d bytes, want %d", ErrMalformedProof, len(appHash), AppHashLen)
@@ -170,27 +163,24 @@ func decodeOps(appHash []byte, storeName string, key []byte, ops *cmtprotocrypto
 }
 
 // decodeCommitmentProof decodes a CommitmentProof and rejects any encoding
-// but the canonical one, which is what the chain produces.
+// but the canonical one, which is what the chain produces, and batch or
+// compressed proofs.
 func decodeCommitmentProof(op string, data []byte) (*ics23.CommitmentProof, error) {
-	var p ics23.CommitmentProof
-	if err := p.Unmarshal(data); err != nil {
-		return nil, fmt.Errorf("%w: %s op: %v", ErrMalformedProof, op, err)
+	p, err := ics23.Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s op: %w", ErrMalformedProof, op, err)
 	}
-	again, err := p.Marshal()
-	if err != nil || !bytes.Equal(again, data) {
-		return nil, fmt.Errorf("%w: %s op: not a canonical CommitmentProof encoding", ErrMalformedProof, op)
-	}
-	return &p, nil
+	return p, nil
 }
 
 // verifyStoreRoot checks that the store storeName has root storeRoot in the
 // multistore whose root is appHash.
 func verifyStoreRoot(appHash []byte, storeName string, storeRoot []byte, sp *ics23.CommitmentProof) error {
-	if sp.GetExist() == nil {
+	if sp.Exist == nil {
 		return fmt.Errorf("%w: %s op is not an existence proof", ErrMalformedProof, ProofOpSimple)
 	}
-	if !ics23.VerifyMembership(ics23.TendermintSpec, appHash, sp, []byte(storeName), storeRoot) {
-		return fmt.Errorf("%w: store %q root %X is not committed to by app hash %X", ErrBadProof, storeName, storeRoot, appHash)
+	if err := ics23.VerifyMembership(ics23.Tendermint, appHash, sp, []byte(storeName), storeRoot); err != nil {
+		return fmt.Errorf("%w: store %q root %X is not committed to by app hash %X: %w", ErrBadProof, storeName, storeRoot, appHash, err)
 	}
 	return nil
 }

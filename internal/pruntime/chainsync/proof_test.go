@@ -7,7 +7,6 @@ import (
 
 	"cosmossdk.io/store/rootmulti"
 	"github.com/cometbft/cometbft/crypto/merkle"
-	cmtprotocrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 	ics23 "github.com/cosmos/ics23/go"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
@@ -15,23 +14,23 @@ import (
 )
 
 // cloneOps deep-copies proof ops so a case can tamper with them.
-func cloneOps(ops *cmtprotocrypto.ProofOps) *cmtprotocrypto.ProofOps {
-	out := &cmtprotocrypto.ProofOps{}
+func cloneOps(ops *chainsync.ProofOps) *chainsync.ProofOps {
+	out := &chainsync.ProofOps{}
 	for _, op := range ops.Ops {
-		out.Ops = append(out.Ops, cmtprotocrypto.ProofOp{Type: op.Type, Key: bytes.Clone(op.Key), Data: bytes.Clone(op.Data)})
+		out.Ops = append(out.Ops, chainsync.ProofOp{Type: op.Type, Key: bytes.Clone(op.Key), Data: bytes.Clone(op.Data)})
 	}
 	return out
 }
 
 // editOps returns a copy of ops changed by edit.
-func editOps(ops *cmtprotocrypto.ProofOps, edit func(*cmtprotocrypto.ProofOps)) *cmtprotocrypto.ProofOps {
+func editOps(ops *chainsync.ProofOps, edit func(*chainsync.ProofOps)) *chainsync.ProofOps {
 	c := cloneOps(ops)
 	edit(c)
 	return c
 }
 
 // editProof decodes op's commitment proof, changes it and re-encodes it.
-func editProof(t testing.TB, op *cmtprotocrypto.ProofOp, edit func(*ics23.CommitmentProof)) {
+func editProof(t testing.TB, op *chainsync.ProofOp, edit func(*ics23.CommitmentProof)) {
 	t.Helper()
 	var p ics23.CommitmentProof
 	if err := p.Unmarshal(op.Data); err != nil {
@@ -62,7 +61,7 @@ func TestVerifyIngressEntry(t *testing.T) {
 		appHash []byte
 		index   uint64
 		entry   []byte
-		ops     *cmtprotocrypto.ProofOps
+		ops     *chainsync.ProofOps
 		want    error // nil: success
 		also    error
 	}{
@@ -73,12 +72,12 @@ func TestVerifyIngressEntry(t *testing.T) {
 		{name: "proof for another key", appHash: v1, index: 6, entry: e6, ops: ops5, want: chainsync.ErrMalformedProof},
 		{
 			name: "proof for another key, op key rewritten", appHash: v1, index: 6, entry: e6,
-			ops:  editOps(ops5, func(o *cmtprotocrypto.ProofOps) { o.Ops[0].Key = protocol.IngressKey(6) }),
+			ops:  editOps(ops5, func(o *chainsync.ProofOps) { o.Ops[0].Key = protocol.IngressKey(6) }),
 			want: chainsync.ErrBadProof,
 		},
 		{
 			name: "proof for another key, op and proof keys rewritten", appHash: v1, index: 6, entry: e6,
-			ops: editOps(ops5, func(o *cmtprotocrypto.ProofOps) {
+			ops: editOps(ops5, func(o *chainsync.ProofOps) {
 				o.Ops[0].Key = protocol.IngressKey(6)
 				editProof(t, &o.Ops[0], func(p *ics23.CommitmentProof) {
 					p.GetExist().Key = protocol.IngressKey(6)
@@ -91,41 +90,41 @@ func TestVerifyIngressEntry(t *testing.T) {
 		{name: "proof against a made-up app hash", appHash: hash32("app", 1), index: 5, entry: e5, ops: ops5, want: chainsync.ErrBadProof},
 		{name: "short app hash", appHash: v1[:31], index: 5, entry: e5, ops: ops5, want: chainsync.ErrMalformedProof},
 		{name: "missing key claimed present", appHash: v2, index: 200, entry: e5, ops: absent, want: chainsync.ErrMalformedProof},
-		{name: "store proof of another store", appHash: v1, index: 5, entry: e5, ops: &cmtprotocrypto.ProofOps{Ops: []cmtprotocrypto.ProofOp{ops5.Ops[0], bankOps.Ops[1]}}, want: chainsync.ErrMalformedProof},
+		{name: "store proof of another store", appHash: v1, index: 5, entry: e5, ops: &chainsync.ProofOps{Ops: []chainsync.ProofOp{ops5.Ops[0], bankOps.Ops[1]}}, want: chainsync.ErrMalformedProof},
 		{
 			name: "store proof of another store, op key rewritten", appHash: v1, index: 5, entry: e5,
-			ops:  &cmtprotocrypto.ProofOps{Ops: []cmtprotocrypto.ProofOp{ops5.Ops[0], {Type: chainsync.ProofOpSimple, Key: []byte("mq"), Data: bankOps.Ops[1].Data}}},
+			ops:  &chainsync.ProofOps{Ops: []chainsync.ProofOp{ops5.Ops[0], {Type: chainsync.ProofOpSimple, Key: []byte("mq"), Data: bankOps.Ops[1].Data}}},
 			want: chainsync.ErrBadProof,
 		},
 		{name: "no ops", appHash: v1, index: 5, entry: e5, ops: nil, want: chainsync.ErrMalformedProof},
-		{name: "one op", appHash: v1, index: 5, entry: e5, ops: &cmtprotocrypto.ProofOps{Ops: ops5.Ops[:1]}, want: chainsync.ErrMalformedProof},
+		{name: "one op", appHash: v1, index: 5, entry: e5, ops: &chainsync.ProofOps{Ops: ops5.Ops[:1]}, want: chainsync.ErrMalformedProof},
 		{
 			name: "three ops", appHash: v1, index: 5, entry: e5, want: chainsync.ErrMalformedProof,
-			ops: editOps(ops5, func(o *cmtprotocrypto.ProofOps) { o.Ops = append(o.Ops, o.Ops[1]) }),
+			ops: editOps(ops5, func(o *chainsync.ProofOps) { o.Ops = append(o.Ops, o.Ops[1]) }),
 		},
 		{
 			name: "ops swapped", appHash: v1, index: 5, entry: e5, want: chainsync.ErrMalformedProof,
-			ops: editOps(ops5, func(o *cmtprotocrypto.ProofOps) { o.Ops[0], o.Ops[1] = o.Ops[1], o.Ops[0] }),
+			ops: editOps(ops5, func(o *chainsync.ProofOps) { o.Ops[0], o.Ops[1] = o.Ops[1], o.Ops[0] }),
 		},
 		{
 			name: "smt op type", appHash: v1, index: 5, entry: e5, want: chainsync.ErrMalformedProof,
-			ops: editOps(ops5, func(o *cmtprotocrypto.ProofOps) { o.Ops[0].Type = "ics23:smt" }),
+			ops: editOps(ops5, func(o *chainsync.ProofOps) { o.Ops[0].Type = "ics23:smt" }),
 		},
 		{
 			name: "oversized key proof", appHash: v1, index: 5, entry: e5, want: chainsync.ErrMalformedProof,
-			ops: editOps(ops5, func(o *cmtprotocrypto.ProofOps) { o.Ops[0].Data = make([]byte, chainsync.MaxIAVLProofLen+1) }),
+			ops: editOps(ops5, func(o *chainsync.ProofOps) { o.Ops[0].Data = make([]byte, chainsync.MaxIAVLProofLen+1) }),
 		},
 		{
 			name: "oversized store proof", appHash: v1, index: 5, entry: e5, want: chainsync.ErrMalformedProof,
-			ops: editOps(ops5, func(o *cmtprotocrypto.ProofOps) { o.Ops[1].Data = make([]byte, chainsync.MaxStoreProofLen+1) }),
+			ops: editOps(ops5, func(o *chainsync.ProofOps) { o.Ops[1].Data = make([]byte, chainsync.MaxStoreProofLen+1) }),
 		},
 		{
 			name: "unknown field in key proof", appHash: v1, index: 5, entry: e5, want: chainsync.ErrMalformedProof,
-			ops: editOps(ops5, func(o *cmtprotocrypto.ProofOps) { o.Ops[0].Data = append(o.Ops[0].Data, 0x98, 0x06, 0x01) }),
+			ops: editOps(ops5, func(o *chainsync.ProofOps) { o.Ops[0].Data = append(o.Ops[0].Data, 0x98, 0x06, 0x01) }),
 		},
 		{
 			name: "batch proof", appHash: v1, index: 5, entry: e5, want: chainsync.ErrMalformedProof,
-			ops: editOps(ops5, func(o *cmtprotocrypto.ProofOps) {
+			ops: editOps(ops5, func(o *chainsync.ProofOps) {
 				editProof(t, &o.Ops[0], func(p *ics23.CommitmentProof) {
 					p.Proof = &ics23.CommitmentProof_Batch{Batch: &ics23.BatchProof{Entries: []*ics23.BatchEntry{
 						{Proof: &ics23.BatchEntry_Exist{Exist: p.GetExist()}},
@@ -189,7 +188,7 @@ func TestVerifyNonMembership(t *testing.T) {
 	t.Parallel()
 	st := sharedStore()
 	v1, v2 := st.appHash[1], st.appHash[2]
-	prove := func(key []byte, version int64) *cmtprotocrypto.ProofOps {
+	prove := func(key []byte, version int64) *chainsync.ProofOps {
 		value, ops := st.prove(t, "mq", key, version)
 		if value != nil {
 			t.Fatalf("key %X is present at %d", key, version)
@@ -202,7 +201,7 @@ func TestVerifyNonMembership(t *testing.T) {
 		name    string
 		appHash []byte
 		key     []byte
-		ops     *cmtprotocrypto.ProofOps
+		ops     *chainsync.ProofOps
 		want    error
 	}{
 		{name: "next index", appHash: v1, key: protocol.IngressKey(100), ops: absent100},
@@ -213,14 +212,14 @@ func TestVerifyNonMembership(t *testing.T) {
 		{name: "absence proof of another key", appHash: v1, key: protocol.IngressKey(5), ops: absent100, want: chainsync.ErrMalformedProof},
 		{
 			name: "absence proof of another key, keys rewritten", appHash: v1, key: protocol.IngressKey(5), want: chainsync.ErrBadProof,
-			ops: editOps(absent100, func(o *cmtprotocrypto.ProofOps) {
+			ops: editOps(absent100, func(o *chainsync.ProofOps) {
 				o.Ops[0].Key = protocol.IngressKey(5)
 				editProof(t, &o.Ops[0], func(p *ics23.CommitmentProof) { p.GetNonexist().Key = protocol.IngressKey(5) })
 			}),
 		},
 		{
 			name: "neighbour dropped", appHash: v1, key: protocol.IngressKey(100), want: chainsync.ErrBadProof,
-			ops: editOps(absent100, func(o *cmtprotocrypto.ProofOps) {
+			ops: editOps(absent100, func(o *chainsync.ProofOps) {
 				editProof(t, &o.Ops[0], func(p *ics23.CommitmentProof) { p.GetNonexist().Right = nil })
 			}),
 		},
@@ -298,7 +297,7 @@ func TestProofsAgreeWithSDK(t *testing.T) {
 			t.Fatalf("entry %d: %v", i, err)
 		}
 		path := merkle.KeyPath{}.AppendKey([]byte("mq"), merkle.KeyEncodingURL).AppendKey(key, merkle.KeyEncodingHex)
-		if err := prt.VerifyValue(ops, st.appHash[version], path.String(), entry); err != nil {
+		if err := prt.VerifyValue(cmtOps(ops), st.appHash[version], path.String(), entry); err != nil {
 			t.Fatalf("SDK rejects entry %d: %v", i, err)
 		}
 	}

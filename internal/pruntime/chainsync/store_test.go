@@ -10,10 +10,11 @@ import (
 	pruningtypes "cosmossdk.io/store/pruning/types"
 	"cosmossdk.io/store/rootmulti"
 	storetypes "cosmossdk.io/store/types"
-	cmtprotocrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 	dbm "github.com/cosmos/cosmos-db"
+	gogoproto "github.com/cosmos/gogoproto/proto"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/chainsync"
 	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
 )
 
@@ -91,8 +92,9 @@ func (s *testStore) commit() int64 {
 }
 
 // prove queries key in store with a proof at version, as a relayer's
-// abci_query with prove=true does, and returns the value and proof ops.
-func (s *testStore) prove(t testing.TB, store string, key []byte, version int64) ([]byte, *cmtprotocrypto.ProofOps) {
+// abci_query with prove=true does, and returns the value and proof ops,
+// encoded as the chain sends them and decoded as the enclave reads them.
+func (s *testStore) prove(t testing.TB, store string, key []byte, version int64) ([]byte, *chainsync.ProofOps) {
 	t.Helper()
 	res, err := s.ms.Query(&storetypes.RequestQuery{Path: "/" + store + "/key", Data: key, Height: version, Prove: true})
 	if err != nil {
@@ -101,7 +103,15 @@ func (s *testStore) prove(t testing.TB, store string, key []byte, version int64)
 	if res.ProofOps == nil || len(res.ProofOps.Ops) != 2 {
 		t.Fatalf("query %s %X at %d: %d proof ops", store, key, version, len(res.ProofOps.GetOps()))
 	}
-	return res.Value, res.ProofOps
+	b, err := gogoproto.Marshal(res.ProofOps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, err := chainsync.DecodeProofOps(b)
+	if err != nil {
+		t.Fatalf("query %s %X at %d: %v", store, key, version, err)
+	}
+	return res.Value, ops
 }
 
 // sharedStore is one store for all tests that only read it: 150 entries,
