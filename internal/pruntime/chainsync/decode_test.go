@@ -123,7 +123,10 @@ func TestDecodeValidatorSetRejects(t *testing.T) {
 		{"total power too large", edit(func(vs *chainsync.ValidatorSet) {
 			vs.Validators[0].VotingPower, vs.Validators[1].VotingPower = 1<<59, 1<<59
 		}), "total voting power exceeds"},
-		{"proposer not in set", edit(func(vs *chainsync.ValidatorSet) { vs.Proposer = freshUpdate(t).Validators.Validators[0]; vs.Validators = vs.Validators[1:] }), "proposer"},
+		{"proposer not in set", edit(func(vs *chainsync.ValidatorSet) {
+			vs.Proposer = freshUpdate(t).Validators.Validators[0]
+			vs.Validators = vs.Validators[1:]
+		}), "proposer"},
 		{"no proposer", edit(func(vs *chainsync.ValidatorSet) { vs.Proposer = nil }), "proposer is missing"},
 		{"no validators", nil, "no validators"},
 		{"total power written", varintField(freshUpdate(t).Validators.Marshal(), 3, 40), "total_voting_power: is set"},
