@@ -37,7 +37,10 @@ require (
 	google.golang.org/protobuf v1.36.10
 )
 
-require github.com/cosmos/btcutil v1.0.5
+require (
+	github.com/cosmos/btcutil v1.0.5
+	github.com/oasisprotocol/curve25519-voi v0.0.0-20230904125328-1f23a7beb09a
+)
 
 require (
 	cel.dev/expr v0.24.0 // indirect
@@ -156,7 +159,6 @@ require (
 	github.com/mitchellh/go-testing-interface v1.14.1 // indirect
 	github.com/mtibben/percent v0.2.1 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
-	github.com/oasisprotocol/curve25519-voi v0.0.0-20230904125328-1f23a7beb09a // indirect
 	github.com/oklog/run v1.1.0 // indirect
 	github.com/pelletier/go-toml/v2 v2.2.4 // indirect
 	github.com/petermattis/goid v0.0.0-20250813065127-a731cc31b4fe // indirect

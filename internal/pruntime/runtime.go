@@ -14,9 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
-	cmttypes "github.com/cometbft/cometbft/types"
-	"github.com/cosmos/gogoproto/proto"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
@@ -783,23 +780,11 @@ func (r *Runtime) updateGauges() {
 }
 
 func decodeHeaderUpdate(u api.HeaderUpdate) (chainsync.HeaderUpdate, error) {
-	var sh cmtproto.SignedHeader
-	if err := proto.Unmarshal(u.SignedHeader, &sh); err != nil {
-		return chainsync.HeaderUpdate{}, fmt.Errorf("%w: signed header: %v", ErrBadRequest, err)
-	}
-	header, err := cmttypes.SignedHeaderFromProto(&sh)
+	hu, err := chainsync.DecodeHeaderUpdate(u.SignedHeader, u.Validators)
 	if err != nil {
-		return chainsync.HeaderUpdate{}, fmt.Errorf("%w: signed header: %v", ErrBadRequest, err)
+		return chainsync.HeaderUpdate{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}
-	var vs cmtproto.ValidatorSet
-	if err := proto.Unmarshal(u.Validators, &vs); err != nil {
-		return chainsync.HeaderUpdate{}, fmt.Errorf("%w: validators: %v", ErrBadRequest, err)
-	}
-	vals, err := cmttypes.ValidatorSetFromProto(&vs)
-	if err != nil {
-		return chainsync.HeaderUpdate{}, fmt.Errorf("%w: validators: %v", ErrBadRequest, err)
-	}
-	return chainsync.HeaderUpdate{SignedHeader: header, Validators: vals}, nil
+	return hu, nil
 }
 
 func decodeProof(b []byte) (*chainsync.ProofOps, error) {

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
@@ -58,11 +59,15 @@ func forgedSkipping(t testing.TB, chainID string, n int) []byte {
 	genesis, _ := testGenesis(t, chainID)
 	var gh cmttypes.SignedHeader
 	{
-		sh, err := decodeHeaderUpdate(genesis)
+		var shp cmtproto.SignedHeader
+		if err := shp.Unmarshal(genesis.SignedHeader); err != nil {
+			t.Fatal(err)
+		}
+		sh, err := cmttypes.SignedHeaderFromProto(&shp)
 		if err != nil {
 			t.Fatal(err)
 		}
-		gh = *sh.SignedHeader
+		gh = *sh
 	}
 	h := *gh.Header
 	h.Height, h.Time = 1000, h.Time.Add(time.Hour)

@@ -88,11 +88,14 @@ func BenchmarkVerifySkipping(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "hops/s")
 		})
+		trustedSH, trustedVals := cmtSH(s.Header), cmtVals(s.Validators)
+		targetSH, targetVals := cmtSH(target.SignedHeader), cmtVals(target.Validators)
+		tl := cmtFraction(opts.TrustLevel)
 		b.Run(fmt.Sprintf("vals=%d/light-reference", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := light.Verify(s.Header, s.Validators, target.SignedHeader, target.Validators,
-					opts.TrustingPeriod, target.SignedHeader.Time, opts.MaxClockDrift, opts.TrustLevel); err != nil {
+				if err := light.Verify(trustedSH, trustedVals, targetSH, targetVals,
+					opts.TrustingPeriod, target.SignedHeader.Time, opts.MaxClockDrift, tl); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-
-	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
-	cmttypes "github.com/cometbft/cometbft/types"
 )
 
 const (
@@ -24,9 +21,11 @@ const (
 //	u8 version(1) || u8 len || chain id ||
 //	u32 len || SignedHeader || u32 len || ValidatorSet
 //
-// where the two messages are the gogoproto encodings of CometBFT's
-// tendermint.types.SignedHeader and ValidatorSet (total_voting_power 0, as
-// CometBFT writes it). Integers are big-endian. The encoding is canonical:
+// where the two messages are the protobuf encodings of CometBFT's
+// tendermint.types.SignedHeader and ValidatorSet (SignedHeader.Marshal and
+// ValidatorSet.Marshal: byte for byte what CometBFT's gogoproto code
+// writes, so checkpoints written before chainsync had its own types still
+// load). Integers are big-endian. The encoding is canonical:
 // UnmarshalTrustedState accepts exactly the bytes Marshal produces.
 //
 // Marshal does not protect the bytes: sealing and integrity are the
@@ -35,21 +34,11 @@ func (s TrustedState) Marshal() ([]byte, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	if len(s.ChainID) > cmttypes.MaxChainIDLen {
-		return nil, fmt.Errorf("%w: chain id length %d exceeds %d", ErrInvalidState, len(s.ChainID), cmttypes.MaxChainIDLen)
+	if len(s.ChainID) > maxChainIDLen {
+		return nil, fmt.Errorf("%w: chain id length %d exceeds %d", ErrInvalidState, len(s.ChainID), maxChainIDLen)
 	}
-	shb, err := s.Header.ToProto().Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrInvalidState, err)
-	}
-	vp, err := s.Validators.ToProto()
-	if err != nil {
-		return nil, fmt.Errorf("%w: validators: %v", ErrInvalidState, err)
-	}
-	vsb, err := vp.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("%w: validators: %v", ErrInvalidState, err)
-	}
+	shb := s.Header.Marshal()
+	vsb := s.Validators.Marshal()
 	n := 1 + 1 + len(s.ChainID) + 4 + len(shb) + 4 + len(vsb)
 	if n > MaxTrustedStateLen {
 		return nil, fmt.Errorf("%w: encoding is %d bytes, limit %d", ErrInvalidState, n, MaxTrustedStateLen)
@@ -88,28 +77,17 @@ func UnmarshalTrustedState(b []byte) (TrustedState, error) {
 	if r.err != nil {
 		return TrustedState{}, r.err
 	}
-	if len(chainID) == 0 || len(chainID) > cmttypes.MaxChainIDLen {
-		return TrustedState{}, fmt.Errorf("%w: chain id length %d, want 1-%d", ErrMalformedState, len(chainID), cmttypes.MaxChainIDLen)
+	if len(chainID) == 0 || len(chainID) > maxChainIDLen {
+		return TrustedState{}, fmt.Errorf("%w: chain id length %d, want 1-%d", ErrMalformedState, len(chainID), maxChainIDLen)
 	}
 
-	var shp cmtproto.SignedHeader
-	if err := shp.Unmarshal(shb); err != nil {
-		return TrustedState{}, fmt.Errorf("%w: signed header: %v", ErrMalformedState, err)
-	}
-	var vp cmtproto.ValidatorSet
-	if err := vp.Unmarshal(vsb); err != nil {
-		return TrustedState{}, fmt.Errorf("%w: validator set: %v", ErrMalformedState, err)
-	}
-	if len(vp.Validators) > MaxValidators || (shp.Commit != nil && len(shp.Commit.Signatures) > MaxValidators) {
-		return TrustedState{}, fmt.Errorf("%w: more than %d validators or signatures", ErrMalformedState, MaxValidators)
-	}
-	sh, err := cmttypes.SignedHeaderFromProto(&shp)
+	sh, err := DecodeSignedHeader(shb)
 	if err != nil {
-		return TrustedState{}, fmt.Errorf("%w: signed header: %v", ErrMalformedState, err)
+		return TrustedState{}, fmt.Errorf("%w: %w", ErrMalformedState, err)
 	}
-	vals, err := cmttypes.ValidatorSetFromProto(&vp)
+	vals, err := DecodeValidatorSet(vsb)
 	if err != nil {
-		return TrustedState{}, fmt.Errorf("%w: validator set: %v", ErrMalformedState, err)
+		return TrustedState{}, fmt.Errorf("%w: %w", ErrMalformedState, err)
 	}
 	if err := checkHeader(chainID, sh, vals); err != nil {
 		return TrustedState{}, fmt.Errorf("%w: %w", ErrMalformedState, err)

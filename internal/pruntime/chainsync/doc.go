@@ -14,15 +14,14 @@
 //   - The BFT assumption, as every light client: for every validator set
 //     chainsync trusts, less than 1/3 of its voting power is faulty during
 //     the trusting period after the header that introduced it.
-//   - The code: CometBFT's header hashing and commit signature verification
-//     (types), ICS23's proof verification, SHA-256, ed25519. chainsync
-//     reaches no RPC client, p2p stack or database and nothing of the Cosmos
-//     SDK or of the chain (a test enforces it with go list -deps); CometBFT's
-//     types package does link gRPC and net/http code through abci/types, but
-//     nothing here calls it. chainsync does not import CometBFT's light
-//     package, which would add its RPC providers, p2p and a database: the
-//     few checks light adds on top of types — the ones below — are written
-//     out here, and the tests require the same verdicts as light.Verify.
+//   - The code: chainsync's own decoding of headers, commits and validator
+//     sets (protowire), its header and validator set hashes and vote sign
+//     bytes, and its commit verification (see "Equivalence with CometBFT"
+//     below); ICS23 proof verification; SHA-256; ed25519 as implemented by
+//     curve25519-voi. chainsync links no CometBFT, gogoproto or gRPC code,
+//     no RPC client, p2p stack or database, and nothing of the Cosmos SDK or
+//     of the chain: its dependency test is an allow-list of modules
+//     (deps_test.go), as is the enclave's (cmd/pruntime).
 //
 // Everything else — headers, commits, validator sets, proofs, values, and
 // the order and timing in which they arrive — comes from the relayer and the
@@ -62,6 +61,67 @@
 // relayer's job; the enclave only verifies hops, so its cost is a few
 // signature checks per hop however many blocks it skips, and catch-up cost
 // scales with the number of ingress messages, not blocks (DESIGN.md §5).
+//
+// # Equivalence with CometBFT
+//
+// chainsync verifies headers exactly as CometBFT's light client would,
+// without linking CometBFT (whose types package pulls gRPC, testify and
+// YAML into the enclave). What it carries over, written anew from CometBFT
+// v0.38's definitions:
+//
+//   - Decoding (DecodeSignedHeader, DecodeValidatorSet): the protobuf wire
+//     format of tendermint.types.SignedHeader and ValidatorSet, with the
+//     checks CometBFT runs when it converts them from protobuf (header and
+//     commit ValidateBasic, ValidatorSet ValidateBasic, timestamp ranges,
+//     the total power bound). It is stricter than CometBFT in ways that
+//     only refuse bytes CometBFT would never write: unknown fields,
+//     repeated non-repeated fields, wrong wire types and any encoding but
+//     the canonical one (what CometBFT's gogoproto code writes) are
+//     refused, as are a set total_voting_power, more than MaxValidators
+//     validators or signatures, and validator keys of any type but ed25519.
+//   - Hashes: the header hash (the RFC 6962 Merkle root, leaf prefix 0 and
+//     inner prefix 1, of the header's fields encoded as CometBFT encodes
+//     them) and the validator set hash (the Merkle root of each validator's
+//     public key and power).
+//   - Vote sign bytes: the length-delimited CanonicalVote of a precommit
+//     for the commit's block, with the signature's timestamp and the chain
+//     id.
+//   - Commit verification: more than 2/3 of the set's power, counting only
+//     signatures flagged as for the block (BlockIDFlagCommit; nil and
+//     absent votes count for nothing), each validator at most once, slot i
+//     of the commit being validator i of the set (VerifyCommitLight with
+//     every signature checked, as VerifyCommitLightAllSignatures); and for
+//     a skipping hop, more than TrustLevel of the trusted set's power,
+//     matching slots to trusted validators by address and refusing a
+//     validator in two slots (VerifyCommitLightTrusting). The order of the
+//     checks is CometBFT's too, so the same broken commit gets the same
+//     error.
+//   - Signatures: ed25519 only, verified with curve25519-voi under ZIP-215,
+//     the rules CometBFT v0.38 verifies validator signatures with. The
+//     chain's consensus parameters are CometBFT's defaults, which admit
+//     ed25519 validator keys only (a test pins this), so refusing other
+//     key types refuses nothing the chain can produce. Two or more
+//     signatures are batch-verified, as CometBFT does; the batch scalars
+//     are derived from a hash of the batch rather than drawn at random,
+//     which keeps verification deterministic and, under ZIP-215 (where a
+//     batch verifies exactly when each signature does), changes no verdict
+//     except with probability about 2^-128.
+//
+// Why this is equivalent: the differential tests (diff_test.go,
+// FuzzVerifyDifferential, FuzzDecodeSignedHeader, FuzzDecodeValidatorSet)
+// run chainsync and CometBFT on the same randomly generated valid and
+// broken headers, commits and validator sets — bad signatures, signatures
+// for another chain or block, altered header fields, nil and absent votes,
+// absent flags carrying signatures, duplicate and reordered validators,
+// swapped slots, zero powers, insufficient power, non-adjacent hops over
+// changed sets, other trust levels — and require the same decoding
+// (accepted bytes re-encode identically and decode in CometBFT), the same
+// hashes and sign bytes, the same commit verdicts as
+// VerifyCommitLightAllSignatures and VerifyCommitLightTrusting (including
+// the power counted and needed), and the same verdict, sentinel for
+// sentinel, for whole hops as chainsync had when it was built on
+// CometBFT's types (kept as the reference in reference_test.go), which in
+// turn the tests in verify_test.go hold to light.Verify.
 //
 // # Time
 //

@@ -5,7 +5,7 @@ import "errors"
 // Errors that callers branch on. They are returned wrapped with detail (the
 // heights, the field at fault); test them with errors.Is. Where one condition
 // refines another the error matches both: ErrNotEnoughPower also matches
-// ErrBadCommit, ErrMalformedProof also matches ErrBadProof, and a hop whose
+// ErrBadCommit, ErrMalformedHeader also matches ErrInvalidHeader, ErrMalformedProof also matches ErrBadProof, and a hop whose
 // trusted validators signed too little matches ErrNeedIntermediate.
 var (
 	// ErrInvalidOptions means an Options field is out of range.
@@ -21,6 +21,10 @@ var (
 	// ErrInvalidHeader means the header, commit or validator set is
 	// malformed or exceeds a bound.
 	ErrInvalidHeader = errors.New("chainsync: invalid header")
+	// ErrMalformedHeader refines ErrInvalidHeader: the bytes of a signed
+	// header or validator set do not decode strictly (DecodeSignedHeader,
+	// DecodeValidatorSet).
+	ErrMalformedHeader error = &refinedError{msg: "chainsync: malformed header encoding", parent: ErrInvalidHeader}
 	// ErrValidatorsHash means the validator set supplied with a header is not
 	// the one the header commits to, or (for an adjacent header) not the one
 	// the trusted header named as next.

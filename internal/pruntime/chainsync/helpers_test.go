@@ -75,9 +75,16 @@ type hdr struct {
 	forgeWith valSet
 }
 
-// build returns the signed header with its validator set. It never fails:
-// every input is made by the tests.
+// build returns the signed header with its validator set as chainsync's
+// types. It never fails: every input is made by the tests.
 func (h hdr) build() chainsync.HeaderUpdate {
+	sh, vals := h.buildCmt()
+	return chainsync.HeaderUpdate{SignedHeader: oursSH(sh), Validators: oursVals(vals)}
+}
+
+// buildCmt returns the signed header with its validator set as CometBFT's
+// types.
+func (h hdr) buildCmt() (*cmttypes.SignedHeader, *cmttypes.ValidatorSet) {
 	if h.chainID == "" {
 		h.chainID = testChainID
 	}
@@ -134,10 +141,7 @@ func (h hdr) build() chainsync.HeaderUpdate {
 		}
 		commit.Signatures[i].Signature = sig
 	}
-	return chainsync.HeaderUpdate{
-		SignedHeader: &cmttypes.SignedHeader{Header: header, Commit: commit},
-		Validators:   h.vals.set,
-	}
+	return &cmttypes.SignedHeader{Header: header, Commit: commit}, h.vals.set
 }
 
 // testChain is a chain of signed headers; headers[i] is at height i+1.
@@ -151,16 +155,16 @@ func newTestChain(chainID string, n int64, valsAt func(height int64) valSet) tes
 	var c testChain
 	var last cmttypes.BlockID
 	for h := int64(1); h <= n; h++ {
-		u := hdr{
+		sh, vals := hdr{
 			chainID:   chainID,
 			height:    h,
 			time:      timeAt(h),
 			vals:      valsAt(h),
 			next:      valsAt(h + 1),
 			lastBlock: last,
-		}.build()
-		last = u.SignedHeader.Commit.BlockID
-		c.headers = append(c.headers, u)
+		}.buildCmt()
+		last = sh.Commit.BlockID
+		c.headers = append(c.headers, chainsync.HeaderUpdate{SignedHeader: oursSH(sh), Validators: oursVals(vals)})
 	}
 	return c
 }

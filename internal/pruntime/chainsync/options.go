@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"time"
-
-	cmtmath "github.com/cometbft/cometbft/libs/math"
 )
 
 // Options are the light-client parameters. They are configuration, not
@@ -26,7 +24,14 @@ type Options struct {
 	// TrustLevel is the fraction of the trusted validator set's power that
 	// must have signed a non-adjacent header for skipping verification, in
 	// [1/3, 1]. 1/3 guarantees that at least one correct validator signed.
-	TrustLevel cmtmath.Fraction
+	TrustLevel Fraction
+}
+
+// Fraction is a fraction Numerator/Denominator, as CometBFT's light client
+// takes its trust level.
+type Fraction struct {
+	Numerator   uint64
+	Denominator uint64
 }
 
 // DefaultOptions returns a 14-day trusting period (two thirds of the Cosmos
@@ -35,7 +40,7 @@ func DefaultOptions() Options {
 	return Options{
 		TrustingPeriod: 14 * 24 * time.Hour,
 		MaxClockDrift:  10 * time.Second,
-		TrustLevel:     cmtmath.Fraction{Numerator: 1, Denominator: 3},
+		TrustLevel:     Fraction{Numerator: 1, Denominator: 3},
 	}
 }
 

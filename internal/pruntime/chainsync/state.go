@@ -8,10 +8,6 @@ import (
 	"math/bits"
 	"time"
 
-	cmtmath "github.com/cometbft/cometbft/libs/math"
-	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
-	cmttypes "github.com/cometbft/cometbft/types"
-
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 )
 
@@ -36,17 +32,17 @@ type TrustedState struct {
 	ChainID string
 	// Header is the newest verified header with the commit that signed it.
 	// Its AppHash commits to the application state after block Height-1.
-	Header *cmttypes.SignedHeader
+	Header *SignedHeader
 	// Validators is the validator set of Header (hash = Header.ValidatorsHash).
-	Validators *cmttypes.ValidatorSet
+	Validators *ValidatorSet
 }
 
 // HeaderUpdate is what a relayer brings to move trust forward: a signed
 // header and the validator set that claims to have signed it. Nothing in it
 // is trusted; Init and Verify check all of it.
 type HeaderUpdate struct {
-	SignedHeader *cmttypes.SignedHeader
-	Validators   *cmttypes.ValidatorSet
+	SignedHeader *SignedHeader
+	Validators   *ValidatorSet
 }
 
 // Height returns the trusted height.
@@ -80,8 +76,8 @@ func Init(chainID string, root protocol.TrustRoot, first HeaderUpdate, opts Opti
 	if err := opts.Validate(); err != nil {
 		return TrustedState{}, err
 	}
-	if len(chainID) == 0 || len(chainID) > cmttypes.MaxChainIDLen {
-		return TrustedState{}, fmt.Errorf("%w: chain id length %d, want 1-%d", ErrChainID, len(chainID), cmttypes.MaxChainIDLen)
+	if len(chainID) == 0 || len(chainID) > maxChainIDLen {
+		return TrustedState{}, fmt.Errorf("%w: chain id length %d, want 1-%d", ErrChainID, len(chainID), maxChainIDLen)
 	}
 	if len(root.Hash) != 32 {
 		return TrustedState{}, fmt.Errorf("%w: root hash is %d bytes, want 32", ErrTrustRoot, len(root.Hash))
@@ -157,7 +153,7 @@ func (s TrustedState) check() error {
 	switch {
 	case s.Header == nil || s.Header.Header == nil || s.Header.Commit == nil:
 		return fmt.Errorf("%w: no header", ErrInvalidState)
-	case s.Validators.IsNilOrEmpty():
+	case s.Validators.empty():
 		return fmt.Errorf("%w: no validators", ErrInvalidState)
 	case s.ChainID == "" || s.Header.ChainID != s.ChainID:
 		return fmt.Errorf("%w: chain id %q, header chain id %q", ErrInvalidState, s.ChainID, s.Header.ChainID)
@@ -169,7 +165,7 @@ func (s TrustedState) check() error {
 // each other by checkUpdate) against the trusted state at time now. It is the
 // light client's VerifyAdjacent/VerifyNonAdjacent over CometBFT's commit
 // verification, stricter in that every signature is verified.
-func verifyHop(trusted TrustedState, sh *cmttypes.SignedHeader, vals *cmttypes.ValidatorSet, now time.Time, opts Options) error {
+func verifyHop(trusted TrustedState, sh *SignedHeader, vals *ValidatorSet, now time.Time, opts Options) error {
 	th := trusted.Header
 	if sh.Height <= th.Height {
 		return fmt.Errorf("%w: height %d, trusted height %d", ErrNotNewer, sh.Height, th.Height)
@@ -226,12 +222,12 @@ func verifyHop(trusted TrustedState, sh *cmttypes.SignedHeader, vals *cmttypes.V
 		return fmt.Errorf("%w: trusted validators of header %d are named in header %d's commit with power %d, need more than %d",
 			ErrNeedIntermediate, th.Height, sh.Height, got, needed)
 	}
-	err := trusted.Validators.VerifyCommitLightTrusting(trusted.ChainID, sh.Commit, opts.TrustLevel)
-	var short cmttypes.ErrNotEnoughVotingPowerSigned
+	err := verifyCommitTrusting(trusted.ChainID, trusted.Validators, sh.Commit, opts.TrustLevel)
+	var short *shortError
 	switch {
 	case errors.As(err, &short):
 		return fmt.Errorf("%w: trusted validators of header %d signed header %d with power %d, need more than %d",
-			ErrNeedIntermediate, th.Height, sh.Height, short.Got, short.Needed)
+			ErrNeedIntermediate, th.Height, sh.Height, short.got, short.needed)
 	case err != nil:
 		return fmt.Errorf("%w: header %d, by trusted validators of header %d: %v", ErrBadCommit, sh.Height, th.Height, err)
 	}
@@ -242,10 +238,10 @@ func verifyHop(trusted TrustedState, sh *cmttypes.SignedHeader, vals *cmttypes.V
 // claims more than 2/3 of vals' power: the sum over the slots flagged as
 // signing the block. checkHeader made the commit one slot per validator, in
 // set order. The threshold is CometBFT's (total*2/3, strictly exceeded).
-func claimedPower(sh *cmttypes.SignedHeader, vals *cmttypes.ValidatorSet) error {
+func claimedPower(sh *SignedHeader, vals *ValidatorSet) error {
 	var got int64
 	for i, cs := range sh.Commit.Signatures {
-		if cs.BlockIDFlag == cmttypes.BlockIDFlagCommit {
+		if cs.BlockIDFlag == BlockIDFlagCommit {
 			got += vals.Validators[i].VotingPower
 		}
 	}
@@ -261,13 +257,13 @@ func claimedPower(sh *cmttypes.SignedHeader, vals *cmttypes.ValidatorSet) error 
 // once, and returns it with the power the trust level needs (as
 // VerifyCommitLightTrusting computes it: total*num/den, to be exceeded).
 // Its cost is linear in the commit and the trusted set.
-func trustedClaim(trusted *cmttypes.ValidatorSet, commit *cmttypes.Commit, tl cmtmath.Fraction) (got, needed int64) {
+func trustedClaim(trusted *ValidatorSet, commit *Commit, tl Fraction) (got, needed int64) {
 	power := make(map[string]int64, len(trusted.Validators))
 	for _, v := range trusted.Validators {
 		power[string(v.Address)] = v.VotingPower
 	}
 	for _, cs := range commit.Signatures {
-		if cs.BlockIDFlag != cmttypes.BlockIDFlagCommit {
+		if cs.BlockIDFlag != BlockIDFlagCommit {
 			continue
 		}
 		if p, ok := power[string(cs.ValidatorAddress)]; ok {
@@ -275,7 +271,7 @@ func trustedClaim(trusted *cmttypes.ValidatorSet, commit *cmttypes.Commit, tl cm
 			delete(power, string(cs.ValidatorAddress)) // count each validator once
 		}
 	}
-	// total < 2^60 (CometBFT's MaxTotalVotingPower) and num <= den <= 2^32
+	// total < 2^60 (maxTotalVotingPower) and num <= den <= 2^32
 	// (Options.Validate), so the 128-bit quotient fits in 64 bits.
 	hi, lo := bits.Mul64(uint64(trusted.TotalVotingPower()), tl.Numerator)
 	q, _ := bits.Div64(hi, lo, tl.Denominator)
@@ -284,30 +280,31 @@ func trustedClaim(trusted *cmttypes.ValidatorSet, commit *cmttypes.Commit, tl cm
 
 // verifyCommit checks that more than 2/3 of vals signed sh, verifying every
 // signature the commit carries for the block.
-func verifyCommit(chainID string, vals *cmttypes.ValidatorSet, sh *cmttypes.SignedHeader) error {
-	err := vals.VerifyCommitLightAllSignatures(chainID, sh.Commit.BlockID, sh.Height, sh.Commit)
-	var short cmttypes.ErrNotEnoughVotingPowerSigned
+func verifyCommit(chainID string, vals *ValidatorSet, sh *SignedHeader) error {
+	err := verifyCommitAll(chainID, vals, sh.Commit)
+	var short *shortError
 	switch {
 	case errors.As(err, &short):
 		return fmt.Errorf("%w: header %d signed with power %d, need more than %d",
-			ErrNotEnoughPower, sh.Height, short.Got, short.Needed)
+			ErrNotEnoughPower, sh.Height, short.got, short.needed)
 	case err != nil:
 		return fmt.Errorf("%w: header %d: %v", ErrBadCommit, sh.Height, err)
 	}
 	return nil
 }
 
-// checkUpdate checks the form of an untrusted update and returns private,
-// normalized copies of its header and validators: it bounds sizes, runs the
-// strict decoding checks of CometBFT's proto conversion, checks the header
-// (ValidateBasic: header and commit agree, chain id) and that the validator
-// set is the one the header commits to. No signature is checked here.
-func checkUpdate(chainID string, u HeaderUpdate) (*cmttypes.SignedHeader, *cmttypes.ValidatorSet, error) {
+// checkUpdate checks the form of an untrusted update and returns private
+// copies of its header and validators: it bounds sizes, re-runs the strict
+// decoding checks (a round trip through the wire encoding, which also
+// copies every byte), checks the header (header and commit agree, chain id)
+// and that the validator set is the one the header commits to. No
+// signature is checked here.
+func checkUpdate(chainID string, u HeaderUpdate) (*SignedHeader, *ValidatorSet, error) {
 	in := u.SignedHeader
 	switch {
 	case in == nil || in.Header == nil || in.Commit == nil:
 		return nil, nil, fmt.Errorf("%w: missing header or commit", ErrInvalidHeader)
-	case u.Validators.IsNilOrEmpty():
+	case u.Validators.empty():
 		return nil, nil, fmt.Errorf("%w: missing validator set", ErrInvalidHeader)
 	case in.ChainID != chainID:
 		return nil, nil, fmt.Errorf("%w: header %d is for chain %q, not %q", ErrChainID, in.Height, in.ChainID, chainID)
@@ -316,28 +313,18 @@ func checkUpdate(chainID string, u HeaderUpdate) (*cmttypes.SignedHeader, *cmtty
 	case len(in.Commit.Signatures) > MaxValidators:
 		return nil, nil, fmt.Errorf("%w: %d commit signatures exceed limit %d", ErrInvalidHeader, len(in.Commit.Signatures), MaxValidators)
 	}
-	// A round trip through the wire encoding copies every byte (the proto
-	// conversions alone would alias the caller's slices) and runs the same
-	// decoding checks as headers read from a checkpoint.
-	var shp cmtproto.SignedHeader
-	if err := copyProto(in.ToProto(), &shp); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrInvalidHeader, err)
+	for _, v := range u.Validators.Validators {
+		if v == nil {
+			return nil, nil, fmt.Errorf("%w: nil validator", ErrInvalidHeader)
+		}
 	}
-	sh, err := cmttypes.SignedHeaderFromProto(&shp)
+	sh, err := DecodeSignedHeader(in.Marshal())
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrInvalidHeader, err)
+		return nil, nil, err
 	}
-	vp, err := u.Validators.ToProto()
+	vals, err := DecodeValidatorSet(u.Validators.Marshal())
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: validator set: %v", ErrInvalidHeader, err)
-	}
-	var vpc cmtproto.ValidatorSet
-	if err := copyProto(vp, &vpc); err != nil {
-		return nil, nil, fmt.Errorf("%w: validator set: %v", ErrInvalidHeader, err)
-	}
-	vals, err := cmttypes.ValidatorSetFromProto(&vpc)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: validator set: %v", ErrInvalidHeader, err)
+		return nil, nil, err
 	}
 	if err := checkHeader(chainID, sh, vals); err != nil {
 		return nil, nil, err
@@ -345,19 +332,19 @@ func checkUpdate(chainID string, u HeaderUpdate) (*cmttypes.SignedHeader, *cmtty
 	return sh, vals, nil
 }
 
-// copyProto deep-copies src into dst through their encoding.
-func copyProto(src interface{ Marshal() ([]byte, error) }, dst interface{ Unmarshal([]byte) error }) error {
-	b, err := src.Marshal()
-	if err != nil {
-		return err
+// checkHeader checks a decoded header and validator set against each
+// other: the cross-checks of CometBFT's SignedHeader.ValidateBasic (chain
+// id, the commit is for this header's height and hash), distinct
+// validators, one commit slot per validator, and the set's hash.
+func checkHeader(chainID string, sh *SignedHeader, vals *ValidatorSet) error {
+	switch {
+	case sh.ChainID != chainID:
+		return fmt.Errorf("%w: header belongs to chain %q, not %q", ErrInvalidHeader, sh.ChainID, chainID)
+	case sh.Commit.Height != sh.Height:
+		return fmt.Errorf("%w: header height %d, commit height %d", ErrInvalidHeader, sh.Height, sh.Commit.Height)
 	}
-	return dst.Unmarshal(b)
-}
-
-// checkHeader checks a decoded header and validator set against each other.
-func checkHeader(chainID string, sh *cmttypes.SignedHeader, vals *cmttypes.ValidatorSet) error {
-	if err := sh.ValidateBasic(chainID); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidHeader, err)
+	if h := sh.Hash(); !bytes.Equal(h, sh.Commit.BlockID.Hash) {
+		return fmt.Errorf("%w: commit signs block %X, header is block %X", ErrInvalidHeader, sh.Commit.BlockID.Hash, h)
 	}
 	seen := make(map[string]struct{}, len(vals.Validators))
 	for i, v := range vals.Validators {

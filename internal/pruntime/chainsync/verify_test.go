@@ -6,9 +6,7 @@ import (
 	"testing"
 	"time"
 
-	cmtmath "github.com/cometbft/cometbft/libs/math"
 	"github.com/cometbft/cometbft/light"
-	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/chainsync"
@@ -96,7 +94,7 @@ func headerRoot(u chainsync.HeaderUpdate) protocol.TrustRoot {
 
 // withVals returns u carrying another validator set.
 func withVals(u chainsync.HeaderUpdate, vs valSet) chainsync.HeaderUpdate {
-	u.Validators = vs.set
+	u.Validators = oursVals(vs.set)
 	return u
 }
 
@@ -148,7 +146,7 @@ func TestInit(t *testing.T) {
 		},
 		{name: "three of four signatures", root: genesisRoot(valsA), first: hdr{height: 1, time: genesisTime, vals: valsA, signers: 3}.build()},
 		{name: "missing validators", root: genesisRoot(valsA), first: chainsync.HeaderUpdate{SignedHeader: h1.SignedHeader}, want: chainsync.ErrInvalidHeader},
-		{name: "missing header", root: genesisRoot(valsA), first: chainsync.HeaderUpdate{Validators: valsA.set}, want: chainsync.ErrInvalidHeader},
+		{name: "missing header", root: genesisRoot(valsA), first: chainsync.HeaderUpdate{Validators: oursVals(valsA.set)}, want: chainsync.ErrInvalidHeader},
 		{
 			name: "invalid options", root: genesisRoot(valsA), first: h1,
 			opts: func(o *chainsync.Options) { o.TrustingPeriod = 0 }, want: chainsync.ErrInvalidOptions,
@@ -268,15 +266,15 @@ func verifyCases(t *testing.T) []verifyCase {
 		},
 		{
 			name: "trust level 2/3 refuses half the set changed", from: h1, to: chainHalf.at(20),
-			opts: func(o *chainsync.Options) { o.TrustLevel = cmtmath.Fraction{Numerator: 2, Denominator: 3} },
+			opts: func(o *chainsync.Options) { o.TrustLevel = chainsync.Fraction{Numerator: 2, Denominator: 3} },
 			want: chainsync.ErrNeedIntermediate, light: true,
 		},
 		{name: "missing validators", from: s1, to: chainsync.HeaderUpdate{SignedHeader: chainA.at(2).SignedHeader}, want: chainsync.ErrInvalidHeader},
-		{name: "missing commit", from: s1, to: chainsync.HeaderUpdate{SignedHeader: &cmttypes.SignedHeader{Header: chainA.at(2).SignedHeader.Header}, Validators: valsA.set}, want: chainsync.ErrInvalidHeader},
+		{name: "missing commit", from: s1, to: chainsync.HeaderUpdate{SignedHeader: &chainsync.SignedHeader{Header: chainA.at(2).SignedHeader.Header}, Validators: oursVals(valsA.set)}, want: chainsync.ErrInvalidHeader},
 		{name: "empty trusted state", from: chainsync.TrustedState{}, to: chainA.at(2), want: chainsync.ErrInvalidState},
 		{
 			name: "trust level below 1/3", from: s1, to: chainA.at(2),
-			opts: func(o *chainsync.Options) { o.TrustLevel = cmtmath.Fraction{Numerator: 1, Denominator: 4} },
+			opts: func(o *chainsync.Options) { o.TrustLevel = chainsync.Fraction{Numerator: 1, Denominator: 4} },
 			want: chainsync.ErrInvalidOptions,
 		},
 		{
@@ -300,8 +298,8 @@ func TestVerify(t *testing.T) {
 				// chainsync must never accept what the reference light
 				// client rejects, and on these inputs (whose signatures are
 				// all valid or all forged) the verdicts must agree.
-				lerr := light.Verify(tc.from.Header, tc.from.Validators, tc.to.SignedHeader, tc.to.Validators,
-					opts.TrustingPeriod, tc.to.SignedHeader.Time, opts.MaxClockDrift, opts.TrustLevel)
+				lerr := light.Verify(cmtSH(tc.from.Header), cmtVals(tc.from.Validators), cmtSH(tc.to.SignedHeader), cmtVals(tc.to.Validators),
+					opts.TrustingPeriod, tc.to.SignedHeader.Time, opts.MaxClockDrift, cmtFraction(opts.TrustLevel))
 				if (err == nil) != (lerr == nil) {
 					t.Errorf("chainsync: %v; light.Verify: %v", err, lerr)
 				}
@@ -395,13 +393,13 @@ func TestOptionsValidate(t *testing.T) {
 		ok   bool
 	}{
 		{name: "default", edit: func(*chainsync.Options) {}, ok: true},
-		{name: "trust level 1", edit: func(o *chainsync.Options) { o.TrustLevel = cmtmath.Fraction{Numerator: 1, Denominator: 1} }, ok: true},
+		{name: "trust level 1", edit: func(o *chainsync.Options) { o.TrustLevel = chainsync.Fraction{Numerator: 1, Denominator: 1} }, ok: true},
 		{name: "negative trusting period", edit: func(o *chainsync.Options) { o.TrustingPeriod = -time.Hour }},
 		{name: "negative drift", edit: func(o *chainsync.Options) { o.MaxClockDrift = -1 }},
-		{name: "trust level above 1", edit: func(o *chainsync.Options) { o.TrustLevel = cmtmath.Fraction{Numerator: 4, Denominator: 3} }},
-		{name: "zero denominator", edit: func(o *chainsync.Options) { o.TrustLevel = cmtmath.Fraction{} }},
+		{name: "trust level above 1", edit: func(o *chainsync.Options) { o.TrustLevel = chainsync.Fraction{Numerator: 4, Denominator: 3} }},
+		{name: "zero denominator", edit: func(o *chainsync.Options) { o.TrustLevel = chainsync.Fraction{} }},
 		{name: "overflowing trust level", edit: func(o *chainsync.Options) {
-			o.TrustLevel = cmtmath.Fraction{Numerator: 1 << 62, Denominator: 1 << 63}
+			o.TrustLevel = chainsync.Fraction{Numerator: 1 << 62, Denominator: 1 << 63}
 		}},
 	}
 	for _, tc := range cases {
