@@ -14,7 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/chainsync"
