@@ -65,36 +65,6 @@ type knownClusterKey struct {
 	PublicKey []byte `json:"public_key"`
 }
 
-// handleMigrationIngress applies the migration topics; it reports whether
-// the topic was one of them and concerned this pRuntime's keys or roles.
-func (r *Runtime) handleMigrationIngress(tx *ingressTx, m protocol.Message) (handled, keys bool, err error) {
-	switch m.Topic {
-	case protocol.TopicMigrationScheduled:
-		err = r.onMigrationScheduled(tx, m.Payload)
-	case protocol.TopicMigrationHandoverRequest:
-		keys, err = r.onHandoverRequest(tx, m.Payload)
-	case protocol.TopicMigrationHandover:
-		keys, err = r.onHandover(tx, m.Payload)
-	case protocol.TopicMigrationActivated:
-		keys, err = r.onMigrationActivated(tx, m.Payload)
-	case protocol.TopicMigrationCancelled:
-		keys, err = r.onMigrationCancelled(tx, m.Payload)
-	case protocol.TopicClusterKey:
-		// Also handled by the gatekeeper role; here a successor only notes
-		// the public key.
-		if len(r.cfg.Predecessor) > 0 {
-			err = r.noteKnownClusterKey(tx, m.Payload)
-		}
-		return false, false, err
-	default:
-		return false, false, nil
-	}
-	if err != nil {
-		return true, false, fmt.Errorf("pruntime: ingress %s: %w", m.Topic, err)
-	}
-	return true, keys, nil
-}
-
 func (r *Runtime) noteKnownClusterKey(tx *ingressTx, payload []byte) error {
 	c, err := protocol.DecodeClusterPublicKey(payload)
 	if err != nil {

@@ -155,36 +155,6 @@ func (s *rotationState) phase() string {
 	return "proposing"
 }
 
-// handleRotationIngress applies the rotation topics; it reports whether the
-// topic was one of them.
-func (r *Runtime) handleRotationIngress(tx *ingressTx, m protocol.Message) (bool, error) {
-	var err error
-	switch m.Topic {
-	case protocol.TopicRotationStart:
-		err = r.onRotationStart(tx, m.Payload)
-	case protocol.TopicRotationProposed:
-		err = r.onRotationProposed(tx, m.Payload)
-	case protocol.TopicRotationProposalRejected:
-		err = r.onRotationRejected(tx, m.Payload)
-	case protocol.TopicReencryptStart:
-		err = r.onReencryptStart(tx, m.Payload)
-	case protocol.TopicReencryptSweep:
-		err = r.onReencryptSweep(tx, m.Payload)
-	case protocol.TopicReencryptReassigned:
-		err = r.onReencryptReassigned(tx, m.Payload)
-	case protocol.TopicMasterKeyRetired:
-		err = r.onMasterKeyRetired(tx, m.Payload)
-	case protocol.TopicMasterKeyErase:
-		err = r.onMasterKeyErase(tx, m.Payload)
-	default:
-		return false, nil
-	}
-	if err != nil {
-		return true, fmt.Errorf("pruntime: ingress %s: %w", m.Topic, err)
-	}
-	return true, nil
-}
-
 func (r *Runtime) onRotationStart(tx *ingressTx, payload []byte) error {
 	p, err := protocol.DecodeRotationStart(payload)
 	if err != nil {
