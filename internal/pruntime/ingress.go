@@ -178,6 +178,16 @@ func (r *Runtime) skipUnknownTopic(index uint64, topic string) {
 		"index", index, "topic", fmt.Sprintf("%q", topic))
 }
 
+// invalidTransition logs an entry that a role's state machine cannot take
+// in its phase, counts it, and moves past it: ingress is proven, so this is
+// a version mismatch between chain and pRuntime, never an attack, and
+// stopping on it would wedge the pRuntime (see the top of this file).
+func (r *Runtime) invalidTransition(topic string, err error) error {
+	r.metrics.ingressUnhandled.WithLabelValues("invalid_transition").Inc()
+	r.log.Warn("ingress entry the state machine cannot take in its phase; skipped", "topic", topic, "err", err)
+	return nil
+}
+
 // The worker role's rows: registration and the gatekeeper set.
 
 func (r *Runtime) onWorkerRegistered(tx *ingressTx, payload []byte) (bool, error) {

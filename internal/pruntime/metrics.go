@@ -34,7 +34,7 @@ func newMetrics() *metrics {
 		checkpointsSkipped: prometheus.NewCounter(prometheus.CounterOpts{Name: "pruntime_checkpoints_skipped_total", Help: "Unusable checkpoints skipped at start."}),
 		rejected:           prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pruntime_rejected_total", Help: "Sync requests rejected by verification."}, []string{"kind"}),
 		ingressUnhandled: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pruntime_ingress_unhandled_total",
-			Help: "Proven ingress entries skipped without effect, by reason (unknown_topic: the chain is newer than this pRuntime)."}, []string{"reason"}),
+			Help: "Proven ingress entries skipped without effect, by reason (unknown_topic: the chain is newer than this pRuntime; invalid_transition: a state machine could not take it in its phase)."}, []string{"reason"}),
 		keyFaults: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pruntime_key_copy_faults_total",
 			Help: "Key copies received that failed verification and were reported on chain."}, []string{"key"}),
 		beaconMismatches: prometheus.NewCounter(prometheus.CounterOpts{Name: "pruntime_beacon_mismatches_total",
@@ -51,6 +51,7 @@ func newMetrics() *metrics {
 			Help: "Estimated time left of the running re-encryption job."}),
 	}
 	m.ingressUnhandled.WithLabelValues("unknown_topic")
+	m.ingressUnhandled.WithLabelValues("invalid_transition")
 	m.reg.MustRegister(m.height, m.nextIngress, m.pendingEgress, m.headers, m.ingress, m.checkpoints, m.checkpointsSkipped, m.rejected, m.ingressUnhandled,
 		m.keyFaults, m.beaconMismatches, m.heartbeats, m.masterVersion, m.reencryptObjects, m.reencryptRate, m.reencryptETA)
 	return m

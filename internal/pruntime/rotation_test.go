@@ -298,6 +298,8 @@ func TestRotationEraseLeavesNoRetiredKey(t *testing.T) {
 	}
 
 	all := append(slices.Clone(nodes), w)
+	// The chain starts re-encryption on activation, before it retires v0.
+	applyAll(t, all, ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: uint32(len(nodes))}.Encode()))
 	applyAll(t, all, ingress(protocol.TopicMasterKeyRetired, protocol.MasterKeyRetired{Version: 0, EraseHeight: 30}.Encode()))
 	if info := nodes[0].r.Info(); info.Rotation == nil || info.Rotation.Phase != "retiring" {
 		t.Fatalf("info %+v", info.Rotation)

@@ -301,9 +301,9 @@ func (r *Runtime) publish() {
 	info.MasterErasedBelow = r.st.MasterErasedBelow
 	info.Retired = r.st.Retired
 	if rs := r.st.Rotation; rs != nil {
-		ri := &api.RotationInfo{From: rs.From, To: rs.To, Phase: rs.phase(), Acked: rs.Acked, EraseHeight: rs.EraseHeight,
+		ri := &api.RotationInfo{From: rs.From, To: rs.To, Phase: rs.Phase.String(), Acked: rs.Copy == CopyAcked, EraseHeight: rs.EraseHeight,
 			Done: rs.Done, Total: rs.Total, Failed: rs.Failed, Finished: rs.Finished}
-		if rs.Reencrypt {
+		if rs.reencrypts() {
 			ri.Range, ri.Ranges = rs.Range, rs.Ranges
 			v.reencrypt = true
 		}
