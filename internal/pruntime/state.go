@@ -58,8 +58,9 @@ type state struct {
 	CheckpointIngress uint64 `json:"checkpoint_ingress"`
 }
 
-// stateVersion 2: rotationState holds its phase as enums (rotation_phase.go)
-// instead of booleans; a version 1 checkpoint does not load.
+// stateVersion 2: rotationState and migrationState hold their phases as
+// enums (rotation_phase.go, migration_phase.go) instead of booleans; a
+// version 1 checkpoint does not load.
 const stateVersion = 2
 
 func (s state) clone() state {
