@@ -18,11 +18,11 @@ func TestMigrationTransitions(t *testing.T) {
 	}
 	cluster := &memberCluster{ID: 5}
 	tests := []struct {
-		name     string
-		from     migrationState
-		do       func(*migrationState) error
-		want     MigrationPhase
-		wantErr  error
+		name    string
+		from    migrationState
+		do      func(*migrationState) error
+		want    MigrationPhase
+		wantErr error
 	}{
 		{name: "first of two parts", from: at(MigrationScheduled), want: MigrationScheduled,
 			do: func(m *migrationState) error { return wantComplete(m.addPart(0, 2, []byte("a")))(false) }},

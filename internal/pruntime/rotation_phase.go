@@ -84,14 +84,14 @@ const (
 
 // Invalid rotation transitions.
 var (
-	ErrRotationNotProposing  = errors.New("pruntime: rotation: a proposal is already taken")
-	ErrRotationNoProposal    = errors.New("pruntime: rotation: no proposal is taken")
-	ErrRotationActivated     = errors.New("pruntime: rotation: the proposed version is already active")
-	ErrRotationNotActivated  = errors.New("pruntime: rotation: the new version is not active yet")
-	ErrRotationAlreadySent   = errors.New("pruntime: rotation: this gatekeeper already proposed in this round")
-	ErrRotationAlreadyAcked  = errors.New("pruntime: rotation: this gatekeeper already acknowledged the proposal")
-	ErrRotationCopyFaulted   = errors.New("pruntime: rotation: this gatekeeper already reported the proposal's copy")
-	ErrRotationNoRange       = errors.New("pruntime: rotation: this gatekeeper has no re-encryption range")
+	ErrRotationNotProposing = errors.New("pruntime: rotation: a proposal is already taken")
+	ErrRotationNoProposal   = errors.New("pruntime: rotation: no proposal is taken")
+	ErrRotationActivated    = errors.New("pruntime: rotation: the proposed version is already active")
+	ErrRotationNotActivated = errors.New("pruntime: rotation: the new version is not active yet")
+	ErrRotationAlreadySent  = errors.New("pruntime: rotation: this gatekeeper already proposed in this round")
+	ErrRotationAlreadyAcked = errors.New("pruntime: rotation: this gatekeeper already acknowledged the proposal")
+	ErrRotationCopyFaulted  = errors.New("pruntime: rotation: this gatekeeper already reported the proposal's copy")
+	ErrRotationNoRange      = errors.New("pruntime: rotation: this gatekeeper has no re-encryption range")
 )
 
 // newRotation is a rotation just started, at the synced height.
