@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
+	"github.com/gatekeeper-net/gatekeeper/internal/tee"
 )
 
 // Serve runs the RPC on ln, and the benchmark while this worker computes,
@@ -90,4 +92,36 @@ func (r *Runtime) ServeWithApp(ctx context.Context, ln, appLn net.Listener, stor
 	err := r.Serve(ctx, ln)
 	cancel()
 	return errors.Join(err, <-appErr)
+}
+
+// Run opens the runtime and serves its RPC until ctx ends.
+func Run(ctx context.Context, cfg Config, t tee.TEE, log *slog.Logger) error {
+	r, err := New(cfg, t, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("pruntime: %w", err)
+	}
+	if cfg.SyncListen != "" {
+		if r.syncLn, err = net.Listen("tcp", cfg.SyncListen); err != nil {
+			ln.Close()
+			return fmt.Errorf("pruntime: sync listener: %w", err)
+		}
+	}
+	if cfg.AppListen == "" {
+		return r.Serve(ctx, ln)
+	}
+	store, err := statestore.OpenDir(cfg.StateStoreDir())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	appLn, err := net.Listen("tcp", cfg.AppListen)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("pruntime: app API: %w", err)
+	}
+	return r.ServeWithApp(ctx, ln, appLn, store)
 }
