@@ -78,7 +78,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	log := newLogger(stdout, *logFormat)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := pruntime.Run(ctx, cfg, t, log); err != nil {
+	if err := Run(ctx, cfg, t, log); err != nil {
 		log.Error("exiting", "err", err)
 		return 1
 	}
