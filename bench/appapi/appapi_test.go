@@ -25,7 +25,7 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
-	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/appapi"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 )
 
@@ -222,8 +222,8 @@ func newServer(tb testing.TB) *server {
 	}
 	log := slog.New(slog.DiscardHandler)
 	mux := http.NewServeMux()
-	mux.Handle("/dir/", http.StripPrefix("/dir", pruntime.NewAppAPI(fixedKeys{}, dir, log).Handler()))
-	mux.Handle("/mem/", http.StripPrefix("/mem", pruntime.NewAppAPI(fixedKeys{}, &memStore{objs: map[string][]byte{}}, log).Handler()))
+	mux.Handle("/dir/", http.StripPrefix("/dir", appapi.New(fixedKeys{}, dir, log).Handler()))
+	mux.Handle("/mem/", http.StripPrefix("/mem", appapi.New(fixedKeys{}, &memStore{objs: map[string][]byte{}}, log).Handler()))
 	mux.HandleFunc(refPath, func(w http.ResponseWriter, req *http.Request) {
 		_, _ = io.Copy(io.Discard, req.Body)
 		w.WriteHeader(http.StatusNoContent)
@@ -275,7 +275,7 @@ type op struct {
 }
 
 var (
-	keyBody, _ = json.Marshal(pruntime.AppKeyRequest{AppID: benchApp, Path: benchPath})
+	keyBody, _ = json.Marshal(appapi.KeyRequest{AppID: benchApp, Path: benchPath})
 	blob4KiB   = bytes.Repeat([]byte("4KiB state blob."), 4096/16)
 )
 
@@ -284,7 +284,7 @@ func stateName(client, i int) string { return fmt.Sprintf("bench/c%d/obj%d", cli
 
 func putGet(prefix string) func(*server, int, int) error {
 	return func(s *server, c, i int) error {
-		p := prefix + pruntime.AppPathState + benchApp + "/" + stateName(c, i)
+		p := prefix + appapi.PathState + benchApp + "/" + stateName(c, i)
 		if err := s.call(http.MethodPut, p, blob4KiB, http.StatusNoContent); err != nil {
 			return err
 		}
@@ -300,7 +300,7 @@ var ops = []op{
 		return s.call(http.MethodPost, refPath, keyBody, http.StatusNoContent)
 	}},
 	{"POST key", func(s *server, _, _ int) error {
-		return s.call(http.MethodPost, "/mem"+pruntime.AppPathKey, keyBody, http.StatusOK)
+		return s.call(http.MethodPost, "/mem"+appapi.PathKey, keyBody, http.StatusOK)
 	}},
 	{"ref put+get (204)", func(s *server, _, _ int) error {
 		if err := s.call(http.MethodPut, refPath, blob4KiB, http.StatusNoContent); err != nil {

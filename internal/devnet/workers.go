@@ -19,6 +19,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/cli"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 )
 
@@ -119,7 +120,7 @@ func runWorkers(ctx context.Context, m Manifest, logs io.Writer, down, noRelayer
 			return fmt.Errorf("devnet: %s: %w", w.Name, err)
 		}
 		wg.Add(1)
-		go func() { defer wg.Done(); errc <- rt.ServeWithApp(ctx, ln, appLn, store) }()
+		go func() { defer wg.Done(); errc <- cli.ServeWithApp(ctx, rt, cfg, ln, appLn, store, logger) }()
 		if slices.Contains(noRelayer, w.Name) {
 			fmt.Fprintf(logs, "devnet: %s runs without its relayer\n", w.Name)
 			continue

@@ -344,17 +344,23 @@ func (r *Runtime) bootstrapRotation(tx *ingressTx, v bootstrapView) {
 	for _, g := range rec.Gatekeepers {
 		rs.Members = append(rs.Members, bytes.Clone(g.Identity))
 	}
-	if prev != nil && prev.To == rec.To && rec.Phase == rotationProposing {
-		rs.Proposed = prev.Proposed
+	// The record's phase is a chain phase; a running rotation is never
+	// done (runningRotation), so it is one of the enclave's phases too.
+	rs.Phase = min(RotationPhase(rec.Phase), RotationRetiring)
+	if prev != nil && prev.To == rec.To && rec.Phase == rotationProposing && prev.Copy == CopyProposed {
+		rs.Copy = CopyProposed
 	}
 	if rec.Phase >= rotationAcking {
-		rs.Taken, rs.Proposer, rs.PublicKey = true, rec.Proposer, rec.PublicKey
+		rs.Proposer, rs.PublicKey = rec.Proposer, rec.PublicKey
 	}
 	i := rs.member(r.self())
-	if i >= 0 {
-		row := rec.Gatekeepers[i]
-		rs.Acked = row.AckedHeight != 0
-		rs.Faulted = row.FaultedHeight != 0 && !rs.Acked
+	if i >= 0 && rec.Phase >= rotationAcking {
+		switch row := rec.Gatekeepers[i]; {
+		case row.AckedHeight != 0:
+			rs.Copy = CopyAcked
+		case row.FaultedHeight != 0:
+			rs.Copy = CopyFaulted
+		}
 	}
 	if rec.Phase >= rotationReencrypting {
 		rs.Ranges = uint32(len(rec.Gatekeepers))
@@ -364,10 +370,11 @@ func (r *Runtime) bootstrapRotation(tx *ingressTx, v bootstrapView) {
 		self := r.self()
 		if i >= 0 {
 			row := rec.Gatekeepers[i]
-			rs.Reencrypt, rs.Range = true, uint32(i)
+			rs.RangeState, rs.Range = RangeAssigned, uint32(i)
 			rs.Done, rs.Total, rs.Failed, rs.Finished = row.Done, row.Total, row.Failed, row.Finished
-			// The chain moved this range to another gatekeeper (it stalled).
-			rs.Lost = len(row.Assignee) > 0 && !bytes.Equal(row.Assignee, self)
+			if len(row.Assignee) > 0 && !bytes.Equal(row.Assignee, self) {
+				rs.RangeState = RangeLost // the chain moved it to another gatekeeper (it stalled)
+			}
 			r.wakeReencrypt()
 		}
 		// Ranges the chain moved to this gatekeeper, with the progress the
@@ -380,11 +387,11 @@ func (r *Runtime) bootstrapRotation(tx *ingressTx, v bootstrapView) {
 		}
 	}
 	if rec.Phase == rotationRetiring {
-		rs.Retired, rs.EraseHeight = true, rec.EraseHeight
+		rs.EraseHeight = rec.EraseHeight
 	}
 	tx.next.Rotation = rs
-	r.log.Info("bootstrap: master key rotation running", "from", rs.From, "to", rs.To, "phase", rs.phase(),
-		"member", i >= 0, "acked", rs.Acked, "range", rs.Range, "reencrypt", rs.Reencrypt)
+	r.log.Info("bootstrap: master key rotation running", "from", rs.From, "to", rs.To, "phase", rs.Phase.String(),
+		"member", i >= 0, "acked", rs.Copy == CopyAcked, "range", rs.Range, "reencrypt", rs.reencrypts())
 }
 
 // bootstrapAck acknowledges a taken proposal this gatekeeper sealed but
@@ -392,14 +399,16 @@ func (r *Runtime) bootstrapRotation(tx *ingressTx, v bootstrapView) {
 // after the seal): the sealed history is the proof it holds the version.
 func (r *Runtime) bootstrapAck(tx *ingressTx) error {
 	rs := tx.next.Rotation
-	if rs == nil || !rs.Taken || rs.Acked || rs.member(r.self()) < 0 {
+	if rs == nil || !rs.taken() || rs.Copy == CopyAcked || rs.member(r.self()) < 0 {
 		return nil
 	}
 	k := tx.master.get(rs.To)
 	if k == nil || subtle.ConstantTimeCompare(k.PublicKey(), rs.PublicKey) != 1 {
 		return nil
 	}
-	rs.Acked, rs.Faulted = true, false
+	if err := rs.ack(); err != nil {
+		return err // checked above
+	}
 	r.log.Info("bootstrap: holding the proposed master key version; acknowledging", "version", rs.To)
 	return r.emit(&tx.next, protocol.TopicRotationAck, protocol.EncodeU32(rs.To))
 }

@@ -481,7 +481,7 @@ func TestBootstrapReadsReassignedRanges(t *testing.T) {
 	late.bootstrap(provenState{first: 100, registered: true, gatekeeper: true, masterPubKeys: [][]byte{p.PublicKey},
 		view: bootstrapView{rotation: rec}})
 	rs := late.r.st.Rotation
-	if rs == nil || !rs.Reencrypt || rs.Range != 2 || !rs.Lost {
+	if rs == nil || rs.RangeState != RangeLost || rs.Range != 2 {
 		t.Fatalf("own range after the bootstrap: %+v, want range 2 lost to another gatekeeper", rs)
 	}
 	if len(rs.Adopted) != 1 || rs.Adopted[0] != (adoptedRange{Range: 1, Done: 5, Total: 9}) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/appapi"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 )
 
@@ -47,8 +48,8 @@ func TestRemovedMemberBlobsStayWithTheCluster(t *testing.T) {
 		}
 		return rec.Code, b
 	}
-	leaverAPI := NewAppAPI(leaver.r, store, nil).Handler()
-	stayerAPI := NewAppAPI(stayer.r, store, nil).Handler()
+	leaverAPI := appapi.New(leaver.r, store, nil).Handler()
+	stayerAPI := appapi.New(stayer.r, store, nil).Handler()
 	data := []byte("written by the member that leaves")
 	if code, b := do(leaverAPI, http.MethodPut, data); code != http.StatusNoContent {
 		t.Fatalf("PUT: %d %s", code, b)

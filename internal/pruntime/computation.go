@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
-	"fmt"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/tokenomics"
@@ -64,54 +63,59 @@ func cloneAll(bs [][]byte) [][]byte {
 // maxPendingComputationInputs bounds the inputs buffered for one block.
 const maxPendingComputationInputs = 1 << 20
 
-// handleComputationIngress applies the computation topics; it reports
-// whether the topic was one of them.
-func (r *Runtime) handleComputationIngress(tx *ingressTx, m protocol.Message) (bool, error) {
+func (r *Runtime) onComputationParams(tx *ingressTx, payload []byte) error {
+	var p tokenomics.Params
+	if err := p.UnmarshalBinary(payload); err != nil {
+		return err
+	}
+	tx.next.Computation.Params = bytes.Clone(payload)
+	return nil
+}
+
+func (r *Runtime) onSessionStarted(tx *ingressTx, payload []byte) error {
 	c := &tx.next.Computation
-	var err error
-	switch m.Topic {
-	case protocol.TopicComputationParams:
-		var p tokenomics.Params
-		if err = p.UnmarshalBinary(m.Payload); err == nil {
-			c.Params = bytes.Clone(m.Payload)
-		}
-	case protocol.TopicSessionStarted:
-		var s protocol.SessionStarted
-		if s, err = protocol.DecodeSessionStarted(m.Payload); err == nil {
-			err = appendInput(&c.Started, m.Payload)
-			if bytes.Equal(s.Worker, r.self()) {
-				// Heartbeats count iterations from the session start: the
-				// engine measures the first one from the start block's time.
-				r.iterations.Store(0)
-				c.Session = s.Session
-				r.log.Info("computing session started", "session", s.Session)
-			}
-		}
-	case protocol.TopicSessionStopped:
-		var s protocol.SessionRef
-		if s, err = protocol.DecodeSessionRef(m.Payload); err == nil {
-			err = appendInput(&c.Stopped, m.Payload)
-			if bytes.Equal(s.Worker, r.self()) && s.Session == c.Session {
-				c.Session = 0
-				r.log.Info("computing session stopped", "session", s.Session)
-			}
-		}
-	case protocol.TopicHeartbeat:
-		var rel protocol.Relayed
-		if rel, err = protocol.DecodeRelayed(m.Payload); err == nil {
-			if _, err = protocol.DecodeHeartbeat(rel.Body); err == nil {
-				err = appendInput(&c.Heartbeats, m.Payload)
-			}
-		}
-	case protocol.TopicBlock:
-		err = r.onBlock(tx, m.Payload)
-	default:
-		return false, nil
-	}
+	s, err := protocol.DecodeSessionStarted(payload)
 	if err != nil {
-		return true, fmt.Errorf("pruntime: ingress %s: %w", m.Topic, err)
+		return err
 	}
-	return false, nil
+	if err := appendInput(&c.Started, payload); err != nil {
+		return err
+	}
+	if bytes.Equal(s.Worker, r.self()) {
+		// Heartbeats count iterations from the session start: the engine
+		// measures the first one from the start block's time.
+		r.iterations.Store(0)
+		c.Session = s.Session
+		r.log.Info("computing session started", "session", s.Session)
+	}
+	return nil
+}
+
+func (r *Runtime) onSessionStopped(tx *ingressTx, payload []byte) error {
+	c := &tx.next.Computation
+	s, err := protocol.DecodeSessionRef(payload)
+	if err != nil {
+		return err
+	}
+	if err := appendInput(&c.Stopped, payload); err != nil {
+		return err
+	}
+	if bytes.Equal(s.Worker, r.self()) && s.Session == c.Session {
+		c.Session = 0
+		r.log.Info("computing session stopped", "session", s.Session)
+	}
+	return nil
+}
+
+func (r *Runtime) onHeartbeat(tx *ingressTx, payload []byte) error {
+	rel, err := protocol.DecodeRelayed(payload)
+	if err != nil {
+		return err
+	}
+	if _, err := protocol.DecodeHeartbeat(rel.Body); err != nil {
+		return err
+	}
+	return appendInput(&tx.next.Computation.Heartbeats, payload)
 }
 
 func appendInput(dst *[][]byte, payload []byte) error {

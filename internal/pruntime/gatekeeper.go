@@ -102,45 +102,27 @@ type pendingCopy struct {
 	key   *crypto.MasterKey
 }
 
-// handleGatekeeperIngress applies the gatekeeper protocol's ingress topics;
-// it reports whether the topic was one of them.
-func (r *Runtime) handleGatekeeperIngress(tx *ingressTx, m protocol.Message) (bool, error) {
-	var err error
-	switch m.Topic {
-	case protocol.TopicGatekeeperLaunch:
-		err = r.onLaunch(tx, m.Payload)
-	case protocol.TopicMasterKey:
-		err = r.onMasterKey(tx, m.Payload)
-	case protocol.TopicMasterKeyRequest:
-		err = r.onMasterKeyRequest(tx, m.Payload)
-	case protocol.TopicMasterKeyCopy:
-		err = r.onMasterKeyCopy(tx, m.Payload)
-	case protocol.TopicClusterTask, protocol.TopicBeaconTask:
-		if m.Topic == protocol.TopicClusterTask {
-			r.noteClusterTask(tx, m.Payload)
+// onClusterTask: a rotation notes the cluster keys of its new version the
+// chain asked for, and the gatekeepers answer the task.
+func (r *Runtime) onClusterTask(tx *ingressTx, payload []byte) error {
+	r.noteClusterTask(tx, payload)
+	return r.onTask(tx, protocol.TopicClusterTask, payload)
+}
+
+func (r *Runtime) onBeaconTask(tx *ingressTx, payload []byte) error {
+	return r.onTask(tx, protocol.TopicBeaconTask, payload)
+}
+
+// onClusterKey: workers learn the public key from their grant; a successor
+// pRuntime records it to check the cluster keys it is handed; a rotation's
+// re-encryption waits for the new versions.
+func (r *Runtime) onClusterKey(tx *ingressTx, payload []byte) error {
+	if len(r.cfg.Predecessor) > 0 {
+		if err := r.noteKnownClusterKey(tx, payload); err != nil {
+			return err
 		}
-		err = r.onTask(tx, m.Topic, m.Payload)
-	case protocol.TopicBeacon:
-		err = r.onBeacon(tx, m.Payload)
-	case protocol.TopicClusterGrant:
-		err = r.onClusterGrant(tx, m.Payload)
-	case protocol.TopicClusterKeyCopy:
-		err = r.onClusterKeyCopy(tx, m.Payload)
-	case protocol.TopicClusterMemberRemoved:
-		err = r.onClusterMemberRemoved(tx, m.Payload)
-	case protocol.TopicClusterKey:
-		// Workers learn the public key from their grant; a rotation's
-		// re-encryption waits for the new versions.
-		err = r.noteClusterKey(tx, m.Payload)
-	default:
-		return false, nil
 	}
-	if err != nil {
-		// The chain verified and wrote this entry: a payload that does not
-		// parse is a protocol mismatch between chain and pRuntime versions.
-		return true, fmt.Errorf("pruntime: ingress %s: %w", m.Topic, err)
-	}
-	return true, nil
+	return r.noteClusterKey(tx, payload)
 }
 
 func (r *Runtime) self() []byte { return r.id.PublicKey() }

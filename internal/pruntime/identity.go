@@ -44,6 +44,14 @@ type sealedIdentity struct {
 // loadOrCreateIdentity unseals the identity in dir, or creates, seals and
 // writes a new one. An existing identity for another chain, operator or trust
 // root is an error: the enclave never silently re-keys.
+// OpenIdentity unseals the identity in cfg.DataDir, or creates and seals
+// it at first start; `pruntime attest` uses it to attest exactly as the
+// running pRuntime would.
+func OpenIdentity(cfg Config, t tee.TEE) (*Identity, error) {
+	id, _, err := loadOrCreateIdentity(cfg.DataDir, t, cfg)
+	return id, err
+}
+
 func loadOrCreateIdentity(dir string, t tee.TEE, cfg Config) (*Identity, bool, error) {
 	path := filepath.Join(dir, IdentityFile)
 	sealed, err := os.ReadFile(path)

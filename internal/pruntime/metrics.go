@@ -12,6 +12,7 @@ type metrics struct {
 	checkpoints        prometheus.Counter
 	checkpointsSkipped prometheus.Counter
 	rejected           *prometheus.CounterVec
+	ingressUnhandled   *prometheus.CounterVec
 	keyFaults          *prometheus.CounterVec
 	beaconMismatches   prometheus.Counter
 	heartbeats         prometheus.Counter
@@ -32,6 +33,8 @@ func newMetrics() *metrics {
 		checkpoints:        prometheus.NewCounter(prometheus.CounterOpts{Name: "pruntime_checkpoints_written_total", Help: "Checkpoints written."}),
 		checkpointsSkipped: prometheus.NewCounter(prometheus.CounterOpts{Name: "pruntime_checkpoints_skipped_total", Help: "Unusable checkpoints skipped at start."}),
 		rejected:           prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pruntime_rejected_total", Help: "Sync requests rejected by verification."}, []string{"kind"}),
+		ingressUnhandled: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pruntime_ingress_unhandled_total",
+			Help: "Proven ingress entries skipped without effect, by reason (unknown_topic: the chain is newer than this pRuntime; invalid_transition: a state machine could not take it in its phase)."}, []string{"reason"}),
 		keyFaults: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pruntime_key_copy_faults_total",
 			Help: "Key copies received that failed verification and were reported on chain."}, []string{"key"}),
 		beaconMismatches: prometheus.NewCounter(prometheus.CounterOpts{Name: "pruntime_beacon_mismatches_total",
@@ -47,7 +50,9 @@ func newMetrics() *metrics {
 		reencryptETA: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pruntime_reencrypt_eta_seconds",
 			Help: "Estimated time left of the running re-encryption job."}),
 	}
-	m.reg.MustRegister(m.height, m.nextIngress, m.pendingEgress, m.headers, m.ingress, m.checkpoints, m.checkpointsSkipped, m.rejected,
+	m.ingressUnhandled.WithLabelValues("unknown_topic")
+	m.ingressUnhandled.WithLabelValues("invalid_transition")
+	m.reg.MustRegister(m.height, m.nextIngress, m.pendingEgress, m.headers, m.ingress, m.checkpoints, m.checkpointsSkipped, m.rejected, m.ingressUnhandled,
 		m.keyFaults, m.beaconMismatches, m.heartbeats, m.masterVersion, m.reencryptObjects, m.reencryptRate, m.reencryptETA)
 	return m
 }

@@ -38,8 +38,8 @@ type migrationState struct {
 	// Successor side: the parts of the handover received so far (by index)
 	// and, once all opened and checked, whether the predecessor was a
 	// gatekeeper and the cluster keys handed over.
+	Phase  MigrationPhase `json:"phase"`
 	Parts  [][]byte       `json:"parts,omitempty"`
-	Ready  bool           `json:"ready,omitempty"`
 	WasGK  bool           `json:"was_gk,omitempty"`
 	Handed *memberCluster `json:"handed,omitempty"`
 }
@@ -65,36 +65,6 @@ type knownClusterKey struct {
 	PublicKey []byte `json:"public_key"`
 }
 
-// handleMigrationIngress applies the migration topics; it reports whether
-// the topic was one of them and concerned this pRuntime's keys or roles.
-func (r *Runtime) handleMigrationIngress(tx *ingressTx, m protocol.Message) (handled, keys bool, err error) {
-	switch m.Topic {
-	case protocol.TopicMigrationScheduled:
-		err = r.onMigrationScheduled(tx, m.Payload)
-	case protocol.TopicMigrationHandoverRequest:
-		keys, err = r.onHandoverRequest(tx, m.Payload)
-	case protocol.TopicMigrationHandover:
-		keys, err = r.onHandover(tx, m.Payload)
-	case protocol.TopicMigrationActivated:
-		keys, err = r.onMigrationActivated(tx, m.Payload)
-	case protocol.TopicMigrationCancelled:
-		keys, err = r.onMigrationCancelled(tx, m.Payload)
-	case protocol.TopicClusterKey:
-		// Also handled by the gatekeeper role; here a successor only notes
-		// the public key.
-		if len(r.cfg.Predecessor) > 0 {
-			err = r.noteKnownClusterKey(tx, m.Payload)
-		}
-		return false, false, err
-	default:
-		return false, false, nil
-	}
-	if err != nil {
-		return true, false, fmt.Errorf("pruntime: ingress %s: %w", m.Topic, err)
-	}
-	return true, keys, nil
-}
-
 func (r *Runtime) noteKnownClusterKey(tx *ingressTx, payload []byte) error {
 	c, err := protocol.DecodeClusterPublicKey(payload)
 	if err != nil {
@@ -115,11 +85,12 @@ func (r *Runtime) onMigrationScheduled(tx *ingressTx, payload []byte) error {
 	if err != nil {
 		return err
 	}
-	ms := &migrationState{ID: p.ID, Activation: p.ActivationHeight, Measurement: bytes.Clone(p.Measurement)}
+	old := false
 	if p.TEEKind == r.tee.Kind() {
 		own := r.tee.Measurement()
-		ms.Old = slices.ContainsFunc(p.Replaced, func(m []byte) bool { return bytes.Equal(m, own) })
+		old = slices.ContainsFunc(p.Replaced, func(m []byte) bool { return bytes.Equal(m, own) })
 	}
+	ms := newMigration(p.ID, p.ActivationHeight, p.Measurement, old)
 	tx.next.Migration = ms
 	if ms.Old {
 		r.log.Info("pRuntime migration scheduled: this version is replaced", "id", p.ID, "activation_height", p.ActivationHeight,
@@ -314,23 +285,28 @@ func (r *Runtime) onHandover(tx *ingressTx, payload []byte) (bool, error) {
 		return false, err
 	}
 	ms := tx.next.Migration
-	if !bytes.Equal(h.Successor, r.self()) || ms == nil || ms.ID != h.ID || ms.Ready ||
-		!bytes.Equal(rel.Sender, r.cfg.Predecessor) {
+	if !bytes.Equal(h.Successor, r.self()) || ms == nil || ms.ID != h.ID || !bytes.Equal(rel.Sender, r.cfg.Predecessor) {
 		return false, nil
 	}
-	if len(ms.Parts) != int(h.Count) {
-		ms.Parts = make([][]byte, h.Count) // a new handover (after a fault) starts over
-	}
-	ms.Parts[h.Index] = bytes.Clone(h.Sealed)
-	if slices.ContainsFunc(ms.Parts, func(p []byte) bool { return p == nil }) {
-		return false, nil
+	complete, err := ms.addPart(h.Index, h.Count, h.Sealed)
+	if errors.Is(err, ErrMigrationReady) {
+		return false, nil // a handover sent again after this one verified
+	} else if err != nil || !complete {
+		return false, err
 	}
 	bundle, err := r.openHandover(ms, h.Count)
 	ms.Parts = nil
 	ref := protocol.MigrationPairRef{ID: h.ID, Predecessor: rel.Sender}.Encode()
+	var (
+		handed *memberCluster
+		wasGK  bool
+	)
 	if err == nil {
-		err = r.acceptHandover(tx, ms, bundle)
+		handed, wasGK, err = r.acceptHandover(tx, bundle)
 		bundle.clear()
+	}
+	if err == nil {
+		err = ms.ready(wasGK, handed)
 	}
 	if err != nil {
 		r.metrics.keyFaults.WithLabelValues("migration").Inc()
@@ -338,7 +314,6 @@ func (r *Runtime) onHandover(tx *ingressTx, payload []byte) (bool, error) {
 			"predecessor", hex.EncodeToString(rel.Sender), "err", err)
 		return false, r.emit(&tx.next, protocol.TopicMigrationFault, ref)
 	}
-	ms.Ready = true
 	r.log.Info("migration handover verified and sealed; ready", "id", h.ID, "predecessor", hex.EncodeToString(rel.Sender),
 		"master_versions", tx.master.count(), "gatekeeper", ms.WasGK)
 	return true, r.emit(&tx.next, protocol.TopicMigrationReady, ref)
@@ -365,21 +340,19 @@ func (r *Runtime) openHandover(ms *migrationState, count uint16) (handoverBundle
 // master versions in the sealed history (written before the state that
 // reports ready commits), the cluster keys in the migration state until
 // activation.
-func (r *Runtime) acceptHandover(tx *ingressTx, ms *migrationState, b handoverBundle) error {
+func (r *Runtime) acceptHandover(tx *ingressTx, b handoverBundle) (handed *memberCluster, wasGK bool, err error) {
 	// Check everything first, keep after: a bad cluster key must not leave
 	// verified master keys behind.
 	var keys []*crypto.MasterKey
 	if count := len(b.secrets) / crypto.MasterSecretSize; count > 0 {
 		pubs := tx.next.MasterPubKeys
 		if uint64(b.first)+uint64(count) != uint64(len(pubs)) || b.first != tx.next.MasterErasedBelow {
-			return fmt.Errorf("master versions %d+%d, the chain has %d from %d", b.first, count, len(pubs), tx.next.MasterErasedBelow)
+			return nil, false, fmt.Errorf("master versions %d+%d, the chain has %d from %d", b.first, count, len(pubs), tx.next.MasterErasedBelow)
 		}
-		var err error
 		if keys, err = crypto.DecodeSecrets(b.first, b.secrets, pubs[b.first:]); err != nil {
-			return err
+			return nil, false, err
 		}
 	}
-	var handed *memberCluster
 	if b.cluster != 0 {
 		handed = &memberCluster{ID: b.cluster}
 		for _, k := range b.keys {
@@ -389,10 +362,10 @@ func (r *Runtime) acceptHandover(tx *ingressTx, ms *migrationState, b handoverBu
 			clear(ck[:])
 			i := slices.IndexFunc(tx.next.KnownClusterKeys, func(c knownClusterKey) bool { return c.Cluster == b.cluster && c.Version == k.Version })
 			if i < 0 {
-				return fmt.Errorf("cluster %d key version %d has no public key on chain that this pRuntime saw", b.cluster, k.Version)
+				return nil, false, fmt.Errorf("cluster %d key version %d has no public key on chain that this pRuntime saw", b.cluster, k.Version)
 			}
 			if subtle.ConstantTimeCompare(pub, tx.next.KnownClusterKeys[i].PublicKey) != 1 {
-				return fmt.Errorf("cluster %d key version %d does not match its public key on chain", b.cluster, k.Version)
+				return nil, false, fmt.Errorf("cluster %d key version %d does not match its public key on chain", b.cluster, k.Version)
 			}
 			handed.Keys = append(handed.Keys, clusterKey{Version: k.Version, PublicKey: pub, Key: bytes.Clone(k.Key)})
 		}
@@ -400,9 +373,7 @@ func (r *Runtime) acceptHandover(tx *ingressTx, ms *migrationState, b handoverBu
 	for _, k := range keys {
 		tx.master.set(k)
 	}
-	ms.WasGK = len(keys) > 0
-	ms.Handed = handed
-	return nil
+	return handed, len(keys) > 0, nil
 }
 
 // onMigrationActivated applies the pairs: every pRuntime swaps successors
@@ -437,7 +408,7 @@ func (r *Runtime) onMigrationActivated(tx *ingressTx, payload []byte) (bool, err
 		tx.erased = true // the older checkpoints hold the cluster keys
 		return true, nil
 	}
-	if mine == nil || ms == nil || ms.ID != p.ID || !ms.Ready {
+	if mine == nil || ms == nil || ms.ID != p.ID || ms.takeOver() != nil {
 		if len(r.cfg.Predecessor) > 0 && (tx.master.count() > 0 || (ms != nil && ms.Handed != nil)) {
 			tx.master.erase() // handed keys of a pair that did not make it
 			tx.erased = true
@@ -482,5 +453,5 @@ func (r *Runtime) onMigrationCancelled(tx *ingressTx, payload []byte) (bool, err
 // a gatekeeper: it queues gatekeeper tasks and outputs so that, live at
 // activation, it answers those the old gatekeepers left unanswered.
 func (s *state) pendingGatekeeper() bool {
-	return s.Migration != nil && s.Migration.Ready && s.Migration.WasGK
+	return s.Migration != nil && s.Migration.Phase == MigrationReady && s.Migration.WasGK
 }

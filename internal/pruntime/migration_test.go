@@ -193,7 +193,7 @@ func TestMigrationBadHandover(t *testing.T) {
 	h.Sealed[len(h.Sealed)-1] ^= 1
 	n.sa.mustApply(ingress(protocol.TopicMigrationHandover, protocol.Relayed{Sender: n.a.id(), Body: h.Encode()}.Encode()))
 	n.sa.takeOne(protocol.TopicMigrationFault)
-	if n.sa.r.master.count() != 0 || n.sa.r.st.Migration.Ready {
+	if n.sa.r.master.count() != 0 || (n.sa.r.st.Migration.Phase == MigrationReady) {
 		t.Fatal("a faulty handover was kept")
 	}
 	// From anyone but the paired predecessor: ignored.
@@ -351,7 +351,7 @@ func TestMigrationBadClusterKeyKeepsNoMasterKey(t *testing.T) {
 	n.sa.r.st.KnownClusterKeys[0].PublicKey = bytes.Repeat([]byte{1}, 32)
 	handOver(t, n.a, n.sa)
 	n.sa.takeOne(protocol.TopicMigrationFault)
-	if n.sa.r.master.count() != 0 || n.sa.r.st.Migration.Ready || n.sa.r.st.Migration.Handed != nil {
+	if n.sa.r.master.count() != 0 || (n.sa.r.st.Migration.Phase == MigrationReady) || n.sa.r.st.Migration.Handed != nil {
 		t.Fatal("a handover with a bad cluster key left keys behind")
 	}
 	if _, err := os.Stat(filepath.Join(n.sa.dir, MasterKeysFile)); err == nil {

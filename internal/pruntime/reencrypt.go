@@ -93,12 +93,12 @@ func (r *Runtime) readyJob() (reencryptJob, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rs := r.st.Rotation
-	if rs == nil || !rs.Reencrypt || !r.st.GK.Live || len(rs.PendingClusters) > 0 ||
+	if rs == nil || !rs.reencrypts() || !r.st.GK.Live || len(rs.PendingClusters) > 0 ||
 		r.height() < rs.ClustersHeight+r.cfg.ReencryptDelayBlocks {
 		return reencryptJob{}, false
 	}
 	index, journal := rs.Range, r.journalPath()
-	if rs.Finished || rs.Lost {
+	if rs.Finished || rs.RangeState == RangeLost {
 		i := slices.IndexFunc(rs.Adopted, func(a adoptedRange) bool { return !a.Finished })
 		if i < 0 {
 			return reencryptJob{}, false
@@ -222,11 +222,11 @@ func (r *Runtime) reportReencrypt(job reencrypt.Job, p reencrypt.Progress, finis
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rs := r.st.Rotation
-	if rs == nil || !rs.Reencrypt || rs.To != job.To {
+	if rs == nil || !rs.reencrypts() || rs.To != job.To {
 		return
 	}
 	adopted := slices.IndexFunc(rs.Adopted, func(a adoptedRange) bool { return a.Range == job.Range.Index })
-	own := job.Range.Index == rs.Range && !rs.Lost
+	own := job.Range.Index == rs.Range && rs.RangeState == RangeAssigned
 	if !own && adopted < 0 {
 		return // no longer this gatekeeper's range
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -59,40 +60,34 @@ type rotationState struct {
 	ClockHeight int64 `json:"clock_height"`
 	// Rejected are the proposers the chain barred in this rotation.
 	Rejected [][]byte `json:"rejected,omitempty"`
-	// Proposed: this gatekeeper sent a proposal in the current round.
-	Proposed bool `json:"proposed,omitempty"`
-	// Taken: the chain took a proposal (Proposer's, of PublicKey).
-	Taken     bool   `json:"taken,omitempty"`
+	// Phase is where the rotation stands (rotation_phase.go); Copy is this
+	// gatekeeper's part in the current proposal round.
+	Phase RotationPhase `json:"phase"`
+	Copy  CopyState     `json:"copy,omitempty"`
+	// Proposer and PublicKey are the taken proposal's (phase acking on).
 	Proposer  []byte `json:"proposer,omitempty"`
 	PublicKey []byte `json:"public_key,omitempty"`
-	// Acked: this gatekeeper sealed To and acknowledged it; Faulted: its
-	// copy did not verify and it reported the proposer.
-	Acked   bool `json:"acked,omitempty"`
-	Faulted bool `json:"faulted,omitempty"`
 	// PendingClusters are the clusters whose key version To the chain asked
 	// for and has not published yet; ClustersHeight is the synced height at
 	// which the last of them was published (or re-encryption started).
 	PendingClusters []uint64 `json:"pending_clusters,omitempty"`
 	ClustersHeight  int64    `json:"clusters_height,omitempty"`
-	// Reencrypt: this gatekeeper re-encrypts range Range of Ranges.
-	Reencrypt bool   `json:"reencrypt,omitempty"`
-	Range     uint32 `json:"range,omitempty"`
-	Ranges    uint32 `json:"ranges,omitempty"`
+	// RangeState: whether this gatekeeper re-encrypts range Range of Ranges
+	// (or lost it to another).
+	RangeState RangeState `json:"range_state,omitempty"`
+	Range      uint32     `json:"range,omitempty"`
+	Ranges     uint32     `json:"ranges,omitempty"`
 	// Done, Total, Failed and Finished are what it last reported.
 	Done     uint64 `json:"done,omitempty"`
 	Total    uint64 `json:"total,omitempty"`
 	Failed   uint64 `json:"failed,omitempty"`
 	Finished bool   `json:"finished,omitempty"`
-	// Retired: From is retired and will be erased at EraseHeight.
-	Retired     bool   `json:"retired,omitempty"`
+	// EraseHeight: From is retired (phase retiring) and will be erased then.
 	EraseHeight uint64 `json:"erase_height,omitempty"`
 	// SweepHeight is the chain's sweep height (registry/reencrypt_sweep):
 	// a finished report counts only if its verify pass began at or above
 	// it, so one that began below runs again.
 	SweepHeight int64 `json:"sweep_height,omitempty"`
-	// Lost: the chain reassigned this gatekeeper's own range to another
-	// after it stalled; its reports of it would be refused.
-	Lost bool `json:"lost,omitempty"`
 	// Adopted are other gatekeepers' ranges reassigned to this one.
 	Adopted []adoptedRange `json:"adopted,omitempty"`
 }
@@ -142,49 +137,6 @@ func (s *rotationState) proposerRank(key []byte) int {
 	return -1
 }
 
-// phase names the rotation's phase as this pRuntime knows it.
-func (s *rotationState) phase() string {
-	switch {
-	case s.Retired:
-		return "retiring"
-	case s.Reencrypt || (s.Taken && s.Ranges > 0):
-		return "reencrypting"
-	case s.Taken:
-		return "acking"
-	}
-	return "proposing"
-}
-
-// handleRotationIngress applies the rotation topics; it reports whether the
-// topic was one of them.
-func (r *Runtime) handleRotationIngress(tx *ingressTx, m protocol.Message) (bool, error) {
-	var err error
-	switch m.Topic {
-	case protocol.TopicRotationStart:
-		err = r.onRotationStart(tx, m.Payload)
-	case protocol.TopicRotationProposed:
-		err = r.onRotationProposed(tx, m.Payload)
-	case protocol.TopicRotationProposalRejected:
-		err = r.onRotationRejected(tx, m.Payload)
-	case protocol.TopicReencryptStart:
-		err = r.onReencryptStart(tx, m.Payload)
-	case protocol.TopicReencryptSweep:
-		err = r.onReencryptSweep(tx, m.Payload)
-	case protocol.TopicReencryptReassigned:
-		err = r.onReencryptReassigned(tx, m.Payload)
-	case protocol.TopicMasterKeyRetired:
-		err = r.onMasterKeyRetired(tx, m.Payload)
-	case protocol.TopicMasterKeyErase:
-		err = r.onMasterKeyErase(tx, m.Payload)
-	default:
-		return false, nil
-	}
-	if err != nil {
-		return true, fmt.Errorf("pruntime: ingress %s: %w", m.Topic, err)
-	}
-	return true, nil
-}
-
 func (r *Runtime) onRotationStart(tx *ingressTx, payload []byte) error {
 	p, err := protocol.DecodeRotationStart(payload)
 	if err != nil {
@@ -193,7 +145,7 @@ func (r *Runtime) onRotationStart(tx *ingressTx, payload []byte) error {
 	if !tx.next.isGatekeeper(r.self()) {
 		return nil
 	}
-	rs := &rotationState{From: p.From, To: p.To, ClockHeight: r.height()}
+	rs := newRotation(p.From, p.To, r.height())
 	for _, g := range p.Gatekeepers {
 		rs.Members = append(rs.Members, bytes.Clone(g.Identity))
 		rs.ReceiveKeys = append(rs.ReceiveKeys, bytes.Clone(g.ReceiveKey))
@@ -208,7 +160,7 @@ func (r *Runtime) onRotationStart(tx *ingressTx, payload []byte) error {
 // synced height.
 func (r *Runtime) proposalDue(s *state, height int64) bool {
 	rs := s.Rotation
-	if rs == nil || rs.Taken || rs.Proposed || !s.GK.Live || uint32(len(s.MasterPubKeys)) != rs.To {
+	if rs == nil || rs.Phase != RotationProposing || rs.Copy != CopyNone || !s.GK.Live || uint32(len(s.MasterPubKeys)) != rs.To {
 		return false
 	}
 	rank := rs.proposerRank(r.self())
@@ -246,7 +198,9 @@ func (r *Runtime) maybePropose(tx *ingressTx) error {
 		}
 		p.Copies = append(p.Copies, sealed)
 	}
-	rs.Proposed = true
+	if err := rs.propose(); err != nil {
+		return err // proposalDue checked the phase
+	}
 	r.log.Info("proposing master key version", "version", rs.To, "master_pubkey", hex.EncodeToString(k.PublicKey()))
 	return r.emit(&tx.next, protocol.TopicRotationProposal, p.Encode())
 }
@@ -262,11 +216,13 @@ func (r *Runtime) onRotationProposed(tx *ingressTx, payload []byte) error {
 	}
 	// A bootstrap learns a taken proposal from its record, without the
 	// copies: the entry, when still retained, is replayed to open its copy.
-	bootstrapped := rs.Taken && !rs.Acked && !rs.Faulted && bytes.Equal(rs.Proposer, p.Proposer) && bytes.Equal(rs.PublicKey, p.PublicKey)
-	if rs.Taken && !bootstrapped {
+	// Any other proposal while one is taken is such a replay too (the
+	// chain takes one per round), with nothing left to do.
+	if err := rs.take(p.Proposer, p.PublicKey); errors.Is(err, ErrRotationNotProposing) {
 		return nil
+	} else if err != nil {
+		return err
 	}
-	rs.Taken, rs.Proposer, rs.PublicKey = true, bytes.Clone(p.Proposer), bytes.Clone(p.PublicKey)
 	i := rs.member(r.self())
 	if i < 0 || !tx.next.GK.Live {
 		return nil
@@ -281,13 +237,17 @@ func (r *Runtime) onRotationProposed(tx *ingressTx, payload []byte) error {
 			"proposer", hex.EncodeToString(p.Proposer), "version", rs.To, "err", err)
 		// A v+1 of this gatekeeper's own proposal, not taken, goes too.
 		tx.master.drop(rs.To)
-		rs.Faulted = true
+		if err := rs.fault(); err != nil {
+			return r.invalidTransition(protocol.TopicRotationProposed, err)
+		}
 		return r.emit(&tx.next, protocol.TopicKeyFault, protocol.KeyFault{
 			Sender: p.Proposer, Kind: protocol.FaultMasterKeyCopy, Version: rs.To,
 		}.Encode())
 	}
+	if err := rs.ack(); err != nil {
+		return r.invalidTransition(protocol.TopicRotationProposed, err)
+	}
 	tx.master.set(k)
-	rs.Acked = true
 	r.log.Info("sealed proposed master key version; acknowledging", "version", rs.To,
 		"proposer", hex.EncodeToString(p.Proposer), "master_pubkey", hex.EncodeToString(p.PublicKey))
 	return r.emit(&tx.next, protocol.TopicRotationAck, protocol.EncodeU32(rs.To))
@@ -320,11 +280,9 @@ func (r *Runtime) onRotationRejected(tx *ingressTx, payload []byte) error {
 	if rs == nil || p.ToVersion != rs.To {
 		return nil
 	}
-	if !rs.rejected(p.Proposer) {
-		rs.Rejected = append(rs.Rejected, bytes.Clone(p.Proposer))
+	if err := rs.reject(p.Proposer, r.height()); err != nil {
+		return r.invalidTransition(protocol.TopicRotationProposalRejected, err)
 	}
-	rs.Taken, rs.Proposer, rs.PublicKey, rs.Acked, rs.Faulted, rs.Proposed = false, nil, nil, false, false, false
-	rs.ClockHeight = r.height()
 	if uint32(len(tx.next.MasterPubKeys)) <= rs.To && tx.master.get(rs.To) != nil {
 		tx.master.drop(rs.To)
 		r.log.Warn("the chain rejected the proposal of this rotation; dropped the sealed version", "version", rs.To,
@@ -351,7 +309,7 @@ func (r *Runtime) onActivated(tx *ingressTx, v uint32, pub []byte) error {
 	tx.master.drop(v)
 	tx.next.GK.Live = false
 	r.log.Error("master key version activated on chain that this gatekeeper does not hold; no longer live", "version", v)
-	if rs := tx.next.Rotation; rs != nil && rs.To == v && rs.Faulted {
+	if rs := tx.next.Rotation; rs != nil && rs.To == v && rs.Copy == CopyFaulted {
 		return nil // the chain asks for its history itself (refetchFaulted)
 	}
 	// It missed the proposal (a bootstrap past it): ask for the history.
@@ -401,10 +359,11 @@ func (r *Runtime) onReencryptStart(tx *ingressTx, payload []byte) error {
 	if rs == nil || p.To != rs.To {
 		return nil
 	}
-	rs.Ranges = p.Ranges
-	rs.ClustersHeight = max(rs.ClustersHeight, r.height())
-	if i := rs.member(r.self()); i >= 0 && uint32(i) < p.Ranges {
-		rs.Reencrypt, rs.Range = true, uint32(i)
+	i := rs.member(r.self())
+	if err := rs.startReencrypt(p.Ranges, i, r.height()); err != nil {
+		return r.invalidTransition(protocol.TopicReencryptStart, err)
+	}
+	if i >= 0 && uint32(i) < p.Ranges {
 		r.log.Info("re-encryption assigned", "from", p.From, "to", p.To, "range", i, "ranges", p.Ranges,
 			"waiting_for_cluster_keys", len(rs.PendingClusters))
 		r.wakeReencrypt()
@@ -427,7 +386,7 @@ func (r *Runtime) onReencryptSweep(tx *ingressTx, payload []byte) error {
 	}
 	rs.SweepHeight = max(rs.SweepHeight, int64(min(p.SweepHeight, 1<<62)))
 	reopened := 0
-	if rs.Reencrypt && rs.Finished && !rs.Lost {
+	if rs.RangeState == RangeAssigned && rs.Finished {
 		rs.Finished = false
 		reopened++
 	}
@@ -457,10 +416,12 @@ func (r *Runtime) onReencryptReassigned(tx *ingressTx, payload []byte) error {
 		return nil
 	}
 	self := r.self()
-	own := rs.Reencrypt && p.Range == rs.Range
+	own := rs.reencrypts() && p.Range == rs.Range
 	switch {
 	case bytes.Equal(p.Assignee, self) && own:
-		rs.Lost, rs.Finished = false, false
+		if err := rs.regainRange(); err != nil {
+			return r.invalidTransition(protocol.TopicReencryptReassigned, err)
+		}
 	case bytes.Equal(p.Assignee, self):
 		i := slices.IndexFunc(rs.Adopted, func(a adoptedRange) bool { return a.Range == p.Range })
 		if i < 0 {
@@ -469,7 +430,9 @@ func (r *Runtime) onReencryptReassigned(tx *ingressTx, payload []byte) error {
 			rs.Adopted[i] = adoptedRange{Range: p.Range}
 		}
 	case own:
-		rs.Lost = true
+		if err := rs.loseRange(); err != nil {
+			return r.invalidTransition(protocol.TopicReencryptReassigned, err)
+		}
 	default:
 		rs.Adopted = slices.DeleteFunc(rs.Adopted, func(a adoptedRange) bool { return a.Range == p.Range })
 		return nil
@@ -486,7 +449,9 @@ func (r *Runtime) onMasterKeyRetired(tx *ingressTx, payload []byte) error {
 		return err
 	}
 	if rs := tx.next.Rotation; rs != nil && rs.From == p.Version {
-		rs.Retired, rs.EraseHeight = true, p.EraseHeight
+		if err := rs.retire(p.EraseHeight); err != nil {
+			return r.invalidTransition(protocol.TopicMasterKeyRetired, err)
+		}
 	}
 	r.log.Info("master key version retired", "version", p.Version, "erase_height", p.EraseHeight)
 	return nil

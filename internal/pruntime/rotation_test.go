@@ -18,6 +18,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/appapi"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/checkpoint"
 	"github.com/gatekeeper-net/gatekeeper/internal/reencrypt"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
@@ -298,6 +299,8 @@ func TestRotationEraseLeavesNoRetiredKey(t *testing.T) {
 	}
 
 	all := append(slices.Clone(nodes), w)
+	// The chain starts re-encryption on activation, before it retires v0.
+	applyAll(t, all, ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: uint32(len(nodes))}.Encode()))
 	applyAll(t, all, ingress(protocol.TopicMasterKeyRetired, protocol.MasterKeyRetired{Version: 0, EraseHeight: 30}.Encode()))
 	if info := nodes[0].r.Info(); info.Rotation == nil || info.Rotation.Phase != "retiring" {
 		t.Fatalf("info %+v", info.Rotation)
@@ -702,9 +705,9 @@ func TestAppHoldsWritesWhileNewerKeyPending(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := NewAppAPI(w.r, store, nil).Handler()
+	h := appapi.New(w.r, store, nil).Handler()
 	do := func(method, name, body string) int {
-		req := httptest.NewRequest(method, AppPathState+"demo/"+name, strings.NewReader(body))
+		req := httptest.NewRequest(method, appapi.PathState+"demo/"+name, strings.NewReader(body))
 		req.Host = "127.0.0.1" // the app API serves loopback names only
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)

@@ -1,7 +1,6 @@
 package pruntime
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -19,9 +18,9 @@ import (
 // Handler returns the pRuntime's HTTP API (see package api).
 func (r *Runtime) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+api.PathInfo, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, r.Info()) })
+	mux.HandleFunc("GET "+api.PathInfo, func(w http.ResponseWriter, _ *http.Request) { api.WriteJSON(w, http.StatusOK, r.Info()) })
 	mux.HandleFunc("GET "+api.PathHealth, func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+		api.WriteJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	})
 	mux.Handle("GET "+api.PathMetrics, promhttp.HandlerFor(r.metrics.reg, promhttp.HandlerOpts{}))
 	// The sync calls take a slot each (see syncSlot); the header calls also
@@ -48,7 +47,7 @@ func (r *Runtime) Handler() http.Handler {
 			writeError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, resp)
+		api.WriteJSON(w, http.StatusOK, resp)
 	}))
 	mux.HandleFunc("POST "+api.PathSyncEgressAck, r.syncSlot(api.MaxRequestBody, func(w http.ResponseWriter, req *http.Request) {
 		var in api.EgressAckRequest
@@ -67,7 +66,7 @@ func (r *Runtime) Handler() http.Handler {
 		for _, sm := range r.PendingEgress() {
 			resp.Messages = append(resp.Messages, api.SignedMessage{Body: sm.Body, Signer: sm.Signer, Signature: sm.Signature})
 		}
-		writeJSON(w, http.StatusOK, resp)
+		api.WriteJSON(w, http.StatusOK, resp)
 	})
 	mux.HandleFunc("GET "+api.PathRegistration, func(w http.ResponseWriter, _ *http.Request) {
 		reg, err := r.Registration()
@@ -75,7 +74,7 @@ func (r *Runtime) Handler() http.Handler {
 			writeError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, reg)
+		api.WriteJSON(w, http.StatusOK, reg)
 	})
 	return mux
 }
@@ -91,7 +90,7 @@ func (r *Runtime) PublicHandler() http.Handler {
 	h := r.Handler()
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if strings.HasPrefix(path.Clean("/"+req.URL.Path), "/sync/") {
-			writeJSON(w, http.StatusNotFound, api.Error{Error: ErrSyncElsewhere.Error()})
+			api.WriteJSON(w, http.StatusNotFound, api.Error{Error: ErrSyncElsewhere.Error()})
 			return
 		}
 		h.ServeHTTP(w, req)
@@ -116,7 +115,7 @@ func (r *Runtime) syncSlot(limit int64, h http.HandlerFunc) http.HandlerFunc {
 		if req.ContentLength > limit {
 			<-r.syncSlots
 			w.Header().Set("Connection", "close")
-			writeJSON(w, http.StatusRequestEntityTooLarge, api.Error{Error: fmt.Sprintf("pruntime: request body over %d bytes", limit)})
+			api.WriteJSON(w, http.StatusRequestEntityTooLarge, api.Error{Error: fmt.Sprintf("pruntime: request body over %d bytes", limit)})
 			return
 		}
 		req.Body = http.MaxBytesReader(w, req.Body, limit)
@@ -208,7 +207,7 @@ func (r *Runtime) reply(w http.ResponseWriter, err error) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, r.Info())
+	api.WriteJSON(w, http.StatusOK, r.Info())
 }
 
 // decode reads a bounded JSON body with strictjson (exact field names, no
@@ -219,10 +218,10 @@ func decode(w http.ResponseWriter, req *http.Request, v any) bool {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeJSON(w, http.StatusRequestEntityTooLarge, api.Error{Error: fmt.Sprintf("pruntime: request body over %d bytes", api.MaxRequestBody)})
+			api.WriteJSON(w, http.StatusRequestEntityTooLarge, api.Error{Error: fmt.Sprintf("pruntime: request body over %d bytes", api.MaxRequestBody)})
 			return false
 		}
-		writeJSON(w, http.StatusBadRequest, api.Error{Error: "pruntime: request body: " + err.Error()})
+		api.WriteJSON(w, http.StatusBadRequest, api.Error{Error: "pruntime: request body: " + err.Error()})
 		return false
 	}
 	return true
@@ -244,11 +243,5 @@ func writeError(w http.ResponseWriter, err error) {
 	case isInternal(err):
 		status = http.StatusInternalServerError
 	}
-	writeJSON(w, status, api.Error{Error: err.Error()})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	api.WriteJSON(w, status, api.Error{Error: err.Error()})
 }

@@ -95,6 +95,8 @@ type Runtime struct {
 	// syncLn, when set (Config.SyncListen), serves the sync endpoints,
 	// which the main listener then refuses.
 	syncLn net.Listener
+	// topics is the ingress topic table (ingress.go), built once in New.
+	topics *topicTable
 	// verifyHook, when set (by tests only), runs while SyncHeader verifies a
 	// header, outside the lock.
 	verifyHook func()
@@ -116,6 +118,9 @@ func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
 	}
 	r := &Runtime{cfg: cfg, tee: t, id: id, ckpt: ckpt, log: log, metrics: newMetrics(), rand: rand.Reader, st: state{Version: stateVersion},
 		reencWake: make(chan struct{}, 1), syncSlots: make(chan struct{}, cfg.SyncConcurrency), syncClock: realSyncClock}
+	if r.topics, err = newTopicTable(r.ingressRoutes()); err != nil {
+		return nil, err
+	}
 	log.Info("identity", "created", created, "identity_key", hex.EncodeToString(id.PublicKey()), "tee", t.Kind())
 
 	cp, skipped, err := ckpt.Latest()
@@ -291,9 +296,9 @@ func (r *Runtime) publish() {
 	info.MasterErasedBelow = r.st.MasterErasedBelow
 	info.Retired = r.st.Retired
 	if rs := r.st.Rotation; rs != nil {
-		ri := &api.RotationInfo{From: rs.From, To: rs.To, Phase: rs.phase(), Acked: rs.Acked, EraseHeight: rs.EraseHeight,
+		ri := &api.RotationInfo{From: rs.From, To: rs.To, Phase: rs.Phase.String(), Acked: rs.Copy == CopyAcked, EraseHeight: rs.EraseHeight,
 			Done: rs.Done, Total: rs.Total, Failed: rs.Failed, Finished: rs.Finished}
-		if rs.Reencrypt {
+		if rs.reencrypts() {
 			ri.Range, ri.Ranges = rs.Range, rs.Ranges
 			v.reencrypt = true
 		}
@@ -421,7 +426,7 @@ func (r *Runtime) SyncIngress(req api.IngressRequest) (api.IngressResponse, erro
 			r.metrics.rejected.WithLabelValues("ingress").Inc()
 			return api.IngressResponse{}, fmt.Errorf("pruntime: ingress entry %d: %w", e.Index, err)
 		}
-		gk, err := r.handleIngress(tx, m)
+		gk, err := r.applyEntry(tx, e.Index, m)
 		if err != nil {
 			return api.IngressResponse{}, err
 		}
@@ -441,43 +446,6 @@ func (r *Runtime) SyncIngress(req api.IngressRequest) (api.IngressResponse, erro
 	}
 	r.metrics.ingress.Add(float64(len(req.Entries)))
 	return api.IngressResponse{Applied: len(req.Entries), NextIngress: r.st.NextIngress}, nil
-}
-
-// handleIngress applies one verified chain message to tx. It reports
-// whether the message concerned keys or roles, which checkpoint at once.
-func (r *Runtime) handleIngress(tx *ingressTx, m protocol.Message) (bool, error) {
-	self := r.id.PublicKey()
-	next := &tx.next
-	if next.Retired {
-		return false, nil // replaced by a migration: signs nothing more
-	}
-	switch m.Topic {
-	case protocol.TopicWorkerRegistered:
-		if bytes.Equal(m.Payload, self) && !next.Registered {
-			return false, r.becomeRegistered(next)
-		}
-		return false, nil
-	case protocol.TopicGatekeeperAdded:
-		next.addGatekeeper(m.Payload)
-		return bytes.Equal(m.Payload, self), nil
-	case protocol.TopicGatekeeperRemoved:
-		next.removeGatekeeper(m.Payload)
-		if bytes.Equal(m.Payload, self) {
-			r.onGatekeeperRemoved(tx)
-			return true, nil
-		}
-		return false, nil
-	}
-	if handled, keys, err := r.handleMigrationIngress(tx, m); handled || err != nil {
-		return keys, err
-	}
-	if handled, err := r.handleGatekeeperIngress(tx, m); handled || err != nil {
-		return handled, err
-	}
-	if handled, err := r.handleRotationIngress(tx, m); handled || err != nil {
-		return handled, err
-	}
-	return r.handleComputationIngress(tx, m)
 }
 
 // commitIngress seals a changed master key history, then commits the state.

@@ -58,7 +58,10 @@ type state struct {
 	CheckpointIngress uint64 `json:"checkpoint_ingress"`
 }
 
-const stateVersion = 1
+// stateVersion 2: rotationState and migrationState hold their phases as
+// enums (rotation_phase.go, migration_phase.go) instead of booleans; a
+// version 1 checkpoint does not load.
+const stateVersion = 2
 
 func (s state) clone() state {
 	c := s

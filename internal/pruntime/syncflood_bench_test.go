@@ -26,6 +26,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/appapi"
 )
 
 // The sync flood benchmark of issue 12, point 2 (bench/README.md,
@@ -148,10 +149,10 @@ func TestSyncFloodReport(t *testing.T) {
 		t.Fatalf("forged header: %d %s, want 422", status, body)
 	}
 	client := &http.Client{Timeout: liveness}
-	keyBody, _ := json.Marshal(AppKeyRequest{AppID: "app-1", Path: []string{"db", "snapshot", "v1"}})
+	keyBody, _ := json.Marshal(appapi.KeyRequest{AppID: "app-1", Path: []string{"db", "snapshot", "v1"}})
 	info := func() (*http.Response, error) { return client.Get(e.rpc.URL + api.PathInfo) }
 	key := func() (*http.Response, error) {
-		return client.Post(e.app.URL+AppPathKey, "application/json", bytes.NewReader(keyBody))
+		return client.Post(e.app.URL+appapi.PathKey, "application/json", bytes.NewReader(keyBody))
 	}
 
 	var idleInfo, idleKey, floodInfo, floodKey []time.Duration

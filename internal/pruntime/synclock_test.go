@@ -24,6 +24,7 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/appapi"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 )
 
@@ -136,7 +137,7 @@ func newSyncEnv(t *testing.T) *syncEnv {
 		t.Fatal(err)
 	}
 	e := &syncEnv{r: r, genesis: genesis, client: &http.Client{Timeout: liveness},
-		rpc: httptest.NewServer(r.Handler()), app: httptest.NewServer(NewAppAPI(r, store, nil).Handler())}
+		rpc: httptest.NewServer(r.Handler()), app: httptest.NewServer(appapi.New(r, store, nil).Handler())}
 	t.Cleanup(e.rpc.Close)
 	t.Cleanup(e.app.Close)
 	return e
@@ -225,7 +226,7 @@ func TestReadersDoNotWaitOnHeaderVerification(t *testing.T) {
 	if err != nil || res.StatusCode != http.StatusOK || info.SyncedHeight != 1 {
 		t.Fatalf("/get_info: status %d, synced height %d, %v", res.StatusCode, info.SyncedHeight, err)
 	}
-	status, body := e.post(t, e.app.URL, AppPathKey, AppKeyRequest{AppID: "app-1", Path: []string{"db"}})
+	status, body := e.post(t, e.app.URL, appapi.PathKey, appapi.KeyRequest{AppID: "app-1", Path: []string{"db"}})
 	if status != http.StatusOK || !strings.Contains(string(body), `"version":1`) {
 		t.Fatalf("app key while a header is verified: %d %s", status, body)
 	}
@@ -368,7 +369,7 @@ func TestSyncListenerSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.r.syncLn = syncLn
+	e.r.SetSyncListener(syncLn)
 	ctx, cancel := context.WithCancel(t.Context())
 	served := make(chan error, 1)
 	go func() { served <- e.r.Serve(ctx, ln) }()

@@ -1,4 +1,4 @@
-package pruntime_test
+package appapi_test
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
-	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/appapi"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 )
 
@@ -46,7 +46,7 @@ func TestAppPutResavesUnderKeyThatArrived(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := &keyArrivesDuringPut{Store: dir, keys: keys, next: 2}
-	h := pruntime.NewAppAPI(keys, store, slog.New(slog.DiscardHandler)).Handler()
+	h := appapi.New(keys, store, slog.New(slog.DiscardHandler)).Handler()
 	e := &appEnv{keys: keys, h: h}
 	if r := e.do(t, http.MethodPut, "/app/v1/state/app-1/doc", bytes.NewReader([]byte("hello"))); r.status != http.StatusNoContent {
 		t.Fatalf("PUT: %d %s", r.status, r.body)

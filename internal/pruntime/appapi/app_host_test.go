@@ -1,4 +1,4 @@
-package pruntime
+package appapi
 
 import (
 	"net"

@@ -1,4 +1,8 @@
-package pruntime
+// Package appapi is the worker's local app API (DESIGN §6.4): apps beside
+// the worker derive keys from its cluster key and keep state sealed under
+// it. It reads the cluster keys through ClusterKeys, which the runtime
+// implements; API documents its trust boundary.
+package appapi
 
 import (
 	"context"
@@ -24,37 +28,37 @@ import (
 
 // App API paths and bounds.
 const (
-	AppPathKey   = "/app/v1/key"
-	AppPathState = "/app/v1/state/"
+	PathKey   = "/app/v1/key"
+	PathState = "/app/v1/state/"
 
-	// MaxAppKeyRequestBody bounds a POST /app/v1/key body.
-	MaxAppKeyRequestBody = 64 << 10
+	// MaxKeyRequestBody bounds a POST /app/v1/key body.
+	MaxKeyRequestBody = 64 << 10
 	// MaxAppIDLen bounds an app id (and the {app} of a state path).
 	MaxAppIDLen = 128
-	// MaxAppKeyPathParts bounds the parts of a key derivation path.
-	MaxAppKeyPathParts = 32
-	// MaxAppKeyPathPartLen bounds each part of a key derivation path, in bytes.
-	MaxAppKeyPathPartLen = 256
-	// MaxAppStateSize bounds a state blob's plaintext (a PUT body): 16 MiB.
+	// MaxKeyPathParts bounds the parts of a key derivation path.
+	MaxKeyPathParts = 32
+	// MaxKeyPathPartLen bounds each part of a key derivation path, in bytes.
+	MaxKeyPathPartLen = 256
+	// MaxStateSize bounds a state blob's plaintext (a PUT body): 16 MiB.
 	// A PUT holds the body and its sealed blob in memory at once, so this
 	// bounds each request to about twice that; larger state is the app's
 	// to split into several names. Beyond it PUT answers 413.
-	MaxAppStateSize = 16 << 20
+	MaxStateSize = 16 << 20
 )
 
-// AppKeyRequest is the body of POST /app/v1/key.
-type AppKeyRequest struct {
+// KeyRequest is the body of POST /app/v1/key.
+type KeyRequest struct {
 	// AppID is 1..MaxAppIDLen bytes of [A-Za-z0-9._-], not "." or "..".
 	AppID string `json:"app_id"`
-	// Path has at most MaxAppKeyPathParts parts of at most
-	// MaxAppKeyPathPartLen bytes each; it may be empty.
+	// Path has at most MaxKeyPathParts parts of at most
+	// MaxKeyPathPartLen bytes each; it may be empty.
 	Path []string `json:"path"`
 }
 
-// AppKeyResponse is the answer of POST /app/v1/key: the key
+// KeyResponse is the answer of POST /app/v1/key: the key
 // crypto.AppKey(cluster key, AppID, Path...) under the cluster key version
 // the worker currently uses.
-type AppKeyResponse struct {
+type KeyResponse struct {
 	Cluster uint64 `json:"cluster"`
 	Version uint32 `json:"version"`
 	Key     string `json:"key"` // hex
@@ -80,7 +84,7 @@ type pendingClusterKeys interface {
 	NewerClusterKeyPending(cluster uint64, version uint32) bool
 }
 
-// AppAPI is the worker's local app API (DESIGN §6.4): an app beside the
+// API is the worker's local app API (DESIGN §6.4): an app beside the
 // worker asks for a key derived from its cluster key by path, and saves or
 // loads state blobs encrypted under that cluster key into the state store.
 //
@@ -120,41 +124,43 @@ type pendingClusterKeys interface {
 // but cannot forge it, read it, or move it between names. Keys and state
 // never appear in logs.
 //
-// AppAPI keeps no state of its own; it is safe for concurrent use as long
+// API keeps no state of its own; it is safe for concurrent use as long
 // as its ClusterKeys and Store are.
-type AppAPI struct {
+type API struct {
 	keys  ClusterKeys
 	store statestore.Store
 	log   *slog.Logger
 	rand  io.Reader
-	// envelope writes blobs under the rewrap policy (StatePolicyRewrap).
+	// envelope writes blobs under the rewrap policy (WithRewrap).
 	envelope bool
 }
 
-// WithPolicy sets how the API writes state blobs (reads take both
-// formats): StatePolicyReencrypt (the default) or StatePolicyRewrap. It
-// returns a, for chaining, and must be called before Serve.
-func (a *AppAPI) WithPolicy(p StatePolicy) *AppAPI {
-	a.envelope = p == StatePolicyRewrap
+// WithRewrap sets how the API writes state blobs (reads take both
+// formats): under the rewrap policy (pruntime.StatePolicyRewrap: per-blob
+// data keys wrapped under the cluster key) or, by default, the reencrypt
+// policy (each blob under the cluster key). It returns a, for chaining, and
+// must be called before Serve.
+func (a *API) WithRewrap(rewrap bool) *API {
+	a.envelope = rewrap
 	return a
 }
 
-// NewAppAPI returns the app API over the runtime's cluster keys and a state
+// New returns the app API over the runtime's cluster keys and a state
 // store. log (nil: discard) receives one line per failure and debug lines
 // per request, never key material or state.
-func NewAppAPI(keys ClusterKeys, store statestore.Store, log *slog.Logger) *AppAPI {
+func New(keys ClusterKeys, store statestore.Store, log *slog.Logger) *API {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &AppAPI{keys: keys, store: store, log: log, rand: rand.Reader}
+	return &API{keys: keys, store: store, log: log, rand: rand.Reader}
 }
 
 // Serve serves the app API on ln until ctx ends, then shuts down
 // gracefully. ln must be reachable only by the apps beside the worker (see
-// AppAPI); the RPC's listener must never be used.
-func (a *AppAPI) Serve(ctx context.Context, ln net.Listener) error {
+// API); the RPC's listener must never be used.
+func (a *API) Serve(ctx context.Context, ln net.Listener) error {
 	a.log.Info("serving app API", "addr", ln.Addr().String())
-	return serveHTTP(ctx, ln, a.Handler(), "app API")
+	return api.Serve(ctx, ln, a.Handler(), "app API")
 }
 
 // Handler returns the app API's routes.
@@ -166,10 +172,10 @@ func (a *AppAPI) Serve(ctx context.Context, ln net.Listener) error {
 // (400) before routing. http.ServeMux would instead redirect it, with 307 so
 // that a PUT is replayed, to the cleaned path: "app-2/../app-1/s" or
 // "app-1/a//b" would silently write another name than the one asked for.
-func (a *AppAPI) Handler() http.Handler {
+func (a *API) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+AppPathKey, a.handleKey)
-	const state = AppPathState + "{app}/{name...}"
+	mux.HandleFunc("POST "+PathKey, a.handleKey)
+	const state = PathState + "{app}/{name...}"
 	mux.HandleFunc("PUT "+state, a.handlePut)
 	mux.HandleFunc("GET "+state, a.handleGet)
 	mux.HandleFunc("DELETE "+state, a.handleDelete)
@@ -200,8 +206,8 @@ func appErrorf(status int, format string, args ...any) *appError {
 
 var errNoClusterKey = appErrorf(http.StatusConflict, "worker holds no cluster key yet")
 
-func (a *AppAPI) fail(w http.ResponseWriter, e *appError) {
-	writeJSON(w, e.status, api.Error{Error: e.msg})
+func (a *API) fail(w http.ResponseWriter, e *appError) {
+	api.WriteJSON(w, e.status, api.Error{Error: e.msg})
 }
 
 func validateAppID(id string) error {
@@ -220,9 +226,9 @@ func validateAppID(id string) error {
 	return nil
 }
 
-func (a *AppAPI) handleKey(w http.ResponseWriter, req *http.Request) {
-	var in AppKeyRequest
-	if e := decodeStrict(w, req, MaxAppKeyRequestBody, &in); e != nil {
+func (a *API) handleKey(w http.ResponseWriter, req *http.Request) {
+	var in KeyRequest
+	if e := decodeStrict(w, req, MaxKeyRequestBody, &in); e != nil {
 		a.fail(w, e)
 		return
 	}
@@ -230,13 +236,13 @@ func (a *AppAPI) handleKey(w http.ResponseWriter, req *http.Request) {
 		a.fail(w, appErrorf(http.StatusBadRequest, "%v", err))
 		return
 	}
-	if len(in.Path) > MaxAppKeyPathParts {
-		a.fail(w, appErrorf(http.StatusBadRequest, "path has %d parts, limit %d", len(in.Path), MaxAppKeyPathParts))
+	if len(in.Path) > MaxKeyPathParts {
+		a.fail(w, appErrorf(http.StatusBadRequest, "path has %d parts, limit %d", len(in.Path), MaxKeyPathParts))
 		return
 	}
 	for i, p := range in.Path {
-		if len(p) > MaxAppKeyPathPartLen {
-			a.fail(w, appErrorf(http.StatusBadRequest, "path part %d is %d bytes, limit %d", i, len(p), MaxAppKeyPathPartLen))
+		if len(p) > MaxKeyPathPartLen {
+			a.fail(w, appErrorf(http.StatusBadRequest, "path part %d is %d bytes, limit %d", i, len(p), MaxKeyPathPartLen))
 			return
 		}
 	}
@@ -254,7 +260,7 @@ func (a *AppAPI) handleKey(w http.ResponseWriter, req *http.Request) {
 	}
 	a.log.Debug("app key derived", "app", in.AppID, "path_parts", len(in.Path), "cluster", cluster, "version", version)
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, AppKeyResponse{Cluster: cluster, Version: version, Key: hex.EncodeToString(key[:])})
+	api.WriteJSON(w, http.StatusOK, KeyResponse{Cluster: cluster, Version: version, Key: hex.EncodeToString(key[:])})
 }
 
 // decodeStrict reads a JSON body of at most limit bytes into v: declared
@@ -336,7 +342,7 @@ func (s *stateRef) String() string { return s.app + "/" + s.name }
 
 // resolve validates the {app} and {name} of a state path and takes the
 // current cluster key.
-func (a *AppAPI) resolve(req *http.Request) (*stateRef, *appError) {
+func (a *API) resolve(req *http.Request) (*stateRef, *appError) {
 	ref := &stateRef{app: req.PathValue("app"), name: req.PathValue("name")}
 	if err := validateAppID(ref.app); err != nil {
 		return nil, appErrorf(http.StatusBadRequest, "%v", err)
@@ -359,7 +365,7 @@ func (a *AppAPI) resolve(req *http.Request) (*stateRef, *appError) {
 
 // storeError maps a state store failure; the caller has checked names, so
 // anything but not-found and too-large is the store's fault.
-func (a *AppAPI) storeError(op string, ref *stateRef, err error) *appError {
+func (a *API) storeError(op string, ref *stateRef, err error) *appError {
 	switch {
 	case errors.Is(err, statestore.ErrNotFound):
 		return appErrorf(http.StatusNotFound, "no state %s", ref)
@@ -373,7 +379,7 @@ func (a *AppAPI) storeError(op string, ref *stateRef, err error) *appError {
 	return appErrorf(http.StatusInternalServerError, "state %s: state store: %v", ref, err)
 }
 
-func (a *AppAPI) handlePut(w http.ResponseWriter, req *http.Request) {
+func (a *API) handlePut(w http.ResponseWriter, req *http.Request) {
 	ref, e := a.resolve(req)
 	if e != nil {
 		a.fail(w, e)
@@ -384,15 +390,15 @@ func (a *AppAPI) handlePut(w http.ResponseWriter, req *http.Request) {
 		a.fail(w, appErrorf(http.StatusConflict, "state %s: a newer cluster key version than %d is granted and not received yet (a rotation); retry shortly", ref, ref.version))
 		return
 	}
-	if req.ContentLength > MaxAppStateSize {
-		a.fail(w, appErrorf(http.StatusRequestEntityTooLarge, "state %s: body is %d bytes, limit %d", ref, req.ContentLength, MaxAppStateSize))
+	if req.ContentLength > MaxStateSize {
+		a.fail(w, appErrorf(http.StatusRequestEntityTooLarge, "state %s: body is %d bytes, limit %d", ref, req.ContentLength, MaxStateSize))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, MaxAppStateSize))
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, MaxStateSize))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			a.fail(w, appErrorf(http.StatusRequestEntityTooLarge, "state %s: body over %d bytes", ref, MaxAppStateSize))
+			a.fail(w, appErrorf(http.StatusRequestEntityTooLarge, "state %s: body over %d bytes", ref, MaxStateSize))
 			return
 		}
 		a.fail(w, appErrorf(http.StatusBadRequest, "state %s: reading body: %v", ref, err))
@@ -432,7 +438,7 @@ func (a *AppAPI) handlePut(w http.ResponseWriter, req *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (a *AppAPI) handleGet(w http.ResponseWriter, req *http.Request) {
+func (a *API) handleGet(w http.ResponseWriter, req *http.Request) {
 	ref, e := a.resolve(req)
 	if e != nil {
 		a.fail(w, e)
@@ -461,7 +467,7 @@ func (a *AppAPI) handleGet(w http.ResponseWriter, req *http.Request) {
 
 // open decrypts a stored blob under the key version its header names, which
 // may be older than the current one (written before a rotation).
-func (a *AppAPI) open(ref *stateRef, blob []byte) ([]byte, *appError) {
+func (a *API) open(ref *stateRef, blob []byte) ([]byte, *appError) {
 	integrity := func(err error) *appError {
 		a.log.Error("stored app state does not open", "app", ref.app, "name", ref.name, "err", err)
 		return appErrorf(http.StatusInternalServerError, "state %s: stored blob does not open (tampered with, corrupted, or moved from another name): %v", ref, err)
@@ -488,7 +494,7 @@ func (a *AppAPI) open(ref *stateRef, blob []byte) ([]byte, *appError) {
 	return pt, nil
 }
 
-func (a *AppAPI) handleDelete(w http.ResponseWriter, req *http.Request) {
+func (a *API) handleDelete(w http.ResponseWriter, req *http.Request) {
 	ref, e := a.resolve(req)
 	if e != nil {
 		a.fail(w, e)

@@ -1,4 +1,4 @@
-package pruntime
+package cli
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package pruntime_test
+package appapi_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/appapi"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 )
 
@@ -81,9 +81,9 @@ func TestAppRefusesForeignHost(t *testing.T) {
 		for _, tc := range tests {
 			t.Run(tc.host, func(t *testing.T) {
 				t.Parallel()
-				key := e.send(t, http.MethodPost, pruntime.AppPathKey, tc.host, "application/json", keyBody)
-				get := e.send(t, http.MethodGet, pruntime.AppPathState+"app-1/secret", tc.host, "", "")
-				put := e.send(t, http.MethodPut, pruntime.AppPathState+"app-1/"+planted(tc.host), tc.host, "", "x")
+				key := e.send(t, http.MethodPost, appapi.PathKey, tc.host, "application/json", keyBody)
+				get := e.send(t, http.MethodGet, appapi.PathState+"app-1/secret", tc.host, "", "")
+				put := e.send(t, http.MethodPut, appapi.PathState+"app-1/"+planted(tc.host), tc.host, "", "x")
 				if tc.ok {
 					if key.status != http.StatusOK || get.status != http.StatusOK || put.status != http.StatusNoContent {
 						t.Fatalf("loopback Host %q refused: key %d, get %d, put %d", tc.host, key.status, get.status, put.status)
@@ -126,7 +126,7 @@ func TestAppRefusesRebindingOverHTTP(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() { _ = pruntime.NewAppAPI(e.keys, store, nil).Serve(ctx, ln) }()
+	go func() { _ = appapi.New(e.keys, store, nil).Serve(ctx, ln) }()
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	for _, tc := range []struct {
 		host string
@@ -135,7 +135,7 @@ func TestAppRefusesRebindingOverHTTP(t *testing.T) {
 		{"rebind.evil.example:" + port, http.StatusForbidden},
 		{"127.0.0.1:" + port, http.StatusOK},
 	} {
-		req, err := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String()+pruntime.AppPathKey, strings.NewReader(keyBody))
+		req, err := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String()+appapi.PathKey, strings.NewReader(keyBody))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,7 +178,7 @@ func TestAppKeyNeedsJSONContentType(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.contentType, func(t *testing.T) {
 			t.Parallel()
-			r := e.send(t, http.MethodPost, pruntime.AppPathKey, "127.0.0.1:8103", tc.contentType, keyBody)
+			r := e.send(t, http.MethodPost, appapi.PathKey, "127.0.0.1:8103", tc.contentType, keyBody)
 			if tc.want == http.StatusOK {
 				if r.status != http.StatusOK {
 					t.Fatalf("%d %s", r.status, r.body)
@@ -196,7 +196,7 @@ func TestAppKeyNeedsJSONContentType(t *testing.T) {
 func TestAppAnswersNoPreflight(t *testing.T) {
 	t.Parallel()
 	e := newAppEnv(t)
-	req := httptest.NewRequest(http.MethodOptions, pruntime.AppPathKey, nil)
+	req := httptest.NewRequest(http.MethodOptions, appapi.PathKey, nil)
 	req.Host = "127.0.0.1:8103"
 	req.Header.Set("Origin", "http://evil.example")
 	req.Header.Set("Access-Control-Request-Method", http.MethodPost)
@@ -228,7 +228,7 @@ func TestAppKeyStrictJSON(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := e.send(t, http.MethodPost, pruntime.AppPathKey, "127.0.0.1:8103", "application/json", tc.body)
+			r := e.send(t, http.MethodPost, appapi.PathKey, "127.0.0.1:8103", "application/json", tc.body)
 			wantStatus(t, r, http.StatusBadRequest, tc.want)
 		})
 	}

@@ -1,4 +1,4 @@
-package pruntime_test
+package appapi_test
 
 import (
 	"bytes"
@@ -22,11 +22,12 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/e2etest"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/appapi"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 )
 
 // The runtime is what the app API is served over.
-var _ pruntime.ClusterKeys = (*pruntime.Runtime)(nil)
+var _ appapi.ClusterKeys = (*pruntime.Runtime)(nil)
 
 // fakeKeys is a worker's cluster key history: versions held, the newest
 // current. Empty: no cluster key yet.
@@ -83,7 +84,7 @@ type appEnv struct {
 	dir    string
 	h      http.Handler
 	logs   *syncBuffer
-	policy pruntime.StatePolicy // "" is the default, reencrypt
+	rewrap bool // the rewrap policy; false is the default, reencrypt
 }
 
 type syncBuffer = e2etest.SyncBuffer
@@ -106,7 +107,7 @@ func (e *appEnv) restart(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.h = pruntime.NewAppAPI(e.keys, store, log).WithPolicy(e.policy).Handler()
+	e.h = appapi.New(e.keys, store, log).WithRewrap(e.rewrap).Handler()
 }
 
 type reply struct {
@@ -145,12 +146,12 @@ func (e *appEnv) do(t *testing.T, method, target string, body io.Reader) reply {
 
 func (e *appEnv) key(t *testing.T, body string) reply {
 	t.Helper()
-	return e.do(t, http.MethodPost, pruntime.AppPathKey, strings.NewReader(body))
+	return e.do(t, http.MethodPost, appapi.PathKey, strings.NewReader(body))
 }
 
-func (e *appEnv) mustKey(t *testing.T, app string, path ...string) pruntime.AppKeyResponse {
+func (e *appEnv) mustKey(t *testing.T, app string, path ...string) appapi.KeyResponse {
 	t.Helper()
-	b, err := json.Marshal(pruntime.AppKeyRequest{AppID: app, Path: path})
+	b, err := json.Marshal(appapi.KeyRequest{AppID: app, Path: path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,7 @@ func (e *appEnv) mustKey(t *testing.T, app string, path ...string) pruntime.AppK
 	if r.status != http.StatusOK {
 		t.Fatalf("key %s %q: status %d: %s", app, path, r.status, r.body)
 	}
-	var out pruntime.AppKeyResponse
+	var out appapi.KeyResponse
 	if err := json.Unmarshal(r.body, &out); err != nil {
 		t.Fatal(err)
 	}
@@ -167,17 +168,17 @@ func (e *appEnv) mustKey(t *testing.T, app string, path ...string) pruntime.AppK
 
 func (e *appEnv) put(t *testing.T, app, name string, data []byte) reply {
 	t.Helper()
-	return e.do(t, http.MethodPut, pruntime.AppPathState+app+"/"+name, bytes.NewReader(data))
+	return e.do(t, http.MethodPut, appapi.PathState+app+"/"+name, bytes.NewReader(data))
 }
 
 func (e *appEnv) get(t *testing.T, app, name string) reply {
 	t.Helper()
-	return e.do(t, http.MethodGet, pruntime.AppPathState+app+"/"+name, nil)
+	return e.do(t, http.MethodGet, appapi.PathState+app+"/"+name, nil)
 }
 
 func (e *appEnv) del(t *testing.T, app, name string) reply {
 	t.Helper()
-	return e.do(t, http.MethodDelete, pruntime.AppPathState+app+"/"+name, nil)
+	return e.do(t, http.MethodDelete, appapi.PathState+app+"/"+name, nil)
 }
 
 func (e *appEnv) mustPut(t *testing.T, app, name string, data []byte) {
@@ -215,7 +216,7 @@ func TestAppKeyMatchesAppKey(t *testing.T) {
 	t.Parallel()
 	e := newAppEnv(t)
 	ck := e.keys.add(4)
-	for _, path := range [][]string{nil, {}, {"a"}, {"a", "b"}, {"", ""}, {strings.Repeat("p", pruntime.MaxAppKeyPathPartLen)}} {
+	for _, path := range [][]string{nil, {}, {"a"}, {"a", "b"}, {"", ""}, {strings.Repeat("p", appapi.MaxKeyPathPartLen)}} {
 		got := e.mustKey(t, "app-1", path...)
 		want, err := crypto.AppKey(ck, "app-1", path...)
 		if err != nil {
@@ -264,10 +265,10 @@ func TestAppKeysDiffer(t *testing.T) {
 func TestAppKeyBadRequests(t *testing.T) {
 	t.Parallel()
 	e := newAppEnv(t)
-	tooManyParts, _ := json.Marshal(pruntime.AppKeyRequest{AppID: "a", Path: make([]string, pruntime.MaxAppKeyPathParts+1)})
-	longPart, _ := json.Marshal(pruntime.AppKeyRequest{AppID: "a", Path: []string{strings.Repeat("p", pruntime.MaxAppKeyPathPartLen+1)}})
-	longApp, _ := json.Marshal(pruntime.AppKeyRequest{AppID: strings.Repeat("a", pruntime.MaxAppIDLen+1)})
-	huge := `{"app_id": "a", "path": ["` + strings.Repeat("x", pruntime.MaxAppKeyRequestBody) + `"]}`
+	tooManyParts, _ := json.Marshal(appapi.KeyRequest{AppID: "a", Path: make([]string, appapi.MaxKeyPathParts+1)})
+	longPart, _ := json.Marshal(appapi.KeyRequest{AppID: "a", Path: []string{strings.Repeat("p", appapi.MaxKeyPathPartLen+1)}})
+	longApp, _ := json.Marshal(appapi.KeyRequest{AppID: strings.Repeat("a", appapi.MaxAppIDLen+1)})
+	huge := `{"app_id": "a", "path": ["` + strings.Repeat("x", appapi.MaxKeyRequestBody) + `"]}`
 	tests := []struct {
 		name   string
 		body   string
@@ -351,7 +352,7 @@ func TestAppStateRewrapPolicy(t *testing.T) {
 	t.Parallel()
 	e := newAppEnv(t)
 	e.mustPut(t, "app-1", "before", []byte("written under reencrypt"))
-	e.policy = pruntime.StatePolicyRewrap
+	e.rewrap = true
 	e.restart(t)
 	secret := bytes.Repeat([]byte("plaintext state "), 64)
 	e.mustPut(t, "app-1", "s", secret)
@@ -424,9 +425,9 @@ func TestAppStateMovedBlob(t *testing.T) {
 	if err := store.Put(context.Background(), "cluster-8/app-1/a", blob); err != nil {
 		t.Fatal(err)
 	}
-	h := pruntime.NewAppAPI(other, store, nil).Handler()
+	h := appapi.New(other, store, nil).Handler()
 	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodGet, pruntime.AppPathState+"app-1/a", nil)
+	req := httptest.NewRequest(http.MethodGet, appapi.PathState+"app-1/a", nil)
 	req.Host = "localhost"
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "written by cluster 7") {
@@ -485,11 +486,11 @@ func TestAppStateBadNames(t *testing.T) {
 		{"app-1/a%20b", "state name"},
 		{"a%2Fb/x", "app id"},
 		{"a~b/x", "app id"},
-		{strings.Repeat("a", pruntime.MaxAppIDLen+1) + "/x", "app id"},
+		{strings.Repeat("a", appapi.MaxAppIDLen+1) + "/x", "app id"},
 	}
 	for _, tc := range targets {
 		for _, method := range []string{http.MethodPut, http.MethodGet, http.MethodDelete} {
-			r := e.do(t, method, pruntime.AppPathState+tc.path, strings.NewReader("y"))
+			r := e.do(t, method, appapi.PathState+tc.path, strings.NewReader("y"))
 			if r.status != http.StatusBadRequest || !strings.Contains(r.errMsg(t), tc.msg) {
 				t.Errorf("%s %s: status %d %s, want 400 %q", method, tc.path, r.status, r.body, tc.msg)
 			}
@@ -511,13 +512,13 @@ func TestAppStateBadNames(t *testing.T) {
 func TestAppStateTooLarge(t *testing.T) {
 	t.Parallel()
 	e := newAppEnv(t)
-	big := make([]byte, pruntime.MaxAppStateSize+1)
+	big := make([]byte, appapi.MaxStateSize+1)
 	wantStatus(t, e.put(t, "app-1", "big", big), http.StatusRequestEntityTooLarge, "limit 16777216")
 	// Without a Content-Length (chunked), the bound applies while reading.
-	wantStatus(t, e.do(t, http.MethodPut, pruntime.AppPathState+"app-1/big", io.MultiReader(bytes.NewReader(big))), http.StatusRequestEntityTooLarge, "over 16777216 bytes")
+	wantStatus(t, e.do(t, http.MethodPut, appapi.PathState+"app-1/big", io.MultiReader(bytes.NewReader(big))), http.StatusRequestEntityTooLarge, "over 16777216 bytes")
 	wantStatus(t, e.get(t, "app-1", "big"), http.StatusNotFound, "no state")
-	e.mustPut(t, "app-1", "max", big[:pruntime.MaxAppStateSize])
-	e.mustGet(t, "app-1", "max", big[:pruntime.MaxAppStateSize])
+	e.mustPut(t, "app-1", "max", big[:appapi.MaxStateSize])
+	e.mustGet(t, "app-1", "max", big[:appapi.MaxStateSize])
 }
 
 // Keys and state never reach the log, even at debug level.
@@ -549,7 +550,7 @@ func TestAppAPIOverHTTP(t *testing.T) {
 	e := newAppEnv(t)
 	srv := httptest.NewServer(e.h)
 	defer srv.Close()
-	req, err := http.NewRequest(http.MethodPut, srv.URL+pruntime.AppPathState+"app-1/x", strings.NewReader("over http"))
+	req, err := http.NewRequest(http.MethodPut, srv.URL+appapi.PathState+"app-1/x", strings.NewReader("over http"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -561,7 +562,7 @@ func TestAppAPIOverHTTP(t *testing.T) {
 	if res.StatusCode != http.StatusNoContent {
 		t.Fatalf("PUT: %d", res.StatusCode)
 	}
-	res, err = srv.Client().Get(srv.URL + pruntime.AppPathState + "app-1/x")
+	res, err = srv.Client().Get(srv.URL + appapi.PathState + "app-1/x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -570,7 +571,7 @@ func TestAppAPIOverHTTP(t *testing.T) {
 	if res.StatusCode != http.StatusOK || string(b) != "over http" {
 		t.Fatalf("GET: %d %q", res.StatusCode, b)
 	}
-	res, err = srv.Client().Post(srv.URL+pruntime.AppPathKey, "application/json", strings.NewReader(`{"app_id":"app-1","path":["x"]}`))
+	res, err = srv.Client().Post(srv.URL+appapi.PathKey, "application/json", strings.NewReader(`{"app_id":"app-1","path":["x"]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -578,7 +579,7 @@ func TestAppAPIOverHTTP(t *testing.T) {
 	if res.StatusCode != http.StatusOK || res.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("POST key: %d, Cache-Control %q", res.StatusCode, res.Header.Get("Cache-Control"))
 	}
-	res, err = srv.Client().Get(srv.URL + pruntime.AppPathKey)
+	res, err = srv.Client().Get(srv.URL + appapi.PathKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -601,8 +602,8 @@ func TestAppServe(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- pruntime.NewAppAPI(e.keys, store, nil).Serve(ctx, ln) }()
-	res, err := http.Post("http://"+ln.Addr().String()+pruntime.AppPathKey, "application/json", strings.NewReader(`{"app_id":"a"}`))
+	go func() { done <- appapi.New(e.keys, store, nil).Serve(ctx, ln) }()
+	res, err := http.Post("http://"+ln.Addr().String()+appapi.PathKey, "application/json", strings.NewReader(`{"app_id":"a"}`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,15 +1,17 @@
-package pruntime
+// Package cli is the pruntime program: it parses the command line into a
+// pruntime.Config, opens the TEE backend and runs the runtime
+// (`pruntime run`), or dumps a registration attestation (`pruntime attest`).
+// cmd/pruntime/main.go only calls Main.
+package cli
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -17,9 +19,8 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
-	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee"
-	"github.com/gatekeeper-net/gatekeeper/internal/tee/sim"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee/snp"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee/tdx"
 )
@@ -39,7 +40,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	cfg := DefaultConfig()
+	cfg := pruntime.DefaultConfig()
 	fs := flag.NewFlagSet("pruntime run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	id := identityFlags(fs, &cfg)
@@ -49,7 +50,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.AppListen, "app-listen", cfg.AppListen, "worker app API listen address, loopback only (empty: off)")
 	fs.StringVar(&cfg.StateDir, "state-dir", "", "state store directory of the app API (default: DATA_DIR/state)")
 	fs.Func("state-policy", `how the app API writes state, and what a key rotation does to it: "reencrypt" (default; forward secret) or "rewrap" (per-blob data keys; rotations rewrap them only)`, func(s string) error {
-		cfg.StatePolicy = StatePolicy(s)
+		cfg.StatePolicy = pruntime.StatePolicy(s)
 		return nil
 	})
 	fs.Func("predecessor", "successor of a scheduled migration: hex identity key of the registered pRuntime this one replaces", func(s string) error {
@@ -84,38 +85,6 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// Run opens the runtime and serves its RPC until ctx ends.
-func Run(ctx context.Context, cfg Config, t tee.TEE, log *slog.Logger) error {
-	r, err := New(cfg, t, log)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("pruntime: %w", err)
-	}
-	if cfg.SyncListen != "" {
-		if r.syncLn, err = net.Listen("tcp", cfg.SyncListen); err != nil {
-			ln.Close()
-			return fmt.Errorf("pruntime: sync listener: %w", err)
-		}
-	}
-	if cfg.AppListen == "" {
-		return r.Serve(ctx, ln)
-	}
-	store, err := statestore.OpenDir(cfg.StateStoreDir())
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	appLn, err := net.Listen("tcp", cfg.AppListen)
-	if err != nil {
-		ln.Close()
-		return fmt.Errorf("pruntime: app API: %w", err)
-	}
-	return r.ServeWithApp(ctx, ln, appLn, store)
-}
-
 func parseTrustRoot(genesisVals string, height uint64, hash string) (protocol.TrustRoot, error) {
 	switch {
 	case genesisVals != "" && (height != 0 || hash != ""):
@@ -136,23 +105,6 @@ func parseTrustRoot(genesisVals string, height uint64, hash string) (protocol.Tr
 	return protocol.TrustRoot{}, errors.New("pruntime: a trust root is required: --genesis-validators-hash, or --trust-height and --trust-hash")
 }
 
-// OpenSimTEE opens the sim backend under dataDir/tee with an explicit
-// measurement (nil: the SHA-256 of the running binary).
-func OpenSimTEE(dataDir string, measurement []byte) (tee.TEE, error) {
-	cfg := sim.DefaultConfig()
-	cfg.Dir = filepath.Join(dataDir, "tee")
-	cfg.Measurement = measurement
-	return sim.Open(cfg)
-}
-
-// DevnetMeasurement is the sim measurement devnet pRuntimes report: derived
-// from the pRuntime version, not the binary, so that rebuilding gkd does not
-// orphan a devnet's sealed state.
-func DevnetMeasurement() []byte {
-	m := sha256.Sum256([]byte("gatekeeper devnet pruntime " + Version))
-	return m[:]
-}
-
 func openTEE(kind, dataDir, simMeasurement string) (tee.TEE, error) {
 	switch kind {
 	case "sim":
@@ -163,7 +115,7 @@ func openTEE(kind, dataDir, simMeasurement string) (tee.TEE, error) {
 				return nil, errors.New("pruntime: --sim-measurement must be 32 bytes of hex")
 			}
 		}
-		return OpenSimTEE(dataDir, m)
+		return pruntime.OpenSimTEE(dataDir, m)
 	case attest.KindTDX:
 		// No sealing key source exists yet on TDX (see package tee/tdx):
 		// the backend refuses to seal rather than use a host-readable key.
@@ -182,7 +134,7 @@ type idFlags struct {
 	trustHeight                                     *uint64
 }
 
-func identityFlags(fs *flag.FlagSet, cfg *Config) *idFlags {
+func identityFlags(fs *flag.FlagSet, cfg *pruntime.Config) *idFlags {
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "directory for the sealed identity and checkpoints (created if missing)")
 	fs.StringVar(&cfg.ChainID, "chain-id", "", "chain to follow")
 	fs.StringVar(&cfg.Operator, "operator", "", "operator account (bech32) that registers this worker")
@@ -198,7 +150,7 @@ func identityFlags(fs *flag.FlagSet, cfg *Config) *idFlags {
 // open completes cfg with the trust root, validates it, creates the data
 // dir and opens the TEE. On failure it reports to stderr and returns a nil
 // TEE with the exit code (2: bad flags, 1: the machine).
-func (f *idFlags) open(cfg *Config, stderr io.Writer) (tee.TEE, int) {
+func (f *idFlags) open(cfg *pruntime.Config, stderr io.Writer) (tee.TEE, int) {
 	root, err := parseTrustRoot(*f.genesisVals, *f.trustHeight, *f.trustHash)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -235,7 +187,7 @@ const (
 // the quote (e.g. with Intel's or AMD's tools) and the measurement to
 // allow-list before proposing it.
 func attestMain(args []string, stdout, stderr io.Writer) int {
-	cfg := DefaultConfig()
+	cfg := pruntime.DefaultConfig()
 	fs := flag.NewFlagSet("pruntime attest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dump := fs.String("dump", "", "directory to write the quote and registration info to (created)")
@@ -253,12 +205,12 @@ func attestMain(args []string, stdout, stderr io.Writer) int {
 	if t == nil {
 		return code
 	}
-	id, _, err := loadOrCreateIdentity(cfg.DataDir, t, cfg)
+	id, err := pruntime.OpenIdentity(cfg, t)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	info := id.RegistrationInfo(Version)
+	info := id.RegistrationInfo(pruntime.Version)
 	enc, err := info.Encode()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
