@@ -423,144 +423,174 @@ func (k *Keeper) migrationHandler(id uint64) upgradetypes.UpgradeHandler {
 //
 //  1. If a master key exists and fewer gatekeepers would be live after it
 //     than the old set's quorum (x/mq's rule), it is cancelled instead: the
-//     old version stays, nothing else changes.
+//     old version stays, nothing else changes (cancelIfTooFewLive).
 //  2. Every ready pair's successor takes its predecessor's place: in the
 //     gatekeeper set (live if the predecessor was: a ready successor holds
-//     the verified history), as launcher, in its cluster.
+//     the verified history), as launcher, in its cluster (retireWorkers).
 //  3. Every worker of a replaced measurement is deregistered, so it can no
 //     longer send; a gatekeeper among them without a ready successor is
-//     lost (event gatekeeper_lost, registry/gatekeeper_removed).
+//     lost (event gatekeeper_lost, registry/gatekeeper_removed)
+//     (retireWorkers, announceActivation).
 //  4. The replaced measurements are removed, the migration is DONE, and
-//     registry/migration_activated tells every pRuntime.
+//     registry/migration_activated tells every pRuntime
+//     (removeReplacedMeasurements, finishMigration, announceActivation).
 func (k *Keeper) ActivateMigration(ctx sdk.Context, id uint64) error {
-	m, err := k.Migrations.Get(ctx, id)
+	m, err := k.activatableMigration(ctx, id)
 	if err != nil {
-		return fmt.Errorf("registry: activating migration %d: %w", id, err)
-	}
-	height := ctx.BlockHeight()
-	if !m.Pending() || m.ActivationHeight != height {
-		return errorsmod.Wrapf(types.ErrInvalidMigration, "migration %d is %s with activation height %d, activating at %d",
-			id, types.MigrationPhaseName(m.Phase), m.ActivationHeight, height)
-	}
-	// Successors of predecessors that are gone or changed, or that are gone
-	// themselves, replace nobody.
-	ready := make(map[string][]byte)
-	for _, p := range m.Pairs {
-		if p.ReadyHeight == 0 {
-			continue
-		}
-		if ok, err := k.Workers.Has(ctx, p.Successor); err != nil {
-			return err
-		} else if ok {
-			ready[string(p.Predecessor)] = p.Successor
-		}
-	}
-	var retirees [][]byte
-	if err := k.Workers.Walk(ctx, nil, func(key []byte, w types.Worker) (bool, error) {
-		if w.TeeKind == m.TeeKind && m.Replaces(w.Measurement) {
-			retirees = append(retirees, key)
-		}
-		return false, nil
-	}); err != nil {
 		return err
 	}
-	isRetiree := func(key []byte) bool {
-		_, found := slices.BinarySearchFunc(retirees, key, bytes.Compare)
-		return found
+	ready, err := k.readySuccessors(ctx, m)
+	if err != nil {
+		return err
 	}
-	var gks []types.Gatekeeper
-	if err := k.Gatekeepers.Walk(ctx, nil, func(_ []byte, g types.Gatekeeper) (bool, error) {
-		gks = append(gks, g)
-		return false, nil
-	}); err != nil {
+	retirees, err := k.replacedWorkers(ctx, m)
+	if err != nil {
 		return err
 	}
 	versions, err := k.MasterKeyCount(ctx)
 	if err != nil {
 		return err
 	}
-	if versions > 0 && len(gks) > 0 {
-		liveAfter := 0
-		for _, g := range gks {
-			if g.LiveHeight == 0 {
-				continue
-			}
-			if !isRetiree(g.IdentityKey) || ready[string(g.IdentityKey)] != nil {
-				liveAfter++
-			}
-		}
-		q, err := k.gatekeeperQuorum(ctx, len(gks))
-		if err != nil {
-			return err
-		}
-		if liveAfter < q {
-			return k.cancelMigration(ctx, m, protocol.CancelTooFewGatekeepers,
-				fmt.Sprintf("%d gatekeepers would be live after it, the set of %d needs %d", liveAfter, len(gks), q))
-		}
+	if cancelled, err := k.cancelIfTooFewLive(ctx, m, versions, retirees, ready); err != nil || cancelled {
+		return err
 	}
 	launcher, err := k.launcher(ctx)
 	if err != nil {
 		return err
 	}
-	var (
-		activated protocol.MigrationActivated
-		lost      [][]byte
-		requests  []types.Worker // successors of gatekeepers that were not live yet
-		newLaunch []byte
-	)
-	activated.ID = m.Id
+	res, err := k.retireWorkers(ctx, &m, versions, launcher, retirees, ready)
+	if err != nil {
+		return err
+	}
+	if err := k.removeReplacedMeasurements(ctx, m); err != nil {
+		return err
+	}
+	if err := k.finishMigration(ctx, m, len(retirees), res.lost); err != nil {
+		return err
+	}
+	return k.announceActivation(ctx, m, launcher, retirees, res)
+}
+
+// activatableMigration returns migration id if it is pending and activates
+// at this block's height.
+func (k *Keeper) activatableMigration(ctx sdk.Context, id uint64) (types.Migration, error) {
+	m, err := k.Migrations.Get(ctx, id)
+	if err != nil {
+		return types.Migration{}, fmt.Errorf("registry: activating migration %d: %w", id, err)
+	}
+	if height := ctx.BlockHeight(); !m.Pending() || m.ActivationHeight != height {
+		return types.Migration{}, errorsmod.Wrapf(types.ErrInvalidMigration, "migration %d is %s with activation height %d, activating at %d",
+			id, types.MigrationPhaseName(m.Phase), m.ActivationHeight, height)
+	}
+	return m, nil
+}
+
+// readySuccessors maps each predecessor (as a string) to its successor, for
+// every pair whose successor reported ready and is still registered.
+// Successors of predecessors that are gone or changed, or that are gone
+// themselves, replace nobody.
+func (k *Keeper) readySuccessors(ctx context.Context, m types.Migration) (map[string][]byte, error) {
+	ready := make(map[string][]byte)
+	for _, p := range m.Pairs {
+		if p.ReadyHeight == 0 {
+			continue
+		}
+		if ok, err := k.Workers.Has(ctx, p.Successor); err != nil {
+			return nil, err
+		} else if ok {
+			ready[string(p.Predecessor)] = p.Successor
+		}
+	}
+	return ready, nil
+}
+
+// replacedWorkers returns, in key order, the identity keys of every worker
+// that runs a measurement m replaces.
+func (k *Keeper) replacedWorkers(ctx context.Context, m types.Migration) ([][]byte, error) {
+	var retirees [][]byte
+	err := k.Workers.Walk(ctx, nil, func(key []byte, w types.Worker) (bool, error) {
+		if w.TeeKind == m.TeeKind && m.Replaces(w.Measurement) {
+			retirees = append(retirees, key)
+		}
+		return false, nil
+	})
+	return retirees, err
+}
+
+// isRetiree reports whether key is among retirees (sorted).
+func isRetiree(retirees [][]byte, key []byte) bool {
+	_, found := slices.BinarySearchFunc(retirees, key, bytes.Compare)
+	return found
+}
+
+// cancelIfTooFewLive cancels m, and reports so, if a master key exists and
+// fewer gatekeepers would be live after it than the current set's quorum.
+func (k *Keeper) cancelIfTooFewLive(ctx context.Context, m types.Migration, versions uint32, retirees [][]byte, ready map[string][]byte) (bool, error) {
+	var gks []types.Gatekeeper
+	if err := k.Gatekeepers.Walk(ctx, nil, func(_ []byte, g types.Gatekeeper) (bool, error) {
+		gks = append(gks, g)
+		return false, nil
+	}); err != nil {
+		return false, err
+	}
+	if versions == 0 || len(gks) == 0 {
+		return false, nil
+	}
+	liveAfter := 0
+	for _, g := range gks {
+		if g.LiveHeight == 0 {
+			continue
+		}
+		if !isRetiree(retirees, g.IdentityKey) || ready[string(g.IdentityKey)] != nil {
+			liveAfter++
+		}
+	}
+	q, err := k.gatekeeperQuorum(ctx, len(gks))
+	if err != nil {
+		return false, err
+	}
+	if liveAfter >= q {
+		return false, nil
+	}
+	return true, k.cancelMigration(ctx, m, protocol.CancelTooFewGatekeepers,
+		fmt.Sprintf("%d gatekeepers would be live after it, the set of %d needs %d", liveAfter, len(gks), q))
+}
+
+// retirement is what retireWorkers did, for announceActivation.
+type retirement struct {
+	activated protocol.MigrationActivated
+	lost      [][]byte       // gatekeepers retired without a ready successor
+	requests  []types.Worker // successors of gatekeepers that were not live yet
+	newLaunch []byte         // the launcher's successor, if it has one
+}
+
+// retireWorkers deregisters every retiree and puts its ready successor, if
+// any, in its place in the gatekeeper set and its cluster. It records on
+// m's pairs what each predecessor was.
+func (k *Keeper) retireWorkers(ctx sdk.Context, m *types.Migration, versions uint32, launcher []byte, retirees [][]byte, ready map[string][]byte) (retirement, error) {
+	res := retirement{activated: protocol.MigrationActivated{ID: m.Id}}
 	for _, r := range retirees {
 		succ := ready[string(r)]
-		i := m.PairOfPredecessor(r)
-		gk, err := k.Gatekeepers.Get(ctx, r)
-		isGK := err == nil
-		if err != nil && !errors.Is(err, collections.ErrNotFound) {
-			return err
-		}
-		if isGK {
-			if err := k.Gatekeepers.Remove(ctx, r); err != nil {
-				return err
-			}
-			// A successor governance already designated keeps its own record.
-			already, err := k.Gatekeepers.Has(ctx, succ)
-			if err != nil {
-				return err
-			}
-			switch {
-			case succ == nil:
-				lost = append(lost, r)
-			case !already:
-				g := types.Gatekeeper{IdentityKey: succ, AddedHeight: height}
-				if gk.LiveHeight != 0 {
-					g.LiveHeight = height
-				} else if versions > 0 {
-					w, err := k.GetWorker(ctx, succ)
-					if err != nil {
-						return err
-					}
-					requests = append(requests, w)
-				}
-				if err := k.Gatekeepers.Set(ctx, succ, g); err != nil {
-					return err
-				}
-			}
+		isGK, err := k.replaceGatekeeper(ctx, r, succ, versions, &res)
+		if err != nil {
+			return retirement{}, err
 		}
 		if bytes.Equal(launcher, r) && succ != nil {
-			newLaunch = succ
+			res.newLaunch = succ
 		}
 		cluster, inCluster, err := k.clusterOf(ctx, r)
 		if err != nil {
-			return err
+			return retirement{}, err
 		}
 		if inCluster {
 			if err := k.replaceMember(ctx, cluster, r, succ); err != nil {
-				return err
+				return retirement{}, err
 			}
 		}
 		if err := k.Workers.Remove(ctx, r); err != nil {
-			return err
+			return retirement{}, err
 		}
-		if i >= 0 {
+		if i := m.PairOfPredecessor(r); i >= 0 {
 			p := &m.Pairs[i]
 			p.Gatekeeper, p.Replaced = isGK, succ != nil
 			if inCluster {
@@ -568,9 +598,56 @@ func (k *Keeper) ActivateMigration(ctx sdk.Context, id uint64) error {
 			}
 		}
 		if succ != nil {
-			activated.Pairs = append(activated.Pairs, protocol.MigrationPair{Predecessor: r, Successor: succ})
+			res.activated.Pairs = append(res.activated.Pairs, protocol.MigrationPair{Predecessor: r, Successor: succ})
 		}
 	}
+	return res, nil
+}
+
+// replaceGatekeeper removes retiree r from the gatekeeper set, if it is a
+// gatekeeper, and adds its successor succ in its place (live if r was; a
+// successor of a gatekeeper that was not live yet is recorded in res to be
+// sent the master key). A retiree without a successor is recorded as lost.
+// It reports whether r was a gatekeeper.
+func (k *Keeper) replaceGatekeeper(ctx sdk.Context, r, succ []byte, versions uint32, res *retirement) (bool, error) {
+	gk, err := k.Gatekeepers.Get(ctx, r)
+	if errors.Is(err, collections.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	if err := k.Gatekeepers.Remove(ctx, r); err != nil {
+		return false, err
+	}
+	// A successor governance already designated keeps its own record.
+	already, err := k.Gatekeepers.Has(ctx, succ)
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case succ == nil:
+		res.lost = append(res.lost, r)
+	case !already:
+		g := types.Gatekeeper{IdentityKey: succ, AddedHeight: ctx.BlockHeight()}
+		if gk.LiveHeight != 0 {
+			g.LiveHeight = ctx.BlockHeight()
+		} else if versions > 0 {
+			w, err := k.GetWorker(ctx, succ)
+			if err != nil {
+				return false, err
+			}
+			res.requests = append(res.requests, w)
+		}
+		if err := k.Gatekeepers.Set(ctx, succ, g); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// removeReplacedMeasurements removes the measurements m replaces from the
+// allow-list.
+func (k *Keeper) removeReplacedMeasurements(ctx sdk.Context, m types.Migration) error {
 	for _, meas := range m.ReplacedMeasurements {
 		if err := k.Measurements.Remove(ctx, collections.Join(m.TeeKind, meas)); err != nil {
 			return err
@@ -578,17 +655,27 @@ func (k *Keeper) ActivateMigration(ctx sdk.Context, id uint64) error {
 		ctx.EventManager().EmitEvent(sdk.NewEvent(types.EventMeasurementRemoved,
 			sdk.NewAttribute(types.AttributeTEEKind, m.TeeKind), sdk.NewAttribute(types.AttributeMeasurement, hex.EncodeToString(meas))))
 	}
-	m.Phase, m.ActivatedHeight = types.MIGRATION_PHASE_DONE, height
-	m.RetiredWorkers, m.LostGatekeepers = uint32(len(retirees)), lost
-	if err := k.Migrations.Set(ctx, m.Id, m); err != nil {
-		return err
-	}
+	return nil
+}
+
+// finishMigration records m as DONE at this height.
+func (k *Keeper) finishMigration(ctx sdk.Context, m types.Migration, retired int, lost [][]byte) error {
+	m.Phase, m.ActivatedHeight = types.MIGRATION_PHASE_DONE, ctx.BlockHeight()
+	m.RetiredWorkers, m.LostGatekeepers = uint32(retired), lost
+	return k.Migrations.Set(ctx, m.Id, m)
+}
+
+// announceActivation tells every pRuntime the migration activated, then
+// that the lost gatekeepers left; hands the launch to the launcher's
+// successor (or, without one, as if the launcher were removed); and asks
+// for the master key for the successors of gatekeepers that were not live.
+func (k *Keeper) announceActivation(ctx sdk.Context, m types.Migration, launcher []byte, retirees [][]byte, res retirement) error {
 	// migration_activated first: every pRuntime applies the pairs before
 	// anything that follows refers to the new set.
-	if _, err := k.ingress.PushIngress(ctx, types.ModuleName, protocol.TopicMigrationActivated, activated.Encode()); err != nil {
+	if _, err := k.ingress.PushIngress(ctx, types.ModuleName, protocol.TopicMigrationActivated, res.activated.Encode()); err != nil {
 		return err
 	}
-	for _, g := range lost {
+	for _, g := range res.lost {
 		if _, err := k.ingress.PushIngress(ctx, types.ModuleName, protocol.TopicGatekeeperRemoved, g); err != nil {
 			return err
 		}
@@ -596,26 +683,26 @@ func (k *Keeper) ActivateMigration(ctx sdk.Context, id uint64) error {
 			sdk.NewAttribute(types.AttributeMigrationID, fmt.Sprint(m.Id)),
 			sdk.NewAttribute(types.AttributeIdentityKey, hex.EncodeToString(g))))
 	}
-	if launcher != nil && isRetiree(launcher) {
+	if launcher != nil && isRetiree(retirees, launcher) {
 		// The launcher is set only while no master key exists.
-		if newLaunch != nil {
-			if err := k.designateLauncher(ctx, newLaunch); err != nil {
+		if res.newLaunch != nil {
+			if err := k.designateLauncher(ctx, res.newLaunch); err != nil {
 				return err
 			}
 		} else if err := k.gatekeeperRemoved(ctx, launcher); err != nil {
 			return err
 		}
 	}
-	for _, w := range requests {
+	for _, w := range res.requests {
 		if err := k.requestMasterKey(ctx, w.IdentityKey, w.ReceiveKey); err != nil {
 			return err
 		}
 	}
 	ctx.EventManager().EmitEvent(sdk.NewEvent(types.EventMigrationActivated,
 		sdk.NewAttribute(types.AttributeMigrationID, fmt.Sprint(m.Id)),
-		sdk.NewAttribute(types.AttributePairs, fmt.Sprint(len(activated.Pairs))),
+		sdk.NewAttribute(types.AttributePairs, fmt.Sprint(len(res.activated.Pairs))),
 		sdk.NewAttribute(types.AttributeRetired, fmt.Sprint(len(retirees))),
-		sdk.NewAttribute(types.AttributeLost, fmt.Sprint(len(lost)))))
+		sdk.NewAttribute(types.AttributeLost, fmt.Sprint(len(res.lost)))))
 	return nil
 }
 
