@@ -59,6 +59,26 @@
 // the receiver's TEE), so the count is evidence for governance, not grounds
 // for automatic removal.
 //
+// # Two halves, one boundary
+//
+// Worker registration (register.go, endpoint.go, collateral.go: attestation,
+// workers, measurements, collateral, endpoints) is the registry proper. The
+// rest is the gatekeeper protocol, which issue 16 moves to its own module,
+// x/gatekeeper, with clusters and migration: a cluster exists to receive a
+// gatekeeper-derived key and its consent rules govern who may receive key
+// material; a migration hands over keys and sealed state, and replaces
+// gatekeepers, the launcher and cluster members. Neither is worker
+// registration. The protocol already reaches the registry's state only
+// through the methods in workers.go (read, walk and deregister workers;
+// check, allow, list and remove measurements), the interface x/gatekeeper
+// will expect of x/registry. The one call the other way is registration of
+// a successor that names a predecessor, which must pair it in the pending
+// migration inside the same transaction (pairSuccessor): x/registry will
+// define that as a one-method interface, implemented by x/gatekeeper's
+// keeper and handed to x/registry's Msg server when the app builds the
+// module, so that the keepers depend one way (gatekeeper on registry) and
+// nothing is wired after construction.
+//
 // Handlers of egress topics run in a cached context (see x/mq): a rejected
 // payload changes nothing, and every rejection carries a registered error
 // saying what was wrong.

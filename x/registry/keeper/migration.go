@@ -95,7 +95,7 @@ func (k *Keeper) ScheduleMigration(ctx context.Context, msg *types.MsgScheduleMi
 	if err := k.checkAuthority(msg.Authority); err != nil {
 		return types.Migration{}, err
 	}
-	key, err := k.measurementKey(msg.TeeKind, msg.Measurement)
+	measurement, err := k.ParseMeasurement(msg.TeeKind, msg.Measurement)
 	if err != nil {
 		return types.Migration{}, err
 	}
@@ -111,7 +111,7 @@ func (k *Keeper) ScheduleMigration(ctx context.Context, msg *types.MsgScheduleMi
 		return types.Migration{}, errorsmod.Wrapf(types.ErrInvalidMigration, "activation height %d, want at least %d (%d blocks ahead of %d)",
 			msg.ActivationHeight, height+types.MinMigrationLeadBlocks, types.MinMigrationLeadBlocks, height)
 	}
-	if has, err := k.Measurements.Has(ctx, key); err != nil {
+	if has, err := k.HasMeasurement(ctx, msg.TeeKind, measurement); err != nil {
 		return types.Migration{}, err
 	} else if has {
 		return types.Migration{}, errorsmod.Wrapf(types.ErrMeasurementExists, "%s %s: a migration needs a new measurement", msg.TeeKind, msg.Measurement)
@@ -130,12 +130,7 @@ func (k *Keeper) ScheduleMigration(ctx context.Context, msg *types.MsgScheduleMi
 	} else if !errors.Is(err, upgradetypes.ErrNoUpgradePlanFound) {
 		return types.Migration{}, err
 	}
-	var replaced [][]byte
-	err = k.Measurements.Walk(ctx, collections.NewPrefixedPairRange[string, []byte](msg.TeeKind),
-		func(mk collections.Pair[string, []byte], _ types.Measurement) (bool, error) {
-			replaced = append(replaced, mk.K2())
-			return len(replaced) > protocol.MaxReplacedMeasurements, nil
-		})
+	replaced, err := k.MeasurementsOfKind(ctx, msg.TeeKind, protocol.MaxReplacedMeasurements)
 	if err != nil {
 		return types.Migration{}, err
 	}
@@ -150,11 +145,11 @@ func (k *Keeper) ScheduleMigration(ctx context.Context, msg *types.MsgScheduleMi
 		id = last.Id + 1
 	}
 	m := types.Migration{
-		Id: id, TeeKind: msg.TeeKind, Measurement: key.K2(), Description: msg.Description,
+		Id: id, TeeKind: msg.TeeKind, Measurement: measurement, Description: msg.Description,
 		ReplacedMeasurements: replaced, ActivationHeight: msg.ActivationHeight, Phase: types.MIGRATION_PHASE_SCHEDULED,
 		ScheduledHeight: height, PlanName: types.MigrationPlanName(id),
 	}
-	if err := k.Measurements.Set(ctx, key, types.Measurement{TeeKind: msg.TeeKind, Measurement: key.K2(),
+	if err := k.AllowMeasurement(ctx, types.Measurement{TeeKind: msg.TeeKind, Measurement: measurement,
 		Description: msg.Description, AddedHeight: height}); err != nil {
 		return types.Migration{}, err
 	}
@@ -495,7 +490,7 @@ func (k *Keeper) readySuccessors(ctx context.Context, m types.Migration) (map[st
 		if p.ReadyHeight == 0 {
 			continue
 		}
-		if ok, err := k.Workers.Has(ctx, p.Successor); err != nil {
+		if ok, err := k.IsWorker(ctx, p.Successor); err != nil {
 			return nil, err
 		} else if ok {
 			ready[string(p.Predecessor)] = p.Successor
@@ -508,9 +503,9 @@ func (k *Keeper) readySuccessors(ctx context.Context, m types.Migration) (map[st
 // that runs a measurement m replaces.
 func (k *Keeper) replacedWorkers(ctx context.Context, m types.Migration) ([][]byte, error) {
 	var retirees [][]byte
-	err := k.Workers.Walk(ctx, nil, func(key []byte, w types.Worker) (bool, error) {
+	err := k.WalkWorkers(ctx, func(w types.Worker) (bool, error) {
 		if w.TeeKind == m.TeeKind && m.Replaces(w.Measurement) {
-			retirees = append(retirees, key)
+			retirees = append(retirees, w.IdentityKey)
 		}
 		return false, nil
 	})
@@ -587,7 +582,7 @@ func (k *Keeper) retireWorkers(ctx sdk.Context, m *types.Migration, versions uin
 				return retirement{}, err
 			}
 		}
-		if err := k.Workers.Remove(ctx, r); err != nil {
+		if err := k.DeregisterWorker(ctx, r); err != nil {
 			return retirement{}, err
 		}
 		if i := m.PairOfPredecessor(r); i >= 0 {
@@ -649,7 +644,7 @@ func (k *Keeper) replaceGatekeeper(ctx sdk.Context, r, succ []byte, versions uin
 // allow-list.
 func (k *Keeper) removeReplacedMeasurements(ctx sdk.Context, m types.Migration) error {
 	for _, meas := range m.ReplacedMeasurements {
-		if err := k.Measurements.Remove(ctx, collections.Join(m.TeeKind, meas)); err != nil {
+		if err := k.DisallowMeasurement(ctx, m.TeeKind, meas); err != nil {
 			return err
 		}
 		ctx.EventManager().EmitEvent(sdk.NewEvent(types.EventMeasurementRemoved,
@@ -746,11 +741,10 @@ func (k *Keeper) replaceMember(ctx context.Context, id uint64, old, successor []
 // told, so successors erase what they were handed.
 func (k *Keeper) cancelMigration(ctx context.Context, m types.Migration, reason uint8, why string) error {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	key := collections.Join(m.TeeKind, m.Measurement)
-	if has, err := k.Measurements.Has(ctx, key); err != nil {
+	if has, err := k.HasMeasurement(ctx, m.TeeKind, m.Measurement); err != nil {
 		return err
 	} else if has {
-		if err := k.Measurements.Remove(ctx, key); err != nil {
+		if err := k.DisallowMeasurement(ctx, m.TeeKind, m.Measurement); err != nil {
 			return err
 		}
 		sdkCtx.EventManager().EmitEvent(sdk.NewEvent(types.EventMeasurementRemoved,

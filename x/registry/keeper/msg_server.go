@@ -99,13 +99,11 @@ func (s msgServer) AddGatekeeper(ctx context.Context, msg *types.MsgAddGatekeepe
 	if err != nil {
 		return nil, err
 	}
-	params, err := s.k.Params.Get(ctx)
-	if err != nil {
+	if ok, limit, err := s.k.AcceptsGatekeeperLevel(ctx, w.ConfidenceLevel); err != nil {
 		return nil, err
-	}
-	if !params.AcceptsLevel(w.ConfidenceLevel, params.GatekeeperConfidenceLimit) {
+	} else if !ok {
 		return nil, errorsmod.Wrapf(types.ErrConfidenceTooLow, "worker %s has level %d, gatekeepers need 1-%d",
-			msg.IdentityKey, w.ConfidenceLevel, params.GatekeeperConfidenceLimit)
+			msg.IdentityKey, w.ConfidenceLevel, limit)
 	}
 	if has, err := s.k.Gatekeepers.Has(ctx, key); err != nil {
 		return nil, err
