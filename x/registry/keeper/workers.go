@@ -8,15 +8,11 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
-// The registry's side of its boundary with the gatekeeper protocol. The
-// gatekeeper half of this package (launch, master keys, clusters, beacon,
-// rotation, migration, key requests) reads and changes workers and
-// measurements only through these methods and GetWorker and IsWorker
-// (keeper.go): they are the narrow interface x/gatekeeper will expect of
-// x/registry once the protocol is its own module (issue 16). The other
-// direction, registration of a successor pairing it in the pending
-// migration, is one call: pairSuccessor (migration.go), which becomes
-// types.SuccessorPairer.
+// The registry's side of its boundary with the gatekeeper protocol:
+// x/gatekeeper reads and changes workers and measurements only through
+// these methods and GetWorker and IsWorker (keeper.go), its expected
+// RegistryKeeper (x/gatekeeper/types/expected_keepers.go). The other
+// direction is types.GatekeeperProtocol.
 
 // WalkWorkers calls fn for every registered worker in identity key order
 // until fn returns true or an error.
