@@ -1,10 +1,11 @@
 // Package app wires the gkd application: the Cosmos SDK modules an operator
 // expects (auth, bank, staking, distribution, mint, slashing, gov, upgrade,
-// consensus) and Gatekeeper's own (mq, registry), with the ante chain that
-// filters egress messages before fees are taken.
+// consensus) and Gatekeeper's own (mq, registry, gatekeeper, computation),
+// with the ante chain that filters egress messages before fees are taken.
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -85,6 +86,9 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/x/computation"
 	computationkeeper "github.com/gatekeeper-net/gatekeeper/x/computation/keeper"
 	computationtypes "github.com/gatekeeper-net/gatekeeper/x/computation/types"
+	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper"
+	gatekeeperkeeper "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/keeper"
+	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 	"github.com/gatekeeper-net/gatekeeper/x/mq"
 	mqante "github.com/gatekeeper-net/gatekeeper/x/mq/ante"
 	mqkeeper "github.com/gatekeeper-net/gatekeeper/x/mq/keeper"
@@ -120,17 +124,18 @@ type App struct {
 	interfaceRegistry types.InterfaceRegistry
 	keys              map[string]*storetypes.KVStoreKey
 
-	AccountKeeper   authkeeper.AccountKeeper
-	BankKeeper      bankkeeper.BaseKeeper
-	StakingKeeper   *stakingkeeper.Keeper
-	SlashingKeeper  slashingkeeper.Keeper
-	MintKeeper      mintkeeper.Keeper
-	DistrKeeper     distrkeeper.Keeper
-	GovKeeper       *govkeeper.Keeper
-	UpgradeKeeper   *upgradekeeper.Keeper
-	ConsensusKeeper consensuskeeper.Keeper
-	MQKeeper        *mqkeeper.Keeper
-	RegistryKeeper  *registrykeeper.Keeper
+	AccountKeeper    authkeeper.AccountKeeper
+	BankKeeper       bankkeeper.BaseKeeper
+	StakingKeeper    *stakingkeeper.Keeper
+	SlashingKeeper   slashingkeeper.Keeper
+	MintKeeper       mintkeeper.Keeper
+	DistrKeeper      distrkeeper.Keeper
+	GovKeeper        *govkeeper.Keeper
+	UpgradeKeeper    *upgradekeeper.Keeper
+	ConsensusKeeper  consensuskeeper.Keeper
+	MQKeeper         *mqkeeper.Keeper
+	RegistryKeeper   *registrykeeper.Keeper
+	GatekeeperKeeper *gatekeeperkeeper.Keeper
 	// ComputationKeeper runs computing sessions and pays settlements.
 	ComputationKeeper *computationkeeper.Keeper
 
@@ -175,7 +180,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 		authtypes.StoreKey, banktypes.StoreKey, stakingtypes.StoreKey, minttypes.StoreKey,
 		distrtypes.StoreKey, slashingtypes.StoreKey, govtypes.StoreKey, consensustypes.StoreKey,
 		upgradetypes.StoreKey, mqtypes.StoreKey, registrytypes.StoreKey,
-		computationtypes.StoreKey,
+		gatekeepertypes.StoreKey, computationtypes.StoreKey,
 	)
 
 	app := &App{
@@ -225,11 +230,15 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 		app.MQKeeper, Verifiers()...); err != nil {
 		panic(err)
 	}
-	app.MQKeeper.SetSenderRegistry(app.RegistryKeeper)
-	app.RegistryKeeper.SetUpgradeKeeper(app.UpgradeKeeper)
+	if app.GatekeeperKeeper, err = gatekeeperkeeper.NewKeeper(appCodec, kv(gatekeepertypes.StoreKey), accCodec, authority,
+		app.RegistryKeeper, app.MQKeeper, app.UpgradeKeeper); err != nil {
+		panic(err)
+	}
+	app.MQKeeper.SetSenderRegistry(senders{app.RegistryKeeper, app.GatekeeperKeeper})
 	app.addRegistryRoutes()
+	app.addGatekeeperRoutes()
 	if app.ComputationKeeper, err = computationkeeper.NewKeeper(appCodec, kv(computationtypes.StoreKey), accCodec, authority,
-		app.MQKeeper, computationkeeper.NewRegistryView(app.RegistryKeeper), app.BankKeeper); err != nil {
+		app.MQKeeper, computationkeeper.NewRegistryView(app.RegistryKeeper, app.GatekeeperKeeper), app.BankKeeper); err != nil {
 		panic(err)
 	}
 	computation.AddRoutes(app.MQKeeper.Router(), app.ComputationKeeper)
@@ -246,7 +255,8 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 		upgrade.NewAppModule(app.UpgradeKeeper, accCodec),
 		consensus.NewAppModule(appCodec, app.ConsensusKeeper),
 		mq.NewAppModule(appCodec, app.MQKeeper),
-		registry.NewAppModule(appCodec, app.RegistryKeeper),
+		registry.NewAppModule(appCodec, app.RegistryKeeper, app.GatekeeperKeeper),
+		gatekeeper.NewAppModule(appCodec, app.GatekeeperKeeper),
 		computation.NewAppModule(appCodec, app.ComputationKeeper),
 	)
 	app.BasicModuleManager = module.NewBasicManagerFromManager(app.ModuleManager, map[string]module.AppModuleBasic{
@@ -260,12 +270,12 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 	app.ModuleManager.SetOrderBeginBlockers(minttypes.ModuleName, distrtypes.ModuleName, slashingtypes.ModuleName,
 		stakingtypes.ModuleName, genutiltypes.ModuleName)
 	app.ModuleManager.SetOrderEndBlockers(govtypes.ModuleName, stakingtypes.ModuleName, genutiltypes.ModuleName,
-		registrytypes.ModuleName, computationtypes.ModuleName, mqtypes.ModuleName)
+		gatekeepertypes.ModuleName, computationtypes.ModuleName, mqtypes.ModuleName)
 	genesisOrder := []string{
 		authtypes.ModuleName, banktypes.ModuleName, distrtypes.ModuleName, stakingtypes.ModuleName,
 		slashingtypes.ModuleName, govtypes.ModuleName, minttypes.ModuleName, genutiltypes.ModuleName,
 		upgradetypes.ModuleName, consensustypes.ModuleName, mqtypes.ModuleName, registrytypes.ModuleName,
-		computationtypes.ModuleName,
+		gatekeepertypes.ModuleName, computationtypes.ModuleName,
 	}
 	app.ModuleManager.SetOrderInitGenesis(genesisOrder...)
 	app.ModuleManager.SetOrderExportGenesis(genesisOrder...)
@@ -304,41 +314,70 @@ func Verifiers() []attest.Verifier {
 	return []attest.Verifier{attest.SimVerifier{}, tdx.Verifier{}, snp.Verifier{}}
 }
 
-// addRegistryRoutes routes x/registry's egress topics. Each topic takes one
-// origin kind: what a single worker reports (its endpoint, the master key it
-// generated, key copies, faults, a rotation's proposal, acknowledgement and
-// re-encryption progress, a migration's handover, readiness and faults)
-// comes from its worker origin; what the
-// gatekeepers must agree on (cluster public keys, beacons) comes only from
-// the gatekeeper origin, at a quorum, at the sequence of a gatekeeper task.
+// senders is x/mq's SenderRegistry: x/registry knows the workers,
+// x/gatekeeper the gatekeepers.
+type senders struct {
+	*registrykeeper.Keeper
+	gk *gatekeeperkeeper.Keeper
+}
+
+// GatekeeperKeys returns the current gatekeepers' identity keys in key
+// order.
+func (s senders) GatekeeperKeys(ctx context.Context) ([][]byte, error) {
+	return s.gk.GatekeeperKeys(ctx)
+}
+
+// route is one row of a module's egress route table.
+type route struct {
+	topic   string
+	origins []protocol.OriginKind
+	handler mqkeeper.Handler
+}
+
+var (
+	fromWorker      = []protocol.OriginKind{protocol.OriginWorker}
+	fromGatekeepers = []protocol.OriginKind{protocol.OriginGatekeeper}
+)
+
+// addRegistryRoutes routes x/registry's egress topics: a worker announces
+// its endpoint from its own worker origin.
 func (app *App) addRegistryRoutes() {
 	r, k := app.MQKeeper.Router(), app.RegistryKeeper
-	worker := []protocol.OriginKind{protocol.OriginWorker}
-	gatekeepers := []protocol.OriginKind{protocol.OriginGatekeeper}
-	for _, route := range []struct {
-		topic   string
-		origins []protocol.OriginKind
-		handler mqkeeper.Handler
-	}{
-		{protocol.TopicWorkerEndpoint, worker, k.HandleEndpoint},
-		{protocol.TopicMasterKey, worker, k.HandleMasterKey},
-		{protocol.TopicMasterKeyCopy, worker, k.HandleMasterKeyCopy},
-		{protocol.TopicGatekeeperLive, worker, k.HandleGatekeeperLive},
-		{protocol.TopicKeyFault, worker, k.HandleKeyFault},
-		{protocol.TopicClusterKeyCopy, worker, k.HandleClusterKeyCopy},
-		{protocol.TopicClusterKeyRequest, worker, k.HandleClusterKeyRequest},
-		{protocol.TopicMasterKeyRefetch, worker, k.HandleMasterKeyRefetch},
-		{protocol.TopicRotationProposal, worker, k.HandleRotationProposal},
-		{protocol.TopicRotationAck, worker, k.HandleRotationAck},
-		{protocol.TopicReencryptProgress, worker, k.HandleReencryptProgress},
-		{protocol.TopicClusterKeyAck, worker, k.HandleClusterKeyAck},
-		{protocol.TopicMigrationHandover, worker, k.HandleMigrationHandover},
-		{protocol.TopicMigrationReady, worker, k.HandleMigrationReady},
-		{protocol.TopicMigrationFault, worker, k.HandleMigrationFault},
-		{protocol.TopicClusterKey, gatekeepers, k.HandleClusterKey},
-		{protocol.TopicBeacon, gatekeepers, k.HandleBeacon},
+	for _, route := range []route{
+		{protocol.TopicWorkerEndpoint, fromWorker, k.HandleEndpoint},
 	} {
 		r.AddRouteFor(registrytypes.ModuleName, route.topic, route.origins, route.handler)
+	}
+}
+
+// addGatekeeperRoutes routes x/gatekeeper's egress topics. Each topic takes
+// one origin kind: what a single worker reports (the master key it
+// generated, key copies, faults, a rotation's proposal, acknowledgement and
+// re-encryption progress, a migration's handover, readiness and faults)
+// comes from its worker origin; what the gatekeepers must agree on (cluster
+// public keys, beacons) comes only from the gatekeeper origin, at a quorum,
+// at the sequence of a gatekeeper task.
+func (app *App) addGatekeeperRoutes() {
+	r, k := app.MQKeeper.Router(), app.GatekeeperKeeper
+	for _, route := range []route{
+		{protocol.TopicMasterKey, fromWorker, k.HandleMasterKey},
+		{protocol.TopicMasterKeyCopy, fromWorker, k.HandleMasterKeyCopy},
+		{protocol.TopicGatekeeperLive, fromWorker, k.HandleGatekeeperLive},
+		{protocol.TopicKeyFault, fromWorker, k.HandleKeyFault},
+		{protocol.TopicClusterKeyCopy, fromWorker, k.HandleClusterKeyCopy},
+		{protocol.TopicClusterKeyRequest, fromWorker, k.HandleClusterKeyRequest},
+		{protocol.TopicMasterKeyRefetch, fromWorker, k.HandleMasterKeyRefetch},
+		{protocol.TopicRotationProposal, fromWorker, k.HandleRotationProposal},
+		{protocol.TopicRotationAck, fromWorker, k.HandleRotationAck},
+		{protocol.TopicReencryptProgress, fromWorker, k.HandleReencryptProgress},
+		{protocol.TopicClusterKeyAck, fromWorker, k.HandleClusterKeyAck},
+		{protocol.TopicMigrationHandover, fromWorker, k.HandleMigrationHandover},
+		{protocol.TopicMigrationReady, fromWorker, k.HandleMigrationReady},
+		{protocol.TopicMigrationFault, fromWorker, k.HandleMigrationFault},
+		{protocol.TopicClusterKey, fromGatekeepers, k.HandleClusterKey},
+		{protocol.TopicBeacon, fromGatekeepers, k.HandleBeacon},
+	} {
+		r.AddRouteFor(gatekeepertypes.ModuleName, route.topic, route.origins, route.handler)
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/app/apptest"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
-	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
+	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 )
 
 // TestClusterCaptureRefused performs the cluster capture of issue 12 point 1
@@ -28,27 +28,27 @@ func TestClusterCaptureRefused(t *testing.T) {
 	n.launch()
 	a := attacker.Address.String()
 
-	res := n.tx(attacker, &registrytypes.MsgCreateCluster{Owner: a, Workers: []string{aw.Hex(), vw.Hex()}})
-	requireCode(t, "a cluster of the attacker's and the victim's worker", res.Code, res.Codespace, res.Log, registrytypes.ErrNoOperatorConsent)
-	res = n.tx(attacker, &registrytypes.MsgCreateCluster{Owner: a, Workers: []string{gk1.Hex()}})
-	requireCode(t, "a cluster of a gatekeeper", res.Code, res.Codespace, res.Log, registrytypes.ErrGatekeeperInCluster)
-	res = n.tx(victim, &registrytypes.MsgCreateCluster{Owner: victim.Address.String(), Workers: []string{gk1.Hex()}})
-	requireCode(t, "a cluster of a gatekeeper, by its own operator", res.Code, res.Codespace, res.Log, registrytypes.ErrGatekeeperInCluster)
-	if _, err := n.c.App.RegistryKeeper.Clusters.Get(n.c.CommittedContext(), 1); err == nil {
+	res := n.tx(attacker, &gatekeepertypes.MsgCreateCluster{Owner: a, Workers: []string{aw.Hex(), vw.Hex()}})
+	requireCode(t, "a cluster of the attacker's and the victim's worker", res.Code, res.Codespace, res.Log, gatekeepertypes.ErrNoOperatorConsent)
+	res = n.tx(attacker, &gatekeepertypes.MsgCreateCluster{Owner: a, Workers: []string{gk1.Hex()}})
+	requireCode(t, "a cluster of a gatekeeper", res.Code, res.Codespace, res.Log, gatekeepertypes.ErrGatekeeperInCluster)
+	res = n.tx(victim, &gatekeepertypes.MsgCreateCluster{Owner: victim.Address.String(), Workers: []string{gk1.Hex()}})
+	requireCode(t, "a cluster of a gatekeeper, by its own operator", res.Code, res.Codespace, res.Log, gatekeepertypes.ErrGatekeeperInCluster)
+	if _, err := n.c.App.GatekeeperKeeper.Clusters.Get(n.c.CommittedContext(), 1); err == nil {
 		t.Fatal("a refused cluster was stored")
 	}
 
-	res = n.tx(attacker, &registrytypes.MsgCreateCluster{Owner: a, Workers: []string{aw.Hex()}})
+	res = n.tx(attacker, &gatekeepertypes.MsgCreateCluster{Owner: a, Workers: []string{aw.Hex()}})
 	requireOK(t, "the attacker's cluster of its own worker", res.Code, res.Log)
 	ts := tasks(t, n.c.Ingress(), protocol.TopicClusterTask)
-	res = n.tx(attacker, &registrytypes.MsgAddClusterWorker{Owner: a, ClusterId: 1, Worker: vw.Hex()})
-	requireCode(t, "adding the victim's worker", res.Code, res.Codespace, res.Log, registrytypes.ErrNoOperatorConsent)
-	res = n.tx(attacker, &registrytypes.MsgInviteClusterWorker{Owner: a, ClusterId: 1, Worker: gk2.Hex()})
-	requireCode(t, "inviting a gatekeeper", res.Code, res.Codespace, res.Log, registrytypes.ErrGatekeeperInCluster)
-	res = n.tx(attacker, &registrytypes.MsgInviteClusterWorker{Owner: a, ClusterId: 1, Worker: vw.Hex()})
+	res = n.tx(attacker, &gatekeepertypes.MsgAddClusterWorker{Owner: a, ClusterId: 1, Worker: vw.Hex()})
+	requireCode(t, "adding the victim's worker", res.Code, res.Codespace, res.Log, gatekeepertypes.ErrNoOperatorConsent)
+	res = n.tx(attacker, &gatekeepertypes.MsgInviteClusterWorker{Owner: a, ClusterId: 1, Worker: gk2.Hex()})
+	requireCode(t, "inviting a gatekeeper", res.Code, res.Codespace, res.Log, gatekeepertypes.ErrGatekeeperInCluster)
+	res = n.tx(attacker, &gatekeepertypes.MsgInviteClusterWorker{Owner: a, ClusterId: 1, Worker: vw.Hex()})
 	requireOK(t, "inviting the victim's worker", res.Code, res.Log)
-	res = n.tx(attacker, &registrytypes.MsgJoinCluster{Operator: a, ClusterId: 1, Worker: vw.Hex()})
-	requireCode(t, "the attacker accepting for the victim", res.Code, res.Codespace, res.Log, registrytypes.ErrNotWorkerOperator)
+	res = n.tx(attacker, &gatekeepertypes.MsgJoinCluster{Operator: a, ClusterId: 1, Worker: vw.Hex()})
+	requireCode(t, "the attacker accepting for the victim", res.Code, res.Codespace, res.Log, gatekeepertypes.ErrNotWorkerOperator)
 
 	// The gatekeepers publish the cluster key: only the attacker's worker,
 	// the one member, is granted it; a copy to the invited worker is refused.
@@ -67,19 +67,19 @@ func TestClusterCaptureRefused(t *testing.T) {
 	cp := func(to *apptest.Worker) []byte {
 		return protocol.ClusterKeyCopy{ClusterKeyID: protocol.ClusterKeyID{Cluster: 1}, Recipient: to.PublicKey(), Sealed: []byte("sealed")}.Encode()
 	}
-	n.requireRejected("a key copy to the invited, not accepted worker", n.send(gk1, protocol.TopicClusterKeyCopy, cp(vw)), registrytypes.ErrInvalidRecipient)
+	n.requireRejected("a key copy to the invited, not accepted worker", n.send(gk1, protocol.TopicClusterKeyCopy, cp(vw)), gatekeepertypes.ErrInvalidRecipient)
 
 	// The victim accepts; it is granted the key. The attacker cannot remove
 	// it; the victim can leave.
 	mark = len(n.c.Ingress())
-	res = n.tx(victim, &registrytypes.MsgJoinCluster{Operator: victim.Address.String(), ClusterId: 1, Worker: vw.Hex()})
+	res = n.tx(victim, &gatekeepertypes.MsgJoinCluster{Operator: victim.Address.String(), ClusterId: 1, Worker: vw.Hex()})
 	requireOK(t, "the victim accepting", res.Code, res.Log)
 	if got := n.ingressSince(mark); !slices.Equal(topics(got), []string{protocol.TopicClusterGrant}) {
 		t.Fatalf("ingress after accepting: %q", topics(got))
 	}
-	res = n.tx(attacker, &registrytypes.MsgRemoveClusterWorker{Signer: a, ClusterId: 1, Worker: vw.Hex()})
-	requireCode(t, "the owner removing the victim's worker", res.Code, res.Codespace, res.Log, registrytypes.ErrRemovalNotAllowed)
-	c, err := n.c.App.RegistryKeeper.GetCluster(n.c.CommittedContext(), 1)
+	res = n.tx(attacker, &gatekeepertypes.MsgRemoveClusterWorker{Signer: a, ClusterId: 1, Worker: vw.Hex()})
+	requireCode(t, "the owner removing the victim's worker", res.Code, res.Codespace, res.Log, gatekeepertypes.ErrRemovalNotAllowed)
+	c, err := n.c.App.GatekeeperKeeper.GetCluster(n.c.CommittedContext(), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestClusterCaptureRefused(t *testing.T) {
 		t.Fatal("the owner's refused removal took the victim's worker out")
 	}
 	n.requireHandled(n.send(gk2, protocol.TopicClusterKeyCopy, cp(vw)))
-	res = n.tx(victim, &registrytypes.MsgRemoveClusterWorker{Signer: victim.Address.String(), ClusterId: 1, Worker: vw.Hex()})
+	res = n.tx(victim, &gatekeepertypes.MsgRemoveClusterWorker{Signer: victim.Address.String(), ClusterId: 1, Worker: vw.Hex()})
 	requireOK(t, "the victim leaving", res.Code, res.Log)
 	if last := n.c.Ingress()[len(n.c.Ingress())-1]; last.Topic != protocol.TopicClusterMemberRemoved {
 		t.Fatalf("last ingress %s, want %s", last.Topic, protocol.TopicClusterMemberRemoved)

@@ -165,7 +165,7 @@ func TestComputationSession(t *testing.T) {
 		c.NextBlock()
 	}
 	n.answerBeacons()
-	if _, err := c.App.RegistryKeeper.LatestBeacon.Get(c.CommittedContext()); err != nil {
+	if _, err := c.App.GatekeeperKeeper.LatestBeacon.Get(c.CommittedContext()); err != nil {
 		t.Fatalf("no beacon: %v", err)
 	}
 

@@ -15,8 +15,8 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/app/apptest"
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
-	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
 // gkNet is a test chain with gatekeepers and workers whose pRuntimes the
@@ -37,13 +37,13 @@ type gkNet struct {
 // added in one block, and nWorkers other workers. Nothing is launched.
 func newGKNet(t *testing.T, nGK, nWorkers int, beaconInterval uint64) *gkNet {
 	t.Helper()
-	return newGKNetWith(t, nGK, nWorkers, func(gs *registrytypes.GenesisState) { gs.Params.BeaconIntervalBlocks = beaconInterval })
+	return newGKNetWith(t, nGK, nWorkers, func(gs *gatekeepertypes.GenesisState) { gs.Params.BeaconIntervalBlocks = beaconInterval })
 }
 
-// newGKNetWith is newGKNet with the registry genesis edited by mutate.
-func newGKNetWith(t *testing.T, nGK, nWorkers int, mutate func(*registrytypes.GenesisState)) *gkNet {
+// newGKNetWith is newGKNet with the gatekeeper genesis edited by mutate.
+func newGKNetWith(t *testing.T, nGK, nWorkers int, mutate func(*gatekeepertypes.GenesisState)) *gkNet {
 	t.Helper()
-	c := apptest.New(t, 3, mutate)
+	c := apptest.NewWithOptions(t, apptest.Options{Accounts: 3, Gatekeeper: mutate})
 	n := &gkNet{t: t, c: c, relayer: c.Accounts[1], owner: c.Accounts[2], operator: c.Accounts[0]}
 	op := n.operator
 	for range nGK {
@@ -196,16 +196,16 @@ func TestMasterKeyLaunch(t *testing.T) {
 		return k.PublicKey()
 	}
 	masterKeys := func() int {
-		resp, err := n.c.App.RegistryKeeper.MasterKeyCount(n.c.CommittedContext())
+		resp, err := n.c.App.GatekeeperKeeper.MasterKeyCount(n.c.CommittedContext())
 		if err != nil {
 			t.Fatal(err)
 		}
 		return int(resp)
 	}
 	n.requireRejected("v0 from a gatekeeper that is not the launcher",
-		n.send(gk2, protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pk(2)}.Encode()), registrytypes.ErrNotLauncher)
+		n.send(gk2, protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pk(2)}.Encode()), gatekeepertypes.ErrNotLauncher)
 	n.requireRejected("v0 with a public key off the curve",
-		n.send(gk1, protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: append([]byte{2}, bytes.Repeat([]byte{0xff}, 32)...)}.Encode()), registrytypes.ErrInvalidMasterKey)
+		n.send(gk1, protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: append([]byte{2}, bytes.Repeat([]byte{0xff}, 32)...)}.Encode()), gatekeepertypes.ErrInvalidMasterKey)
 	if masterKeys() != 0 {
 		t.Fatal("a rejected master key was recorded")
 	}
@@ -223,7 +223,7 @@ func TestMasterKeyLaunch(t *testing.T) {
 			t.Fatalf("master key request %+v, %v: want gk2 and gk3", req, err)
 		}
 	}
-	n.requireRejected("second v0", n.send(gk1, protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pk(9)}.Encode()), registrytypes.ErrMasterKeyExists)
+	n.requireRejected("second v0", n.send(gk1, protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pk(9)}.Encode()), gatekeepertypes.ErrMasterKeyExists)
 	if masterKeys() != 1 {
 		t.Fatal("second v0 recorded")
 	}
@@ -232,8 +232,8 @@ func TestMasterKeyLaunch(t *testing.T) {
 		return protocol.MasterKeyCopy{Recipient: to.PublicKey(), First: 0, Count: 1, Sealed: []byte("sealed")}.Encode()
 	}
 	mark = len(n.c.Ingress())
-	n.requireRejected("copy to a worker that is no gatekeeper", n.send(gk1, protocol.TopicMasterKeyCopy, cp(w)), registrytypes.ErrInvalidRecipient)
-	n.requireRejected("copy from a gatekeeper not live", n.send(gk2, protocol.TopicMasterKeyCopy, cp(gk3)), registrytypes.ErrNotLive)
+	n.requireRejected("copy to a worker that is no gatekeeper", n.send(gk1, protocol.TopicMasterKeyCopy, cp(w)), gatekeepertypes.ErrInvalidRecipient)
+	n.requireRejected("copy from a gatekeeper not live", n.send(gk2, protocol.TopicMasterKeyCopy, cp(gk3)), gatekeepertypes.ErrNotLive)
 	if got := n.ingressSince(mark); len(got) != 0 {
 		t.Fatalf("rejected copies reached ingress: %q", topics(got))
 	}
@@ -244,9 +244,9 @@ func TestMasterKeyLaunch(t *testing.T) {
 		t.Fatalf("relayed copy %s %x", relayed.Topic, relayed.Payload)
 	}
 
-	n.requireRejected("live with the wrong version count", n.send(gk2, protocol.TopicGatekeeperLive, protocol.EncodeU32(2)), registrytypes.ErrKeyVersionMismatch)
+	n.requireRejected("live with the wrong version count", n.send(gk2, protocol.TopicGatekeeperLive, protocol.EncodeU32(2)), gatekeepertypes.ErrKeyVersionMismatch)
 	n.requireHandled(n.send(gk2, protocol.TopicGatekeeperLive, protocol.EncodeU32(1)))
-	g, err := n.c.App.RegistryKeeper.Gatekeepers.Get(n.c.CommittedContext(), gk2.PublicKey())
+	g, err := n.c.App.GatekeeperKeeper.Gatekeepers.Get(n.c.CommittedContext(), gk2.PublicKey())
 	if err != nil || g.LiveHeight == 0 {
 		t.Fatalf("gk2 %+v, %v: want live", g, err)
 	}
@@ -254,11 +254,11 @@ func TestMasterKeyLaunch(t *testing.T) {
 
 	// A key fault from gk3 about gk1's copy is counted.
 	n.requireHandled(n.send(gk3, protocol.TopicKeyFault, protocol.KeyFault{Sender: gk1.PublicKey(), Kind: protocol.FaultMasterKeyCopy}.Encode()))
-	if g, _ := n.c.App.RegistryKeeper.Gatekeepers.Get(n.c.CommittedContext(), gk1.PublicKey()); g.Faults != 1 {
+	if g, _ := n.c.App.GatekeeperKeeper.Gatekeepers.Get(n.c.CommittedContext(), gk1.PublicKey()); g.Faults != 1 {
 		t.Fatalf("gk1 faults %d, want 1", g.Faults)
 	}
 	n.requireRejected("master key fault from a worker", n.send(w, protocol.TopicKeyFault,
-		protocol.KeyFault{Sender: gk1.PublicKey(), Kind: protocol.FaultMasterKeyCopy}.Encode()), registrytypes.ErrNotGatekeeper)
+		protocol.KeyFault{Sender: gk1.PublicKey(), Kind: protocol.FaultMasterKeyCopy}.Encode()), gatekeepertypes.ErrNotGatekeeper)
 }
 
 // TestLauncherRemovedBeforeLaunch: governance removes a launcher that never
@@ -275,7 +275,7 @@ func TestLauncherRemovedBeforeLaunch(t *testing.T) {
 		t.Fatalf("last ingress %s %x, want the launch of %x", last.Topic, last.Payload, rest[0])
 	}
 	mk, _ := crypto.MasterKeyFromSecret(0, bytes.Repeat([]byte{1}, crypto.MasterSecretSize))
-	n.requireRejected("the removed launcher's v0", n.send(n.gks[0], protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: mk.PublicKey()}.Encode()), registrytypes.ErrNotLauncher)
+	n.requireRejected("the removed launcher's v0", n.send(n.gks[0], protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: mk.PublicKey()}.Encode()), gatekeepertypes.ErrNotLauncher)
 }
 
 // TestClusterKeyDistribution runs a cluster through real blocks: creation
@@ -289,14 +289,14 @@ func TestClusterKeyDistribution(t *testing.T) {
 	w1, w2, w3 := n.workers[0], n.workers[1], n.workers[2]
 	owner := n.operator.Address.String()
 
-	res := n.tx(n.operator, &registrytypes.MsgCreateCluster{Owner: owner, Workers: []string{w1.Hex(), w2.Hex()}})
-	requireCode(t, "cluster before the launch", res.Code, res.Codespace, res.Log, registrytypes.ErrNoMasterKey)
+	res := n.tx(n.operator, &gatekeepertypes.MsgCreateCluster{Owner: owner, Workers: []string{w1.Hex(), w2.Hex()}})
+	requireCode(t, "cluster before the launch", res.Code, res.Codespace, res.Log, gatekeepertypes.ErrNoMasterKey)
 	n.launch()
 
 	mark := len(n.c.Ingress())
-	res = n.tx(n.operator, &registrytypes.MsgCreateCluster{Owner: owner, Workers: []string{w1.Hex(), w2.Hex()}})
+	res = n.tx(n.operator, &gatekeepertypes.MsgCreateCluster{Owner: owner, Workers: []string{w1.Hex(), w2.Hex()}})
 	requireOK(t, "create cluster", res.Code, res.Log)
-	var created registrytypes.MsgCreateClusterResponse
+	var created gatekeepertypes.MsgCreateClusterResponse
 	decodeMsgResponse(t, n.c, res.Data, &created)
 	ts := tasks(t, n.ingressSince(mark), protocol.TopicClusterTask)
 	if created.ClusterId != 1 || len(ts) != 1 {
@@ -306,8 +306,8 @@ func TestClusterKeyDistribution(t *testing.T) {
 		t.Fatalf("task body %x: %+v, %v", ts[0].Body, id, err)
 	}
 	seq := ts[0].Seq
-	res = n.tx(n.operator, &registrytypes.MsgCreateCluster{Owner: owner, Workers: []string{w2.Hex()}})
-	requireCode(t, "a member in a second cluster", res.Code, res.Codespace, res.Log, registrytypes.ErrWorkerInCluster)
+	res = n.tx(n.operator, &gatekeepertypes.MsgCreateCluster{Owner: owner, Workers: []string{w2.Hex()}})
+	requireCode(t, "a member in a second cluster", res.Code, res.Codespace, res.Log, gatekeepertypes.ErrWorkerInCluster)
 
 	key := protocol.ClusterPublicKey{ClusterKeyID: protocol.ClusterKeyID{Cluster: 1}, PublicKey: bytes.Repeat([]byte{0xc1}, 32)}.Encode()
 	forged := protocol.ClusterPublicKey{ClusterKeyID: protocol.ClusterKeyID{Cluster: 1}, PublicKey: bytes.Repeat([]byte{0xf0}, 32)}.Encode()
@@ -321,8 +321,8 @@ func TestClusterKeyDistribution(t *testing.T) {
 	n.checkTx("vote at a sequence without a task", mqtypes.ErrNoTask, gkVote(gk1, seq+1, protocol.TopicClusterKey, key))
 	n.checkTx("vote on another topic than the task's", mqtypes.ErrInvalidTopic, gkVote(gk1, seq, protocol.TopicBeacon, key))
 
-	cluster := func() registrytypes.Cluster {
-		c, err := n.c.App.RegistryKeeper.GetCluster(n.c.CommittedContext(), 1)
+	cluster := func() gatekeepertypes.Cluster {
+		c, err := n.c.App.GatekeeperKeeper.GetCluster(n.c.CommittedContext(), 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -363,21 +363,21 @@ func TestClusterKeyDistribution(t *testing.T) {
 	cp := func(to *apptest.Worker) []byte {
 		return protocol.ClusterKeyCopy{ClusterKeyID: protocol.ClusterKeyID{Cluster: 1}, Recipient: to.PublicKey(), Sealed: []byte("sealed")}.Encode()
 	}
-	n.requireRejected("cluster key copy to a worker outside the cluster", n.send(gk1, protocol.TopicClusterKeyCopy, cp(w3)), registrytypes.ErrInvalidRecipient)
+	n.requireRejected("cluster key copy to a worker outside the cluster", n.send(gk1, protocol.TopicClusterKeyCopy, cp(w3)), gatekeepertypes.ErrInvalidRecipient)
 	n.requireHandled(n.send(gk1, protocol.TopicClusterKeyCopy, cp(w2)))
 
-	res = n.tx(n.relayer, &registrytypes.MsgRemoveClusterWorker{Signer: n.relayer.Address.String(), ClusterId: 1, Worker: w2.Hex()})
-	requireCode(t, "removal by another account", res.Code, res.Codespace, res.Log, registrytypes.ErrRemovalNotAllowed)
-	res = n.tx(n.operator, &registrytypes.MsgRemoveClusterWorker{Signer: owner, ClusterId: 1, Worker: w2.Hex()})
+	res = n.tx(n.relayer, &gatekeepertypes.MsgRemoveClusterWorker{Signer: n.relayer.Address.String(), ClusterId: 1, Worker: w2.Hex()})
+	requireCode(t, "removal by another account", res.Code, res.Codespace, res.Log, gatekeepertypes.ErrRemovalNotAllowed)
+	res = n.tx(n.operator, &gatekeepertypes.MsgRemoveClusterWorker{Signer: owner, ClusterId: 1, Worker: w2.Hex()})
 	requireOK(t, "remove member", res.Code, res.Log)
 	if last := n.c.Ingress()[len(n.c.Ingress())-1]; last.Topic != protocol.TopicClusterMemberRemoved {
 		t.Fatalf("last ingress %s, want %s", last.Topic, protocol.TopicClusterMemberRemoved)
 	}
-	n.requireRejected("cluster key copy to a removed member", n.send(gk1, protocol.TopicClusterKeyCopy, cp(w2)), registrytypes.ErrInvalidRecipient)
+	n.requireRejected("cluster key copy to a removed member", n.send(gk1, protocol.TopicClusterKeyCopy, cp(w2)), gatekeepertypes.ErrInvalidRecipient)
 
 	// A worker added now is granted the published key at once.
 	mark = len(n.c.Ingress())
-	res = n.tx(n.operator, &registrytypes.MsgAddClusterWorker{Owner: owner, ClusterId: 1, Worker: w3.Hex()})
+	res = n.tx(n.operator, &gatekeepertypes.MsgAddClusterWorker{Owner: owner, ClusterId: 1, Worker: w3.Hex()})
 	requireOK(t, "add member", res.Code, res.Log)
 	if got := n.ingressSince(mark); !slices.Equal(topics(got), []string{protocol.TopicClusterGrant}) {
 		t.Fatalf("ingress after adding a member: %q", topics(got))
@@ -392,12 +392,11 @@ func TestClusterKeyDistribution(t *testing.T) {
 	if !bytes.Equal(mq1, mq2) || !bytes.Equal(reg1, reg2) {
 		t.Errorf("state differs after export and import:\nregistry %s\nthen     %s", reg1, reg2)
 	}
-	var rgs registrytypes.GenesisState
-	n.c.App.AppCodec().MustUnmarshalJSON(reg1, &rgs)
+	rgs := gatekeeperState(t, n.c, reg1)
 	if len(rgs.MasterKeys) != 1 || len(rgs.Clusters) != 1 || rgs.NextClusterId != 2 || rgs.Gatekeepers[0].Faults != 0 {
 		t.Errorf("exported registry: %d master keys, %d clusters, next id %d", len(rgs.MasterKeys), len(rgs.Clusters), rgs.NextClusterId)
 	}
-	if c, err := imported.App.RegistryKeeper.GetCluster(imported.CommittedContext(), 1); err != nil || len(c.PublicKey) == 0 {
+	if c, err := imported.App.GatekeeperKeeper.GetCluster(imported.CommittedContext(), 1); err != nil || len(c.PublicKey) == 0 {
 		t.Errorf("imported cluster %+v, %v", c, err)
 	}
 }
@@ -417,7 +416,7 @@ func TestBeacon(t *testing.T) {
 		t.Fatalf("beacon tasks before the master key: %+v", ts)
 	}
 	n.launch()
-	launched, err := n.c.App.RegistryKeeper.MasterKeys.Get(n.c.CommittedContext(), 0)
+	launched, err := n.c.App.GatekeeperKeeper.MasterKeys.Get(n.c.CommittedContext(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,8 +444,8 @@ func TestBeacon(t *testing.T) {
 	beacon := func(h uint64, b byte) []byte {
 		return protocol.Beacon{Height: h, Version: 0, Value: bytes.Repeat([]byte{b}, protocol.BeaconLen)}.Encode()
 	}
-	latest := func() *registrytypes.Beacon {
-		b, err := n.c.App.RegistryKeeper.LatestBeacon.Get(n.c.CommittedContext())
+	latest := func() *gatekeepertypes.Beacon {
+		b, err := n.c.App.GatekeeperKeeper.LatestBeacon.Get(n.c.CommittedContext())
 		if err != nil {
 			return nil
 		}
@@ -463,7 +462,7 @@ func TestBeacon(t *testing.T) {
 	}
 	// The second task answered, by quorum, with the stale first height.
 	n.vote(gk2, ts[1].Seq, protocol.TopicBeacon, beacon(heights[0], 2))
-	n.requireRejected("stale beacon", n.vote(gk3, ts[1].Seq, protocol.TopicBeacon, beacon(heights[0], 2)), registrytypes.ErrStaleBeacon)
+	n.requireRejected("stale beacon", n.vote(gk3, ts[1].Seq, protocol.TopicBeacon, beacon(heights[0], 2)), gatekeepertypes.ErrStaleBeacon)
 	if b := latest(); b.Value[0] != 1 {
 		t.Fatal("a stale beacon replaced the latest")
 	}

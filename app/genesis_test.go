@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/app/apptest"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
@@ -50,10 +51,9 @@ func TestGenesisExportImport(t *testing.T) {
 		t.Fatalf("exported mq state has %d ingress entries, %d sequences, %d votes, %d tasks (next %d); want 12, 2, 1, 2 (3)",
 			len(gs.Ingress), len(gs.Sequences), len(gs.Votes), len(gs.Tasks), gs.NextTask)
 	}
-	var rgs registrytypes.GenesisState
-	c.App.AppCodec().MustUnmarshalJSON(reg1, &rgs)
-	if len(rgs.Workers) != 4 || len(rgs.Gatekeepers) != 3 || !bytes.Equal(rgs.Launcher, gk1.PublicKey()) {
-		t.Fatalf("exported registry has %d workers, %d gatekeepers, launcher %x; want 4, 3, gk1", len(rgs.Workers), len(rgs.Gatekeepers), rgs.Launcher)
+	rgs, ggs := registryState(t, c, reg1), gatekeeperState(t, c, reg1)
+	if len(rgs.Workers) != 4 || len(ggs.Gatekeepers) != 3 || !bytes.Equal(ggs.Launcher, gk1.PublicKey()) {
+		t.Fatalf("exported registry has %d workers, %d gatekeepers, launcher %x; want 4, 3, gk1", len(rgs.Workers), len(ggs.Gatekeepers), ggs.Launcher)
 	}
 
 	n := c.Import(t, exp1)
@@ -87,16 +87,46 @@ func TestGenesisExportImport(t *testing.T) {
 	}
 }
 
-// moduleStates returns the mq and registry sections of an exported app state.
-func moduleStates(t *testing.T, exp servertypes.ExportedApp) (mq, registry json.RawMessage) {
+// moduleStates returns the mq section of an exported app state, and the
+// registry and gatekeeper sections as one JSON object (keyed by module).
+func moduleStates(t *testing.T, exp servertypes.ExportedApp) (mq, modules json.RawMessage) {
 	t.Helper()
 	var state map[string]json.RawMessage
 	if err := json.Unmarshal(exp.AppState, &state); err != nil {
 		t.Fatal(err)
 	}
-	mq, registry = state[mqtypes.ModuleName], state[registrytypes.ModuleName]
-	if len(mq) == 0 || len(registry) == 0 {
-		t.Fatal("export lacks the mq or registry state")
+	mq = state[mqtypes.ModuleName]
+	reg, gk := state[registrytypes.ModuleName], state[gatekeepertypes.ModuleName]
+	if len(mq) == 0 || len(reg) == 0 || len(gk) == 0 {
+		t.Fatal("export lacks the mq, registry or gatekeeper state")
 	}
-	return mq, registry
+	modules, err := json.Marshal(map[string]json.RawMessage{registrytypes.ModuleName: reg, gatekeepertypes.ModuleName: gk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mq, modules
+}
+
+// registryState decodes the registry section of moduleStates' modules.
+func registryState(t *testing.T, c *apptest.Chain, modules json.RawMessage) registrytypes.GenesisState {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(modules, &m); err != nil {
+		t.Fatal(err)
+	}
+	var gs registrytypes.GenesisState
+	c.App.AppCodec().MustUnmarshalJSON(m[registrytypes.ModuleName], &gs)
+	return gs
+}
+
+// gatekeeperState decodes the gatekeeper section of moduleStates' modules.
+func gatekeeperState(t *testing.T, c *apptest.Chain, modules json.RawMessage) gatekeepertypes.GenesisState {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(modules, &m); err != nil {
+		t.Fatal(err)
+	}
+	var gs gatekeepertypes.GenesisState
+	c.App.AppCodec().MustUnmarshalJSON(m[gatekeepertypes.ModuleName], &gs)
+	return gs
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/app/apptest"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
-	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
+	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 )
 
 // TestKeyRequestsAfterBootstrap plays, through real blocks, the requests of
@@ -23,10 +23,10 @@ func TestKeyRequestsAfterBootstrap(t *testing.T) {
 	gk1, gk2 := n.gks[0], n.gks[1]
 	w1, w2, w3 := n.workers[0], n.workers[1], n.workers[2]
 	n.launch()
-	res := n.tx(n.operator, &registrytypes.MsgCreateCluster{Owner: n.operator.Address.String(), Workers: []string{w1.Hex(), w2.Hex()}})
+	res := n.tx(n.operator, &gatekeepertypes.MsgCreateCluster{Owner: n.operator.Address.String(), Workers: []string{w1.Hex(), w2.Hex()}})
 	requireOK(t, "create cluster", res.Code, res.Log)
 	v0 := protocol.ClusterKeyID{Cluster: 1, Version: 0}.Encode()
-	n.requireRejected("request before the key is published", n.send(w1, protocol.TopicClusterKeyRequest, v0), registrytypes.ErrClusterKeyNotPublished)
+	n.requireRejected("request before the key is published", n.send(w1, protocol.TopicClusterKeyRequest, v0), gatekeepertypes.ErrClusterKeyNotPublished)
 
 	ts := tasks(t, n.c.Ingress(), protocol.TopicClusterTask)
 	pub := bytes.Repeat([]byte{0xc1}, 32)
@@ -49,14 +49,14 @@ func TestKeyRequestsAfterBootstrap(t *testing.T) {
 		payload []byte
 		want    *errorsmod.Error
 	}{
-		{"a worker outside the cluster asks for its key", w3, protocol.TopicClusterKeyRequest, v0, registrytypes.ErrNotClusterMember},
+		{"a worker outside the cluster asks for its key", w3, protocol.TopicClusterKeyRequest, v0, gatekeepertypes.ErrNotClusterMember},
 		{"a member asks for a version the cluster does not use", w1, protocol.TopicClusterKeyRequest,
-			protocol.ClusterKeyID{Cluster: 1, Version: 1}.Encode(), registrytypes.ErrKeyVersionMismatch},
+			protocol.ClusterKeyID{Cluster: 1, Version: 1}.Encode(), gatekeepertypes.ErrKeyVersionMismatch},
 		{"a member asks for a cluster that does not exist", w1, protocol.TopicClusterKeyRequest,
-			protocol.ClusterKeyID{Cluster: 9}.Encode(), registrytypes.ErrClusterNotFound},
-		{"a malformed cluster key request", w1, protocol.TopicClusterKeyRequest, v0[:11], registrytypes.ErrMalformedPayload},
-		{"a worker that is no gatekeeper asks for the master key", w3, protocol.TopicMasterKeyRefetch, protocol.EncodeU32(1), registrytypes.ErrNotGatekeeper},
-		{"a gatekeeper names a version count the chain does not have", gk2, protocol.TopicMasterKeyRefetch, protocol.EncodeU32(2), registrytypes.ErrKeyVersionMismatch},
+			protocol.ClusterKeyID{Cluster: 9}.Encode(), gatekeepertypes.ErrClusterNotFound},
+		{"a malformed cluster key request", w1, protocol.TopicClusterKeyRequest, v0[:11], gatekeepertypes.ErrMalformedPayload},
+		{"a worker that is no gatekeeper asks for the master key", w3, protocol.TopicMasterKeyRefetch, protocol.EncodeU32(1), gatekeepertypes.ErrNotGatekeeper},
+		{"a gatekeeper names a version count the chain does not have", gk2, protocol.TopicMasterKeyRefetch, protocol.EncodeU32(2), gatekeepertypes.ErrKeyVersionMismatch},
 	} {
 		rejected(c.name, c.from, c.topic, c.payload, c.want)
 	}
@@ -77,7 +77,7 @@ func TestKeyRequestsAfterBootstrap(t *testing.T) {
 		}
 	}
 	grantOf("member request", w1)
-	rejected("the same request again", w1, protocol.TopicClusterKeyRequest, v0, registrytypes.ErrKeyRequestTooSoon)
+	rejected("the same request again", w1, protocol.TopicClusterKeyRequest, v0, gatekeepertypes.ErrKeyRequestTooSoon)
 	grantOf("another member's request", w2)
 
 	// A gatekeeper gets its history again: it is not live until it reports it.
@@ -90,10 +90,10 @@ func TestKeyRequestsAfterBootstrap(t *testing.T) {
 	if req, err := protocol.DecodeKeyRequest(got[0].Payload); err != nil || !bytes.Equal(req.Identity, gk2.PublicKey()) || !bytes.Equal(req.ReceiveKey, n.receiveKey(gk2)) {
 		t.Fatalf("master key request %+v, %v", req, err)
 	}
-	if gk, err := n.c.App.RegistryKeeper.Gatekeepers.Get(n.c.CommittedContext(), gk2.PublicKey()); err != nil || gk.LiveHeight != 0 {
+	if gk, err := n.c.App.GatekeeperKeeper.Gatekeepers.Get(n.c.CommittedContext(), gk2.PublicKey()); err != nil || gk.LiveHeight != 0 {
 		t.Fatalf("gatekeeper after the refetch: %+v, %v", gk, err)
 	}
-	rejected("the same refetch again", gk2, protocol.TopicMasterKeyRefetch, protocol.EncodeU32(1), registrytypes.ErrKeyRequestTooSoon)
+	rejected("the same refetch again", gk2, protocol.TopicMasterKeyRefetch, protocol.EncodeU32(1), gatekeepertypes.ErrKeyRequestTooSoon)
 
 	// After the interval the same request is granted once more.
 	for range protocol.KeyRequestIntervalBlocks {

@@ -9,7 +9,7 @@ import (
 )
 
 // registerMigrationUpgrades gives x/upgrade the handlers of pRuntime
-// migrations (x/registry, keeper/migration.go), whose plans are scheduled
+// migrations (x/gatekeeper, keeper/migration.go), whose plans are scheduled
 // on chain by MsgScheduleMigration rather than compiled in. Handlers are
 // not state, so the app derives them from state before x/upgrade's
 // pre-blocker runs, by x/upgrade's two rules:
@@ -20,11 +20,11 @@ import (
 //   - when a node starts, the last applied plan must have a handler, so a
 //     migration that already took effect gets one at the first block.
 //
-// A plan with a migration's name that x/registry does not know (scheduled
+// A plan with a migration's name that x/gatekeeper does not know (scheduled
 // by hand with MsgSoftwareUpgrade) gets no handler: x/upgrade halts at it,
 // as at any plan this binary does not know.
 func (app *App) registerMigrationUpgrades(ctx sdk.Context) error {
-	uk, rk := app.UpgradeKeeper, app.RegistryKeeper
+	uk, rk := app.UpgradeKeeper, app.GatekeeperKeeper
 	if !app.lastUpgradeHandled {
 		name, _, err := uk.GetLastCompletedUpgrade(ctx)
 		if err != nil {

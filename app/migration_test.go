@@ -12,8 +12,8 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/app/apptest"
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
-	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
 // successorMeasurement is the new pRuntime build's measurement.
@@ -32,9 +32,9 @@ func (n *gkNet) successor(pred *apptest.Worker) *apptest.Worker {
 	return w
 }
 
-func (n *gkNet) migration() registrytypes.Migration {
+func (n *gkNet) migration() gatekeepertypes.Migration {
 	n.t.Helper()
-	m, err := n.c.App.RegistryKeeper.Migrations.Get(n.c.CommittedContext(), 1)
+	m, err := n.c.App.GatekeeperKeeper.Migrations.Get(n.c.CommittedContext(), 1)
 	if err != nil {
 		n.t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestPRuntimeMigration(t *testing.T) {
 	n := newGKNet(t, 3, 1, 0)
 	gk1, gk2, gk3, w1 := n.gks[0], n.gks[1], n.gks[2], n.workers[0]
 	n.launch()
-	res := n.tx(n.operator, &registrytypes.MsgCreateCluster{Owner: n.operator.Address.String(), Workers: []string{w1.Hex()}})
+	res := n.tx(n.operator, &gatekeepertypes.MsgCreateCluster{Owner: n.operator.Address.String(), Workers: []string{w1.Hex()}})
 	requireOK(t, "create cluster", res.Code, res.Log)
 	ts := tasks(t, n.c.Ingress(), protocol.TopicClusterTask)
 	ck := protocol.ClusterPublicKey{ClusterKeyID: protocol.ClusterKeyID{Cluster: 1}, PublicKey: bytes.Repeat([]byte{0xc0}, 32)}.Encode()
@@ -64,7 +64,7 @@ func TestPRuntimeMigration(t *testing.T) {
 	// Governance schedules it.
 	auth := n.c.App.RegistryKeeper.Authority()
 	activation := n.c.App.LastBlockHeight() + 40
-	schedule := &registrytypes.MsgScheduleMigration{Authority: auth, TeeKind: attest.KindSim,
+	schedule := &gatekeepertypes.MsgScheduleMigration{Authority: auth, TeeKind: attest.KindSim,
 		Measurement: hex.EncodeToString(successorMeasurement[:]), Description: "pruntime v2", ActivationHeight: activation}
 	mark := len(n.c.Ingress())
 	if err := n.gov(schedule); err != nil {
@@ -77,7 +77,7 @@ func TestPRuntimeMigration(t *testing.T) {
 	if err != nil || plan.Name != "pruntime-migration-1" || plan.Height != activation {
 		t.Fatalf("upgrade plan %+v, %v", plan, err)
 	}
-	if err := n.gov(&registrytypes.MsgRotateMasterKey{Authority: auth}); !errors.Is(err, registrytypes.ErrMigrationPending) {
+	if err := n.gov(&gatekeepertypes.MsgRotateMasterKey{Authority: auth}); !errors.Is(err, gatekeepertypes.ErrMigrationPending) {
 		t.Fatalf("rotation during the migration: %v", err)
 	}
 
@@ -98,7 +98,7 @@ func TestPRuntimeMigration(t *testing.T) {
 	if p, err := imported.App.UpgradeKeeper.GetUpgradePlan(imported.CommittedContext()); err != nil || p.Name != plan.Name || p.Height != activation {
 		t.Fatalf("plan on the imported chain %+v, %v", p, err)
 	}
-	if m, err := imported.App.RegistryKeeper.Migrations.Get(imported.CommittedContext(), 1); err != nil || !m.Pending() || len(m.Pairs) != 3 {
+	if m, err := imported.App.GatekeeperKeeper.Migrations.Get(imported.CommittedContext(), 1); err != nil || !m.Pending() || len(m.Pairs) != 3 {
 		t.Fatalf("migration on the imported chain %+v, %v", m, err)
 	}
 	// A restart before the height: no handler may exist yet.
@@ -115,14 +115,14 @@ func TestPRuntimeMigration(t *testing.T) {
 		n.requireHandled(n.send(p.succ, protocol.TopicMigrationReady, protocol.MigrationPairRef{ID: 1, Predecessor: p.pred.PublicKey()}.Encode()))
 	}
 	n.requireRejected("handover to another's successor", n.send(gk3, protocol.TopicMigrationHandover,
-		protocol.MigrationHandover{ID: 1, Successor: s1.PublicKey(), Count: 1, Sealed: []byte("x")}.Encode()), registrytypes.ErrNotPaired)
+		protocol.MigrationHandover{ID: 1, Successor: s1.PublicKey(), Count: 1, Sealed: []byte("x")}.Encode()), gatekeepertypes.ErrNotPaired)
 
 	// Blocks up to the activation height; x/upgrade runs the plan there.
 	for n.c.App.LastBlockHeight() < activation-1 {
 		n.c.NextBlock()
 	}
 	if m := n.migration(); !m.Pending() {
-		t.Fatalf("migration %s before its height", registrytypes.MigrationPhaseName(m.Phase))
+		t.Fatalf("migration %s before its height", gatekeepertypes.MigrationPhaseName(m.Phase))
 	}
 	mark = len(n.c.Ingress())
 	n.c.NextBlock()
@@ -135,7 +135,7 @@ func TestPRuntimeMigration(t *testing.T) {
 		t.Fatalf("migration_activated %+v, %v", act, err)
 	}
 	m := n.migration()
-	if m.Phase != registrytypes.MIGRATION_PHASE_DONE || m.ActivatedHeight != activation || len(m.LostGatekeepers) != 1 ||
+	if m.Phase != gatekeepertypes.MIGRATION_PHASE_DONE || m.ActivatedHeight != activation || len(m.LostGatekeepers) != 1 ||
 		!bytes.Equal(m.LostGatekeepers[0], gk3.PublicKey()) {
 		t.Fatalf("migration after its height: %+v", m)
 	}
@@ -146,12 +146,12 @@ func TestPRuntimeMigration(t *testing.T) {
 	if _, err := n.c.App.UpgradeKeeper.GetUpgradePlan(ctx); !errors.Is(err, upgradetypes.ErrNoUpgradePlanFound) {
 		t.Fatalf("plan still pending: %v", err)
 	}
-	gks, err := n.c.App.RegistryKeeper.GatekeeperKeys(ctx)
+	gks, err := n.c.App.GatekeeperKeeper.GatekeeperKeys(ctx)
 	if err != nil || len(gks) != 2 || !slices.ContainsFunc(gks, func(k []byte) bool { return bytes.Equal(k, s1.PublicKey()) }) ||
 		!slices.ContainsFunc(gks, func(k []byte) bool { return bytes.Equal(k, s2.PublicKey()) }) {
 		t.Fatalf("gatekeepers %x, want the two successors", gks)
 	}
-	c, err := n.c.App.RegistryKeeper.GetCluster(ctx, 1)
+	c, err := n.c.App.GatekeeperKeeper.GetCluster(ctx, 1)
 	if err != nil || len(c.Workers) != 1 || !bytes.Equal(c.Workers[0], sw.PublicKey()) {
 		t.Fatalf("cluster %+v, %v", c, err)
 	}
@@ -164,7 +164,7 @@ func TestPRuntimeMigration(t *testing.T) {
 	n.checkTx("egress of a retired pRuntime", mqtypes.ErrUnknownSender, old)
 	n.requireHandled(n.send(s1, protocol.TopicMasterKeyCopy,
 		protocol.MasterKeyCopy{Recipient: s2.PublicKey(), First: 0, Count: 1, Sealed: []byte("sealed")}.Encode()))
-	if err := n.gov(&registrytypes.MsgRotateMasterKey{Authority: auth}); err != nil {
+	if err := n.gov(&gatekeepertypes.MsgRotateMasterKey{Authority: auth}); err != nil {
 		t.Fatalf("rotation after the migration: %v", err)
 	}
 }
@@ -176,7 +176,7 @@ func TestPRuntimeMigrationCancelled(t *testing.T) {
 	n := newGKNet(t, 1, 0, 0)
 	n.launch()
 	auth := n.c.App.RegistryKeeper.Authority()
-	if err := n.gov(&registrytypes.MsgScheduleMigration{Authority: auth, TeeKind: attest.KindSim,
+	if err := n.gov(&gatekeepertypes.MsgScheduleMigration{Authority: auth, TeeKind: attest.KindSim,
 		Measurement: hex.EncodeToString(successorMeasurement[:]), ActivationHeight: n.c.App.LastBlockHeight() + 30}); err != nil {
 		t.Fatalf("schedule: %v", err)
 	}
@@ -184,14 +184,14 @@ func TestPRuntimeMigrationCancelled(t *testing.T) {
 		t.Fatalf("cancel upgrade: %v", err)
 	}
 	m := n.migration()
-	if m.Phase != registrytypes.MIGRATION_PHASE_CANCELLED || m.CancelReason != uint32(protocol.CancelPlanGone) {
+	if m.Phase != gatekeepertypes.MIGRATION_PHASE_CANCELLED || m.CancelReason != uint32(protocol.CancelPlanGone) {
 		t.Fatalf("migration %+v", m)
 	}
 	last := n.c.Ingress()[len(n.c.Ingress())-1]
 	if c, err := protocol.DecodeMigrationCancelled(last.Payload); last.Topic != protocol.TopicMigrationCancelled || err != nil || c.ID != 1 {
 		t.Fatalf("last ingress %s %+v, %v", last.Topic, c, err)
 	}
-	if err := n.gov(&registrytypes.MsgRotateMasterKey{Authority: auth}); err != nil {
+	if err := n.gov(&gatekeepertypes.MsgRotateMasterKey{Authority: auth}); err != nil {
 		t.Fatalf("rotation after the cancellation: %v", err)
 	}
 }

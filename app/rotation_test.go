@@ -13,8 +13,8 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/app/apptest"
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
-	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
 // gov executes msg as a passed governance proposal would (see
@@ -34,9 +34,9 @@ func (n *gkNet) gov(msg sdk.Msg) error {
 	return err
 }
 
-func (n *gkNet) rotation() registrytypes.Rotation {
+func (n *gkNet) rotation() gatekeepertypes.Rotation {
 	n.t.Helper()
-	resp, err := n.c.App.RegistryKeeper.Rotations.Get(n.c.CommittedContext(), 1)
+	resp, err := n.c.App.GatekeeperKeeper.Rotations.Get(n.c.CommittedContext(), 1)
 	if err != nil {
 		n.t.Fatal(err)
 	}
@@ -52,13 +52,13 @@ func (n *gkNet) rotation() registrytypes.Rotation {
 func TestMasterKeyRotation(t *testing.T) {
 	t.Parallel()
 	const retention = 3
-	n := newGKNetWith(t, 3, 2, func(gs *registrytypes.GenesisState) {
+	n := newGKNetWith(t, 3, 2, func(gs *gatekeepertypes.GenesisState) {
 		gs.Params.BeaconIntervalBlocks, gs.Params.KeyRetention = 0, retention
 	})
 	gk1, gk2, gk3, w1 := n.gks[0], n.gks[1], n.gks[2], n.workers[0]
 	n.launch()
 	auth := n.c.App.RegistryKeeper.Authority()
-	res := n.tx(n.operator, &registrytypes.MsgCreateCluster{Owner: n.operator.Address.String(), Workers: []string{w1.Hex()}})
+	res := n.tx(n.operator, &gatekeepertypes.MsgCreateCluster{Owner: n.operator.Address.String(), Workers: []string{w1.Hex()}})
 	requireOK(t, "create cluster", res.Code, res.Log)
 	ts := tasks(t, n.c.Ingress(), protocol.TopicClusterTask)
 	clusterKey := func(version uint32, b byte) []byte {
@@ -69,7 +69,7 @@ func TestMasterKeyRotation(t *testing.T) {
 
 	// Start by governance: the snapshot is announced.
 	mark := len(n.c.Ingress())
-	if err := n.gov(&registrytypes.MsgRotateMasterKey{Authority: auth}); err != nil {
+	if err := n.gov(&gatekeepertypes.MsgRotateMasterKey{Authority: auth}); err != nil {
 		t.Fatalf("rotate: %v", err)
 	}
 	got := n.ingressSince(mark)
@@ -84,11 +84,11 @@ func TestMasterKeyRotation(t *testing.T) {
 	for i, m := range start.Gatekeepers {
 		rangeOf[string(m.Identity)] = uint32(i)
 	}
-	if err := n.gov(&registrytypes.MsgRotateMasterKey{Authority: auth}); !errors.Is(err, registrytypes.ErrRotationInProgress) {
+	if err := n.gov(&gatekeepertypes.MsgRotateMasterKey{Authority: auth}); !errors.Is(err, gatekeepertypes.ErrRotationInProgress) {
 		t.Fatalf("second rotation: %v", err)
 	}
 	w2 := n.workers[1]
-	if err := n.gov(&registrytypes.MsgAddGatekeeper{Authority: auth, IdentityKey: w2.Hex()}); !errors.Is(err, registrytypes.ErrRotationInProgress) {
+	if err := n.gov(&gatekeepertypes.MsgAddGatekeeper{Authority: auth, IdentityKey: w2.Hex()}); !errors.Is(err, gatekeepertypes.ErrRotationInProgress) {
 		t.Fatalf("add gatekeeper during the rotation: %v", err)
 	}
 
@@ -99,16 +99,16 @@ func TestMasterKeyRotation(t *testing.T) {
 	}
 	prop := protocol.RotationProposal{ToVersion: 1, PublicKey: newKey.PublicKey(), Copies: [][]byte{[]byte("c0"), []byte("c1"), []byte("c2")}}
 	n.requireRejected("proposal with two copies", n.send(gk2, protocol.TopicRotationProposal,
-		protocol.RotationProposal{ToVersion: 1, PublicKey: newKey.PublicKey(), Copies: prop.Copies[:2]}.Encode()), registrytypes.ErrInvalidProposal)
+		protocol.RotationProposal{ToVersion: 1, PublicKey: newKey.PublicKey(), Copies: prop.Copies[:2]}.Encode()), gatekeepertypes.ErrInvalidProposal)
 	n.requireHandled(n.send(gk2, protocol.TopicRotationProposal, prop.Encode()))
-	n.requireRejected("second proposal", n.send(gk1, protocol.TopicRotationProposal, prop.Encode()), registrytypes.ErrProposalTaken)
+	n.requireRejected("second proposal", n.send(gk1, protocol.TopicRotationProposal, prop.Encode()), gatekeepertypes.ErrProposalTaken)
 	last := n.c.Ingress()[len(n.c.Ingress())-1]
 	if p, err := protocol.DecodeRotationProposed(last.Payload); last.Topic != protocol.TopicRotationProposed || err != nil || !bytes.Equal(p.Proposer, gk2.PublicKey()) {
 		t.Fatalf("last ingress %s: %+v, %v", last.Topic, p, err)
 	}
 
 	// A quorum of acknowledgements activates v1.
-	n.requireRejected("ack from a worker", n.send(w1, protocol.TopicRotationAck, protocol.EncodeU32(1)), registrytypes.ErrNotGatekeeper)
+	n.requireRejected("ack from a worker", n.send(w1, protocol.TopicRotationAck, protocol.EncodeU32(1)), gatekeepertypes.ErrNotGatekeeper)
 	n.requireHandled(n.send(gk3, protocol.TopicRotationAck, protocol.EncodeU32(1)))
 	mark = len(n.c.Ingress())
 	n.requireHandled(n.send(gk1, protocol.TopicRotationAck, protocol.EncodeU32(1)))
@@ -130,7 +130,7 @@ func TestMasterKeyRotation(t *testing.T) {
 
 	// The member stores its v1 key and acknowledges it: the sweep height.
 	n.requireRejected("cluster key ack from a non-member", n.send(w2, protocol.TopicClusterKeyAck,
-		protocol.ClusterKeyID{Cluster: 1, Version: 1}.Encode()), registrytypes.ErrNotClusterMember)
+		protocol.ClusterKeyID{Cluster: 1, Version: 1}.Encode()), gatekeepertypes.ErrNotClusterMember)
 	n.requireHandled(n.send(w1, protocol.TopicClusterKeyAck, protocol.ClusterKeyID{Cluster: 1, Version: 1}.Encode()))
 	if r := n.rotation(); r.SweepHeight == 0 || !r.WorkerAcked(w1.PublicKey()) {
 		t.Fatalf("after the member's ack: %+v", r)
@@ -142,9 +142,8 @@ func TestMasterKeyRotation(t *testing.T) {
 	if _, reg2 := moduleStates(t, imported.Export()); !bytes.Equal(reg1, reg2) {
 		t.Errorf("registry state differs after export and import:\n%s\n%s", reg1, reg2)
 	}
-	var rgs registrytypes.GenesisState
-	n.c.App.AppCodec().MustUnmarshalJSON(reg1, &rgs)
-	if len(rgs.Rotations) != 1 || rgs.Rotations[0].Phase != registrytypes.ROTATION_PHASE_REENCRYPTING || rgs.Params.KeyRetention != retention {
+	rgs := gatekeeperState(t, n.c, reg1)
+	if len(rgs.Rotations) != 1 || rgs.Rotations[0].Phase != gatekeepertypes.ROTATION_PHASE_REENCRYPTING || rgs.Params.KeyRetention != retention {
 		t.Fatalf("exported rotations %+v", rgs.Rotations)
 	}
 
@@ -158,26 +157,26 @@ func TestMasterKeyRotation(t *testing.T) {
 		return p.Encode()
 	}
 	n.requireRejected("progress of another range", n.send(gk1, protocol.TopicReencryptProgress,
-		protocol.ReencryptProgress{ToVersion: 1, Range: rangeOf[string(gk2.PublicKey())]}.Encode()), registrytypes.ErrNotAssignee)
+		protocol.ReencryptProgress{ToVersion: 1, Range: rangeOf[string(gk2.PublicKey())]}.Encode()), gatekeepertypes.ErrNotAssignee)
 	n.requireHandled(n.send(gk1, protocol.TopicReencryptProgress, progress(gk1, protocol.ReencryptProgress{Done: 5, Total: 5, Finished: true})))
 	n.requireHandled(n.send(gk2, protocol.TopicReencryptProgress, progress(gk2, protocol.ReencryptProgress{
 		Done: 2, Failed: 1, Total: 3, Finished: true, FailedNames: []string{"cluster-1/app/x"},
 	})))
 	n.requireHandled(n.send(gk3, protocol.TopicReencryptProgress, progress(gk3, protocol.ReencryptProgress{Finished: true})))
-	if p := n.rotation().Phase; p != registrytypes.ROTATION_PHASE_REENCRYPTING {
-		t.Fatalf("phase %s with a failed blob", registrytypes.PhaseName(p))
+	if p := n.rotation().Phase; p != gatekeepertypes.ROTATION_PHASE_REENCRYPTING {
+		t.Fatalf("phase %s with a failed blob", gatekeepertypes.PhaseName(p))
 	}
 	evs := n.send(gk2, protocol.TopicReencryptProgress, progress(gk2, protocol.ReencryptProgress{Done: 3, Total: 3, Finished: true}))
 	n.requireHandled(evs)
-	if len(events(evs, registrytypes.EventMasterKeyRetired)) != 1 {
+	if len(events(evs, gatekeepertypes.EventMasterKeyRetired)) != 1 {
 		t.Fatal("no master_key_retired event when the last failure cleared")
 	}
 	r := n.rotation()
-	if r.Phase != registrytypes.ROTATION_PHASE_RETIRING || r.EraseHeight != r.RetiredHeight+retention {
+	if r.Phase != gatekeepertypes.ROTATION_PHASE_RETIRING || r.EraseHeight != r.RetiredHeight+retention {
 		t.Fatalf("rotation after the ranges: %+v", r)
 	}
 	// The gatekeeper set is unlocked again.
-	if err := n.gov(&registrytypes.MsgAddGatekeeper{Authority: auth, IdentityKey: w2.Hex()}); err != nil {
+	if err := n.gov(&gatekeepertypes.MsgAddGatekeeper{Authority: auth, IdentityKey: w2.Hex()}); err != nil {
 		t.Fatalf("add gatekeeper after retirement: %v", err)
 	}
 
@@ -199,13 +198,13 @@ func TestMasterKeyRotation(t *testing.T) {
 		t.Fatalf("erase orders %v, want one for v0", erases)
 	}
 	r = n.rotation()
-	mk, err := n.c.App.RegistryKeeper.MasterKeys.Get(n.c.CommittedContext(), 0)
-	if err != nil || r.Phase != registrytypes.ROTATION_PHASE_DONE || mk.ErasedHeight != r.EraseHeight || len(mk.PublicKey) == 0 {
+	mk, err := n.c.App.GatekeeperKeeper.MasterKeys.Get(n.c.CommittedContext(), 0)
+	if err != nil || r.Phase != gatekeepertypes.ROTATION_PHASE_DONE || mk.ErasedHeight != r.EraseHeight || len(mk.PublicKey) == 0 {
 		t.Fatalf("after the erase height: rotation %+v, v0 %+v, %v", r, mk, err)
 	}
 	// No live gatekeeper may hand out the erased version.
 	n.requireRejected("copy of the erased version", n.send(gk1, protocol.TopicMasterKeyCopy,
-		protocol.MasterKeyCopy{Recipient: w2.PublicKey(), First: 0, Count: 2, Sealed: []byte("s")}.Encode()), registrytypes.ErrKeyErased)
+		protocol.MasterKeyCopy{Recipient: w2.PublicKey(), First: 0, Count: 2, Sealed: []byte("s")}.Encode()), gatekeepertypes.ErrKeyErased)
 	n.requireHandled(n.send(gk1, protocol.TopicMasterKeyCopy,
 		protocol.MasterKeyCopy{Recipient: w2.PublicKey(), First: 1, Count: 1, Sealed: []byte("s")}.Encode()))
 	if rej := events(n.send(gk3, protocol.TopicRotationAck, protocol.EncodeU32(1)), mqtypes.EventMessageRejected); len(rej) != 1 {

@@ -43,7 +43,7 @@ func TestDevnetBootstrapDuringRotation(t *testing.T) {
 	eventually(t, 120*time.Second, "the corrupted blob reported by name", func() bool {
 		for _, gk := range rotationView(t, g).Gatekeepers {
 			if gk.Failed == "1" && slices.Contains(gk.FailedNames, object) {
-				out := gkdRun(t, g.gkd, "q", "registry", "rotation", "--to-version", "1", "--node", g.node, "-o", "json")
+				out := gkdRun(t, g.gkd, "q", "gatekeeper", "rotation", "--to-version", "1", "--node", g.node, "-o", "json")
 				late = gatekeeperReporting(t, g, out, object)
 				return true
 			}

@@ -48,7 +48,7 @@ func TestDevnetGatekeepers(t *testing.T) {
 		} `json:"master_keys"`
 	}
 	eventually(t, 120*time.Second, "master key v0 on chain", func() bool {
-		gkdJSON(t, gkd, &keys, "q", "registry", "master-keys", "--node", node)
+		gkdJSON(t, gkd, &keys, "q", "gatekeeper", "master-keys", "--node", node)
 		return len(keys.MasterKeys) == 1
 	})
 	pub, err := base64.StdEncoding.DecodeString(keys.MasterKeys[0].PublicKey)
@@ -70,7 +70,7 @@ func TestDevnetGatekeepers(t *testing.T) {
 		} `json:"gatekeepers"`
 	}
 	eventually(t, 30*time.Second, "three live gatekeepers on chain", func() bool {
-		gkdJSON(t, gkd, &onChain, "q", "registry", "gatekeepers", "--node", node)
+		gkdJSON(t, gkd, &onChain, "q", "gatekeeper", "gatekeepers", "--node", node)
 		live := 0
 		for _, g := range onChain.Gatekeepers {
 			if g.LiveHeight != "" && g.LiveHeight != "0" {
@@ -99,7 +99,7 @@ func TestDevnetGatekeepers(t *testing.T) {
 				Height string `json:"height"`
 			} `json:"beacon"`
 		}
-		gkdJSON(t, gkd, &b, "q", "registry", "beacon", "--node", node)
+		gkdJSON(t, gkd, &b, "q", "gatekeeper", "beacon", "--node", node)
 		return b.Beacon != nil
 	})
 

@@ -37,7 +37,7 @@ import (
 // devnet measurement (pruntime.DevnetMeasurement); the successor build is
 // the pruntime binary, whose sim measurement is the SHA-256 of its
 // executable. Apps save blobs of mixed sizes and derive a key; governance
-// schedules the migration (`gkd tx registry schedule-migration`); one
+// schedules the migration (`gkd tx gatekeeper schedule-migration`); one
 // successor process per devnet pRuntime, with its own pherry, registers
 // naming its predecessor, receives the handover and reports ready. After
 // the activation height the successors are the gatekeepers, live with the
@@ -144,7 +144,7 @@ func TestPRuntimeMigration(t *testing.T) {
 	votingBlocks := int64(votingPeriod/blockTime) + 4
 	activation := h0 + votingBlocks + 20 + migrationLeadBlocks
 	t.Logf("scheduling at height %d: activation at %d", h0, activation)
-	gkdRun(t, gkd, "tx", "registry", "schedule-migration", "sim", succMeasurement, strconv.FormatInt(activation, 10), "pruntime e2e successor",
+	gkdRun(t, gkd, "tx", "gatekeeper", "schedule-migration", "sim", succMeasurement, strconv.FormatInt(activation, 10), "pruntime e2e successor",
 		"--home", home, "--from", "validator", "--deposit", "10000000stake",
 		"--title", "migrate the sim pRuntimes", "--summary", "e2e: migrate to the pruntime binary", "--fees", "2000stake", "-y")
 	var propID string
@@ -257,7 +257,7 @@ func TestPRuntimeMigration(t *testing.T) {
 			LiveHeight  string `json:"live_height"`
 		} `json:"gatekeepers"`
 	}
-	gkdJSON(t, gkd, &onChain, "q", "registry", "gatekeepers", "--node", node)
+	gkdJSON(t, gkd, &onChain, "q", "gatekeeper", "gatekeepers", "--node", node)
 	if len(onChain.Gatekeepers) != 3 {
 		t.Fatalf("%d gatekeepers after the migration", len(onChain.Gatekeepers))
 	}
@@ -422,14 +422,14 @@ type migrationPairView struct {
 	Replaced    bool   `json:"replaced"`
 }
 
-// queryMigration is `gkd q registry migration -o json`: the pending
+// queryMigration is `gkd q gatekeeper migration -o json`: the pending
 // migration or the last one (zero before any).
 func queryMigration(t *testing.T, gkd, node string) migrationView {
 	t.Helper()
 	var resp struct {
 		Migration *migrationView `json:"migration"`
 	}
-	gkdJSON(t, gkd, &resp, "q", "registry", "migration", "--node", node)
+	gkdJSON(t, gkd, &resp, "q", "gatekeeper", "migration", "--node", node)
 	if resp.Migration == nil {
 		return migrationView{}
 	}
@@ -467,7 +467,7 @@ func beaconDelivered(t *testing.T, gkd, node string) int64 {
 			DeliveredHeight string `json:"delivered_height"`
 		} `json:"beacon"`
 	}
-	gkdJSON(t, gkd, &b, "q", "registry", "beacon", "--node", node)
+	gkdJSON(t, gkd, &b, "q", "gatekeeper", "beacon", "--node", node)
 	if b.Beacon == nil {
 		return 0
 	}

@@ -65,7 +65,7 @@ func TestDevnetRotationCorruptBlob(t *testing.T) {
 	}
 }
 
-// rotationView is `gkd q registry rotation` of the first rotation, or its
+// rotationView is `gkd q gatekeeper rotation` of the first rotation, or its
 // zero value before the rotation starts.
 type rotationResp struct {
 	Phase         string `json:"phase"`
@@ -78,7 +78,7 @@ type rotationResp struct {
 
 func rotationView(t *testing.T, g *gkDevnet) rotationResp {
 	t.Helper()
-	out, err := execOutput(g.gkd, "q", "registry", "rotation", "--to-version", "1", "--node", g.node, "-o", "json")
+	out, err := execOutput(g.gkd, "q", "gatekeeper", "rotation", "--to-version", "1", "--node", g.node, "-o", "json")
 	if err != nil {
 		return rotationResp{} // none yet: the query fails
 	}

@@ -18,7 +18,7 @@ import (
 // in it) and restarts it with one pRuntime's relayer off (--no-relayer) or
 // one gatekeeper not started at all (--down).
 
-// rotationRows is `gkd q registry rotation --to-version 1` with the fields
+// rotationRows is `gkd q gatekeeper rotation --to-version 1` with the fields
 // these tests read.
 type rotationRows struct {
 	Phase       string `json:"phase"`
@@ -34,7 +34,7 @@ type rotationRows struct {
 
 func rotationRowsView(t *testing.T, g *gkDevnet) rotationRows {
 	t.Helper()
-	out, err := execOutput(g.gkd, "q", "registry", "rotation", "--to-version", "1", "--node", g.node, "-o", "json")
+	out, err := execOutput(g.gkd, "q", "gatekeeper", "rotation", "--to-version", "1", "--node", g.node, "-o", "json")
 	if err != nil {
 		return rotationRows{}
 	}
@@ -51,7 +51,7 @@ func rotationRowsView(t *testing.T, g *gkDevnet) rotationRows {
 // master key rotation.
 func rotateByGovernance(t *testing.T, g *gkDevnet) {
 	t.Helper()
-	gkdRun(t, g.gkd, "tx", "registry", "rotate-master-key", "--home", g.home, "--from", "validator", "--deposit", "10000000stake",
+	gkdRun(t, g.gkd, "tx", "gatekeeper", "rotate-master-key", "--home", g.home, "--from", "validator", "--deposit", "10000000stake",
 		"--title", "rotate the master key", "--summary", "e2e: rotate by governance", "--fees", "2000stake", "-y")
 	eventually(t, 20*time.Second, "proposal 2", func() bool {
 		var props struct {

@@ -91,7 +91,7 @@ func TestDevnetRotation(t *testing.T) {
 			}
 			ck1 := k1.ClusterKey(cluster)
 			retired = append(retired, v1, ck1[:])
-			gkdRun(t, gkd, "tx", "registry", "rotate-master-key", "--home", home, "--from", "validator", "--deposit", "10000000stake",
+			gkdRun(t, gkd, "tx", "gatekeeper", "rotate-master-key", "--home", home, "--from", "validator", "--deposit", "10000000stake",
 				"--title", "rotate the master key", "--summary", "e2e: rotate by governance", "--fees", "2000stake", "-y")
 			eventually(t, 20*time.Second, "proposal 2", func() bool {
 				var props struct {
@@ -202,18 +202,18 @@ func waitRotated(t *testing.T, gkd, node string, to uint32, blobs int, governanc
 	}
 	set := func(s string) bool { return s != "" && s != "0" }
 	eventually(t, 120*time.Second, fmt.Sprintf("v%d active", to), func() bool {
-		gkdJSON(t, gkd, &keys, "q", "registry", "master-keys", "--node", node)
+		gkdJSON(t, gkd, &keys, "q", "gatekeeper", "master-keys", "--node", node)
 		return len(keys.MasterKeys) > int(to)
 	})
 	t.Logf("v%d active at %s", to, time.Since(start).Round(time.Second))
 	for deadline := time.Now().Add(120 * time.Second); ; time.Sleep(250 * time.Millisecond) {
-		gkdJSON(t, gkd, &keys, "q", "registry", "master-keys", "--node", node)
+		gkdJSON(t, gkd, &keys, "q", "gatekeeper", "master-keys", "--node", node)
 		if set(keys.MasterKeys[to-1].RetiredHeight) && set(keys.MasterKeys[to-1].ErasedHeight) {
 			break
 		}
 		if time.Now().After(deadline) {
 			// What holds retirement back: ranges, failures, unacked workers.
-			out, err := execOutput(gkd, "q", "registry", "rotation", "--to-version", fmt.Sprint(to), "--node", node)
+			out, err := execOutput(gkd, "q", "gatekeeper", "rotation", "--to-version", fmt.Sprint(to), "--node", node)
 			t.Fatalf("timed out after 2m waiting for v%d retired and erased; rotation (%v):\n%s", to-1, err, out)
 		}
 	}
@@ -229,7 +229,7 @@ func waitRotated(t *testing.T, gkd, node string, to uint32, blobs int, governanc
 			} `json:"gatekeepers"`
 		} `json:"rotation"`
 	}
-	gkdJSON(t, gkd, &rot, "q", "registry", "rotation", "--to-version", fmt.Sprint(to), "--node", node)
+	gkdJSON(t, gkd, &rot, "q", "gatekeeper", "rotation", "--to-version", fmt.Sprint(to), "--node", node)
 	total := 0
 	for i, g := range rot.Rotation.Gatekeepers {
 		done, _ := strconv.Atoi(g.Done)

@@ -42,6 +42,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/app"
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 	mqkeeper "github.com/gatekeeper-net/gatekeeper/x/mq/keeper"
 	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
@@ -83,6 +84,8 @@ type Options struct {
 	// Registry edits the registry genesis after the harness has turned on
 	// allow_simulated_tee and allow-listed SimMeasurement.
 	Registry func(*registrytypes.GenesisState)
+	// Gatekeeper edits the gatekeeper genesis.
+	Gatekeeper func(*gatekeepertypes.GenesisState)
 	// MQ edits the mq genesis.
 	MQ func(*mqtypes.GenesisState)
 	// Routes are added to the mq router before genesis. Routes are wiring,
@@ -162,6 +165,12 @@ func NewWithOptions(t testing.TB, opts Options) *Chain {
 		opts.Registry(&reg)
 	}
 	state[registrytypes.ModuleName] = cdc.MustMarshalJSON(&reg)
+	if opts.Gatekeeper != nil {
+		var gk gatekeepertypes.GenesisState
+		cdc.MustUnmarshalJSON(state[gatekeepertypes.ModuleName], &gk)
+		opts.Gatekeeper(&gk)
+		state[gatekeepertypes.ModuleName] = cdc.MustMarshalJSON(&gk)
+	}
 	if opts.MQ != nil {
 		var mq mqtypes.GenesisState
 		cdc.MustUnmarshalJSON(state[mqtypes.ModuleName], &mq)
@@ -432,7 +441,7 @@ func (c *Chain) AddGatekeepers(ws ...*Worker) {
 	c.t.Helper()
 	ctx := c.App.NewUncachedContext(false, cmtproto.Header{ChainID: ChainID, Height: c.App.LastBlockHeight() + 1, Time: c.Time})
 	for _, w := range ws {
-		msg := &registrytypes.MsgAddGatekeeper{Authority: c.App.RegistryKeeper.Authority(), IdentityKey: w.Hex()}
+		msg := &gatekeepertypes.MsgAddGatekeeper{Authority: c.App.RegistryKeeper.Authority(), IdentityKey: w.Hex()}
 		if _, err := c.App.MsgServiceRouter().Handler(msg)(ctx, msg); err != nil {
 			c.t.Fatalf("add gatekeeper %s: %v", w.Hex(), err)
 		}
@@ -446,7 +455,7 @@ func (c *Chain) RemoveGatekeepers(ws ...*Worker) {
 	c.t.Helper()
 	ctx := c.App.NewUncachedContext(false, cmtproto.Header{ChainID: ChainID, Height: c.App.LastBlockHeight() + 1, Time: c.Time})
 	for _, w := range ws {
-		msg := &registrytypes.MsgRemoveGatekeeper{Authority: c.App.RegistryKeeper.Authority(), IdentityKey: w.Hex()}
+		msg := &gatekeepertypes.MsgRemoveGatekeeper{Authority: c.App.RegistryKeeper.Authority(), IdentityKey: w.Hex()}
 		if _, err := c.App.MsgServiceRouter().Handler(msg)(ctx, msg); err != nil {
 			c.t.Fatalf("remove gatekeeper %s: %v", w.Hex(), err)
 		}

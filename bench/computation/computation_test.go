@@ -28,8 +28,8 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/tokenomics"
 	computationtypes "github.com/gatekeeper-net/gatekeeper/x/computation/types"
+	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
-	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
 var (
@@ -201,7 +201,7 @@ func run(t testing.TB, entries, operators int) result {
 // beacon the closed blocks derive seeds from.
 func seed(t testing.TB, c *apptest.Chain, keys [][]byte, ops []*apptest.Account) {
 	ctx := c.App.NewUncachedContext(false, cmtproto.Header{ChainID: apptest.ChainID, Height: c.App.LastBlockHeight() + 1, Time: c.Time})
-	if err := c.App.RegistryKeeper.LatestBeacon.Set(ctx, registrytypes.Beacon{Height: 1, Value: bytes.Repeat([]byte{0xbe}, protocol.BeaconLen), DeliveredHeight: 1}); err != nil {
+	if err := c.App.GatekeeperKeeper.LatestBeacon.Set(ctx, gatekeepertypes.Beacon{Height: 1, Value: bytes.Repeat([]byte{0xbe}, protocol.BeaconLen), DeliveredHeight: 1}); err != nil {
 		t.Fatal(err)
 	}
 	k := c.App.ComputationKeeper

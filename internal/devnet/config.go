@@ -37,14 +37,14 @@ type Config struct {
 	// gatekeepers (through a governance proposal). A new devnet funds an
 	// operator account for every pRuntime.
 	Gatekeepers int
-	// RotationInterval is x/registry's rotation_interval for a new devnet:
+	// RotationInterval is x/gatekeeper's rotation_interval for a new devnet:
 	// the master key rotates on its own every this many blocks (0: off).
 	RotationInterval uint64
-	// KeyRetention is x/registry's key_retention for a new devnet: blocks
+	// KeyRetention is x/gatekeeper's key_retention for a new devnet: blocks
 	// from a retired master key version to its erasure (0: the module
 	// default).
 	KeyRetention uint64
-	// ReencryptStallBlocks is x/registry's reencrypt_stall_blocks for a new
+	// ReencryptStallBlocks is x/gatekeeper's reencrypt_stall_blocks for a new
 	// devnet (0: the module default).
 	ReencryptStallBlocks uint64
 	// Down names pRuntimes (e.g. "gatekeeper-0") this run starts neither

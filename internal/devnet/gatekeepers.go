@@ -24,7 +24,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/pherry"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 	computationtypes "github.com/gatekeeper-net/gatekeeper/x/computation/types"
-	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
+	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 )
 
 // Gas of the devnet's own transactions.
@@ -69,8 +69,8 @@ func launchGatekeepers(ctx context.Context, m Manifest, out io.Writer) error {
 		return pherry.NewSigner(m.Endpoints.CometRPC, m.ChainID, kr, name, devnetGas, a.AppCodec(), a.TxConfig())
 	}
 
-	var onChain registrytypes.QueryGatekeepersResponse
-	if err := abciQuery(ctx, node, "/gatekeeper.registry.v1.Query/Gatekeepers", &registrytypes.QueryGatekeepersRequest{}, &onChain); err != nil {
+	var onChain gatekeepertypes.QueryGatekeepersResponse
+	if err := abciQuery(ctx, node, "/gatekeeper.gatekeeper.v1.Query/Gatekeepers", &gatekeepertypes.QueryGatekeepersRequest{}, &onChain); err != nil {
 		return err
 	}
 	if len(onChain.Gatekeepers) == 0 {
@@ -91,8 +91,8 @@ func launchGatekeepers(ctx context.Context, m Manifest, out io.Writer) error {
 	if len(workers) == 0 {
 		return nil
 	}
-	var clusters registrytypes.QueryClustersResponse
-	if err := abciQuery(ctx, node, "/gatekeeper.registry.v1.Query/Clusters", &registrytypes.QueryClustersRequest{}, &clusters); err != nil {
+	var clusters gatekeepertypes.QueryClustersResponse
+	if err := abciQuery(ctx, node, "/gatekeeper.gatekeeper.v1.Query/Clusters", &gatekeepertypes.QueryClustersRequest{}, &clusters); err != nil {
 		return err
 	}
 	if len(clusters.Clusters) == 0 {
@@ -116,13 +116,13 @@ func createDemoCluster(ctx context.Context, node *rpchttp.HTTP, m Manifest, ids 
 	if err != nil {
 		return err
 	}
-	if _, err := owner.Send(ctx, gasCluster, &registrytypes.MsgCreateCluster{Owner: owner.Address().String(), Workers: []string{ids[workers[0]]}}); err != nil {
+	if _, err := owner.Send(ctx, gasCluster, &gatekeepertypes.MsgCreateCluster{Owner: owner.Address().String(), Workers: []string{ids[workers[0]]}}); err != nil {
 		return fmt.Errorf("devnet: creating the demo cluster: %w", err)
 	}
 	// The devnet creates no other cluster: the first one on chain is it.
 	id, err := poll(ctx, func() (uint64, bool, error) {
-		var clusters registrytypes.QueryClustersResponse
-		err := abciQuery(ctx, node, "/gatekeeper.registry.v1.Query/Clusters", &registrytypes.QueryClustersRequest{}, &clusters)
+		var clusters gatekeepertypes.QueryClustersResponse
+		err := abciQuery(ctx, node, "/gatekeeper.gatekeeper.v1.Query/Clusters", &gatekeepertypes.QueryClustersRequest{}, &clusters)
 		if err != nil || len(clusters.Clusters) == 0 {
 			return 0, false, nil
 		}
@@ -132,14 +132,14 @@ func createDemoCluster(ctx context.Context, node *rpchttp.HTTP, m Manifest, ids 
 		return err
 	}
 	for _, i := range workers[1:] {
-		invite := &registrytypes.MsgInviteClusterWorker{Owner: owner.Address().String(), ClusterId: id, Worker: ids[i]}
+		invite := &gatekeepertypes.MsgInviteClusterWorker{Owner: owner.Address().String(), ClusterId: id, Worker: ids[i]}
 		if _, err := owner.Send(ctx, gasCluster, invite); err != nil {
 			return fmt.Errorf("devnet: inviting %s to the demo cluster: %w", m.PRuntimes[i].Name, err)
 		}
 	}
 	if _, err := poll(ctx, func() (bool, bool, error) {
-		var c registrytypes.QueryClusterResponse
-		err := abciQuery(ctx, node, "/gatekeeper.registry.v1.Query/Cluster", &registrytypes.QueryClusterRequest{Id: id}, &c)
+		var c gatekeepertypes.QueryClusterResponse
+		err := abciQuery(ctx, node, "/gatekeeper.gatekeeper.v1.Query/Cluster", &gatekeepertypes.QueryClusterRequest{Id: id}, &c)
 		return true, err == nil && len(c.Invitations) == len(workers)-1, nil
 	}); err != nil {
 		return err
@@ -149,7 +149,7 @@ func createDemoCluster(ctx context.Context, node *rpchttp.HTTP, m Manifest, ids 
 		if err != nil {
 			return err
 		}
-		join := &registrytypes.MsgJoinCluster{Operator: op.Address().String(), ClusterId: id, Worker: ids[i]}
+		join := &gatekeepertypes.MsgJoinCluster{Operator: op.Address().String(), ClusterId: id, Worker: ids[i]}
 		if _, err := op.Send(ctx, gasCluster, join); err != nil {
 			return fmt.Errorf("devnet: %s joining the demo cluster: %w", m.PRuntimes[i].Name, err)
 		}
@@ -165,8 +165,8 @@ func startComputing(ctx context.Context, node *rpchttp.HTTP, m Manifest, ids []s
 	signer func(string) (*pherry.Signer, error), out io.Writer,
 ) error {
 	if _, err := poll(ctx, func() (bool, bool, error) {
-		var b registrytypes.QueryBeaconResponse
-		err := abciQuery(ctx, node, "/gatekeeper.registry.v1.Query/Beacon", &registrytypes.QueryBeaconRequest{}, &b)
+		var b gatekeepertypes.QueryBeaconResponse
+		err := abciQuery(ctx, node, "/gatekeeper.gatekeeper.v1.Query/Beacon", &gatekeepertypes.QueryBeaconRequest{}, &b)
 		return true, err == nil && b.Beacon != nil, nil
 	}); err != nil {
 		return err
@@ -212,7 +212,7 @@ func proposeGatekeepers(ctx context.Context, node *rpchttp.HTTP, val *pherry.Sig
 	authority := authtypes.NewModuleAddress(govtypes.ModuleName).String()
 	msgs := make([]sdk.Msg, len(ids))
 	for i, id := range ids {
-		msgs[i] = &registrytypes.MsgAddGatekeeper{Authority: authority, IdentityKey: id}
+		msgs[i] = &gatekeepertypes.MsgAddGatekeeper{Authority: authority, IdentityKey: id}
 	}
 	prop, err := govv1.NewMsgSubmitProposal(msgs, sdk.NewCoins(sdk.NewInt64Coin(app.BondDenom, 20_000_000)),
 		val.Address().String(), "", "Designate the devnet gatekeepers",
@@ -252,8 +252,8 @@ func waitProposal(ctx context.Context, node *rpchttp.HTTP, proposer string) (uin
 // waitMasterKey returns the hex public key of master key version 0.
 func waitMasterKey(ctx context.Context, node *rpchttp.HTTP) (string, error) {
 	return poll(ctx, func() (string, bool, error) {
-		var keys registrytypes.QueryMasterKeysResponse
-		if err := abciQuery(ctx, node, "/gatekeeper.registry.v1.Query/MasterKeys", &registrytypes.QueryMasterKeysRequest{}, &keys); err != nil {
+		var keys gatekeepertypes.QueryMasterKeysResponse
+		if err := abciQuery(ctx, node, "/gatekeeper.gatekeeper.v1.Query/MasterKeys", &gatekeepertypes.QueryMasterKeysRequest{}, &keys); err != nil {
 			return "", false, err
 		}
 		if len(keys.MasterKeys) == 0 {

@@ -34,6 +34,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
 	"github.com/gatekeeper-net/gatekeeper/internal/tokenomics"
 	computationtypes "github.com/gatekeeper-net/gatekeeper/x/computation/types"
+	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
@@ -126,12 +127,14 @@ func initHome(cfg Config) (Manifest, error) {
 	var regGen registrytypes.GenesisState
 	cdc.MustUnmarshalJSON(state[registrytypes.ModuleName], &regGen)
 	regGen.Params.AllowSimulatedTee = true
-	regGen.Params.RotationInterval = cfg.RotationInterval
+	var gkGen gatekeepertypes.GenesisState
+	cdc.MustUnmarshalJSON(state[gatekeepertypes.ModuleName], &gkGen)
+	gkGen.Params.RotationInterval = cfg.RotationInterval
 	if cfg.KeyRetention > 0 {
-		regGen.Params.KeyRetention = cfg.KeyRetention
+		gkGen.Params.KeyRetention = cfg.KeyRetention
 	}
 	if cfg.ReencryptStallBlocks > 0 {
-		regGen.Params.ReencryptStallBlocks = cfg.ReencryptStallBlocks
+		gkGen.Params.ReencryptStallBlocks = cfg.ReencryptStallBlocks
 	}
 	regGen.Measurements = append(regGen.Measurements, registrytypes.Measurement{
 		TeeKind: attest.KindSim, Measurement: pruntime.DevnetMeasurement(), Description: "devnet pRuntime " + pruntime.Version,
@@ -160,6 +163,7 @@ func initHome(cfg Config) (Manifest, error) {
 	state[banktypes.ModuleName] = cdc.MustMarshalJSON(bankGen)
 	state[govtypes.ModuleName] = cdc.MustMarshalJSON(govGen)
 	state[registrytypes.ModuleName] = cdc.MustMarshalJSON(&regGen)
+	state[gatekeepertypes.ModuleName] = cdc.MustMarshalJSON(&gkGen)
 
 	// The validator's gentx, delivered at InitChain.
 	valAddr := sdk.ValAddress(mustAddress(genAccounts[0]))

@@ -16,7 +16,8 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 	computationtypes "github.com/gatekeeper-net/gatekeeper/x/computation/types"
-	registrycli "github.com/gatekeeper-net/gatekeeper/x/registry/client/cli"
+	gatekeepercli "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/client/cli"
+	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -38,7 +39,7 @@ type Status struct {
 	MasterErased int
 	// Rotation is the running master key rotation, or the last one (nil
 	// Rotation inside before the first).
-	Rotation     *registrytypes.QueryRotationResponse
+	Rotation     *gatekeepertypes.QueryRotationResponse
 	Clusters     uint64
 	BeaconHeight uint64
 	// Sessions are the computing sessions (the first page).
@@ -105,8 +106,8 @@ func ReadStatus(ctx context.Context, c *rpchttp.HTTP) (Status, error) {
 		return st, err
 	}
 	st.Workers = workers.Pagination.GetTotal()
-	var gks registrytypes.QueryGatekeepersResponse
-	if err := abciQuery(ctx, c, "/gatekeeper.registry.v1.Query/Gatekeepers", &registrytypes.QueryGatekeepersRequest{}, &gks); err != nil {
+	var gks gatekeepertypes.QueryGatekeepersResponse
+	if err := abciQuery(ctx, c, "/gatekeeper.gatekeeper.v1.Query/Gatekeepers", &gatekeepertypes.QueryGatekeepersRequest{}, &gks); err != nil {
 		return st, err
 	}
 	st.Gatekeepers = len(gks.Gatekeepers)
@@ -115,8 +116,8 @@ func ReadStatus(ctx context.Context, c *rpchttp.HTTP) (Status, error) {
 			st.LiveGatekeepers++
 		}
 	}
-	var keys registrytypes.QueryMasterKeysResponse
-	if err := abciQuery(ctx, c, "/gatekeeper.registry.v1.Query/MasterKeys", &registrytypes.QueryMasterKeysRequest{}, &keys); err != nil {
+	var keys gatekeepertypes.QueryMasterKeysResponse
+	if err := abciQuery(ctx, c, "/gatekeeper.gatekeeper.v1.Query/MasterKeys", &gatekeepertypes.QueryMasterKeysRequest{}, &keys); err != nil {
 		return st, err
 	}
 	if st.MasterKeys = len(keys.MasterKeys); st.MasterKeys > 0 {
@@ -127,19 +128,19 @@ func ReadStatus(ctx context.Context, c *rpchttp.HTTP) (Status, error) {
 			st.MasterErased++
 		}
 	}
-	var rot registrytypes.QueryRotationResponse
-	if err := abciQuery(ctx, c, "/gatekeeper.registry.v1.Query/Rotation", &registrytypes.QueryRotationRequest{}, &rot); err != nil {
+	var rot gatekeepertypes.QueryRotationResponse
+	if err := abciQuery(ctx, c, "/gatekeeper.gatekeeper.v1.Query/Rotation", &gatekeepertypes.QueryRotationRequest{}, &rot); err != nil {
 		return st, err
 	}
 	st.Rotation = &rot
-	var clusters registrytypes.QueryClustersResponse
-	if err := abciQuery(ctx, c, "/gatekeeper.registry.v1.Query/Clusters",
-		&registrytypes.QueryClustersRequest{Pagination: &query.PageRequest{Limit: 1, CountTotal: true}}, &clusters); err != nil {
+	var clusters gatekeepertypes.QueryClustersResponse
+	if err := abciQuery(ctx, c, "/gatekeeper.gatekeeper.v1.Query/Clusters",
+		&gatekeepertypes.QueryClustersRequest{Pagination: &query.PageRequest{Limit: 1, CountTotal: true}}, &clusters); err != nil {
 		return st, err
 	}
 	st.Clusters = clusters.Pagination.GetTotal()
-	var beacon registrytypes.QueryBeaconResponse
-	if err := abciQuery(ctx, c, "/gatekeeper.registry.v1.Query/Beacon", &registrytypes.QueryBeaconRequest{}, &beacon); err != nil {
+	var beacon gatekeepertypes.QueryBeaconResponse
+	if err := abciQuery(ctx, c, "/gatekeeper.gatekeeper.v1.Query/Beacon", &gatekeepertypes.QueryBeaconRequest{}, &beacon); err != nil {
 		return st, err
 	}
 	if beacon.Beacon != nil {
@@ -209,7 +210,7 @@ func printStatus(out io.Writer, st Status) {
 	}
 }
 
-// printRotation shows the running rotation the way `gkd q registry
+// printRotation shows the running rotation the way `gkd q gatekeeper
 // rotation` does, with each re-encrypting gatekeeper's ETA from its
 // pRuntime; a finished one in one line.
 func printRotation(out io.Writer, st Status, ws []PRuntime, infos []api.Info) {
@@ -221,7 +222,7 @@ func printRotation(out io.Writer, st Status, ws []PRuntime, infos []api.Info) {
 		fmt.Fprintf(out, "last master key rotation: v%d -> v%d, done; v%d erased at height %d\n", r.FromVersion, r.ToVersion, r.FromVersion, r.ErasedHeight)
 		return
 	}
-	if err := registrycli.FormatRotation(out, st.Rotation); err != nil {
+	if err := gatekeepercli.FormatRotation(out, st.Rotation); err != nil {
 		return
 	}
 	for i, in := range infos {

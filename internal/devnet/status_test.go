@@ -6,15 +6,15 @@ import (
 	"testing"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
-	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
+	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 )
 
 func TestPrintRotation(t *testing.T) {
 	t.Parallel()
 	ws := []PRuntime{{Name: "gatekeeper-0"}, {Name: "gatekeeper-1"}, {Name: "worker-0"}}
-	running := &registrytypes.QueryRotationResponse{AckQuorum: 2, Rotation: &registrytypes.Rotation{
-		FromVersion: 0, ToVersion: 1, Phase: registrytypes.ROTATION_PHASE_REENCRYPTING, StartHeight: 20,
-		Gatekeepers: []registrytypes.RotationGatekeeper{
+	running := &gatekeepertypes.QueryRotationResponse{AckQuorum: 2, Rotation: &gatekeepertypes.Rotation{
+		FromVersion: 0, ToVersion: 1, Phase: gatekeepertypes.ROTATION_PHASE_REENCRYPTING, StartHeight: 20,
+		Gatekeepers: []gatekeepertypes.RotationGatekeeper{
 			{IdentityKey: bytes.Repeat([]byte{1}, 32), AckedHeight: 22, Done: 5, Total: 10, ProgressHeight: 25},
 			{IdentityKey: bytes.Repeat([]byte{2}, 32), AckedHeight: 23, Done: 7, Total: 7, Finished: true, ProgressHeight: 24},
 		},
@@ -36,14 +36,14 @@ func TestPrintRotation(t *testing.T) {
 	}
 
 	out.Reset()
-	done := &registrytypes.QueryRotationResponse{Rotation: &registrytypes.Rotation{FromVersion: 0, ToVersion: 1,
-		Phase: registrytypes.ROTATION_PHASE_DONE, ErasedHeight: 40}}
+	done := &gatekeepertypes.QueryRotationResponse{Rotation: &gatekeepertypes.Rotation{FromVersion: 0, ToVersion: 1,
+		Phase: gatekeepertypes.ROTATION_PHASE_DONE, ErasedHeight: 40}}
 	printRotation(&out, Status{Rotation: done}, ws, infos)
 	if got := out.String(); got != "last master key rotation: v0 -> v1, done; v0 erased at height 40\n" {
 		t.Fatalf("finished rotation: %q", got)
 	}
 	out.Reset()
-	printRotation(&out, Status{Rotation: &registrytypes.QueryRotationResponse{}}, ws, infos)
+	printRotation(&out, Status{Rotation: &gatekeepertypes.QueryRotationResponse{}}, ws, infos)
 	if out.Len() != 0 {
 		t.Fatalf("no rotation printed %q", out.String())
 	}

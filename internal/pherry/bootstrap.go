@@ -7,7 +7,7 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
-	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
+	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 )
 
 // bootstrapState adds to req the proven reads of the rotation and cluster
@@ -25,9 +25,9 @@ func (r *Relayer) bootstrapState(ctx context.Context, req *api.BootstrapRequest,
 	if n >= 2 {
 		tos = append(tos, n-1)
 	}
-	var running *registrytypes.Rotation
+	var running *gatekeepertypes.Rotation
 	for _, to := range tos {
-		read, err := FetchProvenRead(ctx, r.node, protocol.RegistryStoreName, protocol.RotationKey(to), height)
+		read, err := FetchProvenRead(ctx, r.node, protocol.GatekeeperStoreName, protocol.RotationKey(to), height)
 		if err != nil {
 			return err
 		}
@@ -35,15 +35,15 @@ func (r *Relayer) bootstrapState(ctx context.Context, req *api.BootstrapRequest,
 		if len(read.Value) == 0 || running != nil {
 			continue
 		}
-		var rot registrytypes.Rotation
+		var rot gatekeepertypes.Rotation
 		if err := rot.Unmarshal(read.Value); err != nil {
 			return fmt.Errorf("pherry: rotation to %d: %w", to, err)
 		}
-		if rot.Phase != registrytypes.ROTATION_PHASE_DONE {
+		if rot.Phase != gatekeepertypes.ROTATION_PHASE_DONE {
 			running = &rot
 		}
 	}
-	if running != nil && running.Phase <= registrytypes.ROTATION_PHASE_ACKING {
+	if running != nil && running.Phase <= gatekeepertypes.ROTATION_PHASE_ACKING {
 		for _, g := range running.Gatekeepers {
 			read, err := FetchProvenRead(ctx, r.node, protocol.RegistryStoreName, protocol.WorkerKey(g.IdentityKey), height)
 			if err != nil {
@@ -56,11 +56,11 @@ func (r *Relayer) bootstrapState(ctx context.Context, req *api.BootstrapRequest,
 	if req.EgressSeq, err = FetchProvenRead(ctx, r.node, protocol.MQStoreName, protocol.SequenceKey(protocol.WorkerOrigin(id)), height); err != nil {
 		return err
 	}
-	if req.WorkerCluster, err = FetchProvenRead(ctx, r.node, protocol.RegistryStoreName, protocol.WorkerClusterKey(id), height); err != nil {
+	if req.WorkerCluster, err = FetchProvenRead(ctx, r.node, protocol.GatekeeperStoreName, protocol.WorkerClusterKey(id), height); err != nil {
 		return err
 	}
 	if v := req.WorkerCluster.Value; len(v) == 8 {
-		c, err := FetchProvenRead(ctx, r.node, protocol.RegistryStoreName, protocol.ClusterKey(binary.BigEndian.Uint64(v)), height)
+		c, err := FetchProvenRead(ctx, r.node, protocol.GatekeeperStoreName, protocol.ClusterKey(binary.BigEndian.Uint64(v)), height)
 		if err != nil {
 			return err
 		}

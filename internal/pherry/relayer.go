@@ -22,6 +22,7 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
@@ -447,7 +448,7 @@ func (r *Relayer) bootstrap(ctx context.Context, info api.Info) (api.Info, error
 	}{
 		{protocol.MQStoreName, protocol.FirstIngressKey()},
 		{protocol.RegistryStoreName, protocol.WorkerKey(id)},
-		{protocol.RegistryStoreName, protocol.GatekeeperKey(id)},
+		{protocol.GatekeeperStoreName, protocol.GatekeeperKey(id)},
 	} {
 		if reads[i], err = FetchProvenRead(ctx, r.node, k.store, k.key, info.ProofHeight); err != nil {
 			return info, err
@@ -471,8 +472,8 @@ func (r *Relayer) bootstrap(ctx context.Context, info api.Info) (api.Info, error
 // masterKeyReads proves, at the proof height, the master key records the
 // pRuntime does not know and the absence of the next version.
 func (r *Relayer) masterKeyReads(ctx context.Context, info api.Info) ([]api.ProvenRead, error) {
-	var keys registrytypes.QueryMasterKeysResponse
-	if err := abciQuery(ctx, r.node, "/gatekeeper.registry.v1.Query/MasterKeys", &registrytypes.QueryMasterKeysRequest{}, &keys, info.ProofHeight); err != nil {
+	var keys gatekeepertypes.QueryMasterKeysResponse
+	if err := abciQuery(ctx, r.node, "/gatekeeper.gatekeeper.v1.Query/MasterKeys", &gatekeepertypes.QueryMasterKeysRequest{}, &keys, info.ProofHeight); err != nil {
 		return nil, fmt.Errorf("pherry: master keys at %d: %w", info.ProofHeight, err)
 	}
 	known, count := info.MasterVersions, len(keys.MasterKeys)
@@ -483,7 +484,7 @@ func (r *Relayer) masterKeyReads(ctx context.Context, info api.Info) ([]api.Prov
 	for v := known; v <= count; v++ {
 		storeKeys = append(storeKeys, protocol.MasterKeyKey(uint32(v)))
 	}
-	proofs, err := proveKeys(ctx, r.node, protocol.RegistryStoreName, storeKeys, info.ProofHeight)
+	proofs, err := proveKeys(ctx, r.node, protocol.GatekeeperStoreName, storeKeys, info.ProofHeight)
 	if err != nil {
 		return nil, err
 	}

@@ -17,50 +17,50 @@ import (
 const (
 	// TopicGatekeeperLaunch (ingress): payload = identity key (32 bytes) of
 	// the gatekeeper that must generate master key version 0.
-	TopicGatekeeperLaunch = "registry/gatekeeper_launch"
+	TopicGatekeeperLaunch = "gatekeeper/gatekeeper_launch"
 	// TopicMasterKey: a MasterKeyRecord. Egress (worker origin, the
 	// launching gatekeeper only): the public key of version 0, which it
 	// generated and sealed. Ingress: a version the chain recorded — v0 from
 	// the launcher, and each later version when its rotation activates
 	// (rotation.go).
-	TopicMasterKey = "registry/master_key"
+	TopicMasterKey = "gatekeeper/master_key"
 	// TopicMasterKeyRequest (ingress): a KeyRequest. Every live gatekeeper
 	// answers with TopicMasterKeyCopy to the named gatekeeper.
-	TopicMasterKeyRequest = "registry/master_key_request"
+	TopicMasterKeyRequest = "gatekeeper/master_key_request"
 	// TopicMasterKeyCopy: egress (worker origin, a gatekeeper): a
 	// MasterKeyCopy. Ingress: Relayed{sender, MasterKeyCopy}.
-	TopicMasterKeyCopy = "registry/master_key_copy"
+	TopicMasterKeyCopy = "gatekeeper/master_key_copy"
 	// TopicGatekeeperLive (egress, worker origin): a gatekeeper holds and has
 	// verified the whole master key history; payload = u32 number of versions.
-	TopicGatekeeperLive = "registry/gatekeeper_live"
+	TopicGatekeeperLive = "gatekeeper/gatekeeper_live"
 	// TopicKeyFault (egress, worker origin): a KeyFault, the receiver's
 	// report of a key copy that failed verification.
-	TopicKeyFault = "registry/key_fault"
+	TopicKeyFault = "gatekeeper/key_fault"
 
 	// TopicClusterTask (ingress): a GatekeeperTask whose body is a ClusterKeyID:
 	// the gatekeepers must publish that cluster key's public key at the
 	// task's sequence on TopicClusterKey.
-	TopicClusterTask = "registry/cluster_task"
+	TopicClusterTask = "gatekeeper/cluster_task"
 	// TopicClusterKey: a ClusterPublicKey. Egress: gatekeeper-origin quorum
 	// message. Ingress: the public key the chain recorded.
-	TopicClusterKey = "registry/cluster_key"
+	TopicClusterKey = "gatekeeper/cluster_key"
 	// TopicClusterGrant (ingress): a ClusterGrant; every live gatekeeper
 	// sends the worker the cluster key on TopicClusterKeyCopy.
-	TopicClusterGrant = "registry/cluster_grant"
+	TopicClusterGrant = "gatekeeper/cluster_grant"
 	// TopicClusterKeyCopy: egress (worker origin, a gatekeeper): a
 	// ClusterKeyCopy. Ingress: Relayed{sender, ClusterKeyCopy}.
-	TopicClusterKeyCopy = "registry/cluster_key_copy"
+	TopicClusterKeyCopy = "gatekeeper/cluster_key_copy"
 	// TopicClusterMemberRemoved (ingress): a ClusterMember; the worker drops
 	// the cluster's keys and gatekeepers send it no new versions.
-	TopicClusterMemberRemoved = "registry/cluster_member_removed"
+	TopicClusterMemberRemoved = "gatekeeper/cluster_member_removed"
 
 	// TopicBeaconTask (ingress): a GatekeeperTask whose body is the u64
 	// height the beacon is for.
-	TopicBeaconTask = "registry/beacon_task"
+	TopicBeaconTask = "gatekeeper/beacon_task"
 	// TopicBeacon: a Beacon. Egress: gatekeeper-origin quorum message.
 	// Ingress: the beacon the chain accepted, which every gatekeeper checks
 	// against its own.
-	TopicBeacon = "registry/beacon"
+	TopicBeacon = "gatekeeper/beacon"
 )
 
 // Sizes of gatekeeper protocol fields.

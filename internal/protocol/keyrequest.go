@@ -16,13 +16,13 @@ const (
 	// member): a ClusterKeyID, the cluster's current key version, whose
 	// public key the chain has published. The chain grants that version to
 	// the sender again (TopicClusterGrant).
-	TopicClusterKeyRequest = "registry/cluster_key_request"
+	TopicClusterKeyRequest = "gatekeeper/cluster_key_request"
 	// TopicMasterKeyRefetch (egress, worker origin, a current gatekeeper):
 	// u32 number of master key versions on chain (EncodeU32), as the
 	// sender's pRuntime knows them. The chain marks the gatekeeper not live
 	// and asks the live ones for its history (TopicMasterKeyRequest); a
 	// good copy makes it live again (TopicGatekeeperLive).
-	TopicMasterKeyRefetch = "registry/master_key_refetch"
+	TopicMasterKeyRefetch = "gatekeeper/master_key_refetch"
 )
 
 // KeyRequestIntervalBlocks is how many blocks a sender waits before it may

@@ -27,7 +27,7 @@ const (
 	// pRuntime whose TEE kind is TEEKind and whose own measurement is one of
 	// Replaced now runs the old version: it keeps working until the
 	// activation height and hands over when asked.
-	TopicMigrationScheduled = "registry/migration_scheduled"
+	TopicMigrationScheduled = "gatekeeper/migration_scheduled"
 	// TopicMigrationHandoverRequest (ingress): a MigrationHandoverRequest,
 	// pushed when a successor registered naming Predecessor, and again after
 	// the successor reported the handover faulty (TopicMigrationFault). The
@@ -36,36 +36,36 @@ const (
 	// predecessor runs a replaced measurement; the predecessor's pRuntime
 	// checks ID, Predecessor (itself) and Measurement against the
 	// MigrationScheduled it saw, then sends TopicMigrationHandover.
-	TopicMigrationHandoverRequest = "registry/migration_handover_request"
+	TopicMigrationHandoverRequest = "gatekeeper/migration_handover_request"
 	// TopicMigrationHandover: egress (worker origin, the predecessor): a
 	// MigrationHandover, one per part. Ingress: Relayed{predecessor,
 	// MigrationHandover}, read by the successor it names.
-	TopicMigrationHandover = "registry/migration_handover"
+	TopicMigrationHandover = "gatekeeper/migration_handover"
 	// TopicMigrationReady (egress, worker origin, the successor): a
 	// MigrationPairRef. The successor opened every part, verified what it
 	// holds against the chain (each master key version against its public
 	// key on chain, each cluster key against its cluster public key) and
 	// sealed it durably. From now on the pair is ready: at activation the
 	// successor takes the predecessor's place, live.
-	TopicMigrationReady = "registry/migration_ready"
+	TopicMigrationReady = "gatekeeper/migration_ready"
 	// TopicMigrationFault (egress, worker origin, the successor): a
 	// MigrationPairRef. A part did not open, did not parse, or held a key
 	// that does not match the chain; the successor keeps nothing from this
 	// handover. The chain counts it against the predecessor and pushes the
 	// MigrationHandoverRequest again, so the predecessor sends a new
 	// handover (all parts).
-	TopicMigrationFault = "registry/migration_fault"
+	TopicMigrationFault = "gatekeeper/migration_fault"
 	// TopicMigrationActivated (ingress): a MigrationActivated, appended by
 	// the x/upgrade handler at the activation height, before anything else
 	// of that block. Every pRuntime of a replaced measurement stops (it
 	// signs nothing after this entry); every pRuntime applies each pair as
 	// "successor replaces predecessor" in the gatekeeper set and in cluster
 	// membership; a successor listed goes live with what it was handed.
-	TopicMigrationActivated = "registry/migration_activated"
+	TopicMigrationActivated = "gatekeeper/migration_activated"
 	// TopicMigrationCancelled (ingress): a MigrationCancelled. The old
 	// version stays; successors erase what they were handed and hold no
 	// role from it.
-	TopicMigrationCancelled = "registry/migration_cancelled"
+	TopicMigrationCancelled = "gatekeeper/migration_cancelled"
 )
 
 // Bounds of the migration payloads. A test checks that the largest of each

@@ -22,63 +22,63 @@ import (
 const (
 	// TopicRotationStart (ingress): a RotationStart. A rotation began; the
 	// live gatekeepers of its snapshot may propose version To.
-	TopicRotationStart = "registry/rotation_start"
+	TopicRotationStart = "gatekeeper/rotation_start"
 	// TopicRotationProposal (egress, worker origin, a live gatekeeper of the
 	// snapshot): a RotationProposal of version To. The chain takes the first
 	// valid one.
-	TopicRotationProposal = "registry/rotation_proposal"
+	TopicRotationProposal = "gatekeeper/rotation_proposal"
 	// TopicRotationProposed (ingress): a RotationProposed, the proposal the
 	// chain took, with its proposer. Each snapshot gatekeeper opens its copy,
 	// checks it against PublicKey, seals it (not yet active) and acknowledges
 	// on TopicRotationAck; a copy that does not open or does not match is
 	// reported on TopicKeyFault (FaultMasterKeyCopy, Sender = the proposer,
 	// Version = To).
-	TopicRotationProposed = "registry/rotation_proposed"
+	TopicRotationProposed = "gatekeeper/rotation_proposed"
 	// TopicRotationProposalRejected (ingress): a RotationRejected. So many
 	// snapshot gatekeepers reported the taken proposal faulty that a quorum
 	// can no longer acknowledge it: every pRuntime drops the proposed
 	// version To it may have sealed, and the rotation is PROPOSING again
 	// (the rejected proposer may not propose again in this rotation).
-	TopicRotationProposalRejected = "registry/rotation_proposal_rejected"
+	TopicRotationProposalRejected = "gatekeeper/rotation_proposal_rejected"
 	// TopicRotationAck (egress, worker origin, a live gatekeeper of the
 	// snapshot): u32 To (EncodeU32), sent after the gatekeeper sealed the
 	// proposed version To. Version To activates when a quorum of the
 	// snapshot acknowledged it; the chain republishes its MasterKeyRecord on
 	// TopicMasterKey then, as for v0.
-	TopicRotationAck = "registry/rotation_ack"
+	TopicRotationAck = "gatekeeper/rotation_ack"
 	// TopicReencryptStart (ingress): a ReencryptStart, right after version
 	// To was activated (TopicMasterKey) and every cluster was given key
 	// version To (a cluster task each). The i-th gatekeeper of the
 	// RotationStart snapshot re-encrypts range i of Ranges.
-	TopicReencryptStart = "registry/reencrypt_start"
+	TopicReencryptStart = "gatekeeper/reencrypt_start"
 	// TopicReencryptProgress (egress, worker origin, the gatekeeper the range
 	// is assigned to): a ReencryptProgress.
-	TopicReencryptProgress = "registry/reencrypt_progress"
+	TopicReencryptProgress = "gatekeeper/reencrypt_progress"
 	// TopicClusterKeyAck (egress, worker origin, a cluster member): a
 	// ClusterKeyID the worker holds, sent in the commit that stores the key.
 	// From then on it saves state only under that version or a newer one;
 	// the chain retires a rotation's old version only once every member
 	// acknowledged the new one.
-	TopicClusterKeyAck = "registry/cluster_key_ack"
+	TopicClusterKeyAck = "gatekeeper/cluster_key_ack"
 	// TopicReencryptSweep (ingress, from x/registry): a ReencryptSweep. The
 	// last cluster member acknowledged the new version after some ranges
 	// were verified: their assignees verify them again.
-	TopicReencryptSweep = "registry/reencrypt_sweep"
+	TopicReencryptSweep = "gatekeeper/reencrypt_sweep"
 	// TopicReencryptReassigned (ingress, from x/registry): a
 	// ReencryptReassigned. A range's assignee made no progress for
 	// reencrypt_stall_blocks; the range goes to another gatekeeper.
-	TopicReencryptReassigned = "registry/reencrypt_reassigned"
+	TopicReencryptReassigned = "gatekeeper/reencrypt_reassigned"
 	// TopicMasterKeyRetired (ingress): a MasterKeyRetired. Every range
 	// finished without failures; version From is no longer used for
 	// anything new and is erased at EraseHeight.
-	TopicMasterKeyRetired = "registry/master_key_retired"
+	TopicMasterKeyRetired = "gatekeeper/master_key_retired"
 	// TopicMasterKeyErase (ingress): u32 version (EncodeU32). Every
 	// gatekeeper erases that master key version from its sealed history and
 	// every worker the cluster keys of that version, durably, before it
 	// commits the ingress that carried it. No live gatekeeper ever sends
 	// that version again (the chain refuses master key copies that include
 	// an erased version).
-	TopicMasterKeyErase = "registry/master_key_erase"
+	TopicMasterKeyErase = "gatekeeper/master_key_erase"
 )
 
 // Bounds of the rotation payloads. They keep the largest RotationStart and

@@ -180,7 +180,7 @@ func TestRotationTopics(t *testing.T) {
 		protocol.TopicRotationProposalRejected, protocol.TopicRotationAck, protocol.TopicReencryptStart,
 		protocol.TopicReencryptProgress, protocol.TopicMasterKeyRetired, protocol.TopicMasterKeyErase,
 	} {
-		if err := protocol.ValidateTopic(topic); err != nil || protocol.TopicModule(topic) != "registry" || seen[topic] {
+		if err := protocol.ValidateTopic(topic); err != nil || protocol.TopicModule(topic) != "gatekeeper" || seen[topic] {
 			t.Errorf("topic %q: %v (module %q, duplicate %v)", topic, err, protocol.TopicModule(topic), seen[topic])
 		}
 		seen[topic] = true

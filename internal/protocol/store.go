@@ -2,9 +2,10 @@ package protocol
 
 import "encoding/binary"
 
-// Chain state that pRuntimes prove. These keys are fixed by x/mq's store
-// layout (x/mq/types/keys.go, checked by a test there); the enclave computes
-// them here because it imports nothing of the chain.
+// Chain state that pRuntimes prove. These keys are fixed by the store
+// layouts of x/mq, x/registry and x/gatekeeper (their types/keys.go, each
+// checked by a test there); the enclave computes them here because it
+// imports nothing of the chain.
 const (
 	// MQStoreName is the multistore name of x/mq.
 	MQStoreName = "mq"
@@ -12,16 +13,19 @@ const (
 	// RegistryStoreName is the multistore name of x/registry.
 	RegistryStoreName = "registry"
 
-	mqIngressPrefix             = 0x01
-	mqFirstIngressKey           = 0x03
-	mqSequencePrefix            = 0x04
-	mqVotePrefix                = 0x05
-	registryWorkerPrefix        = 0x02
-	registryGKPrefix            = 0x03
-	registryMasterPrefix        = 0x04
-	registryClusterPrefix       = 0x05
-	registryWorkerClusterPrefix = 0x07
-	registryRotationPrefix      = 0x0b
+	// GatekeeperStoreName is the multistore name of x/gatekeeper.
+	GatekeeperStoreName = "gatekeeper"
+
+	mqIngressPrefix               = 0x01
+	mqFirstIngressKey             = 0x03
+	mqSequencePrefix              = 0x04
+	mqVotePrefix                  = 0x05
+	registryWorkerPrefix          = 0x02
+	gatekeeperGKPrefix            = 0x03
+	gatekeeperMasterPrefix        = 0x04
+	gatekeeperClusterPrefix       = 0x05
+	gatekeeperWorkerClusterPrefix = 0x07
+	gatekeeperRotationPrefix      = 0x0b
 )
 
 // FirstIngressKey is the x/mq store key of the oldest retained ingress
@@ -31,31 +35,31 @@ func FirstIngressKey() []byte { return []byte{mqFirstIngressKey} }
 // WorkerKey is the x/registry store key of a registered worker's record.
 func WorkerKey(identity []byte) []byte { return append([]byte{registryWorkerPrefix}, identity...) }
 
-// GatekeeperKey is the x/registry store key of a gatekeeper's record.
-func GatekeeperKey(identity []byte) []byte { return append([]byte{registryGKPrefix}, identity...) }
+// GatekeeperKey is the x/gatekeeper store key of a gatekeeper's record.
+func GatekeeperKey(identity []byte) []byte { return append([]byte{gatekeeperGKPrefix}, identity...) }
 
-// MasterKeyKey is the x/registry store key of master key version v's record
-// (a protobuf gatekeeper.registry.v1.MasterKey).
+// MasterKeyKey is the x/gatekeeper store key of master key version v's record
+// (a protobuf gatekeeper.gatekeeper.v1.MasterKey).
 func MasterKeyKey(v uint32) []byte {
-	return binary.BigEndian.AppendUint32([]byte{registryMasterPrefix}, v)
+	return binary.BigEndian.AppendUint32([]byte{gatekeeperMasterPrefix}, v)
 }
 
-// ClusterKey is the x/registry store key of cluster id's record (a
-// protobuf gatekeeper.registry.v1.Cluster).
+// ClusterKey is the x/gatekeeper store key of cluster id's record (a
+// protobuf gatekeeper.gatekeeper.v1.Cluster).
 func ClusterKey(id uint64) []byte {
-	return binary.BigEndian.AppendUint64([]byte{registryClusterPrefix}, id)
+	return binary.BigEndian.AppendUint64([]byte{gatekeeperClusterPrefix}, id)
 }
 
-// WorkerClusterKey is the x/registry store key of the cluster a worker is a
+// WorkerClusterKey is the x/gatekeeper store key of the cluster a worker is a
 // member of (a u64 big-endian cluster id; absent: in no cluster).
 func WorkerClusterKey(identity []byte) []byte {
-	return append([]byte{registryWorkerClusterPrefix}, identity...)
+	return append([]byte{gatekeeperWorkerClusterPrefix}, identity...)
 }
 
-// RotationKey is the x/registry store key of the master key rotation to
-// version to (a protobuf gatekeeper.registry.v1.Rotation).
+// RotationKey is the x/gatekeeper store key of the master key rotation to
+// version to (a protobuf gatekeeper.gatekeeper.v1.Rotation).
 func RotationKey(to uint32) []byte {
-	return binary.BigEndian.AppendUint32([]byte{registryRotationPrefix}, to)
+	return binary.BigEndian.AppendUint32([]byte{gatekeeperRotationPrefix}, to)
 }
 
 // IngressKey is the x/mq store key of ingress entry index.

@@ -59,9 +59,9 @@ const (
 	// TopicWorkerRegistered (ingress): payload = the worker's identity key.
 	TopicWorkerRegistered = "registry/worker_registered"
 	// TopicGatekeeperAdded (ingress): payload = the gatekeeper's identity key.
-	TopicGatekeeperAdded = "registry/gatekeeper_added"
+	TopicGatekeeperAdded = "gatekeeper/gatekeeper_added"
 	// TopicGatekeeperRemoved (ingress): payload = the gatekeeper's identity key.
-	TopicGatekeeperRemoved = "registry/gatekeeper_removed"
+	TopicGatekeeperRemoved = "gatekeeper/gatekeeper_removed"
 	// TopicWorkerEndpoint (egress, worker origin): payload = the worker's
 	// public RPC endpoint as an http(s) URL of at most MaxEndpointLen bytes.
 	TopicWorkerEndpoint = "registry/endpoint"

@@ -121,7 +121,7 @@ func (r *Runtime) verifyBootstrapView(req api.BootstrapRequest, n uint32) (boots
 	}
 	recs := make([]*rotationRecord, len(tos))
 	for i, to := range tos {
-		present, err := r.verifyRead(protocol.RegistryStoreName, protocol.RotationKey(to), req.Rotations[i])
+		present, err := r.verifyRead(protocol.GatekeeperStoreName, protocol.RotationKey(to), req.Rotations[i])
 		if err != nil {
 			return v, fmt.Errorf("rotation to %d: %w", to, err)
 		}
@@ -207,7 +207,7 @@ func runningRotation(recs []*rotationRecord, n uint32) (running *rotationRecord,
 // membership and, if it is a member, of the cluster's record; member
 // reports whether it is one.
 func (r *Runtime) verifyBootstrapCluster(req api.BootstrapRequest) (c clusterRecord, member bool, err error) {
-	present, err := r.verifyRead(protocol.RegistryStoreName, protocol.WorkerClusterKey(r.self()), req.WorkerCluster)
+	present, err := r.verifyRead(protocol.GatekeeperStoreName, protocol.WorkerClusterKey(r.self()), req.WorkerCluster)
 	if err != nil {
 		return c, false, fmt.Errorf("worker cluster: %w", err)
 	}
@@ -224,7 +224,7 @@ func (r *Runtime) verifyBootstrapCluster(req api.BootstrapRequest) (c clusterRec
 	if req.Cluster == nil {
 		return c, false, fmt.Errorf("%w: worker is in cluster %d but its record is missing", ErrBadRequest, id)
 	}
-	present, err = r.verifyRead(protocol.RegistryStoreName, protocol.ClusterKey(id), *req.Cluster)
+	present, err = r.verifyRead(protocol.GatekeeperStoreName, protocol.ClusterKey(id), *req.Cluster)
 	if err == nil && !present {
 		err = fmt.Errorf("%w: absent", ErrBadRequest)
 	}

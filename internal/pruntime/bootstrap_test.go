@@ -12,6 +12,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -24,7 +25,7 @@ import (
 
 // chainRotation encodes a rotation as x/registry stores it and parses it
 // back as a bootstrap does.
-func chainRotation(t *testing.T, rot registrytypes.Rotation) *rotationRecord {
+func chainRotation(t *testing.T, rot gatekeepertypes.Rotation) *rotationRecord {
 	t.Helper()
 	b, err := rot.Marshal()
 	if err != nil {
@@ -38,10 +39,10 @@ func chainRotation(t *testing.T, rot registrytypes.Rotation) *rotationRecord {
 }
 
 // snapshotRows are the rotation rows of nodes; acked marks who acknowledged.
-func snapshotRows(nodes []*testNode, acked ...*testNode) []registrytypes.RotationGatekeeper {
-	var rows []registrytypes.RotationGatekeeper
+func snapshotRows(nodes []*testNode, acked ...*testNode) []gatekeepertypes.RotationGatekeeper {
+	var rows []gatekeepertypes.RotationGatekeeper
 	for _, n := range nodes {
-		row := registrytypes.RotationGatekeeper{IdentityKey: n.id()}
+		row := gatekeepertypes.RotationGatekeeper{IdentityKey: n.id()}
 		for _, a := range acked {
 			if a == n {
 				row.AckedHeight = 7
@@ -81,7 +82,7 @@ func TestBootstrapMidRotationReencrypts(t *testing.T) {
 	reencStart := ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 3}.Encode())
 	applyAll(t, up, activated, reencStart)
 
-	rec := chainRotation(t, registrytypes.Rotation{FromVersion: 0, ToVersion: 1, Phase: registrytypes.ROTATION_PHASE_REENCRYPTING,
+	rec := chainRotation(t, gatekeepertypes.Rotation{FromVersion: 0, ToVersion: 1, Phase: gatekeepertypes.ROTATION_PHASE_REENCRYPTING,
 		StartHeight: 5, Gatekeepers: snapshotRows(nodes, up...), Proposer: nodes[0].id(), PublicKey: p.PublicKey,
 		ProposedHeight: 6, ActivatedHeight: 8})
 	late.r.cfg.ReencryptDelayBlocks = 0
@@ -131,7 +132,7 @@ func TestBootstrapMidRotationAcks(t *testing.T) {
 			late := nodes[2]
 			applyAll(t, nodes[:2], rotationStart(0, nodes...))
 			in, p := proposed(t, nodes[0], nodes[0].takeOne(protocol.TopicRotationProposal))
-			rec := chainRotation(t, registrytypes.Rotation{FromVersion: 0, ToVersion: 1, Phase: registrytypes.ROTATION_PHASE_ACKING,
+			rec := chainRotation(t, gatekeepertypes.Rotation{FromVersion: 0, ToVersion: 1, Phase: gatekeepertypes.ROTATION_PHASE_ACKING,
 				StartHeight: 5, Gatekeepers: snapshotRows(nodes, nodes[0]), Proposer: nodes[0].id(), PublicKey: p.PublicKey, ProposedHeight: 6})
 			known := [][]byte(nil)
 			if name == "sealed before the checkpoints were lost" {
@@ -178,7 +179,7 @@ func TestBootstrapPastProposalRefetchesAtActivation(t *testing.T) {
 	applyAll(t, nodes[:2], rotationStart(0, nodes...))
 	in, p := proposed(t, nodes[0], nodes[0].takeOne(protocol.TopicRotationProposal))
 	applyAll(t, nodes[:2], in)
-	rec := chainRotation(t, registrytypes.Rotation{FromVersion: 0, ToVersion: 1, Phase: registrytypes.ROTATION_PHASE_ACKING,
+	rec := chainRotation(t, gatekeepertypes.Rotation{FromVersion: 0, ToVersion: 1, Phase: gatekeepertypes.ROTATION_PHASE_ACKING,
 		Gatekeepers: snapshotRows(nodes, nodes[0]), Proposer: nodes[0].id(), PublicKey: p.PublicKey})
 	late.bootstrap(provenState{first: 100, registered: true, gatekeeper: true,
 		view: bootstrapView{rotation: rec, receiveKeys: [][]byte{nodes[0].receiveKey(), nodes[1].receiveKey(), late.receiveKey()}}})
@@ -217,7 +218,7 @@ func TestBootstrapDropsAVersionNotOnChain(t *testing.T) {
 	if a.r.master.get(1) == nil || bytes.Equal(a.r.master.get(1).PublicKey(), pb.PublicKey) {
 		t.Fatal("setup: a should hold its own v1")
 	}
-	rec := chainRotation(t, registrytypes.Rotation{FromVersion: 0, ToVersion: 1, Phase: registrytypes.ROTATION_PHASE_REENCRYPTING,
+	rec := chainRotation(t, gatekeepertypes.Rotation{FromVersion: 0, ToVersion: 1, Phase: gatekeepertypes.ROTATION_PHASE_REENCRYPTING,
 		Gatekeepers: snapshotRows(nodes, b), Proposer: b.id(), PublicKey: pb.PublicKey})
 	a.bootstrap(provenState{first: 100, registered: true, gatekeeper: true, masterPubKeys: [][]byte{pb.PublicKey},
 		view: bootstrapView{rotation: rec}})
@@ -240,7 +241,7 @@ func TestBootstrapMidRotationProposes(t *testing.T) {
 	late.r.cfg.RotationProposeBlocks = 0 // its turn is now
 	first.mustApply(rotationStart(0, nodes...))
 	first.take(protocol.TopicRotationProposal) // lost: the first proposer went down
-	rec := chainRotation(t, registrytypes.Rotation{FromVersion: 0, ToVersion: 1, Phase: registrytypes.ROTATION_PHASE_PROPOSING,
+	rec := chainRotation(t, gatekeepertypes.Rotation{FromVersion: 0, ToVersion: 1, Phase: gatekeepertypes.ROTATION_PHASE_PROPOSING,
 		StartHeight: 5, Gatekeepers: snapshotRows(nodes)})
 	late.bootstrap(provenState{first: 100, registered: true, gatekeeper: true,
 		view: bootstrapView{rotation: rec, receiveKeys: [][]byte{first.receiveKey(), late.receiveKey()}}})
@@ -369,8 +370,8 @@ func TestRunningRotation(t *testing.T) {
 func TestBootstrapRecordsMatchRegistry(t *testing.T) {
 	t.Parallel()
 	id := func(b byte) []byte { return bytes.Repeat([]byte{b}, protocol.IdentityKeyLen) }
-	rot := registrytypes.Rotation{FromVersion: 4, ToVersion: 5, Phase: registrytypes.ROTATION_PHASE_RETIRING, ByGovernance: true,
-		StartHeight: 10, Gatekeepers: []registrytypes.RotationGatekeeper{
+	rot := gatekeepertypes.Rotation{FromVersion: 4, ToVersion: 5, Phase: gatekeepertypes.ROTATION_PHASE_RETIRING, ByGovernance: true,
+		StartHeight: 10, Gatekeepers: []gatekeepertypes.RotationGatekeeper{
 			{IdentityKey: id(1), AckedHeight: 11, Done: 5, Total: 9, Failed: 1, FailedNames: []string{"a/b"}, ProgressHeight: 12},
 			{IdentityKey: id(2), FaultedHeight: 13, Finished: true},
 		}, Proposer: id(2), PublicKey: bytes.Repeat([]byte{3}, protocol.MasterPublicKeyLen), ProposedHeight: 14,
@@ -390,7 +391,7 @@ func TestBootstrapRecordsMatchRegistry(t *testing.T) {
 	}
 
 	cpub := bytes.Repeat([]byte{9}, protocol.ClusterPublicKeyLen)
-	cl := registrytypes.Cluster{Id: 3, Owner: "gk1owner", Workers: [][]byte{id(1), id(2)}, KeyVersion: 2, PublicKey: cpub, CreatedHeight: 4}
+	cl := gatekeepertypes.Cluster{Id: 3, Owner: "gk1owner", Workers: [][]byte{id(1), id(2)}, KeyVersion: 2, PublicKey: cpub, CreatedHeight: 4}
 	c, err := parseClusterRecord(mustMarshal(t, &cl), 3)
 	if err != nil || c.ID != 3 || c.Version != 2 || !bytes.Equal(c.PublicKey, cpub) {
 		t.Fatalf("cluster %+v, %v", c, err)
@@ -433,10 +434,10 @@ func mustMarshal(t testing.TB, m marshaler) []byte {
 // and accept only what they can use.
 func FuzzBootstrapRecords(f *testing.F) {
 	id := bytes.Repeat([]byte{1}, protocol.IdentityKeyLen)
-	rot := registrytypes.Rotation{FromVersion: 0, ToVersion: 1, Phase: registrytypes.ROTATION_PHASE_ACKING,
-		Gatekeepers: []registrytypes.RotationGatekeeper{{IdentityKey: id, AckedHeight: 3}}, Proposer: id,
+	rot := gatekeepertypes.Rotation{FromVersion: 0, ToVersion: 1, Phase: gatekeepertypes.ROTATION_PHASE_ACKING,
+		Gatekeepers: []gatekeepertypes.RotationGatekeeper{{IdentityKey: id, AckedHeight: 3}}, Proposer: id,
 		PublicKey: bytes.Repeat([]byte{3}, protocol.MasterPublicKeyLen)}
-	cl := registrytypes.Cluster{Id: 1, KeyVersion: 0, PublicKey: bytes.Repeat([]byte{9}, 32)}
+	cl := gatekeepertypes.Cluster{Id: 1, KeyVersion: 0, PublicKey: bytes.Repeat([]byte{9}, 32)}
 	w := registrytypes.Worker{IdentityKey: id, ReceiveKey: bytes.Repeat([]byte{5}, protocol.ReceiveKeyLen)}
 	for _, m := range []marshaler{&rot, &cl, &w} {
 		f.Add(mustMarshal(f, m))
@@ -476,7 +477,7 @@ func TestBootstrapReadsReassignedRanges(t *testing.T) {
 	rows[1].Assignee = late.id()     // range 1 stalled and went to the late one
 	rows[2].Assignee = nodes[0].id() // the late one's own range went to nodes[0]
 	rows[1].Done, rows[1].Total = 5, 9
-	rec := chainRotation(t, registrytypes.Rotation{FromVersion: 0, ToVersion: 1, Phase: registrytypes.ROTATION_PHASE_REENCRYPTING,
+	rec := chainRotation(t, gatekeepertypes.Rotation{FromVersion: 0, ToVersion: 1, Phase: gatekeepertypes.ROTATION_PHASE_REENCRYPTING,
 		StartHeight: 5, Gatekeepers: rows, Proposer: nodes[0].id(), PublicKey: p.PublicKey, ProposedHeight: 6, ActivatedHeight: 8})
 	late.bootstrap(provenState{first: 100, registered: true, gatekeeper: true, masterPubKeys: [][]byte{p.PublicKey},
 		view: bootstrapView{rotation: rec}})

@@ -9,7 +9,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
-	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
+	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 )
 
 // The enclave reads x/registry's master key records without importing the
@@ -19,7 +19,7 @@ func TestMasterKeyRecordMatchesRegistry(t *testing.T) {
 	t.Parallel()
 	pub := bytes.Repeat([]byte{2}, protocol.MasterPublicKeyLen)
 	// A bootstrap after a rotation reads retired and erased versions too.
-	for _, rec := range []registrytypes.MasterKey{
+	for _, rec := range []gatekeepertypes.MasterKey{
 		{Version: 7, PublicKey: pub, Height: 99, GeneratedBy: bytes.Repeat([]byte{1}, 32)},
 		{Version: 7, PublicKey: pub, Height: 99, GeneratedBy: bytes.Repeat([]byte{1}, 32), RetiredHeight: 120, ErasedHeight: 130},
 	} {
@@ -36,7 +36,7 @@ func TestMasterKeyRecordMatchesRegistry(t *testing.T) {
 	if _, err := collections.Uint32Key.Encode(buf, 7); err != nil {
 		t.Fatal(err)
 	}
-	if want := append([]byte(registrytypes.MasterKeyPrefix), buf...); !bytes.Equal(protocol.MasterKeyKey(7), want) {
+	if want := append([]byte(gatekeepertypes.MasterKeyPrefix), buf...); !bytes.Equal(protocol.MasterKeyKey(7), want) {
 		t.Fatalf("store key %x, module's %x", protocol.MasterKeyKey(7), want)
 	}
 }

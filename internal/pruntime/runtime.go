@@ -622,7 +622,7 @@ func (r *Runtime) Bootstrap(req api.BootstrapRequest) error {
 		r.metrics.rejected.WithLabelValues("bootstrap").Inc()
 		return fmt.Errorf("pruntime: bootstrap: worker record: %w", err)
 	}
-	isGK, err := r.verifyRead(protocol.RegistryStoreName, protocol.GatekeeperKey(self), req.Gatekeeper)
+	isGK, err := r.verifyRead(protocol.GatekeeperStoreName, protocol.GatekeeperKey(self), req.Gatekeeper)
 	if err != nil {
 		r.metrics.rejected.WithLabelValues("bootstrap").Inc()
 		return fmt.Errorf("pruntime: bootstrap: gatekeeper record: %w", err)
@@ -651,7 +651,7 @@ func (r *Runtime) verifyMasterKeys(reads []api.ProvenRead) ([][]byte, error) {
 	var pubs [][]byte
 	for i, read := range reads {
 		v := known + uint32(i)
-		present, err := r.verifyRead(protocol.RegistryStoreName, protocol.MasterKeyKey(v), read)
+		present, err := r.verifyRead(protocol.GatekeeperStoreName, protocol.MasterKeyKey(v), read)
 		if err != nil {
 			return nil, fmt.Errorf("version %d: %w", v, err)
 		}

@@ -1,7 +1,6 @@
 // Package registry is the registry module: attested workers, the allow-list
-// of pRuntime measurements, the gatekeeper set (DESIGN.md §7), and the
-// chain's side of gatekeeper key management: master key, clusters and beacon
-// (DESIGN.md §6).
+// of pRuntime measurements, vendor collateral and worker endpoints
+// (DESIGN.md §7). The gatekeeper protocol is x/gatekeeper.
 package registry
 
 import (
@@ -33,18 +32,22 @@ var (
 	_ module.HasGenesis     = AppModule{}
 	_ module.HasServices    = AppModule{}
 
-	_ appmodule.AppModule     = AppModule{}
-	_ appmodule.HasEndBlocker = AppModule{}
+	_ appmodule.AppModule = AppModule{}
 )
 
 // AppModule is x/registry's module.
 type AppModule struct {
 	cdc    codec.Codec
 	keeper *keeper.Keeper
+	gk     types.GatekeeperProtocol
 }
 
-// NewAppModule returns the module.
-func NewAppModule(cdc codec.Codec, k *keeper.Keeper) AppModule { return AppModule{cdc: cdc, keeper: k} }
+// NewAppModule returns the module. gk is the gatekeeper protocol
+// (x/gatekeeper's keeper), which the Msg and Query services call: built
+// after x/registry's keeper, which it depends on, and before this module.
+func NewAppModule(cdc codec.Codec, k *keeper.Keeper, gk types.GatekeeperProtocol) AppModule {
+	return AppModule{cdc: cdc, keeper: k, gk: gk}
+}
 
 // Name returns the module name.
 func (AppModule) Name() string { return types.ModuleName }
@@ -78,10 +81,6 @@ func (AppModule) ValidateGenesis(cdc codec.JSONCodec, _ client.TxEncodingConfig,
 	return gs.Validate()
 }
 
-// GetQueryCmd returns the hand-written query commands (rotation); autocli
-// adds the generated ones to it (EnhanceCustomCommand).
-func (AppModule) GetQueryCmd() *cobra.Command { return cli.GetQueryCmd() }
-
 // GetTxCmd returns the hand-written tx commands (set-collateral); autocli
 // adds the generated ones to it (EnhanceCustomCommand).
 func (AppModule) GetTxCmd() *cobra.Command { return cli.GetTxCmd() }
@@ -94,8 +93,8 @@ func (AppModule) IsAppModule() {}
 
 // RegisterServices registers the Msg and Query services.
 func (am AppModule) RegisterServices(cfg module.Configurator) {
-	types.RegisterMsgServer(cfg.MsgServer(), keeper.NewMsgServerImpl(am.keeper))
-	types.RegisterQueryServer(cfg.QueryServer(), keeper.NewQueryServerImpl(am.keeper))
+	types.RegisterMsgServer(cfg.MsgServer(), keeper.NewMsgServerImpl(am.keeper, am.gk))
+	types.RegisterQueryServer(cfg.QueryServer(), keeper.NewQueryServerImpl(am.keeper, am.gk))
 }
 
 // InitGenesis loads the genesis.
@@ -118,7 +117,3 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 
 // ConsensusVersion implements module.HasConsensusVersion.
 func (AppModule) ConsensusVersion() uint64 { return ConsensusVersion }
-
-// EndBlock runs the master key rotation's timed steps and asks the
-// gatekeepers for a beacon every beacon_interval_blocks.
-func (am AppModule) EndBlock(ctx context.Context) error { return am.keeper.EndBlock(ctx) }

@@ -6,17 +6,25 @@ import (
 
 	"cosmossdk.io/collections"
 
+	gatekeeperkeeper "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/keeper"
 	registrykeeper "github.com/gatekeeper-net/gatekeeper/x/registry/keeper"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 
 	"github.com/gatekeeper-net/gatekeeper/x/computation/types"
 )
 
-// registryView implements types.Registry over the registry keeper.
-type registryView struct{ k *registrykeeper.Keeper }
+// registryView implements types.Registry over the registry and gatekeeper
+// keepers.
+type registryView struct {
+	k  *registrykeeper.Keeper
+	gk *gatekeeperkeeper.Keeper
+}
 
-// NewRegistryView returns x/computation's view of x/registry.
-func NewRegistryView(k *registrykeeper.Keeper) types.Registry { return registryView{k: k} }
+// NewRegistryView returns x/computation's view of x/registry and
+// x/gatekeeper.
+func NewRegistryView(k *registrykeeper.Keeper, gk *gatekeeperkeeper.Keeper) types.Registry {
+	return registryView{k: k, gk: gk}
+}
 
 func (r registryView) Worker(ctx context.Context, key []byte) (types.WorkerInfo, bool, error) {
 	w, err := r.k.GetWorker(ctx, key)
@@ -30,11 +38,11 @@ func (r registryView) Worker(ctx context.Context, key []byte) (types.WorkerInfo,
 }
 
 func (r registryView) MasterKeyCount(ctx context.Context) (uint32, error) {
-	return r.k.MasterKeyCount(ctx)
+	return r.gk.MasterKeyCount(ctx)
 }
 
 func (r registryView) LatestBeacon(ctx context.Context) ([]byte, bool, error) {
-	b, err := r.k.LatestBeacon.Get(ctx)
+	b, err := r.gk.LatestBeacon.Get(ctx)
 	switch {
 	case errors.Is(err, collections.ErrNotFound):
 		return nil, false, nil

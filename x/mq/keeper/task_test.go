@@ -21,8 +21,8 @@ func TestPushGatekeeperTask(t *testing.T) {
 	}{
 		{name: "valid", module: testModule, taskTopic: topicTask, reply: topicEcho},
 		{name: "reply on another routed topic", module: testModule, taskTopic: topicTask, reply: topicAlt},
-		{name: "task topic of another module", module: testModule, taskTopic: "registry/cluster_task", reply: topicEcho, want: types.ErrNotIngressOrigin},
-		{name: "reply topic of another module", module: testModule, taskTopic: topicTask, reply: "registry/cluster_key", want: types.ErrInvalidTopic},
+		{name: "task topic of another module", module: testModule, taskTopic: "gatekeeper/cluster_task", reply: topicEcho, want: types.ErrNotIngressOrigin},
+		{name: "reply topic of another module", module: testModule, taskTopic: topicTask, reply: "gatekeeper/cluster_key", want: types.ErrInvalidTopic},
 		{name: "unrouted reply topic", module: testModule, taskTopic: topicTask, reply: "test/nowhere", want: types.ErrInvalidTopic},
 		{name: "reply topic for workers only", module: testModule, taskTopic: topicTask, reply: topicWorkerOnly, want: types.ErrInvalidTopic},
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/attest/snp/snptest"
 	"github.com/gatekeeper-net/gatekeeper/internal/attest/tdx"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -252,7 +253,7 @@ func TestRegisterTDXSampleBound(t *testing.T) {
 		t.Fatalf("worker %+v", got)
 	}
 	// Level 1 qualifies for gatekeeper (1-3).
-	if _, err := f.msgs.AddGatekeeper(f.ctx, &types.MsgAddGatekeeper{Authority: f.authority, IdentityKey: hex.EncodeToString(info.IdentityKey)}); err != nil {
+	if _, err := f.gkMsgs.AddGatekeeper(f.ctx, &gatekeepertypes.MsgAddGatekeeper{Authority: f.authority, IdentityKey: hex.EncodeToString(info.IdentityKey)}); err != nil {
 		t.Fatalf("add gatekeeper: %v", err)
 	}
 
@@ -420,8 +421,8 @@ func TestRegisterSNPSampleLevels(t *testing.T) {
 	}{
 		{"up to date: the sample's own TCB", snptest.SampleTCB, 1, "UpToDate", nil},
 		{"up to date: an older TCB", 0x0300000000000001, 1, "UpToDate", nil},
-		{"out of date: microcode behind", 0x4505000000000002, 5, "OutOfDate", types.ErrConfidenceTooLow},
-		{"out of date: SNP firmware behind", 0x4406000000000002, 5, "OutOfDate", types.ErrConfidenceTooLow},
+		{"out of date: microcode behind", 0x4505000000000002, 5, "OutOfDate", gatekeepertypes.ErrConfidenceTooLow},
+		{"out of date: SNP firmware behind", 0x4406000000000002, 5, "OutOfDate", gatekeepertypes.ErrConfidenceTooLow},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -447,7 +448,7 @@ func TestRegisterSNPSampleLevels(t *testing.T) {
 				got.PlatformId != snptest.SampleProductLine || hex.EncodeToString(got.Measurement) != k.measurement {
 				t.Fatalf("worker %+v, want level %d %s", got, tc.level, tc.status)
 			}
-			_, err = k.msgs.AddGatekeeper(k.ctx, &types.MsgAddGatekeeper{Authority: k.authority, IdentityKey: hex.EncodeToString(k.info.IdentityKey)})
+			_, err = k.gkMsgs.AddGatekeeper(k.ctx, &gatekeepertypes.MsgAddGatekeeper{Authority: k.authority, IdentityKey: hex.EncodeToString(k.info.IdentityKey)})
 			if !errors.Is(err, tc.gatekeeper) {
 				t.Fatalf("add gatekeeper: %v, want %v", err, tc.gatekeeper)
 			}

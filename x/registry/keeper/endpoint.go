@@ -59,3 +59,16 @@ func ParseEndpoint(b []byte) (string, error) {
 	}
 	return out, nil
 }
+
+// requireOrigin checks a handler's origin. x/mq's routes admit only the
+// right kind; handlers check again so that a wiring mistake fails closed.
+func requireOrigin(m protocol.Message, kind protocol.OriginKind) error {
+	if m.Origin.Kind == kind {
+		return nil
+	}
+	want := "a worker"
+	if kind == protocol.OriginGatekeeper {
+		want = "the gatekeepers (quorum)"
+	}
+	return errorsmod.Wrapf(types.ErrInvalidOrigin, "%s sent on %q, which takes messages from %s only", m.Origin, m.Topic, want)
+}

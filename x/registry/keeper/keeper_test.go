@@ -2,6 +2,7 @@ package keeper_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/hpke"
 	"encoding/hex"
@@ -23,6 +24,8 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee/sim"
+	gatekeeperkeeper "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/keeper"
+	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 	mqkeeper "github.com/gatekeeper-net/gatekeeper/x/mq/keeper"
 	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
 	"github.com/gatekeeper-net/gatekeeper/x/registry/keeper"
@@ -67,16 +70,18 @@ func fakeQuote(level byte, measurement [32]byte, reportData [64]byte) []byte {
 	return append(q, reportData[:]...)
 }
 
-// fixture is a registry keeper wired to a real mq keeper over one fresh
-// multistore, as in the app: the registry appends ingress, and the mq keeper
-// asks the registry who may send egress.
+// fixture is a registry keeper wired to real gatekeeper and mq keepers over
+// one fresh multistore, as in the app: the registry appends ingress, and
+// the mq keeper asks the registry who may send egress.
 type fixture struct {
 	ctx       sdk.Context
 	cdc       codec.Codec
 	ac        addresscodec.Bech32Codec
 	k         *keeper.Keeper
+	gk        *gatekeeperkeeper.Keeper
 	mq        *mqkeeper.Keeper
 	msgs      types.MsgServer
+	gkMsgs    gatekeepertypes.MsgServer
 	query     types.QueryServer
 	mqMsgs    mqtypes.MsgServer
 	mqQuery   mqtypes.QueryServer
@@ -96,14 +101,16 @@ func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
 	t.Helper()
 	mqKey := storetypes.NewKVStoreKey(mqtypes.StoreKey)
 	regKey := storetypes.NewKVStoreKey(types.StoreKey)
+	gkKey := storetypes.NewKVStoreKey(gatekeepertypes.StoreKey)
 	ctx := testutil.DefaultContextWithKeys(
-		map[string]*storetypes.KVStoreKey{mqtypes.StoreKey: mqKey, types.StoreKey: regKey},
+		map[string]*storetypes.KVStoreKey{mqtypes.StoreKey: mqKey, types.StoreKey: regKey, gatekeepertypes.StoreKey: gkKey},
 		map[string]*storetypes.TransientStoreKey{"transient_test": storetypes.NewTransientStoreKey("transient_test")},
 		nil,
 	).WithChainID(testChainID).WithBlockHeight(testHeight).WithBlockTime(testTime)
 
 	reg := codectypes.NewInterfaceRegistry()
 	types.RegisterInterfaces(reg)
+	gatekeepertypes.RegisterInterfaces(reg)
 	mqtypes.RegisterInterfaces(reg)
 	cdc := codec.NewProtoCodec(reg)
 	ac := addresscodec.Bech32Codec{Bech32Prefix: "gk"}
@@ -117,7 +124,11 @@ func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mq.SetSenderRegistry(k)
+	gk, err := gatekeeperkeeper.NewKeeper(cdc, runtime.NewKVStoreService(gkKey), ac, authority, k, mq, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mq.SetSenderRegistry(senders{k, gk})
 	// The routes of app.go.
 	worker := []protocol.OriginKind{protocol.OriginWorker}
 	gatekeepers := []protocol.OriginKind{protocol.OriginGatekeeper}
@@ -127,21 +138,29 @@ func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
 		h       mqkeeper.Handler
 	}{
 		{protocol.TopicWorkerEndpoint, worker, k.HandleEndpoint},
-		{protocol.TopicMasterKey, worker, k.HandleMasterKey},
-		{protocol.TopicMasterKeyCopy, worker, k.HandleMasterKeyCopy},
-		{protocol.TopicGatekeeperLive, worker, k.HandleGatekeeperLive},
-		{protocol.TopicKeyFault, worker, k.HandleKeyFault},
-		{protocol.TopicClusterKeyCopy, worker, k.HandleClusterKeyCopy},
-		{protocol.TopicRotationProposal, worker, k.HandleRotationProposal},
-		{protocol.TopicRotationAck, worker, k.HandleRotationAck},
-		{protocol.TopicReencryptProgress, worker, k.HandleReencryptProgress},
-		{protocol.TopicMigrationHandover, worker, k.HandleMigrationHandover},
-		{protocol.TopicMigrationReady, worker, k.HandleMigrationReady},
-		{protocol.TopicMigrationFault, worker, k.HandleMigrationFault},
-		{protocol.TopicClusterKey, gatekeepers, k.HandleClusterKey},
-		{protocol.TopicBeacon, gatekeepers, k.HandleBeacon},
 	} {
 		mq.Router().AddRouteFor(types.ModuleName, r.topic, r.origins, r.h)
+	}
+	for _, r := range []struct {
+		topic   string
+		origins []protocol.OriginKind
+		h       mqkeeper.Handler
+	}{
+		{protocol.TopicMasterKey, worker, gk.HandleMasterKey},
+		{protocol.TopicMasterKeyCopy, worker, gk.HandleMasterKeyCopy},
+		{protocol.TopicGatekeeperLive, worker, gk.HandleGatekeeperLive},
+		{protocol.TopicKeyFault, worker, gk.HandleKeyFault},
+		{protocol.TopicClusterKeyCopy, worker, gk.HandleClusterKeyCopy},
+		{protocol.TopicRotationProposal, worker, gk.HandleRotationProposal},
+		{protocol.TopicRotationAck, worker, gk.HandleRotationAck},
+		{protocol.TopicReencryptProgress, worker, gk.HandleReencryptProgress},
+		{protocol.TopicMigrationHandover, worker, gk.HandleMigrationHandover},
+		{protocol.TopicMigrationReady, worker, gk.HandleMigrationReady},
+		{protocol.TopicMigrationFault, worker, gk.HandleMigrationFault},
+		{protocol.TopicClusterKey, gatekeepers, gk.HandleClusterKey},
+		{protocol.TopicBeacon, gatekeepers, gk.HandleBeacon},
+	} {
+		mq.Router().AddRouteFor(gatekeepertypes.ModuleName, r.topic, r.origins, r.h)
 	}
 	if err := mq.InitGenesis(ctx, mqtypes.DefaultGenesisState()); err != nil {
 		t.Fatal(err)
@@ -153,6 +172,9 @@ func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
 		{TeeKind: fakeKind, Measurement: fakeMeasurement[:]},
 	}
 	if err := k.InitGenesis(ctx, gs); err != nil {
+		t.Fatal(err)
+	}
+	if err := gk.InitGenesis(ctx, gatekeepertypes.DefaultGenesisState()); err != nil {
 		t.Fatal(err)
 	}
 
@@ -169,9 +191,11 @@ func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
 		cdc:       cdc,
 		ac:        ac,
 		k:         k,
+		gk:        gk,
 		mq:        mq,
-		msgs:      keeper.NewMsgServerImpl(k),
-		query:     keeper.NewQueryServerImpl(k),
+		msgs:      keeper.NewMsgServerImpl(k, gk),
+		gkMsgs:    gatekeeperkeeper.NewMsgServerImpl(gk),
+		query:     keeper.NewQueryServerImpl(k, gk),
 		mqMsgs:    mqkeeper.NewMsgServerImpl(mq),
 		mqQuery:   mqkeeper.NewQueryServerImpl(mq),
 		authority: authority,
@@ -273,7 +297,7 @@ func (f *fixture) registerFake(t testing.TB, seed, level byte) {
 
 func (f *fixture) addGatekeeper(t testing.TB, seed byte) {
 	t.Helper()
-	if _, err := f.msgs.AddGatekeeper(f.ctx, &types.MsgAddGatekeeper{Authority: f.authority, IdentityKey: keyHex(seed)}); err != nil {
+	if _, err := f.gkMsgs.AddGatekeeper(f.ctx, &gatekeepertypes.MsgAddGatekeeper{Authority: f.authority, IdentityKey: keyHex(seed)}); err != nil {
 		t.Fatalf("AddGatekeeper: %v", err)
 	}
 }
@@ -369,4 +393,14 @@ func wantErrIs(t testing.TB, err, want error) {
 	case want != nil && !errors.Is(err, want):
 		t.Fatalf("error = %v, want %v", err, want)
 	}
+}
+
+// senders is x/mq's SenderRegistry as the app builds it.
+type senders struct {
+	*keeper.Keeper
+	gk *gatekeeperkeeper.Keeper
+}
+
+func (s senders) GatekeeperKeys(ctx context.Context) ([][]byte, error) {
+	return s.gk.GatekeeperKeys(ctx)
 }

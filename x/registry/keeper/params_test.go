@@ -1,7 +1,6 @@
 package keeper_test
 
 import (
-	"math"
 	"testing"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
@@ -11,22 +10,7 @@ import (
 func TestParamsValidate(t *testing.T) {
 	t.Parallel()
 	p := func(worker, gk uint32, age uint64) types.Params {
-		return types.Params{WorkerConfidenceLimit: worker, GatekeeperConfidenceLimit: gk, AttestationMaxAgeSeconds: age, MaxClusterWorkers: 1, KeyRetention: 1, ClusterInviteBlocks: 1, ReencryptStallBlocks: 1}
-	}
-	withRotation := func(interval, retention uint64) types.Params {
-		p := types.DefaultParams()
-		p.RotationInterval, p.KeyRetention = interval, retention
-		return p
-	}
-	withInvite := func(blocks uint64) types.Params {
-		p := types.DefaultParams()
-		p.ClusterInviteBlocks = blocks
-		return p
-	}
-	withClusters := func(beacon uint64, max uint32) types.Params {
-		p := types.DefaultParams()
-		p.BeaconIntervalBlocks, p.MaxClusterWorkers = beacon, max
-		return p
+		return types.Params{WorkerConfidenceLimit: worker, GatekeeperConfidenceLimit: gk, AttestationMaxAgeSeconds: age}
 	}
 	tests := []struct {
 		name string
@@ -35,21 +19,8 @@ func TestParamsValidate(t *testing.T) {
 	}{
 		{name: "default", p: types.DefaultParams()},
 		{name: "strictest", p: p(1, 1, 1)},
-		{name: "loosest", p: types.Params{WorkerConfidenceLimit: 5, GatekeeperConfidenceLimit: 5, AttestationMaxAgeSeconds: 1 << 62,
-			BeaconIntervalBlocks: math.MaxInt64, MaxClusterWorkers: types.MaxClusterWorkersLimit,
-			RotationInterval: math.MaxInt64, KeyRetention: types.MaxKeyRetention, ClusterInviteBlocks: types.MaxClusterInviteBlocks, ReencryptStallBlocks: types.MaxKeyRetention}},
-		{name: "cluster invitations never valid", p: withInvite(0), want: types.ErrInvalidParams},
-		{name: "cluster invitations beyond the bound", p: withInvite(types.MaxClusterInviteBlocks + 1), want: types.ErrInvalidParams},
-		{name: "sim allowed", p: types.Params{AllowSimulatedTee: true, WorkerConfidenceLimit: 5, GatekeeperConfidenceLimit: 3, AttestationMaxAgeSeconds: 60, MaxClusterWorkers: 64, KeyRetention: 100, ClusterInviteBlocks: 1, ReencryptStallBlocks: 600}},
-		{name: "rotation every block, erase a block after retirement", p: withRotation(1, 1)},
-		{name: "rotation interval beyond any height", p: withRotation(math.MaxInt64+1, 100), want: types.ErrInvalidParams},
-		{name: "key retention 0", p: withRotation(0, 0), want: types.ErrInvalidParams},
-		{name: "key retention above the bound", p: withRotation(0, types.MaxKeyRetention+1), want: types.ErrInvalidParams},
-		{name: "beacon off", p: withClusters(0, 64)},
-		{name: "beacon every block", p: withClusters(1, 64)},
-		{name: "beacon interval beyond any height", p: withClusters(math.MaxInt64+1, 64), want: types.ErrInvalidParams},
-		{name: "max cluster workers 0", p: withClusters(10, 0), want: types.ErrInvalidParams},
-		{name: "max cluster workers above the limit", p: withClusters(10, types.MaxClusterWorkersLimit+1), want: types.ErrInvalidParams},
+		{name: "loosest", p: types.Params{WorkerConfidenceLimit: 5, GatekeeperConfidenceLimit: 5, AttestationMaxAgeSeconds: 1 << 62}},
+		{name: "sim allowed", p: types.Params{AllowSimulatedTee: true, WorkerConfidenceLimit: 5, GatekeeperConfidenceLimit: 3, AttestationMaxAgeSeconds: 60}},
 		{name: "worker limit 0", p: p(0, 0, 60), want: types.ErrInvalidParams},
 		{name: "worker limit 6", p: p(6, 3, 60), want: types.ErrInvalidParams},
 		{name: "worker limit simulated", p: p(attest.ConfidenceSimulated, 3, 60), want: types.ErrInvalidParams},

@@ -40,9 +40,9 @@ const (
 //  7. its measurement is allow-listed for its kind;
 //  8. its confidence level (from the TCB status and the accepted advisories)
 //     is accepted for workers;
-//  9. if the info names a predecessor, the registration pairs it in the
-//     pending pRuntime migration (pairSuccessor in migration.go).
-func (k *Keeper) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWorker) (types.Worker, error) {
+//  9. if the info names a predecessor, gk (x/gatekeeper) pairs it in the
+//     pending pRuntime migration; without gk no predecessor may be named.
+func (k *Keeper) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWorker, gk types.GatekeeperProtocol) (types.Worker, error) {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	if _, err := k.addressCodec.StringToBytes(msg.Operator); err != nil {
 		return types.Worker{}, errorsmod.Wrapf(types.ErrInvalidOperator, "%q: %v", msg.Operator, err)
@@ -143,7 +143,10 @@ func (k *Keeper) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWorke
 	if len(info.Predecessor) > 0 {
 		// A failure here fails the whole registration: the transaction's
 		// writes, the worker's included, are dropped.
-		if err := k.pairSuccessor(sdkCtx, w, info.Predecessor); err != nil {
+		if gk == nil {
+			return types.Worker{}, errorsmod.Wrapf(types.ErrInvalidSuccessor, "worker %x names predecessor %x, but this chain has no gatekeeper protocol", w.IdentityKey, info.Predecessor)
+		}
+		if err := gk.PairSuccessor(ctx, w, info.Predecessor); err != nil {
 			return types.Worker{}, err
 		}
 	}

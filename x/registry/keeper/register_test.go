@@ -354,7 +354,7 @@ func TestRegisterWorker(t *testing.T) {
 			if ok, _ := f.k.IsWorker(f.ctx, key); !ok {
 				t.Error("IsWorker = false after registration")
 			}
-			if gks, _ := f.k.GatekeeperKeys(f.ctx); len(gks) != 0 {
+			if gks, _ := f.gk.GatekeeperKeys(f.ctx); len(gks) != 0 {
 				t.Errorf("registration made a gatekeeper: %x", gks)
 			}
 			resp, err := f.mqQuery.Ingress(f.ctx, &mqtypes.QueryIngressRequest{})

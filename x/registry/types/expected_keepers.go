@@ -2,31 +2,25 @@ package types
 
 import (
 	"context"
-
-	upgradetypes "cosmossdk.io/x/upgrade/types"
-
-	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
 )
 
-// IngressQueue appends messages to the chain → pRuntime log, allocates
-// gatekeeper tasks, and holds the gatekeeper quorum rule. Implemented by
-// x/mq.
+// IngressQueue appends messages to the chain → pRuntime log. Implemented
+// by x/mq.
 type IngressQueue interface {
 	PushIngress(ctx context.Context, module, topic string, payload []byte) (uint64, error)
-	// PushGatekeeperTask asks the gatekeepers for a quorum message on
-	// replyTopic at the sequence it returns (see x/mq's keeper).
-	PushGatekeeperTask(ctx context.Context, module, taskTopic, replyTopic string, body []byte) (uint64, error)
-	// GetParams returns x/mq's params, whose Quorum is the rule for
-	// gatekeeper-origin messages; a master key rotation counts its live
-	// gatekeepers and its acknowledgements by the same rule.
-	GetParams(ctx context.Context) (mqtypes.Params, error)
 }
 
-// UpgradeKeeper is the part of x/upgrade a pRuntime migration uses: its
-// activation is an upgrade plan (see keeper/migration.go for why).
-type UpgradeKeeper interface {
-	ScheduleUpgrade(ctx context.Context, plan upgradetypes.Plan) error
-	// GetUpgradePlan returns the pending plan, or an error wrapping
-	// upgradetypes.ErrNoUpgradePlanFound.
-	GetUpgradePlan(ctx context.Context) (upgradetypes.Plan, error)
+// GatekeeperProtocol is the one thing worker registration needs of the
+// gatekeeper protocol (x/gatekeeper), which itself depends on x/registry:
+// the app hands x/gatekeeper's keeper to x/registry's module when it builds
+// it, so the keepers depend one way and nothing is wired after
+// construction.
+type GatekeeperProtocol interface {
+	// PairSuccessor pairs a registering successor, already recorded, with
+	// the predecessor its attested registration info names, in the pending
+	// pRuntime migration. An error fails the registration.
+	PairSuccessor(ctx context.Context, successor Worker, predecessor []byte) error
+	// IsGatekeeper reports whether a worker is a gatekeeper (the worker
+	// query shows it).
+	IsGatekeeper(ctx context.Context, identityKey []byte) (bool, error)
 }

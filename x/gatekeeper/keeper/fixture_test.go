@@ -1,0 +1,432 @@
+package keeper_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/hpke"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	storetypes "cosmossdk.io/store/types"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
+	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	"github.com/cosmos/cosmos-sdk/runtime"
+	"github.com/cosmos/cosmos-sdk/testutil"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/attest"
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/tee/sim"
+	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/keeper"
+	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
+	mqkeeper "github.com/gatekeeper-net/gatekeeper/x/mq/keeper"
+	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
+	registrykeeper "github.com/gatekeeper-net/gatekeeper/x/registry/keeper"
+	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
+)
+
+const (
+	testChainID = "test-chain"
+	testHeight  = 10
+	// fakeKind is the TEE kind of fakeVerifier.
+	fakeKind = "fake"
+)
+
+var (
+	testTime = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	// simMeasurement is allow-listed for the sim kind in every fixture.
+	simMeasurement = [32]byte{0x5a, 0x5a, 0x5a, 1}
+	// fakeMeasurement is allow-listed for the fake kind in every fixture.
+	fakeMeasurement = [32]byte{0xfa, 0xce, 1}
+	// otherMeasurement is allowed for no kind.
+	otherMeasurement = [32]byte{0x0b, 0xad}
+)
+
+// fakeVerifier stands for a hardware TEE kind whose quotes carry a
+// confidence level other than the simulated one. Its quote is
+// level (1) || measurement (32) || report data (64) and has no issue time.
+type fakeVerifier struct{}
+
+func (fakeVerifier) Kind() string { return fakeKind }
+
+func (fakeVerifier) Verify(quote []byte, _ time.Time, _ attest.Collateral) (attest.Report, error) {
+	if len(quote) != 1+32+64 {
+		return attest.Report{}, fmt.Errorf("%w: fake: %d bytes", attest.ErrMalformedQuote, len(quote))
+	}
+	r := attest.Report{Kind: fakeKind, Measurement: bytes.Clone(quote[1:33]), ConfidenceLevel: uint32(quote[0])}
+	copy(r.ReportData[:], quote[33:])
+	return r, nil
+}
+
+func fakeQuote(level byte, measurement [32]byte, reportData [64]byte) []byte {
+	q := append([]byte{level}, measurement[:]...)
+	return append(q, reportData[:]...)
+}
+
+// fixture is a gatekeeper keeper wired to real registry and mq keepers
+// over one fresh multistore, as in the app: both modules append ingress,
+// and the mq keeper asks them who may send egress.
+type fixture struct {
+	ctx       sdk.Context
+	cdc       codec.Codec
+	ac        addresscodec.Bech32Codec
+	k         *keeper.Keeper
+	reg       *registrykeeper.Keeper
+	mq        *mqkeeper.Keeper
+	msgs      types.MsgServer
+	regMsgs   registrytypes.MsgServer
+	query     types.QueryServer
+	regQuery  registrytypes.QueryServer
+	mqMsgs    mqtypes.MsgServer
+	mqQuery   mqtypes.QueryServer
+	authority string
+	operator  string
+	tee       *sim.TEE
+	platform  ed25519.PrivateKey // signs quotes made with attest.NewSimQuote
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	return newFixtureWith(t, attest.SimVerifier{}, fakeVerifier{})
+}
+
+// newFixtureWith is newFixture with the given verifiers.
+func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
+	t.Helper()
+	mqKey := storetypes.NewKVStoreKey(mqtypes.StoreKey)
+	regKey := storetypes.NewKVStoreKey(registrytypes.StoreKey)
+	gkKey := storetypes.NewKVStoreKey(types.StoreKey)
+	ctx := testutil.DefaultContextWithKeys(
+		map[string]*storetypes.KVStoreKey{mqtypes.StoreKey: mqKey, registrytypes.StoreKey: regKey, types.StoreKey: gkKey},
+		map[string]*storetypes.TransientStoreKey{"transient_test": storetypes.NewTransientStoreKey("transient_test")},
+		nil,
+	).WithChainID(testChainID).WithBlockHeight(testHeight).WithBlockTime(testTime)
+
+	reg := codectypes.NewInterfaceRegistry()
+	types.RegisterInterfaces(reg)
+	registrytypes.RegisterInterfaces(reg)
+	mqtypes.RegisterInterfaces(reg)
+	cdc := codec.NewProtoCodec(reg)
+	ac := addresscodec.Bech32Codec{Bech32Prefix: "gk"}
+	authority := mustAddr(t, ac, authtypes.NewModuleAddress("gov"))
+
+	mq, err := mqkeeper.NewKeeper(cdc, runtime.NewKVStoreService(mqKey), ac, authority)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rk, err := registrykeeper.NewKeeper(cdc, runtime.NewKVStoreService(regKey), ac, authority, mq, verifiers...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := keeper.NewKeeper(cdc, runtime.NewKVStoreService(gkKey), ac, authority, rk, mq, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mq.SetSenderRegistry(senders{rk, k})
+	// The routes of app.go.
+	worker := []protocol.OriginKind{protocol.OriginWorker}
+	gatekeepers := []protocol.OriginKind{protocol.OriginGatekeeper}
+	for _, r := range []struct {
+		topic   string
+		origins []protocol.OriginKind
+		h       mqkeeper.Handler
+	}{
+		{protocol.TopicMasterKey, worker, k.HandleMasterKey},
+		{protocol.TopicMasterKeyCopy, worker, k.HandleMasterKeyCopy},
+		{protocol.TopicGatekeeperLive, worker, k.HandleGatekeeperLive},
+		{protocol.TopicKeyFault, worker, k.HandleKeyFault},
+		{protocol.TopicClusterKeyCopy, worker, k.HandleClusterKeyCopy},
+		{protocol.TopicRotationProposal, worker, k.HandleRotationProposal},
+		{protocol.TopicRotationAck, worker, k.HandleRotationAck},
+		{protocol.TopicReencryptProgress, worker, k.HandleReencryptProgress},
+		{protocol.TopicMigrationHandover, worker, k.HandleMigrationHandover},
+		{protocol.TopicMigrationReady, worker, k.HandleMigrationReady},
+		{protocol.TopicMigrationFault, worker, k.HandleMigrationFault},
+		{protocol.TopicClusterKey, gatekeepers, k.HandleClusterKey},
+		{protocol.TopicBeacon, gatekeepers, k.HandleBeacon},
+	} {
+		mq.Router().AddRouteFor(types.ModuleName, r.topic, r.origins, r.h)
+	}
+	mq.Router().AddRouteFor(registrytypes.ModuleName, protocol.TopicWorkerEndpoint, worker, rk.HandleEndpoint)
+	if err := mq.InitGenesis(ctx, mqtypes.DefaultGenesisState()); err != nil {
+		t.Fatal(err)
+	}
+	rgs := registrytypes.DefaultGenesisState()
+	rgs.Params.AllowSimulatedTee = true
+	rgs.Measurements = []registrytypes.Measurement{
+		{TeeKind: attest.KindSim, Measurement: simMeasurement[:], Description: "test pruntime"},
+		{TeeKind: fakeKind, Measurement: fakeMeasurement[:]},
+	}
+	if err := rk.InitGenesis(ctx, rgs); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.InitGenesis(ctx, types.DefaultGenesisState()); err != nil {
+		t.Fatal(err)
+	}
+
+	tee, err := sim.Open(sim.Config{
+		Dir:         t.TempDir(),
+		Measurement: simMeasurement[:],
+		Now:         func() time.Time { return testTime.Add(-time.Minute) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{
+		ctx:       ctx,
+		cdc:       cdc,
+		ac:        ac,
+		k:         k,
+		reg:       rk,
+		mq:        mq,
+		msgs:      keeper.NewMsgServerImpl(k),
+		regMsgs:   registrykeeper.NewMsgServerImpl(rk, k),
+		query:     keeper.NewQueryServerImpl(k),
+		regQuery:  registrykeeper.NewQueryServerImpl(rk, k),
+		mqMsgs:    mqkeeper.NewMsgServerImpl(mq),
+		mqQuery:   mqkeeper.NewQueryServerImpl(mq),
+		authority: authority,
+		operator:  mustAddr(t, ac, bytes.Repeat([]byte{0x0a}, 20)),
+		tee:       tee,
+		platform:  ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0xee}, ed25519.SeedSize)),
+	}
+}
+
+func mustAddr(t testing.TB, ac addresscodec.Bech32Codec, b []byte) string {
+	t.Helper()
+	s, err := ac.BytesToString(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func testKey(seed byte) ed25519.PrivateKey {
+	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, ed25519.SeedSize))
+}
+
+func pub(k ed25519.PrivateKey) ed25519.PublicKey { return k.Public().(ed25519.PublicKey) }
+
+func keyHex(seed byte) string { return hex.EncodeToString(pub(testKey(seed))) }
+
+// info returns registration info for the worker with key testKey(seed), with
+// a fresh HPKE receive key.
+func (f *fixture) info(t testing.TB, seed byte) protocol.RegistrationInfo {
+	t.Helper()
+	recv, err := hpke.MLKEM768X25519().GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return protocol.RegistrationInfo{
+		ChainID:     testChainID,
+		IdentityKey: pub(testKey(seed)),
+		ReceiveKey:  recv.PublicKey().Bytes(),
+		Operator:    f.operator,
+		Version:     "v1.0.0",
+		TrustRoot:   protocol.TrustRoot{Height: 0, Hash: bytes.Repeat([]byte{0xab}, 32)},
+	}
+}
+
+func encodeInfo(t testing.TB, info protocol.RegistrationInfo) []byte {
+	t.Helper()
+	b, err := info.Encode()
+	if err != nil {
+		t.Fatalf("encode info: %v", err)
+	}
+	return b
+}
+
+// simMsg returns a registration of info attested by the fixture's sim TEE.
+func (f *fixture) simMsg(t testing.TB, info protocol.RegistrationInfo) *registrytypes.MsgRegisterWorker {
+	t.Helper()
+	b := encodeInfo(t, info)
+	quote, err := f.tee.Quote(protocol.ReportData(info.ChainID, b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &registrytypes.MsgRegisterWorker{
+		Operator:    info.Operator,
+		Info:        b,
+		Attestation: registrytypes.Attestation{TeeKind: attest.KindSim, Quote: quote},
+	}
+}
+
+// fakeMsg returns a registration of info attested by a fake-kind quote at level.
+func (f *fixture) fakeMsg(t testing.TB, info protocol.RegistrationInfo, level byte) *registrytypes.MsgRegisterWorker {
+	t.Helper()
+	b := encodeInfo(t, info)
+	return &registrytypes.MsgRegisterWorker{
+		Operator:    info.Operator,
+		Info:        b,
+		Attestation: registrytypes.Attestation{TeeKind: fakeKind, Quote: fakeQuote(level, fakeMeasurement, protocol.ReportData(info.ChainID, b))},
+	}
+}
+
+// register registers msg through the Msg service and fails the test on error.
+func (f *fixture) register(t testing.TB, msg *registrytypes.MsgRegisterWorker) {
+	t.Helper()
+	if _, err := f.regMsgs.RegisterWorker(f.ctx, msg); err != nil {
+		t.Fatalf("RegisterWorker: %v", err)
+	}
+}
+
+// registerSim registers the sim worker testKey(seed).
+func (f *fixture) registerSim(t testing.TB, seed byte) {
+	t.Helper()
+	f.register(t, f.simMsg(t, f.info(t, seed)))
+}
+
+// registerFake registers the fake-kind worker testKey(seed) at level.
+func (f *fixture) registerFake(t testing.TB, seed, level byte) {
+	t.Helper()
+	f.register(t, f.fakeMsg(t, f.info(t, seed), level))
+}
+
+func (f *fixture) addGatekeeper(t testing.TB, seed byte) {
+	t.Helper()
+	if _, err := f.msgs.AddGatekeeper(f.ctx, &types.MsgAddGatekeeper{Authority: f.authority, IdentityKey: keyHex(seed)}); err != nil {
+		t.Fatalf("AddGatekeeper: %v", err)
+	}
+}
+
+func (f *fixture) setParams(t testing.TB, mutate func(*types.Params)) {
+	t.Helper()
+	p, err := f.k.Params.Get(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mutate(&p)
+	if _, err := f.msgs.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: f.authority, Params: p}); err != nil {
+		t.Fatalf("UpdateParams: %v", err)
+	}
+}
+
+// snapshot returns the registry, gatekeeper and mq stores as exported
+// genesis JSON.
+func (f *fixture) snapshot(t testing.TB) []byte {
+	t.Helper()
+	rgs, err := f.reg.ExportGenesis(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs, err := f.k.ExportGenesis(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgs, err := f.mq.ExportGenesis(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(append(f.cdc.MustMarshalJSON(rgs), f.cdc.MustMarshalJSON(gs)...), f.cdc.MustMarshalJSON(mgs)...)
+}
+
+func (f *fixture) assertUnchanged(t testing.TB, before []byte) {
+	t.Helper()
+	if after := f.snapshot(t); !bytes.Equal(before, after) {
+		t.Errorf("state changed by a rejected message:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// ingress returns every retained ingress entry, decoded.
+func (f *fixture) ingress(t testing.TB) []protocol.Message {
+	t.Helper()
+	resp, err := f.mqQuery.Ingress(f.ctx, &mqtypes.QueryIngressRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []protocol.Message
+	for _, e := range resp.Entries {
+		m, err := protocol.DecodeMessage(e.Message)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// wantLastIngress checks that the last ingress entry is from this module on topic
+// with payload.
+func (f *fixture) wantLastIngress(t testing.TB, topic string, payload []byte) {
+	t.Helper()
+	es := f.ingress(t)
+	if len(es) == 0 {
+		t.Fatalf("no ingress entry, want one on %s", topic)
+	}
+	m := es[len(es)-1]
+	if !m.Origin.Equal(protocol.ModuleOrigin(types.ModuleName)) || m.Topic != topic || !bytes.Equal(m.Payload, payload) {
+		t.Errorf("last ingress entry %s %s %x, want module:gatekeeper %s %x", m.Origin, m.Topic, m.Payload, topic, payload)
+	}
+}
+
+func hasEvent(events sdk.Events, typ string, attrs map[string]string) bool {
+	for _, e := range events {
+		if e.Type != typ {
+			continue
+		}
+		found := 0
+		for _, a := range e.Attributes {
+			if v, ok := attrs[a.Key]; ok && v == a.Value {
+				found++
+			}
+		}
+		if found == len(attrs) {
+			return true
+		}
+	}
+	return false
+}
+
+func wantErrIs(t testing.TB, err, want error) {
+	t.Helper()
+	switch {
+	case want == nil && err != nil:
+		t.Fatalf("unexpected error: %v", err)
+	case want != nil && !errors.Is(err, want):
+		t.Fatalf("error = %v, want %v", err, want)
+	}
+}
+
+// senders is x/mq's SenderRegistry as the app builds it.
+type senders struct {
+	*registrykeeper.Keeper
+	gk *keeper.Keeper
+}
+
+func (s senders) GatekeeperKeys(ctx context.Context) ([][]byte, error) {
+	return s.gk.GatekeeperKeys(ctx)
+}
+
+// importRegistry replaces g's registry state by an export of f's, as a
+// chain imported from f's export would have it before x/gatekeeper's
+// InitGenesis runs.
+func (g *fixture) importRegistry(t testing.TB, f *fixture) {
+	t.Helper()
+	gs, err := f.reg.ExportGenesis(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.reg.InitGenesis(g.ctx, gs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// setRegistryParams changes x/registry's params through its Msg service.
+func (f *fixture) setRegistryParams(t testing.TB, mutate func(*registrytypes.Params)) {
+	t.Helper()
+	p, err := f.reg.Params.Get(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mutate(&p)
+	if _, err := f.regMsgs.UpdateParams(f.ctx, &registrytypes.MsgUpdateParams{Authority: f.authority, Params: p}); err != nil {
+		t.Fatalf("UpdateParams: %v", err)
+	}
+}

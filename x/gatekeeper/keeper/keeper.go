@@ -1,0 +1,142 @@
+package keeper
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/core/address"
+	"cosmossdk.io/core/store"
+	errorsmod "cosmossdk.io/errors"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
+	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
+)
+
+// Keeper owns the "gatekeeper" store.
+type Keeper struct {
+	authority    string
+	addressCodec address.Codec
+	registry     types.RegistryKeeper
+	ingress      types.IngressQueue
+	// upgrade schedules the x/upgrade plans of pRuntime migrations (nil:
+	// migrations cannot be scheduled).
+	upgrade types.UpgradeKeeper
+
+	Schema      collections.Schema
+	Params      collections.Item[types.Params]
+	Gatekeepers collections.Map[[]byte, types.Gatekeeper]
+	MasterKeys  collections.Map[uint32, types.MasterKey]
+	Clusters    collections.Map[uint64, types.Cluster]
+	// NextClusterID is the id the next cluster gets; absent means
+	// types.FirstClusterID.
+	NextClusterID collections.Item[uint64]
+	// WorkerCluster indexes Clusters by member.
+	WorkerCluster collections.Map[[]byte, uint64]
+	Launcher      collections.Item[[]byte]
+	LatestBeacon  collections.Item[types.Beacon]
+	// Rotations holds every master key rotation by to_version; the running
+	// one is the last.
+	Rotations collections.Map[uint32, types.Rotation]
+	// Migrations holds every pRuntime migration by id; the pending one is
+	// the last.
+	Migrations collections.Map[uint64, types.Migration]
+	// ClusterInvitations holds pending invitations by (cluster id, worker).
+	ClusterInvitations collections.Map[collections.Pair[uint64, []byte], types.ClusterInvitation]
+	// KeyRequests holds each sender's last granted key request (keyrequest.go).
+	KeyRequests collections.Map[[]byte, []byte]
+}
+
+// NewKeeper returns a keeper. authority may change params and the gatekeeper
+// set, rotate the master key and schedule migrations (the gov module account
+// by default). registry is x/registry's keeper, ingress x/mq's, upgrade
+// x/upgrade's (nil: pRuntime migrations cannot be scheduled).
+func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, addressCodec address.Codec,
+	authority string, registry types.RegistryKeeper, ingress types.IngressQueue, upgrade types.UpgradeKeeper,
+) (*Keeper, error) {
+	if _, err := addressCodec.StringToBytes(authority); err != nil {
+		return nil, fmt.Errorf("gatekeeper: invalid authority %q: %w", authority, err)
+	}
+	if registry == nil || ingress == nil {
+		return nil, fmt.Errorf("gatekeeper: registry and ingress keepers are required")
+	}
+	sb := collections.NewSchemaBuilder(storeService)
+	k := &Keeper{
+		authority:     authority,
+		addressCodec:  addressCodec,
+		registry:      registry,
+		ingress:       ingress,
+		upgrade:       upgrade,
+		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Gatekeepers:   collections.NewMap(sb, types.GatekeeperPrefix, "gatekeepers", collections.BytesKey, codec.CollValue[types.Gatekeeper](cdc)),
+		MasterKeys:    collections.NewMap(sb, types.MasterKeyPrefix, "master_keys", collections.Uint32Key, codec.CollValue[types.MasterKey](cdc)),
+		Clusters:      collections.NewMap(sb, types.ClusterPrefix, "clusters", collections.Uint64Key, codec.CollValue[types.Cluster](cdc)),
+		NextClusterID: collections.NewItem(sb, types.NextClusterIDKey, "next_cluster_id", collections.Uint64Value),
+		WorkerCluster: collections.NewMap(sb, types.WorkerClusterPrefix, "worker_cluster", collections.BytesKey, collections.Uint64Value),
+		Launcher:      collections.NewItem(sb, types.LauncherKey, "launcher", collections.BytesValue),
+		LatestBeacon:  collections.NewItem(sb, types.LatestBeaconKey, "latest_beacon", codec.CollValue[types.Beacon](cdc)),
+		Rotations:     collections.NewMap(sb, types.RotationPrefix, "rotations", collections.Uint32Key, codec.CollValue[types.Rotation](cdc)),
+		Migrations:    collections.NewMap(sb, types.MigrationPrefix, "migrations", collections.Uint64Key, codec.CollValue[types.Migration](cdc)),
+		ClusterInvitations: collections.NewMap(sb, types.ClusterInvitationPrefix, "cluster_invitations",
+			collections.PairKeyCodec(collections.Uint64Key, collections.BytesKey), codec.CollValue[types.ClusterInvitation](cdc)),
+		KeyRequests: collections.NewMap(sb, types.KeyRequestPrefix, "key_requests", collections.BytesKey, collections.BytesValue),
+	}
+	schema, err := sb.Build()
+	if err != nil {
+		return nil, fmt.Errorf("gatekeeper: building schema: %w", err)
+	}
+	k.Schema = schema
+	return k, nil
+}
+
+// Authority returns the governance account.
+func (k *Keeper) Authority() string { return k.authority }
+
+// GatekeeperKeys implements x/mq's SenderRegistry: the current gatekeepers'
+// identity keys in key order.
+func (k *Keeper) GatekeeperKeys(ctx context.Context) ([][]byte, error) {
+	var keys [][]byte
+	err := k.Gatekeepers.Walk(ctx, nil, func(key []byte, _ types.Gatekeeper) (bool, error) {
+		keys = append(keys, key)
+		return false, nil
+	})
+	return keys, err
+}
+
+// IsGatekeeper implements x/registry's GatekeeperProtocol.
+func (k *Keeper) IsGatekeeper(ctx context.Context, identityKey []byte) (bool, error) {
+	return k.Gatekeepers.Has(ctx, identityKey)
+}
+
+// PairSuccessor implements x/registry's GatekeeperProtocol: a worker whose
+// registration names a predecessor is paired in the pending migration
+// (pairSuccessor in migration.go).
+func (k *Keeper) PairSuccessor(ctx context.Context, successor registrytypes.Worker, predecessor []byte) error {
+	return k.pairSuccessor(sdk.UnwrapSDKContext(ctx), successor, predecessor)
+}
+
+var _ registrytypes.GatekeeperProtocol = (*Keeper)(nil)
+
+func (k *Keeper) checkAuthority(authority string) error {
+	if authority != k.authority {
+		return errorsmod.Wrapf(types.ErrInvalidAuthority, "expected %s, got %s", k.authority, authority)
+	}
+	return nil
+}
+
+// parseKey decodes a 32-byte identity key given as hex (as operators type
+// it) or base64 (as JSON output shows bytes).
+func parseKey(s string) ([]byte, error) {
+	if b, err := hex.DecodeString(s); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	return nil, errorsmod.Wrapf(types.ErrInvalidKey, "%q is not a 32-byte key in hex or base64", s)
+}

@@ -1,0 +1,110 @@
+package types
+
+// Event types and attribute keys emitted by x/gatekeeper.
+const (
+	EventGatekeeperAdded      = "gatekeeper_added"
+	EventGatekeeperRemoved    = "gatekeeper_removed"
+	EventGatekeeperLaunch     = "gatekeeper_launch"
+	EventMasterKeyRecorded    = "master_key_recorded"
+	EventGatekeeperLive       = "gatekeeper_live"
+	EventKeyCopyRelayed       = "key_copy_relayed"
+	EventKeyFault             = "key_fault"
+	EventClusterCreated       = "cluster_created"
+	EventClusterWorkerAdded   = "cluster_worker_added"
+	EventClusterWorkerRemoved = "cluster_worker_removed"
+	EventClusterKeyPublished  = "cluster_key_published"
+	// EventClusterInvited, EventClusterInviteCancelled: a pending
+	// invitation was made (or replaced) and withdrawn, declined or pruned.
+	EventClusterInvited         = "cluster_invited"
+	EventClusterInviteCancelled = "cluster_invite_cancelled"
+	EventBeacon                 = "beacon"
+	// Master key rotation, one event per transition.
+	EventRotationStarted          = "rotation_started"
+	EventRotationProposed         = "rotation_proposed"
+	EventRotationProposalRejected = "rotation_proposal_rejected"
+	EventRotationAck              = "rotation_ack"
+	EventMasterKeyActivated       = "master_key_activated"
+	// EventMasterKeyRefetch: at activation, a gatekeeper that reported its
+	// copy of the new version faulty is marked not live and asked for its
+	// history again.
+	EventMasterKeyRefetch = "master_key_refetch"
+	// EventClusterKeyRequest: a member that bootstrapped past its grant
+	// asked for its cluster key again and was granted it.
+	EventClusterKeyRequest = "cluster_key_request"
+	EventReencryptProgress = "reencrypt_progress"
+	EventMasterKeyRetired  = "master_key_retired"
+	EventMasterKeyErase    = "master_key_erase"
+	// EventClusterKeyAck: a cluster member acknowledged the new version of a
+	// running rotation; EventReencryptSweep: the last one did, after some
+	// ranges were verified, and those are verified again;
+	// EventReencryptReassigned: a stalled range moved to another gatekeeper.
+	EventClusterKeyAck       = "cluster_key_ack"
+	EventReencryptSweep      = "reencrypt_sweep"
+	EventReencryptReassigned = "reencrypt_reassigned"
+	// pRuntime migration.
+	EventMigrationScheduled = "migration_scheduled"
+	EventMigrationPaired    = "migration_paired"
+	EventMigrationHandover  = "migration_handover"
+	EventMigrationReady     = "migration_ready"
+	EventMigrationFault     = "migration_fault"
+	EventMigrationActivated = "migration_activated"
+	EventMigrationCancelled = "migration_cancelled"
+	// EventGatekeeperLost: a gatekeeper was retired at a migration's
+	// activation without a ready successor.
+	EventGatekeeperLost = "gatekeeper_lost"
+
+	AttributeIdentityKey = "identity_key"
+	AttributeTEEKind     = "tee_kind"
+	AttributeMeasurement = "measurement"
+	AttributeVersion     = "version"
+	AttributeVersions    = "versions"
+	AttributePublicKey   = "public_key"
+	AttributeSender      = "sender"
+	AttributeRecipient   = "recipient"
+	AttributeReporter    = "reporter"
+	AttributeAccused     = "accused"
+	AttributeKind        = "kind"
+	AttributeFaults      = "faults"
+	AttributeClusterID   = "cluster_id"
+	AttributeOwner       = "owner"
+	AttributeWorker      = "worker"
+	AttributeWorkers     = "workers"
+	AttributeHeight      = "height"
+	AttributeSeq         = "seq"
+	AttributeFromVersion = "from_version"
+	AttributeToVersion   = "to_version"
+	AttributeTrigger     = "trigger"
+	AttributeGatekeepers = "gatekeepers"
+	AttributeProposer    = "proposer"
+	AttributeAcks        = "acks"
+	AttributeQuorum      = "quorum"
+	AttributeClusters    = "clusters"
+	AttributeRanges      = "ranges"
+	AttributeRange       = "range"
+	AttributeDone        = "done"
+	AttributeTotal       = "total"
+	AttributeFailed      = "failed"
+	AttributeFinished    = "finished"
+	AttributeEraseHeight = "erase_height"
+	AttributeMigrationID = "migration_id"
+	AttributeActivation  = "activation_height"
+	AttributePlan        = "plan"
+	AttributePredecessor = "predecessor"
+	AttributeSuccessor   = "successor"
+	AttributePart        = "part"
+	AttributePairs       = "pairs"
+	AttributeReady       = "ready"
+	AttributeRetired     = "retired"
+	AttributeLost        = "lost_gatekeepers"
+	AttributeReason      = "reason"
+	AttributeSigner      = "signer"
+	AttributeExpires     = "expires_height"
+	AttributeReplaced    = "replaced"
+	AttributeWorkerAcks  = "worker_acks"
+	AttributeMembers     = "members"
+	AttributeSweep       = "sweep_height"
+	AttributeReopened    = "reopened"
+	AttributeAssignee    = "assignee"
+	AttributePrevious    = "previous"
+	AttributeStalledFor  = "stalled_blocks"
+)
