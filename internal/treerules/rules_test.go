@@ -23,7 +23,7 @@ var (
 	// than maxPackageLines non-test, non-generated lines.
 	knownOversizedPackages = []string{
 		"internal/pruntime",
-		"x/registry/keeper",
+		"x/gatekeeper/keeper",
 	}
 	// knownBigEnclaveTypes are types in the enclave with more than
 	// maxMethods methods, keyed "dir.Type".

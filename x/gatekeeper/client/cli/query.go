@@ -1,3 +1,6 @@
+// Package cli holds the gatekeeper module's hand-written query commands:
+// those that print a rotation or a migration in a form an operator reads
+// (per-gatekeeper progress, pair outcomes), which autocli cannot format.
 package cli
 
 import (
