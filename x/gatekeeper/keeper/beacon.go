@@ -23,9 +23,6 @@ func (k *Keeper) EndBlock(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := k.migrationEndBlock(ctx); err != nil {
-		return err
-	}
 	if err := k.rotationEndBlock(ctx, params); err != nil {
 		return err
 	}
