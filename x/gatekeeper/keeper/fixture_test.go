@@ -71,6 +71,12 @@ func fakeQuote(level byte, measurement [32]byte, reportData [64]byte) []byte {
 	return append(q, reportData[:]...)
 }
 
+// The app wires the two keepers of x/gatekeeper through these interfaces.
+var (
+	_ migration.GatekeeperKeeper = (*keeper.Keeper)(nil)
+	_ keeper.Migrations          = (*migration.Store)(nil)
+)
+
 // fixture is a gatekeeper keeper and the migration keeper wired to real
 // registry and mq keepers over one fresh multistore, as in the app: the
 // modules append ingress, and the mq keeper asks them who may send egress.

@@ -145,10 +145,11 @@ func (k *Keeper) Schedule(ctx context.Context, msg *types.MsgScheduleMigration) 
 	return m, nil
 }
 
-// PairSuccessor implements x/registry's GatekeeperProtocol: it pairs a registering successor with the predecessor its
-// attested registration info names, and asks the predecessor to hand over.
-// RegisterWorker calls it after every check of the registration passed and
-// the worker was recorded. It requires a pending migration whose kind and
+// PairSuccessor implements x/registry's GatekeeperProtocol: it pairs a
+// registering successor with the predecessor its attested registration
+// info names, and asks the predecessor to hand over. RegisterWorker calls
+// it after every check of the registration passed and the worker was
+// recorded. It requires a pending migration whose kind and
 // measurement the successor's attestation has, a predecessor that is a
 // registered worker of that kind with a replaced measurement and the
 // successor's operator, and that neither has a pair yet.
@@ -436,7 +437,7 @@ func (k *Keeper) ActivateMigration(ctx sdk.Context, id uint64) error {
 func (k *Keeper) activatableMigration(ctx sdk.Context, id uint64) (types.Migration, error) {
 	m, err := k.records.Migrations.Get(ctx, id)
 	if err != nil {
-		return types.Migration{}, fmt.Errorf("registry: activating migration %d: %w", id, err)
+		return types.Migration{}, fmt.Errorf("migration: activating migration %d: %w", id, err)
 	}
 	if height := ctx.BlockHeight(); !m.Pending() || m.ActivationHeight != height {
 		return types.Migration{}, errorsmod.Wrapf(types.ErrInvalidMigration, "migration %d is %s with activation height %d, activating at %d",
