@@ -50,7 +50,7 @@ func (k *Keeper) EndBlock(ctx context.Context) error {
 // the newest beacon and republishes it, so that every gatekeeper can check it
 // against its own.
 func (k *Keeper) HandleBeacon(ctx sdk.Context, m protocol.Message) error {
-	if err := requireOrigin(m, protocol.OriginGatekeeper); err != nil {
+	if err := types.RequireOrigin(m, protocol.OriginGatekeeper); err != nil {
 		return err
 	}
 	b, err := protocol.DecodeBeacon(m.Payload)

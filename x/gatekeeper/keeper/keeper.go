@@ -116,15 +116,15 @@ func (k *Keeper) IsGatekeeper(ctx context.Context, identityKey []byte) (bool, er
 	return k.Gatekeepers.Has(ctx, identityKey)
 }
 
-// PendingMigration returns the scheduled pRuntime migration, if any.
-func (k *Keeper) PendingMigration(ctx context.Context) (types.Migration, bool, error) {
+// pendingMigration returns the scheduled pRuntime migration, if any.
+func (k *Keeper) pendingMigration(ctx context.Context) (types.Migration, bool, error) {
 	return k.migrations.PendingMigration(ctx)
 }
 
 // requireNoMigration refuses what may not start while a migration is
 // pending (a master key rotation).
 func (k *Keeper) requireNoMigration(ctx context.Context, what string) error {
-	m, ok, err := k.PendingMigration(ctx)
+	m, ok, err := k.pendingMigration(ctx)
 	if err != nil || !ok {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 
 	errorsmod "cosmossdk.io/errors"
 
-	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
@@ -76,18 +75,4 @@ func (k *Keeper) checkAuthority(authority string) error {
 		return errorsmod.Wrapf(types.ErrInvalidAuthority, "expected %s, got %s", want, authority)
 	}
 	return nil
-}
-
-// requireOrigin checks a handler's origin. x/mq's routes admit only
-// workers on the migration's topics; handlers check again so that a wiring
-// mistake fails closed.
-func requireOrigin(m protocol.Message, kind protocol.OriginKind) error {
-	if m.Origin.Kind == kind {
-		return nil
-	}
-	want := "a worker"
-	if kind == protocol.OriginGatekeeper {
-		want = "the gatekeepers (quorum)"
-	}
-	return errorsmod.Wrapf(types.ErrInvalidOrigin, "%s sent on %q, which takes messages from %s only", m.Origin, m.Topic, want)
 }

@@ -232,7 +232,7 @@ func (k *Keeper) pendingPair(ctx context.Context, id uint64, predecessor []byte,
 // it on ingress (Relayed{predecessor, part}) only from a predecessor to its
 // own successor, while the pair is not ready; it never looks inside.
 func (k *Keeper) HandleMigrationHandover(ctx sdk.Context, m protocol.Message) error {
-	if err := requireOrigin(m, protocol.OriginWorker); err != nil {
+	if err := types.RequireOrigin(m, protocol.OriginWorker); err != nil {
 		return err
 	}
 	sender := m.Origin.ID
@@ -270,7 +270,7 @@ func (k *Keeper) HandleMigrationHandover(ctx sdk.Context, m protocol.Message) er
 // successorPair decodes a successor's MigrationPairRef and returns its
 // pair, which must be the sender's and not ready.
 func (k *Keeper) successorPair(ctx sdk.Context, m protocol.Message, what string) (types.Migration, int, error) {
-	if err := requireOrigin(m, protocol.OriginWorker); err != nil {
+	if err := types.RequireOrigin(m, protocol.OriginWorker); err != nil {
 		return types.Migration{}, 0, err
 	}
 	ref, err := protocol.DecodeMigrationPairRef(m.Payload)
