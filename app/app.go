@@ -88,6 +88,7 @@ import (
 	computationtypes "github.com/gatekeeper-net/gatekeeper/x/computation/types"
 	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper"
 	gatekeeperkeeper "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/keeper"
+	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/migration"
 	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 	"github.com/gatekeeper-net/gatekeeper/x/mq"
 	mqante "github.com/gatekeeper-net/gatekeeper/x/mq/ante"
@@ -136,6 +137,8 @@ type App struct {
 	MQKeeper         *mqkeeper.Keeper
 	RegistryKeeper   *registrykeeper.Keeper
 	GatekeeperKeeper *gatekeeperkeeper.Keeper
+	// MigrationKeeper runs pRuntime migrations (x/gatekeeper/migration).
+	MigrationKeeper *migration.Keeper
 	// ComputationKeeper runs computing sessions and pays settlements.
 	ComputationKeeper *computationkeeper.Keeper
 
@@ -230,8 +233,18 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 		app.MQKeeper, Verifiers()...); err != nil {
 		panic(err)
 	}
+	// The migration records, then the gatekeeper keeper that reads them,
+	// then the migration keeper that acts on both: one way, no setters.
+	migrations, err := migration.NewStore(appCodec, kv(gatekeepertypes.StoreKey))
+	if err != nil {
+		panic(err)
+	}
 	if app.GatekeeperKeeper, err = gatekeeperkeeper.NewKeeper(appCodec, kv(gatekeepertypes.StoreKey), accCodec, authority,
-		app.RegistryKeeper, app.MQKeeper, app.UpgradeKeeper); err != nil {
+		app.RegistryKeeper, app.MQKeeper, migrations); err != nil {
+		panic(err)
+	}
+	if app.MigrationKeeper, err = migration.NewKeeper(migrations, app.GatekeeperKeeper, app.RegistryKeeper,
+		app.MQKeeper, app.UpgradeKeeper); err != nil {
 		panic(err)
 	}
 	app.MQKeeper.SetSenderRegistry(senders{app.RegistryKeeper, app.GatekeeperKeeper})
@@ -255,8 +268,8 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 		upgrade.NewAppModule(app.UpgradeKeeper, accCodec),
 		consensus.NewAppModule(appCodec, app.ConsensusKeeper),
 		mq.NewAppModule(appCodec, app.MQKeeper),
-		registry.NewAppModule(appCodec, app.RegistryKeeper, app.GatekeeperKeeper),
-		gatekeeper.NewAppModule(appCodec, app.GatekeeperKeeper),
+		registry.NewAppModule(appCodec, app.RegistryKeeper, app.MigrationKeeper),
+		gatekeeper.NewAppModule(appCodec, app.GatekeeperKeeper, app.MigrationKeeper),
 		computation.NewAppModule(appCodec, app.ComputationKeeper),
 	)
 	app.BasicModuleManager = module.NewBasicManagerFromManager(app.ModuleManager, map[string]module.AppModuleBasic{
@@ -358,7 +371,7 @@ func (app *App) addRegistryRoutes() {
 // public keys, beacons) comes only from the gatekeeper origin, at a quorum,
 // at the sequence of a gatekeeper task.
 func (app *App) addGatekeeperRoutes() {
-	r, k := app.MQKeeper.Router(), app.GatekeeperKeeper
+	r, k, m := app.MQKeeper.Router(), app.GatekeeperKeeper, app.MigrationKeeper
 	for _, route := range []route{
 		{protocol.TopicMasterKey, fromWorker, k.HandleMasterKey},
 		{protocol.TopicMasterKeyCopy, fromWorker, k.HandleMasterKeyCopy},
@@ -371,9 +384,9 @@ func (app *App) addGatekeeperRoutes() {
 		{protocol.TopicRotationAck, fromWorker, k.HandleRotationAck},
 		{protocol.TopicReencryptProgress, fromWorker, k.HandleReencryptProgress},
 		{protocol.TopicClusterKeyAck, fromWorker, k.HandleClusterKeyAck},
-		{protocol.TopicMigrationHandover, fromWorker, k.HandleMigrationHandover},
-		{protocol.TopicMigrationReady, fromWorker, k.HandleMigrationReady},
-		{protocol.TopicMigrationFault, fromWorker, k.HandleMigrationFault},
+		{protocol.TopicMigrationHandover, fromWorker, m.HandleMigrationHandover},
+		{protocol.TopicMigrationReady, fromWorker, m.HandleMigrationReady},
+		{protocol.TopicMigrationFault, fromWorker, m.HandleMigrationFault},
 		{protocol.TopicClusterKey, fromGatekeepers, k.HandleClusterKey},
 		{protocol.TopicBeacon, fromGatekeepers, k.HandleBeacon},
 	} {

@@ -9,7 +9,7 @@ import (
 )
 
 // registerMigrationUpgrades gives x/upgrade the handlers of pRuntime
-// migrations (x/gatekeeper, keeper/migration.go), whose plans are scheduled
+// migrations (x/gatekeeper/migration), whose plans are scheduled
 // on chain by MsgScheduleMigration rather than compiled in. Handlers are
 // not state, so the app derives them from state before x/upgrade's
 // pre-blocker runs, by x/upgrade's two rules:
@@ -24,7 +24,7 @@ import (
 // by hand with MsgSoftwareUpgrade) gets no handler: x/upgrade halts at it,
 // as at any plan this binary does not know.
 func (app *App) registerMigrationUpgrades(ctx sdk.Context) error {
-	uk, rk := app.UpgradeKeeper, app.GatekeeperKeeper
+	uk, rk := app.UpgradeKeeper, app.MigrationKeeper
 	if !app.lastUpgradeHandled {
 		name, _, err := uk.GetLastCompletedUpgrade(ctx)
 		if err != nil {

@@ -34,11 +34,11 @@ func (n *gkNet) successor(pred *apptest.Worker) *apptest.Worker {
 
 func (n *gkNet) migration() gatekeepertypes.Migration {
 	n.t.Helper()
-	m, err := n.c.App.GatekeeperKeeper.Migrations.Get(n.c.CommittedContext(), 1)
+	resp, err := n.c.App.MigrationKeeper.Migration(n.c.CommittedContext(), &gatekeepertypes.QueryMigrationRequest{Id: 1})
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	return m
+	return *resp.Migration
 }
 
 // TestPRuntimeMigration runs a migration through real blocks: governance
@@ -98,8 +98,9 @@ func TestPRuntimeMigration(t *testing.T) {
 	if p, err := imported.App.UpgradeKeeper.GetUpgradePlan(imported.CommittedContext()); err != nil || p.Name != plan.Name || p.Height != activation {
 		t.Fatalf("plan on the imported chain %+v, %v", p, err)
 	}
-	if m, err := imported.App.GatekeeperKeeper.Migrations.Get(imported.CommittedContext(), 1); err != nil || !m.Pending() || len(m.Pairs) != 3 {
-		t.Fatalf("migration on the imported chain %+v, %v", m, err)
+	if resp, err := imported.App.MigrationKeeper.Migration(imported.CommittedContext(), &gatekeepertypes.QueryMigrationRequest{Id: 1}); err != nil ||
+		!resp.Migration.Pending() || len(resp.Migration.Pairs) != 3 {
+		t.Fatalf("migration on the imported chain %+v, %v", resp, err)
 	}
 	// A restart before the height: no handler may exist yet.
 	n.c.Restart()

@@ -23,7 +23,6 @@ var (
 	// than maxPackageLines non-test, non-generated lines.
 	knownOversizedPackages = []string{
 		"internal/pruntime",
-		"x/gatekeeper/keeper",
 	}
 	// knownBigEnclaveTypes are types in the enclave with more than
 	// maxMethods methods, keyed "dir.Type".

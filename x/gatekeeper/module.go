@@ -3,6 +3,9 @@
 // the master key history and its copies, clusters and their keys, the random
 // beacon, master key rotation, pRuntime migration and key requests. It
 // depends on x/registry for the workers it hands keys to (keeper/doc.go).
+// Its state is kept by two keepers on the one "gatekeeper" store: keeper
+// (the gatekeeper protocol) and migration (pRuntime migration, which
+// depends on keeper; see migration/doc.go).
 package gatekeeper
 
 import (
@@ -23,6 +26,7 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/client/cli"
 	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/keeper"
+	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/migration"
 	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 )
 
@@ -40,12 +44,16 @@ var (
 
 // AppModule is x/gatekeeper's module.
 type AppModule struct {
-	cdc    codec.Codec
-	keeper *keeper.Keeper
+	cdc        codec.Codec
+	keeper     *keeper.Keeper
+	migrations *migration.Keeper
 }
 
-// NewAppModule returns the module.
-func NewAppModule(cdc codec.Codec, k *keeper.Keeper) AppModule { return AppModule{cdc: cdc, keeper: k} }
+// NewAppModule returns the module of the gatekeeper keeper k and the
+// migration keeper migrations.
+func NewAppModule(cdc codec.Codec, k *keeper.Keeper, migrations *migration.Keeper) AppModule {
+	return AppModule{cdc: cdc, keeper: k, migrations: migrations}
+}
 
 // Name returns the module name.
 func (AppModule) Name() string { return types.ModuleName }
@@ -91,8 +99,8 @@ func (AppModule) IsAppModule() {}
 
 // RegisterServices registers the Msg and Query services.
 func (am AppModule) RegisterServices(cfg module.Configurator) {
-	types.RegisterMsgServer(cfg.MsgServer(), keeper.NewMsgServerImpl(am.keeper))
-	types.RegisterQueryServer(cfg.QueryServer(), keeper.NewQueryServerImpl(am.keeper))
+	types.RegisterMsgServer(cfg.MsgServer(), keeper.NewMsgServerImpl(am.keeper, am.migrations))
+	types.RegisterQueryServer(cfg.QueryServer(), keeper.NewQueryServerImpl(am.keeper, am.migrations))
 }
 
 // InitGenesis loads the genesis.
@@ -102,11 +110,17 @@ func (am AppModule) InitGenesis(ctx sdk.Context, cdc codec.JSONCodec, data json.
 	if err := am.keeper.InitGenesis(ctx, &gs); err != nil {
 		panic(fmt.Sprintf("gatekeeper: init genesis: %v", err))
 	}
+	if err := am.migrations.InitGenesis(ctx, &gs); err != nil {
+		panic(fmt.Sprintf("gatekeeper: init genesis: %v", err))
+	}
 }
 
 // ExportGenesis dumps the state.
 func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.RawMessage {
 	gs, err := am.keeper.ExportGenesis(ctx)
+	if err == nil {
+		err = am.migrations.ExportGenesis(ctx, gs)
+	}
 	if err != nil {
 		panic(fmt.Sprintf("gatekeeper: export genesis: %v", err))
 	}
@@ -116,6 +130,12 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 // ConsensusVersion implements module.HasConsensusVersion.
 func (AppModule) ConsensusVersion() uint64 { return ConsensusVersion }
 
-// EndBlock runs the master key rotation's timed steps and asks the
-// gatekeepers for a beacon every beacon_interval_blocks.
-func (am AppModule) EndBlock(ctx context.Context) error { return am.keeper.EndBlock(ctx) }
+// EndBlock cancels a pending migration whose x/upgrade plan is gone, then
+// runs the master key rotation's timed steps and asks the gatekeepers for a
+// beacon every beacon_interval_blocks.
+func (am AppModule) EndBlock(ctx context.Context) error {
+	if err := am.migrations.EndBlock(ctx); err != nil {
+		return err
+	}
+	return am.keeper.EndBlock(ctx)
+}

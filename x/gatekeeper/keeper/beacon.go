@@ -23,9 +23,6 @@ func (k *Keeper) EndBlock(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := k.migrationEndBlock(ctx); err != nil {
-		return err
-	}
 	if err := k.rotationEndBlock(ctx, params); err != nil {
 		return err
 	}
@@ -53,7 +50,7 @@ func (k *Keeper) EndBlock(ctx context.Context) error {
 // the newest beacon and republishes it, so that every gatekeeper can check it
 // against its own.
 func (k *Keeper) HandleBeacon(ctx sdk.Context, m protocol.Message) error {
-	if err := requireOrigin(m, protocol.OriginGatekeeper); err != nil {
+	if err := types.RequireOrigin(m, protocol.OriginGatekeeper); err != nil {
 		return err
 	}
 	b, err := protocol.DecodeBeacon(m.Payload)

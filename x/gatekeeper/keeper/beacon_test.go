@@ -42,7 +42,7 @@ func TestBeaconTasks(t *testing.T) {
 			mark := len(f.ingress(t))
 			for h := int64(11); h <= 30; h++ {
 				f.ctx = f.ctx.WithBlockHeight(h)
-				if err := f.k.EndBlock(f.ctx); err != nil {
+				if err := f.runEndBlock(f.ctx); err != nil {
 					t.Fatalf("EndBlock at %d: %v", h, err)
 				}
 			}

@@ -388,7 +388,7 @@ func (k *Keeper) RemoveClusterWorker(ctx context.Context, msg *types.MsgRemoveCl
 // of a cluster's key. The chain records it once, republishes it, and asks the
 // gatekeepers to send the key to every member.
 func (k *Keeper) HandleClusterKey(ctx sdk.Context, m protocol.Message) error {
-	if err := requireOrigin(m, protocol.OriginGatekeeper); err != nil {
+	if err := types.RequireOrigin(m, protocol.OriginGatekeeper); err != nil {
 		return err
 	}
 	p, err := protocol.DecodeClusterPublicKey(m.Payload)
@@ -429,7 +429,7 @@ func (k *Keeper) HandleClusterKey(ctx sdk.Context, m protocol.Message) error {
 // it only to a current member, for the cluster's key version, once its
 // public key is on chain: a worker outside the cluster gets no copy.
 func (k *Keeper) HandleClusterKeyCopy(ctx sdk.Context, m protocol.Message) error {
-	if err := requireOrigin(m, protocol.OriginWorker); err != nil {
+	if err := types.RequireOrigin(m, protocol.OriginWorker); err != nil {
 		return err
 	}
 	sender := m.Origin.ID
@@ -502,7 +502,7 @@ func (k *Keeper) checkJoinable(ctx context.Context, key []byte) (registrytypes.W
 	} else if gk {
 		return registrytypes.Worker{}, errorsmod.Wrapf(types.ErrGatekeeperInCluster, "worker %x is a gatekeeper", key)
 	}
-	m, pending, err := k.PendingMigration(ctx)
+	m, pending, err := k.pendingMigration(ctx)
 	if err != nil {
 		return registrytypes.Worker{}, err
 	}

@@ -388,8 +388,8 @@ func TestSuccessorOfGatekeeperCannotJoin(t *testing.T) {
 		}
 		f.addGatekeeper(t, 14)
 		for _, p := range pairs {
-			f.mustHandle(t, f.k.HandleMigrationHandover, handoverMsg(p[1], p[0], 1))
-			f.mustHandle(t, f.k.HandleMigrationReady, pairMsg(p[0], protocol.TopicMigrationReady, p[1], 1))
+			f.mustHandle(t, f.mig.HandleMigrationHandover, handoverMsg(p[1], p[0], 1))
+			f.mustHandle(t, f.mig.HandleMigrationReady, pairMsg(p[0], protocol.TopicMigrationReady, p[1], 1))
 		}
 		f.activate(t, 1, 100)
 		if m := f.migration(t); m.Phase != types.MIGRATION_PHASE_DONE {

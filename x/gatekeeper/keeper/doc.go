@@ -1,24 +1,40 @@
-// Package keeper implements x/gatekeeper: the chain's side of the
-// gatekeepers' key management (DESIGN.md §6, replicated mode): the
-// gatekeeper set and the master key launch and history, key distribution,
-// clusters and their keys, the random beacon, master key rotation, pRuntime
-// migration and key requests. Files by role: masterkey.go (launch, copies,
-// liveness, faults), cluster.go, beacon.go, rotation.go and
-// rotation_liveness.go, migration.go, keyrequest.go.
+// Package keeper implements x/gatekeeper's gatekeeper protocol: the
+// chain's side of the gatekeepers' key management (DESIGN.md §6,
+// replicated mode): the gatekeeper set and the master key launch and
+// history, key distribution, clusters and their keys, the random beacon,
+// master key rotation and key requests. Files by role: masterkey.go
+// (launch, copies, liveness, faults), cluster.go, beacon.go, rotation.go
+// and rotation_liveness.go, keyrequest.go, and succession.go (what a
+// pRuntime migration asks of this keeper). pRuntime migration itself is
+// x/gatekeeper/migration.
 //
-// # Why clusters and migration are here
+// # Why clusters are here, and migration beside
 //
 // A cluster exists to receive a gatekeeper-derived key, and its consent
 // rules decide who may receive key material; a pRuntime migration hands
 // over keys and sealed state and replaces gatekeepers, the launcher and
 // cluster members. Both are the gatekeeper protocol, not worker
-// registration. What they need of x/registry (read, walk and deregister
-// workers; check, allow, list and remove measurements; the gatekeeper
-// confidence limit) is the narrow types.RegistryKeeper. The one call the
-// other way, a registering successor that names its predecessor, is
-// x/registry's types.GatekeeperProtocol, which this keeper implements and
-// the app hands to x/registry's module: the keepers depend one way
-// (gatekeeper on registry) and nothing is wired after construction.
+// registration, so both are x/gatekeeper. What they need of x/registry
+// (read, walk and deregister workers; check, allow, list and remove
+// measurements; the gatekeeper confidence limit) is the narrow
+// types.RegistryKeeper.
+//
+// Migration is its own package, x/gatekeeper/migration, on the same store,
+// and depends on this keeper, not the reverse: an activation changes the
+// gatekeeper set, the launcher and the clusters, which this keeper owns and
+// keeps consistent, so it asks this keeper to make those changes
+// (succession.go, migration.GatekeeperKeeper). All this keeper needs of
+// migration is one fact, whether one is pending (a pending migration
+// refuses a master key rotation and a gatekeeper's successor joining a
+// cluster), which it reads from the migration records (Migrations, one
+// method, implemented by migration.Store) built before both keepers. The
+// migration's message, query and x/mq handlers are the migration keeper's;
+// this keeper's Msg and Query services hand those methods to it. The one
+// call from x/registry, a registering successor that names its
+// predecessor (x/registry's types.GatekeeperProtocol), goes to the
+// migration keeper. So the keepers depend one way (migration on
+// gatekeeper on registry, both on the records) and nothing is wired after
+// construction.
 //
 // # What the chain guarantees
 //
@@ -37,7 +53,8 @@
 //     has reported, or generated, the whole history) to a current gatekeeper,
 //     for versions that exist. A worker that is not a gatekeeper never
 //     receives the master key through the chain, with one exception: the
-//     successor of a gatekeeper in a pRuntime migration (below).
+//     successor of a gatekeeper in a pRuntime migration
+//     (x/gatekeeper/migration's doc.go states what a migration guarantees).
 //   - A cluster key copy is relayed only from a live gatekeeper to a current
 //     member of that cluster, for the cluster's current key version and only
 //     after its public key is on chain, so receivers can verify what they
@@ -56,18 +73,6 @@
 //     after that no copy that includes it is relayed. A proposal a quorum
 //     can no longer acknowledge, because snapshot gatekeepers reported its
 //     copies faulty, is dropped and its proposer barred from that rotation.
-//   - A pRuntime migration (migration.go) hands a pRuntime's keys and
-//     sealed state only to a successor that governance's scheduled
-//     measurement attests, that named the sender as its predecessor inside
-//     its own attested registration info, and that has the sender's
-//     operator: the chain relays a handover only from a predecessor to its
-//     own successor. At the activation height, fixed in advance by an
-//     x/upgrade plan, ready successors replace their predecessors, every
-//     worker of a replaced measurement is deregistered so it can send
-//     nothing more, and the replaced measurements are removed so it cannot
-//     register again. The activation is cancelled rather than leave fewer
-//     live gatekeepers than the old set's quorum, so the master key is
-//     never left without the holders it had to have.
 //
 // Receivers check every key they open against the public key on chain and
 // report a mismatch (gatekeeper/key_fault); the chain counts these per

@@ -25,6 +25,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee/sim"
 	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/keeper"
+	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/migration"
 	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 	mqkeeper "github.com/gatekeeper-net/gatekeeper/x/mq/keeper"
 	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
@@ -70,14 +71,22 @@ func fakeQuote(level byte, measurement [32]byte, reportData [64]byte) []byte {
 	return append(q, reportData[:]...)
 }
 
-// fixture is a gatekeeper keeper wired to real registry and mq keepers
-// over one fresh multistore, as in the app: both modules append ingress,
-// and the mq keeper asks them who may send egress.
+// The app wires the two keepers of x/gatekeeper through these interfaces.
+var (
+	_ migration.GatekeeperKeeper = (*keeper.Keeper)(nil)
+	_ keeper.Migrations          = (*migration.Store)(nil)
+)
+
+// fixture is a gatekeeper keeper and the migration keeper wired to real
+// registry and mq keepers over one fresh multistore, as in the app: the
+// modules append ingress, and the mq keeper asks them who may send egress.
 type fixture struct {
 	ctx       sdk.Context
 	cdc       codec.Codec
 	ac        addresscodec.Bech32Codec
 	k         *keeper.Keeper
+	mig       *migration.Keeper
+	records   *migration.Store
 	reg       *registrykeeper.Keeper
 	mq        *mqkeeper.Keeper
 	msgs      types.MsgServer
@@ -125,7 +134,15 @@ func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := keeper.NewKeeper(cdc, runtime.NewKVStoreService(gkKey), ac, authority, rk, mq, nil)
+	records, err := migration.NewStore(cdc, runtime.NewKVStoreService(gkKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := keeper.NewKeeper(cdc, runtime.NewKVStoreService(gkKey), ac, authority, rk, mq, records)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mig, err := migration.NewKeeper(records, k, rk, mq, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,9 +163,9 @@ func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
 		{protocol.TopicRotationProposal, worker, k.HandleRotationProposal},
 		{protocol.TopicRotationAck, worker, k.HandleRotationAck},
 		{protocol.TopicReencryptProgress, worker, k.HandleReencryptProgress},
-		{protocol.TopicMigrationHandover, worker, k.HandleMigrationHandover},
-		{protocol.TopicMigrationReady, worker, k.HandleMigrationReady},
-		{protocol.TopicMigrationFault, worker, k.HandleMigrationFault},
+		{protocol.TopicMigrationHandover, worker, mig.HandleMigrationHandover},
+		{protocol.TopicMigrationReady, worker, mig.HandleMigrationReady},
+		{protocol.TopicMigrationFault, worker, mig.HandleMigrationFault},
 		{protocol.TopicClusterKey, gatekeepers, k.HandleClusterKey},
 		{protocol.TopicBeacon, gatekeepers, k.HandleBeacon},
 	} {
@@ -170,6 +187,9 @@ func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
 	if err := k.InitGenesis(ctx, types.DefaultGenesisState()); err != nil {
 		t.Fatal(err)
 	}
+	if err := mig.InitGenesis(ctx, types.DefaultGenesisState()); err != nil {
+		t.Fatal(err)
+	}
 
 	tee, err := sim.Open(sim.Config{
 		Dir:         t.TempDir(),
@@ -184,12 +204,14 @@ func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
 		cdc:       cdc,
 		ac:        ac,
 		k:         k,
+		mig:       mig,
+		records:   records,
 		reg:       rk,
 		mq:        mq,
-		msgs:      keeper.NewMsgServerImpl(k),
-		regMsgs:   registrykeeper.NewMsgServerImpl(rk, k),
-		query:     keeper.NewQueryServerImpl(k),
-		regQuery:  registrykeeper.NewQueryServerImpl(rk, k),
+		msgs:      keeper.NewMsgServerImpl(k, mig),
+		regMsgs:   registrykeeper.NewMsgServerImpl(rk, mig),
+		query:     keeper.NewQueryServerImpl(k, mig),
+		regQuery:  registrykeeper.NewQueryServerImpl(rk, mig),
 		mqMsgs:    mqkeeper.NewMsgServerImpl(mq),
 		mqQuery:   mqkeeper.NewQueryServerImpl(mq),
 		authority: authority,
@@ -197,6 +219,42 @@ func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
 		tee:       tee,
 		platform:  ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0xee}, ed25519.SeedSize)),
 	}
+}
+
+// setUpgradeKeeper swaps x/upgrade for u (nil: none wired) in the
+// migration keeper the fixture's routes and servers hold.
+func (f *fixture) setUpgradeKeeper(u types.UpgradeKeeper) {
+	m, err := migration.NewKeeper(f.records, f.k, f.reg, f.mq, u)
+	if err != nil {
+		panic(err)
+	}
+	*f.mig = *m
+}
+
+// exportGenesis exports x/gatekeeper's genesis as its module does: the
+// gatekeeper keeper's state and the migration records.
+func (f *fixture) exportGenesis(ctx context.Context) (*types.GenesisState, error) {
+	gs, err := f.k.ExportGenesis(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return gs, f.mig.ExportGenesis(ctx, gs)
+}
+
+// initGenesis loads x/gatekeeper's genesis as its module does.
+func (f *fixture) initGenesis(ctx context.Context, gs *types.GenesisState) error {
+	if err := f.k.InitGenesis(ctx, gs); err != nil {
+		return err
+	}
+	return f.mig.InitGenesis(ctx, gs)
+}
+
+// runEndBlock runs x/gatekeeper's EndBlock as its module does.
+func (f *fixture) runEndBlock(ctx context.Context) error {
+	if err := f.mig.EndBlock(ctx); err != nil {
+		return err
+	}
+	return f.k.EndBlock(ctx)
 }
 
 func mustAddr(t testing.TB, ac addresscodec.Bech32Codec, b []byte) string {
@@ -316,7 +374,7 @@ func (f *fixture) snapshot(t testing.TB) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gs, err := f.k.ExportGenesis(f.ctx)
+	gs, err := f.exportGenesis(f.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,8 @@ import (
 
 // InitGenesis loads a genesis, validated against x/registry's (whose
 // InitGenesis runs first), and rebuilds the worker → cluster
-// index from the clusters.
+// index from the clusters. The migration records (gs.Migrations, validated
+// here with the rest) are loaded by x/gatekeeper/migration's InitGenesis.
 func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 	workers, measurements, err := k.registered(ctx, gs)
 	if err != nil {
@@ -71,20 +72,6 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 			return err
 		}
 	}
-	for _, m := range gs.Migrations {
-		if err := k.Migrations.Set(ctx, m.Id, m); err != nil {
-			return err
-		}
-	}
-	// x/upgrade exports no plan: a pending migration's plan is scheduled
-	// again, so the imported chain activates it at the same height.
-	if m, ok, err := k.PendingMigration(ctx); err != nil {
-		return err
-	} else if ok {
-		if err := k.rescheduleMigration(ctx, m); err != nil {
-			return err
-		}
-	}
 	// A genesis written by hand may name gatekeepers but no launcher, and
 	// nobody would ever generate v0: the first in key order launches, as if
 	// it had been added alone.
@@ -98,7 +85,8 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 	return nil
 }
 
-// ExportGenesis dumps the store in key order. The worker → cluster index is
+// ExportGenesis dumps the store in key order, but for the migration records
+// (x/gatekeeper/migration's ExportGenesis). The worker → cluster index is
 // not exported: it is rebuilt from the clusters.
 func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
 	params, err := k.Params.Get(ctx)
@@ -152,28 +140,7 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 	}); err != nil {
 		return nil, err
 	}
-	if err := k.Migrations.Walk(ctx, nil, func(_ uint64, m types.Migration) (bool, error) {
-		gs.Migrations = append(gs.Migrations, m)
-		return false, nil
-	}); err != nil {
-		return nil, err
-	}
 	return gs, nil
-}
-
-// rescheduleMigration schedules pending migration m's x/upgrade plan when a
-// chain starts from a genesis that holds it.
-func (k *Keeper) rescheduleMigration(ctx context.Context, m types.Migration) error {
-	if k.upgrade == nil {
-		return fmt.Errorf("%w: migration %d is pending, but this chain has no x/upgrade keeper wired", types.ErrInvalidGenesis, m.Id)
-	}
-	if pending, err := k.planPending(ctx, m); err != nil || pending {
-		return err
-	}
-	if err := k.upgrade.ScheduleUpgrade(ctx, migrationPlan(m)); err != nil {
-		return fmt.Errorf("%w: migration %d: %w", types.ErrInvalidGenesis, m.Id, err)
-	}
-	return nil
 }
 
 // registered returns the workers of x/registry (by identity key) and

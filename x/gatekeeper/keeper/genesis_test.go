@@ -34,7 +34,7 @@ func TestGenesisRoundTripKeys(t *testing.T) {
 	f.mustHandle(t, f.k.HandleBeacon, fromGatekeepers(protocol.TopicBeacon,
 		protocol.Beacon{Height: testHeight, Version: 0, Value: bytes.Repeat([]byte{7}, protocol.BeaconLen)}.Encode()))
 
-	exported, err := f.k.ExportGenesis(f.ctx)
+	exported, err := f.exportGenesis(f.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,10 +51,10 @@ func TestGenesisRoundTripKeys(t *testing.T) {
 	f.cdc.MustUnmarshalJSON(raw, &gs)
 	g := newFixture(t)
 	g.importRegistry(t, f)
-	if err := g.k.InitGenesis(g.ctx, &gs); err != nil {
+	if err := g.initGenesis(g.ctx, &gs); err != nil {
 		t.Fatalf("InitGenesis: %v", err)
 	}
-	again, err := g.k.ExportGenesis(g.ctx)
+	again, err := g.exportGenesis(g.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestInitGenesisDesignatesLauncher(t *testing.T) {
 	}
 	gs := types.DefaultGenesisState()
 	gs.Gatekeepers = []types.Gatekeeper{{IdentityKey: pub(testKey(1))}, {IdentityKey: pub(testKey(2))}}
-	if err := f.k.InitGenesis(f.ctx, gs); err != nil {
+	if err := f.initGenesis(f.ctx, gs); err != nil {
 		t.Fatal(err)
 	}
 	first := pub(testKey(1))
@@ -426,7 +426,7 @@ func TestGenesisValidate(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := f.snapshot(t)
-			err := f.k.InitGenesis(f.ctx, gs.GenesisState)
+			err := f.initGenesis(f.ctx, gs.GenesisState)
 			wantErrIs(t, err, wantInit)
 			if tc.want != nil {
 				// Validation runs before any write.

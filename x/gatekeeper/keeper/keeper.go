@@ -12,10 +12,8 @@ import (
 	errorsmod "cosmossdk.io/errors"
 
 	"github.com/cosmos/cosmos-sdk/codec"
-	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
-	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
 // Keeper owns the "gatekeeper" store.
@@ -24,9 +22,7 @@ type Keeper struct {
 	addressCodec address.Codec
 	registry     types.RegistryKeeper
 	ingress      types.IngressQueue
-	// upgrade schedules the x/upgrade plans of pRuntime migrations (nil:
-	// migrations cannot be scheduled).
-	upgrade types.UpgradeKeeper
+	migrations   Migrations
 
 	Schema      collections.Schema
 	Params      collections.Item[types.Params]
@@ -43,27 +39,33 @@ type Keeper struct {
 	// Rotations holds every master key rotation by to_version; the running
 	// one is the last.
 	Rotations collections.Map[uint32, types.Rotation]
-	// Migrations holds every pRuntime migration by id; the pending one is
-	// the last.
-	Migrations collections.Map[uint64, types.Migration]
 	// ClusterInvitations holds pending invitations by (cluster id, worker).
 	ClusterInvitations collections.Map[collections.Pair[uint64, []byte], types.ClusterInvitation]
 	// KeyRequests holds each sender's last granted key request (keyrequest.go).
 	KeyRequests collections.Map[[]byte, []byte]
 }
 
+// Migrations is what the gatekeeper protocol reads of pRuntime migrations:
+// whether one is pending, which refuses a master key rotation and a
+// gatekeeper's successor joining a cluster. Implemented by
+// x/gatekeeper/migration's Store, the migration records, which depend on
+// nothing (see doc.go).
+type Migrations interface {
+	PendingMigration(ctx context.Context) (types.Migration, bool, error)
+}
+
 // NewKeeper returns a keeper. authority may change params and the gatekeeper
-// set, rotate the master key and schedule migrations (the gov module account
-// by default). registry is x/registry's keeper, ingress x/mq's, upgrade
-// x/upgrade's (nil: pRuntime migrations cannot be scheduled).
+// set and rotate the master key (the gov module account by default).
+// registry is x/registry's keeper, ingress x/mq's, migrations the pRuntime
+// migration records.
 func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, addressCodec address.Codec,
-	authority string, registry types.RegistryKeeper, ingress types.IngressQueue, upgrade types.UpgradeKeeper,
+	authority string, registry types.RegistryKeeper, ingress types.IngressQueue, migrations Migrations,
 ) (*Keeper, error) {
 	if _, err := addressCodec.StringToBytes(authority); err != nil {
 		return nil, fmt.Errorf("gatekeeper: invalid authority %q: %w", authority, err)
 	}
-	if registry == nil || ingress == nil {
-		return nil, fmt.Errorf("gatekeeper: registry and ingress keepers are required")
+	if registry == nil || ingress == nil || migrations == nil {
+		return nil, fmt.Errorf("gatekeeper: registry and ingress keepers and the migration records are required")
 	}
 	sb := collections.NewSchemaBuilder(storeService)
 	k := &Keeper{
@@ -71,7 +73,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 		addressCodec:  addressCodec,
 		registry:      registry,
 		ingress:       ingress,
-		upgrade:       upgrade,
+		migrations:    migrations,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		Gatekeepers:   collections.NewMap(sb, types.GatekeeperPrefix, "gatekeepers", collections.BytesKey, codec.CollValue[types.Gatekeeper](cdc)),
 		MasterKeys:    collections.NewMap(sb, types.MasterKeyPrefix, "master_keys", collections.Uint32Key, codec.CollValue[types.MasterKey](cdc)),
@@ -81,7 +83,6 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 		Launcher:      collections.NewItem(sb, types.LauncherKey, "launcher", collections.BytesValue),
 		LatestBeacon:  collections.NewItem(sb, types.LatestBeaconKey, "latest_beacon", codec.CollValue[types.Beacon](cdc)),
 		Rotations:     collections.NewMap(sb, types.RotationPrefix, "rotations", collections.Uint32Key, codec.CollValue[types.Rotation](cdc)),
-		Migrations:    collections.NewMap(sb, types.MigrationPrefix, "migrations", collections.Uint64Key, codec.CollValue[types.Migration](cdc)),
 		ClusterInvitations: collections.NewMap(sb, types.ClusterInvitationPrefix, "cluster_invitations",
 			collections.PairKeyCodec(collections.Uint64Key, collections.BytesKey), codec.CollValue[types.ClusterInvitation](cdc)),
 		KeyRequests: collections.NewMap(sb, types.KeyRequestPrefix, "key_requests", collections.BytesKey, collections.BytesValue),
@@ -108,19 +109,27 @@ func (k *Keeper) GatekeeperKeys(ctx context.Context) ([][]byte, error) {
 	return keys, err
 }
 
-// IsGatekeeper implements x/registry's GatekeeperProtocol.
+// IsGatekeeper reports whether a worker is a gatekeeper (half of
+// x/registry's GatekeeperProtocol, which x/gatekeeper/migration's keeper
+// implements).
 func (k *Keeper) IsGatekeeper(ctx context.Context, identityKey []byte) (bool, error) {
 	return k.Gatekeepers.Has(ctx, identityKey)
 }
 
-// PairSuccessor implements x/registry's GatekeeperProtocol: a worker whose
-// registration names a predecessor is paired in the pending migration
-// (pairSuccessor in migration.go).
-func (k *Keeper) PairSuccessor(ctx context.Context, successor registrytypes.Worker, predecessor []byte) error {
-	return k.pairSuccessor(sdk.UnwrapSDKContext(ctx), successor, predecessor)
+// pendingMigration returns the scheduled pRuntime migration, if any.
+func (k *Keeper) pendingMigration(ctx context.Context) (types.Migration, bool, error) {
+	return k.migrations.PendingMigration(ctx)
 }
 
-var _ registrytypes.GatekeeperProtocol = (*Keeper)(nil)
+// requireNoMigration refuses what may not start while a migration is
+// pending (a master key rotation).
+func (k *Keeper) requireNoMigration(ctx context.Context, what string) error {
+	m, ok, err := k.pendingMigration(ctx)
+	if err != nil || !ok {
+		return err
+	}
+	return m.BlocksErr(what)
+}
 
 func (k *Keeper) checkAuthority(authority string) error {
 	if authority != k.authority {

@@ -36,7 +36,7 @@ const (
 // the version the cluster uses and whose public key is on chain: a worker
 // outside the cluster gets no grant.
 func (k *Keeper) HandleClusterKeyRequest(ctx sdk.Context, m protocol.Message) error {
-	if err := requireOrigin(m, protocol.OriginWorker); err != nil {
+	if err := types.RequireOrigin(m, protocol.OriginWorker); err != nil {
 		return err
 	}
 	sender := m.Origin.ID
@@ -81,7 +81,7 @@ func (k *Keeper) HandleClusterKeyRequest(ctx sdk.Context, m protocol.Message) er
 // The count must be the chain's: a request from a pRuntime that has not
 // seen the newest version is stale.
 func (k *Keeper) HandleMasterKeyRefetch(ctx sdk.Context, m protocol.Message) error {
-	if err := requireOrigin(m, protocol.OriginWorker); err != nil {
+	if err := types.RequireOrigin(m, protocol.OriginWorker); err != nil {
 		return err
 	}
 	sender := m.Origin.ID

@@ -110,7 +110,7 @@ func (k *Keeper) requestMasterKey(ctx context.Context, key, receiveKey []byte) e
 // sealed. The chain records it, marks the launcher live, republishes it, and
 // asks the launcher to send it to every other gatekeeper.
 func (k *Keeper) HandleMasterKey(ctx sdk.Context, m protocol.Message) error {
-	if err := requireOrigin(m, protocol.OriginWorker); err != nil {
+	if err := types.RequireOrigin(m, protocol.OriginWorker); err != nil {
 		return err
 	}
 	sender := m.Origin.ID
@@ -199,7 +199,7 @@ func (k *Keeper) recordMasterKey(ctx sdk.Context, version uint32, publicKey, gen
 // The chain relays the copy on ingress with the sender's key, and only to a
 // current gatekeeper: no other worker ever receives the master key.
 func (k *Keeper) HandleMasterKeyCopy(ctx sdk.Context, m protocol.Message) error {
-	if err := requireOrigin(m, protocol.OriginWorker); err != nil {
+	if err := types.RequireOrigin(m, protocol.OriginWorker); err != nil {
 		return err
 	}
 	sender := m.Origin.ID
@@ -248,7 +248,7 @@ func (k *Keeper) relay(ctx sdk.Context, m protocol.Message, sender, recipient []
 // gatekeeper holds and has verified the whole master key history, so it may
 // now send copies.
 func (k *Keeper) HandleGatekeeperLive(ctx sdk.Context, m protocol.Message) error {
-	if err := requireOrigin(m, protocol.OriginWorker); err != nil {
+	if err := types.RequireOrigin(m, protocol.OriginWorker); err != nil {
 		return err
 	}
 	sender := m.Origin.ID
@@ -292,7 +292,7 @@ func (k *Keeper) HandleGatekeeperLive(ctx sdk.Context, m protocol.Message) error
 // proposer, Version = its to_version) also counts against that proposal
 // (see proposalFault).
 func (k *Keeper) HandleKeyFault(ctx sdk.Context, m protocol.Message) error {
-	if err := requireOrigin(m, protocol.OriginWorker); err != nil {
+	if err := types.RequireOrigin(m, protocol.OriginWorker); err != nil {
 		return err
 	}
 	reporter := m.Origin.ID
@@ -368,17 +368,4 @@ func (k *Keeper) requireLive(ctx context.Context, key []byte) error {
 		return errorsmod.Wrapf(types.ErrNotLive, "gatekeeper %x has not reported the master key history: it may not send key copies", key)
 	}
 	return nil
-}
-
-// requireOrigin checks a handler's origin. x/mq's routes admit only the
-// right kind; handlers check again so that a wiring mistake fails closed.
-func requireOrigin(m protocol.Message, kind protocol.OriginKind) error {
-	if m.Origin.Kind == kind {
-		return nil
-	}
-	want := "a worker"
-	if kind == protocol.OriginGatekeeper {
-		want = "the gatekeepers (quorum)"
-	}
-	return errorsmod.Wrapf(types.ErrInvalidOrigin, "%s sent on %q, which takes messages from %s only", m.Origin, m.Topic, want)
 }

@@ -51,7 +51,7 @@ func migrationFixture(t testing.TB) (*fixture, *fakeUpgrade) {
 	f := rotationFixture(t, []byte{1, 2, 3}, []byte{4, 5, 6})
 	f.publishClusterKey(t, f.createCluster(t, 4, 5), 0)
 	u := &fakeUpgrade{}
-	f.k.SetUpgradeKeeper(u)
+	f.setUpgradeKeeper(u)
 	return f, u
 }
 
@@ -119,7 +119,7 @@ func (f *fixture) activate(t testing.TB, id uint64, height int64) {
 	t.Helper()
 	f.ctx = f.ctx.WithBlockHeight(height).WithEventManager(sdk.NewEventManager())
 	name := types.MigrationPlanName(id)
-	h, ok, err := f.k.MigrationUpgradeHandler(f.ctx, name, height)
+	h, ok, err := f.mig.MigrationUpgradeHandler(f.ctx, name, height)
 	if err != nil || !ok {
 		t.Fatalf("no handler for %s at %d: %v", name, height, err)
 	}
@@ -214,12 +214,12 @@ func TestMigrationHappyPath(t *testing.T) {
 	for _, p := range [][2]byte{{1, 11}, {2, 12}, {3, 13}, {4, 14}} {
 		mark = len(f.ingress(t))
 		h := handoverMsg(p[0], p[1], 1)
-		f.mustHandle(t, f.k.HandleMigrationHandover, h)
+		f.mustHandle(t, f.mig.HandleMigrationHandover, h)
 		wantIngress(t, f.ingressSince(t, mark), entry{protocol.TopicMigrationHandover, protocol.Relayed{Sender: k(p[0]), Body: h.Payload}.Encode()})
 	}
 	// 13 finds its handover bad: counted, asked again.
 	mark = len(f.ingress(t))
-	f.mustHandle(t, f.k.HandleMigrationFault, pairMsg(13, protocol.TopicMigrationFault, 3, 1))
+	f.mustHandle(t, f.mig.HandleMigrationFault, pairMsg(13, protocol.TopicMigrationFault, 3, 1))
 	wantIngress(t, f.ingressSince(t, mark), entry{protocol.TopicMigrationHandoverRequest, protocol.MigrationHandoverRequest{
 		ID: 1, Predecessor: k(3), Successor: k(13), ReceiveKey: f.receiveKey(t, 13), Measurement: newMeasurement[:],
 	}.Encode()})
@@ -229,7 +229,7 @@ func TestMigrationHappyPath(t *testing.T) {
 	// Ready: 11, 12, 14.
 	f.ctx = f.ctx.WithBlockHeight(22)
 	for _, p := range [][2]byte{{11, 1}, {12, 2}, {14, 4}} {
-		f.mustHandle(t, f.k.HandleMigrationReady, pairMsg(p[0], protocol.TopicMigrationReady, p[1], 1))
+		f.mustHandle(t, f.mig.HandleMigrationReady, pairMsg(p[0], protocol.TopicMigrationReady, p[1], 1))
 	}
 	m = f.migration(t)
 	if m.Ready() != 3 || len(m.Pairs) != 4 {
@@ -243,7 +243,7 @@ func TestMigrationHappyPath(t *testing.T) {
 	}
 
 	// Activation at the plan's height, by the upgrade handler.
-	if _, ok, _ := f.k.MigrationUpgradeHandler(f.ctx, "pruntime-migration-1", 99); ok {
+	if _, ok, _ := f.mig.MigrationUpgradeHandler(f.ctx, "pruntime-migration-1", 99); ok {
 		t.Fatal("a handler for a height other than the plan's")
 	}
 	mark = len(f.ingress(t))
@@ -313,10 +313,10 @@ func TestMigrationHappyPath(t *testing.T) {
 	}
 	// A finished migration keeps its handler (x/upgrade asks for the last
 	// applied plan's at start), and its pairs send nothing more.
-	if _, ok, err := f.k.MigrationUpgradeHandler(f.ctx, "pruntime-migration-1", 0); err != nil || !ok {
+	if _, ok, err := f.mig.MigrationUpgradeHandler(f.ctx, "pruntime-migration-1", 0); err != nil || !ok {
 		t.Errorf("no handler for the applied plan: %v", err)
 	}
-	wantErrIs(t, f.handle(t, f.k.HandleMigrationHandover, handoverMsg(1, 11, 1)), types.ErrNoMigration)
+	wantErrIs(t, f.handle(t, f.mig.HandleMigrationHandover, handoverMsg(1, 11, 1)), types.ErrNoMigration)
 	// The set is whole again: a rotation may start, with the successors.
 	u.plan = nil
 	if v := f.rotate(t); v != 1 {
@@ -358,7 +358,7 @@ func TestScheduleMigrationRejects(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, func(m *types.MsgScheduleMigration) { m.TeeKind = fakeKind }, types.ErrInvalidMigration},
-		{"no x/upgrade", func(_ *testing.T, f *fixture, _ *fakeUpgrade) { f.k.SetUpgradeKeeper(nil) }, nil, types.ErrInvalidMigration},
+		{"no x/upgrade", func(_ *testing.T, f *fixture, _ *fakeUpgrade) { f.setUpgradeKeeper(nil) }, nil, types.ErrInvalidMigration},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -429,7 +429,7 @@ func TestMigrationPairingRejects(t *testing.T) {
 			return f.successorMsg(t, 11, 2, newMeasurement)
 		}, registrytypes.ErrInvalidSuccessor},
 		{"migration cancelled", true, func(t *testing.T, f *fixture) {
-			f.k.SetUpgradeKeeper(&fakeUpgrade{})
+			f.setUpgradeKeeper(&fakeUpgrade{})
 			f.endBlock(t, 30)
 		}, func(t *testing.T, f *fixture) *registrytypes.MsgRegisterWorker {
 			return f.successorMsg(t, 11, 1, newMeasurement)
@@ -463,8 +463,8 @@ func TestMigrationPairMessagesRejects(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		f.mustHandle(t, f.k.HandleMigrationHandover, handoverMsg(2, 12, 1))
-		f.mustHandle(t, f.k.HandleMigrationReady, pairMsg(12, protocol.TopicMigrationReady, 2, 1))
+		f.mustHandle(t, f.mig.HandleMigrationHandover, handoverMsg(2, 12, 1))
+		f.mustHandle(t, f.mig.HandleMigrationReady, pairMsg(12, protocol.TopicMigrationReady, 2, 1))
 		return f
 	}
 	tests := []struct {
@@ -500,10 +500,10 @@ func TestMigrationPairMessagesRejects(t *testing.T) {
 }
 
 func handover(f *fixture) func(sdk.Context, protocol.Message) error {
-	return f.k.HandleMigrationHandover
+	return f.mig.HandleMigrationHandover
 }
-func ready(f *fixture) func(sdk.Context, protocol.Message) error { return f.k.HandleMigrationReady }
-func fault(f *fixture) func(sdk.Context, protocol.Message) error { return f.k.HandleMigrationFault }
+func ready(f *fixture) func(sdk.Context, protocol.Message) error { return f.mig.HandleMigrationReady }
+func fault(f *fixture) func(sdk.Context, protocol.Message) error { return f.mig.HandleMigrationFault }
 
 // When too few gatekeepers would be live after the migration, the handler
 // keeps the old version: the migration is cancelled and nothing else moves.
@@ -516,8 +516,8 @@ func TestMigrationActivationKeepsAQuorum(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f.mustHandle(t, f.k.HandleMigrationHandover, handoverMsg(1, 11, 1))
-	f.mustHandle(t, f.k.HandleMigrationReady, pairMsg(11, protocol.TopicMigrationReady, 1, 1))
+	f.mustHandle(t, f.mig.HandleMigrationHandover, handoverMsg(1, 11, 1))
+	f.mustHandle(t, f.mig.HandleMigrationReady, pairMsg(11, protocol.TopicMigrationReady, 1, 1))
 	mark := len(f.ingress(t))
 	f.activate(t, 1, 100)
 	wantIngress(t, f.ingressSince(t, mark), entry{protocol.TopicMigrationCancelled,
@@ -562,7 +562,7 @@ func TestMigrationPlanGone(t *testing.T) {
 	if m := f.migration(t); m.Phase != types.MIGRATION_PHASE_CANCELLED || m.CancelledHeight != 31 {
 		t.Fatalf("migration %+v", m)
 	}
-	if _, ok, _ := f.k.MigrationUpgradeHandler(f.ctx, "pruntime-migration-1", 100); ok {
+	if _, ok, _ := f.mig.MigrationUpgradeHandler(f.ctx, "pruntime-migration-1", 100); ok {
 		t.Error("a cancelled migration still has a handler")
 	}
 	// The next one gets the next id.
@@ -581,7 +581,7 @@ func TestMigrationGenesis(t *testing.T) {
 	if err := f.registerTx(t, f.successorMsg(t, 11, 1, newMeasurement)); err != nil {
 		t.Fatal(err)
 	}
-	gs, err := f.k.ExportGenesis(f.ctx)
+	gs, err := f.exportGenesis(f.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -591,8 +591,8 @@ func TestMigrationGenesis(t *testing.T) {
 	g := newFixture(t)
 	g.importRegistry(t, f)
 	u := &fakeUpgrade{}
-	g.k.SetUpgradeKeeper(u)
-	if err := g.k.InitGenesis(g.ctx, gs); err != nil {
+	g.setUpgradeKeeper(u)
+	if err := g.initGenesis(g.ctx, gs); err != nil {
 		t.Fatalf("InitGenesis: %v", err)
 	}
 	if u.plan == nil || u.plan.Name != "pruntime-migration-1" || u.plan.Height != 100 {
@@ -617,7 +617,7 @@ func TestMigrationGenesis(t *testing.T) {
 		"done without height":   func(gs *types.GenesisState) { gs.Migrations[0].Phase = types.MIGRATION_PHASE_DONE },
 		"nothing replaced":      func(gs *types.GenesisState) { gs.Migrations[0].ReplacedMeasurements = nil },
 	} {
-		bad, err := f.k.ExportGenesis(f.ctx)
+		bad, err := f.exportGenesis(f.ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -654,14 +654,14 @@ func TestMigrationPlanName(t *testing.T) {
 // ready, and activates at 100.
 func (f *fixture) migrate(t testing.TB, pairs ...[2]byte) {
 	t.Helper()
-	f.k.SetUpgradeKeeper(&fakeUpgrade{})
+	f.setUpgradeKeeper(&fakeUpgrade{})
 	f.schedule(t, 100)
 	for _, p := range pairs {
 		if err := f.registerTx(t, f.successorMsg(t, p[0], p[1], newMeasurement)); err != nil {
 			t.Fatalf("successor %d: %v", p[0], err)
 		}
-		f.mustHandle(t, f.k.HandleMigrationHandover, handoverMsg(p[1], p[0], 1))
-		f.mustHandle(t, f.k.HandleMigrationReady, pairMsg(p[0], protocol.TopicMigrationReady, p[1], 1))
+		f.mustHandle(t, f.mig.HandleMigrationHandover, handoverMsg(p[1], p[0], 1))
+		f.mustHandle(t, f.mig.HandleMigrationReady, pairMsg(p[0], protocol.TopicMigrationReady, p[1], 1))
 	}
 	f.activate(t, 1, 100)
 }

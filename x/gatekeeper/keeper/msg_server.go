@@ -11,10 +11,22 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 )
 
-type msgServer struct{ k *Keeper }
+// MigrationMsgServer serves the Msg service's pRuntime migration messages
+// (x/gatekeeper/migration's keeper).
+type MigrationMsgServer interface {
+	ScheduleMigration(ctx context.Context, msg *types.MsgScheduleMigration) (*types.MsgScheduleMigrationResponse, error)
+}
 
-// NewMsgServerImpl returns the Msg service.
-func NewMsgServerImpl(k *Keeper) types.MsgServer { return msgServer{k: k} }
+type msgServer struct {
+	k *Keeper
+	MigrationMsgServer
+}
+
+// NewMsgServerImpl returns the Msg service; migrations serves its
+// migration messages.
+func NewMsgServerImpl(k *Keeper, migrations MigrationMsgServer) types.MsgServer {
+	return msgServer{k: k, MigrationMsgServer: migrations}
+}
 
 var _ types.MsgServer = msgServer{}
 
@@ -157,12 +169,4 @@ func (s msgServer) RotateMasterKey(ctx context.Context, msg *types.MsgRotateMast
 		return nil, err
 	}
 	return &types.MsgRotateMasterKeyResponse{ToVersion: r.ToVersion}, nil
-}
-
-func (s msgServer) ScheduleMigration(ctx context.Context, msg *types.MsgScheduleMigration) (*types.MsgScheduleMigrationResponse, error) {
-	m, err := s.k.ScheduleMigration(ctx, msg)
-	if err != nil {
-		return nil, err
-	}
-	return &types.MsgScheduleMigrationResponse{Id: m.Id, PlanName: m.PlanName}, nil
 }

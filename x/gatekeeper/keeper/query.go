@@ -12,10 +12,22 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 )
 
-type queryServer struct{ k *Keeper }
+// MigrationQueryServer serves the Query service's pRuntime migration query
+// (x/gatekeeper/migration's keeper).
+type MigrationQueryServer interface {
+	Migration(ctx context.Context, req *types.QueryMigrationRequest) (*types.QueryMigrationResponse, error)
+}
 
-// NewQueryServerImpl returns the Query service.
-func NewQueryServerImpl(k *Keeper) types.QueryServer { return queryServer{k: k} }
+type queryServer struct {
+	k *Keeper
+	MigrationQueryServer
+}
+
+// NewQueryServerImpl returns the Query service; migrations serves its
+// migration query.
+func NewQueryServerImpl(k *Keeper, migrations MigrationQueryServer) types.QueryServer {
+	return queryServer{k: k, MigrationQueryServer: migrations}
+}
 
 var _ types.QueryServer = queryServer{}
 
@@ -136,38 +148,6 @@ func (q queryServer) Rotation(ctx context.Context, req *types.QueryRotationReque
 	}
 	if ok {
 		resp.NextAutomaticHeight = next
-	}
-	return resp, nil
-}
-
-func (q queryServer) Migration(ctx context.Context, req *types.QueryMigrationRequest) (*types.QueryMigrationResponse, error) {
-	if req == nil {
-		req = &types.QueryMigrationRequest{}
-	}
-	resp := &types.QueryMigrationResponse{}
-	if req.Id == 0 {
-		m, ok, err := q.k.lastMigration(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			resp.Migration = &m
-		}
-	} else {
-		m, err := q.k.Migrations.Get(ctx, req.Id)
-		if errors.Is(err, collections.ErrNotFound) {
-			return nil, errorsmod.Wrapf(types.ErrNoMigration, "no migration %d", req.Id)
-		} else if err != nil {
-			return nil, err
-		}
-		resp.Migration = &m
-	}
-	if resp.Migration != nil && resp.Migration.Pending() {
-		pending, err := q.k.planPending(ctx, *resp.Migration)
-		if err != nil {
-			return nil, err
-		}
-		resp.PlanPending = pending
 	}
 	return resp, nil
 }

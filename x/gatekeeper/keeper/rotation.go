@@ -260,7 +260,7 @@ func (k *Keeper) rotationOf(ctx context.Context, sender []byte, version uint32, 
 // public key, never the sealed copies (the receivers do, and report a bad
 // one as a key fault against the proposer).
 func (k *Keeper) HandleRotationProposal(ctx sdk.Context, m protocol.Message) error {
-	if err := requireOrigin(m, protocol.OriginWorker); err != nil {
+	if err := types.RequireOrigin(m, protocol.OriginWorker); err != nil {
 		return err
 	}
 	sender := m.Origin.ID
@@ -323,7 +323,7 @@ func (k *Keeper) HandleRotationProposal(ctx sdk.Context, m protocol.Message) err
 // snapshot the version activates. Acknowledgements after activation are
 // still recorded: the query shows who holds the new version.
 func (k *Keeper) HandleRotationAck(ctx sdk.Context, m protocol.Message) error {
-	if err := requireOrigin(m, protocol.OriginWorker); err != nil {
+	if err := types.RequireOrigin(m, protocol.OriginWorker); err != nil {
 		return err
 	}
 	sender := m.Origin.ID
@@ -512,7 +512,7 @@ func (k *Keeper) proposalFault(ctx sdk.Context, reporter []byte, f protocol.KeyF
 // reports its progress. When every range finished without failures the old
 // version retires.
 func (k *Keeper) HandleReencryptProgress(ctx sdk.Context, m protocol.Message) error {
-	if err := requireOrigin(m, protocol.OriginWorker); err != nil {
+	if err := types.RequireOrigin(m, protocol.OriginWorker); err != nil {
 		return err
 	}
 	sender := m.Origin.ID

@@ -53,7 +53,7 @@ import (
 // cluster, a new member, an old version, a retired rotation) it is
 // accepted and changes nothing.
 func (k *Keeper) HandleClusterKeyAck(ctx sdk.Context, m protocol.Message) error {
-	if err := requireOrigin(m, protocol.OriginWorker); err != nil {
+	if err := types.RequireOrigin(m, protocol.OriginWorker); err != nil {
 		return err
 	}
 	sender := m.Origin.ID

@@ -317,7 +317,7 @@ func TestRotationGenesisSweep(t *testing.T) {
 	t.Parallel()
 	f := rotationFixture(t, []byte{1, 2, 3}, nil)
 	toReencrypting(t, f)
-	base, err := f.k.ExportGenesis(f.ctx)
+	base, err := f.exportGenesis(f.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,7 +90,7 @@ func finished(version, r uint32, n uint64) protocol.ReencryptProgress {
 func (f *fixture) endBlock(t testing.TB, height int64) {
 	t.Helper()
 	f.ctx = f.ctx.WithBlockHeight(height).WithEventManager(sdk.NewEventManager())
-	if err := f.k.EndBlock(f.ctx); err != nil {
+	if err := f.runEndBlock(f.ctx); err != nil {
 		t.Fatalf("EndBlock at %d: %v", height, err)
 	}
 }
@@ -799,7 +799,7 @@ func TestRotationGenesisRoundTrip(t *testing.T) {
 	t.Parallel()
 	roundTrip := func(t *testing.T, f *fixture) *fixture {
 		t.Helper()
-		exported, err := f.k.ExportGenesis(f.ctx)
+		exported, err := f.exportGenesis(f.ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -812,10 +812,10 @@ func TestRotationGenesisRoundTrip(t *testing.T) {
 		g := newFixture(t)
 		g.importRegistry(t, f)
 		g.ctx = g.ctx.WithBlockHeight(f.ctx.BlockHeight())
-		if err := g.k.InitGenesis(g.ctx, &gs); err != nil {
+		if err := g.initGenesis(g.ctx, &gs); err != nil {
 			t.Fatalf("InitGenesis: %v", err)
 		}
-		again, err := g.k.ExportGenesis(g.ctx)
+		again, err := g.exportGenesis(g.ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -859,7 +859,7 @@ func TestRotationGenesisValidate(t *testing.T) {
 	t.Parallel()
 	f := rotationFixture(t, []byte{1, 2, 3}, nil)
 	toReencrypting(t, f)
-	base, err := f.k.ExportGenesis(f.ctx)
+	base, err := f.exportGenesis(f.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -909,7 +909,7 @@ func TestRotationGenesisValidate(t *testing.T) {
 			}
 			g := newFixture(t)
 			g.importRegistry(t, f)
-			if err := g.k.InitGenesis(g.ctx, &gs); err == nil {
+			if err := g.initGenesis(g.ctx, &gs); err == nil {
 				t.Fatal("InitGenesis accepted")
 			}
 		})

@@ -1,6 +1,10 @@
 package types
 
-import errorsmod "cosmossdk.io/errors"
+import (
+	errorsmod "cosmossdk.io/errors"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+)
 
 // Registered errors of x/gatekeeper, codespace "gatekeeper". They keep the
 // names and codes they had in x/registry's codespace before the gatekeeper
@@ -78,3 +82,17 @@ var (
 	// point 6), apart from what other work appends after 76.
 	ErrKeyRequestTooSoon = errorsmod.Register(ModuleName, 96, "key request repeated too soon")
 )
+
+// RequireOrigin checks an x/mq handler's origin (ErrInvalidOrigin). x/mq's
+// routes admit only the right kind; handlers check again so that a wiring
+// mistake fails closed.
+func RequireOrigin(m protocol.Message, kind protocol.OriginKind) error {
+	if m.Origin.Kind == kind {
+		return nil
+	}
+	want := "a worker"
+	if kind == protocol.OriginGatekeeper {
+		want = "the gatekeepers (quorum)"
+	}
+	return errorsmod.Wrapf(ErrInvalidOrigin, "%s sent on %q, which takes messages from %s only", m.Origin, m.Topic, want)
+}

@@ -46,7 +46,7 @@ type IngressQueue interface {
 }
 
 // UpgradeKeeper is the part of x/upgrade a pRuntime migration uses: its
-// activation is an upgrade plan (see keeper/migration.go for why).
+// activation is an upgrade plan (see migration/migration.go for why).
 type UpgradeKeeper interface {
 	ScheduleUpgrade(ctx context.Context, plan upgradetypes.Plan) error
 	// GetUpgradePlan returns the pending plan, or an error wrapping

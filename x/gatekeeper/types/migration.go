@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	errorsmod "cosmossdk.io/errors"
+
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 )
 
@@ -59,6 +61,13 @@ func MigrationPhaseName(p MigrationPhase) string {
 // Pending reports whether the migration has not taken effect or been
 // cancelled yet.
 func (m Migration) Pending() bool { return m.Phase == MIGRATION_PHASE_SCHEDULED }
+
+// BlocksErr is the error (ErrMigrationPending) refusing what, which may not
+// start while pending migration m is.
+func (m Migration) BlocksErr(what string) error {
+	return errorsmod.Wrapf(ErrMigrationPending, "%s: migration %d of %s to %x activates at height %d",
+		what, m.Id, m.TeeKind, m.Measurement, m.ActivationHeight)
+}
 
 // Replaces reports whether measurement is one the migration replaces.
 func (m Migration) Replaces(measurement []byte) bool {

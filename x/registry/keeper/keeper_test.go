@@ -25,6 +25,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee/sim"
 	gatekeeperkeeper "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/keeper"
+	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/migration"
 	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 	mqkeeper "github.com/gatekeeper-net/gatekeeper/x/mq/keeper"
 	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
@@ -124,7 +125,15 @@ func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gk, err := gatekeeperkeeper.NewKeeper(cdc, runtime.NewKVStoreService(gkKey), ac, authority, k, mq, nil)
+	records, err := migration.NewStore(cdc, runtime.NewKVStoreService(gkKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gk, err := gatekeeperkeeper.NewKeeper(cdc, runtime.NewKVStoreService(gkKey), ac, authority, k, mq, records)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mig, err := migration.NewKeeper(records, gk, k, mq, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,9 +163,9 @@ func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
 		{protocol.TopicRotationProposal, worker, gk.HandleRotationProposal},
 		{protocol.TopicRotationAck, worker, gk.HandleRotationAck},
 		{protocol.TopicReencryptProgress, worker, gk.HandleReencryptProgress},
-		{protocol.TopicMigrationHandover, worker, gk.HandleMigrationHandover},
-		{protocol.TopicMigrationReady, worker, gk.HandleMigrationReady},
-		{protocol.TopicMigrationFault, worker, gk.HandleMigrationFault},
+		{protocol.TopicMigrationHandover, worker, mig.HandleMigrationHandover},
+		{protocol.TopicMigrationReady, worker, mig.HandleMigrationReady},
+		{protocol.TopicMigrationFault, worker, mig.HandleMigrationFault},
 		{protocol.TopicClusterKey, gatekeepers, gk.HandleClusterKey},
 		{protocol.TopicBeacon, gatekeepers, gk.HandleBeacon},
 	} {
@@ -177,6 +186,9 @@ func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
 	if err := gk.InitGenesis(ctx, gatekeepertypes.DefaultGenesisState()); err != nil {
 		t.Fatal(err)
 	}
+	if err := mig.InitGenesis(ctx, gatekeepertypes.DefaultGenesisState()); err != nil {
+		t.Fatal(err)
+	}
 
 	tee, err := sim.Open(sim.Config{
 		Dir:         t.TempDir(),
@@ -193,9 +205,9 @@ func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
 		k:         k,
 		gk:        gk,
 		mq:        mq,
-		msgs:      keeper.NewMsgServerImpl(k, gk),
-		gkMsgs:    gatekeeperkeeper.NewMsgServerImpl(gk),
-		query:     keeper.NewQueryServerImpl(k, gk),
+		msgs:      keeper.NewMsgServerImpl(k, mig),
+		gkMsgs:    gatekeeperkeeper.NewMsgServerImpl(gk, mig),
+		query:     keeper.NewQueryServerImpl(k, mig),
 		mqMsgs:    mqkeeper.NewMsgServerImpl(mq),
 		mqQuery:   mqkeeper.NewQueryServerImpl(mq),
 		authority: authority,

@@ -1,4 +1,4 @@
-package keeper
+package migration
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ import (
 
 // pRuntime migration, the chain's side (DESIGN §6 "State migration";
 // docs/gatekeepers.md "State migration"). One Migration record per
-// migration, in Migrations by id; the pending one is the last. Its phases:
+// migration, in Store.Migrations by id; the pending one is the last. Its phases:
 //
 //	SCHEDULED  MsgScheduleMigration (governance) allowed the successor
 //	           measurement and scheduled the x/upgrade plan
@@ -53,46 +53,12 @@ import (
 // registered earlier) and, at start, for the last applied plan (x/upgrade
 // requires it then). See app/migration.go.
 
-// lastMigration returns the newest migration record, pending or not.
-func (k *Keeper) lastMigration(ctx context.Context) (types.Migration, bool, error) {
-	it, err := k.Migrations.Iterate(ctx, new(collections.Range[uint64]).Descending())
-	if err != nil {
-		return types.Migration{}, false, err
-	}
-	defer it.Close()
-	if !it.Valid() {
-		return types.Migration{}, false, nil
-	}
-	m, err := it.Value()
-	return m, err == nil, err
-}
-
-// PendingMigration returns the scheduled migration, if any.
-func (k *Keeper) PendingMigration(ctx context.Context) (types.Migration, bool, error) {
-	m, ok, err := k.lastMigration(ctx)
-	if err != nil || !ok || !m.Pending() {
-		return types.Migration{}, false, err
-	}
-	return m, true, nil
-}
-
-// requireNoMigration refuses what may not start while a migration is
-// pending (a master key rotation).
-func (k *Keeper) requireNoMigration(ctx context.Context, what string) error {
-	m, ok, err := k.PendingMigration(ctx)
-	if err != nil || !ok {
-		return err
-	}
-	return errorsmod.Wrapf(types.ErrMigrationPending, "%s: migration %d of %s to %x activates at height %d",
-		what, m.Id, m.TeeKind, m.Measurement, m.ActivationHeight)
-}
-
-// ScheduleMigration schedules a migration of msg.TeeKind's pRuntimes to
+// Schedule schedules a migration of msg.TeeKind's pRuntimes to
 // msg.Measurement at msg.ActivationHeight: the measurement is allowed at
 // once (successors can register), the kind's other allowed measurements
 // are recorded as the ones it replaces, and the x/upgrade plan that
 // activates it is scheduled. Nothing changes if it fails.
-func (k *Keeper) ScheduleMigration(ctx context.Context, msg *types.MsgScheduleMigration) (types.Migration, error) {
+func (k *Keeper) Schedule(ctx context.Context, msg *types.MsgScheduleMigration) (types.Migration, error) {
 	if err := k.checkAuthority(msg.Authority); err != nil {
 		return types.Migration{}, err
 	}
@@ -117,10 +83,12 @@ func (k *Keeper) ScheduleMigration(ctx context.Context, msg *types.MsgScheduleMi
 	} else if has {
 		return types.Migration{}, errorsmod.Wrapf(types.ErrMeasurementExists, "%s %s: a migration needs a new measurement", msg.TeeKind, msg.Measurement)
 	}
-	if err := k.requireNoMigration(ctx, "cannot schedule another"); err != nil {
+	if m, ok, err := k.PendingMigration(ctx); err != nil {
 		return types.Migration{}, err
+	} else if ok {
+		return types.Migration{}, m.BlocksErr("cannot schedule another")
 	}
-	if r, ok, err := k.runningRotation(ctx); err != nil {
+	if r, ok, err := k.gatekeepers.RunningRotation(ctx); err != nil {
 		return types.Migration{}, err
 	} else if ok {
 		return types.Migration{}, errorsmod.Wrapf(types.ErrRotationInProgress, "cannot schedule a migration while the rotation to v%d is in phase %s",
@@ -140,7 +108,7 @@ func (k *Keeper) ScheduleMigration(ctx context.Context, msg *types.MsgScheduleMi
 			msg.TeeKind, len(replaced), protocol.MaxReplacedMeasurements)
 	}
 	id := uint64(1)
-	if last, ok, err := k.lastMigration(ctx); err != nil {
+	if last, ok, err := k.records.lastMigration(ctx); err != nil {
 		return types.Migration{}, err
 	} else if ok {
 		id = last.Id + 1
@@ -157,7 +125,7 @@ func (k *Keeper) ScheduleMigration(ctx context.Context, msg *types.MsgScheduleMi
 	if err := k.upgrade.ScheduleUpgrade(ctx, migrationPlan(m)); err != nil {
 		return types.Migration{}, errorsmod.Wrap(types.ErrInvalidMigration, err.Error())
 	}
-	if err := k.Migrations.Set(ctx, id, m); err != nil {
+	if err := k.records.Migrations.Set(ctx, id, m); err != nil {
 		return types.Migration{}, err
 	}
 	announce := protocol.MigrationScheduled{ID: id, ActivationHeight: uint64(m.ActivationHeight), TEEKind: m.TeeKind,
@@ -177,14 +145,16 @@ func (k *Keeper) ScheduleMigration(ctx context.Context, msg *types.MsgScheduleMi
 	return m, nil
 }
 
-// pairSuccessor pairs a registering successor with the predecessor its
-// attested registration info names, and asks the predecessor to hand over.
-// RegisterWorker calls it after every check of the registration passed and
-// the worker was recorded. It requires a pending migration whose kind and
+// PairSuccessor implements x/registry's GatekeeperProtocol: it pairs a
+// registering successor with the predecessor its attested registration
+// info names, and asks the predecessor to hand over. RegisterWorker calls
+// it after every check of the registration passed and the worker was
+// recorded. It requires a pending migration whose kind and
 // measurement the successor's attestation has, a predecessor that is a
 // registered worker of that kind with a replaced measurement and the
 // successor's operator, and that neither has a pair yet.
-func (k *Keeper) pairSuccessor(ctx sdk.Context, succ registrytypes.Worker, predecessor []byte) error {
+func (k *Keeper) PairSuccessor(goCtx context.Context, succ registrytypes.Worker, predecessor []byte) error {
+	ctx := sdk.UnwrapSDKContext(goCtx)
 	m, ok, err := k.PendingMigration(ctx)
 	if err != nil {
 		return err
@@ -217,7 +187,7 @@ func (k *Keeper) pairSuccessor(ctx sdk.Context, succ registrytypes.Worker, prede
 		return errorsmod.Wrapf(types.ErrTooManyPairs, "migration %d has %d pairs", m.Id, len(m.Pairs))
 	}
 	m.Pairs = append(m.Pairs, types.MigrationPair{Predecessor: predecessor, Successor: succ.IdentityKey, PairedHeight: ctx.BlockHeight()})
-	if err := k.Migrations.Set(ctx, m.Id, m); err != nil {
+	if err := k.records.Migrations.Set(ctx, m.Id, m); err != nil {
 		return err
 	}
 	if err := k.requestHandover(ctx, m, succ); err != nil {
@@ -262,7 +232,7 @@ func (k *Keeper) pendingPair(ctx context.Context, id uint64, predecessor []byte,
 // it on ingress (Relayed{predecessor, part}) only from a predecessor to its
 // own successor, while the pair is not ready; it never looks inside.
 func (k *Keeper) HandleMigrationHandover(ctx sdk.Context, m protocol.Message) error {
-	if err := requireOrigin(m, protocol.OriginWorker); err != nil {
+	if err := types.RequireOrigin(m, protocol.OriginWorker); err != nil {
 		return err
 	}
 	sender := m.Origin.ID
@@ -283,7 +253,7 @@ func (k *Keeper) HandleMigrationHandover(ctx sdk.Context, m protocol.Message) er
 	}
 	pair.HandoverParts++
 	pair.HandoverHeight = ctx.BlockHeight()
-	if err := k.Migrations.Set(ctx, mig.Id, mig); err != nil {
+	if err := k.records.Migrations.Set(ctx, mig.Id, mig); err != nil {
 		return err
 	}
 	if _, err := k.ingress.PushIngress(ctx, types.ModuleName, protocol.TopicMigrationHandover, protocol.Relayed{Sender: sender, Body: m.Payload}.Encode()); err != nil {
@@ -300,7 +270,7 @@ func (k *Keeper) HandleMigrationHandover(ctx sdk.Context, m protocol.Message) er
 // successorPair decodes a successor's MigrationPairRef and returns its
 // pair, which must be the sender's and not ready.
 func (k *Keeper) successorPair(ctx sdk.Context, m protocol.Message, what string) (types.Migration, int, error) {
-	if err := requireOrigin(m, protocol.OriginWorker); err != nil {
+	if err := types.RequireOrigin(m, protocol.OriginWorker); err != nil {
 		return types.Migration{}, 0, err
 	}
 	ref, err := protocol.DecodeMigrationPairRef(m.Payload)
@@ -334,7 +304,7 @@ func (k *Keeper) HandleMigrationReady(ctx sdk.Context, m protocol.Message) error
 	}
 	pair := &mig.Pairs[i]
 	pair.ReadyHeight = ctx.BlockHeight()
-	if err := k.Migrations.Set(ctx, mig.Id, mig); err != nil {
+	if err := k.records.Migrations.Set(ctx, mig.Id, mig); err != nil {
 		return err
 	}
 	ctx.EventManager().EmitEvent(sdk.NewEvent(types.EventMigrationReady,
@@ -359,15 +329,10 @@ func (k *Keeper) HandleMigrationFault(ctx sdk.Context, m protocol.Message) error
 	pair := &mig.Pairs[i]
 	pair.Faults++
 	pair.HandoverParts = 0
-	if err := k.Migrations.Set(ctx, mig.Id, mig); err != nil {
+	if err := k.records.Migrations.Set(ctx, mig.Id, mig); err != nil {
 		return err
 	}
-	if gk, err := k.Gatekeepers.Get(ctx, pair.Predecessor); err == nil {
-		gk.Faults++
-		if err := k.Gatekeepers.Set(ctx, pair.Predecessor, gk); err != nil {
-			return err
-		}
-	} else if !errors.Is(err, collections.ErrNotFound) {
+	if err := k.gatekeepers.CountFault(ctx, pair.Predecessor); err != nil {
 		return err
 	}
 	succ, err := k.registry.GetWorker(ctx, pair.Successor)
@@ -394,7 +359,7 @@ func (k *Keeper) MigrationUpgradeHandler(ctx context.Context, planName string, h
 	if !ok {
 		return nil, false, nil
 	}
-	m, err := k.Migrations.Get(ctx, id)
+	m, err := k.records.Migrations.Get(ctx, id)
 	if errors.Is(err, collections.ErrNotFound) {
 		return nil, false, nil
 	} else if err != nil {
@@ -443,14 +408,14 @@ func (k *Keeper) ActivateMigration(ctx sdk.Context, id uint64) error {
 	if err != nil {
 		return err
 	}
-	versions, err := k.MasterKeyCount(ctx)
+	versions, err := k.gatekeepers.MasterKeyCount(ctx)
 	if err != nil {
 		return err
 	}
 	if cancelled, err := k.cancelIfTooFewLive(ctx, m, versions, retirees, ready); err != nil || cancelled {
 		return err
 	}
-	launcher, err := k.launcher(ctx)
+	launcher, err := k.gatekeepers.CurrentLauncher(ctx)
 	if err != nil {
 		return err
 	}
@@ -470,9 +435,9 @@ func (k *Keeper) ActivateMigration(ctx sdk.Context, id uint64) error {
 // activatableMigration returns migration id if it is pending and activates
 // at this block's height.
 func (k *Keeper) activatableMigration(ctx sdk.Context, id uint64) (types.Migration, error) {
-	m, err := k.Migrations.Get(ctx, id)
+	m, err := k.records.Migrations.Get(ctx, id)
 	if err != nil {
-		return types.Migration{}, fmt.Errorf("registry: activating migration %d: %w", id, err)
+		return types.Migration{}, fmt.Errorf("migration: activating migration %d: %w", id, err)
 	}
 	if height := ctx.BlockHeight(); !m.Pending() || m.ActivationHeight != height {
 		return types.Migration{}, errorsmod.Wrapf(types.ErrInvalidMigration, "migration %d is %s with activation height %d, activating at %d",
@@ -522,11 +487,8 @@ func isRetiree(retirees [][]byte, key []byte) bool {
 // cancelIfTooFewLive cancels m, and reports so, if a master key exists and
 // fewer gatekeepers would be live after it than the current set's quorum.
 func (k *Keeper) cancelIfTooFewLive(ctx context.Context, m types.Migration, versions uint32, retirees [][]byte, ready map[string][]byte) (bool, error) {
-	var gks []types.Gatekeeper
-	if err := k.Gatekeepers.Walk(ctx, nil, func(_ []byte, g types.Gatekeeper) (bool, error) {
-		gks = append(gks, g)
-		return false, nil
-	}); err != nil {
+	gks, err := k.gatekeepers.AllGatekeepers(ctx)
+	if err != nil {
 		return false, err
 	}
 	if versions == 0 || len(gks) == 0 {
@@ -541,7 +503,7 @@ func (k *Keeper) cancelIfTooFewLive(ctx context.Context, m types.Migration, vers
 			liveAfter++
 		}
 	}
-	q, err := k.gatekeeperQuorum(ctx, len(gks))
+	q, err := k.gatekeepers.GatekeeperQuorum(ctx, len(gks))
 	if err != nil {
 		return false, err
 	}
@@ -574,14 +536,9 @@ func (k *Keeper) retireWorkers(ctx sdk.Context, m *types.Migration, versions uin
 		if bytes.Equal(launcher, r) && succ != nil {
 			res.newLaunch = succ
 		}
-		cluster, inCluster, err := k.clusterOf(ctx, r)
+		cluster, inCluster, err := k.gatekeepers.ReplaceClusterMember(ctx, r, succ)
 		if err != nil {
 			return retirement{}, err
-		}
-		if inCluster {
-			if err := k.replaceMember(ctx, cluster, r, succ); err != nil {
-				return retirement{}, err
-			}
 		}
 		if err := k.registry.DeregisterWorker(ctx, r); err != nil {
 			return retirement{}, err
@@ -600,43 +557,24 @@ func (k *Keeper) retireWorkers(ctx sdk.Context, m *types.Migration, versions uin
 	return res, nil
 }
 
-// replaceGatekeeper removes retiree r from the gatekeeper set, if it is a
-// gatekeeper, and adds its successor succ in its place (live if r was; a
-// successor of a gatekeeper that was not live yet is recorded in res to be
-// sent the master key). A retiree without a successor is recorded as lost.
-// It reports whether r was a gatekeeper.
+// replaceGatekeeper puts retiree r's successor succ (if any) in its place
+// in the gatekeeper set, if r is a gatekeeper; a successor that must be
+// sent the master key is recorded in res, a gatekeeper without a successor
+// as lost. It reports whether r was a gatekeeper.
 func (k *Keeper) replaceGatekeeper(ctx sdk.Context, r, succ []byte, versions uint32, res *retirement) (bool, error) {
-	gk, err := k.Gatekeepers.Get(ctx, r)
-	if errors.Is(err, collections.ErrNotFound) {
-		return false, nil
-	} else if err != nil {
+	isGK, needsKey, err := k.gatekeepers.ReplaceGatekeeper(ctx, r, succ, versions)
+	if err != nil || !isGK {
 		return false, err
 	}
-	if err := k.Gatekeepers.Remove(ctx, r); err != nil {
-		return false, err
-	}
-	// A successor governance already designated keeps its own record.
-	already, err := k.Gatekeepers.Has(ctx, succ)
-	if err != nil {
-		return false, err
-	}
-	switch {
-	case succ == nil:
+	if succ == nil {
 		res.lost = append(res.lost, r)
-	case !already:
-		g := types.Gatekeeper{IdentityKey: succ, AddedHeight: ctx.BlockHeight()}
-		if gk.LiveHeight != 0 {
-			g.LiveHeight = ctx.BlockHeight()
-		} else if versions > 0 {
-			w, err := k.registry.GetWorker(ctx, succ)
-			if err != nil {
-				return false, err
-			}
-			res.requests = append(res.requests, w)
-		}
-		if err := k.Gatekeepers.Set(ctx, succ, g); err != nil {
+	}
+	if needsKey {
+		w, err := k.registry.GetWorker(ctx, succ)
+		if err != nil {
 			return false, err
 		}
+		res.requests = append(res.requests, w)
 	}
 	return true, nil
 }
@@ -658,7 +596,7 @@ func (k *Keeper) removeReplacedMeasurements(ctx sdk.Context, m types.Migration) 
 func (k *Keeper) finishMigration(ctx sdk.Context, m types.Migration, retired int, lost [][]byte) error {
 	m.Phase, m.ActivatedHeight = types.MIGRATION_PHASE_DONE, ctx.BlockHeight()
 	m.RetiredWorkers, m.LostGatekeepers = uint32(retired), lost
-	return k.Migrations.Set(ctx, m.Id, m)
+	return k.records.Migrations.Set(ctx, m.Id, m)
 }
 
 // announceActivation tells every pRuntime the migration activated, then
@@ -681,16 +619,12 @@ func (k *Keeper) announceActivation(ctx sdk.Context, m types.Migration, launcher
 	}
 	if launcher != nil && isRetiree(retirees, launcher) {
 		// The launcher is set only while no master key exists.
-		if res.newLaunch != nil {
-			if err := k.designateLauncher(ctx, res.newLaunch); err != nil {
-				return err
-			}
-		} else if err := k.gatekeeperRemoved(ctx, launcher); err != nil {
+		if err := k.gatekeepers.HandOverLaunch(ctx, launcher, res.newLaunch); err != nil {
 			return err
 		}
 	}
 	for _, w := range res.requests {
-		if err := k.requestMasterKey(ctx, w.IdentityKey, w.ReceiveKey); err != nil {
+		if err := k.gatekeepers.RequestMasterKey(ctx, w.IdentityKey, w.ReceiveKey); err != nil {
 			return err
 		}
 	}
@@ -700,40 +634,6 @@ func (k *Keeper) announceActivation(ctx sdk.Context, m types.Migration, launcher
 		sdk.NewAttribute(types.AttributeRetired, fmt.Sprint(len(retirees))),
 		sdk.NewAttribute(types.AttributeLost, fmt.Sprint(len(res.lost)))))
 	return nil
-}
-
-// replaceMember puts successor (if any) in old's place in cluster id.
-func (k *Keeper) replaceMember(ctx context.Context, id uint64, old, successor []byte) error {
-	c, err := k.GetCluster(ctx, id)
-	if err != nil {
-		return err
-	}
-	if i, found := slices.BinarySearchFunc(c.Workers, old, bytes.Compare); found {
-		c.Workers = slices.Delete(c.Workers, i, i+1)
-	}
-	if err := k.WorkerCluster.Remove(ctx, old); err != nil {
-		return err
-	}
-	// A successor its owner already put in a cluster stays where it is: a
-	// worker is in at most one. A successor governance made a gatekeeper
-	// stays out: a gatekeeper is never a cluster member.
-	if successor == nil {
-		return k.Clusters.Set(ctx, id, c)
-	}
-	gk, err := k.Gatekeepers.Has(ctx, successor)
-	if err != nil {
-		return err
-	}
-	if _, inCluster, err := k.clusterOf(ctx, successor); err != nil {
-		return err
-	} else if !inCluster && !gk {
-		i, _ := slices.BinarySearchFunc(c.Workers, successor, bytes.Compare)
-		c.Workers = slices.Insert(c.Workers, i, successor)
-		if err := k.WorkerCluster.Set(ctx, successor, id); err != nil {
-			return err
-		}
-	}
-	return k.Clusters.Set(ctx, id, c)
 }
 
 // cancelMigration ends a pending migration without effect: the successor
@@ -752,7 +652,7 @@ func (k *Keeper) cancelMigration(ctx context.Context, m types.Migration, reason 
 			sdk.NewAttribute(types.AttributeTEEKind, m.TeeKind), sdk.NewAttribute(types.AttributeMeasurement, hex.EncodeToString(m.Measurement))))
 	}
 	m.Phase, m.CancelledHeight, m.CancelReason = types.MIGRATION_PHASE_CANCELLED, sdkCtx.BlockHeight(), uint32(reason)
-	if err := k.Migrations.Set(ctx, m.Id, m); err != nil {
+	if err := k.records.Migrations.Set(ctx, m.Id, m); err != nil {
 		return err
 	}
 	if _, err := k.ingress.PushIngress(ctx, types.ModuleName, protocol.TopicMigrationCancelled,
@@ -765,12 +665,12 @@ func (k *Keeper) cancelMigration(ctx context.Context, m types.Migration, reason 
 	return nil
 }
 
-// migrationEndBlock cancels a pending migration whose x/upgrade plan is no
+// EndBlock cancels a pending migration whose x/upgrade plan is no
 // longer the pending plan: governance cancelled it (MsgCancelUpgrade) or
 // replaced it (a later MsgSoftwareUpgrade overwrites the plan), or the node
 // skipped its height. At the activation height the plan ran in the
 // pre-blocker, so a migration still pending here lost its plan.
-func (k *Keeper) migrationEndBlock(ctx context.Context) error {
+func (k *Keeper) EndBlock(ctx context.Context) error {
 	m, ok, err := k.PendingMigration(ctx)
 	if err != nil || !ok {
 		return err
