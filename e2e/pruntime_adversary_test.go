@@ -181,7 +181,7 @@ func TestPruntimeRejectsHostileRelayer(t *testing.T) {
 		{"too few signatures: the only signature removed", api.PathSyncHeader,
 			headerBody(editHeader(t, skipping, func(sh *cmttypes.SignedHeader, _ *cmttypes.ValidatorSet) {
 				sh.Commit.Signatures = nil
-			})), http.StatusBadRequest, "no signatures in commit"},
+			})), http.StatusBadRequest, "commit: no signatures"},
 		// Issue 12, point 2: a set that the trusted validator did not sign
 		// must cost no signature check; had one been checked, the answer
 		// would be 400 "commit does not verify", not 422.
@@ -189,7 +189,7 @@ func TestPruntimeRejectsHostileRelayer(t *testing.T) {
 			headerBody(floodHeader(t, skipping, chainsync.MaxValidators)), http.StatusUnprocessableEntity, "need an intermediate header"},
 		{"forged skipping header: more validators than the bound", api.PathSyncHeader,
 			headerBody(floodHeader(t, skipping, chainsync.MaxValidators+1)), http.StatusBadRequest,
-			fmt.Sprintf("%d validators exceed limit %d", chainsync.MaxValidators+1, chainsync.MaxValidators)},
+			fmt.Sprintf("more than %d signatures", chainsync.MaxValidators)},
 		{"header of another chain, signed by the same validator", api.PathSyncHeader,
 			headerBody(otherChainHeader), http.StatusBadRequest, "wrong chain id"},
 		{"header with a validator set it does not commit to", api.PathSyncHeader,
