@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"fmt"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"slices"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
@@ -68,8 +69,8 @@ type provenState struct {
 // verified p against the latest verified header.
 func (r *Runtime) bootstrapFrom(p provenState) error {
 	self := r.self()
-	tx := &ingressTx{next: r.st.clone(), master: r.master.clone()}
-	next := &tx.next
+	tx := &state.Tx{Next: r.st.Clone(), Master: r.master.Clone()}
+	next := &tx.Next
 	next.MasterPubKeys = append(next.MasterPubKeys, p.masterPubKeys...)
 	next.NextIngress = p.first
 	// After a lost checkpoint the sequences up to the chain's are used: a
@@ -77,8 +78,8 @@ func (r *Runtime) bootstrapFrom(p provenState) error {
 	next.NextEgressSeq = max(next.NextEgressSeq, p.view.egressSeq)
 	next.Gatekeepers = nil
 	if p.gatekeeper {
-		next.addGatekeeper(self)
-	} else if r.st.isGatekeeper(self) {
+		next.AddGatekeeper(self)
+	} else if r.st.IsGatekeeper(self) {
 		r.onGatekeeperRemoved(tx)
 	}
 	if p.registered && !next.Registered {
@@ -240,28 +241,28 @@ func (r *Runtime) verifyBootstrapCluster(req api.BootstrapRequest) (c clusterRec
 // applyBootstrap brings tx up to the proven view: erasures it missed, the
 // cluster it is in, and, for a gatekeeper, the running rotation and its
 // liveness. Registration and the gatekeeper set are applied before.
-func (r *Runtime) applyBootstrap(tx *ingressTx, v bootstrapView) error {
-	next := &tx.next
+func (r *Runtime) applyBootstrap(tx *state.Tx, v bootstrapView) error {
+	next := &tx.Next
 	if v.erasedBelow > next.MasterErasedBelow {
 		// What onMasterKeyErase would have done, for every version missed.
 		next.MasterErasedBelow = v.erasedBelow
-		held := tx.master.eraseBelow(v.erasedBelow)
+		held := tx.Master.EraseBelow(v.erasedBelow)
 		if c := next.Cluster; c != nil {
-			c.Keys = slices.DeleteFunc(c.Keys, func(k clusterKey) bool { return k.Version < v.erasedBelow })
+			c.Keys = slices.DeleteFunc(c.Keys, func(k state.ClusterKey) bool { return k.Version < v.erasedBelow })
 		}
-		tx.erased = true
+		tx.Erased = true
 		r.log.Info("bootstrap: erased master key versions the chain erased meanwhile", "below", v.erasedBelow, "master_key_held", held)
 	}
 	if err := r.bootstrapCluster(tx, v.cluster); err != nil {
 		return err
 	}
-	if !next.isGatekeeper(r.self()) {
+	if !next.IsGatekeeper(r.self()) {
 		return nil
 	}
 	if rs := next.Rotation; rs != nil && (v.rotation == nil || v.rotation.To != rs.To) {
 		// The rotation it knew ended while it was away.
 		next.Rotation = nil
-		tx.rotationDone = true
+		tx.RotationDone = true
 	}
 	if v.rotation != nil {
 		r.bootstrapRotation(tx, v)
@@ -274,7 +275,7 @@ func (r *Runtime) applyBootstrap(tx *ingressTx, v bootstrapView) error {
 		// Its copies were in pruned entries: ask for them again.
 		next.GK.Live = false
 		r.log.Warn("bootstrap: this gatekeeper lacks master key versions on chain; asking for its history", "versions", n,
-			"erased_below", next.MasterErasedBelow, "held", tx.master.count())
+			"erased_below", next.MasterErasedBelow, "held", tx.Master.Count())
 		return r.emit(next, protocol.TopicMasterKeyRefetch, protocol.EncodeU32(n))
 	}
 	if !next.GK.Live {
@@ -291,14 +292,14 @@ func (r *Runtime) applyBootstrap(tx *ingressTx, v bootstrapView) error {
 // version not erased, each the key the chain recorded. A version that does
 // not match (a proposal of its own the chain never took, while another
 // activated) is dropped, to be fetched again.
-func (r *Runtime) holdsOnChainHistory(tx *ingressTx) bool {
-	next := &tx.next
+func (r *Runtime) holdsOnChainHistory(tx *state.Tx) bool {
+	next := &tx.Next
 	all := true
 	for v := next.MasterErasedBelow; v < uint32(len(next.MasterPubKeys)); v++ {
-		k := tx.master.get(v)
+		k := tx.Master.Get(v)
 		if k != nil && subtle.ConstantTimeCompare(k.PublicKey(), next.MasterPubKeys[v]) != 1 {
 			r.log.Warn("bootstrap: the sealed master key version is not the one on chain; dropping it", "version", v)
-			tx.master.drop(v)
+			tx.Master.Drop(v)
 			k = nil
 		}
 		all = all && k != nil
@@ -309,8 +310,8 @@ func (r *Runtime) holdsOnChainHistory(tx *ingressTx) bool {
 // bootstrapCluster applies this worker's proven cluster membership: a
 // member expects its cluster's current key version and, if it does not
 // hold it, asks for a grant; a worker in no cluster keeps no cluster key.
-func (r *Runtime) bootstrapCluster(tx *ingressTx, c *clusterRecord) error {
-	next := &tx.next
+func (r *Runtime) bootstrapCluster(tx *state.Tx, c *clusterRecord) error {
+	next := &tx.Next
 	if c == nil {
 		if next.Cluster != nil {
 			r.log.Info("bootstrap: no longer in a cluster; dropping its keys", "cluster", next.Cluster.ID)
@@ -319,14 +320,14 @@ func (r *Runtime) bootstrapCluster(tx *ingressTx, c *clusterRecord) error {
 		return nil
 	}
 	if next.Cluster == nil || next.Cluster.ID != c.ID {
-		next.Cluster = &memberCluster{ID: c.ID}
+		next.Cluster = &state.MemberCluster{ID: c.ID}
 	}
 	if len(c.PublicKey) == 0 {
 		return nil // the chain grants every member once the gatekeepers publish it
 	}
 	id := protocol.ClusterKeyID{Cluster: c.ID, Version: c.Version}
-	next.expectClusterKey(id, c.PublicKey)
-	if slot := next.clusterKeySlot(id); len(slot.Key) > 0 {
+	next.ExpectClusterKey(id, c.PublicKey)
+	if slot := next.ClusterKeySlot(id); len(slot.Key) > 0 {
 		return nil
 	}
 	r.log.Info("bootstrap: this worker lacks its cluster's current key; asking for a grant", "cluster", c.ID, "version", c.Version)
@@ -337,29 +338,29 @@ func (r *Runtime) bootstrapCluster(tx *ingressTx, c *clusterRecord) error {
 // from its record: what onRotationStart, onRotationProposed,
 // onRotationRejected, onReencryptStart and onMasterKeyRetired would have
 // recorded.
-func (r *Runtime) bootstrapRotation(tx *ingressTx, v bootstrapView) {
+func (r *Runtime) bootstrapRotation(tx *state.Tx, v bootstrapView) {
 	rec := v.rotation
-	prev := tx.next.Rotation
-	rs := &rotationState{From: rec.From, To: rec.To, ReceiveKeys: v.receiveKeys, ClockHeight: r.height(), Rejected: rec.Rejected}
+	prev := tx.Next.Rotation
+	rs := &state.Rotation{From: rec.From, To: rec.To, ReceiveKeys: v.receiveKeys, ClockHeight: r.height(), Rejected: rec.Rejected}
 	for _, g := range rec.Gatekeepers {
 		rs.Members = append(rs.Members, bytes.Clone(g.Identity))
 	}
 	// The record's phase is a chain phase; a running rotation is never
 	// done (runningRotation), so it is one of the enclave's phases too.
-	rs.Phase = min(RotationPhase(rec.Phase), RotationRetiring)
-	if prev != nil && prev.To == rec.To && rec.Phase == rotationProposing && prev.Copy == CopyProposed {
-		rs.Copy = CopyProposed
+	rs.Phase = min(state.RotationPhase(rec.Phase), state.RotationRetiring)
+	if prev != nil && prev.To == rec.To && rec.Phase == rotationProposing && prev.Copy == state.CopyProposed {
+		rs.Copy = state.CopyProposed
 	}
 	if rec.Phase >= rotationAcking {
 		rs.Proposer, rs.PublicKey = rec.Proposer, rec.PublicKey
 	}
-	i := rs.member(r.self())
+	i := rs.Member(r.self())
 	if i >= 0 && rec.Phase >= rotationAcking {
 		switch row := rec.Gatekeepers[i]; {
 		case row.AckedHeight != 0:
-			rs.Copy = CopyAcked
+			rs.Copy = state.CopyAcked
 		case row.FaultedHeight != 0:
-			rs.Copy = CopyFaulted
+			rs.Copy = state.CopyFaulted
 		}
 	}
 	if rec.Phase >= rotationReencrypting {
@@ -370,10 +371,10 @@ func (r *Runtime) bootstrapRotation(tx *ingressTx, v bootstrapView) {
 		self := r.self()
 		if i >= 0 {
 			row := rec.Gatekeepers[i]
-			rs.RangeState, rs.Range = RangeAssigned, uint32(i)
+			rs.RangeState, rs.Range = state.RangeAssigned, uint32(i)
 			rs.Done, rs.Total, rs.Failed, rs.Finished = row.Done, row.Total, row.Failed, row.Finished
 			if len(row.Assignee) > 0 && !bytes.Equal(row.Assignee, self) {
-				rs.RangeState = RangeLost // the chain moved it to another gatekeeper (it stalled)
+				rs.RangeState = state.RangeLost // the chain moved it to another gatekeeper (it stalled)
 			}
 			r.wakeReencrypt()
 		}
@@ -381,7 +382,7 @@ func (r *Runtime) bootstrapRotation(tx *ingressTx, v bootstrapView) {
 		// chain holds, as onReencryptReassigned would have adopted them.
 		for j, row := range rec.Gatekeepers {
 			if j != i && bytes.Equal(row.Assignee, self) {
-				rs.Adopted = append(rs.Adopted, adoptedRange{Range: uint32(j), Done: row.Done, Total: row.Total, Failed: row.Failed, Finished: row.Finished})
+				rs.Adopted = append(rs.Adopted, state.AdoptedRange{Range: uint32(j), Done: row.Done, Total: row.Total, Failed: row.Failed, Finished: row.Finished})
 				r.wakeReencrypt()
 			}
 		}
@@ -389,26 +390,26 @@ func (r *Runtime) bootstrapRotation(tx *ingressTx, v bootstrapView) {
 	if rec.Phase == rotationRetiring {
 		rs.EraseHeight = rec.EraseHeight
 	}
-	tx.next.Rotation = rs
+	tx.Next.Rotation = rs
 	r.log.Info("bootstrap: master key rotation running", "from", rs.From, "to", rs.To, "phase", rs.Phase.String(),
-		"member", i >= 0, "acked", rs.Copy == CopyAcked, "range", rs.Range, "reencrypt", rs.reencrypts())
+		"member", i >= 0, "acked", rs.Copy == state.CopyAcked, "range", rs.Range, "reencrypt", rs.Reencrypts())
 }
 
 // bootstrapAck acknowledges a taken proposal this gatekeeper sealed but
 // whose acknowledgement the chain has not recorded (its checkpoint was lost
 // after the seal): the sealed history is the proof it holds the version.
-func (r *Runtime) bootstrapAck(tx *ingressTx) error {
-	rs := tx.next.Rotation
-	if rs == nil || !rs.taken() || rs.Copy == CopyAcked || rs.member(r.self()) < 0 {
+func (r *Runtime) bootstrapAck(tx *state.Tx) error {
+	rs := tx.Next.Rotation
+	if rs == nil || !rs.Taken() || rs.Copy == state.CopyAcked || rs.Member(r.self()) < 0 {
 		return nil
 	}
-	k := tx.master.get(rs.To)
+	k := tx.Master.Get(rs.To)
 	if k == nil || subtle.ConstantTimeCompare(k.PublicKey(), rs.PublicKey) != 1 {
 		return nil
 	}
-	if err := rs.ack(); err != nil {
+	if err := rs.Ack(); err != nil {
 		return err // checked above
 	}
 	r.log.Info("bootstrap: holding the proposed master key version; acknowledging", "version", rs.To)
-	return r.emit(&tx.next, protocol.TopicRotationAck, protocol.EncodeU32(rs.To))
+	return r.emit(&tx.Next, protocol.TopicRotationAck, protocol.EncodeU32(rs.To))
 }

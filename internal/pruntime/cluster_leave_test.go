@@ -26,7 +26,7 @@ func TestRemovedMemberBlobsStayWithTheCluster(t *testing.T) {
 	t.Parallel()
 	a, leaver, stayer := newTestNode(t), newTestNode(t), newTestNode(t)
 	launch(t, a)
-	pub := crypto.ClusterPublicKey(a.r.master.get(0).ClusterKey(3))
+	pub := crypto.ClusterPublicKey(a.r.master.Get(0).ClusterKey(3))
 	for _, w := range []*testNode{leaver, stayer} {
 		g := grant(w, 3, pub)
 		a.mustApply(g)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/tokenomics"
@@ -20,60 +21,20 @@ import (
 // counts the non-empty outputs before it; all of them compute byte-identical
 // outputs at identical sequences, which the chain takes by quorum.
 
-// computationState is the computation role's part of the checkpoint.
-type computationState struct {
-	// Params is tokenomics.Params' encoding as last published by the chain;
-	// empty means the engine's defaults.
-	Params []byte `json:"params,omitempty"`
-	// Engine is tokenomics.State's encoding; empty before the first block.
-	Engine []byte `json:"engine,omitempty"`
-	// Started, Stopped and Heartbeats are the inputs of the block not yet
-	// closed by a task (ingress payloads, in order).
-	Started    [][]byte `json:"started,omitempty"`
-	Stopped    [][]byte `json:"stopped,omitempty"`
-	Heartbeats [][]byte `json:"heartbeats,omitempty"`
-	// Session is this worker's own computing session (0: not computing).
-	Session uint64 `json:"session,omitempty"`
-	// Score is this pRuntime's performance score, sent once registered.
-	Score uint32 `json:"score,omitempty"`
-	// Reports is the number of non-empty outputs so far: the computation
-	// lane sequence of the next one.
-	Reports uint64 `json:"reports,omitempty"`
-}
-
-func (c computationState) clone() computationState {
-	out := c
-	out.Started = cloneAll(c.Started)
-	out.Stopped = cloneAll(c.Stopped)
-	out.Heartbeats = cloneAll(c.Heartbeats)
-	return out
-}
-
-func cloneAll(bs [][]byte) [][]byte {
-	if bs == nil {
-		return nil
-	}
-	out := make([][]byte, len(bs))
-	for i, b := range bs {
-		out[i] = bytes.Clone(b)
-	}
-	return out
-}
-
 // maxPendingComputationInputs bounds the inputs buffered for one block.
 const maxPendingComputationInputs = 1 << 20
 
-func (r *Runtime) onComputationParams(tx *ingressTx, payload []byte) error {
+func (r *Runtime) onComputationParams(tx *state.Tx, payload []byte) error {
 	var p tokenomics.Params
 	if err := p.UnmarshalBinary(payload); err != nil {
 		return err
 	}
-	tx.next.Computation.Params = bytes.Clone(payload)
+	tx.Next.Computation.Params = bytes.Clone(payload)
 	return nil
 }
 
-func (r *Runtime) onSessionStarted(tx *ingressTx, payload []byte) error {
-	c := &tx.next.Computation
+func (r *Runtime) onSessionStarted(tx *state.Tx, payload []byte) error {
+	c := &tx.Next.Computation
 	s, err := protocol.DecodeSessionStarted(payload)
 	if err != nil {
 		return err
@@ -91,8 +52,8 @@ func (r *Runtime) onSessionStarted(tx *ingressTx, payload []byte) error {
 	return nil
 }
 
-func (r *Runtime) onSessionStopped(tx *ingressTx, payload []byte) error {
-	c := &tx.next.Computation
+func (r *Runtime) onSessionStopped(tx *state.Tx, payload []byte) error {
+	c := &tx.Next.Computation
 	s, err := protocol.DecodeSessionRef(payload)
 	if err != nil {
 		return err
@@ -107,7 +68,7 @@ func (r *Runtime) onSessionStopped(tx *ingressTx, payload []byte) error {
 	return nil
 }
 
-func (r *Runtime) onHeartbeat(tx *ingressTx, payload []byte) error {
+func (r *Runtime) onHeartbeat(tx *state.Tx, payload []byte) error {
 	rel, err := protocol.DecodeRelayed(payload)
 	if err != nil {
 		return err
@@ -115,7 +76,7 @@ func (r *Runtime) onHeartbeat(tx *ingressTx, payload []byte) error {
 	if _, err := protocol.DecodeHeartbeat(rel.Body); err != nil {
 		return err
 	}
-	return appendInput(&tx.next.Computation.Heartbeats, payload)
+	return appendInput(&tx.Next.Computation.Heartbeats, payload)
 }
 
 func appendInput(dst *[][]byte, payload []byte) error {
@@ -130,12 +91,12 @@ func appendInput(dst *[][]byte, payload []byte) error {
 // publishes a non-empty output if this is a live gatekeeper (or queues it
 // while the gatekeeper waits for its keys), and answers this worker's
 // challenge.
-func (r *Runtime) onBlock(tx *ingressTx, payload []byte) error {
+func (r *Runtime) onBlock(tx *state.Tx, payload []byte) error {
 	blk, err := protocol.DecodeComputationBlock(payload)
 	if err != nil {
 		return err
 	}
-	c := &tx.next.Computation
+	c := &tx.Next.Computation
 	params := tokenomics.DefaultParams()
 	if len(c.Params) > 0 {
 		if err := params.UnmarshalBinary(c.Params); err != nil {
@@ -174,8 +135,8 @@ func (r *Runtime) onBlock(tx *ingressTx, payload []byte) error {
 	for _, part := range out.Split(protocol.MaxPayloadLen) {
 		seq := c.Reports
 		c.Reports++
-		if tx.next.isGatekeeper(r.self()) || tx.next.pendingGatekeeper() {
-			q := queuedTask{Topic: protocol.TopicBlock, Lane: protocol.LaneComputation, Seq: seq, Reply: part.Encode()}
+		if tx.Next.IsGatekeeper(r.self()) || tx.Next.PendingGatekeeper() {
+			q := state.QueuedTask{Topic: protocol.TopicBlock, Lane: protocol.LaneComputation, Seq: seq, Reply: part.Encode()}
 			if err := r.answerOrQueue(tx, q); err != nil {
 				return err
 			}
@@ -186,13 +147,13 @@ func (r *Runtime) onBlock(tx *ingressTx, payload []byte) error {
 	if c.Session != 0 && st.Challenged(self, blk.Height) {
 		r.metrics.heartbeats.Inc()
 		hb := protocol.Heartbeat{Session: c.Session, Challenge: blk.Height, Iterations: r.Iterations()}
-		return r.emit(&tx.next, protocol.TopicHeartbeat, hb.Encode())
+		return r.emit(&tx.Next, protocol.TopicHeartbeat, hb.Encode())
 	}
 	return nil
 }
 
 // buildBlock turns the buffered ingress of a block into the engine's input.
-func buildBlock(blk protocol.ComputationBlock, c *computationState) (tokenomics.Block, error) {
+func buildBlock(blk protocol.ComputationBlock, c *state.Computation) (tokenomics.Block, error) {
 	// The block time and the heartbeats' iteration counts are what the
 	// engine measures p_instant from: both must reach it.
 	b := tokenomics.Block{Height: blk.Height, Time: blk.Time}

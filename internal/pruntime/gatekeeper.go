@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"runtime"
 	"sync"
 
@@ -30,93 +31,21 @@ import (
 // designated; beyond this the oldest tasks are surely answered by others.
 const maxQueuedTasks = 4096
 
-// gkState is the gatekeeper role's part of the checkpointed state.
-type gkState struct {
-	// Launching: the chain named this gatekeeper to generate master key v0
-	// and it has announced the public key; it goes live when it sees the
-	// key on chain.
-	Launching bool `json:"launching,omitempty"`
-	// Live: it holds and has verified every master key version on chain.
-	Live bool `json:"live,omitempty"`
-	// Tasks are gatekeeper tasks seen while designated but not yet live; they
-	// are answered, in order, on going live.
-	Tasks []queuedTask `json:"tasks,omitempty"`
-	// BeaconMismatches counts accepted beacons that differ from this
-	// gatekeeper's own computation (a faulty quorum: never expected).
-	BeaconMismatches uint64 `json:"beacon_mismatches,omitempty"`
-}
-
-type queuedTask struct {
-	Topic string `json:"topic"`
-	// Lane is the gatekeeper lane the answer goes on ("" for the task
-	// channel); Seq is its sequence there.
-	Lane string `json:"lane,omitempty"`
-	Seq  uint64 `json:"seq"`
-	Body []byte `json:"body,omitempty"`
-	// Reply is the answer computed when the task was seen (a block's
-	// tokenomic output depends on the engine state at that block, not at
-	// the time the gatekeeper goes live).
-	Reply []byte `json:"reply,omitempty"`
-}
-
-// memberCluster is the cluster this worker belongs to, and the key versions
-// it holds. Keys are secrets: they live only in sealed checkpoints.
-type memberCluster struct {
-	ID   uint64       `json:"id"`
-	Keys []clusterKey `json:"keys"`
-}
-
-type clusterKey struct {
-	Version   uint32 `json:"version"`
-	PublicKey []byte `json:"public_key"`
-	// Key is empty until a copy that matches PublicKey arrived.
-	Key []byte `json:"key,omitempty"`
-}
-
-// beaconState is the latest beacon the chain accepted.
-type beaconState struct {
-	Height  uint64 `json:"height"`
-	Version uint32 `json:"version"`
-	Value   []byte `json:"value"`
-}
-
-// ingressTx is what one sync call changes: the state and the master key
-// history, both committed together or not at all.
-type ingressTx struct {
-	next   state
-	master masterHistory
-	// copies are the cluster keys to seal for the grants of this call;
-	// commitIngress seals them on every core before the commit.
-	copies []pendingCopy
-	// erased: keys were erased (a master key version, or what a migration
-	// took away), so the checkpoints before this call's must go once it is
-	// committed; rotationDone: the rotation ended, its re-encryption
-	// journal goes too.
-	erased, rotationDone bool
-}
-
-// pendingCopy is a cluster key copy to make: the grant and the master key
-// version it derives from.
-type pendingCopy struct {
-	grant protocol.ClusterGrant
-	key   *crypto.MasterKey
-}
-
 // onClusterTask: a rotation notes the cluster keys of its new version the
 // chain asked for, and the gatekeepers answer the task.
-func (r *Runtime) onClusterTask(tx *ingressTx, payload []byte) error {
+func (r *Runtime) onClusterTask(tx *state.Tx, payload []byte) error {
 	r.noteClusterTask(tx, payload)
 	return r.onTask(tx, protocol.TopicClusterTask, payload)
 }
 
-func (r *Runtime) onBeaconTask(tx *ingressTx, payload []byte) error {
+func (r *Runtime) onBeaconTask(tx *state.Tx, payload []byte) error {
 	return r.onTask(tx, protocol.TopicBeaconTask, payload)
 }
 
 // onClusterKey: workers learn the public key from their grant; a successor
 // pRuntime records it to check the cluster keys it is handed; a rotation's
 // re-encryption waits for the new versions.
-func (r *Runtime) onClusterKey(tx *ingressTx, payload []byte) error {
+func (r *Runtime) onClusterKey(tx *state.Tx, payload []byte) error {
 	if len(r.cfg.Predecessor) > 0 {
 		if err := r.noteKnownClusterKey(tx, payload); err != nil {
 			return err
@@ -129,66 +58,66 @@ func (r *Runtime) self() []byte { return r.id.PublicKey() }
 
 // onGatekeeperRemoved stops the role and erases the master key history:
 // a removed gatekeeper keeps no key it could later leak.
-func (r *Runtime) onGatekeeperRemoved(tx *ingressTx) {
-	if tx.next.GK.Live || tx.master.count() > 0 {
+func (r *Runtime) onGatekeeperRemoved(tx *state.Tx) {
+	if tx.Next.GK.Live || tx.Master.Count() > 0 {
 		r.log.Info("removed from the gatekeeper set; erasing the master key history")
 	}
-	tx.next.GK = gkState{}
-	tx.next.Rotation = nil
-	tx.master.erase()
+	tx.Next.GK = state.Gatekeeper{}
+	tx.Next.Rotation = nil
+	tx.Master.Erase()
 }
 
 // onLaunch generates master key v0 if the chain named this gatekeeper.
-func (r *Runtime) onLaunch(tx *ingressTx, payload []byte) error {
+func (r *Runtime) onLaunch(tx *state.Tx, payload []byte) error {
 	if len(payload) != protocol.IdentityKeyLen {
 		return fmt.Errorf("%w: launch payload is %d bytes", ErrBadRequest, len(payload))
 	}
-	if !bytes.Equal(payload, r.self()) || !tx.next.isGatekeeper(r.self()) || len(tx.next.MasterPubKeys) > 0 {
+	if !bytes.Equal(payload, r.self()) || !tx.Next.IsGatekeeper(r.self()) || len(tx.Next.MasterPubKeys) > 0 {
 		return nil
 	}
 	// A v0 sealed by an earlier attempt whose announcement never committed
 	// is reused: it was never announced, so either choice is safe, and
 	// reusing it loses nothing.
-	k := tx.master.get(0)
+	k := tx.Master.Get(0)
 	if k == nil {
 		var err error
 		if k, err = crypto.GenerateMasterKey(r.rand, 0); err != nil {
 			return err
 		}
-		tx.master.set(k)
+		tx.Master.Set(k)
 	}
-	tx.next.GK.Launching = true
+	tx.Next.GK.Launching = true
 	r.log.Info("launching: generated master key version 0", "master_pubkey", hex.EncodeToString(k.PublicKey()))
-	return r.emit(&tx.next, protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 0, PublicKey: k.PublicKey()}.Encode())
+	return r.emit(&tx.Next, protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 0, PublicKey: k.PublicKey()}.Encode())
 }
 
 // onMasterKey records a master key version the chain accepted.
-func (r *Runtime) onMasterKey(tx *ingressTx, payload []byte) error {
+func (r *Runtime) onMasterKey(tx *state.Tx, payload []byte) error {
 	rec, err := protocol.DecodeMasterKeyRecord(payload)
 	if err != nil {
 		return err
 	}
-	if int(rec.Version) < len(tx.next.MasterPubKeys) && bytes.Equal(tx.next.MasterPubKeys[rec.Version], rec.PublicKey) {
+	if int(rec.Version) < len(tx.Next.MasterPubKeys) && bytes.Equal(tx.Next.MasterPubKeys[rec.Version], rec.PublicKey) {
 		// A retained entry replayed after a bootstrap that read the version.
 		return nil
 	}
-	if int(rec.Version) != len(tx.next.MasterPubKeys) {
-		return fmt.Errorf("master key version %d recorded after %d versions", rec.Version, len(tx.next.MasterPubKeys))
+	if int(rec.Version) != len(tx.Next.MasterPubKeys) {
+		return fmt.Errorf("master key version %d recorded after %d versions", rec.Version, len(tx.Next.MasterPubKeys))
 	}
-	tx.next.MasterPubKeys = append(tx.next.MasterPubKeys, rec.PublicKey)
+	tx.Next.MasterPubKeys = append(tx.Next.MasterPubKeys, rec.PublicKey)
 	if rec.Version > 0 {
 		if err := r.onActivated(tx, rec.Version, rec.PublicKey); err != nil {
 			return err
 		}
 	}
-	if !tx.next.GK.Launching || rec.Version != 0 {
+	if !tx.Next.GK.Launching || rec.Version != 0 {
 		return nil
 	}
-	tx.next.GK.Launching = false
-	k := tx.master.get(0)
+	tx.Next.GK.Launching = false
+	k := tx.Master.Get(0)
 	if k == nil || subtle.ConstantTimeCompare(k.PublicKey(), rec.PublicKey) != 1 {
 		r.log.Error("the master key recorded on chain is not the one this gatekeeper generated; not going live")
-		tx.master.erase()
+		tx.Master.Erase()
 		return nil
 	}
 	return r.goLive(tx)
@@ -196,15 +125,15 @@ func (r *Runtime) onMasterKey(tx *ingressTx, payload []byte) error {
 
 // goLive makes a gatekeeper that holds the whole history active: it tells
 // the chain, then answers the tasks it queued.
-func (r *Runtime) goLive(tx *ingressTx) error {
-	n := len(tx.next.MasterPubKeys)
-	tx.next.GK.Live = true
-	r.log.Info("gatekeeper live", "master_versions", n, "master_pubkey", hex.EncodeToString(tx.next.MasterPubKeys[n-1]))
-	if err := r.emit(&tx.next, protocol.TopicGatekeeperLive, protocol.EncodeU32(uint32(n))); err != nil {
+func (r *Runtime) goLive(tx *state.Tx) error {
+	n := len(tx.Next.MasterPubKeys)
+	tx.Next.GK.Live = true
+	r.log.Info("gatekeeper live", "master_versions", n, "master_pubkey", hex.EncodeToString(tx.Next.MasterPubKeys[n-1]))
+	if err := r.emit(&tx.Next, protocol.TopicGatekeeperLive, protocol.EncodeU32(uint32(n))); err != nil {
 		return err
 	}
-	queued := tx.next.GK.Tasks
-	tx.next.GK.Tasks = nil
+	queued := tx.Next.GK.Tasks
+	tx.Next.GK.Tasks = nil
 	for _, t := range queued {
 		if err := r.answerTask(tx, t); err != nil {
 			return err
@@ -214,24 +143,24 @@ func (r *Runtime) goLive(tx *ingressTx) error {
 }
 
 // onMasterKeyRequest sends the history to a joining gatekeeper.
-func (r *Runtime) onMasterKeyRequest(tx *ingressTx, payload []byte) error {
+func (r *Runtime) onMasterKeyRequest(tx *state.Tx, payload []byte) error {
 	req, err := protocol.DecodeKeyRequest(payload)
 	if err != nil {
 		return err
 	}
-	if !tx.next.GK.Live || bytes.Equal(req.Identity, r.self()) {
+	if !tx.Next.GK.Live || bytes.Equal(req.Identity, r.self()) {
 		return nil
 	}
 	// Erased versions are neither held nor sent (the chain would refuse a
 	// copy that includes one): the joiner's history starts after them.
-	n := uint32(len(tx.next.MasterPubKeys))
-	for first := tx.next.MasterErasedBelow; first < n; first += protocol.MaxVersionsPerCopy {
+	n := uint32(len(tx.Next.MasterPubKeys))
+	for first := tx.Next.MasterErasedBelow; first < n; first += protocol.MaxVersionsPerCopy {
 		count := min(n-first, protocol.MaxVersionsPerCopy)
-		c, err := sealMasterKeys(r.id.ChainID, &tx.master, req, first, count)
+		c, err := sealMasterKeys(r.id.ChainID, &tx.Master, req, first, count)
 		if err != nil {
 			return err
 		}
-		if err := r.emit(&tx.next, protocol.TopicMasterKeyCopy, c.Encode()); err != nil {
+		if err := r.emit(&tx.Next, protocol.TopicMasterKeyCopy, c.Encode()); err != nil {
 			return err
 		}
 	}
@@ -240,10 +169,10 @@ func (r *Runtime) onMasterKeyRequest(tx *ingressTx, payload []byte) error {
 }
 
 // sealMasterKeys seals versions [first, first+count) to req's receive key.
-func sealMasterKeys(chainID string, h *masterHistory, req protocol.KeyRequest, first, count uint32) (protocol.MasterKeyCopy, error) {
+func sealMasterKeys(chainID string, h *state.MasterHistory, req protocol.KeyRequest, first, count uint32) (protocol.MasterKeyCopy, error) {
 	keys := make([]*crypto.MasterKey, count)
 	for i := range keys {
-		if keys[i] = h.get(first + uint32(i)); keys[i] == nil {
+		if keys[i] = h.Get(first + uint32(i)); keys[i] == nil {
 			return protocol.MasterKeyCopy{}, fmt.Errorf("pruntime: live gatekeeper lacks master key version %d", first+uint32(i))
 		}
 	}
@@ -265,7 +194,7 @@ func sealMasterKeys(chainID string, h *masterHistory, req protocol.KeyRequest, f
 // onMasterKeyCopy receives a range of the history. Every version is checked
 // against its public key on chain before anything is kept; a copy that
 // fails is reported on chain and dropped whole.
-func (r *Runtime) onMasterKeyCopy(tx *ingressTx, payload []byte) error {
+func (r *Runtime) onMasterKeyCopy(tx *state.Tx, payload []byte) error {
 	rel, err := protocol.DecodeRelayed(payload)
 	if err != nil {
 		return err
@@ -274,22 +203,22 @@ func (r *Runtime) onMasterKeyCopy(tx *ingressTx, payload []byte) error {
 	if err != nil {
 		return err
 	}
-	if !bytes.Equal(c.Recipient, r.self()) || !tx.next.isGatekeeper(r.self()) || tx.next.GK.Live {
+	if !bytes.Equal(c.Recipient, r.self()) || !tx.Next.IsGatekeeper(r.self()) || tx.Next.GK.Live {
 		return nil
 	}
-	keys, err := r.openMasterKeys(tx.next.MasterPubKeys, c)
+	keys, err := r.openMasterKeys(tx.Next.MasterPubKeys, c)
 	if err != nil {
 		r.metrics.keyFaults.WithLabelValues("master").Inc()
 		r.log.Warn("master key copy failed verification; reporting the sender, keeping nothing",
 			"sender", hex.EncodeToString(rel.Sender), "first", c.First, "count", c.Count, "err", err)
-		return r.emit(&tx.next, protocol.TopicKeyFault, protocol.KeyFault{
+		return r.emit(&tx.Next, protocol.TopicKeyFault, protocol.KeyFault{
 			Sender: rel.Sender, Kind: protocol.FaultMasterKeyCopy, Version: c.First,
 		}.Encode())
 	}
 	for _, k := range keys {
-		tx.master.set(k)
+		tx.Master.Set(k)
 	}
-	if tx.master.holdsAll(tx.next.MasterErasedBelow, len(tx.next.MasterPubKeys)) {
+	if tx.Master.HoldsAll(tx.Next.MasterErasedBelow, len(tx.Next.MasterPubKeys)) {
 		return r.goLive(tx)
 	}
 	return nil
@@ -311,20 +240,20 @@ func (r *Runtime) openMasterKeys(pubs [][]byte, c protocol.MasterKeyCopy) ([]*cr
 }
 
 // onTask answers a gatekeeper task, or queues it while not yet live.
-func (r *Runtime) onTask(tx *ingressTx, topic string, payload []byte) error {
+func (r *Runtime) onTask(tx *state.Tx, topic string, payload []byte) error {
 	t, err := protocol.DecodeGatekeeperTask(payload)
 	if err != nil {
 		return err
 	}
-	if !tx.next.isGatekeeper(r.self()) && !tx.next.pendingGatekeeper() {
+	if !tx.Next.IsGatekeeper(r.self()) && !tx.Next.PendingGatekeeper() {
 		return nil
 	}
-	return r.answerOrQueue(tx, queuedTask{Topic: topic, Seq: t.Seq, Body: t.Body})
+	return r.answerOrQueue(tx, state.QueuedTask{Topic: topic, Seq: t.Seq, Body: t.Body})
 }
 
 // answerOrQueue answers q now if this gatekeeper is live, or queues it.
-func (r *Runtime) answerOrQueue(tx *ingressTx, q queuedTask) error {
-	if tx.next.GK.Live {
+func (r *Runtime) answerOrQueue(tx *state.Tx, q state.QueuedTask) error {
+	if tx.Next.GK.Live {
 		return r.answerTask(tx, q)
 	}
 	r.queueTask(tx, q)
@@ -332,17 +261,17 @@ func (r *Runtime) answerOrQueue(tx *ingressTx, q queuedTask) error {
 }
 
 // queueTask keeps a task for when this designated gatekeeper goes live.
-func (r *Runtime) queueTask(tx *ingressTx, q queuedTask) {
-	if len(tx.next.GK.Tasks) >= maxQueuedTasks {
-		r.log.Warn("task queue full while waiting for the master key; dropping the oldest", "seq", tx.next.GK.Tasks[0].Seq)
-		tx.next.GK.Tasks = tx.next.GK.Tasks[1:]
+func (r *Runtime) queueTask(tx *state.Tx, q state.QueuedTask) {
+	if len(tx.Next.GK.Tasks) >= maxQueuedTasks {
+		r.log.Warn("task queue full while waiting for the master key; dropping the oldest", "seq", tx.Next.GK.Tasks[0].Seq)
+		tx.Next.GK.Tasks = tx.Next.GK.Tasks[1:]
 	}
-	tx.next.GK.Tasks = append(tx.next.GK.Tasks, q)
+	tx.Next.GK.Tasks = append(tx.Next.GK.Tasks, q)
 }
 
 // answerTask computes a quorum output. It depends only on the task and the
 // master key versions on chain, so every live gatekeeper signs the same bytes.
-func (r *Runtime) answerTask(tx *ingressTx, t queuedTask) error {
+func (r *Runtime) answerTask(tx *state.Tx, t state.QueuedTask) error {
 	var (
 		topic   string
 		payload []byte
@@ -353,7 +282,7 @@ func (r *Runtime) answerTask(tx *ingressTx, t queuedTask) error {
 		if err != nil {
 			return err
 		}
-		k := tx.master.get(id.Version)
+		k := tx.Master.Get(id.Version)
 		if k == nil {
 			r.log.Error("cannot answer cluster task: master key version not held", "seq", t.Seq, "version", id.Version)
 			return nil
@@ -377,14 +306,14 @@ func (r *Runtime) answerTask(tx *ingressTx, t queuedTask) error {
 	default:
 		return fmt.Errorf("unknown task topic %q", t.Topic)
 	}
-	return r.emitGatekeeper(&tx.next, protocol.GatekeeperLane(t.Lane), t.Seq, topic, payload)
+	return r.emitGatekeeper(&tx.Next, protocol.GatekeeperLane(t.Lane), t.Seq, topic, payload)
 }
 
 // beacon derives the beacon for height from the newest master key version
 // on chain at this point of the ingress stream.
-func (r *Runtime) beacon(tx *ingressTx, height uint64) (protocol.Beacon, error) {
-	v := uint32(len(tx.next.MasterPubKeys) - 1)
-	k := tx.master.get(v)
+func (r *Runtime) beacon(tx *state.Tx, height uint64) (protocol.Beacon, error) {
+	v := uint32(len(tx.Next.MasterPubKeys) - 1)
+	k := tx.Master.Get(v)
 	if k == nil {
 		return protocol.Beacon{}, fmt.Errorf("live gatekeeper lacks master key version %d", v)
 	}
@@ -400,16 +329,16 @@ func beaconFor(k *crypto.MasterKey, chainID string, height uint64) (protocol.Bea
 }
 
 // onBeacon records the accepted beacon; a live gatekeeper checks it.
-func (r *Runtime) onBeacon(tx *ingressTx, payload []byte) error {
+func (r *Runtime) onBeacon(tx *state.Tx, payload []byte) error {
 	b, err := protocol.DecodeBeacon(payload)
 	if err != nil {
 		return err
 	}
-	tx.next.Beacon = &beaconState{Height: b.Height, Version: b.Version, Value: b.Value}
-	if !tx.next.GK.Live {
+	tx.Next.Beacon = &state.Beacon{Height: b.Height, Version: b.Version, Value: b.Value}
+	if !tx.Next.GK.Live {
 		return nil
 	}
-	k := tx.master.get(b.Version)
+	k := tx.Master.Get(b.Version)
 	if k == nil {
 		return nil
 	}
@@ -418,7 +347,7 @@ func (r *Runtime) onBeacon(tx *ingressTx, payload []byte) error {
 		return err
 	}
 	if !bytes.Equal(own.Value, b.Value) {
-		tx.next.GK.BeaconMismatches++
+		tx.Next.GK.BeaconMismatches++
 		r.metrics.beaconMismatches.Inc()
 		r.log.Error("accepted beacon differs from this gatekeeper's: a quorum of gatekeepers signed a wrong value",
 			"height", b.Height, "version", b.Version)
@@ -428,57 +357,57 @@ func (r *Runtime) onBeacon(tx *ingressTx, payload []byte) error {
 
 // onClusterGrant: a live gatekeeper sends the worker its cluster key; the
 // worker named in it records the public key to expect.
-func (r *Runtime) onClusterGrant(tx *ingressTx, payload []byte) error {
+func (r *Runtime) onClusterGrant(tx *state.Tx, payload []byte) error {
 	g, err := protocol.DecodeClusterGrant(payload)
 	if err != nil {
 		return err
 	}
 	if bytes.Equal(g.Worker, r.self()) {
-		tx.next.expectClusterKey(g.ClusterKeyID, g.PublicKey)
+		tx.Next.ExpectClusterKey(g.ClusterKeyID, g.PublicKey)
 	}
-	if !tx.next.GK.Live {
+	if !tx.Next.GK.Live {
 		return nil
 	}
-	k := tx.master.get(g.Version)
+	k := tx.Master.Get(g.Version)
 	if k == nil {
 		r.log.Error("cannot grant cluster key: master key version not held", "cluster", g.Cluster, "version", g.Version)
 		return nil
 	}
 	// The payload is not retained past this call: keep copies of the keys.
 	g.PublicKey, g.Worker, g.ReceiveKey = bytes.Clone(g.PublicKey), bytes.Clone(g.Worker), bytes.Clone(g.ReceiveKey)
-	tx.copies = append(tx.copies, pendingCopy{grant: g, key: k})
+	tx.Copies = append(tx.Copies, state.PendingCopy{Grant: g, Key: k})
 	return nil
 }
 
 // sealCopies seals the cluster key copies of tx's grants, in parallel on
 // every core (a cluster of many workers is granted in one block, and each
 // copy is an independent HPKE encapsulation), and emits them in grant order.
-func (r *Runtime) sealCopies(tx *ingressTx) error {
-	if len(tx.copies) == 0 {
+func (r *Runtime) sealCopies(tx *state.Tx) error {
+	if len(tx.Copies) == 0 {
 		return nil
 	}
-	out := make([]protocol.ClusterKeyCopy, len(tx.copies))
-	errs := make([]error, len(tx.copies))
-	next := make(chan int, len(tx.copies))
-	for i := range tx.copies {
+	out := make([]protocol.ClusterKeyCopy, len(tx.Copies))
+	errs := make([]error, len(tx.Copies))
+	next := make(chan int, len(tx.Copies))
+	for i := range tx.Copies {
 		next <- i
 	}
 	close(next)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(tx.copies)) {
+	for range min(runtime.GOMAXPROCS(0), len(tx.Copies)) {
 		wg.Go(func() {
 			for i := range next {
-				out[i], errs[i] = sealClusterKey(r.id.ChainID, tx.copies[i].key, tx.copies[i].grant)
+				out[i], errs[i] = sealClusterKey(r.id.ChainID, tx.Copies[i].Key, tx.Copies[i].Grant)
 			}
 		})
 	}
 	wg.Wait()
-	tx.copies = nil
+	tx.Copies = nil
 	for i, c := range out {
 		if errs[i] != nil {
 			return errs[i]
 		}
-		if err := r.emit(&tx.next, protocol.TopicClusterKeyCopy, c.Encode()); err != nil {
+		if err := r.emit(&tx.Next, protocol.TopicClusterKeyCopy, c.Encode()); err != nil {
 			return err
 		}
 	}
@@ -502,7 +431,7 @@ func sealClusterKey(chainID string, k *crypto.MasterKey, g protocol.ClusterGrant
 
 // onClusterKeyCopy keeps the first copy of an expected cluster key version
 // that matches the public key on chain, and reports copies that do not.
-func (r *Runtime) onClusterKeyCopy(tx *ingressTx, payload []byte) error {
+func (r *Runtime) onClusterKeyCopy(tx *state.Tx, payload []byte) error {
 	rel, err := protocol.DecodeRelayed(payload)
 	if err != nil {
 		return err
@@ -514,7 +443,7 @@ func (r *Runtime) onClusterKeyCopy(tx *ingressTx, payload []byte) error {
 	if !bytes.Equal(c.Recipient, r.self()) {
 		return nil
 	}
-	slot := tx.next.clusterKeySlot(c.ClusterKeyID)
+	slot := tx.Next.ClusterKeySlot(c.ClusterKeyID)
 	if slot == nil || len(slot.Key) > 0 {
 		return nil // not (or no longer) a member, or already held
 	}
@@ -523,7 +452,7 @@ func (r *Runtime) onClusterKeyCopy(tx *ingressTx, payload []byte) error {
 		r.metrics.keyFaults.WithLabelValues("cluster").Inc()
 		r.log.Warn("cluster key copy failed verification; reporting the sender, keeping nothing",
 			"sender", hex.EncodeToString(rel.Sender), "cluster", c.Cluster, "version", c.Version, "err", err)
-		return r.emit(&tx.next, protocol.TopicKeyFault, protocol.KeyFault{
+		return r.emit(&tx.Next, protocol.TopicKeyFault, protocol.KeyFault{
 			Sender: rel.Sender, Kind: protocol.FaultClusterKeyCopy, Cluster: c.Cluster, Version: c.Version,
 		}.Encode())
 	}
@@ -533,7 +462,7 @@ func (r *Runtime) onClusterKeyCopy(tx *ingressTx, payload []byte) error {
 	// saves under this version (or a newer one), so once the chain has the
 	// acknowledgement no blob of an older version can appear from this
 	// worker, and a rotation may sweep and retire the older version.
-	return r.emit(&tx.next, protocol.TopicClusterKeyAck, c.ClusterKeyID.Encode())
+	return r.emit(&tx.Next, protocol.TopicClusterKeyAck, c.ClusterKeyID.Encode())
 }
 
 func (r *Runtime) openClusterKey(c protocol.ClusterKeyCopy, pub []byte) ([]byte, error) {
@@ -559,14 +488,14 @@ func (r *Runtime) openClusterKey(c protocol.ClusterKeyCopy, pub []byte) ([]byte,
 }
 
 // onClusterMemberRemoved drops this worker's cluster keys when it leaves.
-func (r *Runtime) onClusterMemberRemoved(tx *ingressTx, payload []byte) error {
+func (r *Runtime) onClusterMemberRemoved(tx *state.Tx, payload []byte) error {
 	m, err := protocol.DecodeClusterMember(payload)
 	if err != nil {
 		return err
 	}
-	if bytes.Equal(m.Worker, r.self()) && tx.next.Cluster != nil && tx.next.Cluster.ID == m.Cluster {
+	if bytes.Equal(m.Worker, r.self()) && tx.Next.Cluster != nil && tx.Next.Cluster.ID == m.Cluster {
 		r.log.Info("removed from cluster; dropping its keys", "cluster", m.Cluster)
-		tx.next.Cluster = nil
+		tx.Next.Cluster = nil
 	}
 	return nil
 }
@@ -574,7 +503,7 @@ func (r *Runtime) onClusterMemberRemoved(tx *ingressTx, payload []byte) error {
 // emitGatekeeper signs a gatekeeper-origin (quorum) message from origin (the
 // task channel or a lane) at seq: the sequence the chain allocated to the
 // task, or the one the lane's rule gives.
-func (r *Runtime) emitGatekeeper(next *state, origin protocol.Origin, seq uint64, topic string, payload []byte) error {
+func (r *Runtime) emitGatekeeper(next *state.State, origin protocol.Origin, seq uint64, topic string, payload []byte) error {
 	m := protocol.Message{Origin: origin, Topic: topic, Seq: seq, Payload: payload}
 	sm, err := protocol.SignMessage(r.id.ChainID, r.id.Signing, &m)
 	if err != nil {

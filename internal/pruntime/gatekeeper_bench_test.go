@@ -3,6 +3,7 @@ package pruntime
 import (
 	"crypto/hpke"
 	"crypto/rand"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"os"
 	"runtime"
 	"slices"
@@ -90,7 +91,7 @@ func measureDispatch(t testing.TB, n int) (batched, single float64) {
 		t.Fatal(err)
 	}
 	batched = float64(n) / time.Since(start).Seconds()
-	g.tx.next.Egress = g.tx.next.Egress[:0]
+	g.tx.Next.Egress = g.tx.Next.Egress[:0]
 	start = time.Now()
 	for _, m := range grants {
 		g.dispatch(t, m)
@@ -132,13 +133,13 @@ func measureRawSeal(t testing.TB, n int, decode bool) float64 {
 
 type benchGatekeeper struct {
 	r  *Runtime
-	tx *ingressTx
+	tx *state.Tx
 }
 
 func newBenchGatekeeper(t testing.TB) *benchGatekeeper {
 	n := newTestNode(t)
 	launch(t, n)
-	return &benchGatekeeper{r: n.r, tx: &ingressTx{next: n.r.st.clone(), master: n.r.master.clone()}}
+	return &benchGatekeeper{r: n.r, tx: &state.Tx{Next: n.r.st.Clone(), Master: n.r.master.Clone()}}
 }
 
 // dispatch handles one grant the way SyncIngress does, without the commit
@@ -150,7 +151,7 @@ func (g *benchGatekeeper) dispatch(t testing.TB, m protocol.Message) {
 	if err := g.r.sealCopies(g.tx); err != nil {
 		t.Fatal(err)
 	}
-	g.tx.next.Egress = g.tx.next.Egress[:0]
+	g.tx.Next.Egress = g.tx.Next.Egress[:0]
 }
 
 func benchReceiveKey(t testing.TB) hpke.PublicKey {
@@ -186,10 +187,10 @@ func measureHistoryTransfer(t *testing.T, n int) (total, verifyOnly time.Duratio
 		if err != nil {
 			t.Fatal(err)
 		}
-		a.r.master.set(k)
+		a.r.master.Set(k)
 		recs = append(recs, ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: uint32(v), PublicKey: k.PublicKey()}.Encode()))
 	}
-	a.r.master.dirty = true
+	a.r.master.Dirty = true
 	a.mustApply(recs...)
 	pub0 := a.r.st.MasterPubKeys[0]
 	b.mustApply(append([]protocol.Message{ingress(protocol.TopicGatekeeperAdded, b.id()),
@@ -208,13 +209,13 @@ func measureHistoryTransfer(t *testing.T, n int) (total, verifyOnly time.Duratio
 	start := time.Now()
 	b.mustApply(copies...)
 	total = time.Since(start)
-	if got := b.r.master.count(); got != n || !b.r.st.GK.Live {
+	if got := b.r.master.Count(); got != n || !b.r.st.GK.Live {
 		t.Fatalf("joiner holds %d versions, live %t", got, b.r.st.GK.Live)
 	}
 
 	secrets := make([][]byte, n)
 	for v := range n {
-		secrets[v] = a.r.master.get(uint32(v)).Secret()
+		secrets[v] = a.r.master.Get(uint32(v)).Secret()
 	}
 	start = time.Now()
 	for v, s := range secrets {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -57,7 +58,7 @@ func (n *testNode) apply(msgs ...protocol.Message) error {
 	r := n.r
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	tx := &ingressTx{next: r.st.clone(), master: r.master.clone()}
+	tx := &state.Tx{Next: r.st.Clone(), Master: r.master.Clone()}
 	force := false
 	for _, m := range msgs {
 		gk, err := r.handleIngress(tx, m)
@@ -65,9 +66,9 @@ func (n *testNode) apply(msgs ...protocol.Message) error {
 			return err
 		}
 		force = force || gk
-		tx.next.NextIngress++
+		tx.Next.NextIngress++
 	}
-	return r.commitIngress(tx, force || len(tx.next.Egress) != len(r.st.Egress))
+	return r.commitIngress(tx, force || len(tx.Next.Egress) != len(r.st.Egress))
 }
 
 func (n *testNode) mustApply(msgs ...protocol.Message) {
@@ -163,16 +164,16 @@ func TestLaunchSealsBeforeAnnouncing(t *testing.T) {
 	// The announcement is pending egress: the sealed history must already
 	// be on disk and hold the announced key.
 	ann := a.takeOne(protocol.TopicMasterKey)
-	h, err := loadMasterHistory(a.dir, a.r.tee)
-	if err != nil || h.get(0) == nil {
+	h, err := state.LoadMasterHistory(a.dir, a.r.tee)
+	if err != nil || h.Get(0) == nil {
 		t.Fatalf("sealed history before the announcement left: %v", err)
 	}
 	rec, _ := protocol.DecodeMasterKeyRecord(ann.Payload)
-	if !bytes.Equal(h.get(0).PublicKey(), rec.PublicKey) {
+	if !bytes.Equal(h.Get(0).PublicKey(), rec.PublicKey) {
 		t.Fatal("sealed v0 is not the announced one")
 	}
-	raw, err := os.ReadFile(filepath.Join(a.dir, MasterKeysFile))
-	if err != nil || bytes.Contains(raw, h.get(0).Secret()) {
+	raw, err := os.ReadFile(filepath.Join(a.dir, state.MasterKeysFile))
+	if err != nil || bytes.Contains(raw, h.Get(0).Secret()) {
 		t.Fatalf("history file unreadable (%v) or holds the secret in the clear", err)
 	}
 
@@ -192,7 +193,7 @@ func TestLaunchIgnoresOthersAndNonGatekeepers(t *testing.T) {
 	a.mustApply(ingress(protocol.TopicGatekeeperAdded, a.id()), ingress(protocol.TopicGatekeeperLaunch, b.id()))
 	b.mustApply(ingress(protocol.TopicGatekeeperLaunch, b.id()))
 	for _, n := range []*testNode{a, b} {
-		if len(n.take(protocol.TopicMasterKey)) != 0 || n.r.master.count() != 0 {
+		if len(n.take(protocol.TopicMasterKey)) != 0 || n.r.master.Count() != 0 {
 			t.Fatal("generated a master key without being the designated launcher")
 		}
 	}
@@ -204,7 +205,7 @@ func TestLaunchWithAnotherKeyOnChainDoesNotGoLive(t *testing.T) {
 	a.mustApply(ingress(protocol.TopicGatekeeperAdded, a.id()), ingress(protocol.TopicGatekeeperLaunch, a.id()))
 	other, _ := crypto.GenerateMasterKey(rand.Reader, 0)
 	a.mustApply(ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: other.PublicKey()}.Encode()))
-	if a.r.Info().Role == api.RoleActive || a.r.master.count() != 0 {
+	if a.r.Info().Role == api.RoleActive || a.r.master.Count() != 0 {
 		t.Fatal("went live on a key it did not generate")
 	}
 }
@@ -224,7 +225,7 @@ func TestJoiningGatekeeperReceivesAndVerifiesHistory(t *testing.T) {
 	}
 	// Survives a restart: the history was sealed.
 	b.open()
-	if b.r.Info().Role != api.RoleActive || b.r.master.get(0) == nil {
+	if b.r.Info().Role != api.RoleActive || b.r.master.Get(0) == nil {
 		t.Fatal("joiner lost its history over a restart")
 	}
 }
@@ -239,8 +240,8 @@ func TestWrongMasterKeyIsReportedNotSealed(t *testing.T) {
 	req := protocol.KeyRequest{Identity: b.id(), ReceiveKey: b.receiveKey()}
 
 	wrong, _ := crypto.GenerateMasterKey(rand.Reader, 0)
-	var h masterHistory
-	h.set(wrong)
+	var h state.MasterHistory
+	h.Set(wrong)
 	bad, err := sealMasterKeys(b.r.id.ChainID, &h, req, 0, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -269,10 +270,10 @@ func TestWrongMasterKeyIsReportedNotSealed(t *testing.T) {
 		if err != nil || !bytes.Equal(kf.Sender, evil) || kf.Kind != protocol.FaultMasterKeyCopy {
 			t.Fatalf("%s: fault %+v, %v", name, kf, err)
 		}
-		if b.r.Info().Role == api.RoleActive || b.r.master.count() != 0 {
+		if b.r.Info().Role == api.RoleActive || b.r.master.Count() != 0 {
 			t.Fatalf("%s: kept a key from a bad copy", name)
 		}
-		if _, err := os.Stat(filepath.Join(b.dir, MasterKeysFile)); !errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(b.dir, state.MasterKeysFile)); !errors.Is(err, fs.ErrNotExist) {
 			t.Fatalf("%s: sealed something: %v", name, err)
 		}
 	}
@@ -295,7 +296,7 @@ func TestNonGatekeeperKeepsNoMasterKey(t *testing.T) {
 	}
 	w.mustApply(ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()),
 		ingress(protocol.TopicMasterKeyCopy, protocol.Relayed{Sender: a.id(), Body: c.Encode()}.Encode()))
-	if w.r.master.count() != 0 || w.r.Info().Role != api.RoleNone {
+	if w.r.master.Count() != 0 || w.r.Info().Role != api.RoleNone {
 		t.Fatal("a worker that is not a gatekeeper kept the master key")
 	}
 	// A non-live designated gatekeeper does not answer key requests either.
@@ -311,7 +312,7 @@ func TestRemovedGatekeeperErasesKeysAndStops(t *testing.T) {
 	a := newTestNode(t)
 	launch(t, a)
 	a.mustApply(ingress(protocol.TopicGatekeeperRemoved, a.id()))
-	if _, err := os.Stat(filepath.Join(a.dir, MasterKeysFile)); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(a.dir, state.MasterKeysFile)); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("history file still there: %v", err)
 	}
 	a.mustApply(ingress(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.EncodeU64(10)}.Encode()))
@@ -319,7 +320,7 @@ func TestRemovedGatekeeperErasesKeysAndStops(t *testing.T) {
 		t.Fatal("removed gatekeeper still acts")
 	}
 	a.open()
-	if a.r.master.count() != 0 {
+	if a.r.master.Count() != 0 {
 		t.Fatal("history back after restart")
 	}
 }
@@ -379,7 +380,7 @@ func TestWorkerReceivesClusterKey(t *testing.T) {
 	t.Parallel()
 	a, w, outsider := newTestNode(t), newTestNode(t), newTestNode(t)
 	launch(t, a)
-	ck := a.r.master.get(0).ClusterKey(3)
+	ck := a.r.master.Get(0).ClusterKey(3)
 	pub := crypto.ClusterPublicKey(ck)
 
 	g := grant(w, 3, pub)
@@ -417,7 +418,7 @@ func TestWrongClusterKeyIsReported(t *testing.T) {
 	a, rogue, w := newTestNode(t), newTestNode(t), newTestNode(t)
 	launch(t, a)
 	launch(t, rogue) // another network's master key
-	pub := crypto.ClusterPublicKey(a.r.master.get(0).ClusterKey(3))
+	pub := crypto.ClusterPublicKey(a.r.master.Get(0).ClusterKey(3))
 	g := grant(w, 3, pub)
 	rogue.mustApply(g)
 	bad := rogue.takeOne(protocol.TopicClusterKeyCopy)
@@ -442,8 +443,8 @@ func TestGatekeeperLogsNoSecrets(t *testing.T) {
 	pub := launch(t, a)
 	join(t, b, pub, a)
 	out := buf.String()
-	secret := a.r.master.get(0).Secret()
-	ck := a.r.master.get(0).ClusterKey(1)
+	secret := a.r.master.Get(0).Secret()
+	ck := a.r.master.Get(0).ClusterKey(1)
 	for _, s := range [][]byte{secret, ck[:]} {
 		for _, enc := range e2etest.SecretEncodings(s) {
 			if strings.Contains(out, enc) {

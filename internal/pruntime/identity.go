@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -152,3 +153,7 @@ func (id *Identity) RegistrationInfo(version string) protocol.RegistrationInfo {
 		TrustRoot:   id.TrustRoot,
 	}
 }
+
+// MasterKeysFile is the sealed master key history's file name in the data
+// dir (package state keeps the history).
+const MasterKeysFile = state.MasterKeysFile

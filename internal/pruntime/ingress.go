@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 )
@@ -49,7 +50,7 @@ const (
 // ingressHandler applies one verified entry's payload to tx. keys reports
 // that the entry concerned this pRuntime's keys or roles, which checkpoint
 // at once.
-type ingressHandler func(tx *ingressTx, payload []byte) (keys bool, err error)
+type ingressHandler func(tx *state.Tx, payload []byte) (keys bool, err error)
 
 // ingressRoute is one row of the topic table.
 type ingressRoute struct {
@@ -87,11 +88,11 @@ func (t *topicTable) lookup(topic string) (ingressRoute, bool) {
 
 // ingressRoutes are the rows of the runtime's topic table.
 func (r *Runtime) ingressRoutes() []ingressRoute {
-	keys := func(f func(*ingressTx, []byte) error) ingressHandler {
-		return func(tx *ingressTx, p []byte) (bool, error) { return true, f(tx, p) }
+	keys := func(f func(*state.Tx, []byte) error) ingressHandler {
+		return func(tx *state.Tx, p []byte) (bool, error) { return true, f(tx, p) }
 	}
-	noKeys := func(f func(*ingressTx, []byte) error) ingressHandler {
-		return func(tx *ingressTx, p []byte) (bool, error) { return false, f(tx, p) }
+	noKeys := func(f func(*state.Tx, []byte) error) ingressHandler {
+		return func(tx *state.Tx, p []byte) (bool, error) { return false, f(tx, p) }
 	}
 	return []ingressRoute{
 		{protocol.TopicWorkerRegistered, RoleWorker, r.onWorkerRegistered},
@@ -137,8 +138,8 @@ func (r *Runtime) ingressRoutes() []ingressRoute {
 // table. It reports whether the message concerned keys or roles, which
 // checkpoint at once. A topic without a row is ErrUnknownTopic, and tx is
 // left as it was.
-func (r *Runtime) handleIngress(tx *ingressTx, m protocol.Message) (bool, error) {
-	if tx.next.Retired {
+func (r *Runtime) handleIngress(tx *state.Tx, m protocol.Message) (bool, error) {
+	if tx.Next.Retired {
 		return false, nil // replaced by a migration: signs nothing more
 	}
 	row, ok := r.topics.lookup(m.Topic)
@@ -156,7 +157,7 @@ func (r *Runtime) handleIngress(tx *ingressTx, m protocol.Message) (bool, error)
 
 // applyEntry applies the verified entry at index: an entry of an unknown
 // topic is counted, logged and moved past (see the top of this file).
-func (r *Runtime) applyEntry(tx *ingressTx, index uint64, m protocol.Message) (bool, error) {
+func (r *Runtime) applyEntry(tx *state.Tx, index uint64, m protocol.Message) (bool, error) {
 	keys, err := r.handleIngress(tx, m)
 	if errors.Is(err, ErrUnknownTopic) {
 		r.skipUnknownTopic(index, m.Topic)
@@ -190,20 +191,20 @@ func (r *Runtime) invalidTransition(topic string, err error) error {
 
 // The worker role's rows: registration and the gatekeeper set.
 
-func (r *Runtime) onWorkerRegistered(tx *ingressTx, payload []byte) (bool, error) {
-	if bytes.Equal(payload, r.self()) && !tx.next.Registered {
-		return false, r.becomeRegistered(&tx.next)
+func (r *Runtime) onWorkerRegistered(tx *state.Tx, payload []byte) (bool, error) {
+	if bytes.Equal(payload, r.self()) && !tx.Next.Registered {
+		return false, r.becomeRegistered(&tx.Next)
 	}
 	return false, nil
 }
 
-func (r *Runtime) onGatekeeperAdded(tx *ingressTx, payload []byte) (bool, error) {
-	tx.next.addGatekeeper(payload)
+func (r *Runtime) onGatekeeperAdded(tx *state.Tx, payload []byte) (bool, error) {
+	tx.Next.AddGatekeeper(payload)
 	return bytes.Equal(payload, r.self()), nil
 }
 
-func (r *Runtime) onGatekeeperRemovedEntry(tx *ingressTx, payload []byte) (bool, error) {
-	tx.next.removeGatekeeper(payload)
+func (r *Runtime) onGatekeeperRemovedEntry(tx *state.Tx, payload []byte) (bool, error) {
+	tx.Next.RemoveGatekeeper(payload)
 	if bytes.Equal(payload, r.self()) {
 		r.onGatekeeperRemoved(tx)
 		return true, nil

@@ -3,6 +3,7 @@ package pruntime
 import (
 	"bytes"
 	"errors"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"log/slog"
 	"strings"
 	"testing"
@@ -12,7 +13,7 @@ import (
 
 func TestTopicTableRefusesBadRows(t *testing.T) {
 	t.Parallel()
-	nop := func(*ingressTx, []byte) (bool, error) { return false, nil }
+	nop := func(*state.Tx, []byte) (bool, error) { return false, nil }
 	tests := []struct {
 		name string
 		rows []ingressRoute
@@ -110,8 +111,8 @@ func TestUnknownTopicIsCountedAndSkipped(t *testing.T) {
 	var logs bytes.Buffer
 	n.r.log = slog.New(slog.NewTextHandler(&logs, nil))
 	r := n.r
-	tx := &ingressTx{next: r.st.clone(), master: r.master.clone()}
-	before, err := tx.next.marshal()
+	tx := &state.Tx{Next: r.st.Clone(), Master: r.master.Clone()}
+	before, err := tx.Next.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestUnknownTopicIsCountedAndSkipped(t *testing.T) {
 	if err != nil || keys {
 		t.Fatalf("applyEntry: keys %v, %v; want skipped", keys, err)
 	}
-	after, err := tx.next.marshal()
+	after, err := tx.Next.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +161,7 @@ func TestUnknownTopicIsCountedAndSkipped(t *testing.T) {
 	}
 	// A known topic still applies after it.
 	n.mustApply(protocol.Message{Topic: protocol.TopicGatekeeperAdded, Payload: n.id()})
-	if !r.st.isGatekeeper(n.id()) {
+	if !r.st.IsGatekeeper(n.id()) {
 		t.Fatal("gatekeeper_added not applied")
 	}
 }

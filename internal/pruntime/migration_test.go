@@ -3,6 +3,7 @@ package pruntime
 import (
 	"bytes"
 	"encoding/base64"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"io"
 	"log/slog"
 	"os"
@@ -48,7 +49,7 @@ func newMigrationNet(t *testing.T) *migrationNet {
 	n := &migrationNet{a: newTestNode(t), w: newTestNode(t)}
 	n.sa, n.sw = newSuccessor(t, n.a), newSuccessor(t, n.w)
 	pub := launch(t, n.a)
-	n.ck = n.a.r.master.get(0).ClusterKey(3)
+	n.ck = n.a.r.master.Get(0).ClusterKey(3)
 	cpub := crypto.ClusterPublicKey(n.ck)
 	g := grant(n.w, 3, cpub)
 	n.a.mustApply(g)
@@ -119,11 +120,11 @@ func TestMigrationHandoverAndActivation(t *testing.T) {
 	}
 	// The gatekeeper's successor sealed the history before reporting ready
 	// (written in the same commit); the worker's holds none.
-	if h, err := loadMasterHistory(n.sa.dir, n.sa.r.tee); err != nil || h.get(0) == nil ||
-		!bytes.Equal(h.get(0).PublicKey(), n.a.r.master.get(0).PublicKey()) {
+	if h, err := state.LoadMasterHistory(n.sa.dir, n.sa.r.tee); err != nil || h.Get(0) == nil ||
+		!bytes.Equal(h.Get(0).PublicKey(), n.a.r.master.Get(0).PublicKey()) {
 		t.Fatalf("successor's sealed history: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(n.sw.dir, MasterKeysFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(n.sw.dir, state.MasterKeysFile)); err == nil {
 		t.Fatal("a worker's successor holds a master key history")
 	}
 	// Before activation the successors hold no role.
@@ -156,15 +157,15 @@ func TestMigrationHandoverAndActivation(t *testing.T) {
 	}
 	// The replaced ones erased their keys and stopped.
 	for _, old := range []*testNode{n.a, n.w} {
-		if !old.r.st.Retired || old.r.st.Cluster != nil || old.r.master.count() != 0 {
+		if !old.r.st.Retired || old.r.st.Cluster != nil || old.r.master.Count() != 0 {
 			t.Fatal("a replaced pRuntime kept its keys or role")
 		}
 		if info := old.r.Info(); !info.Retired || info.Role != api.RoleNone || info.Cluster != nil {
 			t.Fatalf("a replaced pRuntime's info: retired %v, role %q, cluster %+v", info.Retired, info.Role, info.Cluster)
 		}
 	}
-	if h, err := loadMasterHistory(n.a.dir, n.a.r.tee); err != nil || h.count() != 0 {
-		t.Fatalf("replaced gatekeeper's sealed history still holds %d versions (%v)", h.count(), err)
+	if h, err := state.LoadMasterHistory(n.a.dir, n.a.r.tee); err != nil || h.Count() != 0 {
+		t.Fatalf("replaced gatekeeper's sealed history still holds %d versions (%v)", h.Count(), err)
 	}
 	n.a.mustApply(ingress(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 1, Body: protocol.EncodeU64(20)}.Encode()))
 	if len(n.a.r.st.Egress) != 0 {
@@ -193,7 +194,7 @@ func TestMigrationBadHandover(t *testing.T) {
 	h.Sealed[len(h.Sealed)-1] ^= 1
 	n.sa.mustApply(ingress(protocol.TopicMigrationHandover, protocol.Relayed{Sender: n.a.id(), Body: h.Encode()}.Encode()))
 	n.sa.takeOne(protocol.TopicMigrationFault)
-	if n.sa.r.master.count() != 0 || (n.sa.r.st.Migration.Phase == MigrationReady) {
+	if n.sa.r.master.Count() != 0 || (n.sa.r.st.Migration.Phase == state.MigrationReady) {
 		t.Fatal("a faulty handover was kept")
 	}
 	// From anyone but the paired predecessor: ignored.
@@ -215,17 +216,17 @@ func TestMigrationCancelled(t *testing.T) {
 	t.Parallel()
 	n := newMigrationNet(t)
 	handOver(t, n.a, n.sa)
-	if n.sa.r.master.count() != 1 {
+	if n.sa.r.master.Count() != 1 {
 		t.Fatal("handover not kept")
 	}
 	n.each(ingress(protocol.TopicMigrationCancelled, protocol.MigrationCancelled{ID: 1, Reason: protocol.CancelPlanGone}.Encode()))
-	if n.sa.r.master.count() != 0 || n.sa.r.st.Migration != nil {
+	if n.sa.r.master.Count() != 0 || n.sa.r.st.Migration != nil {
 		t.Fatal("the successor kept the handed keys after the cancellation")
 	}
-	if h, err := loadMasterHistory(n.sa.dir, n.sa.r.tee); err != nil || h.count() != 0 {
-		t.Fatalf("sealed history after cancellation: %d versions, %v", h.count(), err)
+	if h, err := state.LoadMasterHistory(n.sa.dir, n.sa.r.tee); err != nil || h.Count() != 0 {
+		t.Fatalf("sealed history after cancellation: %d versions, %v", h.Count(), err)
 	}
-	if n.a.r.st.Retired || n.a.r.master.count() != 1 {
+	if n.a.r.st.Retired || n.a.r.master.Count() != 1 {
 		t.Fatal("the old gatekeeper stopped after a cancellation")
 	}
 }
@@ -263,7 +264,7 @@ func TestMigrationLeavesNoKeyInOlderCheckpoints(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			n := newMigrationNet(t)
-			master := n.a.r.master.get(0).Secret()
+			master := n.a.r.master.Get(0).Secret()
 			handOver(t, n.a, n.sa)
 			handOver(t, n.w, n.sw)
 			// Several checkpoints holding the keys on every node.
@@ -351,12 +352,12 @@ func TestMigrationBadClusterKeyKeepsNoMasterKey(t *testing.T) {
 	n.sa.r.st.KnownClusterKeys[0].PublicKey = bytes.Repeat([]byte{1}, 32)
 	handOver(t, n.a, n.sa)
 	n.sa.takeOne(protocol.TopicMigrationFault)
-	if n.sa.r.master.count() != 0 || (n.sa.r.st.Migration.Phase == MigrationReady) || n.sa.r.st.Migration.Handed != nil {
+	if n.sa.r.master.Count() != 0 || (n.sa.r.st.Migration.Phase == state.MigrationReady) || n.sa.r.st.Migration.Handed != nil {
 		t.Fatal("a handover with a bad cluster key left keys behind")
 	}
-	if _, err := os.Stat(filepath.Join(n.sa.dir, MasterKeysFile)); err == nil {
-		if h, err := loadMasterHistory(n.sa.dir, n.sa.r.tee); err != nil || h.count() != 0 {
-			t.Fatalf("sealed history holds %d versions (%v)", h.count(), err)
+	if _, err := os.Stat(filepath.Join(n.sa.dir, state.MasterKeysFile)); err == nil {
+		if h, err := state.LoadMasterHistory(n.sa.dir, n.sa.r.tee); err != nil || h.Count() != 0 {
+			t.Fatalf("sealed history holds %d versions (%v)", h.Count(), err)
 		}
 	}
 }

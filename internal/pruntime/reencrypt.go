@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -93,19 +94,19 @@ func (r *Runtime) readyJob() (reencryptJob, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rs := r.st.Rotation
-	if rs == nil || !rs.reencrypts() || !r.st.GK.Live || len(rs.PendingClusters) > 0 ||
+	if rs == nil || !rs.Reencrypts() || !r.st.GK.Live || len(rs.PendingClusters) > 0 ||
 		r.height() < rs.ClustersHeight+r.cfg.ReencryptDelayBlocks {
 		return reencryptJob{}, false
 	}
 	index, journal := rs.Range, r.journalPath()
-	if rs.Finished || rs.RangeState == RangeLost {
-		i := slices.IndexFunc(rs.Adopted, func(a adoptedRange) bool { return !a.Finished })
+	if rs.Finished || rs.RangeState == state.RangeLost {
+		i := slices.IndexFunc(rs.Adopted, func(a state.AdoptedRange) bool { return !a.Finished })
 		if i < 0 {
 			return reencryptJob{}, false
 		}
 		index, journal = rs.Adopted[i].Range, fmt.Sprintf("%s.%d", r.journalPath(), rs.Adopted[i].Range)
 	}
-	from, to := r.master.get(rs.From), r.master.get(rs.To)
+	from, to := r.master.Get(rs.From), r.master.Get(rs.To)
 	if from == nil || to == nil {
 		return reencryptJob{}, false
 	}
@@ -222,11 +223,11 @@ func (r *Runtime) reportReencrypt(job reencrypt.Job, p reencrypt.Progress, finis
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rs := r.st.Rotation
-	if rs == nil || !rs.reencrypts() || rs.To != job.To {
+	if rs == nil || !rs.Reencrypts() || rs.To != job.To {
 		return
 	}
-	adopted := slices.IndexFunc(rs.Adopted, func(a adoptedRange) bool { return a.Range == job.Range.Index })
-	own := job.Range.Index == rs.Range && rs.RangeState == RangeAssigned
+	adopted := slices.IndexFunc(rs.Adopted, func(a state.AdoptedRange) bool { return a.Range == job.Range.Index })
+	own := job.Range.Index == rs.Range && rs.RangeState == state.RangeAssigned
 	if !own && adopted < 0 {
 		return // no longer this gatekeeper's range
 	}
@@ -248,7 +249,7 @@ func (r *Runtime) reportReencrypt(job reencrypt.Job, p reencrypt.Progress, finis
 	if rep.Finished {
 		rep.VerifiedHeight = uint64(max(verifiedAt, 0))
 	}
-	next := r.st.clone()
+	next := r.st.Clone()
 	if err := r.emit(&next, protocol.TopicReencryptProgress, rep.Encode()); err != nil {
 		log.Error("signing re-encryption progress", "err", err)
 		return
@@ -257,7 +258,7 @@ func (r *Runtime) reportReencrypt(job reencrypt.Job, p reencrypt.Progress, finis
 	if own {
 		nrs.Done, nrs.Total, nrs.Failed, nrs.Finished = rep.Done, rep.Total, rep.Failed, rep.Finished
 	} else {
-		nrs.Adopted[adopted] = adoptedRange{Range: job.Range.Index, Done: rep.Done, Total: rep.Total, Failed: rep.Failed, Finished: rep.Finished}
+		nrs.Adopted[adopted] = state.AdoptedRange{Range: job.Range.Index, Done: rep.Done, Total: rep.Total, Failed: rep.Failed, Finished: rep.Finished}
 	}
 	if err := r.commit(next, r.trusted, true); err != nil {
 		log.Error("committing re-encryption progress", "err", err)

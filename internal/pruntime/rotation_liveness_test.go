@@ -22,7 +22,7 @@ func TestWorkerAcksClusterKey(t *testing.T) {
 	t.Parallel()
 	a, w := newTestNode(t), newTestNode(t)
 	launch(t, a)
-	ck := a.r.master.get(0).ClusterKey(3)
+	ck := a.r.master.Get(0).ClusterKey(3)
 	g := grant(w, 3, crypto.ClusterPublicKey(ck))
 	a.mustApply(g)
 	c := a.takeOne(protocol.TopicClusterKeyCopy)
@@ -87,7 +87,7 @@ func TestReencryptionSweepAndAdoptedRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ck0 := a.r.master.get(0).ClusterKey(2)
+	ck0 := a.r.master.Get(0).ClusterKey(2)
 	put := func(name string) {
 		blob, err := crypto.SealBlob(rand.Reader, ck0, crypto.BlobID{Cluster: 2, Version: 0, App: "demo", Name: name}, []byte(name))
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -96,19 +97,19 @@ func TestRotationProposeAcceptAck(t *testing.T) {
 	applyAll(t, nodes, rotationStart(0, nodes...))
 	m := nodes[0].takeOne(protocol.TopicRotationProposal)
 	// Sealed before announced: the proposer's history holds v1 already.
-	h, err := loadMasterHistory(nodes[0].dir, nodes[0].r.tee)
-	if err != nil || h.get(1) == nil {
+	h, err := state.LoadMasterHistory(nodes[0].dir, nodes[0].r.tee)
+	if err != nil || h.Get(1) == nil {
 		t.Fatalf("proposal left before v1 was sealed: %v", err)
 	}
 	in, p := proposed(t, nodes[0], m)
-	if !bytes.Equal(h.get(1).PublicKey(), p.PublicKey) || len(p.Copies) != 3 {
-		t.Fatalf("proposal: %d copies, key matches sealed: %v", len(p.Copies), bytes.Equal(h.get(1).PublicKey(), p.PublicKey))
+	if !bytes.Equal(h.Get(1).PublicKey(), p.PublicKey) || len(p.Copies) != 3 {
+		t.Fatalf("proposal: %d copies, key matches sealed: %v", len(p.Copies), bytes.Equal(h.Get(1).PublicKey(), p.PublicKey))
 	}
 	applyAll(t, nodes, in)
 	for _, n := range nodes {
 		n.takeOne(protocol.TopicRotationAck)
-		h, err := loadMasterHistory(n.dir, n.r.tee)
-		if err != nil || h.get(1) == nil || !bytes.Equal(h.get(1).PublicKey(), p.PublicKey) {
+		h, err := state.LoadMasterHistory(n.dir, n.r.tee)
+		if err != nil || h.Get(1) == nil || !bytes.Equal(h.Get(1).PublicKey(), p.PublicKey) {
 			t.Fatalf("acknowledged without v1 sealed: %v", err)
 		}
 		if info := n.r.Info(); info.Rotation == nil || info.Rotation.Phase != "acking" || !info.Rotation.Acked {
@@ -183,7 +184,7 @@ func TestRotationBadCopyReportedThenRejected(t *testing.T) {
 	p.Copies[2][len(p.Copies[2])-1] ^= 1
 	applyAll(t, nodes, ingress(protocol.TopicRotationProposed, protocol.RotationProposed{Proposer: nodes[0].id(), RotationProposal: p}.Encode()))
 	for _, n := range nodes[1:] {
-		if len(n.take(protocol.TopicRotationAck)) != 0 || n.r.master.get(1) != nil {
+		if len(n.take(protocol.TopicRotationAck)) != 0 || n.r.master.Get(1) != nil {
 			t.Fatal("acknowledged or kept a bad copy")
 		}
 		f, err := protocol.DecodeKeyFault(n.takeOne(protocol.TopicKeyFault).Payload)
@@ -196,8 +197,8 @@ func TestRotationBadCopyReportedThenRejected(t *testing.T) {
 	// The chain drops the proposal: the proposer forgets its v1, and the
 	// next gatekeeper in order proposes a new one.
 	applyAll(t, nodes, ingress(protocol.TopicRotationProposalRejected, protocol.RotationRejected{ToVersion: 1, Proposer: nodes[0].id()}.Encode()))
-	h, _ := loadMasterHistory(nodes[0].dir, nodes[0].r.tee)
-	if h.get(1) != nil || nodes[0].r.master.get(1) != nil {
+	h, _ := state.LoadMasterHistory(nodes[0].dir, nodes[0].r.tee)
+	if h.Get(1) != nil || nodes[0].r.master.Get(1) != nil {
 		t.Fatal("rejected proposal's key still sealed")
 	}
 	if len(nodes[0].take(protocol.TopicRotationProposal)) != 0 || len(nodes[2].take(protocol.TopicRotationProposal)) != 0 {
@@ -225,17 +226,17 @@ func TestRotationCrashBetweenSealAndCommit(t *testing.T) {
 	start := rotationStart(0, nodes...)
 	// What SyncIngress does, up to the seal, then "power off".
 	a.r.mu.Lock()
-	tx := &ingressTx{next: a.r.st.clone(), master: a.r.master.clone()}
+	tx := &state.Tx{Next: a.r.st.Clone(), Master: a.r.master.Clone()}
 	if _, err := a.r.handleIngress(tx, start); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.r.maybePropose(tx); err != nil {
 		t.Fatal(err)
 	}
-	if err := saveMasterHistory(a.dir, a.r.tee, &tx.master); err != nil {
+	if err := state.SaveMasterHistory(a.dir, a.r.tee, &tx.Master); err != nil {
 		t.Fatal(err)
 	}
-	sealed := tx.master.get(1).PublicKey()
+	sealed := tx.Master.Get(1).PublicKey()
 	a.r.mu.Unlock()
 
 	a.open()
@@ -253,18 +254,18 @@ func TestRotationCrashBetweenSealAndCommit(t *testing.T) {
 	b.mustApply(start)
 	in, _ := proposed(t, a, protocol.Message{Payload: p.Encode()})
 	b.r.mu.Lock()
-	tx = &ingressTx{next: b.r.st.clone(), master: b.r.master.clone()}
+	tx = &state.Tx{Next: b.r.st.Clone(), Master: b.r.master.Clone()}
 	if _, err := b.r.handleIngress(tx, in); err != nil {
 		t.Fatal(err)
 	}
-	if err := saveMasterHistory(b.dir, b.r.tee, &tx.master); err != nil {
+	if err := state.SaveMasterHistory(b.dir, b.r.tee, &tx.Master); err != nil {
 		t.Fatal(err)
 	}
 	b.r.mu.Unlock()
 	b.open()
 	b.mustApply(in)
 	b.takeOne(protocol.TopicRotationAck)
-	if k := b.r.master.get(1); k == nil || !bytes.Equal(k.PublicKey(), sealed) {
+	if k := b.r.master.Get(1); k == nil || !bytes.Equal(k.PublicKey(), sealed) {
 		t.Fatal("receiver lost v1 over the crash")
 	}
 }
@@ -274,16 +275,16 @@ func TestRotationEraseLeavesNoRetiredKey(t *testing.T) {
 	nodes, _ := gatekeeperSet(t, 2)
 	w := newTestNode(t)
 	// w is a worker of cluster 5 and holds its v0 key.
-	g0 := grant(w, 5, crypto.ClusterPublicKey(nodes[0].r.master.get(0).ClusterKey(5)))
+	g0 := grant(w, 5, crypto.ClusterPublicKey(nodes[0].r.master.Get(0).ClusterKey(5)))
 	nodes[0].mustApply(g0)
 	w.mustApply(g0, relayed(nodes[0].id(), nodes[0].takeOne(protocol.TopicClusterKeyCopy)))
-	v0Master := nodes[0].r.master.get(0).Secret()
-	v0Cluster := nodes[0].r.master.get(0).ClusterKey(5)
+	v0Master := nodes[0].r.master.Get(0).Secret()
+	v0Cluster := nodes[0].r.master.Get(0).ClusterKey(5)
 
 	pub1 := rotate(t, nodes)
 	w.mustApply(ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 0, PublicKey: nodes[0].r.st.MasterPubKeys[0]}.Encode()),
 		rotationStart(0, nodes...), ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: pub1}.Encode()))
-	ck1 := nodes[0].r.master.get(1).ClusterKey(5)
+	ck1 := nodes[0].r.master.Get(1).ClusterKey(5)
 	g1 := ingress(protocol.TopicClusterGrant, protocol.ClusterGrant{ClusterKeyID: protocol.ClusterKeyID{Cluster: 5, Version: 1},
 		PublicKey: crypto.ClusterPublicKey(ck1), Worker: w.id(), ReceiveKey: w.receiveKey()}.Encode())
 	nodes[0].mustApply(g1)
@@ -309,11 +310,11 @@ func TestRotationEraseLeavesNoRetiredKey(t *testing.T) {
 
 	for _, n := range all {
 		// The sealed master key history holds no v0.
-		h, err := loadMasterHistory(n.dir, n.r.tee)
+		h, err := state.LoadMasterHistory(n.dir, n.r.tee)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h.get(0) != nil {
+		if h.Get(0) != nil {
 			t.Fatal("v0 still in the sealed history")
 		}
 		// No checkpoint on disk holds v0's cluster key.
@@ -343,7 +344,7 @@ func TestRotationEraseLeavesNoRetiredKey(t *testing.T) {
 		}
 		// A restart keeps it live with only v1.
 		n.open()
-		if n.r.Info().Role != api.RoleActive || n.r.master.get(1) == nil {
+		if n.r.Info().Role != api.RoleActive || n.r.master.Get(1) == nil {
 			t.Fatal("not live with v1 after a restart")
 		}
 	}
@@ -358,7 +359,7 @@ func TestRotationEraseLeavesNoRetiredKey(t *testing.T) {
 		ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 0, PublicKey: nodes[0].r.st.MasterPubKeys[0]}.Encode()),
 		ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: pub1}.Encode()))
 	deliverHistory(t, d, nodes[0])
-	if d.r.Info().Role != api.RoleActive || d.r.master.get(0) != nil || d.r.master.get(1) == nil {
+	if d.r.Info().Role != api.RoleActive || d.r.master.Get(0) != nil || d.r.master.Get(1) == nil {
 		t.Fatal("joiner after the erasure is not live with v1 only")
 	}
 }
@@ -372,11 +373,11 @@ func TestRotationCrashDuringErase(t *testing.T) {
 	rotate(t, nodes)
 	erase := ingress(protocol.TopicMasterKeyErase, protocol.EncodeU32(0))
 	a.r.mu.Lock()
-	tx := &ingressTx{next: a.r.st.clone(), master: a.r.master.clone()}
+	tx := &state.Tx{Next: a.r.st.Clone(), Master: a.r.master.Clone()}
 	if _, err := a.r.handleIngress(tx, erase); err != nil {
 		t.Fatal(err)
 	}
-	if err := saveMasterHistory(a.dir, a.r.tee, &tx.master); err != nil {
+	if err := state.SaveMasterHistory(a.dir, a.r.tee, &tx.Master); err != nil {
 		t.Fatal(err)
 	}
 	a.r.mu.Unlock()
@@ -385,7 +386,7 @@ func TestRotationCrashDuringErase(t *testing.T) {
 		t.Fatal("not live after a crash between the erasure's seal and commit")
 	}
 	a.mustApply(erase)
-	if a.r.master.get(0) != nil || a.r.Info().MasterErasedBelow != 1 {
+	if a.r.master.Get(0) != nil || a.r.Info().MasterErasedBelow != 1 {
 		t.Fatal("erasure not applied after the restart")
 	}
 }
@@ -400,7 +401,7 @@ func TestReencryptionReportsProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	ck0 := a.r.master.get(0).ClusterKey(2)
+	ck0 := a.r.master.Get(0).ClusterKey(2)
 	const n = 40
 	want := map[string][]byte{}
 	for i := range n {
@@ -444,7 +445,7 @@ func TestReencryptionReportsProgress(t *testing.T) {
 	if err != nil || !last.Finished || last.Done != n || last.Total != n || last.Failed != 0 || last.ToVersion != 1 {
 		t.Fatalf("last report %+v: %v", last, err)
 	}
-	ck1 := a.r.master.get(1).ClusterKey(2)
+	ck1 := a.r.master.Get(1).ClusterKey(2)
 	for name, pt := range want {
 		blob, err := store.Get(ctx, reencrypt.ObjectName(2, "demo", name))
 		if err != nil {
@@ -471,7 +472,7 @@ func TestReencryptionReportsFailedObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	ck0 := a.r.master.get(0).ClusterKey(2)
+	ck0 := a.r.master.Get(0).ClusterKey(2)
 	for i := range 5 {
 		name := fmt.Sprintf("obj-%d", i)
 		blob, _ := crypto.SealBlob(rand.Reader, ck0, crypto.BlobID{Cluster: 2, Version: 0, App: "demo", Name: name}, []byte(name))
@@ -520,7 +521,7 @@ func TestRotationLateGatekeeperCatchesUp(t *testing.T) {
 	// Back online: the whole rotation so far in one sync call.
 	late.mustApply(start, in, activated, task)
 	late.takeOne(protocol.TopicRotationAck)
-	if late.r.Info().Role != api.RoleActive || late.r.master.get(1) == nil {
+	if late.r.Info().Role != api.RoleActive || late.r.master.Get(1) == nil {
 		t.Fatal("late gatekeeper not active with v1")
 	}
 	mw, ml := nodes[0].takeOne(protocol.TopicBeacon), late.takeOne(protocol.TopicBeacon)
@@ -637,7 +638,7 @@ func TestReencryptionResumesAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	ck0 := a.r.master.get(0).ClusterKey(2)
+	ck0 := a.r.master.Get(0).ClusterKey(2)
 	const n = 60
 	for i := range n {
 		name := fmt.Sprintf("obj-%03d", i)
@@ -678,7 +679,7 @@ func TestReencryptionResumesAfterRestart(t *testing.T) {
 	if err != nil || !last.Finished || last.Done != n || last.Total != n {
 		t.Fatalf("last report %+v: %v", last, err)
 	}
-	ck1 := a.r.master.get(1).ClusterKey(2)
+	ck1 := a.r.master.Get(1).ClusterKey(2)
 	for i := range n {
 		name := fmt.Sprintf("obj-%03d", i)
 		blob, err := disk.Get(ctx, reencrypt.ObjectName(2, "demo", name))
@@ -698,7 +699,7 @@ func TestAppHoldsWritesWhileNewerKeyPending(t *testing.T) {
 	t.Parallel()
 	nodes, _ := gatekeeperSet(t, 1)
 	a, w := nodes[0], newTestNode(t)
-	g0 := grant(w, 5, crypto.ClusterPublicKey(a.r.master.get(0).ClusterKey(5)))
+	g0 := grant(w, 5, crypto.ClusterPublicKey(a.r.master.Get(0).ClusterKey(5)))
 	a.mustApply(g0)
 	w.mustApply(g0, relayed(a.id(), a.takeOne(protocol.TopicClusterKeyCopy)))
 	store, err := statestore.OpenDir(t.TempDir())
@@ -717,7 +718,7 @@ func TestAppHoldsWritesWhileNewerKeyPending(t *testing.T) {
 		t.Fatalf("PUT before the rotation: %d", c)
 	}
 	rotate(t, nodes)
-	ck1 := a.r.master.get(1).ClusterKey(5)
+	ck1 := a.r.master.Get(1).ClusterKey(5)
 	g1 := ingress(protocol.TopicClusterGrant, protocol.ClusterGrant{ClusterKeyID: protocol.ClusterKeyID{Cluster: 5, Version: 1},
 		PublicKey: crypto.ClusterPublicKey(ck1), Worker: w.id(), ReceiveKey: w.receiveKey()}.Encode())
 	w.mustApply(g1)
@@ -773,7 +774,7 @@ func TestRotationFaultedGatekeeperRefetched(t *testing.T) {
 		t.Fatalf("after the refetch: role %q, %d versions", info.Role, info.MasterVersions)
 	}
 	nodes[2].takeOne(protocol.TopicGatekeeperLive)
-	if k := nodes[2].r.master.get(1); k == nil || !bytes.Equal(k.PublicKey(), p.PublicKey) {
+	if k := nodes[2].r.master.Get(1); k == nil || !bytes.Equal(k.PublicKey(), p.PublicKey) {
 		t.Fatal("the refetched history lacks the activated version")
 	}
 }
@@ -789,7 +790,7 @@ func TestRestoredHistoryIsErasedAgain(t *testing.T) {
 	nodes, _ := gatekeeperSet(t, 1)
 	a := nodes[0]
 	rotate(t, nodes)
-	path := filepath.Join(a.dir, MasterKeysFile)
+	path := filepath.Join(a.dir, state.MasterKeysFile)
 	before, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -802,17 +803,17 @@ func TestRestoredHistoryIsErasedAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.open()
-	if a.r.master.get(0) != nil {
+	if a.r.master.Get(0) != nil {
 		t.Fatal("a restored history brought the erased v0 back into the enclave")
 	}
-	if a.r.Info().Role != api.RoleActive || a.r.master.get(1) == nil {
+	if a.r.Info().Role != api.RoleActive || a.r.master.Get(1) == nil {
 		t.Fatal("not live with v1 after the restored history was trimmed")
 	}
-	h, err := loadMasterHistory(a.dir, a.r.tee)
+	h, err := state.LoadMasterHistory(a.dir, a.r.tee)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.get(0) != nil {
+	if h.Get(0) != nil {
 		t.Fatal("the restored history on disk still holds v0")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"io"
 	"log/slog"
 	"net"
@@ -41,7 +42,7 @@ var (
 	ErrSyncConflict = errors.New("pruntime: trusted state changed while the header was verified; retry")
 
 	// errStorage marks failures of the runtime's own disk (HTTP 500).
-	errStorage = errors.New("pruntime: storage")
+	errStorage = state.ErrStorage
 )
 
 func isInternal(err error) bool { return errors.Is(err, errStorage) }
@@ -64,11 +65,11 @@ type Runtime struct {
 	// (see publish), so they never wait on sync work, a checkpoint write
 	// or a signature check.
 	mu      sync.Mutex
-	st      state
+	st      state.State
 	trusted *chainsync.TrustedState // decoded st.Trusted
 	// master is the sealed master key history (gatekeepers only), kept in
 	// step with st: both change only in commitIngress.
-	master masterHistory
+	master state.MasterHistory
 
 	// computing mirrors st.Computation.Session != 0 for the benchmark loop;
 	// iterations counts its iterations (RunBenchmark).
@@ -116,7 +117,7 @@ func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Runtime{cfg: cfg, tee: t, id: id, ckpt: ckpt, log: log, metrics: newMetrics(), rand: rand.Reader, st: state{Version: stateVersion},
+	r := &Runtime{cfg: cfg, tee: t, id: id, ckpt: ckpt, log: log, metrics: newMetrics(), rand: rand.Reader, st: state.State{Version: state.SchemaVersion},
 		reencWake: make(chan struct{}, 1), syncSlots: make(chan struct{}, cfg.SyncConcurrency), syncClock: realSyncClock}
 	if r.topics, err = newTopicTable(r.ingressRoutes()); err != nil {
 		return nil, err
@@ -134,7 +135,7 @@ func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
 	case err != nil:
 		return nil, err
 	default:
-		st, err := unmarshalState(cp.Payload)
+		st, err := state.Unmarshal(cp.Payload)
 		if err != nil {
 			return nil, err
 		}
@@ -143,13 +144,13 @@ func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
 		}
 		log.Info("resumed from checkpoint", "file", cp.File, "height", r.height(), "next_ingress", st.NextIngress)
 	}
-	if r.master, err = loadMasterHistory(cfg.DataDir, t); err != nil {
+	if r.master, err = state.LoadMasterHistory(cfg.DataDir, t); err != nil {
 		return nil, err
 	}
 	// The sealing key never changes, so a host can put back a history it
 	// copied before an erasure: drop what the checkpoint says was erased.
-	if r.master.eraseBelow(r.st.MasterErasedBelow) {
-		if err := saveMasterHistory(cfg.DataDir, t, &r.master); err != nil {
+	if r.master.EraseBelow(r.st.MasterErasedBelow) {
+		if err := state.SaveMasterHistory(cfg.DataDir, t, &r.master); err != nil {
 			return nil, err
 		}
 		log.Warn("the sealed master key history held erased versions; erased them again", "erased_below", r.st.MasterErasedBelow)
@@ -158,11 +159,11 @@ func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
 	// erased and a crash came between rewriting the history and committing
 	// the state (the erasure is applied again); erasure only ever removes
 	// the oldest versions.
-	if r.st.GK.Live && !r.master.holdsAll(max(r.st.MasterErasedBelow, r.master.lowest()), len(r.st.MasterPubKeys)) {
+	if r.st.GK.Live && !r.master.HoldsAll(max(r.st.MasterErasedBelow, r.master.Lowest()), len(r.st.MasterPubKeys)) {
 		// The history is written before the state that relies on it, so this
 		// means the file was lost or replaced behind the enclave's back.
 		log.Error("checkpoint says live gatekeeper but the sealed master key history is incomplete; acting as a designated gatekeeper without keys",
-			"versions_on_chain", len(r.st.MasterPubKeys), "versions_held", r.master.count())
+			"versions_on_chain", len(r.st.MasterPubKeys), "versions_held", r.master.Count())
 		r.st.GK.Live = false
 	}
 	r.updateGauges()
@@ -170,7 +171,7 @@ func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
 	return r, nil
 }
 
-func (r *Runtime) load(st state) error {
+func (r *Runtime) load(st state.State) error {
 	r.st = st
 	r.computing.Store(st.Computation.Session != 0)
 	r.trusted = nil
@@ -248,9 +249,9 @@ func (r *Runtime) publish() {
 	v := &runtimeView{egress: slices.Clone(r.st.Egress)}
 	role := api.RoleNone
 	switch {
-	case r.st.isGatekeeper(r.id.PublicKey()) && r.st.GK.Live:
+	case r.st.IsGatekeeper(r.id.PublicKey()) && r.st.GK.Live:
 		role = api.RoleActive
-	case r.st.isGatekeeper(r.id.PublicKey()):
+	case r.st.IsGatekeeper(r.id.PublicKey()):
 		role = api.RoleDummy
 	}
 	h := r.height()
@@ -296,9 +297,9 @@ func (r *Runtime) publish() {
 	info.MasterErasedBelow = r.st.MasterErasedBelow
 	info.Retired = r.st.Retired
 	if rs := r.st.Rotation; rs != nil {
-		ri := &api.RotationInfo{From: rs.From, To: rs.To, Phase: rs.Phase.String(), Acked: rs.Copy == CopyAcked, EraseHeight: rs.EraseHeight,
+		ri := &api.RotationInfo{From: rs.From, To: rs.To, Phase: rs.Phase.String(), Acked: rs.Copy == state.CopyAcked, EraseHeight: rs.EraseHeight,
 			Done: rs.Done, Total: rs.Total, Failed: rs.Failed, Finished: rs.Finished}
-		if rs.reencrypts() {
+		if rs.Reencrypts() {
 			ri.Range, ri.Ranges = rs.Range, rs.Ranges
 			v.reencrypt = true
 		}
@@ -325,7 +326,7 @@ func (r *Runtime) InitChain(u api.HeaderUpdate) error {
 		r.metrics.rejected.WithLabelValues("init").Inc()
 		return err
 	}
-	next := r.st.clone()
+	next := r.st.Clone()
 	if next.Trusted, err = ts.Marshal(); err != nil {
 		return err
 	}
@@ -378,7 +379,7 @@ func (r *Runtime) commitHeader(base, ts *chainsync.TrustedState) (bool, error) {
 		return false, nil
 	}
 	r.metrics.headers.Inc()
-	next := r.st.clone()
+	next := r.st.Clone()
 	var err error
 	if next.Trusted, err = ts.Marshal(); err != nil {
 		return true, err
@@ -391,7 +392,7 @@ func (r *Runtime) commitHeader(base, ts *chainsync.TrustedState) (bool, error) {
 		// their turns pass. The header is committed either way; a failed
 		// proposal is tried again at the next header (a v+1 sealed but
 		// not committed was never announced, so a new one is as good).
-		if err := r.commitIngress(&ingressTx{next: r.st.clone(), master: r.master.clone()}, true); err != nil {
+		if err := r.commitIngress(&state.Tx{Next: r.st.Clone(), Master: r.master.Clone()}, true); err != nil {
 			r.log.Error("proposing the rotation's new master key version failed; retrying at the next header", "err", err)
 		}
 	}
@@ -407,8 +408,8 @@ func (r *Runtime) SyncIngress(req api.IngressRequest) (api.IngressResponse, erro
 		return api.IngressResponse{}, ErrNotInitialized
 	}
 	appHash := r.trusted.Header.AppHash
-	tx := &ingressTx{next: r.st.clone(), master: r.master.clone()}
-	next := &tx.next
+	tx := &state.Tx{Next: r.st.Clone(), Master: r.master.Clone()}
+	next := &tx.Next
 	wasRegistered := r.st.Registered
 	force := false
 	for _, e := range req.Entries {
@@ -453,38 +454,38 @@ func (r *Runtime) SyncIngress(req api.IngressRequest) (api.IngressResponse, erro
 // never refers to a history that is not on disk. If the commit fails after
 // the history was written, the entries are applied again on retry and
 // produce the same history, or a new v0 that was never announced.
-func (r *Runtime) commitIngress(tx *ingressTx, force bool) error {
+func (r *Runtime) commitIngress(tx *state.Tx, force bool) error {
 	if err := r.maybePropose(tx); err != nil {
 		return err
 	}
-	if len(tx.copies) > 0 {
+	if len(tx.Copies) > 0 {
 		if err := r.sealCopies(tx); err != nil {
 			return err
 		}
 		force = true
 	}
-	if tx.master.dirty {
-		if err := saveMasterHistory(r.cfg.DataDir, r.tee, &tx.master); err != nil {
+	if tx.Master.Dirty {
+		if err := state.SaveMasterHistory(r.cfg.DataDir, r.tee, &tx.Master); err != nil {
 			return err
 		}
-		tx.master.dirty = false
+		tx.Master.Dirty = false
 		force = true
 	}
-	if tx.erased || tx.rotationDone {
+	if tx.Erased || tx.RotationDone {
 		force = true
 	}
-	if err := r.commit(tx.next, r.trusted, force); err != nil {
+	if err := r.commit(tx.Next, r.trusted, force); err != nil {
 		return err
 	}
-	r.master = tx.master
-	if tx.erased {
+	r.master = tx.Master
+	if tx.Erased {
 		// The checkpoint just written holds no erased key; the older ones
 		// may. Forward secrecy outweighs falling back to them.
 		if err := r.ckpt.RemoveBefore(r.st.CheckpointSeq); err != nil {
 			r.log.Error("erased keys: removing older checkpoints failed; retried at the next erasure", "err", err)
 		}
 	}
-	if tx.rotationDone {
+	if tx.RotationDone {
 		r.removeReencryptJournal()
 	}
 	return nil
@@ -492,7 +493,7 @@ func (r *Runtime) commitIngress(tx *ingressTx, force bool) error {
 
 // becomeRegistered records the registration and announces the public
 // endpoint, once.
-func (r *Runtime) becomeRegistered(next *state) error {
+func (r *Runtime) becomeRegistered(next *state.State) error {
 	next.Registered = true
 	if r.cfg.PublicEndpoint != "" && !next.EndpointSent {
 		next.EndpointSent = true
@@ -509,7 +510,7 @@ func (r *Runtime) becomeRegistered(next *state) error {
 }
 
 // emit signs a worker egress message with the next sequence into next.
-func (r *Runtime) emit(next *state, topic string, payload []byte) error {
+func (r *Runtime) emit(next *state.State, topic string, payload []byte) error {
 	m := protocol.Message{Origin: protocol.WorkerOrigin(r.id.PublicKey()), Topic: topic, Seq: next.NextEgressSeq, Payload: payload}
 	sm, err := protocol.SignMessage(r.id.ChainID, r.id.Signing, &m)
 	if err != nil {
@@ -553,7 +554,7 @@ func (r *Runtime) SyncEgressAck(req api.EgressAckRequest) error {
 			return err
 		}
 	}
-	next := r.st.clone()
+	next := r.st.Clone()
 	next.Egress = slices.DeleteFunc(next.Egress, func(sm protocol.SignedMessage) bool {
 		m, err := protocol.DecodeMessage(sm.Body)
 		if err != nil {
@@ -700,7 +701,7 @@ func (r *Runtime) PendingEgress() []protocol.SignedMessage {
 
 // commit makes next the current state, checkpointing first when force is
 // set or enough blocks passed. Caller holds mu.
-func (r *Runtime) commit(next state, ts *chainsync.TrustedState, force bool) error {
+func (r *Runtime) commit(next state.State, ts *chainsync.TrustedState, force bool) error {
 	h := int64(0)
 	if ts != nil {
 		h = ts.Header.Height
@@ -709,7 +710,7 @@ func (r *Runtime) commit(next state, ts *chainsync.TrustedState, force bool) err
 		next.CheckpointSeq++
 		next.CheckpointHeight = h
 		next.CheckpointIngress = next.NextIngress
-		payload, err := next.marshal()
+		payload, err := next.Marshal()
 		if err != nil {
 			return err
 		}
@@ -736,7 +737,7 @@ func (r *Runtime) commit(next state, ts *chainsync.TrustedState, force bool) err
 func (r *Runtime) Checkpoint() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.commit(r.st.clone(), r.trusted, true)
+	return r.commit(r.st.Clone(), r.trusted, true)
 }
 
 func (r *Runtime) updateGauges() {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"io"
 	"log/slog"
 	"net"
@@ -125,8 +126,8 @@ func newSyncEnv(t *testing.T) *syncEnv {
 	}
 	// The worker holds version 1 of cluster 7's key, as after a grant.
 	r.mu.Lock()
-	next := r.st.clone()
-	next.Cluster = &memberCluster{ID: 7, Keys: []clusterKey{{Version: 1, PublicKey: bytes.Repeat([]byte{2}, 32), Key: bytes.Repeat([]byte{3}, 32)}}}
+	next := r.st.Clone()
+	next.Cluster = &state.MemberCluster{ID: 7, Keys: []state.ClusterKey{{Version: 1, PublicKey: bytes.Repeat([]byte{2}, 32), Key: bytes.Repeat([]byte{3}, 32)}}}
 	err = r.commit(next, r.trusted, true)
 	r.mu.Unlock()
 	if err != nil {
