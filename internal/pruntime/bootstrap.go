@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"fmt"
-	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"slices"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 )
 
 // Bootstrap from proven state, the parts beyond the registration and the

@@ -3,12 +3,12 @@ package pruntime
 import (
 	"bytes"
 	"errors"
-	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"cosmossdk.io/collections"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
@@ -78,8 +78,8 @@ func TestBootstrapMidRotationReencrypts(t *testing.T) {
 	for _, n := range up {
 		n.takeOne(protocol.TopicRotationAck)
 	}
-	activated := ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode())
-	reencStart := ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 3}.Encode())
+	activated := ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode())
+	reencStart := ingressMsg(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 3}.Encode())
 	applyAll(t, up, activated, reencStart)
 
 	rec := chainRotation(t, registrytypes.Rotation{FromVersion: 0, ToVersion: 1, Phase: registrytypes.ROTATION_PHASE_REENCRYPTING,
@@ -186,7 +186,7 @@ func TestBootstrapPastProposalRefetchesAtActivation(t *testing.T) {
 	if len(late.take(protocol.TopicRotationAck)) != 0 || len(late.take(protocol.TopicMasterKeyRefetch)) != 0 {
 		t.Fatal("acknowledged or asked before the version is on chain")
 	}
-	activated := ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode())
+	activated := ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode())
 	applyAll(t, nodes, activated)
 	refetch := late.takeOne(protocol.TopicMasterKeyRefetch)
 	if c, err := protocol.DecodeU32("count", refetch.Payload); err != nil || c != 2 || late.r.Info().Role != api.RoleDummy {

@@ -55,7 +55,7 @@ func TestRemovedMemberBlobsStayWithTheCluster(t *testing.T) {
 		t.Fatalf("PUT: %d %s", code, b)
 	}
 
-	leaver.mustApply(ingress(protocol.TopicClusterMemberRemoved, protocol.ClusterMember{Cluster: 3, Worker: leaver.id()}.Encode()))
+	leaver.mustApply(ingressMsg(protocol.TopicClusterMemberRemoved, protocol.ClusterMember{Cluster: 3, Worker: leaver.id()}.Encode()))
 	if code, b := do(leaverAPI, http.MethodGet, nil); code == http.StatusOK {
 		t.Fatalf("the removed member still reads the blob: %q", b)
 	}

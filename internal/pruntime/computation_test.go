@@ -28,7 +28,7 @@ func busyParams(t testing.TB) []byte {
 func sessionStarted(n *testNode, session uint64) protocol.Message {
 	stake := tokenomics.FromInt(20_000)
 	sb, _ := stake.MarshalBinary()
-	return ingress(protocol.TopicSessionStarted, protocol.SessionStarted{
+	return ingressMsg(protocol.TopicSessionStarted, protocol.SessionStarted{
 		Worker: n.id(), Session: session, Score: 1_000, Level: 1, Stake: sb,
 	}.Encode())
 }
@@ -55,7 +55,7 @@ func TestComputationRole(t *testing.T) {
 	a, b, w := newTestNode(t), newTestNode(t), newTestNode(t)
 	pub := launch(t, a)
 	params := compIngress(protocol.TopicComputationParams, busyParams(t))
-	b.mustApply(ingress(protocol.TopicGatekeeperAdded, b.id()), ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()))
+	b.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, b.id()), ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()))
 
 	// Block 10: w starts computing. Block 11: w's heartbeat for block 10.
 	block10 := []protocol.Message{params, sessionStarted(w, 1), closeBlock(10)}
@@ -200,7 +200,7 @@ func TestComputationMeasuresPInstant(t *testing.T) {
 	copy(wk[:], w.id())
 	const stake = 5_000 // V below v_max, so that V moves with p
 	sb, _ := tokenomics.FromInt(stake).MarshalBinary()
-	start := ingress(protocol.TopicSessionStarted, protocol.SessionStarted{
+	start := ingressMsg(protocol.TopicSessionStarted, protocol.SessionStarted{
 		Worker: w.id(), Session: 1, Score: 1_000, Level: 1, Stake: sb,
 	}.Encode())
 	// Every worker is challenged every block; w answers every other one

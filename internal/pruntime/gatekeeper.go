@@ -5,12 +5,12 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
-	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"runtime"
 	"sync"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 )
 
 // The gatekeeper and cluster-member roles (DESIGN §6, replicated mode).

@@ -3,7 +3,6 @@ package pruntime
 import (
 	"crypto/hpke"
 	"crypto/rand"
-	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"os"
 	"runtime"
 	"slices"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 )
 
 // Gatekeeper figures of issue 4, each against a reference measured in the
@@ -167,7 +167,7 @@ func benchGrantsFor(t testing.TB, n int) []protocol.Message {
 	for i := range out {
 		worker := make([]byte, protocol.IdentityKeyLen)
 		rand.Read(worker)
-		out[i] = ingress(protocol.TopicClusterGrant, protocol.ClusterGrant{
+		out[i] = ingressMsg(protocol.TopicClusterGrant, protocol.ClusterGrant{
 			ClusterKeyID: protocol.ClusterKeyID{Cluster: uint64(i % 4)}, PublicKey: make([]byte, protocol.ClusterPublicKeyLen),
 			Worker: worker, ReceiveKey: benchReceiveKey(t).Bytes(),
 		}.Encode())
@@ -188,15 +188,15 @@ func measureHistoryTransfer(t *testing.T, n int) (total, verifyOnly time.Duratio
 			t.Fatal(err)
 		}
 		a.r.master.Set(k)
-		recs = append(recs, ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: uint32(v), PublicKey: k.PublicKey()}.Encode()))
+		recs = append(recs, ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: uint32(v), PublicKey: k.PublicKey()}.Encode()))
 	}
 	a.r.master.Dirty = true
 	a.mustApply(recs...)
 	pub0 := a.r.st.MasterPubKeys[0]
-	b.mustApply(append([]protocol.Message{ingress(protocol.TopicGatekeeperAdded, b.id()),
-		ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub0}.Encode())}, recs...)...)
+	b.mustApply(append([]protocol.Message{ingressMsg(protocol.TopicGatekeeperAdded, b.id()),
+		ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub0}.Encode())}, recs...)...)
 
-	req := ingress(protocol.TopicMasterKeyRequest, protocol.KeyRequest{Identity: b.id(), ReceiveKey: b.receiveKey()}.Encode())
+	req := ingressMsg(protocol.TopicMasterKeyRequest, protocol.KeyRequest{Identity: b.id(), ReceiveKey: b.receiveKey()}.Encode())
 	a.mustApply(req)
 	var copies []protocol.Message
 	for _, c := range a.take(protocol.TopicMasterKeyCopy) {

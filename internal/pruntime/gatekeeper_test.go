@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
-	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/e2etest"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 )
 
 // These tests drive the gatekeeper state machine with chain messages as the
@@ -43,7 +43,7 @@ func (n *testNode) open() {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	r, err := New(validConfig(n.dir), tee, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r, err := newRuntime(validConfig(n.dir), tee, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		n.t.Fatal(err)
 	}
@@ -111,18 +111,18 @@ func (n *testNode) takeOne(topic string) protocol.Message {
 	return ms[0]
 }
 
-func ingress(topic string, payload []byte) protocol.Message {
+func ingressMsg(topic string, payload []byte) protocol.Message {
 	return protocol.Message{Origin: protocol.ModuleOrigin("registry"), Topic: topic, Payload: payload}
 }
 
 func relayed(sender []byte, m protocol.Message) protocol.Message {
-	return ingress(m.Topic, protocol.Relayed{Sender: sender, Body: m.Payload}.Encode())
+	return ingressMsg(m.Topic, protocol.Relayed{Sender: sender, Body: m.Payload}.Encode())
 }
 
 // launch makes n the first gatekeeper and returns v0's public key.
 func launch(t testing.TB, n *testNode) []byte {
 	t.Helper()
-	n.mustApply(ingress(protocol.TopicGatekeeperAdded, n.id()), ingress(protocol.TopicGatekeeperLaunch, n.id()))
+	n.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, n.id()), ingressMsg(protocol.TopicGatekeeperLaunch, n.id()))
 	if got := n.r.Info().Role; got != api.RoleDummy {
 		t.Fatalf("role after launch %q, want dummy until the key is on chain", got)
 	}
@@ -131,7 +131,7 @@ func launch(t testing.TB, n *testNode) []byte {
 	if err != nil || rec.Version != 0 {
 		t.Fatalf("announcement %+v: %v", rec, err)
 	}
-	n.mustApply(ingress(protocol.TopicMasterKey, ann.Payload))
+	n.mustApply(ingressMsg(protocol.TopicMasterKey, ann.Payload))
 	if info := n.r.Info(); info.Role != api.RoleActive || info.MasterVersions != 1 {
 		t.Fatalf("after the key is on chain: role %q, %d versions", info.Role, info.MasterVersions)
 	}
@@ -143,16 +143,16 @@ func launch(t testing.TB, n *testNode) []byte {
 // senders make for it.
 func join(t *testing.T, n *testNode, pub []byte, senders ...*testNode) {
 	t.Helper()
-	n.mustApply(ingress(protocol.TopicGatekeeperAdded, n.id()), ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()))
+	n.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, n.id()), ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()))
 	deliverHistory(t, n, senders...)
 }
 
 // deliverHistory requests the history for n and relays the senders' copies.
 func deliverHistory(t *testing.T, n *testNode, senders ...*testNode) {
 	t.Helper()
-	req := ingress(protocol.TopicMasterKeyRequest, protocol.KeyRequest{Identity: n.id(), ReceiveKey: n.receiveKey()}.Encode())
+	req := ingressMsg(protocol.TopicMasterKeyRequest, protocol.KeyRequest{Identity: n.id(), ReceiveKey: n.receiveKey()}.Encode())
 	for _, s := range senders {
-		s.mustApply(ingress(protocol.TopicGatekeeperAdded, n.id()), req)
+		s.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, n.id()), req)
 		n.mustApply(req, relayed(s.id(), s.takeOne(protocol.TopicMasterKeyCopy)))
 	}
 }
@@ -160,7 +160,7 @@ func deliverHistory(t *testing.T, n *testNode, senders ...*testNode) {
 func TestLaunchSealsBeforeAnnouncing(t *testing.T) {
 	t.Parallel()
 	a := newTestNode(t)
-	a.mustApply(ingress(protocol.TopicGatekeeperAdded, a.id()), ingress(protocol.TopicGatekeeperLaunch, a.id()))
+	a.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, a.id()), ingressMsg(protocol.TopicGatekeeperLaunch, a.id()))
 	// The announcement is pending egress: the sealed history must already
 	// be on disk and hold the announced key.
 	ann := a.takeOne(protocol.TopicMasterKey)
@@ -180,7 +180,7 @@ func TestLaunchSealsBeforeAnnouncing(t *testing.T) {
 	// A restart before the key reaches the chain (checkpointed state says
 	// launching) keeps the same key: nothing is regenerated.
 	a.open()
-	a.mustApply(ingress(protocol.TopicMasterKey, ann.Payload))
+	a.mustApply(ingressMsg(protocol.TopicMasterKey, ann.Payload))
 	if info := a.r.Info(); info.Role != api.RoleActive || info.MasterPubkey == "" {
 		t.Fatalf("after restart and the key on chain: %+v", info)
 	}
@@ -190,8 +190,8 @@ func TestLaunchIgnoresOthersAndNonGatekeepers(t *testing.T) {
 	t.Parallel()
 	a, b := newTestNode(t), newTestNode(t)
 	// Launch for someone else, and a launch for a non-gatekeeper.
-	a.mustApply(ingress(protocol.TopicGatekeeperAdded, a.id()), ingress(protocol.TopicGatekeeperLaunch, b.id()))
-	b.mustApply(ingress(protocol.TopicGatekeeperLaunch, b.id()))
+	a.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, a.id()), ingressMsg(protocol.TopicGatekeeperLaunch, b.id()))
+	b.mustApply(ingressMsg(protocol.TopicGatekeeperLaunch, b.id()))
 	for _, n := range []*testNode{a, b} {
 		if len(n.take(protocol.TopicMasterKey)) != 0 || n.r.master.Count() != 0 {
 			t.Fatal("generated a master key without being the designated launcher")
@@ -202,9 +202,9 @@ func TestLaunchIgnoresOthersAndNonGatekeepers(t *testing.T) {
 func TestLaunchWithAnotherKeyOnChainDoesNotGoLive(t *testing.T) {
 	t.Parallel()
 	a := newTestNode(t)
-	a.mustApply(ingress(protocol.TopicGatekeeperAdded, a.id()), ingress(protocol.TopicGatekeeperLaunch, a.id()))
+	a.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, a.id()), ingressMsg(protocol.TopicGatekeeperLaunch, a.id()))
 	other, _ := crypto.GenerateMasterKey(rand.Reader, 0)
-	a.mustApply(ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: other.PublicKey()}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: other.PublicKey()}.Encode()))
 	if a.r.Info().Role == api.RoleActive || a.r.master.Count() != 0 {
 		t.Fatal("went live on a key it did not generate")
 	}
@@ -236,7 +236,7 @@ func TestWrongMasterKeyIsReportedNotSealed(t *testing.T) {
 	t.Parallel()
 	a, b := newTestNode(t), newTestNode(t)
 	pub := launch(t, a)
-	b.mustApply(ingress(protocol.TopicGatekeeperAdded, b.id()), ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()))
+	b.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, b.id()), ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()))
 	req := protocol.KeyRequest{Identity: b.id(), ReceiveKey: b.receiveKey()}
 
 	wrong, _ := crypto.GenerateMasterKey(rand.Reader, 0)
@@ -264,7 +264,7 @@ func TestWrongMasterKeyIsReportedNotSealed(t *testing.T) {
 	for name, c := range map[string]protocol.MasterKeyCopy{
 		"wrong key": bad, "tampered": tampered, "sealed for another chain": otherChain, "versions not on chain": beyond,
 	} {
-		b.mustApply(ingress(protocol.TopicMasterKeyCopy, protocol.Relayed{Sender: evil, Body: c.Encode()}.Encode()))
+		b.mustApply(ingressMsg(protocol.TopicMasterKeyCopy, protocol.Relayed{Sender: evil, Body: c.Encode()}.Encode()))
 		fault := b.takeOne(protocol.TopicKeyFault)
 		kf, err := protocol.DecodeKeyFault(fault.Payload)
 		if err != nil || !bytes.Equal(kf.Sender, evil) || kf.Kind != protocol.FaultMasterKeyCopy {
@@ -278,7 +278,7 @@ func TestWrongMasterKeyIsReportedNotSealed(t *testing.T) {
 		}
 	}
 	// The honest copy still works afterwards.
-	b.mustApply(ingress(protocol.TopicMasterKeyCopy, protocol.Relayed{Sender: a.id(), Body: good.Encode()}.Encode()))
+	b.mustApply(ingressMsg(protocol.TopicMasterKeyCopy, protocol.Relayed{Sender: a.id(), Body: good.Encode()}.Encode()))
 	if b.r.Info().Role != api.RoleActive {
 		t.Fatal("honest copy after bad ones not accepted")
 	}
@@ -294,14 +294,14 @@ func TestNonGatekeeperKeepsNoMasterKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.mustApply(ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()),
-		ingress(protocol.TopicMasterKeyCopy, protocol.Relayed{Sender: a.id(), Body: c.Encode()}.Encode()))
+	w.mustApply(ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()),
+		ingressMsg(protocol.TopicMasterKeyCopy, protocol.Relayed{Sender: a.id(), Body: c.Encode()}.Encode()))
 	if w.r.master.Count() != 0 || w.r.Info().Role != api.RoleNone {
 		t.Fatal("a worker that is not a gatekeeper kept the master key")
 	}
 	// A non-live designated gatekeeper does not answer key requests either.
 	d := newTestNode(t)
-	d.mustApply(ingress(protocol.TopicGatekeeperAdded, d.id()), ingress(protocol.TopicMasterKeyRequest, req.Encode()))
+	d.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, d.id()), ingressMsg(protocol.TopicMasterKeyRequest, req.Encode()))
 	if len(d.take(protocol.TopicMasterKeyCopy)) != 0 {
 		t.Fatal("a gatekeeper without keys answered a key request")
 	}
@@ -311,11 +311,11 @@ func TestRemovedGatekeeperErasesKeysAndStops(t *testing.T) {
 	t.Parallel()
 	a := newTestNode(t)
 	launch(t, a)
-	a.mustApply(ingress(protocol.TopicGatekeeperRemoved, a.id()))
+	a.mustApply(ingressMsg(protocol.TopicGatekeeperRemoved, a.id()))
 	if _, err := os.Stat(filepath.Join(a.dir, state.MasterKeysFile)); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("history file still there: %v", err)
 	}
-	a.mustApply(ingress(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.EncodeU64(10)}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.EncodeU64(10)}.Encode()))
 	if a.r.Info().Role != api.RoleNone || len(a.take(protocol.TopicBeacon)) != 0 {
 		t.Fatal("removed gatekeeper still acts")
 	}
@@ -332,12 +332,12 @@ func TestQuorumOutputsAreIdentical(t *testing.T) {
 	a, b := newTestNode(t), newTestNode(t)
 	pub := launch(t, a)
 	tasks := []protocol.Message{
-		ingress(protocol.TopicClusterTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.ClusterKeyID{Cluster: 7, Version: 0}.Encode()}.Encode()),
-		ingress(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 1, Body: protocol.EncodeU64(20)}.Encode()),
+		ingressMsg(protocol.TopicClusterTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.ClusterKeyID{Cluster: 7, Version: 0}.Encode()}.Encode()),
+		ingressMsg(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 1, Body: protocol.EncodeU64(20)}.Encode()),
 	}
 	a.mustApply(tasks...)
 	// b is designated, sees the tasks, and only then receives the history.
-	b.mustApply(ingress(protocol.TopicGatekeeperAdded, b.id()), ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()))
+	b.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, b.id()), ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()))
 	b.mustApply(tasks...)
 	if len(b.take(protocol.TopicClusterKey)) != 0 {
 		t.Fatal("answered a task before holding the key")
@@ -359,19 +359,19 @@ func TestBeaconCheck(t *testing.T) {
 	t.Parallel()
 	a := newTestNode(t)
 	launch(t, a)
-	a.mustApply(ingress(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.EncodeU64(10)}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.EncodeU64(10)}.Encode()))
 	own := a.takeOne(protocol.TopicBeacon)
-	a.mustApply(ingress(protocol.TopicBeacon, own.Payload))
+	a.mustApply(ingressMsg(protocol.TopicBeacon, own.Payload))
 	b, _ := protocol.DecodeBeacon(own.Payload)
 	b.Value = bytes.Repeat([]byte{1}, 32)
-	a.mustApply(ingress(protocol.TopicBeacon, b.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicBeacon, b.Encode()))
 	if a.r.st.GK.BeaconMismatches != 1 || a.r.Info().BeaconHeight != 10 {
 		t.Fatalf("mismatches %d, beacon height %d", a.r.st.GK.BeaconMismatches, a.r.Info().BeaconHeight)
 	}
 }
 
 func grant(w *testNode, cluster uint64, pub []byte) protocol.Message {
-	return ingress(protocol.TopicClusterGrant, protocol.ClusterGrant{
+	return ingressMsg(protocol.TopicClusterGrant, protocol.ClusterGrant{
 		ClusterKeyID: protocol.ClusterKeyID{Cluster: cluster}, PublicKey: pub, Worker: w.id(), ReceiveKey: w.receiveKey(),
 	}.Encode())
 }
@@ -407,7 +407,7 @@ func TestWorkerReceivesClusterKey(t *testing.T) {
 	}
 
 	// Removal drops the key.
-	w.mustApply(ingress(protocol.TopicClusterMemberRemoved, protocol.ClusterMember{Cluster: 3, Worker: w.id()}.Encode()))
+	w.mustApply(ingressMsg(protocol.TopicClusterMemberRemoved, protocol.ClusterMember{Cluster: 3, Worker: w.id()}.Encode()))
 	if _, _, _, ok := w.r.CurrentClusterKey(); ok {
 		t.Fatal("removed worker kept the cluster key")
 	}

@@ -8,13 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/atomicfile"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee"
 )
 

@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/ingress"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 )
 
 // Ingress dispatch: one table, built once when the runtime opens, maps
@@ -24,113 +25,44 @@ import (
 // to a pRuntime that knows the topic, and the counter is what tells the
 // operator one is due.
 
-// Errors of the topic table.
-var (
-	// ErrUnknownTopic: an ingress entry's topic has no row in the table.
-	ErrUnknownTopic = errors.New("pruntime: ingress topic unknown to this pRuntime version")
-	// ErrDuplicateTopic: two rows of a table name the same topic.
-	ErrDuplicateTopic = errors.New("pruntime: ingress topic handled twice")
-	// ErrBadRoute: a row without a topic, a role or a handler.
-	ErrBadRoute = errors.New("pruntime: malformed ingress route")
-)
+// ErrUnknownTopic: an ingress entry's topic has no row in the table.
+var ErrUnknownTopic = ingress.ErrUnknownTopic
 
-// Role is the part of the enclave a topic belongs to. It labels logs and
-// errors; it is never chain-supplied text.
-type Role string
+// workerRoutes are the core's own rows of the topic table: registration
+// and the gatekeeper set.
+func (r *Runtime) workerRoutes() []ingress.Route {
+	keys, noKeys := ingress.Keys, ingress.NoKeys
+	return []ingress.Route{
+		{Topic: protocol.TopicWorkerRegistered, Role: ingress.RoleWorker, Handle: r.onWorkerRegistered},
+		{Topic: protocol.TopicGatekeeperAdded, Role: ingress.RoleWorker, Handle: r.onGatekeeperAdded},
+		{Topic: protocol.TopicGatekeeperRemoved, Role: ingress.RoleWorker, Handle: r.onGatekeeperRemovedEntry},
 
-// The enclave's roles.
-const (
-	RoleWorker      Role = "worker"      // registration and the gatekeeper set
-	RoleGatekeeper  Role = "gatekeeper"  // master keys, quorum tasks, cluster keys
-	RoleRotation    Role = "rotation"    // master key rotation and re-encryption
-	RoleMigration   Role = "migration"   // handover to a new pRuntime version
-	RoleComputation Role = "computation" // the tokenomic engine
-)
+		{Topic: protocol.TopicMigrationScheduled, Role: ingress.RoleMigration, Handle: noKeys(r.onMigrationScheduled)},
+		{Topic: protocol.TopicMigrationHandoverRequest, Role: ingress.RoleMigration, Handle: r.onHandoverRequest},
+		{Topic: protocol.TopicMigrationHandover, Role: ingress.RoleMigration, Handle: r.onHandover},
+		{Topic: protocol.TopicMigrationActivated, Role: ingress.RoleMigration, Handle: r.onMigrationActivated},
+		{Topic: protocol.TopicMigrationCancelled, Role: ingress.RoleMigration, Handle: r.onMigrationCancelled},
 
-// ingressHandler applies one verified entry's payload to tx. keys reports
-// that the entry concerned this pRuntime's keys or roles, which checkpoint
-// at once.
-type ingressHandler func(tx *state.Tx, payload []byte) (keys bool, err error)
+		{Topic: protocol.TopicGatekeeperLaunch, Role: ingress.RoleGatekeeper, Handle: keys(r.onLaunch)},
+		{Topic: protocol.TopicMasterKey, Role: ingress.RoleGatekeeper, Handle: keys(r.onMasterKey)},
+		{Topic: protocol.TopicMasterKeyRequest, Role: ingress.RoleGatekeeper, Handle: keys(r.onMasterKeyRequest)},
+		{Topic: protocol.TopicMasterKeyCopy, Role: ingress.RoleGatekeeper, Handle: keys(r.onMasterKeyCopy)},
+		{Topic: protocol.TopicClusterTask, Role: ingress.RoleGatekeeper, Handle: keys(r.onClusterTask)},
+		{Topic: protocol.TopicBeaconTask, Role: ingress.RoleGatekeeper, Handle: keys(r.onBeaconTask)},
+		{Topic: protocol.TopicBeacon, Role: ingress.RoleGatekeeper, Handle: keys(r.onBeacon)},
+		{Topic: protocol.TopicClusterGrant, Role: ingress.RoleGatekeeper, Handle: keys(r.onClusterGrant)},
+		{Topic: protocol.TopicClusterKeyCopy, Role: ingress.RoleGatekeeper, Handle: keys(r.onClusterKeyCopy)},
+		{Topic: protocol.TopicClusterMemberRemoved, Role: ingress.RoleGatekeeper, Handle: keys(r.onClusterMemberRemoved)},
+		{Topic: protocol.TopicClusterKey, Role: ingress.RoleGatekeeper, Handle: keys(r.onClusterKey)},
 
-// ingressRoute is one row of the topic table.
-type ingressRoute struct {
-	topic  string
-	role   Role
-	handle ingressHandler
-}
-
-// topicTable maps a topic to its row. It is built once and only read.
-type topicTable struct {
-	routes map[string]ingressRoute
-}
-
-// newTopicTable builds the table, refusing a malformed row or a topic
-// named twice.
-func newTopicTable(rows []ingressRoute) (*topicTable, error) {
-	t := &topicTable{routes: make(map[string]ingressRoute, len(rows))}
-	for _, row := range rows {
-		if row.topic == "" || row.role == "" || row.handle == nil {
-			return nil, fmt.Errorf("%w: topic %q, role %q", ErrBadRoute, row.topic, row.role)
-		}
-		if prev, dup := t.routes[row.topic]; dup {
-			return nil, fmt.Errorf("%w: %q by %s and %s", ErrDuplicateTopic, row.topic, prev.role, row.role)
-		}
-		t.routes[row.topic] = row
-	}
-	return t, nil
-}
-
-// lookup returns topic's row.
-func (t *topicTable) lookup(topic string) (ingressRoute, bool) {
-	row, ok := t.routes[topic]
-	return row, ok
-}
-
-// ingressRoutes are the rows of the runtime's topic table.
-func (r *Runtime) ingressRoutes() []ingressRoute {
-	keys := func(f func(*state.Tx, []byte) error) ingressHandler {
-		return func(tx *state.Tx, p []byte) (bool, error) { return true, f(tx, p) }
-	}
-	noKeys := func(f func(*state.Tx, []byte) error) ingressHandler {
-		return func(tx *state.Tx, p []byte) (bool, error) { return false, f(tx, p) }
-	}
-	return []ingressRoute{
-		{protocol.TopicWorkerRegistered, RoleWorker, r.onWorkerRegistered},
-		{protocol.TopicGatekeeperAdded, RoleWorker, r.onGatekeeperAdded},
-		{protocol.TopicGatekeeperRemoved, RoleWorker, r.onGatekeeperRemovedEntry},
-
-		{protocol.TopicMigrationScheduled, RoleMigration, noKeys(r.onMigrationScheduled)},
-		{protocol.TopicMigrationHandoverRequest, RoleMigration, r.onHandoverRequest},
-		{protocol.TopicMigrationHandover, RoleMigration, r.onHandover},
-		{protocol.TopicMigrationActivated, RoleMigration, r.onMigrationActivated},
-		{protocol.TopicMigrationCancelled, RoleMigration, r.onMigrationCancelled},
-
-		{protocol.TopicGatekeeperLaunch, RoleGatekeeper, keys(r.onLaunch)},
-		{protocol.TopicMasterKey, RoleGatekeeper, keys(r.onMasterKey)},
-		{protocol.TopicMasterKeyRequest, RoleGatekeeper, keys(r.onMasterKeyRequest)},
-		{protocol.TopicMasterKeyCopy, RoleGatekeeper, keys(r.onMasterKeyCopy)},
-		{protocol.TopicClusterTask, RoleGatekeeper, keys(r.onClusterTask)},
-		{protocol.TopicBeaconTask, RoleGatekeeper, keys(r.onBeaconTask)},
-		{protocol.TopicBeacon, RoleGatekeeper, keys(r.onBeacon)},
-		{protocol.TopicClusterGrant, RoleGatekeeper, keys(r.onClusterGrant)},
-		{protocol.TopicClusterKeyCopy, RoleGatekeeper, keys(r.onClusterKeyCopy)},
-		{protocol.TopicClusterMemberRemoved, RoleGatekeeper, keys(r.onClusterMemberRemoved)},
-		{protocol.TopicClusterKey, RoleGatekeeper, keys(r.onClusterKey)},
-
-		{protocol.TopicRotationStart, RoleRotation, keys(r.onRotationStart)},
-		{protocol.TopicRotationProposed, RoleRotation, keys(r.onRotationProposed)},
-		{protocol.TopicRotationProposalRejected, RoleRotation, keys(r.onRotationRejected)},
-		{protocol.TopicReencryptStart, RoleRotation, keys(r.onReencryptStart)},
-		{protocol.TopicReencryptSweep, RoleRotation, keys(r.onReencryptSweep)},
-		{protocol.TopicReencryptReassigned, RoleRotation, keys(r.onReencryptReassigned)},
-		{protocol.TopicMasterKeyRetired, RoleRotation, keys(r.onMasterKeyRetired)},
-		{protocol.TopicMasterKeyErase, RoleRotation, keys(r.onMasterKeyErase)},
-
-		{protocol.TopicComputationParams, RoleComputation, noKeys(r.onComputationParams)},
-		{protocol.TopicSessionStarted, RoleComputation, noKeys(r.onSessionStarted)},
-		{protocol.TopicSessionStopped, RoleComputation, noKeys(r.onSessionStopped)},
-		{protocol.TopicHeartbeat, RoleComputation, noKeys(r.onHeartbeat)},
-		{protocol.TopicBlock, RoleComputation, noKeys(r.onBlock)},
+		{Topic: protocol.TopicRotationStart, Role: ingress.RoleRotation, Handle: keys(r.onRotationStart)},
+		{Topic: protocol.TopicRotationProposed, Role: ingress.RoleRotation, Handle: keys(r.onRotationProposed)},
+		{Topic: protocol.TopicRotationProposalRejected, Role: ingress.RoleRotation, Handle: keys(r.onRotationRejected)},
+		{Topic: protocol.TopicReencryptStart, Role: ingress.RoleRotation, Handle: keys(r.onReencryptStart)},
+		{Topic: protocol.TopicReencryptSweep, Role: ingress.RoleRotation, Handle: keys(r.onReencryptSweep)},
+		{Topic: protocol.TopicReencryptReassigned, Role: ingress.RoleRotation, Handle: keys(r.onReencryptReassigned)},
+		{Topic: protocol.TopicMasterKeyRetired, Role: ingress.RoleRotation, Handle: keys(r.onMasterKeyRetired)},
+		{Topic: protocol.TopicMasterKeyErase, Role: ingress.RoleRotation, Handle: keys(r.onMasterKeyErase)},
 	}
 }
 
@@ -142,15 +74,15 @@ func (r *Runtime) handleIngress(tx *state.Tx, m protocol.Message) (bool, error) 
 	if tx.Next.Retired {
 		return false, nil // replaced by a migration: signs nothing more
 	}
-	row, ok := r.topics.lookup(m.Topic)
+	row, ok := r.topics.Lookup(m.Topic)
 	if !ok {
 		return false, ErrUnknownTopic
 	}
-	keys, err := row.handle(tx, m.Payload)
+	keys, err := row.Handle(tx, m.Payload)
 	if err != nil {
 		// The chain verified and wrote this entry: a payload that does not
 		// parse is a protocol mismatch between chain and pRuntime versions.
-		return keys, fmt.Errorf("pruntime: ingress %s (%s): %w", m.Topic, row.role, err)
+		return keys, fmt.Errorf("pruntime: ingress %s (%s): %w", m.Topic, row.Role, err)
 	}
 	return keys, nil
 }

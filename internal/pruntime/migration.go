@@ -7,11 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"slices"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 )
 
 // State migration to a new pRuntime version (DESIGN §6, issue 5 point 6;

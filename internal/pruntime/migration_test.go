@@ -3,7 +3,6 @@ package pruntime
 import (
 	"bytes"
 	"encoding/base64"
-	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"io"
 	"log/slog"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 )
 
 // oldMeasurement is newTestNode's; successors run newMeasurement.
@@ -31,7 +31,7 @@ func newSuccessor(t testing.TB, pred *testNode) *testNode {
 	}
 	cfg := validConfig(n.dir)
 	cfg.Predecessor = pred.id()
-	if n.r, err = New(cfg, tee, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+	if n.r, err = newRuntime(cfg, tee, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -56,13 +56,13 @@ func newMigrationNet(t *testing.T) *migrationNet {
 	n.w.mustApply(g, relayed(n.a.id(), n.a.takeOne(protocol.TopicClusterKeyCopy)))
 	// What every pRuntime saw on the ingress log, successors included.
 	history := []protocol.Message{
-		ingress(protocol.TopicGatekeeperAdded, n.a.id()),
-		ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()),
-		ingress(protocol.TopicClusterKey, protocol.ClusterPublicKey{ClusterKeyID: protocol.ClusterKeyID{Cluster: 3}, PublicKey: cpub}.Encode()),
+		ingressMsg(protocol.TopicGatekeeperAdded, n.a.id()),
+		ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()),
+		ingressMsg(protocol.TopicClusterKey, protocol.ClusterPublicKey{ClusterKeyID: protocol.ClusterKeyID{Cluster: 3}, PublicKey: cpub}.Encode()),
 	}
 	n.sa.mustApply(history...)
 	n.sw.mustApply(history...)
-	sched := ingress(protocol.TopicMigrationScheduled, protocol.MigrationScheduled{
+	sched := ingressMsg(protocol.TopicMigrationScheduled, protocol.MigrationScheduled{
 		ID: 1, ActivationHeight: 100, TEEKind: "sim", Measurement: newMeasurement, Replaced: [][]byte{oldMeasurement},
 	}.Encode())
 	n.each(sched)
@@ -76,7 +76,7 @@ func (n *migrationNet) each(msgs ...protocol.Message) {
 }
 
 func request(pred, succ *testNode, measurement []byte) protocol.Message {
-	return ingress(protocol.TopicMigrationHandoverRequest, protocol.MigrationHandoverRequest{
+	return ingressMsg(protocol.TopicMigrationHandoverRequest, protocol.MigrationHandoverRequest{
 		ID: 1, Predecessor: pred.id(), Successor: succ.id(), ReceiveKey: succ.receiveKey(), Measurement: measurement,
 	}.Encode())
 }
@@ -134,11 +134,11 @@ func TestMigrationHandoverAndActivation(t *testing.T) {
 
 	// A beacon task just before activation, which the old gatekeeper may
 	// not get to answer: the ready successor queues it.
-	task := ingress(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.EncodeU64(10)}.Encode())
+	task := ingressMsg(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.EncodeU64(10)}.Encode())
 	n.each(task)
 	want := n.a.takeOne(protocol.TopicBeacon)
 
-	act := ingress(protocol.TopicMigrationActivated, protocol.MigrationActivated{ID: 1, Pairs: sortedPairs(
+	act := ingressMsg(protocol.TopicMigrationActivated, protocol.MigrationActivated{ID: 1, Pairs: sortedPairs(
 		protocol.MigrationPair{Predecessor: n.a.id(), Successor: n.sa.id()},
 		protocol.MigrationPair{Predecessor: n.w.id(), Successor: n.sw.id()},
 	)}.Encode())
@@ -167,7 +167,7 @@ func TestMigrationHandoverAndActivation(t *testing.T) {
 	if h, err := state.LoadMasterHistory(n.a.dir, n.a.r.tee); err != nil || h.Count() != 0 {
 		t.Fatalf("replaced gatekeeper's sealed history still holds %d versions (%v)", h.Count(), err)
 	}
-	n.a.mustApply(ingress(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 1, Body: protocol.EncodeU64(20)}.Encode()))
+	n.a.mustApply(ingressMsg(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 1, Body: protocol.EncodeU64(20)}.Encode()))
 	if len(n.a.r.st.Egress) != 0 {
 		t.Fatal("a replaced pRuntime still signs")
 	}
@@ -192,7 +192,7 @@ func TestMigrationBadHandover(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.Sealed[len(h.Sealed)-1] ^= 1
-	n.sa.mustApply(ingress(protocol.TopicMigrationHandover, protocol.Relayed{Sender: n.a.id(), Body: h.Encode()}.Encode()))
+	n.sa.mustApply(ingressMsg(protocol.TopicMigrationHandover, protocol.Relayed{Sender: n.a.id(), Body: h.Encode()}.Encode()))
 	n.sa.takeOne(protocol.TopicMigrationFault)
 	if n.sa.r.master.Count() != 0 || (n.sa.r.st.Migration.Phase == state.MigrationReady) {
 		t.Fatal("a faulty handover was kept")
@@ -219,7 +219,7 @@ func TestMigrationCancelled(t *testing.T) {
 	if n.sa.r.master.Count() != 1 {
 		t.Fatal("handover not kept")
 	}
-	n.each(ingress(protocol.TopicMigrationCancelled, protocol.MigrationCancelled{ID: 1, Reason: protocol.CancelPlanGone}.Encode()))
+	n.each(ingressMsg(protocol.TopicMigrationCancelled, protocol.MigrationCancelled{ID: 1, Reason: protocol.CancelPlanGone}.Encode()))
 	if n.sa.r.master.Count() != 0 || n.sa.r.st.Migration != nil {
 		t.Fatal("the successor kept the handed keys after the cancellation")
 	}
@@ -246,7 +246,7 @@ func TestMigrationLeavesNoKeyInOlderCheckpoints(t *testing.T) {
 		{
 			name: "activated: the replaced pRuntimes",
 			end: func(n *migrationNet) protocol.Message {
-				return ingress(protocol.TopicMigrationActivated, protocol.MigrationActivated{ID: 1, Pairs: sortedPairs(
+				return ingressMsg(protocol.TopicMigrationActivated, protocol.MigrationActivated{ID: 1, Pairs: sortedPairs(
 					protocol.MigrationPair{Predecessor: n.a.id(), Successor: n.sa.id()},
 					protocol.MigrationPair{Predecessor: n.w.id(), Successor: n.sw.id()},
 				)}.Encode())
@@ -256,7 +256,7 @@ func TestMigrationLeavesNoKeyInOlderCheckpoints(t *testing.T) {
 		{
 			name: "cancelled: the successors",
 			end: func(*migrationNet) protocol.Message {
-				return ingress(protocol.TopicMigrationCancelled, protocol.MigrationCancelled{ID: 1, Reason: protocol.CancelPlanGone}.Encode())
+				return ingressMsg(protocol.TopicMigrationCancelled, protocol.MigrationCancelled{ID: 1, Reason: protocol.CancelPlanGone}.Encode())
 			},
 			nodes: func(n *migrationNet) []*testNode { return []*testNode{n.sa, n.sw} },
 		},

@@ -102,9 +102,9 @@ func TestReencryptionSweepAndAdoptedRange(t *testing.T) {
 	}
 	rotate(t, nodes)
 	// Two ranges: range 0 is this gatekeeper's, range 1 nobody's yet.
-	task := ingress(protocol.TopicClusterTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.ClusterKeyID{Cluster: 2, Version: 1}.Encode()}.Encode())
-	a.mustApply(task, ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 2}.Encode()))
-	a.mustApply(ingress(protocol.TopicClusterKey, a.takeOne(protocol.TopicClusterKey).Payload))
+	task := ingressMsg(protocol.TopicClusterTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.ClusterKeyID{Cluster: 2, Version: 1}.Encode()}.Encode())
+	a.mustApply(task, ingressMsg(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 2}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicClusterKey, a.takeOne(protocol.TopicClusterKey).Payload))
 	runUntil(t, a, store, "range 0 finished", func() bool { return a.r.Info().Rotation.Finished })
 	first := lastReport(t, a, 0)
 
@@ -118,7 +118,7 @@ func TestReencryptionSweepAndAdoptedRange(t *testing.T) {
 	}
 	put(late)
 	sweepAt := a.r.syncedHeight()
-	a.mustApply(ingress(protocol.TopicReencryptSweep, protocol.ReencryptSweep{ToVersion: 1, SweepHeight: uint64(sweepAt)}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicReencryptSweep, protocol.ReencryptSweep{ToVersion: 1, SweepHeight: uint64(sweepAt)}.Encode()))
 	if a.r.Info().Rotation.Finished {
 		t.Fatal("the sweep did not reopen range 0")
 	}
@@ -136,7 +136,7 @@ func TestReencryptionSweepAndAdoptedRange(t *testing.T) {
 	}
 
 	// Range 1 is reassigned to this gatekeeper: a second job, own journal.
-	a.mustApply(ingress(protocol.TopicReencryptReassigned, protocol.ReencryptReassigned{ToVersion: 1, Range: 1, Assignee: a.id(), Previous: bytes.Repeat([]byte{7}, 32)}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicReencryptReassigned, protocol.ReencryptReassigned{ToVersion: 1, Range: 1, Assignee: a.id(), Previous: bytes.Repeat([]byte{7}, 32)}.Encode()))
 	runUntil(t, a, store, "adopted range 1 finished", func() bool {
 		a.r.mu.Lock()
 		defer a.r.mu.Unlock()
@@ -152,9 +152,9 @@ func TestReencryptionSweepAndAdoptedRange(t *testing.T) {
 	}
 
 	// Its own range goes to another gatekeeper after a sweep: no job.
-	a.mustApply(ingress(protocol.TopicReencryptSweep, protocol.ReencryptSweep{ToVersion: 1, SweepHeight: uint64(a.r.syncedHeight())}.Encode()))
-	a.mustApply(ingress(protocol.TopicReencryptReassigned, protocol.ReencryptReassigned{ToVersion: 1, Range: 0, Assignee: bytes.Repeat([]byte{7}, 32), Previous: a.id()}.Encode()))
-	a.mustApply(ingress(protocol.TopicReencryptReassigned, protocol.ReencryptReassigned{ToVersion: 1, Range: 1, Assignee: bytes.Repeat([]byte{8}, 32), Previous: a.id()}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicReencryptSweep, protocol.ReencryptSweep{ToVersion: 1, SweepHeight: uint64(a.r.syncedHeight())}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicReencryptReassigned, protocol.ReencryptReassigned{ToVersion: 1, Range: 0, Assignee: bytes.Repeat([]byte{7}, 32), Previous: a.id()}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicReencryptReassigned, protocol.ReencryptReassigned{ToVersion: 1, Range: 1, Assignee: bytes.Repeat([]byte{8}, 32), Previous: a.id()}.Encode()))
 	if j, ok := a.r.readyJob(); ok {
 		t.Fatalf("job %s ready after both ranges went elsewhere", j.job)
 	}

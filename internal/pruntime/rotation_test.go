@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/appapi"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/checkpoint"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"github.com/gatekeeper-net/gatekeeper/internal/reencrypt"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 )
@@ -47,7 +47,7 @@ func rotationStart(from uint32, nodes ...*testNode) protocol.Message {
 	for _, n := range nodes {
 		p.Gatekeepers = append(p.Gatekeepers, protocol.RotationMember{Identity: n.id(), ReceiveKey: n.receiveKey()})
 	}
-	return ingress(protocol.TopicRotationStart, p.Encode())
+	return ingressMsg(protocol.TopicRotationStart, p.Encode())
 }
 
 // applyAll applies the same chain messages to every node.
@@ -65,7 +65,7 @@ func proposed(t *testing.T, proposer *testNode, m protocol.Message) (protocol.Me
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ingress(protocol.TopicRotationProposed, protocol.RotationProposed{Proposer: proposer.id(), RotationProposal: p}.Encode()), p
+	return ingressMsg(protocol.TopicRotationProposed, protocol.RotationProposed{Proposer: proposer.id(), RotationProposal: p}.Encode()), p
 }
 
 // rotate runs a rotation from v0 to v1 over nodes up to activation and
@@ -87,7 +87,7 @@ func rotate(t *testing.T, nodes []*testNode) []byte {
 			t.Fatalf("ack of version %d", v)
 		}
 	}
-	applyAll(t, nodes, ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode()))
+	applyAll(t, nodes, ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode()))
 	return p.PublicKey
 }
 
@@ -118,11 +118,11 @@ func TestRotationProposeAcceptAck(t *testing.T) {
 	}
 	// Until activation, outputs use v0; after it, v1, identically everywhere.
 	beacon := func(seq, h uint64) protocol.Message {
-		return ingress(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: seq, Body: protocol.EncodeU64(h)}.Encode())
+		return ingressMsg(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: seq, Body: protocol.EncodeU64(h)}.Encode())
 	}
 	applyAll(t, nodes, beacon(0, 10))
-	applyAll(t, nodes, ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode()),
-		ingress(protocol.TopicClusterTask, protocol.GatekeeperTask{Seq: 1, Body: protocol.ClusterKeyID{Cluster: 4, Version: 1}.Encode()}.Encode()),
+	applyAll(t, nodes, ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode()),
+		ingressMsg(protocol.TopicClusterTask, protocol.GatekeeperTask{Seq: 1, Body: protocol.ClusterKeyID{Cluster: 4, Version: 1}.Encode()}.Encode()),
 		beacon(2, 20))
 	for _, topic := range []string{protocol.TopicBeacon, protocol.TopicClusterKey} {
 		var first [][]byte
@@ -182,7 +182,7 @@ func TestRotationBadCopyReportedThenRejected(t *testing.T) {
 	// Copy 2 is tampered with.
 	p.Copies[2] = bytes.Clone(p.Copies[2])
 	p.Copies[2][len(p.Copies[2])-1] ^= 1
-	applyAll(t, nodes, ingress(protocol.TopicRotationProposed, protocol.RotationProposed{Proposer: nodes[0].id(), RotationProposal: p}.Encode()))
+	applyAll(t, nodes, ingressMsg(protocol.TopicRotationProposed, protocol.RotationProposed{Proposer: nodes[0].id(), RotationProposal: p}.Encode()))
 	for _, n := range nodes[1:] {
 		if len(n.take(protocol.TopicRotationAck)) != 0 || n.r.master.Get(1) != nil {
 			t.Fatal("acknowledged or kept a bad copy")
@@ -196,7 +196,7 @@ func TestRotationBadCopyReportedThenRejected(t *testing.T) {
 
 	// The chain drops the proposal: the proposer forgets its v1, and the
 	// next gatekeeper in order proposes a new one.
-	applyAll(t, nodes, ingress(protocol.TopicRotationProposalRejected, protocol.RotationRejected{ToVersion: 1, Proposer: nodes[0].id()}.Encode()))
+	applyAll(t, nodes, ingressMsg(protocol.TopicRotationProposalRejected, protocol.RotationRejected{ToVersion: 1, Proposer: nodes[0].id()}.Encode()))
 	h, _ := state.LoadMasterHistory(nodes[0].dir, nodes[0].r.tee)
 	if h.Get(1) != nil || nodes[0].r.master.Get(1) != nil {
 		t.Fatal("rejected proposal's key still sealed")
@@ -282,10 +282,10 @@ func TestRotationEraseLeavesNoRetiredKey(t *testing.T) {
 	v0Cluster := nodes[0].r.master.Get(0).ClusterKey(5)
 
 	pub1 := rotate(t, nodes)
-	w.mustApply(ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 0, PublicKey: nodes[0].r.st.MasterPubKeys[0]}.Encode()),
-		rotationStart(0, nodes...), ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: pub1}.Encode()))
+	w.mustApply(ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 0, PublicKey: nodes[0].r.st.MasterPubKeys[0]}.Encode()),
+		rotationStart(0, nodes...), ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: pub1}.Encode()))
 	ck1 := nodes[0].r.master.Get(1).ClusterKey(5)
-	g1 := ingress(protocol.TopicClusterGrant, protocol.ClusterGrant{ClusterKeyID: protocol.ClusterKeyID{Cluster: 5, Version: 1},
+	g1 := ingressMsg(protocol.TopicClusterGrant, protocol.ClusterGrant{ClusterKeyID: protocol.ClusterKeyID{Cluster: 5, Version: 1},
 		PublicKey: crypto.ClusterPublicKey(ck1), Worker: w.id(), ReceiveKey: w.receiveKey()}.Encode())
 	nodes[0].mustApply(g1)
 	w.mustApply(g1, relayed(nodes[0].id(), nodes[0].takeOne(protocol.TopicClusterKeyCopy)))
@@ -301,12 +301,12 @@ func TestRotationEraseLeavesNoRetiredKey(t *testing.T) {
 
 	all := append(slices.Clone(nodes), w)
 	// The chain starts re-encryption on activation, before it retires v0.
-	applyAll(t, all, ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: uint32(len(nodes))}.Encode()))
-	applyAll(t, all, ingress(protocol.TopicMasterKeyRetired, protocol.MasterKeyRetired{Version: 0, EraseHeight: 30}.Encode()))
+	applyAll(t, all, ingressMsg(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: uint32(len(nodes))}.Encode()))
+	applyAll(t, all, ingressMsg(protocol.TopicMasterKeyRetired, protocol.MasterKeyRetired{Version: 0, EraseHeight: 30}.Encode()))
 	if info := nodes[0].r.Info(); info.Rotation == nil || info.Rotation.Phase != "retiring" {
 		t.Fatalf("info %+v", info.Rotation)
 	}
-	applyAll(t, all, ingress(protocol.TopicMasterKeyErase, protocol.EncodeU32(0)))
+	applyAll(t, all, ingressMsg(protocol.TopicMasterKeyErase, protocol.EncodeU32(0)))
 
 	for _, n := range all {
 		// The sealed master key history holds no v0.
@@ -354,10 +354,10 @@ func TestRotationEraseLeavesNoRetiredKey(t *testing.T) {
 
 	// A gatekeeper joining now gets the history from v1 on.
 	d := newTestNode(t)
-	applyAll(t, []*testNode{d}, ingress(protocol.TopicMasterKeyErase, protocol.EncodeU32(0)))
-	d.mustApply(ingress(protocol.TopicGatekeeperAdded, d.id()),
-		ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 0, PublicKey: nodes[0].r.st.MasterPubKeys[0]}.Encode()),
-		ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: pub1}.Encode()))
+	applyAll(t, []*testNode{d}, ingressMsg(protocol.TopicMasterKeyErase, protocol.EncodeU32(0)))
+	d.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, d.id()),
+		ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 0, PublicKey: nodes[0].r.st.MasterPubKeys[0]}.Encode()),
+		ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: pub1}.Encode()))
 	deliverHistory(t, d, nodes[0])
 	if d.r.Info().Role != api.RoleActive || d.r.master.Get(0) != nil || d.r.master.Get(1) == nil {
 		t.Fatal("joiner after the erasure is not live with v1 only")
@@ -371,7 +371,7 @@ func TestRotationCrashDuringErase(t *testing.T) {
 	nodes, _ := gatekeeperSet(t, 1)
 	a := nodes[0]
 	rotate(t, nodes)
-	erase := ingress(protocol.TopicMasterKeyErase, protocol.EncodeU32(0))
+	erase := ingressMsg(protocol.TopicMasterKeyErase, protocol.EncodeU32(0))
 	a.r.mu.Lock()
 	tx := &state.Tx{Next: a.r.st.Clone(), Master: a.r.master.Clone()}
 	if _, err := a.r.handleIngress(tx, erase); err != nil {
@@ -417,13 +417,13 @@ func TestReencryptionReportsProgress(t *testing.T) {
 		want[name] = pt
 	}
 	pub1 := rotate(t, nodes)
-	task := ingress(protocol.TopicClusterTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.ClusterKeyID{Cluster: 2, Version: 1}.Encode()}.Encode())
-	a.mustApply(task, ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
+	task := ingressMsg(protocol.TopicClusterTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.ClusterKeyID{Cluster: 2, Version: 1}.Encode()}.Encode())
+	a.mustApply(task, ingressMsg(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
 	if _, ok := a.r.readyJob(); ok {
 		t.Fatal("job ready before the new cluster key is on chain")
 	}
 	ckPub := a.takeOne(protocol.TopicClusterKey)
-	a.mustApply(ingress(protocol.TopicClusterKey, ckPub.Payload))
+	a.mustApply(ingressMsg(protocol.TopicClusterKey, ckPub.Payload))
 
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -484,7 +484,7 @@ func TestReencryptionReportsFailedObjects(t *testing.T) {
 		}
 	}
 	rotate(t, nodes)
-	a.mustApply(ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
 	j, ok := a.r.readyJob()
 	if !ok {
 		t.Fatal("job not ready")
@@ -514,8 +514,8 @@ func TestRotationLateGatekeeperCatchesUp(t *testing.T) {
 	applyAll(t, online, start)
 	in, p := proposed(t, nodes[0], nodes[0].takeOne(protocol.TopicRotationProposal))
 	applyAll(t, online, in)
-	activated := ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode())
-	task := ingress(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.EncodeU64(30)}.Encode())
+	activated := ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode())
+	task := ingressMsg(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.EncodeU64(30)}.Encode())
 	applyAll(t, online, activated, task)
 
 	// Back online: the whole rotation so far in one sync call.
@@ -584,7 +584,7 @@ func TestInfoAndMetricsShowReencryption(t *testing.T) {
 	nodes, _ := gatekeeperSet(t, 1)
 	a := nodes[0]
 	rotate(t, nodes)
-	a.mustApply(ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
 	job := reencrypt.Job{From: 0, To: 1, Range: reencrypt.All}
 	p := reencrypt.Progress{Total: 100, Done: 25, Processed: 25, Elapsed: 5 * time.Second}
 	a.r.reenc.set(job, p)
@@ -648,7 +648,7 @@ func TestReencryptionResumesAfterRestart(t *testing.T) {
 		}
 	}
 	rotate(t, nodes)
-	a.mustApply(ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
 
 	j, ok := a.r.readyJob()
 	if !ok {
@@ -719,7 +719,7 @@ func TestAppHoldsWritesWhileNewerKeyPending(t *testing.T) {
 	}
 	rotate(t, nodes)
 	ck1 := a.r.master.Get(1).ClusterKey(5)
-	g1 := ingress(protocol.TopicClusterGrant, protocol.ClusterGrant{ClusterKeyID: protocol.ClusterKeyID{Cluster: 5, Version: 1},
+	g1 := ingressMsg(protocol.TopicClusterGrant, protocol.ClusterGrant{ClusterKeyID: protocol.ClusterKeyID{Cluster: 5, Version: 1},
 		PublicKey: crypto.ClusterPublicKey(ck1), Worker: w.id(), ReceiveKey: w.receiveKey()}.Encode())
 	w.mustApply(g1)
 	if c := do(http.MethodPut, "y", "during"); c != http.StatusConflict {
@@ -753,13 +753,13 @@ func TestRotationFaultedGatekeeperRefetched(t *testing.T) {
 	_, p := proposed(t, nodes[0], nodes[0].takeOne(protocol.TopicRotationProposal))
 	p.Copies[2] = bytes.Clone(p.Copies[2])
 	p.Copies[2][len(p.Copies[2])-1] ^= 1
-	applyAll(t, nodes, ingress(protocol.TopicRotationProposed, protocol.RotationProposed{Proposer: nodes[0].id(), RotationProposal: p}.Encode()))
+	applyAll(t, nodes, ingressMsg(protocol.TopicRotationProposed, protocol.RotationProposed{Proposer: nodes[0].id(), RotationProposal: p}.Encode()))
 	nodes[0].takeOne(protocol.TopicRotationAck)
 	nodes[1].takeOne(protocol.TopicRotationAck)
 	nodes[2].takeOne(protocol.TopicKeyFault)
 	// Activation, then the chain's request for the faulted gatekeeper.
-	req := ingress(protocol.TopicMasterKeyRequest, protocol.KeyRequest{Identity: nodes[2].id(), ReceiveKey: nodes[2].receiveKey()}.Encode())
-	applyAll(t, nodes, ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode()), req)
+	req := ingressMsg(protocol.TopicMasterKeyRequest, protocol.KeyRequest{Identity: nodes[2].id(), ReceiveKey: nodes[2].receiveKey()}.Encode())
+	applyAll(t, nodes, ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode()), req)
 	if nodes[2].r.Info().Role == api.RoleActive {
 		t.Fatal("a gatekeeper without the activated version is still active")
 	}
@@ -795,7 +795,7 @@ func TestRestoredHistoryIsErasedAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.mustApply(ingress(protocol.TopicMasterKeyErase, protocol.EncodeU32(0)))
+	a.mustApply(ingressMsg(protocol.TopicMasterKeyErase, protocol.EncodeU32(0)))
 	if err := a.r.Checkpoint(); err != nil {
 		t.Fatal(err)
 	}

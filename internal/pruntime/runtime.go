@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"io"
 	"log/slog"
 	"net"
@@ -19,6 +18,8 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/chainsync"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/checkpoint"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/ingress"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee"
 )
 
@@ -97,15 +98,17 @@ type Runtime struct {
 	// which the main listener then refuses.
 	syncLn net.Listener
 	// topics is the ingress topic table (ingress.go), built once in New.
-	topics *topicTable
+	topics *ingress.Table
 	// verifyHook, when set (by tests only), runs while SyncHeader verifies a
 	// header, outside the lock.
 	verifyHook func()
 }
 
 // New opens the runtime in cfg.DataDir: it unseals (or creates) the
-// identity and resumes from the newest checkpoint that verifies.
-func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
+// identity and resumes from the newest checkpoint that verifies. roles
+// builds the roles outside the core on its Enclave; the topic table is
+// built once, from the core's rows and theirs.
+func New(cfg Config, t tee.TEE, log *slog.Logger, roles Roles) (*Runtime, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -119,7 +122,7 @@ func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
 	}
 	r := &Runtime{cfg: cfg, tee: t, id: id, ckpt: ckpt, log: log, metrics: newMetrics(), rand: rand.Reader, st: state.State{Version: state.SchemaVersion},
 		reencWake: make(chan struct{}, 1), syncSlots: make(chan struct{}, cfg.SyncConcurrency), syncClock: realSyncClock}
-	if r.topics, err = newTopicTable(r.ingressRoutes()); err != nil {
+	if r.topics, err = r.buildTopics(roles); err != nil {
 		return nil, err
 	}
 	log.Info("identity", "created", created, "identity_key", hex.EncodeToString(id.PublicKey()), "tee", t.Kind())

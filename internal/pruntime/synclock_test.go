@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"io"
 	"log/slog"
 	"net"
@@ -22,6 +21,7 @@ import (
 	cmtversion "github.com/cometbft/cometbft/proto/tendermint/version"
 	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/cometbft/cometbft/version"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
@@ -117,7 +117,7 @@ func newSyncEnv(t *testing.T) *syncEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := New(cfg, tee, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r, err := newRuntime(cfg, tee, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

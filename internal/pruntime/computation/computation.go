@@ -1,12 +1,19 @@
-package pruntime
+// Package computation is the enclave's computation role (DESIGN §8): every
+// pRuntime runs the tokenomic engine on the same verified ingress, and a
+// live gatekeeper publishes its non-empty outputs by quorum. The role keeps
+// its part of the checkpoint in state.Computation and reaches the rest of
+// the enclave only through Core.
+package computation
 
 import (
 	"bytes"
 	"encoding/hex"
 	"errors"
-	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
+	"log/slog"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/ingress"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"github.com/gatekeeper-net/gatekeeper/internal/tokenomics"
 )
 
@@ -21,10 +28,46 @@ import (
 // counts the non-empty outputs before it; all of them compute byte-identical
 // outputs at identical sequences, which the chain takes by quorum.
 
+// Core is what the computation role needs from the rest of the enclave.
+type Core interface {
+	// Self is this pRuntime's identity key.
+	Self() []byte
+	// Emit signs a worker egress message with the next sequence into next.
+	Emit(next *state.State, topic string, payload []byte) error
+	// AnswerOrQueue publishes a gatekeeper quorum output now if this
+	// gatekeeper is live, or queues it until it is.
+	AnswerOrQueue(tx *state.Tx, q state.QueuedTask) error
+	// Iterations is the benchmark loop's count since ResetIterations.
+	Iterations() uint64
+	ResetIterations()
+	// HeartbeatSent counts a heartbeat answer to a challenge.
+	HeartbeatSent()
+}
+
+// Role is the computation role.
+type Role struct {
+	core Core
+	log  *slog.Logger
+}
+
+// New returns the computation role on core.
+func New(core Core, log *slog.Logger) *Role { return &Role{core: core, log: log} }
+
+// Routes are the role's rows of the topic table.
+func (r *Role) Routes() []ingress.Route {
+	return []ingress.Route{
+		{Topic: protocol.TopicComputationParams, Role: ingress.RoleComputation, Handle: ingress.NoKeys(r.onComputationParams)},
+		{Topic: protocol.TopicSessionStarted, Role: ingress.RoleComputation, Handle: ingress.NoKeys(r.onSessionStarted)},
+		{Topic: protocol.TopicSessionStopped, Role: ingress.RoleComputation, Handle: ingress.NoKeys(r.onSessionStopped)},
+		{Topic: protocol.TopicHeartbeat, Role: ingress.RoleComputation, Handle: ingress.NoKeys(r.onHeartbeat)},
+		{Topic: protocol.TopicBlock, Role: ingress.RoleComputation, Handle: ingress.NoKeys(r.onBlock)},
+	}
+}
+
 // maxPendingComputationInputs bounds the inputs buffered for one block.
 const maxPendingComputationInputs = 1 << 20
 
-func (r *Runtime) onComputationParams(tx *state.Tx, payload []byte) error {
+func (r *Role) onComputationParams(tx *state.Tx, payload []byte) error {
 	var p tokenomics.Params
 	if err := p.UnmarshalBinary(payload); err != nil {
 		return err
@@ -33,7 +76,7 @@ func (r *Runtime) onComputationParams(tx *state.Tx, payload []byte) error {
 	return nil
 }
 
-func (r *Runtime) onSessionStarted(tx *state.Tx, payload []byte) error {
+func (r *Role) onSessionStarted(tx *state.Tx, payload []byte) error {
 	c := &tx.Next.Computation
 	s, err := protocol.DecodeSessionStarted(payload)
 	if err != nil {
@@ -42,17 +85,17 @@ func (r *Runtime) onSessionStarted(tx *state.Tx, payload []byte) error {
 	if err := appendInput(&c.Started, payload); err != nil {
 		return err
 	}
-	if bytes.Equal(s.Worker, r.self()) {
+	if bytes.Equal(s.Worker, r.core.Self()) {
 		// Heartbeats count iterations from the session start: the engine
 		// measures the first one from the start block's time.
-		r.iterations.Store(0)
+		r.core.ResetIterations()
 		c.Session = s.Session
 		r.log.Info("computing session started", "session", s.Session)
 	}
 	return nil
 }
 
-func (r *Runtime) onSessionStopped(tx *state.Tx, payload []byte) error {
+func (r *Role) onSessionStopped(tx *state.Tx, payload []byte) error {
 	c := &tx.Next.Computation
 	s, err := protocol.DecodeSessionRef(payload)
 	if err != nil {
@@ -61,14 +104,14 @@ func (r *Runtime) onSessionStopped(tx *state.Tx, payload []byte) error {
 	if err := appendInput(&c.Stopped, payload); err != nil {
 		return err
 	}
-	if bytes.Equal(s.Worker, r.self()) && s.Session == c.Session {
+	if bytes.Equal(s.Worker, r.core.Self()) && s.Session == c.Session {
 		c.Session = 0
 		r.log.Info("computing session stopped", "session", s.Session)
 	}
 	return nil
 }
 
-func (r *Runtime) onHeartbeat(tx *state.Tx, payload []byte) error {
+func (r *Role) onHeartbeat(tx *state.Tx, payload []byte) error {
 	rel, err := protocol.DecodeRelayed(payload)
 	if err != nil {
 		return err
@@ -81,7 +124,7 @@ func (r *Runtime) onHeartbeat(tx *state.Tx, payload []byte) error {
 
 func appendInput(dst *[][]byte, payload []byte) error {
 	if len(*dst) >= maxPendingComputationInputs {
-		return errors.New("too many inputs in one block")
+		return errors.New("computation: too many inputs in one block")
 	}
 	*dst = append(*dst, bytes.Clone(payload))
 	return nil
@@ -91,7 +134,7 @@ func appendInput(dst *[][]byte, payload []byte) error {
 // publishes a non-empty output if this is a live gatekeeper (or queues it
 // while the gatekeeper waits for its keys), and answers this worker's
 // challenge.
-func (r *Runtime) onBlock(tx *state.Tx, payload []byte) error {
+func (r *Role) onBlock(tx *state.Tx, payload []byte) error {
 	blk, err := protocol.DecodeComputationBlock(payload)
 	if err != nil {
 		return err
@@ -135,19 +178,19 @@ func (r *Runtime) onBlock(tx *state.Tx, payload []byte) error {
 	for _, part := range out.Split(protocol.MaxPayloadLen) {
 		seq := c.Reports
 		c.Reports++
-		if tx.Next.IsGatekeeper(r.self()) || tx.Next.PendingGatekeeper() {
+		if tx.Next.IsGatekeeper(r.core.Self()) || tx.Next.PendingGatekeeper() {
 			q := state.QueuedTask{Topic: protocol.TopicBlock, Lane: protocol.LaneComputation, Seq: seq, Reply: part.Encode()}
-			if err := r.answerOrQueue(tx, q); err != nil {
+			if err := r.core.AnswerOrQueue(tx, q); err != nil {
 				return err
 			}
 		}
 	}
 	var self tokenomics.WorkerKey
-	copy(self[:], r.self())
+	copy(self[:], r.core.Self())
 	if c.Session != 0 && st.Challenged(self, blk.Height) {
-		r.metrics.heartbeats.Inc()
-		hb := protocol.Heartbeat{Session: c.Session, Challenge: blk.Height, Iterations: r.Iterations()}
-		return r.emit(&tx.Next, protocol.TopicHeartbeat, hb.Encode())
+		r.core.HeartbeatSent()
+		hb := protocol.Heartbeat{Session: c.Session, Challenge: blk.Height, Iterations: r.core.Iterations()}
+		return r.core.Emit(&tx.Next, protocol.TopicHeartbeat, hb.Encode())
 	}
 	return nil
 }
