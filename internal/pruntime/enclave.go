@@ -1,17 +1,43 @@
 package pruntime
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 
+	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/ingress"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 )
 
-// Roles builds the roles that live outside the core on the core's Enclave
-// and returns their rows of the topic table. The program supplies it
-// (package roles); the core never imports a role.
-type Roles func(e *Enclave) []ingress.Route
+// Roles builds the roles that live outside the core on the core's Enclave.
+// The program supplies it (package roles); the core never imports a role.
+type Roles func(e *Enclave) RoleSet
+
+// RoleSet is what the roles add to the core: their rows of the topic table
+// and the rotation role, which the core calls around a commit.
+type RoleSet struct {
+	Routes   []ingress.Route
+	Rotation Rotation
+}
+
+// Rotation is what the core (and the gatekeeper role, still in it) needs
+// from the rotation role.
+type Rotation interface {
+	// ProposalDue reports whether this gatekeeper should propose the
+	// rotation's new version at height; MaybePropose proposes it then.
+	ProposalDue(s *state.State, height int64) bool
+	MaybePropose(tx *state.Tx) error
+	// NoteClusterTask and NoteClusterKey track the rotation's new cluster
+	// keys; OnActivated checks a newly recorded master key version.
+	NoteClusterTask(tx *state.Tx, payload []byte)
+	NoteClusterKey(tx *state.Tx, payload []byte) error
+	OnActivated(tx *state.Tx, v uint32, pub []byte) error
+}
+
+// ErrNoRotation: the roles handed to New hold no rotation role.
+var ErrNoRotation = errors.New("pruntime: no rotation role")
 
 // Enclave is what the core offers the roles: each role package defines the
 // small interface it needs, and Enclave has the methods they name. It is
@@ -20,6 +46,38 @@ type Roles func(e *Enclave) []ingress.Route
 type Enclave struct {
 	r *Runtime
 }
+
+// ProposeBlocks is each rotation proposer's turn in blocks.
+func (e *Enclave) ProposeBlocks() int64 { return e.r.cfg.RotationProposeBlocks }
+
+// Rand is the randomness of key generation (crypto/rand).
+func (e *Enclave) Rand() io.Reader { return e.r.rand }
+
+// ChainID is the chain this pRuntime follows.
+func (e *Enclave) ChainID() string { return e.r.id.ChainID }
+
+// Height is the synced height. The roles call it from their handlers,
+// under the runtime's lock.
+func (e *Enclave) Height() int64 { return e.r.height() }
+
+// OpenSealed opens a transfer sealed to this pRuntime's receive key.
+func (e *Enclave) OpenSealed(context string, what, sealed []byte) ([]byte, error) {
+	return crypto.Open(e.r.id.Receive, crypto.Info{
+		Context: context, ChainID: e.r.id.ChainID, Recipient: e.r.id.Receive.PublicKey().Bytes(), What: what,
+	}, sealed)
+}
+
+// InvalidTransition counts and logs an entry a role's state machine cannot
+// take in its phase, and moves past it.
+func (e *Enclave) InvalidTransition(topic string, err error) error {
+	return e.r.invalidTransition(topic, err)
+}
+
+// KeyFault counts a key copy that failed verification.
+func (e *Enclave) KeyFault(kind string) { e.r.metrics.keyFaults.WithLabelValues(kind).Inc() }
+
+// WakeReencrypt tells RunReencryption that a job may be ready.
+func (e *Enclave) WakeReencrypt() { e.r.wakeReencrypt() }
 
 // Log is the runtime's logger.
 func (e *Enclave) Log() *slog.Logger { return e.r.log }
@@ -47,13 +105,18 @@ func (e *Enclave) ResetIterations() { e.r.iterations.Store(0) }
 // HeartbeatSent counts a heartbeat answer to a challenge.
 func (e *Enclave) HeartbeatSent() { e.r.metrics.heartbeats.Inc() }
 
-// buildTopics builds the topic table from the core's rows and the roles'.
-func (r *Runtime) buildTopics(roles Roles) (*ingress.Table, error) {
-	rows := r.workerRoutes()
+// buildRoles builds the roles and the topic table from the core's rows and
+// theirs.
+func (r *Runtime) buildRoles(roles Roles) (*ingress.Table, error) {
+	var set RoleSet
 	if roles != nil {
-		rows = append(rows, roles(&Enclave{r: r})...)
+		set = roles(&Enclave{r: r})
 	}
-	t, err := ingress.NewTable(rows)
+	if set.Rotation == nil {
+		return nil, ErrNoRotation
+	}
+	r.rotation = set.Rotation
+	t, err := ingress.NewTable(append(r.workerRoutes(), set.Routes...))
 	if err != nil {
 		return nil, fmt.Errorf("pruntime: topic table: %w", err)
 	}

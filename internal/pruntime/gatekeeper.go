@@ -34,7 +34,7 @@ const maxQueuedTasks = 4096
 // onClusterTask: a rotation notes the cluster keys of its new version the
 // chain asked for, and the gatekeepers answer the task.
 func (r *Runtime) onClusterTask(tx *state.Tx, payload []byte) error {
-	r.noteClusterTask(tx, payload)
+	r.rotation.NoteClusterTask(tx, payload)
 	return r.onTask(tx, protocol.TopicClusterTask, payload)
 }
 
@@ -51,7 +51,7 @@ func (r *Runtime) onClusterKey(tx *state.Tx, payload []byte) error {
 			return err
 		}
 	}
-	return r.noteClusterKey(tx, payload)
+	return r.rotation.NoteClusterKey(tx, payload)
 }
 
 func (r *Runtime) self() []byte { return r.id.PublicKey() }
@@ -106,7 +106,7 @@ func (r *Runtime) onMasterKey(tx *state.Tx, payload []byte) error {
 	}
 	tx.Next.MasterPubKeys = append(tx.Next.MasterPubKeys, rec.PublicKey)
 	if rec.Version > 0 {
-		if err := r.onActivated(tx, rec.Version, rec.PublicKey); err != nil {
+		if err := r.rotation.OnActivated(tx, rec.Version, rec.PublicKey); err != nil {
 			return err
 		}
 	}

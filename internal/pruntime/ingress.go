@@ -54,15 +54,6 @@ func (r *Runtime) workerRoutes() []ingress.Route {
 		{Topic: protocol.TopicClusterKeyCopy, Role: ingress.RoleGatekeeper, Handle: keys(r.onClusterKeyCopy)},
 		{Topic: protocol.TopicClusterMemberRemoved, Role: ingress.RoleGatekeeper, Handle: keys(r.onClusterMemberRemoved)},
 		{Topic: protocol.TopicClusterKey, Role: ingress.RoleGatekeeper, Handle: keys(r.onClusterKey)},
-
-		{Topic: protocol.TopicRotationStart, Role: ingress.RoleRotation, Handle: keys(r.onRotationStart)},
-		{Topic: protocol.TopicRotationProposed, Role: ingress.RoleRotation, Handle: keys(r.onRotationProposed)},
-		{Topic: protocol.TopicRotationProposalRejected, Role: ingress.RoleRotation, Handle: keys(r.onRotationRejected)},
-		{Topic: protocol.TopicReencryptStart, Role: ingress.RoleRotation, Handle: keys(r.onReencryptStart)},
-		{Topic: protocol.TopicReencryptSweep, Role: ingress.RoleRotation, Handle: keys(r.onReencryptSweep)},
-		{Topic: protocol.TopicReencryptReassigned, Role: ingress.RoleRotation, Handle: keys(r.onReencryptReassigned)},
-		{Topic: protocol.TopicMasterKeyRetired, Role: ingress.RoleRotation, Handle: keys(r.onMasterKeyRetired)},
-		{Topic: protocol.TopicMasterKeyErase, Role: ingress.RoleRotation, Handle: keys(r.onMasterKeyErase)},
 	}
 }
 

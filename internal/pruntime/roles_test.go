@@ -1,18 +1,24 @@
 package pruntime
 
 import (
+	"slices"
+
 	"log/slog"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/computation"
-	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/ingress"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/rotation"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee"
 )
 
 // testRoles mirrors roles.All, which this package's tests cannot import
 // (it imports this package). TestIngressTopicsRouted pins the union of
 // the rows, so a role missing here fails it.
-func testRoles(e *Enclave) []ingress.Route {
-	return computation.New(e, e.Log()).Routes()
+func testRoles(e *Enclave) RoleSet {
+	rot := rotation.New(e, e.Log(), e.Rand())
+	return RoleSet{
+		Routes:   slices.Concat(computation.New(e, e.Log()).Routes(), rot.Routes()),
+		Rotation: rot,
+	}
 }
 
 // newRuntime opens a runtime with every role, as the program does.

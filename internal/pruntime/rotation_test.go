@@ -159,8 +159,8 @@ func TestRotationNextProposerAfterTimeout(t *testing.T) {
 		t.Fatal("second proposed before its turn")
 	}
 	b.r.mu.Lock()
-	due := b.r.proposalDue(&b.r.st, 4)
-	due5 := b.r.proposalDue(&b.r.st, 5)
+	due := b.r.rotation.ProposalDue(&b.r.st, 4)
+	due5 := b.r.rotation.ProposalDue(&b.r.st, 5)
 	b.r.mu.Unlock()
 	if due || !due5 {
 		t.Fatalf("second's turn: due at 4 %v, at 5 %v", due, due5)
@@ -230,7 +230,7 @@ func TestRotationCrashBetweenSealAndCommit(t *testing.T) {
 	if _, err := a.r.handleIngress(tx, start); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.r.maybePropose(tx); err != nil {
+	if err := a.r.rotation.MaybePropose(tx); err != nil {
 		t.Fatal(err)
 	}
 	if err := state.SaveMasterHistory(a.dir, a.r.tee, &tx.Master); err != nil {

@@ -99,6 +99,8 @@ type Runtime struct {
 	syncLn net.Listener
 	// topics is the ingress topic table (ingress.go), built once in New.
 	topics *ingress.Table
+	// rotation is the rotation role, which the core calls around commits.
+	rotation Rotation
 	// verifyHook, when set (by tests only), runs while SyncHeader verifies a
 	// header, outside the lock.
 	verifyHook func()
@@ -122,7 +124,7 @@ func New(cfg Config, t tee.TEE, log *slog.Logger, roles Roles) (*Runtime, error)
 	}
 	r := &Runtime{cfg: cfg, tee: t, id: id, ckpt: ckpt, log: log, metrics: newMetrics(), rand: rand.Reader, st: state.State{Version: state.SchemaVersion},
 		reencWake: make(chan struct{}, 1), syncSlots: make(chan struct{}, cfg.SyncConcurrency), syncClock: realSyncClock}
-	if r.topics, err = r.buildTopics(roles); err != nil {
+	if r.topics, err = r.buildRoles(roles); err != nil {
 		return nil, err
 	}
 	log.Info("identity", "created", created, "identity_key", hex.EncodeToString(id.PublicKey()), "tee", t.Kind())
@@ -390,7 +392,7 @@ func (r *Runtime) commitHeader(base, ts *chainsync.TrustedState) (bool, error) {
 	if err := r.commit(next, ts, ts.Header.Height-next.CheckpointHeight >= r.cfg.CheckpointEvery); err != nil {
 		return true, err
 	}
-	if r.proposalDue(&r.st, r.height()) {
+	if r.rotation.ProposalDue(&r.st, r.height()) {
 		// The gatekeepers before this one in the rotation's order let
 		// their turns pass. The header is committed either way; a failed
 		// proposal is tried again at the next header (a v+1 sealed but
@@ -458,7 +460,7 @@ func (r *Runtime) SyncIngress(req api.IngressRequest) (api.IngressResponse, erro
 // the history was written, the entries are applied again on retry and
 // produce the same history, or a new v0 that was never announced.
 func (r *Runtime) commitIngress(tx *state.Tx, force bool) error {
-	if err := r.maybePropose(tx); err != nil {
+	if err := r.rotation.MaybePropose(tx); err != nil {
 		return err
 	}
 	if len(tx.Copies) > 0 {

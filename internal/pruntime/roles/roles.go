@@ -5,14 +5,20 @@
 package roles
 
 import (
+	"slices"
+
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/computation"
-	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/ingress"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/rotation"
 )
 
 // All builds the enclave's roles; pass it to pruntime.New.
-func All(e *pruntime.Enclave) []ingress.Route {
-	return computation.New(e, e.Log()).Routes()
+func All(e *pruntime.Enclave) pruntime.RoleSet {
+	rot := rotation.New(e, e.Log(), e.Rand())
+	return pruntime.RoleSet{
+		Routes:   slices.Concat(computation.New(e, e.Log()).Routes(), rot.Routes()),
+		Rotation: rot,
+	}
 }
 
 var _ pruntime.Roles = All

@@ -1,4 +1,4 @@
-package pruntime
+package rotation
 
 import (
 	"bytes"
@@ -6,81 +6,102 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"slices"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/ingress"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 )
 
-// Master key rotation, the enclave's side (DESIGN §6 "Rotation",
-// docs/gatekeepers.md "Rotation"). The chain runs the state machine; a
-// gatekeeper of the rotation's snapshot follows it on ingress:
-//
-//	rotation_start            record the snapshot; the proposer whose turn
-//	                          it is (below) generates v+1, seals it into
-//	                          its history, and proposes it
-//	rotation_proposed         open its own copy, check it against the
-//	                          proposal's public key, seal it, acknowledge;
-//	                          a bad copy is reported as a key fault
-//	rotation_proposal_rejected forget the unacknowledged v+1
-//	master_key (v+1)          v+1 is active (it was sealed already)
-//	cluster_task / cluster_key (v+1) the new cluster keys reach the chain
-//	reencrypt_start           re-encrypt range i of n (reencrypt.go)
-//	master_key_retired        v is retired
-//	master_key_erase          erase v from the sealed history (and, on a
-//	                          worker, the cluster keys of v), durably,
-//	                          before the state that applied it is committed
-//
-// Sealing before announcing: the history holding v+1 is written to disk in
-// commitIngress before the state whose egress carries the proposal or the
-// acknowledgement, as at the launch. A crash between the two leaves v+1
-// sealed and unannounced; the entries are applied again after the restart,
-// and a proposer reuses the v+1 it sealed instead of drawing another, so it
-// never proposes two different keys.
-//
-// Who proposes: every gatekeeper computes the same order, the snapshot's
-// members in key order without those the chain barred. The first proposes
-// as soon as it sees the start; each next one proposes when
-// RotationProposeBlocks more blocks passed without a taken proposal (since
-// the start, or since the last rejection, as this pRuntime saw it). The
-// chain takes the first valid proposal and refuses the rest, so a proposer
-// that is down costs a few blocks, not the rotation.
+// Core is what the rotation role needs from the rest of the enclave.
+type Core interface {
+	// Self is this pRuntime's identity key; ChainID its chain's.
+	Self() []byte
+	ChainID() string
+	// Height is the synced height.
+	Height() int64
+	// Emit signs a worker egress message with the next sequence into next.
+	Emit(next *state.State, topic string, payload []byte) error
+	// OpenSealed opens a transfer sealed to this pRuntime's receive key.
+	OpenSealed(context string, what, sealed []byte) ([]byte, error)
+	// InvalidTransition counts and logs an entry the state machine cannot
+	// take in its phase; the entry is moved past (it returns nil).
+	InvalidTransition(topic string, err error) error
+	// KeyFault counts a key copy that failed verification.
+	KeyFault(kind string)
+	// WakeReencrypt tells the re-encryption loop a job may be ready.
+	WakeReencrypt()
+	// ProposeBlocks is each proposer's turn in blocks
+	// (Config.RotationProposeBlocks).
+	ProposeBlocks() int64
+}
 
-func (r *Runtime) onRotationStart(tx *state.Tx, payload []byte) error {
+// Role is the rotation role.
+type Role struct {
+	core Core
+	log  *slog.Logger
+	// rand draws a proposed master key version (crypto/rand).
+	rand io.Reader
+}
+
+// New returns the rotation role on core; rand is the randomness of a
+// proposed key.
+func New(core Core, log *slog.Logger, rand io.Reader) *Role {
+	return &Role{core: core, log: log, rand: rand}
+}
+
+// Routes are the role's rows of the topic table.
+func (r *Role) Routes() []ingress.Route {
+	keys := ingress.Keys
+	return []ingress.Route{
+		{Topic: protocol.TopicRotationStart, Role: ingress.RoleRotation, Handle: keys(r.onRotationStart)},
+		{Topic: protocol.TopicRotationProposed, Role: ingress.RoleRotation, Handle: keys(r.onRotationProposed)},
+		{Topic: protocol.TopicRotationProposalRejected, Role: ingress.RoleRotation, Handle: keys(r.onRotationRejected)},
+		{Topic: protocol.TopicReencryptStart, Role: ingress.RoleRotation, Handle: keys(r.onReencryptStart)},
+		{Topic: protocol.TopicReencryptSweep, Role: ingress.RoleRotation, Handle: keys(r.onReencryptSweep)},
+		{Topic: protocol.TopicReencryptReassigned, Role: ingress.RoleRotation, Handle: keys(r.onReencryptReassigned)},
+		{Topic: protocol.TopicMasterKeyRetired, Role: ingress.RoleRotation, Handle: keys(r.onMasterKeyRetired)},
+		{Topic: protocol.TopicMasterKeyErase, Role: ingress.RoleRotation, Handle: keys(r.onMasterKeyErase)},
+	}
+}
+
+func (r *Role) onRotationStart(tx *state.Tx, payload []byte) error {
 	p, err := protocol.DecodeRotationStart(payload)
 	if err != nil {
 		return err
 	}
-	if !tx.Next.IsGatekeeper(r.self()) {
+	if !tx.Next.IsGatekeeper(r.core.Self()) {
 		return nil
 	}
-	rs := state.NewRotation(p.From, p.To, r.height())
+	rs := state.NewRotation(p.From, p.To, r.core.Height())
 	for _, g := range p.Gatekeepers {
 		rs.Members = append(rs.Members, bytes.Clone(g.Identity))
 		rs.ReceiveKeys = append(rs.ReceiveKeys, bytes.Clone(g.ReceiveKey))
 	}
 	tx.Next.Rotation = rs
 	r.log.Info("master key rotation started", "from", p.From, "to", p.To, "gatekeepers", len(rs.Members),
-		"member", rs.Member(r.self()) >= 0)
+		"member", rs.Member(r.core.Self()) >= 0)
 	return nil
 }
 
-// proposalDue reports whether this gatekeeper should propose now, at the
+// ProposalDue reports whether this gatekeeper should propose now, at the
 // synced height.
-func (r *Runtime) proposalDue(s *state.State, height int64) bool {
+func (r *Role) ProposalDue(s *state.State, height int64) bool {
 	rs := s.Rotation
 	if rs == nil || rs.Phase != state.RotationProposing || rs.Copy != state.CopyNone || !s.GK.Live || uint32(len(s.MasterPubKeys)) != rs.To {
 		return false
 	}
-	rank := rs.ProposerRank(r.self())
-	return rank >= 0 && height >= rs.ClockHeight+int64(rank)*r.cfg.RotationProposeBlocks
+	rank := rs.ProposerRank(r.core.Self())
+	return rank >= 0 && height >= rs.ClockHeight+int64(rank)*r.core.ProposeBlocks()
 }
 
-// maybePropose proposes version To if it is this gatekeeper's turn. A v+1
+// MaybePropose proposes version To if it is this gatekeeper's turn. A v+1
 // sealed by an earlier attempt whose proposal never committed is reused.
-func (r *Runtime) maybePropose(tx *state.Tx) error {
-	if !r.proposalDue(&tx.Next, r.height()) {
+func (r *Role) MaybePropose(tx *state.Tx) error {
+	if !r.ProposalDue(&tx.Next, r.core.Height()) {
 		return nil
 	}
 	rs := tx.Next.Rotation
@@ -100,22 +121,22 @@ func (r *Runtime) maybePropose(tx *state.Tx) error {
 	p := protocol.RotationProposal{ToVersion: rs.To, PublicKey: k.PublicKey()}
 	for _, rk := range rs.ReceiveKeys {
 		sealed, err := crypto.SealTo(rk, crypto.Info{
-			Context: protocol.ContextMasterKeyTransfer, ChainID: r.id.ChainID,
+			Context: protocol.ContextMasterKeyTransfer, ChainID: r.core.ChainID(),
 			Recipient: rk, What: protocol.MasterKeyCopyWhat(rs.To, 1),
 		}, plain)
 		if err != nil {
-			return fmt.Errorf("pruntime: sealing rotation copy: %w", err)
+			return fmt.Errorf("rotation: sealing rotation copy: %w", err)
 		}
 		p.Copies = append(p.Copies, sealed)
 	}
 	if err := rs.Propose(); err != nil {
-		return err // proposalDue checked the phase
+		return err // ProposalDue checked the phase
 	}
 	r.log.Info("proposing master key version", "version", rs.To, "master_pubkey", hex.EncodeToString(k.PublicKey()))
-	return r.emit(&tx.Next, protocol.TopicRotationProposal, p.Encode())
+	return r.core.Emit(&tx.Next, protocol.TopicRotationProposal, p.Encode())
 }
 
-func (r *Runtime) onRotationProposed(tx *state.Tx, payload []byte) error {
+func (r *Role) onRotationProposed(tx *state.Tx, payload []byte) error {
 	p, err := protocol.DecodeRotationProposed(payload)
 	if err != nil {
 		return err
@@ -133,43 +154,40 @@ func (r *Runtime) onRotationProposed(tx *state.Tx, payload []byte) error {
 	} else if err != nil {
 		return err
 	}
-	i := rs.Member(r.self())
+	i := rs.Member(r.core.Self())
 	if i < 0 || !tx.Next.GK.Live {
 		return nil
 	}
 	if i >= len(p.Copies) {
-		return fmt.Errorf("proposal has %d copies, this gatekeeper is member %d", len(p.Copies), i)
+		return fmt.Errorf("rotation: proposal has %d copies, this gatekeeper is member %d", len(p.Copies), i)
 	}
 	k, err := r.openRotationCopy(rs.To, p.PublicKey, p.Copies[i])
 	if err != nil {
-		r.metrics.keyFaults.WithLabelValues("master").Inc()
+		r.core.KeyFault("master")
 		r.log.Warn("rotation copy failed verification; reporting the proposer, not acknowledging",
 			"proposer", hex.EncodeToString(p.Proposer), "version", rs.To, "err", err)
 		// A v+1 of this gatekeeper's own proposal, not taken, goes too.
 		tx.Master.Drop(rs.To)
 		if err := rs.Fault(); err != nil {
-			return r.invalidTransition(protocol.TopicRotationProposed, err)
+			return r.core.InvalidTransition(protocol.TopicRotationProposed, err)
 		}
-		return r.emit(&tx.Next, protocol.TopicKeyFault, protocol.KeyFault{
+		return r.core.Emit(&tx.Next, protocol.TopicKeyFault, protocol.KeyFault{
 			Sender: p.Proposer, Kind: protocol.FaultMasterKeyCopy, Version: rs.To,
 		}.Encode())
 	}
 	if err := rs.Ack(); err != nil {
-		return r.invalidTransition(protocol.TopicRotationProposed, err)
+		return r.core.InvalidTransition(protocol.TopicRotationProposed, err)
 	}
 	tx.Master.Set(k)
 	r.log.Info("sealed proposed master key version; acknowledging", "version", rs.To,
 		"proposer", hex.EncodeToString(p.Proposer), "master_pubkey", hex.EncodeToString(p.PublicKey))
-	return r.emit(&tx.Next, protocol.TopicRotationAck, protocol.EncodeU32(rs.To))
+	return r.core.Emit(&tx.Next, protocol.TopicRotationAck, protocol.EncodeU32(rs.To))
 }
 
 // openRotationCopy opens this gatekeeper's copy of a proposal: the
 // MasterKeyCopy format for the single version to, checked against pub.
-func (r *Runtime) openRotationCopy(to uint32, pub, sealed []byte) (*crypto.MasterKey, error) {
-	plain, err := crypto.Open(r.id.Receive, crypto.Info{
-		Context: protocol.ContextMasterKeyTransfer, ChainID: r.id.ChainID,
-		Recipient: r.id.Receive.PublicKey().Bytes(), What: protocol.MasterKeyCopyWhat(to, 1),
-	}, sealed)
+func (r *Role) openRotationCopy(to uint32, pub, sealed []byte) (*crypto.MasterKey, error) {
+	plain, err := r.core.OpenSealed(protocol.ContextMasterKeyTransfer, protocol.MasterKeyCopyWhat(to, 1), sealed)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +199,7 @@ func (r *Runtime) openRotationCopy(to uint32, pub, sealed []byte) (*crypto.Maste
 	return keys[0], nil
 }
 
-func (r *Runtime) onRotationRejected(tx *state.Tx, payload []byte) error {
+func (r *Role) onRotationRejected(tx *state.Tx, payload []byte) error {
 	p, err := protocol.DecodeRotationRejected(payload)
 	if err != nil {
 		return err
@@ -190,8 +208,8 @@ func (r *Runtime) onRotationRejected(tx *state.Tx, payload []byte) error {
 	if rs == nil || p.ToVersion != rs.To {
 		return nil
 	}
-	if err := rs.Reject(p.Proposer, r.height()); err != nil {
-		return r.invalidTransition(protocol.TopicRotationProposalRejected, err)
+	if err := rs.Reject(p.Proposer, r.core.Height()); err != nil {
+		return r.core.InvalidTransition(protocol.TopicRotationProposalRejected, err)
 	}
 	if uint32(len(tx.Next.MasterPubKeys)) <= rs.To && tx.Master.Get(rs.To) != nil {
 		tx.Master.Drop(rs.To)
@@ -201,14 +219,14 @@ func (r *Runtime) onRotationRejected(tx *state.Tx, payload []byte) error {
 	return nil
 }
 
-// onActivated checks, when version v is recorded on chain after the launch,
+// OnActivated checks, when version v is recorded on chain after the launch,
 // that this live gatekeeper sealed that very key. One that did not (its
 // copy was bad, yet a quorum acknowledged; or it bootstrapped past the
 // proposal) cannot answer for v and stops being live rather than fail on
 // every task; unless the chain already refetches its history (a reported
 // bad copy), it asks for it (registry/master_key_refetch).
-func (r *Runtime) onActivated(tx *state.Tx, v uint32, pub []byte) error {
-	if !tx.Next.GK.Live || !tx.Next.IsGatekeeper(r.self()) {
+func (r *Role) OnActivated(tx *state.Tx, v uint32, pub []byte) error {
+	if !tx.Next.GK.Live || !tx.Next.IsGatekeeper(r.core.Self()) {
 		return nil
 	}
 	k := tx.Master.Get(v)
@@ -223,12 +241,12 @@ func (r *Runtime) onActivated(tx *state.Tx, v uint32, pub []byte) error {
 		return nil // the chain asks for its history itself (refetchFaulted)
 	}
 	// It missed the proposal (a bootstrap past it): ask for the history.
-	return r.emit(&tx.Next, protocol.TopicMasterKeyRefetch, protocol.EncodeU32(v+1))
+	return r.core.Emit(&tx.Next, protocol.TopicMasterKeyRefetch, protocol.EncodeU32(v+1))
 }
 
-// noteClusterTask tracks the cluster keys of version To the chain asked
-// for; noteClusterKey those it published.
-func (r *Runtime) noteClusterTask(tx *state.Tx, payload []byte) {
+// NoteClusterTask tracks the cluster keys of version To the chain asked
+// for; NoteClusterKey those it published.
+func (r *Role) NoteClusterTask(tx *state.Tx, payload []byte) {
 	rs := tx.Next.Rotation
 	if rs == nil {
 		return
@@ -244,7 +262,7 @@ func (r *Runtime) noteClusterTask(tx *state.Tx, payload []byte) {
 	rs.PendingClusters = append(rs.PendingClusters, id.Cluster)
 }
 
-func (r *Runtime) noteClusterKey(tx *state.Tx, payload []byte) error {
+func (r *Role) NoteClusterKey(tx *state.Tx, payload []byte) error {
 	rs := tx.Next.Rotation
 	if rs == nil {
 		return nil
@@ -255,12 +273,12 @@ func (r *Runtime) noteClusterKey(tx *state.Tx, payload []byte) error {
 	}
 	if i := slices.Index(rs.PendingClusters, c.Cluster); i >= 0 && c.Version == rs.To {
 		rs.PendingClusters = slices.Delete(rs.PendingClusters, i, i+1)
-		rs.ClustersHeight = r.height()
+		rs.ClustersHeight = r.core.Height()
 	}
 	return nil
 }
 
-func (r *Runtime) onReencryptStart(tx *state.Tx, payload []byte) error {
+func (r *Role) onReencryptStart(tx *state.Tx, payload []byte) error {
 	p, err := protocol.DecodeReencryptStart(payload)
 	if err != nil {
 		return err
@@ -269,14 +287,14 @@ func (r *Runtime) onReencryptStart(tx *state.Tx, payload []byte) error {
 	if rs == nil || p.To != rs.To {
 		return nil
 	}
-	i := rs.Member(r.self())
-	if err := rs.StartReencrypt(p.Ranges, i, r.height()); err != nil {
-		return r.invalidTransition(protocol.TopicReencryptStart, err)
+	i := rs.Member(r.core.Self())
+	if err := rs.StartReencrypt(p.Ranges, i, r.core.Height()); err != nil {
+		return r.core.InvalidTransition(protocol.TopicReencryptStart, err)
 	}
 	if i >= 0 && uint32(i) < p.Ranges {
 		r.log.Info("re-encryption assigned", "from", p.From, "to", p.To, "range", i, "ranges", p.Ranges,
 			"waiting_for_cluster_keys", len(rs.PendingClusters))
-		r.wakeReencrypt()
+		r.core.WakeReencrypt()
 	}
 	return nil
 }
@@ -285,7 +303,7 @@ func (r *Runtime) onReencryptStart(tx *state.Tx, payload []byte) error {
 // cluster member now holds the new version, and a verify pass that began
 // before the sweep may have missed a blob a lagging member saved under the
 // old one.
-func (r *Runtime) onReencryptSweep(tx *state.Tx, payload []byte) error {
+func (r *Role) onReencryptSweep(tx *state.Tx, payload []byte) error {
 	p, err := protocol.DecodeReencryptSweep(payload)
 	if err != nil {
 		return err
@@ -309,14 +327,14 @@ func (r *Runtime) onReencryptSweep(tx *state.Tx, payload []byte) error {
 	r.log.Info("re-encryption sweep: every cluster member holds the new version", "to", p.ToVersion,
 		"sweep_height", p.SweepHeight, "ranges_reopened", reopened)
 	if reopened > 0 {
-		r.wakeReencrypt()
+		r.core.WakeReencrypt()
 	}
 	return nil
 }
 
 // onReencryptReassigned follows a stalled range to its new assignee: this
 // gatekeeper adopts it, or stops working on its own range.
-func (r *Runtime) onReencryptReassigned(tx *state.Tx, payload []byte) error {
+func (r *Role) onReencryptReassigned(tx *state.Tx, payload []byte) error {
 	p, err := protocol.DecodeReencryptReassigned(payload)
 	if err != nil {
 		return err
@@ -325,12 +343,12 @@ func (r *Runtime) onReencryptReassigned(tx *state.Tx, payload []byte) error {
 	if rs == nil || p.ToVersion != rs.To {
 		return nil
 	}
-	self := r.self()
+	self := r.core.Self()
 	own := rs.Reencrypts() && p.Range == rs.Range
 	switch {
 	case bytes.Equal(p.Assignee, self) && own:
 		if err := rs.RegainRange(); err != nil {
-			return r.invalidTransition(protocol.TopicReencryptReassigned, err)
+			return r.core.InvalidTransition(protocol.TopicReencryptReassigned, err)
 		}
 	case bytes.Equal(p.Assignee, self):
 		i := slices.IndexFunc(rs.Adopted, func(a state.AdoptedRange) bool { return a.Range == p.Range })
@@ -341,7 +359,7 @@ func (r *Runtime) onReencryptReassigned(tx *state.Tx, payload []byte) error {
 		}
 	case own:
 		if err := rs.LoseRange(); err != nil {
-			return r.invalidTransition(protocol.TopicReencryptReassigned, err)
+			return r.core.InvalidTransition(protocol.TopicReencryptReassigned, err)
 		}
 	default:
 		rs.Adopted = slices.DeleteFunc(rs.Adopted, func(a state.AdoptedRange) bool { return a.Range == p.Range })
@@ -349,18 +367,18 @@ func (r *Runtime) onReencryptReassigned(tx *state.Tx, payload []byte) error {
 	}
 	r.log.Info("re-encryption range reassigned", "to", p.ToVersion, "range", p.Range,
 		"assignee", hex.EncodeToString(p.Assignee), "previous", hex.EncodeToString(p.Previous), "mine", bytes.Equal(p.Assignee, self))
-	r.wakeReencrypt()
+	r.core.WakeReencrypt()
 	return nil
 }
 
-func (r *Runtime) onMasterKeyRetired(tx *state.Tx, payload []byte) error {
+func (r *Role) onMasterKeyRetired(tx *state.Tx, payload []byte) error {
 	p, err := protocol.DecodeMasterKeyRetired(payload)
 	if err != nil {
 		return err
 	}
 	if rs := tx.Next.Rotation; rs != nil && rs.From == p.Version {
 		if err := rs.Retire(p.EraseHeight); err != nil {
-			return r.invalidTransition(protocol.TopicMasterKeyRetired, err)
+			return r.core.InvalidTransition(protocol.TopicMasterKeyRetired, err)
 		}
 	}
 	r.log.Info("master key version retired", "version", p.Version, "erase_height", p.EraseHeight)
@@ -373,7 +391,7 @@ func (r *Runtime) onMasterKeyRetired(tx *state.Tx, payload []byte) error {
 // live in the checkpoint (commitIngress removes the older checkpoints once
 // the new one is written). Versions below v were erased by earlier
 // rotations; they go too, should this pRuntime have missed that.
-func (r *Runtime) onMasterKeyErase(tx *state.Tx, payload []byte) error {
+func (r *Role) onMasterKeyErase(tx *state.Tx, payload []byte) error {
 	v, err := protocol.DecodeU32("version", payload)
 	if err != nil {
 		return err
