@@ -80,7 +80,7 @@ func (r *Runtime) bootstrapFrom(p provenState) error {
 	if p.gatekeeper {
 		next.AddGatekeeper(self)
 	} else if r.st.IsGatekeeper(self) {
-		r.onGatekeeperRemoved(tx)
+		r.gatekeeper.OnGatekeeperRemoved(tx)
 	}
 	if p.registered && !next.Registered {
 		if err := r.becomeRegistered(next); err != nil {
@@ -281,7 +281,7 @@ func (r *Runtime) applyBootstrap(tx *state.Tx, v bootstrapView) error {
 	if !next.GK.Live {
 		// It holds and verified (when it sealed them) every version: the
 		// copies that would have made it live were pruned, not refused.
-		if err := r.goLive(tx); err != nil {
+		if err := r.gatekeeper.GoLive(tx); err != nil {
 			return err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/ingress"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 )
@@ -18,8 +19,25 @@ type Roles func(e *Enclave) RoleSet
 // RoleSet is what the roles add to the core: their rows of the topic table
 // and the rotation role, which the core calls around a commit.
 type RoleSet struct {
-	Routes   []ingress.Route
-	Rotation Rotation
+	Routes     []ingress.Route
+	Rotation   Rotation
+	Gatekeeper Gatekeeper
+}
+
+// Gatekeeper is what the core (and the migration role, still in it) needs
+// from the gatekeeper role.
+type Gatekeeper interface {
+	// GoLive makes a designated gatekeeper that holds every master key
+	// version live and answers its queued tasks.
+	GoLive(tx *state.Tx) error
+	// OnGatekeeperRemoved erases a removed gatekeeper's keys and tasks.
+	OnGatekeeperRemoved(tx *state.Tx)
+	// SealCopies seals the cluster key copies of tx's grants before the
+	// commit.
+	SealCopies(tx *state.Tx) error
+	// AnswerOrQueue publishes a quorum output now if this gatekeeper is
+	// live, or queues it until it is.
+	AnswerOrQueue(tx *state.Tx, q state.QueuedTask) error
 }
 
 // Rotation is what the core (and the gatekeeper role, still in it) needs
@@ -36,8 +54,8 @@ type Rotation interface {
 	OnActivated(tx *state.Tx, v uint32, pub []byte) error
 }
 
-// ErrNoRotation: the roles handed to New hold no rotation role.
-var ErrNoRotation = errors.New("pruntime: no rotation role")
+// ErrMissingRole: the roles handed to New lack one the core calls.
+var ErrMissingRole = errors.New("pruntime: a role the core calls is missing")
 
 // Enclave is what the core offers the roles: each role package defines the
 // small interface it needs, and Enclave has the methods they name. It is
@@ -73,6 +91,18 @@ func (e *Enclave) InvalidTransition(topic string, err error) error {
 	return e.r.invalidTransition(topic, err)
 }
 
+// HasPredecessor: this pRuntime is a migration's successor.
+func (e *Enclave) HasPredecessor() bool { return len(e.r.cfg.Predecessor) > 0 }
+
+// EmitGatekeeper signs a quorum message from origin at seq into next.
+func (e *Enclave) EmitGatekeeper(next *state.State, origin protocol.Origin, seq uint64, topic string, payload []byte) error {
+	return e.r.emitGatekeeper(next, origin, seq, topic, payload)
+}
+
+// BeaconMismatch counts an accepted beacon that differs from this
+// gatekeeper's own.
+func (e *Enclave) BeaconMismatch() { e.r.metrics.beaconMismatches.Inc() }
+
 // KeyFault counts a key copy that failed verification.
 func (e *Enclave) KeyFault(kind string) { e.r.metrics.keyFaults.WithLabelValues(kind).Inc() }
 
@@ -93,7 +123,7 @@ func (e *Enclave) Emit(next *state.State, topic string, payload []byte) error {
 // AnswerOrQueue publishes a gatekeeper quorum output now if this gatekeeper
 // is live, or queues it until it is.
 func (e *Enclave) AnswerOrQueue(tx *state.Tx, q state.QueuedTask) error {
-	return e.r.answerOrQueue(tx, q)
+	return e.r.gatekeeper.AnswerOrQueue(tx, q)
 }
 
 // Iterations is the benchmark loop's count since ResetIterations.
@@ -112,10 +142,10 @@ func (r *Runtime) buildRoles(roles Roles) (*ingress.Table, error) {
 	if roles != nil {
 		set = roles(&Enclave{r: r})
 	}
-	if set.Rotation == nil {
-		return nil, ErrNoRotation
+	if set.Rotation == nil || set.Gatekeeper == nil {
+		return nil, ErrMissingRole
 	}
-	r.rotation = set.Rotation
+	r.rotation, r.gatekeeper = set.Rotation, set.Gatekeeper
 	t, err := ingress.NewTable(append(r.workerRoutes(), set.Routes...))
 	if err != nil {
 		return nil, fmt.Errorf("pruntime: topic table: %w", err)

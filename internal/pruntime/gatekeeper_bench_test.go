@@ -87,7 +87,7 @@ func measureDispatch(t testing.TB, n int) (batched, single float64) {
 			t.Fatal(err)
 		}
 	}
-	if err := g.r.sealCopies(g.tx); err != nil {
+	if err := g.r.gatekeeper.SealCopies(g.tx); err != nil {
 		t.Fatal(err)
 	}
 	batched = float64(n) / time.Since(start).Seconds()
@@ -148,7 +148,7 @@ func (g *benchGatekeeper) dispatch(t testing.TB, m protocol.Message) {
 	if _, err := g.r.handleIngress(g.tx, m); err != nil {
 		t.Fatal(err)
 	}
-	if err := g.r.sealCopies(g.tx); err != nil {
+	if err := g.r.gatekeeper.SealCopies(g.tx); err != nil {
 		t.Fatal(err)
 	}
 	g.tx.Next.Egress = g.tx.Next.Egress[:0]

@@ -16,6 +16,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/e2etest"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/gatekeeper"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 )
 
@@ -242,15 +243,15 @@ func TestWrongMasterKeyIsReportedNotSealed(t *testing.T) {
 	wrong, _ := crypto.GenerateMasterKey(rand.Reader, 0)
 	var h state.MasterHistory
 	h.Set(wrong)
-	bad, err := sealMasterKeys(b.r.id.ChainID, &h, req, 0, 1)
+	bad, err := gatekeeper.SealMasterKeys(b.r.id.ChainID, &h, req, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, err := sealMasterKeys(b.r.id.ChainID, &a.r.master, req, 0, 1)
+	good, err := gatekeeper.SealMasterKeys(b.r.id.ChainID, &a.r.master, req, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherChain, err := sealMasterKeys("another-chain", &a.r.master, req, 0, 1)
+	otherChain, err := gatekeeper.SealMasterKeys("another-chain", &a.r.master, req, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +291,7 @@ func TestNonGatekeeperKeepsNoMasterKey(t *testing.T) {
 	a, w := newTestNode(t), newTestNode(t)
 	pub := launch(t, a)
 	req := protocol.KeyRequest{Identity: w.id(), ReceiveKey: w.receiveKey()}
-	c, err := sealMasterKeys(a.r.id.ChainID, &a.r.master, req, 0, 1)
+	c, err := gatekeeper.SealMasterKeys(a.r.id.ChainID, &a.r.master, req, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,9 +29,9 @@ import (
 var ErrUnknownTopic = ingress.ErrUnknownTopic
 
 // workerRoutes are the core's own rows of the topic table: registration
-// and the gatekeeper set.
+// and the gatekeeper set, and the migration role (still in the core).
 func (r *Runtime) workerRoutes() []ingress.Route {
-	keys, noKeys := ingress.Keys, ingress.NoKeys
+	noKeys := ingress.NoKeys
 	return []ingress.Route{
 		{Topic: protocol.TopicWorkerRegistered, Role: ingress.RoleWorker, Handle: r.onWorkerRegistered},
 		{Topic: protocol.TopicGatekeeperAdded, Role: ingress.RoleWorker, Handle: r.onGatekeeperAdded},
@@ -42,18 +42,6 @@ func (r *Runtime) workerRoutes() []ingress.Route {
 		{Topic: protocol.TopicMigrationHandover, Role: ingress.RoleMigration, Handle: r.onHandover},
 		{Topic: protocol.TopicMigrationActivated, Role: ingress.RoleMigration, Handle: r.onMigrationActivated},
 		{Topic: protocol.TopicMigrationCancelled, Role: ingress.RoleMigration, Handle: r.onMigrationCancelled},
-
-		{Topic: protocol.TopicGatekeeperLaunch, Role: ingress.RoleGatekeeper, Handle: keys(r.onLaunch)},
-		{Topic: protocol.TopicMasterKey, Role: ingress.RoleGatekeeper, Handle: keys(r.onMasterKey)},
-		{Topic: protocol.TopicMasterKeyRequest, Role: ingress.RoleGatekeeper, Handle: keys(r.onMasterKeyRequest)},
-		{Topic: protocol.TopicMasterKeyCopy, Role: ingress.RoleGatekeeper, Handle: keys(r.onMasterKeyCopy)},
-		{Topic: protocol.TopicClusterTask, Role: ingress.RoleGatekeeper, Handle: keys(r.onClusterTask)},
-		{Topic: protocol.TopicBeaconTask, Role: ingress.RoleGatekeeper, Handle: keys(r.onBeaconTask)},
-		{Topic: protocol.TopicBeacon, Role: ingress.RoleGatekeeper, Handle: keys(r.onBeacon)},
-		{Topic: protocol.TopicClusterGrant, Role: ingress.RoleGatekeeper, Handle: keys(r.onClusterGrant)},
-		{Topic: protocol.TopicClusterKeyCopy, Role: ingress.RoleGatekeeper, Handle: keys(r.onClusterKeyCopy)},
-		{Topic: protocol.TopicClusterMemberRemoved, Role: ingress.RoleGatekeeper, Handle: keys(r.onClusterMemberRemoved)},
-		{Topic: protocol.TopicClusterKey, Role: ingress.RoleGatekeeper, Handle: keys(r.onClusterKey)},
 	}
 }
 
@@ -129,7 +117,7 @@ func (r *Runtime) onGatekeeperAdded(tx *state.Tx, payload []byte) (bool, error) 
 func (r *Runtime) onGatekeeperRemovedEntry(tx *state.Tx, payload []byte) (bool, error) {
 	tx.Next.RemoveGatekeeper(payload)
 	if bytes.Equal(payload, r.self()) {
-		r.onGatekeeperRemoved(tx)
+		r.gatekeeper.OnGatekeeperRemoved(tx)
 		return true, nil
 	}
 	return false, nil

@@ -28,21 +28,6 @@ import (
 // sealed by one version opens in the other: the handover is the only way
 // across.
 
-func (r *Runtime) noteKnownClusterKey(tx *state.Tx, payload []byte) error {
-	c, err := protocol.DecodeClusterPublicKey(payload)
-	if err != nil {
-		return err
-	}
-	if len(tx.Next.KnownClusterKeys) >= maxKnownClusterKeys {
-		return nil
-	}
-	tx.Next.KnownClusterKeys = append(tx.Next.KnownClusterKeys, state.KnownClusterKey{Cluster: c.Cluster, Version: c.Version, PublicKey: bytes.Clone(c.PublicKey)})
-	return nil
-}
-
-// maxKnownClusterKeys bounds what a successor records.
-const maxKnownClusterKeys = 1 << 16
-
 func (r *Runtime) onMigrationScheduled(tx *state.Tx, payload []byte) error {
 	p, err := protocol.DecodeMigrationScheduled(payload)
 	if err != nil {
@@ -385,7 +370,7 @@ func (r *Runtime) onMigrationActivated(tx *state.Tx, payload []byte) (bool, erro
 	r.log.Info("migration activated: this pRuntime took its predecessor's place", "id", p.ID,
 		"predecessor", hex.EncodeToString(mine.Predecessor), "gatekeeper", next.IsGatekeeper(self))
 	if next.IsGatekeeper(self) && tx.Master.HoldsAll(next.MasterErasedBelow, len(next.MasterPubKeys)) {
-		return true, r.goLive(tx)
+		return true, r.gatekeeper.GoLive(tx)
 	}
 	return true, nil
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/computation"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/gatekeeper"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/rotation"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee"
 )
@@ -14,10 +15,12 @@ import (
 // (it imports this package). TestIngressTopicsRouted pins the union of
 // the rows, so a role missing here fails it.
 func testRoles(e *Enclave) RoleSet {
-	rot := rotation.New(e, e.Log(), e.Rand())
+	rot := rotation.New(e, e.Rand())
+	gk := gatekeeper.New(e, rot, e.Rand())
 	return RoleSet{
-		Routes:   slices.Concat(computation.New(e, e.Log()).Routes(), rot.Routes()),
-		Rotation: rot,
+		Routes:     slices.Concat(computation.New(e).Routes(), rot.Routes(), gk.Routes()),
+		Rotation:   rot,
+		Gatekeeper: gk,
 	}
 }
 

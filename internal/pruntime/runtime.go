@@ -101,6 +101,9 @@ type Runtime struct {
 	topics *ingress.Table
 	// rotation is the rotation role, which the core calls around commits.
 	rotation Rotation
+	// gatekeeper is the gatekeeper role, which the core calls around
+	// commits and in a bootstrap.
+	gatekeeper Gatekeeper
 	// verifyHook, when set (by tests only), runs while SyncHeader verifies a
 	// header, outside the lock.
 	verifyHook func()
@@ -464,7 +467,7 @@ func (r *Runtime) commitIngress(tx *state.Tx, force bool) error {
 		return err
 	}
 	if len(tx.Copies) > 0 {
-		if err := r.sealCopies(tx); err != nil {
+		if err := r.gatekeeper.SealCopies(tx); err != nil {
 			return err
 		}
 		force = true

@@ -30,6 +30,8 @@ import (
 
 // Core is what the computation role needs from the rest of the enclave.
 type Core interface {
+	// Log is the enclave's logger.
+	Log() *slog.Logger
 	// Self is this pRuntime's identity key.
 	Self() []byte
 	// Emit signs a worker egress message with the next sequence into next.
@@ -47,11 +49,10 @@ type Core interface {
 // Role is the computation role.
 type Role struct {
 	core Core
-	log  *slog.Logger
 }
 
 // New returns the computation role on core.
-func New(core Core, log *slog.Logger) *Role { return &Role{core: core, log: log} }
+func New(core Core) *Role { return &Role{core: core} }
 
 // Routes are the role's rows of the topic table.
 func (r *Role) Routes() []ingress.Route {
@@ -90,7 +91,7 @@ func (r *Role) onSessionStarted(tx *state.Tx, payload []byte) error {
 		// measures the first one from the start block's time.
 		r.core.ResetIterations()
 		c.Session = s.Session
-		r.log.Info("computing session started", "session", s.Session)
+		r.core.Log().Info("computing session started", "session", s.Session)
 	}
 	return nil
 }
@@ -106,7 +107,7 @@ func (r *Role) onSessionStopped(tx *state.Tx, payload []byte) error {
 	}
 	if bytes.Equal(s.Worker, r.core.Self()) && s.Session == c.Session {
 		c.Session = 0
-		r.log.Info("computing session stopped", "session", s.Session)
+		r.core.Log().Info("computing session stopped", "session", s.Session)
 	}
 	return nil
 }
@@ -166,7 +167,7 @@ func (r *Role) onBlock(tx *state.Tx, payload []byte) error {
 		return err
 	}
 	for _, rej := range rejected {
-		r.log.Info("tokenomics input rejected", "height", blk.Height, "input", rej.Input.String(),
+		r.core.Log().Info("tokenomics input rejected", "height", blk.Height, "input", rej.Input.String(),
 			"worker", hex.EncodeToString(rej.Worker[:]), "session", rej.Session, "reason", rej.Reason)
 	}
 	if c.Engine, err = st.MarshalBinary(); err != nil {

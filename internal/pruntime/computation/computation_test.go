@@ -23,7 +23,8 @@ type fakeCore struct {
 	quorum     []state.QueuedTask
 }
 
-func (f *fakeCore) Self() []byte { return f.self }
+func (f *fakeCore) Log() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func (f *fakeCore) Self() []byte      { return f.self }
 func (f *fakeCore) Emit(next *state.State, topic string, _ []byte) error {
 	f.emitted = append(f.emitted, topic)
 	next.NextEgressSeq++
@@ -40,7 +41,7 @@ func (f *fakeCore) HeartbeatSent()     { f.heartbeats++ }
 func handlers(t *testing.T, c computation.Core) map[string]ingress.Handler {
 	t.Helper()
 	out := map[string]ingress.Handler{}
-	for _, r := range computation.New(c, slog.New(slog.NewTextHandler(io.Discard, nil))).Routes() {
+	for _, r := range computation.New(c).Routes() {
 		if r.Role != ingress.RoleComputation {
 			t.Fatalf("%s routed to %s", r.Topic, r.Role)
 		}

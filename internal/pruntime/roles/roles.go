@@ -9,15 +9,18 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/computation"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/gatekeeper"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/rotation"
 )
 
 // All builds the enclave's roles; pass it to pruntime.New.
 func All(e *pruntime.Enclave) pruntime.RoleSet {
-	rot := rotation.New(e, e.Log(), e.Rand())
+	rot := rotation.New(e, e.Rand())
+	gk := gatekeeper.New(e, rot, e.Rand())
 	return pruntime.RoleSet{
-		Routes:   slices.Concat(computation.New(e, e.Log()).Routes(), rot.Routes()),
-		Rotation: rot,
+		Routes:     slices.Concat(computation.New(e).Routes(), rot.Routes(), gk.Routes()),
+		Rotation:   rot,
+		Gatekeeper: gk,
 	}
 }
 

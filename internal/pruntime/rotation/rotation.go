@@ -18,6 +18,8 @@ import (
 
 // Core is what the rotation role needs from the rest of the enclave.
 type Core interface {
+	// Log is the enclave's logger.
+	Log() *slog.Logger
 	// Self is this pRuntime's identity key; ChainID its chain's.
 	Self() []byte
 	ChainID() string
@@ -42,15 +44,14 @@ type Core interface {
 // Role is the rotation role.
 type Role struct {
 	core Core
-	log  *slog.Logger
 	// rand draws a proposed master key version (crypto/rand).
 	rand io.Reader
 }
 
 // New returns the rotation role on core; rand is the randomness of a
 // proposed key.
-func New(core Core, log *slog.Logger, rand io.Reader) *Role {
-	return &Role{core: core, log: log, rand: rand}
+func New(core Core, rand io.Reader) *Role {
+	return &Role{core: core, rand: rand}
 }
 
 // Routes are the role's rows of the topic table.
@@ -82,7 +83,7 @@ func (r *Role) onRotationStart(tx *state.Tx, payload []byte) error {
 		rs.ReceiveKeys = append(rs.ReceiveKeys, bytes.Clone(g.ReceiveKey))
 	}
 	tx.Next.Rotation = rs
-	r.log.Info("master key rotation started", "from", p.From, "to", p.To, "gatekeepers", len(rs.Members),
+	r.core.Log().Info("master key rotation started", "from", p.From, "to", p.To, "gatekeepers", len(rs.Members),
 		"member", rs.Member(r.core.Self()) >= 0)
 	return nil
 }
@@ -132,7 +133,7 @@ func (r *Role) MaybePropose(tx *state.Tx) error {
 	if err := rs.Propose(); err != nil {
 		return err // ProposalDue checked the phase
 	}
-	r.log.Info("proposing master key version", "version", rs.To, "master_pubkey", hex.EncodeToString(k.PublicKey()))
+	r.core.Log().Info("proposing master key version", "version", rs.To, "master_pubkey", hex.EncodeToString(k.PublicKey()))
 	return r.core.Emit(&tx.Next, protocol.TopicRotationProposal, p.Encode())
 }
 
@@ -164,7 +165,7 @@ func (r *Role) onRotationProposed(tx *state.Tx, payload []byte) error {
 	k, err := r.openRotationCopy(rs.To, p.PublicKey, p.Copies[i])
 	if err != nil {
 		r.core.KeyFault("master")
-		r.log.Warn("rotation copy failed verification; reporting the proposer, not acknowledging",
+		r.core.Log().Warn("rotation copy failed verification; reporting the proposer, not acknowledging",
 			"proposer", hex.EncodeToString(p.Proposer), "version", rs.To, "err", err)
 		// A v+1 of this gatekeeper's own proposal, not taken, goes too.
 		tx.Master.Drop(rs.To)
@@ -179,7 +180,7 @@ func (r *Role) onRotationProposed(tx *state.Tx, payload []byte) error {
 		return r.core.InvalidTransition(protocol.TopicRotationProposed, err)
 	}
 	tx.Master.Set(k)
-	r.log.Info("sealed proposed master key version; acknowledging", "version", rs.To,
+	r.core.Log().Info("sealed proposed master key version; acknowledging", "version", rs.To,
 		"proposer", hex.EncodeToString(p.Proposer), "master_pubkey", hex.EncodeToString(p.PublicKey))
 	return r.core.Emit(&tx.Next, protocol.TopicRotationAck, protocol.EncodeU32(rs.To))
 }
@@ -213,7 +214,7 @@ func (r *Role) onRotationRejected(tx *state.Tx, payload []byte) error {
 	}
 	if uint32(len(tx.Next.MasterPubKeys)) <= rs.To && tx.Master.Get(rs.To) != nil {
 		tx.Master.Drop(rs.To)
-		r.log.Warn("the chain rejected the proposal of this rotation; dropped the sealed version", "version", rs.To,
+		r.core.Log().Warn("the chain rejected the proposal of this rotation; dropped the sealed version", "version", rs.To,
 			"proposer", hex.EncodeToString(p.Proposer))
 	}
 	return nil
@@ -231,12 +232,12 @@ func (r *Role) OnActivated(tx *state.Tx, v uint32, pub []byte) error {
 	}
 	k := tx.Master.Get(v)
 	if k != nil && subtle.ConstantTimeCompare(k.PublicKey(), pub) == 1 {
-		r.log.Info("master key version active", "version", v, "master_pubkey", hex.EncodeToString(pub))
+		r.core.Log().Info("master key version active", "version", v, "master_pubkey", hex.EncodeToString(pub))
 		return nil
 	}
 	tx.Master.Drop(v)
 	tx.Next.GK.Live = false
-	r.log.Error("master key version activated on chain that this gatekeeper does not hold; no longer live", "version", v)
+	r.core.Log().Error("master key version activated on chain that this gatekeeper does not hold; no longer live", "version", v)
 	if rs := tx.Next.Rotation; rs != nil && rs.To == v && rs.Copy == state.CopyFaulted {
 		return nil // the chain asks for its history itself (refetchFaulted)
 	}
@@ -292,7 +293,7 @@ func (r *Role) onReencryptStart(tx *state.Tx, payload []byte) error {
 		return r.core.InvalidTransition(protocol.TopicReencryptStart, err)
 	}
 	if i >= 0 && uint32(i) < p.Ranges {
-		r.log.Info("re-encryption assigned", "from", p.From, "to", p.To, "range", i, "ranges", p.Ranges,
+		r.core.Log().Info("re-encryption assigned", "from", p.From, "to", p.To, "range", i, "ranges", p.Ranges,
 			"waiting_for_cluster_keys", len(rs.PendingClusters))
 		r.core.WakeReencrypt()
 	}
@@ -324,7 +325,7 @@ func (r *Role) onReencryptSweep(tx *state.Tx, payload []byte) error {
 			reopened++
 		}
 	}
-	r.log.Info("re-encryption sweep: every cluster member holds the new version", "to", p.ToVersion,
+	r.core.Log().Info("re-encryption sweep: every cluster member holds the new version", "to", p.ToVersion,
 		"sweep_height", p.SweepHeight, "ranges_reopened", reopened)
 	if reopened > 0 {
 		r.core.WakeReencrypt()
@@ -365,7 +366,7 @@ func (r *Role) onReencryptReassigned(tx *state.Tx, payload []byte) error {
 		rs.Adopted = slices.DeleteFunc(rs.Adopted, func(a state.AdoptedRange) bool { return a.Range == p.Range })
 		return nil
 	}
-	r.log.Info("re-encryption range reassigned", "to", p.ToVersion, "range", p.Range,
+	r.core.Log().Info("re-encryption range reassigned", "to", p.ToVersion, "range", p.Range,
 		"assignee", hex.EncodeToString(p.Assignee), "previous", hex.EncodeToString(p.Previous), "mine", bytes.Equal(p.Assignee, self))
 	r.core.WakeReencrypt()
 	return nil
@@ -381,7 +382,7 @@ func (r *Role) onMasterKeyRetired(tx *state.Tx, payload []byte) error {
 			return r.core.InvalidTransition(protocol.TopicMasterKeyRetired, err)
 		}
 	}
-	r.log.Info("master key version retired", "version", p.Version, "erase_height", p.EraseHeight)
+	r.core.Log().Info("master key version retired", "version", p.Version, "erase_height", p.EraseHeight)
 	return nil
 }
 
@@ -410,6 +411,6 @@ func (r *Role) onMasterKeyErase(tx *state.Tx, payload []byte) error {
 		tx.RotationDone = true
 	}
 	tx.Erased = true
-	r.log.Info("erased master key version", "version", v, "master_key_held", held, "cluster_keys_dropped", dropped)
+	r.core.Log().Info("erased master key version", "version", v, "master_key_held", held, "cluster_keys_dropped", dropped)
 	return nil
 }

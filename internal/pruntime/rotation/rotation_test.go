@@ -29,9 +29,10 @@ type fakeCore struct {
 
 var badCopy = []byte("bad copy")
 
-func (f *fakeCore) Self() []byte    { return f.self }
-func (f *fakeCore) ChainID() string { return "test-chain" }
-func (f *fakeCore) Height() int64   { return f.height }
+func (f *fakeCore) Log() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func (f *fakeCore) Self() []byte      { return f.self }
+func (f *fakeCore) ChainID() string   { return "test-chain" }
+func (f *fakeCore) Height() int64     { return f.height }
 func (f *fakeCore) Emit(next *state.State, topic string, _ []byte) error {
 	f.emitted = append(f.emitted, topic)
 	next.NextEgressSeq++
@@ -77,7 +78,7 @@ func newFixture(t *testing.T, selfFirst bool) *fixture {
 		self, other = other, self
 	}
 	core := &fakeCore{self: self, height: 10}
-	role := rotation.New(core, slog.New(slog.NewTextHandler(io.Discard, nil)), rand.Reader)
+	role := rotation.New(core, rand.Reader)
 	rows := map[string]ingress.Handler{}
 	for _, r := range role.Routes() {
 		if r.Role != ingress.RoleRotation {

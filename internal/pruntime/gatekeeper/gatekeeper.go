@@ -1,30 +1,88 @@
-package pruntime
+package gatekeeper
 
 import (
 	"bytes"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"runtime"
 	"sync"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/ingress"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 )
 
-// The gatekeeper and cluster-member roles (DESIGN §6, replicated mode).
-//
-// Everything here runs on verified ingress, in ingress order, so every
-// gatekeeper sees the same inputs in the same order. Quorum outputs
-// (cluster public keys, beacons) are pure functions of those inputs and the
-// master key; they are answered at the sequence the chain allocated in the
-// task, so a gatekeeper that joins late produces the same messages at the
-// same sequences as the others. Key copies (master history to a joining
-// gatekeeper, cluster keys to workers) are HPKE-sealed to one recipient and
-// therefore randomized; each gatekeeper sends its own from its worker
-// origin, and the receiver checks what it opens against a public key the
-// chain recorded before it keeps anything.
+// ErrMalformed: an ingress payload the role cannot take (proven ingress,
+// so a version mismatch between chain and pRuntime).
+var ErrMalformed = errors.New("gatekeeper: malformed payload")
+
+// Core is what the gatekeeper role needs from the rest of the enclave.
+type Core interface {
+	// Log is the enclave's logger.
+	Log() *slog.Logger
+	// Self is this pRuntime's identity key; ChainID its chain's.
+	Self() []byte
+	ChainID() string
+	// HasPredecessor: this pRuntime is a migration's successor
+	// (Config.Predecessor).
+	HasPredecessor() bool
+	// Emit signs a worker egress message with the next sequence into next;
+	// EmitGatekeeper signs a quorum message from origin at seq.
+	Emit(next *state.State, topic string, payload []byte) error
+	EmitGatekeeper(next *state.State, origin protocol.Origin, seq uint64, topic string, payload []byte) error
+	// OpenSealed opens a transfer sealed to this pRuntime's receive key.
+	OpenSealed(context string, what, sealed []byte) ([]byte, error)
+	// KeyFault counts a key copy that failed verification; BeaconMismatch
+	// an accepted beacon that differs from this gatekeeper's own.
+	KeyFault(kind string)
+	BeaconMismatch()
+}
+
+// Rotation is what the gatekeeper role needs from the rotation role: it
+// tracks the cluster keys of a rotation's new version and checks a newly
+// recorded master key version.
+type Rotation interface {
+	NoteClusterTask(tx *state.Tx, payload []byte)
+	NoteClusterKey(tx *state.Tx, payload []byte) error
+	OnActivated(tx *state.Tx, v uint32, pub []byte) error
+}
+
+// Role is the gatekeeper and cluster-member role.
+type Role struct {
+	core     Core
+	rotation Rotation
+	// rand draws master key v0 at a launch (crypto/rand).
+	rand io.Reader
+}
+
+// New returns the gatekeeper role on core and rotation; rand is the
+// randomness of a launch's master key.
+func New(core Core, rotation Rotation, rand io.Reader) *Role {
+	return &Role{core: core, rotation: rotation, rand: rand}
+}
+
+// Routes are the role's rows of the topic table.
+func (r *Role) Routes() []ingress.Route {
+	keys := ingress.Keys
+	return []ingress.Route{
+		{Topic: protocol.TopicGatekeeperLaunch, Role: ingress.RoleGatekeeper, Handle: keys(r.onLaunch)},
+		{Topic: protocol.TopicMasterKey, Role: ingress.RoleGatekeeper, Handle: keys(r.onMasterKey)},
+		{Topic: protocol.TopicMasterKeyRequest, Role: ingress.RoleGatekeeper, Handle: keys(r.onMasterKeyRequest)},
+		{Topic: protocol.TopicMasterKeyCopy, Role: ingress.RoleGatekeeper, Handle: keys(r.onMasterKeyCopy)},
+		{Topic: protocol.TopicClusterTask, Role: ingress.RoleGatekeeper, Handle: keys(r.onClusterTask)},
+		{Topic: protocol.TopicBeaconTask, Role: ingress.RoleGatekeeper, Handle: keys(r.onBeaconTask)},
+		{Topic: protocol.TopicBeacon, Role: ingress.RoleGatekeeper, Handle: keys(r.onBeacon)},
+		{Topic: protocol.TopicClusterGrant, Role: ingress.RoleGatekeeper, Handle: keys(r.onClusterGrant)},
+		{Topic: protocol.TopicClusterKeyCopy, Role: ingress.RoleGatekeeper, Handle: keys(r.onClusterKeyCopy)},
+		{Topic: protocol.TopicClusterMemberRemoved, Role: ingress.RoleGatekeeper, Handle: keys(r.onClusterMemberRemoved)},
+		{Topic: protocol.TopicClusterKey, Role: ingress.RoleGatekeeper, Handle: keys(r.onClusterKey)},
+	}
+}
 
 // maxQueuedTasks bounds the tasks a designated gatekeeper queues before it
 // holds the master key. A gatekeeper goes live a few blocks after it is
@@ -33,20 +91,20 @@ const maxQueuedTasks = 4096
 
 // onClusterTask: a rotation notes the cluster keys of its new version the
 // chain asked for, and the gatekeepers answer the task.
-func (r *Runtime) onClusterTask(tx *state.Tx, payload []byte) error {
+func (r *Role) onClusterTask(tx *state.Tx, payload []byte) error {
 	r.rotation.NoteClusterTask(tx, payload)
 	return r.onTask(tx, protocol.TopicClusterTask, payload)
 }
 
-func (r *Runtime) onBeaconTask(tx *state.Tx, payload []byte) error {
+func (r *Role) onBeaconTask(tx *state.Tx, payload []byte) error {
 	return r.onTask(tx, protocol.TopicBeaconTask, payload)
 }
 
 // onClusterKey: workers learn the public key from their grant; a successor
 // pRuntime records it to check the cluster keys it is handed; a rotation's
 // re-encryption waits for the new versions.
-func (r *Runtime) onClusterKey(tx *state.Tx, payload []byte) error {
-	if len(r.cfg.Predecessor) > 0 {
+func (r *Role) onClusterKey(tx *state.Tx, payload []byte) error {
+	if r.core.HasPredecessor() {
 		if err := r.noteKnownClusterKey(tx, payload); err != nil {
 			return err
 		}
@@ -54,13 +112,11 @@ func (r *Runtime) onClusterKey(tx *state.Tx, payload []byte) error {
 	return r.rotation.NoteClusterKey(tx, payload)
 }
 
-func (r *Runtime) self() []byte { return r.id.PublicKey() }
-
-// onGatekeeperRemoved stops the role and erases the master key history:
+// OnGatekeeperRemoved stops the role and erases the master key history:
 // a removed gatekeeper keeps no key it could later leak.
-func (r *Runtime) onGatekeeperRemoved(tx *state.Tx) {
+func (r *Role) OnGatekeeperRemoved(tx *state.Tx) {
 	if tx.Next.GK.Live || tx.Master.Count() > 0 {
-		r.log.Info("removed from the gatekeeper set; erasing the master key history")
+		r.core.Log().Info("removed from the gatekeeper set; erasing the master key history")
 	}
 	tx.Next.GK = state.Gatekeeper{}
 	tx.Next.Rotation = nil
@@ -68,11 +124,11 @@ func (r *Runtime) onGatekeeperRemoved(tx *state.Tx) {
 }
 
 // onLaunch generates master key v0 if the chain named this gatekeeper.
-func (r *Runtime) onLaunch(tx *state.Tx, payload []byte) error {
+func (r *Role) onLaunch(tx *state.Tx, payload []byte) error {
 	if len(payload) != protocol.IdentityKeyLen {
-		return fmt.Errorf("%w: launch payload is %d bytes", ErrBadRequest, len(payload))
+		return fmt.Errorf("%w: launch payload is %d bytes", ErrMalformed, len(payload))
 	}
-	if !bytes.Equal(payload, r.self()) || !tx.Next.IsGatekeeper(r.self()) || len(tx.Next.MasterPubKeys) > 0 {
+	if !bytes.Equal(payload, r.core.Self()) || !tx.Next.IsGatekeeper(r.core.Self()) || len(tx.Next.MasterPubKeys) > 0 {
 		return nil
 	}
 	// A v0 sealed by an earlier attempt whose announcement never committed
@@ -87,12 +143,12 @@ func (r *Runtime) onLaunch(tx *state.Tx, payload []byte) error {
 		tx.Master.Set(k)
 	}
 	tx.Next.GK.Launching = true
-	r.log.Info("launching: generated master key version 0", "master_pubkey", hex.EncodeToString(k.PublicKey()))
-	return r.emit(&tx.Next, protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 0, PublicKey: k.PublicKey()}.Encode())
+	r.core.Log().Info("launching: generated master key version 0", "master_pubkey", hex.EncodeToString(k.PublicKey()))
+	return r.core.Emit(&tx.Next, protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 0, PublicKey: k.PublicKey()}.Encode())
 }
 
 // onMasterKey records a master key version the chain accepted.
-func (r *Runtime) onMasterKey(tx *state.Tx, payload []byte) error {
+func (r *Role) onMasterKey(tx *state.Tx, payload []byte) error {
 	rec, err := protocol.DecodeMasterKeyRecord(payload)
 	if err != nil {
 		return err
@@ -102,7 +158,7 @@ func (r *Runtime) onMasterKey(tx *state.Tx, payload []byte) error {
 		return nil
 	}
 	if int(rec.Version) != len(tx.Next.MasterPubKeys) {
-		return fmt.Errorf("master key version %d recorded after %d versions", rec.Version, len(tx.Next.MasterPubKeys))
+		return fmt.Errorf("gatekeeper: master key version %d recorded after %d versions", rec.Version, len(tx.Next.MasterPubKeys))
 	}
 	tx.Next.MasterPubKeys = append(tx.Next.MasterPubKeys, rec.PublicKey)
 	if rec.Version > 0 {
@@ -116,20 +172,20 @@ func (r *Runtime) onMasterKey(tx *state.Tx, payload []byte) error {
 	tx.Next.GK.Launching = false
 	k := tx.Master.Get(0)
 	if k == nil || subtle.ConstantTimeCompare(k.PublicKey(), rec.PublicKey) != 1 {
-		r.log.Error("the master key recorded on chain is not the one this gatekeeper generated; not going live")
+		r.core.Log().Error("the master key recorded on chain is not the one this gatekeeper generated; not going live")
 		tx.Master.Erase()
 		return nil
 	}
-	return r.goLive(tx)
+	return r.GoLive(tx)
 }
 
-// goLive makes a gatekeeper that holds the whole history active: it tells
+// GoLive makes a gatekeeper that holds the whole history active: it tells
 // the chain, then answers the tasks it queued.
-func (r *Runtime) goLive(tx *state.Tx) error {
+func (r *Role) GoLive(tx *state.Tx) error {
 	n := len(tx.Next.MasterPubKeys)
 	tx.Next.GK.Live = true
-	r.log.Info("gatekeeper live", "master_versions", n, "master_pubkey", hex.EncodeToString(tx.Next.MasterPubKeys[n-1]))
-	if err := r.emit(&tx.Next, protocol.TopicGatekeeperLive, protocol.EncodeU32(uint32(n))); err != nil {
+	r.core.Log().Info("gatekeeper live", "master_versions", n, "master_pubkey", hex.EncodeToString(tx.Next.MasterPubKeys[n-1]))
+	if err := r.core.Emit(&tx.Next, protocol.TopicGatekeeperLive, protocol.EncodeU32(uint32(n))); err != nil {
 		return err
 	}
 	queued := tx.Next.GK.Tasks
@@ -143,12 +199,12 @@ func (r *Runtime) goLive(tx *state.Tx) error {
 }
 
 // onMasterKeyRequest sends the history to a joining gatekeeper.
-func (r *Runtime) onMasterKeyRequest(tx *state.Tx, payload []byte) error {
+func (r *Role) onMasterKeyRequest(tx *state.Tx, payload []byte) error {
 	req, err := protocol.DecodeKeyRequest(payload)
 	if err != nil {
 		return err
 	}
-	if !tx.Next.GK.Live || bytes.Equal(req.Identity, r.self()) {
+	if !tx.Next.GK.Live || bytes.Equal(req.Identity, r.core.Self()) {
 		return nil
 	}
 	// Erased versions are neither held nor sent (the chain would refuse a
@@ -156,24 +212,24 @@ func (r *Runtime) onMasterKeyRequest(tx *state.Tx, payload []byte) error {
 	n := uint32(len(tx.Next.MasterPubKeys))
 	for first := tx.Next.MasterErasedBelow; first < n; first += protocol.MaxVersionsPerCopy {
 		count := min(n-first, protocol.MaxVersionsPerCopy)
-		c, err := sealMasterKeys(r.id.ChainID, &tx.Master, req, first, count)
+		c, err := SealMasterKeys(r.core.ChainID(), &tx.Master, req, first, count)
 		if err != nil {
 			return err
 		}
-		if err := r.emit(&tx.Next, protocol.TopicMasterKeyCopy, c.Encode()); err != nil {
+		if err := r.core.Emit(&tx.Next, protocol.TopicMasterKeyCopy, c.Encode()); err != nil {
 			return err
 		}
 	}
-	r.log.Info("sent the master key history to a joining gatekeeper", "gatekeeper", hex.EncodeToString(req.Identity), "versions", n)
+	r.core.Log().Info("sent the master key history to a joining gatekeeper", "gatekeeper", hex.EncodeToString(req.Identity), "versions", n)
 	return nil
 }
 
-// sealMasterKeys seals versions [first, first+count) to req's receive key.
-func sealMasterKeys(chainID string, h *state.MasterHistory, req protocol.KeyRequest, first, count uint32) (protocol.MasterKeyCopy, error) {
+// SealMasterKeys seals versions [first, first+count) to req's receive key.
+func SealMasterKeys(chainID string, h *state.MasterHistory, req protocol.KeyRequest, first, count uint32) (protocol.MasterKeyCopy, error) {
 	keys := make([]*crypto.MasterKey, count)
 	for i := range keys {
 		if keys[i] = h.Get(first + uint32(i)); keys[i] == nil {
-			return protocol.MasterKeyCopy{}, fmt.Errorf("pruntime: live gatekeeper lacks master key version %d", first+uint32(i))
+			return protocol.MasterKeyCopy{}, fmt.Errorf("gatekeeper: live gatekeeper lacks master key version %d", first+uint32(i))
 		}
 	}
 	plain, err := crypto.EncodeSecrets(keys)
@@ -186,7 +242,7 @@ func sealMasterKeys(chainID string, h *state.MasterHistory, req protocol.KeyRequ
 		Recipient: req.ReceiveKey, What: protocol.MasterKeyCopyWhat(first, count),
 	}, plain)
 	if err != nil {
-		return protocol.MasterKeyCopy{}, fmt.Errorf("pruntime: sealing master keys: %w", err)
+		return protocol.MasterKeyCopy{}, fmt.Errorf("gatekeeper: sealing master keys: %w", err)
 	}
 	return protocol.MasterKeyCopy{Recipient: req.Identity, First: first, Count: count, Sealed: sealed}, nil
 }
@@ -194,7 +250,7 @@ func sealMasterKeys(chainID string, h *state.MasterHistory, req protocol.KeyRequ
 // onMasterKeyCopy receives a range of the history. Every version is checked
 // against its public key on chain before anything is kept; a copy that
 // fails is reported on chain and dropped whole.
-func (r *Runtime) onMasterKeyCopy(tx *state.Tx, payload []byte) error {
+func (r *Role) onMasterKeyCopy(tx *state.Tx, payload []byte) error {
 	rel, err := protocol.DecodeRelayed(payload)
 	if err != nil {
 		return err
@@ -203,15 +259,15 @@ func (r *Runtime) onMasterKeyCopy(tx *state.Tx, payload []byte) error {
 	if err != nil {
 		return err
 	}
-	if !bytes.Equal(c.Recipient, r.self()) || !tx.Next.IsGatekeeper(r.self()) || tx.Next.GK.Live {
+	if !bytes.Equal(c.Recipient, r.core.Self()) || !tx.Next.IsGatekeeper(r.core.Self()) || tx.Next.GK.Live {
 		return nil
 	}
 	keys, err := r.openMasterKeys(tx.Next.MasterPubKeys, c)
 	if err != nil {
-		r.metrics.keyFaults.WithLabelValues("master").Inc()
-		r.log.Warn("master key copy failed verification; reporting the sender, keeping nothing",
+		r.core.KeyFault("master")
+		r.core.Log().Warn("master key copy failed verification; reporting the sender, keeping nothing",
 			"sender", hex.EncodeToString(rel.Sender), "first", c.First, "count", c.Count, "err", err)
-		return r.emit(&tx.Next, protocol.TopicKeyFault, protocol.KeyFault{
+		return r.core.Emit(&tx.Next, protocol.TopicKeyFault, protocol.KeyFault{
 			Sender: rel.Sender, Kind: protocol.FaultMasterKeyCopy, Version: c.First,
 		}.Encode())
 	}
@@ -219,19 +275,16 @@ func (r *Runtime) onMasterKeyCopy(tx *state.Tx, payload []byte) error {
 		tx.Master.Set(k)
 	}
 	if tx.Master.HoldsAll(tx.Next.MasterErasedBelow, len(tx.Next.MasterPubKeys)) {
-		return r.goLive(tx)
+		return r.GoLive(tx)
 	}
 	return nil
 }
 
-func (r *Runtime) openMasterKeys(pubs [][]byte, c protocol.MasterKeyCopy) ([]*crypto.MasterKey, error) {
+func (r *Role) openMasterKeys(pubs [][]byte, c protocol.MasterKeyCopy) ([]*crypto.MasterKey, error) {
 	if uint64(c.First)+uint64(c.Count) > uint64(len(pubs)) {
 		return nil, fmt.Errorf("versions %d+%d beyond the %d on chain", c.First, c.Count, len(pubs))
 	}
-	plain, err := crypto.Open(r.id.Receive, crypto.Info{
-		Context: protocol.ContextMasterKeyTransfer, ChainID: r.id.ChainID,
-		Recipient: r.id.Receive.PublicKey().Bytes(), What: protocol.MasterKeyCopyWhat(c.First, c.Count),
-	}, c.Sealed)
+	plain, err := r.core.OpenSealed(protocol.ContextMasterKeyTransfer, protocol.MasterKeyCopyWhat(c.First, c.Count), c.Sealed)
 	if err != nil {
 		return nil, err
 	}
@@ -240,19 +293,19 @@ func (r *Runtime) openMasterKeys(pubs [][]byte, c protocol.MasterKeyCopy) ([]*cr
 }
 
 // onTask answers a gatekeeper task, or queues it while not yet live.
-func (r *Runtime) onTask(tx *state.Tx, topic string, payload []byte) error {
+func (r *Role) onTask(tx *state.Tx, topic string, payload []byte) error {
 	t, err := protocol.DecodeGatekeeperTask(payload)
 	if err != nil {
 		return err
 	}
-	if !tx.Next.IsGatekeeper(r.self()) && !tx.Next.PendingGatekeeper() {
+	if !tx.Next.IsGatekeeper(r.core.Self()) && !tx.Next.PendingGatekeeper() {
 		return nil
 	}
-	return r.answerOrQueue(tx, state.QueuedTask{Topic: topic, Seq: t.Seq, Body: t.Body})
+	return r.AnswerOrQueue(tx, state.QueuedTask{Topic: topic, Seq: t.Seq, Body: t.Body})
 }
 
-// answerOrQueue answers q now if this gatekeeper is live, or queues it.
-func (r *Runtime) answerOrQueue(tx *state.Tx, q state.QueuedTask) error {
+// AnswerOrQueue answers q now if this gatekeeper is live, or queues it.
+func (r *Role) AnswerOrQueue(tx *state.Tx, q state.QueuedTask) error {
 	if tx.Next.GK.Live {
 		return r.answerTask(tx, q)
 	}
@@ -261,9 +314,9 @@ func (r *Runtime) answerOrQueue(tx *state.Tx, q state.QueuedTask) error {
 }
 
 // queueTask keeps a task for when this designated gatekeeper goes live.
-func (r *Runtime) queueTask(tx *state.Tx, q state.QueuedTask) {
+func (r *Role) queueTask(tx *state.Tx, q state.QueuedTask) {
 	if len(tx.Next.GK.Tasks) >= maxQueuedTasks {
-		r.log.Warn("task queue full while waiting for the master key; dropping the oldest", "seq", tx.Next.GK.Tasks[0].Seq)
+		r.core.Log().Warn("task queue full while waiting for the master key; dropping the oldest", "seq", tx.Next.GK.Tasks[0].Seq)
 		tx.Next.GK.Tasks = tx.Next.GK.Tasks[1:]
 	}
 	tx.Next.GK.Tasks = append(tx.Next.GK.Tasks, q)
@@ -271,7 +324,7 @@ func (r *Runtime) queueTask(tx *state.Tx, q state.QueuedTask) {
 
 // answerTask computes a quorum output. It depends only on the task and the
 // master key versions on chain, so every live gatekeeper signs the same bytes.
-func (r *Runtime) answerTask(tx *state.Tx, t state.QueuedTask) error {
+func (r *Role) answerTask(tx *state.Tx, t state.QueuedTask) error {
 	var (
 		topic   string
 		payload []byte
@@ -284,7 +337,7 @@ func (r *Runtime) answerTask(tx *state.Tx, t state.QueuedTask) error {
 		}
 		k := tx.Master.Get(id.Version)
 		if k == nil {
-			r.log.Error("cannot answer cluster task: master key version not held", "seq", t.Seq, "version", id.Version)
+			r.core.Log().Error("cannot answer cluster task: master key version not held", "seq", t.Seq, "version", id.Version)
 			return nil
 		}
 		ck := k.ClusterKey(id.Cluster)
@@ -306,18 +359,18 @@ func (r *Runtime) answerTask(tx *state.Tx, t state.QueuedTask) error {
 	default:
 		return fmt.Errorf("unknown task topic %q", t.Topic)
 	}
-	return r.emitGatekeeper(&tx.Next, protocol.GatekeeperLane(t.Lane), t.Seq, topic, payload)
+	return r.core.EmitGatekeeper(&tx.Next, protocol.GatekeeperLane(t.Lane), t.Seq, topic, payload)
 }
 
 // beacon derives the beacon for height from the newest master key version
 // on chain at this point of the ingress stream.
-func (r *Runtime) beacon(tx *state.Tx, height uint64) (protocol.Beacon, error) {
+func (r *Role) beacon(tx *state.Tx, height uint64) (protocol.Beacon, error) {
 	v := uint32(len(tx.Next.MasterPubKeys) - 1)
 	k := tx.Master.Get(v)
 	if k == nil {
 		return protocol.Beacon{}, fmt.Errorf("live gatekeeper lacks master key version %d", v)
 	}
-	return beaconFor(k, r.id.ChainID, height)
+	return beaconFor(k, r.core.ChainID(), height)
 }
 
 func beaconFor(k *crypto.MasterKey, chainID string, height uint64) (protocol.Beacon, error) {
@@ -329,7 +382,7 @@ func beaconFor(k *crypto.MasterKey, chainID string, height uint64) (protocol.Bea
 }
 
 // onBeacon records the accepted beacon; a live gatekeeper checks it.
-func (r *Runtime) onBeacon(tx *state.Tx, payload []byte) error {
+func (r *Role) onBeacon(tx *state.Tx, payload []byte) error {
 	b, err := protocol.DecodeBeacon(payload)
 	if err != nil {
 		return err
@@ -342,14 +395,14 @@ func (r *Runtime) onBeacon(tx *state.Tx, payload []byte) error {
 	if k == nil {
 		return nil
 	}
-	own, err := beaconFor(k, r.id.ChainID, b.Height)
+	own, err := beaconFor(k, r.core.ChainID(), b.Height)
 	if err != nil {
 		return err
 	}
 	if !bytes.Equal(own.Value, b.Value) {
 		tx.Next.GK.BeaconMismatches++
-		r.metrics.beaconMismatches.Inc()
-		r.log.Error("accepted beacon differs from this gatekeeper's: a quorum of gatekeepers signed a wrong value",
+		r.core.BeaconMismatch()
+		r.core.Log().Error("accepted beacon differs from this gatekeeper's: a quorum of gatekeepers signed a wrong value",
 			"height", b.Height, "version", b.Version)
 	}
 	return nil
@@ -357,12 +410,12 @@ func (r *Runtime) onBeacon(tx *state.Tx, payload []byte) error {
 
 // onClusterGrant: a live gatekeeper sends the worker its cluster key; the
 // worker named in it records the public key to expect.
-func (r *Runtime) onClusterGrant(tx *state.Tx, payload []byte) error {
+func (r *Role) onClusterGrant(tx *state.Tx, payload []byte) error {
 	g, err := protocol.DecodeClusterGrant(payload)
 	if err != nil {
 		return err
 	}
-	if bytes.Equal(g.Worker, r.self()) {
+	if bytes.Equal(g.Worker, r.core.Self()) {
 		tx.Next.ExpectClusterKey(g.ClusterKeyID, g.PublicKey)
 	}
 	if !tx.Next.GK.Live {
@@ -370,7 +423,7 @@ func (r *Runtime) onClusterGrant(tx *state.Tx, payload []byte) error {
 	}
 	k := tx.Master.Get(g.Version)
 	if k == nil {
-		r.log.Error("cannot grant cluster key: master key version not held", "cluster", g.Cluster, "version", g.Version)
+		r.core.Log().Error("cannot grant cluster key: master key version not held", "cluster", g.Cluster, "version", g.Version)
 		return nil
 	}
 	// The payload is not retained past this call: keep copies of the keys.
@@ -379,10 +432,10 @@ func (r *Runtime) onClusterGrant(tx *state.Tx, payload []byte) error {
 	return nil
 }
 
-// sealCopies seals the cluster key copies of tx's grants, in parallel on
+// SealCopies seals the cluster key copies of tx's grants, in parallel on
 // every core (a cluster of many workers is granted in one block, and each
 // copy is an independent HPKE encapsulation), and emits them in grant order.
-func (r *Runtime) sealCopies(tx *state.Tx) error {
+func (r *Role) SealCopies(tx *state.Tx) error {
 	if len(tx.Copies) == 0 {
 		return nil
 	}
@@ -397,7 +450,7 @@ func (r *Runtime) sealCopies(tx *state.Tx) error {
 	for range min(runtime.GOMAXPROCS(0), len(tx.Copies)) {
 		wg.Go(func() {
 			for i := range next {
-				out[i], errs[i] = sealClusterKey(r.id.ChainID, tx.Copies[i].Key, tx.Copies[i].Grant)
+				out[i], errs[i] = sealClusterKey(r.core.ChainID(), tx.Copies[i].Key, tx.Copies[i].Grant)
 			}
 		})
 	}
@@ -407,7 +460,7 @@ func (r *Runtime) sealCopies(tx *state.Tx) error {
 		if errs[i] != nil {
 			return errs[i]
 		}
-		if err := r.emit(&tx.Next, protocol.TopicClusterKeyCopy, c.Encode()); err != nil {
+		if err := r.core.Emit(&tx.Next, protocol.TopicClusterKeyCopy, c.Encode()); err != nil {
 			return err
 		}
 	}
@@ -424,14 +477,14 @@ func sealClusterKey(chainID string, k *crypto.MasterKey, g protocol.ClusterGrant
 		Recipient: g.ReceiveKey, What: protocol.ClusterKeyCopyWhat(g.ClusterKeyID),
 	}, ck[:])
 	if err != nil {
-		return protocol.ClusterKeyCopy{}, fmt.Errorf("pruntime: sealing cluster key: %w", err)
+		return protocol.ClusterKeyCopy{}, fmt.Errorf("gatekeeper: sealing cluster key: %w", err)
 	}
 	return protocol.ClusterKeyCopy{ClusterKeyID: g.ClusterKeyID, Recipient: g.Worker, Sealed: sealed}, nil
 }
 
 // onClusterKeyCopy keeps the first copy of an expected cluster key version
 // that matches the public key on chain, and reports copies that do not.
-func (r *Runtime) onClusterKeyCopy(tx *state.Tx, payload []byte) error {
+func (r *Role) onClusterKeyCopy(tx *state.Tx, payload []byte) error {
 	rel, err := protocol.DecodeRelayed(payload)
 	if err != nil {
 		return err
@@ -440,7 +493,7 @@ func (r *Runtime) onClusterKeyCopy(tx *state.Tx, payload []byte) error {
 	if err != nil {
 		return err
 	}
-	if !bytes.Equal(c.Recipient, r.self()) {
+	if !bytes.Equal(c.Recipient, r.core.Self()) {
 		return nil
 	}
 	slot := tx.Next.ClusterKeySlot(c.ClusterKeyID)
@@ -449,27 +502,24 @@ func (r *Runtime) onClusterKeyCopy(tx *state.Tx, payload []byte) error {
 	}
 	key, err := r.openClusterKey(c, slot.PublicKey)
 	if err != nil {
-		r.metrics.keyFaults.WithLabelValues("cluster").Inc()
-		r.log.Warn("cluster key copy failed verification; reporting the sender, keeping nothing",
+		r.core.KeyFault("cluster")
+		r.core.Log().Warn("cluster key copy failed verification; reporting the sender, keeping nothing",
 			"sender", hex.EncodeToString(rel.Sender), "cluster", c.Cluster, "version", c.Version, "err", err)
-		return r.emit(&tx.Next, protocol.TopicKeyFault, protocol.KeyFault{
+		return r.core.Emit(&tx.Next, protocol.TopicKeyFault, protocol.KeyFault{
 			Sender: rel.Sender, Kind: protocol.FaultClusterKeyCopy, Cluster: c.Cluster, Version: c.Version,
 		}.Encode())
 	}
 	slot.Key = key
-	r.log.Info("holding cluster key", "cluster", c.Cluster, "version", c.Version)
+	r.core.Log().Info("holding cluster key", "cluster", c.Cluster, "version", c.Version)
 	// Acknowledge it in the same commit: from this commit on the app API
 	// saves under this version (or a newer one), so once the chain has the
 	// acknowledgement no blob of an older version can appear from this
 	// worker, and a rotation may sweep and retire the older version.
-	return r.emit(&tx.Next, protocol.TopicClusterKeyAck, c.ClusterKeyID.Encode())
+	return r.core.Emit(&tx.Next, protocol.TopicClusterKeyAck, c.ClusterKeyID.Encode())
 }
 
-func (r *Runtime) openClusterKey(c protocol.ClusterKeyCopy, pub []byte) ([]byte, error) {
-	plain, err := crypto.Open(r.id.Receive, crypto.Info{
-		Context: protocol.ContextClusterKeyTransfer, ChainID: r.id.ChainID,
-		Recipient: r.id.Receive.PublicKey().Bytes(), What: protocol.ClusterKeyCopyWhat(c.ClusterKeyID),
-	}, c.Sealed)
+func (r *Role) openClusterKey(c protocol.ClusterKeyCopy, pub []byte) ([]byte, error) {
+	plain, err := r.core.OpenSealed(protocol.ContextClusterKeyTransfer, protocol.ClusterKeyCopyWhat(c.ClusterKeyID), c.Sealed)
 	if err != nil {
 		return nil, err
 	}
@@ -488,76 +538,29 @@ func (r *Runtime) openClusterKey(c protocol.ClusterKeyCopy, pub []byte) ([]byte,
 }
 
 // onClusterMemberRemoved drops this worker's cluster keys when it leaves.
-func (r *Runtime) onClusterMemberRemoved(tx *state.Tx, payload []byte) error {
+func (r *Role) onClusterMemberRemoved(tx *state.Tx, payload []byte) error {
 	m, err := protocol.DecodeClusterMember(payload)
 	if err != nil {
 		return err
 	}
-	if bytes.Equal(m.Worker, r.self()) && tx.Next.Cluster != nil && tx.Next.Cluster.ID == m.Cluster {
-		r.log.Info("removed from cluster; dropping its keys", "cluster", m.Cluster)
+	if bytes.Equal(m.Worker, r.core.Self()) && tx.Next.Cluster != nil && tx.Next.Cluster.ID == m.Cluster {
+		r.core.Log().Info("removed from cluster; dropping its keys", "cluster", m.Cluster)
 		tx.Next.Cluster = nil
 	}
 	return nil
 }
 
-// emitGatekeeper signs a gatekeeper-origin (quorum) message from origin (the
-// task channel or a lane) at seq: the sequence the chain allocated to the
-// task, or the one the lane's rule gives.
-func (r *Runtime) emitGatekeeper(next *state.State, origin protocol.Origin, seq uint64, topic string, payload []byte) error {
-	m := protocol.Message{Origin: origin, Topic: topic, Seq: seq, Payload: payload}
-	sm, err := protocol.SignMessage(r.id.ChainID, r.id.Signing, &m)
+func (r *Role) noteKnownClusterKey(tx *state.Tx, payload []byte) error {
+	c, err := protocol.DecodeClusterPublicKey(payload)
 	if err != nil {
-		return fmt.Errorf("pruntime: signing gatekeeper message: %w", err)
+		return err
 	}
-	next.Egress = append(next.Egress, sm)
+	if len(tx.Next.KnownClusterKeys) >= maxKnownClusterKeys {
+		return nil
+	}
+	tx.Next.KnownClusterKeys = append(tx.Next.KnownClusterKeys, state.KnownClusterKey{Cluster: c.Cluster, Version: c.Version, PublicKey: bytes.Clone(c.PublicKey)})
 	return nil
 }
 
-// CurrentClusterKey returns this worker's cluster and its newest key version
-// held, for the app API. Like the other two below, it reads the published
-// view and never waits on sync work.
-func (r *Runtime) CurrentClusterKey() (cluster uint64, version uint32, key [crypto.KeySize]byte, ok bool) {
-	c := r.view.Load().cluster
-	if c == nil {
-		return 0, 0, key, false
-	}
-	for i := len(c.keys) - 1; i >= 0; i-- {
-		if len(c.keys[i].key) == crypto.KeySize {
-			copy(key[:], c.keys[i].key)
-			return c.id, c.keys[i].version, key, true
-		}
-	}
-	return 0, 0, key, false
-}
-
-// NewerClusterKeyPending reports whether a key version of cluster above
-// version was granted to this worker and has not arrived yet: the app API
-// holds writes back until it has (see pendingClusterKeys).
-func (r *Runtime) NewerClusterKeyPending(cluster uint64, version uint32) bool {
-	c := r.view.Load().cluster
-	if c == nil || c.id != cluster {
-		return false
-	}
-	for _, k := range c.keys {
-		if k.version > version && len(k.key) == 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// ClusterKeyVersion returns a key version of this worker's cluster, for
-// blobs saved under an older version.
-func (r *Runtime) ClusterKeyVersion(cluster uint64, version uint32) (key [crypto.KeySize]byte, ok bool) {
-	c := r.view.Load().cluster
-	if c == nil || c.id != cluster {
-		return key, false
-	}
-	for _, k := range c.keys {
-		if k.version == version && len(k.key) == crypto.KeySize {
-			copy(key[:], k.key)
-			return key, true
-		}
-	}
-	return key, false
-}
+// maxKnownClusterKeys bounds what a successor records.
+const maxKnownClusterKeys = 1 << 16
