@@ -24,7 +24,7 @@ type RoleSet struct {
 	Gatekeeper Gatekeeper
 }
 
-// Gatekeeper is what the core (and the migration role, still in it) needs
+// Gatekeeper is what the core needs
 // from the gatekeeper role.
 type Gatekeeper interface {
 	// GoLive makes a designated gatekeeper that holds every master key
@@ -40,7 +40,7 @@ type Gatekeeper interface {
 	AnswerOrQueue(tx *state.Tx, q state.QueuedTask) error
 }
 
-// Rotation is what the core (and the gatekeeper role, still in it) needs
+// Rotation is what the core needs
 // from the rotation role.
 type Rotation interface {
 	// ProposalDue reports whether this gatekeeper should propose the
@@ -90,6 +90,16 @@ func (e *Enclave) OpenSealed(context string, what, sealed []byte) ([]byte, error
 func (e *Enclave) InvalidTransition(topic string, err error) error {
 	return e.r.invalidTransition(topic, err)
 }
+
+// Predecessor is the pRuntime this one succeeds, empty unless it is a
+// migration's successor.
+func (e *Enclave) Predecessor() []byte { return e.r.cfg.Predecessor }
+
+// TEEKind is this pRuntime's TEE kind.
+func (e *Enclave) TEEKind() string { return e.r.tee.Kind() }
+
+// Measurement is this pRuntime's TEE measurement.
+func (e *Enclave) Measurement() []byte { return e.r.tee.Measurement() }
 
 // HasPredecessor: this pRuntime is a migration's successor.
 func (e *Enclave) HasPredecessor() bool { return len(e.r.cfg.Predecessor) > 0 }

@@ -29,19 +29,12 @@ import (
 var ErrUnknownTopic = ingress.ErrUnknownTopic
 
 // workerRoutes are the core's own rows of the topic table: registration
-// and the gatekeeper set, and the migration role (still in the core).
+// and the gatekeeper set.
 func (r *Runtime) workerRoutes() []ingress.Route {
-	noKeys := ingress.NoKeys
 	return []ingress.Route{
 		{Topic: protocol.TopicWorkerRegistered, Role: ingress.RoleWorker, Handle: r.onWorkerRegistered},
 		{Topic: protocol.TopicGatekeeperAdded, Role: ingress.RoleWorker, Handle: r.onGatekeeperAdded},
 		{Topic: protocol.TopicGatekeeperRemoved, Role: ingress.RoleWorker, Handle: r.onGatekeeperRemovedEntry},
-
-		{Topic: protocol.TopicMigrationScheduled, Role: ingress.RoleMigration, Handle: noKeys(r.onMigrationScheduled)},
-		{Topic: protocol.TopicMigrationHandoverRequest, Role: ingress.RoleMigration, Handle: r.onHandoverRequest},
-		{Topic: protocol.TopicMigrationHandover, Role: ingress.RoleMigration, Handle: r.onHandover},
-		{Topic: protocol.TopicMigrationActivated, Role: ingress.RoleMigration, Handle: r.onMigrationActivated},
-		{Topic: protocol.TopicMigrationCancelled, Role: ingress.RoleMigration, Handle: r.onMigrationCancelled},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/computation"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/gatekeeper"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/migration"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/rotation"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee"
 )
@@ -18,7 +19,7 @@ func testRoles(e *Enclave) RoleSet {
 	rot := rotation.New(e, e.Rand())
 	gk := gatekeeper.New(e, rot, e.Rand())
 	return RoleSet{
-		Routes:     slices.Concat(computation.New(e).Routes(), rot.Routes(), gk.Routes()),
+		Routes:     slices.Concat(computation.New(e).Routes(), rot.Routes(), gk.Routes(), migration.New(e, gk).Routes()),
 		Rotation:   rot,
 		Gatekeeper: gk,
 	}

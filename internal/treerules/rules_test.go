@@ -22,7 +22,6 @@ var (
 	// knownOversizedPackages are packages under internal/ or x/ with more
 	// than maxPackageLines non-test, non-generated lines.
 	knownOversizedPackages = []string{
-		"internal/pruntime",
 		"x/registry/keeper",
 	}
 	// knownBigEnclaveTypes are types in the enclave with more than

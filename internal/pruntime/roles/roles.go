@@ -10,6 +10,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/computation"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/gatekeeper"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/migration"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/rotation"
 )
 
@@ -18,7 +19,7 @@ func All(e *pruntime.Enclave) pruntime.RoleSet {
 	rot := rotation.New(e, e.Rand())
 	gk := gatekeeper.New(e, rot, e.Rand())
 	return pruntime.RoleSet{
-		Routes:     slices.Concat(computation.New(e).Routes(), rot.Routes(), gk.Routes()),
+		Routes:     slices.Concat(computation.New(e).Routes(), rot.Routes(), gk.Routes(), migration.New(e, gk).Routes()),
 		Rotation:   rot,
 		Gatekeeper: gk,
 	}

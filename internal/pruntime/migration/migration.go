@@ -1,20 +1,4 @@
-package pruntime
-
-import (
-	"bytes"
-	"crypto/subtle"
-	"encoding/binary"
-	"encoding/hex"
-	"errors"
-	"fmt"
-	"slices"
-
-	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
-	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
-	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
-)
-
-// State migration to a new pRuntime version (DESIGN §6, issue 5 point 6;
+// Package migration is state migration to a new pRuntime version (DESIGN §6, issue 5 point 6;
 // docs/gatekeepers.md "State migration"; the payloads are in
 // internal/protocol/migration.go). The chain pairs each successor pRuntime
 // (the new measurement, started with --predecessor) with the pRuntime it
@@ -27,44 +11,109 @@ import (
 // keys and stops. A sealing key is bound to the measurement, so nothing
 // sealed by one version opens in the other: the handover is the only way
 // across.
+package migration
 
-func (r *Runtime) onMigrationScheduled(tx *state.Tx, payload []byte) error {
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/ingress"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
+)
+
+// Core is what the migration role needs from the rest of the enclave.
+type Core interface {
+	// Log is the enclave's logger.
+	Log() *slog.Logger
+	// Self is this pRuntime's identity key; ChainID its chain's.
+	Self() []byte
+	ChainID() string
+	// Predecessor is the pRuntime this one succeeds (Config.Predecessor),
+	// empty unless it is a migration's successor.
+	Predecessor() []byte
+	// TEEKind and Measurement are this pRuntime's TEE's.
+	TEEKind() string
+	Measurement() []byte
+	// Emit signs a worker egress message with the next sequence into next.
+	Emit(next *state.State, topic string, payload []byte) error
+	// OpenSealed opens a transfer sealed to this pRuntime's receive key.
+	OpenSealed(context string, what, sealed []byte) ([]byte, error)
+	// KeyFault counts a key copy that failed verification.
+	KeyFault(kind string)
+}
+
+// Gatekeeper is what the migration role needs from the gatekeeper role.
+type Gatekeeper interface {
+	// GoLive makes a designated gatekeeper that holds every master key
+	// version live and answers its queued tasks.
+	GoLive(tx *state.Tx) error
+}
+
+// Role is the migration role.
+type Role struct {
+	core       Core
+	gatekeeper Gatekeeper
+}
+
+// New returns the migration role on core and the gatekeeper role.
+func New(core Core, gatekeeper Gatekeeper) *Role { return &Role{core: core, gatekeeper: gatekeeper} }
+
+// Routes are the role's rows of the topic table.
+func (r *Role) Routes() []ingress.Route {
+	return []ingress.Route{
+		{Topic: protocol.TopicMigrationScheduled, Role: ingress.RoleMigration, Handle: ingress.NoKeys(r.onMigrationScheduled)},
+		{Topic: protocol.TopicMigrationHandoverRequest, Role: ingress.RoleMigration, Handle: r.onHandoverRequest},
+		{Topic: protocol.TopicMigrationHandover, Role: ingress.RoleMigration, Handle: r.onHandover},
+		{Topic: protocol.TopicMigrationActivated, Role: ingress.RoleMigration, Handle: r.onMigrationActivated},
+		{Topic: protocol.TopicMigrationCancelled, Role: ingress.RoleMigration, Handle: r.onMigrationCancelled},
+	}
+}
+
+func (r *Role) onMigrationScheduled(tx *state.Tx, payload []byte) error {
 	p, err := protocol.DecodeMigrationScheduled(payload)
 	if err != nil {
 		return err
 	}
 	old := false
-	if p.TEEKind == r.tee.Kind() {
-		own := r.tee.Measurement()
+	if p.TEEKind == r.core.TEEKind() {
+		own := r.core.Measurement()
 		old = slices.ContainsFunc(p.Replaced, func(m []byte) bool { return bytes.Equal(m, own) })
 	}
 	ms := state.NewMigration(p.ID, p.ActivationHeight, p.Measurement, old)
 	tx.Next.Migration = ms
 	if ms.Old {
-		r.log.Info("pRuntime migration scheduled: this version is replaced", "id", p.ID, "activation_height", p.ActivationHeight,
+		r.core.Log().Info("pRuntime migration scheduled: this version is replaced", "id", p.ID, "activation_height", p.ActivationHeight,
 			"successor_measurement", hex.EncodeToString(p.Measurement))
 	}
 	return nil
 }
 
 // onHandoverRequest: the predecessor seals its keys to its successor.
-func (r *Runtime) onHandoverRequest(tx *state.Tx, payload []byte) (bool, error) {
+func (r *Role) onHandoverRequest(tx *state.Tx, payload []byte) (bool, error) {
 	p, err := protocol.DecodeMigrationHandoverRequest(payload)
 	if err != nil {
 		return false, err
 	}
 	ms := tx.Next.Migration
-	if !bytes.Equal(p.Predecessor, r.self()) {
+	if !bytes.Equal(p.Predecessor, r.core.Self()) {
 		return false, nil
 	}
 	switch {
 	case ms == nil || ms.ID != p.ID || !ms.Old:
-		r.log.Warn("handover request for a migration this pRuntime is not replaced by; ignored", "id", p.ID)
+		r.core.Log().Warn("handover request for a migration this pRuntime is not replaced by; ignored", "id", p.ID)
 		return false, nil
 	case !bytes.Equal(p.Measurement, ms.Measurement):
 		// The chain checks this too; a pRuntime hands its keys only to the
 		// measurement governance scheduled.
-		r.log.Warn("handover request for a successor of another measurement; ignored", "id", p.ID,
+		r.core.Log().Warn("handover request for a successor of another measurement; ignored", "id", p.ID,
 			"successor_measurement", hex.EncodeToString(p.Measurement))
 		return false, nil
 	}
@@ -76,18 +125,18 @@ func (r *Runtime) onHandoverRequest(tx *state.Tx, payload []byte) (bool, error) 
 	parts := splitParts(bundle, maxHandoverPart)
 	for i, part := range parts {
 		sealed, err := crypto.SealTo(p.ReceiveKey, crypto.Info{
-			Context: protocol.ContextMigrationHandover, ChainID: r.id.ChainID,
+			Context: protocol.ContextMigrationHandover, ChainID: r.core.ChainID(),
 			Recipient: p.ReceiveKey, What: protocol.MigrationHandoverWhat(p.ID, uint16(i), uint16(len(parts))),
 		}, part)
 		if err != nil {
-			return false, fmt.Errorf("pruntime: sealing handover: %w", err)
+			return false, fmt.Errorf("migration: sealing handover: %w", err)
 		}
 		h := protocol.MigrationHandover{ID: p.ID, Successor: p.Successor, Index: uint16(i), Count: uint16(len(parts)), Sealed: sealed}
-		if err := r.emit(&tx.Next, protocol.TopicMigrationHandover, h.Encode()); err != nil {
+		if err := r.core.Emit(&tx.Next, protocol.TopicMigrationHandover, h.Encode()); err != nil {
 			return false, err
 		}
 	}
-	r.log.Info("handed over to the successor", "id", p.ID, "successor", hex.EncodeToString(p.Successor),
+	r.core.Log().Info("handed over to the successor", "id", p.ID, "successor", hex.EncodeToString(p.Successor),
 		"master_versions", tx.Master.Count(), "parts", len(parts))
 	return true, nil
 }
@@ -115,18 +164,18 @@ func splitParts(b []byte, n int) [][]byte {
 // worker none. Cluster keys are the ones this worker holds.
 const handoverBundleVersion = 1
 
-func (r *Runtime) handoverBundle(tx *state.Tx) ([]byte, error) {
+func (r *Role) handoverBundle(tx *state.Tx) ([]byte, error) {
 	var b []byte
 	b = append(b, handoverBundleVersion)
 	first, count := uint32(0), 0
 	var secrets []byte
-	if tx.Next.IsGatekeeper(r.self()) && tx.Next.GK.Live {
+	if tx.Next.IsGatekeeper(r.core.Self()) && tx.Next.GK.Live {
 		first = tx.Next.MasterErasedBelow
 		count = len(tx.Next.MasterPubKeys) - int(first)
 		keys := make([]*crypto.MasterKey, count)
 		for i := range keys {
 			if keys[i] = tx.Master.Get(first + uint32(i)); keys[i] == nil {
-				return nil, fmt.Errorf("pruntime: live gatekeeper lacks master key version %d", first+uint32(i))
+				return nil, fmt.Errorf("migration: live gatekeeper lacks master key version %d", first+uint32(i))
 			}
 		}
 		var err error
@@ -181,7 +230,7 @@ const (
 	maxHandoverClusterKeys    = 1 << 12
 )
 
-var errBundle = errors.New("pruntime: malformed handover bundle")
+var errBundle = errors.New("migration: malformed handover bundle")
 
 // decodeHandoverBundle parses the bundle strictly: known version, bounded
 // counts, exact length.
@@ -223,7 +272,7 @@ func decodeHandoverBundle(b []byte) (handoverBundle, error) {
 
 // onHandover: the successor collects the parts; with all of them it opens,
 // checks and keeps, or reports a fault and keeps nothing.
-func (r *Runtime) onHandover(tx *state.Tx, payload []byte) (bool, error) {
+func (r *Role) onHandover(tx *state.Tx, payload []byte) (bool, error) {
 	rel, err := protocol.DecodeRelayed(payload)
 	if err != nil {
 		return false, err
@@ -233,7 +282,7 @@ func (r *Runtime) onHandover(tx *state.Tx, payload []byte) (bool, error) {
 		return false, err
 	}
 	ms := tx.Next.Migration
-	if !bytes.Equal(h.Successor, r.self()) || ms == nil || ms.ID != h.ID || !bytes.Equal(rel.Sender, r.cfg.Predecessor) {
+	if !bytes.Equal(h.Successor, r.core.Self()) || ms == nil || ms.ID != h.ID || !bytes.Equal(rel.Sender, r.core.Predecessor()) {
 		return false, nil
 	}
 	complete, err := ms.AddPart(h.Index, h.Count, h.Sealed)
@@ -257,24 +306,21 @@ func (r *Runtime) onHandover(tx *state.Tx, payload []byte) (bool, error) {
 		err = ms.Ready(wasGK, handed)
 	}
 	if err != nil {
-		r.metrics.keyFaults.WithLabelValues("migration").Inc()
-		r.log.Warn("migration handover failed verification; reporting it, keeping nothing", "id", h.ID,
+		r.core.KeyFault("migration")
+		r.core.Log().Warn("migration handover failed verification; reporting it, keeping nothing", "id", h.ID,
 			"predecessor", hex.EncodeToString(rel.Sender), "err", err)
-		return false, r.emit(&tx.Next, protocol.TopicMigrationFault, ref)
+		return false, r.core.Emit(&tx.Next, protocol.TopicMigrationFault, ref)
 	}
-	r.log.Info("migration handover verified and sealed; ready", "id", h.ID, "predecessor", hex.EncodeToString(rel.Sender),
+	r.core.Log().Info("migration handover verified and sealed; ready", "id", h.ID, "predecessor", hex.EncodeToString(rel.Sender),
 		"master_versions", tx.Master.Count(), "gatekeeper", ms.WasGK)
-	return true, r.emit(&tx.Next, protocol.TopicMigrationReady, ref)
+	return true, r.core.Emit(&tx.Next, protocol.TopicMigrationReady, ref)
 }
 
-func (r *Runtime) openHandover(ms *state.Migration, count uint16) (handoverBundle, error) {
+func (r *Role) openHandover(ms *state.Migration, count uint16) (handoverBundle, error) {
 	var plain []byte
 	defer func() { clear(plain) }()
 	for i, sealed := range ms.Parts {
-		part, err := crypto.Open(r.id.Receive, crypto.Info{
-			Context: protocol.ContextMigrationHandover, ChainID: r.id.ChainID,
-			Recipient: r.id.Receive.PublicKey().Bytes(), What: protocol.MigrationHandoverWhat(ms.ID, uint16(i), count),
-		}, sealed)
+		part, err := r.core.OpenSealed(protocol.ContextMigrationHandover, protocol.MigrationHandoverWhat(ms.ID, uint16(i), count), sealed)
 		if err != nil {
 			return handoverBundle{}, fmt.Errorf("part %d: %w", i, err)
 		}
@@ -288,7 +334,7 @@ func (r *Runtime) openHandover(ms *state.Migration, count uint16) (handoverBundl
 // master versions in the sealed history (written before the state that
 // reports ready commits), the cluster keys in the migration state until
 // activation.
-func (r *Runtime) acceptHandover(tx *state.Tx, b handoverBundle) (handed *state.MemberCluster, wasGK bool, err error) {
+func (r *Role) acceptHandover(tx *state.Tx, b handoverBundle) (handed *state.MemberCluster, wasGK bool, err error) {
 	// Check everything first, keep after: a bad cluster key must not leave
 	// verified master keys behind.
 	var keys []*crypto.MasterKey
@@ -327,13 +373,13 @@ func (r *Runtime) acceptHandover(tx *state.Tx, b handoverBundle) (handed *state.
 // onMigrationActivated applies the pairs: every pRuntime swaps successors
 // for predecessors in the gatekeeper set; a replaced pRuntime erases its
 // keys and stops; a successor takes over what it was handed.
-func (r *Runtime) onMigrationActivated(tx *state.Tx, payload []byte) (bool, error) {
+func (r *Role) onMigrationActivated(tx *state.Tx, payload []byte) (bool, error) {
 	p, err := protocol.DecodeMigrationActivated(payload)
 	if err != nil {
 		return false, err
 	}
 	next := &tx.Next
-	self := r.self()
+	self := r.core.Self()
 	ms := next.Migration
 	var mine *protocol.MigrationPair
 	for i, pair := range p.Pairs {
@@ -347,7 +393,7 @@ func (r *Runtime) onMigrationActivated(tx *state.Tx, payload []byte) (bool, erro
 	}
 	next.Migration = nil
 	if ms != nil && ms.ID == p.ID && ms.Old {
-		r.log.Info("migration activated: this pRuntime's version is replaced; erasing its keys and stopping", "id", p.ID)
+		r.core.Log().Info("migration activated: this pRuntime's version is replaced; erasing its keys and stopping", "id", p.ID)
 		next.Retired = true
 		next.GK = state.Gatekeeper{}
 		next.Rotation = nil
@@ -357,7 +403,7 @@ func (r *Runtime) onMigrationActivated(tx *state.Tx, payload []byte) (bool, erro
 		return true, nil
 	}
 	if mine == nil || ms == nil || ms.ID != p.ID || ms.TakeOver() != nil {
-		if len(r.cfg.Predecessor) > 0 && (tx.Master.Count() > 0 || (ms != nil && ms.Handed != nil)) {
+		if len(r.core.Predecessor()) > 0 && (tx.Master.Count() > 0 || (ms != nil && ms.Handed != nil)) {
 			tx.Master.Erase() // handed keys of a pair that did not make it
 			tx.Erased = true
 		}
@@ -367,7 +413,7 @@ func (r *Runtime) onMigrationActivated(tx *state.Tx, payload []byte) (bool, erro
 	if ms.Handed != nil {
 		next.Cluster = ms.Handed
 	}
-	r.log.Info("migration activated: this pRuntime took its predecessor's place", "id", p.ID,
+	r.core.Log().Info("migration activated: this pRuntime took its predecessor's place", "id", p.ID,
 		"predecessor", hex.EncodeToString(mine.Predecessor), "gatekeeper", next.IsGatekeeper(self))
 	if next.IsGatekeeper(self) && tx.Master.HoldsAll(next.MasterErasedBelow, len(next.MasterPubKeys)) {
 		return true, r.gatekeeper.GoLive(tx)
@@ -377,7 +423,7 @@ func (r *Runtime) onMigrationActivated(tx *state.Tx, payload []byte) (bool, erro
 
 // onMigrationCancelled: the old version stays; a successor erases what it
 // was handed.
-func (r *Runtime) onMigrationCancelled(tx *state.Tx, payload []byte) (bool, error) {
+func (r *Role) onMigrationCancelled(tx *state.Tx, payload []byte) (bool, error) {
 	p, err := protocol.DecodeMigrationCancelled(payload)
 	if err != nil {
 		return false, err
@@ -387,10 +433,10 @@ func (r *Runtime) onMigrationCancelled(tx *state.Tx, payload []byte) (bool, erro
 		return false, nil
 	}
 	tx.Next.Migration = nil
-	if len(r.cfg.Predecessor) == 0 {
+	if len(r.core.Predecessor()) == 0 {
 		return false, nil
 	}
-	r.log.Info("migration cancelled; erasing what the predecessor handed over", "id", p.ID, "reason", p.Reason)
+	r.core.Log().Info("migration cancelled; erasing what the predecessor handed over", "id", p.ID, "reason", p.Reason)
 	tx.Next.KnownClusterKeys = nil
 	tx.Master.Erase()
 	tx.Erased = true // the older checkpoints hold the handed cluster keys
