@@ -67,9 +67,9 @@ type provenState struct {
 
 // bootstrapFrom commits the state p proves; the caller holds mu and has
 // verified p against the latest verified header.
-func (r *Runtime) bootstrapFrom(p provenState) error {
-	self := r.self()
-	tx := &state.Tx{Next: r.st.Clone(), Master: r.master.Clone()}
+func (bt *bootstrapper) bootstrapFrom(p provenState) error {
+	self := bt.r.self()
+	tx := &state.Tx{Next: bt.r.st.Clone(), Master: bt.r.master.Clone()}
 	next := &tx.Next
 	next.MasterPubKeys = append(next.MasterPubKeys, p.masterPubKeys...)
 	next.NextIngress = p.first
@@ -79,21 +79,21 @@ func (r *Runtime) bootstrapFrom(p provenState) error {
 	next.Gatekeepers = nil
 	if p.gatekeeper {
 		next.AddGatekeeper(self)
-	} else if r.st.IsGatekeeper(self) {
-		r.gatekeeper.OnGatekeeperRemoved(tx)
+	} else if bt.r.st.IsGatekeeper(self) {
+		bt.r.gatekeeper.OnGatekeeperRemoved(tx)
 	}
 	if p.registered && !next.Registered {
-		if err := r.becomeRegistered(next); err != nil {
+		if err := bt.r.dispatch.becomeRegistered(next); err != nil {
 			return err
 		}
 	}
 	next.Registered = p.registered
-	if err := r.applyBootstrap(tx, p.view); err != nil {
+	if err := bt.applyBootstrap(tx, p.view); err != nil {
 		return err
 	}
-	r.log.Info("bootstrapped from proven state", "next_ingress", p.first, "registered", p.registered, "gatekeeper", p.gatekeeper,
+	bt.r.log.Info("bootstrapped from proven state", "next_ingress", p.first, "registered", p.registered, "gatekeeper", p.gatekeeper,
 		"master_versions", len(next.MasterPubKeys))
-	return r.commitIngress(tx, true)
+	return bt.r.commitIngress(tx, true)
 }
 
 // rotationReadVersions are the to_versions whose rotation records a
@@ -114,7 +114,7 @@ func rotationReadVersions(n uint32) []uint32 {
 // verifyBootstrapView checks the proven reads of req beyond the first
 // ingress, the own records and the master keys; n is the number of master
 // key versions on chain at the proof height.
-func (r *Runtime) verifyBootstrapView(req api.BootstrapRequest, n uint32) (bootstrapView, error) {
+func (bt *bootstrapper) verifyBootstrapView(req api.BootstrapRequest, n uint32) (bootstrapView, error) {
 	var v bootstrapView
 	tos := rotationReadVersions(n)
 	if len(req.Rotations) != len(tos) {
@@ -122,7 +122,7 @@ func (r *Runtime) verifyBootstrapView(req api.BootstrapRequest, n uint32) (boots
 	}
 	recs := make([]*rotationRecord, len(tos))
 	for i, to := range tos {
-		present, err := r.verifyRead(protocol.RegistryStoreName, protocol.RotationKey(to), req.Rotations[i])
+		present, err := bt.r.verifyRead(protocol.RegistryStoreName, protocol.RotationKey(to), req.Rotations[i])
 		if err != nil {
 			return v, fmt.Errorf("rotation to %d: %w", to, err)
 		}
@@ -148,7 +148,7 @@ func (r *Runtime) verifyBootstrapView(req api.BootstrapRequest, n uint32) (boots
 	}
 	for i := range want {
 		id := v.rotation.Gatekeepers[i].Identity
-		present, err := r.verifyRead(protocol.RegistryStoreName, protocol.WorkerKey(id), req.RotationWorkers[i])
+		present, err := bt.r.verifyRead(protocol.RegistryStoreName, protocol.WorkerKey(id), req.RotationWorkers[i])
 		if err == nil && !present {
 			err = fmt.Errorf("%w: absent", ErrBadRequest)
 		}
@@ -161,14 +161,14 @@ func (r *Runtime) verifyBootstrapView(req api.BootstrapRequest, n uint32) (boots
 		}
 		v.receiveKeys = append(v.receiveKeys, rk)
 	}
-	c, member, err := r.verifyBootstrapCluster(req)
+	c, member, err := bt.verifyBootstrapCluster(req)
 	if err != nil {
 		return v, err
 	}
 	if member {
 		v.cluster = &c
 	}
-	v.egressSeq, err = r.provenSeq(protocol.WorkerOrigin(r.self()), req.EgressSeq)
+	v.egressSeq, err = bt.r.provenSeq(protocol.WorkerOrigin(bt.r.self()), req.EgressSeq)
 	return v, err
 }
 
@@ -207,8 +207,8 @@ func runningRotation(recs []*rotationRecord, n uint32) (running *rotationRecord,
 // verifyBootstrapCluster checks the proven read of this worker's cluster
 // membership and, if it is a member, of the cluster's record; member
 // reports whether it is one.
-func (r *Runtime) verifyBootstrapCluster(req api.BootstrapRequest) (c clusterRecord, member bool, err error) {
-	present, err := r.verifyRead(protocol.RegistryStoreName, protocol.WorkerClusterKey(r.self()), req.WorkerCluster)
+func (bt *bootstrapper) verifyBootstrapCluster(req api.BootstrapRequest) (c clusterRecord, member bool, err error) {
+	present, err := bt.r.verifyRead(protocol.RegistryStoreName, protocol.WorkerClusterKey(bt.r.self()), req.WorkerCluster)
 	if err != nil {
 		return c, false, fmt.Errorf("worker cluster: %w", err)
 	}
@@ -225,7 +225,7 @@ func (r *Runtime) verifyBootstrapCluster(req api.BootstrapRequest) (c clusterRec
 	if req.Cluster == nil {
 		return c, false, fmt.Errorf("%w: worker is in cluster %d but its record is missing", ErrBadRequest, id)
 	}
-	present, err = r.verifyRead(protocol.RegistryStoreName, protocol.ClusterKey(id), *req.Cluster)
+	present, err = bt.r.verifyRead(protocol.RegistryStoreName, protocol.ClusterKey(id), *req.Cluster)
 	if err == nil && !present {
 		err = fmt.Errorf("%w: absent", ErrBadRequest)
 	}
@@ -241,7 +241,7 @@ func (r *Runtime) verifyBootstrapCluster(req api.BootstrapRequest) (c clusterRec
 // applyBootstrap brings tx up to the proven view: erasures it missed, the
 // cluster it is in, and, for a gatekeeper, the running rotation and its
 // liveness. Registration and the gatekeeper set are applied before.
-func (r *Runtime) applyBootstrap(tx *state.Tx, v bootstrapView) error {
+func (bt *bootstrapper) applyBootstrap(tx *state.Tx, v bootstrapView) error {
 	next := &tx.Next
 	if v.erasedBelow > next.MasterErasedBelow {
 		// What onMasterKeyErase would have done, for every version missed.
@@ -251,12 +251,12 @@ func (r *Runtime) applyBootstrap(tx *state.Tx, v bootstrapView) error {
 			c.Keys = slices.DeleteFunc(c.Keys, func(k state.ClusterKey) bool { return k.Version < v.erasedBelow })
 		}
 		tx.Erased = true
-		r.log.Info("bootstrap: erased master key versions the chain erased meanwhile", "below", v.erasedBelow, "master_key_held", held)
+		bt.r.log.Info("bootstrap: erased master key versions the chain erased meanwhile", "below", v.erasedBelow, "master_key_held", held)
 	}
-	if err := r.bootstrapCluster(tx, v.cluster); err != nil {
+	if err := bt.bootstrapCluster(tx, v.cluster); err != nil {
 		return err
 	}
-	if !next.IsGatekeeper(r.self()) {
+	if !next.IsGatekeeper(bt.r.self()) {
 		return nil
 	}
 	if rs := next.Rotation; rs != nil && (v.rotation == nil || v.rotation.To != rs.To) {
@@ -265,40 +265,40 @@ func (r *Runtime) applyBootstrap(tx *state.Tx, v bootstrapView) error {
 		tx.RotationDone = true
 	}
 	if v.rotation != nil {
-		r.bootstrapRotation(tx, v)
+		bt.bootstrapRotation(tx, v)
 	}
 	n := uint32(len(next.MasterPubKeys))
 	if n == 0 {
 		return nil // the launch is still ahead
 	}
-	if !r.holdsOnChainHistory(tx) {
+	if !bt.holdsOnChainHistory(tx) {
 		// Its copies were in pruned entries: ask for them again.
 		next.GK.Live = false
-		r.log.Warn("bootstrap: this gatekeeper lacks master key versions on chain; asking for its history", "versions", n,
+		bt.r.log.Warn("bootstrap: this gatekeeper lacks master key versions on chain; asking for its history", "versions", n,
 			"erased_below", next.MasterErasedBelow, "held", tx.Master.Count())
-		return r.emit(next, protocol.TopicMasterKeyRefetch, protocol.EncodeU32(n))
+		return bt.r.emit(next, protocol.TopicMasterKeyRefetch, protocol.EncodeU32(n))
 	}
 	if !next.GK.Live {
 		// It holds and verified (when it sealed them) every version: the
 		// copies that would have made it live were pruned, not refused.
-		if err := r.gatekeeper.GoLive(tx); err != nil {
+		if err := bt.r.gatekeeper.GoLive(tx); err != nil {
 			return err
 		}
 	}
-	return r.bootstrapAck(tx)
+	return bt.bootstrapAck(tx)
 }
 
 // holdsOnChainHistory reports whether the sealed history holds every
 // version not erased, each the key the chain recorded. A version that does
 // not match (a proposal of its own the chain never took, while another
 // activated) is dropped, to be fetched again.
-func (r *Runtime) holdsOnChainHistory(tx *state.Tx) bool {
+func (bt *bootstrapper) holdsOnChainHistory(tx *state.Tx) bool {
 	next := &tx.Next
 	all := true
 	for v := next.MasterErasedBelow; v < uint32(len(next.MasterPubKeys)); v++ {
 		k := tx.Master.Get(v)
 		if k != nil && subtle.ConstantTimeCompare(k.PublicKey(), next.MasterPubKeys[v]) != 1 {
-			r.log.Warn("bootstrap: the sealed master key version is not the one on chain; dropping it", "version", v)
+			bt.r.log.Warn("bootstrap: the sealed master key version is not the one on chain; dropping it", "version", v)
 			tx.Master.Drop(v)
 			k = nil
 		}
@@ -310,11 +310,11 @@ func (r *Runtime) holdsOnChainHistory(tx *state.Tx) bool {
 // bootstrapCluster applies this worker's proven cluster membership: a
 // member expects its cluster's current key version and, if it does not
 // hold it, asks for a grant; a worker in no cluster keeps no cluster key.
-func (r *Runtime) bootstrapCluster(tx *state.Tx, c *clusterRecord) error {
+func (bt *bootstrapper) bootstrapCluster(tx *state.Tx, c *clusterRecord) error {
 	next := &tx.Next
 	if c == nil {
 		if next.Cluster != nil {
-			r.log.Info("bootstrap: no longer in a cluster; dropping its keys", "cluster", next.Cluster.ID)
+			bt.r.log.Info("bootstrap: no longer in a cluster; dropping its keys", "cluster", next.Cluster.ID)
 			next.Cluster = nil
 		}
 		return nil
@@ -330,18 +330,18 @@ func (r *Runtime) bootstrapCluster(tx *state.Tx, c *clusterRecord) error {
 	if slot := next.ClusterKeySlot(id); len(slot.Key) > 0 {
 		return nil
 	}
-	r.log.Info("bootstrap: this worker lacks its cluster's current key; asking for a grant", "cluster", c.ID, "version", c.Version)
-	return r.emit(next, protocol.TopicClusterKeyRequest, id.Encode())
+	bt.r.log.Info("bootstrap: this worker lacks its cluster's current key; asking for a grant", "cluster", c.ID, "version", c.Version)
+	return bt.r.emit(next, protocol.TopicClusterKeyRequest, id.Encode())
 }
 
 // bootstrapRotation rebuilds this gatekeeper's view of the running rotation
 // from its record: what onRotationStart, onRotationProposed,
 // onRotationRejected, onReencryptStart and onMasterKeyRetired would have
 // recorded.
-func (r *Runtime) bootstrapRotation(tx *state.Tx, v bootstrapView) {
+func (bt *bootstrapper) bootstrapRotation(tx *state.Tx, v bootstrapView) {
 	rec := v.rotation
 	prev := tx.Next.Rotation
-	rs := &state.Rotation{From: rec.From, To: rec.To, ReceiveKeys: v.receiveKeys, ClockHeight: r.height(), Rejected: rec.Rejected}
+	rs := &state.Rotation{From: rec.From, To: rec.To, ReceiveKeys: v.receiveKeys, ClockHeight: bt.r.height(), Rejected: rec.Rejected}
 	for _, g := range rec.Gatekeepers {
 		rs.Members = append(rs.Members, bytes.Clone(g.Identity))
 	}
@@ -354,7 +354,7 @@ func (r *Runtime) bootstrapRotation(tx *state.Tx, v bootstrapView) {
 	if rec.Phase >= rotationAcking {
 		rs.Proposer, rs.PublicKey = rec.Proposer, rec.PublicKey
 	}
-	i := rs.Member(r.self())
+	i := rs.Member(bt.r.self())
 	if i >= 0 && rec.Phase >= rotationAcking {
 		switch row := rec.Gatekeepers[i]; {
 		case row.AckedHeight != 0:
@@ -367,8 +367,8 @@ func (r *Runtime) bootstrapRotation(tx *state.Tx, v bootstrapView) {
 		rs.Ranges = uint32(len(rec.Gatekeepers))
 		// The cluster tasks of the new version may have been pruned: wait
 		// ReencryptDelayBlocks from here, as from the last publication.
-		rs.ClustersHeight = r.height()
-		self := r.self()
+		rs.ClustersHeight = bt.r.height()
+		self := bt.r.self()
 		if i >= 0 {
 			row := rec.Gatekeepers[i]
 			rs.RangeState, rs.Range = state.RangeAssigned, uint32(i)
@@ -376,14 +376,14 @@ func (r *Runtime) bootstrapRotation(tx *state.Tx, v bootstrapView) {
 			if len(row.Assignee) > 0 && !bytes.Equal(row.Assignee, self) {
 				rs.RangeState = state.RangeLost // the chain moved it to another gatekeeper (it stalled)
 			}
-			r.wakeReencrypt()
+			bt.r.reencWork.wakeReencrypt()
 		}
 		// Ranges the chain moved to this gatekeeper, with the progress the
 		// chain holds, as onReencryptReassigned would have adopted them.
 		for j, row := range rec.Gatekeepers {
 			if j != i && bytes.Equal(row.Assignee, self) {
 				rs.Adopted = append(rs.Adopted, state.AdoptedRange{Range: uint32(j), Done: row.Done, Total: row.Total, Failed: row.Failed, Finished: row.Finished})
-				r.wakeReencrypt()
+				bt.r.reencWork.wakeReencrypt()
 			}
 		}
 	}
@@ -391,16 +391,16 @@ func (r *Runtime) bootstrapRotation(tx *state.Tx, v bootstrapView) {
 		rs.EraseHeight = rec.EraseHeight
 	}
 	tx.Next.Rotation = rs
-	r.log.Info("bootstrap: master key rotation running", "from", rs.From, "to", rs.To, "phase", rs.Phase.String(),
+	bt.r.log.Info("bootstrap: master key rotation running", "from", rs.From, "to", rs.To, "phase", rs.Phase.String(),
 		"member", i >= 0, "acked", rs.Copy == state.CopyAcked, "range", rs.Range, "reencrypt", rs.Reencrypts())
 }
 
 // bootstrapAck acknowledges a taken proposal this gatekeeper sealed but
 // whose acknowledgement the chain has not recorded (its checkpoint was lost
 // after the seal): the sealed history is the proof it holds the version.
-func (r *Runtime) bootstrapAck(tx *state.Tx) error {
+func (bt *bootstrapper) bootstrapAck(tx *state.Tx) error {
 	rs := tx.Next.Rotation
-	if rs == nil || !rs.Taken() || rs.Copy == state.CopyAcked || rs.Member(r.self()) < 0 {
+	if rs == nil || !rs.Taken() || rs.Copy == state.CopyAcked || rs.Member(bt.r.self()) < 0 {
 		return nil
 	}
 	k := tx.Master.Get(rs.To)
@@ -410,6 +410,6 @@ func (r *Runtime) bootstrapAck(tx *state.Tx) error {
 	if err := rs.Ack(); err != nil {
 		return err // checked above
 	}
-	r.log.Info("bootstrap: holding the proposed master key version; acknowledging", "version", rs.To)
-	return r.emit(&tx.Next, protocol.TopicRotationAck, protocol.EncodeU32(rs.To))
+	bt.r.log.Info("bootstrap: holding the proposed master key version; acknowledging", "version", rs.To)
+	return bt.r.emit(&tx.Next, protocol.TopicRotationAck, protocol.EncodeU32(rs.To))
 }

@@ -58,7 +58,7 @@ func (n *testNode) bootstrap(p provenState) {
 	n.t.Helper()
 	n.r.mu.Lock()
 	defer n.r.mu.Unlock()
-	if err := n.r.bootstrapFrom(p); err != nil {
+	if err := n.r.boot.bootstrapFrom(p); err != nil {
 		n.t.Fatal(err)
 	}
 }
@@ -99,7 +99,7 @@ func TestBootstrapMidRotationReencrypts(t *testing.T) {
 	if c, err := protocol.DecodeU32("count", refetch.Payload); err != nil || c != 2 {
 		t.Fatalf("refetch of %d versions, %v", c, err)
 	}
-	if _, ok := late.r.readyJob(); ok {
+	if _, ok := late.r.reencWork.readyJob(); ok {
 		t.Fatal("re-encryption ready without version 1")
 	}
 	// Retained entries from before the proof height replay harmlessly.
@@ -112,7 +112,7 @@ func TestBootstrapMidRotationReencrypts(t *testing.T) {
 		t.Fatalf("after the history: %+v", info)
 	}
 	late.takeOne(protocol.TopicGatekeeperLive)
-	j, ok := late.r.readyJob()
+	j, ok := late.r.reencWork.readyJob()
 	if !ok || j.job.From != 0 || j.job.To != 1 || j.job.Range.Index != 2 || j.job.Range.Count != 3 ||
 		!bytes.Equal(j.keys[0].PublicKey(), pub0) || !bytes.Equal(j.keys[1].PublicKey(), p.PublicKey) {
 		t.Fatalf("re-encryption job %+v, ready %v", j.job, ok)

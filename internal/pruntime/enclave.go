@@ -88,7 +88,7 @@ func (e *Enclave) OpenSealed(context string, what, sealed []byte) ([]byte, error
 // InvalidTransition counts and logs an entry a role's state machine cannot
 // take in its phase, and moves past it.
 func (e *Enclave) InvalidTransition(topic string, err error) error {
-	return e.r.invalidTransition(topic, err)
+	return e.r.dispatch.invalidTransition(topic, err)
 }
 
 // Predecessor is the pRuntime this one succeeds, empty unless it is a
@@ -117,7 +117,7 @@ func (e *Enclave) BeaconMismatch() { e.r.metrics.beaconMismatches.Inc() }
 func (e *Enclave) KeyFault(kind string) { e.r.metrics.keyFaults.WithLabelValues(kind).Inc() }
 
 // WakeReencrypt tells RunReencryption that a job may be ready.
-func (e *Enclave) WakeReencrypt() { e.r.wakeReencrypt() }
+func (e *Enclave) WakeReencrypt() { e.r.reencWork.wakeReencrypt() }
 
 // Log is the runtime's logger.
 func (e *Enclave) Log() *slog.Logger { return e.r.log }
@@ -156,7 +156,7 @@ func (r *Runtime) buildRoles(roles Roles) (*ingress.Table, error) {
 		return nil, ErrMissingRole
 	}
 	r.rotation, r.gatekeeper = set.Rotation, set.Gatekeeper
-	t, err := ingress.NewTable(append(r.workerRoutes(), set.Routes...))
+	t, err := ingress.NewTable(append(r.dispatch.workerRoutes(), set.Routes...))
 	if err != nil {
 		return nil, fmt.Errorf("pruntime: topic table: %w", err)
 	}

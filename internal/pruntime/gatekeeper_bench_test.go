@@ -83,7 +83,7 @@ func measureDispatch(t testing.TB, n int) (batched, single float64) {
 	grants := benchGrantsFor(t, n)
 	start := time.Now()
 	for _, m := range grants {
-		if _, err := g.r.handleIngress(g.tx, m); err != nil {
+		if _, err := g.r.dispatch.handleIngress(g.tx, m); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -145,7 +145,7 @@ func newBenchGatekeeper(t testing.TB) *benchGatekeeper {
 // dispatch handles one grant the way SyncIngress does, without the commit
 // (a checkpoint per grant would measure the disk, not the gatekeeper).
 func (g *benchGatekeeper) dispatch(t testing.TB, m protocol.Message) {
-	if _, err := g.r.handleIngress(g.tx, m); err != nil {
+	if _, err := g.r.dispatch.handleIngress(g.tx, m); err != nil {
 		t.Fatal(err)
 	}
 	if err := g.r.gatekeeper.SealCopies(g.tx); err != nil {

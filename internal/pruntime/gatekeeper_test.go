@@ -62,7 +62,7 @@ func (n *testNode) apply(msgs ...protocol.Message) error {
 	tx := &state.Tx{Next: r.st.Clone(), Master: r.master.Clone()}
 	force := false
 	for _, m := range msgs {
-		gk, err := r.handleIngress(tx, m)
+		gk, err := r.dispatch.handleIngress(tx, m)
 		if err != nil {
 			return err
 		}

@@ -30,11 +30,11 @@ var ErrUnknownTopic = ingress.ErrUnknownTopic
 
 // workerRoutes are the core's own rows of the topic table: registration
 // and the gatekeeper set.
-func (r *Runtime) workerRoutes() []ingress.Route {
+func (dp *dispatcher) workerRoutes() []ingress.Route {
 	return []ingress.Route{
-		{Topic: protocol.TopicWorkerRegistered, Role: ingress.RoleWorker, Handle: r.onWorkerRegistered},
-		{Topic: protocol.TopicGatekeeperAdded, Role: ingress.RoleWorker, Handle: r.onGatekeeperAdded},
-		{Topic: protocol.TopicGatekeeperRemoved, Role: ingress.RoleWorker, Handle: r.onGatekeeperRemovedEntry},
+		{Topic: protocol.TopicWorkerRegistered, Role: ingress.RoleWorker, Handle: dp.onWorkerRegistered},
+		{Topic: protocol.TopicGatekeeperAdded, Role: ingress.RoleWorker, Handle: dp.onGatekeeperAdded},
+		{Topic: protocol.TopicGatekeeperRemoved, Role: ingress.RoleWorker, Handle: dp.onGatekeeperRemovedEntry},
 	}
 }
 
@@ -42,11 +42,11 @@ func (r *Runtime) workerRoutes() []ingress.Route {
 // table. It reports whether the message concerned keys or roles, which
 // checkpoint at once. A topic without a row is ErrUnknownTopic, and tx is
 // left as it was.
-func (r *Runtime) handleIngress(tx *state.Tx, m protocol.Message) (bool, error) {
+func (dp *dispatcher) handleIngress(tx *state.Tx, m protocol.Message) (bool, error) {
 	if tx.Next.Retired {
 		return false, nil // replaced by a migration: signs nothing more
 	}
-	row, ok := r.topics.Lookup(m.Topic)
+	row, ok := dp.r.topics.Lookup(m.Topic)
 	if !ok {
 		return false, ErrUnknownTopic
 	}
@@ -61,10 +61,10 @@ func (r *Runtime) handleIngress(tx *state.Tx, m protocol.Message) (bool, error) 
 
 // applyEntry applies the verified entry at index: an entry of an unknown
 // topic is counted, logged and moved past (see the top of this file).
-func (r *Runtime) applyEntry(tx *state.Tx, index uint64, m protocol.Message) (bool, error) {
-	keys, err := r.handleIngress(tx, m)
+func (dp *dispatcher) applyEntry(tx *state.Tx, index uint64, m protocol.Message) (bool, error) {
+	keys, err := dp.handleIngress(tx, m)
 	if errors.Is(err, ErrUnknownTopic) {
-		r.skipUnknownTopic(index, m.Topic)
+		dp.skipUnknownTopic(index, m.Topic)
 		return false, nil
 	}
 	return keys, err
@@ -74,12 +74,12 @@ func (r *Runtime) applyEntry(tx *state.Tx, index uint64, m protocol.Message) (bo
 const unknownTopicLogLen = protocol.MaxTopicLen
 
 // skipUnknownTopic counts and logs an entry of an unknown topic.
-func (r *Runtime) skipUnknownTopic(index uint64, topic string) {
-	r.metrics.ingressUnhandled.WithLabelValues("unknown_topic").Inc()
+func (dp *dispatcher) skipUnknownTopic(index uint64, topic string) {
+	dp.r.metrics.ingressUnhandled.WithLabelValues("unknown_topic").Inc()
 	if len(topic) > unknownTopicLogLen {
 		topic = topic[:unknownTopicLogLen]
 	}
-	r.log.Warn("ingress entry of a topic this pRuntime version does not know; skipped: the chain is newer, migrate to a pRuntime that knows it",
+	dp.r.log.Warn("ingress entry of a topic this pRuntime version does not know; skipped: the chain is newer, migrate to a pRuntime that knows it",
 		"index", index, "topic", fmt.Sprintf("%q", topic))
 }
 
@@ -87,30 +87,30 @@ func (r *Runtime) skipUnknownTopic(index uint64, topic string) {
 // in its phase, counts it, and moves past it: ingress is proven, so this is
 // a version mismatch between chain and pRuntime, never an attack, and
 // stopping on it would wedge the pRuntime (see the top of this file).
-func (r *Runtime) invalidTransition(topic string, err error) error {
-	r.metrics.ingressUnhandled.WithLabelValues("invalid_transition").Inc()
-	r.log.Warn("ingress entry the state machine cannot take in its phase; skipped", "topic", topic, "err", err)
+func (dp *dispatcher) invalidTransition(topic string, err error) error {
+	dp.r.metrics.ingressUnhandled.WithLabelValues("invalid_transition").Inc()
+	dp.r.log.Warn("ingress entry the state machine cannot take in its phase; skipped", "topic", topic, "err", err)
 	return nil
 }
 
 // The worker role's rows: registration and the gatekeeper set.
 
-func (r *Runtime) onWorkerRegistered(tx *state.Tx, payload []byte) (bool, error) {
-	if bytes.Equal(payload, r.self()) && !tx.Next.Registered {
-		return false, r.becomeRegistered(&tx.Next)
+func (dp *dispatcher) onWorkerRegistered(tx *state.Tx, payload []byte) (bool, error) {
+	if bytes.Equal(payload, dp.r.self()) && !tx.Next.Registered {
+		return false, dp.becomeRegistered(&tx.Next)
 	}
 	return false, nil
 }
 
-func (r *Runtime) onGatekeeperAdded(tx *state.Tx, payload []byte) (bool, error) {
+func (dp *dispatcher) onGatekeeperAdded(tx *state.Tx, payload []byte) (bool, error) {
 	tx.Next.AddGatekeeper(payload)
-	return bytes.Equal(payload, r.self()), nil
+	return bytes.Equal(payload, dp.r.self()), nil
 }
 
-func (r *Runtime) onGatekeeperRemovedEntry(tx *state.Tx, payload []byte) (bool, error) {
+func (dp *dispatcher) onGatekeeperRemovedEntry(tx *state.Tx, payload []byte) (bool, error) {
 	tx.Next.RemoveGatekeeper(payload)
-	if bytes.Equal(payload, r.self()) {
-		r.gatekeeper.OnGatekeeperRemoved(tx)
+	if bytes.Equal(payload, dp.r.self()) {
+		dp.r.gatekeeper.OnGatekeeperRemoved(tx)
 		return true, nil
 	}
 	return false, nil

@@ -89,10 +89,10 @@ func TestUnknownTopicIsCountedAndSkipped(t *testing.T) {
 	}
 	m := protocol.Message{Origin: protocol.ModuleOrigin("registry"), Topic: "registry/from_a_newer_chain", Payload: []byte{1, 2, 3}}
 
-	if _, err := r.handleIngress(tx, m); !errors.Is(err, ErrUnknownTopic) {
+	if _, err := r.dispatch.handleIngress(tx, m); !errors.Is(err, ErrUnknownTopic) {
 		t.Fatalf("handleIngress: %v, want ErrUnknownTopic", err)
 	}
-	keys, err := r.applyEntry(tx, 7, m)
+	keys, err := r.dispatch.applyEntry(tx, 7, m)
 	if err != nil || keys {
 		t.Fatalf("applyEntry: keys %v, %v; want skipped", keys, err)
 	}

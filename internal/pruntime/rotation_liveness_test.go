@@ -50,7 +50,7 @@ func runUntil(t *testing.T, n *testNode, store statestore.Store, what string, do
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: not within 20 s: %+v", what, n.r.Info().Rotation)
 		}
-		n.r.wakeReencrypt()
+		n.r.reencWork.wakeReencrypt()
 		time.Sleep(20 * time.Millisecond)
 	}
 }
@@ -117,7 +117,7 @@ func TestReencryptionSweepAndAdoptedRange(t *testing.T) {
 		}
 	}
 	put(late)
-	sweepAt := a.r.syncedHeight()
+	sweepAt := a.r.reencWork.syncedHeight()
 	a.mustApply(ingressMsg(protocol.TopicReencryptSweep, protocol.ReencryptSweep{ToVersion: 1, SweepHeight: uint64(sweepAt)}.Encode()))
 	if a.r.Info().Rotation.Finished {
 		t.Fatal("the sweep did not reopen range 0")
@@ -152,10 +152,10 @@ func TestReencryptionSweepAndAdoptedRange(t *testing.T) {
 	}
 
 	// Its own range goes to another gatekeeper after a sweep: no job.
-	a.mustApply(ingressMsg(protocol.TopicReencryptSweep, protocol.ReencryptSweep{ToVersion: 1, SweepHeight: uint64(a.r.syncedHeight())}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicReencryptSweep, protocol.ReencryptSweep{ToVersion: 1, SweepHeight: uint64(a.r.reencWork.syncedHeight())}.Encode()))
 	a.mustApply(ingressMsg(protocol.TopicReencryptReassigned, protocol.ReencryptReassigned{ToVersion: 1, Range: 0, Assignee: bytes.Repeat([]byte{7}, 32), Previous: a.id()}.Encode()))
 	a.mustApply(ingressMsg(protocol.TopicReencryptReassigned, protocol.ReencryptReassigned{ToVersion: 1, Range: 1, Assignee: bytes.Repeat([]byte{8}, 32), Previous: a.id()}.Encode()))
-	if j, ok := a.r.readyJob(); ok {
+	if j, ok := a.r.reencWork.readyJob(); ok {
 		t.Fatalf("job %s ready after both ranges went elsewhere", j.job)
 	}
 }

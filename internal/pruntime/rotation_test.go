@@ -227,7 +227,7 @@ func TestRotationCrashBetweenSealAndCommit(t *testing.T) {
 	// What SyncIngress does, up to the seal, then "power off".
 	a.r.mu.Lock()
 	tx := &state.Tx{Next: a.r.st.Clone(), Master: a.r.master.Clone()}
-	if _, err := a.r.handleIngress(tx, start); err != nil {
+	if _, err := a.r.dispatch.handleIngress(tx, start); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.r.rotation.MaybePropose(tx); err != nil {
@@ -255,7 +255,7 @@ func TestRotationCrashBetweenSealAndCommit(t *testing.T) {
 	in, _ := proposed(t, a, protocol.Message{Payload: p.Encode()})
 	b.r.mu.Lock()
 	tx = &state.Tx{Next: b.r.st.Clone(), Master: b.r.master.Clone()}
-	if _, err := b.r.handleIngress(tx, in); err != nil {
+	if _, err := b.r.dispatch.handleIngress(tx, in); err != nil {
 		t.Fatal(err)
 	}
 	if err := state.SaveMasterHistory(b.dir, b.r.tee, &tx.Master); err != nil {
@@ -374,7 +374,7 @@ func TestRotationCrashDuringErase(t *testing.T) {
 	erase := ingressMsg(protocol.TopicMasterKeyErase, protocol.EncodeU32(0))
 	a.r.mu.Lock()
 	tx := &state.Tx{Next: a.r.st.Clone(), Master: a.r.master.Clone()}
-	if _, err := a.r.handleIngress(tx, erase); err != nil {
+	if _, err := a.r.dispatch.handleIngress(tx, erase); err != nil {
 		t.Fatal(err)
 	}
 	if err := state.SaveMasterHistory(a.dir, a.r.tee, &tx.Master); err != nil {
@@ -419,7 +419,7 @@ func TestReencryptionReportsProgress(t *testing.T) {
 	pub1 := rotate(t, nodes)
 	task := ingressMsg(protocol.TopicClusterTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.ClusterKeyID{Cluster: 2, Version: 1}.Encode()}.Encode())
 	a.mustApply(task, ingressMsg(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
-	if _, ok := a.r.readyJob(); ok {
+	if _, ok := a.r.reencWork.readyJob(); ok {
 		t.Fatal("job ready before the new cluster key is on chain")
 	}
 	ckPub := a.takeOne(protocol.TopicClusterKey)
@@ -485,11 +485,11 @@ func TestReencryptionReportsFailedObjects(t *testing.T) {
 	}
 	rotate(t, nodes)
 	a.mustApply(ingressMsg(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
-	j, ok := a.r.readyJob()
+	j, ok := a.r.reencWork.readyJob()
 	if !ok {
 		t.Fatal("job not ready")
 	}
-	if a.r.runReencryptJob(ctx, store, j) {
+	if a.r.reencWork.runReencryptJob(ctx, store, j) {
 		t.Fatal("a job with a failed object asks to run again at once")
 	}
 	rep, err := protocol.DecodeReencryptProgress(a.takeOne(protocol.TopicReencryptProgress).Payload)
@@ -588,7 +588,7 @@ func TestInfoAndMetricsShowReencryption(t *testing.T) {
 	job := reencrypt.Job{From: 0, To: 1, Range: reencrypt.All}
 	p := reencrypt.Progress{Total: 100, Done: 25, Processed: 25, Elapsed: 5 * time.Second}
 	a.r.reenc.set(job, p)
-	a.r.setReencryptGauges(p)
+	a.r.reencWork.setReencryptGauges(p)
 	ri := a.r.Info().Rotation
 	if ri == nil || ri.Phase != "reencrypting" || ri.Ranges != 1 || ri.Done != 25 || ri.Total != 100 || ri.ETASeconds != 15 {
 		t.Fatalf("info %+v", ri)
@@ -650,13 +650,13 @@ func TestReencryptionResumesAfterRestart(t *testing.T) {
 	rotate(t, nodes)
 	a.mustApply(ingressMsg(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
 
-	j, ok := a.r.readyJob()
+	j, ok := a.r.reencWork.readyJob()
 	if !ok {
 		t.Fatal("job not ready")
 	}
 	stopCtx, stop := context.WithTimeout(ctx, 150*time.Millisecond)
 	defer stop()
-	a.r.runReencryptJob(stopCtx, slowStore{disk, 10 * time.Millisecond}, j)
+	a.r.reencWork.runReencryptJob(stopCtx, slowStore{disk, 10 * time.Millisecond}, j)
 	if a.r.Info().Rotation.Finished {
 		t.Fatal("the job finished before it was stopped; make the store slower")
 	}
@@ -670,8 +670,8 @@ func TestReencryptionResumesAfterRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j, ok = a.r.readyJob()
-	if !ok || !a.r.runReencryptJob(ctx, disk, j) || !a.r.Info().Rotation.Finished {
+	j, ok = a.r.reencWork.readyJob()
+	if !ok || !a.r.reencWork.runReencryptJob(ctx, disk, j) || !a.r.Info().Rotation.Finished {
 		t.Fatalf("resumed job did not finish: %+v", a.r.Info().Rotation)
 	}
 	reps := a.take(protocol.TopicReencryptProgress)

@@ -107,6 +107,25 @@ type Runtime struct {
 	// verifyHook, when set (by tests only), runs while SyncHeader verifies a
 	// header, outside the lock.
 	verifyHook func()
+
+	dispatch  dispatcher
+	boot      bootstrapper
+	reencWork reencryptor
+}
+
+// dispatcher applies verified ingress entries through the topic table (ingress.go) and holds the core's own rows: registration and the gatekeeper set.
+type dispatcher struct {
+	r *Runtime
+}
+
+// bootstrapper carries a pRuntime past the chain's ingress retention from proven reads (bootstrap.go).
+type bootstrapper struct {
+	r *Runtime
+}
+
+// reencryptor runs this gatekeeper's share of a rotation's re-encryption and reports it (reencrypt.go).
+type reencryptor struct {
+	r *Runtime
 }
 
 // New opens the runtime in cfg.DataDir: it unseals (or creates) the
@@ -127,6 +146,9 @@ func New(cfg Config, t tee.TEE, log *slog.Logger, roles Roles) (*Runtime, error)
 	}
 	r := &Runtime{cfg: cfg, tee: t, id: id, ckpt: ckpt, log: log, metrics: newMetrics(), rand: rand.Reader, st: state.State{Version: state.SchemaVersion},
 		reencWake: make(chan struct{}, 1), syncSlots: make(chan struct{}, cfg.SyncConcurrency), syncClock: realSyncClock}
+	r.dispatch = dispatcher{r: r}
+	r.boot = bootstrapper{r: r}
+	r.reencWork = reencryptor{r: r}
 	if r.topics, err = r.buildRoles(roles); err != nil {
 		return nil, err
 	}
@@ -435,7 +457,7 @@ func (r *Runtime) SyncIngress(req api.IngressRequest) (api.IngressResponse, erro
 			r.metrics.rejected.WithLabelValues("ingress").Inc()
 			return api.IngressResponse{}, fmt.Errorf("pruntime: ingress entry %d: %w", e.Index, err)
 		}
-		gk, err := r.applyEntry(tx, e.Index, m)
+		gk, err := r.dispatch.applyEntry(tx, e.Index, m)
 		if err != nil {
 			return api.IngressResponse{}, err
 		}
@@ -494,25 +516,25 @@ func (r *Runtime) commitIngress(tx *state.Tx, force bool) error {
 		}
 	}
 	if tx.RotationDone {
-		r.removeReencryptJournal()
+		r.reencWork.removeReencryptJournal()
 	}
 	return nil
 }
 
 // becomeRegistered records the registration and announces the public
 // endpoint, once.
-func (r *Runtime) becomeRegistered(next *state.State) error {
+func (dp *dispatcher) becomeRegistered(next *state.State) error {
 	next.Registered = true
-	if r.cfg.PublicEndpoint != "" && !next.EndpointSent {
+	if dp.r.cfg.PublicEndpoint != "" && !next.EndpointSent {
 		next.EndpointSent = true
-		if err := r.emit(next, protocol.TopicWorkerEndpoint, []byte(r.cfg.PublicEndpoint)); err != nil {
+		if err := dp.r.emit(next, protocol.TopicWorkerEndpoint, []byte(dp.r.cfg.PublicEndpoint)); err != nil {
 			return err
 		}
 	}
 	if next.Computation.Score == 0 {
 		next.Computation.Score = performanceScore()
-		r.log.Info("performance test", "score", next.Computation.Score)
-		return r.emit(next, protocol.TopicBenchmark, protocol.EncodeU32(next.Computation.Score))
+		dp.r.log.Info("performance test", "score", next.Computation.Score)
+		return dp.r.emit(next, protocol.TopicBenchmark, protocol.EncodeU32(next.Computation.Score))
 	}
 	return nil
 }
@@ -636,31 +658,31 @@ func (r *Runtime) Bootstrap(req api.BootstrapRequest) error {
 		r.metrics.rejected.WithLabelValues("bootstrap").Inc()
 		return fmt.Errorf("pruntime: bootstrap: gatekeeper record: %w", err)
 	}
-	pubs, err := r.verifyMasterKeys(req.MasterKeys)
+	pubs, err := r.boot.verifyMasterKeys(req.MasterKeys)
 	if err != nil {
 		r.metrics.rejected.WithLabelValues("bootstrap").Inc()
 		return fmt.Errorf("pruntime: bootstrap: master keys: %w", err)
 	}
-	view, err := r.verifyBootstrapView(req, uint32(len(r.st.MasterPubKeys)+len(pubs)))
+	view, err := r.boot.verifyBootstrapView(req, uint32(len(r.st.MasterPubKeys)+len(pubs)))
 	if err != nil {
 		r.metrics.rejected.WithLabelValues("bootstrap").Inc()
 		return fmt.Errorf("pruntime: bootstrap: %w", err)
 	}
-	return r.bootstrapFrom(provenState{first: first, registered: registered, gatekeeper: isGK, masterPubKeys: pubs, view: view})
+	return r.boot.bootstrapFrom(provenState{first: first, registered: registered, gatekeeper: isGK, masterPubKeys: pubs, view: view})
 }
 
 // verifyMasterKeys checks proven reads of the master key records from the
 // first version this pRuntime does not know, ending with a proof that the
 // next version is absent, and returns the new versions' public keys.
-func (r *Runtime) verifyMasterKeys(reads []api.ProvenRead) ([][]byte, error) {
+func (bt *bootstrapper) verifyMasterKeys(reads []api.ProvenRead) ([][]byte, error) {
 	if len(reads) == 0 || len(reads) > api.MaxBootstrapMasterKeys {
 		return nil, fmt.Errorf("%w: %d reads, want 1-%d", ErrBadRequest, len(reads), api.MaxBootstrapMasterKeys)
 	}
-	known := uint32(len(r.st.MasterPubKeys))
+	known := uint32(len(bt.r.st.MasterPubKeys))
 	var pubs [][]byte
 	for i, read := range reads {
 		v := known + uint32(i)
-		present, err := r.verifyRead(protocol.RegistryStoreName, protocol.MasterKeyKey(v), read)
+		present, err := bt.r.verifyRead(protocol.RegistryStoreName, protocol.MasterKeyKey(v), read)
 		if err != nil {
 			return nil, fmt.Errorf("version %d: %w", v, err)
 		}
