@@ -122,7 +122,7 @@ func (bt *bootstrapper) verifyBootstrapView(req api.BootstrapRequest, n uint32) 
 	}
 	recs := make([]*rotationRecord, len(tos))
 	for i, to := range tos {
-		present, err := bt.r.verifyRead(protocol.RegistryStoreName, protocol.RotationKey(to), req.Rotations[i])
+		present, err := bt.r.prover.verifyRead(protocol.RegistryStoreName, protocol.RotationKey(to), req.Rotations[i])
 		if err != nil {
 			return v, fmt.Errorf("rotation to %d: %w", to, err)
 		}
@@ -148,7 +148,7 @@ func (bt *bootstrapper) verifyBootstrapView(req api.BootstrapRequest, n uint32) 
 	}
 	for i := range want {
 		id := v.rotation.Gatekeepers[i].Identity
-		present, err := bt.r.verifyRead(protocol.RegistryStoreName, protocol.WorkerKey(id), req.RotationWorkers[i])
+		present, err := bt.r.prover.verifyRead(protocol.RegistryStoreName, protocol.WorkerKey(id), req.RotationWorkers[i])
 		if err == nil && !present {
 			err = fmt.Errorf("%w: absent", ErrBadRequest)
 		}
@@ -168,7 +168,7 @@ func (bt *bootstrapper) verifyBootstrapView(req api.BootstrapRequest, n uint32) 
 	if member {
 		v.cluster = &c
 	}
-	v.egressSeq, err = bt.r.provenSeq(protocol.WorkerOrigin(bt.r.self()), req.EgressSeq)
+	v.egressSeq, err = bt.r.prover.provenSeq(protocol.WorkerOrigin(bt.r.self()), req.EgressSeq)
 	return v, err
 }
 
@@ -208,7 +208,7 @@ func runningRotation(recs []*rotationRecord, n uint32) (running *rotationRecord,
 // membership and, if it is a member, of the cluster's record; member
 // reports whether it is one.
 func (bt *bootstrapper) verifyBootstrapCluster(req api.BootstrapRequest) (c clusterRecord, member bool, err error) {
-	present, err := bt.r.verifyRead(protocol.RegistryStoreName, protocol.WorkerClusterKey(bt.r.self()), req.WorkerCluster)
+	present, err := bt.r.prover.verifyRead(protocol.RegistryStoreName, protocol.WorkerClusterKey(bt.r.self()), req.WorkerCluster)
 	if err != nil {
 		return c, false, fmt.Errorf("worker cluster: %w", err)
 	}
@@ -225,7 +225,7 @@ func (bt *bootstrapper) verifyBootstrapCluster(req api.BootstrapRequest) (c clus
 	if req.Cluster == nil {
 		return c, false, fmt.Errorf("%w: worker is in cluster %d but its record is missing", ErrBadRequest, id)
 	}
-	present, err = bt.r.verifyRead(protocol.RegistryStoreName, protocol.ClusterKey(id), *req.Cluster)
+	present, err = bt.r.prover.verifyRead(protocol.RegistryStoreName, protocol.ClusterKey(id), *req.Cluster)
 	if err == nil && !present {
 		err = fmt.Errorf("%w: absent", ErrBadRequest)
 	}
@@ -276,7 +276,7 @@ func (bt *bootstrapper) applyBootstrap(tx *state.Tx, v bootstrapView) error {
 		next.GK.Live = false
 		bt.r.log.Warn("bootstrap: this gatekeeper lacks master key versions on chain; asking for its history", "versions", n,
 			"erased_below", next.MasterErasedBelow, "held", tx.Master.Count())
-		return bt.r.emit(next, protocol.TopicMasterKeyRefetch, protocol.EncodeU32(n))
+		return bt.r.sign.emit(next, protocol.TopicMasterKeyRefetch, protocol.EncodeU32(n))
 	}
 	if !next.GK.Live {
 		// It holds and verified (when it sealed them) every version: the
@@ -331,7 +331,7 @@ func (bt *bootstrapper) bootstrapCluster(tx *state.Tx, c *clusterRecord) error {
 		return nil
 	}
 	bt.r.log.Info("bootstrap: this worker lacks its cluster's current key; asking for a grant", "cluster", c.ID, "version", c.Version)
-	return bt.r.emit(next, protocol.TopicClusterKeyRequest, id.Encode())
+	return bt.r.sign.emit(next, protocol.TopicClusterKeyRequest, id.Encode())
 }
 
 // bootstrapRotation rebuilds this gatekeeper's view of the running rotation
@@ -411,5 +411,5 @@ func (bt *bootstrapper) bootstrapAck(tx *state.Tx) error {
 		return err // checked above
 	}
 	bt.r.log.Info("bootstrap: holding the proposed master key version; acknowledging", "version", rs.To)
-	return bt.r.emit(&tx.Next, protocol.TopicRotationAck, protocol.EncodeU32(rs.To))
+	return bt.r.sign.emit(&tx.Next, protocol.TopicRotationAck, protocol.EncodeU32(rs.To))
 }

@@ -14,9 +14,9 @@ func (r *Runtime) self() []byte { return r.id.PublicKey() }
 // emitGatekeeper signs a gatekeeper-origin (quorum) message from origin (the
 // task channel or a lane) at seq: the sequence the chain allocated to the
 // task, or the one the lane's rule gives.
-func (r *Runtime) emitGatekeeper(next *state.State, origin protocol.Origin, seq uint64, topic string, payload []byte) error {
+func (sg *signer) emitGatekeeper(next *state.State, origin protocol.Origin, seq uint64, topic string, payload []byte) error {
 	m := protocol.Message{Origin: origin, Topic: topic, Seq: seq, Payload: payload}
-	sm, err := protocol.SignMessage(r.id.ChainID, r.id.Signing, &m)
+	sm, err := protocol.SignMessage(sg.r.id.ChainID, sg.r.id.Signing, &m)
 	if err != nil {
 		return fmt.Errorf("pruntime: signing gatekeeper message: %w", err)
 	}

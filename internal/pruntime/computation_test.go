@@ -154,30 +154,30 @@ func TestBenchmarkRunsWhileComputing(t *testing.T) {
 	done := make(chan struct{})
 	go func() { n.r.RunBenchmark(ctx); close(done) }()
 	time.Sleep(50 * time.Millisecond)
-	if got := n.r.Iterations(); got != 0 {
+	if got := n.r.iterations.Load(); got != 0 {
 		t.Fatalf("%d iterations while not computing", got)
 	}
 	// Starting a session starts the benchmark.
 	n.mustApply(sessionStarted(n, 1))
 	deadline := time.Now().Add(10 * time.Second)
-	for n.r.Iterations() == 0 && time.Now().Before(deadline) {
+	for n.r.iterations.Load() == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()
 	<-done
-	if n.r.Iterations() == 0 {
+	if n.r.iterations.Load() == 0 {
 		t.Fatal("no iteration while computing")
 	}
 	// The next challenge's heartbeat reports the counter.
 	n.mustApply(compIngress(protocol.TopicComputationParams, busyParams(t)), closeBlock(10))
 	h, err := protocol.DecodeHeartbeat(n.takeOne(protocol.TopicHeartbeat).Payload)
-	if err != nil || h.Iterations != n.r.Iterations() {
-		t.Fatalf("heartbeat %+v, %v; want iterations %d", h, err, n.r.Iterations())
+	if err != nil || h.Iterations != n.r.iterations.Load() {
+		t.Fatalf("heartbeat %+v, %v; want iterations %d", h, err, n.r.iterations.Load())
 	}
 	// A new session counts from 0: the engine measures its first heartbeat
 	// from the start block's time.
 	n.mustApply(compIngress(protocol.TopicSessionStopped, protocol.SessionRef{Worker: n.id(), Session: 1}.Encode()), sessionStarted(n, 2))
-	if got := n.r.Iterations(); got != 0 {
+	if got := n.r.iterations.Load(); got != 0 {
 		t.Fatalf("%d iterations at the start of a new session, want 0", got)
 	}
 	if s := performanceScore(); s == 0 || s > tokenomics.MaxScore {

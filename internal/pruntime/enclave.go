@@ -106,7 +106,7 @@ func (e *Enclave) HasPredecessor() bool { return len(e.r.cfg.Predecessor) > 0 }
 
 // EmitGatekeeper signs a quorum message from origin at seq into next.
 func (e *Enclave) EmitGatekeeper(next *state.State, origin protocol.Origin, seq uint64, topic string, payload []byte) error {
-	return e.r.emitGatekeeper(next, origin, seq, topic, payload)
+	return e.r.sign.emitGatekeeper(next, origin, seq, topic, payload)
 }
 
 // BeaconMismatch counts an accepted beacon that differs from this
@@ -127,7 +127,7 @@ func (e *Enclave) Self() []byte { return e.r.self() }
 
 // Emit signs a worker egress message with the next sequence into next.
 func (e *Enclave) Emit(next *state.State, topic string, payload []byte) error {
-	return e.r.emit(next, topic, payload)
+	return e.r.sign.emit(next, topic, payload)
 }
 
 // AnswerOrQueue publishes a gatekeeper quorum output now if this gatekeeper
@@ -136,7 +136,9 @@ func (e *Enclave) AnswerOrQueue(tx *state.Tx, q state.QueuedTask) error {
 	return e.r.gatekeeper.AnswerOrQueue(tx, q)
 }
 
-// Iterations is the benchmark loop's count since ResetIterations.
+// Iterations is the benchmark iteration counter: iterations run since this
+// worker's session started (ResetIterations), or since this process
+// started if later (the counter is not saved). Heartbeats carry it.
 func (e *Enclave) Iterations() uint64 { return e.r.iterations.Load() }
 
 // ResetIterations restarts the benchmark count (a computing session began).

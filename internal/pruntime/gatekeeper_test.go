@@ -99,7 +99,7 @@ func (n *testNode) take(topic string) []protocol.Message {
 		}
 	}
 	n.r.st.Egress = keep
-	n.r.publish()
+	n.r.publisher.publish()
 	return out
 }
 

@@ -71,7 +71,9 @@ func (rj *reencryptor) wakeReencrypt() {
 	}
 }
 
-func (rj *reencryptor) journalPath() string { return filepath.Join(rj.r.cfg.DataDir, ReencryptJournalFile) }
+func (rj *reencryptor) journalPath() string {
+	return filepath.Join(rj.r.cfg.DataDir, ReencryptJournalFile)
+}
 
 func (rj *reencryptor) removeReencryptJournal() {
 	if err := os.Remove(rj.journalPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -250,7 +252,7 @@ func (rj *reencryptor) reportReencrypt(job reencrypt.Job, p reencrypt.Progress, 
 		rep.VerifiedHeight = uint64(max(verifiedAt, 0))
 	}
 	next := rj.r.st.Clone()
-	if err := rj.r.emit(&next, protocol.TopicReencryptProgress, rep.Encode()); err != nil {
+	if err := rj.r.sign.emit(&next, protocol.TopicReencryptProgress, rep.Encode()); err != nil {
 		log.Error("signing re-encryption progress", "err", err)
 		return
 	}

@@ -111,6 +111,10 @@ type Runtime struct {
 	dispatch  dispatcher
 	boot      bootstrapper
 	reencWork reencryptor
+	rpcs      rpcServer
+	sign      signer
+	publisher publisher
+	prover    prover
 }
 
 // dispatcher applies verified ingress entries through the topic table (ingress.go) and holds the core's own rows: registration and the gatekeeper set.
@@ -125,6 +129,26 @@ type bootstrapper struct {
 
 // reencryptor runs this gatekeeper's share of a rotation's re-encryption and reports it (reencrypt.go).
 type reencryptor struct {
+	r *Runtime
+}
+
+// rpcServer holds the RPC's plumbing: sync slots and error replies (rpc.go).
+type rpcServer struct {
+	r *Runtime
+}
+
+// signer signs this pRuntime's egress into the next state: worker messages and gatekeeper quorum messages.
+type signer struct {
+	r *Runtime
+}
+
+// publisher makes a committed state visible to the readers (the view) and the metrics.
+type publisher struct {
+	r *Runtime
+}
+
+// prover verifies proven reads of the chain's store against the latest verified header.
+type prover struct {
 	r *Runtime
 }
 
@@ -149,6 +173,10 @@ func New(cfg Config, t tee.TEE, log *slog.Logger, roles Roles) (*Runtime, error)
 	r.dispatch = dispatcher{r: r}
 	r.boot = bootstrapper{r: r}
 	r.reencWork = reencryptor{r: r}
+	r.rpcs = rpcServer{r: r}
+	r.sign = signer{r: r}
+	r.publisher = publisher{r: r}
+	r.prover = prover{r: r}
 	if r.topics, err = r.buildRoles(roles); err != nil {
 		return nil, err
 	}
@@ -196,8 +224,8 @@ func New(cfg Config, t tee.TEE, log *slog.Logger, roles Roles) (*Runtime, error)
 			"versions_on_chain", len(r.st.MasterPubKeys), "versions_held", r.master.Count())
 		r.st.GK.Live = false
 	}
-	r.updateGauges()
-	r.publish()
+	r.publisher.updateGauges()
+	r.publisher.publish()
 	return r, nil
 }
 
@@ -275,39 +303,39 @@ type clusterKeyView struct {
 // publish makes the committed state visible to the readers. Caller holds
 // mu (or is New). Everything in the view is copied: the state's slices may
 // be shared with later clones.
-func (r *Runtime) publish() {
-	v := &runtimeView{egress: slices.Clone(r.st.Egress)}
+func (pb *publisher) publish() {
+	v := &runtimeView{egress: slices.Clone(pb.r.st.Egress)}
 	role := api.RoleNone
 	switch {
-	case r.st.IsGatekeeper(r.id.PublicKey()) && r.st.GK.Live:
+	case pb.r.st.IsGatekeeper(pb.r.id.PublicKey()) && pb.r.st.GK.Live:
 		role = api.RoleActive
-	case r.st.IsGatekeeper(r.id.PublicKey()):
+	case pb.r.st.IsGatekeeper(pb.r.id.PublicKey()):
 		role = api.RoleDummy
 	}
-	h := r.height()
+	h := pb.r.height()
 	info := api.Info{
-		Initialized:    r.trusted != nil,
-		Registered:     r.st.Registered,
+		Initialized:    pb.r.trusted != nil,
+		Registered:     pb.r.st.Registered,
 		Role:           role,
-		ChainID:        r.id.ChainID,
-		TrustHeight:    r.id.TrustRoot.Height,
+		ChainID:        pb.r.id.ChainID,
+		TrustHeight:    pb.r.id.TrustRoot.Height,
 		SyncedHeight:   h,
 		ProofHeight:    max(h-1, 0),
-		NextIngress:    r.st.NextIngress,
-		IdentityKey:    hex.EncodeToString(r.id.PublicKey()),
-		ReceiveKey:     hex.EncodeToString(r.id.Receive.PublicKey().Bytes()),
-		PendingEgress:  len(r.st.Egress),
-		NextEgressSeq:  r.st.NextEgressSeq,
+		NextIngress:    pb.r.st.NextIngress,
+		IdentityKey:    hex.EncodeToString(pb.r.id.PublicKey()),
+		ReceiveKey:     hex.EncodeToString(pb.r.id.Receive.PublicKey().Bytes()),
+		PendingEgress:  len(pb.r.st.Egress),
+		NextEgressSeq:  pb.r.st.NextEgressSeq,
 		Version:        Version,
-		TEEKind:        r.tee.Kind(),
-		Measurement:    hex.EncodeToString(r.tee.Measurement()),
-		Operator:       r.id.Operator,
-		MasterVersions: len(r.st.MasterPubKeys),
+		TEEKind:        pb.r.tee.Kind(),
+		Measurement:    hex.EncodeToString(pb.r.tee.Measurement()),
+		Operator:       pb.r.id.Operator,
+		MasterVersions: len(pb.r.st.MasterPubKeys),
 	}
-	if n := len(r.st.MasterPubKeys); n > 0 {
-		info.MasterPubkey = hex.EncodeToString(r.st.MasterPubKeys[n-1])
+	if n := len(pb.r.st.MasterPubKeys); n > 0 {
+		info.MasterPubkey = hex.EncodeToString(pb.r.st.MasterPubKeys[n-1])
 	}
-	if c := r.st.Cluster; c != nil {
+	if c := pb.r.st.Cluster; c != nil {
 		ci := &api.ClusterInfo{ID: c.ID}
 		cv := &clusterView{id: c.ID}
 		for _, k := range c.Keys {
@@ -319,14 +347,14 @@ func (r *Runtime) publish() {
 		info.Cluster = ci
 		v.cluster = cv
 	}
-	if b := r.st.Beacon; b != nil {
+	if b := pb.r.st.Beacon; b != nil {
 		info.BeaconHeight = b.Height
 	}
-	info.Score = r.st.Computation.Score
-	info.Session = r.st.Computation.Session
-	info.MasterErasedBelow = r.st.MasterErasedBelow
-	info.Retired = r.st.Retired
-	if rs := r.st.Rotation; rs != nil {
+	info.Score = pb.r.st.Computation.Score
+	info.Session = pb.r.st.Computation.Session
+	info.MasterErasedBelow = pb.r.st.MasterErasedBelow
+	info.Retired = pb.r.st.Retired
+	if rs := pb.r.st.Rotation; rs != nil {
 		ri := &api.RotationInfo{From: rs.From, To: rs.To, Phase: rs.Phase.String(), Acked: rs.Copy == state.CopyAcked, EraseHeight: rs.EraseHeight,
 			Done: rs.Done, Total: rs.Total, Failed: rs.Failed, Finished: rs.Finished}
 		if rs.Reencrypts() {
@@ -336,7 +364,7 @@ func (r *Runtime) publish() {
 		info.Rotation = ri
 	}
 	v.info = info
-	r.view.Store(v)
+	pb.r.view.Store(v)
 }
 
 // InitChain establishes trust from the configured trust root with the
@@ -527,22 +555,22 @@ func (dp *dispatcher) becomeRegistered(next *state.State) error {
 	next.Registered = true
 	if dp.r.cfg.PublicEndpoint != "" && !next.EndpointSent {
 		next.EndpointSent = true
-		if err := dp.r.emit(next, protocol.TopicWorkerEndpoint, []byte(dp.r.cfg.PublicEndpoint)); err != nil {
+		if err := dp.r.sign.emit(next, protocol.TopicWorkerEndpoint, []byte(dp.r.cfg.PublicEndpoint)); err != nil {
 			return err
 		}
 	}
 	if next.Computation.Score == 0 {
 		next.Computation.Score = performanceScore()
 		dp.r.log.Info("performance test", "score", next.Computation.Score)
-		return dp.r.emit(next, protocol.TopicBenchmark, protocol.EncodeU32(next.Computation.Score))
+		return dp.r.sign.emit(next, protocol.TopicBenchmark, protocol.EncodeU32(next.Computation.Score))
 	}
 	return nil
 }
 
 // emit signs a worker egress message with the next sequence into next.
-func (r *Runtime) emit(next *state.State, topic string, payload []byte) error {
-	m := protocol.Message{Origin: protocol.WorkerOrigin(r.id.PublicKey()), Topic: topic, Seq: next.NextEgressSeq, Payload: payload}
-	sm, err := protocol.SignMessage(r.id.ChainID, r.id.Signing, &m)
+func (sg *signer) emit(next *state.State, topic string, payload []byte) error {
+	m := protocol.Message{Origin: protocol.WorkerOrigin(sg.r.id.PublicKey()), Topic: topic, Seq: next.NextEgressSeq, Payload: payload}
+	sm, err := protocol.SignMessage(sg.r.id.ChainID, sg.r.id.Signing, &m)
 	if err != nil {
 		return fmt.Errorf("pruntime: signing egress: %w", err)
 	}
@@ -561,14 +589,14 @@ func (r *Runtime) SyncEgressAck(req api.EgressAckRequest) error {
 	if r.trusted == nil {
 		return ErrNotInitialized
 	}
-	workerNext, err := r.provenSeq(protocol.WorkerOrigin(r.id.PublicKey()), req.Worker)
+	workerNext, err := r.prover.provenSeq(protocol.WorkerOrigin(r.id.PublicKey()), req.Worker)
 	if err != nil {
 		return err
 	}
 	// Next sequence per gatekeeper channel (task channel ""), unproven ones 0.
 	gkNext := map[string]uint64{}
 	if req.Gatekeeper != nil {
-		if gkNext[""], err = r.provenSeq(protocol.GatekeeperOrigin(), *req.Gatekeeper); err != nil {
+		if gkNext[""], err = r.prover.provenSeq(protocol.GatekeeperOrigin(), *req.Gatekeeper); err != nil {
 			return err
 		}
 	}
@@ -580,7 +608,7 @@ func (r *Runtime) SyncEgressAck(req api.EgressAckRequest) error {
 		if err := o.Validate(); err != nil || l.Lane == "" {
 			return fmt.Errorf("%w: egress ack: lane %q is not a lane name", ErrBadRequest, l.Lane)
 		}
-		if gkNext[l.Lane], err = r.provenSeq(o, l.Next); err != nil {
+		if gkNext[l.Lane], err = r.prover.provenSeq(o, l.Next); err != nil {
 			return err
 		}
 	}
@@ -602,10 +630,10 @@ func (r *Runtime) SyncEgressAck(req api.EgressAckRequest) error {
 }
 
 // provenSeq verifies a proven read of origin's next expected sequence.
-func (r *Runtime) provenSeq(o protocol.Origin, read api.ProvenRead) (uint64, error) {
-	present, err := r.verifyRead(protocol.MQStoreName, protocol.SequenceKey(o), read)
+func (pv *prover) provenSeq(o protocol.Origin, read api.ProvenRead) (uint64, error) {
+	present, err := pv.verifyRead(protocol.MQStoreName, protocol.SequenceKey(o), read)
 	if err != nil {
-		r.metrics.rejected.WithLabelValues("egress_ack").Inc()
+		pv.r.metrics.rejected.WithLabelValues("egress_ack").Inc()
 		return 0, fmt.Errorf("pruntime: egress ack: %s: %w", o, err)
 	}
 	if !present {
@@ -633,7 +661,7 @@ func (r *Runtime) Bootstrap(req api.BootstrapRequest) error {
 		return ErrNotInitialized
 	}
 	self := r.id.PublicKey()
-	present, err := r.verifyRead(protocol.MQStoreName, protocol.FirstIngressKey(), req.FirstIngress)
+	present, err := r.prover.verifyRead(protocol.MQStoreName, protocol.FirstIngressKey(), req.FirstIngress)
 	if err == nil && !present {
 		err = fmt.Errorf("%w: first ingress index is absent", ErrBadRequest)
 	}
@@ -648,12 +676,12 @@ func (r *Runtime) Bootstrap(req api.BootstrapRequest) error {
 	if first <= r.st.NextIngress {
 		return fmt.Errorf("%w: the chain still retains ingress %d (first retained %d); sync ingress instead", ErrNotBehind, r.st.NextIngress, first)
 	}
-	registered, err := r.verifyRead(protocol.RegistryStoreName, protocol.WorkerKey(self), req.Worker)
+	registered, err := r.prover.verifyRead(protocol.RegistryStoreName, protocol.WorkerKey(self), req.Worker)
 	if err != nil {
 		r.metrics.rejected.WithLabelValues("bootstrap").Inc()
 		return fmt.Errorf("pruntime: bootstrap: worker record: %w", err)
 	}
-	isGK, err := r.verifyRead(protocol.RegistryStoreName, protocol.GatekeeperKey(self), req.Gatekeeper)
+	isGK, err := r.prover.verifyRead(protocol.RegistryStoreName, protocol.GatekeeperKey(self), req.Gatekeeper)
 	if err != nil {
 		r.metrics.rejected.WithLabelValues("bootstrap").Inc()
 		return fmt.Errorf("pruntime: bootstrap: gatekeeper record: %w", err)
@@ -682,7 +710,7 @@ func (bt *bootstrapper) verifyMasterKeys(reads []api.ProvenRead) ([][]byte, erro
 	var pubs [][]byte
 	for i, read := range reads {
 		v := known + uint32(i)
-		present, err := bt.r.verifyRead(protocol.RegistryStoreName, protocol.MasterKeyKey(v), read)
+		present, err := bt.r.prover.verifyRead(protocol.RegistryStoreName, protocol.MasterKeyKey(v), read)
 		if err != nil {
 			return nil, fmt.Errorf("version %d: %w", v, err)
 		}
@@ -706,15 +734,15 @@ func (bt *bootstrapper) verifyMasterKeys(reads []api.ProvenRead) ([][]byte, erro
 
 // verifyRead checks a proven read of key in store against the app hash of
 // the latest verified header; it reports whether the key is present.
-func (r *Runtime) verifyRead(store string, key []byte, read api.ProvenRead) (bool, error) {
+func (pv *prover) verifyRead(store string, key []byte, read api.ProvenRead) (bool, error) {
 	ops, err := decodeProof(read.Proof)
 	if err != nil {
 		return false, err
 	}
 	if len(read.Value) == 0 {
-		return false, chainsync.VerifyNonMembership(r.trusted.Header.AppHash, store, key, ops)
+		return false, chainsync.VerifyNonMembership(pv.r.trusted.Header.AppHash, store, key, ops)
 	}
-	return true, chainsync.VerifyMembership(r.trusted.Header.AppHash, store, key, read.Value, ops)
+	return true, chainsync.VerifyMembership(pv.r.trusted.Header.AppHash, store, key, read.Value, ops)
 }
 
 func u64Value(b []byte) (uint64, error) {
@@ -758,8 +786,8 @@ func (r *Runtime) commit(next state.State, ts *chainsync.TrustedState, force boo
 	r.st = next
 	r.computing.Store(next.Computation.Session != 0)
 	r.trusted = ts
-	r.updateGauges()
-	r.publish()
+	r.publisher.updateGauges()
+	r.publisher.publish()
 	return nil
 }
 
@@ -770,11 +798,11 @@ func (r *Runtime) Checkpoint() error {
 	return r.commit(r.st.Clone(), r.trusted, true)
 }
 
-func (r *Runtime) updateGauges() {
-	r.metrics.height.Set(float64(r.height()))
-	r.metrics.nextIngress.Set(float64(r.st.NextIngress))
-	r.metrics.pendingEgress.Set(float64(len(r.st.Egress)))
-	r.metrics.masterVersion.Set(float64(len(r.st.MasterPubKeys) - 1))
+func (pb *publisher) updateGauges() {
+	pb.r.metrics.height.Set(float64(pb.r.height()))
+	pb.r.metrics.nextIngress.Set(float64(pb.r.st.NextIngress))
+	pb.r.metrics.pendingEgress.Set(float64(len(pb.r.st.Egress)))
+	pb.r.metrics.masterVersion.Set(float64(len(pb.r.st.MasterPubKeys) - 1))
 }
 
 func decodeHeaderUpdate(u api.HeaderUpdate) (chainsync.HeaderUpdate, error) {

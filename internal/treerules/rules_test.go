@@ -26,9 +26,7 @@ var (
 	}
 	// knownBigEnclaveTypes are types in the enclave with more than
 	// maxMethods methods, keyed "dir.Type".
-	knownBigEnclaveTypes = []string{
-		"internal/pruntime.Runtime",
-	}
+	knownBigEnclaveTypes = []string{}
 )
 
 // enclaveMain is the command whose linked packages form the enclave.
