@@ -65,6 +65,12 @@ type provenState struct {
 	view          bootstrapView
 }
 
+// bootstrapper carries a pRuntime past the chain's ingress retention from
+// proven reads.
+type bootstrapper struct {
+	r *Runtime
+}
+
 // bootstrapFrom commits the state p proves; the caller holds mu and has
 // verified p against the latest verified header.
 func (bt *bootstrapper) bootstrapFrom(p provenState) error {

@@ -28,6 +28,13 @@ import (
 // ErrUnknownTopic: an ingress entry's topic has no row in the table.
 var ErrUnknownTopic = ingress.ErrUnknownTopic
 
+// dispatcher applies verified ingress entries through the topic table
+// (package ingress) and holds the core's own rows: registration and the
+// gatekeeper set.
+type dispatcher struct {
+	r *Runtime
+}
+
 // workerRoutes are the core's own rows of the topic table: registration
 // and the gatekeeper set.
 func (dp *dispatcher) workerRoutes() []ingress.Route {

@@ -43,6 +43,12 @@ const ReencryptJournalFile = "reencrypt.journal"
 // objects) waits before it runs again.
 const reencryptRetry = 30 * time.Second
 
+// reencryptor runs this gatekeeper's share of a rotation's re-encryption and
+// reports it.
+type reencryptor struct {
+	r *Runtime
+}
+
 // reencryptStatus is the running job's latest progress, for /get_info.
 type reencryptStatus struct {
 	mu  sync.Mutex

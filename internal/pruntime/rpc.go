@@ -15,6 +15,11 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/strictjson"
 )
 
+// rpcServer holds the RPC's plumbing: sync slots and error replies.
+type rpcServer struct {
+	r *Runtime
+}
+
 // Handler returns the pRuntime's HTTP API (see package api).
 func (r *Runtime) Handler() http.Handler {
 	mux := http.NewServeMux()

@@ -97,7 +97,7 @@ type Runtime struct {
 	// syncLn, when set (Config.SyncListen), serves the sync endpoints,
 	// which the main listener then refuses.
 	syncLn net.Listener
-	// topics is the ingress topic table (ingress.go), built once in New.
+	// topics is the ingress topic table (package ingress), built once in New.
 	topics *ingress.Table
 	// rotation is the rotation role, which the core calls around commits.
 	rotation Rotation
@@ -117,37 +117,20 @@ type Runtime struct {
 	prover    prover
 }
 
-// dispatcher applies verified ingress entries through the topic table (ingress.go) and holds the core's own rows: registration and the gatekeeper set.
-type dispatcher struct {
-	r *Runtime
-}
-
-// bootstrapper carries a pRuntime past the chain's ingress retention from proven reads (bootstrap.go).
-type bootstrapper struct {
-	r *Runtime
-}
-
-// reencryptor runs this gatekeeper's share of a rotation's re-encryption and reports it (reencrypt.go).
-type reencryptor struct {
-	r *Runtime
-}
-
-// rpcServer holds the RPC's plumbing: sync slots and error replies (rpc.go).
-type rpcServer struct {
-	r *Runtime
-}
-
-// signer signs this pRuntime's egress into the next state: worker messages and gatekeeper quorum messages.
+// signer signs this pRuntime's egress into the next state: worker messages
+// and gatekeeper quorum messages.
 type signer struct {
 	r *Runtime
 }
 
-// publisher makes a committed state visible to the readers (the view) and the metrics.
+// publisher makes a committed state visible to the readers (the view) and
+// the metrics.
 type publisher struct {
 	r *Runtime
 }
 
-// prover verifies proven reads of the chain's store against the latest verified header.
+// prover verifies proven reads of the chain's store against the latest
+// verified header.
 type prover struct {
 	r *Runtime
 }

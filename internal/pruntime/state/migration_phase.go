@@ -7,7 +7,7 @@ import (
 	"slices"
 )
 
-// The enclave's migration state machine (migration.go has the protocol):
+// The enclave's migration state machine (package migration has the protocol):
 //
 //	           addPart ×count           ready
 //	scheduled ───────────────▶ scheduled ─────▶ ready ──takeOver──▶ (none)
