@@ -11,7 +11,7 @@
 //	rotation_proposal_rejected forget the unacknowledged v+1
 //	master_key (v+1)          v+1 is active (it was sealed already)
 //	cluster_task / cluster_key (v+1) the new cluster keys reach the chain
-//	reencrypt_start           re-encrypt range i of n (reencrypt.go)
+//	reencrypt_start           re-encrypt range i of n (pruntime/reencrypt.go)
 //	master_key_retired        v is retired
 //	master_key_erase          erase v from the sealed history (and, on a
 //	                          worker, the cluster keys of v), durably,
