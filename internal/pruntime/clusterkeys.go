@@ -1,28 +1,8 @@
 package pruntime
 
 import (
-	"fmt"
-
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
-	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
-	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 )
-
-// self is this pRuntime's identity key.
-func (r *Runtime) self() []byte { return r.id.PublicKey() }
-
-// emitGatekeeper signs a gatekeeper-origin (quorum) message from origin (the
-// task channel or a lane) at seq: the sequence the chain allocated to the
-// task, or the one the lane's rule gives.
-func (sg *signer) emitGatekeeper(next *state.State, origin protocol.Origin, seq uint64, topic string, payload []byte) error {
-	m := protocol.Message{Origin: origin, Topic: topic, Seq: seq, Payload: payload}
-	sm, err := protocol.SignMessage(sg.r.id.ChainID, sg.r.id.Signing, &m)
-	if err != nil {
-		return fmt.Errorf("pruntime: signing gatekeeper message: %w", err)
-	}
-	next.Egress = append(next.Egress, sm)
-	return nil
-}
 
 // CurrentClusterKey returns this worker's cluster and its newest key version
 // held, for the app API. Like the other two below, it reads the published

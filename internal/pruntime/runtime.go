@@ -117,12 +117,6 @@ type Runtime struct {
 	prover    prover
 }
 
-// signer signs this pRuntime's egress into the next state: worker messages
-// and gatekeeper quorum messages.
-type signer struct {
-	r *Runtime
-}
-
 // publisher makes a committed state visible to the readers (the view) and
 // the metrics.
 type publisher struct {
@@ -233,6 +227,9 @@ func (r *Runtime) height() int64 {
 	}
 	return r.trusted.Header.Height
 }
+
+// self is this pRuntime's identity key.
+func (r *Runtime) self() []byte { return r.id.PublicKey() }
 
 // Info reports the runtime's status, as of the last commit. It takes no
 // lock the sync calls hold.
@@ -547,18 +544,6 @@ func (dp *dispatcher) becomeRegistered(next *state.State) error {
 		dp.r.log.Info("performance test", "score", next.Computation.Score)
 		return dp.r.sign.emit(next, protocol.TopicBenchmark, protocol.EncodeU32(next.Computation.Score))
 	}
-	return nil
-}
-
-// emit signs a worker egress message with the next sequence into next.
-func (sg *signer) emit(next *state.State, topic string, payload []byte) error {
-	m := protocol.Message{Origin: protocol.WorkerOrigin(sg.r.id.PublicKey()), Topic: topic, Seq: next.NextEgressSeq, Payload: payload}
-	sm, err := protocol.SignMessage(sg.r.id.ChainID, sg.r.id.Signing, &m)
-	if err != nil {
-		return fmt.Errorf("pruntime: signing egress: %w", err)
-	}
-	next.Egress = append(next.Egress, sm)
-	next.NextEgressSeq++
 	return nil
 }
 
