@@ -282,7 +282,7 @@ func (r *Role) onMasterKeyCopy(tx *state.Tx, payload []byte) error {
 
 func (r *Role) openMasterKeys(pubs [][]byte, c protocol.MasterKeyCopy) ([]*crypto.MasterKey, error) {
 	if uint64(c.First)+uint64(c.Count) > uint64(len(pubs)) {
-		return nil, fmt.Errorf("versions %d+%d beyond the %d on chain", c.First, c.Count, len(pubs))
+		return nil, fmt.Errorf("gatekeeper: versions %d+%d beyond the %d on chain", c.First, c.Count, len(pubs))
 	}
 	plain, err := r.core.OpenSealed(protocol.ContextMasterKeyTransfer, protocol.MasterKeyCopyWhat(c.First, c.Count), c.Sealed)
 	if err != nil {
@@ -357,7 +357,7 @@ func (r *Role) answerTask(tx *state.Tx, t state.QueuedTask) error {
 	case protocol.TopicBlock:
 		topic, payload = protocol.TopicSettlement, t.Reply
 	default:
-		return fmt.Errorf("unknown task topic %q", t.Topic)
+		return fmt.Errorf("gatekeeper: unknown task topic %q", t.Topic)
 	}
 	return r.core.EmitGatekeeper(&tx.Next, protocol.GatekeeperLane(t.Lane), t.Seq, topic, payload)
 }
@@ -368,7 +368,7 @@ func (r *Role) beacon(tx *state.Tx, height uint64) (protocol.Beacon, error) {
 	v := uint32(len(tx.Next.MasterPubKeys) - 1)
 	k := tx.Master.Get(v)
 	if k == nil {
-		return protocol.Beacon{}, fmt.Errorf("live gatekeeper lacks master key version %d", v)
+		return protocol.Beacon{}, fmt.Errorf("gatekeeper: live gatekeeper lacks master key version %d", v)
 	}
 	return beaconFor(k, r.core.ChainID(), height)
 }
@@ -525,7 +525,7 @@ func (r *Role) openClusterKey(c protocol.ClusterKeyCopy, pub []byte) ([]byte, er
 	}
 	if len(plain) != crypto.KeySize {
 		clear(plain)
-		return nil, fmt.Errorf("cluster key is %d bytes, want %d", len(plain), crypto.KeySize)
+		return nil, fmt.Errorf("gatekeeper: cluster key is %d bytes, want %d", len(plain), crypto.KeySize)
 	}
 	var ck [crypto.KeySize]byte
 	copy(ck[:], plain)

@@ -322,7 +322,7 @@ func (r *Role) openHandover(ms *state.Migration, count uint16) (handoverBundle, 
 	for i, sealed := range ms.Parts {
 		part, err := r.core.OpenSealed(protocol.ContextMigrationHandover, protocol.MigrationHandoverWhat(ms.ID, uint16(i), count), sealed)
 		if err != nil {
-			return handoverBundle{}, fmt.Errorf("part %d: %w", i, err)
+			return handoverBundle{}, fmt.Errorf("migration: handover part %d: %w", i, err)
 		}
 		plain = append(plain, part...)
 		clear(part)
@@ -341,7 +341,7 @@ func (r *Role) acceptHandover(tx *state.Tx, b handoverBundle) (handed *state.Mem
 	if count := len(b.secrets) / crypto.MasterSecretSize; count > 0 {
 		pubs := tx.Next.MasterPubKeys
 		if uint64(b.first)+uint64(count) != uint64(len(pubs)) || b.first != tx.Next.MasterErasedBelow {
-			return nil, false, fmt.Errorf("master versions %d+%d, the chain has %d from %d", b.first, count, len(pubs), tx.Next.MasterErasedBelow)
+			return nil, false, fmt.Errorf("migration: master versions %d+%d, the chain has %d from %d", b.first, count, len(pubs), tx.Next.MasterErasedBelow)
 		}
 		if keys, err = crypto.DecodeSecrets(b.first, b.secrets, pubs[b.first:]); err != nil {
 			return nil, false, err
@@ -356,10 +356,10 @@ func (r *Role) acceptHandover(tx *state.Tx, b handoverBundle) (handed *state.Mem
 			clear(ck[:])
 			i := slices.IndexFunc(tx.Next.KnownClusterKeys, func(c state.KnownClusterKey) bool { return c.Cluster == b.cluster && c.Version == k.Version })
 			if i < 0 {
-				return nil, false, fmt.Errorf("cluster %d key version %d has no public key on chain that this pRuntime saw", b.cluster, k.Version)
+				return nil, false, fmt.Errorf("migration: cluster %d key version %d has no public key on chain that this pRuntime saw", b.cluster, k.Version)
 			}
 			if subtle.ConstantTimeCompare(pub, tx.Next.KnownClusterKeys[i].PublicKey) != 1 {
-				return nil, false, fmt.Errorf("cluster %d key version %d does not match its public key on chain", b.cluster, k.Version)
+				return nil, false, fmt.Errorf("migration: cluster %d key version %d does not match its public key on chain", b.cluster, k.Version)
 			}
 			handed.Keys = append(handed.Keys, state.ClusterKey{Version: k.Version, PublicKey: pub, Key: bytes.Clone(k.Key)})
 		}
