@@ -26,6 +26,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/chainsync"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/roles"
 )
 
 // TestPruntimeRejectsHostileRelayer plays the relayer as an attacker against
@@ -55,7 +56,7 @@ func TestPruntimeRejectsHostileRelayer(t *testing.T) {
 	cfg.Operator = c.accounts["operator"]
 	cfg.TrustRoot = protocol.TrustRoot{Height: 0, Hash: c.trustRoot}
 	logs := &syncBuffer{}
-	rt, err := pruntime.New(cfg, tee, slog.New(slog.NewTextHandler(logs, nil)))
+	rt, err := pruntime.New(cfg, tee, slog.New(slog.NewTextHandler(logs, nil)), roles.All)
 	if err != nil {
 		t.Fatal(err)
 	}

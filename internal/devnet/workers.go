@@ -20,6 +20,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/cli"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/roles"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 )
 
@@ -92,7 +93,7 @@ func runWorkers(ctx context.Context, m Manifest, logs io.Writer, down, noRelayer
 		cfg.StateDir = stateDir
 		cfg.ReencryptReportInterval = time.Second
 		logger := slog.New(slog.NewTextHandler(logs, nil)).With("worker", w.Name)
-		rt, err := pruntime.New(cfg, t, logger.With("subsystem", "pruntime"))
+		rt, err := pruntime.New(cfg, t, logger.With("subsystem", "pruntime"), roles.All)
 		if err != nil {
 			return fmt.Errorf("devnet: %s: %w", w.Name, err)
 		}

@@ -59,11 +59,6 @@ func performanceScore() uint32 {
 	return uint32(min(max(n*tokenomics.ScoreSeconds*uint64(time.Second)/ns, 1), tokenomics.MaxScore))
 }
 
-// Iterations is the benchmark iteration counter: iterations run since this
-// worker's session started, or since this process started if later (the
-// counter is not saved). Heartbeats carry it.
-func (r *Runtime) Iterations() uint64 { return r.iterations.Load() }
-
 // RunBenchmark runs benchmark iterations on one core while this worker is
 // computing, at cfg.BenchmarkDuty percent of the core (it sleeps the rest),
 // until ctx ends. A worker that is not computing only polls.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 )
 
 // Bootstrap from proven state, the parts beyond the registration and the
@@ -64,12 +65,18 @@ type provenState struct {
 	view          bootstrapView
 }
 
+// bootstrapper carries a pRuntime past the chain's ingress retention from
+// proven reads.
+type bootstrapper struct {
+	r *Runtime
+}
+
 // bootstrapFrom commits the state p proves; the caller holds mu and has
 // verified p against the latest verified header.
-func (r *Runtime) bootstrapFrom(p provenState) error {
-	self := r.self()
-	tx := &ingressTx{next: r.st.clone(), master: r.master.clone()}
-	next := &tx.next
+func (bt *bootstrapper) bootstrapFrom(p provenState) error {
+	self := bt.r.self()
+	tx := &state.Tx{Next: bt.r.st.Clone(), Master: bt.r.master.Clone()}
+	next := &tx.Next
 	next.MasterPubKeys = append(next.MasterPubKeys, p.masterPubKeys...)
 	next.NextIngress = p.first
 	// After a lost checkpoint the sequences up to the chain's are used: a
@@ -77,22 +84,22 @@ func (r *Runtime) bootstrapFrom(p provenState) error {
 	next.NextEgressSeq = max(next.NextEgressSeq, p.view.egressSeq)
 	next.Gatekeepers = nil
 	if p.gatekeeper {
-		next.addGatekeeper(self)
-	} else if r.st.isGatekeeper(self) {
-		r.onGatekeeperRemoved(tx)
+		next.AddGatekeeper(self)
+	} else if bt.r.st.IsGatekeeper(self) {
+		bt.r.gatekeeper.OnGatekeeperRemoved(tx)
 	}
 	if p.registered && !next.Registered {
-		if err := r.becomeRegistered(next); err != nil {
+		if err := bt.r.dispatch.becomeRegistered(next); err != nil {
 			return err
 		}
 	}
 	next.Registered = p.registered
-	if err := r.applyBootstrap(tx, p.view); err != nil {
+	if err := bt.applyBootstrap(tx, p.view); err != nil {
 		return err
 	}
-	r.log.Info("bootstrapped from proven state", "next_ingress", p.first, "registered", p.registered, "gatekeeper", p.gatekeeper,
+	bt.r.log.Info("bootstrapped from proven state", "next_ingress", p.first, "registered", p.registered, "gatekeeper", p.gatekeeper,
 		"master_versions", len(next.MasterPubKeys))
-	return r.commitIngress(tx, true)
+	return bt.r.commitIngress(tx, true)
 }
 
 // rotationReadVersions are the to_versions whose rotation records a
@@ -113,7 +120,7 @@ func rotationReadVersions(n uint32) []uint32 {
 // verifyBootstrapView checks the proven reads of req beyond the first
 // ingress, the own records and the master keys; n is the number of master
 // key versions on chain at the proof height.
-func (r *Runtime) verifyBootstrapView(req api.BootstrapRequest, n uint32) (bootstrapView, error) {
+func (bt *bootstrapper) verifyBootstrapView(req api.BootstrapRequest, n uint32) (bootstrapView, error) {
 	var v bootstrapView
 	tos := rotationReadVersions(n)
 	if len(req.Rotations) != len(tos) {
@@ -121,7 +128,7 @@ func (r *Runtime) verifyBootstrapView(req api.BootstrapRequest, n uint32) (boots
 	}
 	recs := make([]*rotationRecord, len(tos))
 	for i, to := range tos {
-		present, err := r.verifyRead(protocol.GatekeeperStoreName, protocol.RotationKey(to), req.Rotations[i])
+		present, err := bt.r.prover.verifyRead(protocol.GatekeeperStoreName, protocol.RotationKey(to), req.Rotations[i])
 		if err != nil {
 			return v, fmt.Errorf("rotation to %d: %w", to, err)
 		}
@@ -147,7 +154,7 @@ func (r *Runtime) verifyBootstrapView(req api.BootstrapRequest, n uint32) (boots
 	}
 	for i := range want {
 		id := v.rotation.Gatekeepers[i].Identity
-		present, err := r.verifyRead(protocol.RegistryStoreName, protocol.WorkerKey(id), req.RotationWorkers[i])
+		present, err := bt.r.prover.verifyRead(protocol.RegistryStoreName, protocol.WorkerKey(id), req.RotationWorkers[i])
 		if err == nil && !present {
 			err = fmt.Errorf("%w: absent", ErrBadRequest)
 		}
@@ -160,14 +167,14 @@ func (r *Runtime) verifyBootstrapView(req api.BootstrapRequest, n uint32) (boots
 		}
 		v.receiveKeys = append(v.receiveKeys, rk)
 	}
-	c, member, err := r.verifyBootstrapCluster(req)
+	c, member, err := bt.verifyBootstrapCluster(req)
 	if err != nil {
 		return v, err
 	}
 	if member {
 		v.cluster = &c
 	}
-	v.egressSeq, err = r.provenSeq(protocol.WorkerOrigin(r.self()), req.EgressSeq)
+	v.egressSeq, err = bt.r.prover.provenSeq(protocol.WorkerOrigin(bt.r.self()), req.EgressSeq)
 	return v, err
 }
 
@@ -206,8 +213,8 @@ func runningRotation(recs []*rotationRecord, n uint32) (running *rotationRecord,
 // verifyBootstrapCluster checks the proven read of this worker's cluster
 // membership and, if it is a member, of the cluster's record; member
 // reports whether it is one.
-func (r *Runtime) verifyBootstrapCluster(req api.BootstrapRequest) (c clusterRecord, member bool, err error) {
-	present, err := r.verifyRead(protocol.GatekeeperStoreName, protocol.WorkerClusterKey(r.self()), req.WorkerCluster)
+func (bt *bootstrapper) verifyBootstrapCluster(req api.BootstrapRequest) (c clusterRecord, member bool, err error) {
+	present, err := bt.r.prover.verifyRead(protocol.GatekeeperStoreName, protocol.WorkerClusterKey(bt.r.self()), req.WorkerCluster)
 	if err != nil {
 		return c, false, fmt.Errorf("worker cluster: %w", err)
 	}
@@ -224,7 +231,7 @@ func (r *Runtime) verifyBootstrapCluster(req api.BootstrapRequest) (c clusterRec
 	if req.Cluster == nil {
 		return c, false, fmt.Errorf("%w: worker is in cluster %d but its record is missing", ErrBadRequest, id)
 	}
-	present, err = r.verifyRead(protocol.GatekeeperStoreName, protocol.ClusterKey(id), *req.Cluster)
+	present, err = bt.r.prover.verifyRead(protocol.GatekeeperStoreName, protocol.ClusterKey(id), *req.Cluster)
 	if err == nil && !present {
 		err = fmt.Errorf("%w: absent", ErrBadRequest)
 	}
@@ -240,65 +247,65 @@ func (r *Runtime) verifyBootstrapCluster(req api.BootstrapRequest) (c clusterRec
 // applyBootstrap brings tx up to the proven view: erasures it missed, the
 // cluster it is in, and, for a gatekeeper, the running rotation and its
 // liveness. Registration and the gatekeeper set are applied before.
-func (r *Runtime) applyBootstrap(tx *ingressTx, v bootstrapView) error {
-	next := &tx.next
+func (bt *bootstrapper) applyBootstrap(tx *state.Tx, v bootstrapView) error {
+	next := &tx.Next
 	if v.erasedBelow > next.MasterErasedBelow {
 		// What onMasterKeyErase would have done, for every version missed.
 		next.MasterErasedBelow = v.erasedBelow
-		held := tx.master.eraseBelow(v.erasedBelow)
+		held := tx.Master.EraseBelow(v.erasedBelow)
 		if c := next.Cluster; c != nil {
-			c.Keys = slices.DeleteFunc(c.Keys, func(k clusterKey) bool { return k.Version < v.erasedBelow })
+			c.Keys = slices.DeleteFunc(c.Keys, func(k state.ClusterKey) bool { return k.Version < v.erasedBelow })
 		}
-		tx.erased = true
-		r.log.Info("bootstrap: erased master key versions the chain erased meanwhile", "below", v.erasedBelow, "master_key_held", held)
+		tx.Erased = true
+		bt.r.log.Info("bootstrap: erased master key versions the chain erased meanwhile", "below", v.erasedBelow, "master_key_held", held)
 	}
-	if err := r.bootstrapCluster(tx, v.cluster); err != nil {
+	if err := bt.bootstrapCluster(tx, v.cluster); err != nil {
 		return err
 	}
-	if !next.isGatekeeper(r.self()) {
+	if !next.IsGatekeeper(bt.r.self()) {
 		return nil
 	}
 	if rs := next.Rotation; rs != nil && (v.rotation == nil || v.rotation.To != rs.To) {
 		// The rotation it knew ended while it was away.
 		next.Rotation = nil
-		tx.rotationDone = true
+		tx.RotationDone = true
 	}
 	if v.rotation != nil {
-		r.bootstrapRotation(tx, v)
+		bt.bootstrapRotation(tx, v)
 	}
 	n := uint32(len(next.MasterPubKeys))
 	if n == 0 {
 		return nil // the launch is still ahead
 	}
-	if !r.holdsOnChainHistory(tx) {
+	if !bt.holdsOnChainHistory(tx) {
 		// Its copies were in pruned entries: ask for them again.
 		next.GK.Live = false
-		r.log.Warn("bootstrap: this gatekeeper lacks master key versions on chain; asking for its history", "versions", n,
-			"erased_below", next.MasterErasedBelow, "held", tx.master.count())
-		return r.emit(next, protocol.TopicMasterKeyRefetch, protocol.EncodeU32(n))
+		bt.r.log.Warn("bootstrap: this gatekeeper lacks master key versions on chain; asking for its history", "versions", n,
+			"erased_below", next.MasterErasedBelow, "held", tx.Master.Count())
+		return bt.r.sign.emit(next, protocol.TopicMasterKeyRefetch, protocol.EncodeU32(n))
 	}
 	if !next.GK.Live {
 		// It holds and verified (when it sealed them) every version: the
 		// copies that would have made it live were pruned, not refused.
-		if err := r.goLive(tx); err != nil {
+		if err := bt.r.gatekeeper.GoLive(tx); err != nil {
 			return err
 		}
 	}
-	return r.bootstrapAck(tx)
+	return bt.bootstrapAck(tx)
 }
 
 // holdsOnChainHistory reports whether the sealed history holds every
 // version not erased, each the key the chain recorded. A version that does
 // not match (a proposal of its own the chain never took, while another
 // activated) is dropped, to be fetched again.
-func (r *Runtime) holdsOnChainHistory(tx *ingressTx) bool {
-	next := &tx.next
+func (bt *bootstrapper) holdsOnChainHistory(tx *state.Tx) bool {
+	next := &tx.Next
 	all := true
 	for v := next.MasterErasedBelow; v < uint32(len(next.MasterPubKeys)); v++ {
-		k := tx.master.get(v)
+		k := tx.Master.Get(v)
 		if k != nil && subtle.ConstantTimeCompare(k.PublicKey(), next.MasterPubKeys[v]) != 1 {
-			r.log.Warn("bootstrap: the sealed master key version is not the one on chain; dropping it", "version", v)
-			tx.master.drop(v)
+			bt.r.log.Warn("bootstrap: the sealed master key version is not the one on chain; dropping it", "version", v)
+			tx.Master.Drop(v)
 			k = nil
 		}
 		all = all && k != nil
@@ -309,106 +316,106 @@ func (r *Runtime) holdsOnChainHistory(tx *ingressTx) bool {
 // bootstrapCluster applies this worker's proven cluster membership: a
 // member expects its cluster's current key version and, if it does not
 // hold it, asks for a grant; a worker in no cluster keeps no cluster key.
-func (r *Runtime) bootstrapCluster(tx *ingressTx, c *clusterRecord) error {
-	next := &tx.next
+func (bt *bootstrapper) bootstrapCluster(tx *state.Tx, c *clusterRecord) error {
+	next := &tx.Next
 	if c == nil {
 		if next.Cluster != nil {
-			r.log.Info("bootstrap: no longer in a cluster; dropping its keys", "cluster", next.Cluster.ID)
+			bt.r.log.Info("bootstrap: no longer in a cluster; dropping its keys", "cluster", next.Cluster.ID)
 			next.Cluster = nil
 		}
 		return nil
 	}
 	if next.Cluster == nil || next.Cluster.ID != c.ID {
-		next.Cluster = &memberCluster{ID: c.ID}
+		next.Cluster = &state.MemberCluster{ID: c.ID}
 	}
 	if len(c.PublicKey) == 0 {
 		return nil // the chain grants every member once the gatekeepers publish it
 	}
 	id := protocol.ClusterKeyID{Cluster: c.ID, Version: c.Version}
-	next.expectClusterKey(id, c.PublicKey)
-	if slot := next.clusterKeySlot(id); len(slot.Key) > 0 {
+	next.ExpectClusterKey(id, c.PublicKey)
+	if slot := next.ClusterKeySlot(id); len(slot.Key) > 0 {
 		return nil
 	}
-	r.log.Info("bootstrap: this worker lacks its cluster's current key; asking for a grant", "cluster", c.ID, "version", c.Version)
-	return r.emit(next, protocol.TopicClusterKeyRequest, id.Encode())
+	bt.r.log.Info("bootstrap: this worker lacks its cluster's current key; asking for a grant", "cluster", c.ID, "version", c.Version)
+	return bt.r.sign.emit(next, protocol.TopicClusterKeyRequest, id.Encode())
 }
 
 // bootstrapRotation rebuilds this gatekeeper's view of the running rotation
 // from its record: what onRotationStart, onRotationProposed,
 // onRotationRejected, onReencryptStart and onMasterKeyRetired would have
 // recorded.
-func (r *Runtime) bootstrapRotation(tx *ingressTx, v bootstrapView) {
+func (bt *bootstrapper) bootstrapRotation(tx *state.Tx, v bootstrapView) {
 	rec := v.rotation
-	prev := tx.next.Rotation
-	rs := &rotationState{From: rec.From, To: rec.To, ReceiveKeys: v.receiveKeys, ClockHeight: r.height(), Rejected: rec.Rejected}
+	prev := tx.Next.Rotation
+	rs := &state.Rotation{From: rec.From, To: rec.To, ReceiveKeys: v.receiveKeys, ClockHeight: bt.r.height(), Rejected: rec.Rejected}
 	for _, g := range rec.Gatekeepers {
 		rs.Members = append(rs.Members, bytes.Clone(g.Identity))
 	}
 	// The record's phase is a chain phase; a running rotation is never
 	// done (runningRotation), so it is one of the enclave's phases too.
-	rs.Phase = min(RotationPhase(rec.Phase), RotationRetiring)
-	if prev != nil && prev.To == rec.To && rec.Phase == rotationProposing && prev.Copy == CopyProposed {
-		rs.Copy = CopyProposed
+	rs.Phase = min(state.RotationPhase(rec.Phase), state.RotationRetiring)
+	if prev != nil && prev.To == rec.To && rec.Phase == rotationProposing && prev.Copy == state.CopyProposed {
+		rs.Copy = state.CopyProposed
 	}
 	if rec.Phase >= rotationAcking {
 		rs.Proposer, rs.PublicKey = rec.Proposer, rec.PublicKey
 	}
-	i := rs.member(r.self())
+	i := rs.Member(bt.r.self())
 	if i >= 0 && rec.Phase >= rotationAcking {
 		switch row := rec.Gatekeepers[i]; {
 		case row.AckedHeight != 0:
-			rs.Copy = CopyAcked
+			rs.Copy = state.CopyAcked
 		case row.FaultedHeight != 0:
-			rs.Copy = CopyFaulted
+			rs.Copy = state.CopyFaulted
 		}
 	}
 	if rec.Phase >= rotationReencrypting {
 		rs.Ranges = uint32(len(rec.Gatekeepers))
 		// The cluster tasks of the new version may have been pruned: wait
 		// ReencryptDelayBlocks from here, as from the last publication.
-		rs.ClustersHeight = r.height()
-		self := r.self()
+		rs.ClustersHeight = bt.r.height()
+		self := bt.r.self()
 		if i >= 0 {
 			row := rec.Gatekeepers[i]
-			rs.RangeState, rs.Range = RangeAssigned, uint32(i)
+			rs.RangeState, rs.Range = state.RangeAssigned, uint32(i)
 			rs.Done, rs.Total, rs.Failed, rs.Finished = row.Done, row.Total, row.Failed, row.Finished
 			if len(row.Assignee) > 0 && !bytes.Equal(row.Assignee, self) {
-				rs.RangeState = RangeLost // the chain moved it to another gatekeeper (it stalled)
+				rs.RangeState = state.RangeLost // the chain moved it to another gatekeeper (it stalled)
 			}
-			r.wakeReencrypt()
+			bt.r.reencWork.wakeReencrypt()
 		}
 		// Ranges the chain moved to this gatekeeper, with the progress the
 		// chain holds, as onReencryptReassigned would have adopted them.
 		for j, row := range rec.Gatekeepers {
 			if j != i && bytes.Equal(row.Assignee, self) {
-				rs.Adopted = append(rs.Adopted, adoptedRange{Range: uint32(j), Done: row.Done, Total: row.Total, Failed: row.Failed, Finished: row.Finished})
-				r.wakeReencrypt()
+				rs.Adopted = append(rs.Adopted, state.AdoptedRange{Range: uint32(j), Done: row.Done, Total: row.Total, Failed: row.Failed, Finished: row.Finished})
+				bt.r.reencWork.wakeReencrypt()
 			}
 		}
 	}
 	if rec.Phase == rotationRetiring {
 		rs.EraseHeight = rec.EraseHeight
 	}
-	tx.next.Rotation = rs
-	r.log.Info("bootstrap: master key rotation running", "from", rs.From, "to", rs.To, "phase", rs.Phase.String(),
-		"member", i >= 0, "acked", rs.Copy == CopyAcked, "range", rs.Range, "reencrypt", rs.reencrypts())
+	tx.Next.Rotation = rs
+	bt.r.log.Info("bootstrap: master key rotation running", "from", rs.From, "to", rs.To, "phase", rs.Phase.String(),
+		"member", i >= 0, "acked", rs.Copy == state.CopyAcked, "range", rs.Range, "reencrypt", rs.Reencrypts())
 }
 
 // bootstrapAck acknowledges a taken proposal this gatekeeper sealed but
 // whose acknowledgement the chain has not recorded (its checkpoint was lost
 // after the seal): the sealed history is the proof it holds the version.
-func (r *Runtime) bootstrapAck(tx *ingressTx) error {
-	rs := tx.next.Rotation
-	if rs == nil || !rs.taken() || rs.Copy == CopyAcked || rs.member(r.self()) < 0 {
+func (bt *bootstrapper) bootstrapAck(tx *state.Tx) error {
+	rs := tx.Next.Rotation
+	if rs == nil || !rs.Taken() || rs.Copy == state.CopyAcked || rs.Member(bt.r.self()) < 0 {
 		return nil
 	}
-	k := tx.master.get(rs.To)
+	k := tx.Master.Get(rs.To)
 	if k == nil || subtle.ConstantTimeCompare(k.PublicKey(), rs.PublicKey) != 1 {
 		return nil
 	}
-	if err := rs.ack(); err != nil {
+	if err := rs.Ack(); err != nil {
 		return err // checked above
 	}
-	r.log.Info("bootstrap: holding the proposed master key version; acknowledging", "version", rs.To)
-	return r.emit(&tx.next, protocol.TopicRotationAck, protocol.EncodeU32(rs.To))
+	bt.r.log.Info("bootstrap: holding the proposed master key version; acknowledging", "version", rs.To)
+	return bt.r.sign.emit(&tx.Next, protocol.TopicRotationAck, protocol.EncodeU32(rs.To))
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"cosmossdk.io/collections"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
@@ -58,7 +59,7 @@ func (n *testNode) bootstrap(p provenState) {
 	n.t.Helper()
 	n.r.mu.Lock()
 	defer n.r.mu.Unlock()
-	if err := n.r.bootstrapFrom(p); err != nil {
+	if err := n.r.boot.bootstrapFrom(p); err != nil {
 		n.t.Fatal(err)
 	}
 }
@@ -78,8 +79,8 @@ func TestBootstrapMidRotationReencrypts(t *testing.T) {
 	for _, n := range up {
 		n.takeOne(protocol.TopicRotationAck)
 	}
-	activated := ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode())
-	reencStart := ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 3}.Encode())
+	activated := ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode())
+	reencStart := ingressMsg(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 3}.Encode())
 	applyAll(t, up, activated, reencStart)
 
 	rec := chainRotation(t, gatekeepertypes.Rotation{FromVersion: 0, ToVersion: 1, Phase: gatekeepertypes.ROTATION_PHASE_REENCRYPTING,
@@ -99,7 +100,7 @@ func TestBootstrapMidRotationReencrypts(t *testing.T) {
 	if c, err := protocol.DecodeU32("count", refetch.Payload); err != nil || c != 2 {
 		t.Fatalf("refetch of %d versions, %v", c, err)
 	}
-	if _, ok := late.r.readyJob(); ok {
+	if _, ok := late.r.reencWork.readyJob(); ok {
 		t.Fatal("re-encryption ready without version 1")
 	}
 	// Retained entries from before the proof height replay harmlessly.
@@ -112,7 +113,7 @@ func TestBootstrapMidRotationReencrypts(t *testing.T) {
 		t.Fatalf("after the history: %+v", info)
 	}
 	late.takeOne(protocol.TopicGatekeeperLive)
-	j, ok := late.r.readyJob()
+	j, ok := late.r.reencWork.readyJob()
 	if !ok || j.job.From != 0 || j.job.To != 1 || j.job.Range.Index != 2 || j.job.Range.Count != 3 ||
 		!bytes.Equal(j.keys[0].PublicKey(), pub0) || !bytes.Equal(j.keys[1].PublicKey(), p.PublicKey) {
 		t.Fatalf("re-encryption job %+v, ready %v", j.job, ok)
@@ -158,7 +159,7 @@ func TestBootstrapMidRotationAcks(t *testing.T) {
 			if v, _ := protocol.DecodeU32("to", ack.Payload); v != 1 {
 				t.Fatalf("ack of %d", v)
 			}
-			if k := late.r.master.get(1); k == nil || !bytes.Equal(k.PublicKey(), p.PublicKey) {
+			if k := late.r.master.Get(1); k == nil || !bytes.Equal(k.PublicKey(), p.PublicKey) {
 				t.Fatal("acknowledged without the proposed version sealed")
 			}
 			if info := late.r.Info(); info.Rotation == nil || info.Rotation.Phase != "acking" || !info.Rotation.Acked {
@@ -186,7 +187,7 @@ func TestBootstrapPastProposalRefetchesAtActivation(t *testing.T) {
 	if len(late.take(protocol.TopicRotationAck)) != 0 || len(late.take(protocol.TopicMasterKeyRefetch)) != 0 {
 		t.Fatal("acknowledged or asked before the version is on chain")
 	}
-	activated := ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode())
+	activated := ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode())
 	applyAll(t, nodes, activated)
 	refetch := late.takeOne(protocol.TopicMasterKeyRefetch)
 	if c, err := protocol.DecodeU32("count", refetch.Payload); err != nil || c != 2 || late.r.Info().Role != api.RoleDummy {
@@ -198,7 +199,7 @@ func TestBootstrapPastProposalRefetchesAtActivation(t *testing.T) {
 		}
 	}
 	deliverHistory(t, late, nodes[0])
-	if k := late.r.master.get(1); k == nil || !bytes.Equal(k.PublicKey(), p.PublicKey) || late.r.Info().Role != api.RoleActive {
+	if k := late.r.master.Get(1); k == nil || !bytes.Equal(k.PublicKey(), p.PublicKey) || late.r.Info().Role != api.RoleActive {
 		t.Fatal("not live with the activated version")
 	}
 }
@@ -215,14 +216,14 @@ func TestBootstrapDropsAVersionNotOnChain(t *testing.T) {
 	applyAll(t, nodes, rotationStart(0, nodes...))
 	a.takeOne(protocol.TopicRotationProposal) // sealed, never taken
 	_, pb := proposed(t, b, b.takeOne(protocol.TopicRotationProposal))
-	if a.r.master.get(1) == nil || bytes.Equal(a.r.master.get(1).PublicKey(), pb.PublicKey) {
+	if a.r.master.Get(1) == nil || bytes.Equal(a.r.master.Get(1).PublicKey(), pb.PublicKey) {
 		t.Fatal("setup: a should hold its own v1")
 	}
 	rec := chainRotation(t, gatekeepertypes.Rotation{FromVersion: 0, ToVersion: 1, Phase: gatekeepertypes.ROTATION_PHASE_REENCRYPTING,
 		Gatekeepers: snapshotRows(nodes, b), Proposer: b.id(), PublicKey: pb.PublicKey})
 	a.bootstrap(provenState{first: 100, registered: true, gatekeeper: true, masterPubKeys: [][]byte{pb.PublicKey},
 		view: bootstrapView{rotation: rec}})
-	if a.r.master.get(1) != nil || a.r.Info().Role != api.RoleDummy {
+	if a.r.master.Get(1) != nil || a.r.Info().Role != api.RoleDummy {
 		t.Fatalf("kept a version the chain does not have: role %q", a.r.Info().Role)
 	}
 	a.takeOne(protocol.TopicMasterKeyRefetch)
@@ -248,7 +249,7 @@ func TestBootstrapMidRotationProposes(t *testing.T) {
 	in, p := proposed(t, late, late.takeOne(protocol.TopicRotationProposal))
 	first.mustApply(in)
 	first.takeOne(protocol.TopicRotationAck)
-	if k := first.r.master.get(1); k == nil || !bytes.Equal(k.PublicKey(), p.PublicKey) {
+	if k := first.r.master.Get(1); k == nil || !bytes.Equal(k.PublicKey(), p.PublicKey) {
 		t.Fatal("the other gatekeeper could not open its copy of the bootstrapped proposal")
 	}
 }
@@ -262,7 +263,7 @@ func TestBootstrapPastClusterGrant(t *testing.T) {
 	t.Parallel()
 	gk, w := newTestNode(t), newTestNode(t)
 	launch(t, gk)
-	ck := gk.r.master.get(0).ClusterKey(3)
+	ck := gk.r.master.Get(0).ClusterKey(3)
 	pub := crypto.ClusterPublicKey(ck)
 	// Its checkpoints were lost: the chain has taken its messages up to 7.
 	w.bootstrap(provenState{first: 100, registered: true, view: bootstrapView{egressSeq: 7, cluster: &clusterRecord{ID: 3, Version: 0, PublicKey: pub}}})
@@ -309,11 +310,11 @@ func TestBootstrapErasesWhatTheChainErased(t *testing.T) {
 	pub1 := rotate(t, nodes)
 	late := nodes[1]
 	late.bootstrap(provenState{first: 100, registered: true, gatekeeper: true, view: bootstrapView{erasedBelow: 1}})
-	if late.r.master.get(0) != nil || late.r.master.get(1) == nil {
+	if late.r.master.Get(0) != nil || late.r.master.Get(1) == nil {
 		t.Fatal("bootstrap kept the erased version or lost the active one")
 	}
-	h, err := loadMasterHistory(late.dir, late.r.tee)
-	if err != nil || h.get(0) != nil {
+	h, err := state.LoadMasterHistory(late.dir, late.r.tee)
+	if err != nil || h.Get(0) != nil {
 		t.Fatalf("sealed history still holds the erased version: %v", err)
 	}
 	if info := late.r.Info(); info.Rotation != nil || info.MasterErasedBelow != 1 || info.Role != api.RoleActive ||
@@ -482,10 +483,10 @@ func TestBootstrapReadsReassignedRanges(t *testing.T) {
 	late.bootstrap(provenState{first: 100, registered: true, gatekeeper: true, masterPubKeys: [][]byte{p.PublicKey},
 		view: bootstrapView{rotation: rec}})
 	rs := late.r.st.Rotation
-	if rs == nil || rs.RangeState != RangeLost || rs.Range != 2 {
+	if rs == nil || rs.RangeState != state.RangeLost || rs.Range != 2 {
 		t.Fatalf("own range after the bootstrap: %+v, want range 2 lost to another gatekeeper", rs)
 	}
-	if len(rs.Adopted) != 1 || rs.Adopted[0] != (adoptedRange{Range: 1, Done: 5, Total: 9}) {
+	if len(rs.Adopted) != 1 || rs.Adopted[0] != (state.AdoptedRange{Range: 1, Done: 5, Total: 9}) {
 		t.Fatalf("adopted ranges %+v, want range 1 with the chain's progress", rs.Adopted)
 	}
 }

@@ -26,7 +26,7 @@ func TestRemovedMemberBlobsStayWithTheCluster(t *testing.T) {
 	t.Parallel()
 	a, leaver, stayer := newTestNode(t), newTestNode(t), newTestNode(t)
 	launch(t, a)
-	pub := crypto.ClusterPublicKey(a.r.master.get(0).ClusterKey(3))
+	pub := crypto.ClusterPublicKey(a.r.master.Get(0).ClusterKey(3))
 	for _, w := range []*testNode{leaver, stayer} {
 		g := grant(w, 3, pub)
 		a.mustApply(g)
@@ -55,7 +55,7 @@ func TestRemovedMemberBlobsStayWithTheCluster(t *testing.T) {
 		t.Fatalf("PUT: %d %s", code, b)
 	}
 
-	leaver.mustApply(ingress(protocol.TopicClusterMemberRemoved, protocol.ClusterMember{Cluster: 3, Worker: leaver.id()}.Encode()))
+	leaver.mustApply(ingressMsg(protocol.TopicClusterMemberRemoved, protocol.ClusterMember{Cluster: 3, Worker: leaver.id()}.Encode()))
 	if code, b := do(leaverAPI, http.MethodGet, nil); code == http.StatusOK {
 		t.Fatalf("the removed member still reads the blob: %q", b)
 	}

@@ -20,7 +20,7 @@ func TestCommitSurvivesPruneFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := New(validConfig(dir), tee, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r, err := newRuntime(validConfig(dir), tee, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

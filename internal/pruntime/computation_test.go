@@ -28,7 +28,7 @@ func busyParams(t testing.TB) []byte {
 func sessionStarted(n *testNode, session uint64) protocol.Message {
 	stake := tokenomics.FromInt(20_000)
 	sb, _ := stake.MarshalBinary()
-	return ingress(protocol.TopicSessionStarted, protocol.SessionStarted{
+	return ingressMsg(protocol.TopicSessionStarted, protocol.SessionStarted{
 		Worker: n.id(), Session: session, Score: 1_000, Level: 1, Stake: sb,
 	}.Encode())
 }
@@ -55,7 +55,7 @@ func TestComputationRole(t *testing.T) {
 	a, b, w := newTestNode(t), newTestNode(t), newTestNode(t)
 	pub := launch(t, a)
 	params := compIngress(protocol.TopicComputationParams, busyParams(t))
-	b.mustApply(ingress(protocol.TopicGatekeeperAdded, b.id()), ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()))
+	b.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, b.id()), ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()))
 
 	// Block 10: w starts computing. Block 11: w's heartbeat for block 10.
 	block10 := []protocol.Message{params, sessionStarted(w, 1), closeBlock(10)}
@@ -154,30 +154,30 @@ func TestBenchmarkRunsWhileComputing(t *testing.T) {
 	done := make(chan struct{})
 	go func() { n.r.RunBenchmark(ctx); close(done) }()
 	time.Sleep(50 * time.Millisecond)
-	if got := n.r.Iterations(); got != 0 {
+	if got := n.r.iterations.Load(); got != 0 {
 		t.Fatalf("%d iterations while not computing", got)
 	}
 	// Starting a session starts the benchmark.
 	n.mustApply(sessionStarted(n, 1))
 	deadline := time.Now().Add(10 * time.Second)
-	for n.r.Iterations() == 0 && time.Now().Before(deadline) {
+	for n.r.iterations.Load() == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()
 	<-done
-	if n.r.Iterations() == 0 {
+	if n.r.iterations.Load() == 0 {
 		t.Fatal("no iteration while computing")
 	}
 	// The next challenge's heartbeat reports the counter.
 	n.mustApply(compIngress(protocol.TopicComputationParams, busyParams(t)), closeBlock(10))
 	h, err := protocol.DecodeHeartbeat(n.takeOne(protocol.TopicHeartbeat).Payload)
-	if err != nil || h.Iterations != n.r.Iterations() {
-		t.Fatalf("heartbeat %+v, %v; want iterations %d", h, err, n.r.Iterations())
+	if err != nil || h.Iterations != n.r.iterations.Load() {
+		t.Fatalf("heartbeat %+v, %v; want iterations %d", h, err, n.r.iterations.Load())
 	}
 	// A new session counts from 0: the engine measures its first heartbeat
 	// from the start block's time.
 	n.mustApply(compIngress(protocol.TopicSessionStopped, protocol.SessionRef{Worker: n.id(), Session: 1}.Encode()), sessionStarted(n, 2))
-	if got := n.r.Iterations(); got != 0 {
+	if got := n.r.iterations.Load(); got != 0 {
 		t.Fatalf("%d iterations at the start of a new session, want 0", got)
 	}
 	if s := performanceScore(); s == 0 || s > tokenomics.MaxScore {
@@ -200,7 +200,7 @@ func TestComputationMeasuresPInstant(t *testing.T) {
 	copy(wk[:], w.id())
 	const stake = 5_000 // V below v_max, so that V moves with p
 	sb, _ := tokenomics.FromInt(stake).MarshalBinary()
-	start := ingress(protocol.TopicSessionStarted, protocol.SessionStarted{
+	start := ingressMsg(protocol.TopicSessionStarted, protocol.SessionStarted{
 		Worker: w.id(), Session: 1, Score: 1_000, Level: 1, Stake: sb,
 	}.Encode())
 	// Every worker is challenged every block; w answers every other one

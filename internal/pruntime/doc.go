@@ -1,7 +1,11 @@
-// Package pruntime is the enclave runtime: it follows the chain through a
-// light client, consumes the ingress log entry by entry with a proof of each,
-// keeps its own keys and state sealed, and signs egress messages that a
-// relayer carries to the chain.
+// Package pruntime is the enclave runtime's core: it follows the chain
+// through a light client, consumes the ingress log entry by entry with a
+// proof of each, keeps its own keys and state sealed, and signs egress
+// messages that a relayer carries to the chain. The roles (packages
+// gatekeeper, rotation, migration, computation) apply the entries of their
+// topics through the topic table (package ingress); New takes them from
+// the program (package roles) and hands them the core's services as an
+// Enclave. The core imports no role.
 //
 // # Security argument
 //

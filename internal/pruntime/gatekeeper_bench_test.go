@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 )
 
 // Gatekeeper figures of issue 4, each against a reference measured in the
@@ -82,15 +83,15 @@ func measureDispatch(t testing.TB, n int) (batched, single float64) {
 	grants := benchGrantsFor(t, n)
 	start := time.Now()
 	for _, m := range grants {
-		if _, err := g.r.handleIngress(g.tx, m); err != nil {
+		if _, err := g.r.dispatch.handleIngress(g.tx, m); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := g.r.sealCopies(g.tx); err != nil {
+	if err := g.r.gatekeeper.SealCopies(g.tx); err != nil {
 		t.Fatal(err)
 	}
 	batched = float64(n) / time.Since(start).Seconds()
-	g.tx.next.Egress = g.tx.next.Egress[:0]
+	g.tx.Next.Egress = g.tx.Next.Egress[:0]
 	start = time.Now()
 	for _, m := range grants {
 		g.dispatch(t, m)
@@ -132,25 +133,25 @@ func measureRawSeal(t testing.TB, n int, decode bool) float64 {
 
 type benchGatekeeper struct {
 	r  *Runtime
-	tx *ingressTx
+	tx *state.Tx
 }
 
 func newBenchGatekeeper(t testing.TB) *benchGatekeeper {
 	n := newTestNode(t)
 	launch(t, n)
-	return &benchGatekeeper{r: n.r, tx: &ingressTx{next: n.r.st.clone(), master: n.r.master.clone()}}
+	return &benchGatekeeper{r: n.r, tx: &state.Tx{Next: n.r.st.Clone(), Master: n.r.master.Clone()}}
 }
 
 // dispatch handles one grant the way SyncIngress does, without the commit
 // (a checkpoint per grant would measure the disk, not the gatekeeper).
 func (g *benchGatekeeper) dispatch(t testing.TB, m protocol.Message) {
-	if _, err := g.r.handleIngress(g.tx, m); err != nil {
+	if _, err := g.r.dispatch.handleIngress(g.tx, m); err != nil {
 		t.Fatal(err)
 	}
-	if err := g.r.sealCopies(g.tx); err != nil {
+	if err := g.r.gatekeeper.SealCopies(g.tx); err != nil {
 		t.Fatal(err)
 	}
-	g.tx.next.Egress = g.tx.next.Egress[:0]
+	g.tx.Next.Egress = g.tx.Next.Egress[:0]
 }
 
 func benchReceiveKey(t testing.TB) hpke.PublicKey {
@@ -166,7 +167,7 @@ func benchGrantsFor(t testing.TB, n int) []protocol.Message {
 	for i := range out {
 		worker := make([]byte, protocol.IdentityKeyLen)
 		rand.Read(worker)
-		out[i] = ingress(protocol.TopicClusterGrant, protocol.ClusterGrant{
+		out[i] = ingressMsg(protocol.TopicClusterGrant, protocol.ClusterGrant{
 			ClusterKeyID: protocol.ClusterKeyID{Cluster: uint64(i % 4)}, PublicKey: make([]byte, protocol.ClusterPublicKeyLen),
 			Worker: worker, ReceiveKey: benchReceiveKey(t).Bytes(),
 		}.Encode())
@@ -186,16 +187,16 @@ func measureHistoryTransfer(t *testing.T, n int) (total, verifyOnly time.Duratio
 		if err != nil {
 			t.Fatal(err)
 		}
-		a.r.master.set(k)
-		recs = append(recs, ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: uint32(v), PublicKey: k.PublicKey()}.Encode()))
+		a.r.master.Set(k)
+		recs = append(recs, ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: uint32(v), PublicKey: k.PublicKey()}.Encode()))
 	}
-	a.r.master.dirty = true
+	a.r.master.Dirty = true
 	a.mustApply(recs...)
 	pub0 := a.r.st.MasterPubKeys[0]
-	b.mustApply(append([]protocol.Message{ingress(protocol.TopicGatekeeperAdded, b.id()),
-		ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub0}.Encode())}, recs...)...)
+	b.mustApply(append([]protocol.Message{ingressMsg(protocol.TopicGatekeeperAdded, b.id()),
+		ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub0}.Encode())}, recs...)...)
 
-	req := ingress(protocol.TopicMasterKeyRequest, protocol.KeyRequest{Identity: b.id(), ReceiveKey: b.receiveKey()}.Encode())
+	req := ingressMsg(protocol.TopicMasterKeyRequest, protocol.KeyRequest{Identity: b.id(), ReceiveKey: b.receiveKey()}.Encode())
 	a.mustApply(req)
 	var copies []protocol.Message
 	for _, c := range a.take(protocol.TopicMasterKeyCopy) {
@@ -208,13 +209,13 @@ func measureHistoryTransfer(t *testing.T, n int) (total, verifyOnly time.Duratio
 	start := time.Now()
 	b.mustApply(copies...)
 	total = time.Since(start)
-	if got := b.r.master.count(); got != n || !b.r.st.GK.Live {
+	if got := b.r.master.Count(); got != n || !b.r.st.GK.Live {
 		t.Fatalf("joiner holds %d versions, live %t", got, b.r.st.GK.Live)
 	}
 
 	secrets := make([][]byte, n)
 	for v := range n {
-		secrets[v] = a.r.master.get(uint32(v)).Secret()
+		secrets[v] = a.r.master.Get(uint32(v)).Secret()
 	}
 	start = time.Now()
 	for v, s := range secrets {

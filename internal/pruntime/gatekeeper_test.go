@@ -16,6 +16,8 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/e2etest"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/gatekeeper"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 )
 
 // These tests drive the gatekeeper state machine with chain messages as the
@@ -42,7 +44,7 @@ func (n *testNode) open() {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	r, err := New(validConfig(n.dir), tee, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r, err := newRuntime(validConfig(n.dir), tee, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		n.t.Fatal(err)
 	}
@@ -57,17 +59,17 @@ func (n *testNode) apply(msgs ...protocol.Message) error {
 	r := n.r
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	tx := &ingressTx{next: r.st.clone(), master: r.master.clone()}
+	tx := &state.Tx{Next: r.st.Clone(), Master: r.master.Clone()}
 	force := false
 	for _, m := range msgs {
-		gk, err := r.handleIngress(tx, m)
+		gk, err := r.dispatch.handleIngress(tx, m)
 		if err != nil {
 			return err
 		}
 		force = force || gk
-		tx.next.NextIngress++
+		tx.Next.NextIngress++
 	}
-	return r.commitIngress(tx, force || len(tx.next.Egress) != len(r.st.Egress))
+	return r.commitIngress(tx, force || len(tx.Next.Egress) != len(r.st.Egress))
 }
 
 func (n *testNode) mustApply(msgs ...protocol.Message) {
@@ -97,7 +99,7 @@ func (n *testNode) take(topic string) []protocol.Message {
 		}
 	}
 	n.r.st.Egress = keep
-	n.r.publish()
+	n.r.publisher.publish()
 	return out
 }
 
@@ -110,18 +112,18 @@ func (n *testNode) takeOne(topic string) protocol.Message {
 	return ms[0]
 }
 
-func ingress(topic string, payload []byte) protocol.Message {
+func ingressMsg(topic string, payload []byte) protocol.Message {
 	return protocol.Message{Origin: protocol.ModuleOrigin("registry"), Topic: topic, Payload: payload}
 }
 
 func relayed(sender []byte, m protocol.Message) protocol.Message {
-	return ingress(m.Topic, protocol.Relayed{Sender: sender, Body: m.Payload}.Encode())
+	return ingressMsg(m.Topic, protocol.Relayed{Sender: sender, Body: m.Payload}.Encode())
 }
 
 // launch makes n the first gatekeeper and returns v0's public key.
 func launch(t testing.TB, n *testNode) []byte {
 	t.Helper()
-	n.mustApply(ingress(protocol.TopicGatekeeperAdded, n.id()), ingress(protocol.TopicGatekeeperLaunch, n.id()))
+	n.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, n.id()), ingressMsg(protocol.TopicGatekeeperLaunch, n.id()))
 	if got := n.r.Info().Role; got != api.RoleDummy {
 		t.Fatalf("role after launch %q, want dummy until the key is on chain", got)
 	}
@@ -130,7 +132,7 @@ func launch(t testing.TB, n *testNode) []byte {
 	if err != nil || rec.Version != 0 {
 		t.Fatalf("announcement %+v: %v", rec, err)
 	}
-	n.mustApply(ingress(protocol.TopicMasterKey, ann.Payload))
+	n.mustApply(ingressMsg(protocol.TopicMasterKey, ann.Payload))
 	if info := n.r.Info(); info.Role != api.RoleActive || info.MasterVersions != 1 {
 		t.Fatalf("after the key is on chain: role %q, %d versions", info.Role, info.MasterVersions)
 	}
@@ -142,16 +144,16 @@ func launch(t testing.TB, n *testNode) []byte {
 // senders make for it.
 func join(t *testing.T, n *testNode, pub []byte, senders ...*testNode) {
 	t.Helper()
-	n.mustApply(ingress(protocol.TopicGatekeeperAdded, n.id()), ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()))
+	n.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, n.id()), ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()))
 	deliverHistory(t, n, senders...)
 }
 
 // deliverHistory requests the history for n and relays the senders' copies.
 func deliverHistory(t *testing.T, n *testNode, senders ...*testNode) {
 	t.Helper()
-	req := ingress(protocol.TopicMasterKeyRequest, protocol.KeyRequest{Identity: n.id(), ReceiveKey: n.receiveKey()}.Encode())
+	req := ingressMsg(protocol.TopicMasterKeyRequest, protocol.KeyRequest{Identity: n.id(), ReceiveKey: n.receiveKey()}.Encode())
 	for _, s := range senders {
-		s.mustApply(ingress(protocol.TopicGatekeeperAdded, n.id()), req)
+		s.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, n.id()), req)
 		n.mustApply(req, relayed(s.id(), s.takeOne(protocol.TopicMasterKeyCopy)))
 	}
 }
@@ -159,27 +161,27 @@ func deliverHistory(t *testing.T, n *testNode, senders ...*testNode) {
 func TestLaunchSealsBeforeAnnouncing(t *testing.T) {
 	t.Parallel()
 	a := newTestNode(t)
-	a.mustApply(ingress(protocol.TopicGatekeeperAdded, a.id()), ingress(protocol.TopicGatekeeperLaunch, a.id()))
+	a.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, a.id()), ingressMsg(protocol.TopicGatekeeperLaunch, a.id()))
 	// The announcement is pending egress: the sealed history must already
 	// be on disk and hold the announced key.
 	ann := a.takeOne(protocol.TopicMasterKey)
-	h, err := loadMasterHistory(a.dir, a.r.tee)
-	if err != nil || h.get(0) == nil {
+	h, err := state.LoadMasterHistory(a.dir, a.r.tee)
+	if err != nil || h.Get(0) == nil {
 		t.Fatalf("sealed history before the announcement left: %v", err)
 	}
 	rec, _ := protocol.DecodeMasterKeyRecord(ann.Payload)
-	if !bytes.Equal(h.get(0).PublicKey(), rec.PublicKey) {
+	if !bytes.Equal(h.Get(0).PublicKey(), rec.PublicKey) {
 		t.Fatal("sealed v0 is not the announced one")
 	}
-	raw, err := os.ReadFile(filepath.Join(a.dir, MasterKeysFile))
-	if err != nil || bytes.Contains(raw, h.get(0).Secret()) {
+	raw, err := os.ReadFile(filepath.Join(a.dir, state.MasterKeysFile))
+	if err != nil || bytes.Contains(raw, h.Get(0).Secret()) {
 		t.Fatalf("history file unreadable (%v) or holds the secret in the clear", err)
 	}
 
 	// A restart before the key reaches the chain (checkpointed state says
 	// launching) keeps the same key: nothing is regenerated.
 	a.open()
-	a.mustApply(ingress(protocol.TopicMasterKey, ann.Payload))
+	a.mustApply(ingressMsg(protocol.TopicMasterKey, ann.Payload))
 	if info := a.r.Info(); info.Role != api.RoleActive || info.MasterPubkey == "" {
 		t.Fatalf("after restart and the key on chain: %+v", info)
 	}
@@ -189,10 +191,10 @@ func TestLaunchIgnoresOthersAndNonGatekeepers(t *testing.T) {
 	t.Parallel()
 	a, b := newTestNode(t), newTestNode(t)
 	// Launch for someone else, and a launch for a non-gatekeeper.
-	a.mustApply(ingress(protocol.TopicGatekeeperAdded, a.id()), ingress(protocol.TopicGatekeeperLaunch, b.id()))
-	b.mustApply(ingress(protocol.TopicGatekeeperLaunch, b.id()))
+	a.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, a.id()), ingressMsg(protocol.TopicGatekeeperLaunch, b.id()))
+	b.mustApply(ingressMsg(protocol.TopicGatekeeperLaunch, b.id()))
 	for _, n := range []*testNode{a, b} {
-		if len(n.take(protocol.TopicMasterKey)) != 0 || n.r.master.count() != 0 {
+		if len(n.take(protocol.TopicMasterKey)) != 0 || n.r.master.Count() != 0 {
 			t.Fatal("generated a master key without being the designated launcher")
 		}
 	}
@@ -201,10 +203,10 @@ func TestLaunchIgnoresOthersAndNonGatekeepers(t *testing.T) {
 func TestLaunchWithAnotherKeyOnChainDoesNotGoLive(t *testing.T) {
 	t.Parallel()
 	a := newTestNode(t)
-	a.mustApply(ingress(protocol.TopicGatekeeperAdded, a.id()), ingress(protocol.TopicGatekeeperLaunch, a.id()))
+	a.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, a.id()), ingressMsg(protocol.TopicGatekeeperLaunch, a.id()))
 	other, _ := crypto.GenerateMasterKey(rand.Reader, 0)
-	a.mustApply(ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: other.PublicKey()}.Encode()))
-	if a.r.Info().Role == api.RoleActive || a.r.master.count() != 0 {
+	a.mustApply(ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: other.PublicKey()}.Encode()))
+	if a.r.Info().Role == api.RoleActive || a.r.master.Count() != 0 {
 		t.Fatal("went live on a key it did not generate")
 	}
 }
@@ -224,7 +226,7 @@ func TestJoiningGatekeeperReceivesAndVerifiesHistory(t *testing.T) {
 	}
 	// Survives a restart: the history was sealed.
 	b.open()
-	if b.r.Info().Role != api.RoleActive || b.r.master.get(0) == nil {
+	if b.r.Info().Role != api.RoleActive || b.r.master.Get(0) == nil {
 		t.Fatal("joiner lost its history over a restart")
 	}
 }
@@ -235,21 +237,21 @@ func TestWrongMasterKeyIsReportedNotSealed(t *testing.T) {
 	t.Parallel()
 	a, b := newTestNode(t), newTestNode(t)
 	pub := launch(t, a)
-	b.mustApply(ingress(protocol.TopicGatekeeperAdded, b.id()), ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()))
+	b.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, b.id()), ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()))
 	req := protocol.KeyRequest{Identity: b.id(), ReceiveKey: b.receiveKey()}
 
 	wrong, _ := crypto.GenerateMasterKey(rand.Reader, 0)
-	var h masterHistory
-	h.set(wrong)
-	bad, err := sealMasterKeys(b.r.id.ChainID, &h, req, 0, 1)
+	var h state.MasterHistory
+	h.Set(wrong)
+	bad, err := gatekeeper.SealMasterKeys(b.r.id.ChainID, &h, req, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, err := sealMasterKeys(b.r.id.ChainID, &a.r.master, req, 0, 1)
+	good, err := gatekeeper.SealMasterKeys(b.r.id.ChainID, &a.r.master, req, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherChain, err := sealMasterKeys("another-chain", &a.r.master, req, 0, 1)
+	otherChain, err := gatekeeper.SealMasterKeys("another-chain", &a.r.master, req, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,21 +265,21 @@ func TestWrongMasterKeyIsReportedNotSealed(t *testing.T) {
 	for name, c := range map[string]protocol.MasterKeyCopy{
 		"wrong key": bad, "tampered": tampered, "sealed for another chain": otherChain, "versions not on chain": beyond,
 	} {
-		b.mustApply(ingress(protocol.TopicMasterKeyCopy, protocol.Relayed{Sender: evil, Body: c.Encode()}.Encode()))
+		b.mustApply(ingressMsg(protocol.TopicMasterKeyCopy, protocol.Relayed{Sender: evil, Body: c.Encode()}.Encode()))
 		fault := b.takeOne(protocol.TopicKeyFault)
 		kf, err := protocol.DecodeKeyFault(fault.Payload)
 		if err != nil || !bytes.Equal(kf.Sender, evil) || kf.Kind != protocol.FaultMasterKeyCopy {
 			t.Fatalf("%s: fault %+v, %v", name, kf, err)
 		}
-		if b.r.Info().Role == api.RoleActive || b.r.master.count() != 0 {
+		if b.r.Info().Role == api.RoleActive || b.r.master.Count() != 0 {
 			t.Fatalf("%s: kept a key from a bad copy", name)
 		}
-		if _, err := os.Stat(filepath.Join(b.dir, MasterKeysFile)); !errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(b.dir, state.MasterKeysFile)); !errors.Is(err, fs.ErrNotExist) {
 			t.Fatalf("%s: sealed something: %v", name, err)
 		}
 	}
 	// The honest copy still works afterwards.
-	b.mustApply(ingress(protocol.TopicMasterKeyCopy, protocol.Relayed{Sender: a.id(), Body: good.Encode()}.Encode()))
+	b.mustApply(ingressMsg(protocol.TopicMasterKeyCopy, protocol.Relayed{Sender: a.id(), Body: good.Encode()}.Encode()))
 	if b.r.Info().Role != api.RoleActive {
 		t.Fatal("honest copy after bad ones not accepted")
 	}
@@ -289,18 +291,18 @@ func TestNonGatekeeperKeepsNoMasterKey(t *testing.T) {
 	a, w := newTestNode(t), newTestNode(t)
 	pub := launch(t, a)
 	req := protocol.KeyRequest{Identity: w.id(), ReceiveKey: w.receiveKey()}
-	c, err := sealMasterKeys(a.r.id.ChainID, &a.r.master, req, 0, 1)
+	c, err := gatekeeper.SealMasterKeys(a.r.id.ChainID, &a.r.master, req, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.mustApply(ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()),
-		ingress(protocol.TopicMasterKeyCopy, protocol.Relayed{Sender: a.id(), Body: c.Encode()}.Encode()))
-	if w.r.master.count() != 0 || w.r.Info().Role != api.RoleNone {
+	w.mustApply(ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()),
+		ingressMsg(protocol.TopicMasterKeyCopy, protocol.Relayed{Sender: a.id(), Body: c.Encode()}.Encode()))
+	if w.r.master.Count() != 0 || w.r.Info().Role != api.RoleNone {
 		t.Fatal("a worker that is not a gatekeeper kept the master key")
 	}
 	// A non-live designated gatekeeper does not answer key requests either.
 	d := newTestNode(t)
-	d.mustApply(ingress(protocol.TopicGatekeeperAdded, d.id()), ingress(protocol.TopicMasterKeyRequest, req.Encode()))
+	d.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, d.id()), ingressMsg(protocol.TopicMasterKeyRequest, req.Encode()))
 	if len(d.take(protocol.TopicMasterKeyCopy)) != 0 {
 		t.Fatal("a gatekeeper without keys answered a key request")
 	}
@@ -310,16 +312,16 @@ func TestRemovedGatekeeperErasesKeysAndStops(t *testing.T) {
 	t.Parallel()
 	a := newTestNode(t)
 	launch(t, a)
-	a.mustApply(ingress(protocol.TopicGatekeeperRemoved, a.id()))
-	if _, err := os.Stat(filepath.Join(a.dir, MasterKeysFile)); !errors.Is(err, fs.ErrNotExist) {
+	a.mustApply(ingressMsg(protocol.TopicGatekeeperRemoved, a.id()))
+	if _, err := os.Stat(filepath.Join(a.dir, state.MasterKeysFile)); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("history file still there: %v", err)
 	}
-	a.mustApply(ingress(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.EncodeU64(10)}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.EncodeU64(10)}.Encode()))
 	if a.r.Info().Role != api.RoleNone || len(a.take(protocol.TopicBeacon)) != 0 {
 		t.Fatal("removed gatekeeper still acts")
 	}
 	a.open()
-	if a.r.master.count() != 0 {
+	if a.r.master.Count() != 0 {
 		t.Fatal("history back after restart")
 	}
 }
@@ -331,12 +333,12 @@ func TestQuorumOutputsAreIdentical(t *testing.T) {
 	a, b := newTestNode(t), newTestNode(t)
 	pub := launch(t, a)
 	tasks := []protocol.Message{
-		ingress(protocol.TopicClusterTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.ClusterKeyID{Cluster: 7, Version: 0}.Encode()}.Encode()),
-		ingress(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 1, Body: protocol.EncodeU64(20)}.Encode()),
+		ingressMsg(protocol.TopicClusterTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.ClusterKeyID{Cluster: 7, Version: 0}.Encode()}.Encode()),
+		ingressMsg(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 1, Body: protocol.EncodeU64(20)}.Encode()),
 	}
 	a.mustApply(tasks...)
 	// b is designated, sees the tasks, and only then receives the history.
-	b.mustApply(ingress(protocol.TopicGatekeeperAdded, b.id()), ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()))
+	b.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, b.id()), ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()))
 	b.mustApply(tasks...)
 	if len(b.take(protocol.TopicClusterKey)) != 0 {
 		t.Fatal("answered a task before holding the key")
@@ -358,19 +360,19 @@ func TestBeaconCheck(t *testing.T) {
 	t.Parallel()
 	a := newTestNode(t)
 	launch(t, a)
-	a.mustApply(ingress(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.EncodeU64(10)}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.EncodeU64(10)}.Encode()))
 	own := a.takeOne(protocol.TopicBeacon)
-	a.mustApply(ingress(protocol.TopicBeacon, own.Payload))
+	a.mustApply(ingressMsg(protocol.TopicBeacon, own.Payload))
 	b, _ := protocol.DecodeBeacon(own.Payload)
 	b.Value = bytes.Repeat([]byte{1}, 32)
-	a.mustApply(ingress(protocol.TopicBeacon, b.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicBeacon, b.Encode()))
 	if a.r.st.GK.BeaconMismatches != 1 || a.r.Info().BeaconHeight != 10 {
 		t.Fatalf("mismatches %d, beacon height %d", a.r.st.GK.BeaconMismatches, a.r.Info().BeaconHeight)
 	}
 }
 
 func grant(w *testNode, cluster uint64, pub []byte) protocol.Message {
-	return ingress(protocol.TopicClusterGrant, protocol.ClusterGrant{
+	return ingressMsg(protocol.TopicClusterGrant, protocol.ClusterGrant{
 		ClusterKeyID: protocol.ClusterKeyID{Cluster: cluster}, PublicKey: pub, Worker: w.id(), ReceiveKey: w.receiveKey(),
 	}.Encode())
 }
@@ -379,7 +381,7 @@ func TestWorkerReceivesClusterKey(t *testing.T) {
 	t.Parallel()
 	a, w, outsider := newTestNode(t), newTestNode(t), newTestNode(t)
 	launch(t, a)
-	ck := a.r.master.get(0).ClusterKey(3)
+	ck := a.r.master.Get(0).ClusterKey(3)
 	pub := crypto.ClusterPublicKey(ck)
 
 	g := grant(w, 3, pub)
@@ -406,7 +408,7 @@ func TestWorkerReceivesClusterKey(t *testing.T) {
 	}
 
 	// Removal drops the key.
-	w.mustApply(ingress(protocol.TopicClusterMemberRemoved, protocol.ClusterMember{Cluster: 3, Worker: w.id()}.Encode()))
+	w.mustApply(ingressMsg(protocol.TopicClusterMemberRemoved, protocol.ClusterMember{Cluster: 3, Worker: w.id()}.Encode()))
 	if _, _, _, ok := w.r.CurrentClusterKey(); ok {
 		t.Fatal("removed worker kept the cluster key")
 	}
@@ -417,7 +419,7 @@ func TestWrongClusterKeyIsReported(t *testing.T) {
 	a, rogue, w := newTestNode(t), newTestNode(t), newTestNode(t)
 	launch(t, a)
 	launch(t, rogue) // another network's master key
-	pub := crypto.ClusterPublicKey(a.r.master.get(0).ClusterKey(3))
+	pub := crypto.ClusterPublicKey(a.r.master.Get(0).ClusterKey(3))
 	g := grant(w, 3, pub)
 	rogue.mustApply(g)
 	bad := rogue.takeOne(protocol.TopicClusterKeyCopy)
@@ -442,8 +444,8 @@ func TestGatekeeperLogsNoSecrets(t *testing.T) {
 	pub := launch(t, a)
 	join(t, b, pub, a)
 	out := buf.String()
-	secret := a.r.master.get(0).Secret()
-	ck := a.r.master.get(0).ClusterKey(1)
+	secret := a.r.master.Get(0).Secret()
+	ck := a.r.master.Get(0).ClusterKey(1)
 	for _, s := range [][]byte{secret, ck[:]} {
 		for _, enc := range e2etest.SecretEncodings(s) {
 			if strings.Contains(out, enc) {

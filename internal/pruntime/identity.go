@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/internal/atomicfile"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee"
 )
 
@@ -152,3 +153,7 @@ func (id *Identity) RegistrationInfo(version string) protocol.RegistrationInfo {
 		TrustRoot:   id.TrustRoot,
 	}
 }
+
+// MasterKeysFile is the sealed master key history's file name in the data
+// dir (package state keeps the history).
+const MasterKeysFile = state.MasterKeysFile

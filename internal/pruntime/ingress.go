@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/ingress"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 )
 
 // Ingress dispatch: one table, built once when the runtime opens, maps
@@ -23,113 +25,23 @@ import (
 // to a pRuntime that knows the topic, and the counter is what tells the
 // operator one is due.
 
-// Errors of the topic table.
-var (
-	// ErrUnknownTopic: an ingress entry's topic has no row in the table.
-	ErrUnknownTopic = errors.New("pruntime: ingress topic unknown to this pRuntime version")
-	// ErrDuplicateTopic: two rows of a table name the same topic.
-	ErrDuplicateTopic = errors.New("pruntime: ingress topic handled twice")
-	// ErrBadRoute: a row without a topic, a role or a handler.
-	ErrBadRoute = errors.New("pruntime: malformed ingress route")
-)
+// ErrUnknownTopic: an ingress entry's topic has no row in the table.
+var ErrUnknownTopic = ingress.ErrUnknownTopic
 
-// Role is the part of the enclave a topic belongs to. It labels logs and
-// errors; it is never chain-supplied text.
-type Role string
-
-// The enclave's roles.
-const (
-	RoleWorker      Role = "worker"      // registration and the gatekeeper set
-	RoleGatekeeper  Role = "gatekeeper"  // master keys, quorum tasks, cluster keys
-	RoleRotation    Role = "rotation"    // master key rotation and re-encryption
-	RoleMigration   Role = "migration"   // handover to a new pRuntime version
-	RoleComputation Role = "computation" // the tokenomic engine
-)
-
-// ingressHandler applies one verified entry's payload to tx. keys reports
-// that the entry concerned this pRuntime's keys or roles, which checkpoint
-// at once.
-type ingressHandler func(tx *ingressTx, payload []byte) (keys bool, err error)
-
-// ingressRoute is one row of the topic table.
-type ingressRoute struct {
-	topic  string
-	role   Role
-	handle ingressHandler
+// dispatcher applies verified ingress entries through the topic table
+// (package ingress) and holds the core's own rows: registration and the
+// gatekeeper set.
+type dispatcher struct {
+	r *Runtime
 }
 
-// topicTable maps a topic to its row. It is built once and only read.
-type topicTable struct {
-	routes map[string]ingressRoute
-}
-
-// newTopicTable builds the table, refusing a malformed row or a topic
-// named twice.
-func newTopicTable(rows []ingressRoute) (*topicTable, error) {
-	t := &topicTable{routes: make(map[string]ingressRoute, len(rows))}
-	for _, row := range rows {
-		if row.topic == "" || row.role == "" || row.handle == nil {
-			return nil, fmt.Errorf("%w: topic %q, role %q", ErrBadRoute, row.topic, row.role)
-		}
-		if prev, dup := t.routes[row.topic]; dup {
-			return nil, fmt.Errorf("%w: %q by %s and %s", ErrDuplicateTopic, row.topic, prev.role, row.role)
-		}
-		t.routes[row.topic] = row
-	}
-	return t, nil
-}
-
-// lookup returns topic's row.
-func (t *topicTable) lookup(topic string) (ingressRoute, bool) {
-	row, ok := t.routes[topic]
-	return row, ok
-}
-
-// ingressRoutes are the rows of the runtime's topic table.
-func (r *Runtime) ingressRoutes() []ingressRoute {
-	keys := func(f func(*ingressTx, []byte) error) ingressHandler {
-		return func(tx *ingressTx, p []byte) (bool, error) { return true, f(tx, p) }
-	}
-	noKeys := func(f func(*ingressTx, []byte) error) ingressHandler {
-		return func(tx *ingressTx, p []byte) (bool, error) { return false, f(tx, p) }
-	}
-	return []ingressRoute{
-		{protocol.TopicWorkerRegistered, RoleWorker, r.onWorkerRegistered},
-		{protocol.TopicGatekeeperAdded, RoleWorker, r.onGatekeeperAdded},
-		{protocol.TopicGatekeeperRemoved, RoleWorker, r.onGatekeeperRemovedEntry},
-
-		{protocol.TopicMigrationScheduled, RoleMigration, noKeys(r.onMigrationScheduled)},
-		{protocol.TopicMigrationHandoverRequest, RoleMigration, r.onHandoverRequest},
-		{protocol.TopicMigrationHandover, RoleMigration, r.onHandover},
-		{protocol.TopicMigrationActivated, RoleMigration, r.onMigrationActivated},
-		{protocol.TopicMigrationCancelled, RoleMigration, r.onMigrationCancelled},
-
-		{protocol.TopicGatekeeperLaunch, RoleGatekeeper, keys(r.onLaunch)},
-		{protocol.TopicMasterKey, RoleGatekeeper, keys(r.onMasterKey)},
-		{protocol.TopicMasterKeyRequest, RoleGatekeeper, keys(r.onMasterKeyRequest)},
-		{protocol.TopicMasterKeyCopy, RoleGatekeeper, keys(r.onMasterKeyCopy)},
-		{protocol.TopicClusterTask, RoleGatekeeper, keys(r.onClusterTask)},
-		{protocol.TopicBeaconTask, RoleGatekeeper, keys(r.onBeaconTask)},
-		{protocol.TopicBeacon, RoleGatekeeper, keys(r.onBeacon)},
-		{protocol.TopicClusterGrant, RoleGatekeeper, keys(r.onClusterGrant)},
-		{protocol.TopicClusterKeyCopy, RoleGatekeeper, keys(r.onClusterKeyCopy)},
-		{protocol.TopicClusterMemberRemoved, RoleGatekeeper, keys(r.onClusterMemberRemoved)},
-		{protocol.TopicClusterKey, RoleGatekeeper, keys(r.onClusterKey)},
-
-		{protocol.TopicRotationStart, RoleRotation, keys(r.onRotationStart)},
-		{protocol.TopicRotationProposed, RoleRotation, keys(r.onRotationProposed)},
-		{protocol.TopicRotationProposalRejected, RoleRotation, keys(r.onRotationRejected)},
-		{protocol.TopicReencryptStart, RoleRotation, keys(r.onReencryptStart)},
-		{protocol.TopicReencryptSweep, RoleRotation, keys(r.onReencryptSweep)},
-		{protocol.TopicReencryptReassigned, RoleRotation, keys(r.onReencryptReassigned)},
-		{protocol.TopicMasterKeyRetired, RoleRotation, keys(r.onMasterKeyRetired)},
-		{protocol.TopicMasterKeyErase, RoleRotation, keys(r.onMasterKeyErase)},
-
-		{protocol.TopicComputationParams, RoleComputation, noKeys(r.onComputationParams)},
-		{protocol.TopicSessionStarted, RoleComputation, noKeys(r.onSessionStarted)},
-		{protocol.TopicSessionStopped, RoleComputation, noKeys(r.onSessionStopped)},
-		{protocol.TopicHeartbeat, RoleComputation, noKeys(r.onHeartbeat)},
-		{protocol.TopicBlock, RoleComputation, noKeys(r.onBlock)},
+// workerRoutes are the core's own rows of the topic table: registration
+// and the gatekeeper set.
+func (dp *dispatcher) workerRoutes() []ingress.Route {
+	return []ingress.Route{
+		{Topic: protocol.TopicWorkerRegistered, Role: ingress.RoleWorker, Handle: dp.onWorkerRegistered},
+		{Topic: protocol.TopicGatekeeperAdded, Role: ingress.RoleWorker, Handle: dp.onGatekeeperAdded},
+		{Topic: protocol.TopicGatekeeperRemoved, Role: ingress.RoleWorker, Handle: dp.onGatekeeperRemovedEntry},
 	}
 }
 
@@ -137,29 +49,29 @@ func (r *Runtime) ingressRoutes() []ingressRoute {
 // table. It reports whether the message concerned keys or roles, which
 // checkpoint at once. A topic without a row is ErrUnknownTopic, and tx is
 // left as it was.
-func (r *Runtime) handleIngress(tx *ingressTx, m protocol.Message) (bool, error) {
-	if tx.next.Retired {
+func (dp *dispatcher) handleIngress(tx *state.Tx, m protocol.Message) (bool, error) {
+	if tx.Next.Retired {
 		return false, nil // replaced by a migration: signs nothing more
 	}
-	row, ok := r.topics.lookup(m.Topic)
+	row, ok := dp.r.topics.Lookup(m.Topic)
 	if !ok {
 		return false, ErrUnknownTopic
 	}
-	keys, err := row.handle(tx, m.Payload)
+	keys, err := row.Handle(tx, m.Payload)
 	if err != nil {
 		// The chain verified and wrote this entry: a payload that does not
 		// parse is a protocol mismatch between chain and pRuntime versions.
-		return keys, fmt.Errorf("pruntime: ingress %s (%s): %w", m.Topic, row.role, err)
+		return keys, fmt.Errorf("pruntime: ingress %s (%s): %w", m.Topic, row.Role, err)
 	}
 	return keys, nil
 }
 
 // applyEntry applies the verified entry at index: an entry of an unknown
 // topic is counted, logged and moved past (see the top of this file).
-func (r *Runtime) applyEntry(tx *ingressTx, index uint64, m protocol.Message) (bool, error) {
-	keys, err := r.handleIngress(tx, m)
+func (dp *dispatcher) applyEntry(tx *state.Tx, index uint64, m protocol.Message) (bool, error) {
+	keys, err := dp.handleIngress(tx, m)
 	if errors.Is(err, ErrUnknownTopic) {
-		r.skipUnknownTopic(index, m.Topic)
+		dp.skipUnknownTopic(index, m.Topic)
 		return false, nil
 	}
 	return keys, err
@@ -169,12 +81,12 @@ func (r *Runtime) applyEntry(tx *ingressTx, index uint64, m protocol.Message) (b
 const unknownTopicLogLen = protocol.MaxTopicLen
 
 // skipUnknownTopic counts and logs an entry of an unknown topic.
-func (r *Runtime) skipUnknownTopic(index uint64, topic string) {
-	r.metrics.ingressUnhandled.WithLabelValues("unknown_topic").Inc()
+func (dp *dispatcher) skipUnknownTopic(index uint64, topic string) {
+	dp.r.metrics.ingressUnhandled.WithLabelValues("unknown_topic").Inc()
 	if len(topic) > unknownTopicLogLen {
 		topic = topic[:unknownTopicLogLen]
 	}
-	r.log.Warn("ingress entry of a topic this pRuntime version does not know; skipped: the chain is newer, migrate to a pRuntime that knows it",
+	dp.r.log.Warn("ingress entry of a topic this pRuntime version does not know; skipped: the chain is newer, migrate to a pRuntime that knows it",
 		"index", index, "topic", fmt.Sprintf("%q", topic))
 }
 
@@ -182,30 +94,30 @@ func (r *Runtime) skipUnknownTopic(index uint64, topic string) {
 // in its phase, counts it, and moves past it: ingress is proven, so this is
 // a version mismatch between chain and pRuntime, never an attack, and
 // stopping on it would wedge the pRuntime (see the top of this file).
-func (r *Runtime) invalidTransition(topic string, err error) error {
-	r.metrics.ingressUnhandled.WithLabelValues("invalid_transition").Inc()
-	r.log.Warn("ingress entry the state machine cannot take in its phase; skipped", "topic", topic, "err", err)
+func (dp *dispatcher) invalidTransition(topic string, err error) error {
+	dp.r.metrics.ingressUnhandled.WithLabelValues("invalid_transition").Inc()
+	dp.r.log.Warn("ingress entry the state machine cannot take in its phase; skipped", "topic", topic, "err", err)
 	return nil
 }
 
 // The worker role's rows: registration and the gatekeeper set.
 
-func (r *Runtime) onWorkerRegistered(tx *ingressTx, payload []byte) (bool, error) {
-	if bytes.Equal(payload, r.self()) && !tx.next.Registered {
-		return false, r.becomeRegistered(&tx.next)
+func (dp *dispatcher) onWorkerRegistered(tx *state.Tx, payload []byte) (bool, error) {
+	if bytes.Equal(payload, dp.r.self()) && !tx.Next.Registered {
+		return false, dp.becomeRegistered(&tx.Next)
 	}
 	return false, nil
 }
 
-func (r *Runtime) onGatekeeperAdded(tx *ingressTx, payload []byte) (bool, error) {
-	tx.next.addGatekeeper(payload)
-	return bytes.Equal(payload, r.self()), nil
+func (dp *dispatcher) onGatekeeperAdded(tx *state.Tx, payload []byte) (bool, error) {
+	tx.Next.AddGatekeeper(payload)
+	return bytes.Equal(payload, dp.r.self()), nil
 }
 
-func (r *Runtime) onGatekeeperRemovedEntry(tx *ingressTx, payload []byte) (bool, error) {
-	tx.next.removeGatekeeper(payload)
-	if bytes.Equal(payload, r.self()) {
-		r.onGatekeeperRemoved(tx)
+func (dp *dispatcher) onGatekeeperRemovedEntry(tx *state.Tx, payload []byte) (bool, error) {
+	tx.Next.RemoveGatekeeper(payload)
+	if bytes.Equal(payload, dp.r.self()) {
+		dp.r.gatekeeper.OnGatekeeperRemoved(tx)
 		return true, nil
 	}
 	return false, nil

@@ -8,93 +8,65 @@ import (
 	"testing"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/ingress"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 )
-
-func TestTopicTableRefusesBadRows(t *testing.T) {
-	t.Parallel()
-	nop := func(*ingressTx, []byte) (bool, error) { return false, nil }
-	tests := []struct {
-		name string
-		rows []ingressRoute
-		want error
-	}{
-		{"distinct topics", []ingressRoute{{"a/x", RoleWorker, nop}, {"a/y", RoleGatekeeper, nop}}, nil},
-		{"duplicate topic in one role", []ingressRoute{{"a/x", RoleWorker, nop}, {"a/x", RoleWorker, nop}}, ErrDuplicateTopic},
-		{"duplicate topic across roles", []ingressRoute{{"a/x", RoleMigration, nop}, {"a/y", RoleWorker, nop}, {"a/x", RoleGatekeeper, nop}}, ErrDuplicateTopic},
-		{"empty topic", []ingressRoute{{"", RoleWorker, nop}}, ErrBadRoute},
-		{"no role", []ingressRoute{{"a/x", "", nop}}, ErrBadRoute},
-		{"no handler", []ingressRoute{{"a/x", RoleWorker, nil}}, ErrBadRoute},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tab, err := newTopicTable(tc.rows)
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("newTopicTable: %v, want %v", err, tc.want)
-			}
-			if err == nil && len(tab.routes) != len(tc.rows) {
-				t.Fatalf("%d routes from %d rows", len(tab.routes), len(tc.rows))
-			}
-		})
-	}
-}
 
 // TestIngressTopicsRouted pins every topic the chain appends to ingress to
 // the role that handles it: one row each, none missing.
 func TestIngressTopicsRouted(t *testing.T) {
 	t.Parallel()
-	want := map[string]Role{
-		protocol.TopicWorkerRegistered:  RoleWorker,
-		protocol.TopicGatekeeperAdded:   RoleWorker,
-		protocol.TopicGatekeeperRemoved: RoleWorker,
+	want := map[string]ingress.Role{
+		protocol.TopicWorkerRegistered:  ingress.RoleWorker,
+		protocol.TopicGatekeeperAdded:   ingress.RoleWorker,
+		protocol.TopicGatekeeperRemoved: ingress.RoleWorker,
 
-		protocol.TopicMigrationScheduled:       RoleMigration,
-		protocol.TopicMigrationHandoverRequest: RoleMigration,
-		protocol.TopicMigrationHandover:        RoleMigration,
-		protocol.TopicMigrationActivated:       RoleMigration,
-		protocol.TopicMigrationCancelled:       RoleMigration,
+		protocol.TopicMigrationScheduled:       ingress.RoleMigration,
+		protocol.TopicMigrationHandoverRequest: ingress.RoleMigration,
+		protocol.TopicMigrationHandover:        ingress.RoleMigration,
+		protocol.TopicMigrationActivated:       ingress.RoleMigration,
+		protocol.TopicMigrationCancelled:       ingress.RoleMigration,
 
-		protocol.TopicGatekeeperLaunch:     RoleGatekeeper,
-		protocol.TopicMasterKey:            RoleGatekeeper,
-		protocol.TopicMasterKeyRequest:     RoleGatekeeper,
-		protocol.TopicMasterKeyCopy:        RoleGatekeeper,
-		protocol.TopicClusterTask:          RoleGatekeeper,
-		protocol.TopicBeaconTask:           RoleGatekeeper,
-		protocol.TopicBeacon:               RoleGatekeeper,
-		protocol.TopicClusterGrant:         RoleGatekeeper,
-		protocol.TopicClusterKeyCopy:       RoleGatekeeper,
-		protocol.TopicClusterMemberRemoved: RoleGatekeeper,
-		protocol.TopicClusterKey:           RoleGatekeeper,
+		protocol.TopicGatekeeperLaunch:     ingress.RoleGatekeeper,
+		protocol.TopicMasterKey:            ingress.RoleGatekeeper,
+		protocol.TopicMasterKeyRequest:     ingress.RoleGatekeeper,
+		protocol.TopicMasterKeyCopy:        ingress.RoleGatekeeper,
+		protocol.TopicClusterTask:          ingress.RoleGatekeeper,
+		protocol.TopicBeaconTask:           ingress.RoleGatekeeper,
+		protocol.TopicBeacon:               ingress.RoleGatekeeper,
+		protocol.TopicClusterGrant:         ingress.RoleGatekeeper,
+		protocol.TopicClusterKeyCopy:       ingress.RoleGatekeeper,
+		protocol.TopicClusterMemberRemoved: ingress.RoleGatekeeper,
+		protocol.TopicClusterKey:           ingress.RoleGatekeeper,
 
-		protocol.TopicRotationStart:            RoleRotation,
-		protocol.TopicRotationProposed:         RoleRotation,
-		protocol.TopicRotationProposalRejected: RoleRotation,
-		protocol.TopicReencryptStart:           RoleRotation,
-		protocol.TopicReencryptSweep:           RoleRotation,
-		protocol.TopicReencryptReassigned:      RoleRotation,
-		protocol.TopicMasterKeyRetired:         RoleRotation,
-		protocol.TopicMasterKeyErase:           RoleRotation,
+		protocol.TopicRotationStart:            ingress.RoleRotation,
+		protocol.TopicRotationProposed:         ingress.RoleRotation,
+		protocol.TopicRotationProposalRejected: ingress.RoleRotation,
+		protocol.TopicReencryptStart:           ingress.RoleRotation,
+		protocol.TopicReencryptSweep:           ingress.RoleRotation,
+		protocol.TopicReencryptReassigned:      ingress.RoleRotation,
+		protocol.TopicMasterKeyRetired:         ingress.RoleRotation,
+		protocol.TopicMasterKeyErase:           ingress.RoleRotation,
 
-		protocol.TopicComputationParams: RoleComputation,
-		protocol.TopicSessionStarted:    RoleComputation,
-		protocol.TopicSessionStopped:    RoleComputation,
-		protocol.TopicHeartbeat:         RoleComputation,
-		protocol.TopicBlock:             RoleComputation,
+		protocol.TopicComputationParams: ingress.RoleComputation,
+		protocol.TopicSessionStarted:    ingress.RoleComputation,
+		protocol.TopicSessionStopped:    ingress.RoleComputation,
+		protocol.TopicHeartbeat:         ingress.RoleComputation,
+		protocol.TopicBlock:             ingress.RoleComputation,
 	}
 	n := newTestNode(t)
-	rows := n.r.ingressRoutes()
-	if len(rows) != len(want) {
-		t.Errorf("%d rows, want %d", len(rows), len(want))
+	if got := n.r.topics.Len(); got != len(want) {
+		t.Errorf("%d rows, want %d", got, len(want))
 	}
 	for topic, role := range want {
-		row, ok := n.r.topics.lookup(topic)
-		if !ok || row.role != role {
-			t.Errorf("topic %s: row %v role %q, want %q", topic, ok, row.role, role)
+		row, ok := n.r.topics.Lookup(topic)
+		if !ok || row.Role != role {
+			t.Errorf("topic %s: row %v role %q, want %q", topic, ok, row.Role, role)
 		}
 	}
 	// Egress-only topics are the chain's to handle, not the enclave's.
 	for _, topic := range []string{protocol.TopicRotationAck, protocol.TopicGatekeeperLive, protocol.TopicSettlement} {
-		if _, ok := n.r.topics.lookup(topic); ok {
+		if _, ok := n.r.topics.Lookup(topic); ok {
 			t.Errorf("egress topic %s has an ingress row", topic)
 		}
 	}
@@ -110,21 +82,21 @@ func TestUnknownTopicIsCountedAndSkipped(t *testing.T) {
 	var logs bytes.Buffer
 	n.r.log = slog.New(slog.NewTextHandler(&logs, nil))
 	r := n.r
-	tx := &ingressTx{next: r.st.clone(), master: r.master.clone()}
-	before, err := tx.next.marshal()
+	tx := &state.Tx{Next: r.st.Clone(), Master: r.master.Clone()}
+	before, err := tx.Next.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := protocol.Message{Origin: protocol.ModuleOrigin("registry"), Topic: "registry/from_a_newer_chain", Payload: []byte{1, 2, 3}}
 
-	if _, err := r.handleIngress(tx, m); !errors.Is(err, ErrUnknownTopic) {
+	if _, err := r.dispatch.handleIngress(tx, m); !errors.Is(err, ErrUnknownTopic) {
 		t.Fatalf("handleIngress: %v, want ErrUnknownTopic", err)
 	}
-	keys, err := r.applyEntry(tx, 7, m)
+	keys, err := r.dispatch.applyEntry(tx, 7, m)
 	if err != nil || keys {
 		t.Fatalf("applyEntry: keys %v, %v; want skipped", keys, err)
 	}
-	after, err := tx.next.marshal()
+	after, err := tx.Next.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +132,7 @@ func TestUnknownTopicIsCountedAndSkipped(t *testing.T) {
 	}
 	// A known topic still applies after it.
 	n.mustApply(protocol.Message{Topic: protocol.TopicGatekeeperAdded, Payload: n.id()})
-	if !r.st.isGatekeeper(n.id()) {
+	if !r.st.IsGatekeeper(n.id()) {
 		t.Fatal("gatekeeper_added not applied")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 )
 
 // oldMeasurement is newTestNode's; successors run newMeasurement.
@@ -30,7 +31,7 @@ func newSuccessor(t testing.TB, pred *testNode) *testNode {
 	}
 	cfg := validConfig(n.dir)
 	cfg.Predecessor = pred.id()
-	if n.r, err = New(cfg, tee, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+	if n.r, err = newRuntime(cfg, tee, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -48,20 +49,20 @@ func newMigrationNet(t *testing.T) *migrationNet {
 	n := &migrationNet{a: newTestNode(t), w: newTestNode(t)}
 	n.sa, n.sw = newSuccessor(t, n.a), newSuccessor(t, n.w)
 	pub := launch(t, n.a)
-	n.ck = n.a.r.master.get(0).ClusterKey(3)
+	n.ck = n.a.r.master.Get(0).ClusterKey(3)
 	cpub := crypto.ClusterPublicKey(n.ck)
 	g := grant(n.w, 3, cpub)
 	n.a.mustApply(g)
 	n.w.mustApply(g, relayed(n.a.id(), n.a.takeOne(protocol.TopicClusterKeyCopy)))
 	// What every pRuntime saw on the ingress log, successors included.
 	history := []protocol.Message{
-		ingress(protocol.TopicGatekeeperAdded, n.a.id()),
-		ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()),
-		ingress(protocol.TopicClusterKey, protocol.ClusterPublicKey{ClusterKeyID: protocol.ClusterKeyID{Cluster: 3}, PublicKey: cpub}.Encode()),
+		ingressMsg(protocol.TopicGatekeeperAdded, n.a.id()),
+		ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{PublicKey: pub}.Encode()),
+		ingressMsg(protocol.TopicClusterKey, protocol.ClusterPublicKey{ClusterKeyID: protocol.ClusterKeyID{Cluster: 3}, PublicKey: cpub}.Encode()),
 	}
 	n.sa.mustApply(history...)
 	n.sw.mustApply(history...)
-	sched := ingress(protocol.TopicMigrationScheduled, protocol.MigrationScheduled{
+	sched := ingressMsg(protocol.TopicMigrationScheduled, protocol.MigrationScheduled{
 		ID: 1, ActivationHeight: 100, TEEKind: "sim", Measurement: newMeasurement, Replaced: [][]byte{oldMeasurement},
 	}.Encode())
 	n.each(sched)
@@ -75,7 +76,7 @@ func (n *migrationNet) each(msgs ...protocol.Message) {
 }
 
 func request(pred, succ *testNode, measurement []byte) protocol.Message {
-	return ingress(protocol.TopicMigrationHandoverRequest, protocol.MigrationHandoverRequest{
+	return ingressMsg(protocol.TopicMigrationHandoverRequest, protocol.MigrationHandoverRequest{
 		ID: 1, Predecessor: pred.id(), Successor: succ.id(), ReceiveKey: succ.receiveKey(), Measurement: measurement,
 	}.Encode())
 }
@@ -119,11 +120,11 @@ func TestMigrationHandoverAndActivation(t *testing.T) {
 	}
 	// The gatekeeper's successor sealed the history before reporting ready
 	// (written in the same commit); the worker's holds none.
-	if h, err := loadMasterHistory(n.sa.dir, n.sa.r.tee); err != nil || h.get(0) == nil ||
-		!bytes.Equal(h.get(0).PublicKey(), n.a.r.master.get(0).PublicKey()) {
+	if h, err := state.LoadMasterHistory(n.sa.dir, n.sa.r.tee); err != nil || h.Get(0) == nil ||
+		!bytes.Equal(h.Get(0).PublicKey(), n.a.r.master.Get(0).PublicKey()) {
 		t.Fatalf("successor's sealed history: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(n.sw.dir, MasterKeysFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(n.sw.dir, state.MasterKeysFile)); err == nil {
 		t.Fatal("a worker's successor holds a master key history")
 	}
 	// Before activation the successors hold no role.
@@ -133,11 +134,11 @@ func TestMigrationHandoverAndActivation(t *testing.T) {
 
 	// A beacon task just before activation, which the old gatekeeper may
 	// not get to answer: the ready successor queues it.
-	task := ingress(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.EncodeU64(10)}.Encode())
+	task := ingressMsg(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.EncodeU64(10)}.Encode())
 	n.each(task)
 	want := n.a.takeOne(protocol.TopicBeacon)
 
-	act := ingress(protocol.TopicMigrationActivated, protocol.MigrationActivated{ID: 1, Pairs: sortedPairs(
+	act := ingressMsg(protocol.TopicMigrationActivated, protocol.MigrationActivated{ID: 1, Pairs: sortedPairs(
 		protocol.MigrationPair{Predecessor: n.a.id(), Successor: n.sa.id()},
 		protocol.MigrationPair{Predecessor: n.w.id(), Successor: n.sw.id()},
 	)}.Encode())
@@ -156,17 +157,17 @@ func TestMigrationHandoverAndActivation(t *testing.T) {
 	}
 	// The replaced ones erased their keys and stopped.
 	for _, old := range []*testNode{n.a, n.w} {
-		if !old.r.st.Retired || old.r.st.Cluster != nil || old.r.master.count() != 0 {
+		if !old.r.st.Retired || old.r.st.Cluster != nil || old.r.master.Count() != 0 {
 			t.Fatal("a replaced pRuntime kept its keys or role")
 		}
 		if info := old.r.Info(); !info.Retired || info.Role != api.RoleNone || info.Cluster != nil {
 			t.Fatalf("a replaced pRuntime's info: retired %v, role %q, cluster %+v", info.Retired, info.Role, info.Cluster)
 		}
 	}
-	if h, err := loadMasterHistory(n.a.dir, n.a.r.tee); err != nil || h.count() != 0 {
-		t.Fatalf("replaced gatekeeper's sealed history still holds %d versions (%v)", h.count(), err)
+	if h, err := state.LoadMasterHistory(n.a.dir, n.a.r.tee); err != nil || h.Count() != 0 {
+		t.Fatalf("replaced gatekeeper's sealed history still holds %d versions (%v)", h.Count(), err)
 	}
-	n.a.mustApply(ingress(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 1, Body: protocol.EncodeU64(20)}.Encode()))
+	n.a.mustApply(ingressMsg(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 1, Body: protocol.EncodeU64(20)}.Encode()))
 	if len(n.a.r.st.Egress) != 0 {
 		t.Fatal("a replaced pRuntime still signs")
 	}
@@ -191,9 +192,9 @@ func TestMigrationBadHandover(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.Sealed[len(h.Sealed)-1] ^= 1
-	n.sa.mustApply(ingress(protocol.TopicMigrationHandover, protocol.Relayed{Sender: n.a.id(), Body: h.Encode()}.Encode()))
+	n.sa.mustApply(ingressMsg(protocol.TopicMigrationHandover, protocol.Relayed{Sender: n.a.id(), Body: h.Encode()}.Encode()))
 	n.sa.takeOne(protocol.TopicMigrationFault)
-	if n.sa.r.master.count() != 0 || (n.sa.r.st.Migration.Phase == MigrationReady) {
+	if n.sa.r.master.Count() != 0 || (n.sa.r.st.Migration.Phase == state.MigrationReady) {
 		t.Fatal("a faulty handover was kept")
 	}
 	// From anyone but the paired predecessor: ignored.
@@ -215,17 +216,17 @@ func TestMigrationCancelled(t *testing.T) {
 	t.Parallel()
 	n := newMigrationNet(t)
 	handOver(t, n.a, n.sa)
-	if n.sa.r.master.count() != 1 {
+	if n.sa.r.master.Count() != 1 {
 		t.Fatal("handover not kept")
 	}
-	n.each(ingress(protocol.TopicMigrationCancelled, protocol.MigrationCancelled{ID: 1, Reason: protocol.CancelPlanGone}.Encode()))
-	if n.sa.r.master.count() != 0 || n.sa.r.st.Migration != nil {
+	n.each(ingressMsg(protocol.TopicMigrationCancelled, protocol.MigrationCancelled{ID: 1, Reason: protocol.CancelPlanGone}.Encode()))
+	if n.sa.r.master.Count() != 0 || n.sa.r.st.Migration != nil {
 		t.Fatal("the successor kept the handed keys after the cancellation")
 	}
-	if h, err := loadMasterHistory(n.sa.dir, n.sa.r.tee); err != nil || h.count() != 0 {
-		t.Fatalf("sealed history after cancellation: %d versions, %v", h.count(), err)
+	if h, err := state.LoadMasterHistory(n.sa.dir, n.sa.r.tee); err != nil || h.Count() != 0 {
+		t.Fatalf("sealed history after cancellation: %d versions, %v", h.Count(), err)
 	}
-	if n.a.r.st.Retired || n.a.r.master.count() != 1 {
+	if n.a.r.st.Retired || n.a.r.master.Count() != 1 {
 		t.Fatal("the old gatekeeper stopped after a cancellation")
 	}
 }
@@ -245,7 +246,7 @@ func TestMigrationLeavesNoKeyInOlderCheckpoints(t *testing.T) {
 		{
 			name: "activated: the replaced pRuntimes",
 			end: func(n *migrationNet) protocol.Message {
-				return ingress(protocol.TopicMigrationActivated, protocol.MigrationActivated{ID: 1, Pairs: sortedPairs(
+				return ingressMsg(protocol.TopicMigrationActivated, protocol.MigrationActivated{ID: 1, Pairs: sortedPairs(
 					protocol.MigrationPair{Predecessor: n.a.id(), Successor: n.sa.id()},
 					protocol.MigrationPair{Predecessor: n.w.id(), Successor: n.sw.id()},
 				)}.Encode())
@@ -255,7 +256,7 @@ func TestMigrationLeavesNoKeyInOlderCheckpoints(t *testing.T) {
 		{
 			name: "cancelled: the successors",
 			end: func(*migrationNet) protocol.Message {
-				return ingress(protocol.TopicMigrationCancelled, protocol.MigrationCancelled{ID: 1, Reason: protocol.CancelPlanGone}.Encode())
+				return ingressMsg(protocol.TopicMigrationCancelled, protocol.MigrationCancelled{ID: 1, Reason: protocol.CancelPlanGone}.Encode())
 			},
 			nodes: func(n *migrationNet) []*testNode { return []*testNode{n.sa, n.sw} },
 		},
@@ -263,7 +264,7 @@ func TestMigrationLeavesNoKeyInOlderCheckpoints(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			n := newMigrationNet(t)
-			master := n.a.r.master.get(0).Secret()
+			master := n.a.r.master.Get(0).Secret()
 			handOver(t, n.a, n.sa)
 			handOver(t, n.w, n.sw)
 			// Several checkpoints holding the keys on every node.
@@ -301,41 +302,6 @@ func TestMigrationLeavesNoKeyInOlderCheckpoints(t *testing.T) {
 	}
 }
 
-// FuzzHandoverBundle: the decoder never panics and accepts only canonical
-// bundles.
-func FuzzHandoverBundle(f *testing.F) {
-	good := []byte{handoverBundleVersion, 0, 0, 0, 0, 0, 0, 0, 1}
-	good = append(good, bytes.Repeat([]byte{5}, crypto.MasterSecretSize)...)
-	good = append(good, 0, 0, 0, 0, 0, 0, 0, 3, 0, 1, 0, 0, 0, 0)
-	good = append(good, bytes.Repeat([]byte{6}, crypto.KeySize)...)
-	f.Add(good)
-	f.Add([]byte{handoverBundleVersion, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
-	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		h, err := decodeHandoverBundle(b)
-		if err != nil {
-			return
-		}
-		// Re-encode and compare: the format has one encoding.
-		out := []byte{handoverBundleVersion}
-		out = append(out, byte(h.first>>24), byte(h.first>>16), byte(h.first>>8), byte(h.first))
-		n := uint32(len(h.secrets) / crypto.MasterSecretSize)
-		out = append(out, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-		out = append(out, h.secrets...)
-		for i := 7; i >= 0; i-- {
-			out = append(out, byte(h.cluster>>(8*i)))
-		}
-		out = append(out, byte(len(h.keys)>>8), byte(len(h.keys)))
-		for _, k := range h.keys {
-			out = append(out, byte(k.Version>>24), byte(k.Version>>16), byte(k.Version>>8), byte(k.Version))
-			out = append(out, k.Key...)
-		}
-		if !bytes.Equal(out, b) {
-			t.Fatalf("accepted a non-canonical bundle %x", b)
-		}
-	})
-}
-
 // A gatekeeper that is also a cluster member hands over both; if a cluster
 // key fails its check, the successor keeps neither, not even the master
 // keys that checked out.
@@ -351,12 +317,12 @@ func TestMigrationBadClusterKeyKeepsNoMasterKey(t *testing.T) {
 	n.sa.r.st.KnownClusterKeys[0].PublicKey = bytes.Repeat([]byte{1}, 32)
 	handOver(t, n.a, n.sa)
 	n.sa.takeOne(protocol.TopicMigrationFault)
-	if n.sa.r.master.count() != 0 || (n.sa.r.st.Migration.Phase == MigrationReady) || n.sa.r.st.Migration.Handed != nil {
+	if n.sa.r.master.Count() != 0 || (n.sa.r.st.Migration.Phase == state.MigrationReady) || n.sa.r.st.Migration.Handed != nil {
 		t.Fatal("a handover with a bad cluster key left keys behind")
 	}
-	if _, err := os.Stat(filepath.Join(n.sa.dir, MasterKeysFile)); err == nil {
-		if h, err := loadMasterHistory(n.sa.dir, n.sa.r.tee); err != nil || h.count() != 0 {
-			t.Fatalf("sealed history holds %d versions (%v)", h.count(), err)
+	if _, err := os.Stat(filepath.Join(n.sa.dir, state.MasterKeysFile)); err == nil {
+		if h, err := state.LoadMasterHistory(n.sa.dir, n.sa.r.tee); err != nil || h.Count() != 0 {
+			t.Fatalf("sealed history holds %d versions (%v)", h.Count(), err)
 		}
 	}
 }

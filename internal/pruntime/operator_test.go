@@ -74,7 +74,7 @@ func TestInvalidOperatorSealsNothing(t *testing.T) {
 			}
 			cfg := validConfig(dir)
 			cfg.Operator = op
-			if _, err := New(cfg, sim, slog.New(slog.DiscardHandler)); !errors.Is(err, ErrInvalidOperator) {
+			if _, err := newRuntime(cfg, sim, slog.New(slog.DiscardHandler)); !errors.Is(err, ErrInvalidOperator) {
 				t.Fatalf("New: err = %v, want ErrInvalidOperator", err)
 			}
 			if _, _, err := loadOrCreateIdentity(dir, sim, cfg); !errors.Is(err, ErrInvalidOperator) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"github.com/gatekeeper-net/gatekeeper/internal/reencrypt"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 )
@@ -42,6 +43,12 @@ const ReencryptJournalFile = "reencrypt.journal"
 // objects) waits before it runs again.
 const reencryptRetry = 30 * time.Second
 
+// reencryptor runs this gatekeeper's share of a rotation's re-encryption and
+// reports it.
+type reencryptor struct {
+	r *Runtime
+}
+
 // reencryptStatus is the running job's latest progress, for /get_info.
 type reencryptStatus struct {
 	mu  sync.Mutex
@@ -63,18 +70,20 @@ func (s *reencryptStatus) get() (reencrypt.Job, reencrypt.Progress, bool) {
 }
 
 // wakeReencrypt tells RunReencryption that a job may be ready.
-func (r *Runtime) wakeReencrypt() {
+func (rj *reencryptor) wakeReencrypt() {
 	select {
-	case r.reencWake <- struct{}{}:
+	case rj.r.reencWake <- struct{}{}:
 	default:
 	}
 }
 
-func (r *Runtime) journalPath() string { return filepath.Join(r.cfg.DataDir, ReencryptJournalFile) }
+func (rj *reencryptor) journalPath() string {
+	return filepath.Join(rj.r.cfg.DataDir, ReencryptJournalFile)
+}
 
-func (r *Runtime) removeReencryptJournal() {
-	if err := os.Remove(r.journalPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		r.log.Warn("removing the re-encryption journal", "err", err)
+func (rj *reencryptor) removeReencryptJournal() {
+	if err := os.Remove(rj.journalPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		rj.r.log.Warn("removing the re-encryption journal", "err", err)
 	}
 }
 
@@ -89,23 +98,23 @@ type reencryptJob struct {
 // readyJob returns this gatekeeper's next re-encryption job if one should
 // run now: its own range (unless the chain reassigned it away), then the
 // ranges it adopted from stalled gatekeepers, each with its own journal.
-func (r *Runtime) readyJob() (reencryptJob, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	rs := r.st.Rotation
-	if rs == nil || !rs.reencrypts() || !r.st.GK.Live || len(rs.PendingClusters) > 0 ||
-		r.height() < rs.ClustersHeight+r.cfg.ReencryptDelayBlocks {
+func (rj *reencryptor) readyJob() (reencryptJob, bool) {
+	rj.r.mu.Lock()
+	defer rj.r.mu.Unlock()
+	rs := rj.r.st.Rotation
+	if rs == nil || !rs.Reencrypts() || !rj.r.st.GK.Live || len(rs.PendingClusters) > 0 ||
+		rj.r.height() < rs.ClustersHeight+rj.r.cfg.ReencryptDelayBlocks {
 		return reencryptJob{}, false
 	}
-	index, journal := rs.Range, r.journalPath()
-	if rs.Finished || rs.RangeState == RangeLost {
-		i := slices.IndexFunc(rs.Adopted, func(a adoptedRange) bool { return !a.Finished })
+	index, journal := rs.Range, rj.journalPath()
+	if rs.Finished || rs.RangeState == state.RangeLost {
+		i := slices.IndexFunc(rs.Adopted, func(a state.AdoptedRange) bool { return !a.Finished })
 		if i < 0 {
 			return reencryptJob{}, false
 		}
-		index, journal = rs.Adopted[i].Range, fmt.Sprintf("%s.%d", r.journalPath(), rs.Adopted[i].Range)
+		index, journal = rs.Adopted[i].Range, fmt.Sprintf("%s.%d", rj.journalPath(), rs.Adopted[i].Range)
 	}
-	from, to := r.master.get(rs.From), r.master.get(rs.To)
+	from, to := rj.r.master.Get(rs.From), rj.r.master.Get(rs.To)
 	if from == nil || to == nil {
 		return reencryptJob{}, false
 	}
@@ -117,10 +126,10 @@ func (r *Runtime) readyJob() (reencryptJob, bool) {
 }
 
 // syncedHeight is the height this pRuntime has synced to.
-func (r *Runtime) syncedHeight() int64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.height()
+func (rj *reencryptor) syncedHeight() int64 {
+	rj.r.mu.Lock()
+	defer rj.r.mu.Unlock()
+	return rj.r.height()
 }
 
 // RunReencryption runs this gatekeeper's re-encryption jobs over store until
@@ -130,8 +139,8 @@ func (r *Runtime) RunReencryption(ctx context.Context, store statestore.Store) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		if j, ok := r.readyJob(); ok {
-			if r.runReencryptJob(ctx, store, j) {
+		if j, ok := r.reencWork.readyJob(); ok {
+			if r.reencWork.runReencryptJob(ctx, store, j) {
 				continue
 			}
 			select {
@@ -153,9 +162,9 @@ func (r *Runtime) RunReencryption(ctx context.Context, store statestore.Store) {
 // runReencryptJob runs j once: the engine, then Verify. It reports whether
 // the caller may look for work again at once (finished, or the job must run
 // again without delay); false means wait before retrying.
-func (r *Runtime) runReencryptJob(ctx context.Context, store statestore.Store, j reencryptJob) bool {
-	log := r.log.With("subsystem", "reencrypt", "job", j.job.String())
-	journal, err := reencrypt.NewJournal(j.journal, r.tee)
+func (rj *reencryptor) runReencryptJob(ctx context.Context, store statestore.Store, j reencryptJob) bool {
+	log := rj.r.log.With("subsystem", "reencrypt", "job", j.job.String())
+	journal, err := reencrypt.NewJournal(j.journal, rj.r.tee)
 	if err != nil {
 		log.Error("re-encryption journal", "err", err)
 		return false
@@ -164,11 +173,11 @@ func (r *Runtime) runReencryptJob(ctx context.Context, store statestore.Store, j
 	cfg.Log = log
 	var lastReport time.Time
 	cfg.OnProgress = func(p reencrypt.Progress) {
-		r.reenc.set(j.job, p)
-		r.setReencryptGauges(p)
-		if time.Since(lastReport) >= r.cfg.ReencryptReportInterval && !p.Complete() {
+		rj.r.reenc.set(j.job, p)
+		rj.setReencryptGauges(p)
+		if time.Since(lastReport) >= rj.r.cfg.ReencryptReportInterval && !p.Complete() {
 			lastReport = time.Now()
-			r.reportReencrypt(j.job, p, false, 0, log)
+			rj.reportReencrypt(j.job, p, false, 0, log)
 		}
 	}
 	p, err := reencrypt.Run(ctx, store, j.keys, j.job, journal, cfg)
@@ -184,7 +193,7 @@ func (r *Runtime) runReencryptJob(ctx context.Context, store statestore.Store, j
 	if !p.Retirable() {
 		// Failed objects: reported by name, they hold retirement back. A
 		// fresh run retries them (an operator may have restored them).
-		r.reportReencrypt(j.job, p, false, 0, log)
+		rj.reportReencrypt(j.job, p, false, 0, log)
 		log.Error("re-encryption left failed objects; retirement waits", "failed", p.Failed, "retry_in", reencryptRetry)
 		_ = journal.Remove()
 		return false
@@ -192,7 +201,7 @@ func (r *Runtime) runReencryptJob(ctx context.Context, store statestore.Store, j
 	// The verify pass begins at this synced height: every cluster member
 	// that acknowledged the new version on chain at or below it saved its
 	// last old-version blob before this listing (see x/registry's sweep).
-	verifiedAt := r.syncedHeight()
+	verifiedAt := rj.syncedHeight()
 	v, err := reencrypt.Verify(ctx, store, j.job, reencrypt.DefaultConfig())
 	if err != nil {
 		if ctx.Err() == nil {
@@ -207,9 +216,9 @@ func (r *Runtime) runReencryptJob(ctx context.Context, store statestore.Store, j
 		_ = journal.Remove()
 		return true
 	}
-	r.reenc.set(j.job, v)
-	r.setReencryptGauges(v)
-	r.reportReencrypt(j.job, v, true, verifiedAt, log)
+	rj.r.reenc.set(j.job, v)
+	rj.setReencryptGauges(v)
+	rj.reportReencrypt(j.job, v, true, verifiedAt, log)
 	return true
 }
 
@@ -217,16 +226,16 @@ func (r *Runtime) runReencryptJob(ctx context.Context, store statestore.Store, j
 // egress carries it, checkpointed at once. finished only after Verify,
 // which began at synced height verifiedAt; a pass that began below the
 // chain's sweep height is not reported finished, and the job runs again.
-func (r *Runtime) reportReencrypt(job reencrypt.Job, p reencrypt.Progress, finished bool, verifiedAt int64, log *slog.Logger) {
+func (rj *reencryptor) reportReencrypt(job reencrypt.Job, p reencrypt.Progress, finished bool, verifiedAt int64, log *slog.Logger) {
 	rep := progressReport(job, p, finished)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	rs := r.st.Rotation
-	if rs == nil || !rs.reencrypts() || rs.To != job.To {
+	rj.r.mu.Lock()
+	defer rj.r.mu.Unlock()
+	rs := rj.r.st.Rotation
+	if rs == nil || !rs.Reencrypts() || rs.To != job.To {
 		return
 	}
-	adopted := slices.IndexFunc(rs.Adopted, func(a adoptedRange) bool { return a.Range == job.Range.Index })
-	own := job.Range.Index == rs.Range && rs.RangeState == RangeAssigned
+	adopted := slices.IndexFunc(rs.Adopted, func(a state.AdoptedRange) bool { return a.Range == job.Range.Index })
+	own := job.Range.Index == rs.Range && rs.RangeState == state.RangeAssigned
 	if !own && adopted < 0 {
 		return // no longer this gatekeeper's range
 	}
@@ -248,8 +257,8 @@ func (r *Runtime) reportReencrypt(job reencrypt.Job, p reencrypt.Progress, finis
 	if rep.Finished {
 		rep.VerifiedHeight = uint64(max(verifiedAt, 0))
 	}
-	next := r.st.clone()
-	if err := r.emit(&next, protocol.TopicReencryptProgress, rep.Encode()); err != nil {
+	next := rj.r.st.Clone()
+	if err := rj.r.sign.emit(&next, protocol.TopicReencryptProgress, rep.Encode()); err != nil {
 		log.Error("signing re-encryption progress", "err", err)
 		return
 	}
@@ -257,9 +266,9 @@ func (r *Runtime) reportReencrypt(job reencrypt.Job, p reencrypt.Progress, finis
 	if own {
 		nrs.Done, nrs.Total, nrs.Failed, nrs.Finished = rep.Done, rep.Total, rep.Failed, rep.Finished
 	} else {
-		nrs.Adopted[adopted] = adoptedRange{Range: job.Range.Index, Done: rep.Done, Total: rep.Total, Failed: rep.Failed, Finished: rep.Finished}
+		nrs.Adopted[adopted] = state.AdoptedRange{Range: job.Range.Index, Done: rep.Done, Total: rep.Total, Failed: rep.Failed, Finished: rep.Finished}
 	}
-	if err := r.commit(next, r.trusted, true); err != nil {
+	if err := rj.r.commit(next, rj.r.trusted, true); err != nil {
 		log.Error("committing re-encryption progress", "err", err)
 		return
 	}
@@ -271,8 +280,8 @@ func (r *Runtime) reportReencrypt(job reencrypt.Job, p reencrypt.Progress, finis
 		"mb_per_s", int64(p.BytesPerSecond()/1e6), "eta", eta)
 	if rep.Finished {
 		if own {
-			r.removeReencryptJournal()
-		} else if err := os.Remove(fmt.Sprintf("%s.%d", r.journalPath(), job.Range.Index)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			rj.removeReencryptJournal()
+		} else if err := os.Remove(fmt.Sprintf("%s.%d", rj.journalPath(), job.Range.Index)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			log.Warn("removing the re-encryption journal", "err", err)
 		}
 	}
@@ -311,12 +320,12 @@ func printableName(s string) bool {
 	return true
 }
 
-func (r *Runtime) setReencryptGauges(p reencrypt.Progress) {
-	r.metrics.reencryptObjects.WithLabelValues("total").Set(float64(p.Total))
-	r.metrics.reencryptObjects.WithLabelValues("done").Set(float64(p.Done))
-	r.metrics.reencryptObjects.WithLabelValues("failed").Set(float64(p.Failed))
-	r.metrics.reencryptRate.Set(p.BytesPerSecond())
+func (rj *reencryptor) setReencryptGauges(p reencrypt.Progress) {
+	rj.r.metrics.reencryptObjects.WithLabelValues("total").Set(float64(p.Total))
+	rj.r.metrics.reencryptObjects.WithLabelValues("done").Set(float64(p.Done))
+	rj.r.metrics.reencryptObjects.WithLabelValues("failed").Set(float64(p.Failed))
+	rj.r.metrics.reencryptRate.Set(p.BytesPerSecond())
 	if d, ok := p.ETA(); ok {
-		r.metrics.reencryptETA.Set(d.Seconds())
+		rj.r.metrics.reencryptETA.Set(d.Seconds())
 	}
 }

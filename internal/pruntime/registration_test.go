@@ -42,7 +42,7 @@ func newCountingRuntime(t *testing.T) (*Runtime, *countingTEE) {
 		t.Fatal(err)
 	}
 	ct := &countingTEE{TEE: sim}
-	r, err := New(validConfig(dir), ct, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r, err := newRuntime(validConfig(dir), ct, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

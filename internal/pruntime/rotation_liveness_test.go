@@ -22,7 +22,7 @@ func TestWorkerAcksClusterKey(t *testing.T) {
 	t.Parallel()
 	a, w := newTestNode(t), newTestNode(t)
 	launch(t, a)
-	ck := a.r.master.get(0).ClusterKey(3)
+	ck := a.r.master.Get(0).ClusterKey(3)
 	g := grant(w, 3, crypto.ClusterPublicKey(ck))
 	a.mustApply(g)
 	c := a.takeOne(protocol.TopicClusterKeyCopy)
@@ -50,7 +50,7 @@ func runUntil(t *testing.T, n *testNode, store statestore.Store, what string, do
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: not within 20 s: %+v", what, n.r.Info().Rotation)
 		}
-		n.r.wakeReencrypt()
+		n.r.reencWork.wakeReencrypt()
 		time.Sleep(20 * time.Millisecond)
 	}
 }
@@ -87,7 +87,7 @@ func TestReencryptionSweepAndAdoptedRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ck0 := a.r.master.get(0).ClusterKey(2)
+	ck0 := a.r.master.Get(0).ClusterKey(2)
 	put := func(name string) {
 		blob, err := crypto.SealBlob(rand.Reader, ck0, crypto.BlobID{Cluster: 2, Version: 0, App: "demo", Name: name}, []byte(name))
 		if err != nil {
@@ -102,9 +102,9 @@ func TestReencryptionSweepAndAdoptedRange(t *testing.T) {
 	}
 	rotate(t, nodes)
 	// Two ranges: range 0 is this gatekeeper's, range 1 nobody's yet.
-	task := ingress(protocol.TopicClusterTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.ClusterKeyID{Cluster: 2, Version: 1}.Encode()}.Encode())
-	a.mustApply(task, ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 2}.Encode()))
-	a.mustApply(ingress(protocol.TopicClusterKey, a.takeOne(protocol.TopicClusterKey).Payload))
+	task := ingressMsg(protocol.TopicClusterTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.ClusterKeyID{Cluster: 2, Version: 1}.Encode()}.Encode())
+	a.mustApply(task, ingressMsg(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 2}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicClusterKey, a.takeOne(protocol.TopicClusterKey).Payload))
 	runUntil(t, a, store, "range 0 finished", func() bool { return a.r.Info().Rotation.Finished })
 	first := lastReport(t, a, 0)
 
@@ -117,8 +117,8 @@ func TestReencryptionSweepAndAdoptedRange(t *testing.T) {
 		}
 	}
 	put(late)
-	sweepAt := a.r.syncedHeight()
-	a.mustApply(ingress(protocol.TopicReencryptSweep, protocol.ReencryptSweep{ToVersion: 1, SweepHeight: uint64(sweepAt)}.Encode()))
+	sweepAt := a.r.reencWork.syncedHeight()
+	a.mustApply(ingressMsg(protocol.TopicReencryptSweep, protocol.ReencryptSweep{ToVersion: 1, SweepHeight: uint64(sweepAt)}.Encode()))
 	if a.r.Info().Rotation.Finished {
 		t.Fatal("the sweep did not reopen range 0")
 	}
@@ -136,7 +136,7 @@ func TestReencryptionSweepAndAdoptedRange(t *testing.T) {
 	}
 
 	// Range 1 is reassigned to this gatekeeper: a second job, own journal.
-	a.mustApply(ingress(protocol.TopicReencryptReassigned, protocol.ReencryptReassigned{ToVersion: 1, Range: 1, Assignee: a.id(), Previous: bytes.Repeat([]byte{7}, 32)}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicReencryptReassigned, protocol.ReencryptReassigned{ToVersion: 1, Range: 1, Assignee: a.id(), Previous: bytes.Repeat([]byte{7}, 32)}.Encode()))
 	runUntil(t, a, store, "adopted range 1 finished", func() bool {
 		a.r.mu.Lock()
 		defer a.r.mu.Unlock()
@@ -152,10 +152,10 @@ func TestReencryptionSweepAndAdoptedRange(t *testing.T) {
 	}
 
 	// Its own range goes to another gatekeeper after a sweep: no job.
-	a.mustApply(ingress(protocol.TopicReencryptSweep, protocol.ReencryptSweep{ToVersion: 1, SweepHeight: uint64(a.r.syncedHeight())}.Encode()))
-	a.mustApply(ingress(protocol.TopicReencryptReassigned, protocol.ReencryptReassigned{ToVersion: 1, Range: 0, Assignee: bytes.Repeat([]byte{7}, 32), Previous: a.id()}.Encode()))
-	a.mustApply(ingress(protocol.TopicReencryptReassigned, protocol.ReencryptReassigned{ToVersion: 1, Range: 1, Assignee: bytes.Repeat([]byte{8}, 32), Previous: a.id()}.Encode()))
-	if j, ok := a.r.readyJob(); ok {
+	a.mustApply(ingressMsg(protocol.TopicReencryptSweep, protocol.ReencryptSweep{ToVersion: 1, SweepHeight: uint64(a.r.reencWork.syncedHeight())}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicReencryptReassigned, protocol.ReencryptReassigned{ToVersion: 1, Range: 0, Assignee: bytes.Repeat([]byte{7}, 32), Previous: a.id()}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicReencryptReassigned, protocol.ReencryptReassigned{ToVersion: 1, Range: 1, Assignee: bytes.Repeat([]byte{8}, 32), Previous: a.id()}.Encode()))
+	if j, ok := a.r.reencWork.readyJob(); ok {
 		t.Fatalf("job %s ready after both ranges went elsewhere", j.job)
 	}
 }

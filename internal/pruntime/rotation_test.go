@@ -20,6 +20,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/appapi"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/checkpoint"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"github.com/gatekeeper-net/gatekeeper/internal/reencrypt"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 )
@@ -46,7 +47,7 @@ func rotationStart(from uint32, nodes ...*testNode) protocol.Message {
 	for _, n := range nodes {
 		p.Gatekeepers = append(p.Gatekeepers, protocol.RotationMember{Identity: n.id(), ReceiveKey: n.receiveKey()})
 	}
-	return ingress(protocol.TopicRotationStart, p.Encode())
+	return ingressMsg(protocol.TopicRotationStart, p.Encode())
 }
 
 // applyAll applies the same chain messages to every node.
@@ -64,7 +65,7 @@ func proposed(t *testing.T, proposer *testNode, m protocol.Message) (protocol.Me
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ingress(protocol.TopicRotationProposed, protocol.RotationProposed{Proposer: proposer.id(), RotationProposal: p}.Encode()), p
+	return ingressMsg(protocol.TopicRotationProposed, protocol.RotationProposed{Proposer: proposer.id(), RotationProposal: p}.Encode()), p
 }
 
 // rotate runs a rotation from v0 to v1 over nodes up to activation and
@@ -86,7 +87,7 @@ func rotate(t *testing.T, nodes []*testNode) []byte {
 			t.Fatalf("ack of version %d", v)
 		}
 	}
-	applyAll(t, nodes, ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode()))
+	applyAll(t, nodes, ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode()))
 	return p.PublicKey
 }
 
@@ -96,19 +97,19 @@ func TestRotationProposeAcceptAck(t *testing.T) {
 	applyAll(t, nodes, rotationStart(0, nodes...))
 	m := nodes[0].takeOne(protocol.TopicRotationProposal)
 	// Sealed before announced: the proposer's history holds v1 already.
-	h, err := loadMasterHistory(nodes[0].dir, nodes[0].r.tee)
-	if err != nil || h.get(1) == nil {
+	h, err := state.LoadMasterHistory(nodes[0].dir, nodes[0].r.tee)
+	if err != nil || h.Get(1) == nil {
 		t.Fatalf("proposal left before v1 was sealed: %v", err)
 	}
 	in, p := proposed(t, nodes[0], m)
-	if !bytes.Equal(h.get(1).PublicKey(), p.PublicKey) || len(p.Copies) != 3 {
-		t.Fatalf("proposal: %d copies, key matches sealed: %v", len(p.Copies), bytes.Equal(h.get(1).PublicKey(), p.PublicKey))
+	if !bytes.Equal(h.Get(1).PublicKey(), p.PublicKey) || len(p.Copies) != 3 {
+		t.Fatalf("proposal: %d copies, key matches sealed: %v", len(p.Copies), bytes.Equal(h.Get(1).PublicKey(), p.PublicKey))
 	}
 	applyAll(t, nodes, in)
 	for _, n := range nodes {
 		n.takeOne(protocol.TopicRotationAck)
-		h, err := loadMasterHistory(n.dir, n.r.tee)
-		if err != nil || h.get(1) == nil || !bytes.Equal(h.get(1).PublicKey(), p.PublicKey) {
+		h, err := state.LoadMasterHistory(n.dir, n.r.tee)
+		if err != nil || h.Get(1) == nil || !bytes.Equal(h.Get(1).PublicKey(), p.PublicKey) {
 			t.Fatalf("acknowledged without v1 sealed: %v", err)
 		}
 		if info := n.r.Info(); info.Rotation == nil || info.Rotation.Phase != "acking" || !info.Rotation.Acked {
@@ -117,11 +118,11 @@ func TestRotationProposeAcceptAck(t *testing.T) {
 	}
 	// Until activation, outputs use v0; after it, v1, identically everywhere.
 	beacon := func(seq, h uint64) protocol.Message {
-		return ingress(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: seq, Body: protocol.EncodeU64(h)}.Encode())
+		return ingressMsg(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: seq, Body: protocol.EncodeU64(h)}.Encode())
 	}
 	applyAll(t, nodes, beacon(0, 10))
-	applyAll(t, nodes, ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode()),
-		ingress(protocol.TopicClusterTask, protocol.GatekeeperTask{Seq: 1, Body: protocol.ClusterKeyID{Cluster: 4, Version: 1}.Encode()}.Encode()),
+	applyAll(t, nodes, ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode()),
+		ingressMsg(protocol.TopicClusterTask, protocol.GatekeeperTask{Seq: 1, Body: protocol.ClusterKeyID{Cluster: 4, Version: 1}.Encode()}.Encode()),
 		beacon(2, 20))
 	for _, topic := range []string{protocol.TopicBeacon, protocol.TopicClusterKey} {
 		var first [][]byte
@@ -158,8 +159,8 @@ func TestRotationNextProposerAfterTimeout(t *testing.T) {
 		t.Fatal("second proposed before its turn")
 	}
 	b.r.mu.Lock()
-	due := b.r.proposalDue(&b.r.st, 4)
-	due5 := b.r.proposalDue(&b.r.st, 5)
+	due := b.r.rotation.ProposalDue(&b.r.st, 4)
+	due5 := b.r.rotation.ProposalDue(&b.r.st, 5)
 	b.r.mu.Unlock()
 	if due || !due5 {
 		t.Fatalf("second's turn: due at 4 %v, at 5 %v", due, due5)
@@ -181,9 +182,9 @@ func TestRotationBadCopyReportedThenRejected(t *testing.T) {
 	// Copy 2 is tampered with.
 	p.Copies[2] = bytes.Clone(p.Copies[2])
 	p.Copies[2][len(p.Copies[2])-1] ^= 1
-	applyAll(t, nodes, ingress(protocol.TopicRotationProposed, protocol.RotationProposed{Proposer: nodes[0].id(), RotationProposal: p}.Encode()))
+	applyAll(t, nodes, ingressMsg(protocol.TopicRotationProposed, protocol.RotationProposed{Proposer: nodes[0].id(), RotationProposal: p}.Encode()))
 	for _, n := range nodes[1:] {
-		if len(n.take(protocol.TopicRotationAck)) != 0 || n.r.master.get(1) != nil {
+		if len(n.take(protocol.TopicRotationAck)) != 0 || n.r.master.Get(1) != nil {
 			t.Fatal("acknowledged or kept a bad copy")
 		}
 		f, err := protocol.DecodeKeyFault(n.takeOne(protocol.TopicKeyFault).Payload)
@@ -195,9 +196,9 @@ func TestRotationBadCopyReportedThenRejected(t *testing.T) {
 
 	// The chain drops the proposal: the proposer forgets its v1, and the
 	// next gatekeeper in order proposes a new one.
-	applyAll(t, nodes, ingress(protocol.TopicRotationProposalRejected, protocol.RotationRejected{ToVersion: 1, Proposer: nodes[0].id()}.Encode()))
-	h, _ := loadMasterHistory(nodes[0].dir, nodes[0].r.tee)
-	if h.get(1) != nil || nodes[0].r.master.get(1) != nil {
+	applyAll(t, nodes, ingressMsg(protocol.TopicRotationProposalRejected, protocol.RotationRejected{ToVersion: 1, Proposer: nodes[0].id()}.Encode()))
+	h, _ := state.LoadMasterHistory(nodes[0].dir, nodes[0].r.tee)
+	if h.Get(1) != nil || nodes[0].r.master.Get(1) != nil {
 		t.Fatal("rejected proposal's key still sealed")
 	}
 	if len(nodes[0].take(protocol.TopicRotationProposal)) != 0 || len(nodes[2].take(protocol.TopicRotationProposal)) != 0 {
@@ -225,17 +226,17 @@ func TestRotationCrashBetweenSealAndCommit(t *testing.T) {
 	start := rotationStart(0, nodes...)
 	// What SyncIngress does, up to the seal, then "power off".
 	a.r.mu.Lock()
-	tx := &ingressTx{next: a.r.st.clone(), master: a.r.master.clone()}
-	if _, err := a.r.handleIngress(tx, start); err != nil {
+	tx := &state.Tx{Next: a.r.st.Clone(), Master: a.r.master.Clone()}
+	if _, err := a.r.dispatch.handleIngress(tx, start); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.r.maybePropose(tx); err != nil {
+	if err := a.r.rotation.MaybePropose(tx); err != nil {
 		t.Fatal(err)
 	}
-	if err := saveMasterHistory(a.dir, a.r.tee, &tx.master); err != nil {
+	if err := state.SaveMasterHistory(a.dir, a.r.tee, &tx.Master); err != nil {
 		t.Fatal(err)
 	}
-	sealed := tx.master.get(1).PublicKey()
+	sealed := tx.Master.Get(1).PublicKey()
 	a.r.mu.Unlock()
 
 	a.open()
@@ -253,18 +254,18 @@ func TestRotationCrashBetweenSealAndCommit(t *testing.T) {
 	b.mustApply(start)
 	in, _ := proposed(t, a, protocol.Message{Payload: p.Encode()})
 	b.r.mu.Lock()
-	tx = &ingressTx{next: b.r.st.clone(), master: b.r.master.clone()}
-	if _, err := b.r.handleIngress(tx, in); err != nil {
+	tx = &state.Tx{Next: b.r.st.Clone(), Master: b.r.master.Clone()}
+	if _, err := b.r.dispatch.handleIngress(tx, in); err != nil {
 		t.Fatal(err)
 	}
-	if err := saveMasterHistory(b.dir, b.r.tee, &tx.master); err != nil {
+	if err := state.SaveMasterHistory(b.dir, b.r.tee, &tx.Master); err != nil {
 		t.Fatal(err)
 	}
 	b.r.mu.Unlock()
 	b.open()
 	b.mustApply(in)
 	b.takeOne(protocol.TopicRotationAck)
-	if k := b.r.master.get(1); k == nil || !bytes.Equal(k.PublicKey(), sealed) {
+	if k := b.r.master.Get(1); k == nil || !bytes.Equal(k.PublicKey(), sealed) {
 		t.Fatal("receiver lost v1 over the crash")
 	}
 }
@@ -274,17 +275,17 @@ func TestRotationEraseLeavesNoRetiredKey(t *testing.T) {
 	nodes, _ := gatekeeperSet(t, 2)
 	w := newTestNode(t)
 	// w is a worker of cluster 5 and holds its v0 key.
-	g0 := grant(w, 5, crypto.ClusterPublicKey(nodes[0].r.master.get(0).ClusterKey(5)))
+	g0 := grant(w, 5, crypto.ClusterPublicKey(nodes[0].r.master.Get(0).ClusterKey(5)))
 	nodes[0].mustApply(g0)
 	w.mustApply(g0, relayed(nodes[0].id(), nodes[0].takeOne(protocol.TopicClusterKeyCopy)))
-	v0Master := nodes[0].r.master.get(0).Secret()
-	v0Cluster := nodes[0].r.master.get(0).ClusterKey(5)
+	v0Master := nodes[0].r.master.Get(0).Secret()
+	v0Cluster := nodes[0].r.master.Get(0).ClusterKey(5)
 
 	pub1 := rotate(t, nodes)
-	w.mustApply(ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 0, PublicKey: nodes[0].r.st.MasterPubKeys[0]}.Encode()),
-		rotationStart(0, nodes...), ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: pub1}.Encode()))
-	ck1 := nodes[0].r.master.get(1).ClusterKey(5)
-	g1 := ingress(protocol.TopicClusterGrant, protocol.ClusterGrant{ClusterKeyID: protocol.ClusterKeyID{Cluster: 5, Version: 1},
+	w.mustApply(ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 0, PublicKey: nodes[0].r.st.MasterPubKeys[0]}.Encode()),
+		rotationStart(0, nodes...), ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: pub1}.Encode()))
+	ck1 := nodes[0].r.master.Get(1).ClusterKey(5)
+	g1 := ingressMsg(protocol.TopicClusterGrant, protocol.ClusterGrant{ClusterKeyID: protocol.ClusterKeyID{Cluster: 5, Version: 1},
 		PublicKey: crypto.ClusterPublicKey(ck1), Worker: w.id(), ReceiveKey: w.receiveKey()}.Encode())
 	nodes[0].mustApply(g1)
 	w.mustApply(g1, relayed(nodes[0].id(), nodes[0].takeOne(protocol.TopicClusterKeyCopy)))
@@ -300,20 +301,20 @@ func TestRotationEraseLeavesNoRetiredKey(t *testing.T) {
 
 	all := append(slices.Clone(nodes), w)
 	// The chain starts re-encryption on activation, before it retires v0.
-	applyAll(t, all, ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: uint32(len(nodes))}.Encode()))
-	applyAll(t, all, ingress(protocol.TopicMasterKeyRetired, protocol.MasterKeyRetired{Version: 0, EraseHeight: 30}.Encode()))
+	applyAll(t, all, ingressMsg(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: uint32(len(nodes))}.Encode()))
+	applyAll(t, all, ingressMsg(protocol.TopicMasterKeyRetired, protocol.MasterKeyRetired{Version: 0, EraseHeight: 30}.Encode()))
 	if info := nodes[0].r.Info(); info.Rotation == nil || info.Rotation.Phase != "retiring" {
 		t.Fatalf("info %+v", info.Rotation)
 	}
-	applyAll(t, all, ingress(protocol.TopicMasterKeyErase, protocol.EncodeU32(0)))
+	applyAll(t, all, ingressMsg(protocol.TopicMasterKeyErase, protocol.EncodeU32(0)))
 
 	for _, n := range all {
 		// The sealed master key history holds no v0.
-		h, err := loadMasterHistory(n.dir, n.r.tee)
+		h, err := state.LoadMasterHistory(n.dir, n.r.tee)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h.get(0) != nil {
+		if h.Get(0) != nil {
 			t.Fatal("v0 still in the sealed history")
 		}
 		// No checkpoint on disk holds v0's cluster key.
@@ -343,7 +344,7 @@ func TestRotationEraseLeavesNoRetiredKey(t *testing.T) {
 		}
 		// A restart keeps it live with only v1.
 		n.open()
-		if n.r.Info().Role != api.RoleActive || n.r.master.get(1) == nil {
+		if n.r.Info().Role != api.RoleActive || n.r.master.Get(1) == nil {
 			t.Fatal("not live with v1 after a restart")
 		}
 	}
@@ -353,12 +354,12 @@ func TestRotationEraseLeavesNoRetiredKey(t *testing.T) {
 
 	// A gatekeeper joining now gets the history from v1 on.
 	d := newTestNode(t)
-	applyAll(t, []*testNode{d}, ingress(protocol.TopicMasterKeyErase, protocol.EncodeU32(0)))
-	d.mustApply(ingress(protocol.TopicGatekeeperAdded, d.id()),
-		ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 0, PublicKey: nodes[0].r.st.MasterPubKeys[0]}.Encode()),
-		ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: pub1}.Encode()))
+	applyAll(t, []*testNode{d}, ingressMsg(protocol.TopicMasterKeyErase, protocol.EncodeU32(0)))
+	d.mustApply(ingressMsg(protocol.TopicGatekeeperAdded, d.id()),
+		ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 0, PublicKey: nodes[0].r.st.MasterPubKeys[0]}.Encode()),
+		ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: pub1}.Encode()))
 	deliverHistory(t, d, nodes[0])
-	if d.r.Info().Role != api.RoleActive || d.r.master.get(0) != nil || d.r.master.get(1) == nil {
+	if d.r.Info().Role != api.RoleActive || d.r.master.Get(0) != nil || d.r.master.Get(1) == nil {
 		t.Fatal("joiner after the erasure is not live with v1 only")
 	}
 }
@@ -370,13 +371,13 @@ func TestRotationCrashDuringErase(t *testing.T) {
 	nodes, _ := gatekeeperSet(t, 1)
 	a := nodes[0]
 	rotate(t, nodes)
-	erase := ingress(protocol.TopicMasterKeyErase, protocol.EncodeU32(0))
+	erase := ingressMsg(protocol.TopicMasterKeyErase, protocol.EncodeU32(0))
 	a.r.mu.Lock()
-	tx := &ingressTx{next: a.r.st.clone(), master: a.r.master.clone()}
-	if _, err := a.r.handleIngress(tx, erase); err != nil {
+	tx := &state.Tx{Next: a.r.st.Clone(), Master: a.r.master.Clone()}
+	if _, err := a.r.dispatch.handleIngress(tx, erase); err != nil {
 		t.Fatal(err)
 	}
-	if err := saveMasterHistory(a.dir, a.r.tee, &tx.master); err != nil {
+	if err := state.SaveMasterHistory(a.dir, a.r.tee, &tx.Master); err != nil {
 		t.Fatal(err)
 	}
 	a.r.mu.Unlock()
@@ -385,7 +386,7 @@ func TestRotationCrashDuringErase(t *testing.T) {
 		t.Fatal("not live after a crash between the erasure's seal and commit")
 	}
 	a.mustApply(erase)
-	if a.r.master.get(0) != nil || a.r.Info().MasterErasedBelow != 1 {
+	if a.r.master.Get(0) != nil || a.r.Info().MasterErasedBelow != 1 {
 		t.Fatal("erasure not applied after the restart")
 	}
 }
@@ -400,7 +401,7 @@ func TestReencryptionReportsProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	ck0 := a.r.master.get(0).ClusterKey(2)
+	ck0 := a.r.master.Get(0).ClusterKey(2)
 	const n = 40
 	want := map[string][]byte{}
 	for i := range n {
@@ -416,13 +417,13 @@ func TestReencryptionReportsProgress(t *testing.T) {
 		want[name] = pt
 	}
 	pub1 := rotate(t, nodes)
-	task := ingress(protocol.TopicClusterTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.ClusterKeyID{Cluster: 2, Version: 1}.Encode()}.Encode())
-	a.mustApply(task, ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
-	if _, ok := a.r.readyJob(); ok {
+	task := ingressMsg(protocol.TopicClusterTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.ClusterKeyID{Cluster: 2, Version: 1}.Encode()}.Encode())
+	a.mustApply(task, ingressMsg(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
+	if _, ok := a.r.reencWork.readyJob(); ok {
 		t.Fatal("job ready before the new cluster key is on chain")
 	}
 	ckPub := a.takeOne(protocol.TopicClusterKey)
-	a.mustApply(ingress(protocol.TopicClusterKey, ckPub.Payload))
+	a.mustApply(ingressMsg(protocol.TopicClusterKey, ckPub.Payload))
 
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -444,7 +445,7 @@ func TestReencryptionReportsProgress(t *testing.T) {
 	if err != nil || !last.Finished || last.Done != n || last.Total != n || last.Failed != 0 || last.ToVersion != 1 {
 		t.Fatalf("last report %+v: %v", last, err)
 	}
-	ck1 := a.r.master.get(1).ClusterKey(2)
+	ck1 := a.r.master.Get(1).ClusterKey(2)
 	for name, pt := range want {
 		blob, err := store.Get(ctx, reencrypt.ObjectName(2, "demo", name))
 		if err != nil {
@@ -471,7 +472,7 @@ func TestReencryptionReportsFailedObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	ck0 := a.r.master.get(0).ClusterKey(2)
+	ck0 := a.r.master.Get(0).ClusterKey(2)
 	for i := range 5 {
 		name := fmt.Sprintf("obj-%d", i)
 		blob, _ := crypto.SealBlob(rand.Reader, ck0, crypto.BlobID{Cluster: 2, Version: 0, App: "demo", Name: name}, []byte(name))
@@ -483,12 +484,12 @@ func TestReencryptionReportsFailedObjects(t *testing.T) {
 		}
 	}
 	rotate(t, nodes)
-	a.mustApply(ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
-	j, ok := a.r.readyJob()
+	a.mustApply(ingressMsg(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
+	j, ok := a.r.reencWork.readyJob()
 	if !ok {
 		t.Fatal("job not ready")
 	}
-	if a.r.runReencryptJob(ctx, store, j) {
+	if a.r.reencWork.runReencryptJob(ctx, store, j) {
 		t.Fatal("a job with a failed object asks to run again at once")
 	}
 	rep, err := protocol.DecodeReencryptProgress(a.takeOne(protocol.TopicReencryptProgress).Payload)
@@ -513,14 +514,14 @@ func TestRotationLateGatekeeperCatchesUp(t *testing.T) {
 	applyAll(t, online, start)
 	in, p := proposed(t, nodes[0], nodes[0].takeOne(protocol.TopicRotationProposal))
 	applyAll(t, online, in)
-	activated := ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode())
-	task := ingress(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.EncodeU64(30)}.Encode())
+	activated := ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode())
+	task := ingressMsg(protocol.TopicBeaconTask, protocol.GatekeeperTask{Seq: 0, Body: protocol.EncodeU64(30)}.Encode())
 	applyAll(t, online, activated, task)
 
 	// Back online: the whole rotation so far in one sync call.
 	late.mustApply(start, in, activated, task)
 	late.takeOne(protocol.TopicRotationAck)
-	if late.r.Info().Role != api.RoleActive || late.r.master.get(1) == nil {
+	if late.r.Info().Role != api.RoleActive || late.r.master.Get(1) == nil {
 		t.Fatal("late gatekeeper not active with v1")
 	}
 	mw, ml := nodes[0].takeOne(protocol.TopicBeacon), late.takeOne(protocol.TopicBeacon)
@@ -583,11 +584,11 @@ func TestInfoAndMetricsShowReencryption(t *testing.T) {
 	nodes, _ := gatekeeperSet(t, 1)
 	a := nodes[0]
 	rotate(t, nodes)
-	a.mustApply(ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
 	job := reencrypt.Job{From: 0, To: 1, Range: reencrypt.All}
 	p := reencrypt.Progress{Total: 100, Done: 25, Processed: 25, Elapsed: 5 * time.Second}
 	a.r.reenc.set(job, p)
-	a.r.setReencryptGauges(p)
+	a.r.reencWork.setReencryptGauges(p)
 	ri := a.r.Info().Rotation
 	if ri == nil || ri.Phase != "reencrypting" || ri.Ranges != 1 || ri.Done != 25 || ri.Total != 100 || ri.ETASeconds != 15 {
 		t.Fatalf("info %+v", ri)
@@ -637,7 +638,7 @@ func TestReencryptionResumesAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	ck0 := a.r.master.get(0).ClusterKey(2)
+	ck0 := a.r.master.Get(0).ClusterKey(2)
 	const n = 60
 	for i := range n {
 		name := fmt.Sprintf("obj-%03d", i)
@@ -647,15 +648,15 @@ func TestReencryptionResumesAfterRestart(t *testing.T) {
 		}
 	}
 	rotate(t, nodes)
-	a.mustApply(ingress(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
+	a.mustApply(ingressMsg(protocol.TopicReencryptStart, protocol.ReencryptStart{From: 0, To: 1, Ranges: 1}.Encode()))
 
-	j, ok := a.r.readyJob()
+	j, ok := a.r.reencWork.readyJob()
 	if !ok {
 		t.Fatal("job not ready")
 	}
 	stopCtx, stop := context.WithTimeout(ctx, 150*time.Millisecond)
 	defer stop()
-	a.r.runReencryptJob(stopCtx, slowStore{disk, 10 * time.Millisecond}, j)
+	a.r.reencWork.runReencryptJob(stopCtx, slowStore{disk, 10 * time.Millisecond}, j)
 	if a.r.Info().Rotation.Finished {
 		t.Fatal("the job finished before it was stopped; make the store slower")
 	}
@@ -669,8 +670,8 @@ func TestReencryptionResumesAfterRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j, ok = a.r.readyJob()
-	if !ok || !a.r.runReencryptJob(ctx, disk, j) || !a.r.Info().Rotation.Finished {
+	j, ok = a.r.reencWork.readyJob()
+	if !ok || !a.r.reencWork.runReencryptJob(ctx, disk, j) || !a.r.Info().Rotation.Finished {
 		t.Fatalf("resumed job did not finish: %+v", a.r.Info().Rotation)
 	}
 	reps := a.take(protocol.TopicReencryptProgress)
@@ -678,7 +679,7 @@ func TestReencryptionResumesAfterRestart(t *testing.T) {
 	if err != nil || !last.Finished || last.Done != n || last.Total != n {
 		t.Fatalf("last report %+v: %v", last, err)
 	}
-	ck1 := a.r.master.get(1).ClusterKey(2)
+	ck1 := a.r.master.Get(1).ClusterKey(2)
 	for i := range n {
 		name := fmt.Sprintf("obj-%03d", i)
 		blob, err := disk.Get(ctx, reencrypt.ObjectName(2, "demo", name))
@@ -698,7 +699,7 @@ func TestAppHoldsWritesWhileNewerKeyPending(t *testing.T) {
 	t.Parallel()
 	nodes, _ := gatekeeperSet(t, 1)
 	a, w := nodes[0], newTestNode(t)
-	g0 := grant(w, 5, crypto.ClusterPublicKey(a.r.master.get(0).ClusterKey(5)))
+	g0 := grant(w, 5, crypto.ClusterPublicKey(a.r.master.Get(0).ClusterKey(5)))
 	a.mustApply(g0)
 	w.mustApply(g0, relayed(a.id(), a.takeOne(protocol.TopicClusterKeyCopy)))
 	store, err := statestore.OpenDir(t.TempDir())
@@ -717,8 +718,8 @@ func TestAppHoldsWritesWhileNewerKeyPending(t *testing.T) {
 		t.Fatalf("PUT before the rotation: %d", c)
 	}
 	rotate(t, nodes)
-	ck1 := a.r.master.get(1).ClusterKey(5)
-	g1 := ingress(protocol.TopicClusterGrant, protocol.ClusterGrant{ClusterKeyID: protocol.ClusterKeyID{Cluster: 5, Version: 1},
+	ck1 := a.r.master.Get(1).ClusterKey(5)
+	g1 := ingressMsg(protocol.TopicClusterGrant, protocol.ClusterGrant{ClusterKeyID: protocol.ClusterKeyID{Cluster: 5, Version: 1},
 		PublicKey: crypto.ClusterPublicKey(ck1), Worker: w.id(), ReceiveKey: w.receiveKey()}.Encode())
 	w.mustApply(g1)
 	if c := do(http.MethodPut, "y", "during"); c != http.StatusConflict {
@@ -752,13 +753,13 @@ func TestRotationFaultedGatekeeperRefetched(t *testing.T) {
 	_, p := proposed(t, nodes[0], nodes[0].takeOne(protocol.TopicRotationProposal))
 	p.Copies[2] = bytes.Clone(p.Copies[2])
 	p.Copies[2][len(p.Copies[2])-1] ^= 1
-	applyAll(t, nodes, ingress(protocol.TopicRotationProposed, protocol.RotationProposed{Proposer: nodes[0].id(), RotationProposal: p}.Encode()))
+	applyAll(t, nodes, ingressMsg(protocol.TopicRotationProposed, protocol.RotationProposed{Proposer: nodes[0].id(), RotationProposal: p}.Encode()))
 	nodes[0].takeOne(protocol.TopicRotationAck)
 	nodes[1].takeOne(protocol.TopicRotationAck)
 	nodes[2].takeOne(protocol.TopicKeyFault)
 	// Activation, then the chain's request for the faulted gatekeeper.
-	req := ingress(protocol.TopicMasterKeyRequest, protocol.KeyRequest{Identity: nodes[2].id(), ReceiveKey: nodes[2].receiveKey()}.Encode())
-	applyAll(t, nodes, ingress(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode()), req)
+	req := ingressMsg(protocol.TopicMasterKeyRequest, protocol.KeyRequest{Identity: nodes[2].id(), ReceiveKey: nodes[2].receiveKey()}.Encode())
+	applyAll(t, nodes, ingressMsg(protocol.TopicMasterKey, protocol.MasterKeyRecord{Version: 1, PublicKey: p.PublicKey}.Encode()), req)
 	if nodes[2].r.Info().Role == api.RoleActive {
 		t.Fatal("a gatekeeper without the activated version is still active")
 	}
@@ -773,7 +774,7 @@ func TestRotationFaultedGatekeeperRefetched(t *testing.T) {
 		t.Fatalf("after the refetch: role %q, %d versions", info.Role, info.MasterVersions)
 	}
 	nodes[2].takeOne(protocol.TopicGatekeeperLive)
-	if k := nodes[2].r.master.get(1); k == nil || !bytes.Equal(k.PublicKey(), p.PublicKey) {
+	if k := nodes[2].r.master.Get(1); k == nil || !bytes.Equal(k.PublicKey(), p.PublicKey) {
 		t.Fatal("the refetched history lacks the activated version")
 	}
 }
@@ -789,12 +790,12 @@ func TestRestoredHistoryIsErasedAgain(t *testing.T) {
 	nodes, _ := gatekeeperSet(t, 1)
 	a := nodes[0]
 	rotate(t, nodes)
-	path := filepath.Join(a.dir, MasterKeysFile)
+	path := filepath.Join(a.dir, state.MasterKeysFile)
 	before, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.mustApply(ingress(protocol.TopicMasterKeyErase, protocol.EncodeU32(0)))
+	a.mustApply(ingressMsg(protocol.TopicMasterKeyErase, protocol.EncodeU32(0)))
 	if err := a.r.Checkpoint(); err != nil {
 		t.Fatal(err)
 	}
@@ -802,17 +803,17 @@ func TestRestoredHistoryIsErasedAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.open()
-	if a.r.master.get(0) != nil {
+	if a.r.master.Get(0) != nil {
 		t.Fatal("a restored history brought the erased v0 back into the enclave")
 	}
-	if a.r.Info().Role != api.RoleActive || a.r.master.get(1) == nil {
+	if a.r.Info().Role != api.RoleActive || a.r.master.Get(1) == nil {
 		t.Fatal("not live with v1 after the restored history was trimmed")
 	}
-	h, err := loadMasterHistory(a.dir, a.r.tee)
+	h, err := state.LoadMasterHistory(a.dir, a.r.tee)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.get(0) != nil {
+	if h.Get(0) != nil {
 		t.Fatal("the restored history on disk still holds v0")
 	}
 }

@@ -15,6 +15,11 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/strictjson"
 )
 
+// rpcServer holds the RPC's plumbing: sync slots and error replies.
+type rpcServer struct {
+	r *Runtime
+}
+
 // Handler returns the pRuntime's HTTP API (see package api).
 func (r *Runtime) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -25,19 +30,19 @@ func (r *Runtime) Handler() http.Handler {
 	mux.Handle("GET "+api.PathMetrics, promhttp.HandlerFor(r.metrics.reg, promhttp.HandlerOpts{}))
 	// The sync calls take a slot each (see syncSlot); the header calls also
 	// bound their body to what MaxValidators needs.
-	mux.HandleFunc("POST "+api.PathSyncInit, r.syncSlot(api.MaxHeaderUpdateBody, func(w http.ResponseWriter, req *http.Request) {
+	mux.HandleFunc("POST "+api.PathSyncInit, r.rpcs.syncSlot(api.MaxHeaderUpdateBody, func(w http.ResponseWriter, req *http.Request) {
 		var u api.HeaderUpdate
 		if decode(w, req, &u) {
-			r.reply(w, r.InitChain(u))
+			r.rpcs.reply(w, r.InitChain(u))
 		}
 	}))
-	mux.HandleFunc("POST "+api.PathSyncHeader, r.syncSlot(api.MaxHeaderUpdateBody, func(w http.ResponseWriter, req *http.Request) {
+	mux.HandleFunc("POST "+api.PathSyncHeader, r.rpcs.syncSlot(api.MaxHeaderUpdateBody, func(w http.ResponseWriter, req *http.Request) {
 		var u api.HeaderUpdate
 		if decode(w, req, &u) {
-			r.reply(w, r.SyncHeader(u))
+			r.rpcs.reply(w, r.SyncHeader(u))
 		}
 	}))
-	mux.HandleFunc("POST "+api.PathSyncIngress, r.syncSlot(api.MaxRequestBody, func(w http.ResponseWriter, req *http.Request) {
+	mux.HandleFunc("POST "+api.PathSyncIngress, r.rpcs.syncSlot(api.MaxRequestBody, func(w http.ResponseWriter, req *http.Request) {
 		var in api.IngressRequest
 		if !decode(w, req, &in) {
 			return
@@ -49,16 +54,16 @@ func (r *Runtime) Handler() http.Handler {
 		}
 		api.WriteJSON(w, http.StatusOK, resp)
 	}))
-	mux.HandleFunc("POST "+api.PathSyncEgressAck, r.syncSlot(api.MaxRequestBody, func(w http.ResponseWriter, req *http.Request) {
+	mux.HandleFunc("POST "+api.PathSyncEgressAck, r.rpcs.syncSlot(api.MaxRequestBody, func(w http.ResponseWriter, req *http.Request) {
 		var in api.EgressAckRequest
 		if decode(w, req, &in) {
-			r.reply(w, r.SyncEgressAck(in))
+			r.rpcs.reply(w, r.SyncEgressAck(in))
 		}
 	}))
-	mux.HandleFunc("POST "+api.PathSyncBootstrap, r.syncSlot(api.MaxRequestBody, func(w http.ResponseWriter, req *http.Request) {
+	mux.HandleFunc("POST "+api.PathSyncBootstrap, r.rpcs.syncSlot(api.MaxRequestBody, func(w http.ResponseWriter, req *http.Request) {
 		var in api.BootstrapRequest
 		if decode(w, req, &in) {
-			r.reply(w, r.Bootstrap(in))
+			r.rpcs.reply(w, r.Bootstrap(in))
 		}
 	}))
 	mux.HandleFunc("GET "+api.PathEgress, func(w http.ResponseWriter, _ *http.Request) {
@@ -102,10 +107,10 @@ func (r *Runtime) PublicHandler() http.Handler {
 // body, so that a flood of sync requests — which anyone who reaches the RPC
 // can send — costs at most that many concurrent requests' work, and bounds
 // the body to limit bytes (413 beyond).
-func (r *Runtime) syncSlot(limit int64, h http.HandlerFunc) http.HandlerFunc {
+func (rp *rpcServer) syncSlot(limit int64, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
-		if !r.takeSyncSlot(req) {
-			r.metrics.rejected.WithLabelValues("busy").Inc()
+		if !rp.takeSyncSlot(req) {
+			rp.r.metrics.rejected.WithLabelValues("busy").Inc()
 			// Closing the connection spares reading the refused body:
 			// otherwise a flood costs a copy of every byte it sends.
 			w.Header().Set("Connection", "close")
@@ -113,13 +118,13 @@ func (r *Runtime) syncSlot(limit int64, h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if req.ContentLength > limit {
-			<-r.syncSlots
+			<-rp.r.syncSlots
 			w.Header().Set("Connection", "close")
 			api.WriteJSON(w, http.StatusRequestEntityTooLarge, api.Error{Error: fmt.Sprintf("pruntime: request body over %d bytes", limit)})
 			return
 		}
 		req.Body = http.MaxBytesReader(w, req.Body, limit)
-		start := r.syncClock.now()
+		start := rp.r.syncClock.now()
 		sw := &statusWriter{ResponseWriter: w}
 		h(sw, req)
 		// A request refused as the client's fault keeps its slot for
@@ -128,12 +133,12 @@ func (r *Runtime) syncSlot(limit int64, h http.HandlerFunc) http.HandlerFunc {
 		// 1/(1+SyncPenalty) of SyncConcurrency cores, leaving the app API
 		// and the readers idle cores. A relayer's own refusals (a header
 		// too far ahead: 422) are a few per catch-up and cost it milliseconds.
-		if hold := time.Duration(r.cfg.SyncPenalty) * r.syncClock.now().Sub(start); sw.status >= 400 && sw.status < 500 && sw.status != http.StatusConflict && hold > 0 {
-			r.metrics.rejected.WithLabelValues("penalty").Inc()
-			r.syncClock.after(hold, func() { <-r.syncSlots })
+		if hold := time.Duration(rp.r.cfg.SyncPenalty) * rp.r.syncClock.now().Sub(start); sw.status >= 400 && sw.status < 500 && sw.status != http.StatusConflict && hold > 0 {
+			rp.r.metrics.rejected.WithLabelValues("penalty").Inc()
+			rp.r.syncClock.after(hold, func() { <-rp.r.syncSlots })
 			return
 		}
-		<-r.syncSlots
+		<-rp.r.syncSlots
 	}
 }
 
@@ -150,21 +155,21 @@ const (
 
 // takeSyncSlot takes a sync slot, waiting as the comment above says, and
 // reports whether it got one.
-func (r *Runtime) takeSyncSlot(req *http.Request) bool {
+func (rp *rpcServer) takeSyncSlot(req *http.Request) bool {
 	select {
-	case r.syncSlots <- struct{}{}:
+	case rp.r.syncSlots <- struct{}{}:
 		return true
 	default:
 	}
-	if r.syncWaiters.Add(1) > maxSyncWaiters {
-		r.syncWaiters.Add(-1)
+	if rp.r.syncWaiters.Add(1) > maxSyncWaiters {
+		rp.r.syncWaiters.Add(-1)
 		return false
 	}
-	defer r.syncWaiters.Add(-1)
+	defer rp.r.syncWaiters.Add(-1)
 	timer := time.NewTimer(syncWait)
 	defer timer.Stop()
 	select {
-	case r.syncSlots <- struct{}{}:
+	case rp.r.syncSlots <- struct{}{}:
 		return true
 	case <-timer.C:
 		return false
@@ -202,12 +207,12 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 // reply answers a sync call with the new info, or the error.
-func (r *Runtime) reply(w http.ResponseWriter, err error) {
+func (rp *rpcServer) reply(w http.ResponseWriter, err error) {
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, r.Info())
+	api.WriteJSON(w, http.StatusOK, rp.r.Info())
 }
 
 // decode reads a bounded JSON body with strictjson (exact field names, no

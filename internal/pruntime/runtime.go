@@ -18,6 +18,8 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/chainsync"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/checkpoint"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/ingress"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee"
 )
 
@@ -41,7 +43,7 @@ var (
 	ErrSyncConflict = errors.New("pruntime: trusted state changed while the header was verified; retry")
 
 	// errStorage marks failures of the runtime's own disk (HTTP 500).
-	errStorage = errors.New("pruntime: storage")
+	errStorage = state.ErrStorage
 )
 
 func isInternal(err error) bool { return errors.Is(err, errStorage) }
@@ -64,11 +66,11 @@ type Runtime struct {
 	// (see publish), so they never wait on sync work, a checkpoint write
 	// or a signature check.
 	mu      sync.Mutex
-	st      state
+	st      state.State
 	trusted *chainsync.TrustedState // decoded st.Trusted
 	// master is the sealed master key history (gatekeepers only), kept in
 	// step with st: both change only in commitIngress.
-	master masterHistory
+	master state.MasterHistory
 
 	// computing mirrors st.Computation.Session != 0 for the benchmark loop;
 	// iterations counts its iterations (RunBenchmark).
@@ -95,16 +97,43 @@ type Runtime struct {
 	// syncLn, when set (Config.SyncListen), serves the sync endpoints,
 	// which the main listener then refuses.
 	syncLn net.Listener
-	// topics is the ingress topic table (ingress.go), built once in New.
-	topics *topicTable
+	// topics is the ingress topic table (package ingress), built once in New.
+	topics *ingress.Table
+	// rotation is the rotation role, which the core calls around commits.
+	rotation Rotation
+	// gatekeeper is the gatekeeper role, which the core calls around
+	// commits and in a bootstrap.
+	gatekeeper Gatekeeper
 	// verifyHook, when set (by tests only), runs while SyncHeader verifies a
 	// header, outside the lock.
 	verifyHook func()
+
+	dispatch  dispatcher
+	boot      bootstrapper
+	reencWork reencryptor
+	rpcs      rpcServer
+	sign      signer
+	publisher publisher
+	prover    prover
+}
+
+// publisher makes a committed state visible to the readers (the view) and
+// the metrics.
+type publisher struct {
+	r *Runtime
+}
+
+// prover verifies proven reads of the chain's store against the latest
+// verified header.
+type prover struct {
+	r *Runtime
 }
 
 // New opens the runtime in cfg.DataDir: it unseals (or creates) the
-// identity and resumes from the newest checkpoint that verifies.
-func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
+// identity and resumes from the newest checkpoint that verifies. roles
+// builds the roles outside the core on its Enclave; the topic table is
+// built once, from the core's rows and theirs.
+func New(cfg Config, t tee.TEE, log *slog.Logger, roles Roles) (*Runtime, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -116,9 +145,16 @@ func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Runtime{cfg: cfg, tee: t, id: id, ckpt: ckpt, log: log, metrics: newMetrics(), rand: rand.Reader, st: state{Version: stateVersion},
+	r := &Runtime{cfg: cfg, tee: t, id: id, ckpt: ckpt, log: log, metrics: newMetrics(), rand: rand.Reader, st: state.State{Version: state.SchemaVersion},
 		reencWake: make(chan struct{}, 1), syncSlots: make(chan struct{}, cfg.SyncConcurrency), syncClock: realSyncClock}
-	if r.topics, err = newTopicTable(r.ingressRoutes()); err != nil {
+	r.dispatch = dispatcher{r: r}
+	r.boot = bootstrapper{r: r}
+	r.reencWork = reencryptor{r: r}
+	r.rpcs = rpcServer{r: r}
+	r.sign = signer{r: r}
+	r.publisher = publisher{r: r}
+	r.prover = prover{r: r}
+	if r.topics, err = r.buildRoles(roles); err != nil {
 		return nil, err
 	}
 	log.Info("identity", "created", created, "identity_key", hex.EncodeToString(id.PublicKey()), "tee", t.Kind())
@@ -134,7 +170,7 @@ func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
 	case err != nil:
 		return nil, err
 	default:
-		st, err := unmarshalState(cp.Payload)
+		st, err := state.Unmarshal(cp.Payload)
 		if err != nil {
 			return nil, err
 		}
@@ -143,13 +179,13 @@ func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
 		}
 		log.Info("resumed from checkpoint", "file", cp.File, "height", r.height(), "next_ingress", st.NextIngress)
 	}
-	if r.master, err = loadMasterHistory(cfg.DataDir, t); err != nil {
+	if r.master, err = state.LoadMasterHistory(cfg.DataDir, t); err != nil {
 		return nil, err
 	}
 	// The sealing key never changes, so a host can put back a history it
 	// copied before an erasure: drop what the checkpoint says was erased.
-	if r.master.eraseBelow(r.st.MasterErasedBelow) {
-		if err := saveMasterHistory(cfg.DataDir, t, &r.master); err != nil {
+	if r.master.EraseBelow(r.st.MasterErasedBelow) {
+		if err := state.SaveMasterHistory(cfg.DataDir, t, &r.master); err != nil {
 			return nil, err
 		}
 		log.Warn("the sealed master key history held erased versions; erased them again", "erased_below", r.st.MasterErasedBelow)
@@ -158,19 +194,19 @@ func New(cfg Config, t tee.TEE, log *slog.Logger) (*Runtime, error) {
 	// erased and a crash came between rewriting the history and committing
 	// the state (the erasure is applied again); erasure only ever removes
 	// the oldest versions.
-	if r.st.GK.Live && !r.master.holdsAll(max(r.st.MasterErasedBelow, r.master.lowest()), len(r.st.MasterPubKeys)) {
+	if r.st.GK.Live && !r.master.HoldsAll(max(r.st.MasterErasedBelow, r.master.Lowest()), len(r.st.MasterPubKeys)) {
 		// The history is written before the state that relies on it, so this
 		// means the file was lost or replaced behind the enclave's back.
 		log.Error("checkpoint says live gatekeeper but the sealed master key history is incomplete; acting as a designated gatekeeper without keys",
-			"versions_on_chain", len(r.st.MasterPubKeys), "versions_held", r.master.count())
+			"versions_on_chain", len(r.st.MasterPubKeys), "versions_held", r.master.Count())
 		r.st.GK.Live = false
 	}
-	r.updateGauges()
-	r.publish()
+	r.publisher.updateGauges()
+	r.publisher.publish()
 	return r, nil
 }
 
-func (r *Runtime) load(st state) error {
+func (r *Runtime) load(st state.State) error {
 	r.st = st
 	r.computing.Store(st.Computation.Session != 0)
 	r.trusted = nil
@@ -191,6 +227,9 @@ func (r *Runtime) height() int64 {
 	}
 	return r.trusted.Header.Height
 }
+
+// self is this pRuntime's identity key.
+func (r *Runtime) self() []byte { return r.id.PublicKey() }
 
 // Info reports the runtime's status, as of the last commit. It takes no
 // lock the sync calls hold.
@@ -244,39 +283,39 @@ type clusterKeyView struct {
 // publish makes the committed state visible to the readers. Caller holds
 // mu (or is New). Everything in the view is copied: the state's slices may
 // be shared with later clones.
-func (r *Runtime) publish() {
-	v := &runtimeView{egress: slices.Clone(r.st.Egress)}
+func (pb *publisher) publish() {
+	v := &runtimeView{egress: slices.Clone(pb.r.st.Egress)}
 	role := api.RoleNone
 	switch {
-	case r.st.isGatekeeper(r.id.PublicKey()) && r.st.GK.Live:
+	case pb.r.st.IsGatekeeper(pb.r.id.PublicKey()) && pb.r.st.GK.Live:
 		role = api.RoleActive
-	case r.st.isGatekeeper(r.id.PublicKey()):
+	case pb.r.st.IsGatekeeper(pb.r.id.PublicKey()):
 		role = api.RoleDummy
 	}
-	h := r.height()
+	h := pb.r.height()
 	info := api.Info{
-		Initialized:    r.trusted != nil,
-		Registered:     r.st.Registered,
+		Initialized:    pb.r.trusted != nil,
+		Registered:     pb.r.st.Registered,
 		Role:           role,
-		ChainID:        r.id.ChainID,
-		TrustHeight:    r.id.TrustRoot.Height,
+		ChainID:        pb.r.id.ChainID,
+		TrustHeight:    pb.r.id.TrustRoot.Height,
 		SyncedHeight:   h,
 		ProofHeight:    max(h-1, 0),
-		NextIngress:    r.st.NextIngress,
-		IdentityKey:    hex.EncodeToString(r.id.PublicKey()),
-		ReceiveKey:     hex.EncodeToString(r.id.Receive.PublicKey().Bytes()),
-		PendingEgress:  len(r.st.Egress),
-		NextEgressSeq:  r.st.NextEgressSeq,
+		NextIngress:    pb.r.st.NextIngress,
+		IdentityKey:    hex.EncodeToString(pb.r.id.PublicKey()),
+		ReceiveKey:     hex.EncodeToString(pb.r.id.Receive.PublicKey().Bytes()),
+		PendingEgress:  len(pb.r.st.Egress),
+		NextEgressSeq:  pb.r.st.NextEgressSeq,
 		Version:        Version,
-		TEEKind:        r.tee.Kind(),
-		Measurement:    hex.EncodeToString(r.tee.Measurement()),
-		Operator:       r.id.Operator,
-		MasterVersions: len(r.st.MasterPubKeys),
+		TEEKind:        pb.r.tee.Kind(),
+		Measurement:    hex.EncodeToString(pb.r.tee.Measurement()),
+		Operator:       pb.r.id.Operator,
+		MasterVersions: len(pb.r.st.MasterPubKeys),
 	}
-	if n := len(r.st.MasterPubKeys); n > 0 {
-		info.MasterPubkey = hex.EncodeToString(r.st.MasterPubKeys[n-1])
+	if n := len(pb.r.st.MasterPubKeys); n > 0 {
+		info.MasterPubkey = hex.EncodeToString(pb.r.st.MasterPubKeys[n-1])
 	}
-	if c := r.st.Cluster; c != nil {
+	if c := pb.r.st.Cluster; c != nil {
 		ci := &api.ClusterInfo{ID: c.ID}
 		cv := &clusterView{id: c.ID}
 		for _, k := range c.Keys {
@@ -288,24 +327,24 @@ func (r *Runtime) publish() {
 		info.Cluster = ci
 		v.cluster = cv
 	}
-	if b := r.st.Beacon; b != nil {
+	if b := pb.r.st.Beacon; b != nil {
 		info.BeaconHeight = b.Height
 	}
-	info.Score = r.st.Computation.Score
-	info.Session = r.st.Computation.Session
-	info.MasterErasedBelow = r.st.MasterErasedBelow
-	info.Retired = r.st.Retired
-	if rs := r.st.Rotation; rs != nil {
-		ri := &api.RotationInfo{From: rs.From, To: rs.To, Phase: rs.Phase.String(), Acked: rs.Copy == CopyAcked, EraseHeight: rs.EraseHeight,
+	info.Score = pb.r.st.Computation.Score
+	info.Session = pb.r.st.Computation.Session
+	info.MasterErasedBelow = pb.r.st.MasterErasedBelow
+	info.Retired = pb.r.st.Retired
+	if rs := pb.r.st.Rotation; rs != nil {
+		ri := &api.RotationInfo{From: rs.From, To: rs.To, Phase: rs.Phase.String(), Acked: rs.Copy == state.CopyAcked, EraseHeight: rs.EraseHeight,
 			Done: rs.Done, Total: rs.Total, Failed: rs.Failed, Finished: rs.Finished}
-		if rs.reencrypts() {
+		if rs.Reencrypts() {
 			ri.Range, ri.Ranges = rs.Range, rs.Ranges
 			v.reencrypt = true
 		}
 		info.Rotation = ri
 	}
 	v.info = info
-	r.view.Store(v)
+	pb.r.view.Store(v)
 }
 
 // InitChain establishes trust from the configured trust root with the
@@ -325,7 +364,7 @@ func (r *Runtime) InitChain(u api.HeaderUpdate) error {
 		r.metrics.rejected.WithLabelValues("init").Inc()
 		return err
 	}
-	next := r.st.clone()
+	next := r.st.Clone()
 	if next.Trusted, err = ts.Marshal(); err != nil {
 		return err
 	}
@@ -378,7 +417,7 @@ func (r *Runtime) commitHeader(base, ts *chainsync.TrustedState) (bool, error) {
 		return false, nil
 	}
 	r.metrics.headers.Inc()
-	next := r.st.clone()
+	next := r.st.Clone()
 	var err error
 	if next.Trusted, err = ts.Marshal(); err != nil {
 		return true, err
@@ -386,12 +425,12 @@ func (r *Runtime) commitHeader(base, ts *chainsync.TrustedState) (bool, error) {
 	if err := r.commit(next, ts, ts.Header.Height-next.CheckpointHeight >= r.cfg.CheckpointEvery); err != nil {
 		return true, err
 	}
-	if r.proposalDue(&r.st, r.height()) {
+	if r.rotation.ProposalDue(&r.st, r.height()) {
 		// The gatekeepers before this one in the rotation's order let
 		// their turns pass. The header is committed either way; a failed
 		// proposal is tried again at the next header (a v+1 sealed but
 		// not committed was never announced, so a new one is as good).
-		if err := r.commitIngress(&ingressTx{next: r.st.clone(), master: r.master.clone()}, true); err != nil {
+		if err := r.commitIngress(&state.Tx{Next: r.st.Clone(), Master: r.master.Clone()}, true); err != nil {
 			r.log.Error("proposing the rotation's new master key version failed; retrying at the next header", "err", err)
 		}
 	}
@@ -407,8 +446,8 @@ func (r *Runtime) SyncIngress(req api.IngressRequest) (api.IngressResponse, erro
 		return api.IngressResponse{}, ErrNotInitialized
 	}
 	appHash := r.trusted.Header.AppHash
-	tx := &ingressTx{next: r.st.clone(), master: r.master.clone()}
-	next := &tx.next
+	tx := &state.Tx{Next: r.st.Clone(), Master: r.master.Clone()}
+	next := &tx.Next
 	wasRegistered := r.st.Registered
 	force := false
 	for _, e := range req.Entries {
@@ -426,7 +465,7 @@ func (r *Runtime) SyncIngress(req api.IngressRequest) (api.IngressResponse, erro
 			r.metrics.rejected.WithLabelValues("ingress").Inc()
 			return api.IngressResponse{}, fmt.Errorf("pruntime: ingress entry %d: %w", e.Index, err)
 		}
-		gk, err := r.applyEntry(tx, e.Index, m)
+		gk, err := r.dispatch.applyEntry(tx, e.Index, m)
 		if err != nil {
 			return api.IngressResponse{}, err
 		}
@@ -453,70 +492,58 @@ func (r *Runtime) SyncIngress(req api.IngressRequest) (api.IngressResponse, erro
 // never refers to a history that is not on disk. If the commit fails after
 // the history was written, the entries are applied again on retry and
 // produce the same history, or a new v0 that was never announced.
-func (r *Runtime) commitIngress(tx *ingressTx, force bool) error {
-	if err := r.maybePropose(tx); err != nil {
+func (r *Runtime) commitIngress(tx *state.Tx, force bool) error {
+	if err := r.rotation.MaybePropose(tx); err != nil {
 		return err
 	}
-	if len(tx.copies) > 0 {
-		if err := r.sealCopies(tx); err != nil {
+	if len(tx.Copies) > 0 {
+		if err := r.gatekeeper.SealCopies(tx); err != nil {
 			return err
 		}
 		force = true
 	}
-	if tx.master.dirty {
-		if err := saveMasterHistory(r.cfg.DataDir, r.tee, &tx.master); err != nil {
+	if tx.Master.Dirty {
+		if err := state.SaveMasterHistory(r.cfg.DataDir, r.tee, &tx.Master); err != nil {
 			return err
 		}
-		tx.master.dirty = false
+		tx.Master.Dirty = false
 		force = true
 	}
-	if tx.erased || tx.rotationDone {
+	if tx.Erased || tx.RotationDone {
 		force = true
 	}
-	if err := r.commit(tx.next, r.trusted, force); err != nil {
+	if err := r.commit(tx.Next, r.trusted, force); err != nil {
 		return err
 	}
-	r.master = tx.master
-	if tx.erased {
+	r.master = tx.Master
+	if tx.Erased {
 		// The checkpoint just written holds no erased key; the older ones
 		// may. Forward secrecy outweighs falling back to them.
 		if err := r.ckpt.RemoveBefore(r.st.CheckpointSeq); err != nil {
 			r.log.Error("erased keys: removing older checkpoints failed; retried at the next erasure", "err", err)
 		}
 	}
-	if tx.rotationDone {
-		r.removeReencryptJournal()
+	if tx.RotationDone {
+		r.reencWork.removeReencryptJournal()
 	}
 	return nil
 }
 
 // becomeRegistered records the registration and announces the public
 // endpoint, once.
-func (r *Runtime) becomeRegistered(next *state) error {
+func (dp *dispatcher) becomeRegistered(next *state.State) error {
 	next.Registered = true
-	if r.cfg.PublicEndpoint != "" && !next.EndpointSent {
+	if dp.r.cfg.PublicEndpoint != "" && !next.EndpointSent {
 		next.EndpointSent = true
-		if err := r.emit(next, protocol.TopicWorkerEndpoint, []byte(r.cfg.PublicEndpoint)); err != nil {
+		if err := dp.r.sign.emit(next, protocol.TopicWorkerEndpoint, []byte(dp.r.cfg.PublicEndpoint)); err != nil {
 			return err
 		}
 	}
 	if next.Computation.Score == 0 {
 		next.Computation.Score = performanceScore()
-		r.log.Info("performance test", "score", next.Computation.Score)
-		return r.emit(next, protocol.TopicBenchmark, protocol.EncodeU32(next.Computation.Score))
+		dp.r.log.Info("performance test", "score", next.Computation.Score)
+		return dp.r.sign.emit(next, protocol.TopicBenchmark, protocol.EncodeU32(next.Computation.Score))
 	}
-	return nil
-}
-
-// emit signs a worker egress message with the next sequence into next.
-func (r *Runtime) emit(next *state, topic string, payload []byte) error {
-	m := protocol.Message{Origin: protocol.WorkerOrigin(r.id.PublicKey()), Topic: topic, Seq: next.NextEgressSeq, Payload: payload}
-	sm, err := protocol.SignMessage(r.id.ChainID, r.id.Signing, &m)
-	if err != nil {
-		return fmt.Errorf("pruntime: signing egress: %w", err)
-	}
-	next.Egress = append(next.Egress, sm)
-	next.NextEgressSeq++
 	return nil
 }
 
@@ -530,14 +557,14 @@ func (r *Runtime) SyncEgressAck(req api.EgressAckRequest) error {
 	if r.trusted == nil {
 		return ErrNotInitialized
 	}
-	workerNext, err := r.provenSeq(protocol.WorkerOrigin(r.id.PublicKey()), req.Worker)
+	workerNext, err := r.prover.provenSeq(protocol.WorkerOrigin(r.id.PublicKey()), req.Worker)
 	if err != nil {
 		return err
 	}
 	// Next sequence per gatekeeper channel (task channel ""), unproven ones 0.
 	gkNext := map[string]uint64{}
 	if req.Gatekeeper != nil {
-		if gkNext[""], err = r.provenSeq(protocol.GatekeeperOrigin(), *req.Gatekeeper); err != nil {
+		if gkNext[""], err = r.prover.provenSeq(protocol.GatekeeperOrigin(), *req.Gatekeeper); err != nil {
 			return err
 		}
 	}
@@ -549,11 +576,11 @@ func (r *Runtime) SyncEgressAck(req api.EgressAckRequest) error {
 		if err := o.Validate(); err != nil || l.Lane == "" {
 			return fmt.Errorf("%w: egress ack: lane %q is not a lane name", ErrBadRequest, l.Lane)
 		}
-		if gkNext[l.Lane], err = r.provenSeq(o, l.Next); err != nil {
+		if gkNext[l.Lane], err = r.prover.provenSeq(o, l.Next); err != nil {
 			return err
 		}
 	}
-	next := r.st.clone()
+	next := r.st.Clone()
 	next.Egress = slices.DeleteFunc(next.Egress, func(sm protocol.SignedMessage) bool {
 		m, err := protocol.DecodeMessage(sm.Body)
 		if err != nil {
@@ -571,10 +598,10 @@ func (r *Runtime) SyncEgressAck(req api.EgressAckRequest) error {
 }
 
 // provenSeq verifies a proven read of origin's next expected sequence.
-func (r *Runtime) provenSeq(o protocol.Origin, read api.ProvenRead) (uint64, error) {
-	present, err := r.verifyRead(protocol.MQStoreName, protocol.SequenceKey(o), read)
+func (pv *prover) provenSeq(o protocol.Origin, read api.ProvenRead) (uint64, error) {
+	present, err := pv.verifyRead(protocol.MQStoreName, protocol.SequenceKey(o), read)
 	if err != nil {
-		r.metrics.rejected.WithLabelValues("egress_ack").Inc()
+		pv.r.metrics.rejected.WithLabelValues("egress_ack").Inc()
 		return 0, fmt.Errorf("pruntime: egress ack: %s: %w", o, err)
 	}
 	if !present {
@@ -602,7 +629,7 @@ func (r *Runtime) Bootstrap(req api.BootstrapRequest) error {
 		return ErrNotInitialized
 	}
 	self := r.id.PublicKey()
-	present, err := r.verifyRead(protocol.MQStoreName, protocol.FirstIngressKey(), req.FirstIngress)
+	present, err := r.prover.verifyRead(protocol.MQStoreName, protocol.FirstIngressKey(), req.FirstIngress)
 	if err == nil && !present {
 		err = fmt.Errorf("%w: first ingress index is absent", ErrBadRequest)
 	}
@@ -617,41 +644,41 @@ func (r *Runtime) Bootstrap(req api.BootstrapRequest) error {
 	if first <= r.st.NextIngress {
 		return fmt.Errorf("%w: the chain still retains ingress %d (first retained %d); sync ingress instead", ErrNotBehind, r.st.NextIngress, first)
 	}
-	registered, err := r.verifyRead(protocol.RegistryStoreName, protocol.WorkerKey(self), req.Worker)
+	registered, err := r.prover.verifyRead(protocol.RegistryStoreName, protocol.WorkerKey(self), req.Worker)
 	if err != nil {
 		r.metrics.rejected.WithLabelValues("bootstrap").Inc()
 		return fmt.Errorf("pruntime: bootstrap: worker record: %w", err)
 	}
-	isGK, err := r.verifyRead(protocol.GatekeeperStoreName, protocol.GatekeeperKey(self), req.Gatekeeper)
+	isGK, err := r.prover.verifyRead(protocol.GatekeeperStoreName, protocol.GatekeeperKey(self), req.Gatekeeper)
 	if err != nil {
 		r.metrics.rejected.WithLabelValues("bootstrap").Inc()
 		return fmt.Errorf("pruntime: bootstrap: gatekeeper record: %w", err)
 	}
-	pubs, err := r.verifyMasterKeys(req.MasterKeys)
+	pubs, err := r.boot.verifyMasterKeys(req.MasterKeys)
 	if err != nil {
 		r.metrics.rejected.WithLabelValues("bootstrap").Inc()
 		return fmt.Errorf("pruntime: bootstrap: master keys: %w", err)
 	}
-	view, err := r.verifyBootstrapView(req, uint32(len(r.st.MasterPubKeys)+len(pubs)))
+	view, err := r.boot.verifyBootstrapView(req, uint32(len(r.st.MasterPubKeys)+len(pubs)))
 	if err != nil {
 		r.metrics.rejected.WithLabelValues("bootstrap").Inc()
 		return fmt.Errorf("pruntime: bootstrap: %w", err)
 	}
-	return r.bootstrapFrom(provenState{first: first, registered: registered, gatekeeper: isGK, masterPubKeys: pubs, view: view})
+	return r.boot.bootstrapFrom(provenState{first: first, registered: registered, gatekeeper: isGK, masterPubKeys: pubs, view: view})
 }
 
 // verifyMasterKeys checks proven reads of the master key records from the
 // first version this pRuntime does not know, ending with a proof that the
 // next version is absent, and returns the new versions' public keys.
-func (r *Runtime) verifyMasterKeys(reads []api.ProvenRead) ([][]byte, error) {
+func (bt *bootstrapper) verifyMasterKeys(reads []api.ProvenRead) ([][]byte, error) {
 	if len(reads) == 0 || len(reads) > api.MaxBootstrapMasterKeys {
 		return nil, fmt.Errorf("%w: %d reads, want 1-%d", ErrBadRequest, len(reads), api.MaxBootstrapMasterKeys)
 	}
-	known := uint32(len(r.st.MasterPubKeys))
+	known := uint32(len(bt.r.st.MasterPubKeys))
 	var pubs [][]byte
 	for i, read := range reads {
 		v := known + uint32(i)
-		present, err := r.verifyRead(protocol.GatekeeperStoreName, protocol.MasterKeyKey(v), read)
+		present, err := bt.r.prover.verifyRead(protocol.GatekeeperStoreName, protocol.MasterKeyKey(v), read)
 		if err != nil {
 			return nil, fmt.Errorf("version %d: %w", v, err)
 		}
@@ -675,15 +702,15 @@ func (r *Runtime) verifyMasterKeys(reads []api.ProvenRead) ([][]byte, error) {
 
 // verifyRead checks a proven read of key in store against the app hash of
 // the latest verified header; it reports whether the key is present.
-func (r *Runtime) verifyRead(store string, key []byte, read api.ProvenRead) (bool, error) {
+func (pv *prover) verifyRead(store string, key []byte, read api.ProvenRead) (bool, error) {
 	ops, err := decodeProof(read.Proof)
 	if err != nil {
 		return false, err
 	}
 	if len(read.Value) == 0 {
-		return false, chainsync.VerifyNonMembership(r.trusted.Header.AppHash, store, key, ops)
+		return false, chainsync.VerifyNonMembership(pv.r.trusted.Header.AppHash, store, key, ops)
 	}
-	return true, chainsync.VerifyMembership(r.trusted.Header.AppHash, store, key, read.Value, ops)
+	return true, chainsync.VerifyMembership(pv.r.trusted.Header.AppHash, store, key, read.Value, ops)
 }
 
 func u64Value(b []byte) (uint64, error) {
@@ -700,7 +727,7 @@ func (r *Runtime) PendingEgress() []protocol.SignedMessage {
 
 // commit makes next the current state, checkpointing first when force is
 // set or enough blocks passed. Caller holds mu.
-func (r *Runtime) commit(next state, ts *chainsync.TrustedState, force bool) error {
+func (r *Runtime) commit(next state.State, ts *chainsync.TrustedState, force bool) error {
 	h := int64(0)
 	if ts != nil {
 		h = ts.Header.Height
@@ -709,7 +736,7 @@ func (r *Runtime) commit(next state, ts *chainsync.TrustedState, force bool) err
 		next.CheckpointSeq++
 		next.CheckpointHeight = h
 		next.CheckpointIngress = next.NextIngress
-		payload, err := next.marshal()
+		payload, err := next.Marshal()
 		if err != nil {
 			return err
 		}
@@ -727,8 +754,8 @@ func (r *Runtime) commit(next state, ts *chainsync.TrustedState, force bool) err
 	r.st = next
 	r.computing.Store(next.Computation.Session != 0)
 	r.trusted = ts
-	r.updateGauges()
-	r.publish()
+	r.publisher.updateGauges()
+	r.publisher.publish()
 	return nil
 }
 
@@ -736,14 +763,14 @@ func (r *Runtime) commit(next state, ts *chainsync.TrustedState, force bool) err
 func (r *Runtime) Checkpoint() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.commit(r.st.clone(), r.trusted, true)
+	return r.commit(r.st.Clone(), r.trusted, true)
 }
 
-func (r *Runtime) updateGauges() {
-	r.metrics.height.Set(float64(r.height()))
-	r.metrics.nextIngress.Set(float64(r.st.NextIngress))
-	r.metrics.pendingEgress.Set(float64(len(r.st.Egress)))
-	r.metrics.masterVersion.Set(float64(len(r.st.MasterPubKeys) - 1))
+func (pb *publisher) updateGauges() {
+	pb.r.metrics.height.Set(float64(pb.r.height()))
+	pb.r.metrics.nextIngress.Set(float64(pb.r.st.NextIngress))
+	pb.r.metrics.pendingEgress.Set(float64(len(pb.r.st.Egress)))
+	pb.r.metrics.masterVersion.Set(float64(len(pb.r.st.MasterPubKeys) - 1))
 }
 
 func decodeHeaderUpdate(u api.HeaderUpdate) (chainsync.HeaderUpdate, error) {

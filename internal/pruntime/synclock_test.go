@@ -21,6 +21,7 @@ import (
 	cmtversion "github.com/cometbft/cometbft/proto/tendermint/version"
 	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/cometbft/cometbft/version"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
@@ -116,7 +117,7 @@ func newSyncEnv(t *testing.T) *syncEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := New(cfg, tee, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r, err := newRuntime(cfg, tee, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,8 +126,8 @@ func newSyncEnv(t *testing.T) *syncEnv {
 	}
 	// The worker holds version 1 of cluster 7's key, as after a grant.
 	r.mu.Lock()
-	next := r.st.clone()
-	next.Cluster = &memberCluster{ID: 7, Keys: []clusterKey{{Version: 1, PublicKey: bytes.Repeat([]byte{2}, 32), Key: bytes.Repeat([]byte{3}, 32)}}}
+	next := r.st.Clone()
+	next.Cluster = &state.MemberCluster{ID: 7, Keys: []state.ClusterKey{{Version: 1, PublicKey: bytes.Repeat([]byte{2}, 32), Key: bytes.Repeat([]byte{3}, 32)}}}
 	err = r.commit(next, r.trusted, true)
 	r.mu.Unlock()
 	if err != nil {

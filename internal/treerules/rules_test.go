@@ -21,14 +21,10 @@ const (
 var (
 	// knownOversizedPackages are packages under internal/ or x/ with more
 	// than maxPackageLines non-test, non-generated lines.
-	knownOversizedPackages = []string{
-		"internal/pruntime",
-	}
+	knownOversizedPackages = []string{}
 	// knownBigEnclaveTypes are types in the enclave with more than
 	// maxMethods methods, keyed "dir.Type".
-	knownBigEnclaveTypes = []string{
-		"internal/pruntime.Runtime",
-	}
+	knownBigEnclaveTypes = []string{}
 )
 
 // enclaveMain is the command whose linked packages form the enclave.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/appapi"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/roles"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee"
 )
@@ -17,7 +18,7 @@ import (
 // Run opens the runtime and serves its RPC (and, with cfg.AppListen, the
 // worker app API) until ctx ends.
 func Run(ctx context.Context, cfg pruntime.Config, t tee.TEE, log *slog.Logger) error {
-	r, err := pruntime.New(cfg, t, log)
+	r, err := pruntime.New(cfg, t, log, roles.All)
 	if err != nil {
 		return err
 	}

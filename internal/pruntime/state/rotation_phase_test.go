@@ -1,4 +1,4 @@
-package pruntime
+package state
 
 import (
 	"errors"
@@ -12,8 +12,8 @@ import (
 func TestRotationTransitions(t *testing.T) {
 	t.Parallel()
 	proposer, pub := []byte("proposer"), []byte("pubkey")
-	at := func(p RotationPhase, c CopyState, rg RangeState) rotationState {
-		s := rotationState{From: 0, To: 1, Phase: p, Copy: c, RangeState: rg, Members: [][]byte{proposer, []byte("other")}}
+	at := func(p RotationPhase, c CopyState, rg RangeState) Rotation {
+		s := Rotation{From: 0, To: 1, Phase: p, Copy: c, RangeState: rg, Members: [][]byte{proposer, []byte("other")}}
 		if p >= RotationAcking {
 			s.Proposer, s.PublicKey = proposer, pub
 		}
@@ -21,19 +21,19 @@ func TestRotationTransitions(t *testing.T) {
 	}
 	type event struct {
 		name string
-		do   func(*rotationState) error
+		do   func(*Rotation) error
 	}
 	var (
-		propose     = event{"propose", (*rotationState).propose}
-		takeSame    = event{"take", func(s *rotationState) error { return s.take(proposer, pub) }}
-		takeOther   = event{"take another", func(s *rotationState) error { return s.take([]byte("other"), pub) }}
-		ack         = event{"ack", (*rotationState).ack}
-		fault       = event{"fault", (*rotationState).fault}
-		reject      = event{"reject", func(s *rotationState) error { return s.reject(proposer, 9) }}
-		reencrypt   = event{"start re-encryption", func(s *rotationState) error { return s.startReencrypt(2, 1, 9) }}
-		loseRange   = event{"lose range", (*rotationState).loseRange}
-		regainRange = event{"regain range", (*rotationState).regainRange}
-		retire      = event{"retire", func(s *rotationState) error { return s.retire(40) }}
+		propose     = event{"propose", (*Rotation).Propose}
+		takeSame    = event{"take", func(s *Rotation) error { return s.Take(proposer, pub) }}
+		takeOther   = event{"take another", func(s *Rotation) error { return s.Take([]byte("other"), pub) }}
+		ack         = event{"ack", (*Rotation).Ack}
+		fault       = event{"fault", (*Rotation).Fault}
+		reject      = event{"reject", func(s *Rotation) error { return s.Reject(proposer, 9) }}
+		reencrypt   = event{"start re-encryption", func(s *Rotation) error { return s.StartReencrypt(2, 1, 9) }}
+		loseRange   = event{"lose range", (*Rotation).LoseRange}
+		regainRange = event{"regain range", (*Rotation).RegainRange}
+		retire      = event{"retire", func(s *Rotation) error { return s.Retire(40) }}
 	)
 	const (
 		proposing    = RotationProposing
@@ -42,9 +42,9 @@ func TestRotationTransitions(t *testing.T) {
 		retiring     = RotationRetiring
 	)
 	tests := []struct {
-		from    rotationState
+		from    Rotation
 		ev      event
-		want    rotationState // when err is nil: the phase, copy and range state
+		want    Rotation // when err is nil: the phase, copy and range state
 		wantErr error
 	}{
 		// proposing
@@ -92,7 +92,7 @@ func TestRotationTransitions(t *testing.T) {
 		name := tc.from.Phase.String() + "/" + tc.ev.name
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			s := *tc.from.clone()
+			s := *tc.from.Clone()
 			err := tc.ev.do(&s)
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("%s: %v, want %v", name, err, tc.wantErr)
@@ -115,12 +115,12 @@ func TestRotationTransitions(t *testing.T) {
 // once and the proposers' clock restarts.
 func TestRotationRejectStartsTheRoundOver(t *testing.T) {
 	t.Parallel()
-	s := newRotation(0, 1, 5)
-	if err := s.take([]byte("a"), []byte("k")); err != nil {
+	s := NewRotation(0, 1, 5)
+	if err := s.Take([]byte("a"), []byte("k")); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := s.reject([]byte("a"), 12); err != nil {
+		if err := s.Reject([]byte("a"), 12); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package pruntime
+package state
 
 import (
 	"errors"
@@ -11,42 +11,42 @@ import (
 // as it was.
 func TestMigrationTransitions(t *testing.T) {
 	t.Parallel()
-	at := func(p MigrationPhase, parts ...[]byte) migrationState {
-		m := *newMigration(7, 100, []byte("measurement"), false)
+	at := func(p MigrationPhase, parts ...[]byte) Migration {
+		m := *NewMigration(7, 100, []byte("measurement"), false)
 		m.Phase, m.Parts = p, parts
 		return m
 	}
-	cluster := &memberCluster{ID: 5}
+	cluster := &MemberCluster{ID: 5}
 	tests := []struct {
 		name    string
-		from    migrationState
-		do      func(*migrationState) error
+		from    Migration
+		do      func(*Migration) error
 		want    MigrationPhase
 		wantErr error
 	}{
 		{name: "first of two parts", from: at(MigrationScheduled), want: MigrationScheduled,
-			do: func(m *migrationState) error { return wantComplete(m.addPart(0, 2, []byte("a")))(false) }},
+			do: func(m *Migration) error { return wantComplete(m.AddPart(0, 2, []byte("a")))(false) }},
 		{name: "last part", from: at(MigrationScheduled, nil, []byte("b")), want: MigrationScheduled,
-			do: func(m *migrationState) error { return wantComplete(m.addPart(0, 2, []byte("a")))(true) }},
+			do: func(m *Migration) error { return wantComplete(m.AddPart(0, 2, []byte("a")))(true) }},
 		{name: "a new handover of another size starts over", from: at(MigrationScheduled, []byte("a"), []byte("b")), want: MigrationScheduled,
-			do: func(m *migrationState) error { return wantComplete(m.addPart(0, 3, []byte("a")))(false) }},
+			do: func(m *Migration) error { return wantComplete(m.AddPart(0, 3, []byte("a")))(false) }},
 		{name: "part out of range", from: at(MigrationScheduled), wantErr: ErrMigrationPart,
-			do: func(m *migrationState) error { _, err := m.addPart(2, 2, []byte("a")); return err }},
+			do: func(m *Migration) error { _, err := m.AddPart(2, 2, []byte("a")); return err }},
 		{name: "part after ready", from: at(MigrationReady), wantErr: ErrMigrationReady,
-			do: func(m *migrationState) error { _, err := m.addPart(0, 1, []byte("a")); return err }},
+			do: func(m *Migration) error { _, err := m.AddPart(0, 1, []byte("a")); return err }},
 		{name: "ready", from: at(MigrationScheduled, []byte("a")), want: MigrationReady,
-			do: func(m *migrationState) error { return m.ready(true, cluster) }},
+			do: func(m *Migration) error { return m.Ready(true, cluster) }},
 		{name: "ready twice", from: at(MigrationReady), wantErr: ErrMigrationReady,
-			do: func(m *migrationState) error { return m.ready(true, cluster) }},
+			do: func(m *Migration) error { return m.Ready(true, cluster) }},
 		{name: "take over when ready", from: at(MigrationReady), want: MigrationReady,
-			do: (*migrationState).takeOver},
+			do: (*Migration).TakeOver},
 		{name: "take over without a handover", from: at(MigrationScheduled), wantErr: ErrMigrationNotReady,
-			do: (*migrationState).takeOver},
+			do: (*Migration).TakeOver},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			m := *tc.from.clone()
+			m := *tc.from.Clone()
 			err := tc.do(&m)
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("%v, want %v", err, tc.wantErr)
@@ -83,19 +83,19 @@ func wantComplete(complete bool, err error) func(want bool) error {
 // carried and drops the sealed parts.
 func TestMigrationReadyKeepsTheHandover(t *testing.T) {
 	t.Parallel()
-	m := newMigration(7, 100, []byte("measurement"), false)
-	if _, err := m.addPart(0, 1, []byte("sealed")); err != nil {
+	m := NewMigration(7, 100, []byte("measurement"), false)
+	if _, err := m.AddPart(0, 1, []byte("sealed")); err != nil {
 		t.Fatal(err)
 	}
-	c := &memberCluster{ID: 5}
-	if err := m.ready(true, c); err != nil {
+	c := &MemberCluster{ID: 5}
+	if err := m.Ready(true, c); err != nil {
 		t.Fatal(err)
 	}
 	if m.Parts != nil || !m.WasGK || m.Handed != c {
 		t.Fatalf("after ready: %+v", m)
 	}
-	s := state{Migration: m}
-	if !s.pendingGatekeeper() {
+	s := State{Migration: m}
+	if !s.PendingGatekeeper() {
 		t.Fatal("a ready successor of a gatekeeper is not a pending gatekeeper")
 	}
 }

@@ -1,19 +1,4 @@
-package pruntime
-
-import (
-	"bytes"
-	"crypto/subtle"
-	"encoding/binary"
-	"encoding/hex"
-	"errors"
-	"fmt"
-	"slices"
-
-	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
-	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
-)
-
-// State migration to a new pRuntime version (DESIGN §6, issue 5 point 6;
+// Package migration is state migration to a new pRuntime version (DESIGN §6, issue 5 point 6;
 // docs/gatekeepers.md "State migration"; the payloads are in
 // internal/protocol/migration.go). The chain pairs each successor pRuntime
 // (the new measurement, started with --predecessor) with the pRuntime it
@@ -26,97 +11,109 @@ import (
 // keys and stops. A sealing key is bound to the measurement, so nothing
 // sealed by one version opens in the other: the handover is the only way
 // across.
+package migration
 
-// migrationState is this pRuntime's view of the pending migration.
-type migrationState struct {
-	ID          uint64 `json:"id"`
-	Activation  uint64 `json:"activation"`
-	Measurement []byte `json:"measurement"` // the successors'
-	// Old: this pRuntime runs a replaced measurement of the migration's TEE
-	// kind; it stops at activation.
-	Old bool `json:"old,omitempty"`
-	// Successor side: the parts of the handover received so far (by index)
-	// and, once all opened and checked, whether the predecessor was a
-	// gatekeeper and the cluster keys handed over.
-	Phase  MigrationPhase `json:"phase"`
-	Parts  [][]byte       `json:"parts,omitempty"`
-	WasGK  bool           `json:"was_gk,omitempty"`
-	Handed *memberCluster `json:"handed,omitempty"`
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/ingress"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
+)
+
+// Core is what the migration role needs from the rest of the enclave.
+type Core interface {
+	// Log is the enclave's logger.
+	Log() *slog.Logger
+	// Self is this pRuntime's identity key; ChainID its chain's.
+	Self() []byte
+	ChainID() string
+	// Predecessor is the pRuntime this one succeeds (Config.Predecessor),
+	// empty unless it is a migration's successor.
+	Predecessor() []byte
+	// TEEKind and Measurement are this pRuntime's TEE's.
+	TEEKind() string
+	Measurement() []byte
+	// Emit signs a worker egress message with the next sequence into next.
+	Emit(next *state.State, topic string, payload []byte) error
+	// OpenSealed opens a transfer sealed to this pRuntime's receive key.
+	OpenSealed(context string, what, sealed []byte) ([]byte, error)
+	// KeyFault counts a key copy that failed verification.
+	KeyFault(kind string)
 }
 
-func (m *migrationState) clone() *migrationState {
-	c := *m
-	c.Measurement = bytes.Clone(m.Measurement)
-	c.Parts = slices.Clone(m.Parts)
-	if m.Handed != nil {
-		h := *m.Handed
-		h.Keys = slices.Clone(m.Handed.Keys)
-		c.Handed = &h
+// Gatekeeper is what the migration role needs from the gatekeeper role.
+type Gatekeeper interface {
+	// GoLive makes a designated gatekeeper that holds every master key
+	// version live and answers its queued tasks.
+	GoLive(tx *state.Tx) error
+}
+
+// Role is the migration role.
+type Role struct {
+	core       Core
+	gatekeeper Gatekeeper
+}
+
+// New returns the migration role on core and the gatekeeper role.
+func New(core Core, gatekeeper Gatekeeper) *Role { return &Role{core: core, gatekeeper: gatekeeper} }
+
+// Routes are the role's rows of the topic table.
+func (r *Role) Routes() []ingress.Route {
+	return []ingress.Route{
+		{Topic: protocol.TopicMigrationScheduled, Role: ingress.RoleMigration, Handle: ingress.NoKeys(r.onMigrationScheduled)},
+		{Topic: protocol.TopicMigrationHandoverRequest, Role: ingress.RoleMigration, Handle: r.onHandoverRequest},
+		{Topic: protocol.TopicMigrationHandover, Role: ingress.RoleMigration, Handle: r.onHandover},
+		{Topic: protocol.TopicMigrationActivated, Role: ingress.RoleMigration, Handle: r.onMigrationActivated},
+		{Topic: protocol.TopicMigrationCancelled, Role: ingress.RoleMigration, Handle: r.onMigrationCancelled},
 	}
-	return &c
 }
 
-// knownClusterKey is a cluster key version's public key as the gatekeepers
-// published it (registry/cluster_key). A successor records them from its
-// first ingress entry on, to check the cluster keys it is handed.
-type knownClusterKey struct {
-	Cluster   uint64 `json:"cluster"`
-	Version   uint32 `json:"version"`
-	PublicKey []byte `json:"public_key"`
-}
-
-func (r *Runtime) noteKnownClusterKey(tx *ingressTx, payload []byte) error {
-	c, err := protocol.DecodeClusterPublicKey(payload)
-	if err != nil {
-		return err
-	}
-	if len(tx.next.KnownClusterKeys) >= maxKnownClusterKeys {
-		return nil
-	}
-	tx.next.KnownClusterKeys = append(tx.next.KnownClusterKeys, knownClusterKey{Cluster: c.Cluster, Version: c.Version, PublicKey: bytes.Clone(c.PublicKey)})
-	return nil
-}
-
-// maxKnownClusterKeys bounds what a successor records.
-const maxKnownClusterKeys = 1 << 16
-
-func (r *Runtime) onMigrationScheduled(tx *ingressTx, payload []byte) error {
+func (r *Role) onMigrationScheduled(tx *state.Tx, payload []byte) error {
 	p, err := protocol.DecodeMigrationScheduled(payload)
 	if err != nil {
 		return err
 	}
 	old := false
-	if p.TEEKind == r.tee.Kind() {
-		own := r.tee.Measurement()
+	if p.TEEKind == r.core.TEEKind() {
+		own := r.core.Measurement()
 		old = slices.ContainsFunc(p.Replaced, func(m []byte) bool { return bytes.Equal(m, own) })
 	}
-	ms := newMigration(p.ID, p.ActivationHeight, p.Measurement, old)
-	tx.next.Migration = ms
+	ms := state.NewMigration(p.ID, p.ActivationHeight, p.Measurement, old)
+	tx.Next.Migration = ms
 	if ms.Old {
-		r.log.Info("pRuntime migration scheduled: this version is replaced", "id", p.ID, "activation_height", p.ActivationHeight,
+		r.core.Log().Info("pRuntime migration scheduled: this version is replaced", "id", p.ID, "activation_height", p.ActivationHeight,
 			"successor_measurement", hex.EncodeToString(p.Measurement))
 	}
 	return nil
 }
 
 // onHandoverRequest: the predecessor seals its keys to its successor.
-func (r *Runtime) onHandoverRequest(tx *ingressTx, payload []byte) (bool, error) {
+func (r *Role) onHandoverRequest(tx *state.Tx, payload []byte) (bool, error) {
 	p, err := protocol.DecodeMigrationHandoverRequest(payload)
 	if err != nil {
 		return false, err
 	}
-	ms := tx.next.Migration
-	if !bytes.Equal(p.Predecessor, r.self()) {
+	ms := tx.Next.Migration
+	if !bytes.Equal(p.Predecessor, r.core.Self()) {
 		return false, nil
 	}
 	switch {
 	case ms == nil || ms.ID != p.ID || !ms.Old:
-		r.log.Warn("handover request for a migration this pRuntime is not replaced by; ignored", "id", p.ID)
+		r.core.Log().Warn("handover request for a migration this pRuntime is not replaced by; ignored", "id", p.ID)
 		return false, nil
 	case !bytes.Equal(p.Measurement, ms.Measurement):
 		// The chain checks this too; a pRuntime hands its keys only to the
 		// measurement governance scheduled.
-		r.log.Warn("handover request for a successor of another measurement; ignored", "id", p.ID,
+		r.core.Log().Warn("handover request for a successor of another measurement; ignored", "id", p.ID,
 			"successor_measurement", hex.EncodeToString(p.Measurement))
 		return false, nil
 	}
@@ -128,19 +125,19 @@ func (r *Runtime) onHandoverRequest(tx *ingressTx, payload []byte) (bool, error)
 	parts := splitParts(bundle, maxHandoverPart)
 	for i, part := range parts {
 		sealed, err := crypto.SealTo(p.ReceiveKey, crypto.Info{
-			Context: protocol.ContextMigrationHandover, ChainID: r.id.ChainID,
+			Context: protocol.ContextMigrationHandover, ChainID: r.core.ChainID(),
 			Recipient: p.ReceiveKey, What: protocol.MigrationHandoverWhat(p.ID, uint16(i), uint16(len(parts))),
 		}, part)
 		if err != nil {
-			return false, fmt.Errorf("pruntime: sealing handover: %w", err)
+			return false, fmt.Errorf("migration: sealing handover: %w", err)
 		}
 		h := protocol.MigrationHandover{ID: p.ID, Successor: p.Successor, Index: uint16(i), Count: uint16(len(parts)), Sealed: sealed}
-		if err := r.emit(&tx.next, protocol.TopicMigrationHandover, h.Encode()); err != nil {
+		if err := r.core.Emit(&tx.Next, protocol.TopicMigrationHandover, h.Encode()); err != nil {
 			return false, err
 		}
 	}
-	r.log.Info("handed over to the successor", "id", p.ID, "successor", hex.EncodeToString(p.Successor),
-		"master_versions", tx.master.count(), "parts", len(parts))
+	r.core.Log().Info("handed over to the successor", "id", p.ID, "successor", hex.EncodeToString(p.Successor),
+		"master_versions", tx.Master.Count(), "parts", len(parts))
 	return true, nil
 }
 
@@ -167,18 +164,18 @@ func splitParts(b []byte, n int) [][]byte {
 // worker none. Cluster keys are the ones this worker holds.
 const handoverBundleVersion = 1
 
-func (r *Runtime) handoverBundle(tx *ingressTx) ([]byte, error) {
+func (r *Role) handoverBundle(tx *state.Tx) ([]byte, error) {
 	var b []byte
 	b = append(b, handoverBundleVersion)
 	first, count := uint32(0), 0
 	var secrets []byte
-	if tx.next.isGatekeeper(r.self()) && tx.next.GK.Live {
-		first = tx.next.MasterErasedBelow
-		count = len(tx.next.MasterPubKeys) - int(first)
+	if tx.Next.IsGatekeeper(r.core.Self()) && tx.Next.GK.Live {
+		first = tx.Next.MasterErasedBelow
+		count = len(tx.Next.MasterPubKeys) - int(first)
 		keys := make([]*crypto.MasterKey, count)
 		for i := range keys {
-			if keys[i] = tx.master.get(first + uint32(i)); keys[i] == nil {
-				return nil, fmt.Errorf("pruntime: live gatekeeper lacks master key version %d", first+uint32(i))
+			if keys[i] = tx.Master.Get(first + uint32(i)); keys[i] == nil {
+				return nil, fmt.Errorf("migration: live gatekeeper lacks master key version %d", first+uint32(i))
 			}
 		}
 		var err error
@@ -190,8 +187,8 @@ func (r *Runtime) handoverBundle(tx *ingressTx) ([]byte, error) {
 	b = binary.BigEndian.AppendUint32(b, first)
 	b = binary.BigEndian.AppendUint32(b, uint32(count))
 	b = append(b, secrets...)
-	c := tx.next.Cluster
-	var held []clusterKey
+	c := tx.Next.Cluster
+	var held []state.ClusterKey
 	if c != nil {
 		for _, k := range c.Keys {
 			if len(k.Key) == crypto.KeySize {
@@ -217,7 +214,7 @@ type handoverBundle struct {
 	first   uint32
 	secrets []byte // count × MasterSecretSize
 	cluster uint64
-	keys    []clusterKey // Version and Key
+	keys    []state.ClusterKey // Version and Key
 }
 
 func (h *handoverBundle) clear() {
@@ -233,7 +230,7 @@ const (
 	maxHandoverClusterKeys    = 1 << 12
 )
 
-var errBundle = errors.New("pruntime: malformed handover bundle")
+var errBundle = errors.New("migration: malformed handover bundle")
 
 // decodeHandoverBundle parses the bundle strictly: known version, bounded
 // counts, exact length.
@@ -263,7 +260,7 @@ func decodeHandoverBundle(b []byte) (handoverBundle, error) {
 		return h, fmt.Errorf("%w: cluster keys without a cluster", errBundle)
 	}
 	for i := range nk {
-		k := clusterKey{Version: binary.BigEndian.Uint32(b), Key: bytes.Clone(b[4 : 4+crypto.KeySize])}
+		k := state.ClusterKey{Version: binary.BigEndian.Uint32(b), Key: bytes.Clone(b[4 : 4+crypto.KeySize])}
 		if i > 0 && k.Version <= h.keys[i-1].Version {
 			return h, fmt.Errorf("%w: cluster key versions out of order", errBundle)
 		}
@@ -275,7 +272,7 @@ func decodeHandoverBundle(b []byte) (handoverBundle, error) {
 
 // onHandover: the successor collects the parts; with all of them it opens,
 // checks and keeps, or reports a fault and keeps nothing.
-func (r *Runtime) onHandover(tx *ingressTx, payload []byte) (bool, error) {
+func (r *Role) onHandover(tx *state.Tx, payload []byte) (bool, error) {
 	rel, err := protocol.DecodeRelayed(payload)
 	if err != nil {
 		return false, err
@@ -284,12 +281,12 @@ func (r *Runtime) onHandover(tx *ingressTx, payload []byte) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	ms := tx.next.Migration
-	if !bytes.Equal(h.Successor, r.self()) || ms == nil || ms.ID != h.ID || !bytes.Equal(rel.Sender, r.cfg.Predecessor) {
+	ms := tx.Next.Migration
+	if !bytes.Equal(h.Successor, r.core.Self()) || ms == nil || ms.ID != h.ID || !bytes.Equal(rel.Sender, r.core.Predecessor()) {
 		return false, nil
 	}
-	complete, err := ms.addPart(h.Index, h.Count, h.Sealed)
-	if errors.Is(err, ErrMigrationReady) {
+	complete, err := ms.AddPart(h.Index, h.Count, h.Sealed)
+	if errors.Is(err, state.ErrMigrationReady) {
 		return false, nil // a handover sent again after this one verified
 	} else if err != nil || !complete {
 		return false, err
@@ -298,7 +295,7 @@ func (r *Runtime) onHandover(tx *ingressTx, payload []byte) (bool, error) {
 	ms.Parts = nil
 	ref := protocol.MigrationPairRef{ID: h.ID, Predecessor: rel.Sender}.Encode()
 	var (
-		handed *memberCluster
+		handed *state.MemberCluster
 		wasGK  bool
 	)
 	if err == nil {
@@ -306,29 +303,26 @@ func (r *Runtime) onHandover(tx *ingressTx, payload []byte) (bool, error) {
 		bundle.clear()
 	}
 	if err == nil {
-		err = ms.ready(wasGK, handed)
+		err = ms.Ready(wasGK, handed)
 	}
 	if err != nil {
-		r.metrics.keyFaults.WithLabelValues("migration").Inc()
-		r.log.Warn("migration handover failed verification; reporting it, keeping nothing", "id", h.ID,
+		r.core.KeyFault("migration")
+		r.core.Log().Warn("migration handover failed verification; reporting it, keeping nothing", "id", h.ID,
 			"predecessor", hex.EncodeToString(rel.Sender), "err", err)
-		return false, r.emit(&tx.next, protocol.TopicMigrationFault, ref)
+		return false, r.core.Emit(&tx.Next, protocol.TopicMigrationFault, ref)
 	}
-	r.log.Info("migration handover verified and sealed; ready", "id", h.ID, "predecessor", hex.EncodeToString(rel.Sender),
-		"master_versions", tx.master.count(), "gatekeeper", ms.WasGK)
-	return true, r.emit(&tx.next, protocol.TopicMigrationReady, ref)
+	r.core.Log().Info("migration handover verified and sealed; ready", "id", h.ID, "predecessor", hex.EncodeToString(rel.Sender),
+		"master_versions", tx.Master.Count(), "gatekeeper", ms.WasGK)
+	return true, r.core.Emit(&tx.Next, protocol.TopicMigrationReady, ref)
 }
 
-func (r *Runtime) openHandover(ms *migrationState, count uint16) (handoverBundle, error) {
+func (r *Role) openHandover(ms *state.Migration, count uint16) (handoverBundle, error) {
 	var plain []byte
 	defer func() { clear(plain) }()
 	for i, sealed := range ms.Parts {
-		part, err := crypto.Open(r.id.Receive, crypto.Info{
-			Context: protocol.ContextMigrationHandover, ChainID: r.id.ChainID,
-			Recipient: r.id.Receive.PublicKey().Bytes(), What: protocol.MigrationHandoverWhat(ms.ID, uint16(i), count),
-		}, sealed)
+		part, err := r.core.OpenSealed(protocol.ContextMigrationHandover, protocol.MigrationHandoverWhat(ms.ID, uint16(i), count), sealed)
 		if err != nil {
-			return handoverBundle{}, fmt.Errorf("part %d: %w", i, err)
+			return handoverBundle{}, fmt.Errorf("migration: handover part %d: %w", i, err)
 		}
 		plain = append(plain, part...)
 		clear(part)
@@ -340,38 +334,38 @@ func (r *Runtime) openHandover(ms *migrationState, count uint16) (handoverBundle
 // master versions in the sealed history (written before the state that
 // reports ready commits), the cluster keys in the migration state until
 // activation.
-func (r *Runtime) acceptHandover(tx *ingressTx, b handoverBundle) (handed *memberCluster, wasGK bool, err error) {
+func (r *Role) acceptHandover(tx *state.Tx, b handoverBundle) (handed *state.MemberCluster, wasGK bool, err error) {
 	// Check everything first, keep after: a bad cluster key must not leave
 	// verified master keys behind.
 	var keys []*crypto.MasterKey
 	if count := len(b.secrets) / crypto.MasterSecretSize; count > 0 {
-		pubs := tx.next.MasterPubKeys
-		if uint64(b.first)+uint64(count) != uint64(len(pubs)) || b.first != tx.next.MasterErasedBelow {
-			return nil, false, fmt.Errorf("master versions %d+%d, the chain has %d from %d", b.first, count, len(pubs), tx.next.MasterErasedBelow)
+		pubs := tx.Next.MasterPubKeys
+		if uint64(b.first)+uint64(count) != uint64(len(pubs)) || b.first != tx.Next.MasterErasedBelow {
+			return nil, false, fmt.Errorf("migration: master versions %d+%d, the chain has %d from %d", b.first, count, len(pubs), tx.Next.MasterErasedBelow)
 		}
 		if keys, err = crypto.DecodeSecrets(b.first, b.secrets, pubs[b.first:]); err != nil {
 			return nil, false, err
 		}
 	}
 	if b.cluster != 0 {
-		handed = &memberCluster{ID: b.cluster}
+		handed = &state.MemberCluster{ID: b.cluster}
 		for _, k := range b.keys {
 			var ck [crypto.KeySize]byte
 			copy(ck[:], k.Key)
 			pub := crypto.ClusterPublicKey(ck)
 			clear(ck[:])
-			i := slices.IndexFunc(tx.next.KnownClusterKeys, func(c knownClusterKey) bool { return c.Cluster == b.cluster && c.Version == k.Version })
+			i := slices.IndexFunc(tx.Next.KnownClusterKeys, func(c state.KnownClusterKey) bool { return c.Cluster == b.cluster && c.Version == k.Version })
 			if i < 0 {
-				return nil, false, fmt.Errorf("cluster %d key version %d has no public key on chain that this pRuntime saw", b.cluster, k.Version)
+				return nil, false, fmt.Errorf("migration: cluster %d key version %d has no public key on chain that this pRuntime saw", b.cluster, k.Version)
 			}
-			if subtle.ConstantTimeCompare(pub, tx.next.KnownClusterKeys[i].PublicKey) != 1 {
-				return nil, false, fmt.Errorf("cluster %d key version %d does not match its public key on chain", b.cluster, k.Version)
+			if subtle.ConstantTimeCompare(pub, tx.Next.KnownClusterKeys[i].PublicKey) != 1 {
+				return nil, false, fmt.Errorf("migration: cluster %d key version %d does not match its public key on chain", b.cluster, k.Version)
 			}
-			handed.Keys = append(handed.Keys, clusterKey{Version: k.Version, PublicKey: pub, Key: bytes.Clone(k.Key)})
+			handed.Keys = append(handed.Keys, state.ClusterKey{Version: k.Version, PublicKey: pub, Key: bytes.Clone(k.Key)})
 		}
 	}
 	for _, k := range keys {
-		tx.master.set(k)
+		tx.Master.Set(k)
 	}
 	return handed, len(keys) > 0, nil
 }
@@ -379,19 +373,19 @@ func (r *Runtime) acceptHandover(tx *ingressTx, b handoverBundle) (handed *membe
 // onMigrationActivated applies the pairs: every pRuntime swaps successors
 // for predecessors in the gatekeeper set; a replaced pRuntime erases its
 // keys and stops; a successor takes over what it was handed.
-func (r *Runtime) onMigrationActivated(tx *ingressTx, payload []byte) (bool, error) {
+func (r *Role) onMigrationActivated(tx *state.Tx, payload []byte) (bool, error) {
 	p, err := protocol.DecodeMigrationActivated(payload)
 	if err != nil {
 		return false, err
 	}
-	next := &tx.next
-	self := r.self()
+	next := &tx.Next
+	self := r.core.Self()
 	ms := next.Migration
 	var mine *protocol.MigrationPair
 	for i, pair := range p.Pairs {
-		if next.isGatekeeper(pair.Predecessor) {
-			next.removeGatekeeper(pair.Predecessor)
-			next.addGatekeeper(pair.Successor)
+		if next.IsGatekeeper(pair.Predecessor) {
+			next.RemoveGatekeeper(pair.Predecessor)
+			next.AddGatekeeper(pair.Successor)
 		}
 		if bytes.Equal(pair.Successor, self) {
 			mine = &p.Pairs[i]
@@ -399,19 +393,19 @@ func (r *Runtime) onMigrationActivated(tx *ingressTx, payload []byte) (bool, err
 	}
 	next.Migration = nil
 	if ms != nil && ms.ID == p.ID && ms.Old {
-		r.log.Info("migration activated: this pRuntime's version is replaced; erasing its keys and stopping", "id", p.ID)
+		r.core.Log().Info("migration activated: this pRuntime's version is replaced; erasing its keys and stopping", "id", p.ID)
 		next.Retired = true
-		next.GK = gkState{}
+		next.GK = state.Gatekeeper{}
 		next.Rotation = nil
 		next.Cluster = nil
-		tx.master.erase()
-		tx.erased = true // the older checkpoints hold the cluster keys
+		tx.Master.Erase()
+		tx.Erased = true // the older checkpoints hold the cluster keys
 		return true, nil
 	}
-	if mine == nil || ms == nil || ms.ID != p.ID || ms.takeOver() != nil {
-		if len(r.cfg.Predecessor) > 0 && (tx.master.count() > 0 || (ms != nil && ms.Handed != nil)) {
-			tx.master.erase() // handed keys of a pair that did not make it
-			tx.erased = true
+	if mine == nil || ms == nil || ms.ID != p.ID || ms.TakeOver() != nil {
+		if len(r.core.Predecessor()) > 0 && (tx.Master.Count() > 0 || (ms != nil && ms.Handed != nil)) {
+			tx.Master.Erase() // handed keys of a pair that did not make it
+			tx.Erased = true
 		}
 		return false, nil
 	}
@@ -419,39 +413,32 @@ func (r *Runtime) onMigrationActivated(tx *ingressTx, payload []byte) (bool, err
 	if ms.Handed != nil {
 		next.Cluster = ms.Handed
 	}
-	r.log.Info("migration activated: this pRuntime took its predecessor's place", "id", p.ID,
-		"predecessor", hex.EncodeToString(mine.Predecessor), "gatekeeper", next.isGatekeeper(self))
-	if next.isGatekeeper(self) && tx.master.holdsAll(next.MasterErasedBelow, len(next.MasterPubKeys)) {
-		return true, r.goLive(tx)
+	r.core.Log().Info("migration activated: this pRuntime took its predecessor's place", "id", p.ID,
+		"predecessor", hex.EncodeToString(mine.Predecessor), "gatekeeper", next.IsGatekeeper(self))
+	if next.IsGatekeeper(self) && tx.Master.HoldsAll(next.MasterErasedBelow, len(next.MasterPubKeys)) {
+		return true, r.gatekeeper.GoLive(tx)
 	}
 	return true, nil
 }
 
 // onMigrationCancelled: the old version stays; a successor erases what it
 // was handed.
-func (r *Runtime) onMigrationCancelled(tx *ingressTx, payload []byte) (bool, error) {
+func (r *Role) onMigrationCancelled(tx *state.Tx, payload []byte) (bool, error) {
 	p, err := protocol.DecodeMigrationCancelled(payload)
 	if err != nil {
 		return false, err
 	}
-	ms := tx.next.Migration
+	ms := tx.Next.Migration
 	if ms == nil || ms.ID != p.ID {
 		return false, nil
 	}
-	tx.next.Migration = nil
-	if len(r.cfg.Predecessor) == 0 {
+	tx.Next.Migration = nil
+	if len(r.core.Predecessor()) == 0 {
 		return false, nil
 	}
-	r.log.Info("migration cancelled; erasing what the predecessor handed over", "id", p.ID, "reason", p.Reason)
-	tx.next.KnownClusterKeys = nil
-	tx.master.erase()
-	tx.erased = true // the older checkpoints hold the handed cluster keys
+	r.core.Log().Info("migration cancelled; erasing what the predecessor handed over", "id", p.ID, "reason", p.Reason)
+	tx.Next.KnownClusterKeys = nil
+	tx.Master.Erase()
+	tx.Erased = true // the older checkpoints hold the handed cluster keys
 	return true, nil
-}
-
-// pendingGatekeeper reports whether this pRuntime is a ready successor of
-// a gatekeeper: it queues gatekeeper tasks and outputs so that, live at
-// activation, it answers those the old gatekeepers left unanswered.
-func (s *state) pendingGatekeeper() bool {
-	return s.Migration != nil && s.Migration.Phase == MigrationReady && s.Migration.WasGK
 }

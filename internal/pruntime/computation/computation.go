@@ -1,11 +1,19 @@
-package pruntime
+// Package computation is the enclave's computation role (DESIGN §8): every
+// pRuntime runs the tokenomic engine on the same verified ingress, and a
+// live gatekeeper publishes its non-empty outputs by quorum. The role keeps
+// its part of the checkpoint in state.Computation and reaches the rest of
+// the enclave only through Core.
+package computation
 
 import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/ingress"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/state"
 	"github.com/gatekeeper-net/gatekeeper/internal/tokenomics"
 )
 
@@ -20,60 +28,57 @@ import (
 // counts the non-empty outputs before it; all of them compute byte-identical
 // outputs at identical sequences, which the chain takes by quorum.
 
-// computationState is the computation role's part of the checkpoint.
-type computationState struct {
-	// Params is tokenomics.Params' encoding as last published by the chain;
-	// empty means the engine's defaults.
-	Params []byte `json:"params,omitempty"`
-	// Engine is tokenomics.State's encoding; empty before the first block.
-	Engine []byte `json:"engine,omitempty"`
-	// Started, Stopped and Heartbeats are the inputs of the block not yet
-	// closed by a task (ingress payloads, in order).
-	Started    [][]byte `json:"started,omitempty"`
-	Stopped    [][]byte `json:"stopped,omitempty"`
-	Heartbeats [][]byte `json:"heartbeats,omitempty"`
-	// Session is this worker's own computing session (0: not computing).
-	Session uint64 `json:"session,omitempty"`
-	// Score is this pRuntime's performance score, sent once registered.
-	Score uint32 `json:"score,omitempty"`
-	// Reports is the number of non-empty outputs so far: the computation
-	// lane sequence of the next one.
-	Reports uint64 `json:"reports,omitempty"`
+// Core is what the computation role needs from the rest of the enclave.
+type Core interface {
+	// Log is the enclave's logger.
+	Log() *slog.Logger
+	// Self is this pRuntime's identity key.
+	Self() []byte
+	// Emit signs a worker egress message with the next sequence into next.
+	Emit(next *state.State, topic string, payload []byte) error
+	// AnswerOrQueue publishes a gatekeeper quorum output now if this
+	// gatekeeper is live, or queues it until it is.
+	AnswerOrQueue(tx *state.Tx, q state.QueuedTask) error
+	// Iterations is the benchmark loop's count since ResetIterations.
+	Iterations() uint64
+	ResetIterations()
+	// HeartbeatSent counts a heartbeat answer to a challenge.
+	HeartbeatSent()
 }
 
-func (c computationState) clone() computationState {
-	out := c
-	out.Started = cloneAll(c.Started)
-	out.Stopped = cloneAll(c.Stopped)
-	out.Heartbeats = cloneAll(c.Heartbeats)
-	return out
+// Role is the computation role.
+type Role struct {
+	core Core
 }
 
-func cloneAll(bs [][]byte) [][]byte {
-	if bs == nil {
-		return nil
+// New returns the computation role on core.
+func New(core Core) *Role { return &Role{core: core} }
+
+// Routes are the role's rows of the topic table.
+func (r *Role) Routes() []ingress.Route {
+	return []ingress.Route{
+		{Topic: protocol.TopicComputationParams, Role: ingress.RoleComputation, Handle: ingress.NoKeys(r.onComputationParams)},
+		{Topic: protocol.TopicSessionStarted, Role: ingress.RoleComputation, Handle: ingress.NoKeys(r.onSessionStarted)},
+		{Topic: protocol.TopicSessionStopped, Role: ingress.RoleComputation, Handle: ingress.NoKeys(r.onSessionStopped)},
+		{Topic: protocol.TopicHeartbeat, Role: ingress.RoleComputation, Handle: ingress.NoKeys(r.onHeartbeat)},
+		{Topic: protocol.TopicBlock, Role: ingress.RoleComputation, Handle: ingress.NoKeys(r.onBlock)},
 	}
-	out := make([][]byte, len(bs))
-	for i, b := range bs {
-		out[i] = bytes.Clone(b)
-	}
-	return out
 }
 
 // maxPendingComputationInputs bounds the inputs buffered for one block.
 const maxPendingComputationInputs = 1 << 20
 
-func (r *Runtime) onComputationParams(tx *ingressTx, payload []byte) error {
+func (r *Role) onComputationParams(tx *state.Tx, payload []byte) error {
 	var p tokenomics.Params
 	if err := p.UnmarshalBinary(payload); err != nil {
 		return err
 	}
-	tx.next.Computation.Params = bytes.Clone(payload)
+	tx.Next.Computation.Params = bytes.Clone(payload)
 	return nil
 }
 
-func (r *Runtime) onSessionStarted(tx *ingressTx, payload []byte) error {
-	c := &tx.next.Computation
+func (r *Role) onSessionStarted(tx *state.Tx, payload []byte) error {
+	c := &tx.Next.Computation
 	s, err := protocol.DecodeSessionStarted(payload)
 	if err != nil {
 		return err
@@ -81,18 +86,18 @@ func (r *Runtime) onSessionStarted(tx *ingressTx, payload []byte) error {
 	if err := appendInput(&c.Started, payload); err != nil {
 		return err
 	}
-	if bytes.Equal(s.Worker, r.self()) {
+	if bytes.Equal(s.Worker, r.core.Self()) {
 		// Heartbeats count iterations from the session start: the engine
 		// measures the first one from the start block's time.
-		r.iterations.Store(0)
+		r.core.ResetIterations()
 		c.Session = s.Session
-		r.log.Info("computing session started", "session", s.Session)
+		r.core.Log().Info("computing session started", "session", s.Session)
 	}
 	return nil
 }
 
-func (r *Runtime) onSessionStopped(tx *ingressTx, payload []byte) error {
-	c := &tx.next.Computation
+func (r *Role) onSessionStopped(tx *state.Tx, payload []byte) error {
+	c := &tx.Next.Computation
 	s, err := protocol.DecodeSessionRef(payload)
 	if err != nil {
 		return err
@@ -100,14 +105,14 @@ func (r *Runtime) onSessionStopped(tx *ingressTx, payload []byte) error {
 	if err := appendInput(&c.Stopped, payload); err != nil {
 		return err
 	}
-	if bytes.Equal(s.Worker, r.self()) && s.Session == c.Session {
+	if bytes.Equal(s.Worker, r.core.Self()) && s.Session == c.Session {
 		c.Session = 0
-		r.log.Info("computing session stopped", "session", s.Session)
+		r.core.Log().Info("computing session stopped", "session", s.Session)
 	}
 	return nil
 }
 
-func (r *Runtime) onHeartbeat(tx *ingressTx, payload []byte) error {
+func (r *Role) onHeartbeat(tx *state.Tx, payload []byte) error {
 	rel, err := protocol.DecodeRelayed(payload)
 	if err != nil {
 		return err
@@ -115,12 +120,12 @@ func (r *Runtime) onHeartbeat(tx *ingressTx, payload []byte) error {
 	if _, err := protocol.DecodeHeartbeat(rel.Body); err != nil {
 		return err
 	}
-	return appendInput(&tx.next.Computation.Heartbeats, payload)
+	return appendInput(&tx.Next.Computation.Heartbeats, payload)
 }
 
 func appendInput(dst *[][]byte, payload []byte) error {
 	if len(*dst) >= maxPendingComputationInputs {
-		return errors.New("too many inputs in one block")
+		return errors.New("computation: too many inputs in one block")
 	}
 	*dst = append(*dst, bytes.Clone(payload))
 	return nil
@@ -130,12 +135,12 @@ func appendInput(dst *[][]byte, payload []byte) error {
 // publishes a non-empty output if this is a live gatekeeper (or queues it
 // while the gatekeeper waits for its keys), and answers this worker's
 // challenge.
-func (r *Runtime) onBlock(tx *ingressTx, payload []byte) error {
+func (r *Role) onBlock(tx *state.Tx, payload []byte) error {
 	blk, err := protocol.DecodeComputationBlock(payload)
 	if err != nil {
 		return err
 	}
-	c := &tx.next.Computation
+	c := &tx.Next.Computation
 	params := tokenomics.DefaultParams()
 	if len(c.Params) > 0 {
 		if err := params.UnmarshalBinary(c.Params); err != nil {
@@ -162,7 +167,7 @@ func (r *Runtime) onBlock(tx *ingressTx, payload []byte) error {
 		return err
 	}
 	for _, rej := range rejected {
-		r.log.Info("tokenomics input rejected", "height", blk.Height, "input", rej.Input.String(),
+		r.core.Log().Info("tokenomics input rejected", "height", blk.Height, "input", rej.Input.String(),
 			"worker", hex.EncodeToString(rej.Worker[:]), "session", rej.Session, "reason", rej.Reason)
 	}
 	if c.Engine, err = st.MarshalBinary(); err != nil {
@@ -174,25 +179,25 @@ func (r *Runtime) onBlock(tx *ingressTx, payload []byte) error {
 	for _, part := range out.Split(protocol.MaxPayloadLen) {
 		seq := c.Reports
 		c.Reports++
-		if tx.next.isGatekeeper(r.self()) || tx.next.pendingGatekeeper() {
-			q := queuedTask{Topic: protocol.TopicBlock, Lane: protocol.LaneComputation, Seq: seq, Reply: part.Encode()}
-			if err := r.answerOrQueue(tx, q); err != nil {
+		if tx.Next.IsGatekeeper(r.core.Self()) || tx.Next.PendingGatekeeper() {
+			q := state.QueuedTask{Topic: protocol.TopicBlock, Lane: protocol.LaneComputation, Seq: seq, Reply: part.Encode()}
+			if err := r.core.AnswerOrQueue(tx, q); err != nil {
 				return err
 			}
 		}
 	}
 	var self tokenomics.WorkerKey
-	copy(self[:], r.self())
+	copy(self[:], r.core.Self())
 	if c.Session != 0 && st.Challenged(self, blk.Height) {
-		r.metrics.heartbeats.Inc()
-		hb := protocol.Heartbeat{Session: c.Session, Challenge: blk.Height, Iterations: r.Iterations()}
-		return r.emit(&tx.next, protocol.TopicHeartbeat, hb.Encode())
+		r.core.HeartbeatSent()
+		hb := protocol.Heartbeat{Session: c.Session, Challenge: blk.Height, Iterations: r.core.Iterations()}
+		return r.core.Emit(&tx.Next, protocol.TopicHeartbeat, hb.Encode())
 	}
 	return nil
 }
 
 // buildBlock turns the buffered ingress of a block into the engine's input.
-func buildBlock(blk protocol.ComputationBlock, c *computationState) (tokenomics.Block, error) {
+func buildBlock(blk protocol.ComputationBlock, c *state.Computation) (tokenomics.Block, error) {
 	// The block time and the heartbeats' iteration counts are what the
 	// engine measures p_instant from: both must reach it.
 	b := tokenomics.Block{Height: blk.Height, Time: blk.Time}

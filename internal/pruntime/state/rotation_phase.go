@@ -1,4 +1,4 @@
-package pruntime
+package state
 
 import (
 	"bytes"
@@ -84,26 +84,26 @@ const (
 
 // Invalid rotation transitions.
 var (
-	ErrRotationNotProposing = errors.New("pruntime: rotation: a proposal is already taken")
-	ErrRotationNoProposal   = errors.New("pruntime: rotation: no proposal is taken")
-	ErrRotationActivated    = errors.New("pruntime: rotation: the proposed version is already active")
-	ErrRotationNotActivated = errors.New("pruntime: rotation: the new version is not active yet")
-	ErrRotationAlreadySent  = errors.New("pruntime: rotation: this gatekeeper already proposed in this round")
-	ErrRotationAlreadyAcked = errors.New("pruntime: rotation: this gatekeeper already acknowledged the proposal")
-	ErrRotationCopyFaulted  = errors.New("pruntime: rotation: this gatekeeper already reported the proposal's copy")
-	ErrRotationNoRange      = errors.New("pruntime: rotation: this gatekeeper has no re-encryption range")
+	ErrRotationNotProposing = errors.New("state: rotation: a proposal is already taken")
+	ErrRotationNoProposal   = errors.New("state: rotation: no proposal is taken")
+	ErrRotationActivated    = errors.New("state: rotation: the proposed version is already active")
+	ErrRotationNotActivated = errors.New("state: rotation: the new version is not active yet")
+	ErrRotationAlreadySent  = errors.New("state: rotation: this gatekeeper already proposed in this round")
+	ErrRotationAlreadyAcked = errors.New("state: rotation: this gatekeeper already acknowledged the proposal")
+	ErrRotationCopyFaulted  = errors.New("state: rotation: this gatekeeper already reported the proposal's copy")
+	ErrRotationNoRange      = errors.New("state: rotation: this gatekeeper has no re-encryption range")
 )
 
-// newRotation is a rotation just started, at the synced height.
-func newRotation(from, to uint32, height int64) *rotationState {
-	return &rotationState{From: from, To: to, Phase: RotationProposing, ClockHeight: height}
+// NewRotation is a rotation just started, at the synced height.
+func NewRotation(from, to uint32, height int64) *Rotation {
+	return &Rotation{From: from, To: to, Phase: RotationProposing, ClockHeight: height}
 }
 
-// taken reports whether the chain took a proposal in this rotation.
-func (s *rotationState) taken() bool { return s.Phase >= RotationAcking }
+// Taken reports whether the chain took a proposal in this rotation.
+func (s *Rotation) Taken() bool { return s.Phase >= RotationAcking }
 
-// propose: this gatekeeper sends its own proposal.
-func (s *rotationState) propose() error {
+// Propose: this gatekeeper sends its own proposal.
+func (s *Rotation) Propose() error {
 	switch {
 	case s.Phase != RotationProposing:
 		return ErrRotationNotProposing
@@ -114,10 +114,10 @@ func (s *rotationState) propose() error {
 	return nil
 }
 
-// take: the chain took proposer's proposal of pub. Taking the very proposal
+// Take: the chain took proposer's proposal of pub. Taking the very proposal
 // again, before this gatekeeper decided on its copy, is the replay of a
 // bootstrap that read the taken proposal without its copies.
-func (s *rotationState) take(proposer, pub []byte) error {
+func (s *Rotation) Take(proposer, pub []byte) error {
 	if s.Phase != RotationProposing {
 		replay := bytes.Equal(s.Proposer, proposer) && bytes.Equal(s.PublicKey, pub) &&
 			(s.Copy == CopyNone || s.Copy == CopyProposed)
@@ -130,10 +130,10 @@ func (s *rotationState) take(proposer, pub []byte) error {
 	return nil
 }
 
-// ack: this gatekeeper sealed the taken version and acknowledges it.
-func (s *rotationState) ack() error {
+// Ack: this gatekeeper sealed the taken version and acknowledges it.
+func (s *Rotation) Ack() error {
 	switch {
-	case !s.taken():
+	case !s.Taken():
 		return ErrRotationNoProposal
 	case s.Copy == CopyAcked:
 		return ErrRotationAlreadyAcked
@@ -142,10 +142,10 @@ func (s *rotationState) ack() error {
 	return nil
 }
 
-// fault: this gatekeeper's copy did not verify; it reports the proposer.
-func (s *rotationState) fault() error {
+// Fault: this gatekeeper's copy did not verify; it reports the proposer.
+func (s *Rotation) Fault() error {
 	switch {
-	case !s.taken():
+	case !s.Taken():
 		return ErrRotationNoProposal
 	case s.Copy == CopyAcked:
 		return ErrRotationAlreadyAcked
@@ -156,13 +156,13 @@ func (s *rotationState) fault() error {
 	return nil
 }
 
-// reject: the chain barred the taken proposal's proposer (or one whose
+// Reject: the chain barred the taken proposal's proposer (or one whose
 // proposal never got taken); the round starts over at height.
-func (s *rotationState) reject(proposer []byte, height int64) error {
+func (s *Rotation) Reject(proposer []byte, height int64) error {
 	if s.Phase > RotationAcking {
 		return ErrRotationActivated
 	}
-	if !s.rejected(proposer) {
+	if !s.IsRejected(proposer) {
 		s.Rejected = append(s.Rejected, bytes.Clone(proposer))
 	}
 	s.Phase, s.Copy, s.Proposer, s.PublicKey = RotationProposing, CopyNone, nil, nil
@@ -170,10 +170,10 @@ func (s *rotationState) reject(proposer []byte, height int64) error {
 	return nil
 }
 
-// startReencrypt: the new version is active and re-encryption starts in
+// StartReencrypt: the new version is active and re-encryption starts in
 // ranges ranges; member is this gatekeeper's index in the snapshot (-1: not
 // a member), range member is its own if there is one.
-func (s *rotationState) startReencrypt(ranges uint32, member int, height int64) error {
+func (s *Rotation) StartReencrypt(ranges uint32, member int, height int64) error {
 	switch s.Phase {
 	case RotationProposing:
 		return ErrRotationNoProposal
@@ -191,8 +191,8 @@ func (s *rotationState) startReencrypt(ranges uint32, member int, height int64) 
 	return nil
 }
 
-// loseRange: the chain reassigned this gatekeeper's own range to another.
-func (s *rotationState) loseRange() error {
+// LoseRange: the chain reassigned this gatekeeper's own range to another.
+func (s *Rotation) LoseRange() error {
 	if s.RangeState == RangeNone {
 		return ErrRotationNoRange
 	}
@@ -200,9 +200,9 @@ func (s *rotationState) loseRange() error {
 	return nil
 }
 
-// regainRange: the chain gave this gatekeeper's own range back to it; it
+// RegainRange: the chain gave this gatekeeper's own range back to it; it
 // re-encrypts it anew.
-func (s *rotationState) regainRange() error {
+func (s *Rotation) RegainRange() error {
 	if s.RangeState == RangeNone {
 		return ErrRotationNoRange
 	}
@@ -210,8 +210,8 @@ func (s *rotationState) regainRange() error {
 	return nil
 }
 
-// retire: the old version is retired, to be erased at eraseHeight.
-func (s *rotationState) retire(eraseHeight uint64) error {
+// Retire: the old version is retired, to be erased at eraseHeight.
+func (s *Rotation) Retire(eraseHeight uint64) error {
 	if s.Phase < RotationReencrypting {
 		return ErrRotationNotActivated
 	}
@@ -219,6 +219,6 @@ func (s *rotationState) retire(eraseHeight uint64) error {
 	return nil
 }
 
-// reencrypts reports whether this gatekeeper has a range of its own (it
+// Reencrypts reports whether this gatekeeper has a range of its own (it
 // may have lost it since).
-func (s *rotationState) reencrypts() bool { return s.RangeState != RangeNone }
+func (s *Rotation) Reencrypts() bool { return s.RangeState != RangeNone }

@@ -1,19 +1,20 @@
-package pruntime
+package state
 
 import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 )
 
-// state is everything the runtime remembers across restarts; it is the
+// State is everything the runtime remembers across restarts; it is the
 // payload of a checkpoint. It is a value: sync calls work on a clone and
 // commit it only when the whole request verified.
-type state struct {
+type State struct {
 	Version int `json:"version"`
 	// Trusted is chainsync.TrustedState.Marshal(); empty before init.
 	Trusted     []byte `json:"trusted,omitempty"`
@@ -29,24 +30,24 @@ type state struct {
 	// designated gatekeeper later checks the history it receives against them.
 	MasterPubKeys [][]byte `json:"master_pubkeys,omitempty"`
 	// GK is this pRuntime's gatekeeper role, if designated.
-	GK gkState `json:"gk"`
+	GK Gatekeeper `json:"gk"`
 	// Cluster is the cluster this worker belongs to, with its key versions.
-	Cluster *memberCluster `json:"cluster,omitempty"`
+	Cluster *MemberCluster `json:"cluster,omitempty"`
 	// Beacon is the latest beacon the chain accepted.
-	Beacon *beaconState `json:"beacon,omitempty"`
+	Beacon *Beacon `json:"beacon,omitempty"`
 	// MasterErasedBelow: the chain ordered versions [0, MasterErasedBelow)
 	// erased; nobody holds them any more (registry/master_key_erase).
 	MasterErasedBelow uint32 `json:"master_erased_below,omitempty"`
 	// Rotation is the master key rotation this gatekeeper takes part in,
 	// from its start until its old version is erased.
-	Rotation *rotationState `json:"rotation,omitempty"`
+	Rotation *Rotation `json:"rotation,omitempty"`
 	// Computation is the tokenomic engine's state and this worker's session.
-	Computation computationState `json:"computation"`
+	Computation Computation `json:"computation"`
 	// Migration is the pending pRuntime migration, if any.
-	Migration *migrationState `json:"migration,omitempty"`
+	Migration *Migration `json:"migration,omitempty"`
 	// KnownClusterKeys: a successor pRuntime's record of every cluster key
 	// version's public key, to check the cluster keys it is handed.
-	KnownClusterKeys []knownClusterKey `json:"known_cluster_keys,omitempty"`
+	KnownClusterKeys []KnownClusterKey `json:"known_cluster_keys,omitempty"`
 	// Retired: a migration replaced this pRuntime's version; it erased its
 	// keys and acts on nothing more.
 	Retired bool `json:"retired,omitempty"`
@@ -58,12 +59,12 @@ type state struct {
 	CheckpointIngress uint64 `json:"checkpoint_ingress"`
 }
 
-// stateVersion 2: rotationState and migrationState hold their phases as
+// SchemaVersion 2: rotationState and migrationState hold their phases as
 // enums (rotation_phase.go, migration_phase.go) instead of booleans; a
 // version 1 checkpoint does not load.
-const stateVersion = 2
+const SchemaVersion = 2
 
-func (s state) clone() state {
+func (s State) Clone() State {
 	c := s
 	c.Trusted = slices.Clone(s.Trusted)
 	c.Gatekeepers = slices.Clone(s.Gatekeepers)
@@ -80,33 +81,33 @@ func (s state) clone() state {
 		c.Beacon = &b
 	}
 	if s.Rotation != nil {
-		c.Rotation = s.Rotation.clone()
+		c.Rotation = s.Rotation.Clone()
 	}
-	c.Computation = s.Computation.clone()
+	c.Computation = s.Computation.Clone()
 	if s.Migration != nil {
-		c.Migration = s.Migration.clone()
+		c.Migration = s.Migration.Clone()
 	}
 	c.KnownClusterKeys = slices.Clone(s.KnownClusterKeys)
 	return c
 }
 
-// expectClusterKey records that this worker is a member of id's cluster and
+// ExpectClusterKey records that this worker is a member of id's cluster and
 // that the key version id names has public key pub. Joining another cluster
 // drops the old one's keys (the chain allows one cluster per worker).
-func (s *state) expectClusterKey(id protocol.ClusterKeyID, pub []byte) {
+func (s *State) ExpectClusterKey(id protocol.ClusterKeyID, pub []byte) {
 	if s.Cluster == nil || s.Cluster.ID != id.Cluster {
-		s.Cluster = &memberCluster{ID: id.Cluster}
+		s.Cluster = &MemberCluster{ID: id.Cluster}
 	}
-	if s.clusterKeySlot(id) == nil {
-		s.Cluster.Keys = append(s.Cluster.Keys, clusterKey{Version: id.Version, PublicKey: slices.Clone(pub)})
-		slices.SortFunc(s.Cluster.Keys, func(a, b clusterKey) int { return cmp.Compare(a.Version, b.Version) })
+	if s.ClusterKeySlot(id) == nil {
+		s.Cluster.Keys = append(s.Cluster.Keys, ClusterKey{Version: id.Version, PublicKey: slices.Clone(pub)})
+		slices.SortFunc(s.Cluster.Keys, func(a, b ClusterKey) int { return cmp.Compare(a.Version, b.Version) })
 	}
 }
 
-// clusterKeySlot returns the entry for a key version of this worker's
+// ClusterKeySlot returns the entry for a key version of this worker's
 // cluster, or nil. The returned pointer aliases s.Cluster.Keys, which clone
 // copied, so writing through it changes only s.
-func (s *state) clusterKeySlot(id protocol.ClusterKeyID) *clusterKey {
+func (s *State) ClusterKeySlot(id protocol.ClusterKeyID) *ClusterKey {
 	if s.Cluster == nil || s.Cluster.ID != id.Cluster {
 		return nil
 	}
@@ -118,34 +119,38 @@ func (s *state) clusterKeySlot(id protocol.ClusterKeyID) *clusterKey {
 	return nil
 }
 
-func (s state) marshal() ([]byte, error) { return json.Marshal(s) }
+func (s State) Marshal() ([]byte, error) { return json.Marshal(s) }
 
-func unmarshalState(b []byte) (state, error) {
-	var s state
+func Unmarshal(b []byte) (State, error) {
+	var s State
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
-		return state{}, fmt.Errorf("pruntime: checkpoint state: %w", err)
+		return State{}, fmt.Errorf("state: checkpoint state: %w", err)
 	}
-	if s.Version != stateVersion {
-		return state{}, fmt.Errorf("pruntime: checkpoint state version %d, want %d", s.Version, stateVersion)
+	if s.Version != SchemaVersion {
+		return State{}, fmt.Errorf("state: checkpoint state version %d, want %d", s.Version, SchemaVersion)
 	}
 	return s, nil
 }
 
-func (s *state) isGatekeeper(key []byte) bool {
+func (s *State) IsGatekeeper(key []byte) bool {
 	_, found := slices.BinarySearchFunc(s.Gatekeepers, key, bytes.Compare)
 	return found
 }
 
-func (s *state) addGatekeeper(key []byte) {
+func (s *State) AddGatekeeper(key []byte) {
 	if i, found := slices.BinarySearchFunc(s.Gatekeepers, key, bytes.Compare); !found {
 		s.Gatekeepers = slices.Insert(s.Gatekeepers, i, slices.Clone(key))
 	}
 }
 
-func (s *state) removeGatekeeper(key []byte) {
+func (s *State) RemoveGatekeeper(key []byte) {
 	if i, found := slices.BinarySearchFunc(s.Gatekeepers, key, bytes.Compare); found {
 		s.Gatekeepers = slices.Delete(s.Gatekeepers, i, i+1)
 	}
 }
+
+// ErrStorage marks failures of the enclave's own disk; the RPC maps it to
+// HTTP 500.
+var ErrStorage = errors.New("state: storage")

@@ -1,4 +1,4 @@
-package pruntime
+package state
 
 import (
 	"bytes"
@@ -7,7 +7,7 @@ import (
 	"slices"
 )
 
-// The enclave's migration state machine (migration.go has the protocol):
+// The enclave's migration state machine (package migration has the protocol):
 //
 //	           addPart ×count           ready
 //	scheduled ───────────────▶ scheduled ─────▶ ready ──takeOver──▶ (none)
@@ -39,19 +39,19 @@ func (p MigrationPhase) String() string {
 
 // Invalid migration transitions.
 var (
-	ErrMigrationReady    = errors.New("pruntime: migration: the handover is already verified")
-	ErrMigrationNotReady = errors.New("pruntime: migration: no verified handover")
-	ErrMigrationPart     = errors.New("pruntime: migration: handover part out of range")
+	ErrMigrationReady    = errors.New("state: migration: the handover is already verified")
+	ErrMigrationNotReady = errors.New("state: migration: no verified handover")
+	ErrMigrationPart     = errors.New("state: migration: handover part out of range")
 )
 
-func newMigration(id, activation uint64, measurement []byte, old bool) *migrationState {
-	return &migrationState{ID: id, Activation: activation, Measurement: bytes.Clone(measurement), Old: old, Phase: MigrationScheduled}
+func NewMigration(id, activation uint64, measurement []byte, old bool) *Migration {
+	return &Migration{ID: id, Activation: activation, Measurement: bytes.Clone(measurement), Old: old, Phase: MigrationScheduled}
 }
 
-// addPart keeps part index of a handover of count parts and reports
+// AddPart keeps part index of a handover of count parts and reports
 // whether all of them are in. A handover of another part count (a new one,
 // after a fault) starts over.
-func (m *migrationState) addPart(index, count uint16, sealed []byte) (complete bool, err error) {
+func (m *Migration) AddPart(index, count uint16, sealed []byte) (complete bool, err error) {
 	switch {
 	case m.Phase == MigrationReady:
 		return false, ErrMigrationReady
@@ -65,9 +65,9 @@ func (m *migrationState) addPart(index, count uint16, sealed []byte) (complete b
 	return !slices.ContainsFunc(m.Parts, func(p []byte) bool { return p == nil }), nil
 }
 
-// ready: the handover verified; the predecessor was a gatekeeper (wasGK)
+// Ready: the handover verified; the predecessor was a gatekeeper (wasGK)
 // and handed over its cluster's keys (handed, or nil).
-func (m *migrationState) ready(wasGK bool, handed *memberCluster) error {
+func (m *Migration) Ready(wasGK bool, handed *MemberCluster) error {
 	if m.Phase == MigrationReady {
 		return ErrMigrationReady
 	}
@@ -75,9 +75,9 @@ func (m *migrationState) ready(wasGK bool, handed *memberCluster) error {
 	return nil
 }
 
-// takeOver: at activation, a successor takes its predecessor's place only
+// TakeOver: at activation, a successor takes its predecessor's place only
 // with a verified handover.
-func (m *migrationState) takeOver() error {
+func (m *Migration) TakeOver() error {
 	if m.Phase != MigrationReady {
 		return ErrMigrationNotReady
 	}
