@@ -30,22 +30,13 @@ Without --id it shows the pending migration, or the last one if none is pending.
 --output json prints the raw response.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			clientCtx, err := client.GetClientQueryContext(cmd)
-			if err != nil {
-				return err
-			}
-			id, err := cmd.Flags().GetUint64(FlagID)
-			if err != nil {
-				return err
-			}
-			resp, err := types.NewQueryClient(clientCtx).Migration(cmd.Context(), &types.QueryMigrationRequest{Id: id})
-			if err != nil {
-				return err
-			}
-			if clientCtx.OutputFormat == flags.OutputFormatJSON {
-				return clientCtx.PrintProto(resp)
-			}
-			return FormatMigration(cmd.OutOrStdout(), resp)
+			return runQuery(cmd, func(clientCtx client.Context) (*types.QueryMigrationResponse, error) {
+				id, err := cmd.Flags().GetUint64(FlagID)
+				if err != nil {
+					return nil, err
+				}
+				return types.NewQueryClient(clientCtx).Migration(cmd.Context(), &types.QueryMigrationRequest{Id: id})
+			}, FormatMigration)
 		},
 	}
 	cmd.Flags().Uint64(FlagID, 0, "show the migration with this id (default: the pending or last one)")

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/cosmos/gogoproto/proto"
 	"github.com/spf13/cobra"
 
 	"github.com/cosmos/cosmos-sdk/client"
@@ -46,22 +47,13 @@ Without --to-version it shows the running rotation, or the last one if none is r
 --output json prints the raw response.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			clientCtx, err := client.GetClientQueryContext(cmd)
-			if err != nil {
-				return err
-			}
-			to, err := cmd.Flags().GetUint32(FlagToVersion)
-			if err != nil {
-				return err
-			}
-			resp, err := types.NewQueryClient(clientCtx).Rotation(cmd.Context(), &types.QueryRotationRequest{ToVersion: to})
-			if err != nil {
-				return err
-			}
-			if clientCtx.OutputFormat == flags.OutputFormatJSON {
-				return clientCtx.PrintProto(resp)
-			}
-			return FormatRotation(cmd.OutOrStdout(), resp)
+			return runQuery(cmd, func(clientCtx client.Context) (*types.QueryRotationResponse, error) {
+				to, err := cmd.Flags().GetUint32(FlagToVersion)
+				if err != nil {
+					return nil, err
+				}
+				return types.NewQueryClient(clientCtx).Rotation(cmd.Context(), &types.QueryRotationRequest{ToVersion: to})
+			}, FormatRotation)
 		},
 	}
 	cmd.Flags().Uint32(FlagToVersion, 0, "show the rotation to this master key version (default: the running or last one)")
@@ -161,4 +153,22 @@ func percent(done, total uint64) string {
 		return "100.0%"
 	}
 	return fmt.Sprintf("%.1f%%", 100*float64(done)/float64(total))
+}
+
+// runQuery runs query on the command's client context and prints the
+// response: as JSON with --output json, otherwise through format, for a
+// person.
+func runQuery[R proto.Message](cmd *cobra.Command, query func(client.Context) (R, error), format func(io.Writer, R) error) error {
+	clientCtx, err := client.GetClientQueryContext(cmd)
+	if err != nil {
+		return err
+	}
+	resp, err := query(clientCtx)
+	if err != nil {
+		return err
+	}
+	if clientCtx.OutputFormat == flags.OutputFormatJSON {
+		return clientCtx.PrintProto(resp)
+	}
+	return format(cmd.OutOrStdout(), resp)
 }
