@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
+	"github.com/gatekeeper-net/gatekeeper/x/registry/registrytest"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -22,12 +23,12 @@ const (
 // victim is the account that operates workers victimA-C: not the fixture's
 // operator, who owns the clusters.
 func (f *fixture) victim(t testing.TB) string {
-	return mustAddr(t, f.ac, bytes.Repeat([]byte{0x0c}, 20))
+	return registrytest.MustAddr(t, f.ac, bytes.Repeat([]byte{0x0c}, 20))
 }
 
 // stranger operates nothing and owns nothing.
 func (f *fixture) stranger(t testing.TB) string {
-	return mustAddr(t, f.ac, bytes.Repeat([]byte{0x0b}, 20))
+	return registrytest.MustAddr(t, f.ac, bytes.Repeat([]byte{0x0b}, 20))
 }
 
 // registerSimAs registers the sim worker testKey(seed) operated by operator.

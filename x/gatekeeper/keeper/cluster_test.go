@@ -10,6 +10,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
+	"github.com/gatekeeper-net/gatekeeper/x/registry/registrytest"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -153,7 +154,7 @@ func TestClusterMembership(t *testing.T) {
 		}
 	}
 	owner := func(f *fixture) string { return f.operator }
-	stranger := func(f *fixture) string { return mustAddr(t, f.ac, bytes.Repeat([]byte{0x0b}, 20)) }
+	stranger := func(f *fixture) string { return registrytest.MustAddr(t, f.ac, bytes.Repeat([]byte{0x0b}, 20)) }
 	invalid := func(*fixture) string { return "gk1invalid" }
 	// Cluster 1 = {7} (from clusterFixture); cluster 2 = {3, 4}; max 3.
 	tests := []struct {

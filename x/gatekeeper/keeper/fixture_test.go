@@ -4,10 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/hpke"
-	"encoding/hex"
-	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -30,46 +26,31 @@ import (
 	mqkeeper "github.com/gatekeeper-net/gatekeeper/x/mq/keeper"
 	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
 	registrykeeper "github.com/gatekeeper-net/gatekeeper/x/registry/keeper"
+	"github.com/gatekeeper-net/gatekeeper/x/registry/registrytest"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
 const (
 	testChainID = "test-chain"
 	testHeight  = 10
-	// fakeKind is the TEE kind of fakeVerifier.
-	fakeKind = "fake"
 )
 
 var (
 	testTime = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	// simMeasurement is allow-listed for the sim kind in every fixture.
 	simMeasurement = [32]byte{0x5a, 0x5a, 0x5a, 1}
-	// fakeMeasurement is allow-listed for the fake kind in every fixture.
-	fakeMeasurement = [32]byte{0xfa, 0xce, 1}
 	// otherMeasurement is allowed for no kind.
 	otherMeasurement = [32]byte{0x0b, 0xad}
 )
 
-// fakeVerifier stands for a hardware TEE kind whose quotes carry a
-// confidence level other than the simulated one. Its quote is
-// level (1) || measurement (32) || report data (64) and has no issue time.
-type fakeVerifier struct{}
-
-func (fakeVerifier) Kind() string { return fakeKind }
-
-func (fakeVerifier) Verify(quote []byte, _ time.Time, _ attest.Collateral) (attest.Report, error) {
-	if len(quote) != 1+32+64 {
-		return attest.Report{}, fmt.Errorf("%w: fake: %d bytes", attest.ErrMalformedQuote, len(quote))
-	}
-	r := attest.Report{Kind: fakeKind, Measurement: bytes.Clone(quote[1:33]), ConfidenceLevel: uint32(quote[0])}
-	copy(r.ReportData[:], quote[33:])
-	return r, nil
-}
-
-func fakeQuote(level byte, measurement [32]byte, reportData [64]byte) []byte {
-	q := append([]byte{level}, measurement[:]...)
-	return append(q, reportData[:]...)
-}
+// The shared helpers of registrytest under the names the tests use.
+var (
+	testKey   = registrytest.TestKey
+	pub       = registrytest.Pub
+	keyHex    = registrytest.KeyHex
+	hasEvent  = registrytest.HasEvent
+	wantErrIs = registrytest.WantErrIs
+)
 
 // The app wires the two keepers of x/gatekeeper through these interfaces.
 var (
@@ -103,7 +84,7 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	return newFixtureWith(t, attest.SimVerifier{}, fakeVerifier{})
+	return newFixtureWith(t, attest.SimVerifier{}, registrytest.FakeVerifier{})
 }
 
 // newFixtureWith is newFixture with the given verifiers.
@@ -124,7 +105,7 @@ func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
 	mqtypes.RegisterInterfaces(reg)
 	cdc := codec.NewProtoCodec(reg)
 	ac := addresscodec.Bech32Codec{Bech32Prefix: "gk"}
-	authority := mustAddr(t, ac, authtypes.NewModuleAddress("gov"))
+	authority := registrytest.MustAddr(t, ac, authtypes.NewModuleAddress("gov"))
 
 	mq, err := mqkeeper.NewKeeper(cdc, runtime.NewKVStoreService(mqKey), ac, authority)
 	if err != nil {
@@ -179,7 +160,7 @@ func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
 	rgs.Params.AllowSimulatedTee = true
 	rgs.Measurements = []registrytypes.Measurement{
 		{TeeKind: attest.KindSim, Measurement: simMeasurement[:], Description: "test pruntime"},
-		{TeeKind: fakeKind, Measurement: fakeMeasurement[:]},
+		{TeeKind: registrytest.FakeKind, Measurement: registrytest.FakeMeasurement[:]},
 	}
 	if err := rk.InitGenesis(ctx, rgs); err != nil {
 		t.Fatal(err)
@@ -215,7 +196,7 @@ func newFixtureWith(t testing.TB, verifiers ...attest.Verifier) *fixture {
 		mqMsgs:    mqkeeper.NewMsgServerImpl(mq),
 		mqQuery:   mqkeeper.NewQueryServerImpl(mq),
 		authority: authority,
-		operator:  mustAddr(t, ac, bytes.Repeat([]byte{0x0a}, 20)),
+		operator:  registrytest.MustAddr(t, ac, bytes.Repeat([]byte{0x0a}, 20)),
 		tee:       tee,
 		platform:  ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0xee}, ed25519.SeedSize)),
 	}
@@ -257,74 +238,23 @@ func (f *fixture) runEndBlock(ctx context.Context) error {
 	return f.k.EndBlock(ctx)
 }
 
-func mustAddr(t testing.TB, ac addresscodec.Bech32Codec, b []byte) string {
-	t.Helper()
-	s, err := ac.BytesToString(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func testKey(seed byte) ed25519.PrivateKey {
-	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, ed25519.SeedSize))
-}
-
-func pub(k ed25519.PrivateKey) ed25519.PublicKey { return k.Public().(ed25519.PublicKey) }
-
-func keyHex(seed byte) string { return hex.EncodeToString(pub(testKey(seed))) }
-
-// info returns registration info for the worker with key testKey(seed), with
-// a fresh HPKE receive key.
+// info returns registration info on the fixture's chain for the worker with
+// key testKey(seed) run by the fixture's operator, with a fresh HPKE receive key.
 func (f *fixture) info(t testing.TB, seed byte) protocol.RegistrationInfo {
 	t.Helper()
-	recv, err := hpke.MLKEM768X25519().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return protocol.RegistrationInfo{
-		ChainID:     testChainID,
-		IdentityKey: pub(testKey(seed)),
-		ReceiveKey:  recv.PublicKey().Bytes(),
-		Operator:    f.operator,
-		Version:     "v1.0.0",
-		TrustRoot:   protocol.TrustRoot{Height: 0, Hash: bytes.Repeat([]byte{0xab}, 32)},
-	}
-}
-
-func encodeInfo(t testing.TB, info protocol.RegistrationInfo) []byte {
-	t.Helper()
-	b, err := info.Encode()
-	if err != nil {
-		t.Fatalf("encode info: %v", err)
-	}
-	return b
+	return registrytest.Info(t, testChainID, f.operator, seed)
 }
 
 // simMsg returns a registration of info attested by the fixture's sim TEE.
 func (f *fixture) simMsg(t testing.TB, info protocol.RegistrationInfo) *registrytypes.MsgRegisterWorker {
 	t.Helper()
-	b := encodeInfo(t, info)
-	quote, err := f.tee.Quote(protocol.ReportData(info.ChainID, b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &registrytypes.MsgRegisterWorker{
-		Operator:    info.Operator,
-		Info:        b,
-		Attestation: registrytypes.Attestation{TeeKind: attest.KindSim, Quote: quote},
-	}
+	return registrytest.SimMsg(t, f.tee, info)
 }
 
 // fakeMsg returns a registration of info attested by a fake-kind quote at level.
 func (f *fixture) fakeMsg(t testing.TB, info protocol.RegistrationInfo, level byte) *registrytypes.MsgRegisterWorker {
 	t.Helper()
-	b := encodeInfo(t, info)
-	return &registrytypes.MsgRegisterWorker{
-		Operator:    info.Operator,
-		Info:        b,
-		Attestation: registrytypes.Attestation{TeeKind: fakeKind, Quote: fakeQuote(level, fakeMeasurement, protocol.ReportData(info.ChainID, b))},
-	}
+	return registrytest.FakeMsg(t, info, level)
 }
 
 // register registers msg through the Msg service and fails the test on error.
@@ -421,34 +351,6 @@ func (f *fixture) wantLastIngress(t testing.TB, topic string, payload []byte) {
 	m := es[len(es)-1]
 	if !m.Origin.Equal(protocol.ModuleOrigin(types.ModuleName)) || m.Topic != topic || !bytes.Equal(m.Payload, payload) {
 		t.Errorf("last ingress entry %s %s %x, want module:gatekeeper %s %x", m.Origin, m.Topic, m.Payload, topic, payload)
-	}
-}
-
-func hasEvent(events sdk.Events, typ string, attrs map[string]string) bool {
-	for _, e := range events {
-		if e.Type != typ {
-			continue
-		}
-		found := 0
-		for _, a := range e.Attributes {
-			if v, ok := attrs[a.Key]; ok && v == a.Value {
-				found++
-			}
-		}
-		if found == len(attrs) {
-			return true
-		}
-	}
-	return false
-}
-
-func wantErrIs(t testing.TB, err, want error) {
-	t.Helper()
-	switch {
-	case want == nil && err != nil:
-		t.Fatalf("unexpected error: %v", err)
-	case want != nil && !errors.Is(err, want):
-		t.Fatalf("error = %v, want %v", err, want)
 	}
 }
 

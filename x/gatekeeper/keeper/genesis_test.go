@@ -11,6 +11,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
+	"github.com/gatekeeper-net/gatekeeper/x/registry/registrytest"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -128,7 +129,7 @@ func TestGenesisValidate(t *testing.T) {
 		gs.Gatekeepers = []types.Gatekeeper{{IdentityKey: pub(testKey(1)), LiveHeight: 5}}
 		gs.MasterKeys = []types.MasterKey{{Version: 0, PublicKey: masterPub(t, 1), Height: 5, GeneratedBy: pub(testKey(1))}}
 	}
-	owner := mustAddr(t, addresscodec.Bech32Codec{Bech32Prefix: "gk"}, bytes.Repeat([]byte{0x0a}, 20))
+	owner := registrytest.MustAddr(t, addresscodec.Bech32Codec{Bech32Prefix: "gk"}, bytes.Repeat([]byte{0x0a}, 20))
 	cluster := func(id uint64, seeds ...byte) types.Cluster {
 		var ws [][]byte
 		for _, s := range seeds {

@@ -17,6 +17,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
+	"github.com/gatekeeper-net/gatekeeper/x/registry/registrytest"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -77,7 +78,7 @@ func (f *fixture) successorMsg(t testing.TB, seed, pred byte, m [32]byte) *regis
 	t.Helper()
 	info := f.info(t, seed)
 	info.Predecessor = pub(testKey(pred))
-	b := encodeInfo(t, info)
+	b := registrytest.EncodeInfo(t, info)
 	return &registrytypes.MsgRegisterWorker{Operator: info.Operator, Info: b,
 		Attestation: registrytypes.Attestation{TeeKind: attest.KindSim, Quote: attest.NewSimQuote(f.platform, m, protocol.ReportData(info.ChainID, b), testTime)}}
 }
@@ -294,7 +295,7 @@ func TestMigrationHappyPath(t *testing.T) {
 	if ok, _ := f.reg.Measurements.Has(f.ctx, collections.Join(attest.KindSim, newMeasurement[:])); !ok {
 		t.Error("the successor measurement is not allowed")
 	}
-	if ok, _ := f.reg.Measurements.Has(f.ctx, collections.Join(fakeKind, fakeMeasurement[:])); !ok {
+	if ok, _ := f.reg.Measurements.Has(f.ctx, collections.Join(registrytest.FakeKind, registrytest.FakeMeasurement[:])); !ok {
 		t.Error("another kind's measurement was removed")
 	}
 	m = f.migration(t)
@@ -353,11 +354,11 @@ func TestScheduleMigrationRejects(t *testing.T) {
 			u.plan = &upgradetypes.Plan{Name: "v2", Height: 500}
 		}, nil, types.ErrUpgradePending},
 		{"nothing to replace", func(t *testing.T, f *fixture, _ *fakeUpgrade) {
-			if _, err := f.regMsgs.RemoveMeasurement(f.ctx, &registrytypes.MsgRemoveMeasurement{Authority: f.authority, TeeKind: fakeKind,
-				Measurement: hex.EncodeToString(fakeMeasurement[:])}); err != nil {
+			if _, err := f.regMsgs.RemoveMeasurement(f.ctx, &registrytypes.MsgRemoveMeasurement{Authority: f.authority, TeeKind: registrytest.FakeKind,
+				Measurement: hex.EncodeToString(registrytest.FakeMeasurement[:])}); err != nil {
 				t.Fatal(err)
 			}
-		}, func(m *types.MsgScheduleMigration) { m.TeeKind = fakeKind }, types.ErrInvalidMigration},
+		}, func(m *types.MsgScheduleMigration) { m.TeeKind = registrytest.FakeKind }, types.ErrInvalidMigration},
 		{"no x/upgrade", func(_ *testing.T, f *fixture, _ *fakeUpgrade) { f.setUpgradeKeeper(nil) }, nil, types.ErrInvalidMigration},
 	}
 	for _, tc := range tests {
@@ -385,7 +386,7 @@ func TestMigrationPairingRejects(t *testing.T) {
 	t.Parallel()
 	otherOp := func(t *testing.T, f *fixture) {
 		info := f.info(t, 7)
-		info.Operator = mustAddr(t, f.ac, bytes.Repeat([]byte{0x0b}, 20))
+		info.Operator = registrytest.MustAddr(t, f.ac, bytes.Repeat([]byte{0x0b}, 20))
 		f.register(t, f.simMsg(t, info))
 	}
 	tests := []struct {

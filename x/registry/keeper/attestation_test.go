@@ -19,6 +19,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/attest/tdx"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
+	"github.com/gatekeeper-net/gatekeeper/x/registry/registrytest"
 	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -85,7 +86,7 @@ func requireCode(t testing.TB, what string, err error, want *errorsmod.Error) {
 // sample's time.
 func hwFixture(t testing.TB, verifiers ...attest.Verifier) *fixture {
 	t.Helper()
-	f := newFixtureWith(t, append([]attest.Verifier{attest.SimVerifier{}, fakeVerifier{}}, verifiers...)...)
+	f := newFixtureWith(t, append([]attest.Verifier{attest.SimVerifier{}, registrytest.FakeVerifier{}}, verifiers...)...)
 	f.ctx = f.ctx.WithBlockTime(tdxKATTime)
 	return f
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/x/registry/registrytest"
 	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -86,7 +87,7 @@ func TestGenesisValidate(t *testing.T) {
 		{
 			name: "full",
 			mutate: func(gs *types.GenesisState) {
-				gs.Measurements = []types.Measurement{simM, {TeeKind: fakeKind, Measurement: simMeasurement[:]}}
+				gs.Measurements = []types.Measurement{simM, {TeeKind: registrytest.FakeKind, Measurement: simMeasurement[:]}}
 				gs.Workers = []types.Worker{worker(1), worker(2)}
 			},
 		},

@@ -11,6 +11,7 @@ import (
 	"cosmossdk.io/collections"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
+	"github.com/gatekeeper-net/gatekeeper/x/registry/registrytest"
 	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -113,7 +114,7 @@ func TestAddMeasurement(t *testing.T) {
 	}{
 		{name: "new sim measurement", kind: attest.KindSim, measurement: newM, description: "v2", wantBytes: otherMeasurement[:]},
 		{name: "upper-case hex", kind: attest.KindSim, measurement: strings.ToUpper(newM), wantBytes: otherMeasurement[:]},
-		{name: "same bytes for another kind", kind: fakeKind, measurement: hex.EncodeToString(simMeasurement[:]), wantBytes: simMeasurement[:]},
+		{name: "same bytes for another kind", kind: registrytest.FakeKind, measurement: hex.EncodeToString(simMeasurement[:]), wantBytes: simMeasurement[:]},
 		{name: "one byte", kind: attest.KindSim, measurement: "01", wantBytes: []byte{1}},
 		{name: "longest", kind: attest.KindSim, measurement: strings.Repeat("ab", types.MaxMeasurementLen), wantBytes: bytes.Repeat([]byte{0xab}, types.MaxMeasurementLen)},
 		{name: "longest description", kind: attest.KindSim, measurement: newM, description: strings.Repeat("d", 256), wantBytes: otherMeasurement[:]},
@@ -168,7 +169,7 @@ func TestRemoveMeasurement(t *testing.T) {
 		{name: "allowed measurement", kind: attest.KindSim, measurement: simM},
 		{name: "upper-case hex", kind: attest.KindSim, measurement: strings.ToUpper(simM)},
 		{name: "not allowed", kind: attest.KindSim, measurement: hex.EncodeToString(otherMeasurement[:]), want: types.ErrMeasurementNotFound},
-		{name: "allowed only for another kind", kind: fakeKind, measurement: simM, want: types.ErrMeasurementNotFound},
+		{name: "allowed only for another kind", kind: registrytest.FakeKind, measurement: simM, want: types.ErrMeasurementNotFound},
 		{name: "unknown kind", kind: "tdx", measurement: simM, want: types.ErrUnknownTEEKind},
 		{name: "bad hex", kind: attest.KindSim, measurement: "xx", want: types.ErrInvalidMeasurement},
 		{name: "empty", kind: attest.KindSim, measurement: "", want: types.ErrInvalidMeasurement},
@@ -187,7 +188,7 @@ func TestRemoveMeasurement(t *testing.T) {
 			if has, _ := f.k.Measurements.Has(f.ctx, measurementKey(attest.KindSim, simMeasurement[:])); has {
 				t.Error("measurement still allowed")
 			}
-			if has, _ := f.k.Measurements.Has(f.ctx, measurementKey(fakeKind, fakeMeasurement[:])); !has {
+			if has, _ := f.k.Measurements.Has(f.ctx, measurementKey(registrytest.FakeKind, registrytest.FakeMeasurement[:])); !has {
 				t.Error("another measurement was removed too")
 			}
 			if !hasEvent(f.ctx.EventManager().Events(), types.EventMeasurementRemoved, map[string]string{types.AttributeMeasurement: simM}) {

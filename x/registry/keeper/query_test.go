@@ -12,6 +12,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
+	"github.com/gatekeeper-net/gatekeeper/x/registry/registrytest"
 	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -124,7 +125,7 @@ func TestMeasurementsQueryPagination(t *testing.T) {
 		kind string
 		m    []byte
 	}
-	want := []km{{fakeKind, fakeMeasurement[:]}, {attest.KindSim, []byte{1}}, {attest.KindSim, []byte{2}}, {attest.KindSim, []byte{3}}, {attest.KindSim, simMeasurement[:]}}
+	want := []km{{registrytest.FakeKind, registrytest.FakeMeasurement[:]}, {attest.KindSim, []byte{1}}, {attest.KindSim, []byte{2}}, {attest.KindSim, []byte{3}}, {attest.KindSim, simMeasurement[:]}}
 
 	var got []km
 	var next []byte

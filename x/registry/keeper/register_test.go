@@ -13,6 +13,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
 	"github.com/gatekeeper-net/gatekeeper/x/registry/keeper"
+	"github.com/gatekeeper-net/gatekeeper/x/registry/registrytest"
 	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -90,7 +91,7 @@ func TestRegisterWorker(t *testing.T) {
 			name: "info with an invalid receive key",
 			build: func(t *testing.T, f *fixture) *types.MsgRegisterWorker {
 				info := f.info(t, 1)
-				b := encodeInfo(t, info)
+				b := registrytest.EncodeInfo(t, info)
 				// version, chain id, identity key, receive key length.
 				off := 1 + 1 + len(info.ChainID) + 32 + 2
 				copy(b[off:off+protocol.ReceiveKeyLen], bytes.Repeat([]byte{0xff}, protocol.ReceiveKeyLen))
@@ -113,7 +114,7 @@ func TestRegisterWorker(t *testing.T) {
 			name: "operator other than the info's",
 			build: func(t *testing.T, f *fixture) *types.MsgRegisterWorker {
 				msg := f.simMsg(t, f.info(t, 1))
-				msg.Operator = mustAddr(t, f.ac, bytes.Repeat([]byte{0x0b}, 20))
+				msg.Operator = registrytest.MustAddr(t, f.ac, bytes.Repeat([]byte{0x0b}, 20))
 				return msg
 			},
 			want: types.ErrOperatorMismatch,
@@ -260,7 +261,7 @@ func TestRegisterWorker(t *testing.T) {
 			name: "measurement allowed only for another kind",
 			build: func(t *testing.T, f *fixture) *types.MsgRegisterWorker {
 				msg := f.simMsg(t, f.info(t, 1))
-				msg.Attestation.Quote = attest.NewSimQuote(f.platform, fakeMeasurement, protocol.ReportData(testChainID, msg.Info), testTime)
+				msg.Attestation.Quote = attest.NewSimQuote(f.platform, registrytest.FakeMeasurement, protocol.ReportData(testChainID, msg.Info), testTime)
 				return msg
 			},
 			want: types.ErrMeasurementNotAllowed,
@@ -334,8 +335,8 @@ func TestRegisterWorker(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantMeasurement := simMeasurement[:]
-			if msg.Attestation.TeeKind == fakeKind {
-				wantMeasurement = fakeMeasurement[:]
+			if msg.Attestation.TeeKind == registrytest.FakeKind {
+				wantMeasurement = registrytest.FakeMeasurement[:]
 			}
 			switch {
 			case !bytes.Equal(w.IdentityKey, key),
