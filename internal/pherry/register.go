@@ -119,7 +119,11 @@ func (r *Relayer) maybeRegister(ctx context.Context, info api.Info, height int64
 			switch {
 			case errors.Is(err, errTxNotFound):
 			case err != nil:
-				return err
+				// E.g. a node without a tx index: a refusal in the block
+				// then shows only as no registration in ingress, and the
+				// registration is sent again after registerRetryBlocks.
+				r.log.Debug("registration result not available", "tx", r.reg.hash, "err", err)
+				r.reg.included = true
 			case txErr != nil:
 				r.refused(txErr, height)
 				return nil

@@ -53,6 +53,9 @@ func testRelayer(t *testing.T, c *fakeChain) (*Relayer, *bytes.Buffer) {
 			if c.deliverTx == nil {
 				return nil, errTxNotFound
 			}
+			if c.deliverTx.Codespace == "" {
+				return nil, errors.New(c.deliverTx.Log)
+			}
 			return c.deliverTx, nil
 		},
 	}
@@ -109,6 +112,13 @@ func TestRegistrationRefused(t *testing.T) {
 			wantLog:   []string{"sending it again later", "codespace=sdk", "insufficient fees"},
 		},
 		{
+			name:      "a node that cannot tell the result does not stop the relay",
+			deliverTx: &TxError{Code: 1, Log: "transaction indexing is disabled"}, // see deliverResult below
+			wantSent:  []int64{10, 20, 30, 40, 50, 60, 70, 80, 90, 100},
+			wantState: regSubmitted,
+			wantLog:   []string{"registration result not available"},
+		},
+		{
 			name:      "accepted but not yet seen is sent again every registerRetryBlocks",
 			wantSent:  []int64{10, 20, 30, 40, 50, 60, 70, 80, 90, 100},
 			wantState: regSubmitted,
@@ -120,7 +130,7 @@ func TestRegistrationRefused(t *testing.T) {
 			c := &fakeChain{checkTx: tc.checkTx, deliverTx: tc.deliverTx}
 			r, logs := testRelayer(t, c)
 			last := int64(500)
-			if tc.checkTx == nil && tc.deliverTx == nil {
+			if tc.wantState == regSubmitted {
 				last = 100
 			}
 			for c.height = 10; c.height <= last; c.height++ {
