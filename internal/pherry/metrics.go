@@ -19,6 +19,7 @@ type metrics struct {
 	ingress      prometheus.Counter
 	egress       prometheus.Counter
 	roundErrors  prometheus.Counter
+	registration prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -29,8 +30,10 @@ func newMetrics() *metrics {
 		ingress:      prometheus.NewCounter(prometheus.CounterOpts{Name: "pherry_ingress_relayed_total", Help: "Proven ingress entries the pRuntime applied."}),
 		egress:       prometheus.NewCounter(prometheus.CounterOpts{Name: "pherry_egress_submitted_total", Help: "Egress messages submitted to the chain."}),
 		roundErrors:  prometheus.NewCounter(prometheus.CounterOpts{Name: "pherry_round_errors_total", Help: "Relay rounds that failed and were retried."}),
+		registration: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pherry_registration_state",
+			Help: "The worker's registration: 0 pending, 1 submitted, 2 refused and retrying, 3 refused for good (not resent until restart), 4 registered."}),
 	}
-	m.reg.MustRegister(m.syncedHeight, m.chainHeight, m.ingress, m.egress, m.roundErrors)
+	m.reg.MustRegister(m.syncedHeight, m.chainHeight, m.ingress, m.egress, m.roundErrors, m.registration)
 	return m
 }
 

@@ -40,7 +40,7 @@ func TestServeMetrics(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	for _, want := range []string{"pherry_ingress_relayed_total 3", "pherry_chain_height", "pherry_pruntime_synced_height", "pherry_egress_submitted_total", "pherry_round_errors_total"} {
+	for _, want := range []string{"pherry_ingress_relayed_total 3", "pherry_chain_height", "pherry_pruntime_synced_height", "pherry_egress_submitted_total", "pherry_round_errors_total", "pherry_registration_state"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
 		}

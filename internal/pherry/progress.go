@@ -16,6 +16,7 @@ type progress struct {
 	totalApplied uint64
 	ingressTotal uint64
 	egressSent   uint64
+	stalled      string // why the last round failed; "" if it did not
 }
 
 func (p *progress) synced(h int64) { p.height = h }
@@ -32,6 +33,12 @@ func (p *progress) maybeLog(log *slog.Logger, interval time.Duration) {
 	}
 	dt := now.Sub(p.lastLog).Seconds()
 	if dt < interval.Seconds() {
+		return
+	}
+	if p.stalled != "" {
+		// Nothing moved because something is down: no rate, no ETA.
+		log.Warn("sync stalled", "synced_height", p.height, "chain_height", p.chainHeight, "reason", p.stalled)
+		p.lastLog, p.lastHeight, p.lastApplied = now, p.height, p.totalApplied
 		return
 	}
 	blocksPerSec := float64(p.height-p.lastHeight) / dt

@@ -24,7 +24,6 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 	gatekeepertypes "github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 	mqtypes "github.com/gatekeeper-net/gatekeeper/x/mq/types"
-	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
 // minProofHeight is the lowest height the SDK proves state at ("cannot
@@ -58,10 +57,24 @@ type Relayer struct {
 	signer *signer
 	log    *slog.Logger
 
-	registeredAt int64 // height of the last registration submitted
-	progress     progress
-	metrics      *metrics
+	reg      registration
+	progress progress
+	metrics  *metrics
+
+	// Test seams; nil means the pRuntime, the signer and the node.
+	fetchRegistration func(context.Context) (api.Registration, error)
+	send              func(context.Context, uint64, ...sdk.Msg) (string, error)
+	deliverResult     func(context.Context, string) (*TxError, error)
 }
+
+// Sentinel errors of a relay round, for the caller to tell an unreachable
+// component from a round that failed.
+var (
+	// ErrNodeUnreachable: the node did not answer.
+	ErrNodeUnreachable = errors.New("pherry: node unreachable")
+	// ErrPRuntimeUnreachable: the pRuntime did not answer its status.
+	ErrPRuntimeUnreachable = errors.New("pherry: pruntime unreachable")
+)
 
 // New connects to the node and the pRuntime and loads the operator key.
 func New(cfg Config, log *slog.Logger) (*Relayer, error) {
@@ -120,26 +133,45 @@ func (r *Relayer) Send(ctx context.Context, gas uint64, msgs ...sdk.Msg) (string
 	return r.signer.send(ctx, gas, msgs...)
 }
 
-// Run relays until ctx ends. Errors of one round are logged and retried.
+// Run relays until ctx ends. A round that fails is logged and retried after
+// a backoff (backoffBase doubling to backoffCap, reset by a round that
+// succeeds); an idle round waits Config.PollInterval.
 func (r *Relayer) Run(ctx context.Context) error {
+	return r.run(ctx, r.Step, sleepCtx)
+}
+
+// run is Run with the round and the sleep injected.
+func (r *Relayer) run(ctx context.Context, step func(context.Context) (bool, error), sleep func(context.Context, time.Duration) error) error {
 	r.progress.start = time.Now()
+	var bo backoff
 	for {
-		busy, err := r.Step(ctx)
+		busy, err := step(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
+		wait := r.cfg.PollInterval
 		if err != nil {
 			r.metrics.roundErrors.Inc()
-			r.log.Warn("relay round failed; retrying", "err", err)
+			wait = bo.failed()
+			msg := "relay round failed; retrying"
+			switch {
+			case errors.Is(err, ErrNodeUnreachable):
+				msg = "node down; retrying"
+			case errors.Is(err, ErrPRuntimeUnreachable):
+				msg = "pruntime down; retrying"
+			}
+			r.progress.stalled = msg
+			r.log.Warn(msg, "err", err, "retry_in", wait)
+		} else {
+			bo.reset()
+			r.progress.stalled = ""
 		}
 		r.progress.maybeLog(r.log, r.cfg.ProgressInterval)
 		if busy && err == nil {
 			continue
 		}
-		select {
-		case <-ctx.Done():
+		if sleep(ctx, wait) != nil {
 			return nil
-		case <-time.After(r.cfg.PollInterval):
 		}
 	}
 }
@@ -149,7 +181,7 @@ func (r *Relayer) Run(ctx context.Context) error {
 func (r *Relayer) Step(ctx context.Context) (bool, error) {
 	info, err := r.pr.Info(ctx)
 	if err != nil {
-		return false, fmt.Errorf("pherry: pruntime: %w", err)
+		return false, fmt.Errorf("%w (%s): %w", ErrPRuntimeUnreachable, r.cfg.PRuntime, err)
 	}
 	if info.ChainID != r.cfg.ChainID {
 		return false, fmt.Errorf("pherry: pruntime follows chain %q, not %q", info.ChainID, r.cfg.ChainID)
@@ -167,7 +199,7 @@ func (r *Relayer) Step(ctx context.Context) (bool, error) {
 	}
 	status, err := r.node.Status(ctx)
 	if err != nil {
-		return false, fmt.Errorf("pherry: node status: %w", err)
+		return false, fmt.Errorf("%w (%s): %w", ErrNodeUnreachable, r.cfg.NodeRPC, err)
 	}
 	latest := status.SyncInfo.LatestBlockHeight
 	r.progress.chainHeight = latest
@@ -187,7 +219,7 @@ func (r *Relayer) Step(ctx context.Context) (bool, error) {
 	// Ingress may have changed what the pRuntime knows (its registration,
 	// new egress): decide the rest on its current status.
 	if info, err = r.pr.Info(ctx); err != nil {
-		return false, fmt.Errorf("pherry: pruntime: %w", err)
+		return false, fmt.Errorf("%w (%s): %w", ErrPRuntimeUnreachable, r.cfg.PRuntime, err)
 	}
 	if err := r.relayEgress(ctx, info); err != nil {
 		return more, err
@@ -517,30 +549,6 @@ func (r *Relayer) ackEgress(ctx context.Context, info api.Info, origin protocol.
 	}
 	_, err = r.pr.SyncEgressAck(ctx, req)
 	return err
-}
-
-// maybeRegister registers the worker once the pRuntime has caught up and
-// has not seen its own registration in ingress.
-func (r *Relayer) maybeRegister(ctx context.Context, info api.Info, height int64) error {
-	if info.Registered || (r.registeredAt > 0 && height < r.registeredAt+registerRetryBlocks) {
-		return nil
-	}
-	reg, err := r.pr.Registration(ctx)
-	if err != nil {
-		return err
-	}
-	msg := &registrytypes.MsgRegisterWorker{
-		Operator:    r.signer.addr.String(),
-		Info:        reg.Info,
-		Attestation: registrytypes.Attestation{TeeKind: reg.TEEKind, Quote: reg.Quote},
-	}
-	hash, err := r.signer.send(ctx, gasRegister, msg)
-	if err != nil {
-		return fmt.Errorf("pherry: register worker: %w", err)
-	}
-	r.registeredAt = height
-	r.log.Info("registration submitted", "tx", hash, "identity_key", info.IdentityKey)
-	return nil
 }
 
 // keyringInput is in, or an empty input: the SDK's file keyring reads its
