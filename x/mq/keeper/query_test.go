@@ -2,7 +2,12 @@ package keeper_test
 
 import (
 	"encoding/hex"
+	"net/http"
 	"testing"
+
+	"github.com/grpc-ecosystem/grpc-gateway/runtime"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/x/mq/types"
@@ -48,10 +53,48 @@ func TestNextSequenceQuery(t *testing.T) {
 			f := setup(t)
 			resp, err := f.query.NextSequence(f.ctx, tc.req)
 			wantErrIs(t, err, tc.wantEr)
+			if tc.wantEr != nil {
+				wantInvalidArgument(t, err)
+			}
 			if tc.wantEr == nil && resp.NextSeq != tc.want {
 				t.Errorf("next seq = %d, want %d", resp.NextSeq, tc.want)
 			}
 		})
+	}
+}
+
+func TestIngressQueryRejects(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		req  *types.QueryIngressRequest
+	}{
+		{name: "nil request", req: nil},
+		{name: "limit too large", req: &types.QueryIngressRequest{Limit: 1_001}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			_, err := f.query.Ingress(f.ctx, tc.req)
+			wantErrIs(t, err, types.ErrInvalidQuery)
+			wantInvalidArgument(t, err)
+		})
+	}
+}
+
+// wantInvalidArgument fails t unless err is gRPC InvalidArgument, which
+// grpc-gateway answers with HTTP 400, with the error's own message.
+func wantInvalidArgument(t *testing.T, err error) {
+	t.Helper()
+	if got := status.Code(err); got != codes.InvalidArgument {
+		t.Errorf("gRPC code %v, want InvalidArgument (err %v)", got, err)
+	}
+	if got := runtime.HTTPStatusFromCode(status.Code(err)); got != http.StatusBadRequest {
+		t.Errorf("HTTP status %d, want 400", got)
+	}
+	if msg := status.Convert(err).Message(); msg != err.Error() {
+		t.Errorf("status message %q, want the error's %q", msg, err.Error())
 	}
 }
 

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
+	"net/http"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/cosmos/cosmos-sdk/types/query"
+	"github.com/grpc-ecosystem/grpc-gateway/runtime"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
 	"github.com/gatekeeper-net/gatekeeper/x/registry/registrytest"
@@ -23,16 +27,17 @@ func TestWorkerQuery(t *testing.T) {
 		req    *types.QueryWorkerRequest
 		wantGK bool
 		want   error
+		code   codes.Code // gRPC code of want; grpc-gateway maps it to the HTTP status
 	}{
 		{name: "gatekeeper", req: &types.QueryWorkerRequest{IdentityKey: keyHex(1)}, wantGK: true},
 		{name: "plain worker", req: &types.QueryWorkerRequest{IdentityKey: keyHex(2)}},
 		{name: "upper-case hex", req: &types.QueryWorkerRequest{IdentityKey: strings.ToUpper(keyHex(1))}, wantGK: true},
 		{name: "base64 as JSON shows it", req: &types.QueryWorkerRequest{IdentityKey: base64.StdEncoding.EncodeToString(pub(testKey(1)))}, wantGK: true},
-		{name: "unknown", req: &types.QueryWorkerRequest{IdentityKey: keyHex(3)}, want: types.ErrWorkerNotFound},
-		{name: "not hex", req: &types.QueryWorkerRequest{IdentityKey: "nothex"}, want: types.ErrInvalidKey},
-		{name: "short", req: &types.QueryWorkerRequest{IdentityKey: keyHex(1)[:60]}, want: types.ErrInvalidKey},
-		{name: "empty", req: &types.QueryWorkerRequest{}, want: types.ErrInvalidKey},
-		{name: "nil", req: nil, want: types.ErrInvalidKey},
+		{name: "unknown", req: &types.QueryWorkerRequest{IdentityKey: keyHex(3)}, want: types.ErrWorkerNotFound, code: codes.NotFound},
+		{name: "not hex", req: &types.QueryWorkerRequest{IdentityKey: "nothex"}, want: types.ErrInvalidKey, code: codes.InvalidArgument},
+		{name: "short", req: &types.QueryWorkerRequest{IdentityKey: keyHex(1)[:60]}, want: types.ErrInvalidKey, code: codes.InvalidArgument},
+		{name: "empty", req: &types.QueryWorkerRequest{}, want: types.ErrInvalidKey, code: codes.InvalidArgument},
+		{name: "nil", req: nil, want: types.ErrInvalidKey, code: codes.InvalidArgument},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -44,6 +49,7 @@ func TestWorkerQuery(t *testing.T) {
 			resp, err := f.query.Worker(f.ctx, tc.req)
 			wantErrIs(t, err, tc.want)
 			if tc.want != nil {
+				wantCode(t, err, tc.code)
 				return
 			}
 			asHex := strings.EqualFold(hex.EncodeToString(resp.Worker.IdentityKey), tc.req.IdentityKey)
@@ -52,6 +58,44 @@ func TestWorkerQuery(t *testing.T) {
 				t.Errorf("worker %x, is_gatekeeper %v; want %s, %v", resp.Worker.IdentityKey, resp.IsGatekeeper, tc.req.IdentityKey, tc.wantGK)
 			}
 		})
+	}
+}
+
+func TestCollateralQueryErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		req  *types.QueryCollateralRequest
+		code codes.Code
+	}{
+		{name: "missing", req: &types.QueryCollateralRequest{TeeKind: "tdx", PlatformId: "00"}, code: codes.NotFound},
+		{name: "nil", req: nil, code: codes.InvalidArgument},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			_, err := f.query.Collateral(f.ctx, tc.req)
+			wantErrIs(t, err, types.ErrNoCollateral)
+			wantCode(t, err, tc.code)
+		})
+	}
+}
+
+// wantCode fails t unless err carries the gRPC code want, grpc-gateway
+// answers it with the matching HTTP status (404 for NotFound, 400 for
+// InvalidArgument) and the status message is the error's own.
+func wantCode(t *testing.T, err error, want codes.Code) {
+	t.Helper()
+	if got := status.Code(err); got != want {
+		t.Errorf("gRPC code %v, want %v (err %v)", got, want, err)
+	}
+	httpWant := map[codes.Code]int{codes.NotFound: http.StatusNotFound, codes.InvalidArgument: http.StatusBadRequest}[want]
+	if got := runtime.HTTPStatusFromCode(status.Code(err)); got != httpWant {
+		t.Errorf("HTTP status %d, want %d", got, httpWant)
+	}
+	if msg := status.Convert(err).Message(); msg != err.Error() {
+		t.Errorf("status message %q, want the error's %q", msg, err.Error())
 	}
 }
 
