@@ -7,9 +7,7 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/types/query"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
+	"github.com/gatekeeper-net/gatekeeper/internal/querystatus"
 	"github.com/gatekeeper-net/gatekeeper/x/computation/types"
 )
 
@@ -42,55 +40,36 @@ func (q queryServer) Sessions(ctx context.Context, req *types.QuerySessionsReque
 
 func (q queryServer) Session(ctx context.Context, req *types.QuerySessionRequest) (*types.QuerySessionResponse, error) {
 	if req == nil {
-		return nil, invalidArgument(errorsmod.Wrap(types.ErrInvalidKey, "empty request"))
+		return nil, querystatus.InvalidArgument(errorsmod.Wrap(types.ErrInvalidKey, "empty request"))
 	}
 	key, err := parseKey(req.Worker)
 	if err != nil {
-		return nil, invalidArgument(err)
+		return nil, querystatus.InvalidArgument(err)
 	}
 	s, found, err := q.k.GetSession(ctx, key)
 	if err != nil {
 		return nil, err
 	}
 	if !found {
-		return nil, notFound(errorsmod.Wrapf(types.ErrNotComputing, "worker %x has no session", key))
+		return nil, querystatus.NotFound(errorsmod.Wrapf(types.ErrNotComputing, "worker %x has no session", key))
 	}
 	return &types.QuerySessionResponse{Session: s}, nil
 }
 
 func (q queryServer) Benchmark(ctx context.Context, req *types.QueryBenchmarkRequest) (*types.QueryBenchmarkResponse, error) {
 	if req == nil {
-		return nil, invalidArgument(errorsmod.Wrap(types.ErrInvalidKey, "empty request"))
+		return nil, querystatus.InvalidArgument(errorsmod.Wrap(types.ErrInvalidKey, "empty request"))
 	}
 	key, err := parseKey(req.Worker)
 	if err != nil {
-		return nil, invalidArgument(err)
+		return nil, querystatus.InvalidArgument(err)
 	}
 	b, err := q.k.Benchmarks.Get(ctx, key)
 	if err != nil {
 		if isNotFound(err) {
-			return nil, notFound(errorsmod.Wrapf(types.ErrNoBenchmark, "%x", key))
+			return nil, querystatus.NotFound(errorsmod.Wrapf(types.ErrNoBenchmark, "%x", key))
 		}
 		return nil, err
 	}
 	return &types.QueryBenchmarkResponse{Benchmark: b}, nil
 }
-
-// queryError is a query's error with the gRPC code grpc-gateway maps to an
-// HTTP status (NotFound 404, InvalidArgument 400). It still wraps the
-// module's registered error, so errors.Is keeps working, and its message is
-// that error's.
-type queryError struct {
-	code codes.Code
-	err  error
-}
-
-func (e queryError) Error() string              { return e.err.Error() }
-func (e queryError) Unwrap() error              { return e.err }
-func (e queryError) GRPCStatus() *status.Status { return status.New(e.code, e.err.Error()) }
-
-// notFound marks err as a missing record (gRPC NotFound, HTTP 404).
-func notFound(err error) error { return queryError{code: codes.NotFound, err: err} }
-
-// invalidArgument marks err as a malformed request (gRPC InvalidArgument, HTTP 400).
-func invalidArgument(err error) error { return queryError{code: codes.InvalidArgument, err: err} }

@@ -9,9 +9,7 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/types/query"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
+	"github.com/gatekeeper-net/gatekeeper/internal/querystatus"
 	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 )
 
@@ -78,11 +76,11 @@ func (q queryServer) Clusters(ctx context.Context, req *types.QueryClustersReque
 
 func (q queryServer) Cluster(ctx context.Context, req *types.QueryClusterRequest) (*types.QueryClusterResponse, error) {
 	if req == nil {
-		return nil, invalidArgument(errorsmod.Wrap(types.ErrInvalidCluster, "empty request"))
+		return nil, querystatus.InvalidArgument(errorsmod.Wrap(types.ErrInvalidCluster, "empty request"))
 	}
 	c, err := q.k.GetCluster(ctx, req.Id)
 	if errors.Is(err, types.ErrClusterNotFound) {
-		return nil, notFound(err)
+		return nil, querystatus.NotFound(err)
 	}
 	if err != nil {
 		return nil, err
@@ -126,7 +124,7 @@ func (q queryServer) Rotation(ctx context.Context, req *types.QueryRotationReque
 	} else {
 		r, err := q.k.Rotations.Get(ctx, req.ToVersion)
 		if errors.Is(err, collections.ErrNotFound) {
-			return nil, notFound(errorsmod.Wrapf(types.ErrNoRotation, "no rotation to v%d", req.ToVersion))
+			return nil, querystatus.NotFound(errorsmod.Wrapf(types.ErrNoRotation, "no rotation to v%d", req.ToVersion))
 		} else if err != nil {
 			return nil, err
 		}
@@ -157,22 +155,3 @@ func (q queryServer) Rotation(ctx context.Context, req *types.QueryRotationReque
 	}
 	return resp, nil
 }
-
-// queryError is a query's error with the gRPC code grpc-gateway maps to an
-// HTTP status (NotFound 404, InvalidArgument 400). It still wraps the
-// module's registered error, so errors.Is keeps working, and its message is
-// that error's.
-type queryError struct {
-	code codes.Code
-	err  error
-}
-
-func (e queryError) Error() string              { return e.err.Error() }
-func (e queryError) Unwrap() error              { return e.err }
-func (e queryError) GRPCStatus() *status.Status { return status.New(e.code, e.err.Error()) }
-
-// notFound marks err as a missing record (gRPC NotFound, HTTP 404).
-func notFound(err error) error { return queryError{code: codes.NotFound, err: err} }
-
-// invalidArgument marks err as a malformed request (gRPC InvalidArgument, HTTP 400).
-func invalidArgument(err error) error { return queryError{code: codes.InvalidArgument, err: err} }

@@ -7,9 +7,7 @@ import (
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
+	"github.com/gatekeeper-net/gatekeeper/internal/querystatus"
 	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 )
 
@@ -43,7 +41,7 @@ func (k *Keeper) Migration(ctx context.Context, req *types.QueryMigrationRequest
 	} else {
 		m, err := k.records.Migrations.Get(ctx, req.Id)
 		if errors.Is(err, collections.ErrNotFound) {
-			return nil, notFound(errorsmod.Wrapf(types.ErrNoMigration, "no migration %d", req.Id))
+			return nil, querystatus.NotFound(errorsmod.Wrapf(types.ErrNoMigration, "no migration %d", req.Id))
 		} else if err != nil {
 			return nil, err
 		}
@@ -58,14 +56,3 @@ func (k *Keeper) Migration(ctx context.Context, req *types.QueryMigrationRequest
 	}
 	return resp, nil
 }
-
-// notFoundError is a missing record: gRPC NotFound, which grpc-gateway
-// answers as HTTP 404. It still wraps the module's registered error, so
-// errors.Is keeps working, and its message is that error's.
-type notFoundError struct{ err error }
-
-func (e notFoundError) Error() string              { return e.err.Error() }
-func (e notFoundError) Unwrap() error              { return e.err }
-func (e notFoundError) GRPCStatus() *status.Status { return status.New(codes.NotFound, e.err.Error()) }
-
-func notFound(err error) error { return notFoundError{err: err} }

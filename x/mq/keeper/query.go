@@ -8,10 +8,8 @@ import (
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/querystatus"
 	"github.com/gatekeeper-net/gatekeeper/x/mq/types"
 )
 
@@ -38,14 +36,14 @@ func (q queryServer) Params(ctx context.Context, _ *types.QueryParamsRequest) (*
 // Ingress returns retained entries from max(start, first_index), in order.
 func (q queryServer) Ingress(ctx context.Context, req *types.QueryIngressRequest) (*types.QueryIngressResponse, error) {
 	if req == nil {
-		return nil, invalidArgument(errorsmod.Wrap(types.ErrInvalidQuery, "empty request"))
+		return nil, querystatus.InvalidArgument(errorsmod.Wrap(types.ErrInvalidQuery, "empty request"))
 	}
 	limit := req.Limit
 	switch {
 	case limit == 0:
 		limit = defaultIngressLimit
 	case limit > maxIngressLimit:
-		return nil, invalidArgument(errorsmod.Wrapf(types.ErrInvalidQuery, "limit %d exceeds %d", limit, maxIngressLimit))
+		return nil, querystatus.InvalidArgument(errorsmod.Wrapf(types.ErrInvalidQuery, "limit %d exceeds %d", limit, maxIngressLimit))
 	}
 	first, err := q.k.firstIngress(ctx)
 	if err != nil {
@@ -75,11 +73,11 @@ func (q queryServer) Ingress(ctx context.Context, req *types.QueryIngressRequest
 // NextSequence returns the next egress sequence expected from an origin.
 func (q queryServer) NextSequence(ctx context.Context, req *types.QueryNextSequenceRequest) (*types.QueryNextSequenceResponse, error) {
 	if req == nil {
-		return nil, invalidArgument(errorsmod.Wrap(types.ErrInvalidQuery, "empty request"))
+		return nil, querystatus.InvalidArgument(errorsmod.Wrap(types.ErrInvalidQuery, "empty request"))
 	}
 	o, err := protocol.ParseOrigin(req.Origin)
 	if err != nil {
-		return nil, invalidArgument(errorsmod.Wrap(types.ErrInvalidQuery, err.Error()))
+		return nil, querystatus.InvalidArgument(errorsmod.Wrap(types.ErrInvalidQuery, err.Error()))
 	}
 	n, err := q.k.nextSeq(ctx, o)
 	if err != nil {
@@ -90,22 +88,3 @@ func (q queryServer) NextSequence(ctx context.Context, req *types.QueryNextSeque
 
 func sdkUint(v uint64) string   { return strconv.FormatUint(v, 10) }
 func hexString(b []byte) string { return hex.EncodeToString(b) }
-
-// queryError is a query's error with the gRPC code grpc-gateway maps to an
-// HTTP status (NotFound 404, InvalidArgument 400). It still wraps the
-// module's registered error, so errors.Is keeps working, and its message is
-// that error's.
-type queryError struct {
-	code codes.Code
-	err  error
-}
-
-func (e queryError) Error() string              { return e.err.Error() }
-func (e queryError) Unwrap() error              { return e.err }
-func (e queryError) GRPCStatus() *status.Status { return status.New(e.code, e.err.Error()) }
-
-// notFound marks err as a missing record (gRPC NotFound, HTTP 404).
-func notFound(err error) error { return queryError{code: codes.NotFound, err: err} }
-
-// invalidArgument marks err as a malformed request (gRPC InvalidArgument, HTTP 400).
-func invalidArgument(err error) error { return queryError{code: codes.InvalidArgument, err: err} }

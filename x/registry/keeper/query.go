@@ -9,9 +9,7 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/types/query"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
+	"github.com/gatekeeper-net/gatekeeper/internal/querystatus"
 	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -50,15 +48,15 @@ func (q queryServer) Workers(ctx context.Context, req *types.QueryWorkersRequest
 
 func (q queryServer) Worker(ctx context.Context, req *types.QueryWorkerRequest) (*types.QueryWorkerResponse, error) {
 	if req == nil {
-		return nil, invalidArgument(errorsmod.Wrap(types.ErrInvalidKey, "empty request"))
+		return nil, querystatus.InvalidArgument(errorsmod.Wrap(types.ErrInvalidKey, "empty request"))
 	}
 	key, err := parseKey(req.IdentityKey)
 	if err != nil {
-		return nil, invalidArgument(err)
+		return nil, querystatus.InvalidArgument(err)
 	}
 	w, err := q.k.GetWorker(ctx, key)
 	if errors.Is(err, types.ErrWorkerNotFound) {
-		return nil, notFound(err)
+		return nil, querystatus.NotFound(err)
 	}
 	if err != nil {
 		return nil, err
@@ -98,33 +96,14 @@ func (q queryServer) Collaterals(ctx context.Context, req *types.QueryCollateral
 
 func (q queryServer) Collateral(ctx context.Context, req *types.QueryCollateralRequest) (*types.QueryCollateralResponse, error) {
 	if req == nil {
-		return nil, invalidArgument(errorsmod.Wrap(types.ErrNoCollateral, "empty request"))
+		return nil, querystatus.InvalidArgument(errorsmod.Wrap(types.ErrNoCollateral, "empty request"))
 	}
 	c, err := q.k.Collaterals.Get(ctx, collections.Join(req.TeeKind, req.PlatformId))
 	if errors.Is(err, collections.ErrNotFound) {
-		return nil, notFound(errorsmod.Wrapf(types.ErrNoCollateral, "%.32q/%.32q", req.TeeKind, req.PlatformId))
+		return nil, querystatus.NotFound(errorsmod.Wrapf(types.ErrNoCollateral, "%.32q/%.32q", req.TeeKind, req.PlatformId))
 	}
 	if err != nil {
 		return nil, err
 	}
 	return &types.QueryCollateralResponse{Collateral: c}, nil
 }
-
-// queryError is a query's error with the gRPC code grpc-gateway maps to an
-// HTTP status (NotFound 404, InvalidArgument 400). It still wraps the
-// module's registered error, so errors.Is keeps working, and its message is
-// that error's.
-type queryError struct {
-	code codes.Code
-	err  error
-}
-
-func (e queryError) Error() string              { return e.err.Error() }
-func (e queryError) Unwrap() error              { return e.err }
-func (e queryError) GRPCStatus() *status.Status { return status.New(e.code, e.err.Error()) }
-
-// notFound marks err as a missing record (gRPC NotFound, HTTP 404).
-func notFound(err error) error { return queryError{code: codes.NotFound, err: err} }
-
-// invalidArgument marks err as a malformed request (gRPC InvalidArgument, HTTP 400).
-func invalidArgument(err error) error { return queryError{code: codes.InvalidArgument, err: err} }
