@@ -7,8 +7,6 @@ package keeper
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -129,19 +127,14 @@ func getOr[V any](ctx context.Context, item collections.Item[V], def V) (V, erro
 	return v, err
 }
 
-// parseKey decodes a 32-byte identity key given as hex (as operators type
-// it) or base64 (as JSON output shows bytes).
+// parseKey decodes a 32-byte identity key given as hex or base64
+// (protocol.ParseIdentityKey), as the module's ErrInvalidKey.
 func parseKey(s string) ([]byte, error) {
-	if b, err := hex.DecodeString(s); err == nil && len(b) == protocol.IdentityKeyLen {
-		return b, nil
+	b, err := protocol.ParseIdentityKey(s)
+	if err != nil {
+		return nil, errorsmod.Wrap(types.ErrInvalidKey, err.Error())
 	}
-	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) == protocol.IdentityKeyLen {
-		return b, nil
-	}
-	if len(s) > 100 {
-		s = s[:100] + "…"
-	}
-	return nil, errorsmod.Wrapf(types.ErrInvalidKey, "%q is not a 32-byte key in hex or base64", s)
+	return b, nil
 }
 
 func (k *Keeper) logger(ctx context.Context) log.Logger {

@@ -2,8 +2,6 @@ package keeper
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/codec"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -94,16 +93,14 @@ func (k *Keeper) checkAuthority(authority string) error {
 	return nil
 }
 
-// parseKey decodes a 32-byte identity key given as hex (as operators type
-// it) or base64 (as JSON output shows bytes).
+// parseKey decodes a 32-byte identity key given as hex or base64
+// (protocol.ParseIdentityKey), as the module's ErrInvalidKey.
 func parseKey(s string) ([]byte, error) {
-	if b, err := hex.DecodeString(s); err == nil && len(b) == 32 {
-		return b, nil
+	b, err := protocol.ParseIdentityKey(s)
+	if err != nil {
+		return nil, errorsmod.Wrap(types.ErrInvalidKey, err.Error())
 	}
-	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) == 32 {
-		return b, nil
-	}
-	return nil, errorsmod.Wrapf(types.ErrInvalidKey, "%q is not a 32-byte key in hex or base64", s)
+	return b, nil
 }
 
 // maxKindInError bounds how much of an unknown TEE kind an error repeats: the
