@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
@@ -161,6 +162,17 @@ func (r *Relayer) maybeRegister(ctx context.Context, info api.Info, height int64
 
 // refused records the chain's refusal of the registration at height.
 func (r *Relayer) refused(txErr *TxError, height int64) {
+	if contended(txErr) {
+		// Another signer of this operator's account (the operator's other
+		// relayers) took the sequence the signer had just refreshed: not a
+		// verdict on the registration, so it is sent again at the next
+		// block without counting as a refusal, as before refusals backed off.
+		r.reg.retryAt = height + 1
+		r.setReg(regRetrying)
+		r.log.Info("registration lost a race for the operator account's sequence; sending it again next block",
+			"codespace", txErr.Codespace, "code", txErr.Code, "reason", txErr.Log)
+		return
+	}
 	r.reg.refusal = txErr
 	r.reg.refusals++
 	if action, permanent := refusalAction(txErr); permanent {
@@ -178,6 +190,12 @@ func (r *Relayer) refused(txErr *TxError, height int64) {
 	r.log.Warn("registration refused by the chain; sending it again later",
 		"codespace", txErr.Codespace, "code", txErr.Code, "reason", txErr.Log,
 		"retry_in_blocks", blocks, "retry_at_height", r.reg.retryAt)
+}
+
+// contended reports whether a refusal says only that the operator's
+// account sequence moved under the signer.
+func contended(e *TxError) bool {
+	return e.Codespace == sdkerrors.RootCodespace && e.Code == sdkerrors.ErrWrongSequence.ABCICode()
 }
 
 // refusalAction says whether a refusal is one resending cannot heal, and

@@ -112,6 +112,17 @@ func TestRegistrationRefused(t *testing.T) {
 			wantLog:   []string{"sending it again later", "codespace=sdk", "insufficient fees"},
 		},
 		{
+			// The operator's other relayers share its account: a sequence
+			// taken under the signer is contention, not a verdict, and must
+			// not hold a successor's registration back for blocks (the
+			// migration e2e test activates within 30 blocks of scheduling).
+			name:      "a wrong account sequence is sent again at the next block, uncounted",
+			checkTx:   &TxError{Codespace: sdkerrors.RootCodespace, Code: sdkerrors.ErrWrongSequence.ABCICode(), Log: "account sequence mismatch, expected 12, got 11"},
+			wantSent:  heights(10, 500),
+			wantState: regRetrying,
+			wantLog:   []string{"lost a race for the operator account's sequence", "code=32"},
+		},
+		{
 			name:      "a node that cannot tell the result does not stop the relay",
 			deliverTx: &TxError{Code: 1, Log: "transaction indexing is disabled"}, // see deliverResult below
 			wantSent:  []int64{10, 20, 30, 40, 50, 60, 70, 80, 90, 100},
@@ -260,4 +271,13 @@ func TestRunBacksOff(t *testing.T) {
 			}
 		})
 	}
+}
+
+// heights returns from, from+1, …, to.
+func heights(from, to int64) []int64 {
+	var hs []int64
+	for h := from; h <= to; h++ {
+		hs = append(hs, h)
+	}
+	return hs
 }
