@@ -2,11 +2,15 @@ package pruntime
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/chainsync"
 )
 
 // A Save that committed its checkpoint but could not prune old ones
@@ -50,5 +54,15 @@ func TestCommitSurvivesPruneFailure(t *testing.T) {
 	}
 	if want := uint64(r.cfg.KeepCheckpoints + 2); r.st.CheckpointSeq != want {
 		t.Fatalf("checkpoint sequence %d, want %d", r.st.CheckpointSeq, want)
+	}
+}
+
+// A header update the relayer garbled is the client's fault and keeps
+// chainsync's reason, so callers can tell a malformed header by errors.Is.
+func TestDecodeHeaderUpdateKeepsTheReason(t *testing.T) {
+	t.Parallel()
+	_, err := decodeHeaderUpdate(api.HeaderUpdate{SignedHeader: []byte{0xff}, Validators: []byte{0xff}})
+	if !errors.Is(err, ErrBadRequest) || !errors.Is(err, chainsync.ErrMalformedHeader) {
+		t.Fatalf("error %v, want ErrBadRequest wrapping chainsync.ErrMalformedHeader", err)
 	}
 }

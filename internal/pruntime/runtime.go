@@ -776,7 +776,7 @@ func (pb *publisher) updateGauges() {
 func decodeHeaderUpdate(u api.HeaderUpdate) (chainsync.HeaderUpdate, error) {
 	hu, err := chainsync.DecodeHeaderUpdate(u.SignedHeader, u.Validators)
 	if err != nil {
-		return chainsync.HeaderUpdate{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
+		return chainsync.HeaderUpdate{}, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
 	return hu, nil
 }
