@@ -13,26 +13,17 @@ const (
 	backoffCap  = 60 * time.Second
 )
 
-// backoff is an exponential delay with a cap. The zero value is ready.
-type backoff struct {
-	base, cap time.Duration
-	next      time.Duration
-}
+// backoff is an exponential delay from backoffBase to backoffCap. The zero
+// value is ready.
+type backoff struct{ next time.Duration }
 
 // failed returns the delay before the next attempt and doubles the one after.
 func (b *backoff) failed() time.Duration {
-	base, cap := b.base, b.cap
-	if base <= 0 {
-		base = backoffBase
-	}
-	if cap <= 0 {
-		cap = backoffCap
-	}
 	if b.next <= 0 {
-		b.next = base
+		b.next = backoffBase
 	}
-	d := min(b.next, cap)
-	b.next = min(2*b.next, cap)
+	d := b.next
+	b.next = min(2*b.next, backoffCap)
 	return d
 }
 
