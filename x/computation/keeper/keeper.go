@@ -13,7 +13,6 @@ import (
 	"cosmossdk.io/collections"
 	"cosmossdk.io/core/address"
 	"cosmossdk.io/core/store"
-	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/log"
 
 	"github.com/cosmos/cosmos-sdk/codec"
@@ -125,16 +124,6 @@ func getOr[V any](ctx context.Context, item collections.Item[V], def V) (V, erro
 		return def, nil
 	}
 	return v, err
-}
-
-// parseKey decodes a 32-byte identity key given as hex or base64
-// (protocol.ParseIdentityKey), as the module's ErrInvalidKey.
-func parseKey(s string) ([]byte, error) {
-	b, err := protocol.ParseIdentityKey(s)
-	if err != nil {
-		return nil, errorsmod.Wrap(types.ErrInvalidKey, err.Error())
-	}
-	return b, nil
 }
 
 func (k *Keeper) logger(ctx context.Context) log.Logger {

@@ -37,7 +37,7 @@ func (s msgServer) StartComputing(ctx context.Context, msg *types.MsgStartComput
 	if err != nil {
 		return nil, errorsmod.Wrapf(types.ErrNotOperator, "operator %q: %v", msg.Operator, err)
 	}
-	key, err := parseKey(msg.Worker)
+	key, err := types.ParseKey(msg.Worker)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +205,7 @@ func (s msgServer) StopComputing(ctx context.Context, msg *types.MsgStopComputin
 	k := s.k
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	height := sdkCtx.BlockHeight()
-	key, err := parseKey(msg.Worker)
+	key, err := types.ParseKey(msg.Worker)
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,7 @@ func (q queryServer) Session(ctx context.Context, req *types.QuerySessionRequest
 	if req == nil {
 		return nil, querystatus.InvalidArgument(errorsmod.Wrap(types.ErrInvalidKey, "empty request"))
 	}
-	key, err := parseKey(req.Worker)
+	key, err := types.ParseKey(req.Worker)
 	if err != nil {
 		return nil, querystatus.InvalidArgument(err)
 	}
@@ -60,7 +60,7 @@ func (q queryServer) Benchmark(ctx context.Context, req *types.QueryBenchmarkReq
 	if req == nil {
 		return nil, querystatus.InvalidArgument(errorsmod.Wrap(types.ErrInvalidKey, "empty request"))
 	}
-	key, err := parseKey(req.Worker)
+	key, err := types.ParseKey(req.Worker)
 	if err != nil {
 		return nil, querystatus.InvalidArgument(err)
 	}

@@ -33,22 +33,12 @@ func (k *Keeper) CreateCluster(ctx context.Context, msg *types.MsgCreateCluster)
 	if err != nil {
 		return 0, err
 	}
-	if len(msg.Workers) == 0 || len(msg.Workers) > int(params.MaxClusterWorkers) {
-		return 0, errorsmod.Wrapf(types.ErrInvalidCluster, "%d workers, want 1-%d (max_cluster_workers)", len(msg.Workers), params.MaxClusterWorkers)
+	workers, err := msg.ParseWorkers()
+	if err != nil {
+		return 0, err
 	}
-	workers := make([][]byte, 0, len(msg.Workers))
-	for _, s := range msg.Workers {
-		key, err := parseKey(s)
-		if err != nil {
-			return 0, err
-		}
-		workers = append(workers, key)
-	}
-	slices.SortFunc(workers, bytes.Compare)
-	for i := 1; i < len(workers); i++ {
-		if bytes.Equal(workers[i-1], workers[i]) {
-			return 0, errorsmod.Wrapf(types.ErrInvalidCluster, "worker %x listed twice", workers[i])
-		}
+	if len(workers) > int(params.MaxClusterWorkers) {
+		return 0, errorsmod.Wrapf(types.ErrInvalidCluster, "%d workers, want 1-%d (max_cluster_workers)", len(workers), params.MaxClusterWorkers)
 	}
 	n, err := k.MasterKeyCount(ctx)
 	if err != nil {
@@ -115,7 +105,7 @@ func (k *Keeper) AddClusterWorker(ctx context.Context, msg *types.MsgAddClusterW
 	if err != nil {
 		return err
 	}
-	key, err := parseKey(msg.Worker)
+	key, err := types.ParseKey(msg.Worker)
 	if err != nil {
 		return err
 	}
@@ -180,7 +170,7 @@ func (k *Keeper) InviteClusterWorker(ctx context.Context, msg *types.MsgInviteCl
 	if err != nil {
 		return 0, err
 	}
-	key, err := parseKey(msg.Worker)
+	key, err := types.ParseKey(msg.Worker)
 	if err != nil {
 		return 0, err
 	}
@@ -248,7 +238,7 @@ func (k *Keeper) JoinCluster(ctx context.Context, msg *types.MsgJoinCluster) err
 	if err != nil {
 		return err
 	}
-	key, err := parseKey(msg.Worker)
+	key, err := types.ParseKey(msg.Worker)
 	if err != nil {
 		return err
 	}
@@ -292,7 +282,7 @@ func (k *Keeper) CancelClusterInvite(ctx context.Context, msg *types.MsgCancelCl
 	if err != nil {
 		return err
 	}
-	key, err := parseKey(msg.Worker)
+	key, err := types.ParseKey(msg.Worker)
 	if err != nil {
 		return err
 	}
@@ -339,7 +329,7 @@ func (k *Keeper) RemoveClusterWorker(ctx context.Context, msg *types.MsgRemoveCl
 	if err != nil {
 		return err
 	}
-	key, err := parseKey(msg.Worker)
+	key, err := types.ParseKey(msg.Worker)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/codec"
 
-	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/x/gatekeeper/types"
 )
 
@@ -135,14 +134,4 @@ func (k *Keeper) checkAuthority(authority string) error {
 		return errorsmod.Wrapf(types.ErrInvalidAuthority, "expected %s, got %s", k.authority, authority)
 	}
 	return nil
-}
-
-// parseKey decodes a 32-byte identity key given as hex or base64
-// (protocol.ParseIdentityKey), as the module's ErrInvalidKey.
-func parseKey(s string) ([]byte, error) {
-	b, err := protocol.ParseIdentityKey(s)
-	if err != nil {
-		return nil, errorsmod.Wrap(types.ErrInvalidKey, err.Error())
-	}
-	return b, nil
 }

@@ -47,7 +47,7 @@ func (s msgServer) AddGatekeeper(ctx context.Context, msg *types.MsgAddGatekeepe
 	if err := s.k.requireGatekeeperSetUnlocked(ctx); err != nil {
 		return nil, err
 	}
-	key, err := parseKey(msg.IdentityKey)
+	key, err := types.ParseKey(msg.IdentityKey)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func (s msgServer) RemoveGatekeeper(ctx context.Context, msg *types.MsgRemoveGat
 	if err := s.k.requireGatekeeperSetUnlocked(ctx); err != nil {
 		return nil, err
 	}
-	key, err := parseKey(msg.IdentityKey)
+	key, err := types.ParseKey(msg.IdentityKey)
 	if err != nil {
 		return nil, err
 	}

@@ -63,18 +63,8 @@ func (k *Keeper) checkEgress(ctx sdk.Context, sm types.SignedMessage, verifySign
 	if err == nil && verifySignature && !k.sigs.verify(ctx.ChainID(), psm) {
 		err = fmt.Errorf("%w: message %s seq %d", protocol.ErrBadSignature, m.Origin, m.Seq)
 	}
-	switch {
-	case err == nil:
-	case errors.Is(err, protocol.ErrTooLarge):
-		return Checked{}, errorsmod.Wrap(types.ErrPayloadTooLarge, err.Error())
-	case errors.Is(err, protocol.ErrInvalidTopic):
-		return Checked{}, errorsmod.Wrap(types.ErrInvalidTopic, err.Error())
-	case errors.Is(err, protocol.ErrBadSignature):
-		return Checked{}, errorsmod.Wrap(types.ErrInvalidSignature, err.Error())
-	case errors.Is(err, protocol.ErrSignerOrigin):
-		return Checked{}, errorsmod.Wrap(types.ErrInvalidOrigin, err.Error())
-	default:
-		return Checked{}, errorsmod.Wrap(types.ErrMalformedMessage, err.Error())
+	if err != nil {
+		return Checked{}, types.DecodeError(err)
 	}
 	switch routed, allowed := k.router.Accepts(m.Topic, m.Origin.Kind); {
 	case !routed:

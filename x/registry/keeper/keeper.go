@@ -13,7 +13,6 @@ import (
 	"github.com/cosmos/cosmos-sdk/codec"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
-	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -91,16 +90,6 @@ func (k *Keeper) checkAuthority(authority string) error {
 		return errorsmod.Wrapf(types.ErrInvalidAuthority, "expected %s, got %s", k.authority, authority)
 	}
 	return nil
-}
-
-// parseKey decodes a 32-byte identity key given as hex or base64
-// (protocol.ParseIdentityKey), as the module's ErrInvalidKey.
-func parseKey(s string) ([]byte, error) {
-	b, err := protocol.ParseIdentityKey(s)
-	if err != nil {
-		return nil, errorsmod.Wrap(types.ErrInvalidKey, err.Error())
-	}
-	return b, nil
 }
 
 // maxKindInError bounds how much of an unknown TEE kind an error repeats: the

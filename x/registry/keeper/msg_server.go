@@ -55,8 +55,8 @@ func (s msgServer) AddMeasurement(ctx context.Context, msg *types.MsgAddMeasurem
 	} else if has {
 		return nil, errorsmod.Wrapf(types.ErrMeasurementExists, "%s %s", msg.TeeKind, msg.Measurement)
 	}
-	if len(msg.Description) > 256 {
-		return nil, errorsmod.Wrap(types.ErrInvalidMeasurement, "description longer than 256 bytes")
+	if len(msg.Description) > types.MaxMeasurementDescriptionLen {
+		return nil, errorsmod.Wrapf(types.ErrInvalidMeasurement, "description longer than %d bytes", types.MaxMeasurementDescriptionLen)
 	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	m := types.Measurement{TeeKind: msg.TeeKind, Measurement: key.K2(), Description: msg.Description, AddedHeight: sdkCtx.BlockHeight()}
@@ -94,10 +94,9 @@ func (k *Keeper) measurementKey(kind, measurementHex string) (collections.Pair[s
 	if _, ok := k.verifiers[kind]; !ok {
 		return collections.Pair[string, []byte]{}, unknownKind(kind)
 	}
-	m, err := hex.DecodeString(measurementHex)
-	if err != nil || len(m) == 0 || len(m) > types.MaxMeasurementLen {
-		return collections.Pair[string, []byte]{}, errorsmod.Wrapf(types.ErrInvalidMeasurement,
-			"%q is not 1-%d bytes of hex", measurementHex, types.MaxMeasurementLen)
+	m, err := types.ParseMeasurement(measurementHex)
+	if err != nil {
+		return collections.Pair[string, []byte]{}, err
 	}
 	return collections.Join(kind, m), nil
 }

@@ -50,7 +50,7 @@ func (q queryServer) Worker(ctx context.Context, req *types.QueryWorkerRequest) 
 	if req == nil {
 		return nil, querystatus.InvalidArgument(errorsmod.Wrap(types.ErrInvalidKey, "empty request"))
 	}
-	key, err := parseKey(req.IdentityKey)
+	key, err := types.ParseKey(req.IdentityKey)
 	if err != nil {
 		return nil, querystatus.InvalidArgument(err)
 	}
