@@ -9,14 +9,14 @@ import (
 
 // Input bounds (see the package comment).
 const (
-	MaxCandidates         = 4096
-	MaxVoters             = 1 << 17
-	MaxTargets            = 16
-	MaxIDLen              = 128
-	MaxBalanceIterations  = 100
-	MaxTotalStake         = math.MaxInt64
-	maxWinners            = MaxCandidates
-	notSelf         int32 = -1
+	MaxCandidates              = 4096
+	MaxVoters                  = 1 << 17
+	MaxTargets                 = 16
+	MaxIDLen                   = 128
+	MaxBalanceIterations       = 100
+	MaxTotalStake              = math.MaxInt64
+	maxWinners                 = MaxCandidates
+	notSelf              int32 = -1
 )
 
 // Candidate is one candidate. A positive SelfBond is a vote of that stake
