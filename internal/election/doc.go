@@ -49,6 +49,11 @@
 //     least-backed edges (ties to the lower candidate ID), so balancing
 //     also conserves every voter's stake exactly. Unlike Polkadot, a
 //     voter's zero-weight edges to winners stay eligible for balancing.
+//   - Every winner is approved (positive approval), and its exact backing
+//     is positive; in whole units it can be zero only when its voters have
+//     fewer units than the winners they approve. When every voter has at
+//     least as many stake units as elected targets, one balancing sweep at
+//     tolerance 0 leaves every winner backed by at least one unit.
 //   - Balancing never lowers the smallest backing of the elected set
 //     (each water-filling step maximises the minimum among the voter's
 //     targets), and never changes who is elected.
