@@ -15,7 +15,7 @@ const (
 	MaxIDLen                   = 128
 	MaxBalanceIterations       = 100
 	MaxTotalStake              = math.MaxInt64
-	maxWinners                 = MaxCandidates
+	MaxWinners                 = 256
 	notSelf              int32 = -1
 )
 
@@ -35,7 +35,7 @@ type Voter struct {
 
 // Config is what the election is asked to do.
 type Config struct {
-	// Winners is the number of seats, k (1..MaxCandidates).
+	// Winners is the number of seats, k (1..MaxWinners).
 	Winners int
 	// BalanceIterations is the maximum number of balancing sweeps
 	// (0..MaxBalanceIterations); 0 keeps the plain Phragmén exposures.
@@ -54,8 +54,8 @@ func DefaultConfig() Config {
 
 // Validate checks the config's own bounds.
 func (c Config) Validate() error {
-	if c.Winners < 1 || c.Winners > maxWinners {
-		return fmt.Errorf("%w: winners %d not in [1, %d]", ErrConfig, c.Winners, maxWinners)
+	if c.Winners < 1 || c.Winners > MaxWinners {
+		return fmt.Errorf("%w: winners %d not in [1, %d]", ErrConfig, c.Winners, MaxWinners)
 	}
 	if c.BalanceIterations < 0 || c.BalanceIterations > MaxBalanceIterations {
 		return fmt.Errorf("%w: balance_iterations %d not in [0, %d]", ErrConfig, c.BalanceIterations, MaxBalanceIterations)

@@ -183,7 +183,7 @@ func TestRefusedInput(t *testing.T) {
 		want error
 	}{
 		{"zero winners", election.Config{}, cs, nil, election.ErrConfig},
-		{"too many winners", election.Config{Winners: election.MaxCandidates + 1}, cs, nil, election.ErrConfig},
+		{"too many winners", election.Config{Winners: election.MaxWinners + 1}, cs, nil, election.ErrConfig},
 		{"negative balancing", election.Config{Winners: 1, BalanceIterations: -1}, cs, nil, election.ErrConfig},
 		{"too much balancing", election.Config{Winners: 1, BalanceIterations: election.MaxBalanceIterations + 1}, cs, nil, election.ErrConfig},
 		{"too many candidates", ok, make([]election.Candidate, election.MaxCandidates+1), nil, election.ErrTooManyCandidates},
