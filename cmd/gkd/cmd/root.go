@@ -1,5 +1,7 @@
 // Package cmd builds gkd's command tree: the standard Cosmos SDK node and
-// client commands, autocli commands for every module, and `gkd devnet`.
+// client commands, autocli commands for every module, `gkd config`
+// (confix: get, set, diff, migrate and view of app.toml, config.toml and
+// client.toml) and `gkd devnet`.
 package cmd
 
 import (
@@ -11,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"cosmossdk.io/log"
+	confixcmd "cosmossdk.io/tools/confix/cmd"
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/config"
@@ -67,7 +70,7 @@ func NewRootCmd() *cobra.Command {
 			cmd.SetErr(cmd.ErrOrStderr())
 			// A fresh viper per invocation: viper accumulates config search
 			// paths, and the first client.toml found would shadow --home's.
-			clientCtx := initClientCtx.WithCmdContext(cmd.Context()).WithViper("GKD")
+			clientCtx := initClientCtx.WithCmdContext(cmd.Context()).WithViper("GKD").WithOutput(cmd.OutOrStdout())
 			clientCtx, err := client.ReadPersistentCommandFlags(clientCtx, cmd.Flags())
 			if err != nil {
 				return err
@@ -98,6 +101,7 @@ func NewRootCmd() *cobra.Command {
 		queryCommand(),
 		txCommand(),
 		keys.Commands(),
+		confixcmd.ConfigCommand(),
 	)
 
 	autoCliOpts := tempApp.AutoCLIOptions()
