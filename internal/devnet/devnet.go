@@ -15,12 +15,14 @@ import (
 type StartFunc func(home string, logOut io.Writer) error
 
 // Run creates the devnet under cfg.Home if it does not exist yet, then runs
-// it until interrupted, printing a status table to out. The chain id of an
+// it until interrupted, printing a status table to w (redrawn in place when
+// w is a terminal). The chain id of an
 // existing devnet wins over cfg.ChainID.
-func Run(ctx context.Context, cfg Config, start StartFunc, out io.Writer) error {
+func Run(ctx context.Context, cfg Config, start StartFunc, w io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	out := newLiveWriter(w)
 	home, err := filepath.Abs(cfg.Home)
 	if err != nil {
 		return fmt.Errorf("devnet: home: %w", err)

@@ -1,6 +1,7 @@
 package devnet
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"fmt"
@@ -47,8 +48,9 @@ type Status struct {
 }
 
 // watchStatus waits for the chain to make blocks, prints the endpoints once
-// and then the status every interval, until ctx ends.
-func watchStatus(ctx context.Context, m Manifest, interval time.Duration, out io.Writer) {
+// and then the status every interval, until ctx ends. On a terminal each
+// reading replaces the last (liveWriter).
+func watchStatus(ctx context.Context, m Manifest, interval time.Duration, out *liveWriter) {
 	client, err := rpchttp.New(m.Endpoints.CometRPC, "/websocket")
 	if err != nil {
 		fmt.Fprintf(out, "devnet: status: %v\n", err)
@@ -78,13 +80,15 @@ func watchStatus(ctx context.Context, m Manifest, interval time.Duration, out io
 			printEndpoints(out, m)
 			up = true
 		}
-		printStatus(out, st)
+		var frame bytes.Buffer
+		printStatus(&frame, st)
 		if len(m.PRuntimes) > 0 {
 			infos := workerInfos(ctx, m.PRuntimes)
-			printWorkers(out, m.PRuntimes, infos)
-			printRotation(out, st, m.PRuntimes, infos)
-			printSessions(out, st.Sessions, m.PRuntimes, infos)
+			printWorkers(&frame, m.PRuntimes, infos)
+			printRotation(&frame, st, m.PRuntimes, infos)
+			printSessions(&frame, st.Sessions, m.PRuntimes, infos)
 		}
+		out.frame(frame.Bytes())
 		if interval == 0 {
 			return
 		}
