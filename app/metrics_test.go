@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -143,4 +144,40 @@ func (s scraped) value(t *testing.T, name string, labels map[string]string) floa
 		t.Fatalf("%s%v: %d series, want 1", name, labels, len(got))
 	}
 	return got[0].value
+}
+
+// TestModuleMetricsQuorumBacklog reads the quorum channel's backlog while
+// votes wait for a quorum of two gatekeepers out of three.
+func TestModuleMetricsQuorumBacklog(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	c := apptest.NewWithOptions(t, apptest.Options{Accounts: 3, Routes: []apptest.Route{rec.route()}})
+	op, r1, r2 := c.Accounts[0], c.Accounts[1], c.Accounts[2]
+	gk1, gk2, gk3 := c.RegisterWorker(op), c.RegisterWorker(op), c.RegisterWorker(op)
+	c.AddGatekeepers(gk1, gk2, gk3)
+	pushTestTasks(c, 2)
+	reg := prometheus.NewRegistry()
+	if err := c.App.RegisterMetrics(reg); err != nil {
+		t.Fatal(err)
+	}
+	if got := scrape(t, reg).series("gkd_quorum_pending_messages", nil); len(got) != 0 {
+		t.Fatalf("backlog with no vote: %+v", got)
+	}
+	vote := func(relayer *apptest.Account, gk *apptest.Worker, seq uint64) {
+		t.Helper()
+		res := c.NextBlock(c.Tx(relayer, 0, apptest.SyncMsg(relayer, c.Sign(gk, gkMsg(seq, fmt.Sprint("answer ", seq))))))
+		requireOK(t, "vote", res[0].Code, res[0].Log)
+	}
+	vote(r1, gk1, 0)
+	vote(r1, gk1, 1)
+	m := scrape(t, reg)
+	if p, v := m.value(t, "gkd_quorum_pending_messages", map[string]string{"channel": "default"}),
+		m.value(t, "gkd_quorum_votes", map[string]string{"channel": "default"}); p != 2 || v != 2 {
+		t.Fatalf("backlog %v messages, %v votes; want 2, 2", p, v)
+	}
+	vote(r2, gk2, 0) // seq 0 reaches the quorum and is delivered
+	m = scrape(t, reg)
+	if p := m.value(t, "gkd_quorum_pending_messages", map[string]string{"channel": "default"}); p != 1 {
+		t.Fatalf("backlog %v after seq 0 was delivered, want 1", p)
+	}
 }
