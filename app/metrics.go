@@ -313,13 +313,16 @@ func intGauge(i math.Int) float64 {
 // registry, which the node serves when CometBFT's instrumentation has
 // prometheus = true (config.toml).
 func (app *App) RegisterMetrics(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{
-		app.metrics, app.metrics.registrations,
-		buildinfo.Gauge("gkd_build_info", buildinfo.Labels(Version, nil)),
-	} {
+	for _, c := range app.MetricCollectors() {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// MetricCollectors are what RegisterMetrics registers.
+func (app *App) MetricCollectors() []prometheus.Collector {
+	return []prometheus.Collector{app.metrics, app.metrics.registrations,
+		buildinfo.Gauge("gkd_build_info", buildinfo.Labels(Version, nil))}
 }

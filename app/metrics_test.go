@@ -9,6 +9,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/gatekeeper-net/gatekeeper/app/apptest"
+	"github.com/gatekeeper-net/gatekeeper/internal/metricsdoc"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	registrytypes "github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
@@ -179,5 +180,20 @@ func TestModuleMetricsQuorumBacklog(t *testing.T) {
 	m = scrape(t, reg)
 	if p := m.value(t, "gkd_quorum_pending_messages", map[string]string{"channel": "default"}); p != 1 {
 		t.Fatalf("backlog %v after seq 0 was delivered, want 1", p)
+	}
+}
+
+// TestMonitoringDocListsEveryMetric: docs/monitoring.md names every metric
+// gkd registers for our modules.
+func TestMonitoringDocListsEveryMetric(t *testing.T) {
+	t.Parallel()
+	c := apptest.New(t, 1)
+	names, err := metricsdoc.Names(c.App.MetricCollectors()...)
+	if err != nil || len(names) < 15 {
+		t.Fatalf("names %v: %v", names, err)
+	}
+	missing, err := metricsdoc.Missing("../docs/monitoring.md", names)
+	if err != nil || len(missing) > 0 {
+		t.Fatalf("docs/monitoring.md does not list %v (%v)", missing, err)
 	}
 }

@@ -25,6 +25,8 @@ type metrics struct {
 	roundErrors  prometheus.Counter
 	registration prometheus.Gauge
 	up           *prometheus.GaugeVec
+	// all are the registered collectors (docs/monitoring.md lists them).
+	all []prometheus.Collector
 }
 
 func newMetrics() *metrics {
@@ -42,10 +44,11 @@ func newMetrics() *metrics {
 	}
 	m.up.WithLabelValues(peerNode)
 	m.up.WithLabelValues(peerPRuntime)
-	m.reg.MustRegister(m.syncedHeight, m.chainHeight, m.ingress, m.egress, m.roundErrors, m.registration, m.up,
+	m.all = []prometheus.Collector{m.syncedHeight, m.chainHeight, m.ingress, m.egress, m.roundErrors, m.registration, m.up,
 		buildinfo.Gauge("pherry_build_info", buildinfo.Labels(buildinfo.ModuleVersion(), nil)),
 		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})}
+	m.reg.MustRegister(m.all...)
 	return m
 }
 

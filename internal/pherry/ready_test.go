@@ -14,6 +14,7 @@ import (
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
+	"github.com/gatekeeper-net/gatekeeper/internal/metricsdoc"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 )
 
@@ -116,5 +117,19 @@ func TestReadyRealNodeDown(t *testing.T) {
 	r := &Relayer{metrics: newMetrics(), node: node, pr: api.NewClient(fakePRuntime(t))}
 	if rd := r.Ready(context.Background()); rd.Ready || !slices.Equal(rd.Reasons, []string{NotReadyNodeUnreachable}) {
 		t.Fatalf("Ready with the node down = %+v", rd)
+	}
+}
+
+// TestMonitoringDocListsEveryMetric: docs/monitoring.md names every metric
+// the relayer registers.
+func TestMonitoringDocListsEveryMetric(t *testing.T) {
+	t.Parallel()
+	names, err := metricsdoc.Names(newMetrics().all...)
+	if err != nil || len(names) < 7 {
+		t.Fatalf("names %v: %v", names, err)
+	}
+	missing, err := metricsdoc.Missing("../../docs/monitoring.md", names)
+	if err != nil || len(missing) > 0 {
+		t.Fatalf("docs/monitoring.md does not list %v (%v)", missing, err)
 	}
 }

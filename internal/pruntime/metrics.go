@@ -38,6 +38,8 @@ type metrics struct {
 	role               *prometheus.GaugeVec
 	live               prometheus.Gauge
 	retired            prometheus.Gauge
+	// all are the registered collectors (docs/monitoring.md lists them).
+	all []prometheus.Collector
 }
 
 // newMetrics registers the runtime's metrics, the build of t, and the Go
@@ -81,14 +83,15 @@ func newMetrics(t tee.TEE, ready func() api.Readiness) *metrics {
 	}
 	m.ingressUnhandled.WithLabelValues("unknown_topic")
 	m.ingressUnhandled.WithLabelValues("invalid_transition")
-	m.reg.MustRegister(m.height, m.headerTime, m.nextIngress, m.pendingEgress, m.headers, m.ingress, m.checkpoints, m.checkpointsSkipped, m.rejected, m.ingressUnhandled,
+	m.all = []prometheus.Collector{m.height, m.headerTime, m.nextIngress, m.pendingEgress, m.headers, m.ingress, m.checkpoints, m.checkpointsSkipped, m.rejected, m.ingressUnhandled,
 		m.keyFaults, m.beaconMismatches, m.heartbeats, m.masterVersion, m.reencryptObjects, m.reencryptRate, m.reencryptETA,
 		m.initialized, m.registered, m.role, m.live, m.retired,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pruntime_ready", Help: "1 when GET /ready answers 200 (docs/monitoring.md lists the conditions)."},
 			func() float64 { return boolValue(ready().Ready) }),
 		buildinfo.Gauge("pruntime_build_info", buildinfo.Labels(Version, prometheus.Labels{"tee_kind": t.Kind(), "measurement": hex.EncodeToString(t.Measurement())})),
 		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})}
+	m.reg.MustRegister(m.all...)
 	return m
 }
 

@@ -10,6 +10,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/gatekeeper-net/gatekeeper/internal/metricsdoc"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/chainsync"
@@ -142,4 +143,19 @@ func gaugeValue(t *testing.T, r *Runtime, name string, labels map[string]string)
 	}
 	t.Fatalf("no gauge %s%v", name, labels)
 	return 0
+}
+
+// TestMonitoringDocListsEveryMetric: docs/monitoring.md names every metric
+// the pRuntime registers.
+func TestMonitoringDocListsEveryMetric(t *testing.T) {
+	t.Parallel()
+	n := newTestNode(t)
+	names, err := metricsdoc.Names(n.r.metrics.all...)
+	if err != nil || len(names) < 20 {
+		t.Fatalf("names %v: %v", names, err)
+	}
+	missing, err := metricsdoc.Missing("../../docs/monitoring.md", names)
+	if err != nil || len(missing) > 0 {
+		t.Fatalf("docs/monitoring.md does not list %v (%v)", missing, err)
+	}
 }
