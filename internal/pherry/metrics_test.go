@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,13 +14,8 @@ import (
 
 func TestServeMetrics(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
 	r := &Relayer{metrics: newMetrics(), pr: api.NewClient(fakePRuntime(t)), nodeProbe: func(context.Context) error { return nil }}
+	addr := freeAddr(t)
 	r.metrics.ingress.Add(3)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

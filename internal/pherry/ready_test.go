@@ -18,26 +18,50 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 )
 
-// listenInRange listens on the first free port of 30100-30199 (the range
-// this package's tests may use).
+// This package's tests listen in 30100-30199: servers in 30100-30179
+// (listenInRange); 30180-30199 stay closed (closedAddr), so that a peer
+// meant to be down is never another test's server.
+const (
+	testPortFirst   = 30100
+	testPortsClosed = 30180
+	testPortEnd     = 30200
+)
+
+// listenInRange listens on the first free port of 30100-30179.
 func listenInRange(t *testing.T) net.Listener {
 	t.Helper()
-	for port := 30100; port < 30200; port++ {
+	for port := testPortFirst; port < testPortsClosed; port++ {
 		if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			return ln
 		}
 	}
-	t.Fatal("no free port in 30100-30199")
+	t.Fatal("no free port in 30100-30179")
 	return nil
 }
 
-// closedAddr is an address in the test range nothing listens on.
-func closedAddr(t *testing.T) string {
+// freeAddr is a free address of 30100-30179 for a server the test starts
+// itself (it may race with another test's listenInRange, which then takes
+// the next port).
+func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln := listenInRange(t)
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
+}
+
+// closedAddr is an address of 30180-30199 nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	for port := testPortsClosed; port < testPortEnd; port++ {
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		if ln, err := net.Listen("tcp", addr); err == nil {
+			ln.Close()
+			return addr
+		}
+	}
+	t.Fatal("no closed port in 30180-30199")
+	return ""
 }
 
 // fakePRuntime serves GET /get_info.
