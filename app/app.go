@@ -141,6 +141,10 @@ type App struct {
 	MigrationKeeper *migration.Keeper
 	// ComputationKeeper runs computing sessions and pays settlements.
 	ComputationKeeper *computationkeeper.Keeper
+	// migrations are the pRuntime migration records (the metrics read them).
+	migrations *migration.Store
+	// metrics are the chain-side metrics of our modules (metrics.go).
+	metrics *moduleMetrics
 
 	ModuleManager      *module.Manager
 	BasicModuleManager module.BasicManager
@@ -239,6 +243,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 	if err != nil {
 		panic(err)
 	}
+	app.migrations = migrations
 	if app.GatekeeperKeeper, err = gatekeeperkeeper.NewKeeper(appCodec, kv(gatekeepertypes.StoreKey), accCodec, authority,
 		app.RegistryKeeper, app.MQKeeper, migrations); err != nil {
 		panic(err)
@@ -248,6 +253,8 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 		panic(err)
 	}
 	app.MQKeeper.SetSenderRegistry(senders{app.RegistryKeeper, app.GatekeeperKeeper})
+	app.metrics = newModuleMetrics(app)
+	app.RegistryKeeper.SetRegistrationObserver(app.metrics.observeRegistration)
 	app.addRegistryRoutes()
 	app.addGatekeeperRoutes()
 	if app.ComputationKeeper, err = computationkeeper.NewKeeper(appCodec, kv(computationtypes.StoreKey), accCodec, authority,

@@ -109,10 +109,14 @@ type Ports struct {
 	PRuntime int
 	// AppAPI is the first pRuntime's local app API port, likewise.
 	AppAPI int
+	// PherryMetrics is the first relayer's metrics port (/metrics,
+	// /health, /ready), likewise.
+	PherryMetrics int
 }
 
 // Ports returns the listen ports for the configured offset.
 func (c Config) Ports() Ports {
 	o := c.PortOffset
-	return Ports{P2P: 26656 + o, RPC: 26657 + o, GRPC: 9090 + o, REST: 1317 + o, Metrics: 26660 + o, PRuntime: pruntimeBasePort + o, AppAPI: appAPIBasePort + o}
+	return Ports{P2P: 26656 + o, RPC: 26657 + o, GRPC: 9090 + o, REST: 1317 + o, Metrics: 26660 + o, PRuntime: pruntimeBasePort + o, AppAPI: appAPIBasePort + o,
+		PherryMetrics: pherryMetricsBasePort + o}
 }

@@ -64,6 +64,10 @@ func Run(ctx context.Context, cfg Config, start StartFunc, w io.Writer) error {
 	if err := writeManifest(home, m); err != nil {
 		return err
 	}
+	if err := writeScrapeConfig(home, m); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "devnet: Prometheus scrape config %s\n", filepath.Join(home, ScrapeConfigFile))
 
 	logPath := filepath.Join(home, "node.log")
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)

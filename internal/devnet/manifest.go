@@ -33,11 +33,15 @@ type PRuntime struct {
 	RPC    string `json:"rpc"`
 	Listen string `json:"-"`
 	// AppAPI is the pRuntime's local app API (derived keys, saved state).
-	AppAPI      string `json:"app_api"`
-	AppListen   string `json:"-"`
-	DataDir     string `json:"data_dir"`
-	Operator    string `json:"operator"`
-	OperatorKey string `json:"operator_key"`
+	AppAPI    string `json:"app_api"`
+	AppListen string `json:"-"`
+	// PherryMetrics is its relayer's Prometheus endpoint (/ready and
+	// /health beside it).
+	PherryMetrics       string `json:"pherry_metrics,omitempty"`
+	PherryMetricsListen string `json:"-"`
+	DataDir             string `json:"data_dir"`
+	Operator            string `json:"operator"`
+	OperatorKey         string `json:"operator_key"`
 }
 
 // Roles of the devnet's pRuntimes.

@@ -28,6 +28,8 @@ import (
 const (
 	pruntimeBasePort = 8000
 	appAPIBasePort   = 8100
+	// pherryMetricsBasePort is the first relayer's metrics port.
+	pherryMetricsBasePort = 8200
 )
 
 // operatorKey is the keyring name of worker i's operator account.
@@ -128,6 +130,14 @@ func runWorkers(ctx context.Context, m Manifest, logs io.Writer, down, noRelayer
 		}
 		wg.Add(1)
 		go func() { defer wg.Done(); errc <- relayer.Run(ctx) }()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// A relayer without its metrics still relays: log, go on.
+			if err := relayer.ServeMetrics(ctx, w.PherryMetricsListen); err != nil {
+				logger.Error("pherry metrics", "addr", w.PherryMetricsListen, "err", err)
+			}
+		}()
 	}
 	wg.Wait()
 	close(errc)
@@ -156,21 +166,23 @@ func workerManifests(home string, gatekeepers, workers int, ports Ports, account
 		if addr == "" {
 			return nil, fmt.Errorf("devnet: no funded account %q: this devnet was created with fewer pRuntimes; use a fresh --home", name)
 		}
-		port, appPort := ports.PRuntime+i, ports.AppAPI+i
+		port, appPort, metricsPort := ports.PRuntime+i, ports.AppAPI+i, ports.PherryMetrics+i
 		role, label := RoleGatekeeper, fmt.Sprintf("gatekeeper-%d", i)
 		if i >= gatekeepers {
 			role, label = RoleWorker, fmt.Sprintf("worker-%d", i-gatekeepers)
 		}
 		out = append(out, PRuntime{
-			Name:        label,
-			Role:        role,
-			RPC:         fmt.Sprintf("http://127.0.0.1:%d", port),
-			Listen:      fmt.Sprintf("127.0.0.1:%d", port),
-			AppAPI:      fmt.Sprintf("http://127.0.0.1:%d", appPort),
-			AppListen:   fmt.Sprintf("127.0.0.1:%d", appPort),
-			DataDir:     filepath.Join(home, fmt.Sprintf("pruntime-%d", i)),
-			Operator:    addr,
-			OperatorKey: name,
+			Name:                label,
+			Role:                role,
+			RPC:                 fmt.Sprintf("http://127.0.0.1:%d", port),
+			Listen:              fmt.Sprintf("127.0.0.1:%d", port),
+			AppAPI:              fmt.Sprintf("http://127.0.0.1:%d", appPort),
+			AppListen:           fmt.Sprintf("127.0.0.1:%d", appPort),
+			PherryMetrics:       fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort),
+			PherryMetricsListen: fmt.Sprintf("127.0.0.1:%d", metricsPort),
+			DataDir:             filepath.Join(home, fmt.Sprintf("pruntime-%d", i)),
+			Operator:            addr,
+			OperatorKey:         name,
 		})
 	}
 	return out, nil

@@ -63,9 +63,9 @@ func FreePort(t testing.TB) int {
 }
 
 // devnetPorts are the default ports of `gkd devnet` (p2p, RPC, gRPC, REST,
-// metrics, the first pRuntimes and their app APIs), to which --port-offset
-// is added.
-var devnetPorts = []int{26656, 26657, 9090, 1317, 26660, 8000, 8001, 8002, 8003, 8004, 8100, 8101, 8102, 8103, 8104}
+// metrics, the first pRuntimes, their app APIs and their relayers'
+// metrics), to which --port-offset is added.
+var devnetPorts = []int{26656, 26657, 9090, 1317, 26660, 8000, 8001, 8002, 8003, 8004, 8100, 8101, 8102, 8103, 8104, 8200, 8201, 8202, 8203, 8204}
 
 // FreePortOffset returns a --port-offset above after whose devnet ports are
 // all free. Offsets step by 20, starting from one that depends on the

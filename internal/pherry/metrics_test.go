@@ -4,22 +4,18 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 )
 
 func TestServeMetrics(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	r := &Relayer{metrics: newMetrics()}
+	r := &Relayer{metrics: newMetrics(), pr: api.NewClient(fakePRuntime(t)), nodeProbe: func(context.Context) error { return nil }}
+	addr := freeAddr(t)
 	r.metrics.ingress.Add(3)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -40,7 +36,7 @@ func TestServeMetrics(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	for _, want := range []string{"pherry_ingress_relayed_total 3", "pherry_chain_height", "pherry_pruntime_synced_height", "pherry_egress_submitted_total", "pherry_round_errors_total", "pherry_registration_state"} {
+	for _, want := range []string{"pherry_ingress_relayed_total 3", "pherry_build_info{", "go_goroutines", "process_start_time_seconds", "pherry_chain_height", "pherry_pruntime_synced_height", "pherry_egress_submitted_total", "pherry_round_errors_total", "pherry_registration_state"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
 		}

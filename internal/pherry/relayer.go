@@ -65,6 +65,7 @@ type Relayer struct {
 	fetchRegistration func(context.Context) (api.Registration, error)
 	send              func(context.Context, uint64, ...sdk.Msg) (string, error)
 	deliverResult     func(context.Context, string) (*TxError, error)
+	nodeProbe         func(context.Context) error
 }
 
 // Sentinel errors of a relay round, for the caller to tell an unreachable

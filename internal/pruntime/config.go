@@ -86,6 +86,10 @@ type Config struct {
 	// flood to keep the relayer's calls out (429). Point the relayer here and
 	// let only it reach this address. Empty: Listen serves everything.
 	SyncListen string
+	// ReadyMaxLag is how old, by the host clock, the newest verified
+	// header may be before /ready answers not ready (lagging). It is off
+	// consensus: nothing the enclave signs depends on it.
+	ReadyMaxLag time.Duration
 }
 
 // ErrInvalidOperator is an operator that is not a canonical account address
@@ -164,8 +168,16 @@ func (c Config) StateStoreDir() string {
 func DefaultConfig() Config {
 	return Config{Listen: "127.0.0.1:8000", KeepCheckpoints: 3, CheckpointEvery: 50, CheckpointEveryEntries: 1000, BenchmarkDuty: 100,
 		StatePolicy: StatePolicyReencrypt, RotationProposeBlocks: 10, ReencryptDelayBlocks: 3, ReencryptReportInterval: 3 * time.Second,
-		SyncConcurrency: 2, SyncPenalty: 9}
+		SyncConcurrency: 2, SyncPenalty: 9, ReadyMaxLag: DefaultReadyMaxLag}
 }
+
+// DefaultReadyMaxLag is Config.ReadyMaxLag's default: about twelve blocks
+// at five seconds, sixty at one; the relayer polls every second.
+const DefaultReadyMaxLag = time.Minute
+
+// MinReadyMaxLag bounds Config.ReadyMaxLag from below: a verified header is
+// at least a block time old.
+const MinReadyMaxLag = time.Second
 
 // Validate names the first wrong field.
 func (c Config) Validate() error {
@@ -200,6 +212,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("pruntime: SyncConcurrency: %d, want 1-%d", c.SyncConcurrency, MaxSyncConcurrency)
 	case c.SyncPenalty < 0 || c.SyncPenalty > MaxSyncPenalty:
 		return fmt.Errorf("pruntime: SyncPenalty: %d, want 0-%d", c.SyncPenalty, MaxSyncPenalty)
+	case c.ReadyMaxLag < MinReadyMaxLag:
+		return fmt.Errorf("pruntime: ReadyMaxLag: %s, want at least %s", c.ReadyMaxLag, MinReadyMaxLag)
 	case c.ReencryptReportInterval < 100*time.Millisecond:
 		return fmt.Errorf("pruntime: ReencryptReportInterval: %s, want at least 100ms", c.ReencryptReportInterval)
 	}

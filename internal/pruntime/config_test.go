@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 )
@@ -40,6 +41,7 @@ func TestConfigValidate(t *testing.T) {
 		{"keep one checkpoint", func(c *Config) { c.KeepCheckpoints = 1 }, "KeepCheckpoints"},
 		{"checkpoint every zero", func(c *Config) { c.CheckpointEvery = 0 }, "CheckpointEvery"},
 		{"checkpoint every zero entries", func(c *Config) { c.CheckpointEveryEntries = 0 }, "CheckpointEveryEntries"},
+		{"ready lag under a second", func(c *Config) { c.ReadyMaxLag = time.Millisecond }, "ReadyMaxLag"},
 		{"endpoint not a URL", func(c *Config) { c.PublicEndpoint = "ftp://x" }, "PublicEndpoint"},
 		{"endpoint without host", func(c *Config) { c.PublicEndpoint = "http://" }, "PublicEndpoint"},
 	}

@@ -1,10 +1,23 @@
 package pruntime
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"encoding/hex"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/buildinfo"
+	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
+	"github.com/gatekeeper-net/gatekeeper/internal/tee"
+)
+
+// roles are the values of pruntime_gatekeeper_role's role label.
+var roles = []api.Role{api.RoleNone, api.RoleDummy, api.RoleActive}
 
 type metrics struct {
 	reg                *prometheus.Registry
 	height             prometheus.Gauge
+	headerTime         prometheus.Gauge
 	nextIngress        prometheus.Gauge
 	pendingEgress      prometheus.Gauge
 	headers            prometheus.Counter
@@ -20,12 +33,23 @@ type metrics struct {
 	reencryptObjects   *prometheus.GaugeVec
 	reencryptRate      prometheus.Gauge
 	reencryptETA       prometheus.Gauge
+	initialized        prometheus.Gauge
+	registered         prometheus.Gauge
+	role               *prometheus.GaugeVec
+	live               prometheus.Gauge
+	retired            prometheus.Gauge
+	// all are the registered collectors (docs/monitoring.md lists them).
+	all []prometheus.Collector
 }
 
-func newMetrics() *metrics {
+// newMetrics registers the runtime's metrics, the build of t, and the Go
+// and process collectors. ready is evaluated at each scrape.
+func newMetrics(t tee.TEE, ready func() api.Readiness) *metrics {
 	m := &metrics{
-		reg:                prometheus.NewRegistry(),
-		height:             prometheus.NewGauge(prometheus.GaugeOpts{Name: "pruntime_synced_height", Help: "Height of the latest verified header."}),
+		reg:    prometheus.NewRegistry(),
+		height: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pruntime_synced_height", Help: "Height of the latest verified header."}),
+		headerTime: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pruntime_synced_header_timestamp_seconds",
+			Help: "Time (Unix seconds) in the latest verified header; time() minus it is the lag behind the chain."}),
 		nextIngress:        prometheus.NewGauge(prometheus.GaugeOpts{Name: "pruntime_next_ingress", Help: "Index of the next ingress entry to apply."}),
 		pendingEgress:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "pruntime_pending_egress", Help: "Signed egress messages not yet acknowledged."}),
 		headers:            prometheus.NewCounter(prometheus.CounterOpts{Name: "pruntime_headers_verified_total", Help: "Headers verified."}),
@@ -49,10 +73,42 @@ func newMetrics() *metrics {
 			Help: "Re-encryption rate of the running job."}),
 		reencryptETA: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pruntime_reencrypt_eta_seconds",
 			Help: "Estimated time left of the running re-encryption job."}),
+		initialized: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pruntime_initialized", Help: "1 once a header of the trust root was verified."}),
+		registered:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "pruntime_registered", Help: "1 once the chain registered this worker."}),
+		role: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "pruntime_gatekeeper_role",
+			Help: "1 for this pRuntime's role, 0 for the others: none (a worker), dummy (designated gatekeeper, not live), active (live gatekeeper)."}, []string{"role"}),
+		live: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pruntime_gatekeeper_live",
+			Help: "1 when this pRuntime is a gatekeeper holding every master key version on chain."}),
+		retired: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pruntime_retired", Help: "1 once a migration retired this pRuntime's version."}),
 	}
 	m.ingressUnhandled.WithLabelValues("unknown_topic")
 	m.ingressUnhandled.WithLabelValues("invalid_transition")
-	m.reg.MustRegister(m.height, m.nextIngress, m.pendingEgress, m.headers, m.ingress, m.checkpoints, m.checkpointsSkipped, m.rejected, m.ingressUnhandled,
-		m.keyFaults, m.beaconMismatches, m.heartbeats, m.masterVersion, m.reencryptObjects, m.reencryptRate, m.reencryptETA)
+	m.all = []prometheus.Collector{m.height, m.headerTime, m.nextIngress, m.pendingEgress, m.headers, m.ingress, m.checkpoints, m.checkpointsSkipped, m.rejected, m.ingressUnhandled,
+		m.keyFaults, m.beaconMismatches, m.heartbeats, m.masterVersion, m.reencryptObjects, m.reencryptRate, m.reencryptETA,
+		m.initialized, m.registered, m.role, m.live, m.retired,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pruntime_ready", Help: "1 when GET /ready answers 200 (docs/monitoring.md lists the conditions)."},
+			func() float64 { return boolValue(ready().Ready) }),
+		buildinfo.Gauge("pruntime_build_info", buildinfo.Labels(Version, prometheus.Labels{"tee_kind": t.Kind(), "measurement": hex.EncodeToString(t.Measurement())})),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})}
+	m.reg.MustRegister(m.all...)
 	return m
+}
+
+// setStatus sets the status gauges from what /get_info reports.
+func (m *metrics) setStatus(info api.Info) {
+	m.initialized.Set(boolValue(info.Initialized))
+	m.registered.Set(boolValue(info.Registered))
+	for _, r := range roles {
+		m.role.WithLabelValues(string(r)).Set(boolValue(info.Role == r))
+	}
+	m.live.Set(boolValue(info.Role == api.RoleActive))
+	m.retired.Set(boolValue(info.Retired))
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

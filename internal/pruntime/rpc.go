@@ -27,6 +27,14 @@ func (r *Runtime) Handler() http.Handler {
 	mux.HandleFunc("GET "+api.PathHealth, func(w http.ResponseWriter, _ *http.Request) {
 		api.WriteJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	})
+	mux.HandleFunc("GET "+api.PathReady, func(w http.ResponseWriter, _ *http.Request) {
+		rd := r.Ready()
+		status := http.StatusOK
+		if !rd.Ready {
+			status = http.StatusServiceUnavailable
+		}
+		api.WriteJSON(w, status, rd)
+	})
 	mux.Handle("GET "+api.PathMetrics, promhttp.HandlerFor(r.metrics.reg, promhttp.HandlerOpts{}))
 	// The sync calls take a slot each (see syncSlot); the header calls also
 	// bound their body to what MaxValidators needs.

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
@@ -57,6 +58,9 @@ type Runtime struct {
 	ckpt    *checkpoint.Store
 	log     *slog.Logger
 	metrics *metrics
+
+	// now is the host clock, which only readiness reads (Ready).
+	now func() time.Time
 
 	// rand is the randomness of master key generation (crypto/rand).
 	rand io.Reader
@@ -145,8 +149,9 @@ func New(cfg Config, t tee.TEE, log *slog.Logger, roles Roles) (*Runtime, error)
 	if err != nil {
 		return nil, err
 	}
-	r := &Runtime{cfg: cfg, tee: t, id: id, ckpt: ckpt, log: log, metrics: newMetrics(), rand: rand.Reader, st: state.State{Version: state.SchemaVersion},
+	r := &Runtime{cfg: cfg, tee: t, id: id, ckpt: ckpt, log: log, now: time.Now, rand: rand.Reader, st: state.State{Version: state.SchemaVersion},
 		reencWake: make(chan struct{}, 1), syncSlots: make(chan struct{}, cfg.SyncConcurrency), syncClock: realSyncClock}
+	r.metrics = newMetrics(t, r.Ready)
 	r.dispatch = dispatcher{r: r}
 	r.boot = bootstrapper{r: r}
 	r.reencWork = reencryptor{r: r}
@@ -262,6 +267,9 @@ func (r *Runtime) Info() api.Info {
 // egress. publish replaces it whole.
 type runtimeView struct {
 	info api.Info // without the running re-encryption's progress
+	// headerTime is the time in the newest verified header (zero before
+	// init).
+	headerTime time.Time
 	// reencrypt: this gatekeeper re-encrypts a range of info.Rotation.
 	reencrypt bool
 	cluster   *clusterView
@@ -343,6 +351,11 @@ func (pb *publisher) publish() {
 		}
 		info.Rotation = ri
 	}
+	if pb.r.trusted != nil {
+		v.headerTime = pb.r.trusted.Header.Time
+		pb.r.metrics.headerTime.Set(float64(v.headerTime.UnixNano()) / 1e9)
+	}
+	pb.r.metrics.setStatus(info)
 	v.info = info
 	pb.r.view.Store(v)
 }

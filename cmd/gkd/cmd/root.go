@@ -10,6 +10,7 @@ import (
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 	dbm "github.com/cosmos/cosmos-db"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"cosmossdk.io/log"
@@ -166,7 +167,14 @@ func txCommand() *cobra.Command {
 }
 
 func newApp(logger log.Logger, db dbm.DB, traceStore io.Writer, appOpts servertypes.AppOptions) servertypes.Application {
-	return app.New(logger, db, traceStore, true, appOpts, server.DefaultBaseappOptions(appOpts)...)
+	a := app.New(logger, db, traceStore, true, appOpts, server.DefaultBaseappOptions(appOpts)...)
+	// The node serves Prometheus's default registry when config.toml's
+	// instrumentation.prometheus is true. A second app in one process
+	// (in-process test networks) keeps the first one's metrics.
+	if err := a.RegisterMetrics(prometheus.DefaultRegisterer); err != nil {
+		logger.Info("module metrics not registered", "err", err)
+	}
+	return a
 }
 
 func exportApp(logger log.Logger, db dbm.DB, traceStore io.Writer, height int64, forZeroHeight bool,

@@ -8,6 +8,7 @@ package api
 const (
 	PathInfo          = "/get_info"
 	PathHealth        = "/health"
+	PathReady         = "/ready"
 	PathMetrics       = "/metrics"
 	PathSyncInit      = "/sync/init"
 	PathSyncHeader    = "/sync/header"
@@ -35,6 +36,31 @@ const (
 	RoleNone   Role = "none"
 	RoleDummy  Role = "dummy"
 	RoleActive Role = "active"
+)
+
+// Readiness is GET /ready: 200 when Ready, else 503 with the reasons.
+// /health answers liveness only (the process serves requests).
+type Readiness struct {
+	Ready bool `json:"ready"`
+	// Reasons name each condition that fails (NotReady* constants), in a
+	// fixed order; empty when Ready.
+	Reasons []string `json:"reasons,omitempty"`
+}
+
+// Reasons a pRuntime is not ready (docs/monitoring.md).
+const (
+	// NotReadyUninitialized: no header verified yet.
+	NotReadyUninitialized = "not_initialized"
+	// NotReadyLagging: the newest verified header is older than the
+	// configured bound (pruntime --ready-max-lag) by the host clock.
+	NotReadyLagging = "lagging"
+	// NotReadyUnregistered: the chain has not registered this worker.
+	NotReadyUnregistered = "not_registered"
+	// NotReadyGatekeeperNotLive: designated a gatekeeper, without the
+	// master key history (role dummy).
+	NotReadyGatekeeperNotLive = "gatekeeper_not_live"
+	// NotReadyRetired: a migration replaced this pRuntime's version.
+	NotReadyRetired = "retired"
 )
 
 // Info is GET /get_info.

@@ -65,6 +65,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.SyncConcurrency, "sync-concurrency", cfg.SyncConcurrency, "sync requests (/sync/*) served at once; more get 429 (1-16)")
 	fs.IntVar(&cfg.SyncPenalty, "sync-penalty", cfg.SyncPenalty, "a sync request refused as the sender's fault keeps its slot this many times its own handling time (0-100; 0 off)")
 	fs.IntVar(&cfg.BenchmarkDuty, "benchmark-duty", cfg.BenchmarkDuty, "percent of one core the benchmark uses while computing (1-100); the tokenomics pays for the speed it measures")
+	fs.DurationVar(&cfg.ReadyMaxLag, "ready-max-lag", cfg.ReadyMaxLag, "GET /ready answers 503 (lagging) when the newest verified header is older than this by the host clock")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	if err := fs.Parse(args[1:]); errors.Is(err, flag.ErrHelp) {
 		return 0

@@ -48,6 +48,11 @@ func (s *Store) lastMigration(ctx context.Context) (types.Migration, bool, error
 	return m, err == nil, err
 }
 
+// LastMigration returns the newest migration record, pending or not.
+func (s *Store) LastMigration(ctx context.Context) (types.Migration, bool, error) {
+	return s.lastMigration(ctx)
+}
+
 // PendingMigration returns the scheduled migration, if any.
 func (s *Store) PendingMigration(ctx context.Context) (types.Migration, bool, error) {
 	m, ok, err := s.lastMigration(ctx)

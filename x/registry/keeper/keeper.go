@@ -29,7 +29,17 @@ type Keeper struct {
 	Workers      collections.Map[[]byte, types.Worker]
 	// Collaterals holds vendor collateral by (tee kind, platform id).
 	Collaterals collections.Map[collections.Pair[string, string], types.Collateral]
+
+	// observeRegistration, when set, hears the outcome of each
+	// registration executed in a block (SetRegistrationObserver).
+	observeRegistration func(err error)
 }
+
+// SetRegistrationObserver makes observe hear the outcome of each
+// MsgRegisterWorker executed in a block (nil: accepted), for metrics. It is
+// off consensus: CheckTx and simulations are not reported, and observe must
+// not touch state.
+func (k *Keeper) SetRegistrationObserver(observe func(err error)) { k.observeRegistration = observe }
 
 // NewKeeper returns a keeper. authority may change params and measurements
 // (the gov module account by default). verifiers are the quote verifiers of

@@ -26,7 +26,11 @@ func NewMsgServerImpl(k *Keeper, gk types.GatekeeperProtocol) types.MsgServer {
 var _ types.MsgServer = msgServer{}
 
 func (s msgServer) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWorker) (*types.MsgRegisterWorkerResponse, error) {
-	if _, err := s.k.RegisterWorker(ctx, msg, s.gk); err != nil {
+	_, err := s.k.RegisterWorker(ctx, msg, s.gk)
+	if s.k.observeRegistration != nil && sdk.UnwrapSDKContext(ctx).ExecMode() == sdk.ExecModeFinalize {
+		s.k.observeRegistration(err)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return &types.MsgRegisterWorkerResponse{}, nil
