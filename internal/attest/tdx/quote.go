@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/binary"
-	"encoding/pem"
 	"fmt"
 
 	"github.com/google/go-tdx-guest/abi"
@@ -12,6 +11,7 @@ import (
 	pb "github.com/google/go-tdx-guest/proto/tdx"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
+	"github.com/gatekeeper-net/gatekeeper/internal/attest/intel"
 )
 
 // Field sizes of a TD quote body.
@@ -86,49 +86,15 @@ func ParseQuote(b []byte) (q *Quote, err error) {
 	if cd.GetCertificateDataType() != pckChainCertType {
 		return nil, malformed("certification data type %d, want a PCK certificate chain (%d)", cd.GetCertificateDataType(), pckChainCertType)
 	}
-	certs, err := parseCanonicalPEMChain(cd.GetPckCertChain())
+	certs, err := intel.ParsePCKChain(cd.GetPckCertChain())
 	if err != nil {
-		return nil, err
+		return nil, malformed("%v", err)
 	}
-	ext, err := pcs.PckCertificateExtensions(certs[0])
+	ext, err := intel.PCKExtensions(certs[0])
 	if err != nil {
 		return nil, malformed("PCK certificate extensions: %v", err)
 	}
 	return &Quote{Proto: qv, PCK: certs[0], Intermediate: certs[1], Root: certs[2], Ext: ext}, nil
-}
-
-// parseCanonicalPEMChain parses exactly three PEM CERTIFICATE blocks with no
-// headers, in the encoding encoding/pem produces, optionally followed by one
-// NUL (Intel's quote library terminates the chain). Requiring the canonical
-// encoding means that no byte of the chain can change without changing a
-// certificate — base64 and PEM both have encodings that decode alike.
-func parseCanonicalPEMChain(raw []byte) ([]*x509.Certificate, error) {
-	rest := bytes.TrimSuffix(raw, []byte{0})
-	var certs []*x509.Certificate
-	var canon []byte
-	for len(rest) > 0 {
-		var blk *pem.Block
-		blk, rest = pem.Decode(rest)
-		if blk == nil {
-			return nil, malformed("PCK certificate chain: not PEM")
-		}
-		if blk.Type != "CERTIFICATE" || len(blk.Headers) != 0 {
-			return nil, malformed("PCK certificate chain: PEM block %q with %d headers", blk.Type, len(blk.Headers))
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, malformed("PCK certificate chain: %v", err)
-		}
-		certs = append(certs, c)
-		canon = append(canon, pem.EncodeToMemory(blk)...)
-	}
-	if len(certs) != 3 {
-		return nil, malformed("PCK certificate chain has %d certificates, want 3 (PCK, CA, root)", len(certs))
-	}
-	if !bytes.Equal(canon, bytes.TrimSuffix(raw, []byte{0})) {
-		return nil, malformed("PCK certificate chain is not canonically encoded")
-	}
-	return certs, nil
 }
 
 // Measurement returns MRTD || RTMR0 || RTMR1 || RTMR2 || RTMR3 of the quote:
