@@ -1,14 +1,9 @@
 package sgx
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/sha256"
-	"crypto/subtle"
 	"crypto/x509"
 	"encoding/binary"
 	"fmt"
-	"math/big"
 	"time"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
@@ -83,7 +78,10 @@ func (v Verifier) Verify(quote []byte, now time.Time, coll attest.Collateral) (a
 	if err != nil {
 		return attest.Report{}, err
 	}
-	if err := checkSignatures(q, root, now); err != nil {
+	if err := intel.SGX.CheckSignatures(intel.SignedQuote{
+		PCK: q.PCK, CA: q.Intermediate, Root: q.Root, QEReport: q.QE.Raw, QESignature: q.QESignature,
+		AttestationKey: q.AttestationKey, QEAuthData: q.QEAuthData, Signed: q.Signed, Signature: q.Signature,
+	}, root, now); err != nil {
 		return attest.Report{}, err
 	}
 	if coll == nil {
@@ -120,55 +118,6 @@ func (v Verifier) Verify(quote []byte, now time.Time, coll attest.Collateral) (a
 		Debug:             e.Debug(),
 		PlatformID:        q.FMSPC(),
 	}, nil
-}
-
-// checkSignatures verifies the quote's chain of signatures: PCK chain to
-// root at now, PCK key over the QE report, QE report binding the
-// attestation key and authentication data, attestation key over header and
-// enclave report.
-func checkSignatures(q *Quote, root *x509.Certificate, now time.Time) error {
-	if !q.Root.Equal(root) {
-		return fmt.Errorf("%w: sgx: PCK chain root %q is not the pinned Intel SGX Root CA", attest.ErrCertificateChain, q.Root.Subject.CommonName)
-	}
-	roots, inter := x509.NewCertPool(), x509.NewCertPool()
-	roots.AddCert(root)
-	inter.AddCert(q.Intermediate)
-	if _, err := q.PCK.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
-		return fmt.Errorf("%w: sgx: PCK certificate: %v", attest.ErrCertificateChain, err)
-	}
-	pck, ok := q.PCK.PublicKey.(*ecdsa.PublicKey)
-	if !ok {
-		return fmt.Errorf("%w: sgx: PCK key is %T, want ECDSA", attest.ErrCertificateChain, q.PCK.PublicKey)
-	}
-	if !verifyRaw(pck, q.QE.Raw, q.QESignature) {
-		return fmt.Errorf("%w: sgx: QE report signature does not verify under the PCK key", attest.ErrQuoteSignature)
-	}
-	h := sha256.New()
-	h.Write(q.AttestationKey)
-	h.Write(q.QEAuthData)
-	want := make([]byte, 64)
-	h.Sum(want[:0])
-	if subtle.ConstantTimeCompare(want, q.QE.ReportData[:]) != 1 {
-		return fmt.Errorf("%w: sgx: QE report does not bind the attestation key and authentication data", attest.ErrQuoteSignature)
-	}
-	ak, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append([]byte{4}, q.AttestationKey...))
-	if err != nil {
-		return fmt.Errorf("%w: sgx: attestation key: %v", attest.ErrQuoteSignature, err)
-	}
-	if !verifyRaw(ak, q.Signed, q.Signature) {
-		return fmt.Errorf("%w: sgx: quote signature does not verify under the attestation key", attest.ErrQuoteSignature)
-	}
-	return nil
-}
-
-// verifyRaw checks Intel's raw r || s ECDSA-SHA256 signature.
-func verifyRaw(pub *ecdsa.PublicKey, msg, sig []byte) bool {
-	if len(sig) != 64 {
-		return false
-	}
-	d := sha256.Sum256(msg)
-	return ecdsa.Verify(pub, d[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:]))
 }
 
 // CheckCollateral verifies SGX collateral at now as Verify would use it,
