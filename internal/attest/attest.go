@@ -8,7 +8,8 @@ import (
 // TEE kinds with a Verifier. The strings are part of the chain's state (the
 // measurement allow-list and registered workers are keyed by them).
 const (
-	// KindTDX is Intel TDX: quotes are Intel DCAP ECDSA quotes (version 4),
+	// KindTDX is Intel TDX: quotes are Intel DCAP ECDSA quotes (versions 4
+	// and 5),
 	// verified by package attest/tdx.
 	KindTDX = "tdx"
 	// KindSEVSNP is AMD SEV-SNP: quotes are an attestation report with its

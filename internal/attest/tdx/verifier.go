@@ -1,6 +1,7 @@
 package tdx
 
 import (
+	"bytes"
 	"crypto/x509"
 	"fmt"
 	"time"
@@ -57,14 +58,25 @@ func (v Verifier) Verify(quote []byte, now time.Time, coll attest.Collateral) (a
 	if !q.Root.Equal(root) {
 		return attest.Report{}, fmt.Errorf("%w: tdx: PCK chain root %q is not the pinned Intel SGX Root CA", attest.ErrCertificateChain, q.Root.Subject.CommonName)
 	}
-	pool := x509.NewCertPool()
-	pool.AddCert(root)
-	opts := &verify.Options{
-		Now:          &verify.TimeSet{PckCertChain: now, TcbInfo: now, QeIdentity: now, PckCrl: now, RootCaCrl: now},
-		TrustedRoots: pool,
-	}
-	if err := verify.TdxQuote(q.Proto, opts); err != nil {
-		return attest.Report{}, fmt.Errorf("%w: tdx: %v", attest.ErrQuoteSignature, err)
+	if q.v5 != nil {
+		if err := intel.TDX.CheckSignatures(*q.v5, root, now); err != nil {
+			return attest.Report{}, err
+		}
+		// A TD bound to a service TD (a migration TD, TDX 1.5) can have
+		// its state exported by code the measurement does not cover.
+		if len(q.MRServiceTD) != 0 && !bytes.Equal(q.MRServiceTD, make([]byte, len(q.MRServiceTD))) {
+			return attest.Report{}, fmt.Errorf("%w: tdx: TD is bound to service TD %x; not accepted", attest.ErrPlatformMismatch, q.MRServiceTD)
+		}
+	} else {
+		pool := x509.NewCertPool()
+		pool.AddCert(root)
+		opts := &verify.Options{
+			Now:          &verify.TimeSet{PckCertChain: now, TcbInfo: now, QeIdentity: now, PckCrl: now, RootCaCrl: now},
+			TrustedRoots: pool,
+		}
+		if err := verify.TdxQuote(q.Proto, opts); err != nil {
+			return attest.Report{}, fmt.Errorf("%w: tdx: %v", attest.ErrQuoteSignature, err)
+		}
 	}
 	if coll == nil {
 		return attest.Report{}, fmt.Errorf("%w: tdx: no collateral source", attest.ErrNoCollateral)

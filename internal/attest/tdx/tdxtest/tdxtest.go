@@ -6,11 +6,13 @@
 package tdxtest
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/binary"
 	"time"
 
 	"github.com/google/go-tdx-guest/abi"
@@ -85,3 +87,69 @@ func (p *PKI) Quote(base []byte, reportData [64]byte, edit func(*pb.TDQuoteBody)
 	}
 	return abi.QuoteToAbiBytes(q)
 }
+
+// QuoteV5 makes a version 5 quote (TDX 1.5) from base (a real, parsable
+// version 4 quote) under this PKI: body type 2 (TD report 1.0) or 3 (TD
+// report 1.5, with tcbSVN2 and mrServiceTD appended), report data set.
+func (p *PKI) QuoteV5(base []byte, reportData [64]byte, bodyType uint16, tcbSVN2 [16]byte, mrServiceTD [48]byte) ([]byte, error) {
+	bq, err := tdx.ParseQuote(tdx.TrimQuote(base))
+	if err != nil {
+		return nil, err
+	}
+	q := proto.Clone(bq.Proto).(*pb.QuoteV4)
+	hdr, err := abi.HeaderToAbiBytes(q.GetHeader())
+	if err != nil {
+		return nil, err
+	}
+	hdr[0] = 5 // the library writes only version 4 headers
+	body := q.GetTdQuoteBody()
+	body.ReportData = reportData[:]
+	bodyRaw, err := abi.TdQuoteBodyToAbiBytes(body)
+	if err != nil {
+		return nil, err
+	}
+	if bodyType == 3 {
+		bodyRaw = append(append(bodyRaw, tcbSVN2[:]...), mrServiceTD[:]...)
+	}
+	attKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	ak := append(inteltest.Pad32(attKey.PublicKey.X), inteltest.Pad32(attKey.PublicKey.Y)...)
+	qrcd := q.GetSignedData().GetCertificationData().GetQeReportCertificationData()
+	auth := qrcd.GetQeAuthData().GetData()
+	h := sha256.Sum256(append(append([]byte{}, ak...), auth...))
+	qrcd.QeReport.ReportData = append(h[:], make([]byte, 32)...)
+	qeRaw, err := abi.EnclaveReportToAbiBytes(qrcd.GetQeReport())
+	if err != nil {
+		return nil, err
+	}
+	qeSig, err := p.SignPCK(qeRaw)
+	if err != nil {
+		return nil, err
+	}
+	signed := append(bytes.Clone(hdr), le16(bodyType)...)
+	signed = append(signed, le32(uint32(len(bodyRaw)))...)
+	signed = append(signed, bodyRaw...)
+	sig, err := inteltest.Sign(attKey, signed)
+	if err != nil {
+		return nil, err
+	}
+	chain := p.PEMChain()
+	var cert []byte
+	cert = append(cert, qeRaw...)
+	cert = append(cert, qeSig...)
+	cert = append(cert, le16(uint16(len(auth)))...)
+	cert = append(cert, auth...)
+	cert = append(cert, le16(5)...)
+	cert = append(cert, le32(uint32(len(chain)))...)
+	cert = append(cert, chain...)
+	sd := append(append(bytes.Clone(sig), ak...), le16(6)...)
+	sd = append(sd, le32(uint32(len(cert)))...)
+	sd = append(sd, cert...)
+	out := append(signed, le32(uint32(len(sd)))...)
+	return append(out, sd...), nil
+}
+
+func le16(v uint16) []byte { return binary.LittleEndian.AppendUint16(nil, v) }
+func le32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
