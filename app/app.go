@@ -80,6 +80,7 @@ import (
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
+	"github.com/gatekeeper-net/gatekeeper/internal/attest/sgx"
 	"github.com/gatekeeper-net/gatekeeper/internal/attest/snp"
 	"github.com/gatekeeper-net/gatekeeper/internal/attest/tdx"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
@@ -331,7 +332,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 // and the collateral governance stored; sim quotes are accepted only while
 // the registry's allow_simulated_tee param is on.
 func Verifiers() []attest.Verifier {
-	return []attest.Verifier{attest.SimVerifier{}, tdx.Verifier{}, snp.Verifier{}}
+	return []attest.Verifier{attest.SimVerifier{}, tdx.Verifier{}, snp.Verifier{}, sgx.Verifier{}}
 }
 
 // senders is x/mq's SenderRegistry: x/registry knows the workers,

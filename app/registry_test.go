@@ -61,7 +61,7 @@ func TestRegistrationRejects(t *testing.T) {
 		}(), registrytypes.ErrMalformedInfo},
 		{"unknown TEE kind", op, func() *registrytypes.MsgRegisterWorker {
 			m := good.RegisterMsg(op)
-			m.Attestation.TeeKind = "sgx"
+			m.Attestation.TeeKind = "sgx-epid"
 			return m
 		}(), registrytypes.ErrUnknownTEEKind},
 	}

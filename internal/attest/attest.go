@@ -8,21 +8,31 @@ import (
 // TEE kinds with a Verifier. The strings are part of the chain's state (the
 // measurement allow-list and registered workers are keyed by them).
 const (
-	// KindTDX is Intel TDX: quotes are Intel DCAP ECDSA quotes (version 4),
+	// KindTDX is Intel TDX: quotes are Intel DCAP ECDSA quotes (versions 4
+	// and 5),
 	// verified by package attest/tdx.
 	KindTDX = "tdx"
 	// KindSEVSNP is AMD SEV-SNP: quotes are an attestation report with its
 	// VCEK certificate (SNPQuoteMagic), verified by package attest/snp.
 	KindSEVSNP = "sev-snp"
+	// KindSGX is Intel SGX: quotes are Intel DCAP ECDSA quotes (versions 3
+	// and 4), verified by package attest/sgx.
+	KindSGX = "sgx"
 )
 
 // Report is what a verified quote states.
 type Report struct {
-	// Kind is the TEE kind of the quote (KindSim, KindTDX, KindSEVSNP).
+	// Kind is the TEE kind of the quote (KindSim, KindTDX, KindSEVSNP, KindSGX).
 	Kind string
 	// Measurement is the code identity of the attested program (sim: 32
-	// bytes; tdx: MRTD || RTMR0..3, 240 bytes; sev-snp: MEASUREMENT, 48 bytes).
+	// bytes; tdx: MRTD || RTMR0..3, 240 bytes; sev-snp: MEASUREMENT, 48
+	// bytes; sgx: MRENCLAVE, 32 bytes).
 	Measurement []byte
+	// SignerMeasurement is a second code identity a kind may offer, which
+	// an allow-list may name instead of Measurement (sgx: MRSIGNER ||
+	// ISVPRODID || ISVSVN, 36 bytes, see sgx.SignerMeasurement); nil for
+	// other kinds.
+	SignerMeasurement []byte
 	// ReportData is the 64 bytes the program bound into the quote.
 	ReportData [64]byte
 	// ConfidenceLevel grades the platform (DESIGN.md §7): 1–5 for hardware,
@@ -72,6 +82,9 @@ type Collateral interface {
 	// TDX returns the collateral stored for the TDX platform family fmspc
 	// (12 lowercase hex digits), or an error wrapping ErrNoCollateral.
 	TDX(fmspc string) (TDXCollateral, error)
+	// SGX returns the collateral stored for the SGX platform family fmspc
+	// (12 lowercase hex digits), or an error wrapping ErrNoCollateral.
+	SGX(fmspc string) (SGXCollateral, error)
 	// SNP returns the collateral stored for the SEV-SNP product line
 	// ("Milan", "Genoa", "Turin"), or an error wrapping ErrNoCollateral.
 	SNP(productLine string) (SNPCollateral, error)

@@ -6,19 +6,21 @@ import (
 	"time"
 )
 
-// TDXCollateral is Intel's verification collateral for one TDX platform
-// family (FMSPC), exactly as an operator downloads it from the Intel
+// IntelCollateral is Intel's verification collateral for one SGX or TDX
+// platform family (FMSPC), exactly as an operator downloads it from the Intel
 // Provisioning Certification Service (PCS, API v4) or a PCCS mirror. Nothing
 // in it is trusted on its own: every piece is signed by a key that chains to
 // the pinned Intel SGX Root CA, and that is checked at every use.
-type TDXCollateral struct {
-	// TCBInfo is the body of GET /tdx/certification/v4/tcb?fmspc=…:
+// SGX and TDX use the same format with different TCB info and QE identity
+// (the /sgx/ and /tdx/ endpoints).
+type IntelCollateral struct {
+	// TCBInfo is the body of GET /{tdx,sgx}/certification/v4/tcb?fmspc=…:
 	// {"tcbInfo":{…},"signature":"…"}.
 	TCBInfo []byte
 	// TCBInfoIssuerChain is that response's TCB-Info-Issuer-Chain header:
 	// PEM of the TCB signing certificate, then the root.
 	TCBInfoIssuerChain []byte
-	// QEIdentity is the body of GET /tdx/certification/v4/qe/identity:
+	// QEIdentity is the body of GET /{tdx,sgx}/certification/v4/qe/identity:
 	// {"enclaveIdentity":{…},"signature":"…"}.
 	QEIdentity []byte
 	// QEIdentityIssuerChain is that response's
@@ -33,6 +35,14 @@ type TDXCollateral struct {
 	// https://certificates.trustedservices.intel.com/IntelSGXRootCA.der.
 	RootCACRL []byte
 }
+
+// TDXCollateral is the collateral of a TDX platform family: TCB info
+// "TDX", QE identity "TD_QE".
+type TDXCollateral = IntelCollateral
+
+// SGXCollateral is the collateral of an SGX platform family: TCB info
+// "SGX", QE identity "QE".
+type SGXCollateral = IntelCollateral
 
 // SNPCollateral is AMD's verification collateral for one SEV-SNP product
 // line. The ARK and ASK certificates are pinned in code; what changes over
@@ -61,7 +71,7 @@ const (
 )
 
 // CheckBounds checks every field against its size bound and presence.
-func (c *TDXCollateral) CheckBounds() error {
+func (c *IntelCollateral) CheckBounds() error {
 	for _, f := range []struct {
 		name string
 		b    []byte
@@ -76,10 +86,10 @@ func (c *TDXCollateral) CheckBounds() error {
 		{"root_ca_crl", c.RootCACRL, MaxCRLLen},
 	} {
 		if len(f.b) == 0 {
-			return fmt.Errorf("%w: tdx: %s is empty", ErrInvalidCollateral, f.name)
+			return fmt.Errorf("%w: intel: %s is empty", ErrInvalidCollateral, f.name)
 		}
 		if len(f.b) > f.max {
-			return fmt.Errorf("%w: tdx: %s is %d bytes, limit %d", ErrInvalidCollateral, f.name, len(f.b), f.max)
+			return fmt.Errorf("%w: intel: %s is %d bytes, limit %d", ErrInvalidCollateral, f.name, len(f.b), f.max)
 		}
 	}
 	return nil
@@ -113,6 +123,7 @@ type CollateralInfo struct {
 // The chain reads its collateral from state instead.
 type StaticCollateral struct {
 	TDXByFMSPC             map[string]TDXCollateral
+	SGXByFMSPC             map[string]SGXCollateral
 	SNPByProduct           map[string]SNPCollateral
 	AcceptedAdvisoriesList []string
 }
@@ -124,6 +135,15 @@ func (s StaticCollateral) TDX(fmspc string) (TDXCollateral, error) {
 	c, ok := s.TDXByFMSPC[fmspc]
 	if !ok {
 		return TDXCollateral{}, fmt.Errorf("%w: tdx fmspc %s", ErrNoCollateral, truncate(fmspc))
+	}
+	return c, nil
+}
+
+// SGX implements Collateral.
+func (s StaticCollateral) SGX(fmspc string) (SGXCollateral, error) {
+	c, ok := s.SGXByFMSPC[fmspc]
+	if !ok {
+		return SGXCollateral{}, fmt.Errorf("%w: sgx fmspc %s", ErrNoCollateral, truncate(fmspc))
 	}
 	return c, nil
 }

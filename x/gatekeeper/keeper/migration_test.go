@@ -337,7 +337,7 @@ func TestScheduleMigrationRejects(t *testing.T) {
 		want  error
 	}{
 		{"not the authority", nil, func(m *types.MsgScheduleMigration) { m.Authority = m.Description }, types.ErrInvalidAuthority},
-		{"unknown kind", nil, func(m *types.MsgScheduleMigration) { m.TeeKind = "sgx" }, registrytypes.ErrUnknownTEEKind},
+		{"unknown kind", nil, func(m *types.MsgScheduleMigration) { m.TeeKind = "sgx-epid" }, registrytypes.ErrUnknownTEEKind},
 		{"bad measurement", nil, func(m *types.MsgScheduleMigration) { m.Measurement = "zz" }, registrytypes.ErrInvalidMeasurement},
 		{"activation too soon", nil, func(m *types.MsgScheduleMigration) {
 			m.ActivationHeight = testHeight + types.MinMigrationLeadBlocks - 1

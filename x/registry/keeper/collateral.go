@@ -19,8 +19,10 @@ import (
 // collateral when governance sets it. Each kind takes its own collateral
 // type, so the keeper asserts per kind rather than through one interface.
 type (
-	tdxCollateralChecker interface {
-		CheckCollateral(attest.TDXCollateral, time.Time) (attest.CollateralInfo, error)
+	// intelCollateralChecker: TDX and SGX (attest.TDXCollateral and
+	// attest.SGXCollateral are one type).
+	intelCollateralChecker interface {
+		CheckCollateral(attest.IntelCollateral, time.Time) (attest.CollateralInfo, error)
 	}
 	snpCollateralChecker interface {
 		CheckCollateral(attest.SNPCollateral, time.Time) (attest.CollateralInfo, error)
@@ -57,6 +59,17 @@ func (c chainCollateral) TDX(fmspc string) (attest.TDXCollateral, error) {
 	return v.Tdx.ToAttest(), nil
 }
 
+func (c chainCollateral) SGX(fmspc string) (attest.SGXCollateral, error) {
+	v, err := c.get(attest.KindSGX, fmspc)
+	if err != nil {
+		return attest.SGXCollateral{}, err
+	}
+	if v.Sgx == nil {
+		return attest.SGXCollateral{}, fmt.Errorf("%w: stored sgx collateral %s has no payload", attest.ErrInvalidCollateral, fmspc)
+	}
+	return v.Sgx.ToAttest(), nil
+}
+
 func (c chainCollateral) SNP(productLine string) (attest.SNPCollateral, error) {
 	v, err := c.get(attest.KindSEVSNP, productLine)
 	if err != nil {
@@ -84,15 +97,21 @@ func (k *Keeper) SetCollateral(ctx context.Context, msg *types.MsgSetCollateral)
 		err  error
 	)
 	switch {
-	case msg.Tdx != nil && msg.Snp == nil:
+	case msg.Tdx != nil && msg.Snp == nil && msg.Sgx == nil:
 		kind = attest.KindTDX
-		v, ok := k.verifiers[kind].(tdxCollateralChecker)
+		v, ok := k.verifiers[kind].(intelCollateralChecker)
 		if !ok {
 			return types.Collateral{}, unknownKind(kind)
 		}
-		a := msg.Tdx.ToAttest()
-		info, err = v.CheckCollateral(a, now)
-	case msg.Snp != nil && msg.Tdx == nil:
+		info, err = v.CheckCollateral(msg.Tdx.ToAttest(), now)
+	case msg.Sgx != nil && msg.Tdx == nil && msg.Snp == nil:
+		kind = attest.KindSGX
+		v, ok := k.verifiers[kind].(intelCollateralChecker)
+		if !ok {
+			return types.Collateral{}, unknownKind(kind)
+		}
+		info, err = v.CheckCollateral(msg.Sgx.ToAttest(), now)
+	case msg.Snp != nil && msg.Tdx == nil && msg.Sgx == nil:
 		kind = attest.KindSEVSNP
 		v, ok := k.verifiers[kind].(snpCollateralChecker)
 		if !ok {
@@ -100,14 +119,14 @@ func (k *Keeper) SetCollateral(ctx context.Context, msg *types.MsgSetCollateral)
 		}
 		info, err = v.CheckCollateral(msg.Snp.ToAttest(), now)
 	default:
-		return types.Collateral{}, errorsmod.Wrap(types.ErrInvalidCollateral, "set exactly one of tdx and snp")
+		return types.Collateral{}, errorsmod.Wrap(types.ErrInvalidCollateral, "set exactly one of tdx, snp and sgx")
 	}
 	if err != nil {
 		return types.Collateral{}, attestError(err)
 	}
-	c := types.Collateral{TeeKind: kind, PlatformId: info.PlatformID, Tdx: msg.Tdx, Snp: msg.Snp,
+	c := types.Collateral{TeeKind: kind, PlatformId: info.PlatformID, Tdx: msg.Tdx, Snp: msg.Snp, Sgx: msg.Sgx,
 		SetHeight: sdkCtx.BlockHeight(), NotAfterUnix: info.NotAfter.Unix()}
-	if err := types.ValidateCollateralShape(c.TeeKind, c.PlatformId, c.Tdx, c.Snp); err != nil {
+	if err := types.ValidateCollateralShape(c.TeeKind, c.PlatformId, c.Tdx, c.Snp, c.Sgx); err != nil {
 		return types.Collateral{}, err
 	}
 	if err := k.Collaterals.Set(ctx, collections.Join(kind, info.PlatformID), c); err != nil {

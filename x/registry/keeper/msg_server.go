@@ -9,6 +9,8 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/gatekeeper-net/gatekeeper/internal/attest"
+	"github.com/gatekeeper-net/gatekeeper/internal/attest/sgx"
 	"github.com/gatekeeper-net/gatekeeper/x/registry/types"
 )
 
@@ -101,6 +103,12 @@ func (k *Keeper) measurementKey(kind, measurementHex string) (collections.Pair[s
 	m, err := types.ParseMeasurement(measurementHex)
 	if err != nil {
 		return collections.Pair[string, []byte]{}, err
+	}
+	// SGX policy entries are MRENCLAVE or MRSIGNER || ISVPRODID || ISVSVN.
+	if kind == attest.KindSGX && len(m) != sgx.EnclaveMeasurementLen && len(m) != sgx.SignerMeasurementLen {
+		return collections.Pair[string, []byte]{}, errorsmod.Wrapf(types.ErrInvalidMeasurement,
+			"sgx measurement is %d bytes: want MRENCLAVE (%d) or MRSIGNER || ISVPRODID || ISVSVN (%d)",
+			len(m), sgx.EnclaveMeasurementLen, sgx.SignerMeasurementLen)
 	}
 	return collections.Join(kind, m), nil
 }

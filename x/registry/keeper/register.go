@@ -104,7 +104,17 @@ func (k *Keeper) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWorke
 	if err != nil {
 		return types.Worker{}, err
 	}
+	// The alternative policy kind (SGX: MRSIGNER || ISVPRODID || ISVSVN):
+	// an allow-list entry may name the signer's release instead of one build.
+	if !allowed && len(report.SignerMeasurement) > 0 {
+		if allowed, err = k.Measurements.Has(ctx, collections.Join(kind, report.SignerMeasurement)); err != nil {
+			return types.Worker{}, err
+		}
+	}
 	if !allowed {
+		if len(report.SignerMeasurement) > 0 {
+			return types.Worker{}, errorsmod.Wrapf(types.ErrMeasurementNotAllowed, "%s measurement %x nor signer %x", kind, report.Measurement, report.SignerMeasurement)
+		}
 		return types.Worker{}, errorsmod.Wrapf(types.ErrMeasurementNotAllowed, "%s measurement %x", kind, report.Measurement)
 	}
 	if !params.AcceptsLevel(report.ConfidenceLevel, params.WorkerConfidenceLimit) {

@@ -23,14 +23,26 @@ func (c *SNPCollateral) ToAttest() attest.SNPCollateral {
 }
 
 // ValidateCollateralShape checks what can be checked without time: exactly
-// one payload, matching kind, bounded sizes, a well-formed platform id.
-func ValidateCollateralShape(kind, platformID string, tdx *TDXCollateral, snp *SNPCollateral) error {
+// one payload, matching kind, bounded sizes, a well-formed platform id. sgx
+// is SGX collateral, carried in a TDXCollateral message (same parts).
+func ValidateCollateralShape(kind, platformID string, tdx *TDXCollateral, snp *SNPCollateral, sgx *TDXCollateral) error {
+	n := 0
+	for _, set := range []bool{tdx != nil, snp != nil, sgx != nil} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		return fmt.Errorf("%w: more than one of tdx, snp and sgx set", ErrInvalidCollateral)
+	}
+	intelKind := attest.KindTDX
+	if sgx != nil {
+		tdx, intelKind = sgx, attest.KindSGX
+	}
 	switch {
-	case tdx != nil && snp != nil:
-		return fmt.Errorf("%w: both tdx and snp set", ErrInvalidCollateral)
 	case tdx != nil:
-		if kind != attest.KindTDX {
-			return fmt.Errorf("%w: tdx collateral under kind %q", ErrInvalidCollateral, kind)
+		if kind != intelKind {
+			return fmt.Errorf("%w: %s collateral under kind %q", ErrInvalidCollateral, intelKind, kind)
 		}
 		if b, err := hex.DecodeString(platformID); err != nil || len(b) != 6 || hex.EncodeToString(b) != platformID {
 			return fmt.Errorf("%w: platform id %q is not a lowercase hex FMSPC", ErrInvalidCollateral, platformID)
@@ -48,7 +60,7 @@ func ValidateCollateralShape(kind, platformID string, tdx *TDXCollateral, snp *S
 			return fmt.Errorf("%w: %w", ErrInvalidCollateral, err)
 		}
 	default:
-		return fmt.Errorf("%w: neither tdx nor snp set", ErrInvalidCollateral)
+		return fmt.Errorf("%w: none of tdx, snp and sgx set", ErrInvalidCollateral)
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ func (gs *GenesisState) Validate() error {
 // bounded. Signatures are checked when a quote uses it, at block time.
 func (gs *GenesisState) validateCollaterals() error {
 	for i, c := range gs.Collaterals {
-		if err := ValidateCollateralShape(c.TeeKind, c.PlatformId, c.Tdx, c.Snp); err != nil {
+		if err := ValidateCollateralShape(c.TeeKind, c.PlatformId, c.Tdx, c.Snp, c.Sgx); err != nil {
 			return fmt.Errorf("%w: collateral %d: %w", ErrInvalidGenesis, i, err)
 		}
 		if i > 0 {

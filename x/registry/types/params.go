@@ -23,9 +23,16 @@ const (
 	MaxSNPVMPL = 3
 )
 
+// DefaultAcceptedAdvisories are the advisories the reference accepts at
+// confidence level 3 (its SGX verifier's list): Intel advisories whose
+// mitigation is a platform configuration the attesting enclave cannot see.
+// Sorted, as the param must be.
+var DefaultAcceptedAdvisories = []string{"INTEL-SA-00219", "INTEL-SA-00334", "INTEL-SA-00381", "INTEL-SA-00389"}
+
 // DefaultParams returns production defaults.
 func DefaultParams() Params {
 	return Params{
+		AcceptedAdvisories:        append([]string(nil), DefaultAcceptedAdvisories...),
 		AllowSimulatedTee:         false,
 		WorkerConfidenceLimit:     DefaultWorkerConfidenceLimit,
 		GatekeeperConfidenceLimit: DefaultGatekeeperConfidenceLimit,

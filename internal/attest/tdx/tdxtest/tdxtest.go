@@ -1,102 +1,42 @@
-// Package tdxtest makes TDX quotes and collateral signed by a synthetic PKI
-// that mirrors Intel's (root CA, PCK platform CA, PCK certificate, TCB
-// signing certificate), for tests that need what no public sample offers:
+// Package tdxtest makes TDX quotes signed by a synthetic Intel-like PKI
+// (package inteltest), for tests that need what no public sample offers:
 // revoked certificates, every TCB status, quotes over chosen report data.
 // Nothing here is trusted by the chain: its verifier trusts only the pinned
 // Intel root, and these certificates chain to a key generated per test.
 package tdxtest
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
-	"encoding/hex"
-	"encoding/json"
-	"encoding/pem"
-	"fmt"
-	"math/big"
+	"encoding/binary"
 	"time"
 
 	"github.com/google/go-tdx-guest/abi"
 	pb "github.com/google/go-tdx-guest/proto/tdx"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/gatekeeper-net/gatekeeper/internal/attest"
+	"github.com/gatekeeper-net/gatekeeper/internal/attest/intel/inteltest"
 	"github.com/gatekeeper-net/gatekeeper/internal/attest/tdx"
 )
 
-// sgxExtensionOID is the PCK certificate's SGX extension (FMSPC, TCB, …).
-var sgxExtensionOID = asn1.ObjectIdentifier{1, 2, 840, 113741, 1, 13, 1}
+// PKI is a synthetic Intel-like PKI that also makes TDX quotes.
+type PKI struct{ *inteltest.PKI }
 
-// PKI is a synthetic Intel-like PKI.
-type PKI struct {
-	Root, CA, PCK, TCBSigner       *x509.Certificate
-	rootKey, caKey, pckKey, tcbKey *ecdsa.PrivateKey
-}
-
-func name(cn string) pkix.Name {
-	return pkix.Name{CommonName: cn, Organization: []string{"Intel Corporation"}, Locality: []string{"Santa Clara"},
-		Province: []string{"CA"}, Country: []string{"US"}}
-}
+// CollateralOptions shape synthetic collateral.
+type CollateralOptions = inteltest.CollateralOptions
 
 // NewPKI makes a PKI whose certificates are valid from notBefore to
-// notAfter. The PCK certificate copies the SGX extension (FMSPC, TCB SVNs)
-// of template, a real PCK certificate.
+// notAfter (inteltest.NewPKI).
 func NewPKI(template *x509.Certificate, notBefore, notAfter time.Time) (*PKI, error) {
-	p := &PKI{}
-	var err error
-	for _, k := range []**ecdsa.PrivateKey{&p.rootKey, &p.caKey, &p.pckKey, &p.tcbKey} {
-		if *k, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
-			return nil, err
-		}
-	}
-	serial := int64(1)
-	mk := func(subject pkix.Name, isCA bool, pub *ecdsa.PublicKey, parent *x509.Certificate, parentKey *ecdsa.PrivateKey, extra []pkix.Extension) (*x509.Certificate, error) {
-		serial++
-		tpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: subject, NotBefore: notBefore, NotAfter: notAfter,
-			BasicConstraintsValid: true, IsCA: isCA, SignatureAlgorithm: x509.ECDSAWithSHA256, ExtraExtensions: extra,
-			// Intel's PCK certificates carry exactly these six extensions
-			// (with the SGX one); the library counts them.
-			SubjectKeyId: big.NewInt(serial).Bytes(), CRLDistributionPoints: []string{"https://pki.invalid/crl.der"},
-		}
-		if isCA {
-			tpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign
-		} else {
-			tpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment
-		}
-		if parent == nil {
-			parent, parentKey = tpl, p.rootKey
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tpl, parent, pub, parentKey)
-		if err != nil {
-			return nil, err
-		}
-		return x509.ParseCertificate(der)
-	}
-	if p.Root, err = mk(name("Intel SGX Root CA"), true, &p.rootKey.PublicKey, nil, nil, nil); err != nil {
+	p, err := inteltest.NewPKI(template, notBefore, notAfter)
+	if err != nil {
 		return nil, err
 	}
-	if p.CA, err = mk(name("Intel SGX PCK Platform CA"), true, &p.caKey.PublicKey, p.Root, p.rootKey, nil); err != nil {
-		return nil, err
-	}
-	if p.TCBSigner, err = mk(name("Intel SGX TCB Signing"), false, &p.tcbKey.PublicKey, p.Root, p.rootKey, nil); err != nil {
-		return nil, err
-	}
-	var ext []pkix.Extension
-	for _, e := range template.Extensions {
-		if e.Id.Equal(sgxExtensionOID) {
-			ext = append(ext, e)
-		}
-	}
-	if p.PCK, err = mk(name("Intel SGX PCK Certificate"), false, &p.pckKey.PublicKey, p.CA, p.caKey, ext); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return &PKI{p}, nil
 }
 
 // Quote re-signs base (a real, parsable quote) under this PKI after
@@ -117,7 +57,7 @@ func (p *PKI) Quote(base []byte, reportData [64]byte, edit func(*pb.TDQuoteBody)
 		return nil, err
 	}
 	sd := q.GetSignedData()
-	sd.EcdsaAttestationKey = append(pad32(attKey.PublicKey.X), pad32(attKey.PublicKey.Y)...)
+	sd.EcdsaAttestationKey = append(inteltest.Pad32(attKey.PublicKey.X), inteltest.Pad32(attKey.PublicKey.Y)...)
 	qrcd := sd.GetCertificationData().GetQeReportCertificationData()
 	h := sha256.Sum256(append(append([]byte{}, sd.EcdsaAttestationKey...), qrcd.GetQeAuthData().GetData()...))
 	qrcd.QeReport.ReportData = append(h[:], make([]byte, 32)...)
@@ -125,13 +65,10 @@ func (p *PKI) Quote(base []byte, reportData [64]byte, edit func(*pb.TDQuoteBody)
 	if err != nil {
 		return nil, err
 	}
-	if qrcd.QeReportSignature, err = sign(p.pckKey, qeRaw); err != nil {
+	if qrcd.QeReportSignature, err = p.SignPCK(qeRaw); err != nil {
 		return nil, err
 	}
-	var chain []byte
-	for _, c := range []*x509.Certificate{p.PCK, p.CA, p.Root} {
-		chain = append(chain, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
-	}
+	chain := p.PEMChain()
 	cd := qrcd.GetPckCertificateChainData()
 	cd.PckCertChain, cd.Size = chain, uint32(len(chain))
 	certSize := 384 + 64 + 2 + len(qrcd.GetQeAuthData().GetData()) + 6 + len(chain)
@@ -145,81 +82,74 @@ func (p *PKI) Quote(base []byte, reportData [64]byte, edit func(*pb.TDQuoteBody)
 	if err != nil {
 		return nil, err
 	}
-	if sd.Signature, err = sign(attKey, append(hdr, bodyRaw...)); err != nil {
+	if sd.Signature, err = inteltest.Sign(attKey, append(hdr, bodyRaw...)); err != nil {
 		return nil, err
 	}
 	return abi.QuoteToAbiBytes(q)
 }
 
-// sign returns the raw r || s ECDSA-SHA256 signature Intel's formats use.
-func sign(k *ecdsa.PrivateKey, msg []byte) ([]byte, error) {
-	h := sha256.Sum256(msg)
-	r, s, err := ecdsa.Sign(rand.Reader, k, h[:])
+// QuoteV5 makes a version 5 quote (TDX 1.5) from base (a real, parsable
+// version 4 quote) under this PKI: body type 2 (TD report 1.0) or 3 (TD
+// report 1.5, with tcbSVN2 and mrServiceTD appended), report data set.
+func (p *PKI) QuoteV5(base []byte, reportData [64]byte, bodyType uint16, tcbSVN2 [16]byte, mrServiceTD [48]byte) ([]byte, error) {
+	bq, err := tdx.ParseQuote(tdx.TrimQuote(base))
 	if err != nil {
 		return nil, err
 	}
-	return append(pad32(r), pad32(s)...), nil
+	q := proto.Clone(bq.Proto).(*pb.QuoteV4)
+	hdr, err := abi.HeaderToAbiBytes(q.GetHeader())
+	if err != nil {
+		return nil, err
+	}
+	hdr[0] = 5 // the library writes only version 4 headers
+	body := q.GetTdQuoteBody()
+	body.ReportData = reportData[:]
+	bodyRaw, err := abi.TdQuoteBodyToAbiBytes(body)
+	if err != nil {
+		return nil, err
+	}
+	if bodyType == 3 {
+		bodyRaw = append(append(bodyRaw, tcbSVN2[:]...), mrServiceTD[:]...)
+	}
+	attKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	ak := append(inteltest.Pad32(attKey.PublicKey.X), inteltest.Pad32(attKey.PublicKey.Y)...)
+	qrcd := q.GetSignedData().GetCertificationData().GetQeReportCertificationData()
+	auth := qrcd.GetQeAuthData().GetData()
+	h := sha256.Sum256(append(append([]byte{}, ak...), auth...))
+	qrcd.QeReport.ReportData = append(h[:], make([]byte, 32)...)
+	qeRaw, err := abi.EnclaveReportToAbiBytes(qrcd.GetQeReport())
+	if err != nil {
+		return nil, err
+	}
+	qeSig, err := p.SignPCK(qeRaw)
+	if err != nil {
+		return nil, err
+	}
+	signed := append(bytes.Clone(hdr), le16(bodyType)...)
+	signed = append(signed, le32(uint32(len(bodyRaw)))...)
+	signed = append(signed, bodyRaw...)
+	sig, err := inteltest.Sign(attKey, signed)
+	if err != nil {
+		return nil, err
+	}
+	chain := p.PEMChain()
+	var cert []byte
+	cert = append(cert, qeRaw...)
+	cert = append(cert, qeSig...)
+	cert = append(cert, le16(uint16(len(auth)))...)
+	cert = append(cert, auth...)
+	cert = append(cert, le16(5)...)
+	cert = append(cert, le32(uint32(len(chain)))...)
+	cert = append(cert, chain...)
+	sd := append(append(bytes.Clone(sig), ak...), le16(6)...)
+	sd = append(sd, le32(uint32(len(cert)))...)
+	sd = append(sd, cert...)
+	out := append(signed, le32(uint32(len(sd)))...)
+	return append(out, sd...), nil
 }
 
-func pad32(n *big.Int) []byte {
-	b := make([]byte, 32)
-	return n.FillBytes(b)
-}
-
-// CollateralOptions shape synthetic collateral.
-type CollateralOptions struct {
-	// TCBInfo and QEIdentity are the inner JSON objects to sign (as in a
-	// PCS response's "tcbInfo" and "enclaveIdentity" members).
-	TCBInfo, QEIdentity []byte
-	// ThisUpdate and NextUpdate bound both CRLs.
-	ThisUpdate, NextUpdate time.Time
-	// RevokePCK puts the PCK certificate on the PCK CRL; RevokeCA puts the
-	// PCK CA on the root CA CRL.
-	RevokePCK, RevokeCA bool
-}
-
-// Collateral returns collateral signed by this PKI.
-func (p *PKI) Collateral(o CollateralOptions) (attest.TDXCollateral, error) {
-	signed := func(member string, inner []byte) ([]byte, error) {
-		sig, err := sign(p.tcbKey, inner)
-		if err != nil {
-			return nil, err
-		}
-		sigJSON, _ := json.Marshal(hex.EncodeToString(sig))
-		return []byte(fmt.Sprintf(`{%q:%s,"signature":%s}`, member, inner, sigJSON)), nil
-	}
-	crl := func(issuer *x509.Certificate, key *ecdsa.PrivateKey, revoked *x509.Certificate) ([]byte, error) {
-		tpl := &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: o.ThisUpdate, NextUpdate: o.NextUpdate}
-		if revoked != nil {
-			tpl.RevokedCertificateEntries = []x509.RevocationListEntry{{SerialNumber: revoked.SerialNumber, RevocationTime: o.ThisUpdate}}
-		}
-		return x509.CreateRevocationList(rand.Reader, tpl, issuer, key)
-	}
-	chain := func(signer *x509.Certificate) []byte {
-		return append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: signer.Raw}),
-			pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.Root.Raw})...)
-	}
-	var c attest.TDXCollateral
-	var err error
-	if c.TCBInfo, err = signed("tcbInfo", o.TCBInfo); err != nil {
-		return c, err
-	}
-	if c.QEIdentity, err = signed("enclaveIdentity", o.QEIdentity); err != nil {
-		return c, err
-	}
-	c.TCBInfoIssuerChain, c.QEIdentityIssuerChain, c.PCKCRLIssuerChain = chain(p.TCBSigner), chain(p.TCBSigner), chain(p.CA)
-	var revPCK, revCA *x509.Certificate
-	if o.RevokePCK {
-		revPCK = p.PCK
-	}
-	if o.RevokeCA {
-		revCA = p.CA
-	}
-	if c.PCKCRL, err = crl(p.CA, p.caKey, revPCK); err != nil {
-		return c, err
-	}
-	if c.RootCACRL, err = crl(p.Root, p.rootKey, revCA); err != nil {
-		return c, err
-	}
-	return c, nil
-}
+func le16(v uint16) []byte { return binary.LittleEndian.AppendUint16(nil, v) }
+func le32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }

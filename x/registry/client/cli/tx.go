@@ -54,8 +54,8 @@ func GetTxCmd() *cobra.Command {
 // downloaded from Intel PCS or AMD KDS.
 func SetCollateralCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "set-collateral [tdx|sev-snp]",
-		Short: "Propose setting TDX or SEV-SNP verification collateral from downloaded files (governance proposal)",
+		Use:   "set-collateral [tdx|sgx|sev-snp]",
+		Short: "Propose setting TDX, SGX or SEV-SNP verification collateral from downloaded files (governance proposal)",
 		Long: `Propose storing vendor collateral that quotes are verified against.
 
 tdx: the Intel PCS (API v4) responses for one FMSPC, each body saved to a file and each
@@ -67,6 +67,11 @@ issuer-chain response header saved to a file (PEM, or URL-encoded as Intel sends
   --pck-crl         GET https://api.trustedservices.intel.com/sgx/certification/v4/pckcrl?ca=platform&encoding=der
   --pck-crl-issuer-chain       its SGX-PCK-CRL-Issuer-Chain header
   --root-ca-crl     https://certificates.trustedservices.intel.com/IntelSGXRootCA.der
+
+sgx: the same flags, with TCB info and QE identity from the /sgx/ endpoints:
+  --tcb-info        GET https://api.trustedservices.intel.com/sgx/certification/v4/tcb?fmspc=FMSPC
+  --qe-identity     GET https://api.trustedservices.intel.com/sgx/certification/v4/qe/identity
+  --pck-crl         ca=platform or ca=processor, whichever CA issued the platform's PCK certificates
 
 sev-snp: --product-line Milan|Genoa|Turin, --crl (https://kdsintf.amd.com/vcek/v1/PRODUCT/crl)
 and --uptodate-tcb, the TCB_VERSION (hex or decimal u64) governance considers current.
@@ -85,15 +90,19 @@ proposal executes; collateral that does not verify or has expired is refused.`,
 				if msg.Tdx, err = readTDX(cmd); err != nil {
 					return err
 				}
+			case attest.KindSGX:
+				if msg.Sgx, err = readTDX(cmd); err != nil {
+					return err
+				}
 			case attest.KindSEVSNP:
 				if msg.Snp, err = readSNP(cmd); err != nil {
 					return err
 				}
 			default:
-				return fmt.Errorf("registry: set-collateral: kind %q, want tdx or sev-snp", args[0])
+				return fmt.Errorf("registry: set-collateral: kind %q, want tdx, sgx or sev-snp", args[0])
 			}
 			if msg.Snp != nil {
-				if err := types.ValidateCollateralShape(attest.KindSEVSNP, msg.Snp.ProductLine, nil, msg.Snp); err != nil {
+				if err := types.ValidateCollateralShape(attest.KindSEVSNP, msg.Snp.ProductLine, nil, msg.Snp, nil); err != nil {
 					return err
 				}
 			}
