@@ -89,6 +89,7 @@ func NewRootCmd() *cobra.Command {
 		pruning.Cmd(newApp, app.DefaultNodeHome()),
 		snapshot.Cmd(newApp),
 		NewDevnetCmd(),
+		NewTestnetCmd(),
 	)
 	server.AddCommands(rootCmd, app.DefaultNodeHome(), newApp, exportApp, func(*cobra.Command) {})
 	replaceVersionCmd(rootCmd)
