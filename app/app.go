@@ -83,6 +83,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/attest/sgx"
 	"github.com/gatekeeper-net/gatekeeper/internal/attest/snp"
 	"github.com/gatekeeper-net/gatekeeper/internal/attest/tdx"
+	"github.com/gatekeeper-net/gatekeeper/internal/buildinfo"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/x/computation"
 	computationkeeper "github.com/gatekeeper-net/gatekeeper/x/computation/keeper"
@@ -180,7 +181,7 @@ func New(logger log.Logger, db dbm.DB, traceStore io.Writer, loadLatest bool,
 
 	bApp := baseapp.NewBaseApp(Name, logger, db, txConfig.TxDecoder(), baseAppOptions...)
 	bApp.SetCommitMultiStoreTracer(traceStore)
-	bApp.SetVersion(Version)
+	bApp.SetVersion(buildinfo.Version())
 	bApp.SetInterfaceRegistry(interfaceRegistry)
 	bApp.SetTxEncoder(txConfig.TxEncoder())
 

@@ -324,5 +324,5 @@ func (app *App) RegisterMetrics(reg prometheus.Registerer) error {
 // MetricCollectors are what RegisterMetrics registers.
 func (app *App) MetricCollectors() []prometheus.Collector {
 	return []prometheus.Collector{app.metrics, app.metrics.registrations,
-		buildinfo.Gauge("gkd_build_info", buildinfo.Labels(Version, nil))}
+		buildinfo.Gauge("gkd_build_info", buildinfo.Labels(nil))}
 }

@@ -2,7 +2,7 @@
 # Regenerates the Go code for proto/ (committed; never edited by hand).
 #
 # Needs only Go: buf and the protoc plugins are pinned in tools/go.mod and built
-# here, and the third-party .proto files (gogoproto, cosmos-proto, the Cosmos
+# here (once per tools/go.sum: see the cache below), and the third-party .proto files (gogoproto, cosmos-proto, the Cosmos
 # SDK's, googleapis) come from the Go module cache at the versions go.mod pins,
 # so no schema registry is contacted.
 set -euo pipefail
@@ -13,13 +13,33 @@ module=$(go list -m)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-echo "protocgen: building buf and plugins (tools/go.mod)"
-mkdir -p "$work/bin"
-(cd tools && go build -o "$work/bin/" \
-  github.com/bufbuild/buf/cmd/buf \
-  github.com/cosmos/gogoproto/protoc-gen-gocosmos \
-  github.com/grpc-ecosystem/grpc-gateway/protoc-gen-grpc-gateway)
-export PATH="$work/bin:$PATH"
+# The tools are built once per tools/go.mod + go.sum, Go version and platform
+# and kept outside the clone, like Go's own caches, so that a warm machine
+# (or CI after its first run) skips building them: under
+# $GATEKEEPER_TOOLS_CACHE, else ${XDG_CACHE_HOME:-$HOME/.cache}/gatekeeper/tools.
+key=$( (cat tools/go.mod tools/go.sum; go env GOVERSION GOOS GOARCH) | sha256sum | cut -c1-32)
+cache_root=${GATEKEEPER_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gatekeeper/tools}
+bin="$cache_root/$key"
+tools="buf protoc-gen-gocosmos protoc-gen-grpc-gateway"
+cached=1
+for t in $tools; do [ -x "$bin/$t" ] || cached=0; done
+if [ $cached = 1 ]; then
+  echo "protocgen: buf and plugins from the cache $bin"
+else
+  echo "protocgen: building buf and plugins (tools/go.mod) into $bin"
+  mkdir -p "$cache_root"
+  # Built aside and renamed into place, so that an interrupted or
+  # concurrent build never leaves a partial cache entry.
+  tmp=$(mktemp -d "$cache_root/.build.XXXXXX")
+  (cd tools && go build -o "$tmp/" \
+    github.com/bufbuild/buf/cmd/buf \
+    github.com/cosmos/gogoproto/protoc-gen-gocosmos \
+    github.com/grpc-ecosystem/grpc-gateway/protoc-gen-grpc-gateway) || { rm -rf "$tmp"; exit 1; }
+  if ! mv -T "$tmp" "$bin" 2>/dev/null; then
+    rm -rf "$tmp" # another run filled it first
+  fi
+fi
+export PATH="$bin:$PATH"
 
 moddir() { go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'; }
 modver() { go list -m -f '{{.Version}}' "$1"; }

@@ -1,30 +1,61 @@
-// Package buildinfo names the running build for the *_build_info metrics
-// every binary exports (docs/monitoring.md): its version, the VCS commit it
-// was built from and the Go version.
+// Package buildinfo names the running build: the version and commit that
+// `gkd version`, `pruntime --version` and `pherry --version` print, and the
+// labels of the *_build_info metric every binary exports
+// (docs/monitoring.md).
+//
+// `make build` injects version and commit from the tree with -ldflags -X
+// (see the Makefile), so that binaries built from the same commit print the
+// same and, with -trimpath and -buildvcs=false, are the same bytes on every
+// machine. A plain `go build` injects nothing: Version then falls back to
+// the module version of the build info ("devel" in a checkout) and Commit
+// to the VCS revision Go stamped, with "-dirty" for a modified tree, if any
+// (Unknown otherwise).
 package buildinfo
 
 import (
+	"fmt"
 	"runtime"
 	"runtime/debug"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Unknown is a label value the build does not record (a test binary, or a
-// build outside a VCS checkout or with -buildvcs=false).
+// Set with -ldflags "-X github.com/gatekeeper-net/gatekeeper/internal/buildinfo.version=..."
+// (and .commit=...). Unexported so that nothing but the linker sets them.
+var (
+	version string
+	commit  string
+)
+
+// Unknown is a commit the build does not record (a test binary, or a
+// plain build outside a VCS checkout or with -buildvcs=false).
 const Unknown = "unknown"
 
-// Commit is the VCS revision the binary was built from, with "-dirty" when
-// the work tree had changes, or Unknown.
+// Version is the injected version, else the module version, else "devel".
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+// Commit is the injected commit, else the VCS revision stamped by go build
+// (with "-dirty" when the work tree had changes), else Unknown.
 func Commit() string {
+	if commit != "" {
+		return commit
+	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return Unknown
 	}
-	return commit(bi.Settings)
+	return vcsCommit(bi.Settings)
 }
 
-func commit(settings []debug.BuildSetting) string {
+func vcsCommit(settings []debug.BuildSetting) string {
 	rev, dirty := "", false
 	for _, s := range settings {
 		switch s.Key {
@@ -43,19 +74,15 @@ func commit(settings []debug.BuildSetting) string {
 	return rev
 }
 
-// ModuleVersion is the main module's version as the go command stamped it
-// (a tagged `go install`), or "devel".
-func ModuleVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
+// String is the one line the --version flags print: "NAME VERSION (commit COMMIT)".
+func String(name string) string {
+	return fmt.Sprintf("%s %s (commit %s)", name, Version(), Commit())
 }
 
-// Labels are a build's labels: version, commit and goversion, plus extra
+// Labels are the build's labels: version, commit and goversion, plus extra
 // (for the pRuntime: tee_kind and measurement).
-func Labels(version string, extra prometheus.Labels) prometheus.Labels {
-	l := prometheus.Labels{"version": version, "commit": Commit(), "goversion": runtime.Version()}
+func Labels(extra prometheus.Labels) prometheus.Labels {
+	l := prometheus.Labels{"version": Version(), "commit": Commit(), "goversion": runtime.Version()}
 	for k, v := range extra {
 		l[k] = v
 	}

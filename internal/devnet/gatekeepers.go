@@ -9,12 +9,9 @@ import (
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
-	"cosmossdk.io/log"
 	"cosmossdk.io/math"
-	dbm "github.com/cosmos/cosmos-db"
 
 	"github.com/cosmos/cosmos-sdk/crypto/keyring"
-	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
@@ -48,19 +45,7 @@ const (
 //
 // Every step first checks the chain, so a resumed devnet skips what is done.
 func launchGatekeepers(ctx context.Context, m Manifest, out io.Writer) error {
-	gks, workers := m.byRole(RoleGatekeeper), m.byRole(RoleWorker)
-	if len(gks) == 0 {
-		return nil
-	}
-	node, err := rpchttp.New(m.Endpoints.CometRPC, "/websocket")
-	if err != nil {
-		return err
-	}
-	ids, err := waitRegistered(ctx, m.PRuntimes)
-	if err != nil {
-		return err
-	}
-	a := app.New(log.NewNopLogger(), dbm.NewMemDB(), nil, false, simtestutil.EmptyAppOptions{})
+	a := newTempApp()
 	kr, err := keyring.New(sdk.KeyringServiceName(), KeyringBackend, m.Home, nil, a.AppCodec())
 	if err != nil {
 		return fmt.Errorf("devnet: keyring: %w", err)
@@ -68,17 +53,55 @@ func launchGatekeepers(ctx context.Context, m Manifest, out io.Writer) error {
 	signer := func(name string) (*pherry.Signer, error) {
 		return pherry.NewSigner(m.Endpoints.CometRPC, m.ChainID, kr, name, devnetGas, a.AppCodec(), a.TxConfig())
 	}
+	return Launch(ctx, LaunchConfig{
+		NodeRPC: m.Endpoints.CometRPC, PRuntimes: m.PRuntimes, Signer: signer, Voters: []string{ValidatorKey},
+	}, out)
+}
+
+// LaunchConfig is what Launch needs: a node, the pRuntimes (gatekeepers and
+// workers) and who signs: Voters (validator keys; the first proposes) and
+// each pRuntime's OperatorKey.
+type LaunchConfig struct {
+	NodeRPC   string
+	PRuntimes []PRuntime
+	Signer    func(keyName string) (*pherry.Signer, error)
+	Voters    []string
+}
+
+// Launch designates the gatekeepers and forms the demo cluster of the
+// workers, as launchGatekeepers describes; `gkd testnet launch` runs it on
+// a generated network.
+func Launch(ctx context.Context, lc LaunchConfig, out io.Writer) error {
+	m := Manifest{PRuntimes: lc.PRuntimes}
+	gks, workers := m.byRole(RoleGatekeeper), m.byRole(RoleWorker)
+	if len(gks) == 0 {
+		return nil
+	}
+	if len(lc.Voters) == 0 {
+		return fmt.Errorf("devnet: launch: no validator key to propose and vote")
+	}
+	node, err := rpchttp.New(lc.NodeRPC, "/websocket")
+	if err != nil {
+		return err
+	}
+	ids, err := waitRegistered(ctx, lc.PRuntimes)
+	if err != nil {
+		return err
+	}
+	signer := lc.Signer
 
 	var onChain gatekeepertypes.QueryGatekeepersResponse
 	if err := abciQuery(ctx, node, "/gatekeeper.gatekeeper.v1.Query/Gatekeepers", &gatekeepertypes.QueryGatekeepersRequest{}, &onChain); err != nil {
 		return err
 	}
 	if len(onChain.Gatekeepers) == 0 {
-		val, err := signer(ValidatorKey)
-		if err != nil {
-			return err
+		voters := make([]*pherry.Signer, len(lc.Voters))
+		for i, name := range lc.Voters {
+			if voters[i], err = signer(name); err != nil {
+				return err
+			}
 		}
-		if err := proposeGatekeepers(ctx, node, val, idsOf(ids, gks), out); err != nil {
+		if err := proposeGatekeepers(ctx, node, voters, idsOf(ids, gks), out); err != nil {
 			return err
 		}
 	}
@@ -96,11 +119,11 @@ func launchGatekeepers(ctx context.Context, m Manifest, out io.Writer) error {
 		return err
 	}
 	if len(clusters.Clusters) == 0 {
-		if err := createDemoCluster(ctx, node, m, ids, workers, signer, out); err != nil {
+		if err := createDemoCluster(ctx, node, lc.PRuntimes, ids, workers, signer, out); err != nil {
 			return err
 		}
 	}
-	return startComputing(ctx, node, m, ids, workers, signer, out)
+	return startComputing(ctx, node, lc.PRuntimes, ids, workers, signer, out)
 }
 
 // createDemoCluster puts every worker into one cluster the way distinct
@@ -108,10 +131,10 @@ func launchGatekeepers(ctx context.Context, m Manifest, out io.Writer) error {
 // operator creates the cluster of its worker and invites the others, and
 // each other worker's operator accepts once the invitation is on chain. One
 // account cannot put another operator's worker into its cluster.
-func createDemoCluster(ctx context.Context, node *rpchttp.HTTP, m Manifest, ids []string, workers []int,
+func createDemoCluster(ctx context.Context, node *rpchttp.HTTP, ps []PRuntime, ids []string, workers []int,
 	signer func(string) (*pherry.Signer, error), out io.Writer,
 ) error {
-	first := m.PRuntimes[workers[0]]
+	first := ps[workers[0]]
 	owner, err := signer(first.OperatorKey)
 	if err != nil {
 		return err
@@ -134,7 +157,7 @@ func createDemoCluster(ctx context.Context, node *rpchttp.HTTP, m Manifest, ids 
 	for _, i := range workers[1:] {
 		invite := &gatekeepertypes.MsgInviteClusterWorker{Owner: owner.Address().String(), ClusterId: id, Worker: ids[i]}
 		if _, err := owner.Send(ctx, gasCluster, invite); err != nil {
-			return fmt.Errorf("devnet: inviting %s to the demo cluster: %w", m.PRuntimes[i].Name, err)
+			return fmt.Errorf("devnet: inviting %s to the demo cluster: %w", ps[i].Name, err)
 		}
 	}
 	if _, err := poll(ctx, func() (bool, bool, error) {
@@ -145,13 +168,13 @@ func createDemoCluster(ctx context.Context, node *rpchttp.HTTP, m Manifest, ids 
 		return err
 	}
 	for _, i := range workers[1:] {
-		op, err := signer(m.PRuntimes[i].OperatorKey)
+		op, err := signer(ps[i].OperatorKey)
 		if err != nil {
 			return err
 		}
 		join := &gatekeepertypes.MsgJoinCluster{Operator: op.Address().String(), ClusterId: id, Worker: ids[i]}
 		if _, err := op.Send(ctx, gasCluster, join); err != nil {
-			return fmt.Errorf("devnet: %s joining the demo cluster: %w", m.PRuntimes[i].Name, err)
+			return fmt.Errorf("devnet: %s joining the demo cluster: %w", ps[i].Name, err)
 		}
 	}
 	fmt.Fprintf(out, "devnet: created cluster %d of %d workers, owned by %s (%s's operator); the other workers' operators accepted its invitations\n",
@@ -161,7 +184,7 @@ func createDemoCluster(ctx context.Context, node *rpchttp.HTTP, m Manifest, ids 
 
 // startComputing has each worker's operator start a computing session with
 // twice the minimum stake, once the gatekeepers' first beacon is on chain.
-func startComputing(ctx context.Context, node *rpchttp.HTTP, m Manifest, ids []string, workers []int,
+func startComputing(ctx context.Context, node *rpchttp.HTTP, ps []PRuntime, ids []string, workers []int,
 	signer func(string) (*pherry.Signer, error), out io.Writer,
 ) error {
 	if _, err := poll(ctx, func() (bool, bool, error) {
@@ -193,22 +216,24 @@ func startComputing(ctx context.Context, node *rpchttp.HTTP, m Manifest, ids []s
 		}
 		tokens := engine.MinStake(bench.Benchmark.Score).Floor()*2 + 1
 		stake := sdk.NewCoin(params.Params.Denom, math.NewIntFromUint64(tokens).Mul(math.NewIntFromUint64(params.Params.UnitsPerToken)))
-		op, err := signer(m.PRuntimes[i].OperatorKey)
+		op, err := signer(ps[i].OperatorKey)
 		if err != nil {
 			return err
 		}
 		msg := &computationtypes.MsgStartComputing{Operator: op.Address().String(), Worker: ids[i], Stake: stake}
 		if _, err := op.Send(ctx, gasStart, msg); err != nil {
-			return fmt.Errorf("devnet: %s: start computing: %w", m.PRuntimes[i].Name, err)
+			return fmt.Errorf("devnet: %s: start computing: %w", ps[i].Name, err)
 		}
-		fmt.Fprintf(out, "devnet: %s computing (score %d, stake %s)\n", m.PRuntimes[i].Name, bench.Benchmark.Score, stake)
+		fmt.Fprintf(out, "devnet: %s computing (score %d, stake %s)\n", ps[i].Name, bench.Benchmark.Score, stake)
 	}
 	return nil
 }
 
 // proposeGatekeepers submits one expedited proposal designating every
-// gatekeeper, in order (the first launches the master key), and votes yes.
-func proposeGatekeepers(ctx context.Context, node *rpchttp.HTTP, val *pherry.Signer, ids []string, out io.Writer) error {
+// gatekeeper, in order (the first launches the master key); every voter
+// (the first is the proposer) votes yes.
+func proposeGatekeepers(ctx context.Context, node *rpchttp.HTTP, voters []*pherry.Signer, ids []string, out io.Writer) error {
+	val := voters[0]
 	authority := authtypes.NewModuleAddress(govtypes.ModuleName).String()
 	msgs := make([]sdk.Msg, len(ids))
 	for i, id := range ids {
@@ -227,10 +252,12 @@ func proposeGatekeepers(ctx context.Context, node *rpchttp.HTTP, val *pherry.Sig
 	if err != nil {
 		return err
 	}
-	if _, err := val.Send(ctx, gasVote, govv1.NewMsgVote(val.Address(), id, govv1.OptionYes, "")); err != nil {
-		return fmt.Errorf("devnet: vote on proposal %d: %w", id, err)
+	for _, v := range voters {
+		if _, err := v.Send(ctx, gasVote, govv1.NewMsgVote(v.Address(), id, govv1.OptionYes, "")); err != nil {
+			return fmt.Errorf("devnet: vote on proposal %d: %w", id, err)
+		}
 	}
-	fmt.Fprintf(out, "devnet: proposal %d designates %d gatekeepers; the validator voted yes\n", id, len(ids))
+	fmt.Fprintf(out, "devnet: proposal %d designates %d gatekeepers; %d validators voted yes\n", id, len(ids), len(voters))
 	return nil
 }
 

@@ -11,10 +11,16 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/buildinfo"
 )
 
 // Main is the pherry command. It returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version") {
+		fmt.Fprintln(stdout, buildinfo.String("pherry"))
+		return 0
+	}
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("pherry", flag.ContinueOnError)
 	fs.SetOutput(stderr)

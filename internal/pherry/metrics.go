@@ -45,7 +45,7 @@ func newMetrics() *metrics {
 	m.up.WithLabelValues(peerNode)
 	m.up.WithLabelValues(peerPRuntime)
 	m.all = []prometheus.Collector{m.syncedHeight, m.chainHeight, m.ingress, m.egress, m.roundErrors, m.registration, m.up,
-		buildinfo.Gauge("pherry_build_info", buildinfo.Labels(buildinfo.ModuleVersion(), nil)),
+		buildinfo.Gauge("pherry_build_info", buildinfo.Labels(nil)),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})}
 	m.reg.MustRegister(m.all...)

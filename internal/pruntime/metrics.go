@@ -88,7 +88,7 @@ func newMetrics(t tee.TEE, ready func() api.Readiness) *metrics {
 		m.initialized, m.registered, m.role, m.live, m.retired,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pruntime_ready", Help: "1 when GET /ready answers 200 (docs/monitoring.md lists the conditions)."},
 			func() float64 { return boolValue(ready().Ready) }),
-		buildinfo.Gauge("pruntime_build_info", buildinfo.Labels(Version, prometheus.Labels{"tee_kind": t.Kind(), "measurement": hex.EncodeToString(t.Measurement())})),
+		buildinfo.Gauge("pruntime_build_info", buildinfo.Labels(prometheus.Labels{"tee_kind": t.Kind(), "measurement": hex.EncodeToString(t.Measurement())})),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})}
 	m.reg.MustRegister(m.all...)

@@ -34,6 +34,7 @@ import (
 	genutilcli "github.com/cosmos/cosmos-sdk/x/genutil/client/cli"
 
 	"github.com/gatekeeper-net/gatekeeper/app"
+	"github.com/gatekeeper-net/gatekeeper/internal/buildinfo"
 )
 
 // DefaultMinGasPrices is written to a new node's app.toml. A non-zero price
@@ -44,11 +45,9 @@ const DefaultMinGasPrices = "0.001" + app.BondDenom
 // NewRootCmd returns gkd's root command.
 func NewRootCmd() *cobra.Command {
 	app.SetAddressPrefixes()
-	// The SDK's `version` command prints these; unset (no -ldflags), it
-	// printed an empty line.
-	if version.Version == "" {
-		version.Name, version.AppName, version.Version = "gkd", "gkd", app.Version
-	}
+	// What the SDK's `version --long` and node info report.
+	version.Name, version.AppName = "gkd", "gkd"
+	version.Version, version.Commit = buildinfo.Version(), buildinfo.Commit()
 	// A throwaway app instance provides the codecs and module set the CLI needs.
 	tempApp := app.New(log.NewNopLogger(), dbm.NewMemDB(), nil, false, simtestutil.EmptyAppOptions{})
 
@@ -94,8 +93,10 @@ func NewRootCmd() *cobra.Command {
 		pruning.Cmd(newApp, app.DefaultNodeHome()),
 		snapshot.Cmd(newApp),
 		NewDevnetCmd(),
+		NewTestnetCmd(),
 	)
 	server.AddCommands(rootCmd, app.DefaultNodeHome(), newApp, exportApp, func(*cobra.Command) {})
+	replaceVersionCmd(rootCmd)
 	rootCmd.AddCommand(
 		server.StatusCommand(),
 		genutilcli.Commands(tempApp.TxConfig(), basics, app.DefaultNodeHome()),
@@ -189,4 +190,32 @@ func exportApp(logger log.Logger, db dbm.DB, traceStore io.Writer, height int64,
 		return servertypes.ExportedApp{}, err
 	}
 	return a.ExportAppStateAndValidators(forZeroHeight, jailAllowedAddrs, modulesToExport)
+}
+
+// replaceVersionCmd swaps the SDK's `version` for one that prints the commit
+// too ("gkd VERSION (commit COMMIT)", as pruntime and pherry --version do);
+// --long still prints the SDK's full report.
+func replaceVersionCmd(root *cobra.Command) {
+	for _, c := range root.Commands() {
+		if c.Name() == "version" {
+			root.RemoveCommand(c)
+		}
+	}
+	sdkVersion := version.NewVersionCommand()
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print the version and commit gkd was built from",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if long, _ := cmd.Flags().GetBool("long"); long {
+				sdkVersion.SetOut(cmd.OutOrStdout())
+				sdkVersion.SetArgs([]string{"--long"})
+				return sdkVersion.Execute()
+			}
+			cmd.Println(buildinfo.String("gkd"))
+			return nil
+		},
+	}
+	cmd.Flags().Bool("long", false, "print the SDK's long version report (dependencies, build tags)")
+	root.AddCommand(cmd)
 }

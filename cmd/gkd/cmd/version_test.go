@@ -7,12 +7,13 @@ import (
 
 	svrcmd "github.com/cosmos/cosmos-sdk/server/cmd"
 
-	"github.com/gatekeeper-net/gatekeeper/app"
 	"github.com/gatekeeper-net/gatekeeper/cmd/gkd/cmd"
+	"github.com/gatekeeper-net/gatekeeper/internal/buildinfo"
 )
 
-// TestVersionPrintsTheVersion: `gkd version` printed an empty line.
-func TestVersionPrintsTheVersion(t *testing.T) {
+// TestVersionPrintsVersionAndCommit: `gkd version` printed an empty line,
+// then the version without the commit.
+func TestVersionPrintsVersionAndCommit(t *testing.T) {
 	root := cmd.NewRootCmd()
 	var out bytes.Buffer
 	root.SetOut(&out)
@@ -21,7 +22,11 @@ func TestVersionPrintsTheVersion(t *testing.T) {
 	if err := svrcmd.Execute(root, "GKD", t.TempDir()); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.TrimSpace(out.String()); got == "" || got != app.Version {
-		t.Fatalf("gkd version printed %q, want %q", got, app.Version)
+	got := strings.TrimSpace(out.String())
+	if want := buildinfo.String("gkd"); got != want {
+		t.Fatalf("gkd version printed %q, want %q", got, want)
+	}
+	if !strings.Contains(got, buildinfo.Version()) || !strings.Contains(got, buildinfo.Commit()) {
+		t.Fatalf("gkd version printed %q: no version or commit", got)
 	}
 }

@@ -18,9 +18,11 @@ import (
 	"syscall"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
+	"github.com/gatekeeper-net/gatekeeper/internal/buildinfo"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee"
+	"github.com/gatekeeper-net/gatekeeper/internal/tee/sim"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee/snp"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee/tdx"
 )
@@ -28,12 +30,22 @@ import (
 // Main is the pruntime command: `pruntime run [flags]` or
 // `pruntime attest --dump DIR [flags]`. It returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "attest" {
-		return attestMain(args[1:], stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "attest":
+			return attestMain(args[1:], stdout, stderr)
+		case "measurement":
+			return measurementMain(args[1:], stdout, stderr)
+		case "version", "--version", "-version":
+			fmt.Fprintln(stdout, buildinfo.String("pruntime"))
+			return 0
+		}
 	}
 	if len(args) == 0 || args[0] != "run" {
 		fmt.Fprintln(stderr, "usage: pruntime run --data-dir DIR --chain-id ID --operator ADDR (--genesis-validators-hash HEX | --trust-height N --trust-hash HEX) [flags]")
 		fmt.Fprintln(stderr, "       pruntime attest --dump DIR (same identity flags as run)")
+		fmt.Fprintln(stderr, "       pruntime measurement: the measurement of this build for each TEE kind")
+		fmt.Fprintln(stderr, "       pruntime --version: version and commit")
 		fmt.Fprintln(stderr, "       pruntime run --help, pruntime attest --help: the flags")
 		if len(args) == 1 && (args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
 			return 0
@@ -244,6 +256,45 @@ func attestMain(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "tee kind:     %s\nmeasurement:  %x\nidentity key: %x\nreport data:  %x\nquote:        %d bytes\nwritten to %s\n",
 		t.Kind(), t.Measurement(), info.IdentityKey, rd, len(quote), *dump)
+	return 0
+}
+
+// measurementMain prints the measurement this build has under each TEE
+// kind, with no chain, data dir or TEE device needed: what to put in a
+// genesis allow-list or a MsgAddMeasurement proposal. Only the sim
+// measurement is a function of this binary (its SHA-256, so a reproducible
+// build gives it on every machine); a TDX or SEV-SNP measurement is that of
+// the whole guest image the binary runs in, which `pruntime attest --dump`
+// reads on the TEE host.
+func measurementMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("pruntime measurement", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	binary := fs.String("binary", "", "measure this pruntime binary instead of the running one")
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
+		return 2
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintf(stderr, "pruntime measurement: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	var (
+		m   [32]byte
+		err error
+	)
+	if *binary != "" {
+		m, err = sim.MeasureFile(*binary)
+	} else {
+		m, err = sim.ExecutableMeasurement()
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "pruntime:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s\t%x\n", attest.KindSim, m)
+	fmt.Fprintf(stdout, "%s\t(the guest image's MRTD and RTMRs, not this binary's: run pruntime attest --dump DIR --tee tdx in the TD)\n", attest.KindTDX)
+	fmt.Fprintf(stdout, "%s\t(the guest image's launch digest, not this binary's: run pruntime attest --dump DIR --tee sev-snp in the guest)\n", attest.KindSEVSNP)
 	return 0
 }
 

@@ -62,7 +62,7 @@ func Open(cfg Config) (*TEE, error) {
 	if len(cfg.Measurement) != 0 {
 		copy(t.measurement[:], cfg.Measurement)
 	} else {
-		m, err := executableMeasurement()
+		m, err := ExecutableMeasurement()
 		if err != nil {
 			return nil, err
 		}
@@ -127,14 +127,24 @@ func makeDir(dir string) error {
 	return syncDir(filepath.Dir(filepath.Clean(dir)))
 }
 
-// executableMeasurement hashes the running binary, the closest a process
-// without TEE hardware gets to a loader-computed measurement.
-func executableMeasurement() ([sha256.Size]byte, error) {
-	var m [sha256.Size]byte
+// ExecutableMeasurement is the sim measurement of the running binary: its
+// SHA-256, the closest a process without TEE hardware gets to a
+// loader-computed measurement.
+func ExecutableMeasurement() ([sha256.Size]byte, error) {
 	path, err := os.Executable()
 	if err != nil {
-		return m, fmt.Errorf("tee/sim: measure executable: %w", err)
+		return [sha256.Size]byte{}, fmt.Errorf("tee/sim: measure executable: %w", err)
 	}
+	return MeasureFile(path)
+}
+
+// MeasureFile returns the sim measurement a pRuntime binary at path
+// reports when run without --sim-measurement: the SHA-256 of its bytes.
+// A reproducible build (make build) therefore has one sim measurement on
+// every machine, which a genesis allow-list can name before any pRuntime
+// runs (gkd testnet, pruntime measurement).
+func MeasureFile(path string) ([sha256.Size]byte, error) {
+	var m [sha256.Size]byte
 	f, err := os.Open(path)
 	if err != nil {
 		return m, fmt.Errorf("tee/sim: measure executable: %w", err)
