@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,7 +78,7 @@ func TestPruntimeRejectsHostileRelayer(t *testing.T) {
 		}
 		return u
 	}
-	entries := func(start uint64, n int, proofHeight int64) []api.ProvenEntry {
+	fetch := func(start uint64, n int, proofHeight int64) pherry.IngressBatch {
 		t.Helper()
 		b, err := pherry.FetchIngress(ctx, c.node, start, n, proofHeight)
 		if err != nil {
@@ -86,7 +87,7 @@ func TestPruntimeRejectsHostileRelayer(t *testing.T) {
 		if len(b.Entries) != n {
 			t.Fatalf("chain holds %d entries from %d at height %d, want %d", len(b.Entries), start, proofHeight, n)
 		}
-		return b.Entries
+		return b
 	}
 
 	// Honest start: init at header 1, trust the latest header, apply two
@@ -100,7 +101,14 @@ func TestPruntimeRejectsHostileRelayer(t *testing.T) {
 		t.Fatal(err)
 	}
 	proofHeight := info.ProofHeight
-	if _, err := client.SyncIngress(ctx, api.IngressRequest{Entries: entries(info.NextIngress, 2, proofHeight)}); err != nil {
+	// A fresh pRuntime holds no ingress head: the first range comes with
+	// the head at its start proven.
+	first := fetch(info.NextIngress, 2, proofHeight)
+	base, err := pherry.FetchProvenRead(ctx, c.node, protocol.MQStoreName, protocol.IngressHeadKey(first.Start), proofHeight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.SyncIngress(ctx, first.Request(&base)); err != nil {
 		t.Fatal(err)
 	}
 	c.waitHeight(t, trusted+2)
@@ -127,10 +135,17 @@ func TestPruntimeRejectsHostileRelayer(t *testing.T) {
 		}
 	})
 
-	next := entries(n, 3, proofHeight)
-	tampered := next[0]
-	tampered.Entry = bytes.Clone(tampered.Entry)
-	tampered.Entry[len(tampered.Entry)-1] ^= 0x01
+	next := fetch(n, 3, proofHeight) // entries n, n+1, n+2 and the head at n+3
+	// edited is next with its entries copied and then changed by edit.
+	edited := func(edit func(b *pherry.IngressBatch)) pherry.IngressBatch {
+		b := next
+		b.Entries = make([][]byte, len(next.Entries))
+		for i, e := range next.Entries {
+			b.Entries[i] = bytes.Clone(e)
+		}
+		edit(&b)
+		return b
+	}
 	ack, err := pherry.FetchProvenRead(ctx, c.node, protocol.MQStoreName,
 		protocol.SequenceKey(protocol.WorkerOrigin(identity)), proofHeight)
 	if err != nil {
@@ -142,13 +157,13 @@ func TestPruntimeRejectsHostileRelayer(t *testing.T) {
 	forgedAck := ack
 	forgedAck.Value = binary.BigEndian.AppendUint64(nil, 7)
 
-	ingress := func(es ...api.ProvenEntry) []byte { return mustJSON(t, api.IngressRequest{Entries: es}) }
+	ingress := func(b pherry.IngressBatch) []byte { return mustJSON(t, b.Request(nil)) }
 	headerBody := func(u api.HeaderUpdate) []byte { return mustJSON(t, u) }
 	outOfOrder := func(got uint64) string {
 		return fmt.Sprintf("ingress out of order: got index %d, expected %d", got, n)
 	}
-	oversized := append([]byte(`{"entries":[{"index":0,"entry":"`), bytes.Repeat([]byte("A"), api.MaxRequestBody)...)
-	oversized = append(oversized, `"}]}`...)
+	oversized := append([]byte(`{"start":0,"entries":"`), bytes.Repeat([]byte("A"), api.MaxRequestBody)...)
+	oversized = append(oversized, `"}`...)
 
 	tests := []struct {
 		name   string
@@ -204,30 +219,39 @@ func TestPruntimeRejectsHostileRelayer(t *testing.T) {
 		{"init again", api.PathSyncInit,
 			headerBody(header(1)), http.StatusConflict, "already initialized"},
 
-		// Ingress.
-		{"tampered entry: one byte of the value flipped, proof kept", api.PathSyncIngress,
-			ingress(tampered), http.StatusBadRequest, "state proof does not verify"},
-		{"entry with the proof of the next entry", api.PathSyncIngress,
-			ingress(api.ProvenEntry{Index: next[0].Index, Entry: next[0].Entry, Proof: next[1].Proof}),
-			http.StatusBadRequest, "malformed state proof"},
-		{"entry proven one height below the proof height", api.PathSyncIngress,
-			ingress(entries(n, 1, proofHeight-1)...), http.StatusBadRequest, "state proof does not verify"},
-		{"entry proven at a height above the trusted header's", api.PathSyncIngress,
-			ingress(entries(n, 1, proofHeight+1)...), http.StatusBadRequest, "state proof does not verify"},
-		{"skipped entry: starts at next_ingress+1", api.PathSyncIngress,
-			ingress(next[1]), http.StatusConflict, outOfOrder(n + 1)},
+		// Ingress: raw entries in bulk, one proven head after them.
+		{"tampered entry: one byte of an entry flipped, head kept", api.PathSyncIngress,
+			ingress(edited(func(b *pherry.IngressBatch) { b.Entries[1][len(b.Entries[1])-1] ^= 0x01 })),
+			http.StatusBadRequest, "do not match the proven head"},
+		{"entry missing from the page", api.PathSyncIngress,
+			ingress(edited(func(b *pherry.IngressBatch) { b.Entries = slices.Delete(b.Entries, 1, 2) })),
+			http.StatusBadRequest, "ingress entry missing"},
+		{"entry missing, head claimed one lower", api.PathSyncIngress,
+			ingress(edited(func(b *pherry.IngressBatch) {
+				b.Entries = slices.Delete(b.Entries, 1, 2)
+				b.End, b.Head = n+2, fetch(n, 2, proofHeight).Head
+			})), http.StatusBadRequest, "ingress entry missing"},
+		{"extra entry in the page", api.PathSyncIngress,
+			ingress(edited(func(b *pherry.IngressBatch) { b.Entries = append(b.Entries, bytes.Clone(b.Entries[2])) })),
+			http.StatusBadRequest, "more ingress entries than the proven head covers"},
 		{"reordered entries", api.PathSyncIngress,
-			ingress(next[1], next[0]), http.StatusConflict, outOfOrder(n + 1)},
-		{"gap after a valid entry", api.PathSyncIngress,
-			ingress(next[0], next[2]), http.StatusConflict, "got index " + fmt.Sprint(n+2)},
-		{"valid entry, then a tampered one: all or nothing", api.PathSyncIngress,
-			ingress(next[0], func() api.ProvenEntry {
-				e := next[1]
-				e.Entry = append(bytes.Clone(e.Entry[:len(e.Entry)-1]), e.Entry[len(e.Entry)-1]^0x01)
-				return e
-			}()), http.StatusBadRequest, "state proof does not verify"},
+			ingress(edited(func(b *pherry.IngressBatch) { b.Entries[0], b.Entries[1] = b.Entries[1], b.Entries[0] })),
+			http.StatusBadRequest, "ingress entries out of order"},
+		{"head from one height below the proof height", api.PathSyncIngress,
+			ingress(fetch(n, 1, proofHeight-1)), http.StatusBadRequest, "state proof does not verify"},
+		{"head from a height above the trusted header's", api.PathSyncIngress,
+			ingress(fetch(n, 1, proofHeight+1)), http.StatusBadRequest, "state proof does not verify"},
+		{"head proof of another index", api.PathSyncIngress,
+			ingress(edited(func(b *pherry.IngressBatch) { b.Head = fetch(n, 2, proofHeight).Head })),
+			http.StatusBadRequest, "malformed state proof"},
+		{"entries not framed", api.PathSyncIngress,
+			mustJSON(t, api.IngressRequest{Start: n, End: n + 1, Entries: []byte{0, 0, 0, 9, 1}, Head: next.Head}),
+			http.StatusBadRequest, "malformed ingress entries"},
+		{"skipped entry: starts at next_ingress+1", api.PathSyncIngress,
+			ingress(edited(func(b *pherry.IngressBatch) { b.Start, b.Entries = n+1, b.Entries[1:] })),
+			http.StatusConflict, outOfOrder(n + 1)},
 		{"replayed entry", api.PathSyncIngress,
-			ingress(entries(n-1, 1, proofHeight)...), http.StatusConflict, "got index " + fmt.Sprint(n-1)},
+			ingress(fetch(n-1, 1, proofHeight)), http.StatusConflict, "got index " + fmt.Sprint(n-1)},
 
 		// Egress acknowledgements.
 		{"forged ack: a sequence claimed with a proof of absence", api.PathSyncEgressAck,
@@ -249,20 +273,20 @@ func TestPruntimeRejectsHostileRelayer(t *testing.T) {
 		// Bodies two JSON parsers would read differently (issue 12 point 7).
 		{"duplicate key", api.PathSyncHeader, []byte(`{"signed_header":"","validators":"","validators":"AA=="}`),
 			http.StatusBadRequest, `duplicate key "validators"`},
-		{"key matching a field only case-insensitively", api.PathSyncIngress, []byte(`{"Entries":[]}`),
+		{"key matching a field only case-insensitively", api.PathSyncIngress, []byte(`{"Entries":""}`),
 			http.StatusBadRequest, "field names are case-sensitive"},
 		{"invalid UTF-8 in a lane name", api.PathSyncEgressAck, []byte("{\"worker\":{\"proof\":\"\"},\"lanes\":[{\"lane\":\"gatekeeper\xff\",\"next\":{\"proof\":\"\"}}]}"),
 			http.StatusBadRequest, "invalid UTF-8"},
-		{"unknown field", api.PathSyncIngress, []byte(`{"entries":[],"trusted":true}`),
+		{"unknown field", api.PathSyncIngress, []byte(`{"entries":"","trusted":true}`),
 			http.StatusBadRequest, `unknown field "trusted"`},
 		{"unknown field in a header update", api.PathSyncHeader, []byte(`{"signed_header":"","validators":"","height":9}`),
 			http.StatusBadRequest, `unknown field "height"`},
-		{"trailing data", api.PathSyncIngress, []byte(`{"entries":[]} {"entries":[]}`),
+		{"trailing data", api.PathSyncIngress, []byte(`{"entries":""} {"entries":""}`),
 			http.StatusBadRequest, "trailing data"},
 		{"signed header not protobuf", api.PathSyncHeader, []byte(`{"signed_header":"/////w==","validators":""}`),
 			http.StatusBadRequest, "signed header"},
 		{"proof not protobuf", api.PathSyncIngress,
-			ingress(api.ProvenEntry{Index: n, Entry: next[0].Entry, Proof: []byte{0xff, 0xff, 0xff}}),
+			ingress(edited(func(b *pherry.IngressBatch) { b.Head.Proof = []byte{0xff, 0xff, 0xff} })),
 			http.StatusBadRequest, "proof"},
 		{"body over the limit", api.PathSyncIngress, oversized,
 			http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", api.MaxRequestBody)},
@@ -294,7 +318,7 @@ func TestPruntimeRejectsHostileRelayer(t *testing.T) {
 		t.Fatalf("honest header after the attacks: %v", err)
 	}
 	want := c.ingressNext(t, info.ProofHeight)
-	resp, err := client.SyncIngress(ctx, api.IngressRequest{Entries: entries(n, int(want-n), info.ProofHeight)})
+	resp, err := client.SyncIngress(ctx, fetch(n, int(want-n), info.ProofHeight).Request(nil))
 	if err != nil {
 		t.Fatalf("honest ingress after the attacks: %v", err)
 	}

@@ -13,6 +13,7 @@ import (
 	gogoproto "github.com/cosmos/gogoproto/proto"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/pherry"
+	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/api"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/chainsync"
 )
@@ -107,28 +108,46 @@ func runCatchup(t *testing.T, c *chain, p *pruntimeProc, total uint64, batch int
 // the same chain, over the same entries proven at the same height.
 type references struct {
 	Entries int
-	// Fetch is pherry.FetchIngress alone: the same batches of proofs the
-	// relayer asks the node for, decoded, nothing sent to a pRuntime.
+	// Fetch is pherry.FetchIngress alone: the pages of raw entries and one
+	// proven head per page that the relayer asks the node for, nothing sent
+	// to a pRuntime.
 	Fetch    time.Duration
 	FetchCPU cpuReading // node, this process
-	// GRPC is the same fetch through the node's gRPC server (fetchGRPC).
-	GRPC    time.Duration
-	GRPCCPU cpuReading // node, this process
+	// OldFetch is what the per-entry proof path fetched: the same pages,
+	// then a proof of every entry through the batch proof query
+	// (pherry.FetchProvenReads), as pherry did before the ingress heads.
+	OldFetch    time.Duration
+	OldFetchCPU cpuReading // node, this process
 	// Ingest is POST /sync/ingress alone: the fetched batches sent to
 	// another fresh pRuntime already synced to the proof height.
 	Ingest    time.Duration
 	IngestCPU cpuReading // that pRuntime, this process
 	IngestMem memStatus  // that pRuntime at the end
+	// Range is chainsync.VerifyIngressRange alone, in this process, over
+	// the fetched batches (head proofs decoded beforehand): what the
+	// pRuntime verifies now. Mean of rangeReps passes.
+	Range time.Duration
+	// Hash is SHA-256 of the same bytes: the hash chain over the raw
+	// entries (protocol.IngressHeadChain) and nothing else. Mean of
+	// rangeReps passes.
+	Hash time.Duration
 	// Verify is chainsync.VerifyIngressEntry alone, in this process, over
-	// the fetched entries with their proofs already decoded.
+	// the same entries with their per-entry proofs decoded beforehand: the
+	// enclave's proof-verify rate on the old path.
 	Verify   time.Duration
 	VerifyNs []float64 // each call's own time
 }
 
-func (r references) FetchRate() float64  { return float64(r.Entries) / r.Fetch.Seconds() }
-func (r references) GRPCRate() float64   { return float64(r.Entries) / r.GRPC.Seconds() }
-func (r references) IngestRate() float64 { return float64(r.Entries) / r.Ingest.Seconds() }
-func (r references) VerifyRate() float64 { return float64(r.Entries) / r.Verify.Seconds() }
+// rangeReps is how many passes Range and Hash are averaged over: one pass
+// over a few thousand entries takes about a millisecond.
+const rangeReps = 20
+
+func (r references) FetchRate() float64    { return float64(r.Entries) / r.Fetch.Seconds() }
+func (r references) OldFetchRate() float64 { return float64(r.Entries) / r.OldFetch.Seconds() }
+func (r references) IngestRate() float64   { return float64(r.Entries) / r.Ingest.Seconds() }
+func (r references) RangeRate() float64    { return float64(r.Entries) / r.Range.Seconds() }
+func (r references) HashRate() float64     { return float64(r.Entries) / r.Hash.Seconds() }
+func (r references) VerifyRate() float64   { return float64(r.Entries) / r.Verify.Seconds() }
 
 // IdleVerifyRate is one over the median VerifyIngressEntry call: the rate
 // of a core nobody else wants, since preemption hits few calls.
@@ -143,7 +162,7 @@ func measureReferences(t *testing.T, c *chain, fresh *pruntimeProc, total uint64
 	ref := references{Entries: int(total)}
 
 	// Fetch, batch by batch as the relayer does.
-	var batches [][]api.ProvenEntry
+	var batches []pherry.IngressBatch
 	meter := cpuMeter{pids: []int{c.pid()}}
 	cpu0 := meter.read(t)
 	start := time.Now()
@@ -156,15 +175,35 @@ func measureReferences(t *testing.T, c *chain, fresh *pruntimeProc, total uint64
 			if len(b.Entries) == 0 {
 				t.Fatalf("fetch: no entries from %d at height %d (log ends at %d)", next, proofHeight, b.NextIndex)
 			}
-			batches = append(batches, b.Entries)
-			next += uint64(len(b.Entries))
+			batches = append(batches, b)
+			next = b.End
 		}
 	})
 	ref.Fetch = time.Since(start)
 	ref.FetchCPU = meter.read(t).since(cpu0)
-	pprof.Do(ctx, pprof.Labels("phase", "grpc", "chain", c.name), func(context.Context) {
-		ref.GRPC, ref.GRPCCPU = measureGRPC(t, c, batches, total, batch, proofHeight)
+
+	// The old path's fetch: the same pages, and a proof of every entry.
+	var proofs [][]api.ProvenRead
+	cpu0 = meter.read(t)
+	start = time.Now()
+	pprof.Do(ctx, pprof.Labels("phase", "oldfetch", "chain", c.name), func(ctx context.Context) {
+		for _, b := range batches {
+			if _, err := pherry.FetchIngress(ctx, c.node, b.Start, batch, proofHeight); err != nil {
+				t.Fatal(err)
+			}
+			keys := make([][]byte, 0, len(b.Entries))
+			for i := b.Start; i < b.End; i++ {
+				keys = append(keys, protocol.IngressKey(i))
+			}
+			p, err := pherry.FetchProvenReads(ctx, c.node, protocol.MQStoreName, keys, proofHeight)
+			if err != nil {
+				t.Fatal(err)
+			}
+			proofs = append(proofs, p)
+		}
 	})
+	ref.OldFetch = time.Since(start)
+	ref.OldFetchCPU = meter.read(t).since(cpu0)
 
 	// The header whose app hash the entries are proven against.
 	appHeight := proofHeight + 1
@@ -178,7 +217,8 @@ func measureReferences(t *testing.T, c *chain, fresh *pruntimeProc, total uint64
 	}
 	appHash := commit.SignedHeader.AppHash
 
-	// Ingest into a fresh pRuntime synced to exactly that header.
+	// Ingest into a fresh pRuntime synced to exactly that header; it holds
+	// no head yet, so the first batch carries the head at 0.
 	first, err := pherry.FetchHeaderUpdate(ctx, c.node, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -189,12 +229,20 @@ func measureReferences(t *testing.T, c *chain, fresh *pruntimeProc, total uint64
 	if info, err := fresh.client.SyncHeader(ctx, update); err != nil || info.ProofHeight != proofHeight {
 		t.Fatalf("ingest reference: header %d: %v (proof height %d)", appHeight, err, info.ProofHeight)
 	}
+	base, err := pherry.FetchProvenRead(ctx, c.node, protocol.MQStoreName, protocol.IngressHeadKey(0), proofHeight)
+	if err != nil {
+		t.Fatal(err)
+	}
 	meter = cpuMeter{pids: []int{fresh.pid()}}
 	cpu0 = meter.read(t)
 	start = time.Now()
 	pprof.Do(ctx, pprof.Labels("phase", "ingest", "chain", c.name), func(ctx context.Context) {
-		for _, b := range batches {
-			if _, err := fresh.client.SyncIngress(ctx, api.IngressRequest{Entries: b}); err != nil {
+		for i, b := range batches {
+			req := b.Request(nil)
+			if i == 0 {
+				req.Base = &base
+			}
+			if _, err := fresh.client.SyncIngress(ctx, req); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -206,21 +254,59 @@ func measureReferences(t *testing.T, c *chain, fresh *pruntimeProc, total uint64
 		t.Fatalf("ingest reference: next ingress %d, want %d (%v)", info.NextIngress, total, err)
 	}
 
-	// Verify in process, proofs decoded beforehand as the pRuntime does
-	// before it verifies.
+	// The new path in process: each batch's head proof decoded beforehand,
+	// as the pRuntime does before it verifies; then the hash chain alone.
+	seed, err := protocol.ParseIngressHead(base.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	headOps := make([]*chainsync.ProofOps, len(batches))
+	for i, b := range batches {
+		if headOps[i], err = chainsync.DecodeProofOps(b.Head.Proof); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pprof.Do(ctx, pprof.Labels("phase", "range", "chain", c.name), func(context.Context) {
+		start := time.Now()
+		for range rangeReps {
+			head := seed
+			for i, b := range batches {
+				if _, head, err = chainsync.VerifyIngressRange(appHash, b.Start, head, b.Entries, b.End, b.Head.Value, headOps[i]); err != nil {
+					t.Fatalf("range reference: %d..%d: %v", b.Start, b.End, err)
+				}
+			}
+		}
+		ref.Range = time.Since(start) / rangeReps
+		start = time.Now()
+		var hc protocol.IngressHeadChain
+		for range rangeReps {
+			hc.Reset(seed)
+			for _, b := range batches {
+				for _, e := range b.Entries {
+					hc.Add(e)
+				}
+			}
+		}
+		ref.Hash = time.Since(start) / rangeReps
+	})
+
+	// The old path in process: per-entry proofs decoded beforehand.
 	type entry struct {
 		index uint64
 		value []byte
 		ops   *chainsync.ProofOps
 	}
 	var entries []entry
-	for _, b := range batches {
-		for _, e := range b {
-			ops, err := chainsync.DecodeProofOps(e.Proof)
+	for i, b := range batches {
+		for j, p := range proofs[i] {
+			ops, err := chainsync.DecodeProofOps(p.Proof)
 			if err != nil {
 				t.Fatal(err)
 			}
-			entries = append(entries, entry{e.Index, e.Entry, ops})
+			if string(p.Value) != string(b.Entries[j]) {
+				t.Fatalf("entry %d: proven value differs from the page's", b.Start+uint64(j))
+			}
+			entries = append(entries, entry{b.Start + uint64(j), p.Value, ops})
 		}
 	}
 	ref.VerifyNs = make([]float64, 0, len(entries))
@@ -254,25 +340,33 @@ func shapeOfProofs(t *testing.T, c *chain, proofHeight int64) proofShape {
 	if err != nil {
 		t.Fatal(err)
 	}
+	keys := make([][]byte, 0, len(b.Entries))
+	for i := b.Start; i < b.End; i++ {
+		keys = append(keys, protocol.IngressKey(i))
+	}
+	reads, err := pherry.FetchProvenReads(t.Context(), c.node, protocol.MQStoreName, keys, proofHeight)
+	if err != nil {
+		t.Fatal(err)
+	}
 	sh := proofShape{Ops: make([]float64, 2), SameStoreOp: true}
 	var last []byte
-	for _, e := range b.Entries {
+	for i, e := range reads {
 		var ops cmtcrypto.ProofOps
 		if err := gogoproto.Unmarshal(e.Proof, &ops); err != nil {
 			t.Fatal(err)
 		}
 		if len(ops.Ops) != 2 {
-			t.Fatalf("entry %d: %d proof ops, want 2", e.Index, len(ops.Ops))
+			t.Fatalf("entry %d: %d proof ops, want 2", i, len(ops.Ops))
 		}
 		for i, op := range ops.Ops {
-			sh.Ops[i] += float64(len(op.Data)) / float64(len(b.Entries))
+			sh.Ops[i] += float64(len(op.Data)) / float64(len(reads))
 		}
 		if last != nil && string(last) != string(ops.Ops[1].Data) {
 			sh.SameStoreOp = false
 		}
 		last = ops.Ops[1].Data
-		sh.Proof += float64(len(e.Proof)) / float64(len(b.Entries))
-		sh.Entry += float64(len(e.Entry)) / float64(len(b.Entries))
+		sh.Proof += float64(len(e.Proof)) / float64(len(reads))
+		sh.Entry += float64(len(e.Value)) / float64(len(reads))
 	}
 	return sh
 }

@@ -296,8 +296,18 @@ func (r *Relayer) syncIngress(ctx context.Context, info api.Info) (bool, api.Inf
 		batch IngressBatch
 		err   error
 	}
+	// A pRuntime without a head (fresh, bootstrapped, or from an older
+	// checkpoint) needs the head at its next index proven once.
+	var base *api.ProvenRead
+	if info.IngressHead == "" && len(batch.Entries) > 0 {
+		b, err := FetchProvenRead(ctx, r.node, protocol.MQStoreName, protocol.IngressHeadKey(batch.Start), info.ProofHeight)
+		if err != nil {
+			return false, info, fmt.Errorf("pherry: ingress head at %d: %w", batch.Start, err)
+		}
+		base = &b
+	}
 	for n := 1; len(batch.Entries) > 0; n++ {
-		end := info.NextIngress + uint64(len(batch.Entries))
+		end := batch.End
 		// Fetching proofs costs more than verifying them: fetch the next
 		// batch while the pRuntime verifies this one.
 		var ahead chan fetched
@@ -308,7 +318,8 @@ func (r *Relayer) syncIngress(ctx context.Context, info api.Info) (bool, api.Inf
 				ahead <- fetched{b, err}
 			}()
 		}
-		resp, err := r.pr.SyncIngress(ctx, api.IngressRequest{Entries: batch.Entries})
+		resp, err := r.pr.SyncIngress(ctx, batch.Request(base))
+		base = nil
 		if err != nil {
 			if ahead != nil {
 				<-ahead

@@ -45,4 +45,7 @@ const (
 	// ContextStateBlob is the AAD context of a saved state blob encrypted
 	// under a cluster key (the worker app API's state store).
 	ContextStateBlob = "gatekeeper/state-blob/v1"
+	// ContextIngressHead prefixes every step of the ingress log's hash
+	// chain (IngressHeadNext) and is the whole input of its seed.
+	ContextIngressHead = "gatekeeper/mq/ingress-head/v1"
 )

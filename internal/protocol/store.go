@@ -20,6 +20,7 @@ const (
 	mqFirstIngressKey             = 0x03
 	mqSequencePrefix              = 0x04
 	mqVotePrefix                  = 0x05
+	mqIngressHeadPrefix           = 0x09
 	registryWorkerPrefix          = 0x02
 	gatekeeperGKPrefix            = 0x03
 	gatekeeperMasterPrefix        = 0x04
@@ -65,6 +66,17 @@ func RotationKey(to uint32) []byte {
 // IngressKey is the x/mq store key of ingress entry index.
 func IngressKey(index uint64) []byte {
 	return binary.BigEndian.AppendUint64([]byte{mqIngressPrefix}, index)
+}
+
+// IngressHeadKey is the x/mq store key of the ingress log's head at n: the
+// 32-byte hash chain over entries [0, n) (IngressHeadNext), or over
+// [first, n) from IngressHeadSeed where the log's chain was started at
+// first (module migration, genesis). The chain keeps the heads at every n
+// from the first retained index to the next index, both included, so one
+// proof of the head at n covers every entry before n that a pRuntime has
+// not applied yet.
+func IngressHeadKey(n uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{mqIngressHeadPrefix}, n)
 }
 
 // SequenceKey is the x/mq store key of origin's next expected egress

@@ -79,6 +79,8 @@ func (bt *bootstrapper) bootstrapFrom(p provenState) error {
 	next := &tx.Next
 	next.MasterPubKeys = append(next.MasterPubKeys, p.masterPubKeys...)
 	next.NextIngress = p.first
+	// The head at first is proven with the first range after it.
+	next.IngressHead = nil
 	// After a lost checkpoint the sequences up to the chain's are used: a
 	// message signed at one of them would be taken for accepted and dropped.
 	next.NextEgressSeq = max(next.NextEgressSeq, p.view.egressSeq)

@@ -23,7 +23,7 @@ func TestRPCStrictJSON(t *testing.T) {
 	}{
 		{"duplicate key", api.PathSyncInit, `{"signed_header":"AA==","validators":"AA==","validators":"AQ=="}`, "duplicate key"},
 		{"case variant", api.PathSyncInit, `{"Signed_Header":"AA==","validators":"AA=="}`, "case-sensitive"},
-		{"case variant nested", api.PathSyncIngress, `{"entries":[{"index":1,"Entry":"AA==","proof":"AA=="}]}`, "case-sensitive"},
+		{"case variant nested", api.PathSyncIngress, `{"start":1,"entries":"AA==","head":{"Value":"AA==","proof":"AA=="}}`, "case-sensitive"},
 		{"duplicate key nested", api.PathSyncEgressAck, `{"worker":{"proof":"AA==","proof":"AQ=="}}`, "duplicate key"},
 		{"invalid UTF-8", api.PathSyncEgressAck, "{\"lanes\":[{\"lane\":\"a\xff\"}]}", "invalid UTF-8"},
 		{"lone surrogate", api.PathSyncEgressAck, `{"lanes":[{"lane":"\udc00"}]}`, "surrogate"},

@@ -310,6 +310,7 @@ func (pb *publisher) publish() {
 		SyncedHeight:   h,
 		ProofHeight:    max(h-1, 0),
 		NextIngress:    pb.r.st.NextIngress,
+		IngressHead:    hex.EncodeToString(pb.r.st.IngressHead),
 		IdentityKey:    hex.EncodeToString(pb.r.id.PublicKey()),
 		ReceiveKey:     hex.EncodeToString(pb.r.id.Receive.PublicKey().Bytes()),
 		PendingEgress:  len(pb.r.st.Egress),
@@ -450,41 +451,42 @@ func (r *Runtime) commitHeader(base, ts *chainsync.TrustedState) (bool, error) {
 	return true, nil
 }
 
-// SyncIngress applies consecutive ingress entries proven against the app
-// hash of the latest verified header. Either all entries apply or none.
+// SyncIngress applies the ingress entries [Start, End), given raw, if the
+// hash chain from the runtime's head at Start over them reaches the head at
+// End proven against the app hash of the latest verified header
+// (chainsync.VerifyIngressRange). Either all entries apply or none.
 func (r *Runtime) SyncIngress(req api.IngressRequest) (api.IngressResponse, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.trusted == nil {
 		return api.IngressResponse{}, ErrNotInitialized
 	}
-	appHash := r.trusted.Header.AppHash
+	if len(req.Entries) == 0 {
+		// Nothing to apply (the relayer had nothing new): no proof needed.
+		return api.IngressResponse{NextIngress: r.st.NextIngress}, nil
+	}
+	if req.Start != r.st.NextIngress {
+		r.metrics.rejected.WithLabelValues("ingress").Inc()
+		return api.IngressResponse{}, fmt.Errorf("%w: got index %d, expected %d", ErrOutOfOrder, req.Start, r.st.NextIngress)
+	}
+	msgs, head, err := r.verifyIngress(req)
+	if err != nil {
+		r.metrics.rejected.WithLabelValues("ingress").Inc()
+		return api.IngressResponse{}, fmt.Errorf("pruntime: ingress %d..%d: %w", req.Start, req.End, err)
+	}
 	tx := &state.Tx{Next: r.st.Clone(), Master: r.master.Clone()}
 	next := &tx.Next
 	wasRegistered := r.st.Registered
 	force := false
-	for _, e := range req.Entries {
-		if e.Index != next.NextIngress {
-			r.metrics.rejected.WithLabelValues("ingress").Inc()
-			return api.IngressResponse{}, fmt.Errorf("%w: got index %d, expected %d", ErrOutOfOrder, e.Index, next.NextIngress)
-		}
-		ops, err := decodeProof(e.Proof)
-		if err != nil {
-			r.metrics.rejected.WithLabelValues("ingress").Inc()
-			return api.IngressResponse{}, err
-		}
-		_, m, err := chainsync.VerifyIngressEntry(appHash, e.Index, e.Entry, ops)
-		if err != nil {
-			r.metrics.rejected.WithLabelValues("ingress").Inc()
-			return api.IngressResponse{}, fmt.Errorf("pruntime: ingress entry %d: %w", e.Index, err)
-		}
-		gk, err := r.dispatch.applyEntry(tx, e.Index, m)
+	for _, m := range msgs {
+		gk, err := r.dispatch.applyEntry(tx, next.NextIngress, m)
 		if err != nil {
 			return api.IngressResponse{}, err
 		}
 		force = force || gk
 		next.NextIngress++
 	}
+	next.IngressHead = head[:]
 	// Checkpoint new egress, registration and key changes at once, and
 	// applied ingress every CheckpointEveryEntries, so that a pRuntime that
 	// keeps crashing still moves forward through a long backlog.
@@ -496,8 +498,41 @@ func (r *Runtime) SyncIngress(req api.IngressRequest) (api.IngressResponse, erro
 	if r.st.Registered && !wasRegistered {
 		r.log.Info("registered on chain", "next_ingress", r.st.NextIngress)
 	}
-	r.metrics.ingress.Add(float64(len(req.Entries)))
-	return api.IngressResponse{Applied: len(req.Entries), NextIngress: r.st.NextIngress}, nil
+	r.metrics.ingress.Add(float64(len(msgs)))
+	return api.IngressResponse{Applied: len(msgs), NextIngress: r.st.NextIngress}, nil
+}
+
+// verifyIngress checks req against the latest verified header, from the
+// runtime's head at req.Start or, when it holds none, from req.Base proven.
+// The caller holds mu.
+func (r *Runtime) verifyIngress(req api.IngressRequest) ([]protocol.Message, protocol.IngressHead, error) {
+	appHash := r.trusted.Header.AppHash
+	entries, err := chainsync.DecodeIngressEntries(req.Entries)
+	if err != nil {
+		return nil, protocol.IngressHead{}, err
+	}
+	var base protocol.IngressHead
+	if len(r.st.IngressHead) > 0 {
+		if base, err = protocol.ParseIngressHead(r.st.IngressHead); err != nil {
+			return nil, protocol.IngressHead{}, err
+		}
+	} else {
+		if req.Base == nil {
+			return nil, protocol.IngressHead{}, fmt.Errorf("%w: the runtime holds no ingress head at %d: send it proven as base", ErrBadRequest, req.Start)
+		}
+		ops, err := decodeProof(req.Base.Proof)
+		if err != nil {
+			return nil, protocol.IngressHead{}, err
+		}
+		if base, err = chainsync.VerifyIngressHead(appHash, req.Start, req.Base.Value, ops); err != nil {
+			return nil, protocol.IngressHead{}, fmt.Errorf("base head at %d: %w", req.Start, err)
+		}
+	}
+	ops, err := decodeProof(req.Head.Proof)
+	if err != nil {
+		return nil, protocol.IngressHead{}, err
+	}
+	return chainsync.VerifyIngressRange(appHash, req.Start, base, entries, req.End, req.Head.Value, ops)
 }
 
 // commitIngress seals a changed master key history, then commits the state.

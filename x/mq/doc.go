@@ -42,10 +42,15 @@
 //     append-only sequence. The entry is written in the same state
 //     transition as the module change that caused it: if that transition is
 //     reverted (a failed transaction, a rejected egress handler, see below),
-//     so is the entry. The enclave enforces the order on its side: it
-//     applies entry i only with an ICS23 proof of key IngressKey(i) in store
-//     "mq" whose message has Seq == i (chainsync.VerifyIngressEntry, else
-//     chainsync.ErrBadEntry), and only if i is the next index it expects
+//     so is the entry. Appending entry i also stores the ingress head at
+//     i+1, SHA-256 over the head at i and the entry's stored bytes
+//     (protocol.IngressHead, key IngressHeadPrefix || BE(i+1)); the heads
+//     from the first retained index to the next one are kept. The enclave
+//     enforces the order on its side: it applies entries [s, e) only when
+//     the hash chain from the head it holds at s over their raw bytes
+//     reaches the head at e, proven with ICS23 in store "mq", each message
+//     having Seq == its index (chainsync.VerifyIngressRange, else
+//     chainsync.ErrBadEntry), and only if s is the next index it expects
 //     (pruntime.ErrOutOfOrder). So a relayer can delay ingress, but cannot
 //     reorder, skip, replay, forge or alter an entry.
 //   - Gatekeeper tasks: Keeper.PushGatekeeperTask numbers the gatekeeper

@@ -20,7 +20,8 @@ import (
 )
 
 // ConsensusVersion is the module's state version, bumped by migrations.
-const ConsensusVersion = 1
+// 2: the ingress heads (keeper.Migrator.Migrate1to2).
+const ConsensusVersion = 2
 
 var (
 	_ module.AppModuleBasic = AppModule{}
@@ -82,6 +83,10 @@ func (AppModule) IsAppModule() {}
 func (am AppModule) RegisterServices(cfg module.Configurator) {
 	types.RegisterMsgServer(cfg.MsgServer(), keeper.NewMsgServerImpl(am.keeper))
 	types.RegisterQueryServer(cfg.QueryServer(), keeper.NewQueryServerImpl(am.keeper))
+	m := keeper.NewMigrator(am.keeper)
+	if err := cfg.RegisterMigration(types.ModuleName, 1, m.Migrate1to2); err != nil {
+		panic(fmt.Sprintf("mq: registering migration 1→2: %v", err))
+	}
 }
 
 // InitGenesis loads the genesis.

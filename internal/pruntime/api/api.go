@@ -77,6 +77,9 @@ type Info struct {
 	// (SyncedHeight-1: header h carries the app hash of state h-1).
 	ProofHeight int64  `json:"proof_height"`
 	NextIngress uint64 `json:"next_ingress"`
+	// IngressHead is the pRuntime's ingress head at NextIngress (hex), or
+	// empty when it holds none and the next IngressRequest must carry Base.
+	IngressHead string `json:"ingress_head,omitempty"`
 	IdentityKey string `json:"identity_key"` // hex
 	ReceiveKey  string `json:"receive_key"`  // hex
 	// MasterPubkey is the newest master key version's public key on chain
@@ -149,17 +152,25 @@ type HeaderUpdate struct {
 // ProofOps is cometbft.crypto.ProofOps as protobuf.
 type ProofOps []byte
 
-// ProvenEntry is one ingress entry with its proof at the proof height.
-type ProvenEntry struct {
-	Index uint64   `json:"index"`
-	Entry []byte   `json:"entry"`
-	Proof ProofOps `json:"proof"`
-}
-
-// IngressRequest is POST /sync/ingress: consecutive entries from
-// Info.NextIngress, proven at Info.ProofHeight.
+// IngressRequest is POST /sync/ingress: the ingress entries [Start, End),
+// raw, with one proof at Info.ProofHeight of the ingress head at End
+// (protocol.IngressHeadKey) that covers them all. The pRuntime recomputes
+// the hash chain from its own head at Start over the entries and applies
+// them only if it reaches the proven head.
 type IngressRequest struct {
-	Entries []ProvenEntry `json:"entries"`
+	// Start is the index of the first entry: Info.NextIngress.
+	Start uint64 `json:"start"`
+	// End is the index after the last entry, where Head is proven.
+	End uint64 `json:"end"`
+	// Entries are the values the chain stores at protocol.IngressKey(i)
+	// for i in [Start, End), framed by chainsync.EncodeIngressEntries.
+	Entries []byte `json:"entries"`
+	// Head is the 32-byte ingress head at End with its proof.
+	Head ProvenRead `json:"head"`
+	// Base is the ingress head at Start with its proof, needed only when
+	// the pRuntime holds none (Info.IngressHead is empty): after a
+	// bootstrap, or from a checkpoint written before heads existed.
+	Base *ProvenRead `json:"base,omitempty"`
 }
 
 // IngressResponse says how far the pRuntime got.

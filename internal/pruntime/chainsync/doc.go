@@ -173,6 +173,15 @@
 // 0x01 || u64 big-endian i in store "mq", decodes as a protocol.IngressEntry
 // and carries a message whose Seq is i.
 //
+// VerifyIngressRange is how the pRuntime syncs: x/mq keeps a hash chain over
+// the log (protocol.IngressHead; the head at n at key 0x09 || u64
+// big-endian n), so one membership proof of the head at end, and the head
+// at start the pRuntime already holds, cover every raw entry in [start,
+// end). SHA-256 is collision resistant, so no other sequence of entries
+// from that head reaches the proven one: the entries are accepted only if
+// recomputing the chain over them does, and decoded only then. Errors name
+// an extra, missing, reordered or tampered entry.
+//
 // # What an adversarial relayer can and cannot do
 //
 // It cannot make the enclave accept a header the chain's validators did not

@@ -58,6 +58,23 @@ var (
 	// ErrBadProof means a state proof does not prove the claim against the
 	// app hash.
 	ErrBadProof = errors.New("chainsync: state proof does not verify")
+	// ErrMalformedIngress means a bulk of raw ingress entries does not parse
+	// (DecodeIngressEntries) or a range's bounds are inconsistent.
+	ErrMalformedIngress = errors.New("chainsync: malformed ingress entries")
+	// ErrIngressExtra means a range holds more entries than the proven
+	// head covers.
+	ErrIngressExtra = errors.New("chainsync: more ingress entries than the proven head covers")
+	// ErrIngressMissing means an entry of the range is absent: fewer entries
+	// than the proven head covers, or an index the range must hold that no
+	// entry carries.
+	ErrIngressMissing = errors.New("chainsync: ingress entry missing")
+	// ErrIngressReordered means the range holds exactly its entries, but
+	// not in index order.
+	ErrIngressReordered = errors.New("chainsync: ingress entries out of order")
+	// ErrIngressTampered means the entries do not hash to the proven head
+	// though each index is present once and in order: an entry's bytes
+	// were changed.
+	ErrIngressTampered = errors.New("chainsync: ingress entries do not match the proven head")
 	// ErrMalformedProof refines ErrBadProof: the proof or an argument is not
 	// of the expected form or exceeds a size bound.
 	ErrMalformedProof error = &refinedError{msg: "chainsync: malformed state proof", parent: ErrBadProof}

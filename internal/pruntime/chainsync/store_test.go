@@ -25,6 +25,7 @@ type testStore struct {
 	keys    map[string]*storetypes.KVStoreKey
 	appHash map[int64][]byte // version → app hash (the AppHash of header version+1)
 	entries map[uint64][]byte
+	heads   map[uint64]protocol.IngressHead // n → head at n, as x/mq keeps them
 	next    uint64
 }
 
@@ -36,7 +37,7 @@ func newTestStore(t testing.TB) *testStore {
 	t.Helper()
 	ms := rootmulti.NewStore(dbm.NewMemDB(), log.NewNopLogger(), metrics.NewNoOpMetrics())
 	ms.SetPruning(pruningtypes.NewPruningOptions(pruningtypes.PruningNothing))
-	s := &testStore{ms: ms, keys: map[string]*storetypes.KVStoreKey{}, appHash: map[int64][]byte{}, entries: map[uint64][]byte{}}
+	s := &testStore{ms: ms, keys: map[string]*storetypes.KVStoreKey{}, appHash: map[int64][]byte{}, entries: map[uint64][]byte{}, heads: map[uint64]protocol.IngressHead{0: protocol.IngressHeadSeed()}}
 	for _, name := range storeNames {
 		s.keys[name] = storetypes.NewKVStoreKey(name)
 		ms.MountStoreWithDB(s.keys[name], storetypes.StoreTypeIAVL, nil)
@@ -44,6 +45,8 @@ func newTestStore(t testing.TB) *testStore {
 	if err := ms.LoadLatestVersion(); err != nil {
 		t.Fatal(err)
 	}
+	seed := protocol.IngressHeadSeed()
+	ms.GetKVStore(s.keys["mq"]).Set(mqtypes.IngressHeadStoreKey(0), seed[:])
 	return s
 }
 
@@ -79,10 +82,15 @@ func (s *testStore) appendEntries(t testing.TB, n int) int64 {
 	return s.commit()
 }
 
-// putEntry stores raw bytes at ingress index i (without committing).
+// putEntry stores raw bytes at ingress index i and the head at i+1 over
+// them, as x/mq's PushIngress does (without committing).
 func (s *testStore) putEntry(i uint64, value []byte) {
-	s.ms.GetKVStore(s.keys["mq"]).Set(mqtypes.IngressStoreKey(i), value)
+	mq := s.ms.GetKVStore(s.keys["mq"])
+	mq.Set(mqtypes.IngressStoreKey(i), value)
 	s.entries[i] = value
+	h := s.heads[i].Next(value)
+	s.heads[i+1] = h
+	mq.Set(mqtypes.IngressHeadStoreKey(i+1), h[:])
 }
 
 func (s *testStore) commit() int64 {

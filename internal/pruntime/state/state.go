@@ -19,6 +19,11 @@ type State struct {
 	// Trusted is chainsync.TrustedState.Marshal(); empty before init.
 	Trusted     []byte `json:"trusted,omitempty"`
 	NextIngress uint64 `json:"next_ingress"`
+	// IngressHead is the ingress head at NextIngress (protocol.IngressHead,
+	// 32 bytes): the hash chain over the entries applied, which the next
+	// range of entries must extend to a proven head. Empty when unknown (a
+	// version 2 checkpoint, after a bootstrap): the next sync proves it.
+	IngressHead []byte `json:"ingress_head,omitempty"`
 	Registered  bool   `json:"registered"`
 	// Gatekeepers are the current gatekeepers' identity keys, sorted.
 	Gatekeepers   [][]byte                 `json:"gatekeepers,omitempty"`
@@ -62,11 +67,15 @@ type State struct {
 // SchemaVersion 2: rotationState and migrationState hold their phases as
 // enums (rotation_phase.go, migration_phase.go) instead of booleans; a
 // version 1 checkpoint does not load.
-const SchemaVersion = 2
+//
+// SchemaVersion 3: IngressHead. A version 2 checkpoint loads as version 3
+// without a head, which the next ingress sync proves.
+const SchemaVersion = 3
 
 func (s State) Clone() State {
 	c := s
 	c.Trusted = slices.Clone(s.Trusted)
+	c.IngressHead = slices.Clone(s.IngressHead)
 	c.Gatekeepers = slices.Clone(s.Gatekeepers)
 	c.Egress = slices.Clone(s.Egress)
 	c.MasterPubKeys = slices.Clone(s.MasterPubKeys)
@@ -128,8 +137,18 @@ func Unmarshal(b []byte) (State, error) {
 	if err := dec.Decode(&s); err != nil {
 		return State{}, fmt.Errorf("state: checkpoint state: %w", err)
 	}
-	if s.Version != SchemaVersion {
-		return State{}, fmt.Errorf("state: checkpoint state version %d, want %d", s.Version, SchemaVersion)
+	switch s.Version {
+	case SchemaVersion:
+	case 2:
+		if s.IngressHead != nil {
+			return State{}, fmt.Errorf("state: checkpoint state version 2 has an ingress head")
+		}
+		s.Version = SchemaVersion
+	default:
+		return State{}, fmt.Errorf("state: checkpoint state version %d, want 2 or %d", s.Version, SchemaVersion)
+	}
+	if n := len(s.IngressHead); n != 0 && n != protocol.IngressHeadLen {
+		return State{}, fmt.Errorf("state: checkpoint ingress head is %d bytes, want %d", n, protocol.IngressHeadLen)
 	}
 	return s, nil
 }

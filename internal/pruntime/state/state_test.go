@@ -58,3 +58,36 @@ func TestStateRefusesVersion1(t *testing.T) {
 		t.Fatalf("a rotation with the old booleans: %v", err)
 	}
 }
+
+// TestStateIngressHead: a version 3 checkpoint keeps the ingress head; a
+// version 2 one (before heads) loads as version 3 without one, which the
+// next ingress sync proves; a head of the wrong size is refused.
+func TestStateIngressHead(t *testing.T) {
+	t.Parallel()
+	head := strings.Repeat("ab", 32)
+	st := State{Version: SchemaVersion, NextIngress: 7, IngressHead: []byte(strings.Repeat("h", 32))}
+	b, err := st.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Unmarshal(b)
+	if err != nil || !reflect.DeepEqual(got, st) {
+		t.Fatalf("version 3 round trip: %+v, %v", got, err)
+	}
+	v2 := `{"version":2,"next_ingress":7,"registered":true,"next_egress_seq":0,"endpoint_sent":false,"gk":{},"computation":{},"checkpoint_seq":1,"checkpoint_height":0,"checkpoint_ingress":0}`
+	got, err = Unmarshal([]byte(v2))
+	if err != nil {
+		t.Fatalf("version 2 state: %v", err)
+	}
+	if got.Version != SchemaVersion || got.IngressHead != nil || got.NextIngress != 7 || !got.Registered {
+		t.Fatalf("version 2 state loaded as %+v", got)
+	}
+	for name, body := range map[string]string{
+		"version 2 with a head": `{"version":2,"ingress_head":"` + head + `"}`,
+		"31-byte head":          `{"version":3,"ingress_head":"` + strings.Repeat("A", 40) + `AA=="}`,
+	} {
+		if _, err := Unmarshal([]byte(body)); err == nil {
+			t.Errorf("%s: loaded", name)
+		}
+	}
+}

@@ -33,6 +33,16 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 	if err := k.NextIngress.Set(ctx, gs.NextIngressIndex); err != nil {
 		return err
 	}
+	// The heads are derived state and not exported: an imported log's
+	// chain starts from the seed at its first entry, as a migrated one does.
+	// A pRuntime re-initializes on a new genesis anyway (its trust root
+	// names the old one).
+	if err := k.IngressHeads.Clear(ctx, nil); err != nil {
+		return err
+	}
+	if err := k.chainIngressHeads(ctx, first, gs.NextIngressIndex, protocol.IngressHeadSeed()); err != nil {
+		return err
+	}
 	for _, s := range gs.Sequences {
 		if err := k.Sequences.Set(ctx, s.Origin, s.NextSeq); err != nil {
 			return err

@@ -59,7 +59,11 @@ func TestGenesisRoundTrip(t *testing.T) {
 	if again := g.snapshot(t); !bytes.Equal(raw, again) {
 		t.Errorf("re-export differs:\nfirst  %s\nsecond %s", raw, again)
 	}
-	if a, b := storeDump(t, f), storeDump(t, g); !slices.EqualFunc(a, b, func(x, y [2][]byte) bool {
+	// The ingress heads are derived and not exported: the import starts
+	// them from the seed at the first entry (TestIngressHeadsGenesisImport).
+	// Everything else is the same, byte for byte.
+	notHead := func(kv [2][]byte) bool { return !bytes.HasPrefix(kv[0], types.IngressHeadPrefix) }
+	if a, b := filter(storeDump(t, f), notHead), filter(storeDump(t, g), notHead); !slices.EqualFunc(a, b, func(x, y [2][]byte) bool {
 		return bytes.Equal(x[0], y[0]) && bytes.Equal(x[1], y[1])
 	}) {
 		t.Errorf("raw stores differ:\n%x\n%x", a, b)
@@ -83,6 +87,16 @@ func TestGenesisRoundTrip(t *testing.T) {
 	if seq, err := g.k.PushGatekeeperTask(g.ctx, testModule, topicTask, topicEcho, nil); err != nil || seq != 4 {
 		t.Errorf("task after import at seq %d, %v; want 4", seq, err)
 	}
+}
+
+func filter[T any](xs []T, keep func(T) bool) []T {
+	var out []T
+	for _, x := range xs {
+		if keep(x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func storeDump(t *testing.T, f *fixture) [][2][]byte {

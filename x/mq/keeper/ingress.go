@@ -34,8 +34,16 @@ func (k *Keeper) PushIngress(ctx context.Context, module, topic string, payload 
 		return 0, errorsmod.Wrap(types.ErrMalformedMessage, err.Error())
 	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	entry := protocol.IngressEntry{Height: uint64(sdkCtx.BlockHeight()), Message: body}
-	if err := k.Ingress.Set(ctx, index, entry.Encode()); err != nil {
+	head, err := k.IngressHead(ctx, index)
+	if err != nil {
+		return 0, err
+	}
+	raw := protocol.IngressEntry{Height: uint64(sdkCtx.BlockHeight()), Message: body}.Encode()
+	if err := k.Ingress.Set(ctx, index, raw); err != nil {
+		return 0, err
+	}
+	next := head.Next(raw)
+	if err := k.IngressHeads.Set(ctx, index+1, next[:]); err != nil {
 		return 0, err
 	}
 	if err := k.NextIngress.Set(ctx, index+1); err != nil {
@@ -88,12 +96,53 @@ func (k *Keeper) PruneIngress(ctx context.Context) error {
 		if err := k.Ingress.Remove(ctx, first); err != nil {
 			return err
 		}
+		// The head at first+1, which commits to this entry, stays: it is
+		// the base a pRuntime starts from at the new first index.
+		if err := k.IngressHeads.Remove(ctx, first); err != nil {
+			return err
+		}
 		pruned++
 	}
 	if pruned == 0 {
 		return nil
 	}
 	return k.FirstIngress.Set(ctx, first)
+}
+
+// IngressHead returns the ingress head at n, which the chain keeps for
+// every n from the first retained index to the next index. The head at 0 of
+// a log that never had an entry is the seed.
+func (k *Keeper) IngressHead(ctx context.Context, n uint64) (protocol.IngressHead, error) {
+	raw, err := k.IngressHeads.Get(ctx, n)
+	if errors.Is(err, collections.ErrNotFound) && n == 0 {
+		return protocol.IngressHeadSeed(), nil
+	}
+	if err != nil {
+		return protocol.IngressHead{}, fmt.Errorf("mq: ingress head at %d: %w", n, err)
+	}
+	return protocol.ParseIngressHead(raw)
+}
+
+// chainIngressHeads stores the heads at first+1 … next, from base at first,
+// over the stored entries [first, next).
+func (k *Keeper) chainIngressHeads(ctx context.Context, first, next uint64, base protocol.IngressHead) error {
+	if err := k.IngressHeads.Set(ctx, first, base[:]); err != nil {
+		return err
+	}
+	var c protocol.IngressHeadChain
+	c.Reset(base)
+	for i := first; i < next; i++ {
+		raw, err := k.Ingress.Get(ctx, i)
+		if err != nil {
+			return fmt.Errorf("mq: ingress entry %d: %w", i, err)
+		}
+		c.Add(raw)
+		h := c.Head()
+		if err := k.IngressHeads.Set(ctx, i+1, h[:]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (k *Keeper) nextIngress(ctx context.Context) (uint64, error) {

@@ -30,6 +30,9 @@ type Keeper struct {
 	Ingress      collections.Map[uint64, []byte]
 	NextIngress  collections.Item[uint64]
 	FirstIngress collections.Item[uint64]
+	// IngressHeads holds the ingress head at each retained index n (the
+	// hash chain over the entries before n) and at the next index.
+	IngressHeads collections.Map[uint64, []byte]
 	Sequences    collections.Map[[]byte, uint64]
 	Votes        collections.Map[collections.Triple[[]byte, uint64, []byte], []byte]
 	NextTask     collections.Item[uint64]
@@ -56,6 +59,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 		Ingress:      collections.NewMap(sb, types.IngressPrefix, "ingress", collections.Uint64Key, collections.BytesValue),
 		NextIngress:  collections.NewItem(sb, types.NextIngressKey, "next_ingress", collections.Uint64Value),
 		FirstIngress: collections.NewItem(sb, types.FirstIngressKey, "first_ingress", collections.Uint64Value),
+		IngressHeads: collections.NewMap(sb, types.IngressHeadPrefix, "ingress_heads", collections.Uint64Key, collections.BytesValue),
 		Sequences:    collections.NewMap(sb, types.SequencePrefix, "sequences", collections.BytesKey, collections.Uint64Value),
 		Votes: collections.NewMap(sb, types.VotePrefix, "votes",
 			collections.TripleKeyCodec(collections.BytesKey, collections.Uint64Key, collections.BytesKey), collections.BytesValue),

@@ -48,8 +48,19 @@ var (
 	// differs, so votes stored before a set or quorum change are delivered.
 	// Derived state: not exported; absent means "check at the next block".
 	QuorumBasisKey = collections.NewPrefix(8)
+	// IngressHeadPrefix || u64 big-endian n → the 32-byte ingress head at
+	// n (protocol.IngressHead): the hash chain over the entries before n,
+	// from the seed at the index where the chain was started (0 on a new
+	// chain; the first retained index at the v1→v2 migration or at an
+	// import without a base head). Kept for every n from the first retained
+	// index to the next index, both included. Part of the protocol:
+	// pRuntimes prove one head per batch of entries (protocol.IngressHeadKey).
+	IngressHeadPrefix = collections.NewPrefix(9)
 )
 
 // IngressStoreKey returns the full store key of ingress entry index, as a
 // pRuntime requests a proof of it.
 func IngressStoreKey(index uint64) []byte { return protocol.IngressKey(index) }
+
+// IngressHeadStoreKey returns the full store key of the ingress head at n.
+func IngressHeadStoreKey(n uint64) []byte { return protocol.IngressHeadKey(n) }

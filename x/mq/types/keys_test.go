@@ -23,6 +23,9 @@ func TestProtocolKeysMatchStoreLayout(t *testing.T) {
 	if got := protocol.FirstIngressKey(); !bytes.Equal(got, types.FirstIngressKey) {
 		t.Fatalf("first ingress key %x", got)
 	}
+	if got := protocol.IngressHeadKey(0x0102); !bytes.Equal(got, append([]byte(types.IngressHeadPrefix), 0, 0, 0, 0, 0, 0, 1, 2)) {
+		t.Fatalf("ingress head key %x", got)
+	}
 	// The vote map's key codec, as the keeper declares it.
 	signer := bytes.Repeat([]byte{7}, 32)
 	kc := collections.TripleKeyCodec(collections.BytesKey, collections.Uint64Key, collections.BytesKey)
