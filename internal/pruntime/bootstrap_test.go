@@ -271,13 +271,13 @@ func TestBootstrapPastClusterGrant(t *testing.T) {
 	if id, err := protocol.DecodeClusterKeyID(req.Payload); err != nil || id.Cluster != 3 || id.Version != 0 || req.Seq < 7 {
 		t.Fatalf("request %+v at seq %d, %v", id, req.Seq, err)
 	}
-	if w.r.NewerClusterKeyPending(3, 0) {
+	if w.r.ClusterKeys().NewerClusterKeyPending(3, 0) {
 		t.Fatal("version 0 reported newer than itself")
 	}
 	g := grant(w, 3, pub)
 	gk.mustApply(g)
 	w.mustApply(g, relayed(gk.id(), gk.takeOne(protocol.TopicClusterKeyCopy)))
-	if cluster, version, key, ok := w.r.CurrentClusterKey(); !ok || cluster != 3 || version != 0 || key != ck {
+	if cluster, version, key, ok := w.r.ClusterKeys().CurrentClusterKey(); !ok || cluster != 3 || version != 0 || key != ck {
 		t.Fatalf("worker holds cluster %d v%d ok=%v", cluster, version, ok)
 	}
 	// Bootstrapping again while it holds the key asks for nothing.
@@ -288,7 +288,7 @@ func TestBootstrapPastClusterGrant(t *testing.T) {
 
 	// The chain erased version 0 meanwhile; the cluster waits for its v1.
 	w.bootstrap(provenState{first: 300, registered: true, view: bootstrapView{erasedBelow: 1, cluster: &clusterRecord{ID: 3, Version: 1}}})
-	if _, ok := w.r.ClusterKeyVersion(3, 0); ok {
+	if _, ok := w.r.ClusterKeys().ClusterKeyVersion(3, 0); ok {
 		t.Fatal("kept an erased cluster key version")
 	}
 	if info := w.r.Info(); info.Cluster == nil || info.Cluster.ID != 3 || info.MasterErasedBelow != 1 {

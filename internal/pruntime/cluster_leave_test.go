@@ -48,8 +48,8 @@ func TestRemovedMemberBlobsStayWithTheCluster(t *testing.T) {
 		}
 		return rec.Code, b
 	}
-	leaverAPI := appapi.New(leaver.r, store, nil).Handler()
-	stayerAPI := appapi.New(stayer.r, store, nil).Handler()
+	leaverAPI := appapi.New(leaver.r.ClusterKeys(), store, nil).Handler()
+	stayerAPI := appapi.New(stayer.r.ClusterKeys(), store, nil).Handler()
 	data := []byte("written by the member that leaves")
 	if code, b := do(leaverAPI, http.MethodPut, data); code != http.StatusNoContent {
 		t.Fatalf("PUT: %d %s", code, b)

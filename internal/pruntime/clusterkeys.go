@@ -4,11 +4,18 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/crypto"
 )
 
+// ClusterKeys is the runtime's cluster keys as the app API reads them
+// (appapi.ClusterKeys). Its methods read the published view and never wait
+// on sync work.
+type ClusterKeys struct{ r *Runtime }
+
+// ClusterKeys returns the app API's view of this worker's cluster keys.
+func (r *Runtime) ClusterKeys() ClusterKeys { return ClusterKeys{r} }
+
 // CurrentClusterKey returns this worker's cluster and its newest key version
-// held, for the app API. Like the other two below, it reads the published
-// view and never waits on sync work.
-func (r *Runtime) CurrentClusterKey() (cluster uint64, version uint32, key [crypto.KeySize]byte, ok bool) {
-	c := r.view.Load().cluster
+// held.
+func (k ClusterKeys) CurrentClusterKey() (cluster uint64, version uint32, key [crypto.KeySize]byte, ok bool) {
+	c := k.r.view.Load().cluster
 	if c == nil {
 		return 0, 0, key, false
 	}
@@ -24,8 +31,8 @@ func (r *Runtime) CurrentClusterKey() (cluster uint64, version uint32, key [cryp
 // NewerClusterKeyPending reports whether a key version of cluster above
 // version was granted to this worker and has not arrived yet: the app API
 // holds writes back until it has (see pendingClusterKeys).
-func (r *Runtime) NewerClusterKeyPending(cluster uint64, version uint32) bool {
-	c := r.view.Load().cluster
+func (k ClusterKeys) NewerClusterKeyPending(cluster uint64, version uint32) bool {
+	c := k.r.view.Load().cluster
 	if c == nil || c.id != cluster {
 		return false
 	}
@@ -39,8 +46,8 @@ func (r *Runtime) NewerClusterKeyPending(cluster uint64, version uint32) bool {
 
 // ClusterKeyVersion returns a key version of this worker's cluster, for
 // blobs saved under an older version.
-func (r *Runtime) ClusterKeyVersion(cluster uint64, version uint32) (key [crypto.KeySize]byte, ok bool) {
-	c := r.view.Load().cluster
+func (k ClusterKeys) ClusterKeyVersion(cluster uint64, version uint32) (key [crypto.KeySize]byte, ok bool) {
+	c := k.r.view.Load().cluster
 	if c == nil || c.id != cluster {
 		return key, false
 	}

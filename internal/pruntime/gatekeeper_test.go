@@ -388,7 +388,7 @@ func TestWorkerReceivesClusterKey(t *testing.T) {
 	a.mustApply(g)
 	c := a.takeOne(protocol.TopicClusterKeyCopy)
 	w.mustApply(g, relayed(a.id(), c))
-	cluster, version, key, ok := w.r.CurrentClusterKey()
+	cluster, version, key, ok := w.r.ClusterKeys().CurrentClusterKey()
 	if !ok || cluster != 3 || version != 0 || key != ck {
 		t.Fatalf("worker holds cluster %d v%d ok=%v, matching=%v", cluster, version, ok, key == ck)
 	}
@@ -397,19 +397,19 @@ func TestWorkerReceivesClusterKey(t *testing.T) {
 	}
 	// Survives a restart (sealed checkpoint).
 	w.open()
-	if _, _, got, ok := w.r.CurrentClusterKey(); !ok || got != ck {
+	if _, _, got, ok := w.r.ClusterKeys().CurrentClusterKey(); !ok || got != ck {
 		t.Fatal("cluster key lost over a restart")
 	}
 
 	// A worker outside the cluster that sees the same copy gets nothing.
 	outsider.mustApply(g, relayed(a.id(), c))
-	if _, _, _, ok := outsider.r.CurrentClusterKey(); ok {
+	if _, _, _, ok := outsider.r.ClusterKeys().CurrentClusterKey(); ok {
 		t.Fatal("a worker outside the cluster got its key")
 	}
 
 	// Removal drops the key.
 	w.mustApply(ingressMsg(protocol.TopicClusterMemberRemoved, protocol.ClusterMember{Cluster: 3, Worker: w.id()}.Encode()))
-	if _, _, _, ok := w.r.CurrentClusterKey(); ok {
+	if _, _, _, ok := w.r.ClusterKeys().CurrentClusterKey(); ok {
 		t.Fatal("removed worker kept the cluster key")
 	}
 }
@@ -428,7 +428,7 @@ func TestWrongClusterKeyIsReported(t *testing.T) {
 	if err != nil || kf.Kind != protocol.FaultClusterKeyCopy || kf.Cluster != 3 || !bytes.Equal(kf.Sender, rogue.id()) {
 		t.Fatalf("fault %+v %v", kf, err)
 	}
-	if _, _, _, ok := w.r.CurrentClusterKey(); ok {
+	if _, _, _, ok := w.r.ClusterKeys().CurrentClusterKey(); ok {
 		t.Fatal("kept a cluster key that does not match the chain")
 	}
 }

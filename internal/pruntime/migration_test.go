@@ -152,7 +152,7 @@ func TestMigrationHandoverAndActivation(t *testing.T) {
 	if got.Seq != want.Seq || !bytes.Equal(got.Payload, want.Payload) {
 		t.Fatal("the successor's beacon differs from its predecessor's")
 	}
-	if cluster, version, key, ok := n.sw.r.CurrentClusterKey(); !ok || cluster != 3 || version != 0 || key != n.ck {
+	if cluster, version, key, ok := n.sw.r.ClusterKeys().CurrentClusterKey(); !ok || cluster != 3 || version != 0 || key != n.ck {
 		t.Fatalf("successor worker holds cluster %d v%d ok=%v", cluster, version, ok)
 	}
 	// The replaced ones erased their keys and stopped.
@@ -311,7 +311,7 @@ func TestMigrationBadClusterKeyKeepsNoMasterKey(t *testing.T) {
 	g := grant(n.a, 3, crypto.ClusterPublicKey(n.ck))
 	n.a.mustApply(g)
 	n.a.mustApply(relayed(n.a.id(), n.a.takeOne(protocol.TopicClusterKeyCopy)))
-	if _, _, _, ok := n.a.r.CurrentClusterKey(); !ok {
+	if _, _, _, ok := n.a.r.ClusterKeys().CurrentClusterKey(); !ok {
 		t.Fatal("the gatekeeper holds no cluster key")
 	}
 	n.sa.r.st.KnownClusterKeys[0].PublicKey = bytes.Repeat([]byte{1}, 32)

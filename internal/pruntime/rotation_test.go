@@ -289,7 +289,7 @@ func TestRotationEraseLeavesNoRetiredKey(t *testing.T) {
 		PublicKey: crypto.ClusterPublicKey(ck1), Worker: w.id(), ReceiveKey: w.receiveKey()}.Encode())
 	nodes[0].mustApply(g1)
 	w.mustApply(g1, relayed(nodes[0].id(), nodes[0].takeOne(protocol.TopicClusterKeyCopy)))
-	if _, v, _, ok := w.r.CurrentClusterKey(); !ok || v != 1 {
+	if _, v, _, ok := w.r.ClusterKeys().CurrentClusterKey(); !ok || v != 1 {
 		t.Fatalf("worker's current cluster key version %d", v)
 	}
 	// Make several checkpoints hold v0 on the worker.
@@ -348,7 +348,7 @@ func TestRotationEraseLeavesNoRetiredKey(t *testing.T) {
 			t.Fatal("not live with v1 after a restart")
 		}
 	}
-	if _, ok := w.r.ClusterKeyVersion(5, 0); ok {
+	if _, ok := w.r.ClusterKeys().ClusterKeyVersion(5, 0); ok {
 		t.Fatal("worker kept cluster key v0")
 	}
 
@@ -706,7 +706,7 @@ func TestAppHoldsWritesWhileNewerKeyPending(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := appapi.New(w.r, store, nil).Handler()
+	h := appapi.New(w.r.ClusterKeys(), store, nil).Handler()
 	do := func(method, name, body string) int {
 		req := httptest.NewRequest(method, appapi.PathState+"demo/"+name, strings.NewReader(body))
 		req.Host = "127.0.0.1" // the app API serves loopback names only

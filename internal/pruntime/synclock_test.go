@@ -138,7 +138,7 @@ func newSyncEnv(t *testing.T) *syncEnv {
 		t.Fatal(err)
 	}
 	e := &syncEnv{r: r, genesis: genesis, client: &http.Client{Timeout: liveness},
-		rpc: httptest.NewServer(r.Handler()), app: httptest.NewServer(appapi.New(r, store, nil).Handler())}
+		rpc: httptest.NewServer(r.Handler()), app: httptest.NewServer(appapi.New(r.ClusterKeys(), store, nil).Handler())}
 	t.Cleanup(e.rpc.Close)
 	t.Cleanup(e.app.Close)
 	return e

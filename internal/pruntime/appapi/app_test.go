@@ -27,7 +27,7 @@ import (
 )
 
 // The runtime is what the app API is served over.
-var _ appapi.ClusterKeys = (*pruntime.Runtime)(nil)
+var _ appapi.ClusterKeys = pruntime.ClusterKeys{}
 
 // fakeKeys is a worker's cluster key history: versions held, the newest
 // current. Empty: no cluster key yet.

@@ -55,7 +55,7 @@ func Run(ctx context.Context, cfg pruntime.Config, t tee.TEE, log *slog.Logger) 
 // gatekeeper also runs its rotation re-encryption jobs over store. cfg is
 // the one r was opened with.
 func ServeWithApp(ctx context.Context, r *pruntime.Runtime, cfg pruntime.Config, ln, appLn net.Listener, store statestore.Store, log *slog.Logger) error {
-	app := appapi.New(r, store, log.With("subsystem", "appapi")).WithRewrap(cfg.StatePolicy == pruntime.StatePolicyRewrap)
+	app := appapi.New(r.ClusterKeys(), store, log.With("subsystem", "appapi")).WithRewrap(cfg.StatePolicy == pruntime.StatePolicyRewrap)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// A gatekeeper re-encrypts the same store during a rotation.
