@@ -32,6 +32,7 @@ var enclaveModules = map[string]string{
 	"github.com/beorn7/perks":                   "prometheus summaries",
 	"github.com/cespare/xxhash/v2":              "prometheus label hashing",
 	"github.com/munnerz/goautoneg":              "prometheus content negotiation",
+	"github.com/pelletier/go-toml/v2":           "the --config file (internal/cliconfig); host input read before the TEE opens, no dependencies",
 }
 
 // forbiddenPackages are import path prefixes the enclave must never link,

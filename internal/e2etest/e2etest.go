@@ -62,6 +62,25 @@ func FreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// FreePortIn returns a loopback port in [lo, hi] that was free a moment
+// ago, for a test confined to a port range. The search starts at a point
+// that depends on the process id, so that parallel processes rarely collide.
+func FreePortIn(t testing.TB, lo, hi int) int {
+	t.Helper()
+	n := hi - lo + 1
+	for i := range n {
+		p := lo + (os.Getpid()+i*7)%n
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return p
+	}
+	t.Fatalf("no free port in %d-%d", lo, hi)
+	return 0
+}
+
 // devnetPorts are the default ports of `gkd devnet` (p2p, RPC, gRPC, REST,
 // metrics, the first pRuntimes, their app APIs and their relayers'
 // metrics), to which --port-offset is added.

@@ -13,7 +13,13 @@ import (
 	"syscall"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/buildinfo"
+	"github.com/gatekeeper-net/gatekeeper/internal/cliconfig"
 )
+
+// cliLayers reads each flag also from PHERRY_<FLAG> and from --config.
+// The operator's mnemonic is never a flag value: --mnemonic-env names the
+// variable holding it, so neither the file nor the process list has it.
+var cliLayers = cliconfig.Layers{EnvPrefix: "PHERRY"}
 
 // Main is the pherry command. It returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
@@ -33,18 +39,30 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	mnemonicEnv := fs.String("mnemonic-env", "", "name of an environment variable holding the operator mnemonic (instead of a keyring)")
 	fs.StringVar(&cfg.GasPrices, "gas-prices", cfg.GasPrices, "gas prices for worker transactions")
 	fs.DurationVar(&cfg.PollInterval, "poll", cfg.PollInterval, "wait between rounds when idle")
+	fs.DurationVar(&cfg.ProgressInterval, "progress-interval", cfg.ProgressInterval, "how often progress is logged")
+	fs.IntVar(&cfg.IngressBatch, "ingress-batch", cfg.IngressBatch, "ingress entries per sync request (1-1000)")
+	fs.IntVar(&cfg.EgressBatch, "egress-batch", cfg.EgressBatch, "egress messages per transaction (1-256)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	metricsListen := fs.String("metrics-listen", "", "serve Prometheus /metrics and /health on this address (off when empty)")
-	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: pherry [flags]\n\n%s\n\nflags:\n", cliconfig.Precedence("PHERRY"))
+		fs.PrintDefaults()
+	}
+	if err := cliLayers.Parse(fs, args); errors.Is(err, flag.ErrHelp) {
 		return 0
 	} else if err != nil {
+		fmt.Fprintln(stderr, "pherry:", err)
+		return 2
+	}
+	if *logFormat != "text" && *logFormat != "json" {
+		fmt.Fprintf(stderr, "pherry: --log-format: %q, want text or json\n", *logFormat)
 		return 2
 	}
 	cfg.KeyringInput = os.Stdin
 	if *mnemonicEnv != "" {
 		cfg.Mnemonic = strings.TrimSpace(os.Getenv(*mnemonicEnv))
 		if cfg.Mnemonic == "" {
-			fmt.Fprintf(stderr, "pherry: environment variable %s is empty\n", *mnemonicEnv)
+			fmt.Fprintf(stderr, "pherry: --mnemonic-env: environment variable %s is empty\n", *mnemonicEnv)
 			return 2
 		}
 	}

@@ -57,26 +57,27 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate names the first wrong field.
+// Validate names the first wrong field by the flag that sets it, which
+// is what an operator can act on.
 func (c Config) Validate() error {
 	switch {
 	case c.NodeRPC == "":
-		return errors.New("pherry: NodeRPC: must be set")
+		return errors.New("pherry: --node: required")
 	case c.PRuntime == "":
-		return errors.New("pherry: PRuntime: must be set")
+		return errors.New("pherry: --pruntime: required")
 	case c.ChainID == "":
-		return errors.New("pherry: ChainID: must be set")
+		return errors.New("pherry: --chain-id: required")
 	case c.Mnemonic == "" && (c.KeyringDir == "" || c.KeyName == ""):
-		return errors.New("pherry: key: give a Mnemonic, or KeyringDir and KeyName")
+		return errors.New("pherry: --home and --from, or --mnemonic-env: required")
 	case c.IngressBatch < 1 || c.IngressBatch > 1000:
-		return fmt.Errorf("pherry: IngressBatch: %d, want 1-1000", c.IngressBatch)
+		return fmt.Errorf("pherry: --ingress-batch: %d, want 1-1000", c.IngressBatch)
 	case c.EgressBatch < 1 || c.EgressBatch > 256:
-		return fmt.Errorf("pherry: EgressBatch: %d, want 1-256", c.EgressBatch)
+		return fmt.Errorf("pherry: --egress-batch: %d, want 1-256", c.EgressBatch)
 	case c.PollInterval <= 0 || c.ProgressInterval <= 0:
-		return errors.New("pherry: PollInterval and ProgressInterval must be positive")
+		return fmt.Errorf("pherry: --poll and --progress-interval: %s and %s, want positive", c.PollInterval, c.ProgressInterval)
 	}
 	if _, err := sdk.ParseDecCoins(c.GasPrices); err != nil {
-		return fmt.Errorf("pherry: GasPrices: %w", err)
+		return fmt.Errorf("pherry: --gas-prices: %w", err)
 	}
 	return nil
 }

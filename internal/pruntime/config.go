@@ -94,8 +94,9 @@ type Config struct {
 
 // ErrInvalidOperator is an operator that is not a canonical account address
 // of the chain.
-// The message names the Config field, as Validate's errors do.
-var ErrInvalidOperator = errors.New("pruntime: Operator: not an account address of the chain")
+// The message names the flag setting Config.Operator, as Validate's
+// errors do.
+var ErrInvalidOperator = errors.New("pruntime: --operator: not an account address of the chain")
 
 // ValidateOperator checks that op is an account address as the chain
 // writes it: bech32 with protocol.AccountAddressPrefix, a valid checksum,
@@ -179,59 +180,60 @@ const DefaultReadyMaxLag = time.Minute
 // at least a block time old.
 const MinReadyMaxLag = time.Second
 
-// Validate names the first wrong field.
+// Validate names the first wrong field by the flag (pruntime run) that
+// sets it, which is what an operator can act on.
 func (c Config) Validate() error {
 	switch {
 	case c.DataDir == "":
-		return errors.New("pruntime: DataDir: must be set")
+		return errors.New("pruntime: --data-dir: required")
 	case c.Listen == "":
-		return errors.New("pruntime: Listen: must be set")
+		return errors.New("pruntime: --listen: required")
 	case c.ChainID == "" || len(c.ChainID) > protocol.MaxChainIDLen:
-		return fmt.Errorf("pruntime: ChainID: %q must be 1-%d characters", c.ChainID, protocol.MaxChainIDLen)
+		return fmt.Errorf("pruntime: --chain-id: %q must be 1-%d characters", c.ChainID, protocol.MaxChainIDLen)
 	case len(c.TrustRoot.Hash) != 32:
-		return fmt.Errorf("pruntime: TrustRoot: hash is %d bytes, want 32", len(c.TrustRoot.Hash))
+		return fmt.Errorf("pruntime: --genesis-validators-hash or --trust-hash: %d bytes, want 32", len(c.TrustRoot.Hash))
 	case ValidateOperator(c.Operator) != nil:
 		return ValidateOperator(c.Operator)
 	case c.KeepCheckpoints < 2:
-		return fmt.Errorf("pruntime: KeepCheckpoints: %d, want at least 2", c.KeepCheckpoints)
+		return fmt.Errorf("pruntime: --keep-checkpoints: %d, want at least 2", c.KeepCheckpoints)
 	case c.CheckpointEvery < 1:
-		return fmt.Errorf("pruntime: CheckpointEvery: %d, want at least 1", c.CheckpointEvery)
+		return fmt.Errorf("pruntime: --checkpoint-every: %d, want at least 1", c.CheckpointEvery)
 	case c.CheckpointEveryEntries < 1:
-		return fmt.Errorf("pruntime: CheckpointEveryEntries: %d, want at least 1", c.CheckpointEveryEntries)
+		return fmt.Errorf("pruntime: --checkpoint-every-entries: %d, want at least 1", c.CheckpointEveryEntries)
 	case c.BenchmarkDuty < 1 || c.BenchmarkDuty > 100:
-		return fmt.Errorf("pruntime: BenchmarkDuty: %d%%, want 1-100", c.BenchmarkDuty)
+		return fmt.Errorf("pruntime: --benchmark-duty: %d%%, want 1-100", c.BenchmarkDuty)
 	case len(c.Predecessor) != 0 && len(c.Predecessor) != protocol.IdentityKeyLen:
-		return fmt.Errorf("pruntime: Predecessor: %d bytes, want an identity key of %d", len(c.Predecessor), protocol.IdentityKeyLen)
+		return fmt.Errorf("pruntime: --predecessor: %d bytes, want an identity key of %d", len(c.Predecessor), protocol.IdentityKeyLen)
 	case c.StatePolicy != StatePolicyReencrypt && c.StatePolicy != StatePolicyRewrap:
-		return fmt.Errorf("pruntime: StatePolicy: %q, want %q or %q", c.StatePolicy, StatePolicyReencrypt, StatePolicyRewrap)
+		return fmt.Errorf("pruntime: --state-policy: %q, want %q or %q", c.StatePolicy, StatePolicyReencrypt, StatePolicyRewrap)
 	case c.RotationProposeBlocks < 1:
-		return fmt.Errorf("pruntime: RotationProposeBlocks: %d, want at least 1", c.RotationProposeBlocks)
+		return fmt.Errorf("pruntime: --rotation-propose-blocks: %d, want at least 1", c.RotationProposeBlocks)
 	case c.ReencryptDelayBlocks < 0:
-		return fmt.Errorf("pruntime: ReencryptDelayBlocks: %d, want at least 0", c.ReencryptDelayBlocks)
+		return fmt.Errorf("pruntime: --reencrypt-delay-blocks: %d, want at least 0", c.ReencryptDelayBlocks)
 	case c.SyncConcurrency < 1 || c.SyncConcurrency > MaxSyncConcurrency:
-		return fmt.Errorf("pruntime: SyncConcurrency: %d, want 1-%d", c.SyncConcurrency, MaxSyncConcurrency)
+		return fmt.Errorf("pruntime: --sync-concurrency: %d, want 1-%d", c.SyncConcurrency, MaxSyncConcurrency)
 	case c.SyncPenalty < 0 || c.SyncPenalty > MaxSyncPenalty:
-		return fmt.Errorf("pruntime: SyncPenalty: %d, want 0-%d", c.SyncPenalty, MaxSyncPenalty)
+		return fmt.Errorf("pruntime: --sync-penalty: %d, want 0-%d", c.SyncPenalty, MaxSyncPenalty)
 	case c.ReadyMaxLag < MinReadyMaxLag:
-		return fmt.Errorf("pruntime: ReadyMaxLag: %s, want at least %s", c.ReadyMaxLag, MinReadyMaxLag)
+		return fmt.Errorf("pruntime: --ready-max-lag: %s, want at least %s", c.ReadyMaxLag, MinReadyMaxLag)
 	case c.ReencryptReportInterval < 100*time.Millisecond:
-		return fmt.Errorf("pruntime: ReencryptReportInterval: %s, want at least 100ms", c.ReencryptReportInterval)
+		return fmt.Errorf("pruntime: --reencrypt-report-interval: %s, want at least 100ms", c.ReencryptReportInterval)
 	}
 	if c.SyncListen != "" {
 		if _, _, err := net.SplitHostPort(c.SyncListen); err != nil || c.SyncListen == c.Listen || c.SyncListen == c.AppListen {
-			return fmt.Errorf("pruntime: SyncListen: %q must be a host:port other than Listen and AppListen", c.SyncListen)
+			return fmt.Errorf("pruntime: --sync-listen: %q must be a host:port other than --listen and --app-listen", c.SyncListen)
 		}
 	}
 	if c.AppListen != "" {
 		host, _, err := net.SplitHostPort(c.AppListen)
 		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
-			return fmt.Errorf("pruntime: AppListen: %q must be a loopback host:port (the app API hands out keys)", c.AppListen)
+			return fmt.Errorf("pruntime: --app-listen: %q must be a loopback host:port (the app API hands out keys)", c.AppListen)
 		}
 	}
 	if c.PublicEndpoint != "" {
 		u, err := url.Parse(c.PublicEndpoint)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(c.PublicEndpoint) > protocol.MaxEndpointLen {
-			return fmt.Errorf("pruntime: PublicEndpoint: %q is not an http(s) URL", c.PublicEndpoint)
+			return fmt.Errorf("pruntime: --endpoint: %q is not an http(s) URL", c.PublicEndpoint)
 		}
 	}
 	return nil

@@ -51,7 +51,7 @@ func TestValidateOperator(t *testing.T) {
 			}
 			cfg := validConfig(t.TempDir())
 			cfg.Operator = tc.op
-			if err := cfg.Validate(); (err == nil) != tc.ok || (err != nil && !strings.Contains(err.Error(), "Operator")) {
+			if err := cfg.Validate(); (err == nil) != tc.ok || (err != nil && !strings.Contains(err.Error(), "--operator")) {
 				t.Fatalf("Config.Validate: %v", err)
 			}
 		})

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
 	"github.com/gatekeeper-net/gatekeeper/internal/buildinfo"
+	"github.com/gatekeeper-net/gatekeeper/internal/cliconfig"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee"
@@ -78,10 +79,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.SyncPenalty, "sync-penalty", cfg.SyncPenalty, "a sync request refused as the sender's fault keeps its slot this many times its own handling time (0-100; 0 off)")
 	fs.IntVar(&cfg.BenchmarkDuty, "benchmark-duty", cfg.BenchmarkDuty, "percent of one core the benchmark uses while computing (1-100); the tokenomics pays for the speed it measures")
 	fs.DurationVar(&cfg.ReadyMaxLag, "ready-max-lag", cfg.ReadyMaxLag, "GET /ready answers 503 (lagging) when the newest verified header is older than this by the host clock")
+	fs.Int64Var(&cfg.CheckpointEvery, "checkpoint-every", cfg.CheckpointEvery, "blocks between checkpoints while nothing else changed")
+	fs.Uint64Var(&cfg.CheckpointEveryEntries, "checkpoint-every-entries", cfg.CheckpointEveryEntries, "checkpoint after this many applied ingress entries")
+	fs.Int64Var(&cfg.RotationProposeBlocks, "rotation-propose-blocks", cfg.RotationProposeBlocks, "gatekeeper: blocks to wait for the previous gatekeeper's rotation proposal before proposing")
+	fs.Int64Var(&cfg.ReencryptDelayBlocks, "reencrypt-delay-blocks", cfg.ReencryptDelayBlocks, "gatekeeper: blocks to wait after a rotation's new keys are on chain before re-encrypting state")
+	fs.DurationVar(&cfg.ReencryptReportInterval, "reencrypt-report-interval", cfg.ReencryptReportInterval, "gatekeeper: how often a re-encryption reports progress on chain")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
-	if err := fs.Parse(args[1:]); errors.Is(err, flag.ErrHelp) {
-		return 0
-	} else if err != nil {
+	if code, done := parseLayered(fs, args[1:], stderr); done {
+		return code
+	}
+	if *logFormat != "text" && *logFormat != "json" {
+		fmt.Fprintf(stderr, "pruntime: --log-format: %q, want text or json\n", *logFormat)
 		return 2
 	}
 	t, code := id.open(&cfg, stderr)
@@ -205,10 +213,8 @@ func attestMain(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dump := fs.String("dump", "", "directory to write the quote and registration info to (created)")
 	idf := identityFlags(fs, &cfg)
-	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return 0
-	} else if err != nil {
-		return 2
+	if code, done := parseLayered(fs, args, stderr); done {
+		return code
 	}
 	if *dump == "" {
 		fmt.Fprintln(stderr, "pruntime attest: --dump DIR is required")
@@ -296,6 +302,27 @@ func measurementMain(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "%s\t(the guest image's MRTD and RTMRs, not this binary's: run pruntime attest --dump DIR --tee tdx in the TD)\n", attest.KindTDX)
 	fmt.Fprintf(stdout, "%s\t(the guest image's launch digest, not this binary's: run pruntime attest --dump DIR --tee sev-snp in the guest)\n", attest.KindSEVSNP)
 	return 0
+}
+
+// cliLayers reads each flag of run and attest also from
+// PRUNTIME_<FLAG> and from --config. No pruntime flag carries a secret:
+// the identity's keys are made and sealed inside the TEE.
+var cliLayers = cliconfig.Layers{EnvPrefix: "PRUNTIME"}
+
+// parseLayered parses fs from args, the environment and --config. done
+// reports that the command ends now with code (0 after --help).
+func parseLayered(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, done bool) {
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: %s [flags]\n\n%s\n\nflags:\n", fs.Name(), cliconfig.Precedence(cliLayers.EnvPrefix))
+		fs.PrintDefaults()
+	}
+	if err := cliLayers.Parse(fs, args); errors.Is(err, flag.ErrHelp) {
+		return 0, true
+	} else if err != nil {
+		fmt.Fprintln(stderr, "pruntime:", err)
+		return 2, true
+	}
+	return 0, false
 }
 
 func newLogger(w io.Writer, format string) *slog.Logger {

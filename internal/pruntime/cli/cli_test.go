@@ -84,8 +84,8 @@ func TestAttestInvalidOperatorSealsNothing(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			code := Main([]string{"attest", "--dump", dump, "--data-dir", data, "--chain-id", "gk-1", "--operator", op,
 				"--genesis-validators-hash", strings.Repeat("11", 32), "--tee", "sim"}, &stdout, &stderr)
-			if code != 2 || !strings.Contains(stderr.String(), "Operator") {
-				t.Fatalf("exit %d, stderr %q; want 2 and an error naming Operator", code, stderr.String())
+			if code != 2 || !strings.Contains(stderr.String(), "--operator") {
+				t.Fatalf("exit %d, stderr %q; want 2 and an error naming --operator", code, stderr.String())
 			}
 			if _, err := os.Stat(filepath.Join(data, pruntime.IdentityFile)); !errors.Is(err, fs.ErrNotExist) {
 				t.Fatalf("identity file after an invalid operator: %v", err)
