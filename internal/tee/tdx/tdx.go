@@ -20,7 +20,9 @@
 // bound to its measurement. This backend therefore seals only with a key
 // from a SealKeySource that the operator configures — the intended source
 // is a key released by the gatekeepers (or a KMS) to this attested
-// measurement, which is future work. Without one, Seal and Unseal fail with
+// measurement, which is designed but not built (docs/running-a-gatekeeper-
+// on-tdx-snp.md, "TDX sealing", with the threats it leaves). Without one,
+// Seal and Unseal fail with
 // tee.ErrNoSealingKey; they never fall back to a key stored on the host's
 // disk, which would protect nothing. A pRuntime on TDX without a sealing
 // key source cannot create its sealed identity and refuses to start.
