@@ -34,6 +34,17 @@
 // Gramine serializes nothing for us: user_report_data and quote are one
 // process-wide pair, so Quote holds a lock from the write to the read, and
 // no other code of the process may use /dev/attestation.
+//
+// # Fuzzing
+//
+// The quote comes from the host's quoting enclave through Gramine, so its
+// bytes are untrusted until the chain verifies them; FuzzOpenQuote feeds
+// Open arbitrary quote bytes (seeded with a synthetic quote). Measured on
+// the shared 2-core machine, one worker:
+// go test -run=NONE -fuzz='^FuzzOpenQuote$' -fuzztime=20s -fuzzminimizetime=1x -parallel=1
+// gives 48,549 executions in 20 s (about 2,400 per second); without
+// -fuzzminimizetime=1x, 36 in 30 s, the engine minimizing each 4.6 kB
+// input (as in attest/sgx).
 package gramine
 
 import (
