@@ -2,10 +2,15 @@ package pruntime
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gatekeeper-net/gatekeeper/internal/tee"
 )
 
 // The identity is created once, sealed, and reused; a start for another
@@ -61,5 +66,36 @@ func TestIdentityLifecycle(t *testing.T) {
 	}
 	if _, _, err := loadOrCreateIdentity(dir, otherTEE, cfg); err == nil {
 		t.Error("another measurement unsealed the identity")
+	}
+}
+
+// noSealTEE is a backend without a sealing key, as TDX is without a key
+// source (tee/tdx): Seal and Unseal refuse.
+type noSealTEE struct{ tee.TEE }
+
+func (noSealTEE) Seal(string, []byte) ([]byte, error) {
+	return nil, fmt.Errorf("%w: test backend", tee.ErrNoSealingKey)
+}
+
+func (noSealTEE) Unseal(string, []byte) ([]byte, error) {
+	return nil, fmt.Errorf("%w: test backend", tee.ErrNoSealingKey)
+}
+
+// A backend that cannot seal stops the pRuntime at its first start, before
+// an identity exists anywhere outside the enclave: nothing is written and
+// nothing is created in the clear instead (docs: "TDX has no sealing key").
+func TestIdentityRefusedWithoutSealingKey(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sim, err := OpenSimTEE(dir, bytes.Repeat([]byte{9}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := OpenIdentity(validConfig(dir), noSealTEE{sim})
+	if !errors.Is(err, tee.ErrNoSealingKey) {
+		t.Fatalf("OpenIdentity = %v, %v; want ErrNoSealingKey", id, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, IdentityFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("identity file after a refused start: %v", err)
 	}
 }

@@ -1,9 +1,10 @@
 // Package tee defines the trusted-execution backend the pRuntime runs on: the
 // small interface between the enclave program and the platform that protects
 // it (DESIGN.md §5). Backends live in subpackages — sim for development,
-// tdx (Intel TDX) and snp (AMD SEV-SNP) for production, the latter two
-// through the kernel's configfs-tsm — and all of them pass the conformance
-// suite in package teetest.
+// tdx (Intel TDX) and snp (AMD SEV-SNP) for production through the
+// kernel's configfs-tsm, and gramine (Intel SGX under the Gramine library
+// OS, through its /dev/attestation files) — and all of them pass the
+// conformance suite in package teetest.
 //
 // # What a backend promises
 //

@@ -35,8 +35,20 @@ const (
 // NewSealer derives the sealing key as HKDF-SHA256(secret, salt context,
 // info measurement). name prefixes errors ("tee/snp").
 func NewSealer(name, context string, secret, measurement []byte) (*Sealer, error) {
-	if len(secret) < 32 {
-		return nil, fmt.Errorf("%s: sealing secret is %d bytes, want at least 32", name, len(secret))
+	return newSealer(name, context, secret, measurement, 32)
+}
+
+// NewSealer128 is NewSealer for a platform whose sealing secret is a
+// 128-bit key, SGX's (EGETKEY returns 16 bytes, which Gramine exposes as
+// /dev/attestation/keys/_sgx_mrenclave). The derived AES-256 key then has
+// the 128 bits of strength of its secret, as every SGX sealing scheme does.
+func NewSealer128(name, context string, secret, measurement []byte) (*Sealer, error) {
+	return newSealer(name, context, secret, measurement, 16)
+}
+
+func newSealer(name, context string, secret, measurement []byte, minLen int) (*Sealer, error) {
+	if len(secret) < minLen {
+		return nil, fmt.Errorf("%s: sealing secret is %d bytes, want at least %d", name, len(secret), minLen)
 	}
 	key, err := hkdf.Key(sha256.New, secret, []byte(context), string(measurement), 32)
 	if err != nil {

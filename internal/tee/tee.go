@@ -5,7 +5,7 @@ import "errors"
 // TEE is a trusted-execution backend. Implementations are safe for concurrent use.
 type TEE interface {
 	// Kind names the backend and the attest.Verifier kind that checks its
-	// quotes: "sim", "tdx", "sev-snp".
+	// quotes: "sim", "tdx", "sev-snp", "sgx".
 	Kind() string
 	// Measurement returns the identity of the running code. It never changes
 	// for the life of the process; the caller may modify the returned slice.

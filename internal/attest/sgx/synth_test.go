@@ -2,11 +2,6 @@ package sgx_test
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +12,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
 	"github.com/gatekeeper-net/gatekeeper/internal/attest/intel/inteltest"
 	"github.com/gatekeeper-net/gatekeeper/internal/attest/sgx"
+	"github.com/gatekeeper-net/gatekeeper/internal/attest/sgx/sgxtest"
 )
 
 // Synthetic quotes: built here field by field with test keys under an
@@ -57,47 +53,11 @@ func newSynth(t *testing.T) *synth {
 // sample's after edit, signed through the synthetic PKI.
 func (s *synth) quote(version uint16, edit func(report []byte)) []byte {
 	s.t.Helper()
-	header := bytes.Clone(s.base.Signed[:sgx.HeaderLen])
-	binary.LittleEndian.PutUint16(header, version)
-	report := bytes.Clone(s.base.Enclave.Raw)
-	if edit != nil {
-		edit(report)
-	}
-	ak, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	q, err := sgxtest.Quote(s.pki, s.base, version, edit)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	akRaw := append(inteltest.Pad32(ak.PublicKey.X), inteltest.Pad32(ak.PublicKey.Y)...)
-	qe := bytes.Clone(s.base.QE.Raw)
-	h := sha256.Sum256(append(bytes.Clone(akRaw), s.base.QEAuthData...))
-	copy(qe[320:], h[:])
-	clear(qe[352:])
-	qeSig, err := s.pki.SignPCK(qe)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	sig, err := inteltest.Sign(ak, append(bytes.Clone(header), report...))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	chain := s.pki.PEMChain()
-	var qeCert []byte
-	qeCert = append(qeCert, qe...)
-	qeCert = append(qeCert, qeSig...)
-	qeCert = binary.LittleEndian.AppendUint16(qeCert, uint16(len(s.base.QEAuthData)))
-	qeCert = append(qeCert, s.base.QEAuthData...)
-	qeCert = binary.LittleEndian.AppendUint16(qeCert, 5)
-	qeCert = binary.LittleEndian.AppendUint32(qeCert, uint32(len(chain)))
-	qeCert = append(qeCert, chain...)
-	sd := append(bytes.Clone(sig), akRaw...)
-	if version == 4 {
-		sd = binary.LittleEndian.AppendUint16(sd, 6)
-		sd = binary.LittleEndian.AppendUint32(sd, uint32(len(qeCert)))
-	}
-	sd = append(sd, qeCert...)
-	out := append(header, report...)
-	out = binary.LittleEndian.AppendUint32(out, uint32(len(sd)))
-	return append(out, sd...)
+	return q
 }
 
 func (s *synth) collateral(o inteltest.CollateralOptions) attest.SGXCollateral {

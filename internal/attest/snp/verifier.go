@@ -26,6 +26,34 @@ type Verifier struct {
 	// testCRLSigner, set only by NewVerifierWithTestCRLSigner, replaces the
 	// ARK as the CRL's expected signer. Nil in production.
 	testCRLSigner *x509.Certificate
+	// testRoots, set only by NewVerifierWithTestRoots, replaces the pinned
+	// roots of its product line for reports and CRLs. Nil in production.
+	testRoots *trust.ProductCerts
+	testLine  string
+}
+
+// NewVerifierWithTestRoots returns a Verifier for TESTS ONLY that trusts
+// certs (a synthetic ARK with its ASK and ASVK, such as go-sev-guest's test
+// signer makes) as the roots of productLine, for reports and CRLs alike,
+// and no other product line.
+//
+// It exists because no genuine VLEK-signed report with its VLEK is
+// available offline, so the VLEK path (ASVK chain, ASVK revocation, TCB
+// from the VLEK, chip id rule) could not be tested otherwise. The chain
+// never constructs one: app.Verifiers uses the zero Verifier, and
+// PinnedOnly is false for this one. An ARK that is a pinned AMD root is
+// refused: trusting it is what the zero Verifier does.
+func NewVerifierWithTestRoots(productLine string, certs trust.ProductCerts) (Verifier, error) {
+	if certs.Ark == nil || (certs.Ask == nil && certs.Asvk == nil) {
+		return Verifier{}, errors.New("snp: test roots: an ARK and an ASK or ASVK are required")
+	}
+	got := sha256.Sum256(certs.Ark.Raw)
+	for line, fp := range pinnedARK {
+		if hex.EncodeToString(got[:]) == fp {
+			return Verifier{}, fmt.Errorf("snp: test root is the pinned ARK-%s; use the zero Verifier", line)
+		}
+	}
+	return Verifier{testRoots: &certs, testLine: productLine}, nil
 }
 
 // NewVerifierWithTestCRLSigner returns a Verifier for TESTS ONLY. It checks
@@ -62,7 +90,7 @@ func NewVerifierWithTestCRLSigner(crlSigner *x509.Certificate) (Verifier, error)
 // PinnedOnly reports whether v trusts only the pinned AMD roots, for CRLs
 // as for reports: true for the zero Verifier, false for one made by
 // NewVerifierWithTestCRLSigner.
-func (v Verifier) PinnedOnly() bool { return v.testCRLSigner == nil }
+func (v Verifier) PinnedOnly() bool { return v.testCRLSigner == nil && v.testRoots == nil }
 
 var _ attest.Verifier = Verifier{}
 
@@ -80,21 +108,37 @@ var pinnedARK = map[string]string{
 }
 
 // roots returns a fresh (never shared, so never cached into) set of the
-// pinned AMD roots of productLine.
-func roots(productLine string) (*trust.AMDRootCerts, error) {
-	var askArk []byte
-	switch productLine {
-	case "Milan":
-		askArk = trust.AskArkMilanVcekBytes
-	case "Genoa":
-		askArk = trust.AskArkGenoaVcekBytes
-	case "Turin":
-		askArk = trust.AskArkTurinVcekBytes
-	default:
+// pinned AMD roots of productLine with the intermediate that certifies key:
+// the ASK for VCEKs, the ASVK for VLEKs. Both bundles hold the same ARK,
+// checked against the pinned fingerprint.
+func (v Verifier) roots(productLine string, key abi.ReportSigner) (*trust.AMDRootCerts, error) {
+	if v.testRoots != nil {
+		if productLine != v.testLine {
+			return nil, fmt.Errorf("%w: sev-snp: unknown product line %q", attest.ErrCertificateChain, productLine)
+		}
+		r := trust.AMDRootCertsProduct(productLine)
+		c := *v.testRoots
+		r.ProductCerts = &c
+		return r, nil
+	}
+	bundles := map[string][2][]byte{
+		"Milan": {trust.AskArkMilanVcekBytes, trust.AskArkMilanVlekBytes},
+		"Genoa": {trust.AskArkGenoaVcekBytes, trust.AskArkGenoaVlekBytes},
+		"Turin": {trust.AskArkTurinVcekBytes, trust.AskArkTurinVlekBytes},
+	}
+	b, ok := bundles[productLine]
+	if !ok {
 		return nil, fmt.Errorf("%w: sev-snp: unknown product line %q", attest.ErrCertificateChain, productLine)
 	}
+	askArk := b[0]
+	if key == abi.VlekReportSigner {
+		askArk = b[1]
+	}
 	r := trust.AMDRootCertsProduct(productLine)
-	if err := r.FromKDSCertBytes(askArk); err != nil {
+	// go-sev-guest v0.15.0's Turin VLEK bundle ends in two bytes of white
+	// space, which its own parser refuses; the certificates are checked
+	// below (ARK fingerprint) and by the chain verification.
+	if err := r.FromKDSCertBytes(bytes.TrimSpace(askArk)); err != nil {
 		return nil, fmt.Errorf("sev-snp: embedded %s roots: %w", productLine, err)
 	}
 	if got := sha256.Sum256(r.ProductCerts.Ark.Raw); hex.EncodeToString(got[:]) != pinnedARK[productLine] {
@@ -105,33 +149,56 @@ func roots(productLine string) (*trust.AMDRootCerts, error) {
 
 // Verify checks a SEV-SNP quote at now:
 //
-//  1. it parses strictly (ParseQuote); the report is signed by a VCEK
-//     (VLEK-signed reports are not supported yet);
-//  2. the VCEK chains through the product's ASK to the pinned ARK and is
-//     valid at now, its TCB equals the report's reported TCB, and it signs
-//     the exact report bytes (go-sev-guest verify, no network access);
-//  3. collateral for the product line is stored; its CRL is issued and
-//     signed by the ARK and current at now, and does not list the ASK
-//     (CheckRevocation: the ARK's CRL cannot revoke the VCEK);
-//  4. the reported TCB is graded against governance's up-to-date TCB.
+//  1. it parses strictly (ParseQuote); the report is signed by a VCEK or a
+//     VLEK, and the quote's certificate is that key's;
+//  2. the VCEK chains through the product's ASK, the VLEK through its ASVK,
+//     to the pinned ARK and is valid at now, its TCB (from its extensions)
+//     equals the report's reported TCB, and it signs the exact report bytes
+//     (go-sev-guest verify, no network access);
+//  3. the chip id: a VCEK-signed report's CHIP_ID must be the VCEK's HWID
+//     (a zeroed, masked CHIP_ID is refused: a VCEK is one chip's key); a
+//     VLEK is not per chip and carries no HWID, so a VLEK-signed report's
+//     CHIP_ID, zeroed by MASK_CHIP_ID or not, is bound by nothing and is
+//     not used (the report names the product line as its platform);
+//  4. collateral for the product line is stored; its CRL is issued and
+//     signed by the ARK and current at now, and does not list the ASK or
+//     ASVK (CheckRevocation: the ARK's CRL cannot revoke a VCEK or VLEK);
+//  5. the reported TCB is graded against governance's up-to-date TCB.
 func (v Verifier) Verify(quote []byte, now time.Time, coll attest.Collateral) (attest.Report, error) {
 	q, err := ParseQuote(quote)
 	if err != nil {
 		return attest.Report{}, err
 	}
-	if q.SignerKey != abi.VcekReportSigner {
-		return attest.Report{}, fmt.Errorf("%w: sev-snp: report signed by %v; only VCEK-signed reports are supported", attest.ErrCertificateChain, q.SignerKey)
+	var (
+		ext   *kds.Extensions
+		chain = &spb.CertificateChain{}
+	)
+	switch q.SignerKey {
+	case abi.VcekReportSigner:
+		ext, err = kds.VcekCertificateExtensions(q.Parsed)
+		chain.VcekCert = q.Cert
+	case abi.VlekReportSigner:
+		ext, err = kds.VlekCertificateExtensions(q.Parsed)
+		chain.VlekCert = q.Cert
+	default:
+		return attest.Report{}, fmt.Errorf("%w: sev-snp: report signed by %v; only VCEK- and VLEK-signed reports are supported", attest.ErrCertificateChain, q.SignerKey)
 	}
-	ext, err := kds.VcekCertificateExtensions(q.Parsed)
 	if err != nil {
-		return attest.Report{}, fmt.Errorf("%w: sev-snp: VCEK extensions: %v", attest.ErrCertificateChain, err)
+		return attest.Report{}, fmt.Errorf("%w: sev-snp: %v extensions: %v", attest.ErrCertificateChain, q.SignerKey, err)
 	}
 	productLine := productLineOf(q.Proto, ext.ProductName)
-	r, err := roots(productLine)
+	r, err := v.roots(productLine, q.SignerKey)
 	if err != nil {
 		return attest.Report{}, err
 	}
-	att := &spb.Attestation{Report: q.Proto, CertificateChain: &spb.CertificateChain{VcekCert: q.Cert}}
+	ica := r.ProductCerts.Ask
+	if q.SignerKey == abi.VlekReportSigner {
+		ica = r.ProductCerts.Asvk
+	}
+	if ica == nil {
+		return attest.Report{}, fmt.Errorf("%w: sev-snp: no %s intermediate for %v", attest.ErrCertificateChain, productLine, q.SignerKey)
+	}
+	att := &spb.Attestation{Report: q.Proto, CertificateChain: chain}
 	opts := &verify.Options{DisableCertFetching: true, Now: now, TrustedRoots: map[string][]*trust.AMDRootCerts{productLine: {r}}}
 	if err := verify.SnpAttestation(att, opts); err != nil {
 		return attest.Report{}, fmt.Errorf("%w: sev-snp: %v", attest.ErrQuoteSignature, err)
@@ -141,7 +208,16 @@ func (v Verifier) Verify(quote []byte, now time.Time, coll attest.Collateral) (a
 		return attest.Report{}, fmt.Errorf("%w: sev-snp: %v", attest.ErrQuoteSignature, err)
 	}
 	if uint64(ext.TCBVersion) != q.Proto.GetReportedTcb() {
-		return attest.Report{}, fmt.Errorf("%w: sev-snp: VCEK is for TCB %#x, report states %#x", attest.ErrPlatformMismatch, uint64(ext.TCBVersion), q.Proto.GetReportedTcb())
+		return attest.Report{}, fmt.Errorf("%w: sev-snp: %v is for TCB %#x, report states %#x", attest.ErrPlatformMismatch, q.SignerKey, uint64(ext.TCBVersion), q.Proto.GetReportedTcb())
+	}
+	if q.SignerKey == abi.VcekReportSigner {
+		chip := q.Proto.GetChipId()
+		if allZero(chip) {
+			return attest.Report{}, fmt.Errorf("%w: sev-snp: VCEK-signed report with a zeroed CHIP_ID (MASK_CHIP_ID): a VCEK is one chip's key; masked hosts must sign with a VLEK", attest.ErrPlatformMismatch)
+		}
+		if !bytes.Equal(chip, ext.HWID) {
+			return attest.Report{}, fmt.Errorf("%w: sev-snp: report CHIP_ID is not the VCEK's HWID", attest.ErrPlatformMismatch)
+		}
 	}
 	if coll == nil {
 		return attest.Report{}, fmt.Errorf("%w: sev-snp: no collateral source", attest.ErrNoCollateral)
@@ -154,9 +230,10 @@ func (v Verifier) Verify(quote []byte, now time.Time, coll attest.Collateral) (a
 	if err != nil {
 		return attest.Report{}, err
 	}
-	// The ARK's CRL can revoke only what the ARK issued: the ASK here. The
-	// VCEK is the ASK's, outside its scope (see CheckRevocation, doc.go).
-	if err := CheckRevocation(crl, r.ProductCerts.Ask, q.Parsed); err != nil {
+	// The ARK's CRL can revoke only what the ARK issued: the ASK or ASVK
+	// here. The VCEK (VLEK) is the ASK's (ASVK's), outside its scope (see
+	// CheckRevocation, doc.go).
+	if err := CheckRevocation(crl, ica, q.Parsed); err != nil {
 		return attest.Report{}, fmt.Errorf("%w (%s CRL)", err, productLine)
 	}
 	status := attest.TCBUpToDate
@@ -185,7 +262,7 @@ func (v Verifier) CheckCollateral(c attest.SNPCollateral, now time.Time) (attest
 	if err := c.CheckBounds(); err != nil {
 		return attest.CollateralInfo{}, err
 	}
-	r, err := roots(c.ProductLine)
+	r, err := v.roots(c.ProductLine, abi.VcekReportSigner)
 	if err != nil {
 		return attest.CollateralInfo{}, err
 	}
@@ -241,8 +318,7 @@ func VerifyCRL(der []byte, issuer *x509.Certificate, now time.Time) (*x509.Revoc
 // its issuer issued (RFC 5280 §5: serial numbers are unique per issuer), so
 // a certificate is in its scope only if its issuer name is the CRL's
 // issuer: for AMD's KDS CRL of a product, signed by the ARK, that is the
-// ASK (and the ASVK, which no accepted report chains through), never the
-// VCEK, which the ASK issued. A listed serial of a certificate outside the
+// ASK and the ASVK, never the VCEK or VLEK, which they issued. A listed serial of a certificate outside the
 // scope means nothing and is ignored. It fails with ErrCertificateRevoked
 // if a certificate in scope is listed, and with ErrInvalidCollateral if no
 // certificate of chain is in scope: such a CRL could revoke nothing here.
@@ -281,6 +357,15 @@ func productLineOf(r *spb.Report, certProduct string) string {
 func tcbAtLeast(have, want uint64) bool {
 	for i := 0; i < 8; i++ {
 		if byte(have>>(8*i)) < byte(want>>(8*i)) {
+			return false
+		}
+	}
+	return true
+}
+
+func allZero(b []byte) bool {
+	for _, x := range b {
+		if x != 0 {
 			return false
 		}
 	}

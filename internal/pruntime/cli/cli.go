@@ -23,6 +23,7 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee"
+	"github.com/gatekeeper-net/gatekeeper/internal/tee/gramine"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee/sim"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee/snp"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee/tdx"
@@ -143,8 +144,11 @@ func openTEE(kind, dataDir, simMeasurement string) (tee.TEE, error) {
 		return tdx.Open(tdx.Config{})
 	case attest.KindSEVSNP:
 		return snp.Open(snp.Config{})
+	case attest.KindSGX:
+		// SGX through Gramine: /dev/attestation (package tee/gramine).
+		return gramine.Open(gramine.Config{})
 	default:
-		return nil, fmt.Errorf("pruntime: --tee %q: want sim, tdx or sev-snp", kind)
+		return nil, fmt.Errorf("pruntime: --tee %q: want sim, tdx, sev-snp or sgx", kind)
 	}
 }
 
@@ -163,7 +167,7 @@ func identityFlags(fs *flag.FlagSet, cfg *pruntime.Config) *idFlags {
 		genesisVals:    fs.String("genesis-validators-hash", "", "trust root: hex hash of the genesis validator set"),
 		trustHeight:    fs.Uint64("trust-height", 0, "trust root: height of a trusted header"),
 		trustHash:      fs.String("trust-hash", "", "trust root: hex hash of the header at --trust-height"),
-		teeKind:        fs.String("tee", "sim", "TEE backend: sim, tdx or sev-snp (tdx and sev-snp need the kernel's configfs-tsm)"),
+		teeKind:        fs.String("tee", "sim", "TEE backend: sim, tdx, sev-snp or sgx (tdx and sev-snp need the kernel's configfs-tsm; sgx runs under gramine-sgx with DCAP attestation)"),
 		simMeasurement: fs.String("sim-measurement", "", "sim TEE only: hex measurement to report instead of the binary's SHA-256"),
 	}
 }
@@ -300,6 +304,7 @@ func measurementMain(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s\t%x\n", attest.KindSim, m)
 	fmt.Fprintf(stdout, "%s\t(the guest image's MRTD and RTMRs, not this binary's: run pruntime attest --dump DIR --tee tdx in the TD)\n", attest.KindTDX)
+	fmt.Fprintf(stdout, "%s\t(the enclave's MRENCLAVE, which gramine-sgx-sign prints for the signed manifest, not this binary's hash)\n", attest.KindSGX)
 	fmt.Fprintf(stdout, "%s\t(the guest image's launch digest, not this binary's: run pruntime attest --dump DIR --tee sev-snp in the guest)\n", attest.KindSEVSNP)
 	return 0
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gatekeeper-net/gatekeeper/internal/attest"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
+	"github.com/gatekeeper-net/gatekeeper/internal/tee/gramine"
 )
 
 // TestAttestDump runs `pruntime attest --dump` on the sim TEE and checks the
@@ -59,7 +61,18 @@ func TestTEEKindsRefuseWithoutTSM(t *testing.T) {
 			t.Errorf("--tee %s without a TSM: %v", kind, err)
 		}
 	}
-	if _, err := openTEE("sgx", t.TempDir(), ""); err == nil {
+	if _, err := openTEE("sgx-epid", t.TempDir(), ""); err == nil {
 		t.Error("unknown kind accepted")
+	}
+}
+
+func TestSGXRefusesOutsideGramine(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat(gramine.DefaultRoot); err == nil {
+		t.Skip("this machine has /dev/attestation")
+	}
+	_, err := openTEE(attest.KindSGX, t.TempDir(), "")
+	if !errors.Is(err, gramine.ErrNotGramine) || !strings.Contains(err.Error(), "gramine-sgx") {
+		t.Fatalf("--tee sgx outside Gramine: %v", err)
 	}
 }

@@ -2,7 +2,8 @@
 // an SNP guest and obtains attestation reports through the kernel's
 // configfs-tsm interface (/sys/kernel/config/tsm/report, provider
 // sev_guest), with the host-provided certificate table (auxblob) for the
-// VCEK certificate that verifies them.
+// certificate that verifies them: the chip's VCEK, or the VLEK a cloud
+// provider loaded, whichever the report names as its signer.
 //
 // # Measurement
 //
@@ -133,11 +134,29 @@ func (t *TEE) quote(reportData [64]byte) (*attestsnp.Quote, error) {
 	if err := certs.Unmarshal(resp.AuxBlob); err != nil {
 		return nil, fmt.Errorf("tee/snp: the host's certificate table: %w", err)
 	}
-	vcek, err := certs.GetByGUIDString(abi.VcekGUID)
+	// The report says which key signed it: the chip's VCEK, or the VLEK
+	// that the cloud provider loaded; send that key's certificate.
+	info, err := abi.ReportSignerInfo(resp.OutBlob)
 	if err != nil {
-		return nil, fmt.Errorf("tee/snp: the host provides no VCEK certificate (configure its SNP certificate table, e.g. snphost import): %w", err)
+		return nil, fmt.Errorf("tee/snp: the TSM returned an unusable report: %w", err)
 	}
-	raw, err := attestsnp.MarshalQuote(resp.OutBlob, vcek)
+	signer, err := abi.ParseSignerInfo(info)
+	if err != nil {
+		return nil, fmt.Errorf("tee/snp: the TSM returned an unusable report: %w", err)
+	}
+	guid := abi.VcekGUID
+	switch signer.SigningKey {
+	case abi.VcekReportSigner:
+	case abi.VlekReportSigner:
+		guid = abi.VlekGUID
+	default:
+		return nil, fmt.Errorf("tee/snp: the report is signed by %v; only VCEK- and VLEK-signed reports are verifiable", signer.SigningKey)
+	}
+	cert, err := certs.GetByGUIDString(guid)
+	if err != nil {
+		return nil, fmt.Errorf("tee/snp: the report is %v-signed and the host provides no %v certificate (configure its SNP certificate table, e.g. snphost import): %w", signer.SigningKey, signer.SigningKey, err)
+	}
+	raw, err := attestsnp.MarshalQuote(resp.OutBlob, cert)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +176,7 @@ func (t *TEE) Kind() string { return attest.KindSEVSNP }
 // Measurement returns MEASUREMENT as read at Open.
 func (t *TEE) Measurement() []byte { return bytes.Clone(t.measurement) }
 
-// Quote returns an SEV-SNP quote (report and VCEK) over reportData.
+// Quote returns an SEV-SNP quote (report and VCEK or VLEK) over reportData.
 func (t *TEE) Quote(reportData [64]byte) ([]byte, error) {
 	q, err := t.quote(reportData)
 	if err != nil {

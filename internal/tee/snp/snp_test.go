@@ -1,7 +1,9 @@
 package snp_test
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"os"
 	"sync"
@@ -44,6 +46,11 @@ func testSigner(t testing.TB) *sevtest.AmdSigner {
 }
 
 func fakeTSM(t testing.TB, provider string) configfsi.Client {
+	return fakeTSMSigner(t, provider, abi.VcekReportSigner)
+}
+
+// fakeTSMSigner is fakeTSM with reports signed by key (VCEK or VLEK).
+func fakeTSMSigner(t testing.TB, provider string, key abi.ReportSigner) configfsi.Client {
 	s := testSigner(t)
 	sub := faketsm.ReportV7(0)
 	fallback := sub.ReadAttr
@@ -57,6 +64,7 @@ func fakeTSM(t testing.TB, provider string) configfsi.Client {
 			r := append([]byte(nil), testdata.AttestationBytes...)
 			copy(r[0x50:0x90], make([]byte, 64))
 			copy(r[0x50:0x90], e.InAttrs["inblob"].Value)
+			binary.LittleEndian.PutUint32(r[0x48:], abi.ComposeSignerInfo(abi.SignerInfo{SigningKey: key}))
 			R, S, err := s.Sign(r[:0x2A0])
 			if err != nil {
 				return nil, err
@@ -80,8 +88,12 @@ func (v testVerifier) Verify(quote []byte, now time.Time, _ attest.Collateral) (
 	if err != nil {
 		return attest.Report{}, err
 	}
-	// VCEK ← ASK ← test ARK, then the report under the VCEK.
-	if err := q.Parsed.CheckSignatureFrom(v.s.Ask); err != nil {
+	// VCEK ← ASK (VLEK ← ASVK) ← test ARK, then the report under it.
+	ica := v.s.Ask
+	if q.SignerKey == abi.VlekReportSigner {
+		ica = v.s.Asvk
+	}
+	if err := q.Parsed.CheckSignatureFrom(ica); err != nil {
 		return attest.Report{}, err
 	}
 	if err := verify.SnpReportSignature(q.Report, q.Parsed); err != nil {
@@ -110,6 +122,33 @@ func TestConformance(t *testing.T) {
 		return e
 	}
 	teetest.RunConformance(t, open, testVerifier{s: s}, nil)
+}
+
+// On a cloud that signs reports with a VLEK, the pRuntime sends the VLEK
+// from the host's certificate table with the report.
+func TestConformanceVLEK(t *testing.T) {
+	t.Parallel()
+	s := testSigner(t)
+	open := func(t *testing.T) tee.TEE {
+		e, err := snp.Open(snp.Config{Client: fakeTSMSigner(t, snp.Provider, abi.VlekReportSigner), DerivedKey: derivedKey(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	teetest.RunConformance(t, open, testVerifier{s: s}, nil)
+	e := open(t)
+	quote, err := e.Quote([64]byte{3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := attestsnp.ParseQuote(quote)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.SignerKey != abi.VlekReportSigner || !bytes.Equal(q.Cert, s.Vlek.Raw) {
+		t.Fatalf("quote signed by %v with a %d-byte certificate, want the VLEK", q.SignerKey, len(q.Cert))
+	}
 }
 
 func TestRefusesWithoutSNPTSM(t *testing.T) {

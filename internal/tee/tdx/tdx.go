@@ -18,12 +18,14 @@
 //
 // TDX has no sealing key: unlike SGX, a TD cannot ask the CPU for a key
 // bound to its measurement. This backend therefore seals only with a key
-// from a SealKeySource that the operator configures — the intended source
-// is a key released by the gatekeepers (or a KMS) to this attested
-// measurement, which is future work. Without one, Seal and Unseal fail with
-// tee.ErrNoSealingKey; they never fall back to a key stored on the host's
-// disk, which would protect nothing. A pRuntime on TDX without a sealing
-// key source cannot create its sealed identity and refuses to start.
+// from a SealKeySource that the operator configures. The intended source is
+// a key the gatekeepers derive for the attested measurement and deliver by
+// HPKE; it is designed but not built ("TDX sealing" in
+// docs/running-a-gatekeeper-on-tdx-snp.md, with the threats it leaves).
+// Without a source, Seal and Unseal fail with tee.ErrNoSealingKey; they
+// never fall back to a key stored on the host's disk, which would protect
+// nothing. A pRuntime on TDX without a sealing key source cannot create its
+// sealed identity and refuses to start.
 package tdx
 
 import (
