@@ -158,7 +158,12 @@
 // stale, gapped, duplicate and conflicting messages never enter a block
 // and a relayer's next transaction is checked against the sequences its
 // earlier one advanced; ReCheckTx skips only the signature, which cannot
-// have changed. max_messages_per_tx bounds the transaction's messages
+// have changed. The signatures of a transaction's messages are verified
+// first, on all cores (Keeper.VerifyBatch, which takes the batch's gas
+// before any verification), then the messages are checked and advanced in
+// order with those verdicts (Keeper.Check): a verdict is a pure function of
+// the message's bytes, so the outcome is the same as checking one by one.
+// The Msg service does the same in the block. max_messages_per_tx bounds the transaction's messages
 // (ErrTooManyMessages). A transaction made only of valid, fresh
 // gatekeeper votes may carry no fee (FeeWaiverDecorator); the waiver is
 // decided after the checks, so it cannot be farmed with stale votes.
@@ -170,7 +175,9 @@
 //
 // # Delivery: cached contexts
 //
-// Keeper.Deliver runs the topic's Handler in a cached context. If the
+// Keeper.Deliver runs the topic's Handler on a branch of the state that
+// covers only the stores the handler opens (the SDK's CacheContext would
+// branch every module store per message). If the
 // handler returns an error, its writes and events are dropped, but the
 // message counts as delivered: the sequence has advanced and event
 // mq_message_rejected records the error. One bad payload therefore cannot

@@ -25,7 +25,7 @@ import (
 )
 
 // ConsensusVersion is the module's state version, bumped by migrations.
-const ConsensusVersion = 1
+const ConsensusVersion = 2
 
 var (
 	_ module.AppModuleBasic = AppModule{}
@@ -95,6 +95,9 @@ func (AppModule) IsAppModule() {}
 func (am AppModule) RegisterServices(cfg module.Configurator) {
 	types.RegisterMsgServer(cfg.MsgServer(), keeper.NewMsgServerImpl(am.keeper, am.gk))
 	types.RegisterQueryServer(cfg.QueryServer(), keeper.NewQueryServerImpl(am.keeper, am.gk))
+	if err := cfg.RegisterMigration(types.ModuleName, 1, am.keeper.Migrate1to2); err != nil {
+		panic(fmt.Sprintf("registry: registering migration 1 to 2: %v", err))
+	}
 }
 
 // InitGenesis loads the genesis.

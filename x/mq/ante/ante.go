@@ -63,12 +63,20 @@ func (d EgressDecorator) AnteHandle(ctx sdk.Context, tx sdk.Tx, simulate bool, n
 		if err := d.k.CheckBatchSize(checkCtx, len(sync.Messages)); err != nil {
 			return ctx, err
 		}
+		var batch keeper.Batch
+		if !ctx.IsReCheckTx() {
+			batch = d.k.VerifyBatch(checkCtx, sync.Messages)
+		}
 		for i, sm := range sync.Messages {
-			check := d.k.CheckEgress
+			var (
+				c   keeper.Checked
+				err error
+			)
 			if ctx.IsReCheckTx() {
-				check = d.k.RecheckEgress // verified when first checked; bytes unchanged
+				c, err = d.k.RecheckEgress(checkCtx, sm) // verified when first checked; bytes unchanged
+			} else {
+				c, err = d.k.Check(checkCtx, batch, i)
 			}
-			c, err := check(checkCtx, sm)
 			if err != nil {
 				return ctx, errorsmod.Wrapf(err, "message %d", i)
 			}

@@ -45,23 +45,78 @@ type Checked struct {
 // Every failure carries its own registered error; ErrStaleSequence and
 // ErrDuplicateVote mean the message was already processed.
 func (k *Keeper) CheckEgress(ctx sdk.Context, sm types.SignedMessage) (Checked, error) {
-	return k.checkEgress(ctx, sm, true)
+	chargeEgress(ctx, sm)
+	return k.checkEgress(ctx, sm, sigVerify)
 }
 
 // RecheckEgress is CheckEgress without the signature verification, for the
 // mempool's recheck of bytes that CheckTx verified: the signature cannot have
 // changed, but the sender's sequence and standing can.
 func (k *Keeper) RecheckEgress(ctx sdk.Context, sm types.SignedMessage) (Checked, error) {
-	return k.checkEgress(ctx, sm, false)
+	chargeEgress(ctx, sm)
+	return k.checkEgress(ctx, sm, sigSkip)
 }
 
-func (k *Keeper) checkEgress(ctx sdk.Context, sm types.SignedMessage, verifySignature bool) (Checked, error) {
-	ctx.GasMeter().ConsumeGas(GasPerMessage+GasPerMessageByte*uint64(len(sm.Body)), "mq egress message")
+// Batch is the egress messages of one MsgSyncMessages with their signatures
+// verified ahead of the state checks, on all cores (see VerifyBatch).
+type Batch struct {
+	msgs     []types.SignedMessage
+	verified []bool
+}
 
+// Len is the number of messages in b.
+func (b Batch) Len() int { return len(b.msgs) }
+
+// VerifyBatch charges the gas of every message in sms, then verifies their
+// signatures on all cores. The verdicts are a pure function of the bytes
+// (each is what CheckEgress's own verification would return), so checking
+// the batch's messages in order with Check gives exactly the outcomes of
+// CheckEgress one by one, including the gas: the same per-message charge,
+// taken for the whole batch up front so that no verification runs unpaid.
+func (k *Keeper) VerifyBatch(ctx sdk.Context, sms []types.SignedMessage) Batch {
+	psms := make([]protocol.SignedMessage, len(sms))
+	for i, sm := range sms {
+		chargeEgress(ctx, sm)
+		psms[i] = protocol.SignedMessage{Body: sm.Body, Signer: sm.Signer, Signature: sm.Signature}
+	}
+	return Batch{msgs: sms, verified: k.sigs.verifyAll(ctx.ChainID(), psms)}
+}
+
+// Check is CheckEgress of message i of b against current state, with the
+// signature verdict VerifyBatch computed and the gas it charged.
+func (k *Keeper) Check(ctx sdk.Context, b Batch, i int) (Checked, error) {
+	mode := sigBad
+	if b.verified[i] {
+		mode = sigGood
+	}
+	return k.checkEgress(ctx, b.msgs[i], mode)
+}
+
+// sigMode says how checkEgress settles a message's signature.
+type sigMode int
+
+const (
+	sigVerify sigMode = iota // verify now (through the cache)
+	sigSkip                  // verified before on these exact bytes (recheck)
+	sigGood                  // VerifyBatch verified it
+	sigBad                   // VerifyBatch found it invalid
+)
+
+// chargeEgress takes the gas of one egress message.
+func chargeEgress(ctx sdk.Context, sm types.SignedMessage) {
+	ctx.GasMeter().ConsumeGas(GasPerMessage+GasPerMessageByte*uint64(len(sm.Body)), "mq egress message")
+}
+
+func (k *Keeper) checkEgress(ctx sdk.Context, sm types.SignedMessage, sig sigMode) (Checked, error) {
 	psm := protocol.SignedMessage{Body: sm.Body, Signer: sm.Signer, Signature: sm.Signature}
 	m, err := protocol.DecodeSigned(psm)
-	if err == nil && verifySignature && !k.sigs.verify(ctx.ChainID(), psm) {
-		err = fmt.Errorf("%w: message %s seq %d", protocol.ErrBadSignature, m.Origin, m.Seq)
+	if err == nil {
+		if sig == sigVerify && !k.sigs.verify(ctx.ChainID(), psm) {
+			sig = sigBad
+		}
+		if sig == sigBad {
+			err = fmt.Errorf("%w: message %s seq %d", protocol.ErrBadSignature, m.Origin, m.Seq)
+		}
 	}
 	if err != nil {
 		return Checked{}, types.DecodeError(err)
@@ -247,15 +302,19 @@ func (k *Keeper) quorumBody(ctx context.Context, o protocol.Origin, seq uint64, 
 	return nil, nil
 }
 
-// Deliver hands a delivered message to its topic's handler in a cached
-// context and emits an event saying whether the handler accepted it.
+// Deliver hands a delivered message to its topic's handler on a branch of
+// the state and emits an event saying whether the handler accepted it: the
+// branch (and the handler's events) is written if it did, dropped if not.
+// The branch covers only the stores the handler opens (see branch); the
+// transaction as a whole already runs on the SDK's branch.
 func (k *Keeper) Deliver(ctx sdk.Context, m protocol.Message) {
 	h, ok := k.router.Route(m.Topic)
 	if !ok {
 		// CheckEgress rejects unrouted topics; routes never change at run time.
 		panic(fmt.Sprintf("mq: delivered message on unrouted topic %q", m.Topic))
 	}
-	cached, write := ctx.CacheContext()
+	br := newBranch(ctx.MultiStore())
+	cached := ctx.WithMultiStore(br).WithEventManager(sdk.NewEventManager())
 	attrs := []sdk.Attribute{
 		sdk.NewAttribute(types.AttributeOrigin, m.Origin.String()),
 		sdk.NewAttribute(types.AttributeTopic, m.Topic),
@@ -266,7 +325,8 @@ func (k *Keeper) Deliver(ctx sdk.Context, m protocol.Message) {
 		ctx.EventManager().EmitEvent(sdk.NewEvent(types.EventMessageRejected, append(attrs, sdk.NewAttribute(types.AttributeError, err.Error()))...))
 		return
 	}
-	write()
+	br.Write()
+	ctx.EventManager().EmitEvents(cached.EventManager().Events())
 	ctx.EventManager().EmitEvent(sdk.NewEvent(types.EventMessageDelivered, attrs...))
 }
 

@@ -32,8 +32,9 @@ func (s msgServer) SyncMessages(goCtx context.Context, msg *types.MsgSyncMessage
 		return nil, err
 	}
 	var resp types.MsgSyncMessagesResponse
-	for i, sm := range msg.Messages {
-		c, err := s.k.CheckEgress(ctx, sm)
+	batch := s.k.VerifyBatch(ctx, msg.Messages)
+	for i := range batch.Len() {
+		c, err := s.k.Check(ctx, batch, i)
 		if errors.Is(err, types.ErrStaleSequence) || errors.Is(err, types.ErrDuplicateVote) {
 			resp.Skipped++
 			continue

@@ -3,7 +3,9 @@ package keeper
 import (
 	"crypto/ed25519"
 	"crypto/sha256"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 )
@@ -33,6 +35,7 @@ func newSigCache(limit int) *sigCache {
 }
 
 // verify checks sm's signature for chainID, consulting and filling the cache.
+// A signer or signature of the wrong length does not verify.
 func (c *sigCache) verify(chainID string, sm protocol.SignedMessage) bool {
 	key := c.key(chainID, sm)
 	c.mu.Lock()
@@ -41,7 +44,8 @@ func (c *sigCache) verify(chainID string, sm protocol.SignedMessage) bool {
 	if hit {
 		return true
 	}
-	if !ed25519.Verify(sm.Signer, protocol.SigningBytes(protocol.ContextMQ, chainID, sm.Body), sm.Signature) {
+	if len(sm.Signer) != ed25519.PublicKeySize || len(sm.Signature) != ed25519.SignatureSize ||
+		!ed25519.Verify(sm.Signer, protocol.SigningBytes(protocol.ContextMQ, chainID, sm.Body), sm.Signature) {
 		return false
 	}
 	c.mu.Lock()
@@ -70,4 +74,41 @@ func (c *sigCache) key(chainID string, sm protocol.SignedMessage) [32]byte {
 	var k [32]byte
 	h.Sum(k[:0])
 	return k
+}
+
+// verifyAll verifies every message of sms for chainID on up to GOMAXPROCS
+// goroutines and returns the verdicts in the order of sms: verdict i is
+// exactly what verify(chainID, sms[i]) returns, because verification is a
+// pure function of the message's bytes and the cache only remembers
+// successes. Which goroutine verifies which message, and in what order the
+// cache fills, cannot change a verdict, so callers consume them in order
+// and stay deterministic.
+func (c *sigCache) verifyAll(chainID string, sms []protocol.SignedMessage) []bool {
+	out := make([]bool, len(sms))
+	workers := min(runtime.GOMAXPROCS(0), len(sms))
+	if workers <= 1 {
+		for i, sm := range sms {
+			out[i] = c.verify(chainID, sm)
+		}
+		return out
+	}
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(sms) {
+					return
+				}
+				out[i] = c.verify(chainID, sms[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }

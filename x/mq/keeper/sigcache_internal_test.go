@@ -59,3 +59,52 @@ func TestSigCache(t *testing.T) {
 		t.Fatal("an evicted signature no longer verifies")
 	}
 }
+
+// verifyAll on all cores returns, message for message, what verify returns
+// one at a time on a fresh cache, whatever the mix: valid, forged, other
+// chain, malformed lengths, duplicates; and it caches only the valid ones.
+func TestSigCacheVerifyAllMatchesSequential(t *testing.T) {
+	t.Parallel()
+	var sms []protocol.SignedMessage
+	for i := range 64 {
+		sm := signedForTest(t, "chain-a", byte(i%7+1), uint64(i))
+		switch i % 6 {
+		case 1: // forged
+			sm.Signature = append([]byte(nil), sm.Signature...)
+			sm.Signature[i%64] ^= 0x40
+		case 2: // signed for another chain
+			sm = signedForTest(t, "chain-b", byte(i%7+1), uint64(i))
+		case 3: // short signer: must not panic, must not verify
+			sm.Signer = sm.Signer[:31]
+		case 4: // long signature
+			sm.Signature = append(append([]byte(nil), sm.Signature...), 0)
+		case 5: // a duplicate of an earlier message
+			sm = sms[i-5]
+		}
+		sms = append(sms, sm)
+	}
+	seqCache, parCache := newSigCache(1000), newSigCache(1000)
+	var want []bool
+	for _, sm := range sms {
+		want = append(want, seqCache.verify("chain-a", sm))
+	}
+	for round := range 3 { // later rounds hit the cache filled by the first
+		got := parCache.verifyAll("chain-a", sms)
+		for i := range sms {
+			if got[i] != want[i] {
+				t.Fatalf("round %d message %d: parallel verdict %v, sequential %v", round, i, got[i], want[i])
+			}
+		}
+	}
+	if len(parCache.set) != len(seqCache.set) {
+		t.Fatalf("parallel cache holds %d entries, sequential %d", len(parCache.set), len(seqCache.set))
+	}
+	for k := range seqCache.set {
+		if _, ok := parCache.set[k]; !ok {
+			t.Fatal("parallel cache lacks an entry the sequential one has")
+		}
+	}
+	if n := len(parCache.ring); n != len(parCache.set) {
+		t.Fatalf("ring %d entries, set %d", n, len(parCache.set))
+	}
+}

@@ -23,16 +23,18 @@ func (k *Keeper) HandleEndpoint(ctx sdk.Context, m protocol.Message) error {
 	if err != nil {
 		return err
 	}
-	w, err := k.GetWorker(ctx, m.Origin.ID)
-	if err != nil {
+	// Only the endpoint is written: the worker's record stays as it is.
+	switch ok, err := k.Workers.Has(ctx, m.Origin.ID); {
+	case err != nil:
 		return err
+	case !ok:
+		return errorsmod.Wrapf(types.ErrWorkerNotFound, "%x", m.Origin.ID)
 	}
-	w.Endpoint = endpoint
-	if err := k.Workers.Set(ctx, w.IdentityKey, w); err != nil {
+	if err := k.Endpoints.Set(ctx, m.Origin.ID, endpoint); err != nil {
 		return err
 	}
 	ctx.EventManager().EmitEvent(sdk.NewEvent(types.EventEndpointUpdated,
-		sdk.NewAttribute(types.AttributeIdentityKey, hex.EncodeToString(w.IdentityKey)),
+		sdk.NewAttribute(types.AttributeIdentityKey, hex.EncodeToString(m.Origin.ID)),
 		sdk.NewAttribute(types.AttributeEndpoint, endpoint)))
 	return nil
 }

@@ -25,7 +25,7 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 		}
 	}
 	for _, w := range gs.Workers {
-		if err := k.Workers.Set(ctx, w.IdentityKey, w); err != nil {
+		if err := k.setWorker(ctx, w); err != nil {
 			return err
 		}
 	}
@@ -50,7 +50,7 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 	}); err != nil {
 		return nil, err
 	}
-	if err := k.Workers.Walk(ctx, nil, func(_ []byte, w types.Worker) (bool, error) {
+	if err := k.WalkWorkers(ctx, func(w types.Worker) (bool, error) {
 		gs.Workers = append(gs.Workers, w)
 		return false, nil
 	}); err != nil {

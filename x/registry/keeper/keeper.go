@@ -26,7 +26,11 @@ type Keeper struct {
 	Schema       collections.Schema
 	Params       collections.Item[types.Params]
 	Measurements collections.Map[collections.Pair[string, []byte], types.Measurement]
-	Workers      collections.Map[[]byte, types.Worker]
+	// Workers holds the records with Endpoint empty: read workers through
+	// GetWorker and WalkWorkers, which fill it in from Endpoints.
+	Workers collections.Map[[]byte, types.Worker]
+	// Endpoints holds each worker's announced endpoint.
+	Endpoints collections.Map[[]byte, string]
 	// Collaterals holds vendor collateral by (tee kind, platform id).
 	Collaterals collections.Map[collections.Pair[string, string], types.Collateral]
 
@@ -66,7 +70,8 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		Measurements: collections.NewMap(sb, types.MeasurementPrefix, "measurements",
 			collections.PairKeyCodec(collections.StringKey, collections.BytesKey), codec.CollValue[types.Measurement](cdc)),
-		Workers: collections.NewMap(sb, types.WorkerPrefix, "workers", collections.BytesKey, codec.CollValue[types.Worker](cdc)),
+		Workers:   collections.NewMap(sb, types.WorkerPrefix, "workers", collections.BytesKey, codec.CollValue[types.Worker](cdc)),
+		Endpoints: collections.NewMap(sb, types.EndpointPrefix, "endpoints", collections.BytesKey, collections.StringValue),
 		Collaterals: collections.NewMap(sb, types.CollateralPrefix, "collaterals",
 			collections.PairKeyCodec(collections.StringKey, collections.StringKey), codec.CollValue[types.Collateral](cdc)),
 	}
@@ -92,7 +97,36 @@ func (k *Keeper) GetWorker(ctx context.Context, identityKey []byte) (types.Worke
 	if errors.Is(err, collections.ErrNotFound) {
 		return types.Worker{}, errorsmod.Wrapf(types.ErrWorkerNotFound, "%x", identityKey)
 	}
-	return w, err
+	if err != nil {
+		return types.Worker{}, err
+	}
+	return k.withEndpoint(ctx, w)
+}
+
+// withEndpoint fills in w's endpoint from Endpoints.
+func (k *Keeper) withEndpoint(ctx context.Context, w types.Worker) (types.Worker, error) {
+	e, err := k.Endpoints.Get(ctx, w.IdentityKey)
+	switch {
+	case errors.Is(err, collections.ErrNotFound):
+		w.Endpoint = ""
+	case err != nil:
+		return types.Worker{}, err
+	default:
+		w.Endpoint = e
+	}
+	return w, nil
+}
+
+// setWorker stores w's record without its endpoint, and the endpoint (if
+// any) in Endpoints.
+func (k *Keeper) setWorker(ctx context.Context, w types.Worker) error {
+	if w.Endpoint != "" {
+		if err := k.Endpoints.Set(ctx, w.IdentityKey, w.Endpoint); err != nil {
+			return err
+		}
+		w.Endpoint = ""
+	}
+	return k.Workers.Set(ctx, w.IdentityKey, w)
 }
 
 func (k *Keeper) checkAuthority(authority string) error {

@@ -39,7 +39,7 @@ func (q queryServer) Workers(ctx context.Context, req *types.QueryWorkersRequest
 		req = &types.QueryWorkersRequest{}
 	}
 	workers, page, err := query.CollectionPaginate(ctx, q.k.Workers, req.Pagination,
-		func(_ []byte, w types.Worker) (types.Worker, error) { return w, nil })
+		func(_ []byte, w types.Worker) (types.Worker, error) { return q.k.withEndpoint(ctx, w) })
 	if err != nil {
 		return nil, err
 	}

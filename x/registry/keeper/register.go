@@ -3,7 +3,6 @@ package keeper
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"time"
 
@@ -136,15 +135,15 @@ func (k *Keeper) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWorke
 		Advisories:         report.Advisories,
 		PlatformId:         report.PlatformID,
 	}
-	if prev, err := k.Workers.Get(ctx, info.IdentityKey); err == nil {
-		if len(info.Predecessor) > 0 {
-			return types.Worker{}, errorsmod.Wrapf(types.ErrInvalidSuccessor, "worker %x is already registered: a successor is a new pRuntime", info.IdentityKey)
-		}
-		w.Endpoint = prev.Endpoint // re-registration (new quote, new version) keeps the announced endpoint
-	} else if !errors.Is(err, collections.ErrNotFound) {
+	// Re-registration (new quote, new version) keeps the announced
+	// endpoint: it lives in Endpoints, which this does not touch.
+	switch registered, err := k.Workers.Has(ctx, info.IdentityKey); {
+	case err != nil:
 		return types.Worker{}, err
+	case registered && len(info.Predecessor) > 0:
+		return types.Worker{}, errorsmod.Wrapf(types.ErrInvalidSuccessor, "worker %x is already registered: a successor is a new pRuntime", info.IdentityKey)
 	}
-	if err := k.Workers.Set(ctx, w.IdentityKey, w); err != nil {
+	if err := k.setWorker(ctx, w); err != nil {
 		return types.Worker{}, err
 	}
 	if _, err := k.ingress.PushIngress(ctx, types.ModuleName, protocol.TopicWorkerRegistered, w.IdentityKey); err != nil {
@@ -169,5 +168,5 @@ func (k *Keeper) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWorke
 		sdk.NewAttribute(types.AttributeTCBStatus, w.TcbStatus),
 		sdk.NewAttribute(types.AttributePlatformID, w.PlatformId),
 	))
-	return w, nil
+	return k.withEndpoint(ctx, w)
 }

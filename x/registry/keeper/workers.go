@@ -17,12 +17,21 @@ import (
 // WalkWorkers calls fn for every registered worker in identity key order
 // until fn returns true or an error.
 func (k *Keeper) WalkWorkers(ctx context.Context, fn func(types.Worker) (bool, error)) error {
-	return k.Workers.Walk(ctx, nil, func(_ []byte, w types.Worker) (bool, error) { return fn(w) })
+	return k.Workers.Walk(ctx, nil, func(_ []byte, w types.Worker) (bool, error) {
+		w, err := k.withEndpoint(ctx, w)
+		if err != nil {
+			return true, err
+		}
+		return fn(w)
+	})
 }
 
 // DeregisterWorker removes a worker's record: it can no longer send, and
 // must register again to be a worker.
 func (k *Keeper) DeregisterWorker(ctx context.Context, identityKey []byte) error {
+	if err := k.Endpoints.Remove(ctx, identityKey); err != nil {
+		return err
+	}
 	return k.Workers.Remove(ctx, identityKey)
 }
 

@@ -23,4 +23,10 @@ var (
 	// CollateralPrefix || tee kind || 0x00 || platform id → Collateral
 	// (platform id: TDX FMSPC in lowercase hex, SEV-SNP product line).
 	CollateralPrefix = collections.NewPrefix(10)
+	// EndpointPrefix || identity key (32 bytes) → the worker's announced
+	// endpoint URL (string). Kept out of the Worker record (whose endpoint
+	// field is stored empty and filled on read) so that an announcement
+	// writes ~60 bytes instead of rewriting the ~2.7 kB record; since
+	// ConsensusVersion 2.
+	EndpointPrefix = collections.NewPrefix(13)
 )
