@@ -36,6 +36,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.KeyringDir, "home", "", "directory holding the operator keyring (as gkd --home)")
 	fs.StringVar(&cfg.KeyringBackend, "keyring-backend", cfg.KeyringBackend, "keyring backend: os, file, test")
 	fs.StringVar(&cfg.KeyName, "from", cfg.KeyName, "operator key name in the keyring")
+	passFile := fs.String("keyring-passphrase-file", "", "file whose first line is the file keyring's passphrase (default: read from stdin, unechoed on a terminal)")
+	passEnv := fs.String("keyring-passphrase-env", "", "name of an environment variable holding the file keyring's passphrase")
 	mnemonicEnv := fs.String("mnemonic-env", "", "name of an environment variable holding the operator mnemonic (instead of a keyring)")
 	fs.StringVar(&cfg.GasPrices, "gas-prices", cfg.GasPrices, "gas prices for worker transactions")
 	fs.DurationVar(&cfg.PollInterval, "poll", cfg.PollInterval, "wait between rounds when idle")
@@ -58,7 +60,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pherry: --log-format: %q, want text or json\n", *logFormat)
 		return 2
 	}
-	cfg.KeyringInput = os.Stdin
+	in, err := passphraseInput(*passFile, *passEnv, os.Stdin)
+	if err != nil {
+		fmt.Fprintln(stderr, "pherry:", err)
+		return 2
+	}
+	cfg.KeyringInput = in
 	if *mnemonicEnv != "" {
 		cfg.Mnemonic = strings.TrimSpace(os.Getenv(*mnemonicEnv))
 		if cfg.Mnemonic == "" {
