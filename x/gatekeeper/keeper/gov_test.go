@@ -3,6 +3,7 @@ package keeper_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/hex"
 	"reflect"
 	"slices"
@@ -44,6 +45,7 @@ func TestAddGatekeeper(t *testing.T) {
 			key:    keyHex(simWorker),
 			want:   types.ErrConfidenceTooLow,
 		},
+		{name: "base64 key", key: base64.StdEncoding.EncodeToString(pub(testKey(level1)))},
 		{name: "unknown worker", key: keyHex(unknownSeed), want: registrytypes.ErrWorkerNotFound},
 		{name: "already a gatekeeper", key: keyHex(gatekeeper), want: types.ErrAlreadyGatekeeper},
 		{name: "key not hex", key: "zz", want: types.ErrInvalidKey},
@@ -66,7 +68,7 @@ func TestAddGatekeeper(t *testing.T) {
 				f.assertUnchanged(t, before)
 				return
 			}
-			key, _ := hex.DecodeString(tc.key)
+			key, _ := types.ParseKey(tc.key)
 			gks, err := f.k.GatekeeperKeys(f.ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -79,7 +81,9 @@ func TestAddGatekeeper(t *testing.T) {
 				t.Errorf("stored gatekeeper %+v, %v", g, err)
 			}
 			f.wantLastIngress(t, protocol.TopicGatekeeperAdded, key)
-			if !hasEvent(f.ctx.EventManager().Events(), types.EventGatekeeperAdded, map[string]string{types.AttributeIdentityKey: tc.key}) {
+			// The event names the key in lower-case hex, whatever encoding
+			// the message used.
+			if !hasEvent(f.ctx.EventManager().Events(), types.EventGatekeeperAdded, map[string]string{types.AttributeIdentityKey: hex.EncodeToString(key)}) {
 				t.Errorf("no %s event", types.EventGatekeeperAdded)
 			}
 		})
@@ -119,7 +123,7 @@ func TestRemoveGatekeeper(t *testing.T) {
 				t.Error("removing a gatekeeper removed the worker")
 			}
 			f.wantLastIngress(t, protocol.TopicGatekeeperRemoved, key)
-			if !hasEvent(f.ctx.EventManager().Events(), types.EventGatekeeperRemoved, map[string]string{types.AttributeIdentityKey: tc.key}) {
+			if !hasEvent(f.ctx.EventManager().Events(), types.EventGatekeeperRemoved, map[string]string{types.AttributeIdentityKey: hex.EncodeToString(key)}) {
 				t.Errorf("no %s event", types.EventGatekeeperRemoved)
 			}
 			// Adding it back works and is announced again; as the only

@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"encoding/hex"
 
 	errorsmod "cosmossdk.io/errors"
 
@@ -80,7 +81,7 @@ func (s msgServer) AddGatekeeper(ctx context.Context, msg *types.MsgAddGatekeepe
 	if _, err := s.k.ingress.PushIngress(ctx, types.ModuleName, protocol.TopicGatekeeperAdded, key); err != nil {
 		return nil, err
 	}
-	sdkCtx.EventManager().EmitEvent(sdk.NewEvent(types.EventGatekeeperAdded, sdk.NewAttribute(types.AttributeIdentityKey, msg.IdentityKey)))
+	sdkCtx.EventManager().EmitEvent(sdk.NewEvent(types.EventGatekeeperAdded, sdk.NewAttribute(types.AttributeIdentityKey, hex.EncodeToString(key))))
 	if err := s.k.gatekeeperAdded(ctx, key, w.ReceiveKey); err != nil {
 		return nil, err
 	}
@@ -109,7 +110,7 @@ func (s msgServer) RemoveGatekeeper(ctx context.Context, msg *types.MsgRemoveGat
 	if _, err := s.k.ingress.PushIngress(ctx, types.ModuleName, protocol.TopicGatekeeperRemoved, key); err != nil {
 		return nil, err
 	}
-	sdk.UnwrapSDKContext(ctx).EventManager().EmitEvent(sdk.NewEvent(types.EventGatekeeperRemoved, sdk.NewAttribute(types.AttributeIdentityKey, msg.IdentityKey)))
+	sdk.UnwrapSDKContext(ctx).EventManager().EmitEvent(sdk.NewEvent(types.EventGatekeeperRemoved, sdk.NewAttribute(types.AttributeIdentityKey, hex.EncodeToString(key))))
 	if err := s.k.gatekeeperRemoved(ctx, key); err != nil {
 		return nil, err
 	}
