@@ -1,10 +1,13 @@
 // Package s3 is a statestore.Store in an S3-compatible object store (AWS S3,
 // MinIO, versitygw, SeaweedFS, ...), through github.com/minio/minio-go/v7.
 //
-// Object name n is the key Prefix+"/"+n of Bucket (n alone with no Prefix):
-// names are already restricted by statestore.ValidateName to bytes that
-// need no escaping in a key or a URL, so the mapping is the identity below
-// the prefix, and List hands back only keys that map back to valid names.
+// Object name n is the key Prefix+"/"+n+"~obj" of Bucket (no "Prefix/" with
+// no Prefix): names are already restricted by statestore.ValidateName to
+// bytes that need no escaping in a key or a URL. The suffix, as in
+// statestore.Dir, lets "a" and "a/b" both exist on servers that keep keys as
+// files (versitygw's posix backend, SeaweedFS' filer refuse a key that is
+// the "directory" of another). List hands back only keys that map back to
+// valid names.
 //
 // Each operation runs under its own deadline (Config.Timeout) besides the
 // caller's context. Errors say which operation, object and bucket failed,
@@ -82,6 +85,7 @@ func (c Config) location() string {
 // Store is a statestore.BatchStore in one bucket under one prefix.
 type Store struct {
 	client  *minio.Client
+	core    minio.Core
 	bucket  string
 	prefix  string // "" or Config.Prefix + "/"
 	loc     string
@@ -105,7 +109,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("statestore/s3: endpoint %q: %w", cfg.Endpoint, err)
 	}
-	s := &Store{client: client, bucket: cfg.Bucket, loc: cfg.location(), timeout: cfg.Timeout}
+	s := &Store{client: client, core: minio.Core{Client: client}, bucket: cfg.Bucket, loc: cfg.location(), timeout: cfg.Timeout}
 	if s.timeout == 0 {
 		s.timeout = DefaultTimeout
 	}
@@ -145,8 +149,8 @@ func (c Config) check() error {
 			return fmt.Errorf("statestore/s3: prefix: %w", err)
 		}
 		// A name is at most MaxNameLen bytes; keep its key within S3's 1024.
-		if len(c.Prefix)+1+statestore.MaxNameLen > 1024 {
-			return fmt.Errorf("statestore/s3: prefix is %d bytes, limit %d", len(c.Prefix), 1024-1-statestore.MaxNameLen)
+		if len(c.Prefix)+1+statestore.MaxNameLen+len(objSuffix) > 1024 {
+			return fmt.Errorf("statestore/s3: prefix is %d bytes, limit %d", len(c.Prefix), 1024-1-statestore.MaxNameLen-len(objSuffix))
 		}
 	}
 	return nil
@@ -167,7 +171,10 @@ func validBucket(b string) bool {
 	return !strings.Contains(b, "..")
 }
 
-func (s *Store) key(name string) string { return s.prefix + name }
+// objSuffix ends every key; names never hold '~'.
+const objSuffix = "~obj"
+
+func (s *Store) key(name string) string { return s.prefix + name + objSuffix }
 
 // op starts an operation on name: ctx's error or name's, else a context
 // under the store's timeout.
@@ -211,17 +218,43 @@ func (s *Store) Put(ctx context.Context, name string, data []byte) error {
 	if len(data) > statestore.MaxObjectSize {
 		return fmt.Errorf("%w: %s is %d bytes, limit %d", statestore.ErrTooLarge, name, len(data), statestore.MaxObjectSize)
 	}
-	_, err = s.client.PutObject(ctx, s.bucket, s.key(name), bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{
-		ContentType: "application/octet-stream",
-		// One request, not a multipart upload, so the PUT is atomic; the
-		// client sends a checksum the server verifies.
-		DisableMultipart: true,
-		SendContentMd5:   true,
-	})
-	if err != nil {
-		return s.fail(ctx, "put", name, err)
+	for try := 1; ; try++ {
+		_, err = s.client.PutObject(ctx, s.bucket, s.key(name), bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{
+			ContentType: "application/octet-stream",
+			// One request, not a multipart upload, so the PUT is atomic;
+			// the client sends a checksum the server verifies.
+			DisableMultipart: true,
+			SendContentMd5:   true,
+		})
+		if err == nil {
+			return nil
+		}
+		if try == putTries || !treeRace(err) || ctx.Err() != nil {
+			return s.fail(ctx, "put", name, err)
+		}
+		select {
+		case <-ctx.Done():
+			return s.fail(ctx, "put", name, err)
+		case <-time.After(time.Duration(try) * time.Millisecond):
+		}
 	}
-	return nil
+}
+
+// putTries bounds the attempts of a Put that meets treeRace.
+const putTries = 8
+
+// treeRace reports whether err is a server that keeps keys as files
+// refusing a PUT because a key's "directory" is a file or the key is a
+// directory. Under the "~obj" mapping neither can be true of a store's
+// keys (no key ends a directory's name, no directory name ends in "~obj"),
+// so it is the server racing its own mkdir against the rmdir of a
+// concurrent DELETE (seen with versitygw's posix backend): try again.
+func treeRace(err error) bool {
+	switch minio.ToErrorResponse(err).Code {
+	case "ExistingObjectIsDirectory", "ObjectParentIsFile":
+		return true
+	}
+	return false
 }
 
 // Get implements statestore.Store. An object the server reports, or
@@ -232,15 +265,12 @@ func (s *Store) Get(ctx context.Context, name string) ([]byte, error) {
 		return nil, err
 	}
 	defer cancel()
-	obj, err := s.client.GetObject(ctx, s.bucket, s.key(name), minio.GetObjectOptions{})
+	// One request: the size announced and the body are of one response.
+	obj, st, _, err := s.core.GetObject(ctx, s.bucket, s.key(name), minio.GetObjectOptions{})
 	if err != nil {
 		return nil, s.fail(ctx, "get", name, err)
 	}
 	defer obj.Close()
-	st, err := obj.Stat()
-	if err != nil {
-		return nil, s.fail(ctx, "get", name, err)
-	}
 	if st.Size > statestore.MaxObjectSize || st.Size < 0 {
 		return nil, fmt.Errorf("%w: %s in %s is %d bytes, limit %d", statestore.ErrTooLarge, name, s.loc, st.Size, statestore.MaxObjectSize)
 	}
@@ -292,7 +322,8 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 			return nil, s.fail(ctx, "list", "", fmt.Errorf("prefix %q: %w", prefix, o.Err))
 		}
 		name, ok := strings.CutPrefix(o.Key, s.prefix)
-		if ok && strings.HasPrefix(name, prefix) && statestore.ValidateName(name) == nil {
+		name, ok2 := strings.CutSuffix(name, objSuffix)
+		if ok && ok2 && strings.HasPrefix(name, prefix) && statestore.ValidateName(name) == nil {
 			names = append(names, name)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -62,7 +63,7 @@ func TestPrefixIsolation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"a/bad name", "a/.", "a/z/../x"} {
+	for _, k := range []string{"a/bad name~obj", "a/x", "a/.~obj", "a/z/../x~obj"} {
 		if _, err := c.PutObject(ctx, bucket, k, strings.NewReader("junk"), 4, minio.PutObjectOptions{}); err != nil {
 			t.Logf("server refused key %q: %v", k, err)
 		}
@@ -92,7 +93,7 @@ func TestGetOversized(t *testing.T) {
 		t.Fatal(err)
 	}
 	size := int64(statestore.MaxObjectSize + 1)
-	if _, err := c.PutObject(ctx, bucket, "big", zeros{size}, size, minio.PutObjectOptions{}); err != nil {
+	if _, err := c.PutObject(ctx, bucket, "big~obj", io.LimitReader(zeros{}, size), size, minio.PutObjectOptions{DisableMultipart: true}); err != nil {
 		t.Fatal(err)
 	}
 	s, err := s3.Open(ctx, srv.Config(bucket))
@@ -104,7 +105,7 @@ func TestGetOversized(t *testing.T) {
 	}
 }
 
-type zeros struct{ n int64 }
+type zeros struct{}
 
 func (z zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
