@@ -49,6 +49,8 @@ type Server struct {
 	cmd       *exec.Cmd
 	buckets   atomic.Int64
 	tag       string
+	dir       string // the server's data, removed by stop
+	exited    chan error
 }
 
 var (
@@ -131,7 +133,10 @@ func (s *Server) NewStore(t testing.TB, prefix string) *s3.Store {
 
 func (s *Server) stop() {
 	_ = s.cmd.Process.Kill()
-	_ = s.cmd.Wait()
+	<-s.exited
+	if s.dir != "" {
+		_ = os.RemoveAll(s.dir)
+	}
 }
 
 // start builds the binary if needed and starts it, trying a few ports.
@@ -148,10 +153,12 @@ func start() (*Server, error) {
 	for range 10 {
 		srv, err := startOn(bin, dir)
 		if err == nil {
+			srv.dir = dir
 			return srv, nil
 		}
 		lastErr = err
 	}
+	os.RemoveAll(dir)
 	return nil, lastErr
 }
 
@@ -191,10 +198,12 @@ func startOn(bin, dir string) (*Server, error) {
 	logf.Close()
 	srv.cmd = cmd
 	exited := make(chan error, 1)
+	srv.exited = exited
 	go func() { exited <- cmd.Wait() }()
 	c, err := minio.New(srv.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(srv.AccessKey, srv.SecretKey, "")})
 	if err != nil {
-		srv.stop()
+		_ = cmd.Process.Kill()
+		<-exited
 		return nil, err
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -203,9 +212,6 @@ func startOn(bin, dir string) (*Server, error) {
 		_, err := c.ListBuckets(ctx)
 		cancel()
 		if err == nil {
-			// cmd.Wait runs in the goroutine above; stop must not wait again.
-			srv.cmd = &exec.Cmd{Process: cmd.Process}
-			go func() { <-exited }()
 			return srv, nil
 		}
 		select {
