@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -132,19 +134,44 @@ func TestErrorsHideSecret(t *testing.T) {
 	}
 }
 
-// A server that does not answer fails an operation at the store's timeout.
+// A server that accepts connections and never answers fails an operation
+// at the store's timeout, not never.
 func TestTimeout(t *testing.T) {
-	srv := s3test.Shared(t)
-	ctx := context.Background()
-	cfg := srv.Config(srv.NewBucket(t))
-	s, err := s3.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
+	var ln net.Listener
+	var err error
+	for port := 35900; port < 36000; port++ {
+		if ln, err = net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			break
+		}
 	}
-	_ = s
-	cfg.Timeout = time.Nanosecond
-	if _, err := s3.Open(ctx, cfg); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Open with a 1ns timeout: %v, want DeadlineExceeded", err)
+	if ln == nil {
+		t.Fatalf("no free port in 35900-35999: %v", err)
+	}
+	defer ln.Close()
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // read nothing, answer nothing
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	cfg := s3.Config{Endpoint: ln.Addr().String(), Bucket: "gk-state", AccessKey: "a", SecretKey: "s", Timeout: 300 * time.Millisecond}
+	_, err = s3.Open(context.Background(), cfg)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Open against a silent server: %v, want DeadlineExceeded", err)
 	}
 }
 
