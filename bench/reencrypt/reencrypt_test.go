@@ -25,6 +25,7 @@ import (
 	gkcrypto "github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/reencrypt"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
+	"github.com/gatekeeper-net/gatekeeper/internal/statestore/s3/s3test"
 )
 
 // Flags feed config; see bench/README.md, section "reencrypt". Only the
@@ -397,6 +398,76 @@ func TestReencryptReport(t *testing.T) {
 		col(func(w row) float64 { return w.refN / w.ref1 }), col(func(w row) float64 { return w.goN / w.go1 }))
 }
 
+// TestReencryptS3Report prints the figures of bench/README.md, section
+// "reencrypt on S3": the same workload on statestore.Dir and on the S3
+// store (internal/statestore/s3) against a versitygw the test starts on
+// this machine (posix backend over a temp directory on the same disk).
+// Each round runs the directory and the S3 workloads one after the other,
+// ×1 and ×NumCPU workers, so that the ratios compare the same time window.
+// GK_BENCH=1 and GK_S3=1 only.
+func TestReencryptS3Report(t *testing.T) {
+	if os.Getenv(reportEnv) != "1" {
+		t.Skipf("set %s=1 to run the re-encryption benchmark report", reportEnv)
+	}
+	srv := s3test.Shared(t)
+	cfg := configFromFlags()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ncpu := runtime.NumCPU()
+	keys := keysFor(t, 4*cfg.Rounds+4)
+	dir, err := statestore.OpenDir(filepath.Join(t.TempDir(), "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := srv.NewStore(t, "bench")
+	fill(t, cfg, keys, dir, bucket)
+	disk := &versioned{name: "disk", store: dir}
+	s3s := &versioned{name: "s3", store: bucket}
+	blobBytes := cfg.Size + gkcrypto.BlobOverhead
+	t.Logf("re-encryption throughput, directory vs S3: %d blobs × %d bytes (%.1f MB of blobs); disk = statestore.Dir in %s; s3 = statestore/s3 on versitygw at %s (posix backend in %s)",
+		cfg.Blobs, blobBytes, float64(cfg.Blobs*blobBytes)/1e6, filepath.Dir(dir.Root()), srv.Endpoint, os.TempDir())
+	t.Logf("%s %s/%s, GOMAXPROCS=%d, NumCPU=%d; MB/s of stored blob re-encrypted", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), ncpu)
+	type row struct{ disk1, s31, diskN, s3N measured }
+	var rows []row
+	t.Logf("%-6s %8s %8s %8s %8s %10s %10s", "round", "disk×1", "s3×1", fmt.Sprintf("disk×%d", ncpu), fmt.Sprintf("s3×%d", ncpu), "s3÷disk×1", fmt.Sprintf("s3÷disk×%d", ncpu))
+	for r := range cfg.Rounds {
+		var w row
+		// Alternate which store goes first, so neither always gets the
+		// warmer (or the more loaded) half of the window.
+		if r%2 == 0 {
+			w.disk1 = reencryptOnce(t, disk, keys, 1, cfg.Blobs)
+			w.s31 = reencryptOnce(t, s3s, keys, 1, cfg.Blobs)
+			w.s3N = reencryptOnce(t, s3s, keys, ncpu, cfg.Blobs)
+			w.diskN = reencryptOnce(t, disk, keys, ncpu, cfg.Blobs)
+		} else {
+			w.s31 = reencryptOnce(t, s3s, keys, 1, cfg.Blobs)
+			w.disk1 = reencryptOnce(t, disk, keys, 1, cfg.Blobs)
+			w.diskN = reencryptOnce(t, disk, keys, ncpu, cfg.Blobs)
+			w.s3N = reencryptOnce(t, s3s, keys, ncpu, cfg.Blobs)
+		}
+		rows = append(rows, w)
+		t.Logf("%-6d %8.0f %8.0f %8.0f %8.0f %10.2f %10.2f", r+1, w.disk1.rate/1e6, w.s31.rate/1e6, w.diskN.rate/1e6, w.s3N.rate/1e6,
+			w.s31.rate/w.disk1.rate, w.s3N.rate/w.diskN.rate)
+	}
+	col := func(f func(row) float64) float64 {
+		var xs []float64
+		for _, w := range rows {
+			xs = append(xs, f(w))
+		}
+		return median(xs)
+	}
+	t.Logf("medians: disk×1 %.0f, s3×1 %.0f, disk×%d %.0f, s3×%d %.0f MB/s; s3 ÷ disk (per round, then median): ×1 %.2f, ×%d %.2f",
+		col(func(w row) float64 { return w.disk1.rate })/1e6, col(func(w row) float64 { return w.s31.rate })/1e6,
+		ncpu, col(func(w row) float64 { return w.diskN.rate })/1e6, ncpu, col(func(w row) float64 { return w.s3N.rate })/1e6,
+		col(func(w row) float64 { return w.s31.rate / w.disk1.rate }), ncpu, col(func(w row) float64 { return w.s3N.rate / w.diskN.rate }))
+	if rows[0].disk1.cores > 0 {
+		t.Logf("cores used by this process (the server's are not counted), medians: disk×1 %.2f, s3×1 %.2f, disk×%d %.2f, s3×%d %.2f",
+			col(func(w row) float64 { return w.disk1.cores }), col(func(w row) float64 { return w.s31.cores }),
+			ncpu, col(func(w row) float64 { return w.diskN.cores }), ncpu, col(func(w row) float64 { return w.s3N.cores }))
+	}
+}
+
 // BenchmarkReencrypt: one iteration re-encrypts the whole store once
 // (b.SetBytes: the stored blob bytes). The setup is not timed.
 func BenchmarkReencrypt(b *testing.B) {
@@ -487,4 +558,12 @@ func (s *memStore) List(ctx context.Context, prefix string) ([]string, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// TestMain stops the S3 server TestReencryptS3Report may have started.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	s3test.Stop()
+	os.Exit(code)
 }

@@ -44,6 +44,10 @@ type Config struct {
 	AppListen string
 	// StateDir is the state store's directory; empty means DataDir/state.
 	StateDir string
+	// StateStore, if not empty, is an S3-compatible state store in place of
+	// StateDir: s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&secure=..] (see
+	// internal/statestore/s3.ParseURL), its credentials in the environment.
+	StateStore string
 	// Predecessor, for a successor pRuntime of a scheduled migration, is the
 	// identity key (32 bytes) of the registered pRuntime it replaces; it is
 	// attested in the registration.

@@ -17,6 +17,9 @@ import (
 
 	gkcrypto "github.com/gatekeeper-net/gatekeeper/internal/crypto"
 	"github.com/gatekeeper-net/gatekeeper/internal/reencrypt"
+	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
+	"github.com/gatekeeper-net/gatekeeper/internal/statestore/s3"
+	"github.com/gatekeeper-net/gatekeeper/internal/statestore/s3/s3test"
 )
 
 // Environment of the crash test. The default is 20 trials over 60 blobs up
@@ -29,6 +32,7 @@ const (
 	crashChildEnv = "GK_REENCRYPT_CRASH_CHILD" // the directory of the child's run
 	crashFromEnv  = "GK_REENCRYPT_CRASH_FROM"  // the job's From; To is From+1
 	crashBatchEnv = "GK_REENCRYPT_CRASH_BATCH" // the child's MaxBatchObjects
+	crashS3Env    = "GK_REENCRYPT_CRASH_S3"    // endpoint,bucket,access,secret of an S3 store, if not the directory
 	childReady    = "running"
 )
 
@@ -44,7 +48,12 @@ func TestCrashChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := openDir(t, filepath.Join(dir, "state"))
+	var store statestore.Store
+	if spec := os.Getenv(crashS3Env); spec != "" {
+		store = openS3Spec(t, spec)
+	} else {
+		store = openDir(t, filepath.Join(dir, "state"))
+	}
 	j := newJournal(t, dir)
 	keys := testKeys(t)
 	batch, err := strconv.Atoi(os.Getenv(crashBatchEnv))
@@ -84,11 +93,14 @@ func (w *readyWriter) Write(p []byte) (int, error) {
 // batch and kills it (SIGKILL) kill after it starts running, or lets it
 // finish if kill < 0. It returns how long the child ran and whether it was
 // killed.
-func runChild(t *testing.T, dir string, from uint32, batch int, kill time.Duration) (ran time.Duration, killed bool) {
+func runChild(t *testing.T, b crashBackend, from uint32, batch int, kill time.Duration) (ran time.Duration, killed bool) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, crashFromEnv+"="+strconv.FormatUint(uint64(from), 10),
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+b.dir, crashFromEnv+"="+strconv.FormatUint(uint64(from), 10),
 		crashBatchEnv+"="+strconv.Itoa(batch))
+	if b.s3spec != "" {
+		cmd.Env = append(cmd.Env, crashS3Env+"="+b.s3spec)
+	}
 	out := &readyWriter{ready: make(chan struct{})}
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = out, &stderr
@@ -134,9 +146,9 @@ func runChild(t *testing.T, dir string, from uint32, batch int, kill time.Durati
 // that every object is at v or v-1 and that every object the journal cp
 // counts as handled (named ≤ cp.After) is at v: the journal never runs
 // ahead of the store.
-func countAt(t *testing.T, dir string, f fixture, v uint32, cp reencrypt.Checkpoint) int {
+func countAt(t *testing.T, b crashBackend, f fixture, v uint32, cp reencrypt.Checkpoint) int {
 	t.Helper()
-	store := openDir(t, filepath.Join(dir, "state")) // also removes temp files
+	store := b.open(t) // a directory store also removes temp files
 	n := 0
 	for _, name := range f.names() {
 		blob, err := store.Get(context.Background(), name)
@@ -177,31 +189,87 @@ func countTemps(t *testing.T, root string) int {
 // still at the old one. The child writes one object at a time (Put, one
 // durability barrier each).
 func TestCrashResume(t *testing.T) {
-	crashResume(t, 1)
+	crashResume(t, 1, dirBackend(t))
 }
 
 // TestCrashResume with the child writing through statestore.Dir.PutBatch,
 // at most 8 objects behind one barrier, so that kills land inside batches
 // and between them.
 func TestCrashResumeBatched(t *testing.T) {
-	crashResume(t, 8)
+	crashResume(t, 8, dirBackend(t))
 }
 
-func crashResume(t *testing.T, batch int) {
+// TestCrashResume on a real S3 server (versitygw, started by the test; the
+// child is handed its address and a bucket): every write is a PUT of a
+// whole object, so a kill leaves each object old or new. GK_S3=1 only.
+func TestCrashResumeS3(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
+	crashResume(t, 1, s3Backend(t))
+}
+
+// TestCrashResumeS3 with the child writing through the S3 store's
+// PutBatch (8 concurrent PUTs), so that kills land inside batches.
+func TestCrashResumeS3Batched(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	crashResume(t, 8, s3Backend(t))
+}
+
+// crashBackend is the store of a crash test: a directory under dir, or an
+// S3 bucket (s3spec); the journal and the TEE live under dir either way.
+type crashBackend struct {
+	dir    string
+	s3spec string
+}
+
+func dirBackend(t *testing.T) crashBackend { return crashBackend{dir: t.TempDir()} }
+
+func s3Backend(t *testing.T) crashBackend {
+	srv := s3test.Shared(t)
+	bucket := srv.NewBucket(t)
+	return crashBackend{dir: t.TempDir(), s3spec: strings.Join([]string{srv.Endpoint, bucket, srv.AccessKey, srv.SecretKey}, ",")}
+}
+
+// open opens the store (again: each call is a fresh client or a fresh
+// OpenDir).
+func (b crashBackend) open(t testing.TB) statestore.Store {
+	if b.s3spec != "" {
+		return openS3Spec(t, b.s3spec)
+	}
+	return openDir(t, filepath.Join(b.dir, "state"))
+}
+
+func openS3Spec(t testing.TB, spec string) statestore.Store {
+	t.Helper()
+	f := strings.Split(spec, ",")
+	if len(f) != 4 {
+		t.Fatalf("bad %s", crashS3Env)
+	}
+	s, err := s3.Open(context.Background(), s3.Config{Endpoint: f[0], Bucket: f[1], AccessKey: f[2], SecretKey: f[3], Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func crashResume(t *testing.T, batch int, b crashBackend) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	dir := b.dir
 	trials, sh := 20, shape{blobs: 60, maxLarge: 1 << 20}
 	if os.Getenv(slowEnv) == "1" {
 		trials, sh = 100, shape{blobs: 300, maxLarge: 4 << 20}
 	}
-	dir := t.TempDir()
-	store := openDir(t, filepath.Join(dir, "state"))
+	store := b.open(t)
 	f := populate(t, store, sh, 0)
 	openTEE(t, filepath.Join(dir, "tee")) // create the sealing keys once, before any child
 
 	// Calibrate: an uninterrupted run of job 0→1 gives the span to kill in.
-	full, _ := runChild(t, dir, 0, batch, -1)
+	full, _ := runChild(t, b, 0, batch, -1)
 	checkAt(t, store, f, reencrypt.All, 1)
 	t.Logf("uninterrupted child run: %v for %d blobs", full.Round(time.Millisecond), sh.blobs)
 
@@ -209,7 +277,7 @@ func crashResume(t *testing.T, batch int) {
 	var killed, mid, before, after, temps int
 	for k := uint32(1); k <= uint32(trials); k++ {
 		delay := time.Duration(rnd.Int64N(int64(full)))
-		ran, wasKilled := runChild(t, dir, k, batch, delay)
+		ran, wasKilled := runChild(t, b, k, batch, delay)
 		if !wasKilled {
 			full = ran // the machine got faster (warm caches, less load): aim inside
 		}
@@ -227,9 +295,9 @@ func crashResume(t *testing.T, batch int) {
 			cp = loaded
 			atKill = fmt.Sprintf("journal at %d", cp.Done)
 		}
-		doneByChild := countAt(t, dir, f, k+1, cp)
+		doneByChild := countAt(t, b, f, k+1, cp)
 
-		resumeStore := openDir(t, filepath.Join(dir, "state"))
+		resumeStore := b.open(t)
 		p, err := reencrypt.Run(context.Background(), resumeStore, testKeys(t), job, j, testConfig(nil))
 		if err != nil {
 			t.Fatalf("trial %d: resume: %v", k, err)
@@ -265,4 +333,11 @@ func crashResume(t *testing.T, batch int) {
 	if mid == 0 {
 		t.Errorf("no trial was killed mid-way; the kill window is miscalibrated")
 	}
+}
+
+// TestMain stops the S3 server the S3 crash tests may have started.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	s3test.Stop()
+	os.Exit(code)
 }

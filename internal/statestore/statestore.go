@@ -1,6 +1,6 @@
 // Package statestore is the state store of DESIGN §6: where workers save the
 // encrypted state blobs of the apps beside them (local directory by default;
-// S3-compatible object storage later). It is a flat namespace of named
+// S3-compatible object storage in package s3). It is a flat namespace of named
 // objects, as in object storage, with '/' in names only as a convention that
 // List prefixes can use.
 //

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/appapi"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/roles"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
+	"github.com/gatekeeper-net/gatekeeper/internal/statestore/s3"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee"
 )
 
@@ -37,7 +39,7 @@ func Run(ctx context.Context, cfg pruntime.Config, t tee.TEE, log *slog.Logger) 
 	if cfg.AppListen == "" {
 		return r.Serve(ctx, ln)
 	}
-	store, err := statestore.OpenDir(cfg.StateStoreDir())
+	store, err := OpenStateStore(ctx, cfg)
 	if err != nil {
 		ln.Close()
 		return err
@@ -71,4 +73,22 @@ func ServeWithApp(ctx context.Context, r *pruntime.Runtime, cfg pruntime.Config,
 	err := r.Serve(ctx, ln)
 	cancel()
 	return errors.Join(err, <-appErr)
+}
+
+// OpenStateStore opens cfg's state store: the S3 store of cfg.StateStore
+// (credentials from the environment, see s3.ParseURL) if set, else the
+// directory cfg.StateStoreDir().
+func OpenStateStore(ctx context.Context, cfg pruntime.Config) (statestore.Store, error) {
+	if cfg.StateStore == "" {
+		return statestore.OpenDir(cfg.StateStoreDir())
+	}
+	c, err := s3.ParseURL(cfg.StateStore, os.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("pruntime: --state-store: %w", err)
+	}
+	st, err := s3.Open(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("pruntime: --state-store: %w", err)
+	}
+	return st, nil
 }

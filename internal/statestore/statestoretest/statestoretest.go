@@ -1,5 +1,5 @@
 // Package statestoretest is the conformance suite of statestore.Store. Every
-// backend (the local directory, later S3-compatible object storage) runs it
+// backend (the local directory, S3-compatible object storage) runs it
 // from its own tests:
 //
 //	func TestConformance(t *testing.T) {
