@@ -19,18 +19,7 @@ import (
 // panic on the nil reader it gave the SDK).
 func TestFileKeyring(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	cdc, _, err := Codec()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := keyring.New(sdk.KeyringServiceName(), keyring.BackendFile, dir, strings.NewReader("passphrase1\npassphrase1\n"), cdc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := kr.NewMnemonic("operator", keyring.English, sdk.FullFundraiserPath, keyring.DefaultBIP39Passphrase, hd.Secp256k1); err != nil {
-		t.Fatal(err)
-	}
+	dir := newFileKeyring(t)
 	for _, tc := range []struct {
 		name string
 		in   io.Reader
@@ -126,18 +115,7 @@ func TestPassphraseInput(t *testing.T) {
 // TestFileKeyringPassphraseFile: Main's flags open a file keyring with the
 // passphrase from a file, through New as pherry runs it.
 func TestFileKeyringPassphraseFile(t *testing.T) {
-	dir := t.TempDir()
-	cdc, _, err := Codec()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := keyring.New(sdk.KeyringServiceName(), keyring.BackendFile, dir, strings.NewReader("passphrase1\npassphrase1\n"), cdc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := kr.NewMnemonic("operator", keyring.English, sdk.FullFundraiserPath, keyring.DefaultBIP39Passphrase, hd.Secp256k1); err != nil {
-		t.Fatal(err)
-	}
+	dir := newFileKeyring(t)
 	passFile := filepath.Join(t.TempDir(), "pass")
 	if err := os.WriteFile(passFile, []byte("passphrase1\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -152,4 +130,23 @@ func TestFileKeyringPassphraseFile(t *testing.T) {
 	if _, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
 		t.Fatalf("file keyring with --keyring-passphrase-file: %v", err)
 	}
+}
+
+// newFileKeyring makes a file keyring with passphrase "passphrase1" holding
+// an "operator" key, and returns its directory.
+func newFileKeyring(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	cdc, _, err := Codec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := keyring.New(sdk.KeyringServiceName(), keyring.BackendFile, dir, strings.NewReader("passphrase1\npassphrase1\n"), cdc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := kr.NewMnemonic("operator", keyring.English, sdk.FullFundraiserPath, keyring.DefaultBIP39Passphrase, hd.Secp256k1); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
