@@ -22,7 +22,6 @@ import (
 	"github.com/gatekeeper-net/gatekeeper/internal/cliconfig"
 	"github.com/gatekeeper-net/gatekeeper/internal/protocol"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
-	"github.com/gatekeeper-net/gatekeeper/internal/statestore/s3"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee/gramine"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee/sim"
@@ -64,7 +63,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.KeepCheckpoints, "keep-checkpoints", cfg.KeepCheckpoints, "checkpoints kept on disk")
 	fs.StringVar(&cfg.AppListen, "app-listen", cfg.AppListen, "worker app API listen address, loopback only (empty: off)")
 	fs.StringVar(&cfg.StateDir, "state-dir", "", "state store directory of the app API (default: DATA_DIR/state)")
-	fs.StringVar(&cfg.StateStore, "state-store", "", "S3-compatible state store instead of --state-dir: s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&secure=false][&region=R][&timeout=30s], credentials in $"+s3.EnvAccessKey+" and $"+s3.EnvSecretKey)
+	fs.StringVar(&cfg.StateStore, "state-store", "", "S3-compatible state store instead of --state-dir: s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&secure=false][&region=R][&timeout=30s], credentials in $GK_S3_ACCESS_KEY and $GK_S3_SECRET_KEY; only in a build with -tags s3 (make build-s3)")
 	fs.Func("state-policy", `how the app API writes state, and what a key rotation does to it: "reencrypt" (default; forward secret) or "rewrap" (per-blob data keys; rotations rewrap them only)`, func(s string) error {
 		cfg.StatePolicy = pruntime.StatePolicy(s)
 		return nil

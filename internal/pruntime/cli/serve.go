@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"sync"
 
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/appapi"
 	"github.com/gatekeeper-net/gatekeeper/internal/pruntime/roles"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore"
-	"github.com/gatekeeper-net/gatekeeper/internal/statestore/s3"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee"
 )
 
@@ -76,17 +74,13 @@ func ServeWithApp(ctx context.Context, r *pruntime.Runtime, cfg pruntime.Config,
 }
 
 // OpenStateStore opens cfg's state store: the S3 store of cfg.StateStore
-// (credentials from the environment, see s3.ParseURL) if set, else the
-// directory cfg.StateStoreDir().
+// if set (only in a build with the s3 tag, openS3), else the directory
+// cfg.StateStoreDir().
 func OpenStateStore(ctx context.Context, cfg pruntime.Config) (statestore.Store, error) {
 	if cfg.StateStore == "" {
 		return statestore.OpenDir(cfg.StateStoreDir())
 	}
-	c, err := s3.ParseURL(cfg.StateStore, os.Getenv)
-	if err != nil {
-		return nil, fmt.Errorf("pruntime: --state-store: %w", err)
-	}
-	st, err := s3.Open(ctx, c)
+	st, err := openS3(ctx, cfg.StateStore)
 	if err != nil {
 		return nil, fmt.Errorf("pruntime: --state-store: %w", err)
 	}
