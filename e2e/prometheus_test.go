@@ -88,6 +88,16 @@ func TestPrometheusLagAlert(t *testing.T) {
 			t.Logf("prometheus output:\n%s", e2etest.Tail(promLog.String(), 40))
 		}
 	})
+	// Until its TSDB is open Prometheus answers queries 503 (seen on a
+	// loaded machine): wait for /-/ready first.
+	eventually(t, 60*time.Second, "Prometheus ready", func() bool {
+		resp, err := http.Get("http://" + promAddr + "/-/ready")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 	q := func(expr string) []promSample { return promQuery(t, "http://"+promAddr, expr) }
 
 	eventually(t, 60*time.Second, "Prometheus to scrape pruntime_ready 1", func() bool {
