@@ -128,6 +128,12 @@ services:
 		service(fmt.Sprintf("pherry%d", j), "pherry", p.PherryArgs,
 			[]string{"./" + p.KeyringDir + ":/net/" + p.KeyringDir + ":ro"}, nil, []string{node, svc})
 	}
+	// Where the object store goes: pRuntimes on several hosts cannot share
+	// the ./state bind mount.
+	b.WriteString(`  # The pRuntimes' shared state store is ./state, bind-mounted into every
+  # pruntimeJ above, so they all run on this Docker host. For pRuntimes on
+  # several hosts, an object store service (S3) goes here and replaces it.
+`)
 	fmt.Fprintf(&b, `  launch:
     image: %s
 `, q("gatekeeper/gkd:"+cc.ImageTag))

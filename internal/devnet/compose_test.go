@@ -46,6 +46,7 @@ func TestWriteCompose(t *testing.T) {
 		`volumes: ["./pruntime1:/net/pruntime1:ro"]`,
 		`depends_on: ["node1", "pruntime1"]`,
 		`profiles: ["launch"]`,
+		"an object store service (S3) goes here",
 	} {
 		if !strings.Contains(y, want) {
 			t.Errorf("compose file lacks %q:\n%s", want, y)
