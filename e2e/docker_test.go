@@ -33,6 +33,10 @@ const (
 //   - every container restarted: all resume from their mounted data dirs,
 //     with the same identity keys (nothing registers anew), master key and
 //     cluster key;
+//   - gatekeeper-2's operator host (its node, pRuntime and pherry) cut off
+//     the network (docker network disconnect) and reconnected: blocks go on
+//     meanwhile; then its node and its gatekeeper catch up, still active on
+//     the same master key (no rotation runs meanwhile: not yet tested);
 //   - a worker's relayer killed: the worker stops following the chain;
 //     started again, it catches up.
 //
@@ -201,8 +205,30 @@ func TestDocker(t *testing.T) {
 		})
 	}
 	t.Logf("restart of every container done after %s", time.Since(start).Round(time.Second))
+	var h int64
 
-	// Fault 3: a worker's relayer killed, then started again.
+	// Fault 3: gatekeeper-2's operator host (node2, pruntime2, pherry2) cut
+	// off the network, then reconnected under its service names; blocks go
+	// on meanwhile, and afterwards its node and its gatekeeper catch up,
+	// still active on the same master key.
+	network := dockerProject + "_default"
+	cut := []string{"node2", "pruntime2", "pherry2"}
+	for _, svc := range cut {
+		run(dir, "docker", "network", "disconnect", network, dockerProject+"_"+svc+"_1")
+	}
+	blocksGoOn(tn.Nodes[0], "blocks with gatekeeper-2's host cut off")
+	for _, svc := range cut {
+		run(dir, "docker", "network", "connect", "--alias", svc, network, dockerProject+"_"+svc+"_1")
+	}
+	h = height(tn.Nodes[0])
+	eventually(t, 2*time.Minute, "node2 caught up after reconnecting", func() bool { return height(tn.Nodes[2]) >= h })
+	eventually(t, 2*time.Minute, gks[2].Name+" caught up after reconnecting", func() bool {
+		in := info(gks[2])
+		return in.SyncedHeight >= h && in.Role == api.RoleActive && in.MasterPubkey == before[gks[2].Name].master
+	})
+	t.Logf("gatekeeper host cut off and reconnected after %s", time.Since(start).Round(time.Second))
+
+	// Fault 4: a worker's relayer killed, then started again.
 	w := workers[0]
 	relayer := "pherry" + strings.TrimPrefix(filepath.Base(w.KeyringDir), "pruntime")
 	compose("kill", relayer)
@@ -212,7 +238,7 @@ func TestDocker(t *testing.T) {
 		t.Fatalf("%s went from height %d to %d with its relayer killed", w.Name, stalled, h)
 	}
 	compose("start", relayer)
-	h := height(tn.Nodes[0])
+	h = height(tn.Nodes[0])
 	eventually(t, 2*time.Minute, w.Name+" caught up after its relayer came back", func() bool {
 		in := info(w)
 		return in.SyncedHeight >= h && in.Cluster != nil
