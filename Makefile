@@ -1,4 +1,4 @@
-.PHONY: build build-s3 test proto proto-check devnet bench
+.PHONY: build build-s3 images test proto proto-check devnet bench
 
 # Reproducible static builds: the same commit gives the same bytes on every
 # machine and in every directory (no cgo, no file paths, no VCS stamp, no
@@ -20,6 +20,12 @@ build:
 # checks the default build only), so its measurement differs.
 build-s3:
 	CGO_ENABLED=0 go build -tags s3 -trimpath -buildvcs=false -ldflags '$(LDFLAGS)' -o build/s3/ ./cmd/pruntime
+
+# Images FROM scratch of the static binaries (deploy/docker/Dockerfile),
+# tagged gatekeeper/<bin>:$(VERSION); `gkd testnet --compose` writes a
+# docker-compose.yml that runs them.
+images: build
+	for b in $(CMDS); do docker build -q -f deploy/docker/Dockerfile --target $$b -t gatekeeper/$$b:$(VERSION) . || exit 1; done
 
 # The test command of the README and of CI: generated code matches the protos,
 # vet is clean, every test passes (unit, fuzz seeds, app integration, e2e).

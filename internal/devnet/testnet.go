@@ -248,6 +248,11 @@ func GenerateTestnet(cfg TestnetConfig) (Testnet, error) {
 		rpc := fmt.Sprintf("http://%s:%d", h, p)
 		appListen := fmt.Sprintf("127.0.0.1:%d", p+1)
 		data := filepath.Join(dir, "data")
+		// Made here, not by the pRuntime, so that a container mounting it
+		// finds it owned by the generating user rather than by Docker.
+		if err := os.MkdirAll(filepath.Join(out, data), 0o700); err != nil {
+			return Testnet{}, fmt.Errorf("testnet: %w", err)
+		}
 		tn.PRuntimes = append(tn.PRuntimes, TestnetPRuntime{
 			PRuntime: PRuntime{
 				Name: name, Role: role, RPC: rpc, Listen: listenAddr,

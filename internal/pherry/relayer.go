@@ -77,12 +77,18 @@ var (
 	ErrPRuntimeUnreachable = errors.New("pherry: pruntime unreachable")
 )
 
+// nodeRPCTimeoutSeconds bounds every call to the node's RPC. Without it a
+// call on a connection that a network cut left half-open blocks for good
+// (seen on Docker: after "docker network disconnect" and reconnect, pherry
+// waited forever and its pRuntime stopped following the chain).
+const nodeRPCTimeoutSeconds = 30
+
 // New connects to the node and the pRuntime and loads the operator key.
 func New(cfg Config, log *slog.Logger) (*Relayer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	node, err := rpchttp.New(cfg.NodeRPC, "/websocket")
+	node, err := rpchttp.NewWithTimeout(cfg.NodeRPC, "/websocket", nodeRPCTimeoutSeconds)
 	if err != nil {
 		return nil, fmt.Errorf("pherry: node %s: %w", cfg.NodeRPC, err)
 	}

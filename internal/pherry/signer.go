@@ -174,7 +174,7 @@ type Signer struct{ s *signer }
 // NewSigner loads keyName from kr. gasPrices (e.g. "0.001stake") sets the
 // fee as gas × price.
 func NewSigner(nodeRPC, chainID string, kr keyring.Keyring, keyName, gasPrices string, cdc codec.Codec, txCfg client.TxConfig) (*Signer, error) {
-	node, err := rpchttp.New(nodeRPC, "/websocket")
+	node, err := rpchttp.NewWithTimeout(nodeRPC, "/websocket", nodeRPCTimeoutSeconds)
 	if err != nil {
 		return nil, fmt.Errorf("pherry: node %s: %w", nodeRPC, err)
 	}

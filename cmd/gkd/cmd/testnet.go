@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gatekeeper-net/gatekeeper/internal/buildinfo"
 	"github.com/gatekeeper-net/gatekeeper/internal/devnet"
 	"github.com/gatekeeper-net/gatekeeper/internal/tee/sim"
 )
@@ -18,7 +19,8 @@ import (
 func NewTestnetCmd() *cobra.Command {
 	def := devnet.DefaultTestnetConfig()
 	cfg := def
-	var pruntimeBin, measurement string
+	var pruntimeBin, measurement, imageTag string
+	var compose bool
 	cmd := &cobra.Command{
 		Use:   "testnet",
 		Short: "Write the files of a multi-process network: validator homes, pRuntime and relayer keys and command lines",
@@ -41,6 +43,9 @@ run: --pruntime (default: pruntime next to this gkd) is hashed as
 "pruntime measurement" does, or give --sim-measurement. Ports: validator I uses
 --base-port+10*I (+0 p2p, +1 RPC, +2 gRPC, +3 REST, +4 metrics), pRuntime J
 --base-port+10*(validators+J) (+0 RPC, +1 app API, +2 relayer metrics).
+With --compose it also writes docker-compose.yml (see
+docs/running-a-network.md): "docker-compose up -d" in --output-dir starts the
+network, "docker-compose run --rm launch" launches it.
 Once all run, "gkd testnet launch --output-dir DIR" designates the gatekeepers
 by governance and forms the workers' cluster.`,
 		Args: cobra.NoArgs,
@@ -66,14 +71,34 @@ by governance and forms the workers' cluster.`,
 				}
 				cfg.SimMeasurement = m[:]
 			}
+			if compose {
+				if len(cfg.Hostnames) != 0 {
+					return fmt.Errorf("testnet: --compose names the hosts after its services; drop --hostnames")
+				}
+				cfg.Hostnames = devnet.ComposeHostnames(cfg.Validators, cfg.Gatekeepers+cfg.Workers)
+			}
 			tn, err := devnet.GenerateTestnet(cfg)
 			if err != nil {
 				return err
+			}
+			if compose {
+				cc := devnet.ComposeConfig{ImageTag: imageTag}
+				if uid := os.Getuid(); uid != 0 {
+					cc.User = fmt.Sprintf("%d:%d", uid, os.Getgid())
+				} else if err := devnet.ChownForImages(cfg.OutputDir); err != nil {
+					return err
+				}
+				if err := devnet.WriteCompose(cfg.OutputDir, tn, cc); err != nil {
+					return err
+				}
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "testnet %s: %d validators, %d pRuntimes in %s\n", tn.ChainID, len(tn.Nodes), len(tn.PRuntimes), cfg.OutputDir)
 			fmt.Fprintf(out, "trust root (genesis validators hash): %s\nallowed sim measurement: %s\n", tn.TrustRoot, tn.Measurement)
 			fmt.Fprintf(out, "command lines (run from %s) are in %s\n", cfg.OutputDir, devnet.TestnetFile)
+			if compose {
+				fmt.Fprintf(out, "containers (images gatekeeper/*:%s) are in %s\n", imageTag, filepath.Join(cfg.OutputDir, devnet.ComposeFile))
+			}
 			return nil
 		},
 	}
@@ -89,6 +114,8 @@ by governance and forms the workers' cluster.`,
 	f.StringVar(&measurement, "sim-measurement", "", "hex sim measurement to allow instead of hashing --pruntime")
 	f.DurationVar(&cfg.BlockTime, "block-time", def.BlockTime, "target time between blocks")
 	f.DurationVar(&cfg.VotingPeriod, "voting-period", def.VotingPeriod, "governance voting period (the expedited one is half)")
+	f.BoolVar(&compose, "compose", false, "also write docker-compose.yml: a container per node, pRuntime and relayer, hosts named after the services (node0.., pruntime0.., pherry0..)")
+	f.StringVar(&imageTag, "image-tag", buildinfo.Version(), "tag of the images gatekeeper/{gkd,pruntime,pherry} the compose file runs (make images)")
 	cmd.AddCommand(newTestnetLaunchCmd())
 	return cmd
 }
