@@ -29,6 +29,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
+	"github.com/gatekeeper-net/gatekeeper/internal/atomicfile"
 	"github.com/gatekeeper-net/gatekeeper/internal/statestore/s3"
 )
 
@@ -273,16 +274,21 @@ func Binary() (string, error) {
 	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
 		return "", err
 	}
-	// Build to a temp name and rename: test processes of several packages
-	// may build at once, and none may run a half-written binary.
+	// Build to a temp name, then write the cache entry through atomicfile:
+	// test processes of several packages may build at once, and none may
+	// run a half-written binary.
 	tmp := bin + ".tmp" + randHex(4)
+	defer os.Remove(tmp)
 	cmd := exec.Command("go", "build", "-o", tmp, "github.com/versity/versitygw/cmd/versitygw")
 	cmd.Dir = toolDir
 	if out, err := cmd.CombinedOutput(); err != nil {
-		os.Remove(tmp)
 		return "", fmt.Errorf("building versitygw in %s: %v\n%s", toolDir, err, out)
 	}
-	if err := os.Rename(tmp, bin); err != nil {
+	b, err := os.ReadFile(tmp)
+	if err != nil {
+		return "", err
+	}
+	if err := atomicfile.Write(bin, b, 0o755); err != nil {
 		return "", err
 	}
 	return bin, nil
