@@ -32,7 +32,11 @@ import (
 const minProofHeight = 2
 
 const (
-	gasPerEgressMessage = 40_000
+	// gasPerEgressMessage covers the heaviest handler's writes: the master
+	// key launch records the key and pushes an ingress entry per
+	// gatekeeper, each with its hash-chain head (x/mq since v2), which put
+	// a one-message launch at 201,479 gas against 40,000 here.
+	gasPerEgressMessage = 60_000
 	// gasPerEgressByte covers what a message's size costs: the tx bytes,
 	// and the payload written again to state (an ingress entry the chain
 	// republishes, a rotation record). A rotation proposal carries a
