@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/x509"
 	"fmt"
+	"time"
 
 	"github.com/google/go-tdx-guest/pcs"
 
@@ -165,4 +166,19 @@ func rank(s attest.TCBStatus) int {
 // Mismatch returns an error wrapping attest.ErrPlatformMismatch.
 func (p Profile) Mismatch(format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", attest.ErrPlatformMismatch, p.Name, fmt.Sprintf(format, args...))
+}
+
+// CheckPlatform is what every DCAP verifier does with a quote's platform:
+// the collateral c for it verifies under p at now (CheckCollateral), and
+// the quote's PCK certificate and its CA are not revoked by it (CheckPCK).
+// It returns the checked collateral for grading.
+func (p Profile) CheckPlatform(c attest.IntelCollateral, root, pck, ca *x509.Certificate, now time.Time) (*Checked, error) {
+	cc, err := CheckCollateral(p, c, root, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.CheckPCK(cc, pck, ca); err != nil {
+		return nil, err
+	}
+	return cc, nil
 }

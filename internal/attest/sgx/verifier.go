@@ -91,11 +91,8 @@ func (v Verifier) Verify(quote []byte, now time.Time, coll attest.Collateral) (a
 	if err != nil {
 		return attest.Report{}, err
 	}
-	cc, err := intel.CheckCollateral(intel.SGX, c, root, now)
+	cc, err := intel.SGX.CheckPlatform(c, root, q.PCK, q.Intermediate, now)
 	if err != nil {
-		return attest.Report{}, err
-	}
-	if err := intel.SGX.CheckPCK(cc, q.PCK, q.Intermediate); err != nil {
 		return attest.Report{}, err
 	}
 	grade, err := gradePlatform(q, cc)

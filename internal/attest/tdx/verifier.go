@@ -85,11 +85,8 @@ func (v Verifier) Verify(quote []byte, now time.Time, coll attest.Collateral) (a
 	if err != nil {
 		return attest.Report{}, err
 	}
-	cc, err := intel.CheckCollateral(intel.TDX, c, root, now)
+	cc, err := intel.TDX.CheckPlatform(c, root, q.PCK, q.Intermediate, now)
 	if err != nil {
-		return attest.Report{}, err
-	}
-	if err := intel.TDX.CheckPCK(cc, q.PCK, q.Intermediate); err != nil {
 		return attest.Report{}, err
 	}
 	grade, err := gradePlatform(q, cc)
